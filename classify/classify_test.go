@@ -1,0 +1,332 @@
+package classify
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+var testTS atomic.Int64
+
+// decide classifies text from a fresh user, far apart in time from every
+// other test message so that dedup does not interfere.
+func decide(t testing.TB, e *Engine, text string, badges ...string) Decision {
+	t.Helper()
+	n := testTS.Add(1)
+	return e.Decide(&Message{
+		ID: "m" + strconv.FormatInt(n, 10), Stream: "s",
+		User: User{ID: "u" + strconv.FormatInt(n, 10), Name: "n", Badges: badges},
+		Text: text, TS: n * 3_600_000,
+	})
+}
+
+// rulesOnly are the options of the rule tests: they test the rules, so
+// the learned model, when there is one, stays out.
+func rulesOnly() Options { return Options{NoModel: true} }
+
+func newEngine(t testing.TB) *Engine {
+	t.Helper()
+	e, err := New(rulesOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func labelsOf(names ...string) Labels {
+	var s Labels
+	for _, n := range names {
+		l, err := ParseLabel(n)
+		if err != nil {
+			panic(err)
+		}
+		s.Add(l)
+	}
+	return s
+}
+
+func TestLabels(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	tests := []struct {
+		label string
+		texts []string
+	}{
+		{"spam", []string{
+			"check out my channel!!", "Subscribe to my channel pls", "sub 4 sub anyone?",
+			"mere channel ko subscribe karo", "मेरे चैनल को सब्सक्राइब करो", "earn ₹5000 daily from home",
+			"Earn $500 per day, whatsapp me", "ghar baithe paise kamao", "घर बैठे पैसे कमाएं",
+			"whatsapp me for deals", "join my telegram", "call me 98765 43210", "+91 98765-43210",
+			"visit bit.ly/abc", "w w w . x . c o m", "cheapdeals dot com", "free bitcoin giveaway",
+			"please like my comment", "ch3ck 0ut my ch4nnel", "ＣＨＥＣＫ ＯＵＴ ＭＹ ＣＨＡＮＮＥＬ",
+		}},
+		{"link", []string{
+			"go to https://example.org/x", "www.deals.in", "youtube.com/watch?v=1", "visit bit.ly/abc",
+			"w w w . x . c o m",
+		}},
+		{"toxic", []string{
+			"fuck you", "f.u.c.k you", "f u c k", "fuuuuck", "Ｆｕｃｋ", "fцck", "f\u200bu\u200bc\u200bk",
+			"sh1t show", "you are a b!tch", "a$$hole", "what an asshole", "chutiya hai tu", "ch00tiya",
+			"madarchod", "bhosdike", "behen ke laude", "teri maa ki chut", "चूतिया है", "मादरचोद",
+			"भोसड़ीके", "stfu idiot", "kys",
+		}},
+		{"threat", []string{
+			"I will kill you", "i'll kill u", "ill find where you live", "you're dead", "ur dead meat",
+			"jaan se maar dunga", "jaan se maaar dungaa", "जान से मार दूंगा", "जान से मार दूँगा",
+			"ghar aa ke maarunga", "tujhe maar dalunga", "I WILL KILL YOU",
+		}},
+		{"question", []string{
+			"how much is the blue jacket?", "is there a discount", "can I pay with upi", "what sizes",
+			"kitne ka hai", "कितने का है", "kab tak aayega", "ye kya hai", "kaise order kare",
+			"kahan milega", "kyun nahi", "क्या ये मिलेगा", "कब आएगा", "कैसे लें", "available in XL?",
+		}},
+		{"purchase_intent", []string{
+			"I want to buy this", "how to order", "price?", "add to cart done", "kitne ka hai",
+			"mujhe chahiye", "lena hai", "खरीदना है", "link do", "कितने का है", "how much",
+		}},
+		{"support", []string{
+			"I want a refund", "got the wrong item", "order not delivered", "it arrived damaged",
+			"want to return this", "order nahi aaya", "paisa wapas karo", "galat item aaya",
+			"टूटा हुआ आया", "रिफंड चाहिए", "ऑर्डर नहीं आया", "ऑर्डर 5521 नहीं आया", "cancel my order",
+		}},
+		{"agent_request", []string{
+			"agent please", "talk to a human", "customer care number?", "I need a real person",
+			"agent se baat karni hai", "एजेंट से बात करनी है", "agent", "can I speak to an agent",
+		}},
+		{"optout", []string{"STOP", "stop", "Stop!", "UNSUBSCRIBE", "रुकें", "रुको"}},
+	}
+	for _, tt := range tests {
+		l, err := ParseLabel(tt.label)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range tt.texts {
+			t.Run(tt.label+"/"+text, func(t *testing.T) {
+				d := decide(t, e, text)
+				if !d.Labels.Has(l) {
+					t.Errorf("%q: labels %s, want %s (normalized %q, skeleton %q)",
+						text, d.Labels.AppendJSON(nil), tt.label, Normalize(text), skeleton(text))
+				}
+				if d.Action != Allow && len(d.Reasons) == 0 {
+					t.Errorf("%q: action %s without reasons", text, d.Action)
+				}
+			})
+		}
+	}
+}
+
+func TestActions(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	tests := []struct {
+		text   string
+		badges []string
+		action Action
+		rule   string
+	}{
+		{"visit bit.ly/abc", nil, Hide, "spam.link"},
+		{"see www.deals.in", nil, Hide, "link.url"},
+		{"see www.deals.in", []string{"moderator"}, Allow, "link.url"},
+		{"subscribe to my channel", []string{"broadcaster"}, Allow, "spam.promo"},
+		{"fuck this", nil, Hold, "toxic.lexicon"},
+		{"I will kill you", nil, Hold, "threat.violence"},
+		{"I will kill you", []string{"vip"}, Hold, "threat.violence"},
+		{"how much is it?", nil, Allow, "question.price"},
+		{"STOP", nil, Allow, "optout.stop"},
+		{"START", nil, Allow, "optout.start"},
+		{"refund for order #A-7781 please", nil, Allow, "support.refund"},
+	}
+	for _, tt := range tests {
+		d := decide(t, e, tt.text, tt.badges...)
+		if d.Action != tt.action {
+			t.Errorf("%q %v: action %s, want %s (%v)", tt.text, tt.badges, d.Action, tt.action, d.Reasons)
+		}
+		if len(d.Reasons) == 0 || d.Reasons[0].Rule != tt.rule {
+			t.Errorf("%q: reasons %v, want first %s", tt.text, d.Reasons, tt.rule)
+		}
+	}
+	d := decide(t, e, "START")
+	if d.Labels != 0 {
+		t.Errorf("START: labels %s, want none", d.Labels.AppendJSON(nil))
+	}
+	d = decide(t, e, "refund for order #A-7781 please")
+	if got := d.Reasons[0].Detail; !strings.Contains(got, "order A-7781") {
+		t.Errorf("support detail %q lacks the order number", got)
+	}
+}
+
+// TestClean holds messages that must stay clean: ordinary chat and words
+// that contain or resemble lexicon entries.
+func TestClean(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	texts := []string{
+		"hello everyone", "hi from Pune!", "love this", "great stream today", "nice class today",
+		"the assassin's creed game", "Scunthorpe United", "a cocktail dress", "classic look",
+		"my therapist said hi", "my order arrived and I love it", "नमस्ते", "bahut badhiya",
+		"😍😍😍", "🔥🔥", "lol", "gg", "so cute", "that jacket is a classic", "passed my exam",
+		"maal kab aayega", "kya baat hai!", "chota wala", "land in Goa", "pakki baat", "mast hai",
+		"bhai aap great ho", "the grape shirt", "shiitake recipe", "cumin and cucumber",
+		"analysis of the canal", "sit and watch", "chhutti ka din", "glass bottle", "bass drop",
+		"wow amazing", "thank you so much", "अच्छा है", "बहुत बढ़िया", "शुक्रिया", "hello from Delhi",
+		"I am a big fan", "Hitchcock films", "peacock blue", "Sussex", "pass the ball",
+		"I paid 1200 for it", "the 2nd one", "size 42 please", "order 5521 arrived, thanks",
+		"that's killing it", "you killed it!", "ye dress bahut sundar hai", "samajh nahi aaya",
+		"chod do yaar", "choot milegi?", "dogs are cute, mera kutta bhi",
+	}
+	for _, text := range texts {
+		d := decide(t, e, text)
+		bad := d.Labels & Labels(LabelSpam|LabelToxic|LabelThreat|LabelFlood|LabelLink|LabelSupport|LabelAgentRequest|LabelOptout)
+		if bad != 0 || d.Action != Allow {
+			t.Errorf("%q: labels %s action %s reasons %v (skeleton %q)", text, d.Labels.AppendJSON(nil), d.Action, d.Reasons, skeleton(text))
+		}
+	}
+	// No word of the innocent list is flagged, alone or in a sentence.
+	for _, line := range readList("livemod_safe.txt") {
+		for _, w := range strings.Fields(line) {
+			if d := decide(t, e, "the "+w+" here"); d.Labels.Has(LabelToxic) {
+				t.Errorf("innocent word %q flagged: %v", w, d.Reasons)
+			}
+		}
+	}
+}
+
+func TestFlood(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	m := Message{Stream: "s", User: User{ID: "u1"}, Text: "buy now buy now", TS: 1_000_000}
+	var d Decision
+	for i := range 3 {
+		m.TS += 1000
+		m.ID = strconv.Itoa(i)
+		d = e.Decide(&m)
+	}
+	if !d.Labels.Has(LabelFlood) || d.Action != Hide || d.Dup.Count != 3 || d.Reasons[0].Rule != "flood.repeat" {
+		t.Errorf("third repeat: %+v", d)
+	}
+	// Outside the window the count starts again.
+	m.TS += 31_000
+	if d = e.Decide(&m); d.Dup.Count != 1 || d.Labels.Has(LabelFlood) {
+		t.Errorf("after the window: %+v", d)
+	}
+
+	// Copypasta: four users, evasions of one text.
+	texts := []string{"this stream is fake lol", "THIS STREAM IS FAKE LOL", "this strеam is fake lоl", "this stream is faaake lol"}
+	for i, text := range texts {
+		m := Message{Stream: "s", User: User{ID: "c" + strconv.Itoa(i)}, Text: text, TS: 5_000_000 + int64(i)*1000}
+		d = e.Decide(&m)
+	}
+	if !d.Labels.Has(LabelFlood) || d.Dup.Count != 4 || d.Reasons[0].Rule != "flood.copypasta" {
+		t.Errorf("copypasta: %+v", d)
+	}
+	// Another stream does not share the count.
+	m2 := Message{Stream: "other", User: User{ID: "c9"}, Text: texts[0], TS: 5_004_000}
+	if d = e.Decide(&m2); d.Dup.Count != 1 {
+		t.Errorf("other stream: dup %d", d.Dup.Count)
+	}
+	// Short greetings from many users are not copypasta.
+	for i := range 6 {
+		m := Message{Stream: "s", User: User{ID: "g" + strconv.Itoa(i)}, Text: "hi", TS: 9_000_000 + int64(i)}
+		if d = e.Decide(&m); d.Labels.Has(LabelFlood) {
+			t.Errorf("greeting %d flagged as flood", i)
+		}
+	}
+}
+
+func TestMemorySeenBounded(t *testing.T) {
+	t.Parallel()
+	s := NewMemorySeen()
+	for i := range seenCap * 3 {
+		s.Observe("s", uint64(i)*0x9E3779B97F4A7C15, 1, int64(i), 30_000, 60_000)
+	}
+	if n := s.Len(); n > seenCap {
+		t.Fatalf("table holds %d entries, cap %d", n, seenCap)
+	}
+	// Expired entries are freed as time moves on.
+	s2 := NewMemorySeen()
+	for i := range 1000 {
+		s2.Observe("s", uint64(i)*0x9E3779B97F4A7C15, 1, 0, 30_000, 60_000)
+	}
+	for i := range 5000 {
+		s2.Observe("s", uint64(i+1_000_000)*0x9E3779B97F4A7C15, 1, 10_000_000+int64(i), 30_000, 60_000)
+	}
+	if n := s2.Len(); n >= 6000 {
+		t.Errorf("expired entries kept: %d", n)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"Hello  World", "hello world"},
+		{"ＦＵＬＬ width", "full width"},
+		{"𝐛𝐨𝐥𝐝 𝓼𝓬𝓻𝓲𝓹𝓽", "bold script"},
+		{"café naïve", "cafe naive"},
+		{"z\u0335a\u0336l\u0337g\u0338o", "zalgo"},
+		{"in\u200bvis\u00adible\u200d", "invisible"},
+		{"fuuuuuck", "fuuck"},
+		{"order 5555 for ₹1000", "order 5555 for ₹1000"},
+		{"раураl", "paypal"},
+		{"ज़रूर", "जरूर"},      // composed nukta letter
+		{"ज\u093cरूर", "जरूर"}, // decomposed
+		{"नमस्ते", "नमस्ते"},   // virama kept
+		{"हँसी", "हंसी"},
+		{"क\u200dष", "कष"},
+	}
+	for _, tt := range tests {
+		if got := Normalize(tt.in); got != tt.want {
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	sk := []struct{ in, want string }{
+		{"f.u.c.k", "fuck"}, {"f-u-c-k", "fuck"}, {"5h1t", "shit"}, {"a$$", "as"},
+		{"stop!", "stop"}, {"order 5521", "order 5521"}, {"u r a", "ura"}, {"i am ok", "i am ok"},
+	}
+	for _, tt := range sk {
+		if got := skeleton(tt.in); got != tt.want {
+			t.Errorf("skeleton(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestExtractOrderID(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"order 5521 not delivered", "5521"},
+		{"refund for order #A-7781 please", "A-7781"},
+		{"my order is #99812", "99812"},
+		{"ऑर्डर 5521 नहीं आया", "5521"},
+		{"ऑर्डर नंबर 5521", "5521"},
+		{"order no: OD-12345", "OD-12345"},
+		{"order#7781 broken", "7781"},
+		{"#A-7781 wrong item", "A-7781"},
+		{"order 2 jackets", ""},
+		{"I love this order", ""},
+		{"price ₹5000", ""},
+	}
+	for _, tt := range tests {
+		if got := ExtractOrderID(tt.in); got != tt.want {
+			t.Errorf("ExtractOrderID(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNewOptions(t *testing.T) {
+	t.Parallel()
+	if _, err := New(Options{RepeatCount: -1}); err == nil {
+		t.Error("negative RepeatCount accepted")
+	}
+	opts := rulesOnly()
+	opts.RepeatCount = 2
+	e, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Message{Stream: "s", User: User{ID: "u"}, Text: "hello there", TS: 1}
+	e.Decide(&m)
+	m.TS = 2
+	if d := e.Decide(&m); !d.Labels.Has(LabelFlood) {
+		t.Errorf("RepeatCount 2: second message not flood: %+v", d)
+	}
+}

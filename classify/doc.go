@@ -1,0 +1,31 @@
+// Package classify decides about one chat message: it normalizes the text,
+// counts repeats, applies the rules of English, Hindi (Devanagari) and
+// Hinglish, and returns a Decision with labels, an action and the reasons.
+//
+// Entry points:
+//
+//   - New builds an Engine from Options; the zero Options are the defaults.
+//   - Engine.Decide classifies one Message. It is pure: time comes from
+//     Message.TS, and there is no network, disk, clock or logging. Its
+//     only state is the dedup table behind the Seen interface
+//     (MemorySeen by default; store may provide a shared one).
+//   - Normalize returns the plain matching form of a text; ExtractOrderID
+//     finds an order number in a support message.
+//
+// How a message is read: the text is normalized once into pooled buffers
+// (NFKC, case folding, invisible characters and Latin accents removed,
+// homoglyphs mapped), then reduced to a skeleton of words with leetspeak,
+// spaced-out letters and repeated letters undone. Rules are phrases over
+// the skeleton's word hashes, so "f.u.c.k", "fuuuck" and "fцck" are one
+// word, while "class", "assassin" and "Scunthorpe" are whole other words.
+// The toxic lexicon comes from published word lists, curated (see
+// lexicon/ATTRIBUTION.md).
+//
+// Actions: threats are held for a human; spam, floods and links from
+// viewers are hidden (links and promotion from broadcaster, moderator and
+// vip badges are not); other toxic messages are held; everything else is
+// allowed. Every hit is written as a Reason naming the rule and what it
+// matched.
+//
+// Engine, Normalize and ExtractOrderID are safe for concurrent use.
+package classify

@@ -1,0 +1,345 @@
+package classify
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Options configure an Engine. Every zero value means the documented default.
+type Options struct {
+	RepeatWindow    time.Duration // window for one user repeating themselves; zero means 30s
+	RepeatCount     int           // same user, same normalized text this many times in the window => flood; zero means 3
+	CopypastaWindow time.Duration // zero means 60s
+	CopypastaUsers  int           // distinct users sending the same normalized text in the window => flood; zero means 4
+	Seen            Seen          // dedup state; nil means an in-memory, size-bounded, sharded table (goroutine-safe)
+
+	// The learned model (model.go) beside the rules.
+	Model          *Model            // nil means DefaultModel(), the one embedded in the binary
+	NoModel        bool              // rules only
+	Thresholds     map[Label]float32 // score at which the model gives a label; missing labels use DefaultThresholds
+	HideThresholds map[Label]float32 // score at which the model alone hides; missing labels use DefaultHideThresholds
+}
+
+// Errors New returns for options out of range.
+var (
+	ErrNegativeOption = errors.New("classify: negative window or count; use zero for the default")
+)
+
+// copypastaMinWords and copypastaMinBytes keep short chat ("hi", "lol",
+// "gg", "hello everyone") out of the copypasta rule: many people saying
+// hello at once is a live show working, not a raid. One user repeating
+// even a short text still counts.
+const (
+	copypastaMinWords = 3
+	copypastaMinBytes = 12
+)
+
+// Engine classifies messages. It is safe for concurrent use; its only
+// mutable state is the Seen table.
+type Engine struct {
+	repeatWindow, crowdWindow int64 // ms
+	repeatCount, crowdUsers   int
+	seen                      Seen
+
+	m        *matcher          // skeleton phrases, lexicon, stems
+	plain    map[uint64]string // plain-only lexicon entries
+	plainMin int               // shortest and longest of them, in bytes
+	plainMax int
+	leads    map[uint64]string
+	exact    map[uint64]ruleID
+	exactDet map[uint64]string
+
+	repeatDetail, crowdDetail []string // by count, built once
+
+	policy *modelPolicy // the model and its thresholds; nil means rules only
+}
+
+// defaultRules is compiled once: every engine shares the read-only tables.
+var defaultRules = sync.OnceValue(func() *Engine {
+	e := &Engine{
+		m:        newMatcher(),
+		plain:    make(map[uint64]string),
+		leads:    make(map[uint64]string),
+		exact:    make(map[uint64]ruleID),
+		exactDet: make(map[uint64]string),
+	}
+	for r := ruleID(0); r < numRules; r++ {
+		for _, p := range phrases[r] {
+			e.m.add(p, r)
+		}
+	}
+	skeletal, plainOnly := lexicon()
+	for _, w := range skeletal {
+		e.m.add(w, ruleToxic)
+	}
+	e.plainMin = 1 << 30
+	for _, w := range plainOnly {
+		e.plain[xxhash.Sum64String(w)] = matchedDetail(w)
+		e.plainMin = min(e.plainMin, len(w))
+		e.plainMax = max(e.plainMax, len(w))
+	}
+	for _, w := range leads {
+		ws := compileWords(w)
+		e.leads[ws[0]] = matchedDetail(w)
+	}
+	for r, list := range exact {
+		for _, w := range list {
+			h := xxhash.Sum64String(skeleton(w))
+			e.exact[h] = r
+			e.exactDet[h] = matchedDetail(w)
+		}
+	}
+	return e
+})
+
+// New returns an Engine with the default rules of English, Hindi and
+// Hinglish.
+func New(opts Options) (*Engine, error) {
+	if opts.RepeatWindow < 0 || opts.CopypastaWindow < 0 || opts.RepeatCount < 0 || opts.CopypastaUsers < 0 {
+		return nil, ErrNegativeOption
+	}
+	d := defaultRules()
+	e := *d
+	e.repeatWindow = durOr(opts.RepeatWindow, 30*time.Second).Milliseconds()
+	e.crowdWindow = durOr(opts.CopypastaWindow, 60*time.Second).Milliseconds()
+	e.repeatCount = intOr(opts.RepeatCount, 3)
+	e.crowdUsers = intOr(opts.CopypastaUsers, 4)
+	e.seen = opts.Seen
+	if e.seen == nil {
+		e.seen = NewMemorySeen()
+	}
+	policy, err := newModelPolicy(opts)
+	if err != nil {
+		return nil, err
+	}
+	e.policy = policy
+	rw := durOr(opts.RepeatWindow, 30*time.Second).String()
+	cw := durOr(opts.CopypastaWindow, 60*time.Second).String()
+	e.repeatDetail = make([]string, seenRing+1)
+	e.crowdDetail = make([]string, seenRing+1)
+	for n := range e.repeatDetail {
+		e.repeatDetail[n] = "same user sent it " + strconv.Itoa(n) + " times in " + rw
+		e.crowdDetail[n] = strconv.Itoa(n) + " users sent it in " + cw
+	}
+	return &e, nil
+}
+
+func durOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func intOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+// scratch holds the per-call buffers of Decide; pooled so that Decide
+// does not allocate for them.
+type scratch struct {
+	tmp   []byte
+	plain []byte
+	skel  []byte
+	toks  []tok
+	raws  []rawTok
+	hits  hits
+	feats []uint64 // the model's hashed features
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{
+		tmp:   make([]byte, 0, 512),
+		plain: make([]byte, 0, 512),
+		skel:  make([]byte, 0, 512),
+		toks:  make([]tok, 0, 64),
+		raws:  make([]rawTok, 0, 64),
+		feats: make([]uint64, 0, 256),
+	}
+}}
+
+// reasonOrder is the order reasons are written in: the rule that decided
+// the action first. A rule whose labels are already explained adds no
+// second reason.
+var reasonOrder = [...]ruleID{
+	ruleThreat, ruleToxic, ruleSpamLink, ruleSpamSpacedURL, ruleSpamScam, ruleSpamContact,
+	ruleSpamPhone, ruleSpamChannel, ruleSpamLike, ruleLinkURL, ruleFloodCopypasta, ruleFloodRepeat,
+	ruleOptoutStop, ruleOptoutStart, ruleAgent, ruleSupportRefund, ruleSupportWrongItem,
+	ruleSupportNotDelivered, ruleSupportDamaged, ruleSupportReturn, ruleSupportCancel,
+	ruleSupportStatus, ruleQuestionPrice, rulePurchase, ruleQuestionWord, ruleQuestionMark,
+}
+
+// Decide classifies m. It is goroutine-safe and pure apart from the Seen
+// table: time is m.TS, and there is no I/O.
+func (e *Engine) Decide(m *Message) Decision {
+	d := Decision{
+		ID:     m.ID,
+		Stream: m.Stream,
+		User:   User{ID: m.User.ID, Name: m.User.Name},
+		Text:   m.Text,
+		TS:     m.TS,
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	h := &sc.hits
+	*h = hits{}
+
+	text := m.Text
+	if len(text) > MaxTextBytes {
+		text = text[:MaxTextBytes]
+	}
+	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
+	var spaced bool
+	sc.skel, sc.toks, sc.raws, spaced = appendSkeleton(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain)
+	toks, skel, plain := sc.toks, sc.skel, sc.plain
+
+	e.m.scan(toks, skel, h)
+	if spaced {
+		h.add(ruleSpamSpacedURL, "matched a spaced-out web address")
+	}
+	for _, r := range sc.raws {
+		if n := int(r.b - r.a); n >= e.plainMin && n <= e.plainMax {
+			if det, ok := e.plain[xxhash.Sum64(plain[r.a:r.b])]; ok {
+				h.add(ruleToxic, det)
+			}
+		}
+	}
+	if len(toks) > 0 {
+		if det, ok := e.leads[toks[0].h]; ok {
+			h.add(ruleQuestionWord, det)
+		}
+	}
+	if len(toks) <= 3 {
+		hx := xxhash.Sum64(skel)
+		if r, ok := e.exact[hx]; ok {
+			h.add(r, e.exactDet[hx])
+		}
+	}
+	if hasQuestionMark(plain) {
+		h.add(ruleQuestionMark, "ends with '?'")
+	}
+	if h.has(ruleQuestionNot) && !h.has(ruleQuestionMark) {
+		h.set &^= 1 << ruleQuestionWord
+	}
+	if _, _, ok := findURL(plain); ok {
+		h.add(ruleLinkURL, "") // detail written below, only when it is a reason
+	}
+	if det, ok := findPhone(plain); ok {
+		h.add(ruleSpamPhone, det)
+	}
+
+	// Dedup over the skeleton, so evasions of one text count as one.
+	key := skel
+	if len(key) == 0 {
+		key = plain
+	}
+	if len(key) > 0 {
+		uc, cu := e.seen.Observe(m.Stream, xxhash.Sum64(key), xxhash.Sum64String(m.User.ID), m.TS, e.repeatWindow, e.crowdWindow)
+		if len(toks) < copypastaMinWords || len(key) < copypastaMinBytes {
+			cu = 1
+		}
+		d.Dup.Count = max(uc, cu, 1)
+		if uc >= e.repeatCount {
+			h.add(ruleFloodRepeat, e.repeatDetail[min(uc, len(e.repeatDetail)-1)])
+		}
+		if cu >= e.crowdUsers {
+			h.add(ruleFloodCopypasta, e.crowdDetail[min(cu, len(e.crowdDetail)-1)])
+		}
+	} else {
+		d.Dup.Count = 1
+	}
+
+	var labels Labels
+	n := 0
+	for _, r := range reasonOrder {
+		if h.has(r) {
+			labels |= Labels(rules[r].label)
+			n++
+		}
+	}
+	if labels == 0 && !h.has(ruleOptoutStart) {
+		e.applyModel(&d, sc, text, 0, m.User.Badges)
+		return d
+	}
+	d.Labels = labels
+	priv := isPrivileged(m.User.Badges)
+	switch {
+	case labels.Has(LabelThreat):
+		d.Action = Hold
+	case !priv && (labels&Labels(LabelSpam|LabelFlood|LabelLink) != 0):
+		d.Action = Hide
+	case labels.Has(LabelToxic):
+		d.Action = Hold
+	}
+
+	d.Reasons = make([]Reason, 0, n)
+	var explained Labels
+	for _, r := range reasonOrder {
+		if !h.has(r) {
+			continue
+		}
+		ru := &rules[r]
+		if Labels(ru.label)&^explained == 0 && ru.label != 0 {
+			continue
+		}
+		explained |= Labels(ru.label)
+		det := h.detail[r]
+		switch {
+		case r == ruleLinkURL:
+			if a, b, ok := findURL(plain); ok {
+				det = matchedDetail(string(clipBytes(plain[a:b], 64)))
+			}
+		case ru.issue != "":
+			if id := extractOrderID(plain); id != "" {
+				det += ", order " + id
+			}
+		}
+		d.Reasons = append(d.Reasons, Reason{Rule: ru.name, Detail: det})
+	}
+	e.applyModel(&d, sc, text, labels, m.User.Badges)
+	return d
+}
+
+func clipBytes(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	// Cut on a rune boundary.
+	for n > 0 && b[n]&0xC0 == 0x80 {
+		n--
+	}
+	return b[:n]
+}
+
+func isPrivileged(badges []string) bool {
+	for _, b := range badges {
+		for _, p := range privileged {
+			if b == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasQuestionMark reports a '?' that is not the whole message.
+func hasQuestionMark(plain []byte) bool {
+	q, other := false, false
+	for _, c := range plain {
+		switch c {
+		case '?':
+			q = true
+		case ' ', '!', '.':
+		default:
+			other = true
+		}
+	}
+	return q && other
+}

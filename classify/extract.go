@@ -1,0 +1,228 @@
+package classify
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Parsers over the plain form: web addresses, phone numbers, order numbers.
+// They scan bytes; none uses regexp.
+
+// findURL returns the span of the first web address in plain: a scheme
+// ("http://"), "www.", or a name followed by a dot and a known top-level
+// domain ("bit.ly/x", "shop.example.in").
+func findURL(plain []byte) (a, b int, ok bool) {
+	for i := 0; i < len(plain); i++ {
+		c := plain[i]
+		switch {
+		case c == ':' && bytes.HasPrefix(plain[i:], []byte("://")) && i >= 4 &&
+			(bytes.HasSuffix(plain[:i], []byte("http")) || bytes.HasSuffix(plain[:i], []byte("https"))):
+			a = i - 4
+			if plain[a] == 't' { // "https"
+				a--
+			}
+			return a, chunkEnd(plain, i), true
+		case c == 'w' && bytes.HasPrefix(plain[i:], []byte("ww.")) && (i == 0 || !isAlnum(plain[i-1])):
+			// "www." is "ww." in the plain form: runs are cut to two.
+			return i, chunkEnd(plain, i), true
+		case c == '.' && i > 0:
+			// name before the dot: at least two characters of a host name
+			s := i
+			for s > 0 && (isAlnum(plain[s-1]) || plain[s-1] == '-') {
+				s--
+			}
+			if i-s < 2 {
+				continue
+			}
+			e := i + 1
+			for e < len(plain) && 'a' <= plain[e] && plain[e] <= 'z' {
+				e++
+			}
+			if e < len(plain) && isAlnum(plain[e]) {
+				continue
+			}
+			if isTLD(plain[i+1 : e]) {
+				return s, chunkEnd(plain, i), true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func isTLD(b []byte) bool {
+	for _, t := range tlds {
+		if string(b) == t {
+			return true
+		}
+	}
+	return false
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// chunkEnd returns the end of the space-separated chunk holding plain[i].
+func chunkEnd(plain []byte, i int) int {
+	for i < len(plain) && plain[i] != ' ' {
+		i++
+	}
+	return i
+}
+
+// findPhone reports a phone number: 10 to 13 digits, possibly split by
+// spaces, dashes, dots or brackets, optionally after '+'. A number after
+// an order word is an order number, not a phone.
+func findPhone(plain []byte) (string, bool) {
+	for i := 0; i < len(plain); i++ {
+		if !(plain[i] >= '0' && plain[i] <= '9' || plain[i] == '+') {
+			continue
+		}
+		if i > 0 && isAlnum(plain[i-1]) {
+			// inside a word or a longer code: skip the whole word
+			for i < len(plain) && isAlnum(plain[i]) {
+				i++
+			}
+			continue
+		}
+		start := i
+		digits := 0
+		j := i
+		for ; j < len(plain); j++ {
+			c := plain[j]
+			if '0' <= c && c <= '9' {
+				digits++
+				continue
+			}
+			if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '+' && j == start) &&
+				j+1 < len(plain) && (plain[j+1] >= '0' && plain[j+1] <= '9' || plain[j+1] == '(') {
+				continue
+			}
+			break
+		}
+		if j < len(plain) && 'a' <= plain[j] && plain[j] <= 'z' {
+			digits = 0 // "9876543210abc" is a code, not a phone
+		}
+		if isPhone(plain[start], plain[start:j], digits) && !afterOrderWord(plain, start) {
+			return "matched a phone number", true
+		}
+		i = j
+	}
+	return "", false
+}
+
+// isPhone reports whether a run of digits is dialable: "+" and 10 to 13
+// digits, 10 digits of an Indian mobile (6–9 first), or 11 to 13 digits
+// with a trunk or country prefix (0…, 91…). "1000000000 views" is not.
+func isPhone(first byte, run []byte, digits int) bool {
+	switch {
+	case first == '+':
+		return digits >= 10 && digits <= 13
+	case digits == 10:
+		return first >= '6' && first <= '9'
+	case digits >= 11 && digits <= 13:
+		return first == '0' || bytes.HasPrefix(run, []byte("91"))
+	}
+	return false
+}
+
+// afterOrderWord reports whether one of the two words before plain[i] is
+// an order word ("order 9876543210", "order no 9876543210").
+func afterOrderWord(plain []byte, i int) bool {
+	words := 0
+	end := i
+	for k := i - 1; k >= -1 && words < 3; k-- {
+		if k == -1 || plain[k] == ' ' {
+			if w := strings.Trim(string(plain[k+1:end]), "#:.-"); w != "" {
+				if isOrderWord(w) {
+					return true
+				}
+				words++
+			}
+			end = k
+		}
+	}
+	return false
+}
+
+func isOrderWord(w string) bool {
+	for _, o := range orderWords {
+		if w == o {
+			return true
+		}
+	}
+	return false
+}
+
+func isFiller(w string) bool {
+	for _, f := range orderFillers {
+		if w == f {
+			return true
+		}
+	}
+	return false
+}
+
+// ExtractOrderID returns the order number a message names, upper-cased, or
+// "" if it names none: "order 5521" → "5521", "order #A-7781" → "A-7781",
+// "ऑर्डर नंबर 5521" → "5521", "my order is #99812" → "99812". An order
+// number has 3 to 32 letters, digits, '-' or '_' and at least one digit.
+func ExtractOrderID(text string) string {
+	var tmp []byte
+	return extractOrderID(appendPlain(nil, &tmp, text))
+}
+
+func extractOrderID(plain []byte) string {
+	s := string(plain) // only support messages get here
+	fields := strings.Fields(s)
+	for i, f := range fields {
+		w := strings.Trim(f, ".,:;!?()[]")
+		// "order#5521", "order:5521", "ऑर्डर#5521"
+		for _, o := range orderWords {
+			if rest, ok := strings.CutPrefix(w, o); ok && rest != "" && strings.ContainsAny(rest[:1], "#:-") {
+				if id := orderIDToken(strings.TrimLeft(rest, "#:-")); id != "" {
+					return id
+				}
+			}
+		}
+		if strings.HasPrefix(w, "#") {
+			if id := orderIDToken(w[1:]); id != "" {
+				return id
+			}
+			continue
+		}
+		if !isOrderWord(w) {
+			continue
+		}
+		for k := i + 1; k < len(fields) && k <= i+4; k++ {
+			c := strings.Trim(fields[k], ".,:;!?()[]")
+			if id := orderIDToken(strings.TrimLeft(c, "#")); id != "" {
+				return id
+			}
+			if !isFiller(c) {
+				break
+			}
+		}
+	}
+	return ""
+}
+
+// orderIDToken returns w upper-cased if it looks like an order number.
+func orderIDToken(w string) string {
+	if len(w) < 3 || len(w) > 32 {
+		return ""
+	}
+	digit := false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digit = true
+		case 'a' <= c && c <= 'z', c == '-', c == '_':
+		default:
+			return ""
+		}
+	}
+	if !digit {
+		return ""
+	}
+	return strings.ToUpper(w)
+}

@@ -1,0 +1,73 @@
+package classify
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// Seeds are in testdata/fuzz/<Name>/ (real chat lines, Hindi, evasions);
+// these add the label tables' texts.
+
+func FuzzNormalize(f *testing.F) {
+	f.Add("how much is the blue jacket?")
+	f.Add("जान से मार दूँगा")
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		if !utf8.ValidString(n) {
+			t.Fatalf("Normalize(%q) = %q: invalid UTF-8", s, n)
+		}
+		if n2 := Normalize(n); n2 != n {
+			t.Fatalf("not idempotent: Normalize(%q) = %q, Normalize of that = %q", s, n, n2)
+		}
+		if strings.HasPrefix(n, " ") || strings.HasSuffix(n, " ") || strings.Contains(n, "  ") {
+			t.Fatalf("Normalize(%q) = %q: untidy spaces", s, n)
+		}
+		if sk := skeleton(s); !utf8.ValidString(sk) {
+			t.Fatalf("skeleton(%q) = %q: invalid UTF-8", s, sk)
+		}
+	})
+}
+
+func FuzzDecide(f *testing.F) {
+	f.Add("check out my channel bit.ly/x", "moderator")
+	f.Add("order #A-7781 refund pls", "")
+	e, err := New(rulesOnly())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text, badge string) {
+		m := &Message{ID: "m", Stream: "s", User: User{ID: "u", Badges: []string{badge}}, Text: text, TS: 1}
+		d := e.Decide(m)
+		if d.Action != Allow && len(d.Reasons) == 0 {
+			t.Fatalf("%q: action %s without a reason", text, d.Action)
+		}
+		if d.Dup.Count < 1 {
+			t.Fatalf("%q: dup count %d", text, d.Dup.Count)
+		}
+		if d.Text != text || d.ID != "m" {
+			t.Fatalf("decision does not carry the message")
+		}
+		b := d.AppendJSON(nil)
+		if !utf8.Valid(b) {
+			t.Fatalf("%q: decision JSON is not UTF-8", text)
+		}
+	})
+}
+
+func FuzzExtractOrderID(f *testing.F) {
+	f.Add("order 5521 not delivered")
+	f.Add("ऑर्डर #A-7781")
+	f.Fuzz(func(t *testing.T, s string) {
+		id := ExtractOrderID(s)
+		if id == "" {
+			return
+		}
+		if len(id) < 3 || len(id) > 32 || !strings.ContainsAny(id, "0123456789") {
+			t.Fatalf("ExtractOrderID(%q) = %q: not an order number", s, id)
+		}
+		if strings.ToUpper(id) != id {
+			t.Fatalf("ExtractOrderID(%q) = %q: not upper case", s, id)
+		}
+	})
+}

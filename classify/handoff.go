@@ -1,0 +1,213 @@
+package classify
+
+import (
+	"errors"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// Ticket states.
+const (
+	TicketOpen     = "open"
+	TicketClaimed  = "claimed"
+	TicketResolved = "resolved"
+)
+
+// TicketMessage is one of the user's messages kept on a ticket.
+type TicketMessage struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	TS   int64  `json:"ts"`
+}
+
+// Ticket is a private handoff to a human agent, in the JSON the agent
+// inbox, the agent view and the CRM webhook share:
+//
+//	{"id":"h-9","stream":"s","user":{"id":"u-7","name":"asha"},"labels":["support","agent_request"],
+//	 "order_id":"5521","issue":"refund","summary":"…","messages":[{"id":"m-1","text":"…","ts":…}],
+//	 "created":…,"state":"open","claimed_by":"name","claimed_at":…,"resolved_at":…}
+type Ticket struct {
+	ID         string          `json:"id"`
+	Stream     string          `json:"stream"`
+	User       User            `json:"user"`
+	Labels     Labels          `json:"labels"`
+	OrderID    string          `json:"order_id"`
+	Issue      string          `json:"issue"`
+	Summary    string          `json:"summary"`
+	Messages   []TicketMessage `json:"messages"`
+	Created    int64           `json:"created"`
+	State      string          `json:"state"`
+	ClaimedBy  string          `json:"claimed_by,omitempty"`
+	ClaimedAt  int64           `json:"claimed_at,omitempty"`
+	ResolvedAt int64           `json:"resolved_at,omitempty"`
+	// Noticed is set once the public notice went out: at most one per ticket.
+	Noticed bool `json:"noticed,omitempty"`
+	// Rev counts the changes of the ticket, so that writers behind can
+	// drop a stale version.
+	Rev uint64 `json:"rev"`
+}
+
+// Active reports whether the ticket still waits for or has an agent.
+func (t *Ticket) Active() bool { return t.State == TicketOpen || t.State == TicketClaimed }
+
+// Clone returns a deep copy.
+func (t *Ticket) Clone() *Ticket {
+	c := *t
+	c.Messages = slices.Clone(t.Messages)
+	c.User.Badges = slices.Clone(t.User.Badges)
+	return &c
+}
+
+// Errors of ticket transitions.
+var (
+	ErrTicketNotFound = errors.New("handoff: no such ticket")
+	ErrTicketState    = errors.New("handoff: ticket is not in a state that allows this")
+)
+
+// Tickets holds handoff tickets. Implementations are goroutine-safe, and
+// run fn under their lock (fn must not block). Upsert and HasActive sit
+// on the message path: they must not do I/O (a durable implementation
+// keeps tickets in memory and writes behind).
+type Tickets interface {
+	// HasActive reports whether user has an open or claimed ticket in stream.
+	HasActive(stream, user string) bool
+	// Upsert calls fn with a copy of user's active ticket in stream, or
+	// nil; a ticket fn returns is saved (Rev incremented) and returned,
+	// created reporting whether it is new.
+	Upsert(stream, user string, fn func(cur *Ticket) *Ticket) (saved *Ticket, created bool)
+	// Update calls fn with a copy of ticket id and saves it unless fn
+	// returns an error.
+	Update(id string, fn func(t *Ticket) error) (*Ticket, error)
+	// Get returns a copy of ticket id.
+	Get(id string) (*Ticket, bool)
+	// List returns copies of the tickets of stream (all streams if empty)
+	// in state (all states if empty), oldest first.
+	List(stream, state string) []*Ticket
+}
+
+// MemoryTickets is Tickets in memory. The zero value is ready.
+type MemoryTickets struct {
+	mu     sync.RWMutex
+	byID   map[string]*Ticket
+	active map[userKey]string
+}
+
+type userKey struct{ stream, user string }
+
+var _ Tickets = (*MemoryTickets)(nil)
+
+func (m *MemoryTickets) init() {
+	if m.byID == nil {
+		m.byID = map[string]*Ticket{}
+		m.active = map[userKey]string{}
+	}
+}
+
+// HasActive implements Tickets.
+func (m *MemoryTickets) HasActive(stream, user string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.active[userKey{stream, user}]
+	return ok
+}
+
+// Upsert implements Tickets.
+func (m *MemoryTickets) Upsert(stream, user string, fn func(cur *Ticket) *Ticket) (*Ticket, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	var cur *Ticket
+	if id, ok := m.active[userKey{stream, user}]; ok {
+		cur = m.byID[id].Clone()
+	}
+	next := fn(cur)
+	if next == nil {
+		return nil, false
+	}
+	return m.saveLocked(next), cur == nil
+}
+
+// Update implements Tickets.
+func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	t, ok := m.byID[id]
+	if !ok {
+		return nil, ErrTicketNotFound
+	}
+	c := t.Clone()
+	if err := fn(c); err != nil {
+		return nil, err
+	}
+	return m.saveLocked(c), nil
+}
+
+// Put stores t as it is (Rev kept): for loading saved tickets.
+func (m *MemoryTickets) Put(t *Ticket) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	c := t.Clone()
+	m.byID[c.ID] = c
+	m.index(c)
+}
+
+func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
+	if old, ok := m.byID[t.ID]; ok {
+		t.Rev = old.Rev + 1
+	} else {
+		t.Rev = 1
+	}
+	m.byID[t.ID] = t
+	m.index(t)
+	return t.Clone()
+}
+
+func (m *MemoryTickets) index(t *Ticket) {
+	k := userKey{t.Stream, t.User.ID}
+	if t.Active() {
+		m.active[k] = t.ID
+	} else if m.active[k] == t.ID {
+		delete(m.active, k)
+	}
+}
+
+// Get implements Tickets.
+func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t, ok := m.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return t.Clone(), true
+}
+
+// List implements Tickets.
+func (m *MemoryTickets) List(stream, state string) []*Ticket {
+	m.mu.RLock()
+	out := make([]*Ticket, 0, 16)
+	for _, t := range m.byID {
+		if (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
+			out = append(out, t.Clone())
+		}
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Created != out[j].Created {
+			return out[i].Created < out[j].Created
+		}
+		return idLess(out[i].ID, out[j].ID)
+	})
+	return out
+}
+
+// idLess orders "h-9" before "h-10".
+func idLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}

@@ -1,0 +1,525 @@
+package classify
+
+import (
+	"bytes"
+	"compress/flate"
+	_ "embed"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+)
+
+// The learned model: one logistic regression per label over the hashed
+// features of features.go, with int8 weights laid out bucket-major (the
+// weights of all labels for one feature share a cache line), so scoring
+// a message costs one table read per feature whatever the number of
+// labels. The rules stay in charge of what must be exact (links, threats,
+// opt-out, support issues); the model adds what must generalize (spam,
+// toxic, question, purchase intent, support) and its scores go into the
+// decision.
+
+// ModelLabels are the labels the model may learn, in file order.
+var ModelLabels = []Label{LabelSpam, LabelToxic, LabelQuestion, LabelPurchaseIntent, LabelSupport}
+
+const modelMagic = "LMMODEL\x01"
+
+// maxModelLabels bounds the labels of one model.
+const maxModelLabels = 8
+
+// Sentinel errors of model files.
+var (
+	ErrModelFormat  = errors.New("classify: not a livemod model file")
+	ErrModelVersion = errors.New("classify: model built for other features; retrain it with this livemod (livemod train)")
+)
+
+// Model is a trained linear model. It is read-only once built and safe
+// for concurrent use.
+type Model struct {
+	bits   uint8
+	mask   uint64
+	labels []Label
+	bias   []float32
+	scale  []float32
+	w      []int8 // [bucket*len(labels) + label]
+	// Info describes how the model was trained (command, data, date);
+	// it is written into the file.
+	Info string
+}
+
+// Labels returns the labels the model scores.
+func (m *Model) Labels() []Label { return m.labels }
+
+// Buckets returns the size of the hashed feature table.
+func (m *Model) Buckets() int { return 1 << m.bits }
+
+// scoreFeatures writes the probability of each of the model's labels for
+// the features feats into out.
+func (m *Model) scoreFeatures(feats []uint64, out *Scores) {
+	nl := len(m.labels)
+	var acc [maxModelLabels]int32
+	shift := 64 - m.bits
+	for _, f := range feats {
+		base := int(f>>shift) * nl
+		w := m.w[base : base+nl]
+		for l := range w {
+			acc[l] += int32(w[l])
+		}
+	}
+	x := featureScale(len(feats))
+	for l, lab := range m.labels {
+		z := m.bias[l] + m.scale[l]*x*float32(acc[l])
+		out.Set(lab, sigmoid(z))
+	}
+}
+
+func sigmoid(z float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(z))))
+}
+
+// Score returns the model's scores for text. It is for tools and tests;
+// Decide scores inside its own pass over the message.
+func (m *Model) Score(text string) Scores {
+	var s Scores
+	f := textFeatures(nil, text)
+	m.scoreFeatures(f, &s)
+	return s
+}
+
+// textFeatures normalizes text and appends its features to dst.
+func textFeatures(dst []uint64, text string) []uint64 {
+	if len(text) > MaxTextBytes {
+		text = text[:MaxTextBytes]
+	}
+	var tmp []byte
+	plain := appendPlain(nil, &tmp, text)
+	skel, toks, _, _ := appendSkeleton(nil, nil, nil, plain)
+	return appendFeatures(dst, text, plain, skel, toks)
+}
+
+// Example is one labeled message for training and evaluation.
+type Example struct {
+	Text   string
+	Labels Labels
+	// Annotated are the labels the example was judged on: a data set of
+	// spam comments says nothing about questions. Zero means every label.
+	Annotated Labels
+}
+
+// TrainOptions tune Train. Zero values mean the documented defaults.
+type TrainOptions struct {
+	Bits   int     // log2 of the hashed feature buckets; zero means 17 (128 Ki buckets), range 10–22
+	Epochs int     // passes over the data; zero means 8
+	Rate   float64 // Adagrad learning rate; zero means 0.2
+	L2     float64 // weight decay per update; zero means 1e-6
+	Seed   uint64  // shuffling seed; zero means 1
+	// Labels are the labels to learn; nil means those of ModelLabels that
+	// some example has.
+	Labels []Label
+	Info   string // copied into Model.Info
+}
+
+// Train fits a model to the examples: logistic regression per label by
+// Adagrad SGD over the hashed features, then weights quantized to int8.
+// An example counts for a label only if it was annotated for it.
+// Training is deterministic for a given seed.
+func Train(examples []Example, opts TrainOptions) (*Model, error) {
+	bitsN := opts.Bits
+	if bitsN == 0 {
+		bitsN = 17
+	}
+	if bitsN < 10 || bitsN > 22 {
+		return nil, fmt.Errorf("classify: train: bits %d out of range 10–22", bitsN)
+	}
+	epochs := opts.Epochs
+	if epochs == 0 {
+		epochs = 8
+	}
+	rate := opts.Rate
+	if rate == 0 {
+		rate = 0.2
+	}
+	l2 := opts.L2
+	if l2 == 0 {
+		l2 = 1e-6
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	labels := opts.Labels
+	if labels == nil {
+		var have Labels
+		for _, e := range examples {
+			have |= e.Labels
+		}
+		for _, l := range ModelLabels {
+			if have.Has(l) {
+				labels = append(labels, l)
+			}
+		}
+	}
+	if len(labels) == 0 {
+		return nil, errors.New("classify: train: no labels to learn; the data needs positive examples")
+	}
+	if len(labels) > maxModelLabels {
+		return nil, fmt.Errorf("classify: train: %d labels; at most %d", len(labels), maxModelLabels)
+	}
+	nl := len(labels)
+	shift := 64 - uint(bitsN)
+
+	// Featurize once: bucket indices per example.
+	type row struct {
+		feats  []uint32
+		x      float32
+		labels Labels
+		annot  Labels
+	}
+	rows := make([]row, len(examples))
+	var buf []uint64
+	for i, e := range examples {
+		buf = textFeatures(buf[:0], e.Text)
+		f := make([]uint32, len(buf))
+		for j, h := range buf {
+			f[j] = uint32(h >> shift)
+		}
+		annot := e.Annotated
+		if annot == 0 {
+			annot = Labels(labelEnd - 1)
+		}
+		rows[i] = row{feats: f, x: featureScale(len(f)), labels: e.Labels, annot: annot}
+	}
+
+	// Weigh each label's classes equally: the data sets have nothing like
+	// chat's base rates (83% of the tweets are offensive), and a model that
+	// learned their prior would flag "hi" for want of evidence.
+	cw := make([][2]float64, nl) // [negative, positive] weight per label
+	for l, lab := range labels {
+		var n [2]float64
+		for i := range rows {
+			if rows[i].annot.Has(lab) {
+				if rows[i].labels.Has(lab) {
+					n[1]++
+				} else {
+					n[0]++
+				}
+			}
+		}
+		for c := range n {
+			if n[c] > 0 {
+				cw[l][c] = (n[0] + n[1]) / (2 * n[c])
+			}
+		}
+	}
+
+	nb := 1 << bitsN
+	w := make([]float32, nb*nl)
+	g2 := make([]float32, nb*nl)
+	bias := make([]float64, nl)
+	bg2 := make([]float64, nl)
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6c6976656d6f64))
+	for ep := 0; ep < epochs; ep++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, ri := range order {
+			r := &rows[ri]
+			for l, lab := range labels {
+				if !r.annot.Has(lab) {
+					continue
+				}
+				z := bias[l]
+				for _, f := range r.feats {
+					z += float64(w[int(f)*nl+l] * r.x)
+				}
+				y, c := 0.0, 0
+				if r.labels.Has(lab) {
+					y, c = 1, 1
+				}
+				g := (1/(1+math.Exp(-z)) - y) * cw[l][c] // dLoss/dz
+				bg2[l] += g * g
+				bias[l] -= rate * g / math.Sqrt(bg2[l]+1e-8)
+				gx := float32(g) * r.x
+				for _, f := range r.feats {
+					k := int(f)*nl + l
+					gk := gx + float32(l2)*w[k]
+					g2[k] += gk * gk
+					w[k] -= float32(rate) * gk / float32(math.Sqrt(float64(g2[k])+1e-8))
+				}
+			}
+		}
+	}
+
+	m := &Model{
+		bits:   uint8(bitsN),
+		mask:   uint64(nb - 1),
+		labels: append([]Label(nil), labels...),
+		bias:   make([]float32, nl),
+		scale:  make([]float32, nl),
+		w:      make([]int8, nb*nl),
+		Info:   opts.Info,
+	}
+	for l := range labels {
+		m.bias[l] = float32(bias[l])
+		var mx float32
+		for k := l; k < len(w); k += nl {
+			mx = max(mx, float32(math.Abs(float64(w[k]))))
+		}
+		if mx == 0 {
+			mx = 1
+		}
+		m.scale[l] = mx / 127
+		for k := l; k < len(w); k += nl {
+			m.w[k] = int8(math.Round(float64(w[k] / m.scale[l])))
+		}
+	}
+	return m, nil
+}
+
+// MarshalBinary writes the model file: a header, the weights compressed
+// with DEFLATE (most buckets are zero), and a CRC-32 of all of it.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(modelMagic)
+	le := binary.LittleEndian
+	b.Write(le.AppendUint16(nil, featureVersion))
+	b.WriteByte(m.bits)
+	b.WriteByte(byte(len(m.labels)))
+	for l := range m.labels {
+		b.Write(le.AppendUint16(nil, uint16(m.labels[l])))
+		b.Write(le.AppendUint32(nil, math.Float32bits(m.bias[l])))
+		b.Write(le.AppendUint32(nil, math.Float32bits(m.scale[l])))
+	}
+	b.Write(le.AppendUint32(nil, uint32(len(m.Info))))
+	b.WriteString(m.Info)
+	zw, err := flate.NewWriter(&b, flate.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, len(m.w))
+	for i, v := range m.w {
+		raw[i] = byte(v)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	b.Write(le.AppendUint32(nil, crc32.ChecksumIEEE(b.Bytes())))
+	return b.Bytes(), nil
+}
+
+// ParseModel reads a model file written by MarshalBinary.
+func ParseModel(data []byte) (*Model, error) {
+	if len(data) < len(modelMagic)+8 || string(data[:len(modelMagic)]) != modelMagic {
+		return nil, ErrModelFormat
+	}
+	le := binary.LittleEndian
+	body, sum := data[:len(data)-4], le.Uint32(data[len(data)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, fmt.Errorf("%w: checksum mismatch (truncated or corrupted)", ErrModelFormat)
+	}
+	p := body[len(modelMagic):]
+	if le.Uint16(p) != featureVersion {
+		return nil, ErrModelVersion
+	}
+	m := &Model{bits: p[2]}
+	nl := int(p[3])
+	p = p[4:]
+	if m.bits < 10 || m.bits > 22 || nl == 0 || nl > maxModelLabels || len(p) < nl*10+4 {
+		return nil, fmt.Errorf("%w: bad header", ErrModelFormat)
+	}
+	for range nl {
+		l := Label(le.Uint16(p))
+		if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+			return nil, fmt.Errorf("%w: unknown label %d", ErrModelFormat, l)
+		}
+		m.labels = append(m.labels, l)
+		m.bias = append(m.bias, math.Float32frombits(le.Uint32(p[2:])))
+		m.scale = append(m.scale, math.Float32frombits(le.Uint32(p[6:])))
+		p = p[10:]
+	}
+	n := int(le.Uint32(p))
+	p = p[4:]
+	if n > len(p) {
+		return nil, fmt.Errorf("%w: bad header", ErrModelFormat)
+	}
+	m.Info = string(p[:n])
+	p = p[n:]
+	size := (1 << m.bits) * nl
+	raw := make([]byte, size+1)
+	k, err := io.ReadFull(flate.NewReader(bytes.NewReader(p)), raw)
+	if err != io.ErrUnexpectedEOF || k != size {
+		return nil, fmt.Errorf("%w: weights are %d bytes, want %d", ErrModelFormat, k, size)
+	}
+	m.mask = uint64(1<<m.bits - 1)
+	m.w = make([]int8, size)
+	for i := range m.w {
+		m.w[i] = int8(raw[i])
+	}
+	return m, nil
+}
+
+//go:embed model/default.lmm
+var defaultModelFile []byte
+
+// DefaultModel returns the model embedded in the binary, trained on the
+// data listed in classify/model/ATTRIBUTION.md. It is parsed once.
+var DefaultModel = sync.OnceValue(func() *Model {
+	m, err := ParseModel(defaultModelFile)
+	if err != nil {
+		panic("classify: embedded model: " + err.Error()) // a build defect
+	}
+	return m
+})
+
+// DefaultThresholds are the model scores at which the engine gives a
+// label, chosen on the leave-one-source-out figures of docs/QUALITY.md:
+// high enough that the model adds what the rules miss without blocking
+// ordinary chat.
+var DefaultThresholds = map[Label]float32{
+	LabelSpam:           0.7,
+	LabelToxic:          0.6,
+	LabelQuestion:       0.5,
+	LabelPurchaseIntent: 0.6,
+	LabelSupport:        0.7,
+}
+
+// DefaultHideThresholds are the scores at which the model alone may hide
+// a message. Only spam may be hidden on the model's word, and only when
+// it is nearly sure; below that a spam score holds the message for a
+// human. Toxic is always held, never hidden.
+var DefaultHideThresholds = map[Label]float32{
+	LabelSpam: 0.97,
+}
+
+// modelPolicy is what an engine does with the model's scores.
+type modelPolicy struct {
+	model  *Model
+	labels Labels // the model's labels
+	label  [len(labelNames)]float32
+	hide   [len(labelNames)]float32
+	detail [len(labelNames)][101]string // "score 0.93", built once: Decide does not format
+}
+
+// newModelPolicy returns the policy of opts, or nil for rules only.
+func newModelPolicy(opts Options) (*modelPolicy, error) {
+	if opts.NoModel {
+		return nil, nil
+	}
+	m := opts.Model
+	if m == nil {
+		m = DefaultModel()
+	}
+	p := &modelPolicy{model: m}
+	for i := range p.label {
+		p.label[i], p.hide[i] = 2, 2 // never
+	}
+	for _, l := range m.labels {
+		p.labels |= Labels(l)
+	}
+	set := func(dst *[len(labelNames)]float32, def, over map[Label]float32, what string) error {
+		for l, v := range def {
+			dst[bits.TrailingZeros16(uint16(l))] = v
+		}
+		for l, v := range over {
+			if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+				return fmt.Errorf("classify: %s: bad label %d", what, l)
+			}
+			if !(v > 0 && v <= 1) {
+				return fmt.Errorf("classify: %s %s: %v is out of range; use a score in (0, 1]", what, l, v)
+			}
+			dst[bits.TrailingZeros16(uint16(l))] = v
+		}
+		return nil
+	}
+	if err := set(&p.label, DefaultThresholds, opts.Thresholds, "threshold"); err != nil {
+		return nil, err
+	}
+	if err := set(&p.hide, DefaultHideThresholds, opts.HideThresholds, "hide threshold"); err != nil {
+		return nil, err
+	}
+	for i := range p.detail {
+		for k := range p.detail[i] {
+			p.detail[i][k] = "score " + strconv.FormatFloat(float64(k)/100, 'f', 2, 64)
+		}
+	}
+	return p, nil
+}
+
+// decide scores feats into s and returns the labels the scores give and
+// those the model is sure enough of to hide.
+func (p *modelPolicy) decide(feats []uint64, s *Scores) (labels, hide Labels) {
+	p.model.scoreFeatures(feats, s)
+	for _, l := range p.model.labels {
+		i := bits.TrailingZeros16(uint16(l))
+		v := s[i]
+		if v >= p.label[i] {
+			labels |= Labels(l)
+			if v >= p.hide[i] {
+				hide |= Labels(l)
+			}
+		}
+	}
+	return labels, hide
+}
+
+// reason returns the reason for a label the model gave.
+func (p *modelPolicy) reason(l Label, s *Scores) Reason {
+	i := bits.TrailingZeros16(uint16(l))
+	k := int(s[i]*100 + 0.5)
+	return Reason{Rule: modelRuleNames[i], Detail: p.detail[i][min(max(k, 0), 100)]}
+}
+
+var modelRuleNames = func() (n [len(labelNames)]string) {
+	for i, name := range labelNames {
+		n[i] = "model." + name
+	}
+	return n
+}()
+
+// applyModel merges the model's view into a decision whose rules gave
+// ruleLabels: labels the rules missed are added with a "model.<label>"
+// reason, spam the model is sure of is hidden, other model spam and
+// model toxic are held for a human. It returns the merged labels.
+func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv bool) Labels {
+	ml, hide := p.decide(feats, &d.Scores)
+	added := ml &^ ruleLabels
+	if added == 0 {
+		return ruleLabels
+	}
+	labels := ruleLabels | added
+	d.Labels = labels
+	switch {
+	case d.Action != Allow:
+	case added.Has(LabelSpam) && !priv && hide.Has(LabelSpam):
+		d.Action = Hide
+	case added.Has(LabelSpam) && !priv, added.Has(LabelToxic):
+		d.Action = Hold
+	}
+	for _, l := range ModelLabels {
+		if added.Has(l) {
+			d.Reasons = append(d.Reasons, p.reason(l, &d.Scores))
+		}
+	}
+	return labels
+}
+
+// applyModel scores the message whose normal forms sc holds and merges
+// the model's view into d (see modelPolicy.applyModel).
+func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels, badges []string) {
+	if e.policy == nil {
+		return
+	}
+	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
+	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges))
+}

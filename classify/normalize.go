@@ -1,0 +1,440 @@
+package classify
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalization has two forms, both kept beside the original text:
+//
+//   - the plain form (Normalize): compatibility-normalized, case-folded,
+//     invisible characters and Latin accents removed, common homoglyphs
+//     mapped to ASCII, runs of one character cut to two, white space
+//     collapsed. Digits and punctuation stay, so order numbers, prices and
+//     URLs can still be read from it.
+//   - the skeleton (appendSkeleton): the words of the plain form with
+//     leetspeak undone (0→o, 1/l/!/|→i, 3→e, 4/@→a, 5/$→s, 7/+→t …),
+//     spaced-out letters joined ("f.u.c.k" → fuck), repeats cut to one,
+//     and Hindi spelling variants folded. Rules match against it; it is
+//     never shown.
+//
+// Both are built into caller-owned byte slices so that Decide does not
+// allocate.
+
+// Normalize returns the plain matching form of s: NFKC, case-folded, with
+// zero-width characters, soft hyphens and Latin combining marks removed
+// (Devanagari vowel signs and virama are kept; nukta, ZWJ and ZWNJ are
+// dropped so composed and decomposed spellings agree), homoglyphs mapped to
+// ASCII, runs of a repeated character cut to two and white space collapsed
+// to single spaces. Invalid UTF-8 is dropped. Normalize is idempotent.
+func Normalize(s string) string {
+	var tmp []byte
+	return string(appendPlain(nil, &tmp, s))
+}
+
+// appendPlain appends the plain form of s to dst. tmp is scratch space,
+// grown as needed and handed back for reuse.
+func appendPlain(dst []byte, tmp *[]byte, s string) []byte {
+	start := len(dst)
+	if isASCII(s) {
+		return appendPlainASCII(dst, s)
+	}
+	src := []byte(nil)
+	compose := needsNorm(s)
+	if compose {
+		// Decompose first so that accents come apart from their letters and
+		// compatibility forms (fullwidth, mathematical alphanumerics,
+		// ligatures, circled letters) become ordinary ones; compose again at
+		// the end. Text of only ASCII, Devanagari and emoji needs neither.
+		*tmp = norm.NFKD.AppendString((*tmp)[:0], s)
+		src = *tmp
+	}
+	var last rune = -1
+	rep := 0
+	space := false
+	for i := 0; i < len(s) && !compose || i < len(src); {
+		var r rune
+		var size int
+		if compose {
+			r, size = utf8.DecodeRune(src[i:])
+		} else {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
+		if r == utf8.RuneError && size <= 1 {
+			continue
+		}
+		if 0x0900 <= r && r <= 0x097F {
+			switch {
+			case r == 0x093C: // nukta: ज़ and ज match
+				continue
+			case r == 0x0901: // chandrabindu, spelled as anusvara by most writers
+				r = 0x0902
+			case 0x0958 <= r && r <= 0x095F: // letters with nukta, decomposed
+				r = nuktaBase[r-0x0958]
+			case r == 0x0929, r == 0x0931, r == 0x0934:
+				r--
+			}
+			dst, last, rep, space = emitPlain(dst, start, r, last, rep, space)
+			continue
+		}
+		switch {
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || unicode.IsSpace(r) || unicode.IsControl(r):
+			space = true
+			continue
+		case unicode.Is(unicode.Cf, r): // ZWSP, ZWJ, ZWNJ, soft hyphen, bidi controls, tags
+			continue
+		case isStrippedMark(r):
+			continue
+		}
+		r = unicode.ToLower(r)
+		if h, ok := homoglyphs[r]; ok {
+			for _, hr := range h {
+				dst, last, rep, space = emitPlain(dst, start, hr, last, rep, space)
+			}
+			continue
+		}
+		dst, last, rep, space = emitPlain(dst, start, r, last, rep, space)
+	}
+	if start == len(dst) || !compose {
+		return dst
+	}
+	// Recompose (Hangul, Indic and other scripts whose marks were kept).
+	// The scratch buffer is free again: reuse it.
+	*tmp = norm.NFKC.Append((*tmp)[:0], dst[start:]...)
+	return append(dst[:start], *tmp...)
+}
+
+// nuktaBase maps U+0958..U+095F (क़ ख़ ग़ ज़ ड़ ढ़ फ़ य़) to their letters
+// without the nukta.
+var nuktaBase = [8]rune{0x0915, 0x0916, 0x0917, 0x091C, 0x0921, 0x0922, 0x092B, 0x092F}
+
+// needsNorm reports whether s has a rune that Unicode normalization could
+// change: anything but ASCII, Devanagari (handled by hand) and the emoji
+// blocks.
+func needsNorm(s string) bool {
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf, 0x0900 <= r && r <= 0x097F, r == 0x200B, r == 0x200C, r == 0x200D,
+			r == 0xFE0F, r == 0x20B9, 0x2600 <= r && r <= 0x27BF, 0x1F300 <= r && r <= 0x1FAFF:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// emitPlain appends r, cutting runs of one rune to two (digits excepted:
+// "1000" and "5555" are real numbers) and writing one space between words.
+func emitPlain(dst []byte, start int, r, last rune, rep int, space bool) ([]byte, rune, int, bool) {
+	if space && len(dst) > start {
+		dst = append(dst, ' ')
+		last, rep = ' ', 0
+	}
+	space = false
+	if r == last && !isDigit(r) {
+		rep++
+		if rep >= 2 {
+			return dst, last, rep, space
+		}
+	} else {
+		rep = 0
+	}
+	last = r
+	return utf8.AppendRune(dst, r), last, rep, space
+}
+
+func appendPlainASCII(dst []byte, s string) []byte {
+	start := len(dst)
+	var last byte
+	rep := 0
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == 0x7f {
+			space = true
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if space && len(dst) > start {
+			dst = append(dst, ' ')
+			last, rep = ' ', 0
+		}
+		space = false
+		if c == last && (c < '0' || c > '9') {
+			rep++
+			if rep >= 2 {
+				continue
+			}
+		} else {
+			rep = 0
+		}
+		last = c
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(r rune) bool { return '0' <= r && r <= '9' }
+
+// isStrippedMark reports whether r is a combining mark that only decorates
+// a letter: accents on Latin, Greek and Cyrillic, Zalgo stacks, enclosing
+// marks. Marks of the Indic scripts (vowel signs, virama, anusvara) carry
+// meaning and are kept.
+func isStrippedMark(r rune) bool {
+	if r < 0x0300 {
+		return false
+	}
+	if 0x0900 <= r && r <= 0x0DFF || 0x1CD0 <= r && r <= 0x1CFF || 0xA8E0 <= r && r <= 0xA8FF {
+		return false
+	}
+	return unicode.In(r, unicode.Mn, unicode.Me)
+}
+
+// homoglyphs maps look-alike letters (after lower-casing and NFKD) to their
+// Latin skeleton, after Unicode TR39 confusables. Fullwidth and
+// mathematical letters need no entry: NFKD already maps them.
+var homoglyphs = map[rune]string{
+	// Cyrillic
+	'а': "a", 'в': "b", 'е': "e", 'ѕ': "s", 'і': "i", 'ј': "j", 'к': "k",
+	'м': "m", 'н': "h", 'о': "o", 'р': "p", 'с': "c", 'т': "t", 'у': "y",
+	'х': "x", 'һ': "h", 'ԁ': "d", 'ԛ': "q", 'ԝ': "w", 'ӏ': "l", 'ь': "b",
+	'ѵ': "v", 'ц': "u", 'п': "n", 'г': "r", 'ɡ': "g", 'ү': "y", 'ҽ': "e", 'ӕ': "ae",
+	// Greek
+	'α': "a", 'β': "b", 'γ': "y", 'ε': "e", 'η': "n", 'ι': "i", 'κ': "k",
+	'ν': "v", 'ο': "o", 'ρ': "p", 'τ': "t", 'υ': "u", 'χ': "x", 'ω': "w",
+	'ς': "s", 'ϲ': "c", 'ϳ': "j",
+	// Latin look-alikes that do not decompose
+	'ı': "i", 'ɑ': "a", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d",
+	'ł': "l", 'ŧ': "t", 'ħ': "h", 'ƒ': "f", 'ɩ': "i", 'ʟ': "l", 'ɴ': "n",
+	'ʀ': "r", 'ꜱ': "s", 'ᴀ': "a", 'ʙ': "b", 'ᴄ': "c", 'ᴅ': "d", 'ᴇ': "e",
+	'ɢ': "g", 'ʜ': "h", 'ɪ': "i", 'ᴊ': "j", 'ᴋ': "k", 'ᴍ': "m", 'ᴏ': "o",
+	'ᴘ': "p", 'ᴛ': "t", 'ᴜ': "u", 'ᴠ': "v", 'ᴡ': "w", 'ʏ': "y", 'ᴢ': "z",
+	'ɾ': "r", 'ʋ': "u", 'ɛ': "e", 'ɔ': "c",
+	// Dots and slashes used to write links
+	'。': ".", '․': ".", '∕': "/", '⁄': "/",
+}
+
+// Skeleton building.
+
+// tok is one word of the skeleton: its bytes are skel[a:b].
+type tok struct {
+	a, b int32
+	h    uint64
+}
+
+// isWordRune reports whether r belongs to a word of the plain form.
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// leetAt reports whether the symbol at plain[i] stands for a letter: '@'
+// and '$' inside or at the start of a word ("@ss", "a$$"), '!', '|' and '+'
+// only between word characters ("sh!t"), so that "stop!" stays "stop".
+func leetAt(plain []byte, i int) bool {
+	c := plain[i]
+	prev := i > 0 && isWordByte(plain[i-1])
+	next := i+1 < len(plain) && isWordByte(plain[i+1])
+	switch c {
+	case '@', '$':
+		return next || prev && (i+1 >= len(plain) || plain[i+1] == '$' || plain[i+1] == ' ' || isWordByte(plain[i+1]))
+	case '!', '|', '+', '*':
+		return prev && next
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf || c == '@' || c == '$'
+}
+
+// leet maps a character of a word that contains letters to its skeleton.
+// 'l' joins 'i' because 1, l, I, | and ! all stand for one another.
+func leet(r rune) rune {
+	switch r {
+	case '0':
+		return 'o'
+	case '1', 'l', '!', '|':
+		return 'i'
+	case '3':
+		return 'e'
+	case '4', '@':
+		return 'a'
+	case '5', '$':
+		return 's'
+	case '7', '+':
+		return 't'
+	case '8':
+		return 'b'
+	case '9':
+		return 'g'
+	case '*':
+		return 'u' // f*ck, sh*t are written out in the lexicon
+	// Hindi spelling variants: long and short vowels, nasal marks.
+	case 'ी':
+		return 'ि'
+	case 'ू':
+		return 'ु'
+	case 'ई':
+		return 'इ'
+	case 'ऊ':
+		return 'उ'
+	case 'ं', 'ँ':
+		return -1
+	}
+	return r
+}
+
+// rawTok is a word of the plain form before joining.
+type rawTok struct {
+	a, b    int32
+	single  bool // one rune
+	letters bool // has a letter (leet applies)
+}
+
+// scanWords splits plain into words, appending them to out.
+func scanWords(out []rawTok, plain []byte) []rawTok {
+	i := 0
+	for i < len(plain) {
+		r, size := utf8.DecodeRune(plain[i:])
+		if !(isWordRune(r) || r < utf8.RuneSelf && leetAt(plain, i)) {
+			i += size
+			continue
+		}
+		t := rawTok{a: int32(i)}
+		n := 0
+		latin := true
+		for i < len(plain) {
+			r, size = utf8.DecodeRune(plain[i:])
+			if !(isWordRune(r) || r < utf8.RuneSelf && leetAt(plain, i)) {
+				break
+			}
+			if unicode.IsLetter(r) {
+				t.letters = true
+			}
+			latin = latin && r < 0x0250
+			n++
+			i += size
+		}
+		t.b = int32(i)
+		// Spacing out letters is a Latin-script evasion; a Devanagari
+		// syllable such as "का" is a whole word.
+		t.single = n == 1 && latin
+		out = append(out, t)
+	}
+	return out
+}
+
+// joinedRun is a run of spaced-out letters joined into one skeleton word.
+type joinedRun struct{ a, b int32 } // index range in the skeleton
+
+// appendSkeleton appends the skeleton of plain to dst, one space between
+// words, and the words themselves to toks (offsets into dst). raws is
+// scratch. spaced reports a run of spaced-out letters that spelt a web
+// address ("w w w . x . c o m").
+func appendSkeleton(dst []byte, toks []tok, raws []rawTok, plain []byte) ([]byte, []tok, []rawTok, bool) {
+	raws = scanWords(raws[:0], plain)
+	spaced := false
+	for i := 0; i < len(raws); {
+		j := i + 1
+		if raws[i].single {
+			for j < len(raws) && raws[j].single && raws[j].a-raws[j-1].b <= 3 {
+				j++
+			}
+			if j-i < 3 { // "i", "a", "u r" are words, not evasions
+				j = i + 1
+			}
+		}
+		letters := false
+		for k := i; k < j; k++ {
+			letters = letters || raws[k].letters
+		}
+		if len(dst) > 0 {
+			dst = append(dst, ' ')
+		}
+		a := len(dst)
+		var last rune = -1
+		for k := i; k < j; k++ {
+			for p := raws[k].a; p < raws[k].b; {
+				r, size := utf8.DecodeRune(plain[p:])
+				p += int32(size)
+				if letters {
+					r = leet(r)
+					if r < 0 {
+						continue
+					}
+				} else if r == '@' || r == '$' {
+					continue
+				}
+				if r == last && !(isDigit(r) && !letters) {
+					continue
+				}
+				last = r
+				dst = utf8.AppendRune(dst, r)
+			}
+		}
+		if len(dst) == a { // a word of nasal marks only
+			if a > 0 {
+				dst = dst[:a-1]
+			}
+			i = j
+			continue
+		}
+		if j-i >= 3 && isSpacedURL(plain[raws[i].a:raws[j-1].b], j-i) {
+			spaced = true
+		}
+		toks = append(toks, tok{a: int32(a), b: int32(len(dst)), h: hashBytes(dst[a:])})
+		i = j
+	}
+	return dst, toks, raws, spaced
+}
+
+// isSpacedURL reports whether a run of n spaced-out characters spells a
+// web address: it starts with "www" or ends in a common top-level domain.
+func isSpacedURL(run []byte, n int) bool {
+	var b [64]byte
+	k := 0
+	for _, c := range run {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			if k == len(b) {
+				break
+			}
+			b[k] = c
+			k++
+		}
+	}
+	s := string(b[:k]) // does not escape; the compiler avoids the copy for comparisons
+	if len(s) >= 3 && s[:3] == "www" {
+		return true
+	}
+	for _, tld := range [...]string{"com", "net", "org", "xyz", "info"} {
+		if len(s) > len(tld)+1 && s[len(s)-len(tld):] == tld {
+			return true
+		}
+	}
+	return false
+}
+
+// skeleton returns the skeleton of s as a string: for tests and tools.
+func skeleton(s string) string {
+	var tmp []byte
+	plain := appendPlain(nil, &tmp, s)
+	sk, _, _, _ := appendSkeleton(nil, nil, nil, plain)
+	return string(sk)
+}

@@ -1,0 +1,131 @@
+package classify
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// Automated replies and the state they need. The policy (caps, cooldowns,
+// approval, opt-out) lives in package automate; the wire types and the
+// state interfaces that store implements live here, so that store depends
+// on classify only.
+
+// Reply is one automated reply, as sent on the replies view:
+//
+//	{"type":"reply","id":"r-1","stream":"s","to":["u-7"],"text":"Automated reply: …",
+//	 "faq":"shipping","in_reply_to":["m-42"],"ts":1795000000000}
+//
+// A reply names every user it answers; FAQ is set for an FAQ answer and
+// Handoff for the public notice of a handoff.
+type Reply struct {
+	ID        string   `json:"id"`
+	Stream    string   `json:"stream"`
+	To        []string `json:"to"`
+	Text      string   `json:"text"`
+	FAQ       string   `json:"faq,omitempty"`
+	Handoff   string   `json:"handoff,omitempty"`
+	InReplyTo []string `json:"in_reply_to"`
+	TS        int64    `json:"ts"` // the message time it was sent at, Unix ms
+}
+
+// AppendLine appends r as one replies-view line: the reply with
+// "type":"reply".
+func (r *Reply) AppendLine(b []byte) []byte {
+	j, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		*Reply
+	}{"reply", r})
+	return append(b, j...)
+}
+
+// Draft states.
+const (
+	DraftPending  = "pending"
+	DraftApproved = "approved"
+	DraftRejected = "rejected"
+)
+
+// Draft is a reply to an FAQ entry marked approve: it waits for a
+// moderator. While it waits, later askers of the same question join it.
+type Draft struct {
+	Reply
+	Names     []string `json:"names"` // display names of To, for the text
+	State     string   `json:"state"` // pending | approved | rejected
+	DecidedBy string   `json:"decided_by,omitempty"`
+	DecidedAt int64    `json:"decided_at,omitempty"`
+}
+
+// OptOut is a user's choice about automated replies.
+type OptOut struct {
+	User string `json:"user"`
+	Out  bool   `json:"out"` // true after STOP, false after START
+	TS   int64  `json:"ts"`  // when they sent it, Unix ms
+}
+
+// OptOuts remembers who sent STOP. Implementations are goroutine-safe;
+// OptedOut sits on the reply path and must not do I/O (a durable
+// implementation keeps the set in memory and writes behind).
+type OptOuts interface {
+	OptedOut(user string) bool
+	SetOptOut(o OptOut)
+}
+
+// MemoryOptOuts is an OptOuts in memory. The zero value is ready.
+type MemoryOptOuts struct {
+	mu sync.RWMutex
+	m  map[string]OptOut
+}
+
+var _ OptOuts = (*MemoryOptOuts)(nil)
+
+// OptedOut implements OptOuts.
+func (o *MemoryOptOuts) OptedOut(user string) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.m[user].Out
+}
+
+// SetOptOut implements OptOuts.
+func (o *MemoryOptOuts) SetOptOut(v OptOut) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil {
+		o.m = map[string]OptOut{}
+	}
+	o.m[v.User] = v
+}
+
+// Get returns the user's last choice.
+func (o *MemoryOptOuts) Get(user string) (OptOut, bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	v, ok := o.m[user]
+	return v, ok
+}
+
+// IDs hands out the numbers behind reply ("r-N") and ticket ("h-N") ids.
+// A number is never handed out twice for a kind; a durable implementation
+// keeps that promise across restarts.
+type IDs interface {
+	Next(kind string) uint64
+}
+
+// MemoryIDs counts from 1 per kind, so replay gives the same ids every
+// run. The zero value is ready.
+type MemoryIDs struct {
+	mu sync.Mutex
+	n  map[string]uint64
+}
+
+var _ IDs = (*MemoryIDs)(nil)
+
+// Next implements IDs.
+func (c *MemoryIDs) Next(kind string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]uint64{}
+	}
+	c.n[kind]++
+	return c.n[kind]
+}

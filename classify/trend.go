@@ -1,0 +1,588 @@
+package classify
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Trending questions.
+//
+// A question is reduced to a set of terms: its words in the plain form,
+// without question words and fillers, with plurals cut and with a small
+// dictionary folding Hindi, Hinglish and English spellings of the same
+// idea onto one term ("how much", "kitne ka", "कीमत" → #price; "neeli",
+// "नीली" → blue). Two questions are the same question when their terms
+// overlap enough (Jaccard ≥ MinSimilarity) and they do not ask about
+// different things (#price vs #size). A cluster's score counts its
+// distinct askers, each decaying with a half-life, so the list follows
+// the conversation. Time comes from the messages: Trending has no clock.
+
+// ErrNoCluster is returned by host actions on an unknown or evicted cluster.
+var ErrNoCluster = errors.New("classify: no such question cluster")
+
+// TrendOptions configure a Trending. Every zero value means its default.
+type TrendOptions struct {
+	// HalfLife is how long, in ms, until an asker counts half in a
+	// cluster's score. Zero means 120000 (two minutes): a question asked
+	// by ten people five minutes ago ranks below one asked by three now.
+	HalfLife int64
+	// MaxClusters caps the clusters kept per stream; the lowest-scoring
+	// unpinned one is evicted for a new one. Zero means 256.
+	MaxClusters int
+	// MaxStreams caps the streams tracked; the one quiet longest is
+	// dropped for a new one. Zero means 1024.
+	MaxStreams int
+	// MinSimilarity is the Jaccard overlap of terms above which two
+	// questions are merged. Zero means 0.5.
+	MinSimilarity float64
+}
+
+// Question states, as written in TrendQuestion.State.
+const (
+	QuestionOpen      = "open"
+	QuestionPinned    = "pinned"
+	QuestionAnswered  = "answered"
+	QuestionDismissed = "dismissed"
+)
+
+// TrendQuestion is one cluster as shown to hosts.
+type TrendQuestion struct {
+	Cluster string  `json:"cluster"`
+	Text    string  `json:"text"`
+	Askers  int     `json:"askers"`
+	Score   float64 `json:"score"`
+	State   string  `json:"state"`
+	First   int64   `json:"first"` // ts of the first ask, Unix ms
+	Last    int64   `json:"last"`  // ts of the latest ask
+}
+
+// TrendSnapshot is the trending list of one stream at a time.
+type TrendSnapshot struct {
+	Questions []TrendQuestion `json:"questions"` // open clusters, best first
+	Pinned    *TrendQuestion  `json:"pinned"`
+}
+
+// Limits that bound one cluster's memory.
+const (
+	maxTrackedAskers = 4096 // distinct askers remembered per cluster; counts saturate here
+	maxQuestionRunes = 160  // representative text shown on the overlay
+	maxTerms         = 24   // terms kept per question
+	trendShards      = 16   // a power of two
+	evictScore       = 0.05 // a cluster decayed below this (and unpinned) may be dropped
+)
+
+// Trending clusters the questions of many streams. It is safe for
+// concurrent use; streams are sharded, one lock each.
+type Trending struct {
+	opts   TrendOptions
+	shards [trendShards]trendShard
+}
+
+type trendShard struct {
+	mu      sync.Mutex
+	streams map[string]*streamTrend
+}
+
+type streamTrend struct {
+	last     int64 // newest ts seen
+	clusters []*cluster
+	pinned   *cluster
+}
+
+type cluster struct {
+	id      string
+	text    string
+	terms   []uint64 // sorted, distinct
+	intents []uint64 // the concept terms among them, sorted
+	sig     uint64   // one bit per term, to reject quickly
+	askers  map[uint64]struct{}
+	n       int
+	score   float64 // at scoreTS
+	scoreTS int64
+	first   int64
+	state   string
+}
+
+// NewTrending returns an empty Trending.
+func NewTrending(opts TrendOptions) *Trending {
+	if opts.HalfLife <= 0 {
+		opts.HalfLife = 120000
+	}
+	if opts.MaxClusters <= 0 {
+		opts.MaxClusters = 256
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = 1024
+	}
+	if opts.MinSimilarity <= 0 {
+		opts.MinSimilarity = 0.5
+	}
+	t := &Trending{opts: opts}
+	for i := range t.shards {
+		t.shards[i].streams = map[string]*streamTrend{}
+	}
+	return t
+}
+
+func (t *Trending) shard(stream string) *trendShard {
+	return &t.shards[xxhash.Sum64String(stream)&(trendShards-1)]
+}
+
+// Observe adds a question by user, sent at ts (Unix ms), to the trending
+// clusters of stream, and returns its cluster and the cluster's distinct
+// askers. text is the original (shown to hosts); plain is its plain form
+// (Normalize), computed when empty. A question with no content words
+// ("?", "kya?") joins no cluster and returns "", 0.
+func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, int) {
+	if plain == "" {
+		plain = Normalize(text)
+	}
+	terms, intents := questionTerms(plain)
+	if len(terms) == 0 {
+		return "", 0
+	}
+	sig := signature(terms)
+	uh := xxhash.Sum64String(user)
+
+	sh := t.shard(stream)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	st := sh.streams[stream]
+	if st == nil {
+		if len(sh.streams) >= (t.opts.MaxStreams+trendShards-1)/trendShards {
+			sh.dropQuietest()
+		}
+		st = &streamTrend{}
+		sh.streams[stream] = st
+	}
+	if ts > st.last {
+		st.last = ts
+	}
+
+	var best *cluster
+	bestSim := 0.0
+	for _, c := range st.clusters {
+		if c.sig&sig == 0 {
+			continue
+		}
+		if len(c.intents) > 0 && len(intents) > 0 && !intersects(c.intents, intents) {
+			continue // same thing, different question: price vs size
+		}
+		if s := jaccard(c.terms, terms); s >= t.opts.MinSimilarity && s > bestSim {
+			best, bestSim = c, s
+		}
+	}
+	if best == nil {
+		best = t.newCluster(st, stream, text, terms, intents, sig, ts)
+	}
+	if _, ok := best.askers[uh]; !ok && len(best.askers) < maxTrackedAskers {
+		best.askers[uh] = struct{}{}
+		best.n++
+		best.score = best.scoreAt(ts, t.opts.HalfLife) + 1
+		if ts > best.scoreTS {
+			best.scoreTS = ts
+		}
+	}
+	return best.id, best.n
+}
+
+func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, intents []uint64, sig uint64, ts int64) *cluster {
+	// Make room: drop clusters that have faded, then the weakest.
+	if len(st.clusters) >= t.opts.MaxClusters {
+		kept := st.clusters[:0]
+		for _, c := range st.clusters {
+			if c == st.pinned || c.scoreAt(st.last, t.opts.HalfLife) >= evictScore {
+				kept = append(kept, c)
+			}
+		}
+		clear(st.clusters[len(kept):])
+		st.clusters = kept
+	}
+	if len(st.clusters) >= t.opts.MaxClusters {
+		weakest := -1
+		low := math.Inf(1)
+		for i, c := range st.clusters {
+			if c == st.pinned {
+				continue
+			}
+			if s := c.scoreAt(st.last, t.opts.HalfLife); s < low {
+				weakest, low = i, s
+			}
+		}
+		if weakest >= 0 {
+			st.clusters = slices.Delete(st.clusters, weakest, weakest+1)
+		}
+	}
+	h := xxhash.New()
+	h.WriteString(stream)
+	h.Write([]byte{0})
+	h.WriteString(text)
+	h.Write([]byte{0})
+	h.WriteString(strconv.FormatInt(ts, 10))
+	id := "q-" + strconv.FormatUint(h.Sum64()>>16, 16)
+	c := &cluster{
+		id:      id,
+		text:    clip(text, maxQuestionRunes),
+		terms:   terms,
+		intents: intents,
+		sig:     sig,
+		askers:  make(map[uint64]struct{}, 4),
+		scoreTS: ts,
+		first:   ts,
+		state:   QuestionOpen,
+	}
+	st.clusters = append(st.clusters, c)
+	return c
+}
+
+// dropQuietest forgets the stream of the shard that was quiet longest.
+func (sh *trendShard) dropQuietest() {
+	var victim string
+	oldest := int64(math.MaxInt64)
+	for name, st := range sh.streams {
+		if st.last < oldest {
+			victim, oldest = name, st.last
+		}
+	}
+	delete(sh.streams, victim)
+}
+
+func (c *cluster) scoreAt(ts, halfLife int64) float64 {
+	if ts <= c.scoreTS {
+		return c.score
+	}
+	return c.score * math.Exp2(-float64(ts-c.scoreTS)/float64(halfLife))
+}
+
+func (c *cluster) view(ts, halfLife int64) TrendQuestion {
+	return TrendQuestion{
+		Cluster: c.id,
+		Text:    c.text,
+		Askers:  c.n,
+		Score:   math.Round(c.scoreAt(ts, halfLife)*100) / 100,
+		State:   c.state,
+		First:   c.first,
+		Last:    c.scoreTS,
+	}
+}
+
+// Snapshot returns the n best open questions of stream at ts (Unix ms;
+// the stream's newest message time if that is later) and the pinned one.
+// n ≤ 0 means all.
+func (t *Trending) Snapshot(stream string, ts int64, n int) TrendSnapshot {
+	sh := t.shard(stream)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	out := TrendSnapshot{Questions: []TrendQuestion{}}
+	st := sh.streams[stream]
+	if st == nil {
+		return out
+	}
+	if st.last > ts {
+		ts = st.last
+	}
+	for _, c := range st.clusters {
+		if c.state == QuestionOpen {
+			out.Questions = append(out.Questions, c.view(ts, t.opts.HalfLife))
+		}
+	}
+	sort.SliceStable(out.Questions, func(i, j int) bool {
+		a, b := out.Questions[i], out.Questions[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.Askers > b.Askers
+	})
+	if n > 0 && len(out.Questions) > n {
+		out.Questions = out.Questions[:n]
+	}
+	if st.pinned != nil {
+		v := st.pinned.view(ts, t.opts.HalfLife)
+		out.Pinned = &v
+	}
+	return out
+}
+
+// Stream returns the stream that cluster belongs to.
+func (t *Trending) Stream(cluster string) (string, bool) {
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		for name, st := range sh.streams {
+			for _, c := range st.clusters {
+				if c.id == cluster {
+					sh.mu.Unlock()
+					return name, true
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return "", false
+}
+
+// Pin makes cluster the pinned question of stream, unpinning any other.
+func (t *Trending) Pin(stream, cluster string) (TrendQuestion, error) {
+	return t.act(stream, cluster, QuestionPinned)
+}
+
+// Answered marks cluster answered: it leaves the list (and the pin).
+func (t *Trending) Answered(stream, cluster string) (TrendQuestion, error) {
+	return t.act(stream, cluster, QuestionAnswered)
+}
+
+// Dismiss hides cluster from the list (and the pin); later askers still
+// join it, so it does not come back under another id.
+func (t *Trending) Dismiss(stream, cluster string) (TrendQuestion, error) {
+	return t.act(stream, cluster, QuestionDismissed)
+}
+
+func (t *Trending) act(stream, id, state string) (TrendQuestion, error) {
+	sh := t.shard(stream)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	st := sh.streams[stream]
+	if st == nil {
+		return TrendQuestion{}, ErrNoCluster
+	}
+	var c *cluster
+	for _, x := range st.clusters {
+		if x.id == id {
+			c = x
+			break
+		}
+	}
+	if c == nil {
+		return TrendQuestion{}, ErrNoCluster
+	}
+	if st.pinned != nil && st.pinned != c && state == QuestionPinned {
+		st.pinned.state = QuestionOpen
+	}
+	switch {
+	case state == QuestionPinned:
+		st.pinned = c
+	case st.pinned == c:
+		st.pinned = nil
+	}
+	c.state = state
+	return c.view(st.last, t.opts.HalfLife), nil
+}
+
+// Terms.
+
+// questionTerms returns the sorted term hashes of a plain-form question
+// and, among them, its intents (concept terms such as #price).
+func questionTerms(plain string) (terms, intents []uint64) {
+	var words [maxTerms * 2]string
+	nw := 0
+	for i := 0; i < len(plain) && nw < len(words); {
+		r, size := utf8.DecodeRuneInString(plain[i:])
+		if !isTermRune(r) {
+			i += size
+			continue
+		}
+		j := i + size
+		for j < len(plain) {
+			r, size := utf8.DecodeRuneInString(plain[j:])
+			if !isTermRune(r) {
+				break
+			}
+			j += size
+		}
+		words[nw] = plain[i:j]
+		nw++
+		i = j
+	}
+	for k := 0; k < nw && len(terms) < maxTerms; k++ {
+		w := words[k]
+		if w == "how" && k+1 < nw && words[k+1] == "much" {
+			k++
+			w = "#price"
+		}
+		term, ok := termOf(w)
+		if !ok {
+			continue
+		}
+		h := xxhash.Sum64String(term)
+		terms = append(terms, h)
+		if term[0] == '#' {
+			intents = append(intents, h)
+		}
+	}
+	slices.Sort(terms)
+	terms = slices.Compact(terms)
+	slices.Sort(intents)
+	intents = slices.Compact(intents)
+	return terms, intents
+}
+
+// termOf maps a word to its term, or reports that it carries no meaning
+// for clustering.
+func termOf(w string) (string, bool) {
+	if w[0] == '#' {
+		return w, true
+	}
+	if c, ok := concepts[w]; ok {
+		return c, c != ""
+	}
+	if stopwords[w] {
+		return "", false
+	}
+	if utf8.RuneCountInString(w) < 2 && !isASCIIDigit(w[0]) {
+		return "", false
+	}
+	// English plurals: jackets → jacket, shoes → shoe (not "dress").
+	if n := len(w); n > 3 && w[n-1] == 's' && w[n-2] != 's' && w[0] < utf8.RuneSelf {
+		s := w[:n-1]
+		if c, ok := concepts[s]; ok {
+			return c, c != ""
+		}
+		return s, true
+	}
+	return w, true
+}
+
+func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isTermRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+}
+
+func signature(terms []uint64) uint64 {
+	var s uint64
+	for _, h := range terms {
+		s |= 1 << (h & 63)
+	}
+	return s
+}
+
+func intersects(a, b []uint64) bool {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			return true
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
+}
+
+func jaccard(a, b []uint64) float64 {
+	inter := 0
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := 0; k < n-1; k++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + "…"
+}
+
+// stopwords carry no topic: question words, pronouns, fillers and
+// politeness, in English, Hinglish and Hindi (plain form: no nukta,
+// chandrabindu folded to anusvara).
+var stopwords = setOf(
+	// English
+	"a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "of", "for", "to", "in",
+	"on", "at", "and", "or", "it", "its", "this", "that", "these", "those", "there", "what",
+	"whats", "which", "who", "whom", "how", "hows", "when", "where", "why", "do", "does", "did",
+	"can", "could", "will", "would", "should", "shall", "may", "might", "much", "many", "any",
+	"some", "i", "me", "my", "we", "us", "our", "you", "your", "ur", "u", "he", "she", "they",
+	"them", "his", "her", "please", "pls", "plz", "pl", "tell", "know", "want", "get", "got",
+	"have", "has", "had", "with", "about", "hey", "hi", "hello", "guys", "sir", "mam", "maam",
+	"madam", "bro", "dear", "so", "just", "also", "too", "one", "ok", "okay", "s", "re", "if",
+	"then", "than", "from", "by", "as", "still", "yet", "now", "again", "really", "thanks",
+	// Hinglish
+	"kya", "kyaa", "hai", "hain", "he", "h", "ka", "ki", "ke", "ko", "se", "me", "mein", "main",
+	"mai", "ye", "yeh", "ya", "wo", "woh", "vo", "kaise", "kaisa", "kaisi", "kab", "kahan",
+	"kaha", "kaun", "kon", "koi", "bhi", "toh", "na", "aap", "ap", "apka", "aapka", "tum",
+	"hum", "bata", "batao", "bataiye", "batana", "bataye", "sakte", "sakta", "sakti", "mil",
+	"milega", "milegi", "milenge", "hoga", "hogi", "ho", "tha", "thi", "wala", "wali", "vala",
+	"vali", "ji", "bhai", "didi", "di", "yaar", "kuch", "abhi",
+	"iska", "iski", "iske", "uska", "uski", "uske", "is", "us", "liye", "lie", "par", "pe",
+	// Hindi
+	"क्या", "है", "हैं", "का", "की", "के", "को", "से", "में", "मैं", "यह", "ये", "वह", "वो",
+	"कैसे", "कैसा", "कैसी", "कब", "कहां", "कौन", "कोई", "भी", "तो", "ना", "आप", "आपका",
+	"बताइए", "बताओ", "बताना", "बताएं", "बताइये", "हो", "था", "थी", "वाला", "वाली", "जी",
+	"मिलेगा", "मिलेगी", "मिल", "होगा", "होगी", "सकते", "सकता", "इसका", "इसकी", "इसके", "इस",
+	"उस", "लिए", "पर", "कुछ", "अभी", "भाई", "दीदी",
+)
+
+// concepts fold words onto one term: intents (#…) and a few common
+// product words written in Latin or Devanagari. An empty term drops the
+// word.
+var concepts = func() map[string]string {
+	m := map[string]string{}
+	add := func(term string, words ...string) {
+		for _, w := range words {
+			m[w] = term
+		}
+	}
+	add("#price", "price", "pricing", "cost", "costs", "rate", "rs", "rupees", "rupee", "inr", "mrp",
+		"kitna", "kitne", "kitni", "daam", "dam", "keemat", "kimat", "kimmat", "paisa", "paise",
+		"कितना", "कितने", "कितनी", "कीमत", "दाम", "मूल्य", "रेट", "प्राइस")
+	add("#size", "size", "sizes", "sizing", "fit", "saiz", "naap", "साइज", "नाप")
+	add("#ship", "shipping", "ship", "ships", "delivery", "deliver", "delivered", "arrive",
+		"arrives", "dispatch", "courier", "डिलीवरी", "शिपिंग")
+	add("#stock", "stock", "available", "availability", "instock", "उपलब्ध", "स्टॉक", "स्टाक")
+	add("#color", "colour", "color", "colours", "colors", "rang", "रंग", "कलर")
+	add("#discount", "discount", "offer", "offers", "coupon", "coupons", "sale", "छूट", "ऑफर", "डिस्काउंट")
+	add("#return", "return", "returns", "exchange", "refund", "वापसी", "रिटर्न")
+	add("#cod", "cod", "कैश")
+	add("blue", "neela", "neeli", "nila", "nili", "नीला", "नीली", "नीले", "ब्लू")
+	add("red", "lal", "laal", "लाल", "रेड")
+	add("black", "kala", "kaala", "kali", "kaali", "काला", "काली", "काले", "ब्लैक")
+	add("white", "safed", "safed", "सफेद", "व्हाइट")
+	add("green", "hara", "hari", "हरा", "हरी", "ग्रीन")
+	add("jacket", "jackets", "jaket", "जैकेट", "जेकेट")
+	add("shirt", "shirts", "शर्ट")
+	add("kurta", "kurtas", "kurti", "कुर्ता", "कुर्ती")
+	add("saree", "sari", "sarees", "saari", "साडी", "सारी")
+	add("shoe", "shoes", "joote", "joota", "जूते", "जूता")
+	add("dress", "dresses", "ड्रेस")
+	add("bag", "bags", "बैग")
+	add("phone", "phones", "mobile", "फोन", "मोबाइल")
+	add("watch", "watches", "ghadi", "घडी")
+	return m
+}()
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}

@@ -1,0 +1,178 @@
+package classify
+
+import (
+	"fmt"
+	"testing"
+)
+
+const t0 = int64(1795000000000)
+
+func TestTrendingMerges(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		asks []string
+		same bool
+	}{
+		{"english", []string{"how much is the blue jacket?", "blue jacket price?", "what's the price of the blue jacket"}, true},
+		{"plural and case", []string{"Price of the BLUE jackets??", "how much for blue jacket"}, true},
+		{"hindi", []string{"नीली जैकेट कितने की है?", "नीली जैकेट का दाम क्या है?", "नीली जैकेट की कीमत बताइए"}, true},
+		{"hinglish", []string{"blue jacket kitne ka hai?", "neeli jacket ka price kya hai", "bhai blue jacket ka rate batao"}, true},
+		{"across scripts", []string{"नीली जैकेट कितने की है?", "how much is the blue jacket?"}, true},
+		{"price vs size", []string{"how much is the blue jacket?", "what size is the blue jacket?"}, false},
+		{"different items", []string{"price of the blue jacket?", "price of the red saree?"}, false},
+		{"shipping", []string{"when will it arrive?", "delivery kab tak hogi?"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr := NewTrending(TrendOptions{})
+			ids := map[string]bool{}
+			var askers int
+			for i, q := range tc.asks {
+				id, n := tr.Observe("s", fmt.Sprintf("u-%d", i), q, "", t0+int64(i)*1000)
+				if id == "" {
+					t.Fatalf("%q joined no cluster", q)
+				}
+				ids[id] = true
+				askers = n
+			}
+			if tc.same {
+				if len(ids) != 1 || askers != len(tc.asks) {
+					t.Fatalf("want one cluster with %d askers, got %d clusters, last askers %d", len(tc.asks), len(ids), askers)
+				}
+				snap := tr.Snapshot("s", t0+10000, 5)
+				if len(snap.Questions) != 1 || snap.Questions[0].Text != tc.asks[0] || snap.Questions[0].Askers != len(tc.asks) {
+					t.Fatalf("snapshot %+v", snap)
+				}
+			} else if len(ids) != len(tc.asks) {
+				t.Fatalf("want %d clusters, got %d", len(tc.asks), len(ids))
+			}
+		})
+	}
+}
+
+func TestTrendingDistinctAskersAndDecay(t *testing.T) {
+	t.Parallel()
+	tr := NewTrending(TrendOptions{HalfLife: 60000})
+	// One user asking five times is one asker.
+	for i := 0; i < 5; i++ {
+		if _, n := tr.Observe("s", "u-1", "how much is the blue jacket?", "", t0+int64(i)); n != 1 {
+			t.Fatalf("repeat ask counted: askers %d", n)
+		}
+	}
+	// Three askers of an old question, two of a new one ten minutes later.
+	old := t0
+	for i := 0; i < 3; i++ {
+		tr.Observe("s", fmt.Sprintf("a-%d", i), "what size is the red saree?", "", old)
+	}
+	now := t0 + 10*60000
+	for i := 0; i < 2; i++ {
+		tr.Observe("s", fmt.Sprintf("b-%d", i), "is cash on delivery cod available?", "", now)
+	}
+	snap := tr.Snapshot("s", now, 0)
+	if len(snap.Questions) != 3 {
+		t.Fatalf("want 3 clusters, got %+v", snap.Questions)
+	}
+	if got := snap.Questions[0].Text; got != "is cash on delivery cod available?" {
+		t.Fatalf("fresh question should lead, got %q (%+v)", got, snap.Questions)
+	}
+	if snap.Questions[0].Score < 1.9 || snap.Questions[0].Score > 2 {
+		t.Fatalf("score of two fresh askers = %v", snap.Questions[0].Score)
+	}
+	if snap.Questions[1].Askers != 3 || snap.Questions[1].Score > 0.01 {
+		t.Fatalf("old cluster keeps askers but decays: %+v", snap.Questions[1])
+	}
+}
+
+func TestTrendingHostActions(t *testing.T) {
+	t.Parallel()
+	tr := NewTrending(TrendOptions{})
+	a, _ := tr.Observe("s", "u-1", "how much is the blue jacket?", "", t0)
+	b, _ := tr.Observe("s", "u-2", "what size is the red saree?", "", t0)
+	c, _ := tr.Observe("s", "u-3", "is cod available?", "", t0)
+	if st, ok := tr.Stream(b); !ok || st != "s" {
+		t.Fatalf("Stream(%s) = %q, %v", b, st, ok)
+	}
+	if _, err := tr.Pin("s", a); err != nil {
+		t.Fatal(err)
+	}
+	snap := tr.Snapshot("s", t0, 5)
+	if snap.Pinned == nil || snap.Pinned.Cluster != a || len(snap.Questions) != 2 {
+		t.Fatalf("after pin: %+v", snap)
+	}
+	if _, err := tr.Pin("s", b); err != nil {
+		t.Fatal(err)
+	}
+	snap = tr.Snapshot("s", t0, 5)
+	if snap.Pinned.Cluster != b || len(snap.Questions) != 2 {
+		t.Fatalf("pinning b should unpin a: %+v", snap)
+	}
+	if _, err := tr.Answered("s", b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Dismiss("s", c); err != nil {
+		t.Fatal(err)
+	}
+	snap = tr.Snapshot("s", t0, 5)
+	if snap.Pinned != nil || len(snap.Questions) != 1 || snap.Questions[0].Cluster != a {
+		t.Fatalf("after answered+dismiss: %+v", snap)
+	}
+	// A dismissed question stays dismissed when more people ask it.
+	if id, n := tr.Observe("s", "u-4", "cod available?", "", t0+1); id != c || n != 2 {
+		t.Fatalf("new ask of dismissed: %s %d", id, n)
+	}
+	if snap = tr.Snapshot("s", t0, 5); len(snap.Questions) != 1 {
+		t.Fatalf("dismissed came back: %+v", snap)
+	}
+	if _, err := tr.Pin("s", "q-nope"); err != ErrNoCluster {
+		t.Fatalf("pin unknown: %v", err)
+	}
+	if _, err := tr.Pin("other", a); err != ErrNoCluster {
+		t.Fatalf("pin in other stream: %v", err)
+	}
+}
+
+func TestTrendingBounded(t *testing.T) {
+	t.Parallel()
+	tr := NewTrending(TrendOptions{MaxClusters: 8, MaxStreams: 16})
+	pinned, _ := tr.Observe("s", "u", "how much is the blue jacket?", "", t0)
+	tr.Pin("s", pinned)
+	for i := 0; i < 1000; i++ {
+		tr.Observe("s", fmt.Sprintf("u-%d", i), fmt.Sprintf("is item%d in stock?", i), "", t0+int64(i)*1000)
+	}
+	snap := tr.Snapshot("s", t0+1000000, 0)
+	if len(snap.Questions) > 7 || snap.Pinned == nil || snap.Pinned.Cluster != pinned {
+		t.Fatalf("clusters %d, pinned %+v", len(snap.Questions), snap.Pinned)
+	}
+	for i := 0; i < 200; i++ {
+		tr.Observe(fmt.Sprintf("s-%d", i), "u", "how much?", "", t0)
+	}
+	streams := 0
+	for i := range tr.shards {
+		streams += len(tr.shards[i].streams)
+	}
+	if streams > 16+trendShards {
+		t.Fatalf("%d streams tracked", streams)
+	}
+	if id, _ := tr.Observe("s", "u", "?? kya", "", t0); id != "" {
+		t.Fatalf("contentless question clustered as %s", id)
+	}
+}
+
+func BenchmarkTrendingObserve(b *testing.B) {
+	tr := NewTrending(TrendOptions{})
+	qs := []string{"how much is the blue jacket?", "what size is the red saree", "delivery kab tak hogi", "नीली जैकेट कितने की है?"}
+	for i := 0; i < 200; i++ {
+		tr.Observe("s", "seed", fmt.Sprintf("is item%d in stock?", i), "", t0)
+	}
+	plains := make([]string, len(qs))
+	for i, q := range qs {
+		plains[i] = Normalize(q)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Observe("s", "u", qs[i&3], plains[i&3], t0+int64(i))
+	}
+}

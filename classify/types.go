@@ -1,0 +1,484 @@
+package classify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"unicode/utf8"
+)
+
+// User is the author of a message as the platform reports it.
+type User struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name,omitempty"`
+	Badges []string `json:"badges,omitempty"`
+}
+
+// Message is one chat message in the wire format of DESIGN.md.
+// TS is Unix milliseconds.
+type Message struct {
+	ID       string `json:"id"`
+	Stream   string `json:"stream"`
+	Platform string `json:"platform,omitempty"`
+	User     User   `json:"user"`
+	Text     string `json:"text"`
+	TS       int64  `json:"ts"`
+}
+
+// Limits on a message's fields. They bound the work and memory one message
+// can cost; ingest refuses messages over them with a reason.
+const (
+	MaxTextBytes = 2000 // longer than any platform allows (Twitch 500, YouTube 200 chars)
+	MaxIDBytes   = 128
+	MaxNameBytes = 128
+	MaxBadges    = 16
+)
+
+// Sentinel validation errors; Validate wraps them with the field name.
+var (
+	ErrEmptyText   = errors.New("text: empty")
+	ErrTextTooLong = fmt.Errorf("text: longer than %d bytes", MaxTextBytes)
+	ErrNoUser      = errors.New("user.id: empty")
+	ErrNoStream    = errors.New("stream: empty")
+	ErrBadUTF8     = errors.New("invalid UTF-8")
+)
+
+// Validate reports the first problem that makes m unusable, or nil.
+// The errors read as "field: problem" and are sent to clients as is.
+func (m *Message) Validate() error {
+	switch {
+	case m.Stream == "":
+		return ErrNoStream
+	case m.User.ID == "":
+		return ErrNoUser
+	case len(m.Text) > MaxTextBytes:
+		return ErrTextTooLong
+	case isBlank(m.Text):
+		return ErrEmptyText
+	case !utf8.ValidString(m.Text):
+		return fmt.Errorf("text: %w", ErrBadUTF8)
+	case len(m.ID) > MaxIDBytes:
+		return fmt.Errorf("id: longer than %d bytes", MaxIDBytes)
+	case len(m.User.ID) > MaxIDBytes:
+		return fmt.Errorf("user.id: longer than %d bytes", MaxIDBytes)
+	case len(m.Stream) > MaxIDBytes:
+		return fmt.Errorf("stream: longer than %d bytes", MaxIDBytes)
+	case len(m.User.Name) > MaxNameBytes:
+		return fmt.Errorf("user.name: longer than %d bytes", MaxNameBytes)
+	case len(m.User.Badges) > MaxBadges:
+		return fmt.Errorf("user.badges: more than %d", MaxBadges)
+	case m.TS < 0:
+		return errors.New("ts: negative")
+	}
+	return nil
+}
+
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Label is one thing a decision says about a message.
+type Label uint16
+
+// The labels of DESIGN.md, in the order they are written out.
+const (
+	LabelSpam Label = 1 << iota
+	LabelToxic
+	LabelThreat
+	LabelFlood
+	LabelLink
+	LabelQuestion
+	LabelPurchaseIntent
+	LabelSupport
+	LabelAgentRequest
+	LabelOptout
+
+	labelEnd
+)
+
+var labelNames = [...]string{
+	"spam", "toxic", "threat", "flood", "link", "question",
+	"purchase_intent", "support", "agent_request", "optout",
+}
+
+// String returns the wire name of a single label.
+func (l Label) String() string {
+	if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+		return "Label(" + strconv.Itoa(int(l)) + ")"
+	}
+	return labelNames[bits.TrailingZeros16(uint16(l))]
+}
+
+// ParseLabel returns the label with the wire name s.
+func ParseLabel(s string) (Label, error) {
+	for i, n := range labelNames {
+		if n == s {
+			return Label(1 << i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown label %q", s)
+}
+
+// AllLabels lists every label in wire order.
+func AllLabels() []Label {
+	out := make([]Label, len(labelNames))
+	for i := range labelNames {
+		out[i] = Label(1 << i)
+	}
+	return out
+}
+
+// Labels is a set of labels. Its zero value is the empty set, written as [].
+type Labels uint16
+
+// Has reports whether every label of l is in the set.
+func (s Labels) Has(l Label) bool { return uint16(s)&uint16(l) == uint16(l) && l != 0 }
+
+// Add puts l in the set.
+func (s *Labels) Add(l Label) { *s |= Labels(l) }
+
+// Remove takes l out of the set.
+func (s *Labels) Remove(l Label) { *s &^= Labels(l) }
+
+// Slice returns the labels of the set in wire order.
+func (s Labels) Slice() []Label {
+	var out []Label
+	for l := Label(1); l < labelEnd; l <<= 1 {
+		if s.Has(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// AppendJSON appends the set as a JSON array of names.
+func (s Labels) AppendJSON(b []byte) []byte {
+	b = append(b, '[')
+	first := true
+	for i, n := range labelNames {
+		if uint16(s)&(1<<i) == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, n...)
+		b = append(b, '"')
+	}
+	return append(b, ']')
+}
+
+// MarshalJSON writes the set as an array of label names.
+func (s Labels) MarshalJSON() ([]byte, error) { return s.AppendJSON(nil), nil }
+
+// UnmarshalJSON reads an array of label names.
+func (s *Labels) UnmarshalJSON(b []byte) error {
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return err
+	}
+	var out Labels
+	for _, n := range names {
+		l, err := ParseLabel(n)
+		if err != nil {
+			return err
+		}
+		out.Add(l)
+	}
+	*s = out
+	return nil
+}
+
+// Action is what livemod does with a message.
+type Action uint8
+
+const (
+	// Allow shows the message to the audience.
+	Allow Action = iota
+	// Hide removes the message automatically: spam, flood, unwanted links.
+	Hide
+	// Hold keeps the message from the audience until a human decides:
+	// toxic, threat, unsure.
+	Hold
+)
+
+var actionNames = [...]string{"allow", "hide", "hold"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "Action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// MarshalJSON writes the action's name.
+func (a Action) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
+
+// UnmarshalJSON reads an action's name.
+func (a *Action) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	for i, n := range actionNames {
+		if n == s {
+			*a = Action(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown action %q", s)
+}
+
+// Reason names the rule behind a decision and what it matched.
+type Reason struct {
+	Rule   string `json:"rule"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// FAQReply is an automated answer chosen for a message.
+type FAQReply struct {
+	ID    string `json:"id"`
+	Reply string `json:"reply"`
+}
+
+// QuestionRef places a question in a trending cluster.
+type QuestionRef struct {
+	Cluster string `json:"cluster"`
+	Askers  int    `json:"askers"`
+}
+
+// Handoff is the agent ticket a message opened or joined.
+type Handoff struct {
+	ID      string `json:"id"`
+	OrderID string `json:"order_id,omitempty"`
+	Issue   string `json:"issue,omitempty"`
+	Summary string `json:"summary"`
+}
+
+// Dup says how often the message's normalized text was seen in the window.
+type Dup struct {
+	Count int `json:"count"`
+}
+
+// Decision is what livemod decided about one message, as sent to
+// subscribers and written by replay.
+type Decision struct {
+	ID       string       `json:"id"`
+	Stream   string       `json:"stream"`
+	User     User         `json:"user"`
+	Text     string       `json:"text"`
+	TS       int64        `json:"ts"`
+	Labels   Labels       `json:"labels"`
+	Action   Action       `json:"action"`
+	Reasons  []Reason     `json:"reasons"`
+	Scores   Scores       `json:"scores,omitempty"`
+	FAQ      *FAQReply    `json:"faq"`
+	Question *QuestionRef `json:"question"`
+	Handoff  *Handoff     `json:"handoff"`
+	Dup      Dup          `json:"dup"`
+}
+
+// Scores holds a model's probability per label, in label order; zero means
+// no score. It is written as an object of the non-zero scores.
+type Scores [len(labelNames)]float32
+
+// IsZero reports whether no label has a score (for omitempty).
+func (s Scores) IsZero() bool { return s == Scores{} }
+
+// Get returns the score of label l.
+func (s *Scores) Get(l Label) float32 { return s[bits.TrailingZeros16(uint16(l))] }
+
+// Set stores the score of label l.
+func (s *Scores) Set(l Label, v float32) { s[bits.TrailingZeros16(uint16(l))] = v }
+
+// AppendJSON appends the non-zero scores as a JSON object.
+func (s *Scores) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	first := true
+	for i, v := range s {
+		if v == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, labelNames[i]...)
+		b = append(b, `":`...)
+		b = strconv.AppendFloat(b, float64(v), 'f', 3, 32)
+	}
+	return append(b, '}')
+}
+
+// MarshalJSON writes the non-zero scores as an object.
+func (s Scores) MarshalJSON() ([]byte, error) { return s.AppendJSON(nil), nil }
+
+// UnmarshalJSON reads an object of label scores.
+func (s *Scores) UnmarshalJSON(b []byte) error {
+	var m map[string]float32
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*s = Scores{}
+	for k, v := range m {
+		l, err := ParseLabel(k)
+		if err != nil {
+			return err
+		}
+		s.Set(l, v)
+	}
+	return nil
+}
+
+// AddReason records why the decision was taken.
+func (d *Decision) AddReason(rule, detail string) {
+	d.Reasons = append(d.Reasons, Reason{Rule: rule, Detail: detail})
+}
+
+// AppendJSON appends d as one JSON object, without a newline. It writes
+// the same document as encoding/json, without reflection: fan-out encodes
+// every decision once, on the hot path.
+func (d *Decision) AppendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, d.ID)
+	b = append(b, `,"stream":`...)
+	b = appendString(b, d.Stream)
+	b = append(b, `,"user":{"id":`...)
+	b = appendString(b, d.User.ID)
+	if d.User.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, d.User.Name)
+	}
+	b = append(b, `},"text":`...)
+	b = appendString(b, d.Text)
+	b = append(b, `,"ts":`...)
+	b = strconv.AppendInt(b, d.TS, 10)
+	b = append(b, `,"labels":`...)
+	b = d.Labels.AppendJSON(b)
+	b = append(b, `,"action":"`...)
+	b = append(b, d.Action.String()...)
+	b = append(b, `","reasons":[`...)
+	for i, r := range d.Reasons {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"rule":`...)
+		b = appendString(b, r.Rule)
+		if r.Detail != "" {
+			b = append(b, `,"detail":`...)
+			b = appendString(b, r.Detail)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if !d.Scores.IsZero() {
+		b = append(b, `,"scores":`...)
+		b = d.Scores.AppendJSON(b)
+	}
+	b = append(b, `,"faq":`...)
+	if d.FAQ == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"id":`...)
+		b = appendString(b, d.FAQ.ID)
+		b = append(b, `,"reply":`...)
+		b = appendString(b, d.FAQ.Reply)
+		b = append(b, '}')
+	}
+	b = append(b, `,"question":`...)
+	if d.Question == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"cluster":`...)
+		b = appendString(b, d.Question.Cluster)
+		b = append(b, `,"askers":`...)
+		b = strconv.AppendInt(b, int64(d.Question.Askers), 10)
+		b = append(b, '}')
+	}
+	b = append(b, `,"handoff":`...)
+	if d.Handoff == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"id":`...)
+		b = appendString(b, d.Handoff.ID)
+		if d.Handoff.OrderID != "" {
+			b = append(b, `,"order_id":`...)
+			b = appendString(b, d.Handoff.OrderID)
+		}
+		if d.Handoff.Issue != "" {
+			b = append(b, `,"issue":`...)
+			b = appendString(b, d.Handoff.Issue)
+		}
+		b = append(b, `,"summary":`...)
+		b = appendString(b, d.Handoff.Summary)
+		b = append(b, '}')
+	}
+	b = append(b, `,"dup":{"count":`...)
+	b = strconv.AppendInt(b, int64(d.Dup.Count), 10)
+	return append(b, `}}`...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Like encoding/json it escapes
+// <, > and & so that a decision is safe to embed in HTML, and replaces
+// invalid UTF-8 with U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// app is one running livemod server, wired from a Config. cmd is the only
+// place that knows every package.
+type app struct {
+	cfg      config.Config
+	reg      *prometheus.Registry
+	engine   *classify.Engine
+	pipeline *stream.Pipeline
+	hub      *stream.Hub
+	ingest   *stream.Ingest
+	db       *store.DB
+	audit    *store.AuditSink
+	server   *http.Server
+	ln       net.Listener
+	log      io.Writer
+}
+
+// newEngine builds the classify engine from the config: serve, demo and
+// replay share it, so replay decides exactly as the server does.
+func newEngine(cfg config.Config) (*classify.Engine, error) {
+	return classify.New(classify.Options{
+		RepeatWindow:    cfg.Classify.RepeatWindow,
+		RepeatCount:     cfg.Classify.RepeatCount,
+		CopypastaWindow: cfg.Classify.CopypastaWindow,
+		CopypastaUsers:  cfg.Classify.CopypastaUsers,
+	})
+}
+
+// newApp validates cfg and builds the server, without listening yet.
+func newApp(cfg config.Config, log io.Writer) (*app, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Redis != "" {
+		return nil, errors.New("redis: scale-out over Redis is not in this build yet; remove redis from the config to run on one machine")
+	}
+	auth, err := overlay.NewAuth(cfg.Auth.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := newEngine(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, log: log, db: db}
+	a.audit = store.NewAuditSink(db)
+	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := stream.NewMetrics(a.reg)
+	a.hub = stream.NewHub(stream.HubOptions{
+		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
+		OriginPatterns: cfg.Origins,
+	}, m)
+	a.pipeline = stream.NewPipeline(engine, []stream.Sink{a.hub, a.audit}, stream.Options{
+		Shards:   cfg.Pipeline.Shards,
+		QueueLen: cfg.Pipeline.QueueLen,
+	}, m)
+	a.ingest = stream.NewIngest(a.pipeline, stream.IngestOptions{
+		MaxFrameBytes:       cfg.Ingest.MaxFrameBytes,
+		MaxMessagesPerFrame: cfg.Ingest.MaxMessagesPerFrame,
+		RatePerSecond:       cfg.Ingest.RatePerSecond,
+		Burst:               cfg.Ingest.Burst,
+		OriginPatterns:      cfg.Origins,
+	}, m)
+	srv := overlay.NewServer(overlay.Options{
+		Auth:    auth,
+		Ingest:  a.ingest,
+		Feed:    a.hub,
+		Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
+	})
+	a.server = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return a, nil
+}
+
+// listen binds the configured address. It is split from serve so that
+// callers (demo, tests) know the address before traffic starts.
+func (a *app) listen() error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w (is another livemod running? pick another port with --listen)", a.cfg.Listen, err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// addr is the bound address, host:port.
+func (a *app) addr() string { return a.ln.Addr().String() }
+
+// serve runs until ctx ends, then shuts down in flow order: stop reading
+// ingest, drain the pipeline, close subscribers, stop HTTP.
+func (a *app) serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return a.shutdown(sctx)
+}
+
+func (a *app) shutdown(ctx context.Context) error {
+	var errs []error
+	if err := a.ingest.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close ingest: %w", err))
+	}
+	if err := a.pipeline.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("drain pipeline: %w", err))
+	}
+	if err := a.audit.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush audit: %w", err))
+	}
+	if err := a.hub.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("close subscribers: %w", err))
+	}
+	if err := a.server.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop http: %w", err))
+	}
+	if err := a.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	return errors.Join(errs...)
+}

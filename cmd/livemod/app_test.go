@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/overlay"
+)
+
+const (
+	adminSecret  = "test-admin-secret"
+	ingestSecret = "test-ingest-secret"
+	modSecret    = "test-moderator-secret"
+	hostSecret   = "test-host-secret"
+)
+
+// startApp runs a whole livemod server on a free loopback port.
+func startApp(t *testing.T, mutate func(*config.Config)) string {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Data = t.TempDir()
+	cfg.Auth.Tokens = []overlay.Token{
+		{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret},
+		{Name: "bridge", Role: overlay.RoleIngest, Secret: ingestSecret},
+		{Name: "mods", Role: overlay.RoleModerator, Secret: modSecret},
+		{Name: "host", Role: overlay.RoleHost, Secret: hostSecret},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	a, err := newApp(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return a.addr()
+}
+
+func dial(t *testing.T, url, token string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + token}}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	c.SetReadLimit(1 << 24)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestServeEndToEnd drives the real server from outside: 3,000 messages in,
+// a decision for every one out, and the metrics agree.
+func TestServeEndToEnd(t *testing.T) {
+	addr := startApp(t, nil)
+	sub := dial(t, "ws://"+addr+"/v1/subscribe?stream=launch&view=moderator", modSecret)
+	in := dial(t, "ws://"+addr+"/v1/ingest?stream=launch", ingestSecret)
+	// Wait for the subscription to be live: a probe message must come back.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() { // drain acks
+		for {
+			if _, _, err := in.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+
+	const total = 3000
+	texts := []string{"how much is the blue jacket?", "नमस्ते! बहुत बढ़िया", "kitne ka hai ye?", "agent please order 5521 refund", "FREE followers at bit.ly/xyz"}
+	for i := 0; i < total; i++ {
+		line := fmt.Sprintf(`{"id":"e-%d","user":{"id":"u-%d","name":"viewer%d"},"text":%q}`, i, i%50, i%50, texts[i%len(texts)])
+		if err := in.Write(ctx, websocket.MessageText, []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	actions := map[string]int{}
+	for len(seen) < total {
+		_, b, err := sub.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d decisions: %v", len(seen), err)
+		}
+		for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var d classify.Decision
+			if err := json.Unmarshal(l, &d); err != nil {
+				t.Fatalf("bad decision line %s: %v", l, err)
+			}
+			seen[d.ID] = true
+			actions[d.Action.String()]++
+		}
+	}
+	if actions["hide"] == 0 || actions["allow"] == 0 {
+		t.Errorf("actions = %v; want both allow and hide among 3,000 mixed messages", actions)
+	}
+	code, metrics := get(t, "http://"+addr+"/metrics", adminSecret)
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("livemod_ingest_messages_total %d", total),
+		`livemod_decisions_total{action="allow"}`,
+		"livemod_decision_latency_seconds_bucket",
+		"livemod_pipeline_queue_batches",
+		"livemod_fanout_slow_disconnects_total 0",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestEveryEndpointNeedsAToken: nothing but /healthz answers without one,
+// and roles are checked.
+func TestEveryEndpointNeedsAToken(t *testing.T) {
+	addr := startApp(t, nil)
+	base := "http://" + addr
+	if code, _ := get(t, base+"/healthz", ""); code != 200 {
+		t.Errorf("/healthz without token: %d, want 200", code)
+	}
+	for _, p := range []string{"/readyz", "/metrics", "/v1/ingest?stream=s", "/v1/subscribe?stream=s&view=moderator", "/v1/subscribe?stream=s&view=overlay"} {
+		if code, _ := get(t, base+p, ""); code != http.StatusUnauthorized {
+			t.Errorf("%s without token: %d, want 401", p, code)
+		}
+		if code, _ := get(t, base+p, "not-a-real-token"); code != http.StatusUnauthorized {
+			t.Errorf("%s with a wrong token: %d, want 401", p, code)
+		}
+	}
+	for _, c := range []struct {
+		path, token string
+		want        int
+	}{
+		{"/metrics", hostSecret, 403},
+		{"/v1/ingest?stream=s", modSecret, 403},
+		{"/v1/subscribe?stream=s&view=moderator", hostSecret, 403},
+		{"/v1/subscribe?stream=s&view=moderator", ingestSecret, 403},
+		{"/v1/subscribe?stream=s&view=nope", adminSecret, 400},
+		{"/readyz", hostSecret, 200},
+	} {
+		if code, body := get(t, base+c.path, c.token); code != c.want {
+			t.Errorf("%s: %d, want %d (%s)", c.path, code, c.want, body)
+		}
+	}
+}
+
+func TestNonLoopbackWithoutTokensRefusesToStart(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Listen = "0.0.0.0:0"
+	_, err := newApp(cfg, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "needs tokens") || !strings.Contains(err.Error(), "--listen 127.0.0.1:8080") {
+		t.Fatalf("newApp on 0.0.0.0 without tokens = %v, want a refusal that says how to fix it", err)
+	}
+}
+
+func TestCLIUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb)
+	if !errors.Is(err, errUsage) || !strings.Contains(errb.String(), `unknown verb "frobnicate"`) {
+		t.Errorf("unknown verb: %v, %q", err, errb.String())
+	}
+	errb.Reset()
+	err = run(context.Background(), []string{"serve", "--help"}, nil, &out, &errb)
+	if err == nil || !strings.Contains(errb.String(), "-listen") || strings.Contains(errb.String(), "-redis") {
+		t.Errorf("serve --help: %v\n%s", err, errb.String())
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/livemod/livemod/bench"
+)
+
+// runBench loads a running server from outside over websockets: live
+// progress on stderr, the report on stdout (a table, or JSON with --json).
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", "bench --url ws://HOST:PORT --token T [--conns N] [--rate R] [--duration D] [--batch K] [--json] [--svg FILE]", stderr)
+	var opts bench.Options
+	fs.StringVar(&opts.URL, "url", bench.DefaultURL, "server `base URL` to load (ws:// or wss://)")
+	// The default is read after parsing so that --help never prints a secret.
+	fs.StringVar(&opts.Token, "token", "", "bearer `token` with the ingest role, and moderator for the subscriber (an admin token has both); empty means $LIVEMOD_TOKEN")
+	fs.StringVar(&opts.Stream, "stream", bench.DefaultStream, "`stream` to send to and subscribe on")
+	fs.IntVar(&opts.Conns, "conns", bench.DefaultConns, "number of ingest websocket connections")
+	fs.Float64Var(&opts.Rate, "rate", 0, "total `msgs/s` over all connections, sent on a fixed schedule (open loop); 0 sends as fast as the server acks, with a bounded number of frames in flight")
+	fs.DurationVar(&opts.Duration, "duration", bench.DefaultDuration, "how long to send")
+	fs.IntVar(&opts.Batch, "batch", 1, "messages per websocket frame, as NDJSON lines")
+	fs.BoolVar(&opts.Subscribe, "subscribe", true, "measure latency to the decision on /v1/subscribe?view=moderator; false measures to the ack")
+	fs.DurationVar(&opts.Drain, "drain", bench.DefaultDrain, "how long to wait after sending for outstanding decisions")
+	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the synthetic chat")
+	jsonOut := fs.Bool("json", false, "print only the JSON report on stdout")
+	svgPath := fs.String("svg", "", "write a chart of throughput and p50/p99 latency over time to `file` (SVG)")
+	quiet := fs.Bool("quiet", false, "no per-second progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if opts.Token == "" {
+		opts.Token = os.Getenv("LIVEMOD_TOKEN")
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	switch {
+	case opts.Conns < 1:
+		return fmt.Errorf("bench: --conns %d: want 1 or more: %w", opts.Conns, errUsage)
+	case opts.Batch < 1:
+		return fmt.Errorf("bench: --batch %d: want 1 or more: %w", opts.Batch, errUsage)
+	case opts.Duration <= 0:
+		return fmt.Errorf("bench: --duration %v: want a positive duration such as 10s: %w", opts.Duration, errUsage)
+	case opts.Rate < 0:
+		return fmt.Errorf("bench: --rate %g: want messages a second, or 0 for as fast as acked: %w", opts.Rate, errUsage)
+	case opts.Drain <= 0:
+		opts.Drain = time.Millisecond // "don't wait"; zero would mean the default
+	}
+	if !*quiet {
+		opts.Progress = stderr
+	}
+
+	rep, err := bench.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if *svgPath != "" {
+		if err := writeSVG(*svgPath, rep); err != nil {
+			return err
+		}
+	}
+	if *jsonOut {
+		return rep.WriteJSON(stdout)
+	}
+	return rep.WriteText(stdout)
+}
+
+func writeSVG(path string, rep *bench.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: --svg: %w", err)
+	}
+	if err := rep.WriteSVG(f); err != nil {
+		f.Close()
+		return fmt.Errorf("bench: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("bench: write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/livemod/livemod/classify"
+)
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", "eval --data labeled.ndjson[:label,…] [--model model.bin] [--mode engine|model|rules] [--cv youtube|split:0.2|kfold:5|blocks:N,N]", stderr)
+	var data, extra dataFlags
+	fs.Var(&data, "data", "labeled NDJSON `file[:labels]` to evaluate on (repeatable); \":spam\" limits the labels scored")
+	fs.Var(&extra, "train", "with --cv: more labeled `file[:labels]` added to every fold's training data (repeatable)")
+	modelPath := fs.String("model", "", "model `file` (default: the embedded model)")
+	mode := fs.String("mode", "engine", "what decides: engine (rules and model), model (model alone), rules (rules alone)")
+	cv := fs.String("cv", "", "cross-validate, training a model per fold: youtube (leave one of the four videos out), blocks:N,N,… (line offsets), split:F (hold out a fraction F), kfold:K")
+	seed := fs.Uint64("seed", 1, "seed for split and kfold")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		fs.Usage()
+		return fmt.Errorf("eval: --data is required: %w", errUsage)
+	}
+	if *mode != "engine" && *mode != "model" && *mode != "rules" {
+		return fmt.Errorf("eval: --mode %q: use engine, model or rules: %w", *mode, errUsage)
+	}
+	ex, err := readData(data)
+	if err != nil {
+		return err
+	}
+	labels := scoredLabels(ex)
+	var res evalResult
+	res.labels = labels
+	if *cv == "" {
+		var m *classify.Model
+		if *mode != "rules" {
+			if m, err = loadModel(*modelPath); err != nil {
+				return err
+			}
+		}
+		if err := evaluate(ctx, &res, ex, m, *mode); err != nil {
+			return err
+		}
+		res.write(stdout, fmt.Sprintf("eval %s, mode %s, %d messages", dataNames(data), *mode, len(ex)))
+		return nil
+	}
+	folds, err := makeFolds(*cv, len(ex), *seed)
+	if err != nil {
+		return err
+	}
+	more, err := readData(extra)
+	if err != nil {
+		return err
+	}
+	for k, test := range folds {
+		inTest := make([]bool, len(ex))
+		for _, i := range test {
+			inTest[i] = true
+		}
+		var train []classify.Example
+		var held []example
+		for i := range ex {
+			if inTest[i] {
+				held = append(held, ex[i])
+			} else {
+				train = append(train, ex[i].Example)
+			}
+		}
+		train = append(train, examplesOf(more)...)
+		var m *classify.Model
+		if *mode != "rules" {
+			if m, err = classify.Train(train, classify.TrainOptions{}); err != nil {
+				return fmt.Errorf("fold %d: %w", k+1, err)
+			}
+		}
+		var fr evalResult
+		fr.labels = labels
+		if err := evaluate(ctx, &fr, held, m, *mode); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "fold %d: %d held out, %d trained; %s\n", k+1, len(held), len(train), fr.summary())
+		res.add(&fr)
+	}
+	res.write(stdout, fmt.Sprintf("cross-validation %s over %s, mode %s, %d messages (pooled over folds)", *cv, dataNames(data), *mode, len(ex)))
+	return nil
+}
+
+func dataNames(d []dataSpec) string {
+	var s []string
+	for _, x := range d {
+		s = append(s, x.path)
+	}
+	return strings.Join(s, " ")
+}
+
+// scoredLabels are the labels some example was judged on and some
+// example has: scoring question on a spam set would only count misses.
+func scoredLabels(ex []example) []classify.Label {
+	var have, judged classify.Labels
+	for _, e := range ex {
+		have |= e.Labels
+		if e.Annotated == 0 {
+			judged = ^classify.Labels(0)
+		}
+		judged |= e.Annotated
+	}
+	var out []classify.Label
+	for _, l := range classify.AllLabels() {
+		if have.Has(l) && judged.Has(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// makeFolds returns the test indices of each fold.
+func makeFolds(cv string, n int, seed uint64) ([][]int, error) {
+	kind, arg, _ := strings.Cut(cv, ":")
+	rangeFolds := func(cuts []int) [][]int {
+		cuts = append(append([]int{0}, cuts...), n)
+		var f [][]int
+		for k := 0; k+1 < len(cuts); k++ {
+			var idx []int
+			for i := cuts[k]; i < cuts[k+1]; i++ {
+				idx = append(idx, i)
+			}
+			f = append(f, idx)
+		}
+		return f
+	}
+	switch kind {
+	case "youtube":
+		// The four videos of the YouTube Spam Collection, in id order:
+		// Psy 350, Katy Perry 350, LMFAO 438, Eminem 448 comments.
+		if n != 1586 {
+			return nil, fmt.Errorf("eval: --cv youtube expects youtube_spam.ndjson (1586 lines), got %d; use --cv blocks:N,N,…", n)
+		}
+		return rangeFolds([]int{350, 700, 1138}), nil
+	case "blocks":
+		var cuts []int
+		for _, s := range strings.Split(arg, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || c <= 0 || c >= n || len(cuts) > 0 && c <= cuts[len(cuts)-1] {
+				return nil, fmt.Errorf("eval: --cv %s: offsets must rise within 1..%d: %w", cv, n-1, errUsage)
+			}
+			cuts = append(cuts, c)
+		}
+		return rangeFolds(cuts), nil
+	case "split", "kfold":
+		perm := rand.New(rand.NewPCG(seed, 0x6576616c)).Perm(n)
+		if kind == "split" {
+			f, err := strconv.ParseFloat(arg, 64)
+			if err != nil || f <= 0 || f >= 1 {
+				return nil, fmt.Errorf("eval: --cv %s: the held-out fraction must be in (0, 1), e.g. split:0.2: %w", cv, errUsage)
+			}
+			return [][]int{perm[:int(f*float64(n))]}, nil
+		}
+		k, err := strconv.Atoi(arg)
+		if err != nil || k < 2 || k > n {
+			return nil, fmt.Errorf("eval: --cv %s: use kfold:K with K ≥ 2: %w", cv, errUsage)
+		}
+		f := make([][]int, k)
+		for i, p := range perm {
+			f[i%k] = append(f[i%k], p)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("eval: --cv %q: use youtube, blocks:N,N, split:F or kfold:K: %w", cv, errUsage)
+}
+
+// confusion counts one label's outcomes.
+type confusion struct{ tp, fp, fn, tn int }
+
+func (c confusion) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
+func (c confusion) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
+func (c confusion) fpr() float64       { return ratio(c.fp, c.fp+c.tn) }
+func (c confusion) f1() float64 {
+	p, r := c.precision(), c.recall()
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+type evalResult struct {
+	labels   []classify.Label
+	conf     [16]confusion // by label bit
+	ordinary int           // examples with no label
+	hidden   int           // ordinary examples hidden
+	held     int           // ordinary examples held
+}
+
+func bit(l classify.Label) int {
+	for i := 0; i < 16; i++ {
+		if l == 1<<i {
+			return i
+		}
+	}
+	return 0
+}
+
+func (r *evalResult) add(o *evalResult) {
+	for i := range r.conf {
+		r.conf[i].tp += o.conf[i].tp
+		r.conf[i].fp += o.conf[i].fp
+		r.conf[i].fn += o.conf[i].fn
+		r.conf[i].tn += o.conf[i].tn
+	}
+	r.ordinary += o.ordinary
+	r.hidden += o.hidden
+	r.held += o.held
+}
+
+func (r *evalResult) summary() string {
+	var parts []string
+	for _, l := range r.labels {
+		c := r.conf[bit(l)]
+		parts = append(parts, fmt.Sprintf("%s F1 %.3f (P %.3f R %.3f)", l, c.f1(), c.precision(), c.recall()))
+	}
+	parts = append(parts, fmt.Sprintf("ordinary blocked %.1f%%", 100*ratio(r.hidden+r.held, r.ordinary)))
+	return strings.Join(parts, "; ")
+}
+
+func (r *evalResult) write(w io.Writer, title string) {
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "label\tprecision\trecall\tF1\tFPR\tTP\tFP\tFN\tTN\t")
+	for _, l := range r.labels {
+		c := r.conf[bit(l)]
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%d\t\n", l, c.precision(), c.recall(), c.f1(), c.fpr(), c.tp, c.fp, c.fn, c.tn)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "ordinary messages (no label): %d; blocked %d (%.1f%%): hidden %d, held %d\n",
+		r.ordinary, r.hidden+r.held, 100*ratio(r.hidden+r.held, r.ordinary), r.hidden, r.held)
+}
+
+// evaluate decides every example and counts the outcomes into r.
+func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Model, mode string) error {
+	var e *classify.Engine
+	if mode != "model" {
+		var err error
+		e, err = classify.New(classify.Options{Model: m, NoModel: mode == "rules"})
+		if err != nil {
+			return err
+		}
+	}
+	for i := range ex {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		x := &ex[i]
+		var got classify.Labels
+		var action classify.Action
+		if e != nil {
+			msg := x.msg
+			d := e.Decide(&msg)
+			got, action = d.Labels, d.Action
+		} else {
+			got, action = modelDecide(m, x.Text)
+		}
+		for _, l := range r.labels {
+			if x.Annotated != 0 && !x.Annotated.Has(l) {
+				continue
+			}
+			c := &r.conf[bit(l)]
+			switch p, y := got.Has(l), x.Labels.Has(l); {
+			case p && y:
+				c.tp++
+			case p:
+				c.fp++
+			case y:
+				c.fn++
+			default:
+				c.tn++
+			}
+		}
+		if x.Labels == 0 {
+			r.ordinary++
+			switch action {
+			case classify.Hide:
+				r.hidden++
+			case classify.Hold:
+				r.held++
+			}
+		}
+	}
+	return nil
+}
+
+// modelDecide is the model alone at the default thresholds: spam and
+// toxic block (hide when spam is over its hide threshold, else hold).
+func modelDecide(m *classify.Model, text string) (classify.Labels, classify.Action) {
+	s := m.Score(text)
+	var got classify.Labels
+	for _, l := range m.Labels() {
+		if s.Get(l) >= classify.DefaultThresholds[l] {
+			got.Add(l)
+		}
+	}
+	switch {
+	case got.Has(classify.LabelSpam) && s.Get(classify.LabelSpam) >= classify.DefaultHideThresholds[classify.LabelSpam]:
+		return got, classify.Hide
+	case got.Has(classify.LabelSpam), got.Has(classify.LabelToxic):
+		return got, classify.Hold
+	}
+	return got, classify.Allow
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/overlay"
+)
+
+// serverFlags are the flags serve and demo share.
+type serverFlags struct {
+	config string
+	listen string
+	data   string
+	tokens multiFlag
+}
+
+func (f *serverFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "`file` to read (livemod.yaml); flags override it")
+	fs.StringVar(&f.listen, "listen", "", "`host:port` to listen on (default 127.0.0.1:8080); a non-loopback address needs tokens")
+	fs.StringVar(&f.data, "data", "", "`dir` for the durable store: audit log, handoffs, opt-outs (default ./livemod-data)")
+	fs.Var(&f.tokens, "token", "`ROLE=SECRET` token (repeatable); roles: ingest, host, moderator, agent, admin; also LIVEMOD_TOKENS=\"admin=s1,ingest=s2\"")
+}
+
+// load reads the config file and environment, then applies the flags.
+func (f *serverFlags) load() (config.Config, error) {
+	cfg, err := config.Load(f.config)
+	if err != nil {
+		return cfg, err
+	}
+	if f.listen != "" {
+		cfg.Listen = f.listen
+	}
+	if f.data != "" {
+		cfg.Data = f.data
+	}
+	for _, s := range f.tokens {
+		t, err := overlay.ParseToken(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--token: %w", err)
+		}
+		cfg.Auth.Tokens = append(cfg.Auth.Tokens, t)
+	}
+	return cfg, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve [--config livemod.yaml] [--listen 127.0.0.1:8080] [--data DIR] [--token ROLE=SECRET]…", stderr)
+	var f serverFlags
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	a, err := newApp(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	if err := a.listen(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "livemod: listening on http://%s (ingest ws://%s/v1/ingest?stream=ID)\n", a.addr(), a.addr())
+	if len(cfg.Auth.Tokens) == 0 {
+		fmt.Fprintln(stderr, "livemod: no tokens configured: every endpoint but /healthz will refuse requests; add --token ROLE=SECRET")
+	}
+	return a.serve(ctx)
+}

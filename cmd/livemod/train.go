@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/livemod/livemod/classify"
+)
+
+// A labeled data file is NDJSON: messages in the wire format with a
+// "labels" field (an empty list means ordinary) and optionally an
+// "annotated" field listing the labels the line was judged on. On the
+// command line a file may be followed by ":label,label" to say which
+// labels the whole file was judged on (youtube_spam.ndjson:spam): a set
+// of spam comments says nothing about questions, and training must not
+// read its silence as "not a question".
+
+// labeled is one line of a labeled data file.
+type labeled struct {
+	classify.Message
+	Labels    classify.Labels  `json:"labels"`
+	Annotated *classify.Labels `json:"annotated,omitempty"`
+}
+
+// dataSpec is a data file and the labels it was judged on.
+type dataSpec struct {
+	path  string
+	annot classify.Labels // zero: the line's "annotated", else every label
+}
+
+func parseDataSpec(s string) (dataSpec, error) {
+	path, list, ok := strings.Cut(s, ":")
+	d := dataSpec{path: path}
+	if !ok {
+		return d, nil
+	}
+	for _, name := range strings.Split(list, ",") {
+		l, err := classify.ParseLabel(strings.TrimSpace(name))
+		if err != nil {
+			return d, fmt.Errorf("--data %s: %w; labels are %s", s, err, labelNameList())
+		}
+		d.annot.Add(l)
+	}
+	return d, nil
+}
+
+func labelNameList() string {
+	var names []string
+	for _, l := range classify.AllLabels() {
+		names = append(names, l.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// example is a labeled line ready for training and evaluation.
+type example struct {
+	classify.Example
+	msg classify.Message
+}
+
+// readData reads the labeled lines of every spec, in order.
+func readData(specs []dataSpec) ([]example, error) {
+	var out []example
+	for _, d := range specs {
+		f, err := os.Open(d.path)
+		if err != nil {
+			return nil, fmt.Errorf("data: %w", err)
+		}
+		ex, err := readLabeled(f, d)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", d.path, err)
+		}
+		out = append(out, ex...)
+	}
+	return out, nil
+}
+
+func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
+	var out []example
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var l labeled
+		if err := json.Unmarshal(line, &l); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if l.Text == "" {
+			return nil, fmt.Errorf("line %d: text: empty", n)
+		}
+		annot := d.annot
+		if l.Annotated != nil {
+			annot = *l.Annotated
+		}
+		if l.User.ID == "" {
+			l.User.ID = fmt.Sprintf("line-%d", n)
+		}
+		if l.Stream == "" {
+			l.Stream = "eval"
+		}
+		out = append(out, example{
+			Example: classify.Example{Text: l.Text, Labels: l.Labels, Annotated: annot},
+			msg:     l.Message,
+		})
+	}
+	return out, sc.Err()
+}
+
+// dataFlags is a repeatable --data flag.
+type dataFlags []dataSpec
+
+func (d *dataFlags) String() string { return fmt.Sprint(len(*d), " files") }
+func (d *dataFlags) Set(v string) error {
+	s, err := parseDataSpec(v)
+	if err != nil {
+		return err
+	}
+	*d = append(*d, s)
+	return nil
+}
+
+func examplesOf(ex []example) []classify.Example {
+	out := make([]classify.Example, len(ex))
+	for i := range ex {
+		out[i] = ex[i].Example
+	}
+	return out
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", "train --data labeled.ndjson[:label,…] [--data …] --out model.bin", stderr)
+	var data dataFlags
+	fs.Var(&data, "data", "labeled NDJSON `file[:labels]` to learn from (repeatable); \":spam,toxic\" says which labels the file was judged on")
+	out := fs.String("out", "", "model `file` to write")
+	bits := fs.Int("bits", 0, "log2 of the hashed feature buckets (0 means 17)")
+	epochs := fs.Int("epochs", 0, "passes over the data (0 means 8)")
+	seed := fs.Uint64("seed", 0, "shuffling seed (0 means 1)")
+	info := fs.String("info", "", "description written into the model (default: the command line)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(data) == 0 || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("train: --data and --out are required: %w", errUsage)
+	}
+	ex, err := readData(data)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	desc := *info
+	if desc == "" {
+		desc = "livemod train " + strings.Join(args, " ")
+	}
+	m, err := classify.Train(examplesOf(ex), classify.TrainOptions{Bits: *bits, Epochs: *epochs, Seed: *seed, Info: desc})
+	if err != nil {
+		return err
+	}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	fmt.Fprintf(stdout, "trained on %d examples from %d file(s): %s\n", len(ex), len(data), positives(ex, m.Labels()))
+	fmt.Fprintf(stdout, "wrote %s: %d labels, %d buckets, %d bytes\n", *out, len(m.Labels()), m.Buckets(), len(b))
+	return nil
+}
+
+func positives(ex []example, labels []classify.Label) string {
+	var parts []string
+	for _, l := range labels {
+		pos, n := 0, 0
+		for _, e := range ex {
+			if e.Annotated == 0 || e.Annotated.Has(l) {
+				n++
+				if e.Labels.Has(l) {
+					pos++
+				}
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%d", l, pos, n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// loadModel reads a model file; an empty path means the embedded default.
+func loadModel(path string) (*classify.Model, error) {
+	if path == "" {
+		return classify.DefaultModel(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	m, err := classify.ParseModel(b)
+	if err != nil {
+		if errors.Is(err, classify.ErrModelFormat) {
+			return nil, fmt.Errorf("model %s: %w; write one with livemod train", path, err)
+		}
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	return m, nil
+}

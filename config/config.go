@@ -1,0 +1,285 @@
+// Package config is livemod's configuration file format (livemod.yaml):
+// defaults, loading (file, then environment, then flags: flags win) and
+// validation that reports every problem at once, each with its key and a
+// fix. Its sections are the option types the other packages own.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/livemod/livemod/overlay"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole file. The zero value plus Defaults is a working
+// single-machine setup.
+type Config struct {
+	Listen   string   `yaml:"listen"`
+	Data     string   `yaml:"data"`
+	Redis    string   `yaml:"redis"`
+	Auth     Auth     `yaml:"auth"`
+	Ingest   Ingest   `yaml:"ingest"`
+	Pipeline Pipeline `yaml:"pipeline"`
+	Fanout   Fanout   `yaml:"fanout"`
+	Classify Classify `yaml:"classify"`
+	Replies  Replies  `yaml:"replies"`
+	FAQ      []FAQ    `yaml:"faq"`
+	Handoff  Handoff  `yaml:"handoff"`
+	// Origins are extra browser origins allowed to open websockets
+	// (patterns as in path.Match, e.g. "obs.example.com"). Empty means
+	// same origin only.
+	Origins []string `yaml:"origins"`
+}
+
+// Auth holds the tokens. Every endpoint but /healthz needs one.
+type Auth struct {
+	Tokens []overlay.Token `yaml:"tokens"`
+}
+
+// Ingest limits what one ingest connection may send.
+type Ingest struct {
+	MaxFrameBytes       int     `yaml:"max_frame_bytes"`        // zero means 64 KiB
+	MaxMessagesPerFrame int     `yaml:"max_messages_per_frame"` // zero means 1024
+	RatePerSecond       float64 `yaml:"rate_per_second"`        // zero means 50,000
+	Burst               int     `yaml:"burst"`                  // zero means 2 × rate
+}
+
+// Pipeline sizes the sharded classify stage.
+type Pipeline struct {
+	Shards   int `yaml:"shards"`    // zero means the next power of two ≥ GOMAXPROCS
+	QueueLen int `yaml:"queue_len"` // batches per shard queue; zero means 256
+}
+
+// Fanout bounds what may wait for one subscriber.
+type Fanout struct {
+	MaxQueueBytes int `yaml:"max_queue_bytes"` // zero means 8 MiB
+}
+
+// Classify tunes dedup and flood detection.
+type Classify struct {
+	RepeatWindow    time.Duration `yaml:"repeat_window"`    // zero means 30s
+	RepeatCount     int           `yaml:"repeat_count"`     // zero means 3
+	CopypastaWindow time.Duration `yaml:"copypasta_window"` // zero means 60s
+	CopypastaUsers  int           `yaml:"copypasta_users"`  // zero means 4
+}
+
+// Replies configure automated replies.
+type Replies struct {
+	Prefix         string `yaml:"prefix"`            // zero means "Automated reply:"
+	PerUserPerHour int    `yaml:"per_user_per_hour"` // zero means 3
+	// Cooldown: the same FAQ is answered at most once per cooldown per
+	// stream; askers in between are named together in the next answer.
+	// Zero means 60s.
+	Cooldown time.Duration `yaml:"cooldown"`
+	// MatchThreshold is the FAQ match score (0..1] needed. Zero means 0.75.
+	MatchThreshold float64 `yaml:"match_threshold"`
+}
+
+// FAQ is one automated answer.
+type FAQ struct {
+	ID      string   `yaml:"id"`
+	Match   []string `yaml:"match"`
+	Answer  string   `yaml:"answer"`
+	Approve bool     `yaml:"approve"`
+	Product string   `yaml:"product"` // what {product_name} says; empty means "our products"
+}
+
+// Handoff configures agent handoffs.
+type Handoff struct {
+	PublicNotice string `yaml:"public_notice"`
+	Summary      string `yaml:"summary"`
+	Webhook      string `yaml:"webhook"`
+	// WebhookSecret keys the HMAC-SHA256 signature of each POST
+	// (X-Livemod-Signature: sha256=HEX). Required with webhook.
+	WebhookSecret string `yaml:"webhook_secret"`
+	// PurchaseIntent makes purchase_intent open tickets too.
+	PurchaseIntent bool         `yaml:"purchase_intent"`
+	Retry          WebhookRetry `yaml:"retry"`
+}
+
+// WebhookRetry paces webhook deliveries that failed.
+type WebhookRetry struct {
+	MaxAttempts int           `yaml:"max_attempts"` // then dead-lettered; zero means 8
+	Initial     time.Duration `yaml:"initial"`      // first backoff; zero means 1s
+	Max         time.Duration `yaml:"max"`          // backoff ceiling; zero means 5m
+}
+
+// Defaults returns the configuration livemod runs with when nothing is set.
+func Defaults() Config {
+	return Config{
+		Listen:  "127.0.0.1:8080",
+		Data:    "./livemod-data",
+		Replies: Replies{Prefix: "Automated reply:", PerUserPerHour: 3},
+		Handoff: Handoff{
+			PublicNotice: "{author_name}, an agent will message you privately.",
+			Summary:      "Transferring to agent. Summary: order {order_id}, issue: {issue}.",
+		},
+	}
+}
+
+// Load reads path over the defaults (an empty path means defaults only),
+// then applies the environment (LIVEMOD_TOKENS, LIVEMOD_LISTEN,
+// LIVEMOD_REDIS, LIVEMOD_DATA). Unknown keys are errors, so a typo does
+// not silently fall back to a default.
+func Load(path string) (Config, error) {
+	c := Defaults()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := Parse(b, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.ApplyEnv(os.Getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Parse decodes YAML from b over c.
+func Parse(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// ApplyEnv applies the LIVEMOD_* variables that getenv returns.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	if v := getenv("LIVEMOD_LISTEN"); v != "" {
+		c.Listen = v
+	}
+	if v := getenv("LIVEMOD_REDIS"); v != "" {
+		c.Redis = v
+	}
+	if v := getenv("LIVEMOD_DATA"); v != "" {
+		c.Data = v
+	}
+	if v := getenv("LIVEMOD_TOKENS"); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			t, err := overlay.ParseToken(part)
+			if err != nil {
+				return fmt.Errorf("LIVEMOD_TOKENS: %w", err)
+			}
+			c.Auth.Tokens = append(c.Auth.Tokens, t)
+		}
+	}
+	return nil
+}
+
+// Validate reports every problem at once, each with its key and a fix.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Listen == "" {
+		add("listen: empty; set it to 127.0.0.1:8080 or another host:port")
+	}
+	if len(c.Auth.Tokens) == 0 && !overlay.IsLoopback(c.Listen) {
+		add("listen %s needs tokens: set auth.tokens in livemod.yaml, pass --token ROLE=SECRET or LIVEMOD_TOKENS, or use --listen 127.0.0.1:8080", c.Listen)
+	}
+	for i, t := range c.Auth.Tokens {
+		if t.Name == "" {
+			c.Auth.Tokens[i].Name = string(t.Role)
+		}
+		if err := t.Validate(); err != nil {
+			add("auth.tokens[%d]: %v", i, err)
+		}
+	}
+	if c.Ingest.MaxFrameBytes < 0 || c.Ingest.MaxFrameBytes > 16<<20 {
+		add("ingest.max_frame_bytes: %d is out of range; use 0 (64 KiB) up to 16 MiB", c.Ingest.MaxFrameBytes)
+	}
+	if c.Ingest.RatePerSecond < 0 {
+		add("ingest.rate_per_second: negative; use 0 for the default")
+	}
+	if c.Pipeline.Shards < 0 || c.Pipeline.Shards > 1024 {
+		add("pipeline.shards: %d is out of range; use 0 (one per core) up to 1024", c.Pipeline.Shards)
+	}
+	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
+		add("redis: %q is not a redis:// URL; e.g. redis://127.0.0.1:6379/0", c.Redis)
+	}
+	if c.Replies.PerUserPerHour < 0 {
+		add("replies.per_user_per_hour: negative; use 0 for the default of 3")
+	}
+	seen := map[string]bool{}
+	for i, f := range c.FAQ {
+		switch {
+		case f.ID == "":
+			add("faq[%d].id: empty; give each entry a short id such as shipping", i)
+		case seen[f.ID]:
+			add("faq[%d].id: %q is used twice", i, f.ID)
+		}
+		seen[f.ID] = true
+		if len(f.Match) == 0 {
+			add("faq %q: match is empty; list phrases that ask this question", f.ID)
+		}
+		if strings.TrimSpace(f.Answer) == "" {
+			add("faq %q: answer is empty", f.ID)
+		}
+		if err := CheckTemplate(f.Answer); err != nil {
+			add("faq %q: answer: %v", f.ID, err)
+		}
+	}
+	if err := CheckTemplate(c.Handoff.PublicNotice); err != nil {
+		add("handoff.public_notice: %v", err)
+	}
+	if err := CheckTemplate(c.Handoff.Summary); err != nil {
+		add("handoff.summary: %v", err)
+	}
+	if c.Replies.Cooldown < 0 {
+		add("replies.cooldown: negative; use 0 for the default of 60s")
+	}
+	if c.Replies.MatchThreshold < 0 || c.Replies.MatchThreshold > 1 {
+		add("replies.match_threshold: %v is out of range; use 0 (0.75) up to 1", c.Replies.MatchThreshold)
+	}
+	if c.Handoff.Webhook != "" {
+		if !strings.HasPrefix(c.Handoff.Webhook, "http://") && !strings.HasPrefix(c.Handoff.Webhook, "https://") {
+			add("handoff.webhook: %q is not an http(s) URL; e.g. https://crm.example.com/livemod", c.Handoff.Webhook)
+		}
+		if len(c.Handoff.WebhookSecret) < 16 {
+			add("handoff.webhook_secret: set a secret of at least 16 characters; the CRM checks X-Livemod-Signature with it")
+		}
+	}
+	if r := c.Handoff.Retry; r.MaxAttempts < 0 || r.Initial < 0 || r.Max < 0 {
+		add("handoff.retry: negative value; use 0 for the defaults (8 attempts, 1s initial, 5m max)")
+	}
+	return errors.Join(errs...)
+}
+
+// TemplateTokens are the tokens a reply template may use.
+var TemplateTokens = []string{"author_name", "first_name", "order_id", "product_name", "issue", "stream"}
+
+// CheckTemplate reports an unknown or unclosed {token} in t.
+func CheckTemplate(t string) error {
+	for rest := t; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return fmt.Errorf("unclosed { in %q", t)
+		}
+		name := rest[i+1 : i+j]
+		known := false
+		for _, k := range TemplateTokens {
+			known = known || k == name
+		}
+		if !known {
+			return fmt.Errorf("unknown token {%s}; known tokens: {%s}", name, strings.Join(TemplateTokens, "}, {"))
+		}
+		rest = rest[i+j+1:]
+	}
+}

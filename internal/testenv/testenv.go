@@ -1,0 +1,54 @@
+// Package testenv finds the outside programs that integration tests drive
+// (redis-server, Chromium, ngircd). A test that needs one calls Need: when
+// the program is missing the test is skipped with a message that says how
+// to install it, unless LIVEMOD_TEST_REQUIRE names it (CI sets
+// LIVEMOD_TEST_REQUIRE=redis,browser,ircd), in which case it fails.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Tool is an outside program a test may need.
+type Tool struct {
+	Name    string   // as in LIVEMOD_TEST_REQUIRE: redis, browser, ircd
+	Bins    []string // executables to look for on PATH, in order
+	Install string   // how to get it
+}
+
+// The tools livemod's tests use.
+var (
+	Redis   = Tool{Name: "redis", Bins: []string{"redis-server"}, Install: "apt-get install redis-server"}
+	Browser = Tool{Name: "browser", Bins: []string{"chromium", "chromium-browser", "google-chrome"}, Install: "apt-get install chromium"}
+	IRCd    = Tool{Name: "ircd", Bins: []string{"ngircd"}, Install: "apt-get install ngircd"}
+)
+
+// Required reports whether LIVEMOD_TEST_REQUIRE names tool.
+func Required(name string) bool {
+	for _, n := range strings.Split(os.Getenv("LIVEMOD_TEST_REQUIRE"), ",") {
+		if strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Need returns the path of tool's executable. If it is absent, the test
+// fails when LIVEMOD_TEST_REQUIRE names the tool and is skipped otherwise.
+func Need(t testing.TB, tool Tool) string {
+	t.Helper()
+	for _, b := range tool.Bins {
+		if p, err := exec.LookPath(b); err == nil {
+			return p
+		}
+	}
+	msg := "needs " + strings.Join(tool.Bins, " or ") + " on PATH (" + tool.Install + ")"
+	if Required(tool.Name) {
+		t.Fatalf("%s, and LIVEMOD_TEST_REQUIRE names %q", msg, tool.Name)
+	}
+	t.Skipf("%s; skipped because LIVEMOD_TEST_REQUIRE does not name %q", msg, tool.Name)
+	return ""
+}

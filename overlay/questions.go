@@ -1,0 +1,71 @@
+package overlay
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+)
+
+// Questions is the host's desk behind the question endpoints.
+// moderate.HostREST implements it.
+type Questions interface {
+	// List returns the stream's trending list as JSON-ready value.
+	List(stream string) any
+	// Act pins, marks answered or dismisses cluster; stream may be empty.
+	Act(actor, stream, cluster, action string) (any, error)
+}
+
+// RegisterQuestions adds GET /v1/questions?stream=ID and
+// POST /v1/questions/{cluster}/pin · /answered · /dismiss (host).
+func RegisterQuestions(s *Server, q Questions) {
+	s.Handle("GET /v1/questions", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stream := r.URL.Query().Get("stream")
+		if stream == "" {
+			writeError(w, http.StatusBadRequest, "stream: missing; use /v1/questions?stream=ID")
+			return
+		}
+		writeJSON(w, http.StatusOK, q.List(stream))
+	}), RoleHost)
+	for _, action := range []string{"pin", "answered", "dismiss"} {
+		s.Handle("POST /v1/questions/{cluster}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Stream string `json:"stream"`
+			}
+			if !readBody(w, r, &body) {
+				return
+			}
+			if body.Stream == "" {
+				body.Stream = r.URL.Query().Get("stream")
+			}
+			res, err := q.Act(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("cluster"), action)
+			answer(w, res, err)
+		}), RoleHost)
+	}
+}
+
+// readBody decodes an optional JSON body into v; it answers 400 and
+// returns false when the body is not JSON of the right shape.
+func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	err := json.NewDecoder(r.Body).Decode(v)
+	if err == nil || errors.Is(err, io.EOF) {
+		return true
+	}
+	writeError(w, http.StatusBadRequest, "body: "+err.Error()+"; send a JSON object")
+	return false
+}
+
+// answer writes an action's result, or its error with the status the
+// error asks for (StatusCode() int), 500 otherwise.
+func answer(w http.ResponseWriter, res any, err error) {
+	if err != nil {
+		status := http.StatusInternalServerError
+		var sc interface{ StatusCode() int }
+		if errors.As(err, &sc) {
+			status = sc.StatusCode()
+		}
+		writeError(w, status, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

@@ -1,0 +1,171 @@
+package overlay
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// Feed serves live subscriptions: one websocket per call, lines of JSON
+// for stream and view. *stream.Hub implements it.
+type Feed interface {
+	ServeSubscribe(w http.ResponseWriter, r *http.Request, stream, view string)
+}
+
+// Options wire a Server. Auth is required; the rest may be nil, which
+// leaves their endpoints answering 404.
+type Options struct {
+	Auth    *Auth
+	Ingest  http.Handler // GET /v1/ingest (websocket)
+	Feed    Feed         // GET /v1/subscribe (websocket)
+	Metrics http.Handler // GET /metrics
+	// Ready reports whether the server can take traffic (GET /readyz).
+	// Nil means always ready.
+	Ready func() error
+}
+
+// viewRoles says which roles may subscribe to each view (admin always may).
+var viewRoles = map[string][]Role{
+	"moderator": {RoleModerator},
+	"overlay":   {RoleHost, RoleModerator},
+	"agent":     {RoleAgent},
+	"replies":   {RoleIngest, RoleModerator},
+}
+
+// Server routes livemod's HTTP endpoints.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+}
+
+// NewServer builds the router.
+func NewServer(opts Options) *Server {
+	if opts.Auth == nil {
+		opts.Auth = &Auth{}
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	a := opts.Auth
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	s.mux.Handle("GET /readyz", a.Require(http.HandlerFunc(s.readyz), Roles...))
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", a.Require(opts.Metrics, RoleAdmin, RoleModerator))
+	}
+	if opts.Ingest != nil {
+		s.mux.Handle("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest))
+	}
+	if opts.Feed != nil {
+		s.mux.Handle("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), Roles...))
+	}
+	return s
+}
+
+// Handle adds a route, wrapped in the token check for roles. Later
+// features (pages, REST actions) register themselves here.
+func (s *Server) Handle(pattern string, h http.Handler, roles ...Role) {
+	s.mux.Handle(pattern, s.opts.Auth.Require(h, roles...))
+}
+
+// ServeHTTP applies the headers every response carries and routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // tokens ride in page URLs: never leak them
+	h.Set("Cache-Control", "no-store")
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// maxBodyBytes bounds every request body; REST actions are small.
+const maxBodyBytes = 1 << 20
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(); err != nil {
+			writeError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}
+
+func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	stream, view := q.Get("stream"), q.Get("view")
+	if stream == "" {
+		writeError(w, http.StatusBadRequest, "stream: missing; use /v1/subscribe?stream=ID&view=moderator")
+		return
+	}
+	if view == "" {
+		view = "moderator"
+	}
+	roles, ok := viewRoles[view]
+	if !ok {
+		writeError(w, http.StatusBadRequest, "view "+quote(view)+": want moderator, overlay, agent or replies")
+		return
+	}
+	p := principalFrom(r.Context())
+	allowed := false
+	for _, role := range roles {
+		allowed = allowed || p.Can(role)
+	}
+	if !allowed {
+		writeError(w, http.StatusForbidden, "role "+string(p.Role)+" may not subscribe to view "+view)
+		return
+	}
+	s.opts.Feed.ServeSubscribe(w, r, stream, view)
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// writeError answers {"error": msg} with status.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}
+
+type principalKey struct{}
+
+func withPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns who made the request, as established by the
+// token check.
+func PrincipalFrom(ctx context.Context) Principal { return principalFrom(ctx) }
+
+func principalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}
+
+// IsLoopback reports whether addr (host:port) binds only the loopback
+// interface.
+func IsLoopback(addr string) bool {
+	host := addr
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		host = addr[:i]
+	}
+	host = strings.Trim(host, "[]")
+	switch host {
+	case "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return strings.HasPrefix(host, "127.")
+}

@@ -1,0 +1,142 @@
+// Shared by the livemod pages: token, same-origin requests, the live feed
+// with reconnect, English/Hindi text. Chat text is untrusted: it is only
+// ever put into the page with textContent.
+"use strict";
+
+const LM = (() => {
+  const params = new URLSearchParams(location.search);
+  // The token is used only for requests to this page's own origin.
+  const token = params.get("token") || "";
+
+  const STR = {
+    en: {
+      overlay_title: "Audience questions", pinned: "Pinned question", askers: "askers", asker: "asker",
+      agent_requested: "agent requested", no_questions: "No questions yet",
+      host_title: "Host controls", pin: "Pin", unpin: "Answered", answered: "Answered", dismiss: "Dismiss",
+      open_overlay: "Open overlay", score: "score",
+      mod_title: "Moderator console", queue: "Held & hidden", feed: "Live feed", all: "All",
+      flagged: "Flagged only", approve: "Approve", hide: "Hide", unhide: "Unhide", timeout: "Timeout 10m",
+      ban: "Ban", rate: "msg/s", total: "messages", visible: "visible", held: "held", hidden: "hidden",
+      approved: "approved", bursts: "Rule bursts (last 5 min)", undo: "Undo", no_bursts: "No rule has hidden messages recently",
+      queue_empty: "Nothing waiting", keys: "Keys: j/k move · a approve · h hide · u unhide · t timeout · b ban · l language",
+      connected: "live", connecting: "connecting…", offline: "reconnecting…",
+      agent_title: "Agent inbox", open: "Open", claimed: "Claimed", resolved: "Resolved", claim: "Claim",
+      resolve: "Resolve", order: "Order", issue: "Issue", waiting: "waiting", recent: "Recent messages",
+      claimed_by: "claimed by", none: "None", inbox_unavailable: "Handoffs are not available on this server yet",
+      lang: "हिन्दी", stream: "Stream", failed: "Action failed", undone: "messages unhidden",
+    },
+    hi: {
+      overlay_title: "दर्शकों के सवाल", pinned: "पिन किया गया सवाल", askers: "लोगों ने पूछा", asker: "व्यक्ति ने पूछा",
+      agent_requested: "एजेंट माँगा", no_questions: "अभी कोई सवाल नहीं",
+      host_title: "होस्ट नियंत्रण", pin: "पिन करें", unpin: "जवाब दिया", answered: "जवाब दिया", dismiss: "हटाएँ",
+      open_overlay: "ओवरले खोलें", score: "स्कोर",
+      mod_title: "मॉडरेटर कंसोल", queue: "रोके और छिपाए गए", feed: "लाइव फ़ीड", all: "सभी",
+      flagged: "केवल चिह्नित", approve: "मंज़ूर", hide: "छिपाएँ", unhide: "दिखाएँ", timeout: "टाइमआउट 10 मि.",
+      ban: "प्रतिबंध", rate: "संदेश/से.", total: "संदेश", visible: "दिख रहे", held: "रोके गए", hidden: "छिपे",
+      approved: "मंज़ूर", bursts: "नियम की झड़ी (पिछले 5 मि.)", undo: "वापस लें", no_bursts: "हाल में किसी नियम ने संदेश नहीं छिपाए",
+      queue_empty: "कुछ बाकी नहीं", keys: "कुंजियाँ: j/k चुनें · a मंज़ूर · h छिपाएँ · u दिखाएँ · t टाइमआउट · b प्रतिबंध · l भाषा",
+      connected: "लाइव", connecting: "जुड़ रहा है…", offline: "फिर से जुड़ रहा है…",
+      agent_title: "एजेंट इनबॉक्स", open: "खुले", claimed: "लिए गए", resolved: "हल हुए", claim: "लें",
+      resolve: "हल करें", order: "ऑर्डर", issue: "समस्या", waiting: "इंतज़ार", recent: "हाल के संदेश",
+      claimed_by: "लिया", none: "कोई नहीं", inbox_unavailable: "इस सर्वर पर अभी हैंडऑफ़ उपलब्ध नहीं हैं",
+      lang: "English", stream: "स्ट्रीम", failed: "कार्रवाई विफल", undone: "संदेश फिर दिखाए",
+    },
+  };
+  const LABELS_HI = {
+    spam: "स्पैम", toxic: "अपमानजनक", threat: "धमकी", flood: "बाढ़", link: "लिंक", question: "सवाल",
+    purchase_intent: "खरीद", support: "सहायता", agent_request: "एजेंट", optout: "ऑप्ट-आउट",
+  };
+  const ISSUES_HI = { refund: "रिफंड", wrong_item: "गलत सामान", not_delivered: "नहीं पहुँचा", damaged: "खराब सामान", "return": "वापसी", cancel: "रद्द", status: "स्थिति" };
+
+  let lang = params.get("lang") || sessionStorage.getItem("livemod.lang") || "en";
+  if (!STR[lang]) lang = "en";
+
+  function t(key) { return (STR[lang] && STR[lang][key]) || STR.en[key] || key; }
+  function labelName(l) { return lang === "hi" && LABELS_HI[l] ? LABELS_HI[l] : l.replace("_", " "); }
+  function issueName(i) { return lang === "hi" && ISSUES_HI[i] ? ISSUES_HI[i] : String(i || "").replace("_", " "); }
+
+  const listeners = [];
+  function applyText() {
+    document.documentElement.lang = lang;
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+    for (const f of listeners) f();
+  }
+  function setLang(l) {
+    lang = STR[l] ? l : "en";
+    sessionStorage.setItem("livemod.lang", lang);
+    applyText();
+  }
+  function toggleLang() { setLang(lang === "en" ? "hi" : "en"); }
+
+  // el builds an element; text goes in with textContent, never as HTML.
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  // api calls this origin's REST endpoints with the page's token.
+  async function api(method, path, body) {
+    const url = new URL(path, location.origin);
+    if (url.origin !== location.origin) throw new Error("refusing to send the token to another origin");
+    const res = await fetch(url, {
+      method,
+      headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { /* empty body */ }
+    if (!res.ok) {
+      const err = new Error((data && data.error) || res.status + " " + res.statusText);
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  // subscribe opens /v1/subscribe on this origin and calls onLine with
+  // each parsed line; it reconnects with backoff, forever.
+  function subscribe(stream, view, onLine, onStatus) {
+    let delay = 500;
+    function connect() {
+      onStatus && onStatus("connecting");
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      const q = new URLSearchParams({ stream, view, token });
+      const ws = new WebSocket(proto + "//" + location.host + "/v1/subscribe?" + q.toString());
+      ws.onopen = () => { delay = 500; onStatus && onStatus("connected"); };
+      ws.onmessage = (ev) => {
+        const text = typeof ev.data === "string" ? ev.data : "";
+        for (const line of text.split("\n")) {
+          if (!line) continue;
+          let obj;
+          try { obj = JSON.parse(line); } catch (e) { continue; }
+          onLine(obj);
+        }
+      };
+      ws.onclose = () => {
+        onStatus && onStatus("offline");
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 10000);
+      };
+    }
+    connect();
+  }
+
+  function ago(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return s + "s";
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + "m " + (s % 60) + "s";
+    return Math.floor(m / 60) + "h " + (m % 60) + "m";
+  }
+
+  return {
+    params, token, t, el, api, subscribe, ago, labelName, issueName, setLang, toggleLang, applyText,
+    get lang() { return lang; },
+    onLang(f) { listeners.push(f); },
+  };
+})();

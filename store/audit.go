@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+	bolt "go.etcd.io/bbolt"
+)
+
+// AuditEntry is one decision or action in the audit trail.
+type AuditEntry struct {
+	Seq    uint64 `json:"seq"`
+	TS     int64  `json:"ts"`    // Unix ms
+	Actor  string `json:"actor"` // "auto", a token's name, or a user
+	Action string `json:"action"`
+	Target string `json:"target"` // message id, user id, cluster, ticket
+	Stream string `json:"stream,omitempty"`
+	User   string `json:"user,omitempty"` // the chat user concerned, for export and erasure
+	Reason string `json:"reason,omitempty"`
+	Rule   string `json:"rule,omitempty"`
+}
+
+// AuditQuery selects entries; zero fields select all. Limit zero means 100.
+type AuditQuery struct {
+	Stream string
+	User   string
+	Since  int64 // Unix ms, inclusive
+	Limit  int
+}
+
+// AppendAudit writes entries in one transaction, assigning Seq.
+func (db *DB) AppendAudit(entries ...AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		for i := range entries {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			entries[i].Seq = seq
+			v, err := json.Marshal(&entries[i])
+			if err != nil {
+				return err
+			}
+			if err := b.Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Audit returns the newest entries matching q, newest first.
+func (db *DB) Audit(q AuditQuery) ([]AuditEntry, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var out []AuditEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < q.Limit; k, v = c.Prev() {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("audit entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if e.TS < q.Since {
+				// Entries are in append order, which is time order but
+				// for replayed messages; keep scanning a little older.
+				continue
+			}
+			if (q.Stream == "" || e.Stream == q.Stream) && (q.User == "" || e.User == q.User) {
+				out = append(out, e)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+// AuditSink records every automatic non-allow decision in the audit log.
+// It implements stream.Sink: Decided only queues; a goroutine writes
+// batches. When the queue is full Decided waits, which slows the pipeline
+// (backpressure) rather than losing audit entries.
+type AuditSink struct {
+	db    *DB
+	queue chan AuditEntry
+	done  chan struct{}
+	once  sync.Once
+	// OnError is called with write errors (nil means they are dropped
+	// after being counted in Errors).
+	OnError func(error)
+
+	mu     sync.Mutex
+	errors int
+}
+
+// auditQueueLen is sized for a raid: thousands of hides a second, written
+// in batches every few milliseconds.
+const auditQueueLen = 16384
+
+// NewAuditSink starts the writer goroutine.
+func NewAuditSink(db *DB) *AuditSink {
+	s := &AuditSink{db: db, queue: make(chan AuditEntry, auditQueueLen), done: make(chan struct{})}
+	go s.run()
+	return s
+}
+
+// Decided queues an entry for a decision that was not a plain allow.
+func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
+	if d.Action == classify.Allow {
+		return
+	}
+	e := AuditEntry{TS: d.TS, Actor: "auto", Action: d.Action.String(), Target: d.ID, Stream: d.Stream, User: d.User.ID}
+	if len(d.Reasons) > 0 {
+		e.Rule = d.Reasons[0].Rule
+		e.Reason = d.Reasons[0].Detail
+	}
+	s.queue <- e
+}
+
+// Record queues an entry for a human action.
+func (s *AuditSink) Record(e AuditEntry) {
+	if e.TS == 0 {
+		e.TS = time.Now().UnixMilli()
+	}
+	s.queue <- e
+}
+
+func (s *AuditSink) run() {
+	defer close(s.done)
+	batch := make([]AuditEntry, 0, 512)
+	for e := range s.queue {
+		batch = append(batch[:0], e)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case e, ok := <-s.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, e)
+			default:
+				break fill
+			}
+		}
+		if err := s.db.AppendAudit(batch...); err != nil {
+			s.mu.Lock()
+			s.errors++
+			s.mu.Unlock()
+			if s.OnError != nil {
+				s.OnError(err)
+			}
+		}
+	}
+}
+
+// Errors returns how many batches failed to write.
+func (s *AuditSink) Errors() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.errors
+}
+
+// Close writes what is queued and stops. Call it after the pipeline has
+// drained; Decided must not be called afterwards.
+func (s *AuditSink) Close(ctx context.Context) error {
+	s.once.Do(func() { close(s.queue) })
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

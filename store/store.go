@@ -1,0 +1,71 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrNotFound is returned when a keyed record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// DB is the embedded durable store.
+type DB struct {
+	bolt *bolt.DB
+	path string
+}
+
+// The buckets, one per kind of record. Features add theirs here.
+var (
+	bucketAudit      = []byte("audit")
+	bucketHandoffs   = []byte("handoffs")
+	bucketOutbox     = []byte("outbox")
+	bucketOptouts    = []byte("optouts")
+	bucketModeration = []byte("moderation")
+	bucketUsers      = []byte("users")
+	bucketMeta       = []byte("meta")
+)
+
+var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "livemod.db")
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: another livemod is using it; stop it or pass another --data directory", path)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("init %s: %w", path, err)
+	}
+	return &DB{bolt: b, path: path}, nil
+}
+
+// Path is the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database file.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Bolt exposes the underlying database to this package's other files and
+// to tests.
+func (db *DB) Bolt() *bolt.DB { return db.bolt }

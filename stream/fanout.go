@@ -1,0 +1,343 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/coder/websocket"
+	"github.com/livemod/livemod/classify"
+)
+
+// View is what a subscriber receives.
+type View uint8
+
+// The views of /v1/subscribe.
+const (
+	ViewModerator View = iota // every decision of the stream
+	ViewOverlay               // trending questions, pins, counters
+	ViewAgent                 // handoffs
+	ViewReplies               // automated replies, for bridges
+	numViews
+)
+
+var viewNames = [...]string{"moderator", "overlay", "agent", "replies"}
+
+func (v View) String() string {
+	if int(v) < len(viewNames) {
+		return viewNames[v]
+	}
+	return fmt.Sprintf("View(%d)", v)
+}
+
+// ParseView returns the view named s.
+func ParseView(s string) (View, error) {
+	for i, n := range viewNames {
+		if n == s {
+			return View(i), nil
+		}
+	}
+	return 0, fmt.Errorf("view %q: want moderator, overlay, agent or replies", s)
+}
+
+// ErrSlowConsumer is the reason a subscriber is disconnected when its queue
+// passes its byte limit.
+var ErrSlowConsumer = errors.New("stream: slow consumer")
+
+// HubOptions configure a Hub. Every zero value means its documented default.
+type HubOptions struct {
+	// MaxQueueBytes is how many bytes may wait for one subscriber before it
+	// is disconnected as slow. Zero means 8 MiB: several seconds of a busy
+	// show, so a browser tab that stalls briefly survives.
+	MaxQueueBytes int
+	// MaxFrameBytes is the most that one websocket frame to a subscriber
+	// carries; queued lines are coalesced up to it. Zero means 64 KiB.
+	MaxFrameBytes int
+	// WriteTimeout bounds one frame write. Zero means 10s.
+	WriteTimeout time.Duration
+	// OriginPatterns are the extra origins allowed to open a websocket
+	// (the request's own host always is). Empty means same origin only.
+	OriginPatterns []string
+}
+
+const hubShards = 16 // a power of two; spreads subscribe/publish lock traffic
+
+// Hub fans lines out to the subscribers of a stream and view. Publishing
+// never blocks on a subscriber. Create it with NewHub.
+type Hub struct {
+	// Snapshot, if set before the first subscriber, returns the lines a
+	// new subscriber of stream and view gets first (the current trending
+	// list for an overlay, open handoffs for an agent).
+	Snapshot func(stream string, view View) [][]byte
+
+	opts    HubOptions
+	metrics *Metrics
+	shards  [hubShards]hubShard
+
+	mu     sync.Mutex
+	closed bool
+	all    map[*subscriber]struct{}
+	wg     sync.WaitGroup
+}
+
+type hubShard struct {
+	mu   sync.RWMutex
+	subs map[topic][]*subscriber // copy-on-write: Publish reads without copying
+}
+
+type topic struct {
+	stream string
+	view   View
+}
+
+// NewHub returns a Hub. metrics may be nil.
+func NewHub(opts HubOptions, metrics *Metrics) *Hub {
+	if opts.MaxQueueBytes <= 0 {
+		opts.MaxQueueBytes = 8 << 20
+	}
+	if opts.MaxFrameBytes <= 0 {
+		opts.MaxFrameBytes = 64 << 10
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	h := &Hub{opts: opts, metrics: metrics, all: map[*subscriber]struct{}{}}
+	for i := range h.shards {
+		h.shards[i].subs = map[topic][]*subscriber{}
+	}
+	return h
+}
+
+func (h *Hub) shard(stream string) *hubShard {
+	return &h.shards[xxhash.Sum64String(stream)&(hubShards-1)]
+}
+
+// Decided publishes every decision to the moderator view of its stream.
+func (h *Hub) Decided(d *classify.Decision, line []byte) {
+	h.Publish(d.Stream, ViewModerator, line)
+}
+
+// Publish queues line (one JSON object, no newline) for every subscriber
+// of stream and view. line must not be modified afterwards.
+func (h *Hub) Publish(stream string, view View, line []byte) {
+	s := h.shard(stream)
+	s.mu.RLock()
+	subs := s.subs[topic{stream, view}]
+	s.mu.RUnlock()
+	for _, sub := range subs {
+		sub.push(line)
+	}
+}
+
+// Subscribers returns how many subscribers stream and view have.
+func (h *Hub) Subscribers(stream string, view View) int {
+	s := h.shard(stream)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.subs[topic{stream, view}])
+}
+
+func (h *Hub) add(sub *subscriber) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return ErrClosed
+	}
+	h.all[sub] = struct{}{}
+	h.wg.Add(1)
+	h.mu.Unlock()
+
+	s := h.shard(sub.topic.stream)
+	s.mu.Lock()
+	old := s.subs[sub.topic]
+	next := make([]*subscriber, len(old), len(old)+1)
+	copy(next, old)
+	s.subs[sub.topic] = append(next, sub)
+	s.mu.Unlock()
+	h.metrics.Subscribers.WithLabelValues(sub.topic.view.String()).Inc()
+	return nil
+}
+
+func (h *Hub) remove(sub *subscriber) {
+	s := h.shard(sub.topic.stream)
+	s.mu.Lock()
+	old := s.subs[sub.topic]
+	next := make([]*subscriber, 0, len(old))
+	for _, o := range old {
+		if o != sub {
+			next = append(next, o)
+		}
+	}
+	if len(next) == 0 {
+		delete(s.subs, sub.topic)
+	} else {
+		s.subs[sub.topic] = next
+	}
+	s.mu.Unlock()
+	h.metrics.Subscribers.WithLabelValues(sub.topic.view.String()).Dec()
+
+	h.mu.Lock()
+	delete(h.all, sub)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// Serve upgrades the request to a websocket and sends it the lines of
+// stream and view until the client leaves, falls behind, or the hub
+// closes. Authorization is the caller's job. first, if not nil, is sent
+// before any published line (a snapshot for a new page).
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view View, first [][]byte) {
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opts.OriginPatterns})
+	if err != nil {
+		return // Accept has written the HTTP error
+	}
+	sub := &subscriber{
+		topic:  topic{stream, view},
+		max:    h.opts.MaxQueueBytes,
+		notify: make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+	}
+	for _, l := range first {
+		sub.push(l)
+	}
+	if err := h.add(sub); err != nil {
+		conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer h.remove(sub)
+	// Subscribers send nothing; CloseRead handles pings and the close
+	// handshake and ends ctx when the client goes.
+	ctx := conn.CloseRead(r.Context())
+	code, reason := h.write(ctx, conn, sub)
+	conn.Close(code, reason)
+}
+
+// write drains sub's queue into conn until something ends it, and returns
+// the close code and reason.
+func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) (websocket.StatusCode, string) {
+	frame := make([]byte, 0, h.opts.MaxFrameBytes)
+	var lines [][]byte
+	for {
+		select {
+		case <-ctx.Done():
+			return websocket.StatusNormalClosure, ""
+		case <-sub.quit:
+			return websocket.StatusGoingAway, "server shutting down"
+		case <-sub.notify:
+		}
+		var slow bool
+		lines, slow = sub.take(lines[:0])
+		if slow {
+			h.metrics.SlowDisconnects.Inc()
+			return websocket.StatusPolicyViolation, fmt.Sprintf("%v: more than %d bytes waiting", ErrSlowConsumer, sub.max)
+		}
+		for i := 0; i < len(lines); {
+			frame = frame[:0]
+			for i < len(lines) && (len(frame) == 0 || len(frame)+len(lines[i])+1 <= h.opts.MaxFrameBytes) {
+				frame = append(frame, lines[i]...)
+				frame = append(frame, '\n')
+				i++
+			}
+			wctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)
+			err := conn.Write(wctx, websocket.MessageText, frame)
+			cancel()
+			if err != nil {
+				return websocket.StatusGoingAway, "write failed"
+			}
+			h.metrics.FanoutBytes.Add(float64(len(frame)))
+		}
+		clear(lines)
+	}
+}
+
+// Close disconnects every subscriber with "going away" and waits for their
+// writers to stop, or for ctx to end.
+func (h *Hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	for sub := range h.all {
+		sub.stop()
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// subscriber is one connection's queue. push never blocks.
+type subscriber struct {
+	topic  topic
+	max    int
+	notify chan struct{} // capacity 1: "there is something to write"
+	quit   chan struct{}
+	once   sync.Once
+
+	mu    sync.Mutex
+	queue [][]byte
+	bytes int
+	slow  bool
+}
+
+func (s *subscriber) push(line []byte) {
+	s.mu.Lock()
+	if s.slow {
+		s.mu.Unlock()
+		return
+	}
+	if s.bytes+len(line) > s.max {
+		s.slow = true
+		s.queue = nil
+		s.bytes = 0
+	} else {
+		s.queue = append(s.queue, line)
+		s.bytes += len(line)
+	}
+	s.mu.Unlock()
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take moves the queued lines into dst.
+func (s *subscriber) take(dst [][]byte) ([][]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.slow {
+		return dst, true
+	}
+	dst = append(dst, s.queue...)
+	clear(s.queue)
+	s.queue = s.queue[:0]
+	s.bytes = 0
+	return dst, false
+}
+
+func (s *subscriber) stop() { s.once.Do(func() { close(s.quit) }) }
+
+// ServeSubscribe is Serve with the view given by name; it answers 400 for
+// an unknown view. It lets the HTTP layer stay ignorant of View.
+func (h *Hub) ServeSubscribe(w http.ResponseWriter, r *http.Request, stream, view string) {
+	v, err := ParseView(view)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var first [][]byte
+	if h.Snapshot != nil {
+		first = h.Snapshot(stream, v)
+	}
+	h.Serve(w, r, stream, v, first)
+}

@@ -1,0 +1,107 @@
+package stream
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the pipeline's Prometheus collectors. Build one with
+// NewMetrics and pass it to the pipeline, ingest and hub.
+type Metrics struct {
+	IngestMessages    prometheus.Counter
+	IngestFrames      prometheus.Counter
+	IngestBytes       prometheus.Counter
+	IngestRefused     *prometheus.CounterVec
+	IngestConnections prometheus.Gauge
+	IngestClosed      *prometheus.CounterVec
+	Decisions         *prometheus.CounterVec
+	DecisionLabels    *prometheus.CounterVec
+	DecisionLatency   prometheus.Histogram
+	Subscribers       *prometheus.GaugeVec
+	SlowDisconnects   prometheus.Counter
+	FanoutBytes       prometheus.Counter
+
+	reg prometheus.Registerer
+}
+
+// NewMetrics creates the collectors and registers them with reg. A nil
+// reg leaves them unregistered (tests, replay).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		IngestMessages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_messages_total",
+			Help: "Messages accepted by ingest and handed to the pipeline.",
+		}),
+		IngestFrames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_frames_total",
+			Help: "Websocket frames read by ingest.",
+		}),
+		IngestBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_bytes_total",
+			Help: "Bytes of frames read by ingest.",
+		}),
+		IngestRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livemod_ingest_refused_total",
+			Help: "Messages refused by ingest, by reason (malformed, invalid, closed).",
+		}, []string{"reason"}),
+		IngestConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "livemod_ingest_connections",
+			Help: "Open ingest websocket connections.",
+		}),
+		IngestClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livemod_ingest_policy_closes_total",
+			Help: "Ingest connections closed for abuse, by reason (oversize, rate).",
+		}, []string{"reason"}),
+		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livemod_decisions_total",
+			Help: "Decisions taken, by action.",
+		}, []string{"action"}),
+		DecisionLabels: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livemod_decision_labels_total",
+			Help: "Labels given to messages, by label.",
+		}, []string{"label"}),
+		DecisionLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "livemod_decision_latency_seconds",
+			Help:    "Time from a frame arriving at ingest to its decisions being handed to the sinks.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
+		Subscribers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livemod_fanout_subscribers",
+			Help: "Connected subscribers, by view.",
+		}, []string{"view"}),
+		SlowDisconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_fanout_slow_disconnects_total",
+			Help: "Subscribers disconnected because their queue passed its byte limit.",
+		}),
+		FanoutBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_fanout_bytes_total",
+			Help: "Bytes written to subscribers.",
+		}),
+		reg: reg,
+	}
+	for _, a := range []string{"allow", "hide", "hold"} {
+		m.Decisions.WithLabelValues(a)
+	}
+	for _, r := range []string{"malformed", "invalid", "closed"} {
+		m.IngestRefused.WithLabelValues(r)
+	}
+	for _, v := range viewNames {
+		m.Subscribers.WithLabelValues(v)
+	}
+	for _, r := range []string{"oversize", "rate"} {
+		m.IngestClosed.WithLabelValues(r)
+	}
+	if reg != nil {
+		reg.MustRegister(m.IngestMessages, m.IngestFrames, m.IngestBytes, m.IngestRefused,
+			m.IngestConnections, m.IngestClosed, m.Decisions, m.DecisionLabels,
+			m.DecisionLatency, m.Subscribers, m.SlowDisconnects, m.FanoutBytes)
+	}
+	return m
+}
+
+// register adds a collector created elsewhere in the package (queue depth
+// gauges) to the same registry.
+func (m *Metrics) register(c prometheus.Collector) {
+	if m.reg != nil {
+		m.reg.MustRegister(c)
+	}
+}

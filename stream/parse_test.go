@@ -1,0 +1,51 @@
+package stream
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var parseLine = []byte(`{"id":"b3-000123","stream":"show","platform":"twitch","user":{"id":"u-7123","name":"asha_k","badges":["subscriber"]},"text":"how much is the blue jacket? kitne ka hai bhai, COD available hai kya?","ts":1795000000000}`)
+
+// BenchmarkParse measures decoding and validating one ~250-byte message.
+func BenchmarkParse(b *testing.B) {
+	in := NewIngest(nil, IngestOptions{}, nil)
+	b.SetBytes(int64(len(parseLine)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, reason := in.parse(parseLine, "show"); reason != "" {
+			b.Fatal(reason)
+		}
+	}
+}
+
+// FuzzParse: any line yields a message or a reason, never a panic, and an
+// accepted message is valid.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		string(parseLine),
+		`{"user":{"id":"u"},"text":"नमस्ते"}`,
+		`{"id":"m-43","user":{"id":"u"},"text":""}`,
+		`{"text":"hi","user":{"id":"u"},"ts":-1}`,
+		`{"text":"\u0000\ud800","user":{"id":"u"}}`,
+		`[1,2,3]`, `null`, `{"user":"x"}`, `{`,
+	} {
+		f.Add([]byte(s))
+	}
+	in := NewIngest(nil, IngestOptions{}, nil)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		m, reason := in.parse(line, "show")
+		if reason == "" {
+			if m == nil {
+				t.Fatal("no message and no reason")
+			}
+			if err := m.Validate(); err != nil {
+				t.Fatalf("accepted an invalid message: %v", err)
+			}
+			if m.Stream != "show" || !utf8.ValidString(m.Text) || strings.TrimSpace(m.Text) == "" {
+				t.Fatalf("accepted %+v", m)
+			}
+		}
+	})
+}

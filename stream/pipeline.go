@@ -1,0 +1,244 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"math/bits"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/classify"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ErrClosed is returned by Submit after Shutdown has begun.
+var ErrClosed = errors.New("stream: pipeline closed")
+
+// Decider classifies one message. *classify.Engine implements it.
+type Decider interface {
+	Decide(m *classify.Message) classify.Decision
+}
+
+// Sink receives every decision. line is the decision's JSON, encoded once
+// for all sinks; it is never modified afterwards, so sinks may keep it.
+// Decided is called from the shard goroutines and must not block on I/O:
+// a sink that does I/O queues the work.
+type Sink interface {
+	Decided(d *classify.Decision, line []byte)
+}
+
+// Options configure a Pipeline. Every zero value means its documented default.
+type Options struct {
+	// Shards is the number of shard goroutines, rounded up to a power of
+	// two. Zero means the next power of two ≥ GOMAXPROCS.
+	Shards int
+	// QueueLen is the number of batches a shard queue holds before Submit
+	// blocks. Zero means 256: deep enough to ride out a GC pause at full
+	// rate, shallow enough that backpressure reaches the sender in
+	// milliseconds.
+	QueueLen int
+}
+
+// Batch is messages that arrived together (one frame), all for one shard.
+type batch struct {
+	msgs []*classify.Message
+	recv time.Time
+}
+
+// Pipeline is the sharded classify stage. Create it with NewPipeline.
+type Pipeline struct {
+	decider Decider
+	sinks   []Sink
+	metrics *Metrics
+	shards  []chan batch
+	mask    uint64
+
+	mu       sync.RWMutex
+	closed   bool
+	inflight sync.WaitGroup
+	workers  sync.WaitGroup
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+// NewPipeline starts the shard goroutines. metrics may be nil.
+func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipeline {
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	n := opts.Shards
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	n = 1 << bits.Len(uint(n-1)) // next power of two ≥ n
+	qlen := opts.QueueLen
+	if qlen <= 0 {
+		qlen = 256
+	}
+	p := &Pipeline{
+		decider: d,
+		sinks:   sinks,
+		metrics: metrics,
+		shards:  make([]chan batch, n),
+		mask:    uint64(n - 1),
+		done:    make(chan struct{}),
+	}
+	for i := range p.shards {
+		q := make(chan batch, qlen)
+		p.shards[i] = q
+		metrics.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "livemod_pipeline_queue_batches",
+			Help:        "Batches waiting in each shard queue.",
+			ConstLabels: prometheus.Labels{"shard": strconv.Itoa(i)},
+		}, func() float64 { return float64(len(q)) }))
+		p.workers.Add(1)
+		go p.run(q)
+	}
+	return p
+}
+
+// Shards returns the number of shards.
+func (p *Pipeline) Shards() int { return len(p.shards) }
+
+// ShardOf returns the shard that decides m: xxhash(stream, user) & (n-1).
+func (p *Pipeline) ShardOf(m *classify.Message) int {
+	return int(shardHash(m.Stream, m.User.ID) & p.mask)
+}
+
+func shardHash(stream, user string) uint64 {
+	var d xxhash.Digest
+	d.Reset()
+	d.WriteString(stream)
+	d.Write([]byte{0})
+	d.WriteString(user)
+	return d.Sum64()
+}
+
+// Submit hands msgs to their shards, in order per user. It blocks while a
+// shard queue is full (backpressure) until ctx ends. On error, the
+// messages that were not queued are counted by the caller as refused; the
+// ones already queued will be decided.
+func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
+	p.mu.RLock()
+	if p.closed {
+		p.mu.RUnlock()
+		return ErrClosed
+	}
+	p.inflight.Add(1)
+	p.mu.RUnlock()
+	defer p.inflight.Done()
+
+	recv := time.Now()
+	if len(msgs) == 0 {
+		return nil
+	}
+	if len(p.shards) == 1 || len(msgs) == 1 {
+		return p.send(ctx, p.ShardOf(msgs[0]), batch{msgs: msgs, recv: recv})
+	}
+	// Group by shard so that each queue is visited once per frame.
+	var groups [64][]*classify.Message
+	var big map[int][]*classify.Message
+	for _, m := range msgs {
+		s := p.ShardOf(m)
+		if s < len(groups) {
+			groups[s] = append(groups[s], m)
+		} else {
+			if big == nil {
+				big = map[int][]*classify.Message{}
+			}
+			big[s] = append(big[s], m)
+		}
+	}
+	for s, g := range groups {
+		if len(g) > 0 {
+			if err := p.send(ctx, s, batch{msgs: g, recv: recv}); err != nil {
+				return err
+			}
+		}
+	}
+	for s, g := range big {
+		if err := p.send(ctx, s, batch{msgs: g, recv: recv}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) send(ctx context.Context, shard int, b batch) error {
+	select {
+	case p.shards[shard] <- b:
+		return nil
+	default:
+	}
+	select {
+	case p.shards[shard] <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Pipeline) run(q chan batch) {
+	defer p.workers.Done()
+	m := p.metrics
+	var (
+		allow = m.Decisions.WithLabelValues("allow")
+		hide  = m.Decisions.WithLabelValues("hide")
+		hold  = m.Decisions.WithLabelValues("hold")
+	)
+	labelCounters := map[classify.Label]prometheus.Counter{}
+	for _, l := range classify.AllLabels() {
+		labelCounters[l] = m.DecisionLabels.WithLabelValues(l.String())
+	}
+	for b := range q {
+		for _, msg := range b.msgs {
+			d := p.decider.Decide(msg)
+			line := d.AppendJSON(make([]byte, 0, 256+len(d.Text)))
+			for _, s := range p.sinks {
+				s.Decided(&d, line)
+			}
+			switch d.Action {
+			case classify.Hide:
+				hide.Inc()
+			case classify.Hold:
+				hold.Inc()
+			default:
+				allow.Inc()
+			}
+			if d.Labels != 0 {
+				for _, l := range d.Labels.Slice() {
+					labelCounters[l].Inc()
+				}
+			}
+		}
+		m.DecisionLatency.Observe(time.Since(b.recv).Seconds())
+	}
+}
+
+// Shutdown stops accepting messages, waits for queued ones to be decided
+// and handed to the sinks, and stops the shard goroutines. If ctx ends
+// first it returns ctx.Err() and the goroutines finish in the background.
+func (p *Pipeline) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.stopOnce.Do(func() {
+		go func() {
+			p.inflight.Wait()
+			for _, q := range p.shards {
+				close(q)
+			}
+			p.workers.Wait()
+			close(p.done)
+		}()
+	})
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,410 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/livemod/livemod/classify"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// checkFor polls fn until it returns nil or the deadline passes.
+func checkFor(t *testing.T, timeout time.Duration, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %v", timeout, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// rig is a real pipeline behind a real HTTP server: ingest and subscribe.
+type rig struct {
+	t        *testing.T
+	srv      *httptest.Server
+	pipeline *Pipeline
+	hub      *Hub
+	ingest   *Ingest
+	metrics  *Metrics
+}
+
+func newRig(t *testing.T, io IngestOptions, ho HubOptions) *rig {
+	t.Helper()
+	engine, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(nil)
+	r := &rig{t: t, metrics: m}
+	r.hub = NewHub(ho, m)
+	r.pipeline = NewPipeline(engine, []Sink{r.hub}, Options{}, m)
+	r.ingest = NewIngest(r.pipeline, io, m)
+	mux := http.NewServeMux()
+	mux.Handle("/v1/ingest", r.ingest)
+	mux.HandleFunc("/v1/subscribe", func(w http.ResponseWriter, req *http.Request) {
+		q := req.URL.Query()
+		r.hub.ServeSubscribe(w, req, q.Get("stream"), q.Get("view"))
+	})
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.ingest.Close(ctx)
+		r.pipeline.Shutdown(ctx)
+		r.hub.Close(ctx)
+		r.srv.Close()
+	})
+	return r
+}
+
+func (r *rig) dial(path string) *websocket.Conn {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(r.srv.URL, "http")+path, nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c.SetReadLimit(1 << 24)
+	r.t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// subscribe connects a moderator subscriber and waits until the hub has it.
+func (r *rig) subscribe(stream string) *websocket.Conn {
+	c := r.dial("/v1/subscribe?stream=" + stream + "&view=moderator")
+	checkFor(r.t, 5*time.Second, func() error {
+		if r.hub.Subscribers(stream, ViewModerator) == 0 {
+			return errors.New("subscriber not registered")
+		}
+		return nil
+	})
+	return c
+}
+
+func readLines(ctx context.Context, c *websocket.Conn) ([][]byte, error) {
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte{'\n'}) {
+		if len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func msgJSON(id, user, text string) string {
+	b, _ := json.Marshal(classify.Message{ID: id, User: classify.User{ID: user, Name: user}, Text: text, TS: 1795000000000})
+	return string(b)
+}
+
+// TestIngestToSubscriber sends 3,000 messages over a websocket, one per
+// frame and in NDJSON batches, and expects a decision for every one.
+func TestIngestToSubscriber(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{})
+	sub := r.subscribe("show")
+	in := r.dial("/v1/ingest?stream=show")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	const total = 3000
+	texts := []string{"how much is the blue jacket?", "love this show", "कितने का है?", "agent please", "check my channel bit.ly/x"}
+	want := map[string]bool{}
+	acked := make(chan int, 1)
+	go func() { // read acks concurrently, as a real client would
+		n := 0
+		for n < total {
+			lines, err := readLines(ctx, in)
+			if err != nil {
+				break
+			}
+			for _, l := range lines {
+				var a ackFrame
+				if json.Unmarshal(l, &a) == nil && a.Type == "ack" {
+					n += a.N
+				}
+			}
+		}
+		acked <- n
+	}()
+	for i := 0; i < total; {
+		var frame strings.Builder
+		k := 1
+		if i >= 1000 {
+			k = 50 // NDJSON batches
+		}
+		for j := 0; j < k && i < total; j++ {
+			id := fmt.Sprintf("m-%d", i)
+			want[id] = true
+			frame.WriteString(msgJSON(id, fmt.Sprintf("u-%d", i%97), texts[i%len(texts)]))
+			frame.WriteByte('\n')
+			i++
+		}
+		if err := in.Write(ctx, websocket.MessageText, []byte(frame.String())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	for got < total {
+		lines, err := readLines(ctx, sub)
+		if err != nil {
+			t.Fatalf("after %d decisions: %v", got, err)
+		}
+		for _, l := range lines {
+			var d classify.Decision
+			if err := json.Unmarshal(l, &d); err != nil {
+				t.Fatalf("decision %s: %v", l, err)
+			}
+			if !want[d.ID] {
+				t.Fatalf("unexpected or repeated decision %q", d.ID)
+			}
+			delete(want, d.ID)
+			got++
+		}
+	}
+	if n := <-acked; n != total {
+		t.Errorf("acked %d, want %d", n, total)
+	}
+	if v := testutil.ToFloat64(r.metrics.IngestMessages); v != total {
+		t.Errorf("livemod_ingest_messages_total = %v, want %d", v, total)
+	}
+}
+
+// TestIngestRefusesBadMessages: each bad message gets an error frame with a
+// reason, and the connection goes on to accept good ones.
+func TestIngestRefusesBadMessages(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{})
+	in := r.dial("/v1/ingest?stream=show")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cases := []struct {
+		name, frame, want string
+	}{
+		{"not json", `{"text": "hi"`, "json:"},
+		{"wrong type", `{"text": 42, "user": {"id": "u"}}`, "field text"},
+		{"empty text", `{"id":"m-43","user":{"id":"u"},"text":"  "}`, "text: empty"},
+		{"no user", `{"id":"m-44","text":"hello"}`, "user.id: empty"},
+		{"other stream", `{"id":"m-45","stream":"other","user":{"id":"u"},"text":"hello"}`, "does not match"},
+		{"too long", `{"id":"m-46","user":{"id":"u"},"text":"` + strings.Repeat("a", classify.MaxTextBytes+1) + `"}`, "text: longer"},
+		{"binary garbage", "\x00\x01\x02", "json:"},
+	}
+	for _, c := range cases {
+		if err := in.Write(ctx, websocket.MessageText, []byte(c.frame)); err != nil {
+			t.Fatalf("%s: write: %v", c.name, err)
+		}
+		lines, err := readLines(ctx, in)
+		if err != nil {
+			t.Fatalf("%s: connection died: %v", c.name, err)
+		}
+		var e errorFrame
+		if err := json.Unmarshal(lines[0], &e); err != nil || e.Type != "error" || !strings.Contains(e.Error, c.want) {
+			t.Errorf("%s: got %s, want an error frame containing %q", c.name, lines[0], c.want)
+		}
+	}
+	// A frame mixing good and bad lines: the good ones are accepted.
+	frame := msgJSON("ok-1", "u1", "hello") + "\nnot json\n" + msgJSON("ok-2", "u2", "नमस्ते")
+	if err := in.Write(ctx, websocket.MessageText, []byte(frame)); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := readLines(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawErr, sawAck bool
+	for _, l := range lines {
+		var f struct {
+			Type string
+			Upto string
+			N    int
+			Line int
+		}
+		json.Unmarshal(l, &f)
+		switch f.Type {
+		case "error":
+			sawErr = f.Line == 2
+		case "ack":
+			sawAck = f.Upto == "ok-2" && f.N == 2
+		}
+	}
+	if !sawErr || !sawAck {
+		t.Errorf("mixed frame: got %q, want an error for line 2 and an ack upto ok-2 n=2", lines)
+	}
+	// Missing id and ts are filled in.
+	sub := r.subscribe("show")
+	if err := in.Write(ctx, websocket.MessageText, []byte(`{"user":{"id":"u9"},"text":"hi there"}`)); err != nil {
+		t.Fatal(err)
+	}
+	dl, err := readLines(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d classify.Decision
+	json.Unmarshal(dl[0], &d)
+	if d.ID == "" || d.TS == 0 || d.Stream != "show" {
+		t.Errorf("filled decision = %+v, want id, ts and stream filled in", d)
+	}
+}
+
+func TestIngestClosesOversizeFrame(t *testing.T) {
+	r := newRig(t, IngestOptions{MaxFrameBytes: 1024}, HubOptions{})
+	in := r.dial("/v1/ingest?stream=show")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	big := msgJSON("m-1", "u", strings.Repeat("x", 2000))
+	in.Write(ctx, websocket.MessageText, []byte(big))
+	_, _, err := in.Read(ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "1024") {
+		t.Fatalf("read after oversize frame: %v, want policy violation naming the limit", err)
+	}
+	if v := testutil.ToFloat64(r.metrics.IngestClosed.WithLabelValues("oversize")); v != 1 {
+		t.Errorf("oversize closes = %v, want 1", v)
+	}
+}
+
+func TestIngestClosesOverRate(t *testing.T) {
+	r := newRig(t, IngestOptions{RatePerSecond: 5, Burst: 10}, HubOptions{})
+	in := r.dial("/v1/ingest?stream=show")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	for i := 0; i < 100 && err == nil; i++ {
+		err = in.Write(ctx, websocket.MessageText, []byte(msgJSON(fmt.Sprint("m-", i), "u", "spam spam")))
+	}
+	for err == nil {
+		_, _, err = in.Read(ctx)
+	}
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "messages/s") {
+		t.Fatalf("got %v, want a policy close naming the rate", err)
+	}
+}
+
+// TestSlowSubscriberIsDisconnected: a subscriber that stops reading is cut
+// off once its queue passes the limit, and publishing never waits for it.
+func TestSlowSubscriberIsDisconnected(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{MaxQueueBytes: 64 << 10, WriteTimeout: 200 * time.Millisecond})
+	slow := r.subscribe("show") // never read
+	_ = slow
+	line := bytes.Repeat([]byte("x"), 1000)
+	start := time.Now()
+	for i := 0; i < 20000; i++ { // 20 MB: more than socket buffers hold
+		r.hub.Publish("show", ViewModerator, line)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("publishing 20,000 lines to a stuck subscriber took %v; it must not wait for it", d)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if testutil.ToFloat64(r.metrics.SlowDisconnects) != 1 {
+			return errors.New("slow subscriber not disconnected yet")
+		}
+		if r.hub.Subscribers("show", ViewModerator) != 0 {
+			return errors.New("slow subscriber still registered")
+		}
+		return nil
+	})
+}
+
+// countSink counts decisions and checks per-user order.
+type countSink struct {
+	mu   sync.Mutex
+	n    atomic.Int64
+	last map[string]int64
+	bad  int
+}
+
+func (s *countSink) Decided(d *classify.Decision, _ []byte) {
+	s.mu.Lock()
+	if s.last == nil {
+		s.last = map[string]int64{}
+	}
+	if d.TS < s.last[d.User.ID] {
+		s.bad++
+	}
+	s.last[d.User.ID] = d.TS
+	s.mu.Unlock()
+	s.n.Add(1)
+}
+
+// TestPipelineKeepsUserOrderAndDrains submits from many goroutines, shuts
+// down, and expects every message decided, each user's in order.
+func TestPipelineKeepsUserOrderAndDrains(t *testing.T) {
+	engine, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &countSink{}
+	p := NewPipeline(engine, []Sink{sink}, Options{Shards: 4, QueueLen: 2}, nil)
+	const writers, per = 8, 500
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				m := &classify.Message{ID: fmt.Sprint(w, "-", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", w)}, Text: fmt.Sprint("message number ", i), TS: int64(1795000000000 + i)}
+				if err := p.Submit(context.Background(), []*classify.Message{m}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.n.Load(); got != writers*per {
+		t.Errorf("decided %d, want %d", got, writers*per)
+	}
+	if sink.bad != 0 {
+		t.Errorf("%d decisions out of per-user order", sink.bad)
+	}
+	if err := p.Submit(context.Background(), []*classify.Message{{Stream: "s", User: classify.User{ID: "u"}, Text: "late"}}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Submit after Shutdown = %v, want ErrClosed", err)
+	}
+}
+
+func TestShardOfIsStableAndSpreads(t *testing.T) {
+	p := NewPipeline(nil, nil, Options{Shards: 3}, nil)
+	defer p.Shutdown(context.Background())
+	if p.Shards() != 4 {
+		t.Fatalf("Shards() = %d, want 3 rounded up to 4", p.Shards())
+	}
+	seen := map[int]int{}
+	for i := 0; i < 1000; i++ {
+		m := &classify.Message{Stream: "show", User: classify.User{ID: fmt.Sprint("u", i)}}
+		s := p.ShardOf(m)
+		if s != p.ShardOf(m) {
+			t.Fatal("ShardOf not stable")
+		}
+		seen[s]++
+	}
+	for s := 0; s < 4; s++ {
+		if seen[s] < 150 {
+			t.Errorf("shard %d got %d of 1000 users; want a fair spread", s, seen[s])
+		}
+	}
+}
