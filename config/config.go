@@ -35,6 +35,8 @@ type Config struct {
 	// (patterns as in path.Match, e.g. "obs.example.com"). Empty means
 	// same origin only.
 	Origins []string `yaml:"origins"`
+	// Pprof serves Go profiles at /debug/pprof/ to admin tokens.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Auth holds the tokens. Every endpoint but /healthz needs one.

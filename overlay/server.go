@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 )
 
@@ -20,6 +21,8 @@ type Options struct {
 	Ingest  http.Handler // GET /v1/ingest (websocket)
 	Feed    Feed         // GET /v1/subscribe (websocket)
 	Metrics http.Handler // GET /metrics
+	// Pprof mounts net/http/pprof under /debug/pprof/ for admins.
+	Pprof bool
 	// Ready reports whether the server can take traffic (GET /readyz).
 	// Nil means always ready.
 	Ready func() error
@@ -53,6 +56,11 @@ func NewServer(opts Options) *Server {
 	s.mux.Handle("GET /readyz", a.Require(http.HandlerFunc(s.readyz), Roles...))
 	if opts.Metrics != nil {
 		s.mux.Handle("GET /metrics", a.Require(opts.Metrics, RoleAdmin, RoleModerator))
+	}
+	if opts.Pprof {
+		s.mux.Handle("GET /debug/pprof/", a.Require(http.HandlerFunc(pprof.Index), RoleAdmin))
+		s.mux.Handle("GET /debug/pprof/profile", a.Require(http.HandlerFunc(pprof.Profile), RoleAdmin))
+		s.mux.Handle("GET /debug/pprof/trace", a.Require(http.HandlerFunc(pprof.Trace), RoleAdmin))
 	}
 	if opts.Ingest != nil {
 		s.mux.Handle("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest))

@@ -202,10 +202,12 @@ var errOversize = errors.New("oversize")
 func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID string) (websocket.StatusCode, string) {
 	var (
 		buf    = make([]byte, 0, 4096)
-		out    []byte
+		errs   []byte
 		msgs   []*classify.Message
 		limits = bucket{rate: in.opts.RatePerSecond, burst: float64(in.opts.Burst), tokens: float64(in.opts.Burst)}
+		rep    = newReplier(conn)
 	)
+	defer rep.close()
 	for {
 		typ, frame, err := in.read(ctx, conn, buf[:0])
 		buf = frame[:0]
@@ -216,76 +218,78 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		case err != nil:
 			// The client left, or the server is closing: not an error.
 			return websocket.StatusNormalClosure, ""
+		case !rep.ok():
+			return websocket.StatusNormalClosure, ""
 		}
 		in.metrics.IngestFrames.Inc()
 		in.metrics.IngestBytes.Add(float64(len(frame)))
+		msgs, errs = msgs[:0], errs[:0]
 		if typ != websocket.MessageText {
-			out = appendError(out[:0], "", 0, "frame: binary frames are not accepted; send JSON text")
-			if err := conn.Write(ctx, websocket.MessageText, out); err != nil {
-				return websocket.StatusNormalClosure, ""
+			errs = appendError(errs, "", 0, "frame: binary frames are not accepted; send JSON text")
+		} else {
+			msgs, errs = in.parseFrame(frame, streamID, msgs, errs)
+		}
+		if len(msgs) == 0 {
+			if len(errs) > 0 && !rep.reply(errs, "", 0) {
+				in.metrics.IngestClosed.WithLabelValues("rate").Inc()
+				return websocket.StatusPolicyViolation, "too many refused messages waiting: read the error frames"
 			}
 			continue
 		}
-
-		msgs = msgs[:0]
-		out = out[:0]
-		line := 0
-		for rest := frame; len(rest) > 0; {
-			var l []byte
-			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-				l, rest = rest[:i], rest[i+1:]
-			} else {
-				l, rest = rest, nil
-			}
-			l = bytes.TrimSpace(l)
-			if len(l) == 0 {
-				continue
-			}
-			line++
-			if line > in.opts.MaxMessagesPerFrame {
-				in.metrics.IngestRefused.WithLabelValues("invalid").Inc()
-				out = appendError(out, "", line, fmt.Sprintf("frame: more than %d messages (ingest.max_messages_per_frame); the rest was not read", in.opts.MaxMessagesPerFrame))
-				break
-			}
-			m, reason := in.parse(l, streamID)
-			if reason != "" {
-				id := ""
-				if m != nil {
-					id = m.ID
-				}
-				kind := "invalid"
-				if m == nil {
-					kind = "malformed"
-				}
-				in.metrics.IngestRefused.WithLabelValues(kind).Inc()
-				out = appendError(out, id, line, reason)
-				continue
-			}
-			msgs = append(msgs, m)
+		if !limits.take(len(msgs), time.Now()) {
+			in.metrics.IngestClosed.WithLabelValues("rate").Inc()
+			return websocket.StatusPolicyViolation, fmt.Sprintf("over %g messages/s (ingest.rate_per_second)", in.opts.RatePerSecond)
 		}
-		if len(msgs) > 0 {
-			if !limits.take(len(msgs), time.Now()) {
-				in.metrics.IngestClosed.WithLabelValues("rate").Inc()
-				return websocket.StatusPolicyViolation, fmt.Sprintf("over %g messages/s (ingest.rate_per_second)", in.opts.RatePerSecond)
-			}
-			// The pipeline keeps the slice; hand it a copy and reuse ours.
-			batch := make([]*classify.Message, len(msgs))
-			copy(batch, msgs)
-			if err := in.pipeline.Submit(ctx, batch); err != nil {
-				in.metrics.IngestRefused.WithLabelValues("closed").Add(float64(len(batch)))
-				out = appendError(out, batch[0].ID, 0, "server: shutting down; messages from this frame were not accepted, resend them")
-				conn.Write(ctx, websocket.MessageText, out)
-				return websocket.StatusGoingAway, "server shutting down"
-			}
-			in.metrics.IngestMessages.Add(float64(len(batch)))
-			out = appendAck(out, batch[len(batch)-1].ID, len(batch))
+		// The pipeline keeps the slice; hand it a copy and reuse ours.
+		batch := make([]*classify.Message, len(msgs))
+		copy(batch, msgs)
+		if err := in.pipeline.Submit(ctx, batch); err != nil {
+			in.metrics.IngestRefused.WithLabelValues("closed").Add(float64(len(batch)))
+			rep.reply(appendError(errs, batch[0].ID, 0, "server: shutting down; messages from this frame were not accepted, resend them"), "", 0)
+			return websocket.StatusGoingAway, "server shutting down"
 		}
-		if len(out) > 0 {
-			if err := conn.Write(ctx, websocket.MessageText, bytes.TrimSuffix(out, []byte{'\n'})); err != nil {
-				return websocket.StatusNormalClosure, ""
-			}
+		in.metrics.IngestMessages.Add(float64(len(batch)))
+		if !rep.reply(errs, batch[len(batch)-1].ID, len(batch)) {
+			in.metrics.IngestClosed.WithLabelValues("rate").Inc()
+			return websocket.StatusPolicyViolation, "too many refused messages waiting: read the error frames"
 		}
 	}
+}
+
+// parseFrame splits a text frame into NDJSON lines, appending the valid
+// messages to msgs and an error line for each refused one to errs.
+func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*classify.Message, errs []byte) ([]*classify.Message, []byte) {
+	line := 0
+	for rest := frame; len(rest) > 0; {
+		var l []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			l, rest = rest, nil
+		}
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 {
+			continue
+		}
+		line++
+		if line > in.opts.MaxMessagesPerFrame {
+			in.metrics.IngestRefused.WithLabelValues("invalid").Inc()
+			errs = appendError(errs, "", line, fmt.Sprintf("frame: more than %d messages (ingest.max_messages_per_frame); the rest was not read", in.opts.MaxMessagesPerFrame))
+			break
+		}
+		m, reason := in.parse(l, streamID)
+		if reason != "" {
+			id, kind := "", "malformed"
+			if m != nil {
+				id, kind = m.ID, "invalid"
+			}
+			in.metrics.IngestRefused.WithLabelValues(kind).Inc()
+			errs = appendError(errs, id, line, reason)
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, errs
 }
 
 // read reads one frame into buf, refusing more than MaxFrameBytes.

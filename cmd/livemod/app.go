@@ -11,6 +11,7 @@ import (
 
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
@@ -30,6 +31,9 @@ type app struct {
 	ingest   *stream.Ingest
 	db       *store.DB
 	audit    *store.AuditSink
+	desk     *moderate.Desk // moderators' actions, recent decisions (issue 3)
+	host     *moderate.Host // trending questions for the overlay (issue 3)
+	auto     *automation    // FAQ replies, handoffs, CRM webhook (issue 4)
 	server   *http.Server
 	ln       net.Listener
 	log      io.Writer
@@ -75,7 +79,14 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
 		OriginPatterns: cfg.Origins,
 	}, m)
-	a.pipeline = stream.NewPipeline(engine, []stream.Sink{a.hub, a.audit}, stream.Options{
+	a.wireDesks()
+	decider, err := a.wireAutomation()
+	if err != nil {
+		a.audit.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
+	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.hub, a.audit, a.desk, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 	}, m)
@@ -91,7 +102,12 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Ingest:  a.ingest,
 		Feed:    a.hub,
 		Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
+		Pprof:   cfg.Pprof,
 	})
+	overlay.RegisterPages(srv)
+	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
+	overlay.RegisterModeration(srv, moderate.DeskREST{Desk: a.desk})
+	a.automationRoutes(srv)
 	a.server = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -137,6 +153,11 @@ func (a *app) shutdown(ctx context.Context) error {
 	if err := a.pipeline.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain pipeline: %w", err))
 	}
+	a.desk.Close()
+	if err := a.host.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop trending: %w", err))
+	}
+	errs = append(errs, a.closeAutomation(ctx)...)
 	if err := a.audit.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush audit: %w", err))
 	}
@@ -150,4 +171,32 @@ func (a *app) shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// wireDesks builds the moderation desk and the host's trending list, and
+// gives new moderator and overlay subscribers their snapshots (after any
+// snapshot set before, e.g. the agent view's).
+func (a *app) wireDesks() {
+	a.desk = moderate.NewDesk(moderate.DeskOptions{
+		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewModerator, line) },
+		Audit:   a.audit,
+	})
+	a.host = moderate.NewHost(moderate.HostOptions{
+		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
+		Audit:   a.audit,
+	})
+	prev := a.hub.Snapshot
+	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
+		var out [][]byte
+		if prev != nil {
+			out = prev(s, v)
+		}
+		switch v {
+		case stream.ViewModerator:
+			out = append(out, a.desk.Snapshot(s)...)
+		case stream.ViewOverlay:
+			out = append(out, a.host.Line(s))
+		}
+		return out
+	}
 }

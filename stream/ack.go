@@ -1,0 +1,105 @@
+package stream
+
+import (
+	"context"
+	"sync"
+
+	"github.com/coder/websocket"
+)
+
+// maxPendingErrorBytes bounds the error frames waiting for a client that
+// sends bad messages faster than it reads the answers.
+const maxPendingErrorBytes = 1 << 20
+
+// replier writes an ingest connection's ack and error frames from its own
+// goroutine, so that reading never waits on writing, and coalesces them:
+// under load one ack covers every frame accepted since the last write
+// (upto is the newest id, n their count), and one write carries it.
+type replier struct {
+	conn   *websocket.Conn
+	notify chan struct{} // capacity 1
+	done   chan struct{}
+
+	mu     sync.Mutex
+	upto   string
+	n      int
+	errs   []byte // error lines, each ending in '\n'
+	closed bool
+	failed bool
+}
+
+func newReplier(conn *websocket.Conn) *replier {
+	r := &replier{conn: conn, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// reply queues one frame's answer: its error lines, then an ack for the n
+// messages accepted (the newest being upto), so that a client sees both
+// together. It reports false when too many error lines are waiting: the
+// client is not reading its answers.
+func (r *replier) reply(errLines []byte, upto string, n int) bool {
+	r.mu.Lock()
+	ok := len(r.errs)+len(errLines) <= maxPendingErrorBytes && !r.failed
+	if ok {
+		r.errs = append(r.errs, errLines...)
+	}
+	if n > 0 {
+		r.upto = upto
+		r.n += n
+	}
+	r.mu.Unlock()
+	r.wake()
+	return ok
+}
+
+// ok reports whether writes still succeed.
+func (r *replier) ok() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.failed
+}
+
+func (r *replier) wake() {
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+}
+
+// close flushes what is pending and stops the goroutine.
+func (r *replier) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.wake()
+	<-r.done
+}
+
+func (r *replier) run() {
+	defer close(r.done)
+	var frame []byte
+	for range r.notify {
+		r.mu.Lock()
+		frame = append(frame[:0], r.errs...)
+		r.errs = r.errs[:0]
+		if r.n > 0 {
+			frame = appendAck(frame, r.upto, r.n)
+			r.n = 0
+		}
+		closed, failed := r.closed, r.failed
+		r.mu.Unlock()
+		if len(frame) > 0 && !failed {
+			// A background context: a write is bounded by the connection
+			// closing, which Ingest does on shutdown.
+			if err := r.conn.Write(context.Background(), websocket.MessageText, frame[:len(frame)-1]); err != nil {
+				r.mu.Lock()
+				r.failed = true
+				r.mu.Unlock()
+			}
+		}
+		if closed {
+			return
+		}
+	}
+}
