@@ -30,13 +30,19 @@ var (
 )
 
 // copypastaMinWords and copypastaMinBytes keep short chat ("hi", "lol",
-// "gg", "hello everyone") out of the copypasta rule: many people saying
-// hello at once is a live show working, not a raid. One user repeating
-// even a short text still counts.
+// "hello from Dubai", "video lag ho raha hai") out of the copypasta rule:
+// many people saying the same short thing at once is a live show working,
+// not a raid. One user repeating even a short text still counts.
 const (
-	copypastaMinWords = 3
-	copypastaMinBytes = 12
+	copypastaMinWords = 4
+	copypastaMinBytes = 20
 )
+
+// demand is what viewers legitimately say in chorus: the same question,
+// the same wish to buy, the same complaint. Those go to trending and to
+// agents; the copypasta rule does not hide them unless they also carry
+// spam, links or abuse.
+const demand = Labels(LabelQuestion | LabelPurchaseIntent | LabelSupport | LabelAgentRequest | LabelOptout)
 
 // Engine classifies messages. It is safe for concurrent use; its only
 // mutable state is the Seen table.
@@ -262,6 +268,13 @@ func (e *Engine) Decide(m *Message) Decision {
 		if h.has(r) {
 			labels |= Labels(rules[r].label)
 			n++
+		}
+	}
+	if h.has(ruleFloodCopypasta) && labels&demand != 0 && labels&Labels(LabelSpam|LabelLink|LabelToxic|LabelThreat) == 0 {
+		h.set &^= 1 << ruleFloodCopypasta
+		n--
+		if !h.has(ruleFloodRepeat) {
+			labels.Remove(LabelFlood)
 		}
 	}
 	if labels == 0 && !h.has(ruleOptoutStart) {
