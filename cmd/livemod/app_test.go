@@ -202,3 +202,23 @@ func TestCLIUsage(t *testing.T) {
 		t.Errorf("serve --help: %v\n%s", err, errb.String())
 	}
 }
+
+// TestWebsocketOriginChecked: a page on another origin cannot open a
+// websocket with a token it got hold of; the server's own origin can.
+func TestWebsocketOriginChecked(t *testing.T) {
+	addr := startApp(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for origin, wantOK := range map[string]bool{"http://evil.example": false, "http://" + addr: true} {
+		h := http.Header{"Authorization": {"Bearer " + modSecret}, "Origin": {origin}}
+		c, resp, err := websocket.Dial(ctx, "ws://"+addr+"/v1/subscribe?stream=s&view=moderator", &websocket.DialOptions{HTTPHeader: h})
+		if wantOK != (err == nil) {
+			t.Errorf("origin %s: err %v, want ok=%v", origin, err, wantOK)
+		}
+		if err == nil {
+			c.CloseNow()
+		} else if resp != nil && resp.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %s: status %d, want 403", origin, resp.StatusCode)
+		}
+	}
+}
