@@ -22,6 +22,10 @@ type Options struct {
 	NoModel        bool              // rules only
 	Thresholds     map[Label]float32 // score at which the model gives a label; missing labels use DefaultThresholds
 	HideThresholds map[Label]float32 // score at which the model alone hides; missing labels use DefaultHideThresholds
+
+	// Trending clusters allowed questions and fills Decision.Question
+	// (trend.go). Nil means no clustering: Question stays null.
+	Trending *Trending
 }
 
 // Errors New returns for options out of range.
@@ -62,6 +66,7 @@ type Engine struct {
 	repeatDetail, crowdDetail []string // by count, built once
 
 	policy *modelPolicy // the model and its thresholds; nil means rules only
+	trend  *Trending    // question clusters; nil means none
 }
 
 // defaultRules is compiled once: every engine shares the read-only tables.
@@ -123,6 +128,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.policy = policy
+	e.trend = opts.Trending
 	rw := durOr(opts.RepeatWindow, 30*time.Second).String()
 	cw := durOr(opts.CopypastaWindow, 60*time.Second).String()
 	e.repeatDetail = make([]string, seenRing+1)
@@ -279,6 +285,7 @@ func (e *Engine) Decide(m *Message) Decision {
 	}
 	if labels == 0 && !h.has(ruleOptoutStart) {
 		e.applyModel(&d, sc, text, 0, m.User.Badges)
+		e.observeQuestion(&d, sc.plain)
 		return d
 	}
 	d.Labels = labels
@@ -317,6 +324,7 @@ func (e *Engine) Decide(m *Message) Decision {
 		d.Reasons = append(d.Reasons, Reason{Rule: ru.name, Detail: det})
 	}
 	e.applyModel(&d, sc, text, labels, m.User.Badges)
+	e.observeQuestion(&d, sc.plain)
 	return d
 }
 

@@ -388,10 +388,12 @@ var DefaultModel = sync.OnceValue(func() *Model {
 // ordinary chat.
 var DefaultThresholds = map[Label]float32{
 	LabelSpam:           0.7,
-	LabelToxic:          0.6,
+	LabelToxic:          0.9,
 	LabelQuestion:       0.5,
-	LabelPurchaseIntent: 0.6,
-	LabelSupport:        0.7,
+	LabelPurchaseIntent: 0.75,
+	// Support is scored but not given by the model alone: a support label
+	// opens an agent handoff, and that must rest on an exact rule (an
+	// issue). Set classify.thresholds.support to let the model add it.
 }
 
 // DefaultHideThresholds are the scores at which the model alone may hide
@@ -493,6 +495,9 @@ var modelRuleNames = func() (n [len(labelNames)]string) {
 // model toxic are held for a human. It returns the merged labels.
 func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv bool) Labels {
 	ml, hide := p.decide(feats, &d.Scores)
+	if ruleLabels.Has(LabelQuestion) && p.labels.Has(LabelQuestion) && d.Scores.Get(LabelQuestion) < questionVeto {
+		ruleLabels = p.vetoQuestion(d, ruleLabels)
+	}
 	added := ml &^ ruleLabels
 	if added == 0 {
 		return ruleLabels
@@ -522,4 +527,33 @@ func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels
 	}
 	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
 	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges))
+}
+
+// questionVeto is the question score under which the model overrules the
+// question rules: a lead word or a '?' is weak evidence ("what a
+// comeback", "can't wait", a '?' inside a link), and the model, trained
+// on hand-labeled chat, tells them apart. Price questions stay: they
+// carry purchase intent, a rule that must be exact.
+const questionVeto = 0.15
+
+// vetoQuestion takes the question label and its rule reasons out of d.
+func (p *modelPolicy) vetoQuestion(d *Decision, labels Labels) Labels {
+	for _, r := range d.Reasons {
+		if r.Rule == "question.price" {
+			return labels
+		}
+	}
+	labels.Remove(LabelQuestion)
+	d.Labels = labels
+	kept := d.Reasons[:0]
+	for _, r := range d.Reasons {
+		if r.Rule != "question.mark" && r.Rule != "question.word" {
+			kept = append(kept, r)
+		}
+	}
+	d.Reasons = kept
+	if len(kept) == 0 && d.Action == Allow {
+		d.Reasons = nil
+	}
+	return labels
 }

@@ -376,6 +376,20 @@ func (t *Trending) act(stream, id, state string) (TrendQuestion, error) {
 	return c.view(st.last, t.opts.HalfLife), nil
 }
 
+// observeQuestion puts an allowed question into its trending cluster.
+// Only question-labelled messages pay for it.
+func (e *Engine) observeQuestion(d *Decision, plain []byte) {
+	if e.trend == nil || d.Action != Allow || !d.Labels.Has(LabelQuestion) {
+		return
+	}
+	if id, n := e.trend.Observe(d.Stream, d.User.ID, d.Text, string(plain), d.TS); id != "" {
+		d.Question = &QuestionRef{Cluster: id, Askers: n}
+	}
+}
+
+// Trending returns the engine's question clusters, or nil.
+func (e *Engine) Trending() *Trending { return e.trend }
+
 // Terms.
 
 // questionTerms returns the sorted term hashes of a plain-form question

@@ -176,3 +176,29 @@ func BenchmarkTrendingObserve(b *testing.B) {
 		tr.Observe("s", "u", qs[i&3], plains[i&3], t0+int64(i))
 	}
 }
+
+func TestEngineSetsQuestion(t *testing.T) {
+	t.Parallel()
+	tr := NewTrending(TrendOptions{})
+	e, err := New(Options{Trending: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Decision
+	for i, q := range []string{"how much is the blue jacket?", "blue jacket price?", "what's the price of the blue jacket"} {
+		last = e.Decide(&Message{ID: fmt.Sprint(i), Stream: "s", User: User{ID: fmt.Sprint("u", i)}, Text: q, TS: t0 + int64(i)})
+		if last.Question == nil {
+			t.Fatalf("%q: no question ref (labels %v)", q, last.Labels.Slice())
+		}
+	}
+	if last.Question.Askers != 3 {
+		t.Fatalf("askers %d", last.Question.Askers)
+	}
+	if d := e.Decide(&Message{ID: "x", Stream: "s", User: User{ID: "u9"}, Text: "hello everyone", TS: t0}); d.Question != nil {
+		t.Fatalf("non-question got %+v", d.Question)
+	}
+	plain, _ := New(Options{})
+	if d := plain.Decide(&Message{ID: "y", Stream: "s", User: User{ID: "u1"}, Text: "blue jacket price?", TS: t0}); d.Question != nil || plain.Trending() != nil {
+		t.Fatal("an engine without Trending clustered")
+	}
+}

@@ -69,6 +69,16 @@ type Classify struct {
 	RepeatCount     int           `yaml:"repeat_count"`     // zero means 3
 	CopypastaWindow time.Duration `yaml:"copypasta_window"` // zero means 60s
 	CopypastaUsers  int           `yaml:"copypasta_users"`  // zero means 4
+	// Model is a model file written by livemod train; empty means the
+	// model embedded in the binary, "none" the rules alone.
+	Model string `yaml:"model"`
+	// Thresholds are model scores (0–1] at which a label is given, by
+	// label name (spam, toxic, question, purchase_intent, support);
+	// missing labels keep classify.DefaultThresholds.
+	Thresholds map[string]float32 `yaml:"thresholds"`
+	// HideThresholds are spam scores at which the model alone hides;
+	// below them model spam is held for a human.
+	HideThresholds map[string]float32 `yaml:"hide_thresholds"`
 }
 
 // Replies configure automated replies.

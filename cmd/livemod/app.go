@@ -42,12 +42,47 @@ type app struct {
 // newEngine builds the classify engine from the config: serve, demo and
 // replay share it, so replay decides exactly as the server does.
 func newEngine(cfg config.Config) (*classify.Engine, error) {
-	return classify.New(classify.Options{
+	opts := classify.Options{
 		RepeatWindow:    cfg.Classify.RepeatWindow,
 		RepeatCount:     cfg.Classify.RepeatCount,
 		CopypastaWindow: cfg.Classify.CopypastaWindow,
 		CopypastaUsers:  cfg.Classify.CopypastaUsers,
-	})
+		NoModel:         cfg.Classify.Model == "none",
+	}
+	if !opts.NoModel {
+		m, err := loadModel(cfg.Classify.Model)
+		if err != nil {
+			return nil, err
+		}
+		opts.Model = m
+	}
+	var err error
+	if opts.Thresholds, err = labelScores("classify.thresholds", cfg.Classify.Thresholds); err != nil {
+		return nil, err
+	}
+	if opts.HideThresholds, err = labelScores("classify.hide_thresholds", cfg.Classify.HideThresholds); err != nil {
+		return nil, err
+	}
+	return classify.New(opts)
+}
+
+// labelScores turns a config map of label names into classify's.
+func labelScores(key string, in map[string]float32) (map[classify.Label]float32, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(map[classify.Label]float32, len(in))
+	for name, v := range in {
+		l, err := classify.ParseLabel(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w; labels are %s", key, err, labelNameList())
+		}
+		if !(v > 0 && v <= 1) {
+			return nil, fmt.Errorf("%s.%s: %v is out of range; use a score in (0, 1]", key, name, v)
+		}
+		out[l] = v
+	}
+	return out, nil
 }
 
 // newApp validates cfg and builds the server, without listening yet.

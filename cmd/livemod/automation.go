@@ -1,9 +1,19 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/connect"
+	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
 )
 
 // newStage builds the automation stage (FAQ answers, replies, handoffs)
@@ -32,4 +42,144 @@ func newStage(cfg config.Config, state automate.Options) (*automate.Stage, error
 	opts.Summary = cfg.Handoff.Summary
 	opts.HandoffPurchase = cfg.Handoff.PurchaseIntent
 	return automate.New(opts)
+}
+
+// automation is the serve side of the stage: durable state in the store,
+// replies and tickets out to the hub, and the CRM webhook (issue 4).
+type automation struct {
+	stage   *automate.Stage
+	state   *store.Automation
+	webhook *connect.Webhook // nil without handoff.webhook
+}
+
+// hubOutput sends the stage's replies to the replies view and its
+// tickets to the agent view.
+type hubOutput struct{ hub *stream.Hub }
+
+func (o hubOutput) Replied(r *classify.Reply) {
+	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
+}
+
+func (o hubOutput) Drafted(*classify.Draft) {} // moderators list drafts over REST
+
+func (o hubOutput) TicketChanged(t *classify.Ticket, _ bool) {
+	o.hub.Publish(t.Stream, stream.ViewAgent, ticketLine(t))
+}
+
+func ticketLine(t *classify.Ticket) []byte {
+	b, _ := json.Marshal(struct {
+		Type    string           `json:"type"`
+		Handoff *classify.Ticket `json:"handoff"`
+	}{"handoff", t})
+	return b
+}
+
+// wireAutomation builds the stage over the store, starts the webhook and
+// gives new agent subscribers the open and claimed tickets of their
+// stream. It returns the decider the pipeline runs: engine, then stage.
+func (a *app) wireAutomation() (automate.Decider, error) {
+	au := &automation{}
+	logErr := func(what string) func(error) {
+		return func(err error) { fmt.Fprintf(a.log, "livemod: %s: %v\n", what, err) }
+	}
+	h := a.cfg.Handoff
+	if h.Webhook != "" {
+		wh, err := connect.NewWebhook(a.db, connect.WebhookOptions{
+			URL: h.Webhook, Secret: h.WebhookSecret,
+			MaxAttempts: h.Retry.MaxAttempts, Initial: h.Retry.Initial, Max: h.Retry.Max,
+			OnError: logErr("webhook"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		au.webhook = wh
+	}
+	var onCommit func()
+	if au.webhook != nil {
+		onCommit = au.webhook.Notify
+	}
+	state, err := a.db.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write")})
+	if err != nil {
+		return nil, err
+	}
+	au.state = state
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub}})
+	if err != nil {
+		state.Close(context.Background())
+		return nil, err
+	}
+	if au.webhook != nil {
+		au.webhook.Start()
+	}
+	prev := a.hub.Snapshot
+	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
+		var out [][]byte
+		if prev != nil {
+			out = prev(s, v)
+		}
+		if v == stream.ViewAgent {
+			for _, state := range []string{classify.TicketOpen, classify.TicketClaimed} {
+				for _, t := range au.stage.Handoffs(s, state) {
+					out = append(out, ticketLine(t))
+				}
+			}
+		}
+		return out
+	}
+	a.auto = au
+	return au.stage.Wrap(a.engine), nil
+}
+
+// automationRoutes adds the handoff, draft and dead-letter endpoints.
+func (a *app) automationRoutes(srv *overlay.Server) {
+	audit := func(actor, action, target, streamID, reason string) {
+		a.audit.Record(store.AuditEntry{Actor: actor, Action: action, Target: target, Stream: streamID, Reason: reason})
+	}
+	overlay.RegisterHandoffs[*classify.Ticket](srv, a.auto.stage, webhookREST{a.auto.webhook}, audit)
+	overlay.RegisterDrafts[*classify.Draft](srv, a.auto.stage, audit)
+}
+
+// webhookREST adapts connect.Webhook to overlay.Webhooks; without a
+// webhook the dead-letter list is empty.
+type webhookREST struct{ wh *connect.Webhook }
+
+func (w webhookREST) DeadLetters() (any, error) {
+	if w.wh == nil {
+		return []store.OutboxEntry{}, nil
+	}
+	d, err := w.wh.DeadLetters()
+	if d == nil {
+		d = []store.OutboxEntry{}
+	}
+	return d, err
+}
+
+func (w webhookREST) Retry(id string) (any, error) {
+	if w.wh == nil {
+		return nil, notFound{errors.New("no webhook is configured: set handoff.webhook")}
+	}
+	e, err := w.wh.Retry(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound{err}
+	}
+	return e, err
+}
+
+type notFound struct{ error }
+
+func (notFound) StatusCode() int { return http.StatusNotFound }
+
+// closeAutomation stops the webhook and flushes the state writes. Call it
+// after the pipeline has drained, before the store closes.
+func (a *app) closeAutomation(ctx context.Context) []error {
+	var errs []error
+	if a.auto.webhook != nil {
+		if err := a.auto.webhook.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop webhook: %w", err))
+		}
+	}
+	if err := a.auto.state.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush handoffs: %w", err))
+	}
+	return errs
 }

@@ -27,6 +27,9 @@ Usage:
   livemod serve  [flags]   run the server: websocket ingest, classify, live decisions
   livemod replay [flags]   read NDJSON messages on stdin, write one decision per line
   livemod bench  [flags]   load a running server over websockets and report latency
+  livemod train  [flags]   learn a model from labeled NDJSON (--data F --out model.bin)
+  livemod eval   [flags]   per-label precision, recall, F1 on labeled NDJSON; --cv to cross-validate
+  livemod labels export    moderators' approve/hide/unhide outcomes as labeled NDJSON for train
 
 Run "livemod VERB --help" for the flags of a verb.
 `
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTrain(ctx, rest, stdout, stderr)
 	case "eval":
 		return runEval(ctx, rest, stdout, stderr)
+	case "labels":
+		return runLabels(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -17,6 +17,7 @@ import (
 func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("replay", "replay [--config livemod.yaml] < messages.ndjson > decisions.ndjson", stderr)
 	cfgPath := fs.String("config", "", "`file` to read (livemod.yaml), for the same rules as the server")
+	modelPath := fs.String("model", "", "model `file` written by livemod train (default: the config's, else the embedded model; \"none\" for rules only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -26,6 +27,9 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *modelPath != "" {
+		cfg.Classify.Model = *modelPath
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

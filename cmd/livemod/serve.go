@@ -17,12 +17,14 @@ type serverFlags struct {
 	data   string
 	pprof  bool
 	tokens multiFlag
+	model  string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "`file` to read (livemod.yaml); flags override it")
 	fs.StringVar(&f.listen, "listen", "", "`host:port` to listen on (default 127.0.0.1:8080); a non-loopback address needs tokens")
 	fs.StringVar(&f.data, "data", "", "`dir` for the durable store: audit log, handoffs, opt-outs (default ./livemod-data)")
+	fs.StringVar(&f.model, "model", "", "model `file` written by livemod train (default: the embedded model; \"none\" for rules only)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (admin token)")
 	fs.Var(&f.tokens, "token", "`ROLE=SECRET` token (repeatable); roles: ingest, host, moderator, agent, admin; also LIVEMOD_TOKENS=\"admin=s1,ingest=s2\"")
 }
@@ -38,6 +40,9 @@ func (f *serverFlags) load() (config.Config, error) {
 	}
 	if f.data != "" {
 		cfg.Data = f.data
+	}
+	if f.model != "" {
+		cfg.Classify.Model = f.model
 	}
 	cfg.Pprof = cfg.Pprof || f.pprof
 	for _, s := range f.tokens {

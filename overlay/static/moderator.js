@@ -18,6 +18,7 @@
   const model = new Map(); // id → item, insertion order = arrival order
   let pending = [];        // items that arrived since the last frame
   let dirtyQueue = false;
+  const queueAdds = new Set(); // items that became held or hidden by an action
   let frame = 0;
   let filter = "all";      // "all", "flagged" or a label
   let selected = null;     // id of the selected row
@@ -73,6 +74,7 @@
     bump(state, 1);
     if (it.feedRow) paintRow(it.feedRow, it);
     if (it.queueRow) paintRow(it.queueRow, it);
+    else if (state === "held" || state === "hidden") queueAdds.add(it);
     dirtyQueue = true;
     schedule();
   }
@@ -163,6 +165,13 @@
         added++;
       }
     }
+    for (const it of queueAdds) {
+      if (!it.queueRow && model.has(it.d.id) && (it.state === "held" || it.state === "hidden")) {
+        it.queueRow = buildRow(it);
+        qfrag.prepend(it.queueRow);
+      }
+    }
+    queueAdds.clear();
     queue.prepend(qfrag);
     if (dirtyQueue) {
       dirtyQueue = false;

@@ -1,0 +1,220 @@
+package automate
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/livemod/livemod/classify"
+)
+
+// answer handles a message that matched an FAQ entry: answer now (naming
+// everyone who asked during the cooldown), wait for the cooldown, or
+// draft for approval.
+func (s *Stage) answer(m *classify.Message, d *classify.Decision, match classify.FAQMatch, fx *effects) {
+	entry := s.faq.Entries()[match.Entry]
+	me := asker{user: m.User.ID, name: m.User.Name, msg: m.ID, ts: m.TS}
+	matchDetail := entry.ID + ": matched '" + match.Phrase + "' (score " + strconv.FormatFloat(match.Score, 'f', 2, 64) + ")"
+	if ok, rule, detail := s.mayReply(me.user, m.TS); !ok {
+		d.AddReason(rule, entry.ID+": "+detail)
+		return
+	}
+	sh := s.shard(m.Stream)
+	sh.mu.Lock()
+	g := sh.groups[groupKey{m.Stream, entry.ID}]
+	if g == nil {
+		g = &group{lastSent: -1}
+		sh.groups[groupKey{m.Stream, entry.ID}] = g
+	}
+	if entry.Approve {
+		dr := s.draft(g, m, entry, me)
+		sh.mu.Unlock()
+		fx.drafts = append(fx.drafts, dr)
+		d.AddReason("faq.draft", matchDetail+"; draft "+dr.ID+" waits for a moderator")
+		return
+	}
+	if g.lastSent >= 0 && m.TS-g.lastSent < s.cooldown {
+		if !slices.ContainsFunc(g.pending, func(a asker) bool { return a.user == me.user }) {
+			g.pending = append(g.pending, me)
+			s.pending.Add(1)
+		}
+		ago := (m.TS - g.lastSent) / 1000
+		sh.mu.Unlock()
+		d.AddReason("faq.cooldown", matchDetail+"; answered "+strconv.FormatInt(ago, 10)+"s ago, the next answer names "+mention(me.name, me.user))
+		return
+	}
+	askers := s.eligible(append(g.pending, me), m.TS)
+	s.pending.Add(-int64(len(g.pending)))
+	g.pending = nil
+	g.lastSent = m.TS
+	r := s.newReply(m.Stream, askers, s.render(entry.Answer, askers, s.fields(entry, m)), m.TS)
+	r.FAQ = entry.ID
+	sh.mu.Unlock()
+	fx.replies = append(fx.replies, r)
+	d.FAQ = &classify.FAQReply{ID: entry.ID, Reply: r.Text}
+	d.AddReason("faq.answer", matchDetail+"; reply "+r.ID+" to "+strconv.Itoa(len(askers))+" asker(s)")
+}
+
+func (s *Stage) fields(entry classify.FAQEntry, m *classify.Message) classify.TemplateFields {
+	f := classify.TemplateFields{Stream: m.Stream, ProductName: entry.Product, OrderID: notGiven, Issue: notGiven}
+	if f.ProductName == "" {
+		f.ProductName = defaultProduct
+	}
+	return f
+}
+
+// flushDue answers the askers of stream who waited for a cooldown that has
+// now passed (except group faq, which the current message answers).
+// Message time drives it, so replay sends what serve sends.
+func (s *Stage) flushDue(stream string, ts int64, except string, fx *effects) {
+	sh := s.shard(stream)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	// Visit due groups in the order of the FAQ entries, not of the map,
+	// so that reply ids are the same on every run.
+	for _, entry := range s.faq.Entries() {
+		k := groupKey{stream, entry.ID}
+		g := sh.groups[k]
+		if g == nil || k.faq == except || len(g.pending) == 0 || ts-g.lastSent < s.cooldown {
+			continue
+		}
+		askers := s.eligible(g.pending, ts)
+		s.pending.Add(-int64(len(g.pending)))
+		g.pending = nil
+		if len(askers) == 0 {
+			continue
+		}
+		g.lastSent = ts
+		m := &classify.Message{Stream: stream, TS: ts}
+		r := s.newReply(stream, askers, s.render(entry.Answer, askers, s.fields(entry, m)), ts)
+		r.FAQ = entry.ID
+		fx.replies = append(fx.replies, r)
+	}
+}
+
+func (s *Stage) entry(id string) (classify.FAQEntry, bool) {
+	for _, e := range s.faq.Entries() {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return classify.FAQEntry{}, false
+}
+
+// draft adds me to the group's pending draft, or opens one. Called with
+// the shard lock held.
+func (s *Stage) draft(g *group, m *classify.Message, entry classify.FAQEntry, me asker) *classify.Draft {
+	s.draftMu.Lock()
+	defer s.draftMu.Unlock()
+	dr := s.drafts[g.draft]
+	if dr == nil || dr.State != classify.DraftPending {
+		dr = &classify.Draft{
+			Reply: classify.Reply{ID: s.nextID("r"), Stream: m.Stream, FAQ: entry.ID},
+			State: classify.DraftPending,
+		}
+		g.draft = dr.ID
+		s.drafts[dr.ID] = dr
+		s.order = append(s.order, dr.ID)
+		s.trimDrafts()
+	}
+	if !slices.Contains(dr.To, me.user) {
+		dr.To = append(dr.To, me.user)
+		dr.Names = append(dr.Names, me.name)
+		dr.InReplyTo = append(dr.InReplyTo, me.msg)
+	}
+	dr.TS = m.TS
+	dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, m))
+	c := cloneDraft(dr)
+	return c
+}
+
+// draftsKept bounds the decided drafts remembered for the queue's history.
+const draftsKept = 1024
+
+func (s *Stage) trimDrafts() {
+	for len(s.order) > draftsKept {
+		id := s.order[0]
+		if dr := s.drafts[id]; dr != nil && dr.State == classify.DraftPending {
+			break // never drop what a moderator has not seen
+		}
+		delete(s.drafts, id)
+		s.order = s.order[1:]
+	}
+}
+
+func draftAskers(dr *classify.Draft) []asker {
+	out := make([]asker, len(dr.To))
+	for i := range dr.To {
+		out[i] = asker{user: dr.To[i], name: dr.Names[i], msg: dr.InReplyTo[i]}
+	}
+	return out
+}
+
+func cloneDraft(dr *classify.Draft) *classify.Draft {
+	c := *dr
+	c.To = slices.Clone(dr.To)
+	c.Names = slices.Clone(dr.Names)
+	c.InReplyTo = slices.Clone(dr.InReplyTo)
+	return &c
+}
+
+// Drafts returns the drafts of stream (all if empty) in state (all if
+// empty), oldest first.
+func (s *Stage) Drafts(stream, state string) []*classify.Draft {
+	s.draftMu.Lock()
+	defer s.draftMu.Unlock()
+	var out []*classify.Draft
+	for _, id := range s.order {
+		dr := s.drafts[id]
+		if dr != nil && (stream == "" || dr.Stream == stream) && (state == "" || dr.State == state) {
+			out = append(out, cloneDraft(dr))
+		}
+	}
+	return out
+}
+
+// DecideDraft approves or rejects draft id on behalf of by at (Unix ms).
+// An approved draft is sent to the askers who have not opted out since;
+// it counts against their hourly caps at the time of the last question.
+func (s *Stage) DecideDraft(id string, approve bool, by string, at int64) (*classify.Draft, error) {
+	s.draftMu.Lock()
+	dr := s.drafts[id]
+	switch {
+	case dr == nil:
+		s.draftMu.Unlock()
+		return nil, withStatus(ErrDraftNotFound)
+	case dr.State != classify.DraftPending:
+		s.draftMu.Unlock()
+		return nil, withStatus(ErrDraftDecided)
+	}
+	dr.DecidedBy, dr.DecidedAt = by, at
+	var reply *classify.Reply
+	if !approve {
+		dr.State = classify.DraftRejected
+	} else {
+		dr.State = classify.DraftApproved
+		var keep []asker
+		for _, a := range draftAskers(dr) {
+			if !s.optouts.OptedOut(a.user) {
+				keep = append(keep, a)
+			}
+		}
+		if len(keep) > 0 {
+			entry, _ := s.entry(dr.FAQ)
+			text := s.render(entry.Answer, keep, s.fields(entry, &classify.Message{Stream: dr.Stream}))
+			reply = &classify.Reply{ID: dr.ID, Stream: dr.Stream, Text: text, FAQ: dr.FAQ, TS: dr.TS}
+			for _, a := range keep {
+				reply.To = append(reply.To, a.user)
+				reply.InReplyTo = append(reply.InReplyTo, a.msg)
+				s.recordSent(a.user, dr.TS)
+			}
+			dr.Text = text
+		}
+	}
+	c := cloneDraft(dr)
+	s.draftMu.Unlock()
+	s.out.Drafted(c)
+	if reply != nil {
+		s.out.Replied(reply)
+	}
+	return c, nil
+}

@@ -1,0 +1,434 @@
+package automate
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/classify"
+)
+
+// Output receives what the stage did. Calls come from the pipeline's
+// shard goroutines (and from DecideDraft's caller) with no lock held; an
+// implementation that does I/O queues the work.
+type Output interface {
+	// Replied is an automated reply to send.
+	Replied(r *classify.Reply)
+	// Drafted is a new or changed approval draft.
+	Drafted(d *classify.Draft)
+	// TicketChanged is a handoff ticket that was created or changed.
+	TicketChanged(t *classify.Ticket, created bool)
+}
+
+// Options configure a Stage. Every zero value means its documented default.
+type Options struct {
+	// Prefix starts every automated reply. Zero means "Automated reply:".
+	Prefix string
+	// PerUserPerHour caps the automated replies to one user in any hour of
+	// message time. Zero means 3; negative means no cap.
+	PerUserPerHour int
+	// Cooldown is how long after answering an FAQ in a stream the same FAQ
+	// is not answered again; askers in between are named together in the
+	// next answer. Zero means 60s.
+	Cooldown time.Duration
+	// FAQ matches questions to entries. Nil means no FAQ answers.
+	FAQ *classify.FAQMatcher
+	// PublicNotice is the template of the public reply that tells a user a
+	// ticket was opened. Empty means no notice.
+	PublicNotice string
+	// Summary is the template of a ticket's summary. Empty means
+	// "Transferring to agent. Summary: order {order_id}, issue: {issue}."
+	Summary string
+	// HandoffPurchase makes purchase_intent open tickets too (for shops
+	// whose agents close sales). Zero means only support and
+	// agent_request do.
+	HandoffPurchase bool
+	// RecentMessages is how many of a user's recent messages a new ticket
+	// carries (and the most it keeps). Zero means 5.
+	RecentMessages int
+	// OptOuts, Tickets and IDs hold the state. Nil means memory.
+	OptOuts classify.OptOuts
+	Tickets classify.Tickets
+	IDs     classify.IDs
+	// Output receives replies, drafts and tickets. Nil discards them.
+	Output Output
+}
+
+// DefaultSummary is the summary template when none is configured.
+const DefaultSummary = "Transferring to agent. Summary: order {order_id}, issue: {issue}."
+
+// Placeholders for template values a message did not give.
+const (
+	notGiven       = "not given"
+	defaultProduct = "our products"
+)
+
+// ticketMessagesMax bounds the messages a ticket keeps: the agent needs
+// context, not a transcript.
+const ticketMessagesMax = 20
+
+// Errors of the approval queue.
+var (
+	ErrDraftNotFound = errors.New("automate: no such draft")
+	ErrDraftDecided  = errors.New("automate: draft was already approved or rejected")
+)
+
+const streamShards = 16 // a power of two
+
+// Stage automates replies and handoffs. Create it with New.
+type Stage struct {
+	prefix    string
+	cap       int
+	cooldown  int64 // ms
+	faq       *classify.FAQMatcher
+	notice    string
+	summary   string
+	purchase  bool
+	recentMax int
+	optouts   classify.OptOuts
+	tickets   classify.Tickets
+	ids       classify.IDs
+	out       Output
+
+	streams [streamShards]streamShard
+	pending atomic.Int64 // askers waiting for a grouped answer, all streams
+	recent  recentLog
+
+	capMu sync.Mutex
+	sent  map[string][]int64 // user → send times (ms), oldest first
+	sweep int
+
+	draftMu sync.Mutex
+	drafts  map[string]*classify.Draft
+	order   []string // draft ids, oldest first
+}
+
+type streamShard struct {
+	mu     sync.Mutex
+	groups map[groupKey]*group
+}
+
+type groupKey struct{ stream, faq string }
+
+// group is the answer state of one FAQ in one stream.
+type group struct {
+	lastSent int64 // ms; -1 before the first answer
+	pending  []asker
+	draft    string // id of the pending draft, if any
+}
+
+type asker struct {
+	user, name, msg string
+	ts              int64
+}
+
+// New returns a Stage.
+func New(opts Options) (*Stage, error) {
+	if opts.Cooldown < 0 {
+		return nil, errors.New("automate: negative cooldown; use 0 for the default of 60s")
+	}
+	for name, t := range map[string]string{"public notice": opts.PublicNotice, "summary": opts.Summary} {
+		if err := classify.ValidateTemplate(t); err != nil {
+			return nil, errors.New("automate: " + name + ": " + err.Error())
+		}
+	}
+	s := &Stage{
+		prefix:    opts.Prefix,
+		cap:       opts.PerUserPerHour,
+		cooldown:  opts.Cooldown.Milliseconds(),
+		faq:       opts.FAQ,
+		notice:    opts.PublicNotice,
+		summary:   opts.Summary,
+		purchase:  opts.HandoffPurchase,
+		recentMax: opts.RecentMessages,
+		optouts:   opts.OptOuts,
+		tickets:   opts.Tickets,
+		ids:       opts.IDs,
+		out:       opts.Output,
+		sent:      map[string][]int64{},
+		drafts:    map[string]*classify.Draft{},
+	}
+	if s.prefix == "" {
+		s.prefix = "Automated reply:"
+	}
+	if s.cap == 0 {
+		s.cap = 3
+	}
+	if s.cooldown == 0 {
+		s.cooldown = 60_000
+	}
+	if s.summary == "" {
+		s.summary = DefaultSummary
+	}
+	if s.recentMax <= 0 {
+		s.recentMax = 5
+	}
+	if s.optouts == nil {
+		s.optouts = &classify.MemoryOptOuts{}
+	}
+	if s.tickets == nil {
+		s.tickets = &classify.MemoryTickets{}
+	}
+	if s.ids == nil {
+		s.ids = &classify.MemoryIDs{}
+	}
+	if s.out == nil {
+		s.out = discard{}
+	}
+	for i := range s.streams {
+		s.streams[i].groups = map[groupKey]*group{}
+	}
+	s.recent.init()
+	return s, nil
+}
+
+type discard struct{}
+
+func (discard) Replied(*classify.Reply)              {}
+func (discard) Drafted(*classify.Draft)              {}
+func (discard) TicketChanged(*classify.Ticket, bool) {}
+
+// Tickets returns the ticket store the stage uses.
+func (s *Stage) Tickets() classify.Tickets { return s.tickets }
+
+// Decider classifies one message: *classify.Engine, or a Stage's Wrap.
+type Decider interface {
+	Decide(m *classify.Message) classify.Decision
+}
+
+// Wrap returns a Decider that decides with d and then applies the stage:
+// the decider serve and replay both run.
+func (s *Stage) Wrap(d Decider) Decider { return wrapped{d, s} }
+
+type wrapped struct {
+	d Decider
+	s *Stage
+}
+
+func (w wrapped) Decide(m *classify.Message) classify.Decision {
+	dec := w.d.Decide(m)
+	w.s.Apply(m, &dec)
+	return dec
+}
+
+// effects are collected under locks and handed to Output after.
+type effects struct {
+	replies []*classify.Reply
+	drafts  []*classify.Draft
+	tickets []*classify.Ticket
+	created []bool
+}
+
+// Apply automates one decision about m: it may set d.FAQ and d.Handoff
+// and add reasons. Time is m.TS.
+func (s *Stage) Apply(m *classify.Message, d *classify.Decision) {
+	var fx effects
+	s.apply(m, d, &fx)
+	for _, r := range fx.replies {
+		s.out.Replied(r)
+	}
+	for _, dr := range fx.drafts {
+		s.out.Drafted(dr)
+	}
+	for i, t := range fx.tickets {
+		s.out.TicketChanged(t, fx.created[i])
+	}
+}
+
+const handoffLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest)
+
+func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
+	ts := m.TS
+	switch {
+	case d.Labels.Has(classify.LabelOptout):
+		s.optouts.SetOptOut(classify.OptOut{User: m.User.ID, Out: true, TS: ts})
+	case hasReason(d, "optout.start"):
+		s.optouts.SetOptOut(classify.OptOut{User: m.User.ID, Out: false, TS: ts})
+	}
+
+	// Which FAQ this message asks, if it may be answered: decided first so
+	// that flushing the stream's waiting askers leaves its group alone.
+	var match classify.FAQMatch
+	matched := false
+	wantsHandoff := d.Action != classify.Hide && (d.Labels&handoffLabels != 0 ||
+		s.purchase && d.Labels.Has(classify.LabelPurchaseIntent))
+	if d.Action == classify.Allow && !wantsHandoff && s.faq != nil && questionLike(d) {
+		match, matched = s.faq.Match(m.Text)
+	}
+	if s.pending.Load() > 0 {
+		except := ""
+		if matched {
+			except = match.ID
+		}
+		s.flushDue(m.Stream, ts, except, fx)
+	}
+	if d.Action == classify.Hide {
+		return // never answered, never context for an agent
+	}
+	s.recent.add(m, s.recentMax)
+
+	if wantsHandoff || s.tickets.HasActive(m.Stream, m.User.ID) {
+		s.handoff(m, d, wantsHandoff, fx)
+		if wantsHandoff {
+			return
+		}
+	}
+	if matched {
+		s.answer(m, d, match, fx)
+	}
+}
+
+// questionLike is the cheap gate in front of FAQ matching: only messages
+// that ask something are matched.
+func questionLike(d *classify.Decision) bool {
+	return d.Labels&classify.Labels(classify.LabelQuestion|classify.LabelPurchaseIntent) != 0 ||
+		strings.ContainsAny(d.Text, "?？")
+}
+
+func hasReason(d *classify.Decision, rule string) bool {
+	for _, r := range d.Reasons {
+		if r.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Stage) shard(stream string) *streamShard {
+	return &s.streams[xxhash.Sum64String(stream)&(streamShards-1)]
+}
+
+func (s *Stage) nextID(kind string) string {
+	return kind + "-" + strconv.FormatUint(s.ids.Next(kind), 10)
+}
+
+// mention is how a reply names a user.
+func mention(name, id string) string {
+	if name == "" {
+		name = id
+	}
+	return "@" + name
+}
+
+// firstName is the first word of a display name.
+func firstName(name, id string) string {
+	if name == "" {
+		return id
+	}
+	if i := strings.IndexAny(name, " _."); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// render builds the text of a reply to askers: the disclosure prefix,
+// then the template; if the template names nobody, the askers are named
+// after the prefix.
+func (s *Stage) render(tmpl string, askers []asker, f classify.TemplateFields) string {
+	names := make([]string, len(askers))
+	firsts := make([]string, len(askers))
+	for i, a := range askers {
+		names[i] = mention(a.name, a.user)
+		firsts[i] = firstName(a.name, a.user)
+	}
+	f.AuthorName = strings.Join(names, " ")
+	f.FirstName = strings.Join(firsts, ", ")
+	body := classify.RenderTemplate(tmpl, &f)
+	if !strings.Contains(tmpl, "{author_name}") && !strings.Contains(tmpl, "{first_name}") {
+		body = f.AuthorName + " " + body
+	}
+	return s.prefix + " " + body
+}
+
+// mayReply reports whether user may get one more automated reply at ts,
+// and why not.
+func (s *Stage) mayReply(user string, ts int64) (ok bool, rule, detail string) {
+	if s.optouts.OptedOut(user) {
+		return false, "reply.optout", "user sent STOP; no automated replies until START"
+	}
+	if s.cap < 0 {
+		return true, "", ""
+	}
+	s.capMu.Lock()
+	n := countSince(s.sent[user], ts-hourMS)
+	s.capMu.Unlock()
+	if n >= s.cap {
+		return false, "reply.cap", strconv.Itoa(s.cap) + " automated replies to this user in the last hour"
+	}
+	return true, "", ""
+}
+
+const hourMS = int64(time.Hour / time.Millisecond)
+
+func countSince(times []int64, since int64) int {
+	n := 0
+	for _, t := range times {
+		if t > since {
+			n++
+		}
+	}
+	return n
+}
+
+// recordSent counts a reply to user at ts against the cap.
+func (s *Stage) recordSent(user string, ts int64) {
+	if s.cap < 0 {
+		return
+	}
+	s.capMu.Lock()
+	defer s.capMu.Unlock()
+	times := s.sent[user]
+	// Keep only what can still count: the last cap sends within the hour.
+	k := 0
+	for _, t := range times {
+		if t > ts-hourMS {
+			times[k] = t
+			k++
+		}
+	}
+	times = append(times[:k], ts)
+	if len(times) > s.cap {
+		times = times[len(times)-s.cap:]
+	}
+	s.sent[user] = times
+	s.sweep++
+	if s.sweep >= 4096 { // forget users whose sends all left the hour
+		s.sweep = 0
+		for u, ts2 := range s.sent {
+			if len(ts2) == 0 || ts2[len(ts2)-1] <= ts-hourMS {
+				delete(s.sent, u)
+			}
+		}
+	}
+}
+
+// eligible filters askers down to those who may get a reply at ts,
+// dropping repeats of one user.
+func (s *Stage) eligible(askers []asker, ts int64) []asker {
+	out := askers[:0:0]
+	seen := map[string]bool{}
+	for _, a := range askers {
+		if seen[a.user] {
+			continue
+		}
+		seen[a.user] = true
+		if ok, _, _ := s.mayReply(a.user, ts); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (s *Stage) newReply(stream string, askers []asker, text string, ts int64) *classify.Reply {
+	r := &classify.Reply{ID: s.nextID("r"), Stream: stream, Text: text, TS: ts}
+	for _, a := range askers {
+		r.To = append(r.To, a.user)
+		r.InReplyTo = append(r.InReplyTo, a.msg)
+		s.recordSent(a.user, ts)
+	}
+	return r
+}

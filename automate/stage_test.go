@@ -1,0 +1,191 @@
+package automate_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/config"
+)
+
+// step is one message with the labels classify would have given it.
+type step struct {
+	user, text string
+	sec        int64
+	labels     classify.Labels
+	action     classify.Action
+	reasons    []classify.Reason
+	// want
+	faq     string // reply text must contain this; "" means no faq
+	reason  string // a reason with this rule must be present
+	handoff string // ticket id
+}
+
+const (
+	q      = classify.Labels(classify.LabelQuestion)
+	stop   = classify.Labels(classify.LabelOptout)
+	agent  = classify.Labels(classify.LabelAgentRequest)
+	suprt  = classify.Labels(classify.LabelSupport)
+	t0     = int64(1795000000000)
+	noFAQ  = ""
+	noRule = ""
+)
+
+func run(t *testing.T, opts automate.Options, steps []step) (*automate.Stage, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	opts.Output = rec
+	s, err := automate.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range steps {
+		m := &classify.Message{ID: "m-" + string(rune('a'+i)), Stream: "s", User: classify.User{ID: st.user, Name: st.user}, Text: st.text, TS: t0 + st.sec*1000}
+		d := classify.Decision{ID: m.ID, Stream: "s", User: m.User, Text: m.Text, TS: m.TS, Labels: st.labels, Action: st.action, Reasons: slices.Clone(st.reasons)}
+		s.Apply(m, &d)
+		switch {
+		case st.faq == "" && d.FAQ != nil:
+			t.Errorf("step %d (%s %q): faq = %q, want none", i, st.user, st.text, d.FAQ.Reply)
+		case st.faq != "" && (d.FAQ == nil || !strings.Contains(d.FAQ.Reply, st.faq)):
+			t.Errorf("step %d (%s %q): faq = %+v, want a reply with %q", i, st.user, st.text, d.FAQ, st.faq)
+		}
+		if st.reason != "" && !slices.ContainsFunc(d.Reasons, func(r classify.Reason) bool { return r.Rule == st.reason }) {
+			t.Errorf("step %d (%s %q): reasons %+v lack %s", i, st.user, st.text, d.Reasons, st.reason)
+		}
+		got := ""
+		if d.Handoff != nil {
+			got = d.Handoff.ID
+		}
+		if got != st.handoff {
+			t.Errorf("step %d (%s %q): handoff %q, want %q", i, st.user, st.text, got, st.handoff)
+		}
+	}
+	return s, rec
+}
+
+func TestStage(t *testing.T) {
+	t.Parallel()
+	base := func(t *testing.T) automate.Options { o := showOptions(t); return o }
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"prefix and name", []step{
+			{user: "a", text: "shipping?", labels: q, faq: "Automated reply: @a, shipping", reason: "faq.answer"},
+		}},
+		{"cooldown groups askers", []step{
+			{user: "a", text: "shipping?", labels: q, faq: "@a,"},
+			{user: "b", text: "delivery time?", sec: 10, labels: q, reason: "faq.cooldown"},
+			{user: "c", text: "कब तक आएगा?", sec: 20, labels: q, reason: "faq.cooldown"},
+			{user: "b", text: "delivery time??", sec: 25, labels: q, reason: "faq.cooldown"}, // asked twice, named once
+			{user: "d", text: "shipping kab tak aayega?", sec: 31, labels: q, faq: "Automated reply: @b @c @d, shipping"},
+		}},
+		{"hourly cap by message time", []step{
+			{user: "a", text: "shipping?", labels: q, faq: "@a"},
+			{user: "a", text: "size chart?", sec: 1, labels: q, faq: "@a"},
+			{user: "a", text: "shipping?", sec: 100, labels: q, reason: "reply.cap"},
+			{user: "a", text: "shipping?", sec: 3601, labels: q, faq: "@a"}, // the first reply left the hour
+		}},
+		{"STOP and START", []step{
+			{user: "a", text: "STOP", labels: stop},
+			{user: "a", text: "shipping?", sec: 1, labels: q, reason: "reply.optout"},
+			{user: "a", text: "start", sec: 2, reasons: []classify.Reason{{Rule: "optout.start"}}},
+			{user: "a", text: "shipping?", sec: 3, labels: q, faq: "@a"},
+		}},
+		{"hidden and held get nothing", []step{
+			{user: "a", text: "shipping? bit.ly/x", labels: q, action: classify.Hide},
+			{user: "b", text: "shipping? idiot", labels: q, action: classify.Hold},
+			{user: "c", text: "agent please", labels: agent, action: classify.Hide},
+		}},
+		{"approval drafts", []step{
+			{user: "a", text: "how much?", labels: q, reason: "faq.draft"},
+			{user: "b", text: "kitne ka hai?", sec: 1, labels: q, reason: "faq.draft"},
+		}},
+		{"one ticket per user per stream", []step{
+			{user: "a", text: "hi", labels: 0},
+			{user: "a", text: "agent please", sec: 1, labels: agent, reason: "handoff.notice", handoff: "h-1"},
+			{user: "a", text: "order 5521 refund", sec: 2, labels: suprt, reasons: []classify.Reason{{Rule: "support.refund"}}, reason: "handoff.join", handoff: "h-1"},
+			{user: "a", text: "thanks", sec: 3, handoff: "h-1"},
+			{user: "b", text: "where is my order", sec: 4, labels: suprt, reasons: []classify.Reason{{Rule: "support.not_delivered"}}, handoff: "h-2"},
+			{user: "a", text: "shipping?", sec: 5, labels: q, faq: "@a", handoff: "h-1"}, // joins, and still gets FAQ answers
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, rec := run(t, base(t), tc.steps)
+			switch tc.name {
+			case "approval drafts":
+				ds := s.Drafts("s", classify.DraftPending)
+				if len(ds) != 1 || !slices.Equal(ds[0].To, []string{"a", "b"}) || !strings.HasPrefix(ds[0].Text, "Automated reply: @a @b,") {
+					t.Fatalf("drafts = %+v", ds)
+				}
+				for _, l := range rec.lines {
+					if strings.HasPrefix(l, "  reply") {
+						t.Errorf("a draft was sent before approval: %s", l)
+					}
+				}
+				if _, err := s.DecideDraft(ds[0].ID, false, "mod", 1); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.DecideDraft(ds[0].ID, true, "mod", 2); err == nil {
+					t.Error("a rejected draft was approved")
+				}
+			case "one ticket per user per stream":
+				tk, ok := s.Tickets().Get("h-1")
+				if !ok || tk.OrderID != "5521" || tk.Issue != "refund" || len(tk.Messages) != 5 || !tk.Noticed ||
+					tk.Summary != "Transferring to agent. Summary: order 5521, issue: refund." {
+					t.Errorf("h-1 = %+v", tk)
+				}
+				notices := 0
+				for _, l := range rec.lines {
+					if strings.Contains(l, `"handoff":"h-1"`) {
+						notices++
+					}
+				}
+				if notices != 1 {
+					t.Errorf("%d notices for h-1, want 1", notices)
+				}
+				if _, err := s.Claim("h-1", "agent7", 1); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Claim("h-1", "agent8", 2); err == nil {
+					t.Error("another agent claimed a claimed ticket")
+				}
+				if tk, err := s.Resolve("h-1", "agent7", 3); err != nil || tk.State != classify.TicketResolved {
+					t.Fatalf("resolve: %+v %v", tk, err)
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateTokensAgree: config validates templates with the same
+// tokens the renderer knows.
+func TestTemplateTokensAgree(t *testing.T) {
+	if !slices.Equal(config.TemplateTokens, classify.TemplateTokens) {
+		t.Errorf("config.TemplateTokens %v != classify.TemplateTokens %v", config.TemplateTokens, classify.TemplateTokens)
+	}
+}
+
+func TestNewRefusesBadTemplates(t *testing.T) {
+	if _, err := automate.New(automate.Options{PublicNotice: "{nope}"}); err == nil {
+		t.Error("unknown token in public_notice accepted")
+	}
+	if _, err := automate.New(automate.Options{Cooldown: -time.Second}); err == nil {
+		t.Error("negative cooldown accepted")
+	}
+}
+
+func BenchmarkApplyOrdinary(b *testing.B) {
+	s, _ := automate.New(showOptions(b))
+	m := &classify.Message{ID: "m", Stream: "s", User: classify.User{ID: "u"}, Text: "love this jacket", TS: t0}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		d := classify.Decision{Stream: "s", User: m.User, Text: m.Text, TS: m.TS}
+		s.Apply(m, &d)
+	}
+}

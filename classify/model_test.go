@@ -1,0 +1,125 @@
+package classify
+
+import (
+	"testing"
+)
+
+func TestModelRoundTrip(t *testing.T) {
+	m := DefaultModel()
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := ParseModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"check out my channel", "how much is this?", "tu chutiya hai"} {
+		if a, b := m.Score(text), m2.Score(text); a != b {
+			t.Errorf("%q: scores differ after round trip: %v vs %v", text, a, b)
+		}
+	}
+	b[len(b)/2] ^= 0xff
+	if _, err := ParseModel(b); err == nil {
+		t.Error("corrupted model parsed without error")
+	}
+	if _, err := ParseModel([]byte("not a model")); err == nil {
+		t.Error("garbage parsed as a model")
+	}
+}
+
+func TestTrainLearns(t *testing.T) {
+	var ex []Example
+	for i := 0; i < 20; i++ {
+		ex = append(ex,
+			Example{Text: "buy cheap followers now", Labels: Labels(LabelSpam)},
+			Example{Text: "great show today", Labels: 0},
+		)
+	}
+	m, err := Train(ex, TrainOptions{Bits: 12, Labels: []Label{LabelSpam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, s2 := m.Score("cheap followers"), m.Score("great show")
+	if s1.Get(LabelSpam) < 0.7 || s2.Get(LabelSpam) > 0.3 {
+		t.Errorf("spam scores %v and %v: the model did not learn", s1.Get(LabelSpam), s2.Get(LabelSpam))
+	}
+}
+
+func TestModelInDecide(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text   string
+		label  Label
+		action Action
+	}{
+		{"I make $300 a day from my laptop, message me to learn how", LabelSpam, Hold},
+		{"kab aayega next live?", LabelQuestion, Allow},
+	} {
+		d := e.Decide(&Message{ID: "m", Stream: "s", User: User{ID: "u"}, Text: c.text, TS: 1})
+		if !d.Labels.Has(c.label) {
+			t.Errorf("%q: labels %v, want %s (scores %s)", c.text, d.Labels.Slice(), c.label, d.Scores.AppendJSON(nil))
+		}
+		if d.Action != Allow && len(d.Reasons) == 0 {
+			t.Errorf("%q: action %s without a reason", c.text, d.Action)
+		}
+	}
+	if _, err := New(Options{Thresholds: map[Label]float32{LabelSpam: 2}}); err == nil {
+		t.Error("threshold 2 accepted")
+	}
+}
+
+func BenchmarkDecideModel(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{{"rules", Options{NoModel: true}}, {"model", Options{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			e, err := New(c.opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			msgs := benchMessages()
+			b.SetBytes(benchBytes(msgs))
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				m := &msgs[i%len(msgs)]
+				m.TS += 1_000_000
+				e.Decide(m)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkModelScore is the model's share of Decide: features and
+// scoring over normal forms already built.
+func BenchmarkModelScore(b *testing.B) {
+	m := DefaultModel()
+	type pre struct {
+		text        string
+		plain, skel []byte
+		toks        []tok
+	}
+	var ps []pre
+	for _, t := range benchTexts {
+		var tmp []byte
+		plain := appendPlain(nil, &tmp, t)
+		skel, toks, _, _ := appendSkeleton(nil, nil, nil, plain)
+		ps = append(ps, pre{t, plain, skel, toks})
+	}
+	feats := make([]uint64, 0, 256)
+	var s Scores
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p := &ps[i%len(ps)]
+		feats = appendFeatures(feats[:0], p.text, p.plain, p.skel, p.toks)
+		m.scoreFeatures(feats, &s)
+		i++
+	}
+}

@@ -1,0 +1,560 @@
+package moderate
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/store"
+)
+
+// Message states, as written in events.
+const (
+	StateVisible  = "visible"
+	StateHeld     = "held"
+	StateHidden   = "hidden"
+	StateApproved = "approved"
+)
+
+// Auditor records human and automatic actions. *store.AuditSink
+// implements it.
+type Auditor interface {
+	Record(e store.AuditEntry)
+}
+
+// Error is an action's failure, with the HTTP status it deserves.
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// StatusCode is the HTTP status for the error.
+func (e *Error) StatusCode() int { return e.Status }
+
+func notFound(format string, args ...any) error {
+	return &Error{Status: http.StatusNotFound, Msg: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) error {
+	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Event announces a change of a message's state to the moderator view.
+type Event struct {
+	Type   string `json:"type"` // "moderation"
+	ID     string `json:"id"`
+	Stream string `json:"stream"`
+	User   string `json:"user,omitempty"`
+	State  string `json:"state"`
+	Action string `json:"action"` // hide, approve, unhide
+	Actor  string `json:"actor"`
+	Reason string `json:"reason,omitempty"`
+	Rule   string `json:"rule,omitempty"`
+	TS     int64  `json:"ts"`
+}
+
+// UserEvent announces a timeout, ban or unban to the moderator view.
+type UserEvent struct {
+	Type   string `json:"type"` // "user"
+	Stream string `json:"stream"`
+	User   string `json:"user"`
+	Action string `json:"action"` // timeout, ban, unban
+	Until  int64  `json:"until,omitempty"`
+	Actor  string `json:"actor"`
+	Reason string `json:"reason,omitempty"`
+	Hidden int    `json:"hidden"` // recent messages hidden with it
+	TS     int64  `json:"ts"`
+}
+
+// DeskOptions configure a Desk. Every zero value means its default.
+type DeskOptions struct {
+	// Publish sends one line to the moderator view of stream. Nil drops
+	// events (a desk without pages, in tests).
+	Publish func(stream string, line []byte)
+	// Audit records every human action. Nil records nothing.
+	Audit Auditor
+	// Now is the clock for timeouts and audit times. Nil means time.Now.
+	Now func() time.Time
+	// Recent is how many decisions are kept per stream for actions and
+	// for the snapshot a new console gets. Zero means 4096: a minute of
+	// a busy show, ~1.5 MiB per stream.
+	Recent int
+	// MaxStreams caps the streams kept; the one quiet longest is dropped
+	// for a new one. Zero means 256.
+	MaxStreams int
+	// SnapshotRecent is how many of the newest decisions a new console
+	// gets, besides every held or hidden one kept. Zero means 300.
+	SnapshotRecent int
+}
+
+// MaxTimeout is the longest timeout accepted (14 days, as Twitch).
+const MaxTimeout = 14 * 24 * time.Hour
+
+const deskShards = 16 // a power of two
+
+// Desk is the moderation desk. Create it with NewDesk.
+type Desk struct {
+	opts   DeskOptions
+	shards [deskShards]deskShard
+
+	amu     sync.RWMutex // held for reading while recording; Close takes it
+	aclosed bool
+
+	nRestricted atomic.Int32 // fast path: most shows ban nobody
+	rmu         sync.RWMutex
+	restricted  map[string]restriction // user id → restriction
+}
+
+type restriction struct {
+	until  int64 // Unix ms; 0 = banned
+	reason string
+}
+
+type deskShard struct {
+	mu      sync.Mutex
+	streams map[string]*ring
+}
+
+// ring holds a stream's recent decisions, oldest overwritten first.
+type ring struct {
+	ents  []entry
+	next  int              // slot written next
+	n     int              // slots in use
+	idx   map[string]int32 // message id → slot
+	touch int64            // Unix ms of the last decision, for eviction
+}
+
+type entry struct {
+	id     string
+	user   string
+	ts     int64
+	state  string
+	first  string   // state the decision gave it
+	auto   bool     // hidden or held by a rule, not by a person
+	rules  []string // the reasons' rules, for undo
+	line   []byte   // the decision as published
+	change []byte   // the latest event line, if the state changed since
+}
+
+// NewDesk returns an empty desk.
+func NewDesk(opts DeskOptions) *Desk {
+	if opts.Recent <= 0 {
+		opts.Recent = 4096
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = 256
+	}
+	if opts.SnapshotRecent <= 0 {
+		opts.SnapshotRecent = 300
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Publish == nil {
+		opts.Publish = func(string, []byte) {}
+	}
+	d := &Desk{opts: opts, restricted: map[string]restriction{}}
+	for i := range d.shards {
+		d.shards[i].streams = map[string]*ring{}
+	}
+	return d
+}
+
+func (d *Desk) shard(stream string) *deskShard {
+	return &d.shards[xxhash.Sum64String(stream)&(deskShards-1)]
+}
+
+func stateOf(a classify.Action) string {
+	switch a {
+	case classify.Hide:
+		return StateHidden
+	case classify.Hold:
+		return StateHeld
+	}
+	return StateVisible
+}
+
+// Decided keeps the decision for later actions. A message from a user
+// under a timeout or ban is hidden at once: the event follows the
+// decision on the moderator view, and the audit records it.
+func (d *Desk) Decided(dec *classify.Decision, line []byte) {
+	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action), line: line}
+	e.first = e.state
+	if dec.Action != classify.Allow {
+		e.auto = true
+		e.rules = make([]string, len(dec.Reasons))
+		for i, r := range dec.Reasons {
+			e.rules[i] = r.Rule
+		}
+	}
+	var ev *Event
+	if d.nRestricted.Load() > 0 && dec.Action != classify.Hide {
+		if r, ok := d.restriction(dec.User.ID); ok {
+			rule, reason := "user.ban", "user is banned"
+			if r.until != 0 {
+				rule, reason = "user.timeout", "user is timed out until "+time.UnixMilli(r.until).UTC().Format(time.RFC3339)
+			}
+			ev = &Event{Type: "moderation", ID: dec.ID, Stream: dec.Stream, User: dec.User.ID,
+				State: StateHidden, Action: "hide", Actor: "auto", Reason: reason, Rule: rule, TS: d.now()}
+			e.state, e.auto, e.rules = StateHidden, true, []string{rule}
+			e.change = mustJSON(ev)
+		}
+	}
+	sh := d.shard(dec.Stream)
+	sh.mu.Lock()
+	r := sh.streams[dec.Stream]
+	if r == nil {
+		if len(sh.streams) >= (d.opts.MaxStreams+deskShards-1)/deskShards {
+			sh.dropQuietest()
+		}
+		r = &ring{ents: make([]entry, d.opts.Recent), idx: map[string]int32{}}
+		sh.streams[dec.Stream] = r
+	}
+	r.put(e)
+	r.touch = d.now()
+	sh.mu.Unlock()
+	if ev != nil {
+		d.opts.Publish(dec.Stream, e.change)
+		d.audit(store.AuditEntry{Actor: "auto", Action: "hide", Target: ev.ID, Stream: ev.Stream, User: ev.User, Reason: ev.Reason, Rule: ev.Rule})
+	}
+}
+
+func (r *ring) put(e entry) {
+	old := &r.ents[r.next]
+	if r.n == len(r.ents) {
+		if slot, ok := r.idx[old.id]; ok && int(slot) == r.next {
+			delete(r.idx, old.id)
+		}
+	} else {
+		r.n++
+	}
+	*old = e
+	if e.id != "" {
+		r.idx[e.id] = int32(r.next)
+	}
+	r.next = (r.next + 1) % len(r.ents)
+}
+
+// each calls f on the kept entries, oldest first.
+func (r *ring) each(f func(*entry)) {
+	start := (r.next - r.n + len(r.ents)) % len(r.ents)
+	for i := 0; i < r.n; i++ {
+		f(&r.ents[(start+i)%len(r.ents)])
+	}
+}
+
+func (sh *deskShard) dropQuietest() {
+	var victim string
+	oldest := int64(math.MaxInt64)
+	for name, r := range sh.streams {
+		if r.touch < oldest {
+			victim, oldest = name, r.touch
+		}
+	}
+	delete(sh.streams, victim)
+}
+
+func (d *Desk) now() int64 { return d.opts.Now().UnixMilli() }
+
+func (d *Desk) audit(e store.AuditEntry) {
+	if d.opts.Audit == nil {
+		return
+	}
+	if e.TS == 0 {
+		e.TS = d.now()
+	}
+	d.amu.RLock()
+	defer d.amu.RUnlock()
+	if !d.aclosed {
+		d.opts.Audit.Record(e)
+	}
+}
+
+// Close stops recording to the audit log, so that the log can be closed
+// while late requests finish. Actions still work.
+func (d *Desk) Close() {
+	d.amu.Lock()
+	d.aclosed = true
+	d.amu.Unlock()
+}
+
+func (d *Desk) restriction(user string) (restriction, bool) {
+	d.rmu.RLock()
+	r, ok := d.restricted[user]
+	d.rmu.RUnlock()
+	if ok && r.until != 0 && r.until <= d.now() {
+		return restriction{}, false
+	}
+	return r, ok
+}
+
+// Act applies a moderator's action (hide, approve or unhide) by actor to
+// message id. stream may be empty when the id is unique among the kept
+// messages.
+func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
+	var state string
+	switch action {
+	case "hide":
+		state = StateHidden
+	case "approve":
+		state = StateApproved
+	case "unhide":
+		state = StateVisible
+	default:
+		return Event{}, badRequest("action %q: want hide, approve or unhide", action)
+	}
+	if stream == "" {
+		var ok bool
+		if stream, ok = d.find(id); !ok {
+			return Event{}, notFound("message %q: not among the recent messages of any stream", id)
+		}
+	}
+	ev := Event{Type: "moderation", ID: id, Stream: stream, State: state, Action: action, Actor: actor, Reason: reason, TS: d.now()}
+	sh := d.shard(stream)
+	sh.mu.Lock()
+	r := sh.streams[stream]
+	var e *entry
+	if r != nil {
+		if slot, ok := r.idx[id]; ok {
+			e = &r.ents[slot]
+		}
+	}
+	if e == nil {
+		sh.mu.Unlock()
+		return Event{}, notFound("message %q: not among the recent messages of stream %q", id, stream)
+	}
+	ev.User = e.user
+	line := mustJSON(&ev)
+	e.state, e.auto, e.change = state, false, line
+	sh.mu.Unlock()
+
+	d.opts.Publish(stream, line)
+	d.audit(store.AuditEntry{TS: ev.TS, Actor: actor, Action: action, Target: id, Stream: stream, User: ev.User, Reason: reason})
+	return ev, nil
+}
+
+// find returns the stream that keeps message id.
+func (d *Desk) find(id string) (string, bool) {
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.mu.Lock()
+		for name, r := range sh.streams {
+			if _, ok := r.idx[id]; ok {
+				sh.mu.Unlock()
+				return name, true
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return "", false
+}
+
+// User applies a timeout (for seconds; zero means 600), ban or unban by
+// actor to user. A timeout or ban also hides the user's recent messages.
+// Events go to stream, or to every stream with recent messages of the
+// user when stream is empty.
+func (d *Desk) User(actor, stream, user, action string, seconds int, reason string) (UserEvent, error) {
+	if user == "" {
+		return UserEvent{}, badRequest("user: empty")
+	}
+	now := d.now()
+	ev := UserEvent{Type: "user", User: user, Action: action, Actor: actor, Reason: reason, TS: now}
+	switch action {
+	case "timeout":
+		if seconds <= 0 {
+			seconds = 600
+		}
+		if time.Duration(seconds)*time.Second > MaxTimeout {
+			return UserEvent{}, badRequest("seconds: at most %d (14 days); use ban for longer", int(MaxTimeout/time.Second))
+		}
+		ev.Until = now + int64(seconds)*1000
+	case "ban", "unban":
+	default:
+		return UserEvent{}, badRequest("action %q: want timeout, ban or unban", action)
+	}
+	d.rmu.Lock()
+	_, had := d.restricted[user]
+	if action == "unban" {
+		delete(d.restricted, user)
+		if had {
+			d.nRestricted.Add(-1)
+		}
+	} else {
+		d.restricted[user] = restriction{until: ev.Until, reason: reason}
+		if !had {
+			d.nRestricted.Add(1)
+		}
+	}
+	d.rmu.Unlock()
+
+	// Hide what the user said recently, and find where to announce it.
+	type out struct {
+		stream string
+		lines  [][]byte
+	}
+	var outs []out
+	hideReason := "user " + action
+	if action == "timeout" {
+		hideReason = "user timed out"
+	} else if action == "ban" {
+		hideReason = "user banned"
+	}
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.mu.Lock()
+		for name, r := range sh.streams {
+			if stream != "" && name != stream {
+				continue
+			}
+			o := out{stream: name}
+			seen := false
+			r.each(func(e *entry) {
+				if e.user != user {
+					return
+				}
+				seen = true
+				if action == "unban" || e.state == StateHidden {
+					return
+				}
+				mev := Event{Type: "moderation", ID: e.id, Stream: name, User: user, State: StateHidden,
+					Action: "hide", Actor: actor, Reason: hideReason, TS: now}
+				e.state, e.auto, e.change = StateHidden, false, mustJSON(&mev)
+				o.lines = append(o.lines, e.change)
+			})
+			if seen {
+				outs = append(outs, o)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	if stream != "" && len(outs) == 0 {
+		outs = append(outs, out{stream: stream})
+	}
+	for _, o := range outs {
+		ev.Stream = o.stream
+		ev.Hidden = len(o.lines)
+		for _, l := range o.lines {
+			d.opts.Publish(o.stream, l)
+		}
+		d.opts.Publish(o.stream, mustJSON(&ev))
+	}
+	ev.Stream = stream
+	ev.Hidden = 0
+	for _, o := range outs {
+		ev.Hidden += len(o.lines)
+	}
+	e := store.AuditEntry{TS: now, Actor: actor, Action: action, Target: user, Stream: stream, User: user, Reason: reason}
+	if action == "timeout" {
+		e.Reason = strconv.Itoa(seconds) + "s"
+		if reason != "" {
+			e.Reason += ": " + reason
+		}
+	}
+	d.audit(e)
+	return ev, nil
+}
+
+// UndoRule unhides (or releases, if held) every message of stream that
+// rule hid or held automatically at or after since (Unix ms of the
+// message; zero means the last five minutes), and returns the events. A
+// person's later decision on a message is left alone.
+func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error) {
+	if stream == "" || rule == "" {
+		return nil, badRequest("stream and rule are required")
+	}
+	now := d.now()
+	if since <= 0 {
+		since = now - 5*60*1000
+	}
+	var evs []Event
+	var lines [][]byte
+	sh := d.shard(stream)
+	sh.mu.Lock()
+	if r := sh.streams[stream]; r != nil {
+		r.each(func(e *entry) {
+			if !e.auto || e.ts < since || (e.state != StateHidden && e.state != StateHeld) || !hasRule(e.rules, rule) {
+				return
+			}
+			ev := Event{Type: "moderation", ID: e.id, Stream: stream, User: e.user, State: StateVisible,
+				Action: "unhide", Actor: actor, Reason: "undo rule " + rule, Rule: rule, TS: now}
+			if e.state == StateHeld {
+				ev.State, ev.Action = StateApproved, "approve"
+			}
+			e.state, e.auto, e.change = ev.State, false, mustJSON(&ev)
+			evs = append(evs, ev)
+			lines = append(lines, e.change)
+		})
+	}
+	sh.mu.Unlock()
+	for i, l := range lines {
+		d.opts.Publish(stream, l)
+		ev := evs[i]
+		d.audit(store.AuditEntry{TS: now, Actor: actor, Action: ev.Action, Target: ev.ID, Stream: stream, User: ev.User, Reason: ev.Reason, Rule: rule})
+	}
+	return evs, nil
+}
+
+func hasRule(rules []string, rule string) bool {
+	for _, r := range rules {
+		if r == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot returns what a new moderator subscriber of stream gets first:
+// the newest decisions and every held or hidden one kept, oldest first,
+// each followed by the event that last changed its state.
+func (d *Desk) Snapshot(stream string) [][]byte {
+	sh := d.shard(stream)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	r := sh.streams[stream]
+	if r == nil {
+		return nil
+	}
+	var out [][]byte
+	i := 0
+	recentFrom := r.n - d.opts.SnapshotRecent
+	r.each(func(e *entry) {
+		if i >= recentFrom || e.state == StateHeld || e.state == StateHidden {
+			out = append(out, e.line)
+			if e.change != nil {
+				out = append(out, e.change)
+			}
+		}
+		i++
+	})
+	return out
+}
+
+// State returns the state of message id in stream, for tests and REST.
+func (d *Desk) State(stream, id string) (string, bool) {
+	sh := d.shard(stream)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if r := sh.streams[stream]; r != nil {
+		if slot, ok := r.idx[id]; ok {
+			return r.ents[slot].state, true
+		}
+	}
+	return "", false
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("moderate: encode event: " + err.Error()) // plain structs of strings and ints
+	}
+	return b
+}

@@ -1,0 +1,219 @@
+package moderate
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/store"
+)
+
+type recorder struct {
+	mu    sync.Mutex
+	lines map[string][]string
+	audit []store.AuditEntry
+}
+
+func (r *recorder) publish(stream string, line []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lines == nil {
+		r.lines = map[string][]string{}
+	}
+	r.lines[stream] = append(r.lines[stream], string(line))
+}
+
+func (r *recorder) Record(e store.AuditEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.audit = append(r.audit, e)
+}
+
+func decide(d *Desk, id, stream, user string, ts int64, action classify.Action, rule string) {
+	dec := classify.Decision{ID: id, Stream: stream, User: classify.User{ID: user}, Text: "t " + id, TS: ts, Action: action}
+	if rule != "" {
+		dec.AddReason(rule, "")
+	}
+	d.Decided(&dec, dec.AppendJSON(nil))
+}
+
+var clock = time.UnixMilli(1795000000000)
+
+func newDesk(rec *recorder, recent int) *Desk {
+	return NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Now: func() time.Time { return clock }, Recent: recent, SnapshotRecent: 2})
+}
+
+func TestDeskActions(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	d := newDesk(rec, 16)
+	decide(d, "m-1", "s", "u-1", 1, classify.Hold, "toxic.insult")
+	decide(d, "m-2", "s", "u-2", 2, classify.Allow, "")
+	for _, tc := range []struct{ id, action, state string }{
+		{"m-1", "approve", StateApproved},
+		{"m-2", "hide", StateHidden},
+		{"m-2", "unhide", StateVisible},
+	} {
+		ev, err := d.Act("mods", "", tc.id, tc.action, "because")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.State != tc.state || ev.Stream != "s" || ev.Actor != "mods" {
+			t.Fatalf("%s %s: %+v", tc.action, tc.id, ev)
+		}
+		if st, _ := d.State("s", tc.id); st != tc.state {
+			t.Fatalf("state %s, want %s", st, tc.state)
+		}
+	}
+	if _, err := d.Act("mods", "s", "m-404", "hide", ""); err == nil || err.(*Error).Status != 404 {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := d.Act("mods", "s", "m-1", "explode", ""); err == nil || err.(*Error).Status != 400 {
+		t.Fatalf("bad action: %v", err)
+	}
+	if len(rec.lines["s"]) != 3 || len(rec.audit) != 3 || rec.audit[0].Actor != "mods" || rec.audit[0].Target != "m-1" {
+		t.Fatalf("lines %v audit %+v", rec.lines, rec.audit)
+	}
+	var ev map[string]any
+	json.Unmarshal([]byte(rec.lines["s"][0]), &ev)
+	if ev["type"] != "moderation" || ev["state"] != "approved" || ev["action"] != "approve" || ev["user"] != "u-1" {
+		t.Fatalf("event line %s", rec.lines["s"][0])
+	}
+}
+
+func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	d := newDesk(rec, 16)
+	decide(d, "m-1", "s", "troll", 1, classify.Allow, "")
+	decide(d, "m-2", "s", "fan", 2, classify.Allow, "")
+	ev, err := d.User("mods", "", "troll", "ban", 0, "raid")
+	if err != nil || ev.Hidden != 1 || ev.Action != "ban" {
+		t.Fatalf("ban: %+v %v", ev, err)
+	}
+	if st, _ := d.State("s", "m-1"); st != StateHidden {
+		t.Fatalf("recent message of banned user: %s", st)
+	}
+	decide(d, "m-3", "s", "troll", 3, classify.Allow, "")
+	if st, _ := d.State("s", "m-3"); st != StateHidden {
+		t.Fatalf("new message of banned user: %s", st)
+	}
+	decide(d, "m-4", "s", "fan", 4, classify.Allow, "")
+	if st, _ := d.State("s", "m-4"); st != StateVisible {
+		t.Fatalf("other user: %s", st)
+	}
+	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	decide(d, "m-5", "s", "troll", 5, classify.Allow, "")
+	if st, _ := d.State("s", "m-5"); st != StateVisible {
+		t.Fatalf("after unban: %s", st)
+	}
+	// Timeouts end by themselves.
+	d.User("mods", "s", "fan", "timeout", 60, "")
+	decide(d, "m-6", "s", "fan", 6, classify.Allow, "")
+	if st, _ := d.State("s", "m-6"); st != StateHidden {
+		t.Fatalf("timed out: %s", st)
+	}
+	d.opts.Now = func() time.Time { return clock.Add(61 * time.Second) }
+	decide(d, "m-7", "s", "fan", 7, classify.Allow, "")
+	if st, _ := d.State("s", "m-7"); st != StateVisible {
+		t.Fatalf("after timeout: %s", st)
+	}
+	if _, err := d.User("mods", "s", "fan", "timeout", 30*86400, ""); err == nil {
+		t.Fatal("30-day timeout accepted")
+	}
+}
+
+func TestDeskUndoRuleBurst(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	d := newDesk(rec, 64)
+	decide(d, "old", "s", "u", 100, classify.Hide, "spam.link")
+	for i := 0; i < 20; i++ {
+		decide(d, fmt.Sprintf("r-%d", i), "s", fmt.Sprintf("u-%d", i), 1000+int64(i), classify.Hide, "spam.link")
+	}
+	decide(d, "other", "s", "u", 1500, classify.Hide, "flood.repeat")
+	d.Act("mods", "s", "r-3", "hide", "confirmed spam") // a person's call stays
+	evs, err := d.UndoRule("mods", "s", "spam.link", 1000)
+	if err != nil || len(evs) != 19 {
+		t.Fatalf("undo: %d events, %v", len(evs), err)
+	}
+	for id, want := range map[string]string{"old": StateHidden, "r-0": StateVisible, "r-19": StateVisible, "r-3": StateHidden, "other": StateHidden} {
+		if st, _ := d.State("s", id); st != want {
+			t.Errorf("%s: %s, want %s", id, st, want)
+		}
+	}
+}
+
+func TestDeskRingBoundedAndSnapshot(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	d := newDesk(rec, 8)
+	decide(d, "held", "s", "u", 0, classify.Hold, "threat")
+	for i := 0; i < 5; i++ {
+		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), classify.Allow, "")
+	}
+	d.Act("mods", "s", "m-4", "hide", "")
+	snap := d.Snapshot("s")
+	// held (queue) + the 2 newest, with m-4's hide event after it.
+	if len(snap) != 4 {
+		t.Fatalf("snapshot %d lines: %q", len(snap), snap)
+	}
+	for i := 5; i < 40; i++ {
+		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), classify.Allow, "")
+	}
+	if _, ok := d.State("s", "held"); ok {
+		t.Fatal("ring kept more than its size")
+	}
+	if _, ok := d.State("s", "m-39"); !ok {
+		t.Fatal("newest lost")
+	}
+}
+
+func TestHostPublishesMergedQuestions(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	h := NewHost(HostOptions{Publish: rec.publish, Audit: rec, Interval: 5 * time.Millisecond, Now: func() time.Time { return clock }})
+	defer h.Close(t.Context())
+	for i, q := range []string{"how much is the blue jacket?", "blue jacket price?", "what's the price of the blue jacket"} {
+		dec := classify.Decision{ID: fmt.Sprint(i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i)}, Text: q, TS: clock.UnixMilli()}
+		dec.Labels.Add(classify.LabelQuestion)
+		h.Decided(&dec, nil)
+	}
+	agent := classify.Decision{ID: "a", Stream: "s", User: classify.User{ID: "u9"}, Text: "agent please", TS: clock.UnixMilli()}
+	agent.Labels.Add(classify.LabelAgentRequest)
+	h.Decided(&agent, nil)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		o := h.List("s")
+		rec.mu.Lock()
+		n := len(rec.lines["s"])
+		rec.mu.Unlock()
+		if n > 0 && len(o.Questions) == 1 && o.Questions[0].Askers == 3 && o.AgentRequests == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("overlay %+v, %d lines", o, n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, with a deadline
+	}
+	cl := h.List("s").Questions[0].Cluster
+	if _, err := h.Act("host", "", cl, "pin"); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	last := rec.lines["s"][len(rec.lines["s"])-1]
+	rec.mu.Unlock()
+	var o Overlay
+	json.Unmarshal([]byte(last), &o)
+	if o.Pinned == nil || o.Pinned.Cluster != cl || len(o.Questions) != 0 {
+		t.Fatalf("after pin: %s", last)
+	}
+	if _, err := h.Act("host", "", "q-none", "pin"); err == nil {
+		t.Fatal("pinned an unknown cluster")
+	}
+}

@@ -1,0 +1,239 @@
+package moderate
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/store"
+)
+
+// HostOptions configure a Host. Every zero value means its default.
+type HostOptions struct {
+	// Trending clusters the questions. Nil means a new one with default
+	// options. When the classify engine already sets Decision.Question,
+	// pass the engine's Trending so that both see the same clusters.
+	Trending *classify.Trending
+	// Publish sends one line to the overlay view of stream. Nil drops.
+	Publish func(stream string, line []byte)
+	// Audit records the host's actions. Nil records nothing.
+	Audit Auditor
+	// Now is the clock for decay between messages. Nil means time.Now.
+	Now func() time.Time
+	// Top is how many questions the overlay shows. Zero means 5.
+	Top int
+	// Interval is how often changed lists are published: the overlay
+	// follows the chat within it without a line per question. Zero
+	// means 200ms.
+	Interval time.Duration
+	// MaxAgentRequesters caps the distinct requesters counted per stream.
+	// Zero means 100000.
+	MaxAgentRequesters int
+}
+
+// maxHostStreams bounds the per-stream maps of a Host.
+const maxHostStreams = 4096
+
+// Overlay is the overlay view's line: the trending list of a stream.
+type Overlay struct {
+	Type          string                   `json:"type"` // "trending"
+	Stream        string                   `json:"stream"`
+	Questions     []classify.TrendQuestion `json:"questions"`
+	Pinned        *classify.TrendQuestion  `json:"pinned"`
+	AgentRequests int                      `json:"agent_requests"`
+}
+
+// Host keeps the trending questions and agent-request counts of every
+// stream and publishes them to the overlay view. Create it with NewHost;
+// Close stops its publisher.
+type Host struct {
+	opts HostOptions
+	tr   *classify.Trending
+
+	mu     sync.Mutex
+	dirty  map[string]bool
+	last   map[string][]byte          // last line published per stream
+	agents map[string]map[string]bool // stream → users who asked for an agent
+
+	amu     sync.RWMutex // held for reading while recording; Close takes it
+	aclosed bool
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// NewHost starts the publisher goroutine.
+func NewHost(opts HostOptions) *Host {
+	if opts.Trending == nil {
+		opts.Trending = classify.NewTrending(classify.TrendOptions{})
+	}
+	if opts.Publish == nil {
+		opts.Publish = func(string, []byte) {}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Top <= 0 {
+		opts.Top = 5
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 200 * time.Millisecond
+	}
+	if opts.MaxAgentRequesters <= 0 {
+		opts.MaxAgentRequesters = 100000
+	}
+	h := &Host{
+		opts:   opts,
+		tr:     opts.Trending,
+		dirty:  map[string]bool{},
+		last:   map[string][]byte{},
+		agents: map[string]map[string]bool{},
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	go h.run()
+	return h
+}
+
+// Trending returns the clusters the host works on.
+func (h *Host) Trending() *classify.Trending { return h.tr }
+
+// Decided feeds allowed questions to trending (unless the engine already
+// did) and counts agent requests, and marks the stream's list changed.
+func (h *Host) Decided(d *classify.Decision, _ []byte) {
+	changed := false
+	if d.Question != nil {
+		changed = true
+	} else if d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow {
+		if id, _ := h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
+			changed = true
+		}
+	}
+	agent := d.Labels.Has(classify.LabelAgentRequest)
+	if !changed && !agent {
+		return
+	}
+	h.mu.Lock()
+	if agent {
+		set := h.agents[d.Stream]
+		if set == nil {
+			if len(h.agents) >= maxHostStreams {
+				clear(h.agents) // a server with this many shows restarts its counts
+			}
+			set = map[string]bool{}
+			h.agents[d.Stream] = set
+		}
+		if len(set) < h.opts.MaxAgentRequesters {
+			set[d.User.ID] = true
+		}
+	}
+	h.dirty[d.Stream] = true
+	h.mu.Unlock()
+}
+
+func (h *Host) run() {
+	defer close(h.done)
+	t := time.NewTicker(h.opts.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		var streams []string
+		for s := range h.dirty {
+			streams = append(streams, s)
+		}
+		clear(h.dirty)
+		h.mu.Unlock()
+		for _, s := range streams {
+			h.publish(s, false)
+		}
+	}
+}
+
+// publish sends the stream's list if it changed (or if force).
+func (h *Host) publish(stream string, force bool) {
+	line := h.Line(stream)
+	h.mu.Lock()
+	same := bytes.Equal(h.last[stream], line)
+	if len(h.last) >= maxHostStreams {
+		clear(h.last)
+	}
+	h.last[stream] = line
+	h.mu.Unlock()
+	if !same || force {
+		h.opts.Publish(stream, line)
+	}
+}
+
+// List returns the stream's overlay state now.
+func (h *Host) List(stream string) Overlay {
+	snap := h.tr.Snapshot(stream, h.opts.Now().UnixMilli(), h.opts.Top)
+	h.mu.Lock()
+	n := len(h.agents[stream])
+	h.mu.Unlock()
+	return Overlay{Type: "trending", Stream: stream, Questions: snap.Questions, Pinned: snap.Pinned, AgentRequests: n}
+}
+
+// Line is List as an overlay line, the snapshot a new overlay gets.
+func (h *Host) Line(stream string) []byte {
+	o := h.List(stream)
+	return mustJSON(&o)
+}
+
+// Act carries out the host's pin, answered or dismiss on cluster and
+// publishes the new list at once. stream may be empty.
+func (h *Host) Act(actor, stream, cluster, action string) (classify.TrendQuestion, error) {
+	if stream == "" {
+		var ok bool
+		if stream, ok = h.tr.Stream(cluster); !ok {
+			return classify.TrendQuestion{}, notFound("question %q: unknown or no longer trending", cluster)
+		}
+	}
+	var (
+		q   classify.TrendQuestion
+		err error
+	)
+	switch action {
+	case "pin":
+		q, err = h.tr.Pin(stream, cluster)
+	case "answered":
+		q, err = h.tr.Answered(stream, cluster)
+	case "dismiss":
+		q, err = h.tr.Dismiss(stream, cluster)
+	default:
+		return q, &Error{Status: http.StatusBadRequest, Msg: "action " + action + ": want pin, answered or dismiss"}
+	}
+	if err != nil {
+		return q, notFound("question %q in stream %q: unknown or no longer trending", cluster, stream)
+	}
+	h.publish(stream, true)
+	h.amu.RLock()
+	if h.opts.Audit != nil && !h.aclosed {
+		h.opts.Audit.Record(store.AuditEntry{TS: h.opts.Now().UnixMilli(), Actor: actor, Action: "question." + action,
+			Target: cluster, Stream: stream, Reason: q.Text})
+	}
+	h.amu.RUnlock()
+	return q, nil
+}
+
+// Close stops the publisher and recording to the audit log.
+func (h *Host) Close(ctx context.Context) error {
+	h.amu.Lock()
+	h.aclosed = true
+	h.amu.Unlock()
+	h.once.Do(func() { close(h.stop) })
+	select {
+	case <-h.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,82 @@
+package overlay
+
+import (
+	"net/http"
+	"time"
+)
+
+// Handoffs is the agents' desk: automate.Stage implements it. Results are
+// tickets in their JSON contract.
+type Handoffs[T any] interface {
+	Handoffs(stream, state string) []T
+	Claim(id, by string, at int64) (T, error)
+	Resolve(id, by string, at int64) (T, error)
+}
+
+// Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
+// connect.Webhook to it.
+type Webhooks interface {
+	DeadLetters() (any, error)
+	Retry(id string) (any, error)
+}
+
+// Auditor records a human action (store.AuditSink via cmd). actor is the
+// token's name.
+type Auditor func(actor, action, target, stream, reason string)
+
+// RegisterHandoffs adds, for agents:
+//
+//	GET  /v1/handoffs?stream=ID&state=open|claimed|resolved   {"handoffs":[ticket…]}
+//	POST /v1/handoffs/{id}/claim · /resolve                  the ticket
+//
+// and, when wh is not nil, for moderators:
+//
+//	GET  /v1/webhooks/dead                                   {"dead":[entry…]}
+//	POST /v1/webhooks/dead/{id}/retry                        the entry, due again
+func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Auditor) {
+	if audit == nil {
+		audit = func(string, string, string, string, string) {}
+	}
+	s.Handle("GET /v1/handoffs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		state := q.Get("state")
+		switch state {
+		case "", "open", "claimed", "resolved":
+		default:
+			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want open, claimed or resolved")
+			return
+		}
+		list := h.Handoffs(q.Get("stream"), state)
+		if list == nil {
+			list = []T{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"handoffs": list})
+	}), RoleAgent)
+	for action, do := range map[string]func(id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
+		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			actor := PrincipalFrom(r.Context()).Name
+			id := r.PathValue("id")
+			t, err := do(id, actor, time.Now().UnixMilli())
+			if err == nil {
+				audit(actor, "handoff."+action, id, "", "")
+			}
+			answer(w, t, err)
+		}), RoleAgent)
+	}
+	if wh == nil {
+		return
+	}
+	s.Handle("GET /v1/webhooks/dead", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dead, err := wh.DeadLetters()
+		answer(w, map[string]any{"dead": dead}, err)
+	}), RoleModerator)
+	s.Handle("POST /v1/webhooks/dead/{id}/retry", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor := PrincipalFrom(r.Context()).Name
+		id := r.PathValue("id")
+		e, err := wh.Retry(id)
+		if err == nil {
+			audit(actor, "webhook.retry", id, "", "")
+		}
+		answer(w, e, err)
+	}), RoleModerator)
+}

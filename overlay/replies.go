@@ -1,0 +1,57 @@
+package overlay
+
+import (
+	"net/http"
+	"time"
+)
+
+// Drafts is the moderators' approval queue of automated replies:
+// automate.Stage implements it.
+type Drafts[D any] interface {
+	Drafts(stream, state string) []D
+	DecideDraft(id string, approve bool, by string, at int64) (D, error)
+}
+
+// RegisterDrafts adds, for moderators:
+//
+//	GET  /v1/replies/drafts?stream=ID&state=pending|approved|rejected   {"drafts":[draft…]}
+//	POST /v1/replies/drafts/{id}/approve · /reject                      the draft
+//
+// An approved draft is sent on the replies view at once.
+func RegisterDrafts[D any](s *Server, d Drafts[D], audit Auditor) {
+	if audit == nil {
+		audit = func(string, string, string, string, string) {}
+	}
+	s.Handle("GET /v1/replies/drafts", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		state := q.Get("state")
+		switch state {
+		case "", "pending", "approved", "rejected":
+		default:
+			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want pending, approved or rejected")
+			return
+		}
+		list := d.Drafts(q.Get("stream"), state)
+		if list == nil {
+			list = []D{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"drafts": list})
+	}), RoleModerator)
+	for action, approve := range map[string]bool{"approve": true, "reject": false} {
+		s.Handle("POST /v1/replies/drafts/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Reason string `json:"reason"`
+			}
+			if !readBody(w, r, &body) {
+				return
+			}
+			actor := PrincipalFrom(r.Context()).Name
+			id := r.PathValue("id")
+			res, err := d.DecideDraft(id, approve, actor, time.Now().UnixMilli())
+			if err == nil {
+				audit(actor, "reply."+action, id, "", body.Reason)
+			}
+			answer(w, res, err)
+		}), RoleModerator)
+	}
+}

@@ -1,0 +1,135 @@
+// Agent inbox: handoffs open → claimed → resolved, live from the agent view.
+"use strict";
+
+(() => {
+  const RESOLVED_MAX = 100;
+  const stream = LM.params.get("stream") || "";
+  document.getElementById("stream-name").textContent = stream;
+  const statusEl = document.getElementById("status");
+  const cols = { open: document.getElementById("col-open"), claimed: document.getElementById("col-claimed"), resolved: document.getElementById("col-resolved") };
+  const tickets = new Map(); // id → ticket
+  let frame = 0;
+
+  function toast(msg) {
+    const d = LM.el("div", "toast", msg);
+    d.setAttribute("role", "alert");
+    document.body.appendChild(d);
+    setTimeout(() => d.remove(), 4000);
+  }
+
+  function put(t) {
+    if (!t || !t.id || (t.stream && stream && t.stream !== stream)) return;
+    tickets.set(t.id, t);
+    const resolved = Array.from(tickets.values()).filter((x) => x.state === "resolved");
+    if (resolved.length > RESOLVED_MAX) {
+      resolved.sort((a, b) => (a.resolved_at || 0) - (b.resolved_at || 0));
+      for (const x of resolved.slice(0, resolved.length - RESOLVED_MAX)) tickets.delete(x.id);
+    }
+    if (!frame) frame = requestAnimationFrame(render);
+  }
+
+  function card(t) {
+    const div = LM.el("article", "ticket");
+    div.setAttribute("role", "listitem");
+    div.dataset.id = t.id;
+    div.dataset.state = t.state;
+    const top = LM.el("div", "top");
+    top.appendChild(LM.el("span", "user", (t.user && (t.user.name || t.user.id)) || "?"));
+    for (const l of t.labels || []) top.appendChild(LM.el("span", "label " + l, LM.labelName(l)));
+    const wait = LM.el("span", "waiting");
+    wait.dataset.created = t.created || 0;
+    wait.dataset.until = t.state === "open" ? 0 : (t.claimed_at || t.resolved_at || 0);
+    top.appendChild(wait);
+    div.appendChild(top);
+    div.appendChild(LM.el("p", "summary", t.summary || ""));
+    const dl = LM.el("dl");
+    dl.append(LM.el("dt", "", LM.t("order")), LM.el("dd", "order", t.order_id || "—"));
+    dl.append(LM.el("dt", "", LM.t("issue")), LM.el("dd", "issue", t.issue ? LM.issueName(t.issue) : "—"));
+    if (t.claimed_by) dl.append(LM.el("dt", "", LM.t("claimed_by")), LM.el("dd", "", t.claimed_by));
+    div.appendChild(dl);
+    const msgs = (t.messages || []).slice(-5);
+    if (msgs.length) {
+      div.appendChild(LM.el("span", "hint", LM.t("recent")));
+      const ul = LM.el("ul", "messages");
+      for (const m of msgs) ul.appendChild(LM.el("li", "", m.text));
+      div.appendChild(ul);
+    }
+    const acts = LM.el("div", "actions");
+    if (t.state === "open") {
+      const b = LM.el("button", "primary", LM.t("claim"));
+      b.type = "button"; b.dataset.action = "claim";
+      acts.appendChild(b);
+    }
+    if (t.state === "open" || t.state === "claimed") {
+      const b = LM.el("button", "ok", LM.t("resolve"));
+      b.type = "button"; b.dataset.action = "resolve";
+      acts.appendChild(b);
+    }
+    if (acts.children.length) div.appendChild(acts);
+    return div;
+  }
+
+  function render() {
+    frame = 0;
+    const by = { open: [], claimed: [], resolved: [] };
+    for (const t of tickets.values()) (by[t.state] || by.open).push(t);
+    by.open.sort((a, b) => (a.created || 0) - (b.created || 0));       // longest waiting first
+    by.claimed.sort((a, b) => (a.claimed_at || 0) - (b.claimed_at || 0));
+    by.resolved.sort((a, b) => (b.resolved_at || 0) - (a.resolved_at || 0));
+    for (const s of ["open", "claimed", "resolved"]) {
+      const list = by[s];
+      cols[s].replaceChildren(...(list.length ? list.map(card) : [LM.el("p", "empty-note", LM.t("none"))]));
+      document.getElementById("n-" + s).textContent = list.length;
+    }
+    tick();
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const w of document.querySelectorAll(".waiting")) {
+      const created = +w.dataset.created;
+      if (!created) continue;
+      const until = +w.dataset.until || now;
+      w.textContent = LM.t(+w.dataset.until ? "waited" : "waiting") + " " + LM.ago(until - created);
+    }
+  }
+  setInterval(tick, 1000);
+
+  document.querySelector(".inbox").addEventListener("click", async (e) => {
+    const b = e.target.closest("button[data-action]");
+    if (!b) return;
+    const id = b.closest(".ticket").dataset.id;
+    b.disabled = true;
+    try {
+      const res = await LM.api("POST", "/v1/handoffs/" + encodeURIComponent(id) + "/" + b.dataset.action, {});
+      if (res && res.id) put(res); else if (res && res.handoff) put(res.handoff);
+    } catch (err) {
+      b.disabled = false;
+      toast(LM.t("failed") + ": " + err.message);
+    }
+  });
+  document.getElementById("lang").addEventListener("click", LM.toggleLang);
+  document.addEventListener("keydown", (e) => { if (e.key === "l" && !e.ctrlKey && !e.metaKey && !e.altKey) LM.toggleLang(); });
+
+  async function load(state) {
+    try {
+      const res = await LM.api("GET", "/v1/handoffs?stream=" + encodeURIComponent(stream) + "&state=" + state);
+      for (const t of (res && res.handoffs) || []) put(t);
+    } catch (err) {
+      if (err.status === 404 || err.status === 405) {
+        const n = document.getElementById("notice");
+        n.hidden = false;
+        n.dataset.t = "inbox_unavailable";
+        n.textContent = LM.t("inbox_unavailable");
+      }
+    }
+  }
+
+  LM.onLang(render);
+  LM.applyText();
+  render();
+  for (const s of ["open", "claimed", "resolved"]) load(s);
+  LM.subscribe(stream, "agent", (line) => {
+    if (line.type === "handoff") put(line.handoff);
+  }, (s) => { statusEl.className = "status " + s; statusEl.textContent = LM.t(s); });
+})();

@@ -1,0 +1,266 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/livemod/livemod/classify"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Durable automation state: handoff tickets, opt-outs and ids. Each keeps
+// its records in memory (the message path reads them without I/O) and
+// writes behind through one goroutine that batches many changes into one
+// transaction. Close flushes what is queued.
+
+// behind is the write-behind queue of the automation records.
+type behind struct {
+	db    *DB
+	queue chan func(tx *bolt.Tx) error
+	done  chan struct{}
+	once  sync.Once
+	// after runs after each committed batch (the outbox wakes its
+	// deliverer).
+	after   func()
+	onError func(error)
+}
+
+// behindQueueLen holds a burst of ticket and opt-out changes; a full
+// queue makes the caller wait (backpressure), never drops a change.
+const behindQueueLen = 4096
+
+func newBehind(db *DB) *behind {
+	b := &behind{db: db, queue: make(chan func(tx *bolt.Tx) error, behindQueueLen), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+func (b *behind) run() {
+	defer close(b.done)
+	batch := make([]func(tx *bolt.Tx) error, 0, 256)
+	for f := range b.queue {
+		batch = append(batch[:0], f)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case f, ok := <-b.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, f)
+			default:
+				break fill
+			}
+		}
+		err := b.db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, f := range batch {
+				if err := f(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && b.onError != nil {
+			b.onError(err)
+		}
+		if b.after != nil {
+			b.after()
+		}
+	}
+}
+
+func (b *behind) close(ctx context.Context) error {
+	b.once.Do(func() { close(b.queue) })
+	select {
+	case <-b.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Automation is the durable state of the automation stage: it implements
+// classify.Tickets, classify.OptOuts and classify.IDs over the store.
+// Create it with OpenAutomation; Close it after the pipeline has drained.
+type Automation struct {
+	db      *DB
+	w       *behind
+	tickets classify.MemoryTickets
+	optouts classify.MemoryOptOuts
+	outbox  bool
+
+	idMu sync.Mutex
+	ids  map[string]*idBlock
+}
+
+var (
+	_ classify.Tickets = (*Automation)(nil)
+	_ classify.OptOuts = (*Automation)(nil)
+	_ classify.IDs     = (*Automation)(nil)
+)
+
+// AutomationOptions configure OpenAutomation.
+type AutomationOptions struct {
+	// Outbox queues every new ticket for the CRM webhook, in the same
+	// transaction that saves it. False means no webhook is configured.
+	Outbox bool
+	// OnCommit runs after each batch of changes is committed; nil means
+	// nothing does. The webhook deliverer's wake-up goes here.
+	OnCommit func()
+	// OnError receives write errors; nil drops them.
+	OnError func(error)
+}
+
+// OpenAutomation loads tickets and opt-outs and starts the writer.
+func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
+	a := &Automation{db: db, outbox: opts.Outbox, ids: map[string]*idBlock{}}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketHandoffs).ForEach(func(k, v []byte) error {
+			var t classify.Ticket
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("handoff %s: %w", k, err)
+			}
+			a.tickets.Put(&t)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOptouts).ForEach(func(k, v []byte) error {
+			var o classify.OptOut
+			if err := json.Unmarshal(v, &o); err != nil {
+				return fmt.Errorf("opt-out %s: %w", k, err)
+			}
+			a.optouts.SetOptOut(o)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load automation state from %s: %w", db.path, err)
+	}
+	a.w = newBehind(db)
+	a.w.after, a.w.onError = opts.OnCommit, opts.OnError
+	return a, nil
+}
+
+// Close writes what is queued and stops the writer.
+func (a *Automation) Close(ctx context.Context) error { return a.w.close(ctx) }
+
+// HasActive implements classify.Tickets.
+func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasActive(stream, user) }
+
+// Upsert implements classify.Tickets; the change is written behind, and a
+// new ticket is queued for the webhook in the same transaction.
+func (a *Automation) Upsert(stream, user string, fn func(cur *classify.Ticket) *classify.Ticket) (*classify.Ticket, bool) {
+	t, created := a.tickets.Upsert(stream, user, fn)
+	if t != nil {
+		a.saveTicket(t, created)
+	}
+	return t, created
+}
+
+// Update implements classify.Tickets.
+func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+	t, err := a.tickets.Update(id, fn)
+	if err == nil {
+		a.saveTicket(t, false)
+	}
+	return t, err
+}
+
+// Get implements classify.Tickets.
+func (a *Automation) Get(id string) (*classify.Ticket, bool) { return a.tickets.Get(id) }
+
+// List implements classify.Tickets.
+func (a *Automation) List(stream, state string) []*classify.Ticket {
+	return a.tickets.List(stream, state)
+}
+
+func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
+	v, err := json.Marshal(t)
+	if err != nil {
+		panic(err) // a Ticket always encodes
+	}
+	rev, key := t.Rev, []byte(t.ID)
+	outbox := created && a.outbox
+	a.w.queue <- func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketHandoffs)
+		if old := b.Get(key); old != nil {
+			var o struct{ Rev uint64 }
+			if json.Unmarshal(old, &o) == nil && o.Rev > rev {
+				return nil // a newer version was written first
+			}
+		}
+		if err := b.Put(key, v); err != nil {
+			return err
+		}
+		if outbox {
+			return enqueueOutbox(tx, string(key), v)
+		}
+		return nil
+	}
+}
+
+// OptedOut implements classify.OptOuts.
+func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user) }
+
+// SetOptOut implements classify.OptOuts: the choice and its time are
+// kept until the user changes it (or is erased).
+func (a *Automation) SetOptOut(o classify.OptOut) {
+	a.optouts.SetOptOut(o)
+	v, _ := json.Marshal(o)
+	a.w.queue <- func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }
+}
+
+// OptOut returns the user's last STOP or START.
+func (a *Automation) OptOut(user string) (classify.OptOut, bool) { return a.optouts.Get(user) }
+
+// idBlockSize ids are reserved per write, so the message path touches
+// the disk once per this many replies or tickets.
+const idBlockSize = 256
+
+type idBlock struct{ next, end uint64 }
+
+// Next implements classify.IDs. Numbers are reserved in blocks in the
+// store, so that ids never repeat across restarts (a restart skips the
+// rest of a block).
+func (a *Automation) Next(kind string) uint64 {
+	a.idMu.Lock()
+	defer a.idMu.Unlock()
+	b := a.ids[kind]
+	if b == nil || b.next >= b.end {
+		start := a.reserve(kind)
+		b = &idBlock{next: start, end: start + idBlockSize}
+		a.ids[kind] = b
+	}
+	n := b.next
+	b.next++
+	return n
+}
+
+func (a *Automation) reserve(kind string) uint64 {
+	key := []byte("ids/" + kind)
+	var start uint64 = 1
+	err := a.db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get(key); len(v) == 8 {
+			start = binary.BigEndian.Uint64(v)
+		}
+		var next [8]byte
+		binary.BigEndian.PutUint64(next[:], start+idBlockSize)
+		return b.Put(key, next[:])
+	})
+	if err != nil {
+		// The store is failing: keep numbering in memory above anything
+		// handed out, so ids stay unique in this run.
+		if a.w.onError != nil {
+			a.w.onError(fmt.Errorf("reserve %s ids: %w", kind, err))
+		}
+		if b := a.ids[kind]; b != nil {
+			return b.end
+		}
+	}
+	return start
+}
