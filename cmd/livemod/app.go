@@ -48,6 +48,9 @@ func newEngine(cfg config.Config) (*classify.Engine, error) {
 		CopypastaWindow: cfg.Classify.CopypastaWindow,
 		CopypastaUsers:  cfg.Classify.CopypastaUsers,
 		NoModel:         cfg.Classify.Model == "none",
+		// Questions are clustered in the engine so that every decision
+		// names its cluster, in replay exactly as in serve.
+		Trending: classify.NewTrending(classify.TrendOptions{}),
 	}
 	if !opts.NoModel {
 		m, err := loadModel(cfg.Classify.Model)
@@ -217,8 +220,9 @@ func (a *app) wireDesks() {
 		Audit:   a.audit,
 	})
 	a.host = moderate.NewHost(moderate.HostOptions{
-		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
-		Audit:   a.audit,
+		Trending: a.engine.Trending(),
+		Publish:  func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
+		Audit:    a.audit,
 	})
 	prev := a.hub.Snapshot
 	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
