@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -48,4 +49,14 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestAppendAckIsJSON(t *testing.T) {
+	for _, id := range []string{"m-42", `we"ird\id`, "नमस्ते", "<b>", ""} {
+		line := appendAck(nil, id, 7)
+		var a ackFrame
+		if err := json.Unmarshal(line, &a); err != nil || a.Type != "ack" || a.Upto != id || a.N != 7 {
+			t.Errorf("appendAck(%q) = %s: %+v %v", id, line, a, err)
+		}
+	}
 }
