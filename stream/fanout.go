@@ -224,6 +224,10 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view 
 func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) (websocket.StatusCode, string) {
 	frame := make([]byte, 0, h.opts.MaxFrameBytes)
 	var lines [][]byte
+	bg := context.WithoutCancel(ctx)
+	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
+	watchdog.Stop()
+	defer watchdog.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -245,9 +249,12 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 				frame = append(frame, '\n')
 				i++
 			}
-			wctx, cancel := context.WithTimeout(ctx, h.opts.WriteTimeout)
-			err := conn.Write(wctx, websocket.MessageText, frame)
-			cancel()
+			// One watchdog timer, re-armed per frame, instead of a context
+			// with a deadline per write: it closes a connection whose
+			// writes hang, and costs no allocation.
+			watchdog.Reset(h.opts.WriteTimeout)
+			err := conn.Write(bg, websocket.MessageText, frame)
+			watchdog.Stop()
 			if err != nil {
 				return websocket.StatusGoingAway, "write failed"
 			}
