@@ -8,7 +8,6 @@ import (
 
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
-	"github.com/livemod/livemod/config"
 )
 
 // step is one message with the labels classify would have given it.
@@ -163,13 +162,6 @@ func TestStage(t *testing.T) {
 	}
 }
 
-// TestTemplateTokensAgree: config validates templates with the same
-// tokens the renderer knows.
-func TestTemplateTokensAgree(t *testing.T) {
-	if !slices.Equal(config.TemplateTokens, classify.TemplateTokens) {
-		t.Errorf("config.TemplateTokens %v != classify.TemplateTokens %v", config.TemplateTokens, classify.TemplateTokens)
-	}
-}
 
 func TestNewRefusesBadTemplates(t *testing.T) {
 	if _, err := automate.New(automate.Options{PublicNotice: "{nope}"}); err == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
@@ -317,9 +318,25 @@ func (s *Scores) AppendJSON(b []byte) []byte {
 		b = append(b, '"')
 		b = append(b, labelNames[i]...)
 		b = append(b, `":`...)
-		b = strconv.AppendFloat(b, float64(v), 'f', 3, 32)
+		b = appendScore(b, v)
 	}
 	return append(b, '}')
+}
+
+// appendScore writes v with three decimals, as strconv.AppendFloat(b, v,
+// 'f', 3, 32) would for scores in [0, 1], several times faster: a decision
+// carries five of them.
+func appendScore(b []byte, v float32) []byte {
+	if v < 0 || v > 1 || v != v {
+		return strconv.AppendFloat(b, float64(v), 'f', 3, 32)
+	}
+	// float64(v)*1000 is exact (24 + 10 bits), so rounding half to even
+	// here rounds exactly as strconv does.
+	n := int(math.RoundToEven(float64(v) * 1000))
+	if n >= 1000 {
+		return append(b, "1.000"...)
+	}
+	return append(b, '0', '.', byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
 }
 
 // MarshalJSON writes the non-zero scores as an object.
@@ -429,6 +446,11 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(d.Dup.Count), 10)
 	return append(b, `}}`...)
 }
+
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// does (HTML-safe, invalid UTF-8 replaced), without reflection. The other
+// packages' hand-written encoders (acks, audit entries) use it.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
 
 const hexDigits = "0123456789abcdef"
 

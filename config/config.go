@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/overlay"
 	"go.yaml.in/yaml/v3"
 )
@@ -240,14 +241,14 @@ func (c *Config) Validate() error {
 		if strings.TrimSpace(f.Answer) == "" {
 			add("faq %q: answer is empty", f.ID)
 		}
-		if err := CheckTemplate(f.Answer); err != nil {
+		if err := classify.ValidateTemplate(f.Answer); err != nil {
 			add("faq %q: answer: %v", f.ID, err)
 		}
 	}
-	if err := CheckTemplate(c.Handoff.PublicNotice); err != nil {
+	if err := classify.ValidateTemplate(c.Handoff.PublicNotice); err != nil {
 		add("handoff.public_notice: %v", err)
 	}
-	if err := CheckTemplate(c.Handoff.Summary); err != nil {
+	if err := classify.ValidateTemplate(c.Handoff.Summary); err != nil {
 		add("handoff.summary: %v", err)
 	}
 	if c.Replies.Cooldown < 0 {
@@ -270,28 +271,3 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// TemplateTokens are the tokens a reply template may use.
-var TemplateTokens = []string{"author_name", "first_name", "order_id", "product_name", "issue", "stream"}
-
-// CheckTemplate reports an unknown or unclosed {token} in t.
-func CheckTemplate(t string) error {
-	for rest := t; ; {
-		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			return nil
-		}
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			return fmt.Errorf("unclosed { in %q", t)
-		}
-		name := rest[i+1 : i+j]
-		known := false
-		for _, k := range TemplateTokens {
-			known = known || k == name
-		}
-		if !known {
-			return fmt.Errorf("unknown token {%s}; known tokens: {%s}", name, strings.Join(TemplateTokens, "}, {"))
-		}
-		rest = rest[i+j+1:]
-	}
-}

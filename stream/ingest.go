@@ -367,25 +367,12 @@ func jsonReason(err error) string {
 
 func appendAck(b []byte, upto string, n int) []byte {
 	b = append(b, `{"type":"ack","upto":`...)
-	b = appendJSONString(b, upto)
+	b = classify.AppendJSONString(b, upto)
 	b = append(b, `,"n":`...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	return append(b, "}\n"...)
 }
 
-// appendJSONString appends s as a JSON string: directly when it is plain
-// printable ASCII (message ids almost always are), else via encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			j, _ := json.Marshal(s)
-			return append(b, j...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
 
 func appendError(b []byte, id string, line int, reason string) []byte {
 	j, _ := json.Marshal(errorFrame{Type: "error", ID: id, Line: line, Error: reason})
