@@ -2,6 +2,8 @@ package automate
 
 import (
 	"net/http"
+	"slices"
+	"sync"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -74,4 +76,177 @@ func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
 	}
 	s.out.TicketChanged(t, false)
 	return t, nil
+}
+
+// UserData is what the stage holds about one user: recent messages (the
+// context of a future ticket), drafts addressed to them, and the
+// messages of theirs waiting for a grouped FAQ answer.
+type UserData struct {
+	Recent  []classify.TicketMessage `json:"recent_messages"`
+	Drafts  []*classify.Draft        `json:"drafts"`
+	Waiting []string                 `json:"waiting"` // message ids
+}
+
+// UserData returns what the stage holds about user.
+func (s *Stage) UserData(user string) UserData {
+	out := UserData{Recent: []classify.TicketMessage{}, Drafts: []*classify.Draft{}, Waiting: []string{}}
+	for i := range s.recent.shards {
+		sh := &s.recent.shards[i]
+		sh.mu.Lock()
+		for _, gen := range []map[userKey][]classify.TicketMessage{sh.old, sh.young} {
+			for k, msgs := range gen {
+				if k.user == user {
+					out.Recent = append(out.Recent, msgs...)
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	s.draftMu.Lock()
+	for _, id := range s.order {
+		if dr := s.drafts[id]; dr != nil && slices.Contains(dr.To, user) {
+			out.Drafts = append(out.Drafts, cloneDraft(dr))
+		}
+	}
+	s.draftMu.Unlock()
+	for i := range s.streams {
+		sh := &s.streams[i]
+		sh.mu.Lock()
+		for _, g := range sh.groups {
+			for _, a := range g.pending {
+				if a.user == user {
+					out.Waiting = append(out.Waiting, a.msg)
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// EraseUser forgets user: recent messages, reply-cap times, their place
+// in drafts (a draft for them alone is deleted) and in grouped answers
+// still waiting. It returns how many records went.
+func (s *Stage) EraseUser(user string) int {
+	n := 0
+	for i := range s.recent.shards {
+		sh := &s.recent.shards[i]
+		sh.mu.Lock()
+		for _, gen := range []map[userKey][]classify.TicketMessage{sh.old, sh.young} {
+			for k, msgs := range gen {
+				if k.user == user {
+					n += len(msgs)
+					delete(gen, k)
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	s.capMu.Lock()
+	delete(s.sent, user)
+	s.capMu.Unlock()
+	// Lock order as in answer: stream shard, then drafts.
+	for i := range s.streams {
+		sh := &s.streams[i]
+		sh.mu.Lock()
+		for _, g := range sh.groups {
+			k := 0
+			for _, a := range g.pending {
+				if a.user != user {
+					g.pending[k] = a
+					k++
+				}
+			}
+			if gone := len(g.pending) - k; gone > 0 {
+				n += gone
+				s.pending.Add(-int64(gone))
+				clear(g.pending[k:])
+				g.pending = g.pending[:k]
+			}
+		}
+		sh.mu.Unlock()
+	}
+	s.draftMu.Lock()
+	order := s.order[:0]
+	for _, id := range s.order {
+		dr := s.drafts[id]
+		if dr != nil {
+			if i := slices.Index(dr.To, user); i >= 0 {
+				n++
+				dr.To = slices.Delete(dr.To, i, i+1)
+				dr.Names = slices.Delete(dr.Names, i, i+1)
+				dr.InReplyTo = slices.Delete(dr.InReplyTo, i, i+1)
+				if len(dr.To) == 0 {
+					delete(s.drafts, id)
+					continue
+				}
+				if entry, ok := s.entry(dr.FAQ); ok && dr.State == classify.DraftPending {
+					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &classify.Message{Stream: dr.Stream}))
+				}
+			}
+		}
+		order = append(order, id)
+	}
+	s.order = order
+	s.draftMu.Unlock()
+	return n
+}
+
+// ReplyLog keeps the newest automated replies sent, for a user's export
+// and erasure. The zero value keeps none; create it with NewReplyLog.
+// Goroutine-safe.
+type ReplyLog struct {
+	mu   sync.Mutex
+	ring []*classify.Reply
+	next int
+}
+
+// NewReplyLog keeps the newest n replies (zero means 4096: an hour of a
+// busy show's answers).
+func NewReplyLog(n int) *ReplyLog {
+	if n <= 0 {
+		n = 4096
+	}
+	return &ReplyLog{ring: make([]*classify.Reply, n)}
+}
+
+// Add keeps r (not copied: replies are not changed once sent).
+func (l *ReplyLog) Add(r *classify.Reply) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ring) == 0 {
+		return
+	}
+	l.ring[l.next] = r
+	l.next = (l.next + 1) % len(l.ring)
+}
+
+// To returns the kept replies addressed to user, oldest first.
+func (l *ReplyLog) To(user string) []*classify.Reply {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []*classify.Reply{}
+	for i := range l.ring {
+		r := l.ring[(l.next+i)%len(l.ring)]
+		if r != nil && slices.Contains(r.To, user) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// EraseUser drops the kept replies addressed to user and returns how
+// many. A reply to several askers goes too: its text names each of them.
+func (l *ReplyLog) EraseUser(user string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for i, r := range l.ring {
+		if r == nil || !slices.Contains(r.To, user) {
+			continue
+		}
+		n++
+		l.ring[i] = nil // the text names the user: drop the whole reply
+	}
+	return n
 }

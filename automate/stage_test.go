@@ -162,7 +162,6 @@ func TestStage(t *testing.T) {
 	}
 }
 
-
 func TestNewRefusesBadTemplates(t *testing.T) {
 	if _, err := automate.New(automate.Options{PublicNotice: "{nope}"}); err == nil {
 		t.Error("unknown token in public_notice accepted")

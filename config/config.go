@@ -270,4 +270,3 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
-

@@ -29,6 +29,19 @@ type Auditor interface {
 	Record(e store.AuditEntry)
 }
 
+// Labeler records what a moderator's action teaches about a message, as
+// a labeled example for retraining. *store.DB implements it.
+type Labeler interface {
+	AppendLabel(ex store.LabeledExample) error
+}
+
+// Keeper keeps timeouts and bans across restarts. *store.DB implements
+// it; Desk.Restore loads what it kept.
+type Keeper interface {
+	PutRestriction(r store.Restriction) error
+	DeleteRestriction(user string) error
+}
+
 // Error is an action's failure, with the HTTP status it deserves.
 type Error struct {
 	Status int
@@ -94,6 +107,16 @@ type DeskOptions struct {
 	// SnapshotRecent is how many of the newest decisions a new console
 	// gets, besides every held or hidden one kept. Zero means 300.
 	SnapshotRecent int
+	// Labels records approve, hide and unhide (and undo by rule) as
+	// labeled examples. Nil records none.
+	Labels Labeler
+	// Keep saves timeouts and bans. Nil keeps them in memory only.
+	Keep Keeper
+	// KPIs counts human actions and the automatic hides people undo.
+	// Nil counts nothing.
+	KPIs *KPIs
+	// OnError receives errors of recording labels. Nil drops them.
+	OnError func(error)
 }
 
 // MaxTimeout is the longest timeout accepted (14 days, as Twitch).
@@ -162,6 +185,9 @@ func NewDesk(opts DeskOptions) *Desk {
 	if opts.Publish == nil {
 		opts.Publish = func(string, []byte) {}
 	}
+	if opts.OnError == nil {
+		opts.OnError = func(error) {}
+	}
 	d := &Desk{opts: opts, restricted: map[string]restriction{}}
 	for i := range d.shards {
 		d.shards[i].streams = map[string]*ring{}
@@ -223,6 +249,9 @@ func (d *Desk) Decided(dec *classify.Decision, line []byte) {
 	r.touch = d.now()
 	sh.mu.Unlock()
 	if ev != nil {
+		if dec.Action == classify.Allow {
+			d.opts.KPIs.autoHidden(dec.Stream) // the pipeline's count missed it
+		}
 		d.opts.Publish(dec.Stream, e.change)
 		d.audit(store.AuditEntry{Actor: "auto", Action: "hide", Target: ev.ID, Stream: ev.Stream, User: ev.User, Reason: ev.Reason, Rule: ev.Rule})
 	}
@@ -334,12 +363,35 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 	}
 	ev.User = e.user
 	line := mustJSON(&ev)
+	undo := e.auto && (e.state == StateHidden || e.state == StateHeld) && action != "hide"
+	decided := e.line
 	e.state, e.auto, e.change = state, false, line
 	sh.mu.Unlock()
 
 	d.opts.Publish(stream, line)
 	d.audit(store.AuditEntry{TS: ev.TS, Actor: actor, Action: action, Target: id, Stream: stream, User: ev.User, Reason: reason})
+	d.opts.KPIs.human(stream, undo)
+	d.label(decided, action, reason, actor, ev.TS)
 	return ev, nil
+}
+
+// label records a moderator's action on the decision line decided as a
+// labeled example.
+func (d *Desk) label(decided []byte, action, reason, actor string, at int64) {
+	if d.opts.Labels == nil || decided == nil {
+		return
+	}
+	var dec classify.Decision
+	if err := json.Unmarshal(decided, &dec); err != nil {
+		d.opts.OnError(fmt.Errorf("label %s: decode decision: %w", action, err))
+		return
+	}
+	msg := classify.Message{ID: dec.ID, Stream: dec.Stream, User: dec.User, Text: dec.Text, TS: dec.TS}
+	err := d.opts.Labels.AppendLabel(store.LabeledExample{Message: msg, Labels: store.LabelsFromAction(action, dec.Labels, reason),
+		Source: action, Actor: actor, At: at})
+	if err != nil {
+		d.opts.OnError(fmt.Errorf("label %s of %s: %w", action, dec.ID, err))
+	}
 }
 
 // find returns the stream that keeps message id.
@@ -380,6 +432,18 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	case "ban", "unban":
 	default:
 		return UserEvent{}, badRequest("action %q: want timeout, ban or unban", action)
+	}
+	if d.opts.Keep != nil {
+		// Saved first: a restriction that is not kept is not given.
+		var err error
+		if action == "unban" {
+			err = d.opts.Keep.DeleteRestriction(user)
+		} else {
+			err = d.opts.Keep.PutRestriction(store.Restriction{User: user, Until: ev.Until, Reason: reason, Actor: actor, TS: now})
+		}
+		if err != nil {
+			return UserEvent{}, &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("%s %q: save: %v", action, user, err)}
+		}
 	}
 	d.rmu.Lock()
 	_, had := d.restricted[user]
@@ -452,6 +516,7 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	for _, o := range outs {
 		ev.Hidden += len(o.lines)
 	}
+	d.opts.KPIs.human(stream, false)
 	e := store.AuditEntry{TS: now, Actor: actor, Action: action, Target: user, Stream: stream, User: user, Reason: reason}
 	if action == "timeout" {
 		e.Reason = strconv.Itoa(seconds) + "s"
@@ -476,7 +541,7 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error
 		since = now - 5*60*1000
 	}
 	var evs []Event
-	var lines [][]byte
+	var lines, decided [][]byte
 	sh := d.shard(stream)
 	sh.mu.Lock()
 	if r := sh.streams[stream]; r != nil {
@@ -492,6 +557,7 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error
 			e.state, e.auto, e.change = ev.State, false, mustJSON(&ev)
 			evs = append(evs, ev)
 			lines = append(lines, e.change)
+			decided = append(decided, e.line)
 		})
 	}
 	sh.mu.Unlock()
@@ -499,6 +565,8 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error
 		d.opts.Publish(stream, l)
 		ev := evs[i]
 		d.audit(store.AuditEntry{TS: now, Actor: actor, Action: ev.Action, Target: ev.ID, Stream: stream, User: ev.User, Reason: ev.Reason, Rule: rule})
+		d.opts.KPIs.human(stream, true)
+		d.label(decided[i], ev.Action, ev.Reason, actor, now)
 	}
 	return evs, nil
 }
@@ -527,6 +595,10 @@ func (d *Desk) Snapshot(stream string) [][]byte {
 	i := 0
 	recentFrom := r.n - d.opts.SnapshotRecent
 	r.each(func(e *entry) {
+		if e.line == nil { // erased
+			i++
+			return
+		}
 		if i >= recentFrom || e.state == StateHeld || e.state == StateHidden {
 			out = append(out, e.line)
 			if e.change != nil {
@@ -557,4 +629,92 @@ func mustJSON(v any) []byte {
 		panic("moderate: encode event: " + err.Error()) // plain structs of strings and ints
 	}
 	return b
+}
+
+// Restore puts back the timeouts and bans kept before a restart (a
+// timeout that has ended is skipped).
+func (d *Desk) Restore(rs []store.Restriction) {
+	now := d.now()
+	d.rmu.Lock()
+	defer d.rmu.Unlock()
+	for _, r := range rs {
+		if r.User == "" || (r.Until != 0 && r.Until <= now) {
+			continue
+		}
+		if _, had := d.restricted[r.User]; !had {
+			d.nRestricted.Add(1)
+		}
+		d.restricted[r.User] = restriction{until: r.Until, reason: r.Reason}
+	}
+}
+
+// Restricted reports the user's running timeout (until, Unix ms) or ban
+// (until 0).
+func (d *Desk) Restricted(user string) (until int64, reason string, ok bool) {
+	r, ok := d.restriction(user)
+	return r.until, r.reason, ok
+}
+
+// UserMessage is one of a user's messages kept by the desk: the decision
+// as published, the message's state and the event that last changed it.
+type UserMessage struct {
+	Decision json.RawMessage `json:"decision"`
+	State    string          `json:"state"`
+	Change   json.RawMessage `json:"change,omitempty"`
+}
+
+// UserMessages returns the user's messages among the recent ones of
+// every stream, oldest first within a stream.
+func (d *Desk) UserMessages(user string) []UserMessage {
+	out := []UserMessage{}
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.mu.Lock()
+		for _, r := range sh.streams {
+			r.each(func(e *entry) {
+				if e.user == user && e.line != nil {
+					out = append(out, UserMessage{Decision: e.line, State: e.state, Change: e.change})
+				}
+			})
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// EraseUser forgets the user's recent messages in every stream and
+// returns how many. A running timeout or ban stays (erasure must not let
+// a banned raider back in) but loses its reason; the kept copy too.
+func (d *Desk) EraseUser(user string) (int, error) {
+	n := 0
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.mu.Lock()
+		for _, r := range sh.streams {
+			r.each(func(e *entry) {
+				if e.user != user || e.line == nil {
+					return
+				}
+				if slot, ok := r.idx[e.id]; ok && &r.ents[slot] == e {
+					delete(r.idx, e.id)
+				}
+				*e = entry{}
+				n++
+			})
+		}
+		sh.mu.Unlock()
+	}
+	d.rmu.Lock()
+	r, ok := d.restricted[user]
+	if ok {
+		r.reason = ""
+		d.restricted[user] = r
+	}
+	d.rmu.Unlock()
+	if ok && d.opts.Keep != nil {
+		if err := d.opts.Keep.PutRestriction(store.Restriction{User: user, Until: r.until, Actor: "erased", TS: d.now()}); err != nil {
+			return n, fmt.Errorf("erase %q: keep restriction: %w", user, err)
+		}
+	}
+	return n, nil
 }

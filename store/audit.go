@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,13 +24,18 @@ type AuditEntry struct {
 	User   string `json:"user,omitempty"` // the chat user concerned, for export and erasure
 	Reason string `json:"reason,omitempty"`
 	Rule   string `json:"rule,omitempty"`
+	// Erased marks an entry whose user was erased: it keeps when, who
+	// and what was done, without the user or any text (see erase.go).
+	Erased bool `json:"erased,omitempty"`
+
+	flushed chan struct{} // set on AuditSink.Flush's marker, never stored
 }
 
 // AuditQuery selects entries; zero fields select all. Limit zero means 100.
 type AuditQuery struct {
 	Stream string
-	User   string
-	Since  int64 // Unix ms, inclusive
+	User   string // the entry's user or its target
+	Since  int64  // Unix ms, inclusive
 	Limit  int
 }
 
@@ -40,17 +46,21 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
+		// Keys only grow: fill pages completely instead of splitting them
+		// half-empty.
+		b.FillPercent = 1.0
+		v := make([]byte, 0, 192*len(entries))
 		for i := range entries {
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
 			}
 			entries[i].Seq = seq
-			v, err := json.Marshal(&entries[i])
-			if err != nil {
-				return err
-			}
-			if err := b.Put(seqKey(seq), v); err != nil {
+			// Put keeps the slice until the commit: each value gets its
+			// own piece of one growing buffer.
+			start := len(v)
+			v = entries[i].appendJSON(v)
+			if err := b.Put(seqKey(seq), v[start:len(v):len(v)]); err != nil {
 				return err
 			}
 		}
@@ -76,13 +86,40 @@ func (db *DB) Audit(q AuditQuery) ([]AuditEntry, error) {
 				// for replayed messages; keep scanning a little older.
 				continue
 			}
-			if (q.Stream == "" || e.Stream == q.Stream) && (q.User == "" || e.User == q.User) {
+			if (q.Stream == "" || e.Stream == q.Stream) && (q.User == "" || e.User == q.User || e.Target == q.User) {
 				out = append(out, e)
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// appendJSON writes e as encoding/json would, without reflection: the
+// audit sink writes one entry per automatic hide or hold.
+func (e *AuditEntry) appendJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"ts":`...)
+	b = strconv.AppendInt(b, e.TS, 10)
+	b = append(b, `,"actor":`...)
+	b = classify.AppendJSONString(b, e.Actor)
+	b = append(b, `,"action":`...)
+	b = classify.AppendJSONString(b, e.Action)
+	b = append(b, `,"target":`...)
+	b = classify.AppendJSONString(b, e.Target)
+	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}} {
+		if f.val != "" {
+			b = append(b, `,"`...)
+			b = append(b, f.key...)
+			b = append(b, `":`...)
+			b = classify.AppendJSONString(b, f.val)
+		}
+	}
+	if e.Erased {
+		b = append(b, `,"erased":true`...)
+	}
+	return append(b, '}')
 }
 
 func seqKey(seq uint64) []byte {
@@ -111,6 +148,9 @@ type AuditSink struct {
 // auditQueueLen is sized for a raid: thousands of hides a second, written
 // in batches every few milliseconds.
 const auditQueueLen = 16384
+
+// auditBatch is the most entries one transaction (one fsync) carries.
+const auditBatch = 4096
 
 // NewAuditSink starts the writer goroutine.
 func NewAuditSink(db *DB) *AuditSink {
@@ -142,7 +182,7 @@ func (s *AuditSink) Record(e AuditEntry) {
 
 func (s *AuditSink) run() {
 	defer close(s.done)
-	batch := make([]AuditEntry, 0, 512)
+	batch := make([]AuditEntry, 0, auditBatch)
 	for e := range s.queue {
 		batch = append(batch[:0], e)
 	fill:
@@ -157,13 +197,19 @@ func (s *AuditSink) run() {
 				break fill
 			}
 		}
-		if err := s.db.AppendAudit(batch...); err != nil {
+		var flushed []chan struct{}
+		batch, flushed = splitFlushes(batch)
+		if len(batch) == 0 {
+		} else if err := s.db.AppendAudit(batch...); err != nil {
 			s.mu.Lock()
 			s.errors++
 			s.mu.Unlock()
 			if s.OnError != nil {
 				s.OnError(err)
 			}
+		}
+		for _, c := range flushed {
+			close(c)
 		}
 	}
 }

@@ -26,6 +26,9 @@ type behind struct {
 	// deliverer).
 	after   func()
 	onError func(error)
+
+	cmu    sync.RWMutex // held for reading by send; close takes it
+	closed bool
 }
 
 // behindQueueLen holds a burst of ticket and opt-out changes; a full
@@ -72,8 +75,24 @@ func (b *behind) run() {
 	}
 }
 
+// send queues f unless the writer is closed, and reports whether it did.
+func (b *behind) send(f func(tx *bolt.Tx) error) bool {
+	b.cmu.RLock()
+	defer b.cmu.RUnlock()
+	if b.closed {
+		return false
+	}
+	b.queue <- f
+	return true
+}
+
 func (b *behind) close(ctx context.Context) error {
-	b.once.Do(func() { close(b.queue) })
+	b.once.Do(func() {
+		b.cmu.Lock()
+		b.closed = true
+		close(b.queue)
+		b.cmu.Unlock()
+	})
 	select {
 	case <-b.done:
 		return nil
@@ -91,6 +110,7 @@ type Automation struct {
 	tickets classify.MemoryTickets
 	optouts classify.MemoryOptOuts
 	outbox  bool
+	gone    goneTickets // erased tickets: hidden, never written again
 
 	idMu sync.Mutex
 	ids  map[string]*idBlock
@@ -163,6 +183,9 @@ func (a *Automation) Upsert(stream, user string, fn func(cur *classify.Ticket) *
 
 // Update implements classify.Tickets.
 func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+	if a.gone.has(id) {
+		return nil, classify.ErrTicketNotFound
+	}
 	t, err := a.tickets.Update(id, fn)
 	if err == nil {
 		a.saveTicket(t, false)
@@ -171,11 +194,16 @@ func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*clas
 }
 
 // Get implements classify.Tickets.
-func (a *Automation) Get(id string) (*classify.Ticket, bool) { return a.tickets.Get(id) }
+func (a *Automation) Get(id string) (*classify.Ticket, bool) {
+	if a.gone.has(id) {
+		return nil, false
+	}
+	return a.tickets.Get(id)
+}
 
 // List implements classify.Tickets.
 func (a *Automation) List(stream, state string) []*classify.Ticket {
-	return a.tickets.List(stream, state)
+	return a.gone.filter(a.tickets.List(stream, state))
 }
 
 func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
@@ -186,6 +214,9 @@ func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 	rev, key := t.Rev, []byte(t.ID)
 	outbox := created && a.outbox
 	a.w.queue <- func(tx *bolt.Tx) error {
+		if a.gone.has(string(key)) {
+			return nil // erased since it was queued
+		}
 		b := tx.Bucket(bucketHandoffs)
 		if old := b.Get(key); old != nil {
 			var o struct{ Rev uint64 }
@@ -215,7 +246,13 @@ func (a *Automation) SetOptOut(o classify.OptOut) {
 }
 
 // OptOut returns the user's last STOP or START.
-func (a *Automation) OptOut(user string) (classify.OptOut, bool) { return a.optouts.Get(user) }
+func (a *Automation) OptOut(user string) (classify.OptOut, bool) {
+	o, ok := a.optouts.Get(user)
+	if ok && o == (classify.OptOut{User: user}) {
+		return classify.OptOut{}, false // erased
+	}
+	return o, ok
+}
 
 // idBlockSize ids are reserved per write, so the message path touches
 // the disk once per this many replies or tickets.

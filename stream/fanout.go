@@ -191,9 +191,11 @@ func (h *Hub) remove(sub *subscriber) {
 
 // Serve upgrades the request to a websocket and sends it the lines of
 // stream and view until the client leaves, falls behind, or the hub
-// closes. Authorization is the caller's job. first, if not nil, is sent
-// before any published line (a snapshot for a new page).
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view View, first [][]byte) {
+// closes. Authorization is the caller's job. snapshot, if not nil, is
+// called once the subscriber is registered and its lines are sent before
+// any published line: nothing published in between is lost (a line may
+// arrive both in the snapshot and live; pages dedupe by id).
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view View, snapshot func() [][]byte) {
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opts.OriginPatterns})
 	if err != nil {
 		return // Accept has written the HTTP error
@@ -204,14 +206,14 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view 
 		notify: make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 	}
-	for _, l := range first {
-		sub.push(l)
-	}
 	if err := h.add(sub); err != nil {
 		conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
 	defer h.remove(sub)
+	if snapshot != nil {
+		sub.prepend(snapshot())
+	}
 	// Subscribers send nothing; CloseRead handles pings and the close
 	// handshake and ends ctx when the client goes.
 	ctx := conn.CloseRead(r.Context())
@@ -318,6 +320,32 @@ func (s *subscriber) push(line []byte) {
 	}
 }
 
+// prepend puts lines ahead of everything queued (a snapshot taken after
+// the subscriber was registered).
+func (s *subscriber) prepend(lines [][]byte) {
+	if len(lines) == 0 {
+		return
+	}
+	n := 0
+	for _, l := range lines {
+		n += len(l)
+	}
+	s.mu.Lock()
+	if !s.slow {
+		s.queue = append(append(make([][]byte, 0, len(lines)+len(s.queue)), lines...), s.queue...)
+		s.bytes += n
+		if s.bytes > s.max {
+			s.slow = true
+			s.queue, s.bytes = nil, 0
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
 // take moves the queued lines into dst.
 func (s *subscriber) take(dst [][]byte) ([][]byte, bool) {
 	s.mu.Lock()
@@ -342,9 +370,9 @@ func (h *Hub) ServeSubscribe(w http.ResponseWriter, r *http.Request, stream, vie
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var first [][]byte
+	var snapshot func() [][]byte
 	if h.Snapshot != nil {
-		first = h.Snapshot(stream, v)
+		snapshot = func() [][]byte { return h.Snapshot(stream, v) }
 	}
-	h.Serve(w, r, stream, v, first)
+	h.Serve(w, r, stream, v, snapshot)
 }

@@ -373,7 +373,6 @@ func appendAck(b []byte, upto string, n int) []byte {
 	return append(b, "}\n"...)
 }
 
-
 func appendError(b []byte, id string, line int, reason string) []byte {
 	j, _ := json.Marshal(errorFrame{Type: "error", ID: id, Line: line, Error: reason})
 	b = append(b, j...)

@@ -33,6 +33,7 @@ type app struct {
 	audit    *store.AuditSink
 	desk     *moderate.Desk // moderators' actions, recent decisions (issue 3)
 	host     *moderate.Host // trending questions for the overlay (issue 3)
+	kpis     *moderate.KPIs // GET /v1/kpis counters
 	auto     *automation    // FAQ replies, handoffs, CRM webhook (issue 4)
 	server   *http.Server
 	ln       net.Listener
@@ -117,14 +118,18 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
 		OriginPatterns: cfg.Origins,
 	}, m)
-	a.wireDesks()
+	if err := a.wireDesks(); err != nil {
+		a.audit.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
 	decider, err := a.wireAutomation()
 	if err != nil {
 		a.audit.Close(context.Background())
 		db.Close()
 		return nil, err
 	}
-	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.hub, a.audit, a.desk, a.host}, stream.Options{
+	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.hub, a.audit, a.kpis, a.desk, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 	}, m)
@@ -146,6 +151,8 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
 	overlay.RegisterModeration(srv, moderate.DeskREST{Desk: a.desk})
 	a.automationRoutes(srv)
+	overlay.RegisterAdmin(srv, adminREST{a})
+	overlay.RegisterKPIs(srv, adminREST{a})
 	a.server = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -188,6 +195,11 @@ func (a *app) shutdown(ctx context.Context) error {
 	if err := a.ingest.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close ingest: %w", err))
 	}
+	// REST requests finish before the stores they use close (websockets
+	// are hijacked: Shutdown does not wait for them).
+	if err := a.server.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop http: %w", err))
+	}
 	if err := a.pipeline.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain pipeline: %w", err))
 	}
@@ -202,23 +214,33 @@ func (a *app) shutdown(ctx context.Context) error {
 	if err := a.hub.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close subscribers: %w", err))
 	}
-	if err := a.server.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stop http: %w", err))
-	}
 	if err := a.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-// wireDesks builds the moderation desk and the host's trending list, and
-// gives new moderator and overlay subscribers their snapshots (after any
-// snapshot set before, e.g. the agent view's).
-func (a *app) wireDesks() {
+// wireDesks builds the KPI counters, the moderation desk (with the
+// timeouts and bans kept before a restart) and the host's trending list,
+// and gives new moderator and overlay subscribers their snapshots (after
+// any snapshot set before, e.g. the agent view's).
+func (a *app) wireDesks() error {
+	a.kpis = moderate.NewKPIs(moderate.KPIOptions{
+		Tickets: func(s string) []*classify.Ticket { return a.auto.state.List(s, "") },
+	})
 	a.desk = moderate.NewDesk(moderate.DeskOptions{
 		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewModerator, line) },
 		Audit:   a.audit,
+		Labels:  a.db,
+		Keep:    a.db,
+		KPIs:    a.kpis,
+		OnError: func(err error) { fmt.Fprintln(a.log, "livemod: moderation desk:", err) },
 	})
+	rs, err := a.db.Restrictions(time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	a.desk.Restore(rs)
 	a.host = moderate.NewHost(moderate.HostOptions{
 		Trending: a.engine.Trending(),
 		Publish:  func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
@@ -238,4 +260,5 @@ func (a *app) wireDesks() {
 		}
 		return out
 	}
+	return nil
 }

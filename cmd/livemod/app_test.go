@@ -148,35 +148,81 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
-// TestEveryEndpointNeedsAToken: nothing but /healthz answers without one,
-// and roles are checked.
+// TestEveryEndpointNeedsAToken: nothing but /healthz (and the pages'
+// static scripts and styles, which hold no secrets) answers without one,
+// and roles are checked. Every route the server registers is listed here.
 func TestEveryEndpointNeedsAToken(t *testing.T) {
-	addr := startApp(t, nil)
+	addr := startApp(t, func(c *config.Config) { c.Pprof = true; withAgent(c) })
 	base := "http://" + addr
 	if code, _ := get(t, base+"/healthz", ""); code != 200 {
 		t.Errorf("/healthz without token: %d, want 200", code)
 	}
-	for _, p := range []string{"/readyz", "/metrics", "/v1/ingest?stream=s", "/v1/subscribe?stream=s&view=moderator", "/v1/subscribe?stream=s&view=overlay"} {
-		if code, _ := get(t, base+p, ""); code != http.StatusUnauthorized {
+	for _, p := range []string{
+		"GET /readyz", "GET /metrics", "GET /v1/ingest?stream=s", "GET /v1/subscribe?stream=s&view=moderator", "GET /v1/subscribe?stream=s&view=overlay",
+		"GET /debug/pprof/", "GET /debug/pprof/profile?seconds=1", "GET /debug/pprof/trace?seconds=1",
+		"GET /overlay/s", "GET /host/s", "GET /moderator", "GET /agent",
+		"GET /v1/questions?stream=s", "POST /v1/questions/q-1/pin", "POST /v1/questions/q-1/answered", "POST /v1/questions/q-1/dismiss",
+		"POST /v1/messages/m-1/hide", "POST /v1/messages/m-1/approve", "POST /v1/messages/m-1/unhide",
+		"POST /v1/users/u-1/timeout", "POST /v1/users/u-1/ban", "POST /v1/users/u-1/unban", "POST /v1/rules/spam.link/undo",
+		"GET /v1/handoffs", "POST /v1/handoffs/h-1/claim", "POST /v1/handoffs/h-1/resolve",
+		"GET /v1/replies/drafts", "POST /v1/replies/drafts/r-1/approve", "POST /v1/replies/drafts/r-1/reject",
+		"GET /v1/webhooks/dead", "POST /v1/webhooks/dead/w-1/retry",
+		"GET /v1/audit", "GET /v1/users/u-1/export", "DELETE /v1/users/u-1", "GET /v1/kpis?stream=s",
+	} {
+		method, path, _ := strings.Cut(p, " ")
+		if code, _ := call(t, method, base+path, "", ""); code != http.StatusUnauthorized {
 			t.Errorf("%s without token: %d, want 401", p, code)
 		}
-		if code, _ := get(t, base+p, "not-a-real-token"); code != http.StatusUnauthorized {
+		if code, _ := call(t, method, base+path, "not-a-real-token", ""); code != http.StatusUnauthorized {
 			t.Errorf("%s with a wrong token: %d, want 401", p, code)
 		}
 	}
 	for _, c := range []struct {
-		path, token string
-		want        int
+		route, token string
+		want         int
 	}{
-		{"/metrics", hostSecret, 403},
-		{"/v1/ingest?stream=s", modSecret, 403},
-		{"/v1/subscribe?stream=s&view=moderator", hostSecret, 403},
-		{"/v1/subscribe?stream=s&view=moderator", ingestSecret, 403},
-		{"/v1/subscribe?stream=s&view=nope", adminSecret, 400},
-		{"/readyz", hostSecret, 200},
+		{"GET /metrics", hostSecret, 403},
+		{"GET /v1/ingest?stream=s", modSecret, 403},
+		{"GET /v1/subscribe?stream=s&view=moderator", hostSecret, 403},
+		{"GET /v1/subscribe?stream=s&view=moderator", ingestSecret, 403},
+		{"GET /v1/subscribe?stream=s&view=nope", adminSecret, 400},
+		{"GET /readyz", hostSecret, 200},
+		{"GET /debug/pprof/", modSecret, 403},
+		{"GET /overlay/s", ingestSecret, 403},
+		{"GET /host/s", modSecret, 403},
+		{"GET /moderator", hostSecret, 403},
+		{"GET /agent", modSecret, 403},
+		{"GET /v1/questions?stream=s", ingestSecret, 403},
+		{"GET /v1/questions?stream=s", hostSecret, 200},
+		{"POST /v1/questions/q-1/pin", modSecret, 403},
+		{"POST /v1/messages/m-1/hide", hostSecret, 403},
+		{"POST /v1/messages/m-1/hide", modSecret, 404},
+		{"POST /v1/users/u-1/ban", agentSecret, 403},
+		{"POST /v1/rules/spam.link/undo", hostSecret, 403},
+		{"GET /v1/handoffs", modSecret, 403},
+		{"GET /v1/handoffs", agentSecret, 200},
+		{"POST /v1/handoffs/h-1/claim", modSecret, 403},
+		{"POST /v1/handoffs/h-1/claim", agentSecret, 404},
+		{"GET /v1/replies/drafts", agentSecret, 403},
+		{"GET /v1/replies/drafts", modSecret, 200},
+		{"POST /v1/replies/drafts/r-1/approve", agentSecret, 403},
+		{"GET /v1/webhooks/dead", hostSecret, 403},
+		{"POST /v1/webhooks/dead/w-1/retry", agentSecret, 403},
+		{"GET /v1/audit", hostSecret, 403},
+		{"GET /v1/audit", agentSecret, 403},
+		{"GET /v1/audit", modSecret, 200},
+		{"GET /v1/audit", adminSecret, 200},
+		{"GET /v1/users/u-1/export", modSecret, 403},
+		{"GET /v1/users/u-1/export", adminSecret, 200},
+		{"DELETE /v1/users/u-1", modSecret, 403},
+		{"DELETE /v1/users/u-1", hostSecret, 403},
+		{"GET /v1/kpis?stream=s", ingestSecret, 403},
+		{"GET /v1/kpis?stream=s", agentSecret, 403},
+		{"GET /v1/kpis?stream=s", hostSecret, 200},
 	} {
-		if code, body := get(t, base+c.path, c.token); code != c.want {
-			t.Errorf("%s: %d, want %d (%s)", c.path, code, c.want, body)
+		method, path, _ := strings.Cut(c.route, " ")
+		if code, body := call(t, method, base+path, c.token, ""); code != c.want {
+			t.Errorf("%s: %d, want %d (%s)", c.route, code, c.want, body)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/connect"
+	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
@@ -49,14 +50,21 @@ func newStage(cfg config.Config, state automate.Options) (*automate.Stage, error
 type automation struct {
 	stage   *automate.Stage
 	state   *store.Automation
-	webhook *connect.Webhook // nil without handoff.webhook
+	webhook *connect.Webhook   // nil without handoff.webhook
+	replies *automate.ReplyLog // the newest replies, for export and erasure
 }
 
-// hubOutput sends the stage's replies to the replies view and its
-// tickets to the agent view.
-type hubOutput struct{ hub *stream.Hub }
+// hubOutput sends the stage's replies to the replies view (keeping the
+// newest for export and counting them) and its tickets to the agent view.
+type hubOutput struct {
+	hub     *stream.Hub
+	replies *automate.ReplyLog
+	kpis    *moderate.KPIs
+}
 
 func (o hubOutput) Replied(r *classify.Reply) {
+	o.replies.Add(r)
+	o.kpis.Replied(r.Stream)
 	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
 }
 
@@ -78,7 +86,7 @@ func ticketLine(t *classify.Ticket) []byte {
 // gives new agent subscribers the open and claimed tickets of their
 // stream. It returns the decider the pipeline runs: engine, then stage.
 func (a *app) wireAutomation() (automate.Decider, error) {
-	au := &automation{}
+	au := &automation{replies: automate.NewReplyLog(0)}
 	logErr := func(what string) func(error) {
 		return func(err error) { fmt.Fprintf(a.log, "livemod: %s: %v\n", what, err) }
 	}
@@ -103,7 +111,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub}})
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err

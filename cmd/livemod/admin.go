@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/store"
+)
+
+// adminREST implements overlay.Admin and overlay.KPIs over everything
+// that holds a user's data: the moderation desk's recent messages, the
+// automation stage and its reply log, the store (tickets, opt-outs,
+// outbox, labeled examples, audit, restrictions).
+type adminREST struct{ a *app }
+
+var (
+	_ overlay.Admin = adminREST{}
+	_ overlay.KPIs  = adminREST{}
+)
+
+func (r adminREST) Audit(q overlay.AuditQuery) (any, error) {
+	// Read your writes: what is still queued is written first.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.a.audit.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("audit: flush: %w", err)
+	}
+	entries, err := r.a.db.Audit(store.AuditQuery{Stream: q.Stream, User: q.User, Since: q.Since, Limit: q.Limit})
+	if entries == nil {
+		entries = []store.AuditEntry{}
+	}
+	return entries, err
+}
+
+func (r adminREST) KPIs(stream string) (any, error) { return r.a.kpis.Report(stream), nil }
+
+// userExport is the answer of GET /v1/users/{id}/export.
+type userExport struct {
+	User        string                 `json:"user"`
+	ExportedAt  int64                  `json:"exported_at"`
+	Messages    []moderate.UserMessage `json:"messages"` // decisions kept by the desk
+	Replies     []*classify.Reply      `json:"replies"`  // automated replies sent to them
+	Automation  automate.UserData      `json:"automation"`
+	Handoffs    []*classify.Ticket     `json:"handoffs"`
+	Outbox      []store.OutboxEntry    `json:"webhook_outbox"`
+	OptOut      *classify.OptOut       `json:"optout"`
+	Restriction *store.Restriction     `json:"restriction"`
+	Labeled     []store.LabeledExample `json:"labeled_examples"`
+	Audit       []store.AuditEntry     `json:"audit"`
+}
+
+func (r adminREST) Export(user string) (any, error) {
+	a := r.a
+	ex := userExport{User: user, ExportedAt: time.Now().UnixMilli(), Messages: a.desk.UserMessages(user),
+		Replies: a.auto.replies.To(user), Automation: a.auto.stage.UserData(user)}
+	tickets, opt := a.auto.state.UserRecords(user)
+	ex.Handoffs, ex.OptOut = orEmpty(tickets), opt
+	ids := ticketIDs(tickets)
+	var err error
+	if ex.Outbox, err = a.db.OutboxOf(ids); err != nil {
+		return nil, fmt.Errorf("export %q: outbox: %w", user, err)
+	}
+	if rs, ok, err := a.db.RestrictionOf(user); err != nil {
+		return nil, fmt.Errorf("export %q: restriction: %w", user, err)
+	} else if ok {
+		ex.Restriction = &rs
+	}
+	if ex.Labeled, err = a.db.LabelsOf(user); err != nil {
+		return nil, fmt.Errorf("export %q: %w", user, err)
+	}
+	// Entries still queued are written first, so the export is complete.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.audit.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("export %q: flush audit: %w", user, err)
+	}
+	if ex.Audit, err = a.db.AuditAbout(user, ids); err != nil {
+		return nil, fmt.Errorf("export %q: %w", user, err)
+	}
+	ex.Outbox, ex.Labeled, ex.Audit = orEmpty(ex.Outbox), orEmpty(ex.Labeled), orEmpty(ex.Audit)
+	return ex, nil
+}
+
+// erased is the answer of DELETE /v1/users/{id}.
+type erased struct {
+	User   string `json:"user"`
+	Erased struct {
+		Messages   int `json:"messages"`   // the desk's recent decisions
+		Automation int `json:"automation"` // recent messages, draft and waiting places
+		Replies    int `json:"replies"`
+		Handoffs   int `json:"handoffs"`
+		OptOuts    int `json:"optouts"`
+		Outbox     int `json:"webhook_outbox"`
+		Labeled    int `json:"labeled_examples"`
+		Audit      int `json:"audit_redacted"`
+	} `json:"erased"`
+	// RestrictionKept says a running timeout or ban stays, without its
+	// reason: erasure does not lift it.
+	RestrictionKept bool `json:"restriction_kept"`
+}
+
+func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
+	a := r.a
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// What the audit sink still queues must be on disk to be redacted.
+	if err := a.audit.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("erase %q: flush audit: %w", user, err)
+	}
+	var out erased
+	out.User = user
+	var err error
+	if out.Erased.Messages, err = a.desk.EraseUser(user); err != nil {
+		return nil, err
+	}
+	_, _, out.RestrictionKept = a.desk.Restricted(user)
+	out.Erased.Automation = a.auto.stage.EraseUser(user)
+	out.Erased.Replies = a.auto.replies.EraseUser(user)
+	st, err := a.auto.state.EraseUser(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out.Erased.Handoffs, out.Erased.OptOuts, out.Erased.Outbox = len(st.Tickets), st.OptOuts, st.Outbox
+	rec := store.AuditEntry{TS: time.Now().UnixMilli(), Actor: actor, Action: "erase", Target: user}
+	dr, err := a.db.EraseUser(user, st.Tickets, rec)
+	if err != nil {
+		return nil, err
+	}
+	out.Erased.Labeled, out.Erased.Audit = dr.Labels, dr.Audit
+	return out, nil
+}
+
+func ticketIDs(ts []*classify.Ticket) []string {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,285 @@
+package moderate
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+)
+
+// KPIs counts, per stream, what GET /v1/kpis reports. It is a stream.Sink
+// (put it before the Desk among the sinks, so that an automatic hide is
+// counted before anyone can undo it); the Desk tells it about human
+// actions and undos, the automation about replies, and ticket times come
+// from the handoff store when a report is made. Counts start when the
+// process starts. Goroutine-safe; Decided takes no lock.
+//
+// Definitions (README, REST section):
+//   - first response: a ticket's claim time minus its creation time (the
+//     message that opened it), over the stream's claimed tickets; median
+//     and 90th percentile (nearest rank), in ms.
+//   - resolution rate: resolved tickets / tickets opened, of the stream.
+//   - auto replies: automated replies sent in the stream (an approved
+//     draft counts when it is sent).
+//   - false-positive rate: automatic hides and holds that a person later
+//     undid (approve or unhide of a message still hidden or held by a
+//     rule, or undo by rule) / automatic hides and holds.
+//   - meaningful comment rate: meaningful messages / messages. A message
+//     is meaningful when it is shown (allow) and carries none of spam,
+//     flood, link, toxic, threat or optout and is not a repeat
+//     (dup.count ≤ 1), or when it asks for something (question,
+//     purchase_intent, support, agent_request) and was not auto-hidden.
+//   - messages per second: messages decided in the last 60 s / 60.
+//   - decisions per second: moderation decisions in the last 60 s / 60:
+//     automatic hides and holds plus human actions (hide, approve,
+//     unhide, timeout, ban, unban, each message of an undo by rule).
+type KPIs struct {
+	opts    KPIOptions
+	started int64
+
+	streams sync.Map // stream → *kpiStream
+	n       atomic.Int32
+	evictMu sync.Mutex
+}
+
+// KPIOptions configure KPIs. Every zero value means its default.
+type KPIOptions struct {
+	// Tickets lists a stream's handoff tickets for the ticket KPIs. Nil
+	// means there are none.
+	Tickets func(stream string) []*classify.Ticket
+	// Now is the clock of the per-second rates. Nil means time.Now.
+	Now func() time.Time
+	// MaxStreams caps the streams counted; the quietest is dropped for a
+	// new one. Zero means 4096.
+	MaxStreams int
+}
+
+// kpiWindow is the rate window, in one-second buckets.
+const kpiWindow = 60
+
+type kpiStream struct {
+	messages, meaningful atomic.Int64
+	autoHidden, undone   atomic.Int64
+	replies              atomic.Int64
+	touch                atomic.Int64 // Unix s of the last count
+	// Each bucket packs the Unix second it counts (high 32 bits) and the
+	// count (low 32), so that a bucket is reused without a lock.
+	msgSec, decSec [kpiWindow]atomic.Uint64
+}
+
+// NewKPIs returns empty counters.
+func NewKPIs(opts KPIOptions) *KPIs {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = 4096
+	}
+	return &KPIs{opts: opts, started: opts.Now().UnixMilli()}
+}
+
+func (k *KPIs) stream(name string) *kpiStream {
+	if v, ok := k.streams.Load(name); ok {
+		return v.(*kpiStream)
+	}
+	if int(k.n.Load()) >= k.opts.MaxStreams {
+		k.evict()
+	}
+	v, loaded := k.streams.LoadOrStore(name, &kpiStream{})
+	if !loaded {
+		k.n.Add(1)
+	}
+	return v.(*kpiStream)
+}
+
+func (k *KPIs) evict() {
+	k.evictMu.Lock()
+	defer k.evictMu.Unlock()
+	for int(k.n.Load()) >= k.opts.MaxStreams {
+		var victim any
+		oldest := int64(1<<63 - 1)
+		k.streams.Range(func(key, v any) bool {
+			if t := v.(*kpiStream).touch.Load(); t < oldest {
+				victim, oldest = key, t
+			}
+			return true
+		})
+		if victim == nil {
+			return
+		}
+		if _, ok := k.streams.LoadAndDelete(victim); ok {
+			k.n.Add(-1)
+		}
+	}
+}
+
+func bump(buckets *[kpiWindow]atomic.Uint64, sec int64) {
+	b := &buckets[sec%kpiWindow]
+	for {
+		old := b.Load()
+		next := uint64(sec)<<32 | 1
+		if old>>32 == uint64(sec) {
+			next = old + 1
+		}
+		if b.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// perSecond is the mean rate over the window that ends at sec.
+func perSecond(buckets *[kpiWindow]atomic.Uint64, sec int64) float64 {
+	var sum uint64
+	for i := range buckets {
+		v := buckets[i].Load()
+		if s := int64(v >> 32); s > sec-kpiWindow && s <= sec {
+			sum += v & (1<<32 - 1)
+		}
+	}
+	return float64(sum) / kpiWindow
+}
+
+const (
+	lowValue  = classify.Labels(classify.LabelSpam | classify.LabelFlood | classify.LabelLink | classify.LabelToxic | classify.LabelThreat | classify.LabelOptout)
+	askingFor = classify.Labels(classify.LabelQuestion | classify.LabelPurchaseIntent | classify.LabelSupport | classify.LabelAgentRequest)
+)
+
+// Meaningful reports whether a decision is a meaningful comment (see KPIs).
+func Meaningful(d *classify.Decision) bool {
+	if d.Action == classify.Allow && d.Labels&lowValue == 0 && d.Dup.Count <= 1 {
+		return true
+	}
+	return d.Labels&askingFor != 0 && d.Action != classify.Hide
+}
+
+// Decided counts one decision.
+func (k *KPIs) Decided(d *classify.Decision, _ []byte) {
+	s := k.stream(d.Stream)
+	sec := k.opts.Now().Unix()
+	s.touch.Store(sec)
+	s.messages.Add(1)
+	bump(&s.msgSec, sec)
+	if Meaningful(d) {
+		s.meaningful.Add(1)
+	}
+	if d.Action != classify.Allow {
+		s.autoHidden.Add(1)
+		bump(&s.decSec, sec)
+	}
+}
+
+// Replied counts an automated reply sent in stream.
+func (k *KPIs) Replied(stream string) {
+	if k == nil {
+		return
+	}
+	k.stream(stream).replies.Add(1)
+}
+
+// autoHidden counts an automatic hide the pipeline did not decide (a
+// message of a banned user).
+func (k *KPIs) autoHidden(stream string) {
+	if k == nil {
+		return
+	}
+	s := k.stream(stream)
+	s.autoHidden.Add(1)
+	bump(&s.decSec, k.opts.Now().Unix())
+}
+
+// human counts a person's action in stream (all streams' counts are not
+// kept when stream is empty); undo says it undid an automatic hide.
+func (k *KPIs) human(stream string, undo bool) {
+	if k == nil || stream == "" {
+		return
+	}
+	s := k.stream(stream)
+	bump(&s.decSec, k.opts.Now().Unix())
+	if undo {
+		s.undone.Add(1)
+	}
+}
+
+// Ratio is n of some total, with their quotient; Rate is null when the
+// total is zero.
+type Ratio struct {
+	Rate *float64 `json:"rate"`
+	N    int64    `json:"n"`
+	Of   int64    `json:"of"`
+}
+
+func ratio(n, of int64) Ratio {
+	r := Ratio{N: n, Of: of}
+	if of > 0 {
+		v := float64(n) / float64(of)
+		r.Rate = &v
+	}
+	return r
+}
+
+// Latency is a distribution of durations in ms; Median and P90 are null
+// without samples.
+type Latency struct {
+	Median *int64 `json:"median"`
+	P90    *int64 `json:"p90"`
+	N      int    `json:"n"`
+}
+
+// nearestRank is the p-th percentile of sorted xs.
+func nearestRank(xs []int64, p float64) *int64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	i := int(p*float64(len(xs))+0.999999) - 1
+	i = max(0, min(i, len(xs)-1))
+	v := xs[i]
+	return &v
+}
+
+// Report is the answer of GET /v1/kpis.
+type Report struct {
+	Stream             string  `json:"stream"`
+	Since              int64   `json:"since"` // when counting began, Unix ms
+	FirstResponseMS    Latency `json:"first_response_ms"`
+	ResolutionRate     Ratio   `json:"resolution_rate"`
+	AutoReplies        int64   `json:"auto_replies"`
+	FalsePositiveRate  Ratio   `json:"false_positive_rate"`
+	MeaningfulRate     Ratio   `json:"meaningful_comment_rate"`
+	MessagesPerSecond  float64 `json:"messages_per_second"`
+	DecisionsPerSecond float64 `json:"decisions_per_second"`
+}
+
+// Report computes the KPIs of stream.
+func (k *KPIs) Report(stream string) Report {
+	rep := Report{Stream: stream, Since: k.started}
+	if v, ok := k.streams.Load(stream); ok {
+		s := v.(*kpiStream)
+		sec := k.opts.Now().Unix()
+		rep.AutoReplies = s.replies.Load()
+		rep.FalsePositiveRate = ratio(s.undone.Load(), s.autoHidden.Load())
+		rep.MeaningfulRate = ratio(s.meaningful.Load(), s.messages.Load())
+		rep.MessagesPerSecond = perSecond(&s.msgSec, sec)
+		rep.DecisionsPerSecond = perSecond(&s.decSec, sec)
+	} else {
+		rep.FalsePositiveRate, rep.MeaningfulRate = ratio(0, 0), ratio(0, 0)
+	}
+	var waits []int64
+	var opened, resolved int64
+	if k.opts.Tickets != nil {
+		for _, t := range k.opts.Tickets(stream) {
+			opened++
+			if t.State == classify.TicketResolved {
+				resolved++
+			}
+			if t.ClaimedAt != 0 {
+				waits = append(waits, max(0, t.ClaimedAt-t.Created))
+			}
+		}
+	}
+	sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
+	rep.FirstResponseMS = Latency{Median: nearestRank(waits, 0.5), P90: nearestRank(waits, 0.9), N: len(waits)}
+	rep.ResolutionRate = ratio(resolved, opened)
+	return rep
+}

@@ -1,0 +1,103 @@
+package moderate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/store"
+)
+
+type labels struct{ got []store.LabeledExample }
+
+func (l *labels) AppendLabel(ex store.LabeledExample) error {
+	l.got = append(l.got, ex)
+	return nil
+}
+
+// TestKPIsFalsePositivesAndLabels: an automatic hide undone by approve
+// counts as a false positive and teaches a label; a person's own hide
+// does neither; rates are per second over the last minute.
+func TestKPIsFalsePositivesAndLabels(t *testing.T) {
+	t.Parallel()
+	now := clock
+	k := NewKPIs(KPIOptions{Now: func() time.Time { return now }, Tickets: func(string) []*classify.Ticket {
+		return []*classify.Ticket{
+			{Created: 0, ClaimedAt: 1000, State: classify.TicketResolved},
+			{Created: 0, ClaimedAt: 3000, State: classify.TicketClaimed},
+			{Created: 0, State: classify.TicketOpen},
+		}
+	}})
+	lab := &labels{}
+	d := NewDesk(DeskOptions{Now: func() time.Time { return now }, KPIs: k, Labels: lab})
+	for i, a := range []classify.Action{classify.Hide, classify.Hold, classify.Allow, classify.Allow} {
+		dec := classify.Decision{ID: string(rune('a' + i)), Stream: "s", User: classify.User{ID: "u"}, Text: "x", Action: a}
+		if a == classify.Hide {
+			dec.Labels = classify.Labels(classify.LabelSpam | classify.LabelQuestion)
+			dec.AddReason("spam.link", "")
+		}
+		line := dec.AppendJSON(nil)
+		k.Decided(&dec, line)
+		d.Decided(&dec, line)
+	}
+	if _, err := d.Act("mods", "s", "a", "approve", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Act("mods", "s", "c", "hide", "toxic"); err != nil {
+		t.Fatal(err)
+	}
+	r := k.Report("s")
+	if r.FalsePositiveRate.N != 1 || r.FalsePositiveRate.Of != 2 || *r.FalsePositiveRate.Rate != 0.5 {
+		t.Errorf("false positives = %+v, want 1 of 2", r.FalsePositiveRate)
+	}
+	if r.MeaningfulRate.N != 2 || r.MeaningfulRate.Of != 4 {
+		t.Errorf("meaningful = %+v, want 2 of 4 (the two plain allows)", r.MeaningfulRate)
+	}
+	if r.MessagesPerSecond != 4.0/60 || r.DecisionsPerSecond != 4.0/60 {
+		t.Errorf("per second = %v, %v; want 4/60 each (2 automatic, 2 human)", r.MessagesPerSecond, r.DecisionsPerSecond)
+	}
+	if *r.FirstResponseMS.Median != 1000 || *r.FirstResponseMS.P90 != 3000 || r.FirstResponseMS.N != 2 || r.ResolutionRate.N != 1 || r.ResolutionRate.Of != 3 {
+		t.Errorf("tickets: %+v %+v", r.FirstResponseMS, r.ResolutionRate)
+	}
+	now = now.Add(61 * time.Second)
+	if r := k.Report("s"); r.MessagesPerSecond != 0 || r.DecisionsPerSecond != 0 {
+		t.Errorf("a minute later: %v, %v; want 0", r.MessagesPerSecond, r.DecisionsPerSecond)
+	}
+	if len(lab.got) != 2 {
+		t.Fatalf("labels = %+v, want approve and hide", lab.got)
+	}
+	if ap := lab.got[0]; ap.Source != "approve" || ap.ID != "a" || ap.Labels != classify.Labels(classify.LabelQuestion) || ap.Actor != "mods" {
+		t.Errorf("approve example = %+v; want the spam label dropped, question kept", ap)
+	}
+	if h := lab.got[1]; h.Source != "hide" || !h.Labels.Has(classify.LabelToxic) {
+		t.Errorf("hide example = %+v; want toxic (the reason)", h)
+	}
+	if r := k.Report("none"); r.FalsePositiveRate.Rate != nil || r.MessagesPerSecond != 0 {
+		t.Errorf("unknown stream: %+v", r)
+	}
+}
+
+func TestDeskRestoreAndErase(t *testing.T) {
+	t.Parallel()
+	d := newDesk(&recorder{}, 8)
+	d.Restore([]store.Restriction{{User: "b"}, {User: "over", Until: clock.UnixMilli() - 1}, {User: "t", Until: clock.UnixMilli() + 1000}})
+	for user, want := range map[string]bool{"b": true, "t": true, "over": false} {
+		if _, _, ok := d.Restricted(user); ok != want {
+			t.Errorf("Restricted(%s) = %v, want %v", user, ok, want)
+		}
+	}
+	decide(d, "m-1", "s", "b", 1, classify.Allow, "")
+	decide(d, "m-2", "s", "x", 2, classify.Allow, "")
+	if st, _ := d.State("s", "m-1"); st != StateHidden {
+		t.Errorf("a restored ban's message is %s, want hidden", st)
+	}
+	if n, err := d.EraseUser("b"); n != 1 || err != nil {
+		t.Errorf("EraseUser = %d, %v", n, err)
+	}
+	if len(d.UserMessages("b")) != 0 || len(d.UserMessages("x")) != 1 || len(d.Snapshot("s")) == 0 {
+		t.Errorf("after erasure: b %v, x %v", d.UserMessages("b"), d.UserMessages("x"))
+	}
+	if _, ok := d.State("s", "m-1"); ok {
+		t.Error("an erased message can still be acted on")
+	}
+}

@@ -1,0 +1,368 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/livemod/livemod/classify"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Export and erasure of one chat user's records (DELETE /v1/users/{id}).
+//
+// What the store holds about a user: handoff tickets (and their webhook
+// outbox copies), the last STOP or START, labeled examples of their
+// messages and audit entries naming them. Erasure deletes the first
+// three and redacts the audit entries: when, who acted and what was done
+// stay; the user, reasons and any other text go. The erasure itself is
+// audited, naming the user, without content.
+//
+// In memory an erased ticket leaves a husk without content (state
+// resolved, no user, no messages) that Get, List and Update no longer
+// see; an erased opt-out leaves the user id with no choice and no time.
+// Both are gone after a restart.
+
+// goneTickets is the set of erased ticket ids.
+type goneTickets struct {
+	mu sync.RWMutex
+	m  map[string]bool
+}
+
+func (g *goneTickets) has(id string) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.m[id]
+}
+
+func (g *goneTickets) add(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[string]bool{}
+	}
+	g.m[id] = true
+}
+
+func (g *goneTickets) filter(ts []*classify.Ticket) []*classify.Ticket {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if len(g.m) == 0 {
+		return ts
+	}
+	out := ts[:0]
+	for _, t := range ts {
+		if !g.m[t.ID] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// splitFlushes takes Flush's markers out of batch.
+func splitFlushes(batch []AuditEntry) ([]AuditEntry, []chan struct{}) {
+	var flushed []chan struct{}
+	out := batch[:0]
+	for _, e := range batch {
+		if e.flushed != nil {
+			flushed = append(flushed, e.flushed)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, flushed
+}
+
+// Flush waits until every entry queued before it is written (or has
+// failed to write). An erasure calls it so that no queued entry about the
+// user escapes redaction. Flush must not be called after Close.
+func (s *AuditSink) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case s.queue <- AuditEntry{flushed: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// UserRecords returns the user's tickets (oldest first) and last opt-out
+// choice, if any.
+func (a *Automation) UserRecords(user string) ([]*classify.Ticket, *classify.OptOut) {
+	var ts []*classify.Ticket
+	for _, t := range a.List("", "") {
+		if t.User.ID == user {
+			ts = append(ts, t)
+		}
+	}
+	var opt *classify.OptOut
+	if o, ok := a.OptOut(user); ok {
+		opt = &o
+	}
+	return ts, opt
+}
+
+// AutomationErased counts what EraseUser removed.
+type AutomationErased struct {
+	Tickets []string `json:"-"` // their ids, for the audit redaction
+	OptOuts int      `json:"optouts"`
+	Outbox  int      `json:"outbox"`
+}
+
+// EraseUser deletes the user's tickets, their webhook outbox entries and
+// the user's opt-out, in memory and on disk. Changes queued before it
+// are written first; later writes of the erased tickets are dropped.
+func (a *Automation) EraseUser(ctx context.Context, user string) (AutomationErased, error) {
+	var out AutomationErased
+	ids := map[string]bool{}
+	for _, t := range a.tickets.List("", "") {
+		if t.User.ID != user || a.gone.has(t.ID) {
+			continue
+		}
+		a.gone.add(t.ID)
+		ids[t.ID] = true
+		out.Tickets = append(out.Tickets, t.ID)
+		// Keep a husk without content: MemoryTickets cannot delete.
+		a.tickets.Update(t.ID, func(t *classify.Ticket) error {
+			*t = classify.Ticket{ID: t.ID, Stream: t.Stream, State: classify.TicketResolved, Rev: t.Rev}
+			return nil
+		})
+	}
+	if o, ok := a.optouts.Get(user); ok && o != (classify.OptOut{User: user}) {
+		a.optouts.SetOptOut(classify.OptOut{User: user})
+	}
+	// Wait for the writes queued before this point: the barrier runs in
+	// a write transaction, so the deletion below starts after it commits.
+	barrier := make(chan struct{})
+	if !a.w.send(func(*bolt.Tx) error { close(barrier); return nil }) {
+		return out, fmt.Errorf("erase %q: the store is closing", user)
+	}
+	select {
+	case <-barrier:
+	case <-ctx.Done():
+		return out, ctx.Err()
+	}
+	err := a.db.bolt.Update(func(tx *bolt.Tx) error {
+		hb := tx.Bucket(bucketHandoffs)
+		for id := range ids {
+			if err := hb.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		// Tickets written before a restart are on disk only.
+		var more [][]byte
+		hb.ForEach(func(k, v []byte) error {
+			var t struct {
+				User classify.User `json:"user"`
+			}
+			if json.Unmarshal(v, &t) == nil && t.User.ID == user {
+				more = append(more, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range more {
+			if !ids[string(k)] {
+				ids[string(k)] = true
+				out.Tickets = append(out.Tickets, string(k))
+			}
+			if err := hb.Delete(k); err != nil {
+				return err
+			}
+		}
+		ob := tx.Bucket(bucketOutbox)
+		var dead [][]byte
+		ob.ForEach(func(k, v []byte) error {
+			var e struct {
+				Ticket string `json:"ticket"`
+			}
+			if json.Unmarshal(v, &e) == nil && ids[e.Ticket] {
+				dead = append(dead, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range dead {
+			if err := ob.Delete(k); err != nil {
+				return err
+			}
+		}
+		out.Outbox = len(dead)
+		opt := tx.Bucket(bucketOptouts)
+		if opt.Get([]byte(user)) != nil {
+			out.OptOuts = 1
+			return opt.Delete([]byte(user))
+		}
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("erase %q from %s: %w", user, a.db.path, err)
+	}
+	return out, nil
+}
+
+// OutboxOf returns the webhook outbox entries (live or dead) of tickets.
+func (db *DB) OutboxOf(tickets []string) ([]OutboxEntry, error) {
+	want := map[string]bool{}
+	for _, id := range tickets {
+		want[id] = true
+	}
+	var out []OutboxEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			var e OutboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if want[e.Ticket] {
+				out = append(out, e)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// LabelsOf returns the labeled examples of the user's messages, oldest
+// first.
+func (db *DB) LabelsOf(user string) ([]LabeledExample, error) {
+	var out []LabeledExample
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLabels)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			var ex LabeledExample
+			if err := json.Unmarshal(v, &ex); err != nil {
+				return fmt.Errorf("labels: %w", err)
+			}
+			if ex.User.ID == user {
+				out = append(out, ex)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// aboutUser reports whether e names user, as its user or target, or
+// targets one of the user's tickets.
+func aboutUser(e *AuditEntry, user string, tickets map[string]bool) bool {
+	return e.User == user || e.Target == user || tickets[e.Target]
+}
+
+func idSet(ids []string) map[string]bool {
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// AuditAbout returns every audit entry about user (as its user or target,
+// or about one of tickets), oldest first.
+func (db *DB) AuditAbout(user string, tickets []string) ([]AuditEntry, error) {
+	ts := idSet(tickets)
+	var out []AuditEntry
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("audit: %w", err)
+			}
+			if aboutUser(&e, user, ts) {
+				out = append(out, e)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Erased counts what DB.EraseUser removed or redacted.
+type Erased struct {
+	Labels int `json:"labels"`
+	Audit  int `json:"audit_redacted"`
+}
+
+// EraseUser deletes the labeled examples of user's messages, redacts the
+// audit entries about user or about tickets (see the comment at the top of
+// this file), and appends record — the audit entry of the erasure — in the
+// same transaction. Flush the AuditSink first.
+func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erased, error) {
+	var out Erased
+	ts := idSet(tickets)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if lb := tx.Bucket(bucketLabels); lb != nil {
+			var del [][]byte
+			lb.ForEach(func(k, v []byte) error {
+				var ex struct {
+					User classify.User `json:"user"`
+				}
+				if json.Unmarshal(v, &ex) == nil && ex.User.ID == user {
+					del = append(del, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			for _, k := range del {
+				if err := lb.Delete(k); err != nil {
+					return err
+				}
+			}
+			out.Labels = len(del)
+		}
+		ab := tx.Bucket(bucketAudit)
+		type kv struct{ k, v []byte }
+		var red []kv
+		err := ab.ForEach(func(k, v []byte) error {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("audit entry %x: %w", k, err)
+			}
+			if !aboutUser(&e, user, ts) {
+				return nil
+			}
+			r := AuditEntry{Seq: e.Seq, TS: e.TS, Actor: e.Actor, Action: e.Action, Target: e.Target, Stream: e.Stream, Rule: e.Rule, Erased: true}
+			if r.Actor == user {
+				r.Actor = "erased"
+			}
+			if r.Target == user {
+				r.Target = ""
+			}
+			nv, err := json.Marshal(&r)
+			if err != nil {
+				return err
+			}
+			red = append(red, kv{append([]byte(nil), k...), nv})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, x := range red {
+			if err := ab.Put(x.k, x.v); err != nil {
+				return err
+			}
+		}
+		out.Audit = len(red)
+		seq, err := ab.NextSequence()
+		if err != nil {
+			return err
+		}
+		record.Seq = seq
+		v, err := json.Marshal(&record)
+		if err != nil {
+			return err
+		}
+		return ab.Put(seqKey(seq), v)
+	})
+	if err != nil {
+		return Erased{}, fmt.Errorf("erase %q from %s: %w", user, db.path, err)
+	}
+	return out, nil
+}
