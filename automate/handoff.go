@@ -68,7 +68,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 		if ok, rule, detail := s.mayReply(m.User.ID, m.TS); !ok {
 			d.AddReason(rule, "handoff notice: "+detail)
 		} else {
-			f := classify.TemplateFields{Stream: m.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: t.Issue, ProductName: defaultProduct}
+			f := classify.TemplateFields{Stream: m.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
 			r := s.newReply(m.Stream, me, s.render(s.notice, me, f), m.TS)
 			r.Handoff = t.ID
 			if t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error { t.Noticed = true; return nil }); err == nil {
@@ -106,12 +106,16 @@ func issueOf(d *classify.Decision) string {
 	return ""
 }
 
+// issueWords is an issue kind as people read it: "not_delivered" → "not
+// delivered". Summaries reach agents, CRMs and (in notices) the audience.
+func issueWords(issue string) string { return strings.ReplaceAll(issue, "_", " ") }
+
 func (s *Stage) summarize(t *classify.Ticket) string {
 	f := classify.TemplateFields{
 		AuthorName:  mention(t.User.Name, t.User.ID),
 		FirstName:   firstName(t.User.Name, t.User.ID),
 		OrderID:     orDefault(t.OrderID, notGiven),
-		Issue:       orDefault(t.Issue, notGiven),
+		Issue:       orDefault(issueWords(t.Issue), notGiven),
 		ProductName: defaultProduct,
 		Stream:      t.Stream,
 	}

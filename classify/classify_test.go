@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 )
 
 var testTS atomic.Int64
@@ -129,7 +130,22 @@ func TestActions(t *testing.T) {
 		{"see www.deals.in", nil, Hide, "link.url"},
 		{"see www.deals.in", []string{"moderator"}, Allow, "link.url"},
 		{"subscribe to my channel", []string{"broadcaster"}, Allow, "spam.promo"},
-		{"fuck this", nil, Hold, "toxic.lexicon"},
+		// Mild profanity keeps the toxic label but is held only when aimed
+		// at someone; slurs, harassment and gaalis are always held.
+		{"fuck this", nil, Allow, "toxic.profanity"},
+		{"fucking love this song", nil, Allow, "toxic.profanity"},
+		{"holy shit that was fast", nil, Allow, "toxic.profanity"},
+		{"fuck you", nil, Hold, "toxic.insult"},
+		{"you are a stupid idiot", nil, Hold, "toxic.lexicon"},
+		{"you are a fucking joke", nil, Hold, "toxic.insult"},
+		{"I love you so fucking much", nil, Allow, "toxic.profanity"},
+		{"u fucking clown", nil, Hold, "toxic.insult"},
+		{"fuck off", nil, Hold, "toxic.insult"},
+		{"shit hai tu", nil, Hold, "toxic.insult"},
+		{"idiot hai tu", nil, Hold, "toxic.lexicon"},
+		{"you whore", nil, Hold, "toxic.lexicon"},
+		{"chutiya", nil, Hold, "toxic.lexicon"},
+		{"बहुत मादरचोद", nil, Hold, "toxic.lexicon"},
 		{"I will kill you", nil, Hold, "threat.violence"},
 		{"I will kill you", []string{"vip"}, Hold, "threat.violence"},
 		{"how much is it?", nil, Allow, "question.price"},
@@ -259,7 +275,9 @@ func TestMemorySeenBounded(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
-		{"Hello  World", "hello world"},
+		{"Hello  World", "hello  world"}, // a wide gap stays two spaces: it ends a word spelt out
+		{"Hello \t\n World", "hello  world"},
+		{"Hello World", "hello world"},
 		{"ＦＵＬＬ width", "full width"},
 		{"𝐛𝐨𝐥𝐝 𝓼𝓬𝓻𝓲𝓹𝓽", "bold script"},
 		{"café naïve", "cafe naive"},
@@ -328,5 +346,63 @@ func TestNewOptions(t *testing.T) {
 	m.TS = 2
 	if d := e.Decide(&m); !d.Labels.Has(LabelFlood) {
 		t.Errorf("RepeatCount 2: second message not flood: %+v", d)
+	}
+}
+
+// TestSkeletonJoin checks how spelt-out words are joined: Latin letters
+// always (a wide gap or a change of separator ends a word), Devanagari
+// syllables across dots always and across spaces only into a word the
+// rules know, since one-syllable Hindi words ("वो भी है") are common.
+func TestSkeletonJoin(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	for _, c := range []struct{ in, want string }{
+		{"s t u p i d  i d i o t", "stupid idiot"},
+		{"s.t.u.p.i.d .i.d.i.o.t", "stupid idiot"},
+		{"f  u  c  k", "fuck"},
+		{"u r a star", "ura star"},
+		{"मा.द.र.चो.द", "मादरचोद"},
+		{"वो भी है", "वो भि है"},
+		{"तो मैं भी", "तो मै भि"},
+	} {
+		var tmp []byte
+		plain := appendPlain(nil, &tmp, c.in)
+		sk, _, _, _ := appendSkeletonKnown(nil, nil, nil, plain, e.m)
+		if string(sk) != c.want {
+			t.Errorf("skeleton(%q) = %q, want %q", c.in, sk, c.want)
+		}
+	}
+	var tmp []byte
+	plain := appendPlain(nil, &tmp, "चू ति या")
+	if sk, _, _, _ := appendSkeletonKnown(nil, nil, nil, plain, e.m); strings.Contains(string(sk), " ") {
+		t.Errorf("skeleton(चू ति या) = %q, want one word", sk)
+	}
+}
+
+// TestDecodeRune checks the inline Devanagari decoder and encoder against
+// unicode/utf8, on the whole block and on broken sequences around it.
+func TestDecodeRune(t *testing.T) {
+	t.Parallel()
+	check := func(b []byte) {
+		r, n := decodeRune(b)
+		wr, wn := utf8.DecodeRune(b)
+		if r != wr || n != wn {
+			t.Errorf("decodeRune(% x) = %U %d, want %U %d", b, r, n, wr, wn)
+		}
+		if r, n = decodeRuneString(string(b)); r != wr || n != wn {
+			t.Errorf("decodeRuneString(% x) = %U %d, want %U %d", b, r, n, wr, wn)
+		}
+	}
+	for r := rune(0x08F0); r <= 0x09A0; r++ {
+		b := utf8.AppendRune(nil, r)
+		if got := appendRune(nil, r); string(got) != string(b) {
+			t.Errorf("appendRune(%U) = % x, want % x", r, got, b)
+		}
+		check(b)
+		check(b[:len(b)-1])
+		check(append(b[:len(b)-1:len(b)-1], 0x41))
+	}
+	for _, b := range [][]byte{{0xE0, 0xA4}, {0xE0, 0xA6, 0x80}, {0xE0, 0xA4, 0xC0}, {0xE0}, {}} {
+		check(b)
 	}
 }

@@ -15,16 +15,19 @@
 // How a message is read: the text is normalized once into pooled buffers
 // (NFKC, case folding, invisible characters and Latin accents removed,
 // homoglyphs mapped), then reduced to a skeleton of words with leetspeak,
-// spaced-out letters and repeated letters undone. Rules are phrases over
-// the skeleton's word hashes, so "f.u.c.k", "fuuuck" and "fцck" are one
-// word, while "class", "assassin" and "Scunthorpe" are whole other words.
+// spaced-out letters (and Devanagari syllables) and repeated letters
+// undone. Rules are phrases over the skeleton's word hashes, so "f.u.c.k",
+// "fuuuck" and "fцck" are one word, while "class", "assassin" and
+// "Scunthorpe" are whole other words.
 // The toxic lexicon comes from published word lists, curated (see
 // lexicon/ATTRIBUTION.md).
 //
 // Actions: threats are held for a human; spam, floods and links from
 // viewers are hidden (links and promotion from broadcaster, moderator and
-// vip badges are not); other toxic messages are held; everything else is
-// allowed. Every hit is written as a Reason naming the rule and what it
+// vip badges are not); slurs, harassment, gaalis and insults are held;
+// mild profanity ("fucking love this song") keeps the toxic label but is
+// held only when aimed at someone ("fuck you") or when the model reads it
+// as abuse; everything else is allowed. Every hit is written as a Reason naming the rule and what it
 // matched.
 //
 // Engine, Normalize and ExtractOrderID are safe for concurrent use.

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"sync"
@@ -55,15 +56,21 @@ type Engine struct {
 	repeatCount, crowdUsers   int
 	seen                      Seen
 
-	m        *matcher          // skeleton phrases, lexicon, stems
-	plain    map[uint64]string // plain-only lexicon entries
-	plainMin int               // shortest and longest of them, in bytes
-	plainMax int
-	leads    map[uint64]string
-	exact    map[uint64]ruleID
-	exactDet map[uint64]string
+	m         *matcher // skeleton phrases, lexicon, stems
+	plain     table    // plain-only lexicon entries: xxhash → index into plainDet
+	plainDet  []string
+	plainMild []bool      // plainDet entries that are mild profanity
+	plainLen  [256]uint64 // by first byte: bit n set when some plain entry of n bytes starts with it
+	leads     map[uint64]string
+	exact     map[uint64]ruleID
+	exactDet  map[uint64]string
 
 	repeatDetail, crowdDetail []string // by count, built once
+
+	you, between, after []uint64 // word hashes of secondPerson, insultBetween, insultAfter
+	youWords            []string // secondPerson, by index of you
+	yours               []uint64 // secondPossessive
+	yourWords           []string
 
 	policy *modelPolicy // the model and its thresholds; nil means rules only
 	trend  *Trending    // question clusters; nil means none
@@ -73,7 +80,6 @@ type Engine struct {
 var defaultRules = sync.OnceValue(func() *Engine {
 	e := &Engine{
 		m:        newMatcher(),
-		plain:    make(map[uint64]string),
 		leads:    make(map[uint64]string),
 		exact:    make(map[uint64]ruleID),
 		exactDet: make(map[uint64]string),
@@ -84,15 +90,32 @@ var defaultRules = sync.OnceValue(func() *Engine {
 		}
 	}
 	skeletal, plainOnly := lexicon()
+	mild := mildLexicon()
 	for _, w := range skeletal {
-		e.m.add(w, ruleToxic)
+		if mild[w] {
+			e.m.add(w, ruleToxicMild)
+		} else {
+			e.m.add(w, ruleToxic)
+		}
 	}
-	e.plainMin = 1 << 30
+	plainIdx := make(map[uint64]int32)
 	for _, w := range plainOnly {
-		e.plain[xxhash.Sum64String(w)] = matchedDetail(w)
-		e.plainMin = min(e.plainMin, len(w))
-		e.plainMax = max(e.plainMax, len(w))
+		if _, ok := plainIdx[xxhash.Sum64String(w)]; ok {
+			continue
+		}
+		plainIdx[xxhash.Sum64String(w)] = int32(len(e.plainDet))
+		e.plainDet = append(e.plainDet, matchedDetail(w))
+		e.plainMild = append(e.plainMild, mild[w])
+		if len(w) >= 64 {
+			panic("classify: plain-only lexicon entry of 64 bytes or more: " + w) // a build defect
+		}
+		e.plainLen[w[0]] |= 1 << len(w)
 	}
+	e.you, e.youWords = wordHashesNamed(secondPerson)
+	e.between, e.after = wordHashes(insultBetween), wordHashes(insultAfter)
+	e.yours, e.yourWords = wordHashesNamed(secondPossessive)
+	e.plain = newTable(plainIdx)
+	e.m.freeze()
 	for _, w := range leads {
 		ws := compileWords(w)
 		e.leads[ws[0]] = matchedDetail(w)
@@ -181,7 +204,7 @@ var scratchPool = sync.Pool{New: func() any {
 // the action first. A rule whose labels are already explained adds no
 // second reason.
 var reasonOrder = [...]ruleID{
-	ruleThreat, ruleToxic, ruleSpamLink, ruleSpamSpacedURL, ruleSpamScam, ruleSpamContact,
+	ruleThreat, ruleToxic, ruleToxicInsult, ruleToxicMild, ruleSpamLink, ruleSpamSpacedURL, ruleSpamScam, ruleSpamContact,
 	ruleSpamPhone, ruleSpamChannel, ruleSpamLike, ruleLinkURL, ruleFloodCopypasta, ruleFloodRepeat,
 	ruleOptoutStop, ruleOptoutStart, ruleAgent, ruleSupportRefund, ruleSupportWrongItem,
 	ruleSupportNotDelivered, ruleSupportDamaged, ruleSupportReturn, ruleSupportCancel,
@@ -209,18 +232,28 @@ func (e *Engine) Decide(m *Message) Decision {
 	}
 	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
 	var spaced bool
-	sc.skel, sc.toks, sc.raws, spaced = appendSkeleton(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain)
+	sc.skel, sc.toks, sc.raws, spaced = appendSkeletonKnown(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain, e.m)
 	toks, skel, plain := sc.toks, sc.skel, sc.plain
 
 	e.m.scan(toks, skel, h)
 	if spaced {
 		h.add(ruleSpamSpacedURL, "matched a spaced-out web address")
 	}
-	for _, r := range sc.raws {
-		if n := int(r.b - r.a); n >= e.plainMin && n <= e.plainMax {
-			if det, ok := e.plain[xxhash.Sum64(plain[r.a:r.b])]; ok {
-				h.add(ruleToxic, det)
+	for ri, r := range sc.raws {
+		if n := int(r.b - r.a); n < 64 && e.plainLen[plain[r.a]]&(1<<n) != 0 {
+			if k, ok := e.plain.get(xxhash.Sum64(plain[r.a:r.b])); ok {
+				if e.plainMild[k] {
+					h.add(ruleToxicMild, e.plainDet[k])
+					h.mildAt |= 1 << min(ri, 63) // a raw word: the same index unless letters were joined
+				} else {
+					h.add(ruleToxic, e.plainDet[k])
+				}
 			}
+		}
+	}
+	if h.mildAt != 0 && !h.has(ruleToxic) {
+		if det, ok := e.aimed(toks, h.mildAt, h.detail[ruleToxicMild]); ok {
+			h.add(ruleToxicInsult, det)
 		}
 	}
 	if len(toks) > 0 {
@@ -295,7 +328,7 @@ func (e *Engine) Decide(m *Message) Decision {
 		d.Action = Hold
 	case !priv && (labels&Labels(LabelSpam|LabelFlood|LabelLink) != 0):
 		d.Action = Hide
-	case labels.Has(LabelToxic):
+	case h.has(ruleToxic) || h.has(ruleToxicInsult):
 		d.Action = Hold
 	}
 
@@ -323,9 +356,81 @@ func (e *Engine) Decide(m *Message) Decision {
 		}
 		d.Reasons = append(d.Reasons, Reason{Rule: ru.name, Detail: det})
 	}
-	e.applyModel(&d, sc, text, labels, m.User.Badges)
+	if d.Action != Hide || !labels.Has(LabelSpam) {
+		// Spam the rules hide is not scored: the model could change
+		// neither its action nor its spam label, and a raid sends it by
+		// the thousand. Its decision carries no scores.
+		e.applyModel(&d, sc, text, labels, m.User.Badges)
+	}
 	e.observeQuestion(&d, sc.plain)
 	return d
+}
+
+// wordHashes returns the skeleton word hash of each one-word entry.
+func wordHashes(list []string) []uint64 {
+	hs, _ := wordHashesNamed(list)
+	return hs
+}
+
+// wordHashesNamed is wordHashes with the entries kept beside.
+func wordHashesNamed(list []string) ([]uint64, []string) {
+	var hs []uint64
+	var names []string
+	for _, w := range list {
+		if ws := compileWords(w); len(ws) == 1 {
+			hs = append(hs, ws[0])
+			names = append(names, w)
+		}
+	}
+	return hs, names
+}
+
+func indexHash(hs []uint64, h uint64) int {
+	for i, x := range hs {
+		if x == h {
+			return i
+		}
+	}
+	return -1
+}
+
+func hasHash(hs []uint64, h uint64) bool { return indexHash(hs, h) >= 0 }
+
+// aimed reports mild profanity aimed at someone and says why: a
+// second-person word before it, perhaps with "are a", "such a" or other
+// profanity between ("you are a fucking …", "u r shit"), or right after
+// it, perhaps after "hai"/"ho" ("fuck you", "shit hai tu", "fuck your
+// …"). at marks the words that matched mild entries; mild is the detail
+// of the first. "I love you so fucking much" is not aimed: "so" is not
+// an insult's company. The word lists are in rules.go.
+func (e *Engine) aimed(toks []tok, at uint64, mild string) (string, bool) {
+	for i := range min(len(toks), 64) {
+		if at&(1<<i) == 0 {
+			continue
+		}
+		for k := i - 1; k >= 0 && k >= i-4; k-- {
+			hk := toks[k].h
+			if y := indexHash(e.you, hk); y >= 0 {
+				return mild + ", aimed at someone ('" + e.youWords[y] + "')", true
+			}
+			if !hasHash(e.between, hk) && at&(1<<k) == 0 {
+				break
+			}
+		}
+		k := i + 1
+		if k < len(toks) && hasHash(e.after, toks[k].h) {
+			k++
+		}
+		if k < len(toks) {
+			if y := indexHash(e.you, toks[k].h); y >= 0 {
+				return mild + ", aimed at someone ('" + e.youWords[y] + "')", true
+			}
+			if y := indexHash(e.yours, toks[k].h); y >= 0 {
+				return mild + ", aimed at someone ('" + e.yourWords[y] + "')", true
+			}
+		}
+	}
+	return "", false
 }
 
 func clipBytes(b []byte, n int) []byte {
@@ -352,15 +457,15 @@ func isPrivileged(badges []string) bool {
 
 // hasQuestionMark reports a '?' that is not the whole message.
 func hasQuestionMark(plain []byte) bool {
-	q, other := false, false
+	if bytes.IndexByte(plain, '?') < 0 {
+		return false
+	}
 	for _, c := range plain {
 		switch c {
-		case '?':
-			q = true
-		case ' ', '!', '.':
+		case '?', ' ', '!', '.':
 		default:
-			other = true
+			return true
 		}
 	}
-	return q && other
+	return false
 }

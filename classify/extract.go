@@ -12,6 +12,9 @@ import (
 // ("http://"), "www.", or a name followed by a dot and a known top-level
 // domain ("bit.ly/x", "shop.example.in").
 func findURL(plain []byte) (a, b int, ok bool) {
+	if !mayBeURL(plain) {
+		return 0, 0, false
+	}
 	for i := 0; i < len(plain); i++ {
 		c := plain[i]
 		switch {
@@ -49,6 +52,13 @@ func findURL(plain []byte) (a, b int, ok bool) {
 	return 0, 0, false
 }
 
+// mayBeURL reports whether plain has a '.' or a ':', without which it
+// holds no web address; most chat lines have neither, and IndexByte is a
+// vector scan.
+func mayBeURL(plain []byte) bool {
+	return bytes.IndexByte(plain, '.') >= 0 || bytes.IndexByte(plain, ':') >= 0
+}
+
 func isTLD(b []byte) bool {
 	for _, t := range tlds {
 		if string(b) == t {
@@ -72,6 +82,9 @@ func chunkEnd(plain []byte, i int) int {
 // spaces, dashes, dots or brackets, optionally after '+'. A number after
 // an order word is an order number, not a phone.
 func findPhone(plain []byte) (string, bool) {
+	if countDigits(plain) < 10 {
+		return "", false
+	}
 	for i := 0; i < len(plain); i++ {
 		if !(plain[i] >= '0' && plain[i] <= '9' || plain[i] == '+') {
 			continue

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // FAQ matching. Every phrase of every entry is compiled through the same
@@ -199,7 +197,7 @@ func eachDeletion(word []byte, fn func(uint64)) {
 		_, size := utf8.DecodeRune(word[i:])
 		n := copy(buf[:], word[:i])
 		n += copy(buf[n:], word[i+size:])
-		fn(xxhash.Sum64(buf[:n]))
+		fn(hashWord(buf[:n]))
 		i += size
 	}
 }

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"math"
 	"math/bits"
 	"unicode/utf8"
@@ -13,18 +14,20 @@ import (
 //     computed while the skeleton is built), the first word and the last
 //     word — leetspeak, homoglyphs and spacing are undone before the model
 //     sees a word, so it learns "fuck" once, not every spelling of it;
-//   - character 3- and 4-grams of the skeleton (runes, not bytes, so that
+//   - character 3-grams of the skeleton (runes, not bytes, so that
 //     Devanagari n-grams are letters), which carry spelling variants,
 //     Hinglish transliteration and words the model has not seen;
 //   - a few shapes of the plain form, which keeps what the skeleton drops:
 //     a question mark, a web address, a long number, shouting, length.
 //
-// The features are built in a caller-owned slice and hashed with
-// xxhash's final avalanche, so scoring does not allocate.
+// The features are built in a caller-owned slice, so scoring does not
+// allocate. Word features are the words' xxhash with a kind constant
+// XORed in; character n-grams and shapes go through xxhash's final
+// avalanche (mix64).
 //
 // featureVersion is written into model files: a model trained on other
 // features is refused at load instead of scoring garbage.
-const featureVersion = 1
+const featureVersion = 2
 
 // Feature kinds: each is mixed into the hash so that a word and a
 // character n-gram with the same bytes land in different buckets.
@@ -34,7 +37,6 @@ const (
 	featFirst uint64 = 0xa0761d6478bd642f
 	featLast  uint64 = 0xe7037ed1a0b428db
 	featChar3 uint64 = 0x589965cc75374cc3
-	featChar4 uint64 = 0x1d8e4e27c47d124f
 	featShape uint64 = 0x4c8e13a4d6b2e735
 )
 
@@ -67,40 +69,49 @@ const prime64 = 0x9E3779B97F4A7C15
 // is the original, plain and skel its two normal forms and toks the
 // skeleton's words (offsets into skel).
 func appendFeatures(dst []uint64, text string, plain, skel []byte, toks []tok) []uint64 {
+	// Word hashes are xxhash values, already spread: a kind constant
+	// XORed in is enough, without a second mix.
 	for i := range toks {
 		h := toks[i].h
-		dst = append(dst, mix64(h^featWord))
+		dst = append(dst, h^featWord)
 		if i > 0 {
-			dst = append(dst, mix64(toks[i-1].h*prime64^h^featPair))
+			dst = append(dst, toks[i-1].h*prime64^h^featPair)
 		}
 	}
 	if n := len(toks); n > 0 {
-		dst = append(dst, mix64(toks[0].h^featFirst), mix64(toks[n-1].h^featLast))
+		dst = append(dst, toks[0].h^featFirst, toks[n-1].h^featLast)
 	}
 
 	dst = appendCharGrams(dst, skel)
 
-	// Shapes of the plain form and the original.
-	q, qEnd, excl, at := false, false, 0, false
-	digits, maxDigits := 0, 0
-	for i, c := range plain {
-		switch {
-		case c == '?':
-			q = true
-			qEnd = true
-		case c == '!':
-			excl++
-		case c == '@':
-			at = true
+	// Shapes of the plain form and the original: each a vector scan or a
+	// short loop, since most lines have none of them.
+	q := bytes.IndexByte(plain, '?') >= 0
+	qEnd := false
+	if q {
+		for i := len(plain) - 1; i >= 0; i-- {
+			c := plain[i]
+			if c == '?' {
+				qEnd = true
+				break
+			}
+			if c != ' ' && c != '!' && c != '.' {
+				break
+			}
 		}
-		if '0' <= c && c <= '9' {
-			digits++
-			maxDigits = max(maxDigits, digits)
-		} else if c != ' ' && c != '-' {
-			digits = 0
-		}
-		if c != '?' && c != ' ' && c != '!' && c != '.' && i > 0 {
-			qEnd = false
+	}
+	excl := bytes.Count(plain, []byte{'!'})
+	at := bytes.IndexByte(plain, '@') >= 0
+	maxDigits := 0
+	if countDigits(plain) >= 7 {
+		digits := 0
+		for _, c := range plain {
+			if '0' <= c && c <= '9' {
+				digits++
+				maxDigits = max(maxDigits, digits)
+			} else if c != ' ' && c != '-' {
+				digits = 0
+			}
 		}
 	}
 	if q {
@@ -129,38 +140,67 @@ func appendFeatures(dst []uint64, text string, plain, skel []byte, toks []tok) [
 	return dst
 }
 
-// appendCharGrams appends the rune 3- and 4-grams of " skel ". Three
-// runes of 21 bits pack exactly into 63 bits; the fourth is mixed in.
+// appendCharGrams appends the rune 3-grams of " skel " but those centred
+// on a space between words. Three runes of 21 bits pack exactly into 63
+// bits. (Version 1 also had 4-grams: twice
+// the features, a table read each, for no gain on the figures of
+// docs/QUALITY.md.) An ASCII skeleton, the common case, skips decoding.
 func appendCharGrams(dst []uint64, skel []byte) []uint64 {
+	if isASCIIBytes(skel) {
+		var r1, r2 uint64 = ' ', 0
+		if len(skel) > 0 {
+			r2, r1 = ' ', uint64(skel[0])
+		}
+		for i := 1; i <= len(skel); i++ {
+			r := uint64(' ')
+			if i < len(skel) {
+				r = uint64(skel[i])
+			}
+			if r1 != ' ' { // a gram across a word gap ("b c") says little
+				dst = append(dst, mix64((r2<<42|r1<<21|r)^featChar3))
+			}
+			r2, r1 = r1, r
+		}
+		return dst
+	}
 	var r1, r2, r3 uint64 = ' ', 0, 0 // r1 is the newest rune
 	n := 1
 	for i := 0; i <= len(skel); {
 		r := uint64(' ')
 		if i < len(skel) {
-			c, size := utf8.DecodeRune(skel[i:])
+			c, size := decodeRune(skel[i:])
 			r = uint64(c)
 			i += size
 		} else {
 			i++
 		}
-		r4 := r3
 		r3, r2, r1 = r2, r1, r
 		n++
 		if n < 3 {
 			continue
 		}
-		h3 := r3<<42 | r2<<21 | r1
-		dst = append(dst, mix64(h3^featChar3))
-		if n >= 4 {
-			dst = append(dst, mix64(h3*prime64^r4^featChar4))
+		if r2 != ' ' {
+			dst = append(dst, mix64((r3<<42|r2<<21|r1)^featChar3))
 		}
 	}
 	return dst
 }
 
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // hasURLShape reports something that reads as a web address: a scheme,
 // "www." or a word, a dot and a known top-level domain.
 func hasURLShape(plain []byte) bool {
+	if !mayBeURL(plain) {
+		return false
+	}
 	for i := 0; i+3 < len(plain); i++ {
 		switch plain[i] {
 		case ':':
@@ -192,17 +232,31 @@ func isASCIIAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <=
 
 // isShouting reports a message mostly in capitals (at least six letters).
 func isShouting(text string) bool {
+	if len(text) < 6 {
+		return false
+	}
 	up, low := 0, 0
 	for i := 0; i < len(text); i++ {
 		c := text[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
+		if c-'A' < 26 {
 			up++
-		case 'a' <= c && c <= 'z':
+		}
+		if c-'a' < 26 {
 			low++
 		}
 	}
 	return up >= 6 && up > 3*low
+}
+
+// countDigits returns the number of ASCII digits in b.
+func countDigits(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c-'0' < 10 {
+			n++
+		}
+	}
+	return n
 }
 
 // featureScale is the value of each feature of a message with n

@@ -12,6 +12,9 @@ import (
 func FuzzNormalize(f *testing.F) {
 	f.Add("how much is the blue jacket?")
 	f.Add("जान से मार दूँगा")
+	f.Add("s t u p i d  i d i o t")
+	f.Add("चू ति या  मा.द.र.चो.द")
+	f.Add("hello \t\n  world\u200b \u00a0!")
 	f.Fuzz(func(t *testing.T, s string) {
 		n := Normalize(s)
 		if !utf8.ValidString(n) {
@@ -20,7 +23,8 @@ func FuzzNormalize(f *testing.F) {
 		if n2 := Normalize(n); n2 != n {
 			t.Fatalf("not idempotent: Normalize(%q) = %q, Normalize of that = %q", s, n, n2)
 		}
-		if strings.HasPrefix(n, " ") || strings.HasSuffix(n, " ") || strings.Contains(n, "  ") {
+		// One space between words, two where the text had a wider gap.
+		if strings.HasPrefix(n, " ") || strings.HasSuffix(n, " ") || strings.Contains(n, "   ") {
 			t.Fatalf("Normalize(%q) = %q: untidy spaces", s, n)
 		}
 		if sk := skeleton(s); !utf8.ValidString(sk) {

@@ -44,6 +44,16 @@ func readList(name string) []string {
 	return out
 }
 
+// mildLexicon returns the entries of livemod_mild.txt: profanity that
+// is held only when aimed at someone (rules.go, secondPerson).
+func mildLexicon() map[string]bool {
+	mild := make(map[string]bool)
+	for _, w := range readList("livemod_mild.txt") {
+		mild[w] = true
+	}
+	return mild
+}
+
 // lexicon returns the toxic entries matched on the skeleton and the ones
 // matched on the plain form only.
 func lexicon() (skeletal, plainOnly []string) {

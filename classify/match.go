@@ -29,8 +29,15 @@ type stem struct {
 
 type matcher struct {
 	phrases []phrase
-	first   map[uint64][]int32 // first word hash → phrases
-	stems   map[uint32][]stem  // first three bytes → stems
+	first   map[uint64][]int32 // first word hash → phrases; while adding
+	stems   map[uint32][]stem  // first three bytes → stems; while adding
+
+	// Frozen for scan (freeze): the same, in open-addressing tables.
+	firstT  table // word hash → index into firstL
+	firstL  [][]int32
+	stemT   table // mix64(key3) → index into stemL
+	stemL   [][]stem
+	hasStem bool
 }
 
 func newMatcher() *matcher {
@@ -81,11 +88,48 @@ func (m *matcher) add(p string, r ruleID) {
 	m.first[words[0]] = append(m.first[words[0]], int32(len(m.phrases)-1))
 }
 
+// freeze builds the lookup tables scan reads; call it after the last add.
+func (m *matcher) freeze() {
+	idx := make(map[uint64]int32, len(m.first))
+	m.firstL = m.firstL[:0]
+	for h, ps := range m.first {
+		idx[h] = int32(len(m.firstL))
+		m.firstL = append(m.firstL, ps)
+	}
+	m.firstT = newTable(idx)
+	idx = make(map[uint64]int32, len(m.stems))
+	m.stemL = m.stemL[:0]
+	for k, ss := range m.stems {
+		idx[mix64(uint64(k))] = int32(len(m.stemL))
+		m.stemL = append(m.stemL, ss)
+	}
+	m.stemT = newTable(idx)
+	m.hasStem = len(m.stems) > 0
+}
+
+// knows reports whether the skeleton word w starts a phrase or a stem.
+func (m *matcher) knows(w []byte) bool {
+	if _, ok := m.firstT.get(hashWord(w)); ok {
+		return true
+	}
+	if len(w) >= 3 {
+		if k, ok := m.stemT.get(mix64(uint64(key3(w)))); ok {
+			for _, s := range m.stemL[k] {
+				if bytes.HasPrefix(w, s.prefix) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func key3(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 }
 
 // hits is the set of rules a message matched, with the first detail of each.
 type hits struct {
 	set    uint64
+	mildAt uint64 // words (index, up to 63) that matched mild profanity
 	detail [numRules]string
 }
 
@@ -101,19 +145,27 @@ func (h *hits) has(r ruleID) bool { return h.set&(1<<r) != 0 }
 // scan records every phrase and stem found in the words of skel.
 func (m *matcher) scan(toks []tok, skel []byte, h *hits) {
 	for i := range toks {
-		if ps, ok := m.first[toks[i].h]; ok {
-			for _, pi := range ps {
+		if k, ok := m.firstT.get(toks[i].h); ok {
+			for _, pi := range m.firstL[k] {
 				p := &m.phrases[pi]
 				if matchFrom(p.words, 1, toks, i+1) {
 					h.add(p.rule, p.detail)
+					if p.rule == ruleToxicMild {
+						h.mildAt |= 1 << min(i, 63)
+					}
 				}
 			}
 		}
-		if len(m.stems) > 0 && toks[i].b-toks[i].a >= 3 {
+		if m.hasStem && toks[i].b-toks[i].a >= 3 {
 			w := skel[toks[i].a:toks[i].b]
-			for _, s := range m.stems[key3(w)] {
-				if bytes.HasPrefix(w, s.prefix) {
-					h.add(s.rule, s.detail)
+			if k, ok := m.stemT.get(mix64(uint64(key3(w)))); ok {
+				for _, s := range m.stemL[k] {
+					if bytes.HasPrefix(w, s.prefix) {
+						h.add(s.rule, s.detail)
+						if s.rule == ruleToxicMild {
+							h.mildAt |= 1 << min(i, 63)
+						}
+					}
 				}
 			}
 		}

@@ -65,11 +65,22 @@ func (m *Model) scoreFeatures(feats []uint64, out *Scores) {
 	nl := len(m.labels)
 	var acc [maxModelLabels]int32
 	shift := 64 - m.bits
-	for _, f := range feats {
-		base := int(f>>shift) * nl
-		w := m.w[base : base+nl]
-		for l := range w {
-			acc[l] += int32(w[l])
+	if nl == 5 { // the default model: unrolled, no bounds checks in the loop
+		for _, f := range feats {
+			w := (*[5]int8)(m.w[int(f>>shift)*5:])
+			acc[0] += int32(w[0])
+			acc[1] += int32(w[1])
+			acc[2] += int32(w[2])
+			acc[3] += int32(w[3])
+			acc[4] += int32(w[4])
+		}
+	} else {
+		for _, f := range feats {
+			base := int(f>>shift) * nl
+			w := m.w[base : base+nl]
+			for l := range w {
+				acc[l] += int32(w[l])
+			}
 		}
 	}
 	x := featureScale(len(feats))
@@ -99,7 +110,7 @@ func textFeatures(dst []uint64, text string) []uint64 {
 	}
 	var tmp []byte
 	plain := appendPlain(nil, &tmp, text)
-	skel, toks, _, _ := appendSkeleton(nil, nil, nil, plain)
+	skel, toks, _, _ := appendSkeletonKnown(nil, nil, nil, plain, defaultRules().m)
 	return appendFeatures(dst, text, plain, skel, toks)
 }
 
@@ -406,11 +417,12 @@ var DefaultHideThresholds = map[Label]float32{
 
 // modelPolicy is what an engine does with the model's scores.
 type modelPolicy struct {
-	model  *Model
-	labels Labels // the model's labels
-	label  [len(labelNames)]float32
-	hide   [len(labelNames)]float32
-	detail [len(labelNames)][101]string // "score 0.93", built once: Decide does not format
+	model    *Model
+	mildHold float32 // see DefaultMildHoldScore
+	labels   Labels  // the model's labels
+	label    [len(labelNames)]float32
+	hide     [len(labelNames)]float32
+	detail   [len(labelNames)][101]string // "score 0.93", built once: Decide does not format
 }
 
 // newModelPolicy returns the policy of opts, or nil for rules only.
@@ -422,7 +434,7 @@ func newModelPolicy(opts Options) (*modelPolicy, error) {
 	if m == nil {
 		m = DefaultModel()
 	}
-	p := &modelPolicy{model: m}
+	p := &modelPolicy{model: m, mildHold: DefaultMildHoldScore}
 	for i := range p.label {
 		p.label[i], p.hide[i] = 2, 2 // never
 	}
@@ -495,6 +507,11 @@ var modelRuleNames = func() (n [len(labelNames)]string) {
 // model toxic are held for a human. It returns the merged labels.
 func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv bool) Labels {
 	ml, hide := p.decide(feats, &d.Scores)
+	if ruleLabels&Labels(LabelAgentRequest|LabelSupport) != 0 {
+		// Someone asking for a person or reporting a problem with an
+		// order is never spam, whatever words they use for it.
+		ml &^= Labels(LabelSpam)
+	}
 	if ruleLabels.Has(LabelQuestion) && p.labels.Has(LabelQuestion) && d.Scores.Get(LabelQuestion) < questionVeto {
 		ruleLabels = p.vetoQuestion(d, ruleLabels)
 	}
@@ -527,7 +544,19 @@ func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels
 	}
 	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
 	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges))
+	if d.Action == Allow && sc.hits.has(ruleToxicMild) && d.Scores.Get(LabelToxic) >= e.policy.mildHold {
+		// Mild profanity the rules let through, but the model reads as
+		// abuse: hold it for a human, with the score as the reason.
+		d.Action = Hold
+		d.Reasons = append(d.Reasons, e.policy.reason(LabelToxic, &d.Scores))
+	}
 }
+
+// DefaultMildHoldScore is the model toxic score at which a message with
+// mild profanity that no rule saw aimed at anyone is held all the same
+// ("she is a fucking joke"). Profanity in praise ("fucking love
+// this song", "holy shit") scores far lower. See docs/QUALITY.md.
+const DefaultMildHoldScore = 0.95
 
 // questionVeto is the question score under which the model overrules the
 // question rules: a lead word or a '?' is weak evidence ("what a

@@ -123,3 +123,36 @@ func BenchmarkModelScore(b *testing.B) {
 		i++
 	}
 }
+
+// TestOrdinaryChatWithModel holds ordinary live chat to the engine as
+// shipped (rules and the default model): nothing is hidden or held, and
+// someone asking for a person is never spam.
+func TestOrdinaryChatWithModel(t *testing.T) {
+	e, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct {
+		text string
+		want Labels // labels that must be there
+	}{
+		{"hello everyone", 0},
+		{"hi from Pune!", 0},
+		{"great stream today, love the colours", 0},
+		{"my order arrived and I love it", 0},
+		{"white sneakers price?", Labels(LabelPurchaseIntent)},
+		{"black hoodie price?", Labels(LabelPurchaseIntent)},
+		{"please connect me to support", Labels(LabelAgentRequest)},
+		{"agent please", Labels(LabelAgentRequest)},
+		{"I want to talk to a human agent", Labels(LabelAgentRequest)},
+		{"fucking love this song", Labels(LabelToxic)},
+		{"holy shit this is good", Labels(LabelToxic)},
+		{"कितने का है?", Labels(LabelQuestion)},
+		{"bhai ye jacket bahut badhiya hai", 0},
+	} {
+		d := e.Decide(&Message{ID: "m", Stream: "s", User: User{ID: "u"}, Text: c.text, TS: int64(i) * 600_000})
+		if d.Action != Allow || d.Labels.Has(LabelSpam) || d.Labels&c.want != c.want {
+			t.Errorf("%q: action %s labels %v reasons %v (scores %s)", c.text, d.Action, d.Labels.Slice(), d.Reasons, d.Scores.AppendJSON(nil))
+		}
+	}
+}

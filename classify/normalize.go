@@ -12,7 +12,8 @@ import (
 //   - the plain form (Normalize): compatibility-normalized, case-folded,
 //     invisible characters and Latin accents removed, common homoglyphs
 //     mapped to ASCII, runs of one character cut to two, white space
-//     collapsed. Digits and punctuation stay, so order numbers, prices and
+//     collapsed (a run of two or more becomes two spaces: "s t u p i d  i d i o t"
+//     spells two words, and the wide gap is how a reader sees it). Digits and punctuation stay, so order numbers, prices and
 //     URLs can still be read from it.
 //   - the skeleton (appendSkeleton): the words of the plain form with
 //     leetspeak undone (0→o, 1/l/!/|→i, 3→e, 4/@→a, 5/$→s, 7/+→t …),
@@ -28,7 +29,9 @@ import (
 // (Devanagari vowel signs and virama are kept; nukta, ZWJ and ZWNJ are
 // dropped so composed and decomposed spellings agree), homoglyphs mapped to
 // ASCII, runs of a repeated character cut to two and white space collapsed
-// to single spaces. Invalid UTF-8 is dropped. Normalize is idempotent.
+// to one space (two where the text had two or more, which keeps the
+// boundary of words spelt out letter by letter). Invalid UTF-8 is
+// dropped. Normalize is idempotent.
 func Normalize(s string) string {
 	var tmp []byte
 	return string(appendPlain(nil, &tmp, s))
@@ -53,16 +56,29 @@ func appendPlain(dst []byte, tmp *[]byte, s string) []byte {
 	}
 	var last rune = -1
 	rep := 0
-	space := false
+	space := 0 // white-space characters since the last rune written
 	for i := 0; i < len(s) && !compose || i < len(src); {
 		var r rune
 		var size int
 		if compose {
-			r, size = utf8.DecodeRune(src[i:])
+			r, size = decodeRune(src[i:])
 		} else {
-			r, size = utf8.DecodeRuneInString(s[i:])
+			r, size = decodeRuneString(s[i:])
 		}
 		i += size
+		if r < utf8.RuneSelf {
+			// ASCII inside mixed text: what the loop below does for it,
+			// without the Unicode tables and the homoglyph map.
+			if r <= ' ' || r == 0x7f {
+				space++
+				continue
+			}
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			dst, last, rep, space = emitPlain(dst, start, r, last, rep, space)
+			continue
+		}
 		if r == utf8.RuneError && size <= 1 {
 			continue
 		}
@@ -82,7 +98,7 @@ func appendPlain(dst []byte, tmp *[]byte, s string) []byte {
 		}
 		switch {
 		case r == ' ' || r == '\t' || r == '\n' || r == '\r' || unicode.IsSpace(r) || unicode.IsControl(r):
-			space = true
+			space++
 			continue
 		case unicode.Is(unicode.Cf, r): // ZWSP, ZWJ, ZWNJ, soft hyphen, bidi controls, tags
 			continue
@@ -107,6 +123,35 @@ func appendPlain(dst []byte, tmp *[]byte, s string) []byte {
 	return append(dst[:start], *tmp...)
 }
 
+// decodeRune is utf8.DecodeRune with the Devanagari block (E0 A4 80 to
+// E0 A5 BF) decoded inline: Hindi chat is common, and the general decoder
+// is a call per rune.
+func decodeRune(b []byte) (rune, int) {
+	if len(b) >= 3 && b[0] == 0xE0 && b[1]&^1 == 0xA4 && b[2]&0xC0 == 0x80 {
+		return 0x0900 | rune(b[1]&1)<<6 | rune(b[2]&0x3F), 3
+	}
+	return utf8.DecodeRune(b)
+}
+
+// decodeRuneString is decodeRune for a string.
+func decodeRuneString(s string) (rune, int) {
+	if len(s) >= 3 && s[0] == 0xE0 && s[1]&^1 == 0xA4 && s[2]&0xC0 == 0x80 {
+		return 0x0900 | rune(s[1]&1)<<6 | rune(s[2]&0x3F), 3
+	}
+	return utf8.DecodeRuneInString(s)
+}
+
+// appendRune is utf8.AppendRune with ASCII and Devanagari inline.
+func appendRune(dst []byte, r rune) []byte {
+	switch {
+	case r < utf8.RuneSelf:
+		return append(dst, byte(r))
+	case 0x0900 <= r && r <= 0x097F:
+		return append(dst, 0xE0, 0xA4|byte(r>>6&1), 0x80|byte(r&0x3F))
+	}
+	return utf8.AppendRune(dst, r)
+}
+
 // nuktaBase maps U+0958..U+095F (क़ ख़ ग़ ज़ ड़ ढ़ फ़ य़) to their letters
 // without the nukta.
 var nuktaBase = [8]rune{0x0915, 0x0916, 0x0917, 0x091C, 0x0921, 0x0922, 0x092B, 0x092F}
@@ -115,7 +160,9 @@ var nuktaBase = [8]rune{0x0915, 0x0916, 0x0917, 0x091C, 0x0921, 0x0922, 0x092B, 
 // change: anything but ASCII, Devanagari (handled by hand) and the emoji
 // blocks.
 func needsNorm(s string) bool {
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := decodeRuneString(s[i:])
+		i += size
 		switch {
 		case r < utf8.RuneSelf, 0x0900 <= r && r <= 0x097F, r == 0x200B, r == 0x200C, r == 0x200D,
 			r == 0xFE0F, r == 0x20B9, 0x2600 <= r && r <= 0x27BF, 0x1F300 <= r && r <= 0x1FAFF:
@@ -127,13 +174,17 @@ func needsNorm(s string) bool {
 }
 
 // emitPlain appends r, cutting runs of one rune to two (digits excepted:
-// "1000" and "5555" are real numbers) and writing one space between words.
-func emitPlain(dst []byte, start int, r, last rune, rep int, space bool) ([]byte, rune, int, bool) {
-	if space && len(dst) > start {
+// "1000" and "5555" are real numbers) and writing the space between words
+// (space counts the white space seen: one space for one, two for more).
+func emitPlain(dst []byte, start int, r, last rune, rep int, space int) ([]byte, rune, int, int) {
+	if space > 0 && len(dst) > start {
 		dst = append(dst, ' ')
+		if space > 1 {
+			dst = append(dst, ' ')
+		}
 		last, rep = ' ', 0
 	}
-	space = false
+	space = 0
 	if r == last && !isDigit(r) {
 		rep++
 		if rep >= 2 {
@@ -143,28 +194,31 @@ func emitPlain(dst []byte, start int, r, last rune, rep int, space bool) ([]byte
 		rep = 0
 	}
 	last = r
-	return utf8.AppendRune(dst, r), last, rep, space
+	return appendRune(dst, r), last, rep, space
 }
 
 func appendPlainASCII(dst []byte, s string) []byte {
 	start := len(dst)
 	var last byte
 	rep := 0
-	space := false
+	space := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c <= ' ' || c == 0x7f {
-			space = true
+			space++
 			continue
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		if space && len(dst) > start {
+		if space > 0 && len(dst) > start {
 			dst = append(dst, ' ')
+			if space > 1 {
+				dst = append(dst, ' ')
+			}
 			last, rep = ' ', 0
 		}
-		space = false
+		space = 0
 		if c == last && (c < '0' || c > '9') {
 			rep++
 			if rep >= 2 {
@@ -241,8 +295,43 @@ func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return 'a' <= r && r <= 'z' || '0' <= r && r <= '9'
 	}
+	if 0x0900 <= r && r <= 0x097F {
+		return devanagari[r-0x0900]&devWord != 0
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
+
+// isLetter is unicode.IsLetter with the Devanagari block looked up in a
+// table: Hindi chat is common, and the Unicode tables are a binary search.
+func isLetter(r rune) bool {
+	if 0x0900 <= r && r <= 0x097F {
+		return devanagari[r-0x0900]&devLetter != 0
+	}
+	return unicode.IsLetter(r)
+}
+
+// Classes of the Devanagari block, from the Unicode tables at start.
+const (
+	devWord   = 1 << iota // letter, digit or mark
+	devLetter             // letter
+	devSign               // a mark that belongs to the letter before it: vowel sign, virama, anusvara, nukta
+)
+
+var devanagari = func() (t [0x80]uint8) {
+	for i := range t {
+		r := rune(0x0900 + i)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+			t[i] |= devWord
+		}
+		if unicode.IsLetter(r) {
+			t[i] |= devLetter
+		}
+		if unicode.IsMark(r) {
+			t[i] |= devSign
+		}
+	}
+	return t
+}()
 
 // leetAt reports whether the symbol at plain[i] stands for a letter: '@'
 // and '$' inside or at the start of a word ("@ss", "a$$"), '!', '|' and '+'
@@ -301,18 +390,57 @@ func leet(r rune) rune {
 	return r
 }
 
+// leetASCII is leet for ASCII bytes.
+var leetASCII = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = byte(leet(rune(c)))
+	}
+	return t
+}()
+
 // rawTok is a word of the plain form before joining.
 type rawTok struct {
 	a, b    int32
-	single  bool // one rune
-	letters bool // has a letter (leet applies)
+	single  uint8 // a unit of spelling out: singleLatin or singleDeva; zero for a word
+	letters bool  // has a letter (leet applies)
 }
+
+// Units that people space out to spell a word past a filter.
+const (
+	singleLatin = 1 + iota // one Latin letter or digit: "f u c k"
+	singleDeva             // one Devanagari letter and its signs: "चू ति या"
+)
+
+// Classes of ASCII bytes in the plain form (which has no capitals).
+const (
+	classNone   = iota
+	classLetter // a-z
+	classDigit  // 0-9
+	classLeet   // may stand for a letter: see leetAt
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = classLetter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = classDigit
+	}
+	for _, c := range "@$!|+*" {
+		t[c] = classLeet
+	}
+	return t
+}()
 
 // scanWords splits plain into words, appending them to out.
 func scanWords(out []rawTok, plain []byte) []rawTok {
 	i := 0
 	for i < len(plain) {
-		r, size := utf8.DecodeRune(plain[i:])
+		if c := plain[i]; c < utf8.RuneSelf && (asciiClass[c] == 0 || asciiClass[c] == classLeet && !leetAt(plain, i)) {
+			i++
+			continue
+		}
+		r, size := decodeRune(plain[i:])
 		if !(isWordRune(r) || r < utf8.RuneSelf && leetAt(plain, i)) {
 			i += size
 			continue
@@ -320,73 +448,97 @@ func scanWords(out []rawTok, plain []byte) []rawTok {
 		t := rawTok{a: int32(i)}
 		n := 0
 		latin := true
+		deva := 0x0900 <= r && r <= 0x097F && devanagari[r-0x0900]&devLetter != 0 // a letter first, then signs only
+	word:
 		for i < len(plain) {
-			r, size = utf8.DecodeRune(plain[i:])
-			if !(isWordRune(r) || r < utf8.RuneSelf && leetAt(plain, i)) {
+			if c := plain[i]; c < utf8.RuneSelf {
+				switch asciiClass[c] {
+				case classLetter:
+					t.letters = true
+				case classDigit:
+				case classLeet:
+					if !leetAt(plain, i) {
+						break word
+					}
+				default:
+					break word
+				}
+				deva = false
+				n++
+				i++
+				continue
+			}
+			r, size = decodeRune(plain[i:])
+			if !isWordRune(r) {
 				break
 			}
-			if unicode.IsLetter(r) {
+			if isLetter(r) {
 				t.letters = true
+			}
+			if n > 0 && deva && !(0x0900 <= r && r <= 0x097F && devanagari[r-0x0900]&devSign != 0) {
+				deva = false
 			}
 			latin = latin && r < 0x0250
 			n++
 			i += size
 		}
 		t.b = int32(i)
-		// Spacing out letters is a Latin-script evasion; a Devanagari
-		// syllable such as "का" is a whole word.
-		t.single = n == 1 && latin
+		// Spacing out letters is an evasion: one Latin letter, or one
+		// Devanagari letter with its vowel signs ("चू ति या"). Such a
+		// syllable is also a whole Hindi word ("तो", "है"), so those runs
+		// are joined only where the joined word is a known one (see
+		// appendSkeletonKnown).
+		switch {
+		case n == 1 && latin:
+			t.single = singleLatin
+		case deva && n <= 3:
+			t.single = singleDeva
+		}
 		out = append(out, t)
 	}
 	return out
 }
 
-// joinedRun is a run of spaced-out letters joined into one skeleton word.
-type joinedRun struct{ a, b int32 } // index range in the skeleton
-
 // appendSkeleton appends the skeleton of plain to dst, one space between
 // words, and the words themselves to toks (offsets into dst). raws is
 // scratch. spaced reports a run of spaced-out letters that spelt a web
-// address ("w w w . x . c o m").
+// address ("w w w . x . c o m"). Spelt-out Devanagari is joined only
+// across separators other than spaces ("मा.द.र.चो.द").
 func appendSkeleton(dst []byte, toks []tok, raws []rawTok, plain []byte) ([]byte, []tok, []rawTok, bool) {
+	return appendSkeletonKnown(dst, toks, raws, plain, nil)
+}
+
+// appendSkeletonKnown is appendSkeleton that also joins Devanagari spelt
+// out with spaces ("चू ति या") where the joined word starts a phrase or
+// stem of known.
+func appendSkeletonKnown(dst []byte, toks []tok, raws []rawTok, plain []byte, known *matcher) ([]byte, []tok, []rawTok, bool) {
 	raws = scanWords(raws[:0], plain)
 	spaced := false
 	for i := 0; i < len(raws); {
 		j := i + 1
-		if raws[i].single {
-			for j < len(raws) && raws[j].single && raws[j].a-raws[j-1].b <= 3 {
+		kind := raws[i].single
+		spaces := false // a separator of the run is only spaces
+		if kind != 0 {
+			class := gapClass(plain, raws[i].b, raws[min(i+1, len(raws)-1)].a)
+			for j < len(raws) && raws[j].single == kind && raws[j].a-raws[j-1].b <= 3 &&
+				gapClass(plain, raws[j-1].b, raws[j].a) == class { // "s t u p i d  i d i o t", "s.t.u.p.i.d .i.d.i.o.t" are two words
+				spaces = spaces || onlySpaces(plain[raws[j-1].b:raws[j].a])
 				j++
 			}
 			if j-i < 3 { // "i", "a", "u r" are words, not evasions
 				j = i + 1
 			}
 		}
-		letters := false
-		for k := i; k < j; k++ {
-			letters = letters || raws[k].letters
-		}
 		if len(dst) > 0 {
 			dst = append(dst, ' ')
 		}
 		a := len(dst)
-		var last rune = -1
-		for k := i; k < j; k++ {
-			for p := raws[k].a; p < raws[k].b; {
-				r, size := utf8.DecodeRune(plain[p:])
-				p += int32(size)
-				if letters {
-					r = leet(r)
-					if r < 0 {
-						continue
-					}
-				} else if r == '@' || r == '$' {
-					continue
-				}
-				if r == last && !(isDigit(r) && !letters) {
-					continue
-				}
-				last = r
-				dst = utf8.AppendRune(dst, r)
+		dst = appendSkelWord(dst, plain, raws[i:j])
+		if kind == singleDeva && j-i >= 3 && spaces {
+			// Keep the join only for a word the rules know.
+			if known == nil || !known.knows(dst[a:]) {
+				dst = appendSkelWord(dst[:a], plain, raws[i:i+1])
+				j = i + 1
 			}
 		}
 		if len(dst) == a { // a word of nasal marks only
@@ -399,10 +551,82 @@ func appendSkeleton(dst []byte, toks []tok, raws []rawTok, plain []byte) ([]byte
 		if j-i >= 3 && isSpacedURL(plain[raws[i].a:raws[j-1].b], j-i) {
 			spaced = true
 		}
-		toks = append(toks, tok{a: int32(a), b: int32(len(dst)), h: hashBytes(dst[a:])})
+		toks = append(toks, tok{a: int32(a), b: int32(len(dst)), h: hashWord(dst[a:])})
 		i = j
 	}
 	return dst, toks, raws, spaced
+}
+
+// appendSkelWord appends the skeleton of the raw words ws joined as one.
+func appendSkelWord(dst, plain []byte, ws []rawTok) []byte {
+	letters := false
+	for k := range ws {
+		letters = letters || ws[k].letters
+	}
+	var last rune = -1
+	for k := range ws {
+		for p := ws[k].a; p < ws[k].b; {
+			var r rune
+			if c := plain[p]; c < utf8.RuneSelf {
+				// ASCII: the leet table instead of leet's switch.
+				p++
+				if letters {
+					c = leetASCII[c]
+				} else if c == '@' || c == '$' {
+					continue
+				}
+				if rune(c) == last && !(isDigit(rune(c)) && !letters) {
+					continue
+				}
+				last = rune(c)
+				dst = append(dst, c)
+				continue
+			} else {
+				var size int
+				r, size = decodeRune(plain[p:])
+				p += int32(size)
+			}
+			if letters {
+				r = leet(r)
+				if r < 0 {
+					continue
+				}
+			} else if r == '@' || r == '$' {
+				continue
+			}
+			if r == last && !(isDigit(r) && !letters) {
+				continue
+			}
+			last = r
+			dst = appendRune(dst, r)
+		}
+	}
+	return dst
+}
+
+// gapClass tells the gaps between spelt-out letters apart: 0 without a
+// space ("f.u.c.k"), 1 with one ("f u c k", "f. u. c. k"), 2 with two
+// ("s t u p i d  i d i o t"). A change of class ends the word.
+func gapClass(plain []byte, a, b int32) int {
+	c := 0
+	for k := a; k < b; k++ {
+		if plain[k] == ' ' {
+			if k+1 < b && plain[k+1] == ' ' {
+				return 2
+			}
+			c = 1
+		}
+	}
+	return c
+}
+
+func onlySpaces(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // isSpacedURL reports whether a run of n spaced-out characters spells a

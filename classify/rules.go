@@ -20,7 +20,9 @@ const (
 	ruleSpamScam
 	ruleSpamContact
 	ruleSpamPhone
-	ruleToxic
+	ruleToxic       // severe: slurs, sexual harassment, gaalis, insults naming a person
+	ruleToxicInsult // mild profanity aimed at someone ("you idiot", "fuck you")
+	ruleToxicMild   // mild profanity not aimed at anyone: labelled, allowed
 	ruleThreat
 	ruleFloodRepeat
 	ruleFloodCopypasta
@@ -61,6 +63,8 @@ var rules = [numRules]rule{
 	ruleSpamContact:         {"spam.contact", LabelSpam, ""},
 	ruleSpamPhone:           {"spam.phone", LabelSpam, ""},
 	ruleToxic:               {"toxic.lexicon", LabelToxic, ""},
+	ruleToxicInsult:         {"toxic.insult", LabelToxic, ""},
+	ruleToxicMild:           {"toxic.profanity", LabelToxic, ""},
 	ruleThreat:              {"threat.violence", LabelThreat, ""},
 	ruleFloodRepeat:         {"flood.repeat", LabelFlood, ""},
 	ruleFloodCopypasta:      {"flood.copypasta", LabelFlood, ""},
@@ -133,6 +137,12 @@ var phrases = map[ruleID][]string{
 		"whatsapp on", "whatsapp at", "whats app me", "wa me", "dm me", "inbox me", "message me on",
 		"msg me", "contact me", "text me on", "telegram", "call me on", "call me at", "call now",
 		"व्हाट्सएप", "टेलीग्राम",
+	},
+	// Mild profanity that is aimed by its own words (see also aimed in
+	// engine.go). "off" is "of" in the skeleton.
+	ruleToxicInsult: {
+		"fuck off", "fuk off", "fck off", "f off", "piss off", "fuck outta", "shut the fuck up",
+		"shut the f up", "fuck ur", "screw you", "screw u",
 	},
 	ruleThreat: {
 		"i will kill you", "i'll kill you", "ill kill you", "i will kill u", "ill kill u",
@@ -226,7 +236,8 @@ var phrases = map[ruleID][]string{
 	ruleAgent: {
 		"agent please", "agent pls", "agent plz", "talk to * agent", "speak to * agent",
 		"speak with * agent", "talk with * agent", "connect * agent", "need * agent",
-		"want * agent", "human agent", "live agent", "real agent", "talk to * human",
+		"want * agent", "connect * support", "talk to * support", "speak to * support",
+		"support please", "support pls", "support plz", "need support", "human agent", "live agent", "real agent", "talk to * human",
 		"speak to * human", "talk to a person", "real person", "real human", "customer care",
 		"customer service", "customer support", "support team", "talk to someone",
 		"speak to someone", "representative", "call me back", "agent se baat", "agent se",
@@ -234,6 +245,34 @@ var phrases = map[ruleID][]string{
 		"baat karwao", "एजेंट", "एजेंट से बात", "कस्टमर केयर", "किसी से बात", "बात करनी है",
 	},
 }
+
+// secondPerson are the words that aim an insult at someone: "you idiot",
+// "fuck you", "u r stupid", "tu pagal hai", "तुम … हो".
+// Possessives count only after the word ("fuck your channel"): before it
+// they aim at a thing ("your shitty song").
+var (
+	secondPerson = []string{
+		"you", "u", "ya", "yu", "ur", "youre", "yourself", "ura", "thou",
+		"tu", "tum", "tujhe", "tujh", "tujhko", "tumhe", "tumko", "aap",
+		"तू", "तुम", "तुझे", "तुझको", "तुम्हें", "तुमको", "आप",
+	}
+	secondPossessive = []string{
+		"your", "yours", "tera", "teri", "tere", "tumhara", "tumhari", "tumhare", "aapka", "aapki",
+		"तेरा", "तेरी", "तेरे", "तुम्हारा", "तुम्हारी",
+	}
+)
+
+// insultBetween may stand between a second-person word and the insult
+// after it: "you are a", "u r such an", "you fucking", "tu bada".
+var insultBetween = []string{
+	"are", "r", "re", "is", "a", "an", "such", "the", "big", "little", "fat", "dumb", "stupid",
+	"total", "complete", "absolute", "ek", "bahut", "bada", "badi", "bade", "sala", "saala",
+	"एक", "बड़ा", "बहुत",
+}
+
+// insultAfter may stand between an insult and the second-person word
+// after it: "pagal hai tu", "idiot ho tum".
+var insultAfter = []string{"hai", "ho", "h", "he", "hain", "है", "हो", "हैं"}
 
 // leads are matched only as the first word: English questions start with them.
 var leads = []string{
