@@ -18,6 +18,9 @@ type AudienceOptions struct {
 	// Users is the size of the audience (spam bots come on top). Zero
 	// means 500.
 	Users int
+	// UserPrefix goes into every user id ("u-<prefix><n>"), so that
+	// several audiences (one per bench connection) are distinct people.
+	UserPrefix string
 	// SceneEvery is the length, in messages, of one cycle of calm chat
 	// followed by a burst of one scene (spam wave, copypasta raid, troll,
 	// calls for an agent, in turn). Zero means 240: 30 seconds at the
@@ -106,7 +109,7 @@ func NewAudience(opts AudienceOptions) *Audience {
 	nr := rand.New(rand.NewPCG(uint64(opts.Seed), 0x6e616d6573))
 	a.users = make([]chatter, opts.Users)
 	for i := range a.users {
-		a.users[i] = newChatter("u-"+strconv.Itoa(i+1), userName(nr, i), platforms[nr.IntN(len(platforms))])
+		a.users[i] = newChatter("u-"+opts.UserPrefix+strconv.Itoa(i+1), userName(nr, i), platforms[nr.IntN(len(platforms))])
 	}
 	a.bots = make([]chatter, numBots)
 	for i := range a.bots {

@@ -371,7 +371,10 @@ func (s *sender) send(ctx, ioCtx context.Context, sendEnd int64) {
 	aud := NewAudience(AudienceOptions{
 		Seed:   opts.Seed*1_000_003 + int64(s.idx),
 		Stream: opts.Stream,
-		Users:  2000,
+		// 5,000 distinct viewers per connection: 80,000 with the default
+		// 16, a very big show, each chatting every few seconds at 70k/s.
+		Users:      5000,
+		UserPrefix: strconv.Itoa(s.idx) + "-",
 	})
 	batch := opts.Batch
 	var interval, offset int64

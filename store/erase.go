@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -115,6 +116,23 @@ type AutomationErased struct {
 	Outbox  int      `json:"outbox"`
 }
 
+// Flush waits until every ticket and opt-out change queued before the
+// call is committed.
+func (a *Automation) Flush(ctx context.Context) error {
+	// The barrier runs inside the write transaction; bbolt admits one
+	// writer at a time, so a transaction begun after it sees its batch.
+	barrier := make(chan struct{})
+	if !a.w.send(func(*bolt.Tx) error { close(barrier); return nil }) {
+		return errors.New("the store is closing")
+	}
+	select {
+	case <-barrier:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // EraseUser deletes the user's tickets, their webhook outbox entries and
 // the user's opt-out, in memory and on disk. Changes queued before it
 // are written first; later writes of the erased tickets are dropped.
@@ -137,16 +155,10 @@ func (a *Automation) EraseUser(ctx context.Context, user string) (AutomationEras
 	if o, ok := a.optouts.Get(user); ok && o != (classify.OptOut{User: user}) {
 		a.optouts.SetOptOut(classify.OptOut{User: user})
 	}
-	// Wait for the writes queued before this point: the barrier runs in
-	// a write transaction, so the deletion below starts after it commits.
-	barrier := make(chan struct{})
-	if !a.w.send(func(*bolt.Tx) error { close(barrier); return nil }) {
-		return out, fmt.Errorf("erase %q: the store is closing", user)
-	}
-	select {
-	case <-barrier:
-	case <-ctx.Done():
-		return out, ctx.Err()
+	// Wait for the writes queued before this point, so that the deletion
+	// below starts after they commit.
+	if err := a.Flush(ctx); err != nil {
+		return out, fmt.Errorf("erase %q: %w", user, err)
 	}
 	err := a.db.bolt.Update(func(tx *bolt.Tx) error {
 		hb := tx.Bucket(bucketHandoffs)

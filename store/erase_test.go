@@ -60,6 +60,9 @@ func TestEraseUser(t *testing.T) {
 	open("h-1", "gone")
 	open("h-2", "kept")
 	a.SetOptOut(classify.OptOut{User: "gone", Out: true, TS: 7})
+	if err := a.Flush(ctx); err != nil { // the tickets and their outbox entries are on disk
+		t.Fatal(err)
+	}
 	for _, u := range []string{"gone", "kept"} {
 		msg := classify.Message{ID: "m-" + u, Stream: "s", User: classify.User{ID: u}, Text: "secret of " + u}
 		if err := db.AppendLabel(LabeledExample{Message: msg, Source: "hide", Actor: "mods"}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/livemod/livemod/classify"
 	bolt "go.etcd.io/bbolt"
@@ -35,6 +36,14 @@ type behind struct {
 // queue makes the caller wait (backpressure), never drops a change.
 const behindQueueLen = 4096
 
+// behindBatch and behindLinger bound one write transaction: at most this
+// many changes, gathered for at most this long after the first. A crash
+// loses at most the last behindLinger of ticket changes.
+const (
+	behindBatch  = 4096
+	behindLinger = 10 * time.Millisecond
+)
+
 func newBehind(db *DB) *behind {
 	b := &behind{db: db, queue: make(chan func(tx *bolt.Tx) error, behindQueueLen), done: make(chan struct{})}
 	go b.run()
@@ -43,9 +52,14 @@ func newBehind(db *DB) *behind {
 
 func (b *behind) run() {
 	defer close(b.done)
-	batch := make([]func(tx *bolt.Tx) error, 0, 256)
+	batch := make([]func(tx *bolt.Tx) error, 0, behindBatch)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for f := range b.queue {
 		batch = append(batch[:0], f)
+		// Linger briefly so that one transaction (one fsync) carries a
+		// burst, and a ticket changed many times in it is written once.
+		linger.Reset(behindLinger)
 	fill:
 		for len(batch) < cap(batch) {
 			select {
@@ -54,10 +68,11 @@ func (b *behind) run() {
 					break fill
 				}
 				batch = append(batch, f)
-			default:
+			case <-linger.C:
 				break fill
 			}
 		}
+		linger.Stop()
 		err := b.db.bolt.Update(func(tx *bolt.Tx) error {
 			for _, f := range batch {
 				if err := f(tx); err != nil {
@@ -114,6 +129,19 @@ type Automation struct {
 
 	idMu sync.Mutex
 	ids  map[string]*idBlock
+
+	// Ticket writes are coalesced: dirty holds the newest version of each
+	// changed ticket until the writer takes it, so a ticket that changes
+	// many times in a burst is encoded and written once. written is the
+	// revision on disk, so a late older version never overwrites a newer.
+	dmu     sync.Mutex
+	dirty   map[string]dirtyTicket
+	written map[string]uint64
+}
+
+type dirtyTicket struct {
+	t      *classify.Ticket
+	outbox bool // the ticket is new: queue it for the webhook too
 }
 
 var (
@@ -207,28 +235,42 @@ func (a *Automation) List(stream, state string) []*classify.Ticket {
 }
 
 func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
-	v, err := json.Marshal(t)
-	if err != nil {
-		panic(err) // a Ticket always encodes
+	id := t.ID
+	a.dmu.Lock()
+	if a.dirty == nil {
+		a.dirty, a.written = map[string]dirtyTicket{}, map[string]uint64{}
 	}
-	rev, key := t.Rev, []byte(t.ID)
-	outbox := created && a.outbox
+	d, queued := a.dirty[id]
+	if d.t == nil || t.Rev >= d.t.Rev {
+		d.t = t // tickets handed to saveTicket are copies nobody changes
+	}
+	d.outbox = d.outbox || (created && a.outbox)
+	a.dirty[id] = d
+	a.dmu.Unlock()
+	if queued {
+		return // the queued write will take this version
+	}
 	a.w.queue <- func(tx *bolt.Tx) error {
-		if a.gone.has(string(key)) {
-			return nil // erased since it was queued
+		a.dmu.Lock()
+		d := a.dirty[id]
+		delete(a.dirty, id)
+		stale := d.t == nil || a.written[id] > d.t.Rev
+		if !stale {
+			a.written[id] = d.t.Rev
 		}
-		b := tx.Bucket(bucketHandoffs)
-		if old := b.Get(key); old != nil {
-			var o struct{ Rev uint64 }
-			if json.Unmarshal(old, &o) == nil && o.Rev > rev {
-				return nil // a newer version was written first
-			}
+		a.dmu.Unlock()
+		if stale || a.gone.has(id) {
+			return nil // a newer version is on disk, or it was erased
 		}
-		if err := b.Put(key, v); err != nil {
+		v, err := json.Marshal(d.t)
+		if err != nil {
 			return err
 		}
-		if outbox {
-			return enqueueOutbox(tx, string(key), v)
+		if err := tx.Bucket(bucketHandoffs).Put([]byte(id), v); err != nil {
+			return err
+		}
+		if d.outbox {
+			return enqueueOutbox(tx, id, v)
 		}
 		return nil
 	}

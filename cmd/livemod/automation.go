@@ -71,6 +71,11 @@ func (o hubOutput) Replied(r *classify.Reply) {
 func (o hubOutput) Drafted(*classify.Draft) {} // moderators list drafts over REST
 
 func (o hubOutput) TicketChanged(t *classify.Ticket, _ bool) {
+	// Encoding a ticket costs microseconds; skip it when no agent page
+	// watches the stream (a new one gets the open tickets as a snapshot).
+	if o.hub.Subscribers(t.Stream, stream.ViewAgent) == 0 {
+		return
+	}
 	o.hub.Publish(t.Stream, stream.ViewAgent, ticketLine(t))
 }
 
