@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/livemod/livemod/classify"
@@ -104,6 +106,13 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	engine, err := newEngine(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if os.Getenv("GOGC") == "" {
+		// The live heap is mostly long-lived bounded tables (dedup,
+		// trending, tickets, the desk ring); collecting at 3× it instead
+		// of 2× halves the GC cycles that show up as latency spikes, and
+		// a million users still fit in 300 MB (TestMemoryMillionUsers).
+		debug.SetGCPercent(200)
 	}
 	db, err := store.Open(cfg.Data)
 	if err != nil {
