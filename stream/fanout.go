@@ -64,6 +64,10 @@ type HubOptions struct {
 	OriginPatterns []string
 }
 
+// coalesceDelay is how long a subscriber's writer gathers lines before a
+// write that would not fill a frame.
+const coalesceDelay = 500 * time.Microsecond
+
 const hubShards = 16 // a power of two; spreads subscribe/publish lock traffic
 
 // Hub fans lines out to the subscribers of a stream and view. Publishing
@@ -230,6 +234,8 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
 	watchdog.Stop()
 	defer watchdog.Stop()
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -237,6 +243,18 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 		case <-sub.quit:
 			return websocket.StatusGoingAway, "server shutting down"
 		case <-sub.notify:
+		}
+		// Gather for a moment before writing: at thousands of decisions
+		// a second this turns one write per decision into one per
+		// millisecond, for at most coalesceDelay of added latency.
+		if sub.queued() < h.opts.MaxFrameBytes {
+			gather.Reset(coalesceDelay)
+			select {
+			case <-gather.C:
+			case <-sub.quit:
+				gather.Stop()
+				return websocket.StatusGoingAway, "server shutting down"
+			}
 		}
 		var slow bool
 		lines, slow = sub.take(lines[:0])
@@ -344,6 +362,13 @@ func (s *subscriber) prepend(lines [][]byte) {
 	case s.notify <- struct{}{}:
 	default:
 	}
+}
+
+// queued returns the bytes waiting.
+func (s *subscriber) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
 }
 
 // take moves the queued lines into dst.
