@@ -114,6 +114,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		// a million users still fit in 300 MB (TestMemoryMillionUsers).
 		debug.SetGCPercent(200)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft limit: near it the GC works harder rather than letting
+		// GOGC=200 overshoot; set GOMEMLIMIT for a bigger machine.
+		debug.SetMemoryLimit(224 << 20)
+	}
 	db, err := store.Open(cfg.Data)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && err != errUsage { // bare errUsage: usage is already printed
 			fmt.Fprintln(os.Stderr, "livemod:", err)
 		}
 		os.Exit(exitCode(err))
