@@ -116,13 +116,14 @@ type AutomationErased struct {
 	Outbox  int      `json:"outbox"`
 }
 
-// Flush waits until every ticket and opt-out change queued before the
-// call is committed.
+// Flush waits until every ticket and opt-out change made before the call
+// is committed.
 func (a *Automation) Flush(ctx context.Context) error {
-	// The barrier runs inside the write transaction; bbolt admits one
-	// writer at a time, so a transaction begun after it sees its batch.
+	a.flushLazy() // joins waiting for the sweeper are queued too
+	// The barrier rides in the writer's next batch and is closed once
+	// that batch is committed.
 	barrier := make(chan struct{})
-	if !a.w.send(func(*bolt.Tx) error { close(barrier); return nil }) {
+	if !a.w.send(func(*bolt.Tx) error { a.w.committed = append(a.w.committed, barrier); return nil }) {
 		return errors.New("the store is closing")
 	}
 	select {

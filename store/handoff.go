@@ -31,6 +31,8 @@ type behind struct {
 
 	cmu    sync.RWMutex // held for reading by send; close takes it
 	closed bool
+
+	committed []chan struct{} // owned by run: barriers to close after this commit
 }
 
 // behindQueueLen holds a burst of ticket and opt-out changes; a full
@@ -82,6 +84,11 @@ func (b *behind) run() {
 			}
 			return nil
 		})
+		// Flush barriers in this batch learn of it after the commit.
+		for _, c := range b.committed {
+			close(c)
+		}
+		b.committed = b.committed[:0]
 		if err != nil && b.onError != nil {
 			b.onError(err)
 		}
@@ -138,6 +145,29 @@ type Automation struct {
 	dmu     sync.Mutex
 	dirty   map[string]dirtyTicket
 	written map[string]uint64
+	// A change that only adds a chat line to a ticket (a join) waits in
+	// lazy and is written by the sweeper every joinPersistEvery, so a
+	// chatty viewer with an open ticket costs no write per message; any
+	// other change is written at once and takes the waiting join with it.
+	meta      map[string]ticketMeta
+	lazy      map[string]*classify.Ticket
+	sweepStop chan struct{}
+	sweepDone chan struct{}
+}
+
+// joinPersistEvery bounds how long a ticket's newest chat lines may stay
+// unwritten: a crash loses at most this much of them, never a state change.
+const joinPersistEvery = 2 * time.Second
+
+// ticketMeta is what a join does not change.
+type ticketMeta struct {
+	state, claimedBy, orderID, issue string
+	labels                           classify.Labels
+	noticed                          bool
+}
+
+func metaOf(t *classify.Ticket) ticketMeta {
+	return ticketMeta{t.State, t.ClaimedBy, t.OrderID, t.Issue, t.Labels, t.Noticed}
 }
 
 type dirtyTicket struct {
@@ -191,11 +221,29 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 	}
 	a.w = newBehind(db)
 	a.w.after, a.w.onError = opts.OnCommit, opts.OnError
+	a.sweepStop, a.sweepDone = make(chan struct{}), make(chan struct{})
+	go a.sweep(a.sweepStop)
 	return a, nil
 }
 
 // Close writes what is queued and stops the writer.
-func (a *Automation) Close(ctx context.Context) error { return a.w.close(ctx) }
+func (a *Automation) Close(ctx context.Context) error {
+	a.stopSweep()
+	return a.w.close(ctx)
+}
+
+// stopSweep stops the sweeper and queues what it had not written yet.
+func (a *Automation) stopSweep() {
+	a.dmu.Lock()
+	stop := a.sweepStop
+	a.sweepStop = nil // joins from now on are written at once
+	a.dmu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-a.sweepDone
+	}
+	a.flushLazy()
+}
 
 // HasActive implements classify.Tickets.
 func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasActive(stream, user) }
@@ -236,6 +284,54 @@ func (a *Automation) List(stream, state string) []*classify.Ticket {
 }
 
 func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
+	a.dmu.Lock()
+	if a.meta == nil {
+		a.meta, a.lazy = map[string]ticketMeta{}, map[string]*classify.Ticket{}
+	}
+	m := metaOf(t)
+	prev, known := a.meta[t.ID]
+	a.meta[t.ID] = m
+	if !created && known && prev == m && a.sweepStop != nil {
+		if cur := a.lazy[t.ID]; cur == nil || t.Rev >= cur.Rev {
+			a.lazy[t.ID] = t
+		}
+		a.dmu.Unlock()
+		return
+	}
+	delete(a.lazy, t.ID) // the write below carries a newer version
+	a.dmu.Unlock()
+	a.queueTicket(t, created)
+}
+
+// sweep writes the waiting joins every joinPersistEvery until stopped.
+func (a *Automation) sweep(stop <-chan struct{}) {
+	defer close(a.sweepDone)
+	tick := time.NewTicker(joinPersistEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			a.flushLazy()
+		case <-stop:
+			return
+		}
+	}
+}
+
+// flushLazy queues the waiting joins for writing.
+func (a *Automation) flushLazy() {
+	a.dmu.Lock()
+	take := a.lazy
+	a.lazy = map[string]*classify.Ticket{}
+	a.dmu.Unlock()
+	for _, t := range take {
+		a.queueTicket(t, false)
+	}
+}
+
+// queueTicket hands the newest version of t to the writer, once per
+// write however often it changes meanwhile.
+func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
 	id := t.ID
 	a.dmu.Lock()
 	if a.dirty == nil {

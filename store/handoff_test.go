@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -54,4 +57,57 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].Ticket != "h-1" {
 		t.Errorf("outbox = %+v, %v; want the created ticket once", due, err)
 	}
+}
+
+// TestTicketJoinsWrittenLazily: a chat line joining a ticket is not
+// written at once, but Flush, a state change and Close all persist it.
+func TestTicketJoinsWrittenLazily(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.OpenAutomation(AutomationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Upsert("s", "u-1", func(*classify.Ticket) *classify.Ticket {
+		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
+	})
+	join := func(text string) {
+		a.Upsert("s", "u-1", func(cur *classify.Ticket) *classify.Ticket {
+			cur.Messages = append(cur.Messages, classify.TicketMessage{ID: text, Text: text})
+			return cur
+		})
+	}
+	onDisk := func() int {
+		var n int
+		db.Bolt().View(func(tx *bolt.Tx) error {
+			var tk classify.Ticket
+			if v := tx.Bucket(bucketHandoffs).Get([]byte("h-1")); v != nil {
+				json.Unmarshal(v, &tk)
+				n = len(tk.Messages)
+			}
+			return nil
+		})
+		return n
+	}
+	join("one")
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := onDisk(); n != 1 {
+		t.Errorf("after Flush: %d messages on disk, want 1", n)
+	}
+	join("two")
+	a.Update("h-1", func(tk *classify.Ticket) error { tk.State = classify.TicketClaimed; return nil })
+	join("three")
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := onDisk(); n != 3 {
+		t.Errorf("after a claim and Close: %d messages on disk, want 3", n)
+	}
+	db.Close()
 }
