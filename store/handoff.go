@@ -150,7 +150,7 @@ type Automation struct {
 	// chatty viewer with an open ticket costs no write per message; any
 	// other change is written at once and takes the waiting join with it.
 	meta      map[string]ticketMeta
-	lazy      map[string]*classify.Ticket
+	lazy      map[string]lazyTicket
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -165,6 +165,18 @@ type ticketMeta struct {
 	labels                           classify.Labels
 	noticed                          bool
 }
+
+// lazyTicket is the newest unwritten join of a ticket and when the
+// ticket's first unwritten join happened.
+type lazyTicket struct {
+	t     *classify.Ticket
+	since time.Time
+}
+
+// sweepEvery is how often the sweeper looks for joins that have waited
+// joinPersistEvery: often, so that it writes a few at a time, never a
+// burst of every ticket at once.
+const sweepEvery = 100 * time.Millisecond
 
 func metaOf(t *classify.Ticket) ticketMeta {
 	return ticketMeta{t.State, t.ClaimedBy, t.OrderID, t.Issue, t.Labels, t.Noticed}
@@ -286,14 +298,17 @@ func (a *Automation) List(stream, state string) []*classify.Ticket {
 func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 	a.dmu.Lock()
 	if a.meta == nil {
-		a.meta, a.lazy = map[string]ticketMeta{}, map[string]*classify.Ticket{}
+		a.meta, a.lazy = map[string]ticketMeta{}, map[string]lazyTicket{}
 	}
 	m := metaOf(t)
 	prev, known := a.meta[t.ID]
 	a.meta[t.ID] = m
 	if !created && known && prev == m && a.sweepStop != nil {
-		if cur := a.lazy[t.ID]; cur == nil || t.Rev >= cur.Rev {
-			a.lazy[t.ID] = t
+		cur, ok := a.lazy[t.ID]
+		if !ok {
+			a.lazy[t.ID] = lazyTicket{t: t, since: time.Now()}
+		} else if t.Rev >= cur.t.Rev {
+			a.lazy[t.ID] = lazyTicket{t: t, since: cur.since}
 		}
 		a.dmu.Unlock()
 		return
@@ -306,23 +321,31 @@ func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 // sweep writes the waiting joins every joinPersistEvery until stopped.
 func (a *Automation) sweep(stop <-chan struct{}) {
 	defer close(a.sweepDone)
-	tick := time.NewTicker(joinPersistEvery)
+	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
 	for {
 		select {
-		case <-tick.C:
-			a.flushLazy()
+		case now := <-tick.C:
+			a.flushLazyBefore(now.Add(-joinPersistEvery))
 		case <-stop:
 			return
 		}
 	}
 }
 
-// flushLazy queues the waiting joins for writing.
-func (a *Automation) flushLazy() {
+// flushLazy queues every waiting join for writing.
+func (a *Automation) flushLazy() { a.flushLazyBefore(time.Now().Add(time.Hour)) }
+
+// flushLazyBefore queues the joins that have waited since before cut.
+func (a *Automation) flushLazyBefore(cut time.Time) {
+	var take []*classify.Ticket
 	a.dmu.Lock()
-	take := a.lazy
-	a.lazy = map[string]*classify.Ticket{}
+	for id, l := range a.lazy {
+		if l.since.Before(cut) {
+			take = append(take, l.t)
+			delete(a.lazy, id)
+		}
+	}
 	a.dmu.Unlock()
 	for _, t := range take {
 		a.queueTicket(t, false)
