@@ -166,15 +166,23 @@ func (l *recentLog) shard(k userKey) *recentShard {
 	return &l.shards[d.Sum64()&(recentShards-1)]
 }
 
+// lookup returns k's messages from the young generation, else the old
+// one, and whether they were young. The shard's lock must be held.
+func (sh *recentShard) lookup(k userKey) ([]classify.TicketMessage, bool) {
+	if msgs, ok := sh.young[k]; ok {
+		return msgs, true
+	}
+	return sh.old[k], false
+}
+
 // add records m, keeping the user's last max messages in the stream.
 func (l *recentLog) add(m *classify.Message, max int) {
 	k := userKey{m.Stream, m.User.ID}
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	msgs, ok := sh.young[k]
-	if !ok {
-		msgs = sh.old[k]
+	msgs, young := sh.lookup(k)
+	if !young {
 		if len(sh.young) >= recentPerShard {
 			sh.old, sh.young = sh.young, map[userKey][]classify.TicketMessage{}
 		}
@@ -195,10 +203,7 @@ func (l *recentLog) get(stream, user string) []classify.TicketMessage {
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	msgs, ok := sh.young[k]
-	if !ok {
-		msgs = sh.old[k]
-	}
+	msgs, _ := sh.lookup(k)
 	out := make([]classify.TicketMessage, len(msgs))
 	copy(out, msgs)
 	return out

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -269,37 +268,9 @@ func TestExportAndErase(t *testing.T) {
 	checkErased("http://" + app2.addr())
 }
 
-// testApp is a server whose data dir outlives it, for restarts.
-type testApp struct {
-	*app
-	cancel context.CancelFunc
-	done   chan error
-}
-
 func openApp(t *testing.T, dir string) *testApp {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Data = dir
-	cfg.Auth.Tokens = []overlay.Token{
-		{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret},
-		{Name: "bridge", Role: overlay.RoleIngest, Secret: ingestSecret},
-		{Name: "mods", Role: overlay.RoleModerator, Secret: modSecret},
-		{Name: "host", Role: overlay.RoleHost, Secret: hostSecret},
-	}
-	withAgent(&cfg)
-	a, err := newApp(cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ta := &testApp{app: a, cancel: cancel, done: make(chan error, 1)}
-	go func() { ta.done <- a.serve(ctx) }()
-	t.Cleanup(func() { ta.stop(t) })
-	return ta
+	return runApp(t, dir, withAgent)
 }
 
 func (ta *testApp) stop(t *testing.T) {

@@ -28,9 +28,23 @@ const (
 // startApp runs a whole livemod server on a free loopback port.
 func startApp(t *testing.T, mutate func(*config.Config)) string {
 	t.Helper()
+	return runApp(t, t.TempDir(), mutate).addr()
+}
+
+// testApp is a running server whose data dir may outlive it (restarts).
+type testApp struct {
+	*app
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// runApp starts a server with the test tokens on data dir dir; it stops
+// at the end of the test or at stop.
+func runApp(t *testing.T, dir string, mutate func(*config.Config)) *testApp {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Data = t.TempDir()
+	cfg.Data = dir
 	cfg.Auth.Tokens = []overlay.Token{
 		{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret},
 		{Name: "bridge", Role: overlay.RoleIngest, Secret: ingestSecret},
@@ -48,15 +62,10 @@ func startApp(t *testing.T, mutate func(*config.Config)) string {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return a.addr()
+	ta := &testApp{app: a, cancel: cancel, done: make(chan error, 1)}
+	go func() { ta.done <- a.serve(ctx) }()
+	t.Cleanup(func() { ta.stop(t) })
+	return ta
 }
 
 func dial(t *testing.T, url, token string) *websocket.Conn {
