@@ -90,18 +90,7 @@ type UserData struct {
 // UserData returns what the stage holds about user.
 func (s *Stage) UserData(user string) UserData {
 	out := UserData{Recent: []classify.TicketMessage{}, Drafts: []*classify.Draft{}, Waiting: []string{}}
-	for i := range s.recent.shards {
-		sh := &s.recent.shards[i]
-		sh.mu.Lock()
-		for _, gen := range []map[userKey][]classify.TicketMessage{sh.old, sh.young} {
-			for k, msgs := range gen {
-				if k.user == user {
-					out.Recent = append(out.Recent, msgs...)
-				}
-			}
-		}
-		sh.mu.Unlock()
-	}
+	out.Recent = s.recent.ofUser(user, out.Recent)
 	s.draftMu.Lock()
 	for _, id := range s.order {
 		if dr := s.drafts[id]; dr != nil && slices.Contains(dr.To, user) {
@@ -129,19 +118,7 @@ func (s *Stage) UserData(user string) UserData {
 // still waiting. It returns how many records went.
 func (s *Stage) EraseUser(user string) int {
 	n := 0
-	for i := range s.recent.shards {
-		sh := &s.recent.shards[i]
-		sh.mu.Lock()
-		for _, gen := range []map[userKey][]classify.TicketMessage{sh.old, sh.young} {
-			for k, msgs := range gen {
-				if k.user == user {
-					n += len(msgs)
-					delete(gen, k)
-				}
-			}
-		}
-		sh.mu.Unlock()
-	}
+	n += s.recent.erase(user)
 	s.capMu.Lock()
 	delete(s.sent, user)
 	s.capMu.Unlock()

@@ -2,9 +2,7 @@ package automate
 
 import (
 	"strings"
-	"sync"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -40,18 +38,21 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 			t.Summary = s.summarize(t)
 			return t
 		}
-		cur.Messages = append(cur.Messages, classify.TicketMessage{ID: m.ID, Text: m.Text, TS: m.TS})
+		cur.Messages = append(cur.Messages, classify.KeepMessage(m))
 		if n := len(cur.Messages); n > ticketMessagesMax {
 			cur.Messages = cur.Messages[n-ticketMessagesMax:]
 		}
 		cur.Labels |= labels
+		changed := false
 		if cur.OrderID == "" && orderID != "" {
-			cur.OrderID = orderID
+			cur.OrderID, changed = orderID, true
 		}
-		if (cur.Issue == "" || cur.Issue == issueAgent || cur.Issue == issuePurchase) && wants && issue != issueAgent && issue != issuePurchase {
-			cur.Issue = issue // a concrete support issue beats "agent_request"
+		if (cur.Issue == "" || cur.Issue == issueAgent || cur.Issue == issuePurchase) && wants && issue != issueAgent && issue != issuePurchase && issue != cur.Issue {
+			cur.Issue, changed = issue, true // a concrete support issue beats "agent_request"
 		}
-		cur.Summary = s.summarize(cur)
+		if changed { // most joins are chat lines: the summary stays
+			cur.Summary = s.summarize(cur)
+		}
 		return cur
 	})
 	if t == nil {
@@ -127,84 +128,4 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// recentLog keeps each user's last few messages per stream, for the
-// context a new ticket carries. It is two generations of maps: when the
-// young one fills, it becomes the old one and the old one is dropped, so
-// memory stays bounded without per-entry bookkeeping.
-type recentLog struct {
-	shards [recentShards]recentShard
-}
-
-const (
-	recentShards = 16
-	// recentPerShard bounds each generation: 2 × 16 × 4096 users, a few
-	// hundred bytes each, is well under 64 MiB.
-	recentPerShard = 4096
-)
-
-type recentShard struct {
-	mu         sync.Mutex
-	young, old map[userKey][]classify.TicketMessage
-}
-
-type userKey struct{ stream, user string }
-
-func (l *recentLog) init() {
-	for i := range l.shards {
-		l.shards[i].young = map[userKey][]classify.TicketMessage{}
-	}
-}
-
-func (l *recentLog) shard(k userKey) *recentShard {
-	var d xxhash.Digest
-	d.Reset()
-	d.WriteString(k.stream)
-	d.Write([]byte{0})
-	d.WriteString(k.user)
-	return &l.shards[d.Sum64()&(recentShards-1)]
-}
-
-// lookup returns k's messages from the young generation, else the old
-// one, and whether they were young. The shard's lock must be held.
-func (sh *recentShard) lookup(k userKey) ([]classify.TicketMessage, bool) {
-	if msgs, ok := sh.young[k]; ok {
-		return msgs, true
-	}
-	return sh.old[k], false
-}
-
-// add records m, keeping the user's last max messages in the stream.
-func (l *recentLog) add(m *classify.Message, max int) {
-	k := userKey{m.Stream, m.User.ID}
-	sh := l.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	msgs, young := sh.lookup(k)
-	if !young {
-		if len(sh.young) >= recentPerShard {
-			sh.old, sh.young = sh.young, map[userKey][]classify.TicketMessage{}
-		}
-	}
-	tm := classify.TicketMessage{ID: m.ID, Text: m.Text, TS: m.TS}
-	if len(msgs) < max {
-		msgs = append(msgs, tm)
-	} else { // full: shift in place, no allocation
-		copy(msgs, msgs[1:])
-		msgs[len(msgs)-1] = tm
-	}
-	sh.young[k] = msgs
-}
-
-// get returns a copy of the user's recent messages in stream, oldest first.
-func (l *recentLog) get(stream, user string) []classify.TicketMessage {
-	k := userKey{stream, user}
-	sh := l.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	msgs, _ := sh.lookup(k)
-	out := make([]classify.TicketMessage, len(msgs))
-	copy(out, msgs)
-	return out
 }

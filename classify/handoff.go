@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"unsafe"
 )
 
 // Ticket states.
@@ -19,6 +20,22 @@ type TicketMessage struct {
 	ID   string `json:"id"`
 	Text string `json:"text"`
 	TS   int64  `json:"ts"`
+}
+
+// KeepMessage returns m's id, text and time for keeping in a ticket or a
+// user's recent messages. Its strings get one allocation of their own:
+// a decoded message's strings point into the line it was decoded from,
+// and a ticket that kept them would keep every whole line alive.
+func KeepMessage(m *Message) TicketMessage {
+	n := len(m.ID) + len(m.Text)
+	if n == 0 {
+		return TicketMessage{TS: m.TS}
+	}
+	b := make([]byte, n)
+	copy(b, m.ID)
+	copy(b[len(m.ID):], m.Text)
+	s := unsafe.String(&b[0], n) // b is never written again
+	return TicketMessage{ID: s[:len(m.ID)], Text: s[len(m.ID):], TS: m.TS}
 }
 
 // Ticket is a private handoff to a human agent, in the JSON the agent
@@ -69,20 +86,27 @@ var (
 // run fn under their lock (fn must not block). Upsert and HasActive sit
 // on the message path: they must not do I/O (a durable implementation
 // keeps tickets in memory and writes behind).
+//
+// Tickets are values once saved: the *Ticket that Upsert, Update, Get and
+// List return is never changed afterwards (a change saves a new one), so
+// callers may keep and read it from any goroutine but must not modify it.
+// fn gets a shallow copy: it may set fields and append to Messages (or
+// reslice it), never change an element of Messages or Badges in place.
 type Tickets interface {
 	// HasActive reports whether user has an open or claimed ticket in stream.
 	HasActive(stream, user string) bool
 	// Upsert calls fn with a copy of user's active ticket in stream, or
 	// nil; a ticket fn returns is saved (Rev incremented) and returned,
-	// created reporting whether it is new.
+	// created reporting whether it is new. It sits on the message path of
+	// every viewer with an open ticket: one allocation, no deep copy.
 	Upsert(stream, user string, fn func(cur *Ticket) *Ticket) (saved *Ticket, created bool)
 	// Update calls fn with a copy of ticket id and saves it unless fn
 	// returns an error.
 	Update(id string, fn func(t *Ticket) error) (*Ticket, error)
-	// Get returns a copy of ticket id.
+	// Get returns ticket id.
 	Get(id string) (*Ticket, bool)
-	// List returns copies of the tickets of stream (all streams if empty)
-	// in state (all states if empty), oldest first.
+	// List returns the tickets of stream (all streams if empty) in state
+	// (all states if empty), oldest first.
 	List(stream, state string) []*Ticket
 }
 
@@ -119,7 +143,8 @@ func (m *MemoryTickets) Upsert(stream, user string, fn func(cur *Ticket) *Ticket
 	m.init()
 	var cur *Ticket
 	if id, ok := m.active[userKey{stream, user}]; ok {
-		cur = m.byID[id].Clone()
+		c := *m.byID[id]
+		cur = &c
 	}
 	next := fn(cur)
 	if next == nil {
@@ -137,11 +162,11 @@ func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, er
 	if !ok {
 		return nil, ErrTicketNotFound
 	}
-	c := t.Clone()
-	if err := fn(c); err != nil {
+	c := *t
+	if err := fn(&c); err != nil {
 		return nil, err
 	}
-	return m.saveLocked(c), nil
+	return m.saveLocked(&c), nil
 }
 
 // Put stores t as it is (Rev kept): for loading saved tickets.
@@ -162,7 +187,7 @@ func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
 	}
 	m.byID[t.ID] = t
 	m.index(t)
-	return t.Clone()
+	return t // a value from now on: the next change saves a copy
 }
 
 func (m *MemoryTickets) index(t *Ticket) {
@@ -179,10 +204,7 @@ func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	t, ok := m.byID[id]
-	if !ok {
-		return nil, false
-	}
-	return t.Clone(), true
+	return t, ok
 }
 
 // List implements Tickets.
@@ -191,7 +213,7 @@ func (m *MemoryTickets) List(stream, state string) []*Ticket {
 	out := make([]*Ticket, 0, 16)
 	for _, t := range m.byID {
 		if (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
-			out = append(out, t.Clone())
+			out = append(out, t)
 		}
 	}
 	m.mu.RUnlock()

@@ -150,10 +150,9 @@ type deskShard struct {
 // ring holds a stream's recent decisions, oldest overwritten first.
 type ring struct {
 	ents  []entry
-	next  int              // slot written next
-	n     int              // slots in use
-	idx   map[string]int32 // message id → slot
-	touch int64            // Unix ms of the last decision, for eviction
+	next  int   // slot written next
+	n     int   // slots in use
+	touch int64 // Unix ms of the last decision, for eviction
 }
 
 type entry struct {
@@ -242,7 +241,7 @@ func (d *Desk) Decided(dec *classify.Decision, line []byte) {
 		if len(sh.streams) >= (d.opts.MaxStreams+deskShards-1)/deskShards {
 			sh.dropQuietest()
 		}
-		r = &ring{ents: make([]entry, d.opts.Recent), idx: map[string]int32{}}
+		r = &ring{ents: make([]entry, d.opts.Recent)}
 		sh.streams[dec.Stream] = r
 	}
 	r.put(e)
@@ -257,20 +256,30 @@ func (d *Desk) Decided(dec *classify.Decision, line []byte) {
 	}
 }
 
+// put adds e, overwriting the oldest entry once the ring is full. It
+// keeps no index: put runs for every message, a lookup by id only for a
+// moderator's click, and scanning a few thousand ids (newest first) costs
+// a click microseconds, where an index cost every message a map update.
 func (r *ring) put(e entry) {
-	old := &r.ents[r.next]
-	if r.n == len(r.ents) {
-		if slot, ok := r.idx[old.id]; ok && int(slot) == r.next {
-			delete(r.idx, old.id)
-		}
-	} else {
+	if r.n < len(r.ents) {
 		r.n++
 	}
-	*old = e
-	if e.id != "" {
-		r.idx[e.id] = int32(r.next)
-	}
+	r.ents[r.next] = e
 	r.next = (r.next + 1) % len(r.ents)
+}
+
+// find returns the entry of message id, newest first, or nil.
+func (r *ring) find(id string) *entry {
+	if id == "" {
+		return nil
+	}
+	for i := 1; i <= r.n; i++ {
+		e := &r.ents[(r.next-i+len(r.ents))%len(r.ents)]
+		if e.id == id {
+			return e
+		}
+	}
+	return nil
 }
 
 // each calls f on the kept entries, oldest first.
@@ -353,9 +362,7 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 	r := sh.streams[stream]
 	var e *entry
 	if r != nil {
-		if slot, ok := r.idx[id]; ok {
-			e = &r.ents[slot]
-		}
+		e = r.find(id)
 	}
 	if e == nil {
 		sh.mu.Unlock()
@@ -400,7 +407,7 @@ func (d *Desk) find(id string) (string, bool) {
 		sh := &d.shards[i]
 		sh.mu.Lock()
 		for name, r := range sh.streams {
-			if _, ok := r.idx[id]; ok {
+			if r.find(id) != nil {
 				sh.mu.Unlock()
 				return name, true
 			}
@@ -616,8 +623,8 @@ func (d *Desk) State(stream, id string) (string, bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if r := sh.streams[stream]; r != nil {
-		if slot, ok := r.idx[id]; ok {
-			return r.ents[slot].state, true
+		if e := r.find(id); e != nil {
+			return e.state, true
 		}
 	}
 	return "", false
@@ -694,9 +701,6 @@ func (d *Desk) EraseUser(user string) (int, error) {
 			r.each(func(e *entry) {
 				if e.user != user || e.line == nil {
 					return
-				}
-				if slot, ok := r.idx[e.id]; ok && &r.ents[slot] == e {
-					delete(r.idx, e.id)
 				}
 				*e = entry{}
 				n++

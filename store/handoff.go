@@ -142,9 +142,11 @@ type Automation struct {
 	// changed ticket until the writer takes it, so a ticket that changes
 	// many times in a burst is encoded and written once. written is the
 	// revision on disk, so a late older version never overwrites a newer.
-	dmu     sync.Mutex
-	dirty   map[string]dirtyTicket
-	written map[string]uint64
+	dmu         sync.Mutex
+	dirty       map[string]dirtyTicket
+	spare       map[string]dirtyTicket // the last batch, emptied, for reuse
+	dirtyQueued bool                   // a writeDirty is in the writer's queue
+	written     map[string]uint64
 	// A change that only adds a chat line to a ticket (a join) waits in
 	// lazy and is written by the sweeper every joinPersistEvery, so a
 	// chatty viewer with an open ticket costs no write per message; any
@@ -157,7 +159,7 @@ type Automation struct {
 
 // joinPersistEvery bounds how long a ticket's newest chat lines may stay
 // unwritten: a crash loses at most this much of them, never a state change.
-const joinPersistEvery = 2 * time.Second
+const joinPersistEvery = 10 * time.Second
 
 // ticketMeta is what a join does not change.
 type ticketMeta struct {
@@ -352,35 +354,56 @@ func (a *Automation) flushLazyBefore(cut time.Time) {
 	}
 }
 
-// queueTicket hands the newest version of t to the writer, once per
-// write however often it changes meanwhile.
+// queueTicket hands the newest version of t to the writer. Changes
+// gather in a.dirty, and one queued write takes all of them: one
+// closure and one channel send per transaction, not per ticket, and a
+// ticket changed many times meanwhile is encoded once.
 func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
-	id := t.ID
 	a.dmu.Lock()
 	if a.dirty == nil {
 		a.dirty, a.written = map[string]dirtyTicket{}, map[string]uint64{}
 	}
-	d, queued := a.dirty[id]
+	d := a.dirty[t.ID]
 	if d.t == nil || t.Rev >= d.t.Rev {
-		d.t = t // tickets handed to saveTicket are copies nobody changes
+		d.t = t // saved tickets are values nobody changes
 	}
 	d.outbox = d.outbox || (created && a.outbox)
-	a.dirty[id] = d
+	a.dirty[t.ID] = d
+	queued := a.dirtyQueued
+	a.dirtyQueued = true
 	a.dmu.Unlock()
-	if queued {
-		return // the queued write will take this version
+	if !queued {
+		a.w.queue <- a.writeDirty
 	}
-	a.w.queue <- func(tx *bolt.Tx) error {
-		a.dmu.Lock()
-		d := a.dirty[id]
-		delete(a.dirty, id)
-		stale := d.t == nil || a.written[id] > d.t.Rev
-		if !stale {
-			a.written[id] = d.t.Rev
+}
+
+// writeDirty writes every ticket changed since the last call, in tx.
+func (a *Automation) writeDirty(tx *bolt.Tx) error {
+	a.dmu.Lock()
+	batch := a.dirty
+	a.dirty, a.spare = a.spare, nil
+	if a.dirty == nil {
+		a.dirty = make(map[string]dirtyTicket, len(batch))
+	}
+	a.dirtyQueued = false
+	for id, d := range batch {
+		if a.written[id] > d.t.Rev {
+			delete(batch, id) // a newer version is on disk
+			continue
 		}
+		a.written[id] = d.t.Rev
+	}
+	a.dmu.Unlock()
+	defer func() {
+		clear(batch)
+		a.dmu.Lock()
+		a.spare = batch
 		a.dmu.Unlock()
-		if stale || a.gone.has(id) {
-			return nil // a newer version is on disk, or it was erased
+	}()
+	hb := tx.Bucket(bucketHandoffs)
+	for id, d := range batch {
+		if a.gone.has(id) {
+			continue // erased
 		}
 		// goccy/go-json encodes a ticket several times faster than
 		// encoding/json; under load the writer encodes thousands a second.
@@ -388,14 +411,16 @@ func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketHandoffs).Put([]byte(id), v); err != nil {
+		if err := hb.Put([]byte(id), v); err != nil { // bbolt keeps the key until commit
 			return err
 		}
 		if d.outbox {
-			return enqueueOutbox(tx, id, v)
+			if err := enqueueOutbox(tx, id, v); err != nil {
+				return err
+			}
 		}
-		return nil
 	}
+	return nil
 }
 
 // OptedOut implements classify.OptOuts.

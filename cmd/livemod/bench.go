@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/livemod/livemod/bench"
@@ -29,6 +30,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jsonOut := fs.Bool("json", false, "print only the JSON report on stdout")
 	svgPath := fs.String("svg", "", "write a chart of throughput and p50/p99 latency over time to `file` (SVG)")
 	quiet := fs.Bool("quiet", false, "no per-second progress on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile to `file` (the bench shares the machine: profile it too)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +56,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		opts.Progress = stderr
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := bench.Run(ctx, opts)
 	if err != nil {
 		return err
