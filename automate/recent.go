@@ -1,6 +1,7 @@
 package automate
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -8,12 +9,15 @@ import (
 )
 
 // recentLog keeps each user's last few messages per stream, for the
-// context a new ticket carries. It sits on the path of every message, so
-// it is built to cost no allocation once a user is known: each user has a
-// fixed ring, found by a 64-bit hash of (stream, user) in maps of two
-// generations. When the young map fills, it becomes the old one and the
-// old one is dropped, so memory stays bounded without per-entry
-// bookkeeping; a user seen again moves back to the young map.
+// context a new ticket carries. It sits on the path of every message and
+// holds hundreds of thousands of users in a big show, so it is built for
+// the garbage collector as much as for speed: each user is one byte slice
+// with no pointers in it (the stream, the user and the messages, packed),
+// found by a 64-bit hash of (stream, user) in maps of two generations, and
+// adding a message to a known user allocates nothing. When the young map
+// fills, it becomes the old one and the old one is dropped, so memory
+// stays bounded without per-entry bookkeeping; a user seen again moves
+// back to the young map.
 type recentLog struct {
 	shards [recentShards]recentShard
 }
@@ -23,24 +27,106 @@ const (
 	// recentPerShard bounds each generation: 2 × 16 × 4096 users, a few
 	// hundred bytes each, is well under 64 MiB.
 	recentPerShard = 4096
+	// recentMaxMessages bounds the messages kept per user (the count is
+	// one byte of the packed form).
+	recentMaxMessages = 255
 )
 
 type recentShard struct {
 	mu         sync.Mutex
-	young, old map[uint64]*recentRing
+	young, old map[uint64]recentRing
 }
 
-// recentRing is one user's last messages in one stream, oldest at next
-// once full. stream and user tell the rare hash collision apart.
-type recentRing struct {
-	stream, user string
-	msgs         []classify.TicketMessage // len ≤ cap = the stage's recentMax
-	next         int                      // where the next message goes once full
+// recentRing is one user's recent messages in one stream, packed:
+//
+//	count u8 | len(stream) u16 | len(user) u16 | stream | user | records…
+//	record: ts i64 | len(id) u16 | len(text) u16 | id | text
+//
+// oldest record first. Lengths are bounded by the message limits
+// (classify.MaxTextBytes and friends); longer values are cut.
+type recentRing []byte
+
+const (
+	ringHead   = 1 + 2 + 2
+	recordHead = 8 + 2 + 2
+)
+
+func newRecentRing(stream, user string, capHint int) recentRing {
+	stream, user = cut16(stream), cut16(user)
+	r := make(recentRing, ringHead, ringHead+len(stream)+len(user)+capHint)
+	binary.LittleEndian.PutUint16(r[1:], uint16(len(stream)))
+	binary.LittleEndian.PutUint16(r[3:], uint16(len(user)))
+	r = append(r, stream...)
+	return append(r, user...)
+}
+
+func cut16(s string) string { return s[:min(len(s), 0xFFFF)] }
+
+func (r recentRing) count() int { return int(r[0]) }
+
+func (r recentRing) stream() []byte {
+	n := int(binary.LittleEndian.Uint16(r[1:]))
+	return r[ringHead : ringHead+n]
+}
+
+func (r recentRing) user() []byte {
+	s := int(binary.LittleEndian.Uint16(r[1:]))
+	n := int(binary.LittleEndian.Uint16(r[3:]))
+	return r[ringHead+s : ringHead+s+n]
+}
+
+// records returns where the first record starts.
+func (r recentRing) records() int {
+	return ringHead + int(binary.LittleEndian.Uint16(r[1:])) + int(binary.LittleEndian.Uint16(r[3:]))
+}
+
+func (r recentRing) is(stream, user string) bool {
+	return string(r.stream()) == stream && string(r.user()) == user
+}
+
+// recordSize is the size of the record at off.
+func (r recentRing) recordSize(off int) int {
+	return recordHead + int(binary.LittleEndian.Uint16(r[off+8:])) + int(binary.LittleEndian.Uint16(r[off+10:]))
+}
+
+// add appends m's record, first dropping the oldest if max are kept.
+func (r recentRing) add(m *classify.Message, max int) recentRing {
+	max = min(max, recentMaxMessages)
+	if r.count() >= max {
+		start := r.records()
+		size := r.recordSize(start)
+		n := copy(r[start:], r[start+size:])
+		r = r[:start+n]
+		r[0]--
+	}
+	id, text := cut16(m.ID), cut16(m.Text)
+	r = binary.LittleEndian.AppendUint64(r, uint64(m.TS))
+	r = binary.LittleEndian.AppendUint16(r, uint16(len(id)))
+	r = binary.LittleEndian.AppendUint16(r, uint16(len(text)))
+	r = append(r, id...)
+	r = append(r, text...)
+	r[0]++
+	return r
+}
+
+// appendTo appends the ring's messages to out, oldest first. Each gets
+// one string allocation of its own.
+func (r recentRing) appendTo(out []classify.TicketMessage) []classify.TicketMessage {
+	off := r.records()
+	for range r.count() {
+		ts := int64(binary.LittleEndian.Uint64(r[off:]))
+		idLen := int(binary.LittleEndian.Uint16(r[off+8:]))
+		size := r.recordSize(off)
+		s := string(r[off+recordHead : off+size])
+		out = append(out, classify.TicketMessage{ID: s[:idLen], Text: s[idLen:], TS: ts})
+		off += size
+	}
+	return out
 }
 
 func (l *recentLog) init() {
 	for i := range l.shards {
-		l.shards[i].young = make(map[uint64]*recentRing, recentPerShard)
+		l.shards[i].young = make(map[uint64]recentRing, recentPerShard)
 	}
 }
 
@@ -59,12 +145,12 @@ func (l *recentLog) shard(k uint64) *recentShard {
 
 // lookup returns the ring of (stream, user) under key k, moving it to the
 // young generation, or nil. The shard's lock must be held.
-func (sh *recentShard) lookup(k uint64, stream, user string) *recentRing {
-	r, young := sh.young[k], true
-	if r == nil {
-		r, young = sh.old[k], false
+func (sh *recentShard) lookup(k uint64, stream, user string) recentRing {
+	r, young := sh.young[k]
+	if !young {
+		r = sh.old[k]
 	}
-	if r == nil || r.stream != stream || r.user != user {
+	if r == nil || !r.is(stream, user) {
 		return nil
 	}
 	if !young {
@@ -74,9 +160,9 @@ func (sh *recentShard) lookup(k uint64, stream, user string) *recentRing {
 	return r
 }
 
-func (sh *recentShard) store(k uint64, r *recentRing) {
-	if len(sh.young) >= recentPerShard {
-		sh.old, sh.young = sh.young, make(map[uint64]*recentRing, recentPerShard)
+func (sh *recentShard) store(k uint64, r recentRing) {
+	if _, ok := sh.young[k]; !ok && len(sh.young) >= recentPerShard {
+		sh.old, sh.young = sh.young, make(map[uint64]recentRing, recentPerShard)
 	}
 	sh.young[k] = r
 }
@@ -85,26 +171,14 @@ func (sh *recentShard) store(k uint64, r *recentRing) {
 func (l *recentLog) add(m *classify.Message, max int) {
 	k := recentKey(m.Stream, m.User.ID)
 	sh := l.shard(k)
-	tm := classify.KeepMessage(m)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	r := sh.lookup(k, m.Stream, m.User.ID)
 	if r == nil {
-		r = &recentRing{stream: m.Stream, user: m.User.ID, msgs: make([]classify.TicketMessage, 0, max)}
-		sh.store(k, r) // replaces a colliding user's ring: theirs is only context
+		// A colliding user's ring is replaced: theirs is only context.
+		r = newRecentRing(m.Stream, m.User.ID, max*(recordHead+len(m.ID)+len(m.Text)))
 	}
-	if len(r.msgs) < cap(r.msgs) {
-		r.msgs = append(r.msgs, tm)
-		return
-	}
-	r.msgs[r.next] = tm
-	r.next = (r.next + 1) % len(r.msgs)
-}
-
-// appendTo appends the ring's messages to out, oldest first.
-func (r *recentRing) appendTo(out []classify.TicketMessage) []classify.TicketMessage {
-	out = append(out, r.msgs[r.next:]...)
-	return append(out, r.msgs[:r.next]...)
+	sh.store(k, r.add(m, max))
 }
 
 // get returns a copy of the user's recent messages in stream, oldest first.
@@ -117,12 +191,12 @@ func (l *recentLog) get(stream, user string) []classify.TicketMessage {
 	if r == nil {
 		return nil
 	}
-	return r.appendTo(make([]classify.TicketMessage, 0, len(r.msgs)))
+	return r.appendTo(make([]classify.TicketMessage, 0, r.count()))
 }
 
 // ofUser appends user's recent messages in every stream to out.
 func (l *recentLog) ofUser(user string, out []classify.TicketMessage) []classify.TicketMessage {
-	l.each(user, func(gen map[uint64]*recentRing, k uint64, r *recentRing) {
+	l.each(user, func(gen map[uint64]recentRing, k uint64, r recentRing) {
 		out = r.appendTo(out)
 	})
 	return out
@@ -132,21 +206,22 @@ func (l *recentLog) ofUser(user string, out []classify.TicketMessage) []classify
 // many there were.
 func (l *recentLog) erase(user string) int {
 	n := 0
-	l.each(user, func(gen map[uint64]*recentRing, k uint64, r *recentRing) {
-		n += len(r.msgs)
+	l.each(user, func(gen map[uint64]recentRing, k uint64, r recentRing) {
+		n += r.count()
+		clear(r) // the bytes too, not only the reference
 		delete(gen, k)
 	})
 	return n
 }
 
 // each calls fn, under the shard's lock, for every ring of user.
-func (l *recentLog) each(user string, fn func(gen map[uint64]*recentRing, k uint64, r *recentRing)) {
+func (l *recentLog) each(user string, fn func(gen map[uint64]recentRing, k uint64, r recentRing)) {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		for _, gen := range [2]map[uint64]*recentRing{sh.old, sh.young} {
+		for _, gen := range [2]map[uint64]recentRing{sh.old, sh.young} {
 			for k, r := range gen {
-				if r.user == user {
+				if string(r.user()) == user {
 					fn(gen, k, r)
 				}
 			}

@@ -69,7 +69,7 @@ const (
 
 // ticketMessagesMax bounds the messages a ticket keeps: the agent needs
 // context, not a transcript.
-const ticketMessagesMax = 20
+const ticketMessagesMax = 10
 
 // Errors of the approval queue.
 var (

@@ -242,6 +242,10 @@ type sender struct {
 	acked   atomic.Int64
 	settled atomic.Int64 // acked or refused: no longer in flight
 
+	// Owned by the sending goroutine: how late each frame went out,
+	// from its intended send time to the end of its write (open loop).
+	lagHist Hist
+
 	// Owned by the reading goroutine.
 	ackHist Hist
 	ackSeq  int64 // highest seq acked
@@ -326,6 +330,13 @@ func (r *run) measure(ctx context.Context) *Report {
 	rep.LatencyMS.P99 = ms(h.Quantile(0.99))
 	rep.LatencyMS.P999 = ms(h.Quantile(0.999))
 	rep.LatencyMS.Max = ms(h.Max())
+	var lag Hist
+	for _, s := range r.senders {
+		lag.Merge(&s.lagHist)
+	}
+	if lag.Count() > 0 {
+		rep.SendLagMS.P50, rep.SendLagMS.P99, rep.SendLagMS.Max = ms(lag.Quantile(0.50)), ms(lag.Quantile(0.99)), ms(lag.Max())
+	}
 	rep.lastErr = r.lastErr
 	return rep
 }
@@ -431,6 +442,9 @@ func (s *sender) send(ctx, ioCtx context.Context, sendEnd int64) {
 			return
 		}
 		s.sent.Add(int64(batch))
+		if interval > 0 {
+			s.lagHist.Record(time.Duration(r.since() - intended))
+		}
 	}
 }
 

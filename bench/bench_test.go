@@ -192,6 +192,16 @@ func TestRunOpenLoop(t *testing.T) {
 	if rep.LatencyMS.P50 <= 0 || rep.LatencyMS.P50 > rep.LatencyMS.P99 || rep.LatencyMS.P99 > rep.LatencyMS.Max {
 		t.Errorf("latency out of order: %+v", rep.LatencyMS)
 	}
+	// Every frame is written some time after its intended send time, and
+	// that lag is part of its latency.
+	if l := rep.SendLagMS; l.P50 <= 0 || l.P99 > l.Max || l.Max > rep.LatencyMS.Max {
+		t.Errorf("send lag %+v, latency %+v", l, rep.LatencyMS)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "send lag p99") {
+		t.Errorf("text report without the send lag:\n%s", text.String())
+	}
 	if len(rep.Series) == 0 || !strings.Contains(progress.String(), "decided") {
 		t.Errorf("no per-second samples (%d) or progress %q", len(rep.Series), progress.String())
 	}

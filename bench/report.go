@@ -31,6 +31,15 @@ type Report struct {
 		P999 float64 `json:"p999"`
 		Max  float64 `json:"max"`
 	} `json:"latency_ms"`
+	// SendLagMS is how late the bench itself wrote its frames, from their
+	// intended send times (open loop only; zero otherwise). It is part of
+	// LatencyMS: a high lag means the load generator, not the server, was
+	// short of CPU, and the latency figures are an upper bound.
+	SendLagMS struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+		Max float64 `json:"max"`
+	} `json:"-"` // not in the DESIGN.md report: shown in the text one
 	// Series has one sample per second of the run.
 	Series []Sample `json:"-"`
 
@@ -90,6 +99,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	row("p99", fmt.Sprintf("%.3f", r.LatencyMS.P99), "ms")
 	row("p99.9", fmt.Sprintf("%.3f", r.LatencyMS.P999), "ms")
 	row("max", fmt.Sprintf("%.3f", r.LatencyMS.Max), "ms")
+	if o.Rate > 0 {
+		row("send lag p99", fmt.Sprintf("%.3f", r.SendLagMS.P99), "ms  (intended send → written; part of the latency)")
+	}
 	var notes []string
 	if done := r.Decided + r.Errors; o.Subscribe && r.Sent > done {
 		notes = append(notes, fmt.Sprintf("%d messages had no decision within the drain time", r.Sent-done))

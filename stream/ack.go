@@ -19,19 +19,21 @@ const maxPendingErrorBytes = 1 << 20
 type replier struct {
 	conn    *websocket.Conn
 	notify  chan struct{} // capacity 1
+	early   chan struct{} // capacity 1: enough is waiting, write now
 	closing chan struct{} // closed by close: write what is pending now
 	done    chan struct{}
 
 	mu     sync.Mutex
 	upto   string
 	n      int
+	frames int    // answered since the last write
 	errs   []byte // error lines, each ending in '\n'
 	closed bool
 	failed bool
 }
 
 func newReplier(conn *websocket.Conn) *replier {
-	r := &replier{conn: conn, notify: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	r := &replier{conn: conn, notify: make(chan struct{}, 1), early: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -50,8 +52,16 @@ func (r *replier) reply(errLines []byte, upto string, n int) bool {
 		r.upto = upto
 		r.n += n
 	}
+	r.frames++
+	early := r.frames >= ackEarlyFrames || r.n >= ackEarlyMessages
 	r.mu.Unlock()
 	r.wake()
+	if early {
+		select {
+		case r.early <- struct{}{}:
+		default:
+		}
+	}
 	return ok
 }
 
@@ -80,13 +90,18 @@ func (r *replier) close() {
 }
 
 // ackDelay is how long the replier gathers acks after the first one
-// before writing. A write to a socket costs about as much as deciding a
-// message, so at a thousand frames a second per connection, one write per
-// frame was a fifth of the server's CPU. Acks say a message was taken,
-// not decided, so waiting a little delays no decision; a client with a
-// window of unacked frames (the bench keeps 32) is not slowed. Error
-// frames wait with the ack they come with.
-const ackDelay = 2 * time.Millisecond
+// before writing, unless ackEarlyFrames frames or ackEarlyMessages
+// messages are waiting first. A write to a socket costs about as much as
+// deciding a message, so at a thousand frames a second per connection,
+// one write per frame was a fifth of the server's CPU. Acks say a message
+// was taken, not decided, so waiting delays no decision, and a client
+// with a window of unacked frames (the bench keeps 32) is acked before it
+// fills. Error frames wait with the ack they come with.
+const (
+	ackDelay         = 5 * time.Millisecond
+	ackEarlyFrames   = 8
+	ackEarlyMessages = 512
+)
 
 func (r *replier) run() {
 	defer close(r.done)
@@ -97,10 +112,17 @@ func (r *replier) run() {
 		gather.Reset(ackDelay)
 		select {
 		case <-gather.C:
+		case <-r.early:
+			gather.Stop()
 		case <-r.closing:
 			gather.Stop()
 		}
+		select { // an early signal for what this write takes is spent
+		case <-r.early:
+		default:
+		}
 		r.mu.Lock()
+		r.frames = 0
 		frame = append(frame[:0], r.errs...)
 		r.errs = r.errs[:0]
 		if r.n > 0 {
