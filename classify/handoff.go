@@ -111,11 +111,17 @@ type Tickets interface {
 }
 
 // MemoryTickets is Tickets in memory. The zero value is ready.
+//
+// Each ticket has a slot that both indexes point to, so that a change that
+// keeps the ticket active (a chat line joining it, on the message path)
+// swaps one pointer and touches no map.
 type MemoryTickets struct {
 	mu     sync.RWMutex
-	byID   map[string]*Ticket
-	active map[userKey]string
+	byID   map[string]*ticketSlot
+	active map[userKey]*ticketSlot
 }
+
+type ticketSlot struct{ t *Ticket }
 
 type userKey struct{ stream, user string }
 
@@ -123,8 +129,8 @@ var _ Tickets = (*MemoryTickets)(nil)
 
 func (m *MemoryTickets) init() {
 	if m.byID == nil {
-		m.byID = map[string]*Ticket{}
-		m.active = map[userKey]string{}
+		m.byID = map[string]*ticketSlot{}
+		m.active = map[userKey]*ticketSlot{}
 	}
 }
 
@@ -142,13 +148,19 @@ func (m *MemoryTickets) Upsert(stream, user string, fn func(cur *Ticket) *Ticket
 	defer m.mu.Unlock()
 	m.init()
 	var cur *Ticket
-	if id, ok := m.active[userKey{stream, user}]; ok {
-		c := *m.byID[id]
+	slot := m.active[userKey{stream, user}]
+	if slot != nil {
+		c := *slot.t
 		cur = &c
 	}
 	next := fn(cur)
-	if next == nil {
+	switch {
+	case next == nil:
 		return nil, false
+	case next == cur && next.ID == slot.t.ID && next.Active():
+		next.Rev = slot.t.Rev + 1 // the common case: no index changes
+		slot.t = next
+		return next, false
 	}
 	return m.saveLocked(next), cur == nil
 }
@@ -158,11 +170,11 @@ func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, er
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.init()
-	t, ok := m.byID[id]
+	slot, ok := m.byID[id]
 	if !ok {
 		return nil, ErrTicketNotFound
 	}
-	c := *t
+	c := *slot.t
 	if err := fn(&c); err != nil {
 		return nil, err
 	}
@@ -174,27 +186,30 @@ func (m *MemoryTickets) Put(t *Ticket) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.init()
-	c := t.Clone()
-	m.byID[c.ID] = c
-	m.index(c)
+	m.storeLocked(t.Clone())
 }
 
 func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
-	if old, ok := m.byID[t.ID]; ok {
-		t.Rev = old.Rev + 1
+	if slot, ok := m.byID[t.ID]; ok {
+		t.Rev = slot.t.Rev + 1
 	} else {
 		t.Rev = 1
 	}
-	m.byID[t.ID] = t
-	m.index(t)
+	m.storeLocked(t)
 	return t // a value from now on: the next change saves a copy
 }
 
-func (m *MemoryTickets) index(t *Ticket) {
+func (m *MemoryTickets) storeLocked(t *Ticket) {
+	slot := m.byID[t.ID]
+	if slot == nil {
+		slot = &ticketSlot{}
+		m.byID[t.ID] = slot
+	}
+	slot.t = t
 	k := userKey{t.Stream, t.User.ID}
 	if t.Active() {
-		m.active[k] = t.ID
-	} else if m.active[k] == t.ID {
+		m.active[k] = slot
+	} else if m.active[k] == slot {
 		delete(m.active, k)
 	}
 }
@@ -203,16 +218,19 @@ func (m *MemoryTickets) index(t *Ticket) {
 func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	t, ok := m.byID[id]
-	return t, ok
+	slot, ok := m.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return slot.t, true
 }
 
 // List implements Tickets.
 func (m *MemoryTickets) List(stream, state string) []*Ticket {
 	m.mu.RLock()
 	out := make([]*Ticket, 0, 16)
-	for _, t := range m.byID {
-		if (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
+	for _, slot := range m.byID {
+		if t := slot.t; (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
 			out = append(out, t)
 		}
 	}

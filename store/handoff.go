@@ -152,7 +152,7 @@ type Automation struct {
 	// chatty viewer with an open ticket costs no write per message; any
 	// other change is written at once and takes the waiting join with it.
 	meta      map[string]ticketMeta
-	lazy      map[string]lazyTicket
+	lazy      map[string]*lazyTicket
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -300,21 +300,21 @@ func (a *Automation) List(stream, state string) []*classify.Ticket {
 func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 	a.dmu.Lock()
 	if a.meta == nil {
-		a.meta, a.lazy = map[string]ticketMeta{}, map[string]lazyTicket{}
+		a.meta, a.lazy = map[string]ticketMeta{}, map[string]*lazyTicket{}
 	}
 	m := metaOf(t)
 	prev, known := a.meta[t.ID]
-	a.meta[t.ID] = m
 	if !created && known && prev == m && a.sweepStop != nil {
-		cur, ok := a.lazy[t.ID]
-		if !ok {
-			a.lazy[t.ID] = lazyTicket{t: t, since: time.Now()}
-		} else if t.Rev >= cur.t.Rev {
-			a.lazy[t.ID] = lazyTicket{t: t, since: cur.since}
+		// A join: one map lookup more, and a pointer write.
+		if l := a.lazy[t.ID]; l == nil {
+			a.lazy[t.ID] = &lazyTicket{t: t, since: time.Now()}
+		} else if t.Rev >= l.t.Rev {
+			l.t = t
 		}
 		a.dmu.Unlock()
 		return
 	}
+	a.meta[t.ID] = m
 	delete(a.lazy, t.ID) // the write below carries a newer version
 	a.dmu.Unlock()
 	a.queueTicket(t, created)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"testing"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/livemod/livemod/bench"
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/config"
+)
+
+// BenchmarkServerPipeline is the server's whole work on a message but the
+// sockets: decoding it (as ingest does), the engine with its model,
+// trending, automation with tickets, the moderation desk, host, KPIs, the
+// audit log and the durable store, over the bench's audience (16 × 5,000
+// viewers, as `livemod bench` sends), in frames of 64. It tells how much
+// of an end-to-end figure is the pipeline and how much is the network.
+func BenchmarkServerPipeline(b *testing.B) {
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Data = b.TempDir()
+	a, err := newApp(cfg, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.shutdown(context.Background())
+
+	const conns, batch = 16, 64
+	auds := make([]*bench.Audience, conns)
+	for i := range auds {
+		auds[i] = bench.NewAudience(bench.AudienceOptions{Seed: int64(i), Stream: "bench", Users: 5000, UserPrefix: strconv.Itoa(i) + "-"})
+	}
+	ts := int64(1795000000000)
+	var line []byte
+	ctx := context.Background()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		aud := auds[n%conns]
+		msgs := make([]*classify.Message, batch)
+		for j := range msgs {
+			line = aud.AppendNextSeq(line[:0], "m-", uint64(n*batch+j), ts)
+			m := new(classify.Message)
+			if err := gojson.Unmarshal(line, m); err != nil {
+				b.Fatal(err)
+			}
+			msgs[j] = m
+			ts++ // about 1,000 messages a second of message time: an hour in 3.6M
+		}
+		if err := a.pipeline.Submit(ctx, msgs); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if err := a.pipeline.Shutdown(ctx); err != nil { // the last frames are decided in the timing
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*batch), "ns/msg")
+}
