@@ -190,9 +190,11 @@ func (p *Pipeline) run(q chan batch) {
 		hide  = m.Decisions.WithLabelValues("hide")
 		hold  = m.Decisions.WithLabelValues("hold")
 	)
-	labelCounters := map[classify.Label]prometheus.Counter{}
+	// One counter per label bit, found without a map or a slice per
+	// decision.
+	var labelCounters [64]prometheus.Counter
 	for _, l := range classify.AllLabels() {
-		labelCounters[l] = m.DecisionLabels.WithLabelValues(l.String())
+		labelCounters[bits.TrailingZeros64(uint64(l))] = m.DecisionLabels.WithLabelValues(l.String())
 	}
 	// Decisions are encoded into scratch and copied out at their exact
 	// size: one allocation a decision instead of two or three growing
@@ -214,9 +216,9 @@ func (p *Pipeline) run(q chan batch) {
 			default:
 				allow.Inc()
 			}
-			if d.Labels != 0 {
-				for _, l := range d.Labels.Slice() {
-					labelCounters[l].Inc()
+			for set := uint64(d.Labels); set != 0; set &= set - 1 {
+				if c := labelCounters[bits.TrailingZeros64(set)]; c != nil {
+					c.Inc()
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/livemod/livemod/classify"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -407,4 +408,65 @@ func TestShardOfIsStableAndSpreads(t *testing.T) {
 			t.Errorf("shard %d got %d of 1000 users; want a fair spread", s, seen[s])
 		}
 	}
+}
+
+// TestPipelineCountsDecisions checks the per-action and per-label
+// counters against the decisions the sink saw.
+func TestPipelineCountsDecisions(t *testing.T) {
+	engine, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	metrics := NewMetrics(reg)
+	sink := &recordSink{}
+	p := NewPipeline(engine, []Sink{sink}, Options{Shards: 2}, metrics)
+	texts := []string{"how much is the blue jacket?", "check my channel www.spam-site.xyz", "hello everyone", "refund for order 5521 please, agent?"}
+	for i, text := range texts {
+		m := &classify.Message{ID: fmt.Sprint("m-", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1795000000000}
+		if err := p.Submit(context.Background(), []*classify.Message{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantLabels := map[string]float64{}
+	wantActions := map[string]float64{}
+	for _, d := range sink.decisions() {
+		wantActions[d.Action.String()]++
+		for _, l := range d.Labels.Slice() {
+			wantLabels[l.String()]++
+		}
+	}
+	if len(wantLabels) < 3 {
+		t.Fatalf("the texts gave too few labels to test with: %v", wantLabels)
+	}
+	for _, l := range classify.AllLabels() {
+		if got := testutil.ToFloat64(metrics.DecisionLabels.WithLabelValues(l.String())); got != wantLabels[l.String()] {
+			t.Errorf("livemod_decision_labels_total{label=%q} = %v, want %v", l, got, wantLabels[l.String()])
+		}
+	}
+	for _, a := range []string{"allow", "hide", "hold"} {
+		if got := testutil.ToFloat64(metrics.Decisions.WithLabelValues(a)); got != wantActions[a] {
+			t.Errorf("livemod_decisions_total{action=%q} = %v, want %v", a, got, wantActions[a])
+		}
+	}
+}
+
+type recordSink struct {
+	mu sync.Mutex
+	ds []classify.Decision
+}
+
+func (s *recordSink) Decided(d *classify.Decision, _ []byte) {
+	s.mu.Lock()
+	s.ds = append(s.ds, *d)
+	s.mu.Unlock()
+}
+
+func (s *recordSink) decisions() []classify.Decision {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ds
 }
