@@ -269,9 +269,13 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	if d.Action == classify.Hide {
 		return // never answered, never context for an agent
 	}
-	s.recent.add(m, s.recentMax)
-
-	if wantsHandoff || s.tickets.HasActive(m.Stream, m.User.ID) {
+	// A user with an open ticket has their messages kept on it: the recent
+	// log, the context of the next ticket, need not keep them too.
+	active := s.tickets.HasActive(m.Stream, m.User.ID)
+	if !active {
+		s.recent.add(m, s.recentMax)
+	}
+	if wantsHandoff || active {
 		s.handoff(m, d, wantsHandoff, fx)
 		if wantsHandoff {
 			return

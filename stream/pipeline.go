@@ -24,7 +24,9 @@ type Decider interface {
 }
 
 // Sink receives every decision. line is the decision's JSON, encoded once
-// for all sinks; it is never modified afterwards, so sinks may keep it.
+// for all sinks; it is never modified afterwards, so sinks may keep it. d
+// is valid only during the call (the shard reuses it): a sink copies what
+// it keeps.
 // Decided is called from the shard goroutines and must not block on I/O:
 // a sink that does I/O queues the work.
 type Sink interface {
@@ -200,13 +202,16 @@ func (p *Pipeline) run(q chan batch) {
 	// size: one allocation a decision instead of two or three growing
 	// ones (a decision line is ~500 bytes). Sinks keep the copy.
 	scratch := make([]byte, 0, 4096)
+	// One Decision per shard, not one per message: handing &d to the sinks
+	// (interfaces) puts it on the heap, so it is put there once.
+	d := new(classify.Decision)
 	for b := range q {
 		for _, msg := range b.msgs {
-			d := p.decider.Decide(msg)
+			*d = p.decider.Decide(msg)
 			scratch = d.AppendJSON(scratch[:0])
 			line := bytes.Clone(scratch)
 			for _, s := range p.sinks {
-				s.Decided(&d, line)
+				s.Decided(d, line)
 			}
 			switch d.Action {
 			case classify.Hide:

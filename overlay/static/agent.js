@@ -19,6 +19,11 @@
 
   function put(t) {
     if (!t || !t.id || (t.stream && stream && t.stream !== stream)) return;
+    // The same change arrives twice, from the REST answer and from the
+    // agent view, in either order: a late copy of an older version (say the
+    // claim, after the resolve) must not bring the ticket back.
+    const cur = tickets.get(t.id);
+    if (cur && (cur.rev || 0) > (t.rev || 0)) return;
     tickets.set(t.id, t);
     const resolved = Array.from(tickets.values()).filter((x) => x.state === "resolved");
     if (resolved.length > RESOLVED_MAX) {
