@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 )
 
 // Options configure Run. Every zero value means its documented default.
@@ -112,14 +113,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		s.prefix = r.prefix + strconv.Itoa(i) + "-"
 		r.senders[i] = s
 		wg.Go(func() {
-			s.conn, dialErrs[i] = dial(ctx, ingestURL, opts.Token, "ingest", "ingest")
+			s.conn, dialErrs[i] = dialIngest(ctx, ingestURL, opts.Token)
 		})
 	}
 	wg.Wait()
 	defer func() {
 		for _, s := range r.senders {
 			if s.conn != nil {
-				s.conn.CloseNow()
+				s.conn.closeNow()
 			}
 		}
 	}()
@@ -215,7 +216,7 @@ func (r *run) since() int64 { return int64(time.Since(r.start)) }
 func (r *run) closeNow() {
 	r.closing.Store(true)
 	for _, s := range r.senders {
-		s.conn.CloseNow()
+		s.conn.closeNow()
 	}
 	if r.sub != nil {
 		r.sub.CloseNow()
@@ -234,7 +235,7 @@ type sender struct {
 	run    *run
 	idx    int
 	prefix string // of this connection's message ids: "b<tag>-<idx>-"
-	conn   *websocket.Conn
+	conn   *ingestConn
 	times  sendTimes
 	wake   chan struct{} // an ack arrived; for the closed loop
 
@@ -284,7 +285,7 @@ func (r *run) measure(ctx context.Context) *Report {
 
 	var senders sync.WaitGroup
 	for _, s := range r.senders {
-		senders.Go(func() { s.send(ctx, ioCtx, sendEnd) })
+		senders.Go(func() { s.send(ctx, sendEnd) })
 	}
 	senders.Wait()
 	sendPhase := r.since()
@@ -294,7 +295,7 @@ func (r *run) measure(ctx context.Context) *Report {
 	r.closing.Store(true)
 	var closers sync.WaitGroup
 	for _, s := range r.senders {
-		closers.Go(func() { s.conn.Close(websocket.StatusNormalClosure, "bench done") })
+		closers.Go(func() { s.conn.close("bench done") })
 	}
 	if r.sub != nil {
 		closers.Go(func() { r.sub.Close(websocket.StatusNormalClosure, "bench done") })
@@ -374,9 +375,14 @@ func (r *run) drain(ctx context.Context) {
 	}
 }
 
+// maxFramesPerWrite bounds the frames the bench puts into one write: the
+// frames that are due (open loop, when it is late) or that the window
+// allows (closed loop). Each is still one frame to the server.
+const maxFramesPerWrite = 16
+
 // send writes frames until the send phase ends at sendEnd (ns since start)
-// or ctx ends. Writes use ioCtx.
-func (s *sender) send(ctx, ioCtx context.Context, sendEnd int64) {
+// or ctx ends.
+func (s *sender) send(ctx context.Context, sendEnd int64) {
 	r := s.run
 	opts := r.opts
 	aud := NewAudience(AudienceOptions{
@@ -395,16 +401,19 @@ func (s *sender) send(ctx, ioCtx context.Context, sendEnd int64) {
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	buf := make([]byte, 0, 512*batch)
+	payload := make([]byte, 0, 512*batch)
+	frames := make([]byte, 0, maxFramesPerWrite*(520*batch+14))
+	var intended [maxFramesPerWrite]int64
 	var seq uint64
-	for frame := int64(0); ; frame++ {
-		var intended int64
+	for frame := int64(0); ; {
+		// Which frames go out in this write, and when each was meant to.
+		k := 0
 		if interval > 0 {
-			intended = offset + frame*interval
-			if intended >= sendEnd {
+			first := offset + frame*interval
+			if first >= sendEnd {
 				return
 			}
-			if wait := intended - r.since(); wait > 0 {
+			if wait := first - r.since(); wait > 0 {
 				timer.Reset(time.Duration(wait))
 				select {
 				case <-ctx.Done():
@@ -412,63 +421,88 @@ func (s *sender) send(ctx, ioCtx context.Context, sendEnd int64) {
 				case <-timer.C:
 				}
 			}
+			now := r.since()
+			for k < maxFramesPerWrite {
+				t := offset + (frame+int64(k))*interval
+				if t >= sendEnd || (k > 0 && t > now) {
+					break
+				}
+				intended[k] = t
+				k++
+			}
 		} else {
-			if !s.waitWindow(ctx, sendEnd) {
+			free := s.waitWindow(ctx, sendEnd)
+			if free == 0 {
 				return
 			}
-			intended = r.since()
-			if intended >= sendEnd {
+			now := r.since()
+			if now >= sendEnd {
 				return
+			}
+			for k < min(free, maxFramesPerWrite) {
+				intended[k] = now
+				k++
 			}
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		ts := r.wall + intended/1e6
-		buf = buf[:0]
-		for i := range batch {
-			if i > 0 {
-				buf = append(buf, '\n')
+		frames = frames[:0]
+		for f := range k {
+			ts := r.wall + intended[f]/1e6
+			payload = payload[:0]
+			for i := range batch {
+				if i > 0 {
+					payload = append(payload, '\n')
+				}
+				s.times.store(seq, intended[f]+1)
+				payload = aud.AppendNextSeq(payload, s.prefix, seq, ts)
+				seq++
 			}
-			s.times.store(seq, intended+1)
-			buf = aud.AppendNextSeq(buf, s.prefix, seq, ts)
-			seq++
+			frames = s.conn.appendFrame(frames, payload, ws.OpText)
 		}
-		if err := s.conn.Write(ioCtx, websocket.MessageText, buf); err != nil {
+		if err := s.conn.write(frames); err != nil {
 			if !r.closing.Load() {
 				r.failures.Add(1)
 				r.fail(fmt.Errorf("conn %d: write: %w", s.idx, err))
 			}
 			return
 		}
-		s.sent.Add(int64(batch))
+		s.sent.Add(int64(k * batch))
+		frame += int64(k)
 		if interval > 0 {
-			s.lagHist.Record(time.Duration(r.since() - intended))
+			done := r.since()
+			for f := range k {
+				s.lagHist.Record(time.Duration(done - intended[f]))
+			}
 		}
 	}
 }
 
-// waitWindow blocks while closedLoopWindow frames are in flight. It
-// reports false when the run should stop.
-func (s *sender) waitWindow(ctx context.Context, sendEnd int64) bool {
-	limit := int64(closedLoopWindow * s.run.opts.Batch)
-	for s.sent.Load()-s.settled.Load() >= limit {
+// waitWindow blocks while closedLoopWindow frames are in flight, and
+// returns how many frames may be sent now; 0 means the run should stop.
+func (s *sender) waitWindow(ctx context.Context, sendEnd int64) int {
+	batch := int64(s.run.opts.Batch)
+	limit := int64(closedLoopWindow) * batch
+	for {
+		if inflight := s.sent.Load() - s.settled.Load(); inflight < limit {
+			return int((limit - inflight + batch - 1) / batch)
+		}
 		left := sendEnd - s.run.since()
 		if left <= 0 {
-			return false
+			return 0
 		}
 		t := time.NewTimer(time.Duration(left))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return 0
 		case <-t.C:
-			return false
+			return 0
 		case <-s.wake:
 			t.Stop()
 		}
 	}
-	return true
 }
 
 // readAcks reads ack and error frames until the connection ends.
@@ -477,9 +511,9 @@ func (s *sender) readAcks(ctx context.Context) {
 	var buf []byte
 	for {
 		var err error
-		buf, err = readFrame(ctx, s.conn, buf[:0])
+		buf, err = s.conn.readMessage(buf)
 		if err != nil {
-			if !r.closing.Load() && websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+			if !r.closing.Load() && !closedNormally(err) {
 				r.failures.Add(1)
 				r.fail(fmt.Errorf("conn %d: %w", s.idx, err))
 			}
