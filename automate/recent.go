@@ -176,7 +176,9 @@ func (l *recentLog) add(m *classify.Message, max int) {
 	r := sh.lookup(k, m.Stream, m.User.ID)
 	if r == nil {
 		// A colliding user's ring is replaced: theirs is only context.
-		r = newRecentRing(m.Stream, m.User.ID, max*(recordHead+len(m.ID)+len(m.Text)))
+		// Room for one message: most viewers of a big show write one or
+		// two, and append grows the ring of those who write more.
+		r = newRecentRing(m.Stream, m.User.ID, recordHead+len(m.ID)+len(m.Text))
 	}
 	sh.store(k, r.add(m, max))
 }

@@ -23,18 +23,23 @@ run() { # name, bench flags…
   for _ in $(seq 50); do curl -sf http://$ADDR/healthz >/dev/null && break; sleep 0.1; done
   local t0; t0=$(awk '{print $14+$15}' /proc/$pid/stat)
   local s0; s0=$(date +%s.%N)
-  local out; out=$("$bin" bench --url ws://$ADDR --token $TOKEN --duration "$DURATION" --json "$@" 2>/dev/null)
+  local TIMEFORMAT='%U %S' bt
+  bt=$( { time "$bin" bench --url ws://$ADDR --token $TOKEN --duration "$DURATION" --json "$@" >"$data.out" 2>/dev/null; } 2>&1 )
+  local out; out=$(cat "$data.out"); rm -f "$data.out"
   local t1; t1=$(awk '{print $14+$15}' /proc/$pid/stat)
   local s1; s1=$(date +%s.%N)
   local ingested; ingested=$(curl -s -H "Authorization: Bearer $TOKEN" http://$ADDR/metrics | awk '/^livemod_ingest_messages_total/ {print $2}')
   kill $pid; wait $pid 2>/dev/null || true
   local cpu; cpu=$(awk -v a="$t0" -v b="$t1" -v x="$s0" -v y="$s1" 'BEGIN {printf "%.2f", (b-a)/100/(y-x)}')
-  printf '%-28s %s server_cpu_cores=%s server_ingested=%s\n' "$name" "$out" "$cpu" "$ingested"
+  local bcpu; bcpu=$(echo "$bt" | awk -v x="$s0" -v y="$s1" '{printf "%.2f", ($1+$2)/(y-x)}')
+  printf '%-28s %s server_cpu_cores=%s bench_cpu_cores=%s server_ingested=%s\n' "$name" "$out" "$cpu" "$bcpu" "$ingested"
 }
 
 run "batch1 rate0 conns16"   --conns 16 --rate 0
 run "batch64 rate0 conns16"  --conns 16 --rate 0 --batch 64
 run "batch1 rate20000"       --conns 16 --rate 20000
 echo "classify (one core, then both):"
-go test ./classify -run x -bench 'BenchmarkDecide$|BenchmarkDecideParallel' -benchmem -cpu 1,2 | grep Benchmark
-go test ./stream -run x -bench 'BenchmarkPipeline' -benchmem | grep Benchmark
+go test ./classify -run '^$' -bench 'BenchmarkDecide$|BenchmarkDecideParallel' -benchmem -cpu 1,2 | grep Benchmark
+go test ./stream -run '^$' -bench 'BenchmarkPipeline' -benchmem | grep Benchmark
+echo "the server's whole work on a message but the sockets:"
+go test ./cmd/livemod -run '^$' -bench 'BenchmarkServerPipeline' -benchtime 6000x -benchmem | grep Benchmark
