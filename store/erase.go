@@ -120,6 +120,11 @@ type AutomationErased struct {
 // is committed.
 func (a *Automation) Flush(ctx context.Context) error {
 	a.flushLazy() // joins waiting for the sweeper are queued too
+	return a.waitWritten(ctx)
+}
+
+// waitWritten waits until what is queued to the writer now is committed.
+func (a *Automation) waitWritten(ctx context.Context) error {
 	// The barrier rides in the writer's next batch and is closed once
 	// that batch is committed.
 	barrier := make(chan struct{})

@@ -153,6 +153,8 @@ type Automation struct {
 	// other change is written at once and takes the waiting join with it.
 	meta      map[string]ticketMeta
 	lazy      map[string]*lazyTicket
+	lazyQ     []*lazyTicket // the entries of lazy, oldest first (and stale ones)
+	lazyHead  int           // lazyQ[:lazyHead] is taken
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -307,7 +309,9 @@ func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 	if !created && known && prev == m && a.sweepStop != nil {
 		// A join: one map lookup more, and a pointer write.
 		if l := a.lazy[t.ID]; l == nil {
-			a.lazy[t.ID] = &lazyTicket{t: t, since: time.Now()}
+			l = &lazyTicket{t: t, since: time.Now()}
+			a.lazy[t.ID] = l
+			a.lazyQ = append(a.lazyQ, l)
 		} else if t.Rev >= l.t.Rev {
 			l.t = t
 		}
@@ -338,15 +342,30 @@ func (a *Automation) sweep(stop <-chan struct{}) {
 // flushLazy queues every waiting join for writing.
 func (a *Automation) flushLazy() { a.flushLazyBefore(time.Now().Add(time.Hour)) }
 
-// flushLazyBefore queues the joins that have waited since before cut.
+// flushLazyBefore queues the joins that have waited since before cut. It
+// takes them from the front of lazyQ (oldest first), so a sweep costs the
+// joins it writes, not every ticket waiting: with tens of thousands of
+// chatty tickets, a scan of the map under dmu every sweep held up the
+// shards for a millisecond at a time.
 func (a *Automation) flushLazyBefore(cut time.Time) {
 	var take []*classify.Ticket
 	a.dmu.Lock()
-	for id, l := range a.lazy {
-		if l.since.Before(cut) {
-			take = append(take, l.t)
-			delete(a.lazy, id)
+	for a.lazyHead < len(a.lazyQ) {
+		l := a.lazyQ[a.lazyHead]
+		if !l.since.Before(cut) {
+			break
 		}
+		a.lazyQ[a.lazyHead] = nil
+		a.lazyHead++
+		if a.lazy[l.t.ID] == l { // else written (or erased) since
+			take = append(take, l.t)
+			delete(a.lazy, l.t.ID)
+		}
+	}
+	if a.lazyHead > 1024 && a.lazyHead*2 > len(a.lazyQ) { // reuse the front
+		n := copy(a.lazyQ, a.lazyQ[a.lazyHead:])
+		clear(a.lazyQ[n:])
+		a.lazyQ, a.lazyHead = a.lazyQ[:n], 0
 	}
 	a.dmu.Unlock()
 	for _, t := range take {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -110,4 +111,65 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 		t.Errorf("after a claim and Close: %d messages on disk, want 3", n)
 	}
 	db.Close()
+}
+
+// TestLazyJoinsSweptOldestFirst: the sweeper writes the joins that have
+// waited past the cut, and only those; a join whose ticket was written
+// since (a state change) is not written again from the queue.
+func TestLazyJoinsSweptOldestFirst(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, err := db.OpenAutomation(AutomationOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	a.stopSweep() // the test sweeps by hand
+	a.dmu.Lock()
+	a.sweepStop = make(chan struct{}) // … and keeps joins lazy
+	a.dmu.Unlock()
+	for _, id := range []string{"h-1", "h-2", "h-3"} {
+		a.Upsert("s", id, func(*classify.Ticket) *classify.Ticket {
+			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
+		})
+	}
+	join := func(user string) {
+		a.Upsert("s", user, func(cur *classify.Ticket) *classify.Ticket {
+			cur.Messages = append(cur.Messages, classify.TicketMessage{ID: "m", Text: "hello"})
+			return cur
+		})
+	}
+	join("h-1")
+	join("h-3")
+	time.Sleep(5 * time.Millisecond)
+	cut := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	join("h-2")
+	a.Update("h-3", func(tk *classify.Ticket) error { tk.State = classify.TicketClaimed; return nil })
+	a.flushLazyBefore(cut)
+	if err := a.waitWritten(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	db.Bolt().View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketHandoffs).ForEach(func(k, v []byte) error {
+			var tk classify.Ticket
+			json.Unmarshal(v, &tk)
+			got[string(k)] = len(tk.Messages)
+			return nil
+		})
+	})
+	if got["h-1"] != 1 || got["h-2"] != 0 || got["h-3"] != 1 {
+		t.Errorf("messages on disk per ticket = %v, want h-1:1 (swept) h-2:0 (too young) h-3:1 (written with its claim)", got)
+	}
+	a.dmu.Lock()
+	waiting := len(a.lazy)
+	a.dmu.Unlock()
+	if waiting != 1 {
+		t.Errorf("%d joins still wait, want 1 (h-2)", waiting)
+	}
 }
