@@ -121,7 +121,13 @@ type MemoryTickets struct {
 	active map[userKey]*ticketSlot
 }
 
-type ticketSlot struct{ t *Ticket }
+// ticketSlot holds the current version of one ticket; key is the
+// (stream, user) it was opened for, which no later version changes (an
+// erased ticket's husk has no user, and must still leave the index).
+type ticketSlot struct {
+	key userKey
+	t   *Ticket
+}
 
 type userKey struct{ stream, user string }
 
@@ -202,15 +208,14 @@ func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
 func (m *MemoryTickets) storeLocked(t *Ticket) {
 	slot := m.byID[t.ID]
 	if slot == nil {
-		slot = &ticketSlot{}
+		slot = &ticketSlot{key: userKey{t.Stream, t.User.ID}}
 		m.byID[t.ID] = slot
 	}
 	slot.t = t
-	k := userKey{t.Stream, t.User.ID}
 	if t.Active() {
-		m.active[k] = slot
-	} else if m.active[k] == slot {
-		delete(m.active, k)
+		m.active[slot.key] = slot
+	} else if m.active[slot.key] == slot {
+		delete(m.active, slot.key)
 	}
 }
 

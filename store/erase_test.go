@@ -93,6 +93,11 @@ func TestEraseUser(t *testing.T) {
 	if _, err := a.Update("h-1", func(t *classify.Ticket) error { return nil }); err != classify.ErrTicketNotFound {
 		t.Errorf("update of an erased ticket: %v, want not found", err)
 	}
+	// The user chats on: no ticket of theirs is active, so their lines
+	// go nowhere (before, the erased ticket's husk took them).
+	if a.HasActive("s", "gone") {
+		t.Error("the erased user still has an active ticket")
+	}
 	if ts, opt := a.UserRecords("gone"); len(ts) != 0 || opt != nil {
 		t.Errorf("records of gone after erasure: %+v %+v", ts, opt)
 	}

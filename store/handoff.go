@@ -135,13 +135,16 @@ type Automation struct {
 	outbox  bool
 	gone    goneTickets // erased tickets: hidden, never written again
 
-	idMu sync.Mutex
-	ids  map[string]*idBlock
+	idMu   sync.Mutex
+	ids    map[string]*idBlock
+	idWG   sync.WaitGroup // reservations ahead under way
+	idCond *sync.Cond     // on idMu: a reservation ahead is done
 
 	// Ticket writes are coalesced: dirty holds the newest version of each
 	// changed ticket until the writer takes it, so a ticket that changes
 	// many times in a burst is encoded and written once. written is the
-	// revision on disk, so a late older version never overwrites a newer.
+	// revision on disk, so a late older version never overwrites a newer;
+	// only the writer goroutine (writeDirty) touches it.
 	dmu         sync.Mutex
 	dirty       map[string]dirtyTicket
 	spare       map[string]dirtyTicket // the last batch, emptied, for reuse
@@ -245,6 +248,7 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 // Close writes what is queued and stops the writer.
 func (a *Automation) Close(ctx context.Context) error {
 	a.stopSweep()
+	a.idWG.Wait() // a reservation ahead writes through bolt, not the writer
 	return a.w.close(ctx)
 }
 
@@ -380,7 +384,7 @@ func (a *Automation) flushLazyBefore(cut time.Time) {
 func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
 	a.dmu.Lock()
 	if a.dirty == nil {
-		a.dirty, a.written = map[string]dirtyTicket{}, map[string]uint64{}
+		a.dirty = map[string]dirtyTicket{}
 	}
 	d := a.dirty[t.ID]
 	if d.t == nil || t.Rev >= d.t.Rev {
@@ -405,14 +409,17 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 		a.dirty = make(map[string]dirtyTicket, len(batch))
 	}
 	a.dirtyQueued = false
-	for id, d := range batch {
+	a.dmu.Unlock()
+	if a.written == nil {
+		a.written = map[string]uint64{}
+	}
+	for id, d := range batch { // written is the writer goroutine's own: no lock
 		if a.written[id] > d.t.Rev {
 			delete(batch, id) // a newer version is on disk
 			continue
 		}
 		a.written[id] = d.t.Rev
 	}
-	a.dmu.Unlock()
 	defer func() {
 		clear(batch)
 		a.dmu.Lock()
@@ -462,30 +469,63 @@ func (a *Automation) OptOut(user string) (classify.OptOut, bool) {
 	return o, ok
 }
 
-// idBlockSize ids are reserved per write, so the message path touches
-// the disk once per this many replies or tickets.
-const idBlockSize = 256
+// idBlockSize ids are reserved per write, and the next block is reserved
+// in the background once half of the current one is used, so the message
+// path does not wait for the disk: a reservation is a transaction with an
+// fsync, and it held every shard that wanted an id meanwhile.
+const idBlockSize = 4096
 
-type idBlock struct{ next, end uint64 }
+type idBlock struct {
+	next, end uint64
+	spare     uint64 // start of the next block, reserved ahead; 0 if none
+	fetching  bool   // a reservation of spare is under way
+}
 
 // Next implements classify.IDs. Numbers are reserved in blocks in the
 // store, so that ids never repeat across restarts (a restart skips the
-// rest of a block).
+// rest of a block and its spare).
 func (a *Automation) Next(kind string) uint64 {
 	a.idMu.Lock()
 	defer a.idMu.Unlock()
+	if a.idCond == nil {
+		a.idCond = sync.NewCond(&a.idMu)
+	}
 	b := a.ids[kind]
-	if b == nil || b.next >= b.end {
-		start := a.reserve(kind)
+	if b == nil {
+		start := a.reserve(kind, 1)
 		b = &idBlock{next: start, end: start + idBlockSize}
 		a.ids[kind] = b
 	}
+	if b.next >= b.end {
+		for b.spare == 0 && b.fetching { // the reservation ahead is late: wait for it, so ids keep rising
+			a.idCond.Wait()
+		}
+		start := b.spare
+		if start == 0 {
+			start = a.reserve(kind, b.end)
+		}
+		b.next, b.end, b.spare = start, start+idBlockSize, 0
+	}
 	n := b.next
 	b.next++
+	if b.spare == 0 && !b.fetching && b.end-b.next < idBlockSize/2 {
+		b.fetching = true
+		fallback := b.end
+		a.idWG.Go(func() {
+			start := a.reserve(kind, fallback)
+			a.idMu.Lock()
+			b.spare, b.fetching = start, false
+			a.idCond.Broadcast()
+			a.idMu.Unlock()
+		})
+	}
 	return n
 }
 
-func (a *Automation) reserve(kind string) uint64 {
+// reserve takes the next block of kind from the store and returns its
+// start; if the store fails, it returns fallback (numbering then goes on
+// in memory, above anything handed out in this run).
+func (a *Automation) reserve(kind string, fallback uint64) uint64 {
 	key := []byte("ids/" + kind)
 	var start uint64 = 1
 	err := a.db.bolt.Update(func(tx *bolt.Tx) error {
@@ -498,14 +538,10 @@ func (a *Automation) reserve(kind string) uint64 {
 		return b.Put(key, next[:])
 	})
 	if err != nil {
-		// The store is failing: keep numbering in memory above anything
-		// handed out, so ids stay unique in this run.
 		if a.w.onError != nil {
 			a.w.onError(fmt.Errorf("reserve %s ids: %w", kind, err))
 		}
-		if b := a.ids[kind]; b != nil {
-			return b.end
-		}
+		return fallback
 	}
 	return start
 }
