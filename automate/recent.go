@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"sync"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -130,15 +129,6 @@ func (l *recentLog) init() {
 	}
 }
 
-func recentKey(stream, user string) uint64 {
-	var d xxhash.Digest
-	d.Reset()
-	d.WriteString(stream)
-	d.Write([]byte{0})
-	d.WriteString(user)
-	return d.Sum64()
-}
-
 func (l *recentLog) shard(k uint64) *recentShard {
 	return &l.shards[k>>60&(recentShards-1)] // the top bits: maps use the low ones
 }
@@ -169,7 +159,7 @@ func (sh *recentShard) store(k uint64, r recentRing) {
 
 // add records m, keeping the user's last max messages in the stream.
 func (l *recentLog) add(m *classify.Message, max int) {
-	k := recentKey(m.Stream, m.User.ID)
+	k := classify.UserKey(m.Stream, m.User.ID)
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -185,7 +175,7 @@ func (l *recentLog) add(m *classify.Message, max int) {
 
 // get returns a copy of the user's recent messages in stream, oldest first.
 func (l *recentLog) get(stream, user string) []classify.TicketMessage {
-	k := recentKey(stream, user)
+	k := classify.UserKey(stream, user)
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -8,6 +8,8 @@ import (
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // User is the author of a message as the platform reports it.
@@ -503,4 +505,15 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// UserKey is the 64-bit hash of (stream, user) that the pipeline shards
+// by and per-user tables are keyed by.
+func UserKey(stream, user string) uint64 {
+	var d xxhash.Digest
+	d.Reset()
+	d.WriteString(stream)
+	d.Write([]byte{0})
+	d.WriteString(user)
+	return d.Sum64()
 }

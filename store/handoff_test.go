@@ -36,16 +36,7 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a, err = db.OpenAutomation(AutomationOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(context.Background())
+	db, a = openAutomation(t, dir, AutomationOptions{})
 	if tk, ok := a.Get("h-1"); !ok || tk.State != classify.TicketClaimed || tk.ClaimedBy != "ag" || !a.HasActive("s", "u-1") {
 		t.Errorf("ticket after reopen = %+v, %v", tk, ok)
 	}
@@ -119,16 +110,7 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 // since (a state change) is not written again from the queue.
 func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a, err := db.OpenAutomation(AutomationOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
+	db, a := openAutomation(t, t.TempDir(), AutomationOptions{})
 	a.stopSweep() // the test sweeps by hand
 	a.dmu.Lock()
 	a.sweepStop = make(chan struct{}) // … and keeps joins lazy
@@ -220,17 +202,28 @@ func TestIDsUniqueAcrossBlocksAndRestarts(t *testing.T) {
 	}
 	db.Close()
 
-	db, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	a, err = db.OpenAutomation(AutomationOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
+	_, a = openAutomation(t, dir, AutomationOptions{})
 	if n := a.Next("r"); n <= highest {
 		t.Errorf("after a restart: id %d, want above %d", n, highest)
 	}
+}
+
+// openAutomation opens the store in dir and its automation state, closed
+// (state first) when the test ends.
+func openAutomation(t *testing.T, dir string, opts AutomationOptions) (*DB, *Automation) {
+	t.Helper()
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.OpenAutomation(opts)
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		a.Close(context.Background())
+		db.Close()
+	})
+	return db, a
 }

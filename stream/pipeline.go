@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/classify"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -108,16 +107,7 @@ func (p *Pipeline) Shards() int { return len(p.shards) }
 
 // ShardOf returns the shard that decides m: xxhash(stream, user) & (n-1).
 func (p *Pipeline) ShardOf(m *classify.Message) int {
-	return int(shardHash(m.Stream, m.User.ID) & p.mask)
-}
-
-func shardHash(stream, user string) uint64 {
-	var d xxhash.Digest
-	d.Reset()
-	d.WriteString(stream)
-	d.Write([]byte{0})
-	d.WriteString(user)
-	return d.Sum64()
+	return int(classify.UserKey(m.Stream, m.User.ID) & p.mask)
 }
 
 // Submit hands msgs to their shards, in order per user. It blocks while a
