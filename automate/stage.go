@@ -226,8 +226,11 @@ type effects struct {
 // Apply automates one decision about m: it may set d.FAQ and d.Handoff
 // and add reasons. Time is m.TS.
 func (s *Stage) Apply(m *classify.Message, d *classify.Decision) {
-	var fx effects
-	s.apply(m, d, &fx)
+	// Pooled: most messages of a viewer with an open ticket change it,
+	// and growing fresh slices for that was two allocations a message.
+	fx := effectsPool.Get().(*effects)
+	defer fx.release()
+	s.apply(m, d, fx)
 	for _, r := range fx.replies {
 		s.out.Replied(r)
 	}
@@ -237,6 +240,17 @@ func (s *Stage) Apply(m *classify.Message, d *classify.Decision) {
 	for i, t := range fx.tickets {
 		s.out.TicketChanged(t, fx.created[i])
 	}
+}
+
+var effectsPool = sync.Pool{New: func() any { return new(effects) }}
+
+// release empties fx (keeping no pointers) and returns it to the pool.
+func (fx *effects) release() {
+	clear(fx.replies)
+	clear(fx.drafts)
+	clear(fx.tickets)
+	fx.replies, fx.drafts, fx.tickets, fx.created = fx.replies[:0], fx.drafts[:0], fx.tickets[:0], fx.created[:0]
+	effectsPool.Put(fx)
 }
 
 const handoffLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest)
