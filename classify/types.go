@@ -459,16 +459,25 @@ const hexDigits = "0123456789abcdef"
 // appendString appends s as a JSON string. Like encoding/json it escapes
 // <, > and & so that a decision is safe to embed in HTML, and replaces
 // invalid UTF-8 with U+FFFD.
+// jsonPlain marks the bytes appendString copies as they are: printable
+// ASCII but the quote, the backslash and HTML's <, > and &.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if jsonPlain[c] { // the common case: one load, one branch a byte
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -1,0 +1,63 @@
+package classify
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// FuzzAppendJSONString: the hand encoder writes a JSON string that
+// decodes to what encoding/json's own encoding decodes to (invalid UTF-8
+// as U+FFFD), and that escapes <, > and & as encoding/json does, so a
+// decision line can sit in an HTML page's script without ending it.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"uo\te`, "tab\tnl\ncr\r", "\x00\x1f\b\f", "<script>&", "हिंदी में सवाल?", "bad \xff utf8 \xe2\x82", "line\u2028sep\u2029", "emoji 😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := AppendJSONString(nil, s)
+		var back, want string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%q encodes to %s: not JSON: %v", s, got, err)
+		}
+		ref, _ := json.Marshal(s)
+		json.Unmarshal(ref, &want)
+		if back != want {
+			t.Fatalf("%q encodes to %s, which decodes to %q; encoding/json's decodes to %q", s, got, back, want)
+		}
+		for _, c := range got {
+			if c == '<' || c == '>' || c == '&' {
+				t.Fatalf("%q encodes to %s: an HTML special character is not escaped", s, got)
+			}
+		}
+	})
+}
+
+// BenchmarkDecisionAppendJSON encodes a typical decision: the pipeline
+// does this once for every message.
+func BenchmarkDecisionAppendJSON(b *testing.B) {
+	d := Decision{
+		ID: "b1x-3-120044", Stream: "launch", User: User{ID: "u-3-1234", Name: "Priya_42"},
+		Text: "bhai blue jacket ka price kya hai? aur delivery kab tak aayegi mumbai mein", TS: 1795000000000,
+		Labels: Labels(LabelQuestion | LabelPurchaseIntent), Action: Allow,
+		Reasons: []Reason{{Rule: "question.word", Detail: "matched 'kya'"}, {Rule: "purchase.price", Detail: "matched 'price'"}},
+		Question: &QuestionRef{Cluster: "q-1f3a9c", Askers: 4},
+	}
+	d.Scores.Set(LabelSpam, 0.021)
+	d.Scores.Set(LabelQuestion, 0.973)
+	d.Scores.Set(LabelPurchaseIntent, 0.64)
+	hindi := d
+	hindi.Text = "भाई नीली जैकेट की कीमत क्या है? और मुंबई में डिलीवरी कब तक आएगी"
+	buf := make([]byte, 0, 2048)
+	for _, c := range []struct {
+		name string
+		d    *Decision
+	}{{"hinglish", &d}, {"hindi", &hindi}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = c.d.AppendJSON(buf[:0])
+			}
+			b.SetBytes(int64(len(buf)))
+		})
+	}
+}
