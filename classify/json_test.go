@@ -39,7 +39,7 @@ func BenchmarkDecisionAppendJSON(b *testing.B) {
 		ID: "b1x-3-120044", Stream: "launch", User: User{ID: "u-3-1234", Name: "Priya_42"},
 		Text: "bhai blue jacket ka price kya hai? aur delivery kab tak aayegi mumbai mein", TS: 1795000000000,
 		Labels: Labels(LabelQuestion | LabelPurchaseIntent), Action: Allow,
-		Reasons: []Reason{{Rule: "question.word", Detail: "matched 'kya'"}, {Rule: "purchase.price", Detail: "matched 'price'"}},
+		Reasons:  []Reason{{Rule: "question.word", Detail: "matched 'kya'"}, {Rule: "purchase.price", Detail: "matched 'price'"}},
 		Question: &QuestionRef{Cluster: "q-1f3a9c", Askers: 4},
 	}
 	d.Scores.Set(LabelSpam, 0.021)
