@@ -51,6 +51,10 @@ type Ingest struct {
 	MaxMessagesPerFrame int     `yaml:"max_messages_per_frame"` // zero means 1024
 	RatePerSecond       float64 `yaml:"rate_per_second"`        // zero means 50,000
 	Burst               int     `yaml:"burst"`                  // zero means 2 × rate
+	// AckDelay is how long acks are gathered before one is written (it
+	// answers every frame taken meanwhile). Zero means 5ms; negative acks
+	// each frame at once, for a client that waits for every ack.
+	AckDelay time.Duration `yaml:"ack_delay"`
 }
 
 // Pipeline sizes the sharded classify stage.
@@ -216,6 +220,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.RatePerSecond < 0 {
 		add("ingest.rate_per_second: negative; use 0 for the default")
+	}
+	if c.Ingest.AckDelay > time.Second {
+		add("ingest.ack_delay: %v is too long; use 0 (5ms) up to 1s, or a negative value to ack each frame at once", c.Ingest.AckDelay)
 	}
 	if c.Pipeline.Shards < 0 || c.Pipeline.Shards > 1024 {
 		add("pipeline.shards: %d is out of range; use 0 (one per core) up to 1024", c.Pipeline.Shards)

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseAndValidate(t *testing.T) {
@@ -13,6 +14,8 @@ listen: 127.0.0.1:9090
 auth:
   tokens:
     - {name: ops, role: admin, secret: "change-me-now"}
+ingest:
+  ack_delay: 2ms
 faq:
   - id: shipping
     match: ["shipping", "kab tak", "कब तक"]
@@ -29,6 +32,9 @@ faq:
 	}
 	if c.Replies.Prefix != "Automated reply:" {
 		t.Errorf("defaults lost: prefix %q", c.Replies.Prefix)
+	}
+	if c.Ingest.AckDelay != 2*time.Millisecond {
+		t.Errorf("ingest.ack_delay = %v, want 2ms", c.Ingest.AckDelay)
 	}
 }
 
@@ -47,6 +53,7 @@ func TestValidateReportsEverything(t *testing.T) {
 	c.Listen = "0.0.0.0:8080"
 	c.FAQ = []FAQ{{ID: "x", Match: []string{"a"}, Answer: "hi {name}"}, {ID: "x", Answer: "ok"}}
 	c.Handoff.Summary = "order {order_id"
+	c.Ingest.AckDelay = time.Minute
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("Validate accepted a bad config")
@@ -54,7 +61,7 @@ func TestValidateReportsEverything(t *testing.T) {
 	for _, want := range []string{
 		"listen 0.0.0.0:8080 needs tokens", "--listen 127.0.0.1:8080",
 		`faq "x": answer: unknown token {name}`, `"x" is used twice`, `faq "x": match is empty`,
-		"handoff.summary: unclosed",
+		"handoff.summary: unclosed", "ingest.ack_delay: 1m0s is too long",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error lacks %q:\n%v", want, err)

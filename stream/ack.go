@@ -18,6 +18,7 @@ const maxPendingErrorBytes = 1 << 20
 // (upto is the newest id, n their count), and one write carries it.
 type replier struct {
 	conn    *websocket.Conn
+	delay   time.Duration // gathering time; negative: none
 	notify  chan struct{} // capacity 1
 	early   chan struct{} // capacity 1: enough is waiting, write now
 	closing chan struct{} // closed by close: write what is pending now
@@ -32,8 +33,8 @@ type replier struct {
 	failed bool
 }
 
-func newReplier(conn *websocket.Conn) *replier {
-	r := &replier{conn: conn, notify: make(chan struct{}, 1), early: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+func newReplier(conn *websocket.Conn, delay time.Duration) *replier {
+	r := &replier{conn: conn, delay: delay, notify: make(chan struct{}, 1), early: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -89,16 +90,16 @@ func (r *replier) close() {
 	<-r.done
 }
 
-// ackDelay is how long the replier gathers acks after the first one
-// before writing, unless ackEarlyFrames frames or ackEarlyMessages
-// messages are waiting first. A write to a socket costs about as much as
+// defaultAckDelay is how long the replier gathers acks after the first
+// one before writing (IngestOptions.AckDelay), unless ackEarlyFrames
+// frames or ackEarlyMessages messages are waiting first. A write to a socket costs about as much as
 // deciding a message, so at a thousand frames a second per connection,
 // one write per frame was a fifth of the server's CPU. Acks say a message
 // was taken, not decided, so waiting delays no decision, and a client
 // with a window of unacked frames (the bench keeps 32) is acked before it
 // fills. Error frames wait with the ack they come with.
 const (
-	ackDelay         = 5 * time.Millisecond
+	defaultAckDelay  = 5 * time.Millisecond
 	ackEarlyFrames   = 8
 	ackEarlyMessages = 512
 )
@@ -109,13 +110,15 @@ func (r *replier) run() {
 	gather := time.NewTimer(time.Hour)
 	gather.Stop()
 	for range r.notify {
-		gather.Reset(ackDelay)
-		select {
-		case <-gather.C:
-		case <-r.early:
-			gather.Stop()
-		case <-r.closing:
-			gather.Stop()
+		if r.delay > 0 {
+			gather.Reset(r.delay)
+			select {
+			case <-gather.C:
+			case <-r.early:
+				gather.Stop()
+			case <-r.closing:
+				gather.Stop()
+			}
 		}
 		select { // an early signal for what this write takes is spent
 		case <-r.early:

@@ -34,6 +34,12 @@ type IngestOptions struct {
 	// connectors that carry a whole show's chat.
 	RatePerSecond float64
 	Burst         int
+	// AckDelay is how long acks are gathered before one is written: one
+	// ack then answers every frame taken meanwhile (or the first 8 frames
+	// or 512 messages, if sooner). Zero means 5ms; negative writes an ack
+	// as soon as a frame is taken, for clients that wait for each ack
+	// (with the default they get at most 200 acks a second).
+	AckDelay time.Duration
 	// OriginPatterns are extra origins allowed to open the websocket (the
 	// request's own host always is). Empty means same origin only.
 	OriginPatterns []string
@@ -72,6 +78,9 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.AckDelay == 0 {
+		opts.AckDelay = defaultAckDelay
 	}
 	if metrics == nil {
 		metrics = NewMetrics(nil)
@@ -208,7 +217,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		errs   []byte
 		msgs   []*classify.Message
 		limits = bucket{rate: in.opts.RatePerSecond, burst: float64(in.opts.Burst), tokens: float64(in.opts.Burst)}
-		rep    = newReplier(conn)
+		rep    = newReplier(conn, in.opts.AckDelay)
 	)
 	defer rep.close()
 	for {

@@ -470,3 +470,59 @@ func (s *recordSink) decisions() []classify.Decision {
 	defer s.mu.Unlock()
 	return s.ds
 }
+
+// TestAcksGathered: with a long ack delay, eight frames are answered by
+// one ack covering all of them (the early flush), and the ninth waits;
+// with a negative delay every frame gets its ack at once, so a client
+// that waits for each ack is not slowed.
+func TestAcksGathered(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	readAck := func(c *websocket.Conn) ackFrame {
+		t.Helper()
+		lines, err := readLines(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lines) != 1 {
+			t.Fatalf("got %d lines, want one ack: %s", len(lines), bytes.Join(lines, []byte("\n")))
+		}
+		var a ackFrame
+		if err := json.Unmarshal(lines[0], &a); err != nil || a.Type != "ack" {
+			t.Fatalf("got %s, want an ack", lines[0])
+		}
+		return a
+	}
+
+	r := newRig(t, IngestOptions{AckDelay: time.Hour}, HubOptions{})
+	in := r.dial("/v1/ingest?stream=show")
+	send := func(i int) {
+		if err := in.Write(ctx, websocket.MessageText, []byte(msgJSON(fmt.Sprint("g-", i), "u1", "hello"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range ackEarlyFrames {
+		send(i)
+	}
+	if a := readAck(in); a.N != ackEarlyFrames || a.Upto != fmt.Sprint("g-", ackEarlyFrames-1) {
+		t.Errorf("first ack %+v, want n=%d upto g-%d", a, ackEarlyFrames, ackEarlyFrames-1)
+	}
+	send(ackEarlyFrames)
+	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancelShort()
+	if _, _, err := in.Read(short); err == nil {
+		t.Error("the ninth frame was acked before its delay or the next early flush")
+	}
+
+	r = newRig(t, IngestOptions{AckDelay: -1}, HubOptions{})
+	in = r.dial("/v1/ingest?stream=show")
+	for i := range 3 { // stop and wait
+		id := fmt.Sprint("w-", i)
+		if err := in.Write(ctx, websocket.MessageText, []byte(msgJSON(id, "u1", "hello"))); err != nil {
+			t.Fatal(err)
+		}
+		if a := readAck(in); a.N != 1 || a.Upto != id {
+			t.Errorf("ack %+v, want n=1 upto %s", a, id)
+		}
+	}
+}

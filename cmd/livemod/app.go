@@ -152,6 +152,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		MaxMessagesPerFrame: cfg.Ingest.MaxMessagesPerFrame,
 		RatePerSecond:       cfg.Ingest.RatePerSecond,
 		Burst:               cfg.Ingest.Burst,
+		AckDelay:            cfg.Ingest.AckDelay,
 		OriginPatterns:      cfg.Origins,
 	}, m)
 	srv := overlay.NewServer(overlay.Options{
