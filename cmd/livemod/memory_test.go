@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/livemod/livemod/bench"
 	"github.com/livemod/livemod/classify"
-	"github.com/livemod/livemod/config"
 )
 
 // TestMemoryMillionUsers runs a million distinct users through the whole
@@ -30,14 +28,7 @@ func TestMemoryMillionUsers(t *testing.T) {
 	if testing.Short() {
 		users = 100_000
 	}
-	cfg := config.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Data = t.TempDir()
-	a, err := newApp(cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.shutdown(context.Background())
+	a := newPipelineApp(t)
 
 	// Chat from the demo audience, each line from a new user.
 	aud := bench.NewAudience(bench.AudienceOptions{Seed: 3, Stream: "big"})

@@ -19,14 +19,7 @@ import (
 // viewers, as `livemod bench` sends), in frames of 64. It tells how much
 // of an end-to-end figure is the pipeline and how much is the network.
 func BenchmarkServerPipeline(b *testing.B) {
-	cfg := config.Defaults()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.Data = b.TempDir()
-	a, err := newApp(cfg, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.shutdown(context.Background())
+	a := newPipelineApp(b)
 
 	const conns, batch = 16, 64
 	auds := make([]*bench.Audience, conns)
@@ -60,4 +53,20 @@ func BenchmarkServerPipeline(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*batch), "ns/msg")
+}
+
+// newPipelineApp builds the whole server with default settings over a
+// temporary store, for driving its pipeline directly (no listener is
+// started); it shuts down when the test ends.
+func newPipelineApp(tb testing.TB) *app {
+	tb.Helper()
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Data = tb.TempDir()
+	a, err := newApp(cfg, io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.shutdown(context.Background()) })
+	return a
 }
