@@ -17,14 +17,7 @@ import (
 // repeat.
 func TestAutomationSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := db.OpenAutomation(AutomationOptions{Outbox: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, a := openAutomation(t, dir, AutomationOptions{Outbox: true}) // closed by hand below, to reopen
 	first := a.Next("h")
 	a.Upsert("s", "u-1", func(cur *classify.Ticket) *classify.Ticket {
 		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
@@ -57,14 +50,7 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 func TestTicketJoinsWrittenLazily(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := db.OpenAutomation(AutomationOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, a := openAutomation(t, dir, AutomationOptions{}) // closed by hand below, to read the disk
 	a.Upsert("s", "u-1", func(*classify.Ticket) *classify.Ticket {
 		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
 	})
@@ -164,14 +150,7 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 func TestIDsUniqueAcrossBlocksAndRestarts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := db.OpenAutomation(AutomationOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, a := openAutomation(t, dir, AutomationOptions{}) // closed by hand below, to reopen
 	const goroutines, each = 4, 3 * idBlockSize
 	got := make([][]uint64, goroutines)
 	var wg sync.WaitGroup
