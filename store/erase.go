@@ -174,17 +174,7 @@ func (a *Automation) EraseUser(ctx context.Context, user string) (AutomationEras
 			}
 		}
 		// Tickets written before a restart are on disk only.
-		var more [][]byte
-		hb.ForEach(func(k, v []byte) error {
-			var t struct {
-				User classify.User `json:"user"`
-			}
-			if json.Unmarshal(v, &t) == nil && t.User.ID == user {
-				more = append(more, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		for _, k := range more {
+		for _, k := range keysOfUser(hb, user) {
 			if !ids[string(k)] {
 				ids[string(k)] = true
 				out.Tickets = append(out.Tickets, string(k))
@@ -317,16 +307,7 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 	ts := idSet(tickets)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		if lb := tx.Bucket(bucketLabels); lb != nil {
-			var del [][]byte
-			lb.ForEach(func(k, v []byte) error {
-				var ex struct {
-					User classify.User `json:"user"`
-				}
-				if json.Unmarshal(v, &ex) == nil && ex.User.ID == user {
-					del = append(del, append([]byte(nil), k...))
-				}
-				return nil
-			})
+			del := keysOfUser(lb, user)
 			for _, k := range del {
 				if err := lb.Delete(k); err != nil {
 					return err
@@ -383,4 +364,21 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 		return Erased{}, fmt.Errorf("erase %q from %s: %w", user, db.path, err)
 	}
 	return out, nil
+}
+
+// keysOfUser returns the keys of b whose values are JSON objects with
+// "user":{"id": user} (tickets, labeled examples), copied so that the
+// caller may delete them.
+func keysOfUser(b *bolt.Bucket, user string) [][]byte {
+	var keys [][]byte
+	b.ForEach(func(k, v []byte) error {
+		var rec struct {
+			User classify.User `json:"user"`
+		}
+		if json.Unmarshal(v, &rec) == nil && rec.User.ID == user {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	return keys
 }
