@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/bits"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -176,13 +177,23 @@ func (o Options) validate() error {
 func dial(ctx context.Context, u, token, what, role string) (*websocket.Conn, error) {
 	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: authHeader(token)})
 	if err != nil {
-		if resp != nil && fatalStatus(resp.StatusCode) {
-			return nil, fmt.Errorf("bench: %s %s: %s: give --token (or LIVEMOD_TOKEN) a token with the %s or admin role", what, u, resp.Status, role)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
 		}
-		return nil, fmt.Errorf("bench: %s %s: %w: is livemod serving there?", what, u, err)
+		return nil, dialError(what, u, role, status, err)
 	}
 	conn.SetReadLimit(maxFrameBytes)
 	return conn, nil
+}
+
+// dialError says why a websocket to u could not be opened: the token, if
+// the server refused it (status), or else that nothing serves there.
+func dialError(what, u, role string, status int, err error) error {
+	if fatalStatus(status) {
+		return fmt.Errorf("bench: %s %s: %d %s: give --token (or LIVEMOD_TOKEN) a token with the %s or admin role", what, u, status, http.StatusText(status), role)
+	}
+	return fmt.Errorf("bench: %s %s: %w: is livemod serving there?", what, u, err)
 }
 
 // run is the state of one Run. Times are nanoseconds since start, on the

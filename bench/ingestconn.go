@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -51,16 +50,14 @@ func closedNormally(err error) bool {
 
 func dialIngest(ctx context.Context, u, token string) (*ingestConn, error) {
 	d := ws.Dialer{
-		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + token}}),
+		Header:  ws.HandshakeHeaderHTTP(authHeader(token)),
 		Timeout: 10 * time.Second,
 	}
 	conn, br, _, err := d.Dial(ctx, u)
 	if err != nil {
 		var se ws.StatusError
-		if errors.As(err, &se) && fatalStatus(int(se)) {
-			return nil, fmt.Errorf("bench: ingest %s: %d %s: give --token (or LIVEMOD_TOKEN) a token with the ingest or admin role", u, int(se), http.StatusText(int(se)))
-		}
-		return nil, fmt.Errorf("bench: ingest %s: %w: is livemod serving there?", u, err)
+		errors.As(err, &se)
+		return nil, dialError("ingest", u, "ingest", int(se), err)
 	}
 	if br == nil { // the server sent nothing after the handshake yet
 		br = bufio.NewReaderSize(conn, 4096)

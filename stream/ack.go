@@ -92,9 +92,10 @@ func (r *replier) close() {
 
 // defaultAckDelay is how long the replier gathers acks after the first
 // one before writing (IngestOptions.AckDelay), unless ackEarlyFrames
-// frames or ackEarlyMessages messages are waiting first. A write to a socket costs about as much as
-// deciding a message, so at a thousand frames a second per connection,
-// one write per frame was a fifth of the server's CPU. Acks say a message
+// frames or ackEarlyMessages messages are waiting first. A write to a
+// socket costs about as much as deciding a message, so at a thousand
+// frames a second per connection, one write per frame was a fifth of
+// the server's CPU. Acks say a message
 // was taken, not decided, so waiting delays no decision, and a client
 // with a window of unacked frames (the bench keeps 32) is acked before it
 // fills. Error frames wait with the ack they come with.
