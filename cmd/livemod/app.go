@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/livemod/livemod/classify"
@@ -107,18 +105,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if os.Getenv("GOGC") == "" {
-		// The live heap is mostly long-lived bounded tables (dedup,
-		// trending, tickets, the desk ring); collecting at 3× it instead
-		// of 2× halves the GC cycles that show up as latency spikes, and
-		// a million users still fit in 300 MB (TestMemoryMillionUsers).
-		debug.SetGCPercent(200)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: near it the GC works harder rather than letting
-		// GOGC=200 overshoot; set GOMEMLIMIT for a bigger machine.
-		debug.SetMemoryLimit(224 << 20)
-	}
+	setMemoryLimit()
 	db, err := store.Open(cfg.Data)
 	if err != nil {
 		return nil, err
