@@ -8,7 +8,10 @@ import (
 
 // handoff opens the user's ticket in the stream, or adds the message to
 // the one that is open, and sends the public notice once per ticket.
-func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, fx *effects) {
+//
+// It reports whether the user had an active ticket before m: if not, m
+// goes to the recent log (and, when it opens a ticket, onto it as well).
+func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, fx *effects) (had bool) {
 	var (
 		orderID string
 		recent  []classify.TicketMessage
@@ -18,45 +21,11 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 		recent = s.recent.get(m.Stream, m.User.ID)
 	}
 	issue := issueOf(d)
-	labels := d.Labels & ticketLabels // not d itself: the closure must not make d escape
-	t, created := s.tickets.Upsert(m.Stream, m.User.ID, func(cur *classify.Ticket) *classify.Ticket {
-		if cur == nil {
-			if !wants {
-				return nil
-			}
-			t := &classify.Ticket{
-				ID:       s.nextID("h"),
-				Stream:   m.Stream,
-				User:     classify.User{ID: m.User.ID, Name: m.User.Name},
-				Labels:   labels,
-				OrderID:  orderID,
-				Issue:    issue,
-				Messages: recent,
-				Created:  m.TS,
-				State:    classify.TicketOpen,
-			}
-			t.Summary = s.summarize(t)
-			return t
-		}
-		cur.Messages = append(cur.Messages, classify.KeepMessage(m))
-		if n := len(cur.Messages); n > ticketMessagesMax {
-			cur.Messages = cur.Messages[n-ticketMessagesMax:]
-		}
-		cur.Labels |= labels
-		changed := false
-		if cur.OrderID == "" && orderID != "" {
-			cur.OrderID, changed = orderID, true
-		}
-		if (cur.Issue == "" || cur.Issue == issueAgent || cur.Issue == issuePurchase) && wants && issue != issueAgent && issue != issuePurchase && issue != cur.Issue {
-			cur.Issue, changed = issue, true // a concrete support issue beats "agent_request"
-		}
-		if changed { // most joins are chat lines: the summary stays
-			cur.Summary = s.summarize(cur)
-		}
-		return cur
-	})
+	labels := d.Labels & ticketLabels
+	fx.join = joinChange{s: s, m: m, wants: wants, recent: recent, labels: labels, orderID: orderID, issue: issue}
+	t, created := s.tickets.Upsert(m.Stream, m.User.ID, &fx.join)
 	if t == nil {
-		return
+		return false
 	}
 	d.Handoff = &classify.Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
 	if created {
@@ -81,6 +50,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	}
 	fx.tickets = append(fx.tickets, t)
 	fx.created = append(fx.created, created)
+	return !created
 }
 
 const ticketLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest | classify.LabelPurchaseIntent)
@@ -128,4 +98,59 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// joinChange opens the user's ticket (if wanted) or adds m to it. One
+// lives in each pooled effects, so the message path allocates no closure.
+type joinChange struct {
+	s       *Stage
+	m       *classify.Message
+	wants   bool
+	recent  []classify.TicketMessage // the user's recent log, if wants
+	labels  classify.Labels
+	orderID string
+	issue   string
+}
+
+// Apply implements classify.TicketChange.
+func (c *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
+	if cur == nil {
+		if !c.wants {
+			return nil
+		}
+		// The context: what the user said before, then m.
+		if n := len(c.recent); n >= c.s.recentMax {
+			c.recent = c.recent[n-c.s.recentMax+1:]
+		}
+		c.recent = append(c.recent, classify.KeepMessage(c.m))
+		t := &classify.Ticket{
+			ID:       c.s.nextID("h"),
+			Stream:   c.m.Stream,
+			User:     classify.User{ID: c.m.User.ID, Name: c.m.User.Name},
+			Labels:   c.labels,
+			OrderID:  c.orderID,
+			Issue:    c.issue,
+			Messages: c.recent,
+			Created:  c.m.TS,
+			State:    classify.TicketOpen,
+		}
+		t.Summary = c.s.summarize(t)
+		return t
+	}
+	cur.Messages = append(cur.Messages, classify.KeepMessage(c.m))
+	if n := len(cur.Messages); n > ticketMessagesMax {
+		cur.Messages = cur.Messages[n-ticketMessagesMax:]
+	}
+	cur.Labels |= c.labels
+	changed := false
+	if cur.OrderID == "" && c.orderID != "" {
+		cur.OrderID, changed = c.orderID, true
+	}
+	if (cur.Issue == "" || cur.Issue == issueAgent || cur.Issue == issuePurchase) && c.wants && c.issue != issueAgent && c.issue != issuePurchase && c.issue != cur.Issue {
+		cur.Issue, changed = c.issue, true // a concrete support issue beats "agent_request"
+	}
+	if changed { // most joins are chat lines: the summary stays
+		cur.Summary = c.s.summarize(cur)
+	}
+	return cur
 }

@@ -221,6 +221,7 @@ type effects struct {
 	drafts  []*classify.Draft
 	tickets []*classify.Ticket
 	created []bool
+	join    joinChange // the ticket change of handoff
 }
 
 // Apply automates one decision about m: it may set d.FAQ and d.Handoff
@@ -250,6 +251,7 @@ func (fx *effects) release() {
 	clear(fx.drafts)
 	clear(fx.tickets)
 	fx.replies, fx.drafts, fx.tickets, fx.created = fx.replies[:0], fx.drafts[:0], fx.tickets[:0], fx.created[:0]
+	fx.join = joinChange{}
 	effectsPool.Put(fx)
 }
 
@@ -284,16 +286,14 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 		return // never answered, never context for an agent
 	}
 	// A user with an open ticket has their messages kept on it: the recent
-	// log, the context of the next ticket, need not keep them too.
-	active := s.tickets.HasActive(m.Stream, m.User.ID)
-	if !active {
+	// log, the context of the next ticket, need not keep them too. One
+	// ticket lookup does both: handoff joins the line to the user's ticket
+	// (or opens one if wanted) and says whether they had one.
+	if !s.handoff(m, d, wantsHandoff, fx) {
 		s.recent.add(m, s.recentMax)
 	}
-	if wantsHandoff || active {
-		s.handoff(m, d, wantsHandoff, fx)
-		if wantsHandoff {
-			return
-		}
+	if wantsHandoff {
+		return
 	}
 	if matched {
 		s.answer(m, d, match, fx)

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Ticket states.
@@ -82,8 +84,23 @@ var (
 	ErrTicketState    = errors.New("handoff: ticket is not in a state that allows this")
 )
 
+// A TicketChange changes a user's active ticket. Upsert calls Apply with a
+// copy of the ticket, or nil if there is none, under its lock (Apply must
+// not block); Apply returns the ticket to save, or nil to save nothing. It
+// is an interface, not a func, so that the message path can pass a value
+// it reuses instead of allocating a closure per message.
+type TicketChange interface {
+	Apply(cur *Ticket) *Ticket
+}
+
+// ChangeFunc adapts a function to a TicketChange.
+type ChangeFunc func(cur *Ticket) *Ticket
+
+// Apply implements TicketChange.
+func (f ChangeFunc) Apply(cur *Ticket) *Ticket { return f(cur) }
+
 // Tickets holds handoff tickets. Implementations are goroutine-safe, and
-// run fn under their lock (fn must not block). Upsert and HasActive sit
+// run changes under their lock (a change must not block). Upsert and HasActive sit
 // on the message path: they must not do I/O (a durable implementation
 // keeps tickets in memory and writes behind).
 //
@@ -95,11 +112,11 @@ var (
 type Tickets interface {
 	// HasActive reports whether user has an open or claimed ticket in stream.
 	HasActive(stream, user string) bool
-	// Upsert calls fn with a copy of user's active ticket in stream, or
-	// nil; a ticket fn returns is saved (Rev incremented) and returned,
+	// Upsert applies c to a copy of user's active ticket in stream, or to
+	// nil; a ticket c returns is saved (Rev incremented) and returned,
 	// created reporting whether it is new. It sits on the message path of
 	// every viewer with an open ticket: one allocation, no deep copy.
-	Upsert(stream, user string, fn func(cur *Ticket) *Ticket) (saved *Ticket, created bool)
+	Upsert(stream, user string, c TicketChange) (saved *Ticket, created bool)
 	// Update calls fn with a copy of ticket id and saves it unless fn
 	// returns an error.
 	Update(id string, fn func(t *Ticket) error) (*Ticket, error)
@@ -118,25 +135,47 @@ type Tickets interface {
 type MemoryTickets struct {
 	mu     sync.RWMutex
 	byID   map[string]*ticketSlot
-	active map[userKey]*ticketSlot
+	active map[userRef]*ticketSlot
 }
 
 // ticketSlot holds the current version of one ticket; key is the
 // (stream, user) it was opened for, which no later version changes (an
 // erased ticket's husk has no user, and must still leave the index).
 type ticketSlot struct {
-	key userKey
+	key userRef
 	t   *Ticket
 }
 
-type userKey struct{ stream, user string }
+// userRef names a (stream, user) pair by two independent 64-bit hashes of
+// it. As a map key it is compared without reading the strings, which on a
+// table of a million users costs a cache miss or two per message; two
+// pairs share a userRef with odds of about 2⁻¹²⁸.
+type userRef struct{ a, b uint64 }
+
+// refSeed is the second hash's seed (any constant other than 0 makes the
+// two hashes independent).
+const refSeed = 0x9E3779B97F4A7C15
+
+func refOf(stream, user string) userRef {
+	var d xxhash.Digest
+	d.Reset()
+	d.WriteString(stream)
+	d.Write([]byte{0})
+	d.WriteString(user)
+	a := d.Sum64()
+	d.ResetWithSeed(refSeed)
+	d.WriteString(stream)
+	d.Write([]byte{0})
+	d.WriteString(user)
+	return userRef{a, d.Sum64()}
+}
 
 var _ Tickets = (*MemoryTickets)(nil)
 
 func (m *MemoryTickets) init() {
 	if m.byID == nil {
 		m.byID = map[string]*ticketSlot{}
-		m.active = map[userKey]*ticketSlot{}
+		m.active = map[userRef]*ticketSlot{}
 	}
 }
 
@@ -144,31 +183,39 @@ func (m *MemoryTickets) init() {
 func (m *MemoryTickets) HasActive(stream, user string) bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	_, ok := m.active[userKey{stream, user}]
+	_, ok := m.active[refOf(stream, user)]
 	return ok
 }
 
 // Upsert implements Tickets.
-func (m *MemoryTickets) Upsert(stream, user string, fn func(cur *Ticket) *Ticket) (*Ticket, bool) {
+func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bool) {
+	saved, _, created := m.UpsertPrev(stream, user, c)
+	return saved, created
+}
+
+// UpsertPrev is Upsert that also returns the version c was given a copy
+// of (nil if none), for a store that writes only what changed.
+func (m *MemoryTickets) UpsertPrev(stream, user string, c TicketChange) (saved, prev *Ticket, created bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.init()
 	var cur *Ticket
-	slot := m.active[userKey{stream, user}]
+	slot := m.active[refOf(stream, user)]
 	if slot != nil {
-		c := *slot.t
-		cur = &c
+		prev = slot.t
+		cp := *prev
+		cur = &cp
 	}
-	next := fn(cur)
+	next := c.Apply(cur)
 	switch {
 	case next == nil:
-		return nil, false
-	case next == cur && next.ID == slot.t.ID && next.Active():
-		next.Rev = slot.t.Rev + 1 // the common case: no index changes
+		return nil, prev, false
+	case next == cur && next.ID == prev.ID && next.Active():
+		next.Rev = prev.Rev + 1 // the common case: no index changes
 		slot.t = next
-		return next, false
+		return next, prev, false
 	}
-	return m.saveLocked(next), cur == nil
+	return m.saveLocked(next), prev, cur == nil
 }
 
 // Update implements Tickets.
@@ -208,7 +255,7 @@ func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
 func (m *MemoryTickets) storeLocked(t *Ticket) {
 	slot := m.byID[t.ID]
 	if slot == nil {
-		slot = &ticketSlot{key: userKey{t.Stream, t.User.ID}}
+		slot = &ticketSlot{key: refOf(t.Stream, t.User.ID)}
 		m.byID[t.ID] = slot
 	}
 	slot.t = t

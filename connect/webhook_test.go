@@ -126,9 +126,9 @@ func (r *rig) close(t *testing.T) {
 }
 
 func openTicket(r *rig, id, user string) {
-	r.auto.Upsert("show", user, func(cur *classify.Ticket) *classify.Ticket {
+	r.auto.Upsert("show", user, classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
 		return &classify.Ticket{ID: id, Stream: "show", User: classify.User{ID: user}, State: classify.TicketOpen, Summary: "s", Created: 1}
-	})
+	}))
 }
 
 func liveEntries(t *testing.T, db *store.DB) int {

@@ -53,9 +53,9 @@ func TestEraseUser(t *testing.T) {
 	}
 	defer a.Close(ctx)
 	open := func(id, user string) {
-		a.Upsert("s", user, func(*classify.Ticket) *classify.Ticket {
+		a.Upsert("s", user, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
 			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: user}, Summary: "order 1 of " + user, State: classify.TicketOpen}
-		})
+		}))
 	}
 	open("h-1", "gone")
 	open("h-2", "kept")

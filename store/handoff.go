@@ -270,9 +270,18 @@ func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasA
 
 // Upsert implements classify.Tickets; the change is written behind, and a
 // new ticket is queued for the webhook in the same transaction.
-func (a *Automation) Upsert(stream, user string, fn func(cur *classify.Ticket) *classify.Ticket) (*classify.Ticket, bool) {
-	t, created := a.tickets.Upsert(stream, user, fn)
-	if t != nil {
+//
+// A join, a change that only adds a chat line, is told apart here by
+// comparing the ticket before and after the change, on the message path of every
+// viewer with an open ticket; other changes compare with the last saved
+// version in saveTicket.
+func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*classify.Ticket, bool) {
+	t, prev, created := a.tickets.UpsertPrev(stream, user, c)
+	switch {
+	case t == nil:
+	case !created && prev != nil && t.ID == prev.ID && metaOf(t) == metaOf(prev):
+		a.saveJoin(t)
+	default:
 		a.saveTicket(t, created)
 	}
 	return t, created
@@ -311,14 +320,7 @@ func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 	m := metaOf(t)
 	prev, known := a.meta[t.ID]
 	if !created && known && prev == m && a.sweepStop != nil {
-		// A join: one map lookup more, and a pointer write.
-		if l := a.lazy[t.ID]; l == nil {
-			l = &lazyTicket{t: t, since: time.Now()}
-			a.lazy[t.ID] = l
-			a.lazyQ = append(a.lazyQ, l)
-		} else if t.Rev >= l.t.Rev {
-			l.t = t
-		}
+		a.lazyLocked(t)
 		a.dmu.Unlock()
 		return
 	}
@@ -326,6 +328,31 @@ func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
 	delete(a.lazy, t.ID) // the write below carries a newer version
 	a.dmu.Unlock()
 	a.queueTicket(t, created)
+}
+
+// saveJoin saves t, which differs from its last version only by chat
+// lines: it waits for the sweeper unless the sweeper has stopped.
+func (a *Automation) saveJoin(t *classify.Ticket) {
+	a.dmu.Lock()
+	if a.sweepStop == nil || a.meta == nil {
+		a.dmu.Unlock()
+		a.saveTicket(t, false)
+		return
+	}
+	a.lazyLocked(t)
+	a.dmu.Unlock()
+}
+
+// lazyLocked makes t the version of its ticket that the sweeper writes;
+// a.dmu is held.
+func (a *Automation) lazyLocked(t *classify.Ticket) {
+	if l := a.lazy[t.ID]; l == nil {
+		l = &lazyTicket{t: t, since: time.Now()}
+		a.lazy[t.ID] = l
+		a.lazyQ = append(a.lazyQ, l)
+	} else if t.Rev >= l.t.Rev {
+		l.t = t
+	}
 }
 
 // sweep writes the waiting joins every joinPersistEvery until stopped.

@@ -19,9 +19,9 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{Outbox: true}) // closed by hand below, to reopen
 	first := a.Next("h")
-	a.Upsert("s", "u-1", func(cur *classify.Ticket) *classify.Ticket {
+	a.Upsert("s", "u-1", classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
 		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
-	})
+	}))
 	a.Update("h-1", func(t *classify.Ticket) error { t.State = classify.TicketClaimed; t.ClaimedBy = "ag"; return nil })
 	a.SetOptOut(classify.OptOut{User: "u-2", Out: true, TS: 42})
 	if err := a.Close(context.Background()); err != nil {
@@ -51,14 +51,14 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{}) // closed by hand below, to read the disk
-	a.Upsert("s", "u-1", func(*classify.Ticket) *classify.Ticket {
+	a.Upsert("s", "u-1", classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
 		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
-	})
+	}))
 	join := func(text string) {
-		a.Upsert("s", "u-1", func(cur *classify.Ticket) *classify.Ticket {
+		a.Upsert("s", "u-1", classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
 			cur.Messages = append(cur.Messages, classify.TicketMessage{ID: text, Text: text})
 			return cur
-		})
+		}))
 	}
 	onDisk := func() int {
 		var n int
@@ -102,15 +102,15 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	a.sweepStop = make(chan struct{}) // … and keeps joins lazy
 	a.dmu.Unlock()
 	for _, id := range []string{"h-1", "h-2", "h-3"} {
-		a.Upsert("s", id, func(*classify.Ticket) *classify.Ticket {
+		a.Upsert("s", id, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
 			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
-		})
+		}))
 	}
 	join := func(user string) {
-		a.Upsert("s", user, func(cur *classify.Ticket) *classify.Ticket {
+		a.Upsert("s", user, classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
 			cur.Messages = append(cur.Messages, classify.TicketMessage{ID: "m", Text: "hello"})
 			return cur
-		})
+		}))
 	}
 	join("h-1")
 	join("h-3")
