@@ -123,10 +123,11 @@ func (c *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 			c.recent = c.recent[n-c.s.recentMax+1:]
 		}
 		c.recent = append(c.recent, classify.KeepMessage(c.m))
+		stream, user := classify.KeepUser(c.m.Stream, classify.User{ID: c.m.User.ID, Name: c.m.User.Name})
 		t := &classify.Ticket{
 			ID:       c.s.nextID("h"),
-			Stream:   c.m.Stream,
-			User:     classify.User{ID: c.m.User.ID, Name: c.m.User.Name},
+			Stream:   stream,
+			User:     user,
 			Labels:   c.labels,
 			OrderID:  c.orderID,
 			Issue:    c.issue,

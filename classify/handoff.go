@@ -40,6 +40,21 @@ func KeepMessage(m *Message) TicketMessage {
 	return TicketMessage{ID: s[:len(m.ID)], Text: s[len(m.ID):], TS: m.TS}
 }
 
+// KeepUser returns stream and u with strings of their own, in one
+// allocation, for the same reason as KeepMessage: a ticket opened from a
+// decoded message would otherwise keep the message's whole frame alive.
+func KeepUser(stream string, u User) (string, User) {
+	n := len(stream) + len(u.ID) + len(u.Name)
+	if n == 0 {
+		return "", User{}
+	}
+	b := make([]byte, 0, n)
+	b = append(append(append(b, stream...), u.ID...), u.Name...)
+	s := unsafe.String(&b[0], n) // b is never written again
+	i, j := len(stream), len(stream)+len(u.ID)
+	return s[:i], User{ID: s[i:j], Name: s[j:]}
+}
+
 // Ticket is a private handoff to a human agent, in the JSON the agent
 // inbox, the agent view and the CRM webhook share:
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -81,6 +82,11 @@ type Hub struct {
 	opts    HubOptions
 	metrics *Metrics
 	shards  [hubShards]hubShard
+	// perView counts the subscribers of each view over all streams, so
+	// that publishing to a view nobody watches (the agent view of most
+	// shows, on every ticket join) costs one atomic load, no lock and no
+	// hash of the stream name.
+	perView [numViews]atomic.Int64
 
 	mu     sync.Mutex
 	closed bool
@@ -131,6 +137,9 @@ func (h *Hub) Decided(d *classify.Decision, line []byte) {
 // Publish queues line (one JSON object, no newline) for every subscriber
 // of stream and view. line must not be modified afterwards.
 func (h *Hub) Publish(stream string, view View, line []byte) {
+	if h.perView[view].Load() == 0 {
+		return
+	}
 	s := h.shard(stream)
 	s.mu.RLock()
 	subs := s.subs[topic{stream, view}]
@@ -142,6 +151,9 @@ func (h *Hub) Publish(stream string, view View, line []byte) {
 
 // Subscribers returns how many subscribers stream and view have.
 func (h *Hub) Subscribers(stream string, view View) int {
+	if h.perView[view].Load() == 0 {
+		return 0
+	}
 	s := h.shard(stream)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -158,6 +170,7 @@ func (h *Hub) add(sub *subscriber) error {
 	h.wg.Add(1)
 	h.mu.Unlock()
 
+	h.perView[sub.topic.view].Add(1) // before it can be found: no publish misses it
 	s := h.shard(sub.topic.stream)
 	s.mu.Lock()
 	old := s.subs[sub.topic]
@@ -185,6 +198,7 @@ func (h *Hub) remove(sub *subscriber) {
 		s.subs[sub.topic] = next
 	}
 	s.mu.Unlock()
+	h.perView[sub.topic.view].Add(-1)
 	h.metrics.Subscribers.WithLabelValues(sub.topic.view.String()).Dec()
 
 	h.mu.Lock()
