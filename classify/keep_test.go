@@ -1,6 +1,9 @@
 package classify
 
 import (
+	"encoding/json"
+	"reflect"
+	"strconv"
 	"testing"
 	"unsafe"
 )
@@ -36,4 +39,65 @@ func TestKeepOwnsItsStrings(t *testing.T) {
 	if s, u := KeepUser("s", User{ID: "", Name: "n"}); s != "s" || u.ID != "" || u.Name != "n" {
 		t.Errorf("KeepUser(s, {\"\", n}) = %q %+v", s, u)
 	}
+}
+
+// FuzzTicketAppendJSON: the hand encoder writes the fields, omissions and
+// values that encoding/json writes for the same ticket.
+func FuzzTicketAppendJSON(f *testing.F) {
+	f.Add("h-9", "show", "u-7", "asha", "vip", uint64(LabelSupport|LabelAgentRequest), "5521", "refund", "@asha needs help: refund", "m-1", "where is <my> order & \"refund\"?", int64(1795000000000), "claimed", "agent", int64(5), int64(0), true, uint64(3), 2)
+	f.Add("", "", "", "", "", uint64(0), "", "", "", "", "", int64(0), "", "", int64(0), int64(0), false, uint64(0), -1)
+	f.Add("h-1", "s", "u", "", "", uint64(0), "", "", "bad \xff utf8", "m", "हिंदी\u2028", int64(-4), "resolved", "", int64(0), int64(9), false, uint64(1<<63), 0)
+	f.Fuzz(func(t *testing.T, id, stream, user, name, badge string, labels uint64, order, issue, summary, msgID, text string, ts int64, state, claimedBy string, claimedAt, resolvedAt int64, noticed bool, rev uint64, nmsg int) {
+		tk := &Ticket{ID: id, Stream: stream, User: User{ID: user, Name: name}, Labels: Labels(labels), OrderID: order, Issue: issue,
+			Summary: summary, Created: ts, State: state, ClaimedBy: claimedBy, ClaimedAt: claimedAt, ResolvedAt: resolvedAt, Noticed: noticed, Rev: rev}
+		if badge != "" {
+			tk.User.Badges = []string{badge, "mod"}
+		}
+		switch {
+		case nmsg < 0: // nil: null
+		case nmsg == 0:
+			tk.Messages = []TicketMessage{}
+		default:
+			for i := range min(nmsg, 3) {
+				tk.Messages = append(tk.Messages, TicketMessage{ID: msgID, Text: text, TS: ts + int64(i)})
+			}
+		}
+		got := tk.AppendJSON(nil)
+		want, err := json.Marshal(tk)
+		if err != nil {
+			t.Skip() // a ticket encoding/json cannot encode
+		}
+		var g, w map[string]any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("AppendJSON wrote %s: not JSON: %v", got, err)
+		}
+		json.Unmarshal(want, &w)
+		if !reflect.DeepEqual(g, w) {
+			t.Fatalf("AppendJSON:    %s\nencoding/json: %s", got, want)
+		}
+	})
+}
+
+// BenchmarkTicketAppendJSON encodes a ticket with ten chat lines, as the
+// store's writer does for every new or changed ticket.
+func BenchmarkTicketAppendJSON(b *testing.B) {
+	tk := &Ticket{ID: "h-12345", Stream: "launch", User: User{ID: "u-3-1234", Name: "Priya_42"}, Labels: Labels(LabelSupport | LabelAgentRequest),
+		OrderID: "5521", Issue: "refund", Summary: "@Priya_42 needs a human about a refund (order 5521)", Created: 1795000000000, State: TicketOpen, Rev: 7}
+	for i := range 10 {
+		tk.Messages = append(tk.Messages, TicketMessage{ID: "b1x-3-12004" + strconv.Itoa(i), Text: "bhai mera order abhi tak nahi aaya, refund chahiye please", TS: 1795000000000 + int64(i)})
+	}
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			buf = tk.AppendJSON(buf[:0])
+		}
+		b.SetBytes(int64(len(buf)))
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			json.Marshal(tk)
+		}
+	})
 }

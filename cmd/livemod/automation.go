@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -79,12 +78,12 @@ func (o hubOutput) TicketChanged(t *classify.Ticket, _ bool) {
 	o.hub.Publish(t.Stream, stream.ViewAgent, ticketLine(t))
 }
 
+// ticketLine is the agent view's event for t:
+// {"type":"handoff","handoff":{…}}.
 func ticketLine(t *classify.Ticket) []byte {
-	b, _ := json.Marshal(struct {
-		Type    string           `json:"type"`
-		Handoff *classify.Ticket `json:"handoff"`
-	}{"handoff", t})
-	return b
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"type":"handoff","handoff":`...)
+	return append(t.AppendJSON(b), '}')
 }
 
 // wireAutomation builds the stage over the store, starts the webhook and
