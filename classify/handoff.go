@@ -226,9 +226,17 @@ type Tickets interface {
 // keeps the ticket active (a chat line joining it, on the message path)
 // swaps one pointer and touches no map.
 type MemoryTickets struct {
-	mu     sync.RWMutex
-	byID   map[string]*ticketSlot
-	active map[userRef]*ticketSlot
+	// MaxResolved bounds the resolved tickets kept: when more are, the
+	// longest resolved leave memory (a durable store keeps them on disk).
+	// Active tickets are always kept. Zero keeps every ticket. Set it
+	// before the first use.
+	MaxResolved int
+
+	mu       sync.RWMutex
+	byID     map[string]*ticketSlot
+	active   map[userRef]*ticketSlot
+	resolved []string // ids in the order they were resolved; [resHead:] are live
+	resHead  int
 }
 
 // ticketSlot holds the current version of one ticket; key is the
@@ -347,6 +355,7 @@ func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
 
 func (m *MemoryTickets) storeLocked(t *Ticket) {
 	slot := m.byID[t.ID]
+	wasResolved := slot != nil && !slot.t.Active()
 	if slot == nil {
 		slot = &ticketSlot{key: refOf(t.Stream, t.User.ID)}
 		m.byID[t.ID] = slot
@@ -354,8 +363,30 @@ func (m *MemoryTickets) storeLocked(t *Ticket) {
 	slot.t = t
 	if t.Active() {
 		m.active[slot.key] = slot
-	} else if m.active[slot.key] == slot {
+		return
+	}
+	if m.active[slot.key] == slot {
 		delete(m.active, slot.key)
+	}
+	if !wasResolved && m.MaxResolved > 0 {
+		m.resolved = append(m.resolved, t.ID)
+		m.evictLocked()
+	}
+}
+
+// evictLocked drops the longest resolved tickets beyond MaxResolved.
+func (m *MemoryTickets) evictLocked() {
+	for len(m.resolved)-m.resHead > m.MaxResolved {
+		id := m.resolved[m.resHead]
+		m.resolved[m.resHead] = ""
+		m.resHead++
+		if slot := m.byID[id]; slot != nil && !slot.t.Active() {
+			delete(m.byID, id)
+		}
+	}
+	if m.resHead > len(m.resolved)/2 && m.resHead > 1024 { // compact the FIFO
+		m.resolved = append(m.resolved[:0], m.resolved[m.resHead:]...)
+		m.resHead = 0
 	}
 }
 

@@ -101,3 +101,35 @@ func BenchmarkTicketAppendJSON(b *testing.B) {
 		}
 	})
 }
+
+// MemoryTickets with MaxResolved drops the longest resolved tickets and
+// never an active one.
+func TestMemoryTicketsMaxResolved(t *testing.T) {
+	m := &MemoryTickets{MaxResolved: 1}
+	for _, u := range []string{"a", "b", "c"} {
+		m.Upsert("s", u, ChangeFunc(func(*Ticket) *Ticket {
+			return &Ticket{ID: "h-" + u, Stream: "s", User: User{ID: u}, State: TicketOpen}
+		}))
+	}
+	resolve := func(id string) {
+		if _, err := m.Update(id, func(t *Ticket) error { t.State = TicketResolved; return nil }); err != nil {
+			t.Fatalf("resolve %s: %v", id, err)
+		}
+	}
+	resolve("h-b")
+	resolve("h-a") // h-b leaves
+	if _, ok := m.Get("h-b"); ok {
+		t.Error("h-b, resolved first, is still in memory")
+	}
+	if tk, ok := m.Get("h-a"); !ok || tk.State != TicketResolved {
+		t.Errorf("h-a = %+v, %v; want the resolved ticket kept", tk, ok)
+	}
+	if !m.HasActive("s", "c") || len(m.List("", TicketOpen)) != 1 {
+		t.Error("the open ticket left memory")
+	}
+	// Saving a resolved ticket again does not count it twice.
+	m.Update("h-a", func(t *Ticket) error { t.Summary = "done"; return nil })
+	if _, ok := m.Get("h-a"); !ok {
+		t.Error("h-a left memory when it was saved again")
+	}
+}

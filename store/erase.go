@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/livemod/livemod/classify"
@@ -93,15 +95,39 @@ func (s *AuditSink) Flush(ctx context.Context) error {
 	}
 }
 
-// UserRecords returns the user's tickets (oldest first) and last opt-out
-// choice, if any.
+// UserRecords returns the user's tickets (oldest first), those only on
+// disk (resolved long ago) included, and last opt-out choice, if any.
 func (a *Automation) UserRecords(user string) ([]*classify.Ticket, *classify.OptOut) {
 	var ts []*classify.Ticket
+	seen := map[string]bool{}
 	for _, t := range a.List("", "") {
 		if t.User.ID == user {
 			ts = append(ts, t)
+			seen[t.ID] = true
 		}
 	}
+	a.db.bolt.View(func(tx *bolt.Tx) error {
+		hb := tx.Bucket(bucketHandoffs)
+		for _, k := range keysOfUser(hb, user) {
+			if seen[string(k)] || a.gone.has(string(k)) {
+				continue
+			}
+			var t classify.Ticket
+			if json.Unmarshal(hb.Get(k), &t) == nil {
+				ts = append(ts, &t)
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(ts, func(x, y *classify.Ticket) int {
+		if c := cmp.Compare(x.Created, y.Created); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(x.ID), len(y.ID)); c != 0 { // "h-9" before "h-10"
+			return c
+		}
+		return cmp.Compare(x.ID, y.ID)
+	})
 	var opt *classify.OptOut
 	if o, ok := a.OptOut(user); ok {
 		opt = &o

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -209,20 +211,28 @@ type AutomationOptions struct {
 	OnCommit func()
 	// OnError receives write errors; nil drops them.
 	OnError func(error)
+	// KeepResolved is how many resolved tickets stay in memory, the most
+	// recently resolved; older ones are read from disk when asked for by
+	// id or by a user's data export. Zero means DefaultKeepResolved; a
+	// negative value keeps them all.
+	KeepResolved int
 }
+
+// DefaultKeepResolved bounds the resolved tickets in memory (about 3 KB
+// each): a show that runs for weeks does not grow without end.
+const DefaultKeepResolved = 10_000
 
 // OpenAutomation loads tickets and opt-outs and starts the writer.
 func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 	a := &Automation{db: db, outbox: opts.Outbox, ids: map[string]*idBlock{}}
+	switch keep := opts.KeepResolved; {
+	case keep == 0:
+		a.tickets.MaxResolved = DefaultKeepResolved
+	case keep > 0:
+		a.tickets.MaxResolved = keep
+	}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketHandoffs).ForEach(func(k, v []byte) error {
-			var t classify.Ticket
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("handoff %s: %w", k, err)
-			}
-			a.tickets.Put(&t)
-			return nil
-		}); err != nil {
+		if err := a.loadTickets(tx.Bucket(bucketHandoffs)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketOptouts).ForEach(func(k, v []byte) error {
@@ -242,6 +252,67 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 	a.sweepStop, a.sweepDone = make(chan struct{}), make(chan struct{})
 	go a.sweep(a.sweepStop)
 	return a, nil
+}
+
+// loadTickets puts the active tickets and the most recently resolved ones
+// (MaxResolved) in memory, the resolved in the order they were resolved.
+func (a *Automation) loadTickets(b *bolt.Bucket) error {
+	type res struct {
+		at int64
+		t  *classify.Ticket
+	}
+	var resolved []res
+	keep := a.tickets.MaxResolved
+	err := b.ForEach(func(k, v []byte) error {
+		var t classify.Ticket
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("handoff %s: %w", k, err)
+		}
+		if t.Active() || keep <= 0 {
+			a.tickets.Put(&t)
+			return nil
+		}
+		resolved = append(resolved, res{t.ResolvedAt, &t})
+		// Keep the newest keep of them without holding them all.
+		if len(resolved) >= 2*keep {
+			slices.SortFunc(resolved, func(x, y res) int { return cmp.Compare(y.at, x.at) })
+			clear(resolved[keep:])
+			resolved = resolved[:keep]
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(resolved, func(x, y res) int { return cmp.Compare(x.at, y.at) })
+	for _, r := range resolved[max(0, len(resolved)-keep):] {
+		a.tickets.Put(r.t)
+	}
+	return nil
+}
+
+// ticketOnDisk reads ticket id from disk: a resolved ticket that has left
+// memory. A version waiting for the writer is newer than the disk's.
+func (a *Automation) ticketOnDisk(id string) (*classify.Ticket, bool) {
+	a.dmu.Lock()
+	d, queued := a.dirty[id]
+	a.dmu.Unlock()
+	if queued {
+		return d.t, true
+	}
+	var t *classify.Ticket
+	a.db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketHandoffs).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		var tk classify.Ticket
+		if json.Unmarshal(v, &tk) == nil {
+			t = &tk
+		}
+		return nil
+	})
+	return t, t != nil
 }
 
 // Close writes what is queued and stops the writer.
@@ -292,21 +363,34 @@ func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*clas
 		return nil, classify.ErrTicketNotFound
 	}
 	t, err := a.tickets.Update(id, fn)
+	if err == classify.ErrTicketNotFound {
+		// A resolved ticket that left memory: back in, then changed (most
+		// changes refuse a resolved ticket, with the usual error).
+		if old, ok := a.ticketOnDisk(id); ok {
+			a.tickets.Put(old)
+			t, err = a.tickets.Update(id, fn)
+		}
+	}
 	if err == nil {
 		a.saveTicket(t, false)
 	}
 	return t, err
 }
 
-// Get implements classify.Tickets.
+// Get implements classify.Tickets. A resolved ticket that left memory is
+// read from disk.
 func (a *Automation) Get(id string) (*classify.Ticket, bool) {
 	if a.gone.has(id) {
 		return nil, false
 	}
-	return a.tickets.Get(id)
+	if t, ok := a.tickets.Get(id); ok {
+		return t, true
+	}
+	return a.ticketOnDisk(id)
 }
 
-// List implements classify.Tickets.
+// List implements classify.Tickets: every active ticket, and of the
+// resolved ones those still in memory (KeepResolved, the most recent).
 func (a *Automation) List(stream, state string) []*classify.Ticket {
 	return a.gone.filter(a.tickets.List(stream, state))
 }

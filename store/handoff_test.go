@@ -206,3 +206,79 @@ func openAutomation(t *testing.T, dir string, opts AutomationOptions) (*DB, *Aut
 	})
 	return db, a
 }
+
+// TestResolvedTicketsLeaveMemory: beyond KeepResolved, the longest
+// resolved tickets leave memory but not the store: Get and a user's
+// export read them from disk, a claim is refused as for any resolved
+// ticket, and a reopened store keeps the most recently resolved.
+func TestResolvedTicketsLeaveMemory(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, a := openAutomation(t, dir, AutomationOptions{KeepResolved: 2}) // closed by hand below, to reopen
+	open := func(id, user string) {
+		a.Upsert("s", user, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
+			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: user}, State: classify.TicketOpen, Created: 1}
+		}))
+	}
+	resolve := func(id string, at int64) {
+		if _, err := a.Update(id, func(t *classify.Ticket) error {
+			t.State, t.ResolvedAt = classify.TicketResolved, at
+			return nil
+		}); err != nil {
+			t.Fatalf("resolve %s: %v", id, err)
+		}
+	}
+	for i, u := range []string{"u-1", "u-2", "u-3", "u-4"} {
+		open("h-"+string(rune('1'+i)), u)
+	}
+	resolve("h-2", 10)
+	resolve("h-1", 20)
+	resolve("h-3", 30) // h-2 leaves memory
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(ts []*classify.Ticket) (out []string) {
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		return out
+	}
+	if got := ids(a.List("", classify.TicketResolved)); len(got) != 2 || got[0] != "h-1" || got[1] != "h-3" {
+		t.Errorf("resolved in memory = %v, want [h-1 h-3]", got)
+	}
+	if got := ids(a.List("", classify.TicketOpen)); len(got) != 1 || got[0] != "h-4" {
+		t.Errorf("open = %v, want [h-4]: active tickets always stay", got)
+	}
+	if tk, ok := a.Get("h-2"); !ok || tk.State != classify.TicketResolved || tk.ResolvedAt != 10 || tk.User.ID != "u-2" {
+		t.Errorf("Get of a ticket only on disk = %+v, %v", tk, ok)
+	}
+	if ts, _ := a.UserRecords("u-2"); len(ts) != 1 || ts[0].ID != "h-2" {
+		t.Errorf("export of u-2 = %v, want the ticket on disk", ids(ts))
+	}
+	if _, err := a.Update("h-2", func(t *classify.Ticket) error {
+		if t.State != classify.TicketOpen {
+			return classify.ErrTicketState
+		}
+		return nil
+	}); err != classify.ErrTicketState {
+		t.Errorf("claiming a resolved ticket only on disk: %v, want ErrTicketState", err)
+	}
+	if _, ok := a.Get("h-9"); ok {
+		t.Error("Get of an unknown ticket found one")
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	_, a = openAutomation(t, dir, AutomationOptions{KeepResolved: 2})
+	if got := ids(a.List("", classify.TicketResolved)); len(got) != 2 || got[0] != "h-1" || got[1] != "h-3" {
+		t.Errorf("resolved in memory after reopen = %v, want the two resolved last [h-1 h-3]", got)
+	}
+	if got := ids(a.List("", classify.TicketOpen)); len(got) != 1 || got[0] != "h-4" {
+		t.Errorf("open after reopen = %v, want [h-4]", got)
+	}
+	if tk, ok := a.Get("h-2"); !ok || tk.ResolvedAt != 10 {
+		t.Errorf("Get after reopen = %+v, %v; want h-2 from disk", tk, ok)
+	}
+}
