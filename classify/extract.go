@@ -3,6 +3,9 @@ package classify
 import (
 	"bytes"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // Parsers over the plain form: web addresses, phone numbers, order numbers.
@@ -183,9 +186,15 @@ func ExtractOrderID(text string) string {
 	return extractOrderID(appendPlain(nil, &tmp, text))
 }
 
+// extractOrderID finds the order number in plain, a scratch buffer: the
+// words it looks at point into plain, and the id it returns is a copy.
 func extractOrderID(plain []byte) string {
-	s := string(plain) // only support messages get here
-	fields := strings.Fields(s)
+	if len(plain) == 0 {
+		return ""
+	}
+	s := unsafe.String(&plain[0], len(plain))
+	var buf [64]string
+	fields := appendFields(buf[:0], s)
 	for i, f := range fields {
 		w := strings.Trim(f, ".,:;!?()[]")
 		// "order#5521", "order:5521", "ऑर्डर#5521"
@@ -218,7 +227,30 @@ func extractOrderID(plain []byte) string {
 	return ""
 }
 
-// orderIDToken returns w upper-cased if it looks like an order number.
+// appendFields appends the words of s, split as strings.Fields splits
+// them, to dst.
+func appendFields(dst []string, s string) []string {
+	start := -1
+	for i, r := range s {
+		space := r < utf8.RuneSelf && asciiSpace[r] != 0 || r >= utf8.RuneSelf && unicode.IsSpace(r)
+		switch {
+		case space && start >= 0:
+			dst = append(dst, s[start:i])
+			start = -1
+		case !space && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, s[start:])
+	}
+	return dst
+}
+
+var asciiSpace = [utf8.RuneSelf]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}
+
+// orderIDToken returns w upper-cased, in a string of its own, if it looks
+// like an order number.
 func orderIDToken(w string) string {
 	if len(w) < 3 || len(w) > 32 {
 		return ""
@@ -237,5 +269,13 @@ func orderIDToken(w string) string {
 	if !digit {
 		return ""
 	}
-	return strings.ToUpper(w)
+	b := make([]byte, len(w)) // w may point into a scratch buffer
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return unsafe.String(&b[0], len(b))
 }

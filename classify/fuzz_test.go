@@ -75,3 +75,22 @@ func FuzzExtractOrderID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendFields: the order-number parser splits words exactly as
+// strings.Fields does, without allocating.
+func FuzzAppendFields(f *testing.F) {
+	for _, s := range []string{"", "  ", "order 5521 not\tdelivered\n", "ऑर्डर\u00a0#A-7781", "a\u0085b\u2028c", "bad \xff utf8", " lead and trail "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := appendFields(nil, s), strings.Fields(s)
+		if len(got) != len(want) {
+			t.Fatalf("appendFields(%q) = %q, strings.Fields = %q", s, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("appendFields(%q) = %q, strings.Fields = %q", s, got, want)
+			}
+		}
+	})
+}
