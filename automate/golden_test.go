@@ -18,7 +18,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // recorder is an Output that writes every effect as a line.
-type recorder struct{ lines []string }
+type recorder struct {
+	lines []string
+	quiet bool // nobody watches tickets live: joins are not sent
+}
 
 func (r *recorder) Replied(x *classify.Reply) { r.add("reply", x) }
 func (r *recorder) Drafted(x *classify.Draft) { r.add("draft", x) }
@@ -29,6 +32,7 @@ func (r *recorder) TicketChanged(x *classify.Ticket, created bool) {
 		r.add("ticket.changed", x)
 	}
 }
+func (r *recorder) Watching(string) bool { return !r.quiet }
 func (r *recorder) add(kind string, v any) {
 	b, _ := json.Marshal(v)
 	r.lines = append(r.lines, "  "+kind+" "+string(b))

@@ -12,19 +12,29 @@ import (
 // It reports whether the user had an active ticket before m: if not, m
 // goes to the recent log (and, when it opens a ticket, onto it as well).
 func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, fx *effects) (had bool) {
-	var (
-		orderID string
-		recent  []classify.TicketMessage
-	)
+	c := ticketChange{labels: d.Labels & ticketLabels, wants: wants}
 	if wants {
-		orderID = classify.ExtractOrderID(m.Text)
-		recent = s.recent.get(m.Stream, m.User.ID)
+		c.orderID, c.issue = classify.ExtractOrderID(m.Text), issueOf(d)
 	}
-	issue := issueOf(d)
-	labels := d.Labels & ticketLabels
-	fx.join = joinChange{s: s, m: m, wants: wants, recent: recent, labels: labels, orderID: orderID, issue: issue}
-	t, created := s.tickets.Upsert(m.Stream, m.User.ID, &fx.join)
-	if t == nil {
+	// The line joins the user's ticket, if they have one, without a new
+	// version of the ticket (Tickets.Join): most lines of a viewer with an
+	// open ticket are chat. Only a line that changes what the ticket says
+	// (an order number, a sharper issue, a new label) saves a version.
+	t, joined := s.tickets.Join(m, ticketMessagesMax)
+	created := false
+	switch {
+	case joined && c.changes(t):
+		c := c // only this copy escapes, into the closure
+		if t2, err := s.tickets.Update(t.ID, func(cur *classify.Ticket) error { c.apply(s, cur); return nil }); err == nil {
+			t, joined = t2, false
+		}
+	case joined:
+	case wants:
+		fx.join = joinChange{s: s, m: m, recent: s.recent.get(m.Stream, m.User.ID), c: c}
+		if t, created = s.tickets.Upsert(m.Stream, m.User.ID, &fx.join); t == nil {
+			return false
+		}
+	default:
 		return false
 	}
 	d.Handoff = &classify.Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
@@ -42,10 +52,20 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 			r := s.newReply(m.Stream, me, s.render(s.notice, me, f), m.TS)
 			r.Handoff = t.ID
 			if t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error { t.Noticed = true; return nil }); err == nil {
-				t = t2
+				t, joined = t2, false
 			}
 			fx.replies = append(fx.replies, r)
 			d.AddReason("handoff.notice", "reply "+r.ID+": "+r.Text)
+		}
+	}
+	if joined {
+		// The agents' live view shows every line; build the version
+		// with it only when someone watches.
+		if !s.out.Watching(m.Stream) {
+			return true
+		}
+		if t, _ = s.tickets.Get(t.ID); t == nil {
+			return true
 		}
 	}
 	fx.tickets = append(fx.tickets, t)
@@ -100,58 +120,84 @@ func orDefault(v, def string) string {
 	return v
 }
 
-// joinChange opens the user's ticket (if wanted) or adds m to it. One
-// lives in each pooled effects, so the message path allocates no closure.
-type joinChange struct {
-	s       *Stage
-	m       *classify.Message
-	wants   bool
-	recent  []classify.TicketMessage // the user's recent log, if wants
+// ticketChange is what a line that asks for a human tells about the
+// ticket: labels, an order number, the issue.
+type ticketChange struct {
 	labels  classify.Labels
+	wants   bool
 	orderID string
 	issue   string
 }
 
-// Apply implements classify.TicketChange.
-func (c *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
-	if cur == nil {
-		if !c.wants {
-			return nil
-		}
-		// The context: what the user said before, then m.
-		if n := len(c.recent); n >= c.s.recentMax {
-			c.recent = c.recent[n-c.s.recentMax+1:]
-		}
-		c.recent = append(c.recent, classify.KeepMessage(c.m))
-		stream, user := classify.KeepUser(c.m.Stream, classify.User{ID: c.m.User.ID, Name: c.m.User.Name})
-		t := &classify.Ticket{
-			ID:       c.s.nextID("h"),
-			Stream:   stream,
-			User:     user,
-			Labels:   c.labels,
-			OrderID:  c.orderID,
-			Issue:    c.issue,
-			Messages: c.recent,
-			Created:  c.m.TS,
-			State:    classify.TicketOpen,
-		}
-		t.Summary = c.s.summarize(t)
-		return t
-	}
-	cur.Messages = append(cur.Messages, classify.KeepMessage(c.m))
-	if n := len(cur.Messages); n > ticketMessagesMax {
-		cur.Messages = cur.Messages[n-ticketMessagesMax:]
-	}
-	cur.Labels |= c.labels
+// changes reports whether c would change t.
+func (c *ticketChange) changes(t *classify.Ticket) bool {
+	return c.labels&^t.Labels != 0 || t.OrderID == "" && c.orderID != "" || c.sharperIssue(t)
+}
+
+// sharperIssue: a concrete support issue beats "agent_request" and
+// "purchase".
+func (c *ticketChange) sharperIssue(t *classify.Ticket) bool {
+	return (t.Issue == "" || t.Issue == issueAgent || t.Issue == issuePurchase) && c.wants &&
+		c.issue != issueAgent && c.issue != issuePurchase && c.issue != t.Issue
+}
+
+// apply changes t; the summary is rendered again if the order or the
+// issue changed.
+func (c *ticketChange) apply(s *Stage, t *classify.Ticket) {
+	t.Labels |= c.labels
 	changed := false
-	if cur.OrderID == "" && c.orderID != "" {
-		cur.OrderID, changed = c.orderID, true
+	if t.OrderID == "" && c.orderID != "" {
+		t.OrderID, changed = c.orderID, true
 	}
-	if (cur.Issue == "" || cur.Issue == issueAgent || cur.Issue == issuePurchase) && c.wants && c.issue != issueAgent && c.issue != issuePurchase && c.issue != cur.Issue {
-		cur.Issue, changed = c.issue, true // a concrete support issue beats "agent_request"
+	if c.sharperIssue(t) {
+		t.Issue, changed = c.issue, true
 	}
-	if changed { // most joins are chat lines: the summary stays
-		cur.Summary = c.s.summarize(cur)
+	if changed {
+		t.Summary = s.summarize(t)
 	}
-	return cur
+}
+
+// joinChange opens the user's ticket with m and their recent lines as
+// its context. One lives in each pooled effects, so the message path
+// allocates no closure.
+type joinChange struct {
+	s      *Stage
+	m      *classify.Message
+	recent []classify.TicketMessage // the user's recent log
+	c      ticketChange
+}
+
+// Apply implements classify.TicketChange.
+func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
+	if cur != nil { // opened since Join looked: m joins it
+		cur.Messages = append(cur.Messages, classify.KeepMessage(j.m))
+		if n := len(cur.Messages); n > ticketMessagesMax {
+			cur.Messages = cur.Messages[n-ticketMessagesMax:]
+		}
+		j.c.apply(j.s, cur)
+		return cur
+	}
+	if !j.c.wants {
+		return nil
+	}
+	// The context: what the user said before, then m.
+	recent := j.recent
+	if n := len(recent); n >= j.s.recentMax {
+		recent = recent[n-j.s.recentMax+1:]
+	}
+	recent = append(recent, classify.KeepMessage(j.m))
+	stream, user := classify.KeepUser(j.m.Stream, classify.User{ID: j.m.User.ID, Name: j.m.User.Name})
+	t := &classify.Ticket{
+		ID:       j.s.nextID("h"),
+		Stream:   stream,
+		User:     user,
+		Labels:   j.c.labels,
+		OrderID:  j.c.orderID,
+		Issue:    j.c.issue,
+		Messages: recent,
+		Created:  j.m.TS,
+		State:    classify.TicketOpen,
+	}
+	t.Summary = j.s.summarize(t)
+	return t
 }

@@ -22,6 +22,10 @@ type Output interface {
 	Drafted(d *classify.Draft)
 	// TicketChanged is a handoff ticket that was created or changed.
 	TicketChanged(t *classify.Ticket, created bool)
+	// Watching reports whether anyone follows the stream's tickets live
+	// (an agent page): a chat line joining a ticket is then sent as a
+	// TicketChanged too, else only other changes are.
+	Watching(stream string) bool
 }
 
 // Options configure a Stage. Every zero value means its documented default.
@@ -191,6 +195,7 @@ type discard struct{}
 func (discard) Replied(*classify.Reply)              {}
 func (discard) Drafted(*classify.Draft)              {}
 func (discard) TicketChanged(*classify.Ticket, bool) {}
+func (discard) Watching(string) bool                 { return false }
 
 // Tickets returns the ticket store the stage uses.
 func (s *Stage) Tickets() classify.Tickets { return s.tickets }

@@ -180,3 +180,41 @@ func BenchmarkApplyOrdinary(b *testing.B) {
 		s.Apply(m, &d)
 	}
 }
+
+// A chat line joins its author's ticket without a new version of it:
+// with no agent page watching, only the changes that alter the ticket
+// are sent, yet every read of the ticket shows the line.
+func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
+	rec := &recorder{quiet: true}
+	s, err := automate.New(automate.Options{Output: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	say := func(id, text string, labels classify.Labels, reasons ...classify.Reason) *classify.Decision {
+		m := &classify.Message{ID: id, Stream: "s", User: classify.User{ID: "a", Name: "a"}, Text: text, TS: t0}
+		d := &classify.Decision{ID: id, Stream: "s", User: m.User, Text: text, TS: t0, Labels: labels, Reasons: reasons}
+		s.Apply(m, d)
+		return d
+	}
+	say("m-1", "agent please", agent)
+	if n := len(rec.lines); n != 1 || !strings.Contains(rec.lines[0], "ticket.created") {
+		t.Fatalf("after opening: %q", rec.lines)
+	}
+	if d := say("m-2", "still waiting", 0); d.Handoff == nil || d.Handoff.ID != "h-1" {
+		t.Fatalf("chat line: handoff %+v, want h-1", d.Handoff)
+	}
+	if len(rec.lines) != 1 {
+		t.Errorf("a chat line was sent as a ticket change with nobody watching: %q", rec.lines[1:])
+	}
+	tk, _ := s.Tickets().Get("h-1")
+	if n := len(tk.Messages); n != 2 || tk.Messages[1].Text != "still waiting" {
+		t.Fatalf("ticket lines = %+v, want the chat line last", tk.Messages)
+	}
+	say("m-3", "order 777 never came, refund", suprt, classify.Reason{Rule: "support.refund"})
+	if len(rec.lines) != 2 || !strings.Contains(rec.lines[1], `"order_id":"777"`) {
+		t.Fatalf("a line with an order number: %q, want one change with it", rec.lines[1:])
+	}
+	if tk, _ := s.Tickets().Get("h-1"); len(tk.Messages) != 3 || tk.Issue != "refund" {
+		t.Errorf("after the order line: %d lines, issue %q", len(tk.Messages), tk.Issue)
+	}
+}

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"sort"
@@ -193,12 +194,12 @@ type ChangeFunc func(cur *Ticket) *Ticket
 func (f ChangeFunc) Apply(cur *Ticket) *Ticket { return f(cur) }
 
 // Tickets holds handoff tickets. Implementations are goroutine-safe, and
-// run changes under their lock (a change must not block). Upsert and HasActive sit
-// on the message path: they must not do I/O (a durable implementation
-// keeps tickets in memory and writes behind).
+// run changes under their lock (a change must not block). Join, Upsert
+// and Update sit on the message path: they must not do I/O (a durable
+// implementation keeps tickets in memory and writes behind).
 //
-// Tickets are values once saved: the *Ticket that Upsert, Update, Get and
-// List return is never changed afterwards (a change saves a new one), so
+// Tickets are values once saved: the *Ticket that Join, Upsert, Update,
+// Get and List return is never changed afterwards (a change saves a new one), so
 // callers may keep and read it from any goroutine but must not modify it.
 // fn gets a shallow copy: it may set fields and append to Messages (or
 // reslice it), never change an element of Messages or Badges in place.
@@ -207,9 +208,16 @@ type Tickets interface {
 	HasActive(stream, user string) bool
 	// Upsert applies c to a copy of user's active ticket in stream, or to
 	// nil; a ticket c returns is saved (Rev incremented) and returned,
-	// created reporting whether it is new. It sits on the message path of
-	// every viewer with an open ticket: one allocation, no deep copy.
+	// created reporting whether it is new: one allocation, no deep copy.
 	Upsert(stream, user string, c TicketChange) (saved *Ticket, created bool)
+	// Join adds m as a chat line to its author's active ticket in m's
+	// stream, keeping the ticket's last max lines, and returns the
+	// ticket, or false if the author has none. The line is on the ticket
+	// for every later read, but the returned version may not show it yet:
+	// a join is the common case on the message path (every line of a
+	// viewer with an open ticket), so it builds no new version of the
+	// ticket, only reads do.
+	Join(m *Message, max int) (*Ticket, bool)
 	// Update calls fn with a copy of ticket id and saves it unless fn
 	// returns an error.
 	Update(id string, fn func(t *Ticket) error) (*Ticket, error)
@@ -245,6 +253,30 @@ type MemoryTickets struct {
 type ticketSlot struct {
 	key userRef
 	t   *Ticket
+	// joined are the lines added by Join since t, oldest first; reads
+	// fold them into a new version (fold). max is the bound Join was given.
+	joined []TicketMessage
+	max    int
+	// unsaved is set by the first Join after the ticket was last saved or
+	// taken with TakeJoined: a durable store writes it once, later.
+	unsaved bool
+}
+
+// fold makes the lines joined since slot.t part of a new version, and
+// returns the current version.
+func (slot *ticketSlot) fold() *Ticket {
+	if len(slot.joined) == 0 {
+		return slot.t
+	}
+	c := *slot.t
+	old := c.Messages[max(0, len(c.Messages)+len(slot.joined)-slot.max):]
+	c.Messages = make([]TicketMessage, 0, len(old)+len(slot.joined))
+	c.Messages = append(append(c.Messages, old...), slot.joined...)
+	c.Rev++
+	clear(slot.joined)
+	slot.joined = slot.joined[:0]
+	slot.t = &c
+	return slot.t
 }
 
 // userRef names a (stream, user) pair by two independent 64-bit hashes of
@@ -290,33 +322,71 @@ func (m *MemoryTickets) HasActive(stream, user string) bool {
 
 // Upsert implements Tickets.
 func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bool) {
-	saved, _, created := m.UpsertPrev(stream, user, c)
-	return saved, created
-}
-
-// UpsertPrev is Upsert that also returns the version c was given a copy
-// of (nil if none), for a store that writes only what changed.
-func (m *MemoryTickets) UpsertPrev(stream, user string, c TicketChange) (saved, prev *Ticket, created bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.init()
-	var cur *Ticket
+	var prev, cur *Ticket
 	slot := m.active[refOf(stream, user)]
 	if slot != nil {
-		prev = slot.t
+		prev = slot.fold()
 		cp := *prev
 		cur = &cp
 	}
 	next := c.Apply(cur)
 	switch {
 	case next == nil:
-		return nil, prev, false
+		return nil, false
 	case next == cur && next.ID == prev.ID && next.Active():
-		next.Rev = prev.Rev + 1 // the common case: no index changes
-		slot.t = next
-		return next, prev, false
+		next.Rev = prev.Rev + 1 // no index changes
+		slot.t, slot.unsaved = next, false
+		return next, false
 	}
-	return m.saveLocked(next), prev, cur == nil
+	return m.saveLocked(next), cur == nil
+}
+
+// Join implements Tickets.
+func (m *MemoryTickets) Join(msg *Message, max int) (*Ticket, bool) {
+	t, _, ok := m.JoinLine(msg, max)
+	return t, ok
+}
+
+// JoinLine is Join that also reports whether this is the first line
+// joined since the ticket was last saved or taken with TakeJoined.
+func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bool) {
+	max = cmp.Or(max, 1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	slot := m.active[refOf(msg.Stream, msg.User.ID)]
+	if slot == nil {
+		return nil, false, false
+	}
+	if slot.joined == nil { // once per ticket: folds reuse it
+		slot.joined = make([]TicketMessage, 0, max)
+	}
+	if len(slot.joined) >= max { // only the last max can survive a fold
+		n := copy(slot.joined, slot.joined[len(slot.joined)-max+1:])
+		clear(slot.joined[n:])
+		slot.joined = slot.joined[:n]
+	}
+	slot.joined = append(slot.joined, KeepMessage(msg))
+	slot.max = max
+	first = !slot.unsaved
+	slot.unsaved = true
+	return slot.t, first, true
+}
+
+// TakeJoined returns ticket id with the lines joined since it was last
+// saved or taken, for a durable store to write, and marks it saved; false
+// if there are none (a later change wrote them, or the ticket is gone).
+func (m *MemoryTickets) TakeJoined(id string) (*Ticket, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	slot := m.byID[id]
+	if slot == nil || !slot.unsaved {
+		return nil, false
+	}
+	slot.unsaved = false
+	return slot.fold(), true
 }
 
 // Update implements Tickets.
@@ -328,7 +398,7 @@ func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, er
 	if !ok {
 		return nil, ErrTicketNotFound
 	}
-	c := *slot.t
+	c := *slot.fold()
 	if err := fn(&c); err != nil {
 		return nil, err
 	}
@@ -345,7 +415,8 @@ func (m *MemoryTickets) Put(t *Ticket) {
 
 func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
 	if slot, ok := m.byID[t.ID]; ok {
-		t.Rev = slot.t.Rev + 1
+		t.Rev = slot.fold().Rev + 1
+		slot.unsaved = false // the caller saves t, lines and all
 	} else {
 		t.Rev = 1
 	}
@@ -392,25 +463,25 @@ func (m *MemoryTickets) evictLocked() {
 
 // Get implements Tickets.
 func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
+	m.mu.Lock() // not RLock: a read folds joined lines into a version
+	defer m.mu.Unlock()
 	slot, ok := m.byID[id]
 	if !ok {
 		return nil, false
 	}
-	return slot.t, true
+	return slot.fold(), true
 }
 
 // List implements Tickets.
 func (m *MemoryTickets) List(stream, state string) []*Ticket {
-	m.mu.RLock()
+	m.mu.Lock() // not RLock: a read folds joined lines into a version
 	out := make([]*Ticket, 0, 16)
 	for _, slot := range m.byID {
 		if t := slot.t; (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
-			out = append(out, t)
+			out = append(out, slot.fold())
 		}
 	}
-	m.mu.RUnlock()
+	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Created != out[j].Created {
 			return out[i].Created < out[j].Created

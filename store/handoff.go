@@ -151,14 +151,14 @@ type Automation struct {
 	spare       map[string]dirtyTicket // the last batch, emptied, for reuse
 	dirtyQueued bool                   // a writeDirty is in the writer's queue
 	written     map[string]uint64
-	// A change that only adds a chat line to a ticket (a join) waits in
-	// lazy and is written by the sweeper every joinPersistEvery, so a
-	// chatty viewer with an open ticket costs no write per message; any
-	// other change is written at once and takes the waiting join with it.
-	meta      map[string]ticketMeta
-	lazy      map[string]*lazyTicket
-	lazyQ     []*lazyTicket // the entries of lazy, oldest first (and stale ones)
-	lazyHead  int           // lazyQ[:lazyHead] is taken
+	// A chat line added to a ticket (Join) stays in memory, and the
+	// ticket is written by the sweeper joinPersistEvery after its first
+	// unwritten line, so a chatty viewer with an open ticket costs no
+	// write per message; any other change writes the ticket at once,
+	// lines and all. lazyQ holds the tickets with unwritten lines, oldest
+	// first (and some already written since: the sweeper skips those).
+	lazyQ     []lazyJoin
+	lazyHead  int // lazyQ[:lazyHead] is taken
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 }
@@ -167,17 +167,10 @@ type Automation struct {
 // unwritten: a crash loses at most this much of them, never a state change.
 const joinPersistEvery = 10 * time.Second
 
-// ticketMeta is what a join does not change.
-type ticketMeta struct {
-	state, claimedBy, orderID, issue string
-	labels                           classify.Labels
-	noticed                          bool
-}
-
-// lazyTicket is the newest unwritten join of a ticket and when the
-// ticket's first unwritten join happened.
-type lazyTicket struct {
-	t     *classify.Ticket
+// lazyJoin is a ticket with unwritten chat lines, and when the first of
+// them was added.
+type lazyJoin struct {
+	id    string
 	since time.Time
 }
 
@@ -185,10 +178,6 @@ type lazyTicket struct {
 // joinPersistEvery: often, so that it writes a few at a time, never a
 // burst of every ticket at once.
 const sweepEvery = 100 * time.Millisecond
-
-func metaOf(t *classify.Ticket) ticketMeta {
-	return ticketMeta{t.State, t.ClaimedBy, t.OrderID, t.Issue, t.Labels, t.Noticed}
-}
 
 type dirtyTicket struct {
 	t      *classify.Ticket
@@ -340,21 +329,34 @@ func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasA
 
 // Upsert implements classify.Tickets; the change is written behind, and a
 // new ticket is queued for the webhook in the same transaction.
-//
-// A join, a change that only adds a chat line, is told apart here by
-// comparing the ticket before and after the change, on the message path of every
-// viewer with an open ticket; other changes compare with the last saved
-// version in saveTicket.
 func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*classify.Ticket, bool) {
-	t, prev, created := a.tickets.UpsertPrev(stream, user, c)
-	switch {
-	case t == nil:
-	case !created && prev != nil && t.ID == prev.ID && metaOf(t) == metaOf(prev):
-		a.saveJoin(t)
-	default:
+	t, created := a.tickets.Upsert(stream, user, c)
+	if t != nil {
 		a.saveTicket(t, created)
 	}
 	return t, created
+}
+
+// Join implements classify.Tickets: the line is written with the ticket
+// by the sweeper, at most joinPersistEvery after the ticket's first
+// unwritten line, or sooner with any other change of the ticket.
+func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool) {
+	t, first, ok := a.tickets.JoinLine(m, max)
+	if !ok || !first {
+		return t, ok
+	}
+	a.dmu.Lock()
+	sweeping := a.sweepStop != nil
+	if sweeping {
+		a.lazyQ = append(a.lazyQ, lazyJoin{id: t.ID, since: time.Now()})
+	}
+	a.dmu.Unlock()
+	if !sweeping { // closing: write it now
+		if ft, ok := a.tickets.TakeJoined(t.ID); ok {
+			a.saveTicket(ft, false)
+		}
+	}
+	return t, true
 }
 
 // Update implements classify.Tickets.
@@ -396,46 +398,7 @@ func (a *Automation) List(stream, state string) []*classify.Ticket {
 }
 
 func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
-	a.dmu.Lock()
-	if a.meta == nil {
-		a.meta, a.lazy = map[string]ticketMeta{}, map[string]*lazyTicket{}
-	}
-	m := metaOf(t)
-	prev, known := a.meta[t.ID]
-	if !created && known && prev == m && a.sweepStop != nil {
-		a.lazyLocked(t)
-		a.dmu.Unlock()
-		return
-	}
-	a.meta[t.ID] = m
-	delete(a.lazy, t.ID) // the write below carries a newer version
-	a.dmu.Unlock()
 	a.queueTicket(t, created)
-}
-
-// saveJoin saves t, which differs from its last version only by chat
-// lines: it waits for the sweeper unless the sweeper has stopped.
-func (a *Automation) saveJoin(t *classify.Ticket) {
-	a.dmu.Lock()
-	if a.sweepStop == nil || a.meta == nil {
-		a.dmu.Unlock()
-		a.saveTicket(t, false)
-		return
-	}
-	a.lazyLocked(t)
-	a.dmu.Unlock()
-}
-
-// lazyLocked makes t the version of its ticket that the sweeper writes;
-// a.dmu is held.
-func (a *Automation) lazyLocked(t *classify.Ticket) {
-	if l := a.lazy[t.ID]; l == nil {
-		l = &lazyTicket{t: t, since: time.Now()}
-		a.lazy[t.ID] = l
-		a.lazyQ = append(a.lazyQ, l)
-	} else if t.Rev >= l.t.Rev {
-		l.t = t
-	}
 }
 
 // sweep writes the waiting joins every joinPersistEvery until stopped.
@@ -462,19 +425,16 @@ func (a *Automation) flushLazy() { a.flushLazyBefore(time.Now().Add(time.Hour)) 
 // chatty tickets, a scan of the map under dmu every sweep held up the
 // shards for a millisecond at a time.
 func (a *Automation) flushLazyBefore(cut time.Time) {
-	var take []*classify.Ticket
+	var take []string
 	a.dmu.Lock()
 	for a.lazyHead < len(a.lazyQ) {
 		l := a.lazyQ[a.lazyHead]
 		if !l.since.Before(cut) {
 			break
 		}
-		a.lazyQ[a.lazyHead] = nil
+		a.lazyQ[a.lazyHead] = lazyJoin{}
 		a.lazyHead++
-		if a.lazy[l.t.ID] == l { // else written (or erased) since
-			take = append(take, l.t)
-			delete(a.lazy, l.t.ID)
-		}
+		take = append(take, l.id)
 	}
 	if a.lazyHead > 1024 && a.lazyHead*2 > len(a.lazyQ) { // reuse the front
 		n := copy(a.lazyQ, a.lazyQ[a.lazyHead:])
@@ -482,8 +442,10 @@ func (a *Automation) flushLazyBefore(cut time.Time) {
 		a.lazyQ, a.lazyHead = a.lazyQ[:n], 0
 	}
 	a.dmu.Unlock()
-	for _, t := range take {
-		a.queueTicket(t, false)
+	for _, id := range take {
+		if t, ok := a.tickets.TakeJoined(id); ok { // else written since, or gone
+			a.queueTicket(t, false)
+		}
 	}
 }
 

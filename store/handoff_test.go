@@ -55,10 +55,9 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
 	}))
 	join := func(text string) {
-		a.Upsert("s", "u-1", classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
-			cur.Messages = append(cur.Messages, classify.TicketMessage{ID: text, Text: text})
-			return cur
-		}))
+		if _, ok := a.Join(&classify.Message{ID: text, Stream: "s", User: classify.User{ID: "u-1"}, Text: text}, 10); !ok {
+			t.Fatalf("join %q: no ticket", text)
+		}
 	}
 	onDisk := func() int {
 		var n int
@@ -107,10 +106,9 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 		}))
 	}
 	join := func(user string) {
-		a.Upsert("s", user, classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
-			cur.Messages = append(cur.Messages, classify.TicketMessage{ID: "m", Text: "hello"})
-			return cur
-		}))
+		if _, ok := a.Join(&classify.Message{ID: "m", Stream: "s", User: classify.User{ID: user}, Text: "hello"}, 10); !ok {
+			t.Fatalf("join of %s: no ticket", user)
+		}
 	}
 	join("h-1")
 	join("h-3")
@@ -136,10 +134,10 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 		t.Errorf("messages on disk per ticket = %v, want h-1:1 (swept) h-2:0 (too young) h-3:1 (written with its claim)", got)
 	}
 	a.dmu.Lock()
-	waiting := len(a.lazy)
+	waiting := a.lazyQ[a.lazyHead:]
 	a.dmu.Unlock()
-	if waiting != 1 {
-		t.Errorf("%d joins still wait, want 1 (h-2)", waiting)
+	if len(waiting) != 1 || waiting[0].id != "h-2" {
+		t.Errorf("tickets still waiting = %v, want h-2", waiting)
 	}
 }
 

@@ -78,6 +78,9 @@ func (o hubOutput) TicketChanged(t *classify.Ticket, _ bool) {
 	o.hub.Publish(t.Stream, stream.ViewAgent, ticketLine(t))
 }
 
+// Watching implements automate.Output: an agent page watches the stream.
+func (o hubOutput) Watching(s string) bool { return o.hub.Subscribers(s, stream.ViewAgent) > 0 }
+
 // ticketLine is the agent view's event for t:
 // {"type":"handoff","handoff":{…}}.
 func ticketLine(t *classify.Ticket) []byte {

@@ -133,3 +133,58 @@ func TestMemoryTicketsMaxResolved(t *testing.T) {
 		t.Error("h-a left memory when it was saved again")
 	}
 }
+
+// Join adds chat lines without a new version; every read shows them, the
+// ticket keeps the last max, and TakeJoined hands them out once.
+func TestMemoryTicketsJoin(t *testing.T) {
+	m := &MemoryTickets{}
+	line := func(id string) *Message {
+		return &Message{ID: id, Stream: "s", User: User{ID: "u"}, Text: "text " + id, TS: 1}
+	}
+	if _, ok := m.Join(line("m0"), 3); ok {
+		t.Fatal("Join found a ticket where there is none")
+	}
+	m.Upsert("s", "u", ChangeFunc(func(*Ticket) *Ticket {
+		return &Ticket{ID: "h-1", Stream: "s", User: User{ID: "u"}, State: TicketOpen, Messages: []TicketMessage{{ID: "m0"}}}
+	}))
+	ids := func(tk *Ticket) (out []string) {
+		for _, x := range tk.Messages {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	tk, first, ok := m.JoinLine(line("m1"), 3)
+	if !ok || !first || tk.ID != "h-1" || len(tk.Messages) != 1 || tk.Rev != 1 {
+		t.Fatalf("first JoinLine = %+v, first %v, ok %v; want the unchanged version, first", tk, first, ok)
+	}
+	if _, first, _ := m.JoinLine(line("m2"), 3); first {
+		t.Error("second JoinLine reported first")
+	}
+	got, _ := m.Get("h-1")
+	if s := ids(got); len(s) != 3 || s[0] != "m0" || s[2] != "m2" || got.Rev != 2 || got.Messages[2].Text != "text m2" {
+		t.Fatalf("Get after two joins = %v rev %d, want [m0 m1 m2] rev 2", s, got.Rev)
+	}
+	for _, id := range []string{"m3", "m4", "m5", "m6"} {
+		m.Join(line(id), 3)
+	}
+	taken, ok := m.TakeJoined("h-1")
+	if s := ids(taken); !ok || len(s) != 3 || s[0] != "m4" || s[2] != "m6" {
+		t.Fatalf("TakeJoined = %v, %v; want the last 3 lines [m4 m5 m6]", s, ok)
+	}
+	if _, ok := m.TakeJoined("h-1"); ok {
+		t.Error("TakeJoined twice handed the lines out again")
+	}
+	// A change after joins keeps them, and counts as their save.
+	m.Join(line("m7"), 3)
+	up, err := m.Update("h-1", func(tk *Ticket) error { tk.State = TicketClaimed; return nil })
+	if s := ids(up); err != nil || len(s) != 3 || s[2] != "m7" || up.State != TicketClaimed {
+		t.Fatalf("Update after a join = %v, %v", s, err)
+	}
+	if _, ok := m.TakeJoined("h-1"); ok {
+		t.Error("lines saved with an update were handed out again")
+	}
+	// Old versions are values: a fold never changes one already read.
+	if s := ids(got); len(s) != 3 || s[2] != "m2" {
+		t.Errorf("a version read before changed to %v", s)
+	}
+}
