@@ -37,7 +37,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	default:
 		return false
 	}
-	d.Handoff = &classify.Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
+	d.Handoff = t.HandoffRef() // shared by the decisions about this version
 	if created {
 		d.AddReason("handoff.open", t.ID+": "+t.Summary)
 	} else {

@@ -82,6 +82,28 @@ type Ticket struct {
 	// Rev counts the changes of the ticket, so that writers behind can
 	// drop a stale version.
 	Rev uint64 `json:"rev"`
+
+	// handoff is this version's Handoff, made when MemoryTickets stores
+	// the version, so that the decisions naming it share one.
+	handoff *Handoff
+}
+
+// HandoffRef returns what a decision says about t. It is shared by every
+// decision about this version of t: read it, never change it.
+func (t *Ticket) HandoffRef() *Handoff {
+	if h := t.handoff; h != nil {
+		return h
+	}
+	return &Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
+}
+
+// shareHandoff makes t's Handoff, unless the one it was copied with still
+// fits. t is not yet shared: MemoryTickets calls it before storing t.
+func (t *Ticket) shareHandoff() {
+	if h := t.handoff; h != nil && h.ID == t.ID && h.OrderID == t.OrderID && h.Issue == t.Issue && h.Summary == t.Summary {
+		return
+	}
+	t.handoff = &Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
 }
 
 // AppendJSON appends t as the JSON that encoding/json writes for it (the
@@ -253,9 +275,11 @@ type MemoryTickets struct {
 type ticketSlot struct {
 	key userRef
 	t   *Ticket
-	// joined are the lines added by Join since t, oldest first; reads
-	// fold them into a new version (fold). max is the bound Join was given.
+	// joined are the lines added by Join since t: a ring of at most max
+	// (the bound Join was given), oldest at head. Reads fold them into a
+	// new version (fold).
 	joined []TicketMessage
+	head   int
 	max    int
 	// unsaved is set by the first Join after the ticket was last saved or
 	// taken with TakeJoined: a durable store writes it once, later.
@@ -269,12 +293,13 @@ func (slot *ticketSlot) fold() *Ticket {
 		return slot.t
 	}
 	c := *slot.t
-	old := c.Messages[max(0, len(c.Messages)+len(slot.joined)-slot.max):]
-	c.Messages = make([]TicketMessage, 0, len(old)+len(slot.joined))
-	c.Messages = append(append(c.Messages, old...), slot.joined...)
+	j := slot.joined
+	old := c.Messages[max(0, len(c.Messages)+len(j)-slot.max):]
+	c.Messages = make([]TicketMessage, 0, len(old)+len(j))
+	c.Messages = append(append(append(c.Messages, old...), j[slot.head:]...), j[:slot.head]...)
 	c.Rev++
-	clear(slot.joined)
-	slot.joined = slot.joined[:0]
+	clear(j)
+	slot.joined, slot.head = j[:0], 0
 	slot.t = &c
 	return slot.t
 }
@@ -338,6 +363,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 		return nil, false
 	case next == cur && next.ID == prev.ID && next.Active():
 		next.Rev = prev.Rev + 1 // no index changes
+		next.shareHandoff()
 		slot.t, slot.unsaved = next, false
 		return next, false
 	}
@@ -360,16 +386,16 @@ func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bo
 	if slot == nil {
 		return nil, false, false
 	}
-	if slot.joined == nil { // once per ticket: folds reuse it
-		slot.joined = make([]TicketMessage, 0, max)
+	if slot.joined == nil || slot.max != max { // once per ticket: folds reuse it
+		slot.fold()
+		slot.joined, slot.max = make([]TicketMessage, 0, max), max
 	}
-	if len(slot.joined) >= max { // only the last max can survive a fold
-		n := copy(slot.joined, slot.joined[len(slot.joined)-max+1:])
-		clear(slot.joined[n:])
-		slot.joined = slot.joined[:n]
+	if len(slot.joined) < max {
+		slot.joined = append(slot.joined, KeepMessage(msg))
+	} else { // only the last max can survive a fold: the oldest goes
+		slot.joined[slot.head] = KeepMessage(msg)
+		slot.head = (slot.head + 1) % max
 	}
-	slot.joined = append(slot.joined, KeepMessage(msg))
-	slot.max = max
 	first = !slot.unsaved
 	slot.unsaved = true
 	return slot.t, first, true
@@ -425,6 +451,7 @@ func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
 }
 
 func (m *MemoryTickets) storeLocked(t *Ticket) {
+	t.shareHandoff()
 	slot := m.byID[t.ID]
 	wasResolved := slot != nil && !slot.t.Active()
 	if slot == nil {
