@@ -115,12 +115,8 @@ func (t *Ticket) AppendJSON(b []byte) []byte {
 	b = appendString(b, t.ID)
 	b = append(b, `,"stream":`...)
 	b = appendString(b, t.Stream)
-	b = append(b, `,"user":{"id":`...)
-	b = appendString(b, t.User.ID)
-	if t.User.Name != "" {
-		b = append(b, `,"name":`...)
-		b = appendString(b, t.User.Name)
-	}
+	b = append(b, `,"user":`...)
+	b = appendUserOpen(b, &t.User)
 	if len(t.User.Badges) > 0 {
 		b = append(b, `,"badges":[`...)
 		for i, x := range t.User.Badges {

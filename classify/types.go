@@ -374,12 +374,8 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 	b = appendString(b, d.ID)
 	b = append(b, `,"stream":`...)
 	b = appendString(b, d.Stream)
-	b = append(b, `,"user":{"id":`...)
-	b = appendString(b, d.User.ID)
-	if d.User.Name != "" {
-		b = append(b, `,"name":`...)
-		b = appendString(b, d.User.Name)
-	}
+	b = append(b, `,"user":`...)
+	b = appendUserOpen(b, &d.User)
 	b = append(b, `},"text":`...)
 	b = appendString(b, d.Text)
 	b = append(b, `,"ts":`...)
@@ -447,6 +443,18 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 	b = append(b, `,"dup":{"count":`...)
 	b = strconv.AppendInt(b, int64(d.Dup.Count), 10)
 	return append(b, `}}`...)
+}
+
+// appendUserOpen appends u's id and, if any, name as an unclosed JSON
+// object, for the caller to add fields and the brace.
+func appendUserOpen(b []byte, u *User) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, u.ID)
+	if u.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, u.Name)
+	}
+	return b
 }
 
 // AppendJSONString appends s as a JSON string, escaped as encoding/json
