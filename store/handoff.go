@@ -332,7 +332,7 @@ func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasA
 func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*classify.Ticket, bool) {
 	t, created := a.tickets.Upsert(stream, user, c)
 	if t != nil {
-		a.saveTicket(t, created)
+		a.queueTicket(t, created)
 	}
 	return t, created
 }
@@ -353,7 +353,7 @@ func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool)
 	a.dmu.Unlock()
 	if !sweeping { // closing: write it now
 		if ft, ok := a.tickets.TakeJoined(t.ID); ok {
-			a.saveTicket(ft, false)
+			a.queueTicket(ft, false)
 		}
 	}
 	return t, true
@@ -374,7 +374,7 @@ func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*clas
 		}
 	}
 	if err == nil {
-		a.saveTicket(t, false)
+		a.queueTicket(t, false)
 	}
 	return t, err
 }
@@ -395,10 +395,6 @@ func (a *Automation) Get(id string) (*classify.Ticket, bool) {
 // resolved ones those still in memory (KeepResolved, the most recent).
 func (a *Automation) List(stream, state string) []*classify.Ticket {
 	return a.gone.filter(a.tickets.List(stream, state))
-}
-
-func (a *Automation) saveTicket(t *classify.Ticket, created bool) {
-	a.queueTicket(t, created)
 }
 
 // sweep writes the waiting joins every joinPersistEvery until stopped.
