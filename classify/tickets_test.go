@@ -188,3 +188,47 @@ func TestMemoryTicketsJoin(t *testing.T) {
 		t.Errorf("a version read before changed to %v", s)
 	}
 }
+
+// BenchmarkTicketJoin: a chat line joining its author's open ticket, as
+// Join does it and as a new version of the ticket (Upsert) would, among
+// 50,000 open tickets.
+func BenchmarkTicketJoin(b *testing.B) {
+	const users = 50_000
+	setup := func() (*MemoryTickets, []Message) {
+		m := &MemoryTickets{}
+		msgs := make([]Message, users)
+		for i := range msgs {
+			u := "u-" + strconv.Itoa(i)
+			msgs[i] = Message{ID: "m-" + u, Stream: "show", User: User{ID: u, Name: "viewer"}, Text: "still waiting for my order, any update?", TS: 1}
+			m.Upsert("show", u, ChangeFunc(func(*Ticket) *Ticket {
+				return &Ticket{ID: "h-" + u, Stream: "show", User: User{ID: u}, State: TicketOpen, Summary: "needs a human"}
+			}))
+		}
+		return m, msgs
+	}
+	b.Run("join", func(b *testing.B) {
+		m, msgs := setup()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			m.Join(&msgs[i%users], 10)
+			i++
+		}
+	})
+	b.Run("new-version", func(b *testing.B) {
+		m, msgs := setup()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			msg := &msgs[i%users]
+			m.Upsert(msg.Stream, msg.User.ID, ChangeFunc(func(cur *Ticket) *Ticket {
+				cur.Messages = append(cur.Messages, KeepMessage(msg))
+				if n := len(cur.Messages); n > 10 {
+					cur.Messages = cur.Messages[n-10:]
+				}
+				return cur
+			}))
+			i++
+		}
+	})
+}
