@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/classify"
 )
 
 var parseLine = []byte(`{"id":"b3-000123","stream":"show","platform":"twitch","user":{"id":"u-7123","name":"asha_k","badges":["subscriber"]},"text":"how much is the blue jacket? kitne ka hai bhai, COD available hai kya?","ts":1795000000000}`)
@@ -57,6 +59,26 @@ func TestAppendAckIsJSON(t *testing.T) {
 		var a ackFrame
 		if err := json.Unmarshal(line, &a); err != nil || a.Type != "ack" || a.Upto != id || a.N != 7 {
 			t.Errorf("appendAck(%q) = %s: %+v %v", id, line, a, err)
+		}
+	}
+}
+
+// BenchmarkParseFrame measures decoding a frame of 64 NDJSON messages, as
+// `livemod bench --batch 64` sends them; ns/op is per frame.
+func BenchmarkParseFrame(b *testing.B) {
+	in := NewIngest(nil, IngestOptions{}, nil)
+	var frame []byte
+	for range 64 {
+		frame = append(append(frame, parseLine...), '\n')
+	}
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	var msgs []*classify.Message
+	var errs []byte
+	for b.Loop() {
+		msgs, errs = in.parseFrame(frame, "show", msgs[:0], errs[:0])
+		if len(msgs) != 64 || len(errs) != 0 {
+			b.Fatalf("%d messages, errors %s", len(msgs), errs)
 		}
 	}
 }
