@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"unsafe"
@@ -94,6 +93,10 @@ func (t *Ticket) HandoffRef() *Handoff {
 	if h := t.handoff; h != nil {
 		return h
 	}
+	return t.newHandoff()
+}
+
+func (t *Ticket) newHandoff() *Handoff {
 	return &Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
 }
 
@@ -103,7 +106,7 @@ func (t *Ticket) shareHandoff() {
 	if h := t.handoff; h != nil && h.ID == t.ID && h.OrderID == t.OrderID && h.Issue == t.Issue && h.Summary == t.Summary {
 		return
 	}
-	t.handoff = &Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
+	t.handoff = t.newHandoff()
 }
 
 // AppendJSON appends t as the JSON that encoding/json writes for it (the
@@ -248,9 +251,10 @@ type Tickets interface {
 
 // MemoryTickets is Tickets in memory. The zero value is ready.
 //
-// Each ticket has a slot that both indexes point to, so that a change that
-// keeps the ticket active (a chat line joining it, on the message path)
-// swaps one pointer and touches no map.
+// Each ticket has a slot that both indexes point to: a change that keeps
+// the ticket active swaps one pointer and touches no map, and a chat line
+// joining it (Join, on the message path) is kept on the slot until a read
+// folds it into a new version.
 type MemoryTickets struct {
 	// MaxResolved bounds the resolved tickets kept: when more are, the
 	// longest resolved leave memory (a durable store keeps them on disk).
@@ -312,16 +316,11 @@ const refSeed = 0x9E3779B97F4A7C15
 
 func refOf(stream, user string) userRef {
 	var d xxhash.Digest
-	d.Reset()
-	d.WriteString(stream)
-	d.Write([]byte{0})
-	d.WriteString(user)
-	a := d.Sum64()
 	d.ResetWithSeed(refSeed)
 	d.WriteString(stream)
 	d.Write([]byte{0})
 	d.WriteString(user)
-	return userRef{a, d.Sum64()}
+	return userRef{UserKey(stream, user), d.Sum64()}
 }
 
 var _ Tickets = (*MemoryTickets)(nil)
@@ -505,19 +504,18 @@ func (m *MemoryTickets) List(stream, state string) []*Ticket {
 		}
 	}
 	m.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Created != out[j].Created {
-			return out[i].Created < out[j].Created
-		}
-		return idLess(out[i].ID, out[j].ID)
-	})
+	slices.SortFunc(out, CompareTickets)
 	return out
 }
 
-// idLess orders "h-9" before "h-10".
-func idLess(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
+// CompareTickets orders tickets oldest first, then by id ("h-9" before
+// "h-10"): the order of List and of a user's export.
+func CompareTickets(x, y *Ticket) int {
+	if c := cmp.Compare(x.Created, y.Created); c != 0 {
+		return c
 	}
-	return a < b
+	if c := cmp.Compare(len(x.ID), len(y.ID)); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.ID, y.ID)
 }

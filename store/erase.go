@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,22 +111,13 @@ func (a *Automation) UserRecords(user string) ([]*classify.Ticket, *classify.Opt
 			if seen[string(k)] || a.gone.has(string(k)) {
 				continue
 			}
-			var t classify.Ticket
-			if json.Unmarshal(hb.Get(k), &t) == nil {
-				ts = append(ts, &t)
+			if t, ok := ticketIn(hb, k); ok {
+				ts = append(ts, t)
 			}
 		}
 		return nil
 	})
-	slices.SortFunc(ts, func(x, y *classify.Ticket) int {
-		if c := cmp.Compare(x.Created, y.Created); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(len(x.ID), len(y.ID)); c != 0 { // "h-9" before "h-10"
-			return c
-		}
-		return cmp.Compare(x.ID, y.ID)
-	})
+	slices.SortFunc(ts, classify.CompareTickets)
 	var opt *classify.OptOut
 	if o, ok := a.OptOut(user); ok {
 		opt = &o

@@ -291,17 +291,23 @@ func (a *Automation) ticketOnDisk(id string) (*classify.Ticket, bool) {
 	}
 	var t *classify.Ticket
 	a.db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketHandoffs).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		var tk classify.Ticket
-		if json.Unmarshal(v, &tk) == nil {
-			t = &tk
-		}
+		t, _ = ticketIn(tx.Bucket(bucketHandoffs), []byte(id))
 		return nil
 	})
 	return t, t != nil
+}
+
+// ticketIn decodes ticket key of the handoffs bucket b, if it is there.
+func ticketIn(b *bolt.Bucket, key []byte) (*classify.Ticket, bool) {
+	v := b.Get(key)
+	if v == nil {
+		return nil, false
+	}
+	var t classify.Ticket
+	if json.Unmarshal(v, &t) != nil {
+		return nil, false
+	}
+	return &t, true
 }
 
 // Close writes what is queued and stops the writer.
