@@ -83,12 +83,12 @@ func BenchmarkHubPublish(b *testing.B) {
 	line := []byte(`{"id":"m-42","stream":"show","user":{"id":"u-7","name":"asha"},"text":"how much is the blue jacket?","ts":1795000000000,"labels":["question"],"action":"allow","reasons":[],"faq":null,"question":null,"handoff":null,"dup":{"count":1}}`)
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
-	var buf [][]byte
+	spares := make([][]byte, len(subs))
 	for i := 0; i < b.N; i++ {
 		h.Publish("show", ViewModerator, line)
 		if i%1024 == 0 {
-			for _, s := range subs {
-				buf, _ = s.take(buf[:0])
+			for j, s := range subs {
+				spares[j], _ = s.take(spares[j])
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -134,8 +135,8 @@ func (h *Hub) Decided(d *classify.Decision, line []byte) {
 	h.Publish(d.Stream, ViewModerator, line)
 }
 
-// Publish queues line (one JSON object, no newline) for every subscriber
-// of stream and view. line must not be modified afterwards.
+// Publish queues a copy of line (one JSON object, no newline) for every
+// subscriber of stream and view; the caller may reuse line at once.
 func (h *Hub) Publish(stream string, view View, line []byte) {
 	if h.perView[view].Load() == 0 {
 		return
@@ -242,8 +243,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view 
 // write drains sub's queue into conn until something ends it, and returns
 // the close code and reason.
 func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) (websocket.StatusCode, string) {
-	frame := make([]byte, 0, h.opts.MaxFrameBytes)
-	var lines [][]byte
+	// Two buffers taken in turn: the writer sends one while publishers
+	// fill the other, and neither is allocated again in steady state.
+	var spare []byte
 	bg := context.WithoutCancel(ctx)
 	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
 	watchdog.Stop()
@@ -270,32 +272,51 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 				return websocket.StatusGoingAway, "server shutting down"
 			}
 		}
-		var slow bool
-		lines, slow = sub.take(lines[:0])
+		buf, slow := sub.take(spare)
 		if slow {
 			h.metrics.SlowDisconnects.Inc()
 			return websocket.StatusPolicyViolation, fmt.Sprintf("%v: more than %d bytes waiting", ErrSlowConsumer, sub.max)
 		}
-		for i := 0; i < len(lines); {
-			frame = frame[:0]
-			for i < len(lines) && (len(frame) == 0 || len(frame)+len(lines[i])+1 <= h.opts.MaxFrameBytes) {
-				frame = append(frame, lines[i]...)
-				frame = append(frame, '\n')
-				i++
-			}
+		for rest := buf; len(rest) > 0; {
+			n := frameEnd(rest, h.opts.MaxFrameBytes)
 			// One watchdog timer, re-armed per frame, instead of a context
 			// with a deadline per write: it closes a connection whose
 			// writes hang, and costs no allocation.
 			watchdog.Reset(h.opts.WriteTimeout)
-			err := conn.Write(bg, websocket.MessageText, frame)
+			err := conn.Write(bg, websocket.MessageText, rest[:n])
 			watchdog.Stop()
 			if err != nil {
 				return websocket.StatusGoingAway, "write failed"
 			}
-			h.metrics.FanoutBytes.Add(float64(len(frame)))
+			h.metrics.FanoutBytes.Add(float64(n))
+			rest = rest[n:]
 		}
-		clear(lines)
+		// A burst may have grown the buffer to MaxQueueBytes; keep a
+		// buffer that size only while bursts last.
+		if cap(buf) > spareMax {
+			buf = nil
+		}
+		spare = buf[:0]
 	}
+}
+
+// spareMax is the largest buffer a subscriber's writer keeps for reuse.
+const spareMax = 1 << 20
+
+// frameEnd returns how many bytes of buf, a run of newline-terminated
+// lines, the next frame carries: as many whole lines as fit in max, or
+// one line alone if it is longer.
+func frameEnd(buf []byte, max int) int {
+	if len(buf) <= max {
+		return len(buf)
+	}
+	if i := bytes.LastIndexByte(buf[:max], '\n'); i >= 0 {
+		return i + 1
+	}
+	if i := bytes.IndexByte(buf[max:], '\n'); i >= 0 {
+		return max + i + 1
+	}
+	return len(buf)
 }
 
 // Close disconnects every subscriber with "going away" and waits for their
@@ -325,10 +346,12 @@ type subscriber struct {
 	quit   chan struct{}
 	once   sync.Once
 
-	mu    sync.Mutex
-	queue [][]byte
-	bytes int
-	slow  bool
+	mu sync.Mutex
+	// buf holds the queued lines, each followed by a newline: a publisher
+	// copies its line in, so it may reuse its buffer at once, and the
+	// writer sends frames straight out of it.
+	buf  []byte
+	slow bool
 }
 
 func (s *subscriber) push(line []byte) {
@@ -337,13 +360,11 @@ func (s *subscriber) push(line []byte) {
 		s.mu.Unlock()
 		return
 	}
-	if s.bytes+len(line) > s.max {
+	if len(s.buf)+len(line)+1 > s.max {
 		s.slow = true
-		s.queue = nil
-		s.bytes = 0
+		s.buf = nil
 	} else {
-		s.queue = append(s.queue, line)
-		s.bytes += len(line)
+		s.buf = append(append(s.buf, line...), '\n')
 	}
 	s.mu.Unlock()
 	select {
@@ -360,15 +381,19 @@ func (s *subscriber) prepend(lines [][]byte) {
 	}
 	n := 0
 	for _, l := range lines {
-		n += len(l)
+		n += len(l) + 1
 	}
 	s.mu.Lock()
 	if !s.slow {
-		s.queue = append(append(make([][]byte, 0, len(lines)+len(s.queue)), lines...), s.queue...)
-		s.bytes += n
-		if s.bytes > s.max {
+		if len(s.buf)+n > s.max {
 			s.slow = true
-			s.queue, s.bytes = nil, 0
+			s.buf = nil
+		} else {
+			b := make([]byte, 0, n+len(s.buf))
+			for _, l := range lines {
+				b = append(append(b, l...), '\n')
+			}
+			s.buf = append(b, s.buf...)
 		}
 	}
 	s.mu.Unlock()
@@ -382,21 +407,20 @@ func (s *subscriber) prepend(lines [][]byte) {
 func (s *subscriber) queued() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.bytes
+	return len(s.buf)
 }
 
-// take moves the queued lines into dst.
-func (s *subscriber) take(dst [][]byte) ([][]byte, bool) {
+// take returns the queued lines and leaves spare (emptied) to queue the
+// next ones in, or reports that the subscriber fell too far behind.
+func (s *subscriber) take(spare []byte) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.slow {
-		return dst, true
+		return nil, true
 	}
-	dst = append(dst, s.queue...)
-	clear(s.queue)
-	s.queue = s.queue[:0]
-	s.bytes = 0
-	return dst, false
+	buf := s.buf
+	s.buf = spare[:0]
+	return buf, false
 }
 
 func (s *subscriber) stop() { s.once.Do(func() { close(s.quit) }) }

@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"math/bits"
@@ -23,9 +22,8 @@ type Decider interface {
 }
 
 // Sink receives every decision. line is the decision's JSON, encoded once
-// for all sinks; it is never modified afterwards, so sinks may keep it. d
-// is valid only during the call (the shard reuses it): a sink copies what
-// it keeps.
+// for all sinks. Both d and line are valid only during the call (the shard
+// reuses them): a sink copies what it keeps.
 // Decided is called from the shard goroutines and must not block on I/O:
 // a sink that does I/O queues the work.
 type Sink interface {
@@ -188,9 +186,9 @@ func (p *Pipeline) run(q chan batch) {
 	for _, l := range classify.AllLabels() {
 		labelCounters[bits.TrailingZeros64(uint64(l))] = m.DecisionLabels.WithLabelValues(l.String())
 	}
-	// Decisions are encoded into scratch and copied out at their exact
-	// size: one allocation a decision instead of two or three growing
-	// ones (a decision line is ~500 bytes). Sinks keep the copy.
+	// Decisions are encoded into scratch, reused for every decision: the
+	// sinks copy what they keep (the hub copies each line into the
+	// queues of the stream's subscribers, if it has any).
 	scratch := make([]byte, 0, 4096)
 	// One Decision per shard, not one per message: handing &d to the sinks
 	// (interfaces) puts it on the heap, so it is put there once.
@@ -199,9 +197,8 @@ func (p *Pipeline) run(q chan batch) {
 		for _, msg := range b.msgs {
 			*d = p.decider.Decide(msg)
 			scratch = d.AppendJSON(scratch[:0])
-			line := bytes.Clone(scratch)
 			for _, s := range p.sinks {
-				s.Decided(d, line)
+				s.Decided(d, scratch)
 			}
 			switch d.Action {
 			case classify.Hide:

@@ -526,3 +526,66 @@ func TestAcksGathered(t *testing.T) {
 		}
 	}
 }
+
+// TestHubFramesCopiedLines publishes through one reused buffer, as the
+// pipeline does, with frames of at most 256 bytes, and expects every line
+// intact and in order, frames cut at line ends, and a line longer than a
+// frame sent alone.
+func TestHubFramesCopiedLines(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{MaxFrameBytes: 256})
+	c := r.subscribe("show")
+	var want []string
+	var buf []byte
+	for i := 0; i < 200; i++ {
+		pad := strings.Repeat("p", i%40)
+		if i == 100 {
+			pad = strings.Repeat("L", 600) // longer than a frame
+		}
+		buf = fmt.Appendf(buf[:0], `{"n":%d,"pad":"%s"}`, i, pad)
+		want = append(want, string(buf))
+		r.hub.Publish("show", ViewModerator, buf)
+		clear(buf) // the publisher reuses its buffer at once
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var got []string
+	for len(got) < len(want) {
+		_, frame, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d lines: %v", len(got), err)
+		}
+		if frame[len(frame)-1] != '\n' {
+			t.Fatalf("frame does not end at a line end: %q", frame)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(frame), "\n"), "\n")
+		if len(frame) > 256 && len(lines) > 1 {
+			t.Fatalf("frame of %d bytes carries %d lines; only a single long line may pass the limit", len(frame), len(lines))
+		}
+		got = append(got, lines...)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("line %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestFrameEnd(t *testing.T) {
+	for _, tc := range []struct {
+		buf  string
+		max  int
+		want int
+	}{
+		{"", 10, 0},
+		{"ab\n", 10, 3},
+		{"ab\ncd\nef\n", 7, 6},
+		{"ab\ncd\nef\n", 6, 6},
+		{"ab\ncd\nef\n", 5, 3},
+		{"abcdefgh\nx\n", 4, 9}, // one long line alone
+		{"abcdefgh", 4, 8},
+	} {
+		if got := frameEnd([]byte(tc.buf), tc.max); got != tc.want {
+			t.Errorf("frameEnd(%q, %d) = %d, want %d", tc.buf, tc.max, got, tc.want)
+		}
+	}
+}
