@@ -41,7 +41,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	if created {
 		d.AddReason("handoff.open", t.ID+": "+t.Summary)
 	} else {
-		d.AddReason("handoff.join", t.ID)
+		d.AddReason("handoff.join", d.Handoff.ID) // t's ID, in the block the decision reads anyway
 	}
 	if !t.Noticed && s.notice != "" && d.Action == classify.Allow {
 		me := []asker{{user: m.User.ID, name: m.User.Name, msg: m.ID, ts: m.TS}}

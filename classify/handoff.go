@@ -96,8 +96,22 @@ func (t *Ticket) HandoffRef() *Handoff {
 	return t.newHandoff()
 }
 
+// newHandoff makes t's Handoff with its strings and its JSON in one
+// block: the decisions about a ticket read it, not the ticket.
 func (t *Ticket) newHandoff() *Handoff {
-	return &Handoff{ID: t.ID, OrderID: t.OrderID, Issue: t.Issue, Summary: t.Summary}
+	n := len(t.ID) + len(t.OrderID) + len(t.Issue) + len(t.Summary)
+	if n == 0 {
+		h := &Handoff{}
+		h.enc = h.appendJSON(nil)
+		return h
+	}
+	b := make([]byte, 0, 2*n+64)
+	b = append(append(append(append(b, t.ID...), t.OrderID...), t.Issue...), t.Summary...)
+	s := unsafe.String(&b[0], n) // b[:n] is never written again
+	i, j, k := len(t.ID), len(t.ID)+len(t.OrderID), len(t.ID)+len(t.OrderID)+len(t.Issue)
+	h := &Handoff{ID: s[:i], OrderID: s[i:j], Issue: s[j:k], Summary: s[k:]}
+	h.enc = h.appendJSON(b[n:n:cap(b)]) // beyond b[:n]: a longer JSON moves, the strings stay
+	return h
 }
 
 // shareHandoff makes t's Handoff, unless the one it was copied with still

@@ -1,7 +1,9 @@
 package classify
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -60,4 +62,39 @@ func BenchmarkDecisionAppendJSON(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 		})
 	}
+}
+
+// FuzzHandoffRef: the Handoff a ticket shares with its decisions has the
+// ticket's fields and, encoded once, the JSON that encoding/json writes
+// for them; a decision carrying it encodes as one carrying a plain copy.
+func FuzzHandoffRef(f *testing.F) {
+	f.Add("t-1", "", "", "")
+	f.Add("t-42", "A-1234567", "refund", "Order A-1234567: refund — \"wrong size\" <b>")
+	f.Add("t-9", "", "agent_request", "हिंदी में मदद चाहिए\n\x00\xff")
+	f.Fuzz(func(t *testing.T, id, order, issue, summary string) {
+		tk := &Ticket{ID: id, OrderID: order, Issue: issue, Summary: summary}
+		h := tk.HandoffRef()
+		plain := Handoff{ID: id, OrderID: order, Issue: issue, Summary: summary}
+		if h.ID != id || h.OrderID != order || h.Issue != issue || h.Summary != summary {
+			t.Fatalf("HandoffRef = %+v, want the ticket's fields %+v", *h, plain)
+		}
+		want, err := json.Marshal(plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back, ref map[string]any
+		if err := json.Unmarshal(h.enc, &back); err != nil {
+			t.Fatalf("encoded handoff %s is not JSON: %v", h.enc, err)
+		}
+		json.Unmarshal(want, &ref)
+		if got, exp := fmt.Sprint(back), fmt.Sprint(ref); got != exp {
+			t.Fatalf("encoded handoff decodes to %s, encoding/json's to %s", got, exp)
+		}
+		d := Decision{ID: "m", Stream: "s", Handoff: h}
+		d2 := d
+		d2.Handoff = &plain
+		if a, b := d.AppendJSON(nil), d2.AppendJSON(nil); !bytes.Equal(a, b) {
+			t.Fatalf("decision with the shared handoff:\n%s\nwith a plain one:\n%s", a, b)
+		}
+	})
 }

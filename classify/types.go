@@ -267,6 +267,29 @@ type Handoff struct {
 	OrderID string `json:"order_id,omitempty"`
 	Issue   string `json:"issue,omitempty"`
 	Summary string `json:"summary"`
+
+	// enc is the Handoff as JSON, set by Ticket.HandoffRef, which shares
+	// one Handoff among the decisions about a ticket version: a decision
+	// copies it instead of encoding four strings of a ticket that is
+	// usually no longer in cache.
+	enc []byte
+}
+
+// appendJSON appends h as encoding/json writes it.
+func (h *Handoff) appendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, h.ID)
+	if h.OrderID != "" {
+		b = append(b, `,"order_id":`...)
+		b = appendString(b, h.OrderID)
+	}
+	if h.Issue != "" {
+		b = append(b, `,"issue":`...)
+		b = appendString(b, h.Issue)
+	}
+	b = append(b, `,"summary":`...)
+	b = appendString(b, h.Summary)
+	return append(b, '}')
 }
 
 // Dup says how often the message's normalized text was seen in the window.
@@ -425,20 +448,10 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 	b = append(b, `,"handoff":`...)
 	if d.Handoff == nil {
 		b = append(b, "null"...)
+	} else if d.Handoff.enc != nil {
+		b = append(b, d.Handoff.enc...)
 	} else {
-		b = append(b, `{"id":`...)
-		b = appendString(b, d.Handoff.ID)
-		if d.Handoff.OrderID != "" {
-			b = append(b, `,"order_id":`...)
-			b = appendString(b, d.Handoff.OrderID)
-		}
-		if d.Handoff.Issue != "" {
-			b = append(b, `,"issue":`...)
-			b = appendString(b, d.Handoff.Issue)
-		}
-		b = append(b, `,"summary":`...)
-		b = appendString(b, d.Handoff.Summary)
-		b = append(b, '}')
+		b = d.Handoff.appendJSON(b)
 	}
 	b = append(b, `,"dup":{"count":`...)
 	b = strconv.AppendInt(b, int64(d.Dup.Count), 10)
