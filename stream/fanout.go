@@ -291,17 +291,19 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 			h.metrics.FanoutBytes.Add(float64(n))
 			rest = rest[n:]
 		}
-		// A burst may have grown the buffer to MaxQueueBytes; keep a
-		// buffer that size only while bursts last.
-		if cap(buf) > spareMax {
+		// A burst may have grown the buffer to MaxQueueBytes: keep a big
+		// buffer while it is in use (a subscriber of a busy show takes
+		// megabytes each time), drop it once it is mostly empty.
+		if cap(buf) > spareMin && cap(buf) > 4*len(buf) {
 			buf = nil
 		}
 		spare = buf[:0]
 	}
 }
 
-// spareMax is the largest buffer a subscriber's writer keeps for reuse.
-const spareMax = 1 << 20
+// spareMin is the size up to which a subscriber's writer always keeps its
+// buffer for reuse.
+const spareMin = 256 << 10
 
 // frameEnd returns how many bytes of buf, a run of newline-terminated
 // lines, the next frame carries: as many whole lines as fit in max, or
