@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"strings"
 )
 
@@ -58,6 +59,10 @@ func NewServer(opts Options) *Server {
 		s.mux.Handle("GET /metrics", a.Require(opts.Metrics, RoleAdmin, RoleModerator))
 	}
 	if opts.Pprof {
+		// The mutex and block profiles sample: one contention event in
+		// 100, and one blocking event per 100 µs spent blocked.
+		runtime.SetMutexProfileFraction(100)
+		runtime.SetBlockProfileRate(100_000)
 		s.mux.Handle("GET /debug/pprof/", a.Require(http.HandlerFunc(pprof.Index), RoleAdmin))
 		s.mux.Handle("GET /debug/pprof/profile", a.Require(http.HandlerFunc(pprof.Profile), RoleAdmin))
 		s.mux.Handle("GET /debug/pprof/trace", a.Require(http.HandlerFunc(pprof.Trace), RoleAdmin))

@@ -187,6 +187,8 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		{"GET /v1/subscribe?stream=s&view=nope", adminSecret, 400},
 		{"GET /readyz", hostSecret, 200},
 		{"GET /debug/pprof/", modSecret, 403},
+		{"GET /debug/pprof/mutex", adminSecret, 200}, // sampled when --pprof is on
+		{"GET /debug/pprof/block", adminSecret, 200},
 		{"GET /overlay/s", ingestSecret, 403},
 		{"GET /host/s", modSecret, 403},
 		{"GET /moderator", hostSecret, 403},
