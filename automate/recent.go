@@ -38,17 +38,14 @@ type recentShard struct {
 
 // recentRing is one user's recent messages in one stream, packed:
 //
-//	count u8 | len(stream) u16 | len(user) u16 | stream | user | records…
-//	record: ts i64 | len(id) u16 | len(text) u16 | id | text
+//	count u8 | len(stream) u16 | len(user) u16 | stream | user | lines…
 //
-// oldest record first. Lengths are bounded by the message limits
-// (classify.MaxTextBytes and friends); longer values are cut.
+// the lines packed as classify.AppendPacked does, oldest first. Lengths
+// are bounded by the message limits (classify.MaxTextBytes and friends);
+// longer values are cut.
 type recentRing []byte
 
-const (
-	ringHead   = 1 + 2 + 2
-	recordHead = 8 + 2 + 2
-)
+const ringHead = 1 + 2 + 2
 
 func newRecentRing(stream, user string, capHint int) recentRing {
 	stream, user = cut16(stream), cut16(user)
@@ -83,44 +80,24 @@ func (r recentRing) is(stream, user string) bool {
 	return string(r.stream()) == stream && string(r.user()) == user
 }
 
-// recordSize is the size of the record at off.
-func (r recentRing) recordSize(off int) int {
-	return recordHead + int(binary.LittleEndian.Uint16(r[off+8:])) + int(binary.LittleEndian.Uint16(r[off+10:]))
-}
-
-// add appends m's record, first dropping the oldest if max are kept.
+// add appends m's line, first dropping the oldest if max are kept.
 func (r recentRing) add(m *classify.Message, max int) recentRing {
 	max = min(max, recentMaxMessages)
 	if r.count() >= max {
 		start := r.records()
-		size := r.recordSize(start)
+		size := classify.PackedSize(r[start:])
 		n := copy(r[start:], r[start+size:])
 		r = r[:start+n]
 		r[0]--
 	}
-	id, text := cut16(m.ID), cut16(m.Text)
-	r = binary.LittleEndian.AppendUint64(r, uint64(m.TS))
-	r = binary.LittleEndian.AppendUint16(r, uint16(len(id)))
-	r = binary.LittleEndian.AppendUint16(r, uint16(len(text)))
-	r = append(r, id...)
-	r = append(r, text...)
+	r = classify.AppendPacked(r, m)
 	r[0]++
 	return r
 }
 
-// appendTo appends the ring's messages to out, oldest first. Each gets
-// one string allocation of its own.
+// appendTo appends the ring's messages to out, oldest first.
 func (r recentRing) appendTo(out []classify.TicketMessage) []classify.TicketMessage {
-	off := r.records()
-	for range r.count() {
-		ts := int64(binary.LittleEndian.Uint64(r[off:]))
-		idLen := int(binary.LittleEndian.Uint16(r[off+8:]))
-		size := r.recordSize(off)
-		s := string(r[off+recordHead : off+size])
-		out = append(out, classify.TicketMessage{ID: s[:idLen], Text: s[idLen:], TS: ts})
-		off += size
-	}
-	return out
+	return classify.AppendUnpacked(out, r[r.records():], r.count())
 }
 
 func (l *recentLog) init() {
@@ -168,7 +145,7 @@ func (l *recentLog) add(m *classify.Message, max int) {
 		// A colliding user's ring is replaced: theirs is only context.
 		// Room for one message: most viewers of a big show write one or
 		// two, and append grows the ring of those who write more.
-		r = newRecentRing(m.Stream, m.User.ID, recordHead+len(m.ID)+len(m.Text))
+		r = newRecentRing(m.Stream, m.User.ID, classify.PackedHead+len(m.ID)+len(m.Text))
 	}
 	sh.store(k, r.add(m, max))
 }

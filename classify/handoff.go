@@ -289,11 +289,11 @@ type MemoryTickets struct {
 type ticketSlot struct {
 	key userRef
 	t   *Ticket
-	// joined are the lines added by Join since t: a ring of at most max
-	// (the bound Join was given), oldest at head. Reads fold them into a
-	// new version (fold).
-	joined []TicketMessage
-	head   int
+	// joined are the lines added by Join since t, at most max (the bound
+	// Join was given), packed without pointers: tens of thousands of
+	// chatty open tickets add no work to the garbage collector and no
+	// allocation per line. Reads fold them into a new version (fold).
+	joined packedRing
 	max    int
 	// unsaved is set by the first Join after the ticket was last saved or
 	// taken with TakeJoined: a durable store writes it once, later.
@@ -303,17 +303,15 @@ type ticketSlot struct {
 // fold makes the lines joined since slot.t part of a new version, and
 // returns the current version.
 func (slot *ticketSlot) fold() *Ticket {
-	if len(slot.joined) == 0 {
+	j := &slot.joined
+	if j.n == 0 {
 		return slot.t
 	}
 	c := *slot.t
-	j := slot.joined
-	old := c.Messages[max(0, len(c.Messages)+len(j)-slot.max):]
-	c.Messages = make([]TicketMessage, 0, len(old)+len(j))
-	c.Messages = append(append(append(c.Messages, old...), j[slot.head:]...), j[:slot.head]...)
+	old := c.Messages[max(0, len(c.Messages)+j.n-slot.max):]
+	c.Messages = j.appendTo(append(make([]TicketMessage, 0, len(old)+j.n), old...))
 	c.Rev++
-	clear(j)
-	slot.joined, slot.head = j[:0], 0
+	j.reset()
 	slot.t = &c
 	return slot.t
 }
@@ -395,16 +393,11 @@ func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bo
 	if slot == nil {
 		return nil, false, false
 	}
-	if slot.joined == nil || slot.max != max { // once per ticket: folds reuse it
+	if slot.max != max { // the bound changed: lines beyond it must not survive
 		slot.fold()
-		slot.joined, slot.max = make([]TicketMessage, 0, max), max
+		slot.max = max
 	}
-	if len(slot.joined) < max {
-		slot.joined = append(slot.joined, KeepMessage(msg))
-	} else { // only the last max can survive a fold: the oldest goes
-		slot.joined[slot.head] = KeepMessage(msg)
-		slot.head = (slot.head + 1) % max
-	}
+	slot.joined.add(msg, max)
 	first = !slot.unsaved
 	slot.unsaved = true
 	return slot.t, first, true
