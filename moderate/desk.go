@@ -1,6 +1,7 @@
 package moderate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -212,7 +213,8 @@ func stateOf(a classify.Action) string {
 // under a timeout or ban is hidden at once: the event follows the
 // decision on the moderator view, and the audit records it.
 func (d *Desk) Decided(dec *classify.Decision, line []byte) {
-	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action), line: line}
+	// line is the pipeline's scratch: the desk keeps a copy.
+	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action), line: bytes.Clone(line)}
 	e.first = e.state
 	if dec.Action != classify.Allow {
 		e.auto = true

@@ -37,7 +37,9 @@ func decide(d *Desk, id, stream, user string, ts int64, action classify.Action, 
 	if rule != "" {
 		dec.AddReason(rule, "")
 	}
-	d.Decided(&dec, dec.AppendJSON(nil))
+	line := dec.AppendJSON(nil)
+	d.Decided(&dec, line)
+	clear(line) // as the pipeline reuses its line: the desk keeps a copy
 }
 
 var clock = time.UnixMilli(1795000000000)
@@ -162,6 +164,12 @@ func TestDeskRingBoundedAndSnapshot(t *testing.T) {
 	// held (queue) + the 2 newest, with m-4's hide event after it.
 	if len(snap) != 4 {
 		t.Fatalf("snapshot %d lines: %q", len(snap), snap)
+	}
+	for _, l := range snap {
+		var v struct{ ID string }
+		if err := json.Unmarshal(l, &v); err != nil || v.ID == "" {
+			t.Fatalf("snapshot line %q: %v", l, err)
+		}
 	}
 	for i := 5; i < 40; i++ {
 		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), classify.Allow, "")
