@@ -14,6 +14,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
 )
 
 // Message states, as written in events.
@@ -212,7 +213,38 @@ func stateOf(a classify.Action) string {
 // Decided keeps the decision for later actions. A message from a user
 // under a timeout or ban is hidden at once: the event follows the
 // decision on the moderator view, and the audit records it.
-func (d *Desk) Decided(dec *classify.Decision, line []byte) {
+func (d *Desk) Decided(dec *classify.Decision, line []byte) { d.decided(dec, line, nil) }
+
+// ForShard implements stream.ShardSink. A pipeline shard's hub publishes
+// its decisions when the shard flushes, so the events they cause (a
+// restricted user's message hidden) wait for the same flush: the desk
+// comes after the hub among the sinks, and each event follows its
+// decision.
+func (d *Desk) ForShard(int) stream.FlushSink { return &deskGather{d: d} }
+
+type deskGather struct {
+	d      *Desk
+	events []deskEvent
+}
+
+type deskEvent struct {
+	stream string
+	line   []byte
+}
+
+func (g *deskGather) Decided(dec *classify.Decision, line []byte) { g.d.decided(dec, line, g) }
+
+func (g *deskGather) Flush() {
+	for _, e := range g.events {
+		g.d.opts.Publish(e.stream, e.line)
+	}
+	clear(g.events)
+	g.events = g.events[:0]
+}
+
+// decided keeps dec; an event it causes is published at once, or queued
+// on g if it is not nil.
+func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 	// line is the pipeline's scratch: the desk keeps a copy.
 	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action), line: bytes.Clone(line)}
 	e.first = e.state
@@ -253,7 +285,11 @@ func (d *Desk) Decided(dec *classify.Decision, line []byte) {
 		if dec.Action == classify.Allow {
 			d.opts.KPIs.autoHidden(dec.Stream) // the pipeline's count missed it
 		}
-		d.opts.Publish(dec.Stream, e.change)
+		if g != nil {
+			g.events = append(g.events, deskEvent{dec.Stream, e.change})
+		} else {
+			d.opts.Publish(dec.Stream, e.change)
+		}
 		d.audit(store.AuditEntry{Actor: "auto", Action: "hide", Target: ev.ID, Stream: ev.Stream, User: ev.User, Reason: ev.Reason, Rule: ev.Rule})
 	}
 }

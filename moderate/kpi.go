@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/stream"
 )
 
 // KPIs counts, per stream, what GET /v1/kpis reports. It is a stream.Sink
@@ -115,13 +116,16 @@ func (k *KPIs) evict() {
 	}
 }
 
-func bump(buckets *[kpiWindow]atomic.Uint64, sec int64) {
+func bump(buckets *[kpiWindow]atomic.Uint64, sec int64) { bumpN(buckets, sec, 1) }
+
+// bumpN adds n to the bucket of second sec.
+func bumpN(buckets *[kpiWindow]atomic.Uint64, sec int64, n uint64) {
 	b := &buckets[sec%kpiWindow]
 	for {
 		old := b.Load()
-		next := uint64(sec)<<32 | 1
+		next := uint64(sec)<<32 | n
 		if old>>32 == uint64(sec) {
-			next = old + 1
+			next = old + n
 		}
 		if b.CompareAndSwap(old, next) {
 			return
@@ -170,6 +174,55 @@ func (k *KPIs) Decided(d *classify.Decision, _ []byte) {
 		s.autoHidden.Add(1)
 		bump(&s.decSec, sec)
 	}
+}
+
+// ForShard implements stream.ShardSink: a pipeline shard counts its
+// decisions itself and adds them to the shared counters when it flushes,
+// once per run of decisions instead of once per decision, which the shards
+// would take turns doing on the same cache lines.
+func (k *KPIs) ForShard(int) stream.FlushSink { return &kpiGather{k: k} }
+
+type kpiGather struct {
+	k      *KPIs
+	stream string
+	s      *kpiStream // nil: nothing counted since the last flush
+	sec    int64      // Unix s when counting began
+	// The counts since then.
+	messages, meaningful, autoHidden uint64
+}
+
+func (g *kpiGather) Decided(d *classify.Decision, _ []byte) {
+	if g.s == nil || d.Stream != g.stream {
+		g.Flush()
+		g.stream, g.s, g.sec = d.Stream, g.k.stream(d.Stream), g.k.opts.Now().Unix()
+	}
+	g.messages++
+	if Meaningful(d) {
+		g.meaningful++
+	}
+	if d.Action != classify.Allow {
+		g.autoHidden++
+	}
+}
+
+func (g *kpiGather) Flush() {
+	s := g.s
+	if s == nil {
+		return
+	}
+	if s.touch.Load() != g.sec {
+		s.touch.Store(g.sec)
+	}
+	s.messages.Add(int64(g.messages))
+	bumpN(&s.msgSec, g.sec, g.messages)
+	if g.meaningful > 0 {
+		s.meaningful.Add(int64(g.meaningful))
+	}
+	if g.autoHidden > 0 {
+		s.autoHidden.Add(int64(g.autoHidden))
+		bumpN(&s.decSec, g.sec, g.autoHidden)
+	}
+	*g = kpiGather{k: g.k}
 }
 
 // Replied counts an automated reply sent in stream.

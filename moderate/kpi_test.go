@@ -1,6 +1,7 @@
 package moderate
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +100,76 @@ func TestDeskRestoreAndErase(t *testing.T) {
 	}
 	if _, ok := d.State("s", "m-1"); ok {
 		t.Error("an erased message can still be acted on")
+	}
+}
+
+// TestKPIsShardSinksCountAsDecided: decisions counted by two shards'
+// sinks (stream.ShardSink), across streams and flushes, give the report
+// that the same decisions given to Decided give.
+func TestKPIsShardSinksCountAsDecided(t *testing.T) {
+	t.Parallel()
+	now := clock
+	opts := KPIOptions{Now: func() time.Time { return now }}
+	direct, sharded := NewKPIs(opts), NewKPIs(opts)
+	shards := []interface {
+		Decided(*classify.Decision, []byte)
+		Flush()
+	}{sharded.ForShard(0), sharded.ForShard(1)}
+	for i := range 500 {
+		dec := classify.Decision{ID: "m", Stream: []string{"a", "b"}[i/7%2], User: classify.User{ID: "u"}, Action: classify.Action(i % 3)}
+		if i%5 == 0 {
+			dec.Labels = classify.Labels(classify.LabelSpam)
+		}
+		direct.Decided(&dec, nil)
+		sh := shards[i%2]
+		sh.Decided(&dec, nil)
+		if i%37 == 0 {
+			sh.Flush()
+		}
+	}
+	for _, sh := range shards {
+		sh.Flush()
+	}
+	for _, s := range []string{"a", "b"} {
+		want, got := direct.Report(s), sharded.Report(s)
+		if got.MeaningfulRate.N != want.MeaningfulRate.N || got.MeaningfulRate.Of != want.MeaningfulRate.Of ||
+			got.MessagesPerSecond != want.MessagesPerSecond || got.DecisionsPerSecond != want.DecisionsPerSecond {
+			t.Errorf("stream %s: sharded %+v, want %+v", s, got, want)
+		}
+	}
+}
+
+// TestDeskShardSinkDefersEvents: a pipeline shard's desk publishes the
+// event a decision causes when the shard flushes (after the hub has
+// published the decision), and keeps the decision at once.
+func TestDeskShardSinkDefersEvents(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	d := newDesk(rec, 16)
+	if _, err := d.User("mods", "", "u", "ban", 0, "raid"); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	before := len(rec.lines["s"])
+	rec.mu.Unlock()
+	g := d.ForShard(0)
+	dec := classify.Decision{ID: "m-1", Stream: "s", User: classify.User{ID: "u"}, Text: "hi", Action: classify.Allow}
+	line := dec.AppendJSON(nil)
+	g.Decided(&dec, line)
+	clear(line)
+	if st, ok := d.State("s", "m-1"); !ok || st != StateHidden {
+		t.Fatalf("state before the flush = %q, %v; want hidden at once", st, ok)
+	}
+	rec.mu.Lock()
+	n := len(rec.lines["s"])
+	rec.mu.Unlock()
+	if n != before {
+		t.Fatalf("the event was published before the flush")
+	}
+	g.Flush()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.lines["s"]) != before+1 || !strings.Contains(rec.lines["s"][before], `"m-1"`) {
+		t.Fatalf("after the flush: %q", rec.lines["s"][before:])
 	}
 }

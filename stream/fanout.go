@@ -135,19 +135,72 @@ func (h *Hub) Decided(d *classify.Decision, line []byte) {
 	h.Publish(d.Stream, ViewModerator, line)
 }
 
+// ForShard implements ShardSink: a shard's decisions are gathered per
+// stream and published once per run, one lock and one wake-up of each
+// subscriber per run instead of per decision.
+func (h *Hub) ForShard(int) FlushSink { return &hubGather{h: h} }
+
+// hubGather is one shard's decisions waiting to be published: lines, each
+// followed by a newline, in runs of one stream each.
+type hubGather struct {
+	h    *Hub
+	buf  []byte
+	runs []streamRun
+}
+
+type streamRun struct {
+	stream string
+	end    int // where the run ends in buf
+}
+
+func (g *hubGather) Decided(d *classify.Decision, line []byte) {
+	if g.h.perView[ViewModerator].Load() == 0 {
+		return
+	}
+	if n := len(g.runs); n == 0 || g.runs[n-1].stream != d.Stream {
+		g.runs = append(g.runs, streamRun{stream: d.Stream})
+	}
+	g.buf = append(append(g.buf, line...), '\n')
+	g.runs[len(g.runs)-1].end = len(g.buf)
+}
+
+func (g *hubGather) Flush() {
+	start := 0
+	for _, r := range g.runs {
+		g.h.publishLines(r.stream, ViewModerator, g.buf[start:r.end])
+		start = r.end
+	}
+	clear(g.runs)
+	g.runs, g.buf = g.runs[:0], g.buf[:0]
+}
+
 // Publish queues a copy of line (one JSON object, no newline) for every
 // subscriber of stream and view; the caller may reuse line at once.
 func (h *Hub) Publish(stream string, view View, line []byte) {
 	if h.perView[view].Load() == 0 {
 		return
 	}
-	s := h.shard(stream)
-	s.mu.RLock()
-	subs := s.subs[topic{stream, view}]
-	s.mu.RUnlock()
-	for _, sub := range subs {
+	for _, sub := range h.subscribers(stream, view) {
 		sub.push(line)
 	}
+}
+
+// publishLines queues lines, one or more JSON objects each followed by a
+// newline, for every subscriber of stream and view.
+func (h *Hub) publishLines(stream string, view View, lines []byte) {
+	if h.perView[view].Load() == 0 {
+		return
+	}
+	for _, sub := range h.subscribers(stream, view) {
+		sub.pushLines(lines)
+	}
+}
+
+func (h *Hub) subscribers(stream string, view View) []*subscriber {
+	s := h.shard(stream)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.subs[topic{stream, view}]
 }
 
 // Subscribers returns how many subscribers stream and view have.
@@ -356,17 +409,29 @@ type subscriber struct {
 	slow bool
 }
 
-func (s *subscriber) push(line []byte) {
+func (s *subscriber) push(line []byte) { s.add(line, true) }
+
+// pushLines queues lines that end in a newline each.
+func (s *subscriber) pushLines(lines []byte) { s.add(lines, false) }
+
+func (s *subscriber) add(b []byte, newline bool) {
+	n := len(b)
+	if newline {
+		n++
+	}
 	s.mu.Lock()
 	if s.slow {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.buf)+len(line)+1 > s.max {
+	if len(s.buf)+n > s.max {
 		s.slow = true
 		s.buf = nil
 	} else {
-		s.buf = append(append(s.buf, line...), '\n')
+		s.buf = append(s.buf, b...)
+		if newline {
+			s.buf = append(s.buf, '\n')
+		}
 	}
 	s.mu.Unlock()
 	select {

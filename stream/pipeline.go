@@ -30,6 +30,28 @@ type Sink interface {
 	Decided(d *classify.Decision, line []byte)
 }
 
+// A ShardSink gives each shard goroutine a Sink of its own, so that its
+// work per decision needs no lock or cache line that the other shards
+// write too: the shard's sink gathers, and hands on once per run of
+// decisions (Flush).
+type ShardSink interface {
+	Sink
+	ForShard(shard int) FlushSink
+}
+
+// A FlushSink is one shard's Sink of a ShardSink. The shard calls Flush
+// when its queue is empty, and at least every flushEvery decisions, so
+// what Decided gathered waits for at most one run of batches; it flushes
+// the sinks in their order in NewPipeline's list.
+type FlushSink interface {
+	Sink
+	Flush()
+}
+
+// flushEvery bounds how many decisions a shard's sinks gather before they
+// flush, while the shard has more batches queued.
+const flushEvery = 256
+
 // Options configure a Pipeline. Every zero value means its documented default.
 type Options struct {
 	// Shards is the number of shard goroutines, rounded up to a power of
@@ -95,7 +117,7 @@ func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipel
 			ConstLabels: prometheus.Labels{"shard": strconv.Itoa(i)},
 		}, func() float64 { return float64(len(q)) }))
 		p.workers.Add(1)
-		go p.run(q)
+		go p.run(q, i)
 	}
 	return p
 }
@@ -172,14 +194,13 @@ func (p *Pipeline) send(ctx context.Context, shard int, b batch) error {
 	}
 }
 
-func (p *Pipeline) run(q chan batch) {
+func (p *Pipeline) run(q chan batch, shard int) {
 	defer p.workers.Done()
 	m := p.metrics
-	var (
-		allow = m.Decisions.WithLabelValues("allow")
-		hide  = m.Decisions.WithLabelValues("hide")
-		hold  = m.Decisions.WithLabelValues("hold")
-	)
+	var actionCounters [3]prometheus.Counter // by classify.Action
+	for _, a := range [...]classify.Action{classify.Allow, classify.Hide, classify.Hold} {
+		actionCounters[a] = m.Decisions.WithLabelValues(a.String())
+	}
 	// One counter per label bit, found without a map or a slice per
 	// decision.
 	var labelCounters [64]prometheus.Counter
@@ -193,26 +214,48 @@ func (p *Pipeline) run(q chan batch) {
 	// One Decision per shard, not one per message: handing &d to the sinks
 	// (interfaces) puts it on the heap, so it is put there once.
 	d := new(classify.Decision)
+	sinks := make([]Sink, len(p.sinks))
+	var flushers []FlushSink
+	for i, s := range p.sinks {
+		sinks[i] = s
+		if ss, ok := s.(ShardSink); ok {
+			f := ss.ForShard(shard)
+			sinks[i], flushers = f, append(flushers, f)
+		}
+	}
+	// Counters are counted here and added once per run of decisions: the
+	// shards would otherwise take turns owning each counter's cache line.
+	var actions [3]int
+	var labels [64]int
+	pending := 0
 	for b := range q {
 		for _, msg := range b.msgs {
 			*d = p.decider.Decide(msg)
 			scratch = d.AppendJSON(scratch[:0])
-			for _, s := range p.sinks {
+			for _, s := range sinks {
 				s.Decided(d, scratch)
 			}
-			switch d.Action {
-			case classify.Hide:
-				hide.Inc()
-			case classify.Hold:
-				hold.Inc()
-			default:
-				allow.Inc()
-			}
+			actions[min(int(d.Action), len(actions)-1)]++
 			for set := uint64(d.Labels); set != 0; set &= set - 1 {
-				if c := labelCounters[bits.TrailingZeros64(set)]; c != nil {
-					c.Inc()
+				labels[bits.TrailingZeros64(set)]++
+			}
+		}
+		pending += len(b.msgs)
+		if pending >= flushEvery || len(q) == 0 {
+			for _, f := range flushers {
+				f.Flush()
+			}
+			for a, n := range actions {
+				if n > 0 {
+					actionCounters[a].Add(float64(n))
 				}
 			}
+			for l, n := range labels {
+				if n > 0 && labelCounters[l] != nil {
+					labelCounters[l].Add(float64(n))
+				}
+			}
+			actions, labels, pending = [3]int{}, [64]int{}, 0
 		}
 		m.DecisionLatency.Observe(time.Since(b.recv).Seconds())
 	}

@@ -589,3 +589,109 @@ func TestFrameEnd(t *testing.T) {
 		}
 	}
 }
+
+// eventSink is a ShardSink that, for every decision, publishes an event
+// line to the moderator view when its shard flushes, as the desk does for
+// a restricted user's message.
+type eventSink struct {
+	hub     *Hub
+	shards  atomic.Int32
+	flushed atomic.Int64
+}
+
+func (s *eventSink) Decided(*classify.Decision, []byte) { panic("the pipeline must use ForShard") }
+
+func (s *eventSink) ForShard(int) FlushSink {
+	s.shards.Add(1)
+	return &eventShard{s: s}
+}
+
+type eventShard struct {
+	s   *eventSink
+	ids []string
+}
+
+func (e *eventShard) Decided(d *classify.Decision, _ []byte) { e.ids = append(e.ids, d.ID) }
+
+func (e *eventShard) Flush() {
+	for _, id := range e.ids {
+		e.s.hub.Publish("show", ViewModerator, []byte(`{"type":"event","id":"`+id+`"}`))
+	}
+	e.s.flushed.Add(int64(len(e.ids)))
+	e.ids = e.ids[:0]
+}
+
+// TestPipelineFlushesShardSinksInOrder: every shard gets its own sink from
+// a ShardSink, everything it gathered is flushed once the pipeline drains,
+// and a subscriber gets each decision (gathered by the hub, the first
+// sink) before the event a later sink publishes about it.
+func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
+	engine, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics(nil)
+	hub := NewHub(HubOptions{}, m)
+	ev := &eventSink{hub: hub}
+	p := NewPipeline(engine, []Sink{hub, ev}, Options{Shards: 4}, m)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub.ServeSubscribe(w, r, "show", "moderator")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 24)
+	checkFor(t, 5*time.Second, func() error {
+		if hub.Subscribers("show", ViewModerator) == 0 {
+			return errors.New("subscriber not registered")
+		}
+		return nil
+	})
+	const n = 2000
+	for i := 0; i < n; i += 50 {
+		batch := make([]*classify.Message, 50)
+		for j := range batch {
+			id := fmt.Sprintf("m-%d", i+j)
+			batch[j] = &classify.Message{ID: id, Stream: "show", User: classify.User{ID: fmt.Sprintf("u-%d", (i+j)%97)}, Text: "hello " + id, TS: 1795000000000}
+		}
+		if err := p.Submit(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ev.shards.Load(); got != 4 {
+		t.Errorf("ForShard called %d times, want once per shard (4)", got)
+	}
+	if got := ev.flushed.Load(); got != n {
+		t.Fatalf("flushed %d decisions, want %d", got, n)
+	}
+	decided := map[string]bool{}
+	events := 0
+	for events < n {
+		lines, err := readLines(ctx, c)
+		if err != nil {
+			t.Fatalf("after %d events: %v", events, err)
+		}
+		for _, l := range lines {
+			var v struct{ Type, ID string }
+			if err := json.Unmarshal(l, &v); err != nil {
+				t.Fatalf("line %q: %v", l, err)
+			}
+			if v.Type == "" {
+				decided[v.ID] = true
+				continue
+			}
+			if !decided[v.ID] {
+				t.Fatalf("the event about %s came before its decision", v.ID)
+			}
+			events++
+		}
+	}
+}

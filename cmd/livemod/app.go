@@ -130,6 +130,8 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	// The hub comes before the desk: a decision's line is published
+	// before the event it causes (stream.FlushSink).
 	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.hub, a.audit, a.kpis, a.desk, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
