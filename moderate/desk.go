@@ -1,7 +1,6 @@
 package moderate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -155,6 +154,64 @@ type ring struct {
 	next  int   // slot written next
 	n     int   // slots in use
 	touch int64 // Unix ms of the last decision, for eviction
+	lines lineRing
+}
+
+// lineRing keeps the decision lines of a ring's entries, copied one after
+// another into one circular buffer: a decision costs the desk a copy, not
+// an allocation (it is one for every message). A line is found by where
+// it starts in the stream of every byte written (never reused); the
+// buffer grows when the newest line would overwrite a line an entry still
+// holds.
+type lineRing struct {
+	buf     []byte
+	written int64 // bytes written since the ring began
+}
+
+// add copies line in and returns where it starts; keepFrom is the start
+// of the oldest line still needed.
+func (l *lineRing) add(line []byte, keepFrom int64) int64 {
+	if need := int(l.written + int64(len(line)) - keepFrom); need > len(l.buf) {
+		l.grow(max(2*len(l.buf), need, 64<<10), keepFrom)
+	}
+	at := l.written
+	i := int(at % int64(len(l.buf)))
+	n := copy(l.buf[i:], line)
+	copy(l.buf, line[n:])
+	l.written += int64(len(line))
+	return at
+}
+
+// grow moves the bytes from keepFrom on into a buffer of size n, at the
+// same positions modulo n.
+func (l *lineRing) grow(n int, keepFrom int64) {
+	old := l.buf
+	l.buf = make([]byte, n)
+	for p := keepFrom; p < l.written; {
+		i := int(p % int64(len(old)))
+		seg := old[i:min(len(old), i+int(l.written-p))]
+		j := int(p % int64(n))
+		k := copy(l.buf[j:], seg)
+		copy(l.buf, seg[k:])
+		p += int64(len(seg))
+	}
+}
+
+// line returns a copy of the line of size n at at.
+func (l *lineRing) line(at int64, n int) []byte {
+	out := make([]byte, n)
+	i := int(at % int64(len(l.buf)))
+	k := copy(out, l.buf[i:])
+	copy(out[k:], l.buf)
+	return out
+}
+
+// wipe zeroes the line of size n at at (an erased user's message).
+func (l *lineRing) wipe(at int64, n int) {
+	i := int(at % int64(len(l.buf)))
+	k := min(n, len(l.buf)-i)
+	clear(l.buf[i : i+k])
+	clear(l.buf[:n-k])
 }
 
 type entry struct {
@@ -165,8 +222,11 @@ type entry struct {
 	first  string   // state the decision gave it
 	auto   bool     // hidden or held by a rule, not by a person
 	rules  []string // the reasons' rules, for undo
-	line   []byte   // the decision as published
-	change []byte   // the latest event line, if the state changed since
+	// The decision as published is in the ring's lines, lineLen bytes at
+	// lineAt; lineLen is 0 once the user is erased.
+	lineAt  int64
+	lineLen int
+	change  []byte // the latest event line, if the state changed since
 }
 
 // NewDesk returns an empty desk.
@@ -225,6 +285,16 @@ func (d *Desk) ForShard(int) stream.FlushSink { return &deskGather{d: d} }
 type deskGather struct {
 	d      *Desk
 	events []deskEvent
+	at     int64 // the time of this run of decisions (Unix ms), 0 until read
+}
+
+// now is the clock read once per run: the time a stream last had a
+// decision needs no more precision (it picks the quietest to evict).
+func (g *deskGather) now() int64 {
+	if g.at == 0 {
+		g.at = g.d.now()
+	}
+	return g.at
 }
 
 type deskEvent struct {
@@ -239,14 +309,13 @@ func (g *deskGather) Flush() {
 		g.d.opts.Publish(e.stream, e.line)
 	}
 	clear(g.events)
-	g.events = g.events[:0]
+	g.events, g.at = g.events[:0], 0
 }
 
 // decided keeps dec; an event it causes is published at once, or queued
 // on g if it is not nil.
 func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
-	// line is the pipeline's scratch: the desk keeps a copy.
-	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action), line: bytes.Clone(line)}
+	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action)}
 	e.first = e.state
 	if dec.Action != classify.Allow {
 		e.auto = true
@@ -278,8 +347,12 @@ func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 		r = &ring{ents: make([]entry, d.opts.Recent)}
 		sh.streams[dec.Stream] = r
 	}
-	r.put(e)
-	r.touch = d.now()
+	r.put(e, line) // line is the pipeline's scratch: put copies it
+	if g != nil {
+		r.touch = g.now()
+	} else {
+		r.touch = d.now()
+	}
 	sh.mu.Unlock()
 	if ev != nil {
 		if dec.Action == classify.Allow {
@@ -298,12 +371,30 @@ func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 // keeps no index: put runs for every message, a lookup by id only for a
 // moderator's click, and scanning a few thousand ids (newest first) costs
 // a click microseconds, where an index cost every message a map update.
-func (r *ring) put(e entry) {
+func (r *ring) put(e entry, line []byte) {
 	if r.n < len(r.ents) {
 		r.n++
 	}
+	// Once the ring is full, the entry after this one is the oldest kept.
+	keepFrom := r.lines.written
+	if r.n == len(r.ents) {
+		if o := &r.ents[(r.next+1)%len(r.ents)]; o != &r.ents[r.next] {
+			keepFrom = o.lineAt
+		}
+	} else if r.n > 1 {
+		keepFrom = r.ents[(r.next-r.n+1+len(r.ents))%len(r.ents)].lineAt
+	}
+	e.lineAt, e.lineLen = r.lines.add(line, keepFrom), len(line)
 	r.ents[r.next] = e
 	r.next = (r.next + 1) % len(r.ents)
+}
+
+// line returns a copy of e's decision line, nil if it was erased.
+func (r *ring) line(e *entry) []byte {
+	if e.lineLen == 0 {
+		return nil
+	}
+	return r.lines.line(e.lineAt, e.lineLen)
 }
 
 // find returns the entry of message id, newest first, or nil.
@@ -409,7 +500,7 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 	ev.User = e.user
 	line := mustJSON(&ev)
 	undo := e.auto && (e.state == StateHidden || e.state == StateHeld) && action != "hide"
-	decided := e.line
+	decided := r.line(e)
 	e.state, e.auto, e.change = state, false, line
 	sh.mu.Unlock()
 
@@ -602,7 +693,7 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error
 			e.state, e.auto, e.change = ev.State, false, mustJSON(&ev)
 			evs = append(evs, ev)
 			lines = append(lines, e.change)
-			decided = append(decided, e.line)
+			decided = append(decided, r.line(e))
 		})
 	}
 	sh.mu.Unlock()
@@ -640,12 +731,12 @@ func (d *Desk) Snapshot(stream string) [][]byte {
 	i := 0
 	recentFrom := r.n - d.opts.SnapshotRecent
 	r.each(func(e *entry) {
-		if e.line == nil { // erased
+		if e.lineLen == 0 { // erased
 			i++
 			return
 		}
 		if i >= recentFrom || e.state == StateHeld || e.state == StateHidden {
-			out = append(out, e.line)
+			out = append(out, r.line(e))
 			if e.change != nil {
 				out = append(out, e.change)
 			}
@@ -717,8 +808,8 @@ func (d *Desk) UserMessages(user string) []UserMessage {
 		sh.mu.Lock()
 		for _, r := range sh.streams {
 			r.each(func(e *entry) {
-				if e.user == user && e.line != nil {
-					out = append(out, UserMessage{Decision: e.line, State: e.state, Change: e.change})
+				if e.user == user && e.lineLen != 0 {
+					out = append(out, UserMessage{Decision: r.line(e), State: e.state, Change: e.change})
 				}
 			})
 		}
@@ -737,10 +828,11 @@ func (d *Desk) EraseUser(user string) (int, error) {
 		sh.mu.Lock()
 		for _, r := range sh.streams {
 			r.each(func(e *entry) {
-				if e.user != user || e.line == nil {
+				if e.user != user || e.lineLen == 0 {
 					return
 				}
-				*e = entry{}
+				r.lines.wipe(e.lineAt, e.lineLen)
+				*e = entry{lineAt: e.lineAt} // where its line was: the ring's bound
 				n++
 			})
 		}
