@@ -215,13 +215,13 @@ func (l *lineRing) wipe(at int64, n int) {
 }
 
 type entry struct {
-	id     string
-	user   string
-	ts     int64
-	state  string
-	first  string   // state the decision gave it
-	auto   bool     // hidden or held by a rule, not by a person
-	rules  []string // the reasons' rules, for undo
+	id    string
+	user  string
+	ts    int64
+	state string
+	first string   // state the decision gave it
+	auto  bool     // hidden or held by a rule, not by a person
+	rules []string // the reasons' rules, for undo
 	// The decision as published is in the ring's lines, lineLen bytes at
 	// lineAt; lineLen is 0 once the user is erased.
 	lineAt  int64
