@@ -155,6 +155,8 @@ type ring struct {
 	n     int   // slots in use
 	touch int64 // Unix ms of the last decision, for eviction
 	lines lineRing
+	// keepFrom is at most where the oldest kept line starts in lines.
+	keepFrom int64
 }
 
 // lineRing keeps the decision lines of a ring's entries, copied one after
@@ -375,16 +377,22 @@ func (r *ring) put(e entry, line []byte) {
 	if r.n < len(r.ents) {
 		r.n++
 	}
-	// Once the ring is full, the entry after this one is the oldest kept.
-	keepFrom := r.lines.written
-	if r.n == len(r.ents) {
-		if o := &r.ents[(r.next+1)%len(r.ents)]; o != &r.ents[r.next] {
-			keepFrom = o.lineAt
+	// Where the oldest kept line starts only grows, so a value read
+	// before is a bound, good until the buffer would reach it: reading
+	// the oldest entry (thousands of decisions old, out of cache) every
+	// time was most of the cost of a put.
+	if r.lines.written+int64(len(line))-int64(len(r.lines.buf)) > r.keepFrom {
+		// Once the ring is full, the entry after this one is the oldest kept.
+		r.keepFrom = r.lines.written
+		if r.n == len(r.ents) {
+			if o := &r.ents[(r.next+1)%len(r.ents)]; o != &r.ents[r.next] {
+				r.keepFrom = o.lineAt
+			}
+		} else if r.n > 1 {
+			r.keepFrom = r.ents[(r.next-r.n+1+len(r.ents))%len(r.ents)].lineAt
 		}
-	} else if r.n > 1 {
-		keepFrom = r.ents[(r.next-r.n+1+len(r.ents))%len(r.ents)].lineAt
 	}
-	e.lineAt, e.lineLen = r.lines.add(line, keepFrom), len(line)
+	e.lineAt, e.lineLen = r.lines.add(line, r.keepFrom), len(line)
 	r.ents[r.next] = e
 	r.next = (r.next + 1) % len(r.ents)
 }
