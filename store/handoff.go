@@ -145,12 +145,18 @@ type Automation struct {
 	// changed ticket until the writer takes it, so a ticket that changes
 	// many times in a burst is encoded and written once. written is the
 	// revision on disk, so a late older version never overwrites a newer;
-	// only the writer goroutine (writeDirty) touches it.
-	dmu         sync.Mutex
-	dirty       map[string]dirtyTicket
-	spare       map[string]dirtyTicket // the last batch, emptied, for reuse
-	dirtyQueued bool                   // a writeDirty is in the writer's queue
-	written     map[string]uint64
+	// only the writer goroutine (writeDirty) touches it. A late version is
+	// late by microseconds (it was made before the newer one and queued
+	// after it), so written forgets a ticket a minute or two after its
+	// last write (writtenOld holds the previous minute's), instead of
+	// growing with every ticket a long show ever had.
+	writtenOld   map[string]uint64
+	writtenSince time.Time
+	dmu          sync.Mutex
+	dirty        map[string]dirtyTicket
+	spare        map[string]dirtyTicket // the last batch, emptied, for reuse
+	dirtyQueued  bool                   // a writeDirty is in the writer's queue
+	written      map[string]uint64
 	// A chat line added to a ticket (Join) stays in memory, and the
 	// ticket is written by the sweeper joinPersistEvery after its first
 	// unwritten line, so a chatty viewer with an open ticket costs no
@@ -475,6 +481,9 @@ func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
 }
 
 // writeDirty writes every ticket changed since the last call, in tx.
+// writtenGeneration is how long written keeps a generation of revisions.
+const writtenGeneration = time.Minute
+
 func (a *Automation) writeDirty(tx *bolt.Tx) error {
 	a.dmu.Lock()
 	batch := a.dirty
@@ -484,11 +493,11 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 	}
 	a.dirtyQueued = false
 	a.dmu.Unlock()
-	if a.written == nil {
-		a.written = map[string]uint64{}
+	if now := time.Now(); a.written == nil || now.Sub(a.writtenSince) > writtenGeneration {
+		a.writtenOld, a.written, a.writtenSince = a.written, map[string]uint64{}, now
 	}
 	for id, d := range batch { // written is the writer goroutine's own: no lock
-		if a.written[id] > d.t.Rev {
+		if max(a.written[id], a.writtenOld[id]) > d.t.Rev {
 			delete(batch, id) // a newer version is on disk
 			continue
 		}

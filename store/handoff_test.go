@@ -280,3 +280,49 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 		t.Errorf("Get after reopen = %+v, %v; want h-2 from disk", tk, ok)
 	}
 }
+
+// TestWrittenRevisionsForgotten: the writer refuses a version older than
+// one it wrote, and forgets the revisions of tickets it has not written
+// for two generations, so the map does not grow with every ticket ever.
+func TestWrittenRevisionsForgotten(t *testing.T) {
+	_, a := openAutomation(t, t.TempDir(), AutomationOptions{})
+	open := func(u string) *classify.Ticket {
+		t, _ := a.Upsert("s", u, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
+			return &classify.Ticket{ID: "h-" + u, Stream: "s", User: classify.User{ID: u}, State: classify.TicketOpen}
+		}))
+		return t
+	}
+	old := open("u-1")
+	newer, err := a.Update(old.ID, func(t *classify.Ticket) error { t.State = classify.TicketClaimed; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a.queueTicket(old, false) // late: made before newer, queued after it was written
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if disk, ok := a.ticketOnDisk(old.ID); !ok || disk.Rev != newer.Rev || disk.State != classify.TicketClaimed {
+		t.Fatalf("on disk after a late older version: %+v, %v; want rev %d, claimed", disk, ok, newer.Rev)
+	}
+	// Two generations later, with writes of other tickets in each, h-u-1
+	// is forgotten.
+	for _, u := range []string{"u-2", "u-3"} {
+		a.writtenSince = a.writtenSince.Add(-2 * writtenGeneration)
+		open(u)
+		if err := a.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := a.written[old.ID]; ok {
+		t.Error("written still holds a ticket last written two generations ago")
+	}
+	if _, ok := a.writtenOld[old.ID]; ok {
+		t.Error("writtenOld still holds a ticket last written two generations ago")
+	}
+	if len(a.written) != 1 || len(a.writtenOld) != 1 {
+		t.Errorf("written %v, writtenOld %v: want one ticket each", a.written, a.writtenOld)
+	}
+}
