@@ -34,6 +34,7 @@ const (
 type recentShard struct {
 	mu         sync.Mutex
 	young, old map[uint64]recentRing
+	_          [40]byte // one cache line each: the shards' locks are not shared
 }
 
 // recentRing is one user's recent messages in one stream, packed:
@@ -106,8 +107,11 @@ func (l *recentLog) init() {
 	}
 }
 
+// shard picks by the low bits of the user key, as the pipeline does, so
+// that each pipeline shard keeps to recent-log shards of its own and their
+// locks stay in one core's cache.
 func (l *recentLog) shard(k uint64) *recentShard {
-	return &l.shards[k>>60&(recentShards-1)] // the top bits: maps use the low ones
+	return &l.shards[k&(recentShards-1)]
 }
 
 // lookup returns the ring of (stream, user) under key k, moving it to the

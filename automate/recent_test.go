@@ -2,8 +2,10 @@ package automate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -64,5 +66,23 @@ func BenchmarkRecentLogAdd(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		l.add(&msgs[i%len(msgs)], 5)
+	}
+}
+
+// TestRecentShardsAlignWithPipeline: a user's recent-log shard is picked
+// by the low bits of the user key, as the pipeline's shard is, and each
+// shard fills one cache line, so two pipeline shards never share a lock's
+// line.
+func TestRecentShardsAlignWithPipeline(t *testing.T) {
+	if n := unsafe.Sizeof(recentShard{}); n != 64 {
+		t.Errorf("recentShard is %d bytes, want one 64-byte cache line", n)
+	}
+	var l recentLog
+	for i := range 1000 {
+		k := classify.UserKey("show", "u-"+strconv.Itoa(i))
+		idx := (uintptr(unsafe.Pointer(l.shard(k))) - uintptr(unsafe.Pointer(&l.shards[0]))) / unsafe.Sizeof(recentShard{})
+		if int(idx)&1 != int(k&1) { // two pipeline shards: k & 1
+			t.Fatalf("key %x: recent shard %d, pipeline shard %d", k, idx, k&1)
+		}
 	}
 }

@@ -146,6 +146,7 @@ type restriction struct {
 type deskShard struct {
 	mu      sync.Mutex
 	streams map[string]*ring
+	_       [48]byte // one cache line each: the shards' locks are not shared
 }
 
 // ring holds a stream's recent decisions, oldest overwritten first.
@@ -277,17 +278,34 @@ func stateOf(a classify.Action) string {
 // decision on the moderator view, and the audit records it.
 func (d *Desk) Decided(dec *classify.Decision, line []byte) { d.decided(dec, line, nil) }
 
-// ForShard implements stream.ShardSink. A pipeline shard's hub publishes
-// its decisions when the shard flushes, so the events they cause (a
-// restricted user's message hidden) wait for the same flush: the desk
-// comes after the hub among the sinks, and each event follows its
-// decision.
+// ForShard implements stream.ShardSink. A pipeline shard's decisions are
+// kept on the shard until it flushes, and then put into their streams'
+// rings under one lock per run of decisions: both shards putting every
+// decision into the same ring took turns owning its cache lines. The desk
+// comes before the hub among the sinks, so it keeps a shard's decisions
+// before the hub publishes them (a new subscriber's snapshot misses none,
+// and an action on a line just received finds it), and it publishes the
+// events they cause (a restricted user's message hidden) once the hub has
+// (stream.AfterFlush), so each follows its decision.
 func (d *Desk) ForShard(int) stream.FlushSink { return &deskGather{d: d} }
 
 type deskGather struct {
 	d      *Desk
+	kept   []keptEntry
+	lines  []byte // the kept entries' lines, one after another
 	events []deskEvent
 	at     int64 // the time of this run of decisions (Unix ms), 0 until read
+}
+
+type keptEntry struct {
+	stream string
+	e      entry
+	end    int // where its line ends in lines
+}
+
+type deskEvent struct {
+	stream string
+	line   []byte
 }
 
 // now is the clock read once per run: the time a stream last had a
@@ -299,19 +317,40 @@ func (g *deskGather) now() int64 {
 	return g.at
 }
 
-type deskEvent struct {
-	stream string
-	line   []byte
+func (g *deskGather) keep(stream string, e entry, line []byte) {
+	g.lines = append(g.lines, line...)
+	g.kept = append(g.kept, keptEntry{stream: stream, e: e, end: len(g.lines)})
 }
 
 func (g *deskGather) Decided(dec *classify.Decision, line []byte) { g.d.decided(dec, line, g) }
 
 func (g *deskGather) Flush() {
+	now, start := g.now(), 0
+	for i := 0; i < len(g.kept); {
+		st := g.kept[i].stream
+		sh := g.d.shard(st)
+		sh.mu.Lock()
+		r := g.d.ringOf(sh, st)
+		for ; i < len(g.kept) && g.kept[i].stream == st; i++ {
+			k := &g.kept[i]
+			r.put(k.e, g.lines[start:k.end])
+			start = k.end
+		}
+		r.touch = now
+		sh.mu.Unlock()
+	}
+	clear(g.kept)
+	g.kept, g.lines, g.at = g.kept[:0], g.lines[:0], 0
+}
+
+// Flushed implements stream.AfterFlush: the events, after the hub has
+// published the decisions they are about.
+func (g *deskGather) Flushed() {
 	for _, e := range g.events {
 		g.d.opts.Publish(e.stream, e.line)
 	}
 	clear(g.events)
-	g.events, g.at = g.events[:0], 0
+	g.events = g.events[:0]
 }
 
 // decided keeps dec; an event it causes is published at once, or queued
@@ -339,23 +378,15 @@ func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 			e.change = mustJSON(ev)
 		}
 	}
-	sh := d.shard(dec.Stream)
-	sh.mu.Lock()
-	r := sh.streams[dec.Stream]
-	if r == nil {
-		if len(sh.streams) >= (d.opts.MaxStreams+deskShards-1)/deskShards {
-			sh.dropQuietest()
-		}
-		r = &ring{ents: make([]entry, d.opts.Recent)}
-		sh.streams[dec.Stream] = r
-	}
-	r.put(e, line) // line is the pipeline's scratch: put copies it
 	if g != nil {
-		r.touch = g.now()
+		g.keep(dec.Stream, e, line)
 	} else {
-		r.touch = d.now()
+		sh := d.shard(dec.Stream)
+		sh.mu.Lock()
+		d.ringOf(sh, dec.Stream).put(e, line) // line is the pipeline's scratch: put copies it
+		sh.streams[dec.Stream].touch = d.now()
+		sh.mu.Unlock()
 	}
-	sh.mu.Unlock()
 	if ev != nil {
 		if dec.Action == classify.Allow {
 			d.opts.KPIs.autoHidden(dec.Stream) // the pipeline's count missed it
@@ -367,6 +398,19 @@ func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 		}
 		d.audit(store.AuditEntry{Actor: "auto", Action: "hide", Target: ev.ID, Stream: ev.Stream, User: ev.User, Reason: ev.Reason, Rule: ev.Rule})
 	}
+}
+
+// ringOf returns stream's ring, made if need be. sh's lock must be held.
+func (d *Desk) ringOf(sh *deskShard, stream string) *ring {
+	r := sh.streams[stream]
+	if r == nil {
+		if len(sh.streams) >= (d.opts.MaxStreams+deskShards-1)/deskShards {
+			sh.dropQuietest()
+		}
+		r = &ring{ents: make([]entry, d.opts.Recent)}
+		sh.streams[stream] = r
+	}
+	return r
 }
 
 // put adds e, overwriting the oldest entry once the ring is full. It

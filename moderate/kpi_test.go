@@ -139,9 +139,10 @@ func TestKPIsShardSinksCountAsDecided(t *testing.T) {
 	}
 }
 
-// TestDeskShardSinkDefersEvents: a pipeline shard's desk publishes the
-// event a decision causes when the shard flushes (after the hub has
-// published the decision), and keeps the decision at once.
+// TestDeskShardSinkDefersEvents: a pipeline shard's desk keeps its
+// decisions, with their lines as they were decided, and publishes the
+// events they cause when the shard flushes (after the hub has published
+// the decisions).
 func TestDeskShardSinkDefersEvents(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
@@ -157,8 +158,8 @@ func TestDeskShardSinkDefersEvents(t *testing.T) {
 	line := dec.AppendJSON(nil)
 	g.Decided(&dec, line)
 	clear(line)
-	if st, ok := d.State("s", "m-1"); !ok || st != StateHidden {
-		t.Fatalf("state before the flush = %q, %v; want hidden at once", st, ok)
+	if _, ok := d.State("s", "m-1"); ok {
+		t.Fatal("the decision was kept before the flush")
 	}
 	rec.mu.Lock()
 	n := len(rec.lines["s"])
@@ -167,6 +168,19 @@ func TestDeskShardSinkDefersEvents(t *testing.T) {
 		t.Fatalf("the event was published before the flush")
 	}
 	g.Flush()
+	rec.mu.Lock()
+	n = len(rec.lines["s"])
+	rec.mu.Unlock()
+	if n != before {
+		t.Fatalf("the event was published before the other sinks had flushed")
+	}
+	g.(interface{ Flushed() }).Flushed()
+	if st, ok := d.State("s", "m-1"); !ok || st != StateHidden {
+		t.Fatalf("state after the flush = %q, %v; want hidden", st, ok)
+	}
+	if snap := d.Snapshot("s"); len(snap) != 2 || !strings.Contains(string(snap[0]), `"text":"hi"`) {
+		t.Fatalf("snapshot after the flush = %q; want the decision as decided, then its event", snap)
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.lines["s"]) != before+1 || !strings.Contains(rec.lines["s"][before], `"m-1"`) {

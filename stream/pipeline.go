@@ -42,10 +42,18 @@ type ShardSink interface {
 // A FlushSink is one shard's Sink of a ShardSink. The shard calls Flush
 // when its queue is empty, and at least every flushEvery decisions, so
 // what Decided gathered waits for at most one run of batches; it flushes
-// the sinks in their order in NewPipeline's list.
+// the sinks in their order in NewPipeline's list, and then calls
+// Flushed on those that have it (AfterFlush).
 type FlushSink interface {
 	Sink
 	Flush()
+}
+
+// An AfterFlush is a FlushSink with work that must wait until every sink
+// of the shard has flushed: the desk publishes the events its decisions
+// cause only after the hub has published the decisions.
+type AfterFlush interface {
+	Flushed()
 }
 
 // flushEvery bounds how many decisions a shard's sinks gather before they
@@ -216,11 +224,15 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	d := new(classify.Decision)
 	sinks := make([]Sink, len(p.sinks))
 	var flushers []FlushSink
+	var afters []AfterFlush
 	for i, s := range p.sinks {
 		sinks[i] = s
 		if ss, ok := s.(ShardSink); ok {
 			f := ss.ForShard(shard)
 			sinks[i], flushers = f, append(flushers, f)
+			if a, ok := f.(AfterFlush); ok {
+				afters = append(afters, a)
+			}
 		}
 	}
 	// Counters are counted here and added once per run of decisions: the
@@ -244,6 +256,9 @@ func (p *Pipeline) run(q chan batch, shard int) {
 		if pending >= flushEvery || len(q) == 0 {
 			for _, f := range flushers {
 				f.Flush()
+			}
+			for _, a := range afters {
+				a.Flushed()
 			}
 			for a, n := range actions {
 				if n > 0 {

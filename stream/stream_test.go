@@ -591,8 +591,8 @@ func TestFrameEnd(t *testing.T) {
 }
 
 // eventSink is a ShardSink that, for every decision, publishes an event
-// line to the moderator view when its shard flushes, as the desk does for
-// a restricted user's message.
+// line to the moderator view once its shard has flushed (AfterFlush), as
+// the desk does for a restricted user's message.
 type eventSink struct {
 	hub     *Hub
 	shards  atomic.Int32
@@ -613,7 +613,9 @@ type eventShard struct {
 
 func (e *eventShard) Decided(d *classify.Decision, _ []byte) { e.ids = append(e.ids, d.ID) }
 
-func (e *eventShard) Flush() {
+func (e *eventShard) Flush() {}
+
+func (e *eventShard) Flushed() {
 	for _, id := range e.ids {
 		e.s.hub.Publish("show", ViewModerator, []byte(`{"type":"event","id":"`+id+`"}`))
 	}
@@ -623,8 +625,9 @@ func (e *eventShard) Flush() {
 
 // TestPipelineFlushesShardSinksInOrder: every shard gets its own sink from
 // a ShardSink, everything it gathered is flushed once the pipeline drains,
-// and a subscriber gets each decision (gathered by the hub, the first
-// sink) before the event a later sink publishes about it.
+// and a subscriber gets each decision (gathered by the hub) before the
+// event another sink, ahead of the hub in the list, publishes about it
+// once every sink has flushed.
 func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
 	engine, err := classify.New(classify.Options{})
 	if err != nil {
@@ -633,7 +636,7 @@ func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
 	m := NewMetrics(nil)
 	hub := NewHub(HubOptions{}, m)
 	ev := &eventSink{hub: hub}
-	p := NewPipeline(engine, []Sink{hub, ev}, Options{Shards: 4}, m)
+	p := NewPipeline(engine, []Sink{ev, hub}, Options{Shards: 4}, m)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hub.ServeSubscribe(w, r, "show", "moderator")
 	}))

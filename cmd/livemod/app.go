@@ -130,9 +130,10 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	// The hub comes before the desk: a decision's line is published
-	// before the event it causes (stream.FlushSink).
-	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.hub, a.audit, a.kpis, a.desk, a.host}, stream.Options{
+	// The desk comes before the hub: it keeps a decision before the hub
+	// publishes it, and publishes the events decisions cause after
+	// (stream.FlushSink, stream.AfterFlush).
+	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.desk, a.hub, a.audit, a.kpis, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 	}, m)
