@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -79,6 +80,56 @@ func BenchmarkParseFrame(b *testing.B) {
 		msgs, errs = in.parseFrame(frame, "show", msgs[:0], errs[:0])
 		if len(msgs) != 64 || len(errs) != 0 {
 			b.Fatalf("%d messages, errors %s", len(msgs), errs)
+		}
+	}
+}
+
+// FuzzDecodeMessage: wherever the fast decoder takes a line, encoding/json
+// decodes it to the same message.
+func FuzzDecodeMessage(f *testing.F) {
+	for _, s := range []string{
+		string(parseLine),
+		`{"user":{"id":"u"},"text":"नमस्ते"}`,
+		` { "id" : "m-1" , "user" : { "id" : "u" , "badges" : [ ] } , "text" : "hi" , "ts" : -0 } `,
+		`{"text":"a \"quoted\" word","user":{"id":"u"}}`,
+		`{"ID":"m","user":{"id":"u"},"text":"x"}`,
+		`{"id":"a","id":"b"}`,
+		`{"user":{"id":"a"},"user":{"name":"b"}}`,
+		`{"ts":9223372036854775807}`, `{"ts":-9223372036854775808}`, `{"ts":9223372036854775808}`,
+		`{"ts":01}`, `{"ts":1.5}`, `{"ts":1e3}`, `{"text":null}`, `{"extra":1}`,
+		`{"text":"caf\u00e9 \ud83d\ude00 \ud800 \udc00x \n\t\"\\\/","user":{"id":"u"}}`,
+		`{"emotes":[{"id":25,"at":[0,4.5e-3]},true,false,null],"Text":"x","user":{"id":"u","color":"#fff"},"text":"y"}`,
+		`{"user":{"id":"u","id":"v"}}`, `{"text":"\u12"}`, `{"text":"\x"}`,
+		"{\"text\":\"bad \xff utf8\"}", `{}`, `{"id":"x"} trailing`, `[1]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var fast classify.Message
+		if !decodeMessage(string(line), &fast) {
+			return
+		}
+		var std classify.Message
+		if err := json.Unmarshal(line, &std); err != nil {
+			t.Fatalf("fast decoder took %q, encoding/json refuses it: %v", line, err)
+		}
+		if !reflect.DeepEqual(fast, std) {
+			t.Fatalf("%q: fast decoder %+v, encoding/json %+v", line, fast, std)
+		}
+	})
+}
+
+// TestDecodeMessageTakesTheCommonForm: the bench's lines and a connector's
+// usual line take the fast path.
+func TestDecodeMessageTakesTheCommonForm(t *testing.T) {
+	for _, s := range []string{
+		string(parseLine),
+		`{"id":"m-1","stream":"show","user":{"id":"u-1","name":"Priya"},"text":"भाई price kya hai?","ts":1795000000000}`,
+		`{"id":"m-2","user":{"id":"u-2","color":"#ff0000"},"text":"\u092d\u093e\u0908 \"quoted\"","emotes":[{"id":"25","pos":[0,4]}],"ts":1}`,
+	} {
+		var m classify.Message
+		if !decodeMessage(s, &m) {
+			t.Errorf("%s: not taken", s)
 		}
 	}
 }

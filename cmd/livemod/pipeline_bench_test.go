@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"testing"
 
-	gojson "github.com/goccy/go-json"
 	"github.com/livemod/livemod/bench"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/stream"
 )
 
 // BenchmarkServerPipeline is the server's whole work on a message but the
@@ -37,7 +37,7 @@ func BenchmarkServerPipeline(b *testing.B) {
 		for j := range msgs {
 			line = aud.AppendNextSeq(line[:0], "m-", uint64(n*batch+j), ts)
 			m := new(classify.Message)
-			if err := gojson.Unmarshal(line, m); err != nil {
+			if err := stream.DecodeMessage(line, string(line), m); err != nil { // as ingest decodes
 				b.Fatal(err)
 			}
 			msgs[j] = m
