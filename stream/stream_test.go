@@ -48,6 +48,13 @@ type rig struct {
 
 func newRig(t *testing.T, io IngestOptions, ho HubOptions) *rig {
 	t.Helper()
+	return newRigSinks(t, io, ho, nil)
+}
+
+// newRigSinks is newRig with more sinks, ahead of the hub, made by before
+// once the hub exists.
+func newRigSinks(t *testing.T, io IngestOptions, ho HubOptions, before func(*Hub) []Sink) *rig {
+	t.Helper()
 	engine, err := classify.New(classify.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,11 @@ func newRig(t *testing.T, io IngestOptions, ho HubOptions) *rig {
 	m := NewMetrics(nil)
 	r := &rig{t: t, metrics: m}
 	r.hub = NewHub(ho, m)
-	r.pipeline = NewPipeline(engine, []Sink{r.hub}, Options{}, m)
+	var sinks []Sink
+	if before != nil {
+		sinks = before(r.hub)
+	}
+	r.pipeline = NewPipeline(engine, append(sinks, r.hub), Options{}, m)
 	r.ingest = NewIngest(r.pipeline, io, m)
 	mux := http.NewServeMux()
 	mux.Handle("/v1/ingest", r.ingest)
@@ -629,32 +640,11 @@ func (e *eventShard) Flushed() {
 // event another sink, ahead of the hub in the list, publishes about it
 // once every sink has flushed.
 func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
-	engine, err := classify.New(classify.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewMetrics(nil)
-	hub := NewHub(HubOptions{}, m)
-	ev := &eventSink{hub: hub}
-	p := NewPipeline(engine, []Sink{ev, hub}, Options{Shards: 4}, m)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hub.ServeSubscribe(w, r, "show", "moderator")
-	}))
-	defer srv.Close()
+	ev := &eventSink{}
+	r := newRigSinks(t, IngestOptions{}, HubOptions{}, func(h *Hub) []Sink { ev.hub = h; return []Sink{ev} })
+	p, c := r.pipeline, r.subscribe("show")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	c.SetReadLimit(1 << 24)
-	checkFor(t, 5*time.Second, func() error {
-		if hub.Subscribers("show", ViewModerator) == 0 {
-			return errors.New("subscriber not registered")
-		}
-		return nil
-	})
 	const n = 2000
 	for i := 0; i < n; i += 50 {
 		batch := make([]*classify.Message, 50)
@@ -669,8 +659,8 @@ func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
 	if err := p.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := ev.shards.Load(); got != 4 {
-		t.Errorf("ForShard called %d times, want once per shard (4)", got)
+	if got := int(ev.shards.Load()); got != p.Shards() {
+		t.Errorf("ForShard called %d times, want once per shard (%d)", got, p.Shards())
 	}
 	if got := ev.flushed.Load(); got != n {
 		t.Fatalf("flushed %d decisions, want %d", got, n)
