@@ -288,7 +288,11 @@ type MemoryTickets struct {
 // erased ticket's husk has no user, and must still leave the index).
 type ticketSlot struct {
 	key userRef
-	t   *Ticket
+	// mu guards the fields below for those who hold MemoryTickets.mu only
+	// for reading (joins and reads); a holder of it for writing owns every
+	// slot.
+	mu sync.Mutex
+	t  *Ticket
 	// joined are the lines added by Join since t, at most max (the bound
 	// Join was given), packed without pointers: tens of thousands of
 	// chatty open tickets add no work to the garbage collector and no
@@ -385,14 +389,21 @@ func (m *MemoryTickets) Join(msg *Message, max int) (*Ticket, bool) {
 
 // JoinLine is Join that also reports whether this is the first line
 // joined since the ticket was last saved or taken with TakeJoined.
+//
+// A join takes the tickets' lock only for reading, and the ticket's own
+// lock for the rest: two pipeline shards joining lines to different
+// tickets do not wait for each other (they did, for the index probe and
+// the line's copy, each a cache miss, 8% of a shard's time at full load).
 func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bool) {
 	max = cmp.Or(max, 1)
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	slot := m.active[refOf(msg.Stream, msg.User.ID)]
 	if slot == nil {
 		return nil, false, false
 	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
 	if slot.max != max { // the bound changed: lines beyond it must not survive
 		slot.fold()
 		slot.max = max
@@ -407,10 +418,15 @@ func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bo
 // saved or taken, for a durable store to write, and marks it saved; false
 // if there are none (a later change wrote them, or the ticket is gone).
 func (m *MemoryTickets) TakeJoined(id string) (*Ticket, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	slot := m.byID[id]
-	if slot == nil || !slot.unsaved {
+	if slot == nil {
+		return nil, false
+	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	if !slot.unsaved {
 		return nil, false
 	}
 	slot.unsaved = false
@@ -492,25 +508,29 @@ func (m *MemoryTickets) evictLocked() {
 
 // Get implements Tickets.
 func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
-	m.mu.Lock() // not RLock: a read folds joined lines into a version
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	slot, ok := m.byID[id]
 	if !ok {
 		return nil, false
 	}
+	slot.mu.Lock() // a read folds joined lines into a version
+	defer slot.mu.Unlock()
 	return slot.fold(), true
 }
 
 // List implements Tickets.
 func (m *MemoryTickets) List(stream, state string) []*Ticket {
-	m.mu.Lock() // not RLock: a read folds joined lines into a version
+	m.mu.RLock()
 	out := make([]*Ticket, 0, 16)
 	for _, slot := range m.byID {
+		slot.mu.Lock() // a read folds joined lines into a version
 		if t := slot.t; (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
 			out = append(out, slot.fold())
 		}
+		slot.mu.Unlock()
 	}
-	m.mu.Unlock()
+	m.mu.RUnlock()
 	slices.SortFunc(out, CompareTickets)
 	return out
 }

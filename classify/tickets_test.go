@@ -2,8 +2,10 @@ package classify
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -231,4 +233,73 @@ func BenchmarkTicketJoin(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestMemoryTicketsConcurrentJoinsAndReads: joins from two goroutines (as
+// two pipeline shards make them, each for its own users) run alongside
+// reads, the store's takes and updates; under -race nothing conflicts,
+// and every ticket ends with its user's last lines, in order.
+func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
+	m := &MemoryTickets{}
+	const users, lines, keep = 64, 300, 5
+	for u := range users {
+		id := "h-" + strconv.Itoa(u)
+		m.Upsert("s", "u-"+strconv.Itoa(u), ChangeFunc(func(*Ticket) *Ticket {
+			return &Ticket{ID: id, Stream: "s", User: User{ID: "u-" + strconv.Itoa(u)}, State: TicketOpen}
+		}))
+	}
+	var wg sync.WaitGroup
+	for shard := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range lines {
+				for u := shard; u < users; u += 2 {
+					msg := &Message{ID: fmt.Sprintf("m-%d-%d", u, i), Stream: "s", User: User{ID: "u-" + strconv.Itoa(u)}, Text: "line", TS: int64(i)}
+					if _, _, ok := m.JoinLine(msg, keep); !ok {
+						t.Errorf("join %s: no ticket", msg.ID)
+						return
+					}
+				}
+			}
+		}()
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			id := "h-" + strconv.Itoa(n%users)
+			switch n % 4 {
+			case 0:
+				m.Get(id)
+			case 1:
+				m.TakeJoined(id)
+			case 2:
+				m.List("s", "")
+			case 3:
+				m.Update(id, func(t *Ticket) error { t.Noticed = true; return nil })
+			}
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	for u := range users {
+		tk, ok := m.Get("h-" + strconv.Itoa(u))
+		if !ok || len(tk.Messages) != keep {
+			t.Fatalf("ticket of u-%d: %v lines, want %d", u, len(tk.Messages), keep)
+		}
+		for k, msg := range tk.Messages {
+			if want := fmt.Sprintf("m-%d-%d", u, lines-keep+k); msg.ID != want {
+				t.Fatalf("ticket of u-%d: line %d = %s, want %s", u, k, msg.ID, want)
+			}
+		}
+	}
 }
