@@ -219,6 +219,7 @@ func TestIngestRefusesBadMessages(t *testing.T) {
 		{"other stream", `{"id":"m-45","stream":"other","user":{"id":"u"},"text":"hello"}`, "does not match"},
 		{"too long", `{"id":"m-46","user":{"id":"u"},"text":"` + strings.Repeat("a", classify.MaxTextBytes+1) + `"}`, "text: longer"},
 		{"binary garbage", "\x00\x01\x02", "json:"},
+		{"cut in an escape", `{"\`, "json:"}, // goccy/go-json panicked on it
 	}
 	for _, c := range cases {
 		if err := in.Write(ctx, websocket.MessageText, []byte(c.frame)); err != nil {
