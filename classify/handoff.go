@@ -128,12 +128,7 @@ func (t *Ticket) shareHandoff() {
 // encodes every new and changed ticket, thousands a second under load.
 // FuzzTicketAppendJSON checks it against encoding/json.
 func (t *Ticket) AppendJSON(b []byte) []byte {
-	b = append(b, `{"id":`...)
-	b = appendString(b, t.ID)
-	b = append(b, `,"stream":`...)
-	b = appendString(b, t.Stream)
-	b = append(b, `,"user":`...)
-	b = appendUserOpen(b, &t.User)
+	b = appendHead(b, t.ID, t.Stream, &t.User)
 	if len(t.User.Badges) > 0 {
 		b = append(b, `,"badges":[`...)
 		for i, x := range t.User.Badges {

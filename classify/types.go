@@ -393,12 +393,7 @@ func (d *Decision) AddReason(rule, detail string) {
 // the same document as encoding/json, without reflection: fan-out encodes
 // every decision once, on the hot path.
 func (d *Decision) AppendJSON(b []byte) []byte {
-	b = append(b, `{"id":`...)
-	b = appendString(b, d.ID)
-	b = append(b, `,"stream":`...)
-	b = appendString(b, d.Stream)
-	b = append(b, `,"user":`...)
-	b = appendUserOpen(b, &d.User)
+	b = appendHead(b, d.ID, d.Stream, &d.User)
 	b = append(b, `},"text":`...)
 	b = appendString(b, d.Text)
 	b = append(b, `,"ts":`...)
@@ -456,6 +451,18 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 	b = append(b, `,"dup":{"count":`...)
 	b = strconv.AppendInt(b, int64(d.Dup.Count), 10)
 	return append(b, `}}`...)
+}
+
+// appendHead opens the object of a decision or a ticket: its id, stream
+// and user, the user's object left open for the caller to add fields and
+// the brace.
+func appendHead(b []byte, id, stream string, u *User) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"stream":`...)
+	b = appendString(b, stream)
+	b = append(b, `,"user":`...)
+	return appendUserOpen(b, u)
 }
 
 // appendUserOpen appends u's id and, if any, name as an unclosed JSON

@@ -158,22 +158,11 @@ func Meaningful(d *classify.Decision) bool {
 	return d.Labels&askingFor != 0 && d.Action != classify.Hide
 }
 
-// Decided counts one decision.
-func (k *KPIs) Decided(d *classify.Decision, _ []byte) {
-	s := k.stream(d.Stream)
-	sec := k.opts.Now().Unix()
-	if s.touch.Load() != sec { // most calls: no write to a line both shards share
-		s.touch.Store(sec)
-	}
-	s.messages.Add(1)
-	bump(&s.msgSec, sec)
-	if Meaningful(d) {
-		s.meaningful.Add(1)
-	}
-	if d.Action != classify.Allow {
-		s.autoHidden.Add(1)
-		bump(&s.decSec, sec)
-	}
+// Decided counts one decision (a pipeline counts through ForShard).
+func (k *KPIs) Decided(d *classify.Decision, line []byte) {
+	g := kpiGather{k: k}
+	g.Decided(d, line)
+	g.Flush()
 }
 
 // ForShard implements stream.ShardSink: a pipeline shard counts its
@@ -210,7 +199,7 @@ func (g *kpiGather) Flush() {
 	if s == nil {
 		return
 	}
-	if s.touch.Load() != g.sec {
+	if s.touch.Load() != g.sec { // most flushes: no write to a line both shards share
 		s.touch.Store(g.sec)
 	}
 	s.messages.Add(int64(g.messages))

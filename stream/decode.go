@@ -29,19 +29,13 @@ func DecodeMessage(line []byte, sline string, m *classify.Message) error {
 }
 
 // decodeMessage is DecodeMessage's fast path: it reports false where
-// encoding/json must decide. Strings without escapes are pieces of line:
-// one allocation for a whole frame, where a general decoder makes one per
-// string.
+// encoding/json must decide. Strings without escapes are pieces of line,
+// so the caller's one copy of the line is all a message allocates for
+// them, where a general decoder makes one per string.
 func decodeMessage(line string, m *classify.Message) bool {
 	d := decoder{s: line}
-	var seen uint8
-	once := func(bit uint8) bool { // encoding/json merges a repeated object: leave it that
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
+	var seen keySet
+	once := seen.first
 	if !d.object(func(key string) bool {
 		switch key {
 		case "id":
@@ -58,14 +52,8 @@ func decodeMessage(line string, m *classify.Message) bool {
 			if !once(32) {
 				return false
 			}
-			var useen uint8
-			uonce := func(bit uint8) bool {
-				if useen&bit != 0 {
-					return false
-				}
-				useen |= bit
-				return true
-			}
+			var useen keySet
+			uonce := useen.first
 			return d.object(func(key string) bool {
 				switch key {
 				case "id":
@@ -84,6 +72,19 @@ func decodeMessage(line string, m *classify.Message) bool {
 	}
 	d.space()
 	return d.i == len(d.s)
+}
+
+// keySet records which keys of an object were seen, a bit each.
+type keySet uint8
+
+// first marks bit seen and reports whether it was not yet: a repeated key
+// is left to encoding/json, which merges a repeated object.
+func (s *keySet) first(bit keySet) bool {
+	if *s&bit != 0 {
+		return false
+	}
+	*s |= bit
+	return true
 }
 
 type decoder struct {
