@@ -291,6 +291,10 @@ func TestBrowserOverlay(t *testing.T) {
 	brWait(t, ov, time.Second, `!document.querySelector("#pinned").hidden && document.querySelector("#pinned").dataset.cluster === "`+cluster+`" &&
 		document.querySelectorAll("#questions li").length === 3`)
 	t.Logf("pin on the overlay %v after the click", time.Since(start).Round(time.Millisecond))
+	// The control page re-renders its list when the pin reaches it; a click
+	// found before that lands on a detached button, so wait for it first.
+	brWait(t, ctl, time.Second, `document.querySelector("#pinned .hq") && document.querySelector("#pinned .hq").dataset.cluster === "`+cluster+`" &&
+		document.querySelectorAll("#list .hq").length === 3`)
 	brRun(t, ctl, "click dismiss", chromedp.Click(chromedp.CSS(`#list .hq button[data-action="dismiss"]`)))
 	brWait(t, ov, time.Second, `document.querySelectorAll("#questions li").length === 2`)
 
