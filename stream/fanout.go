@@ -299,6 +299,7 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 	// Two buffers taken in turn: the writer sends one while publishers
 	// fill the other, and neither is allocated again in steady state.
 	var spare []byte
+	var keep spareKeeper
 	bg := context.WithoutCancel(ctx)
 	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
 	watchdog.Stop()
@@ -344,19 +345,42 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 			h.metrics.FanoutBytes.Add(float64(n))
 			rest = rest[n:]
 		}
-		// A burst may have grown the buffer to MaxQueueBytes: keep a big
-		// buffer while it is in use (a subscriber of a busy show takes
-		// megabytes each time), drop it once it is mostly empty.
-		if cap(buf) > spareMin && cap(buf) > 4*len(buf) {
-			buf = nil
-		}
-		spare = buf[:0]
+		spare = keep.spare(buf, time.Now())
 	}
 }
 
 // spareMin is the size up to which a subscriber's writer always keeps its
 // buffer for reuse.
 const spareMin = 256 << 10
+
+// spareKeep is how long a writer keeps a big buffer that stays mostly
+// empty.
+const spareKeep = 2 * time.Second
+
+// A spareKeeper decides whether a subscriber's writer keeps the buffer it
+// has just sent for the next lines. A burst may have grown it to
+// MaxQueueBytes: a big buffer is kept while it is in use (a subscriber of
+// a busy show takes megabytes each time) and dropped once it has been
+// mostly empty for spareKeep. Dropping it at the first small take made a
+// busy subscriber grow a new one by doubling, over and over: half of all
+// the bytes the server allocated at full load.
+type spareKeeper struct {
+	lowSince time.Time // since when the buffers have been mostly empty
+}
+
+// spare returns buf emptied for reuse, or nil to let it go.
+func (k *spareKeeper) spare(buf []byte, now time.Time) []byte {
+	switch {
+	case cap(buf) <= spareMin || cap(buf) <= 4*len(buf):
+		k.lowSince = time.Time{}
+	case k.lowSince.IsZero():
+		k.lowSince = now
+	case now.Sub(k.lowSince) > spareKeep:
+		k.lowSince = time.Time{}
+		return nil
+	}
+	return buf[:0]
+}
 
 // frameEnd returns how many bytes of buf, a run of newline-terminated
 // lines, the next frame carries: as many whole lines as fit in max, or

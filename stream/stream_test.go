@@ -602,6 +602,34 @@ func TestFrameEnd(t *testing.T) {
 	}
 }
 
+// TestSpareKeeper: a subscriber's writer keeps a big buffer through short
+// lulls and lets it go once it has stayed mostly empty for spareKeep;
+// small buffers are always kept.
+func TestSpareKeeper(t *testing.T) {
+	var k spareKeeper
+	t0 := time.Unix(1000, 0)
+	big := make([]byte, 10, 4*spareMin)
+	if got := k.spare(make([]byte, 10, spareMin), t0); cap(got) != spareMin || len(got) != 0 {
+		t.Fatalf("small buffer: cap %d len %d, want kept and emptied", cap(got), len(got))
+	}
+	if got := k.spare(big, t0); cap(got) != cap(big) {
+		t.Fatal("big buffer dropped at its first small take")
+	}
+	if got := k.spare(big, t0.Add(spareKeep)); cap(got) != cap(big) {
+		t.Fatal("big buffer dropped before spareKeep had passed")
+	}
+	// A full take in between starts the wait again.
+	if got := k.spare(big[:cap(big)/2], t0.Add(spareKeep)); cap(got) != cap(big) {
+		t.Fatal("big buffer in use dropped")
+	}
+	if got := k.spare(big, t0.Add(2*spareKeep)); cap(got) != cap(big) {
+		t.Fatal("the wait did not start again after the buffer was used")
+	}
+	if got := k.spare(big, t0.Add(3*spareKeep+time.Millisecond)); got != nil {
+		t.Fatalf("big buffer mostly empty for over spareKeep kept (cap %d)", cap(got))
+	}
+}
+
 // eventSink is a ShardSink that, for every decision, publishes an event
 // line to the moderator view once its shard has flushed (AfterFlush), as
 // the desk does for a restricted user's message.
