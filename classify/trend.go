@@ -146,7 +146,8 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	if plain == "" {
 		plain = Normalize(text)
 	}
-	terms, intents := questionTerms(plain)
+	var tb, ib [maxTerms]uint64 // a new cluster keeps copies
+	terms, intents := questionTerms(plain, tb[:0], ib[:0])
 	if len(terms) == 0 {
 		return "", 0
 	}
@@ -184,7 +185,12 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	if best == nil {
 		best = t.newCluster(st, stream, text, terms, intents, sig, ts)
 	}
-	if _, ok := best.askers[uh]; !ok && len(best.askers) < maxTrackedAskers {
+	// A saturated cluster's count stands whoever asks: no lookup (a cache
+	// miss in a map of thousands, for every question on a busy topic).
+	if len(best.askers) >= maxTrackedAskers {
+		return best.id, best.n
+	}
+	if _, ok := best.askers[uh]; !ok {
 		best.askers[uh] = struct{}{}
 		best.n++
 		best.score = best.scoreAt(ts, t.opts.HalfLife) + 1
@@ -232,8 +238,8 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, inten
 	c := &cluster{
 		id:      id,
 		text:    clip(text, maxQuestionRunes),
-		terms:   terms,
-		intents: intents,
+		terms:   append([]uint64(nil), terms...),
+		intents: append([]uint64(nil), intents...),
 		sig:     sig,
 		askers:  make(map[uint64]struct{}, 4),
 		scoreTS: ts,
@@ -393,9 +399,10 @@ func (e *Engine) Trending() *Trending { return e.trend }
 
 // Terms.
 
-// questionTerms returns the sorted term hashes of a plain-form question
-// and, among them, its intents (concept terms such as #price).
-func questionTerms(plain string) (terms, intents []uint64) {
+// questionTerms appends to terms the sorted term hashes of a plain-form
+// question and to intents, among them, its intents (concept terms such as
+// #price).
+func questionTerms(plain string, terms, intents []uint64) ([]uint64, []uint64) {
 	var words [maxTerms * 2]string
 	nw := 0
 	for i := 0; i < len(plain) && nw < len(words); {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 )
 
@@ -170,10 +171,16 @@ func BenchmarkTrendingObserve(b *testing.B) {
 	for i, q := range qs {
 		plains[i] = Normalize(q)
 	}
+	// A busy show: thousands of viewers ask the same few questions, so
+	// the clusters' asker sets fill up.
+	users := make([]string, 20000)
+	for i := range users {
+		users[i] = "u-" + strconv.Itoa(i)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		tr.Observe("s", "u", qs[i&3], plains[i&3], t0+int64(i))
+		tr.Observe("s", users[i%len(users)], qs[i&3], plains[i&3], t0+int64(i))
 	}
 }
 
