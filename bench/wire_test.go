@@ -1,6 +1,9 @@
 package bench
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestTopLevelID(t *testing.T) {
 	t.Parallel()
@@ -54,5 +57,24 @@ func BenchmarkTopLevelID(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		topLevelID(line)
+	}
+}
+
+func TestEachLine(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"a", []string{"a"}},
+		{"a\n", []string{"a"}},
+		{"a\nbc\n\n  \n d \nlast", []string{"a", "bc", "d", "last"}},
+		{"\n\n", nil},
+	} {
+		var got []string
+		eachLine([]byte(tc.in), func(l []byte) { got = append(got, string(l)) })
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("eachLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
