@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -39,6 +40,14 @@ type AuditQuery struct {
 	Limit  int
 }
 
+// The audit bucket holds entries in chunks: a value is up to auditChunk
+// entries as JSON lines (one object per line, in Seq order), under the
+// big-endian Seq of its first entry. A raid hides thousands of messages a
+// second; one bbolt Put per chunk instead of per entry spares a B+tree
+// descent and its allocations for each, and fills pages end to end. A
+// value of one JSON object, as earlier versions wrote, is a chunk of one.
+const auditChunk = 256
+
 // AppendAudit writes entries in one transaction, assigning Seq.
 func (db *DB) AppendAudit(entries ...AuditEntry) error {
 	if len(entries) == 0 {
@@ -50,22 +59,51 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 		// half-empty.
 		b.FillPercent = 1.0
 		v := make([]byte, 0, 192*len(entries))
-		for i := range entries {
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			entries[i].Seq = seq
-			// Put keeps the slice until the commit: each value gets its
-			// own piece of one growing buffer.
+		for len(entries) > 0 {
+			chunk := entries[:min(len(entries), auditChunk)]
+			entries = entries[len(chunk):]
 			start := len(v)
-			v = entries[i].appendJSON(v)
-			if err := b.Put(seqKey(seq), v[start:len(v):len(v)]); err != nil {
+			var first uint64
+			for i := range chunk {
+				seq, err := b.NextSequence()
+				if err != nil {
+					return err
+				}
+				if i == 0 {
+					first = seq
+				} else {
+					v = append(v, '\n')
+				}
+				chunk[i].Seq = seq
+				v = chunk[i].appendJSON(v)
+			}
+			// Put keeps the slice until the commit: each chunk gets its
+			// own piece of one buffer, never reallocated (see its size).
+			if err := b.Put(seqKey(first), v[start:len(v):len(v)]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// eachAuditLine calls fn with each entry of the chunk v, oldest first.
+func eachAuditLine(v []byte, fn func(line []byte) error) error {
+	for len(v) > 0 {
+		line := v
+		if i := bytes.IndexByte(v, '\n'); i >= 0 {
+			line, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Audit returns the newest entries matching q, newest first.
@@ -76,18 +114,23 @@ func (db *DB) Audit(q AuditQuery) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
+		var lines [][]byte
 		for k, v := c.Last(); k != nil && len(out) < q.Limit; k, v = c.Prev() {
-			var e AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("audit entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			if e.TS < q.Since {
-				// Entries are in append order, which is time order but
-				// for replayed messages; keep scanning a little older.
-				continue
-			}
-			if (q.Stream == "" || e.Stream == q.Stream) && (q.User == "" || e.User == q.User || e.Target == q.User) {
-				out = append(out, e)
+			lines = lines[:0]
+			eachAuditLine(v, func(l []byte) error { lines = append(lines, l); return nil })
+			for i := len(lines) - 1; i >= 0 && len(out) < q.Limit; i-- {
+				var e AuditEntry
+				if err := json.Unmarshal(lines[i], &e); err != nil {
+					return fmt.Errorf("audit chunk %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				if e.TS < q.Since {
+					// Entries are in append order, which is time order but
+					// for replayed messages; keep scanning a little older.
+					continue
+				}
+				if (q.Stream == "" || e.Stream == q.Stream) && (q.User == "" || e.User == q.User || e.Target == q.User) {
+					out = append(out, e)
+				}
 			}
 		}
 		return nil

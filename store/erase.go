@@ -295,14 +295,16 @@ func (db *DB) AuditAbout(user string, tickets []string) ([]AuditEntry, error) {
 	var out []AuditEntry
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
-			var e AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("audit: %w", err)
-			}
-			if aboutUser(&e, user, ts) {
-				out = append(out, e)
-			}
-			return nil
+			return eachAuditLine(v, func(line []byte) error {
+				var e AuditEntry
+				if err := json.Unmarshal(line, &e); err != nil {
+					return fmt.Errorf("audit: %w", err)
+				}
+				if aboutUser(&e, user, ts) {
+					out = append(out, e)
+				}
+				return nil
+			})
 		})
 	})
 	return out, err
@@ -335,22 +337,35 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 		type kv struct{ k, v []byte }
 		var red []kv
 		err := ab.ForEach(func(k, v []byte) error {
-			var e AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("audit entry %x: %w", k, err)
-			}
-			if !aboutUser(&e, user, ts) {
+			// A chunk with an entry about user is written again whole,
+			// its other entries byte for byte.
+			var nv []byte
+			changed := false
+			err := eachAuditLine(v, func(line []byte) error {
+				var e AuditEntry
+				if err := json.Unmarshal(line, &e); err != nil {
+					return fmt.Errorf("audit chunk %x: %w", k, err)
+				}
+				if len(nv) > 0 {
+					nv = append(nv, '\n')
+				}
+				if !aboutUser(&e, user, ts) {
+					nv = append(nv, line...)
+					return nil
+				}
+				r := AuditEntry{Seq: e.Seq, TS: e.TS, Actor: e.Actor, Action: e.Action, Target: e.Target, Stream: e.Stream, Rule: e.Rule, Erased: true}
+				if r.Actor == user {
+					r.Actor = "erased"
+				}
+				if r.Target == user {
+					r.Target = ""
+				}
+				nv = r.appendJSON(nv)
+				changed = true
+				out.Audit++
 				return nil
-			}
-			r := AuditEntry{Seq: e.Seq, TS: e.TS, Actor: e.Actor, Action: e.Action, Target: e.Target, Stream: e.Stream, Rule: e.Rule, Erased: true}
-			if r.Actor == user {
-				r.Actor = "erased"
-			}
-			if r.Target == user {
-				r.Target = ""
-			}
-			nv, err := json.Marshal(&r)
-			if err != nil {
+			})
+			if err != nil || !changed {
 				return err
 			}
 			red = append(red, kv{append([]byte(nil), k...), nv})
@@ -364,7 +379,6 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 				return err
 			}
 		}
-		out.Audit = len(red)
 		seq, err := ab.NextSequence()
 		if err != nil {
 			return err
