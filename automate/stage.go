@@ -220,6 +220,19 @@ func (w wrapped) Decide(m *classify.Message) classify.Decision {
 	return dec
 }
 
+// DecideInto decides m into *d, reusing its storage when the wrapped
+// decider can (classify.Engine.DecideInto).
+func (w wrapped) DecideInto(d *classify.Decision, m *classify.Message) {
+	if di, ok := w.d.(interface {
+		DecideInto(*classify.Decision, *classify.Message)
+	}); ok {
+		di.DecideInto(d, m)
+	} else {
+		*d = w.d.Decide(m)
+	}
+	w.s.Apply(m, d)
+}
+
 // effects are collected under locks and handed to Output after.
 type effects struct {
 	replies []*classify.Reply

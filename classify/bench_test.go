@@ -81,3 +81,59 @@ func BenchmarkNormalize(b *testing.B) {
 		dst = appendPlain(dst[:0], &tmp, benchTexts[3])
 	}
 }
+
+// BenchmarkDecideInto is BenchmarkDecide into one reused Decision, as a
+// pipeline shard decides: its reasons and question are not allocated.
+func BenchmarkDecideInto(b *testing.B) {
+	e, err := New(Options{Trending: NewTrending(TrendOptions{})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	msgs := benchMessages()
+	b.SetBytes(benchBytes(msgs))
+	b.ReportAllocs()
+	var d Decision
+	i := 0
+	for b.Loop() {
+		m := &msgs[i%len(msgs)]
+		m.TS += 1_000_000
+		e.DecideInto(&d, m)
+		i++
+	}
+}
+
+// TestDecideIntoMatchesDecide: deciding message after message into one
+// reused Decision gives, byte for byte, the decisions Decide returns.
+func TestDecideIntoMatchesDecide(t *testing.T) {
+	opts := func() Options { return Options{Trending: NewTrending(TrendOptions{})} }
+	a, err := New(opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := benchMessages()
+	extra := []string{"agent please, order 5521 not delivered", "free followers at bit.ly/x1", "you are an idiot", "STOP", "how much is the red saree?"}
+	for i, x := range extra {
+		msgs[i*7].Text = x
+	}
+	var d Decision
+	questions, reasons := 0, 0
+	for i := range msgs {
+		m := msgs[i]
+		want := a.Decide(&m)
+		b.DecideInto(&d, &m)
+		if w, g := want.AppendJSON(nil), d.AppendJSON(nil); string(w) != string(g) {
+			t.Fatalf("message %d %q:\nDecideInto %s\nDecide     %s", i, m.Text, g, w)
+		}
+		if d.Question != nil {
+			questions++
+		}
+		reasons += len(d.Reasons)
+	}
+	if questions == 0 || reasons == 0 {
+		t.Fatalf("the corpus exercised %d questions and %d reasons; want both", questions, reasons)
+	}
+}

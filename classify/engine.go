@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -214,12 +215,25 @@ var reasonOrder = [...]ruleID{
 // Decide classifies m. It is goroutine-safe and pure apart from the Seen
 // table: time is m.TS, and there is no I/O.
 func (e *Engine) Decide(m *Message) Decision {
-	d := Decision{
-		ID:     m.ID,
-		Stream: m.Stream,
-		User:   User{ID: m.User.ID, Name: m.User.Name},
-		Text:   m.Text,
-		TS:     m.TS,
+	var d Decision
+	e.DecideInto(&d, m)
+	return d
+}
+
+// DecideInto is Decide writing the decision over *d, whose Reasons array
+// and Question it reuses: a caller that decides message after message
+// into one Decision (a pipeline shard) allocates neither per message.
+// Whatever held on to d's previous Reasons or Question sees them change.
+func (e *Engine) DecideInto(d *Decision, m *Message) {
+	reasons, question := d.Reasons[:0], d.question
+	*d = Decision{
+		ID:       m.ID,
+		Stream:   m.Stream,
+		User:     User{ID: m.User.ID, Name: m.User.Name},
+		Text:     m.Text,
+		TS:       m.TS,
+		Reasons:  reasons,
+		question: question,
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -317,9 +331,9 @@ func (e *Engine) Decide(m *Message) Decision {
 		}
 	}
 	if labels == 0 && !h.has(ruleOptoutStart) {
-		e.applyModel(&d, sc, text, 0, m.User.Badges)
-		e.observeQuestion(&d, sc.plain)
-		return d
+		e.applyModel(d, sc, text, 0, m.User.Badges)
+		e.observeQuestion(d, sc.plain)
+		return
 	}
 	d.Labels = labels
 	priv := isPrivileged(m.User.Badges)
@@ -332,7 +346,7 @@ func (e *Engine) Decide(m *Message) Decision {
 		d.Action = Hold
 	}
 
-	d.Reasons = make([]Reason, 0, n)
+	d.Reasons = slices.Grow(d.Reasons, n)
 	var explained Labels
 	for _, r := range reasonOrder {
 		if !h.has(r) {
@@ -360,10 +374,9 @@ func (e *Engine) Decide(m *Message) Decision {
 		// Spam the rules hide is not scored: the model could change
 		// neither its action nor its spam label, and a raid sends it by
 		// the thousand. Its decision carries no scores.
-		e.applyModel(&d, sc, text, labels, m.User.Badges)
+		e.applyModel(d, sc, text, labels, m.User.Badges)
 	}
-	e.observeQuestion(&d, sc.plain)
-	return d
+	e.observeQuestion(d, sc.plain)
 }
 
 // wordHashes returns the skeleton word hash of each one-word entry.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -140,8 +141,10 @@ func (t *Trending) shard(stream string) *trendShard {
 // Observe adds a question by user, sent at ts (Unix ms), to the trending
 // clusters of stream, and returns its cluster and the cluster's distinct
 // askers. text is the original (shown to hosts); plain is its plain form
-// (Normalize), computed when empty. A question with no content words
-// ("?", "kya?") joins no cluster and returns "", 0.
+// (Normalize), computed when empty. Observe keeps no part of plain, only
+// hashes of its words, so it may point into a buffer reused after the
+// call. A question with no content words ("?", "kya?") joins no cluster
+// and returns "", 0.
 func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, int) {
 	if plain == "" {
 		plain = Normalize(text)
@@ -389,8 +392,19 @@ func (e *Engine) observeQuestion(d *Decision, plain []byte) {
 	if e.trend == nil || d.Action != Allow || !d.Labels.Has(LabelQuestion) {
 		return
 	}
-	if id, n := e.trend.Observe(d.Stream, d.User.ID, d.Text, string(plain), d.TS); id != "" {
-		d.Question = &QuestionRef{Cluster: id, Askers: n}
+	if len(plain) == 0 {
+		return
+	}
+	// plain is the engine's scratch buffer: Observe keeps only hashes of
+	// it, so it is lent, not copied (a copy was an allocation a question).
+	p := unsafe.String(&plain[0], len(plain))
+	if id, n := e.trend.Observe(d.Stream, d.User.ID, d.Text, p, d.TS); id != "" {
+		q := d.question // the one DecideInto's caller lent, if any
+		if q == nil {
+			q = new(QuestionRef)
+		}
+		*q = QuestionRef{Cluster: id, Askers: n}
+		d.Question, d.question = q, q
 	}
 }
 

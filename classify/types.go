@@ -311,8 +311,11 @@ type Decision struct {
 	Scores   Scores       `json:"scores,omitempty"`
 	FAQ      *FAQReply    `json:"faq"`
 	Question *QuestionRef `json:"question"`
-	Handoff  *Handoff     `json:"handoff"`
-	Dup      Dup          `json:"dup"`
+	// question is the QuestionRef a reused Decision lends the next
+	// decision (see DecideInto); Question points to it when set.
+	question *QuestionRef
+	Handoff  *Handoff `json:"handoff"`
+	Dup      Dup      `json:"dup"`
 }
 
 // Scores holds a model's probability per label, in label order; zero means

@@ -21,6 +21,13 @@ type Decider interface {
 	Decide(m *classify.Message) classify.Decision
 }
 
+// An IntoDecider decides into a Decision the caller reuses, reusing its
+// storage too (classify.Engine, automate's wrapped engine): each shard
+// decides every message into one Decision.
+type IntoDecider interface {
+	DecideInto(d *classify.Decision, m *classify.Message)
+}
+
 // Sink receives every decision. line is the decision's JSON, encoded once
 // for all sinks. Both d and line are valid only during the call (the shard
 // reuses them): a sink copies what it keeps.
@@ -237,12 +244,17 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	}
 	// Counters are counted here and added once per run of decisions: the
 	// shards would otherwise take turns owning each counter's cache line.
+	into, _ := p.decider.(IntoDecider)
 	var actions [3]int
 	var labels [64]int
 	pending := 0
 	for b := range q {
 		for _, msg := range b.msgs {
-			*d = p.decider.Decide(msg)
+			if into != nil {
+				into.DecideInto(d, msg)
+			} else {
+				*d = p.decider.Decide(msg)
+			}
 			scratch = d.AppendJSON(scratch[:0])
 			for _, s := range sinks {
 				s.Decided(d, scratch)

@@ -1,0 +1,27 @@
+//go:build !race
+
+package classify
+
+import "testing"
+
+// TestDecideIntoAllocatesNothing: a question decided into a reused
+// Decision allocates neither its reasons nor its question ref. (Not under
+// -race, which drops pooled scratch buffers at random.)
+func TestDecideIntoAllocatesNothing(t *testing.T) {
+	e, err := New(Options{Trending: NewTrending(TrendOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Message{ID: "q", Stream: "show", User: User{ID: "u1"}, Text: benchTexts[0], TS: 1795000000000}
+	var d Decision
+	allocs := testing.AllocsPerRun(100, func() {
+		m.TS += 1_000_000
+		e.DecideInto(&d, &m)
+	})
+	if d.Question == nil || len(d.Reasons) == 0 {
+		t.Fatalf("%q: question %v, reasons %v; want both", m.Text, d.Question, d.Reasons)
+	}
+	if allocs > 0 {
+		t.Errorf("DecideInto of %q into a reused Decision: %.1f allocations, want 0", m.Text, allocs)
+	}
+}
