@@ -25,7 +25,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	switch {
 	case joined && c.changes(t):
 		c := c // only this copy escapes, into the closure
-		if t2, err := s.tickets.Update(t.ID, func(cur *classify.Ticket) error { c.apply(s, cur); return nil }); err == nil {
+		if t2, err := s.updateLater(t.ID, func(cur *classify.Ticket) error { c.apply(s, cur); return nil }); err == nil {
 			t, joined = t2, false
 		}
 	case joined:
@@ -71,6 +71,21 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	fx.tickets = append(fx.tickets, t)
 	fx.created = append(fx.created, created)
 	return !created
+}
+
+// laterUpdater is a ticket store that can write a change later, with the
+// chat line that made it (store.Automation.UpdateLater).
+type laterUpdater interface {
+	UpdateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error)
+}
+
+// updateLater changes ticket id as a chat line asks: written with the
+// line where the store can, else at once.
+func (s *Stage) updateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+	if lu, ok := s.tickets.(laterUpdater); ok {
+		return lu.UpdateLater(id, fn)
+	}
+	return s.tickets.Update(id, fn)
 }
 
 const ticketLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest | classify.LabelPurchaseIntent)

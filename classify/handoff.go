@@ -444,6 +444,28 @@ func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, er
 	return m.saveLocked(&c), nil
 }
 
+// UpdateUnsaved is Update for a change a durable store writes later with
+// the ticket's joined lines (TakeJoined) rather than at once: the change
+// a chat line makes to its author's ticket. first reports whether the
+// ticket had nothing unsaved before, as JoinLine does.
+func (m *MemoryTickets) UpdateUnsaved(id string, fn func(t *Ticket) error) (t *Ticket, first bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	slot, ok := m.byID[id]
+	if !ok {
+		return nil, false, ErrTicketNotFound
+	}
+	was := slot.unsaved
+	c := *slot.fold()
+	if err := fn(&c); err != nil {
+		return nil, false, err
+	}
+	t = m.saveLocked(&c)
+	slot.unsaved = true // saveLocked marked it saved: the caller does not save it
+	return t, !was, nil
+}
+
 // Put stores t as it is (Rev kept): for loading saved tickets.
 func (m *MemoryTickets) Put(t *Ticket) {
 	m.mu.Lock()

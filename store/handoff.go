@@ -157,11 +157,11 @@ type Automation struct {
 	spare        map[string]dirtyTicket // the last batch, emptied, for reuse
 	dirtyQueued  bool                   // a writeDirty is in the writer's queue
 	written      map[string]uint64
-	// A chat line added to a ticket (Join) stays in memory, and the
-	// ticket is written by the sweeper joinPersistEvery after its first
-	// unwritten line, so a chatty viewer with an open ticket costs no
-	// write per message; any other change writes the ticket at once,
-	// lines and all. lazyQ holds the tickets with unwritten lines, oldest
+	// A chat line added to a ticket (Join), and what such a line changes
+	// on it (UpdateLater), stay in memory, and the ticket is written by
+	// the sweeper joinPersistEvery after its first unwritten line or
+	// change, so a chatty viewer with an open ticket costs no write per
+	// message; any other change writes the ticket at once, lines and all. lazyQ holds the tickets with unwritten lines, oldest
 	// first (and some already written since: the sweeper skips those).
 	lazyQ     []lazyJoin
 	lazyHead  int // lazyQ[:lazyHead] is taken
@@ -169,8 +169,10 @@ type Automation struct {
 	sweepDone chan struct{}
 }
 
-// joinPersistEvery bounds how long a ticket's newest chat lines may stay
-// unwritten: a crash loses at most this much of them, never a state change.
+// joinPersistEvery bounds how long a ticket's newest chat lines, and what
+// they changed on it, may stay unwritten: a crash loses at most this much
+// of them, never a ticket or a change an agent, the host or an API call
+// made.
 const joinPersistEvery = 10 * time.Second
 
 // lazyJoin is a ticket with unwritten chat lines, and when the first of
@@ -354,21 +356,47 @@ func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*clas
 // unwritten line, or sooner with any other change of the ticket.
 func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool) {
 	t, first, ok := a.tickets.JoinLine(m, max)
-	if !ok || !first {
-		return t, ok
+	if ok && first {
+		a.writeLater(t.ID)
 	}
+	return t, ok
+}
+
+// UpdateLater is Update for the change a chat line makes to its author's
+// ticket (a label, an order number, a sharper issue): it is written with
+// the ticket's joined lines, by the sweeper, at most joinPersistEvery
+// later, or sooner with any other change. A crash loses it only with the
+// line that made it. At full load most writes of tickets were these,
+// each a random page write.
+func (a *Automation) UpdateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+	if a.gone.has(id) {
+		return nil, classify.ErrTicketNotFound
+	}
+	t, first, err := a.tickets.UpdateUnsaved(id, fn)
+	if err == classify.ErrTicketNotFound {
+		return a.Update(id, fn) // a resolved ticket that left memory
+	}
+	if err == nil && first {
+		a.writeLater(t.ID)
+	}
+	return t, err
+}
+
+// writeLater queues ticket id, whose unsaved lines or changes were just
+// the first since it was last written, for the sweeper; while closing, it
+// is written at once.
+func (a *Automation) writeLater(id string) {
 	a.dmu.Lock()
 	sweeping := a.sweepStop != nil
 	if sweeping {
-		a.lazyQ = append(a.lazyQ, lazyJoin{id: t.ID, since: time.Now()})
+		a.lazyQ = append(a.lazyQ, lazyJoin{id: id, since: time.Now()})
 	}
 	a.dmu.Unlock()
 	if !sweeping { // closing: write it now
-		if ft, ok := a.tickets.TakeJoined(t.ID); ok {
+		if ft, ok := a.tickets.TakeJoined(id); ok {
 			a.queueTicket(ft, false)
 		}
 	}
-	return t, true
 }
 
 // Update implements classify.Tickets.

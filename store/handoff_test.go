@@ -141,6 +141,75 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	}
 }
 
+// TestChatChangesWrittenWithTheirLines: a change a chat line makes to its
+// author's ticket (UpdateLater) waits for the sweeper like the line
+// itself; the sweep, or a change by an agent, writes both; in memory it
+// shows at once.
+func TestChatChangesWrittenWithTheirLines(t *testing.T) {
+	ctx := context.Background()
+	db, a := openAutomation(t, t.TempDir(), AutomationOptions{})
+	a.stopSweep() // the test sweeps by hand
+	a.dmu.Lock()
+	a.sweepStop = make(chan struct{}) // … and keeps changes lazy
+	a.dmu.Unlock()
+	for _, id := range []string{"h-1", "h-2"} {
+		a.Upsert("s", id, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
+			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
+		}))
+	}
+	if err := a.waitWritten(ctx); err != nil {
+		t.Fatal(err)
+	}
+	onDisk := func() map[string]classify.Ticket {
+		got := map[string]classify.Ticket{}
+		db.Bolt().View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketHandoffs).ForEach(func(k, v []byte) error {
+				var tk classify.Ticket
+				json.Unmarshal(v, &tk)
+				got[string(k)] = tk
+				return nil
+			})
+		})
+		return got
+	}
+	for _, id := range []string{"h-1", "h-2"} {
+		a.Join(&classify.Message{ID: "m-" + id, Stream: "s", User: classify.User{ID: id}, Text: "order 5521 not delivered"}, 10)
+		tk, err := a.UpdateLater(id, func(tk *classify.Ticket) error { tk.OrderID = "5521"; return nil })
+		if err != nil || tk.OrderID != "5521" {
+			t.Fatalf("UpdateLater(%s) = %+v, %v", id, tk, err)
+		}
+	}
+	if got, _ := a.Get("h-1"); got.OrderID != "5521" || len(got.Messages) != 1 {
+		t.Errorf("in memory: %+v, want the order and the line", got)
+	}
+	if err := a.waitWritten(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := onDisk(); d["h-1"].OrderID != "" || d["h-2"].OrderID != "" {
+		t.Fatalf("a chat line's change written before the sweep: %+v", d)
+	}
+	a.dmu.Lock()
+	waiting := len(a.lazyQ) - a.lazyHead
+	a.dmu.Unlock()
+	if waiting != 2 {
+		t.Errorf("%d tickets wait for the sweeper, want 2 (one each, the line and its change together)", waiting)
+	}
+	a.Update("h-2", func(tk *classify.Ticket) error { tk.State = classify.TicketClaimed; return nil })
+	a.flushLazyBefore(time.Now().Add(time.Hour))
+	if err := a.waitWritten(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := onDisk()
+	for _, id := range []string{"h-1", "h-2"} {
+		if d[id].OrderID != "5521" || len(d[id].Messages) != 1 {
+			t.Errorf("%s on disk after the sweep: %+v, want the order and the line", id, d[id])
+		}
+	}
+	if d["h-2"].State != classify.TicketClaimed {
+		t.Errorf("h-2 on disk: state %q, want claimed", d["h-2"].State)
+	}
+}
+
 // TestIDsUniqueAcrossBlocksAndRestarts: ids from several goroutines over
 // many blocks (reserved ahead in the background) never repeat, each
 // goroutine sees them increase, and after a reopen they start above every
