@@ -34,6 +34,9 @@ type fakeServer struct {
 	// dropAfter closes each ingest connection after that many messages
 	// when non-zero.
 	dropAfter int64
+	// ackDelay holds each ack back after its frame's decisions are
+	// published, as livemod gathers acks.
+	ackDelay time.Duration
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -108,7 +111,11 @@ func (f *fakeServer) ingest(w http.ResponseWriter, r *http.Request) {
 		}
 		if acked > 0 {
 			b, _ := json.Marshal(map[string]any{"type": "ack", "upto": upto, "n": acked})
-			if c.Write(ctx, websocket.MessageText, b) != nil {
+			if f.ackDelay > 0 {
+				// Later, from another goroutine: a connection closed
+				// meanwhile never gets it, as with livemod's gathered acks.
+				time.AfterFunc(f.ackDelay, func() { c.Write(ctx, websocket.MessageText, b) })
+			} else if c.Write(ctx, websocket.MessageText, b) != nil {
 				return
 			}
 		}
@@ -207,6 +214,25 @@ func TestRunOpenLoop(t *testing.T) {
 	}
 	checkJSONKeys(t, rep)
 	checkOutputs(t, rep)
+}
+
+// TestRunWaitsForDelayedAcks: the acks of the last frames come after
+// their decisions (the server gathers them); the bench waits for them
+// before it closes, so every message sent is reported acked.
+func TestRunWaitsForDelayedAcks(t *testing.T) {
+	t.Parallel()
+	srv := newFakeServer(t)
+	srv.ackDelay = 30 * time.Millisecond
+	rep, err := Run(t.Context(), Options{
+		URL: srv.url(), Token: srv.token, Conns: 2, Rate: 200,
+		Duration: 300 * time.Millisecond, Subscribe: true, Seed: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent == 0 || rep.Sent != rep.Decided || rep.Sent != rep.Acked {
+		t.Fatalf("sent %d acked %d decided %d", rep.Sent, rep.Acked, rep.Decided)
+	}
 }
 
 func TestRunClosedLoopBatch(t *testing.T) {
