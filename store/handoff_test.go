@@ -95,11 +95,7 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 // since (a state change) is not written again from the queue.
 func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	ctx := context.Background()
-	db, a := openAutomation(t, t.TempDir(), AutomationOptions{})
-	a.stopSweep() // the test sweeps by hand
-	a.dmu.Lock()
-	a.sweepStop = make(chan struct{}) // … and keeps joins lazy
-	a.dmu.Unlock()
+	db, a := openSweptByHand(t)
 	for _, id := range []string{"h-1", "h-2", "h-3"} {
 		a.Upsert("s", id, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
 			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
@@ -147,11 +143,7 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 // shows at once.
 func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 	ctx := context.Background()
-	db, a := openAutomation(t, t.TempDir(), AutomationOptions{})
-	a.stopSweep() // the test sweeps by hand
-	a.dmu.Lock()
-	a.sweepStop = make(chan struct{}) // … and keeps changes lazy
-	a.dmu.Unlock()
+	db, a := openSweptByHand(t)
 	for _, id := range []string{"h-1", "h-2"} {
 		a.Upsert("s", id, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
 			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
@@ -256,6 +248,18 @@ func TestIDsUniqueAcrossBlocksAndRestarts(t *testing.T) {
 
 // openAutomation opens the store in dir and its automation state, closed
 // (state first) when the test ends.
+// openSweptByHand is openAutomation whose sweeper does not run: joins and
+// chat-line changes stay waiting until the test calls flushLazyBefore.
+func openSweptByHand(t *testing.T) (*DB, *Automation) {
+	t.Helper()
+	db, a := openAutomation(t, t.TempDir(), AutomationOptions{})
+	a.stopSweep()
+	a.dmu.Lock()
+	a.sweepStop = make(chan struct{}) // as if it ran: writes stay lazy
+	a.dmu.Unlock()
+	return db, a
+}
+
 func openAutomation(t *testing.T, dir string, opts AutomationOptions) (*DB, *Automation) {
 	t.Helper()
 	db, err := Open(dir)
