@@ -78,7 +78,8 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 				v = chunk[i].appendJSON(v)
 			}
 			// Put keeps the slice until the commit: each chunk gets its
-			// own piece of one buffer, never reallocated (see its size).
+			// own piece of one growing buffer (growing moves only what
+			// comes after: the pieces already put stay where they are).
 			if err := b.Put(seqKey(first), v[start:len(v):len(v)]); err != nil {
 				return err
 			}

@@ -161,8 +161,10 @@ type Automation struct {
 	// on it (UpdateLater), stay in memory, and the ticket is written by
 	// the sweeper joinPersistEvery after its first unwritten line or
 	// change, so a chatty viewer with an open ticket costs no write per
-	// message; any other change writes the ticket at once, lines and all. lazyQ holds the tickets with unwritten lines, oldest
-	// first (and some already written since: the sweeper skips those).
+	// message; any other change writes the ticket at once, lines and
+	// all. lazyQ holds the tickets with unwritten lines or changes,
+	// oldest first (and some already written since: the sweeper skips
+	// those).
 	lazyQ     []lazyJoin
 	lazyHead  int // lazyQ[:lazyHead] is taken
 	sweepStop chan struct{}
@@ -175,8 +177,8 @@ type Automation struct {
 // made.
 const joinPersistEvery = 10 * time.Second
 
-// lazyJoin is a ticket with unwritten chat lines, and when the first of
-// them was added.
+// lazyJoin is a ticket with unwritten chat lines (or changes they made),
+// and when the first of them was added.
 type lazyJoin struct {
 	id    string
 	since time.Time
