@@ -430,18 +430,8 @@ func (m *MemoryTickets) TakeJoined(id string) (*Ticket, bool) {
 
 // Update implements Tickets.
 func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.init()
-	slot, ok := m.byID[id]
-	if !ok {
-		return nil, ErrTicketNotFound
-	}
-	c := *slot.fold()
-	if err := fn(&c); err != nil {
-		return nil, err
-	}
-	return m.saveLocked(&c), nil
+	t, _, err := m.update(id, fn, false)
+	return t, err
 }
 
 // UpdateUnsaved is Update for a change a durable store writes later with
@@ -449,6 +439,22 @@ func (m *MemoryTickets) Update(id string, fn func(t *Ticket) error) (*Ticket, er
 // a chat line makes to its author's ticket. first reports whether the
 // ticket had nothing unsaved before, as JoinLine does.
 func (m *MemoryTickets) UpdateUnsaved(id string, fn func(t *Ticket) error) (t *Ticket, first bool, err error) {
+	return m.update(id, fn, true)
+}
+
+// update saves fn's change of ticket id, marked unsaved or not (see
+// ticketSlot.unsaved), and reports whether it was saved before.
+//
+// A change that keeps an active ticket active touches no index: it is
+// made under the tickets' lock for reading and the ticket's own lock, as
+// a join is, so the other pipeline shard's joins do not wait for it (they
+// did, and each wait cost the waiting shard a trip through the scheduler:
+// up to milliseconds). Any other change takes the lock exclusively; fn,
+// which only changes its copy, then runs again on the current version.
+func (m *MemoryTickets) update(id string, fn func(t *Ticket) error, unsaved bool) (*Ticket, bool, error) {
+	if t, was, done, err := m.updateActive(id, fn, unsaved); done {
+		return t, !was, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.init()
@@ -461,9 +467,38 @@ func (m *MemoryTickets) UpdateUnsaved(id string, fn func(t *Ticket) error) (t *T
 	if err := fn(&c); err != nil {
 		return nil, false, err
 	}
-	t = m.saveLocked(&c)
-	slot.unsaved = true // saveLocked marked it saved: the caller does not save it
+	t := m.saveLocked(&c)
+	slot.unsaved = unsaved // saveLocked marked it saved
 	return t, !was, nil
+}
+
+// updateActive is update's path for an active ticket that stays active;
+// done is false when the change needs the exclusive lock.
+func (m *MemoryTickets) updateActive(id string, fn func(t *Ticket) error, unsaved bool) (t *Ticket, was, done bool, err error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	slot, ok := m.byID[id]
+	if !ok {
+		return nil, false, true, ErrTicketNotFound
+	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	cur := slot.fold()
+	if !cur.Active() {
+		return nil, false, false, nil
+	}
+	c := *cur
+	if err := fn(&c); err != nil {
+		return nil, false, true, err
+	}
+	if !c.Active() || c.ID != cur.ID || c.Stream != cur.Stream || c.User.ID != cur.User.ID {
+		return nil, false, false, nil // the indexes change
+	}
+	c.Rev = cur.Rev + 1
+	c.shareHandoff()
+	was = slot.unsaved
+	slot.t, slot.unsaved = &c, unsaved
+	return &c, was, true, nil
 }
 
 // Put stores t as it is (Rev kept): for loading saved tickets.

@@ -235,6 +235,53 @@ func BenchmarkTicketJoin(b *testing.B) {
 	})
 }
 
+// TestMemoryTicketsConcurrentUpdates: changes that keep a ticket active
+// (made under the read lock and the ticket's own) from two goroutines,
+// alongside joins, lose none of each other's; a resolve among them takes
+// the ticket out of the active index.
+func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
+	m := &MemoryTickets{}
+	m.Upsert("s", "u", ChangeFunc(func(*Ticket) *Ticket {
+		return &Ticket{ID: "h-1", Stream: "s", User: User{ID: "u"}, State: TicketOpen}
+	}))
+	const each = 500
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for range each {
+				fn := func(t *Ticket) error { t.Summary += "x"; return nil }
+				if g == 0 {
+					m.Update("h-1", fn)
+				} else {
+					m.UpdateUnsaved("h-1", fn)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range each {
+			m.JoinLine(&Message{ID: fmt.Sprint("m-", i), Stream: "s", User: User{ID: "u"}, Text: "line"}, 10)
+		}
+	})
+	wg.Wait()
+	tk, _ := m.Get("h-1")
+	if len(tk.Summary) != 2*each {
+		t.Fatalf("%d of %d changes kept", len(tk.Summary), 2*each)
+	}
+	if len(tk.Messages) != 10 || tk.Messages[9].ID != fmt.Sprint("m-", each-1) {
+		t.Fatalf("lines %+v", tk.Messages)
+	}
+	if _, err := m.Update("h-1", func(t *Ticket) error { t.State = TicketResolved; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if m.HasActive("s", "u") {
+		t.Fatal("a resolved ticket is still active")
+	}
+	if _, _, ok := m.JoinLine(&Message{ID: "late", Stream: "s", User: User{ID: "u"}, Text: "line"}, 10); ok {
+		t.Fatal("a line joined a resolved ticket")
+	}
+}
+
 // TestMemoryTicketsConcurrentJoinsAndReads: joins from two goroutines (as
 // two pipeline shards make them, each for its own users) run alongside
 // reads, the store's takes and updates; under -race nothing conflicts,
