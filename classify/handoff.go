@@ -352,18 +352,39 @@ func (m *MemoryTickets) HasActive(stream, user string) bool {
 }
 
 // Upsert implements Tickets.
+//
+// Like update, a change that keeps the user's active ticket active is
+// made under the read lock and the ticket's own lock. A new ticket is
+// built before the lock is taken exclusively, so the other shard's joins
+// wait only for the indexes to take it in; if a ticket was opened
+// meanwhile, c applies to that one instead.
 func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bool) {
+	ref := refOf(stream, user)
+	t, active, done := m.upsertActive(ref, c)
+	if done {
+		return t, false
+	}
+	var built *Ticket
+	if !active {
+		if built = c.Apply(nil); built == nil {
+			return nil, false
+		}
+		built.shareHandoff() // encoded outside the lock too
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.init()
 	var prev, cur *Ticket
-	slot := m.active[refOf(stream, user)]
+	slot := m.active[ref]
 	if slot != nil {
 		prev = slot.fold()
 		cp := *prev
 		cur = &cp
 	}
-	next := c.Apply(cur)
+	next := built
+	if cur != nil || next == nil {
+		next = c.Apply(cur)
+	}
 	switch {
 	case next == nil:
 		return nil, false
@@ -374,6 +395,33 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 		return next, false
 	}
 	return m.saveLocked(next), cur == nil
+}
+
+// upsertActive is Upsert's path for a user with an active ticket that c
+// keeps active; active reports whether the user had one, done whether
+// the change is made (or c made none).
+func (m *MemoryTickets) upsertActive(ref userRef, c TicketChange) (t *Ticket, active, done bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	slot := m.active[ref]
+	if slot == nil {
+		return nil, false, false
+	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	prev := slot.fold()
+	cp := *prev
+	next := c.Apply(&cp)
+	switch {
+	case next == nil:
+		return nil, true, true
+	case next == &cp && next.ID == prev.ID && next.Active():
+		next.Rev = prev.Rev + 1
+		next.shareHandoff()
+		slot.t, slot.unsaved = next, false
+		return next, true, true
+	}
+	return nil, true, false
 }
 
 // Join implements Tickets.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -279,6 +280,45 @@ func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
 	}
 	if _, _, ok := m.JoinLine(&Message{ID: "late", Stream: "s", User: User{ID: "u"}, Text: "line"}, 10); ok {
 		t.Fatal("a line joined a resolved ticket")
+	}
+}
+
+// TestMemoryTicketsConcurrentUpserts: two goroutines open tickets for
+// the same users at once; each user gets one ticket, built by one of them
+// and joined by the other, and exactly one Upsert per user says created.
+func TestMemoryTicketsConcurrentUpserts(t *testing.T) {
+	m := &MemoryTickets{}
+	const users = 200
+	var ids, created atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for u := range users {
+				line := TicketMessage{ID: fmt.Sprintf("m-%d-%d", g, u)}
+				_, c := m.Upsert("s", fmt.Sprint("u-", u), ChangeFunc(func(cur *Ticket) *Ticket {
+					if cur != nil {
+						cur.Messages = append(cur.Messages, line)
+						return cur
+					}
+					return &Ticket{ID: fmt.Sprint("h-", ids.Add(1)), Stream: "s", User: User{ID: fmt.Sprint("u-", u)}, State: TicketOpen, Messages: []TicketMessage{line}}
+				}))
+				if c {
+					created.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if created.Load() != users {
+		t.Errorf("%d Upserts said created, want %d", created.Load(), users)
+	}
+	if n := len(m.List("s", "")); n != users {
+		t.Errorf("%d tickets kept, want %d (one per user)", n, users)
+	}
+	for _, tk := range m.List("s", "") {
+		if len(tk.Messages) != 2 {
+			t.Fatalf("ticket of %s has %d lines, want both goroutines'", tk.User.ID, len(tk.Messages))
+		}
 	}
 }
 
