@@ -264,6 +264,16 @@ type Tickets interface {
 // the ticket active swaps one pointer and touches no map, and a chat line
 // joining it (Join, on the message path) is kept on the slot until a read
 // folds it into a new version.
+//
+// The index of active tickets is split into parts by the low bits of the
+// user key, as the pipeline splits users between its shards, each part
+// with its own lock: a shard's joins, changes and new tickets take only
+// its own parts' locks, and the other shard never waits for them. (With
+// one lock, a new ticket on one shard held it exclusively while the other
+// joined a line, thousands of times a second, and each wait sent the
+// waiting shard through the scheduler for up to milliseconds.) The index
+// by id, and the resolved tickets, have a lock of their own, taken only
+// briefly and only after a part's (or alone).
 type MemoryTickets struct {
 	// MaxResolved bounds the resolved tickets kept: when more are, the
 	// longest resolved leave memory (a durable store keeps them on disk).
@@ -271,11 +281,26 @@ type MemoryTickets struct {
 	// before the first use.
 	MaxResolved int
 
-	mu       sync.RWMutex
+	parts [ticketParts]ticketPart
+
+	mu       sync.RWMutex // guards byID, resolved and resHead
 	byID     map[string]*ticketSlot
-	active   map[userRef]*ticketSlot
 	resolved []string // ids in the order they were resolved; [resHead:] are live
 	resHead  int
+}
+
+// ticketParts is a power of two, at least the pipeline's shards on any
+// machine we run on.
+const ticketParts = 64
+
+type ticketPart struct {
+	mu     sync.RWMutex
+	active map[userRef]*ticketSlot
+	_      [64 - 24 - 8]byte // one cache line each
+}
+
+func (m *MemoryTickets) part(ref userRef) *ticketPart {
+	return &m.parts[ref.a&(ticketParts-1)]
 }
 
 // ticketSlot holds the current version of one ticket; key is the
@@ -283,9 +308,8 @@ type MemoryTickets struct {
 // erased ticket's husk has no user, and must still leave the index).
 type ticketSlot struct {
 	key userRef
-	// mu guards the fields below for those who hold MemoryTickets.mu only
-	// for reading (joins and reads); a holder of it for writing owns every
-	// slot.
+	// mu guards the fields below. Lock order: a part's lock, then
+	// MemoryTickets.mu, then a slot's.
 	mu sync.Mutex
 	t  *Ticket
 	// joined are the lines added by Join since t, at most max (the bound
@@ -336,31 +360,34 @@ func refOf(stream, user string) userRef {
 
 var _ Tickets = (*MemoryTickets)(nil)
 
-func (m *MemoryTickets) init() {
-	if m.byID == nil {
-		m.byID = map[string]*ticketSlot{}
-		m.active = map[userRef]*ticketSlot{}
-	}
+// slot returns ticket id's slot, or nil.
+func (m *MemoryTickets) slot(id string) *ticketSlot {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.byID[id]
 }
 
 // HasActive implements Tickets.
 func (m *MemoryTickets) HasActive(stream, user string) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, ok := m.active[refOf(stream, user)]
+	ref := refOf(stream, user)
+	pt := m.part(ref)
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	_, ok := pt.active[ref]
 	return ok
 }
 
 // Upsert implements Tickets.
 //
-// Like update, a change that keeps the user's active ticket active is
-// made under the read lock and the ticket's own lock. A new ticket is
-// built before the lock is taken exclusively, so the other shard's joins
-// wait only for the indexes to take it in; if a ticket was opened
-// meanwhile, c applies to that one instead.
+// A change that keeps the user's active ticket active is made under the
+// part's lock for reading and the ticket's own lock. A new ticket is
+// built, and its handoff block encoded, before the part's lock is taken
+// exclusively; if a ticket was opened meanwhile, c applies to that one
+// instead.
 func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bool) {
 	ref := refOf(stream, user)
-	t, active, done := m.upsertActive(ref, c)
+	pt := m.part(ref)
+	t, active, done := pt.upsertActive(ref, c)
 	if done {
 		return t, false
 	}
@@ -369,15 +396,19 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 		if built = c.Apply(nil); built == nil {
 			return nil, false
 		}
-		built.shareHandoff() // encoded outside the lock too
+		if refOf(built.Stream, built.User.ID) != ref {
+			panic("classify: a TicketChange opened a ticket for another user than Upsert's")
+		}
+		built.shareHandoff()
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.init()
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
 	var prev, cur *Ticket
-	slot := m.active[ref]
+	slot := pt.active[ref]
 	if slot != nil {
+		slot.mu.Lock()
 		prev = slot.fold()
+		slot.mu.Unlock()
 		cp := *prev
 		cur = &cp
 	}
@@ -391,19 +422,21 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 	case next == cur && next.ID == prev.ID && next.Active():
 		next.Rev = prev.Rev + 1 // no index changes
 		next.shareHandoff()
+		slot.mu.Lock()
 		slot.t, slot.unsaved = next, false
+		slot.mu.Unlock()
 		return next, false
 	}
-	return m.saveLocked(next), cur == nil
+	return m.save(pt, next, false, false), cur == nil
 }
 
 // upsertActive is Upsert's path for a user with an active ticket that c
 // keeps active; active reports whether the user had one, done whether
 // the change is made (or c made none).
-func (m *MemoryTickets) upsertActive(ref userRef, c TicketChange) (t *Ticket, active, done bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	slot := m.active[ref]
+func (pt *ticketPart) upsertActive(ref userRef, c TicketChange) (t *Ticket, active, done bool) {
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	slot := pt.active[ref]
 	if slot == nil {
 		return nil, false, false
 	}
@@ -433,15 +466,15 @@ func (m *MemoryTickets) Join(msg *Message, max int) (*Ticket, bool) {
 // JoinLine is Join that also reports whether this is the first line
 // joined since the ticket was last saved or taken with TakeJoined.
 //
-// A join takes the tickets' lock only for reading, and the ticket's own
-// lock for the rest: two pipeline shards joining lines to different
-// tickets do not wait for each other (they did, for the index probe and
-// the line's copy, each a cache miss, 8% of a shard's time at full load).
+// A join takes its part's lock only for reading, and the ticket's own
+// lock for the rest.
 func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bool) {
 	max = cmp.Or(max, 1)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	slot := m.active[refOf(msg.Stream, msg.User.ID)]
+	ref := refOf(msg.Stream, msg.User.ID)
+	pt := m.part(ref)
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	slot := pt.active[ref]
 	if slot == nil {
 		return nil, false, false
 	}
@@ -461,9 +494,7 @@ func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bo
 // saved or taken, for a durable store to write, and marks it saved; false
 // if there are none (a later change wrote them, or the ticket is gone).
 func (m *MemoryTickets) TakeJoined(id string) (*Ticket, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	slot := m.byID[id]
+	slot := m.slot(id)
 	if slot == nil {
 		return nil, false
 	}
@@ -494,41 +525,38 @@ func (m *MemoryTickets) UpdateUnsaved(id string, fn func(t *Ticket) error) (t *T
 // ticketSlot.unsaved), and reports whether it was saved before.
 //
 // A change that keeps an active ticket active touches no index: it is
-// made under the tickets' lock for reading and the ticket's own lock, as
-// a join is, so the other pipeline shard's joins do not wait for it (they
-// did, and each wait cost the waiting shard a trip through the scheduler:
-// up to milliseconds). Any other change takes the lock exclusively; fn,
-// which only changes its copy, then runs again on the current version.
+// made under the part's lock for reading and the ticket's own lock, as a
+// join is. Any other change takes the part's lock exclusively; fn, which
+// only changes its copy, then runs again on the current version.
 func (m *MemoryTickets) update(id string, fn func(t *Ticket) error, unsaved bool) (*Ticket, bool, error) {
-	if t, was, done, err := m.updateActive(id, fn, unsaved); done {
-		return t, !was, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.init()
-	slot, ok := m.byID[id]
-	if !ok {
+	slot := m.slot(id)
+	if slot == nil {
 		return nil, false, ErrTicketNotFound
 	}
+	pt := m.part(slot.key)
+	if t, was, done, err := pt.updateActive(slot, fn, unsaved); done {
+		return t, !was, err
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	if m.slot(id) != slot { // left memory meanwhile
+		return nil, false, ErrTicketNotFound
+	}
+	slot.mu.Lock()
 	was := slot.unsaved
 	c := *slot.fold()
+	slot.mu.Unlock()
 	if err := fn(&c); err != nil {
 		return nil, false, err
 	}
-	t := m.saveLocked(&c)
-	slot.unsaved = unsaved // saveLocked marked it saved
-	return t, !was, nil
+	return m.save(pt, &c, false, unsaved), !was, nil
 }
 
 // updateActive is update's path for an active ticket that stays active;
-// done is false when the change needs the exclusive lock.
-func (m *MemoryTickets) updateActive(id string, fn func(t *Ticket) error, unsaved bool) (t *Ticket, was, done bool, err error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	slot, ok := m.byID[id]
-	if !ok {
-		return nil, false, true, ErrTicketNotFound
-	}
+// done is false when the change needs the part's lock exclusively.
+func (pt *ticketPart) updateActive(slot *ticketSlot, fn func(t *Ticket) error, unsaved bool) (t *Ticket, was, done bool, err error) {
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
 	cur := slot.fold()
@@ -551,53 +579,69 @@ func (m *MemoryTickets) updateActive(id string, fn func(t *Ticket) error, unsave
 
 // Put stores t as it is (Rev kept): for loading saved tickets.
 func (m *MemoryTickets) Put(t *Ticket) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.init()
-	m.storeLocked(t.Clone())
+	t = t.Clone()
+	pt := m.part(refOf(t.Stream, t.User.ID))
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	m.save(pt, t, true, false)
 }
 
-func (m *MemoryTickets) saveLocked(t *Ticket) *Ticket {
-	if slot, ok := m.byID[t.ID]; ok {
-		t.Rev = slot.fold().Rev + 1
-		slot.unsaved = false // the caller saves t, lines and all
-	} else {
-		t.Rev = 1
-	}
-	m.storeLocked(t)
-	return t // a value from now on: the next change saves a copy
-}
-
-func (m *MemoryTickets) storeLocked(t *Ticket) {
+// save stores t in its ticket's slot (a new one if t is new), as the next
+// version (the first, if new) unless keepRev, marked unsaved or not, and
+// updates the indexes. pt, the part of t's slot, is locked.
+func (m *MemoryTickets) save(pt *ticketPart, t *Ticket, keepRev, unsaved bool) *Ticket {
 	t.shareHandoff()
+	m.mu.Lock()
+	if m.byID == nil {
+		m.byID = map[string]*ticketSlot{}
+	}
 	slot := m.byID[t.ID]
-	wasResolved := slot != nil && !slot.t.Active()
-	if slot == nil {
+	isNew := slot == nil
+	if isNew {
 		slot = &ticketSlot{key: refOf(t.Stream, t.User.ID)}
 		m.byID[t.ID] = slot
 	}
-	slot.t = t
-	if t.Active() {
-		m.active[slot.key] = slot
-		return
+	slot.mu.Lock()
+	wasResolved := !isNew && !slot.t.Active()
+	switch {
+	case keepRev:
+	case isNew:
+		t.Rev = 1
+	default:
+		t.Rev = slot.fold().Rev + 1
 	}
-	if m.active[slot.key] == slot {
-		delete(m.active, slot.key)
-	}
-	if !wasResolved && m.MaxResolved > 0 {
+	slot.t, slot.unsaved = t, unsaved
+	slot.mu.Unlock()
+	if !t.Active() && !wasResolved && m.MaxResolved > 0 {
 		m.resolved = append(m.resolved, t.ID)
 		m.evictLocked()
 	}
+	m.mu.Unlock()
+	if pt.active == nil {
+		pt.active = map[userRef]*ticketSlot{}
+	}
+	if t.Active() {
+		pt.active[slot.key] = slot
+	} else if pt.active[slot.key] == slot {
+		delete(pt.active, slot.key)
+	}
+	return t // a value from now on: the next change saves a copy
 }
 
-// evictLocked drops the longest resolved tickets beyond MaxResolved.
+// evictLocked drops the longest resolved tickets beyond MaxResolved from
+// the index by id. m.mu is locked.
 func (m *MemoryTickets) evictLocked() {
 	for len(m.resolved)-m.resHead > m.MaxResolved {
 		id := m.resolved[m.resHead]
 		m.resolved[m.resHead] = ""
 		m.resHead++
-		if slot := m.byID[id]; slot != nil && !slot.t.Active() {
-			delete(m.byID, id)
+		if slot := m.byID[id]; slot != nil {
+			slot.mu.Lock()
+			resolved := !slot.t.Active()
+			slot.mu.Unlock()
+			if resolved {
+				delete(m.byID, id)
+			}
 		}
 	}
 	if m.resHead > len(m.resolved)/2 && m.resHead > 1024 { // compact the FIFO
@@ -608,10 +652,8 @@ func (m *MemoryTickets) evictLocked() {
 
 // Get implements Tickets.
 func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	slot, ok := m.byID[id]
-	if !ok {
+	slot := m.slot(id)
+	if slot == nil {
 		return nil, false
 	}
 	slot.mu.Lock() // a read folds joined lines into a version
