@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -87,14 +88,17 @@ type Trending struct {
 	shards [trendShards]trendShard
 }
 
+// trendShard's lock guards its streams and their clusters: held for
+// reading, a cluster's askers, count and score may change only under the
+// cluster's own lock (Observe); held for writing, nothing else runs.
 type trendShard struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	streams map[string]*streamTrend
-	_       [48]byte // one cache line each: the shards' locks are not shared
+	_       [40]byte // one cache line each: the shards' locks are not shared
 }
 
 type streamTrend struct {
-	last     int64 // newest ts seen
+	last     atomic.Int64 // newest ts seen
 	clusters []*cluster
 	pinned   *cluster
 }
@@ -105,12 +109,14 @@ type cluster struct {
 	terms   []uint64 // sorted, distinct
 	intents []uint64 // the concept terms among them, sorted
 	sig     uint64   // one bit per term, to reject quickly
+	first   int64
+	state   string
+
+	mu      sync.Mutex // see trendShard
 	askers  map[uint64]struct{}
 	n       int
 	score   float64 // at scoreTS
 	scoreTS int64
-	first   int64
-	state   string
 }
 
 // NewTrending returns an empty Trending.
@@ -157,7 +163,22 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	sig := signature(terms)
 	uh := xxhash.Sum64String(user)
 
+	q := question{terms: terms, intents: intents, sig: sig}
 	sh := t.shard(stream)
+	// Most questions join a cluster that exists: found under the read
+	// lock, counted under the cluster's own, so that the pipeline's shards
+	// asking about one show do not queue for it.
+	sh.mu.RLock()
+	if st := sh.streams[stream]; st != nil {
+		st.saw(ts)
+		if c := t.best(st, &q); c != nil {
+			id, n := c.ask(uh, ts, t.opts.HalfLife)
+			sh.mu.RUnlock()
+			return id, n
+		}
+	}
+	sh.mu.RUnlock()
+
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	st := sh.streams[stream]
@@ -168,40 +189,68 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 		st = &streamTrend{}
 		sh.streams[stream] = st
 	}
-	if ts > st.last {
-		st.last = ts
-	}
-
-	var best *cluster
-	bestSim := 0.0
-	for _, c := range st.clusters {
-		if c.sig&sig == 0 {
-			continue
-		}
-		if len(c.intents) > 0 && len(intents) > 0 && !intersects(c.intents, intents) {
-			continue // same thing, different question: price vs size
-		}
-		if s := jaccard(c.terms, terms); s >= t.opts.MinSimilarity && s > bestSim {
-			best, bestSim = c, s
-		}
-	}
+	st.saw(ts)
+	best := t.best(st, &q) // a cluster made meanwhile
 	if best == nil {
 		best = t.newCluster(st, stream, text, terms, intents, sig, ts)
 	}
-	// A saturated cluster's count stands whoever asks: no lookup (a cache
-	// miss in a map of thousands, for every question on a busy topic).
-	if len(best.askers) >= maxTrackedAskers {
-		return best.id, best.n
-	}
-	if _, ok := best.askers[uh]; !ok {
-		best.askers[uh] = struct{}{}
-		best.n++
-		best.score = best.scoreAt(ts, t.opts.HalfLife) + 1
-		if ts > best.scoreTS {
-			best.scoreTS = ts
+	return best.ask(uh, ts, t.opts.HalfLife)
+}
+
+// question is what Observe compares clusters with.
+type question struct {
+	terms, intents []uint64
+	sig            uint64
+}
+
+// best returns the cluster of st most like q, or nil. The shard's lock is
+// held, for reading at least: a cluster's terms never change.
+func (t *Trending) best(st *streamTrend, q *question) *cluster {
+	var best *cluster
+	bestSim := 0.0
+	for _, c := range st.clusters {
+		if c.sig&q.sig == 0 {
+			continue
+		}
+		if len(c.intents) > 0 && len(q.intents) > 0 && !intersects(c.intents, q.intents) {
+			continue // same thing, different question: price vs size
+		}
+		if s := jaccard(c.terms, q.terms); s >= t.opts.MinSimilarity && s > bestSim {
+			best, bestSim = c, s
 		}
 	}
-	return best.id, best.n
+	return best
+}
+
+// saw moves the stream's newest time on to ts.
+func (st *streamTrend) saw(ts int64) {
+	for {
+		last := st.last.Load()
+		if ts <= last || st.last.CompareAndSwap(last, ts) {
+			return
+		}
+	}
+}
+
+// ask counts user hash uh as an asker at ts and returns the cluster's id
+// and askers. The shard's lock is held, for reading at least.
+func (c *cluster) ask(uh uint64, ts, halfLife int64) (string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// A saturated cluster's count stands whoever asks: no lookup (a cache
+	// miss in a map of thousands, for every question on a busy topic).
+	if len(c.askers) >= maxTrackedAskers {
+		return c.id, c.n
+	}
+	if _, ok := c.askers[uh]; !ok {
+		c.askers[uh] = struct{}{}
+		c.n++
+		c.score = c.scoreAt(ts, halfLife) + 1
+		if ts > c.scoreTS {
+			c.scoreTS = ts
+		}
+	}
+	return c.id, c.n
 }
 
 func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, intents []uint64, sig uint64, ts int64) *cluster {
@@ -209,7 +258,7 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, inten
 	if len(st.clusters) >= t.opts.MaxClusters {
 		kept := st.clusters[:0]
 		for _, c := range st.clusters {
-			if c == st.pinned || c.scoreAt(st.last, t.opts.HalfLife) >= evictScore {
+			if c == st.pinned || c.scoreAt(st.last.Load(), t.opts.HalfLife) >= evictScore {
 				kept = append(kept, c)
 			}
 		}
@@ -223,7 +272,7 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, inten
 			if c == st.pinned {
 				continue
 			}
-			if s := c.scoreAt(st.last, t.opts.HalfLife); s < low {
+			if s := c.scoreAt(st.last.Load(), t.opts.HalfLife); s < low {
 				weakest, low = i, s
 			}
 		}
@@ -258,8 +307,8 @@ func (sh *trendShard) dropQuietest() {
 	var victim string
 	oldest := int64(math.MaxInt64)
 	for name, st := range sh.streams {
-		if st.last < oldest {
-			victim, oldest = name, st.last
+		if st.last.Load() < oldest {
+			victim, oldest = name, st.last.Load()
 		}
 	}
 	delete(sh.streams, victim)
@@ -296,8 +345,8 @@ func (t *Trending) Snapshot(stream string, ts int64, n int) TrendSnapshot {
 	if st == nil {
 		return out
 	}
-	if st.last > ts {
-		ts = st.last
+	if st.last.Load() > ts {
+		ts = st.last.Load()
 	}
 	for _, c := range st.clusters {
 		if c.state == QuestionOpen {
@@ -383,7 +432,7 @@ func (t *Trending) act(stream, id, state string) (TrendQuestion, error) {
 		st.pinned = nil
 	}
 	c.state = state
-	return c.view(st.last, t.opts.HalfLife), nil
+	return c.view(st.last.Load(), t.opts.HalfLife), nil
 }
 
 // observeQuestion puts an allowed question into its trending cluster.

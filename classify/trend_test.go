@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 )
 
@@ -182,6 +183,33 @@ func BenchmarkTrendingObserve(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		tr.Observe("s", users[i%len(users)], qs[i&3], plains[i&3], t0+int64(i))
 	}
+}
+
+// BenchmarkTrendingObserveParallel is BenchmarkTrendingObserve from every
+// core at once, on one stream: the pipeline's shards asking about one show.
+func BenchmarkTrendingObserveParallel(b *testing.B) {
+	tr := NewTrending(TrendOptions{})
+	qs := []string{"how much is the blue jacket?", "what size is the red saree", "delivery kab tak hogi", "नीली जैकेट कितने की है?"}
+	for i := 0; i < 200; i++ {
+		tr.Observe("s", "seed", fmt.Sprintf("is item%d in stock?", i), "", t0)
+	}
+	plains := make([]string, len(qs))
+	for i, q := range qs {
+		plains[i] = Normalize(q)
+	}
+	users := make([]string, 20000)
+	for i := range users {
+		users[i] = "u-" + strconv.Itoa(i)
+	}
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)) * 7919
+		for pb.Next() {
+			tr.Observe("s", users[i%len(users)], qs[i&3], plains[i&3], t0+int64(i))
+			i++
+		}
+	})
 }
 
 func TestEngineSetsQuestion(t *testing.T) {
