@@ -63,10 +63,15 @@ func KeepUser(stream string, u User) (string, User) {
 //	 "order_id":"5521","issue":"refund","summary":"…","messages":[{"id":"m-1","text":"…","ts":…}],
 //	 "created":…,"state":"open","claimed_by":"name","claimed_at":…,"resolved_at":…}
 type Ticket struct {
-	ID         string          `json:"id"`
-	Stream     string          `json:"stream"`
-	User       User            `json:"user"`
-	Labels     Labels          `json:"labels"`
+	ID     string `json:"id"`
+	Stream string `json:"stream"`
+	User   User   `json:"user"`
+	Labels Labels `json:"labels"`
+	// handoff is this version's Handoff, made when MemoryTickets stores
+	// the version, so that the decisions naming it share one. It sits by
+	// the fields a chat line joining the ticket reads (labels, order,
+	// issue): one cache line for all of them.
+	handoff    *Handoff
 	OrderID    string          `json:"order_id"`
 	Issue      string          `json:"issue"`
 	Summary    string          `json:"summary"`
@@ -81,10 +86,6 @@ type Ticket struct {
 	// Rev counts the changes of the ticket, so that writers behind can
 	// drop a stale version.
 	Rev uint64 `json:"rev"`
-
-	// handoff is this version's Handoff, made when MemoryTickets stores
-	// the version, so that the decisions naming it share one.
-	handoff *Handoff
 }
 
 // HandoffRef returns what a decision says about t. It is shared by every

@@ -62,19 +62,42 @@ type packedRing struct {
 	buf []byte
 	off int // where the oldest kept line starts
 	n   int // lines kept
+	// sizes of the newest kept lines (up to ringSizes), oldest at s0:
+	// dropping the oldest line reads its size here, not from its header,
+	// which is a cache line of its own, long unread.
+	sizes [ringSizes]uint32
+	s0, t int // t sizes kept
 }
+
+// ringSizes is how many line sizes a packedRing remembers: more than an
+// open ticket keeps lines.
+const ringSizes = 16
 
 func (r *packedRing) add(m *Message, max int) {
 	if r.n >= max {
-		r.off += PackedSize(r.buf[r.off:])
+		var size int
+		if r.n <= r.t { // the oldest line's size is kept
+			size = int(r.sizes[r.s0])
+			r.s0, r.t = (r.s0+1)%ringSizes, r.t-1
+		} else {
+			size = PackedSize(r.buf[r.off:])
+		}
+		r.off += size
 		r.n--
 	}
-	if r.off > 0 && len(r.buf)+PackedHead+len(m.ID)+len(m.Text) > cap(r.buf) {
+	size := PackedHead + min(len(m.ID), 0xFFFF) + min(len(m.Text), 0xFFFF)
+	if r.off > 0 && len(r.buf)+size > cap(r.buf) {
 		k := copy(r.buf, r.buf[r.off:])
 		r.buf, r.off = r.buf[:k], 0
 	}
 	r.buf = AppendPacked(r.buf, m)
 	r.n++
+	r.sizes[(r.s0+r.t)%ringSizes] = uint32(size)
+	if r.t < ringSizes {
+		r.t++
+	} else {
+		r.s0 = (r.s0 + 1) % ringSizes
+	}
 }
 
 // appendTo appends the kept lines to out, oldest first.
@@ -83,4 +106,4 @@ func (r *packedRing) appendTo(out []TicketMessage) []TicketMessage {
 }
 
 // reset empties the ring and keeps its room.
-func (r *packedRing) reset() { r.buf, r.off, r.n = r.buf[:0], 0, 0 }
+func (r *packedRing) reset() { r.buf, r.off, r.n, r.s0, r.t = r.buf[:0], 0, 0, 0, 0 }
