@@ -107,30 +107,41 @@ func NewAudience(opts AudienceOptions) *Audience {
 	// Names come from their own generator so that the chat of one seed
 	// does not shift when the audience size changes.
 	nr := rand.New(rand.NewPCG(uint64(opts.Seed), 0x6e616d6573))
-	a.users = make([]chatter, opts.Users)
-	for i := range a.users {
-		a.users[i] = newChatter("u-"+opts.UserPrefix+strconv.Itoa(i+1), userName(nr, i), platforms[nr.IntN(len(platforms))])
+	// Every chatter's fragment in one buffer, not one allocation each: a
+	// message copies a random viewer's, and scattered over the heap they
+	// were the load generator's costliest cache misses.
+	var frags []byte
+	ends := make([]int, 0, opts.Users+numBots)
+	for i := range opts.Users {
+		frags = appendChatter(frags, "u-"+opts.UserPrefix+strconv.Itoa(i+1), userName(nr, i), platforms[nr.IntN(len(platforms))])
+		ends = append(ends, len(frags))
 	}
-	a.bots = make([]chatter, numBots)
-	for i := range a.bots {
+	for i := range numBots {
 		name := botNames[i%len(botNames)] + strconv.Itoa(10+nr.IntN(9990))
-		a.bots[i] = newChatter("u-bot-"+strconv.Itoa(i+1), name, platforms[nr.IntN(len(platforms))])
+		frags = appendChatter(frags, "u-bot-"+strconv.Itoa(i+1), name, platforms[nr.IntN(len(platforms))])
+		ends = append(ends, len(frags))
 	}
+	all := make([]chatter, len(ends))
+	start := 0
+	for i, end := range ends {
+		all[i] = chatter{fragment: frags[start:end:end]}
+		start = end
+	}
+	a.users, a.bots = all[:opts.Users], all[opts.Users:]
 	return a
 }
 
 var platforms = []string{"youtube", "youtube", "twitch", "instagram"}
 
-func newChatter(id, name, platform string) chatter {
-	b := make([]byte, 0, 48+len(platform)+len(id)+len(name))
+// appendChatter appends a chatter's fragment to b.
+func appendChatter(b []byte, id, name, platform string) []byte {
 	b = append(b, `"platform":"`...)
 	b = appendEscaped(b, platform)
 	b = append(b, `","user":{"id":"`...)
 	b = appendEscaped(b, id)
 	b = append(b, `","name":"`...)
 	b = appendEscaped(b, name)
-	b = append(b, `"}`...)
-	return chatter{fragment: b}
+	return append(b, `"}`...)
 }
 
 func userName(r *rand.Rand, i int) string {
