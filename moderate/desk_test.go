@@ -9,6 +9,7 @@ import (
 
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
 )
 
 type recorder struct {
@@ -223,5 +224,38 @@ func TestHostPublishesMergedQuestions(t *testing.T) {
 	}
 	if _, err := h.Act("host", "", "q-none", "pin"); err == nil {
 		t.Fatal("pinned an unknown cluster")
+	}
+}
+
+// TestHostShardGathers: a pipeline shard's decisions reach the host's
+// counts when the shard flushes, once per requester however many shards
+// saw them.
+func TestHostShardGathers(t *testing.T) {
+	t.Parallel()
+	h := NewHost(HostOptions{Interval: time.Hour, Now: func() time.Time { return clock }})
+	defer h.Close(t.Context())
+	g0, g1 := h.ForShard(0), h.ForShard(1)
+	for i, g := range []stream.FlushSink{g0, g1, g0} {
+		d := classify.Decision{ID: fmt.Sprint("a", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i%2)}, Text: "agent please", TS: clock.UnixMilli()}
+		d.Labels.Add(classify.LabelAgentRequest)
+		g.Decided(&d, nil)
+	}
+	if n := h.List("s").AgentRequests; n != 0 {
+		t.Fatalf("%d agent requests counted before the shards flushed", n)
+	}
+	g0.Flush()
+	if n := h.List("s").AgentRequests; n != 1 {
+		t.Fatalf("after one shard's flush: %d agent requests, want 1", n)
+	}
+	g1.Flush()
+	g0.Flush() // nothing new
+	if n := h.List("s").AgentRequests; n != 2 {
+		t.Fatalf("after both flushed: %d agent requests, want 2 (u0 and u1)", n)
+	}
+	h.mu.Lock()
+	dirty := h.dirty["s"]
+	h.mu.Unlock()
+	if !dirty {
+		t.Error("the stream's list is not marked changed")
 	}
 }

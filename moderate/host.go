@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
 )
 
 // HostOptions configure a Host. Every zero value means its default.
@@ -103,13 +105,34 @@ func NewHost(opts HostOptions) *Host {
 func (h *Host) Trending() *classify.Trending { return h.tr }
 
 // Decided feeds allowed questions to trending (unless the engine already
-// did) and counts agent requests, and marks the stream's list changed.
-func (h *Host) Decided(d *classify.Decision, _ []byte) {
+// did) and counts agent requests, and marks the stream's list changed
+// (a pipeline does this through ForShard).
+func (h *Host) Decided(d *classify.Decision, line []byte) {
+	g := hostGather{h: h}
+	g.Decided(d, line)
+	g.Flush()
+}
+
+// ForShard implements stream.ShardSink: a pipeline shard notes the
+// streams whose list changed, and the agent requests, itself, and hands
+// them to the host once per run of decisions. Taking the host's lock for
+// every question, as both shards did, made them wait for each other.
+func (h *Host) ForShard(int) stream.FlushSink { return &hostGather{h: h} }
+
+type hostGather struct {
+	h      *Host
+	dirty  []string // streams whose list changed, each once (most runs have one)
+	agents []agentRequest
+}
+
+type agentRequest struct{ stream, user string }
+
+func (g *hostGather) Decided(d *classify.Decision, _ []byte) {
 	changed := false
 	if d.Question != nil {
 		changed = true
 	} else if d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow {
-		if id, _ := h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
+		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
 			changed = true
 		}
 	}
@@ -117,22 +140,40 @@ func (h *Host) Decided(d *classify.Decision, _ []byte) {
 	if !changed && !agent {
 		return
 	}
-	h.mu.Lock()
 	if agent {
-		set := h.agents[d.Stream]
+		g.agents = append(g.agents, agentRequest{d.Stream, d.User.ID})
+	}
+	if !slices.Contains(g.dirty, d.Stream) {
+		g.dirty = append(g.dirty, d.Stream)
+	}
+}
+
+func (g *hostGather) Flush() {
+	if len(g.dirty) == 0 {
+		return
+	}
+	h := g.h
+	h.mu.Lock()
+	for _, r := range g.agents {
+		set := h.agents[r.stream]
 		if set == nil {
 			if len(h.agents) >= maxHostStreams {
 				clear(h.agents) // a server with this many shows restarts its counts
 			}
 			set = map[string]bool{}
-			h.agents[d.Stream] = set
+			h.agents[r.stream] = set
 		}
 		if len(set) < h.opts.MaxAgentRequesters {
-			set[d.User.ID] = true
+			set[r.user] = true
 		}
 	}
-	h.dirty[d.Stream] = true
+	for _, s := range g.dirty {
+		h.dirty[s] = true
+	}
 	h.mu.Unlock()
+	clear(g.agents) // the strings go with the run
+	clear(g.dirty)
+	g.agents, g.dirty = g.agents[:0], g.dirty[:0]
 }
 
 func (h *Host) run() {
