@@ -273,8 +273,9 @@ type Tickets interface {
 // one lock, a new ticket on one shard held it exclusively while the other
 // joined a line, thousands of times a second, and each wait sent the
 // waiting shard through the scheduler for up to milliseconds.) The index
-// by id, and the resolved tickets, have a lock of their own, taken only
-// briefly and only after a part's (or alone).
+// by id (split too, by id) and the resolved tickets have locks of their
+// own, taken only briefly. Lock order: a part's, the resolved tickets',
+// an id part's, a ticket's.
 type MemoryTickets struct {
 	// MaxResolved bounds the resolved tickets kept: when more are, the
 	// longest resolved leave memory (a durable store keeps them on disk).
@@ -283,11 +284,25 @@ type MemoryTickets struct {
 	MaxResolved int
 
 	parts [ticketParts]ticketPart
+	ids   [idParts]idPart // the index by id
 
-	mu       sync.RWMutex // guards byID, resolved and resHead
-	byID     map[string]*ticketSlot
-	resolved []string // ids in the order they were resolved; [resHead:] are live
+	resMu    sync.Mutex // guards resolved and resHead
+	resolved []string   // ids in the order they were resolved; [resHead:] are live
 	resHead  int
+}
+
+// idParts is a power of two: the index by id is split too, so that new
+// tickets on both shards rarely meet on its locks.
+const idParts = 16
+
+type idPart struct {
+	mu sync.RWMutex
+	m  map[string]*ticketSlot
+	_  [64 - 24 - 8]byte // one cache line each
+}
+
+func (m *MemoryTickets) idPart(id string) *idPart {
+	return &m.ids[xxhash.Sum64String(id)&(idParts-1)]
 }
 
 // ticketParts is a power of two, at least the pipeline's shards on any
@@ -309,8 +324,7 @@ func (m *MemoryTickets) part(ref userRef) *ticketPart {
 // erased ticket's husk has no user, and must still leave the index).
 type ticketSlot struct {
 	key userRef
-	// mu guards the fields below. Lock order: a part's lock, then
-	// MemoryTickets.mu, then a slot's.
+	// mu guards the fields below (see MemoryTickets for the lock order).
 	mu sync.Mutex
 	t  *Ticket
 	// joined are the lines added by Join since t, at most max (the bound
@@ -363,9 +377,10 @@ var _ Tickets = (*MemoryTickets)(nil)
 
 // slot returns ticket id's slot, or nil.
 func (m *MemoryTickets) slot(id string) *ticketSlot {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.byID[id]
+	ip := m.idPart(id)
+	ip.mu.RLock()
+	defer ip.mu.RUnlock()
+	return ip.m[id]
 }
 
 // HasActive implements Tickets.
@@ -550,7 +565,8 @@ func (m *MemoryTickets) update(id string, fn func(t *Ticket) error, unsaved bool
 	if err := fn(&c); err != nil {
 		return nil, false, err
 	}
-	return m.save(pt, &c, false, unsaved), !was, nil
+	c.Rev++ // set here: the slot may leave memory meanwhile (a resolved ticket)
+	return m.save(pt, &c, true, unsaved), !was, nil
 }
 
 // updateActive is update's path for an active ticket that stays active;
@@ -592,32 +608,38 @@ func (m *MemoryTickets) Put(t *Ticket) {
 // updates the indexes. pt, the part of t's slot, is locked.
 func (m *MemoryTickets) save(pt *ticketPart, t *Ticket, keepRev, unsaved bool) *Ticket {
 	t.shareHandoff()
-	m.mu.Lock()
-	if m.byID == nil {
-		m.byID = map[string]*ticketSlot{}
-	}
-	slot := m.byID[t.ID]
+	ip := m.idPart(t.ID)
+	ip.mu.Lock()
+	slot := ip.m[t.ID]
 	isNew := slot == nil
 	if isNew {
-		slot = &ticketSlot{key: refOf(t.Stream, t.User.ID)}
-		m.byID[t.ID] = slot
+		if !keepRev {
+			t.Rev = 1
+		}
+		// Whole before anyone can find it.
+		slot = &ticketSlot{key: refOf(t.Stream, t.User.ID), t: t, unsaved: unsaved}
+		if ip.m == nil {
+			ip.m = map[string]*ticketSlot{}
+		}
+		ip.m[t.ID] = slot
 	}
-	slot.mu.Lock()
-	wasResolved := !isNew && !slot.t.Active()
-	switch {
-	case keepRev:
-	case isNew:
-		t.Rev = 1
-	default:
-		t.Rev = slot.fold().Rev + 1
+	ip.mu.Unlock()
+	wasResolved := false
+	if !isNew {
+		slot.mu.Lock()
+		wasResolved = !slot.t.Active()
+		if !keepRev {
+			t.Rev = slot.fold().Rev + 1
+		}
+		slot.t, slot.unsaved = t, unsaved
+		slot.mu.Unlock()
 	}
-	slot.t, slot.unsaved = t, unsaved
-	slot.mu.Unlock()
 	if !t.Active() && !wasResolved && m.MaxResolved > 0 {
+		m.resMu.Lock()
 		m.resolved = append(m.resolved, t.ID)
 		m.evictLocked()
+		m.resMu.Unlock()
 	}
-	m.mu.Unlock()
 	if pt.active == nil {
 		pt.active = map[userRef]*ticketSlot{}
 	}
@@ -630,20 +652,23 @@ func (m *MemoryTickets) save(pt *ticketPart, t *Ticket, keepRev, unsaved bool) *
 }
 
 // evictLocked drops the longest resolved tickets beyond MaxResolved from
-// the index by id. m.mu is locked.
+// the index by id. m.resMu is locked.
 func (m *MemoryTickets) evictLocked() {
 	for len(m.resolved)-m.resHead > m.MaxResolved {
 		id := m.resolved[m.resHead]
 		m.resolved[m.resHead] = ""
 		m.resHead++
-		if slot := m.byID[id]; slot != nil {
+		ip := m.idPart(id)
+		ip.mu.Lock()
+		if slot := ip.m[id]; slot != nil {
 			slot.mu.Lock()
 			resolved := !slot.t.Active()
 			slot.mu.Unlock()
 			if resolved {
-				delete(m.byID, id)
+				delete(ip.m, id)
 			}
 		}
+		ip.mu.Unlock()
 	}
 	if m.resHead > len(m.resolved)/2 && m.resHead > 1024 { // compact the FIFO
 		m.resolved = append(m.resolved[:0], m.resolved[m.resHead:]...)
@@ -664,16 +689,19 @@ func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
 
 // List implements Tickets.
 func (m *MemoryTickets) List(stream, state string) []*Ticket {
-	m.mu.RLock()
 	out := make([]*Ticket, 0, 16)
-	for _, slot := range m.byID {
-		slot.mu.Lock() // a read folds joined lines into a version
-		if t := slot.t; (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
-			out = append(out, slot.fold())
+	for i := range m.ids {
+		ip := &m.ids[i]
+		ip.mu.RLock()
+		for _, slot := range ip.m {
+			slot.mu.Lock() // a read folds joined lines into a version
+			if t := slot.t; (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
+				out = append(out, slot.fold())
+			}
+			slot.mu.Unlock()
 		}
-		slot.mu.Unlock()
+		ip.mu.RUnlock()
 	}
-	m.mu.RUnlock()
 	slices.SortFunc(out, CompareTickets)
 	return out
 }

@@ -3,6 +3,8 @@ package classify
 import (
 	"encoding/json"
 	"sync"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Automated replies and the state they need. The policy (caps, cooldowns,
@@ -71,35 +73,50 @@ type OptOuts interface {
 }
 
 // MemoryOptOuts is an OptOuts in memory. The zero value is ready.
+//
+// Users are split over parts, each with its own lock: a STOP on one
+// pipeline shard does not hold up the other's checks.
 type MemoryOptOuts struct {
+	parts [optOutParts]optOutPart
+}
+
+const optOutParts = 16
+
+type optOutPart struct {
 	mu sync.RWMutex
 	m  map[string]OptOut
+	_  [64 - 24 - 8]byte // one cache line each
+}
+
+func (o *MemoryOptOuts) part(user string) *optOutPart {
+	return &o.parts[xxhash.Sum64String(user)&(optOutParts-1)]
 }
 
 var _ OptOuts = (*MemoryOptOuts)(nil)
 
 // OptedOut implements OptOuts.
 func (o *MemoryOptOuts) OptedOut(user string) bool {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	return o.m[user].Out
+	v, _ := o.Get(user)
+	return v.Out
 }
 
 // SetOptOut implements OptOuts.
 func (o *MemoryOptOuts) SetOptOut(v OptOut) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.m == nil {
-		o.m = map[string]OptOut{}
+	p := o.part(v.User)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]OptOut{}
 	}
-	o.m[v.User] = v
+	p.m[v.User] = v
 }
 
 // Get returns the user's last choice.
 func (o *MemoryOptOuts) Get(user string) (OptOut, bool) {
-	o.mu.RLock()
-	defer o.mu.RUnlock()
-	v, ok := o.m[user]
+	p := o.part(user)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	v, ok := p.m[user]
 	return v, ok
 }
 
