@@ -162,22 +162,27 @@ func TestTrendingBounded(t *testing.T) {
 	}
 }
 
-func BenchmarkTrendingObserve(b *testing.B) {
-	tr := NewTrending(TrendOptions{})
-	qs := []string{"how much is the blue jacket?", "what size is the red saree", "delivery kab tak hogi", "नीली जैकेट कितने की है?"}
+// trendBench is a busy show's trending: 200 clusters, four questions
+// asked by 20,000 viewers, so that the clusters' asker sets fill up.
+func trendBench() (tr *Trending, qs, plains, users []string) {
+	tr = NewTrending(TrendOptions{})
+	qs = []string{"how much is the blue jacket?", "what size is the red saree", "delivery kab tak hogi", "नीली जैकेट कितने की है?"}
 	for i := 0; i < 200; i++ {
 		tr.Observe("s", "seed", fmt.Sprintf("is item%d in stock?", i), "", t0)
 	}
-	plains := make([]string, len(qs))
+	plains = make([]string, len(qs))
 	for i, q := range qs {
 		plains[i] = Normalize(q)
 	}
-	// A busy show: thousands of viewers ask the same few questions, so
-	// the clusters' asker sets fill up.
-	users := make([]string, 20000)
+	users = make([]string, 20000)
 	for i := range users {
 		users[i] = "u-" + strconv.Itoa(i)
 	}
+	return tr, qs, plains, users
+}
+
+func BenchmarkTrendingObserve(b *testing.B) {
+	tr, qs, plains, users := trendBench()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -188,19 +193,7 @@ func BenchmarkTrendingObserve(b *testing.B) {
 // BenchmarkTrendingObserveParallel is BenchmarkTrendingObserve from every
 // core at once, on one stream: the pipeline's shards asking about one show.
 func BenchmarkTrendingObserveParallel(b *testing.B) {
-	tr := NewTrending(TrendOptions{})
-	qs := []string{"how much is the blue jacket?", "what size is the red saree", "delivery kab tak hogi", "नीली जैकेट कितने की है?"}
-	for i := 0; i < 200; i++ {
-		tr.Observe("s", "seed", fmt.Sprintf("is item%d in stock?", i), "", t0)
-	}
-	plains := make([]string, len(qs))
-	for i, q := range qs {
-		plains[i] = Normalize(q)
-	}
-	users := make([]string, 20000)
-	for i := range users {
-		users[i] = "u-" + strconv.Itoa(i)
-	}
+	tr, qs, plains, users := trendBench()
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
