@@ -196,6 +196,7 @@ func BenchmarkTrendingObserveParallel(b *testing.B) {
 	tr, qs, plains, users := trendBench()
 	var next atomic.Int64
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(next.Add(1)) * 7919
 		for pb.Next() {
