@@ -295,11 +295,15 @@ type MemoryTickets struct {
 // tickets on both shards rarely meet on its locks.
 const idParts = 16
 
-type idPart struct {
+// slotIndex is one part of an index of ticket slots, with its own lock,
+// on a cache line of its own.
+type slotIndex[K comparable] struct {
 	mu sync.RWMutex
-	m  map[string]*ticketSlot
-	_  [64 - 24 - 8]byte // one cache line each
+	m  map[K]*ticketSlot
+	_  [64 - 24 - 8]byte
 }
+
+type idPart = slotIndex[string]
 
 func (m *MemoryTickets) idPart(id string) *idPart {
 	return &m.ids[xxhash.Sum64String(id)&(idParts-1)]
@@ -309,11 +313,8 @@ func (m *MemoryTickets) idPart(id string) *idPart {
 // machine we run on.
 const ticketParts = 64
 
-type ticketPart struct {
-	mu     sync.RWMutex
-	active map[userRef]*ticketSlot
-	_      [64 - 24 - 8]byte // one cache line each
-}
+// A ticketPart indexes the active tickets of its users.
+type ticketPart struct{ slotIndex[userRef] }
 
 func (m *MemoryTickets) part(ref userRef) *ticketPart {
 	return &m.parts[ref.a&(ticketParts-1)]
@@ -389,7 +390,7 @@ func (m *MemoryTickets) HasActive(stream, user string) bool {
 	pt := m.part(ref)
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
-	_, ok := pt.active[ref]
+	_, ok := pt.m[ref]
 	return ok
 }
 
@@ -420,7 +421,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	var prev, cur *Ticket
-	slot := pt.active[ref]
+	slot := pt.m[ref]
 	if slot != nil {
 		slot.mu.Lock()
 		prev = slot.fold()
@@ -452,7 +453,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 func (pt *ticketPart) upsertActive(ref userRef, c TicketChange) (t *Ticket, active, done bool) {
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
-	slot := pt.active[ref]
+	slot := pt.m[ref]
 	if slot == nil {
 		return nil, false, false
 	}
@@ -490,7 +491,7 @@ func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bo
 	pt := m.part(ref)
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
-	slot := pt.active[ref]
+	slot := pt.m[ref]
 	if slot == nil {
 		return nil, false, false
 	}
@@ -640,13 +641,13 @@ func (m *MemoryTickets) save(pt *ticketPart, t *Ticket, keepRev, unsaved bool) *
 		m.evictLocked()
 		m.resMu.Unlock()
 	}
-	if pt.active == nil {
-		pt.active = map[userRef]*ticketSlot{}
+	if pt.m == nil {
+		pt.m = map[userRef]*ticketSlot{}
 	}
 	if t.Active() {
-		pt.active[slot.key] = slot
-	} else if pt.active[slot.key] == slot {
-		delete(pt.active, slot.key)
+		pt.m[slot.key] = slot
+	} else if pt.m[slot.key] == slot {
+		delete(pt.m, slot.key)
 	}
 	return t // a value from now on: the next change saves a copy
 }
