@@ -94,7 +94,7 @@ type Trending struct {
 type trendShard struct {
 	mu      sync.RWMutex
 	streams map[string]*streamTrend
-	_       [40]byte // one cache line each: the shards' locks are not shared
+	_       [64 - 24 - 8]byte // one cache line each: the shards' locks are not shared
 }
 
 type streamTrend struct {
@@ -192,7 +192,7 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	st.saw(ts)
 	best := t.best(st, &q) // a cluster made meanwhile
 	if best == nil {
-		best = t.newCluster(st, stream, text, terms, intents, sig, ts)
+		best = t.newCluster(st, stream, text, &q, ts)
 	}
 	return best.ask(uh, ts, t.opts.HalfLife)
 }
@@ -253,7 +253,7 @@ func (c *cluster) ask(uh uint64, ts, halfLife int64) (string, int) {
 	return c.id, c.n
 }
 
-func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, intents []uint64, sig uint64, ts int64) *cluster {
+func (t *Trending) newCluster(st *streamTrend, stream, text string, q *question, ts int64) *cluster {
 	// Make room: drop clusters that have faded, then the weakest.
 	if len(st.clusters) >= t.opts.MaxClusters {
 		kept := st.clusters[:0]
@@ -290,9 +290,9 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, terms, inten
 	c := &cluster{
 		id:      id,
 		text:    clip(text, maxQuestionRunes),
-		terms:   append([]uint64(nil), terms...),
-		intents: append([]uint64(nil), intents...),
-		sig:     sig,
+		terms:   append([]uint64(nil), q.terms...),
+		intents: append([]uint64(nil), q.intents...),
+		sig:     q.sig,
 		askers:  make(map[uint64]struct{}, 4),
 		scoreTS: ts,
 		first:   ts,
