@@ -98,3 +98,34 @@ func FuzzHandoffRef(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainWords: the word-at-a-time scan stops at or before the word of
+// every byte appendString must not copy as it is, and passes every word of
+// bytes it may.
+func TestPlainWords(t *testing.T) {
+	base := []byte("abcdefghijklmnopqrstuvwxyz0123456789 ?!.,'#%()*+-/:;=@[]^_`{|}~")
+	if got, want := plainWords(string(base)), len(base)&^7; got != want {
+		t.Fatalf("plainWords(all plain) = %d, want %d", got, want)
+	}
+	for c := range 256 {
+		if jsonPlain[c] {
+			continue
+		}
+		for pos := range 24 {
+			s := bytes.Clone(base[:24])
+			s[pos] = byte(c)
+			if got := plainWords(string(s)); got > pos&^7 {
+				t.Fatalf("plainWords with %#x at %d = %d: passes the byte", c, pos, got)
+			}
+		}
+	}
+	for c := range 256 {
+		if !jsonPlain[c] {
+			continue
+		}
+		s := bytes.Repeat([]byte{byte(c)}, 17)
+		if got := plainWords(string(s)); got != 16 {
+			t.Fatalf("plainWords(%q) = %d, want 16", s, got)
+		}
+	}
+}

@@ -234,12 +234,15 @@ func appendPlainASCII(dst []byte, s string) []byte {
 }
 
 func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
+	var acc uint64
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // eight bytes at a time: every message's text passes here
+		acc |= word(s, i)
 	}
-	return true
+	for ; i < len(s); i++ {
+		acc |= uint64(s[i])
+	}
+	return acc&highs == 0
 }
 
 func isDigit(r rune) bool { return '0' <= r && r <= '9' }

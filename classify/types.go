@@ -487,9 +487,6 @@ func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Like encoding/json it escapes
-// <, > and & so that a decision is safe to embed in HTML, and replaces
-// invalid UTF-8 with U+FFFD.
 // jsonPlain marks the bytes appendString copies as they are: printable
 // ASCII but the quote, the backslash and HTML's <, > and &.
 var jsonPlain = func() (t [256]bool) {
@@ -499,10 +496,52 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
+// Word-at-a-time constants: a byte repeated in each of a uint64's eight.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// word returns s[i:i+8] as a little-endian uint64 (one load).
+func word(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWords returns the length of s's longest prefix of whole 8-byte
+// words that appendString copies as they are (jsonPlain bytes only). It
+// tests a word in a few operations instead of eight table lookups: the
+// text of every decision passes through it.
+func plainWords(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := word(s, i)
+		// The high bit of a byte of m is set if some byte is not ASCII,
+		// below 0x20, or one of " & (the bytes that OR 0x04 makes 0x26),
+		// < > (OR 0x02 makes 0x3E) or \. A byte's test may borrow from
+		// the next only where a lower byte already matched.
+		m := x | (x-0x20*ones)&^x
+		q := x | 0x04*ones ^ 0x26*ones
+		m |= (q - ones) &^ q
+		a := x | 0x02*ones ^ 0x3E*ones
+		m |= (a - ones) &^ a
+		e := x ^ '\\'*ones
+		m |= (e - ones) &^ e
+		if m&highs != 0 {
+			break
+		}
+	}
+	return i
+}
+
+// appendString appends s as a JSON string. Like encoding/json it escapes
+// <, > and & so that a decision is safe to embed in HTML, and replaces
+// invalid UTF-8 with U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := plainWords(s); i < len(s); {
 		c := s[i]
 		if jsonPlain[c] { // the common case: one load, one branch a byte
 			i++
