@@ -29,14 +29,19 @@ func withStatus(err error) error {
 		return statusError{err, http.StatusNotFound}
 	case classify.ErrTicketState, ErrDraftDecided:
 		return statusError{err, http.StatusConflict}
+	case classify.ErrBadCursor:
+		return statusError{err, http.StatusBadRequest}
 	}
 	return err
 }
 
 // Handoffs lists the tickets of stream (all if empty) in state (all if
-// empty), oldest first.
-func (s *Stage) Handoffs(stream, state string) []*classify.Ticket {
-	return s.tickets.List(stream, state)
+// empty), oldest first, a page at a time: at most limit (no limit if 0),
+// after the cursor an earlier page gave as next ("" for the first).
+// total counts the matching tickets on every page; next is "" on the last.
+func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*classify.Ticket, total int, next string, err error) {
+	p, err := s.tickets.Page(classify.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
+	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
 // Claim gives open ticket id to agent by at (Unix ms). Claiming a ticket

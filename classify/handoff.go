@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -257,6 +258,59 @@ type Tickets interface {
 	// List returns the tickets of stream (all streams if empty) in state
 	// (all states if empty), oldest first.
 	List(stream, state string) []*Ticket
+	// Page returns one page of List's tickets (see TicketQuery).
+	Page(q TicketQuery) (TicketPage, error)
+}
+
+// TicketQuery asks for one page of tickets, in List's order (oldest
+// first): an agent's inbox on a big show has tens of thousands of open
+// tickets, too many for one answer.
+type TicketQuery struct {
+	Stream string // "" for every stream
+	State  string // "" for every state
+	// After is the Next of the page before, or "" for the first page.
+	After string
+	// Limit is the most tickets on the page; zero or less for no limit.
+	Limit int
+	// Hide, if not nil, leaves out the tickets it returns true for, as
+	// if they did not exist. It is called without any lock held.
+	Hide func(id string) bool
+}
+
+// TicketPage is one page of tickets.
+type TicketPage struct {
+	Tickets []*Ticket
+	// Total is how many tickets match the query's Stream and State, on
+	// every page.
+	Total int
+	// Next is the After of the next page; "" on the last.
+	Next string
+}
+
+// ErrBadCursor is returned for a TicketQuery.After that no page gave.
+var ErrBadCursor = errors.New("after: not a cursor from an earlier page")
+
+// ticketCursor is where a page ends: its last ticket's place in List's
+// order (CompareTickets), written "created.id".
+type ticketCursor struct {
+	created int64
+	id      string
+}
+
+func (c ticketCursor) String() string { return strconv.FormatInt(c.created, 10) + "." + c.id }
+
+func parseCursor(s string) (c ticketCursor, ok bool) {
+	created, id, found := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(created, 10, 64)
+	if !found || err != nil || id == "" {
+		return ticketCursor{}, false
+	}
+	return ticketCursor{n, id}, true
+}
+
+// before reports whether c sorts before t in List's order.
+func (c ticketCursor) before(t *Ticket) bool {
+	return CompareTickets(&Ticket{Created: c.created, ID: c.id}, t) < 0
 }
 
 // MemoryTickets is Tickets in memory. The zero value is ready.
@@ -690,21 +744,61 @@ func (m *MemoryTickets) Get(id string) (*Ticket, bool) {
 
 // List implements Tickets.
 func (m *MemoryTickets) List(stream, state string) []*Ticket {
-	out := make([]*Ticket, 0, 16)
+	p, _ := m.Page(TicketQuery{Stream: stream, State: state})
+	return p.Tickets
+}
+
+// Page implements Tickets. It folds the lines joined since into the
+// tickets of the page only: a page of a big listing costs a pass over the
+// index and a sort of its matches, not a new version of every ticket.
+func (m *MemoryTickets) Page(q TicketQuery) (TicketPage, error) {
+	var after ticketCursor
+	if q.After != "" {
+		var ok bool
+		if after, ok = parseCursor(q.After); !ok {
+			return TicketPage{}, ErrBadCursor
+		}
+	}
+	type match struct {
+		t    *Ticket // the version seen: its Created and ID never change
+		slot *ticketSlot
+	}
+	var all []match
 	for i := range m.ids {
 		ip := &m.ids[i]
 		ip.mu.RLock()
 		for _, slot := range ip.m {
-			slot.mu.Lock() // a read folds joined lines into a version
-			if t := slot.t; (stream == "" || t.Stream == stream) && (state == "" || t.State == state) {
-				out = append(out, slot.fold())
+			slot.mu.Lock()
+			if t := slot.t; (q.Stream == "" || t.Stream == q.Stream) && (q.State == "" || t.State == q.State) {
+				all = append(all, match{t, slot})
 			}
 			slot.mu.Unlock()
 		}
 		ip.mu.RUnlock()
 	}
-	slices.SortFunc(out, CompareTickets)
-	return out
+	if q.Hide != nil {
+		all = slices.DeleteFunc(all, func(x match) bool { return q.Hide(x.t.ID) })
+	}
+	page := TicketPage{Total: len(all)}
+	if q.After != "" {
+		all = slices.DeleteFunc(all, func(x match) bool { return !after.before(x.t) })
+	}
+	slices.SortFunc(all, func(x, y match) int { return CompareTickets(x.t, y.t) })
+	if q.Limit > 0 && len(all) > q.Limit {
+		all = all[:q.Limit]
+		last := all[len(all)-1].t
+		page.Next = ticketCursor{last.Created, last.ID}.String()
+	}
+	page.Tickets = make([]*Ticket, 0, len(all))
+	for _, x := range all {
+		x.slot.mu.Lock() // a read folds joined lines into a version
+		t := x.slot.fold()
+		x.slot.mu.Unlock()
+		if q.State == "" || t.State == q.State { // else changed since the pass
+			page.Tickets = append(page.Tickets, t)
+		}
+	}
+	return page, nil
 }
 
 // CompareTickets orders tickets oldest first, then by id ("h-9" before

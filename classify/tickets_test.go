@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -388,5 +389,75 @@ func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
 				t.Fatalf("ticket of u-%d: line %d = %s, want %s", u, k, msg.ID, want)
 			}
 		}
+	}
+}
+
+// TestTicketPages: paging through a listing gives every matching ticket
+// once, in List's order, with the total on every page; lines joined since
+// are on the page's tickets; a bad cursor is refused; Hide leaves tickets
+// out of pages and totals.
+func TestTicketPages(t *testing.T) {
+	var m MemoryTickets
+	open := func(stream, user string, created int64, state string) {
+		m.Upsert(stream, user, ChangeFunc(func(*Ticket) *Ticket {
+			return &Ticket{ID: fmt.Sprintf("h-%s-%s", stream, user), Stream: stream, User: User{ID: user}, Created: created, State: state}
+		}))
+	}
+	for i := range 250 {
+		open("show", "u"+strconv.Itoa(i), int64(1000+i/3), TicketOpen) // three share each Created: the id orders them
+		open("other", "u"+strconv.Itoa(i), int64(1000+i), TicketOpen)
+	}
+	for i := range 20 {
+		open("show", "c"+strconv.Itoa(i), int64(900+i), TicketClaimed)
+	}
+	m.Join(&Message{ID: "m-1", Stream: "show", User: User{ID: "u7"}, Text: "still waiting", TS: 5}, 10)
+
+	want := m.List("show", TicketOpen)
+	if len(want) != 250 {
+		t.Fatalf("List: %d tickets, want 250", len(want))
+	}
+	var got []*Ticket
+	after, pages := "", 0
+	for {
+		p, err := m.Page(TicketQuery{Stream: "show", State: TicketOpen, After: after, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if p.Total != 250 {
+			t.Fatalf("page %d: total %d, want 250", pages, p.Total)
+		}
+		got = append(got, p.Tickets...)
+		if p.Next == "" {
+			break
+		}
+		if len(p.Tickets) != 100 {
+			t.Fatalf("page %d of %d tickets has a next page", pages, len(p.Tickets))
+		}
+		after = p.Next
+	}
+	if pages != 3 || len(got) != len(want) {
+		t.Fatalf("%d pages, %d tickets; want 3 pages of 250", pages, len(got))
+	}
+	for i := range got {
+		if got[i].ID != want[i].ID {
+			t.Fatalf("ticket %d: %s, want %s (List's order)", i, got[i].ID, want[i].ID)
+		}
+		if got[i].ID == "h-show-u7" && (len(got[i].Messages) != 1 || got[i].Messages[0].Text != "still waiting") {
+			t.Errorf("h-show-u7 on its page has messages %+v, want the joined line", got[i].Messages)
+		}
+	}
+
+	for _, bad := range []string{"x", "12", ".h-1", "12.", "a.h-1"} {
+		if _, err := m.Page(TicketQuery{After: bad}); err != ErrBadCursor {
+			t.Errorf("Page(After %q): %v, want ErrBadCursor", bad, err)
+		}
+	}
+	p, _ := m.Page(TicketQuery{Stream: "show", Limit: 5, Hide: func(id string) bool { return strings.HasPrefix(id, "h-show-c") }})
+	if p.Total != 250 || p.Tickets[0].ID != "h-show-u0" {
+		t.Errorf("hiding the claimed: total %d, first %s; want 250 from h-show-u0", p.Total, p.Tickets[0].ID)
+	}
+	if p, _ := m.Page(TicketQuery{}); p.Total != 520 || len(p.Tickets) != 520 || p.Next != "" {
+		t.Errorf("everything: %d of %d, next %q; want all 520 on one page", len(p.Tickets), p.Total, p.Next)
 	}
 }

@@ -2,13 +2,17 @@ package overlay
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 )
 
 // Handoffs is the agents' desk: automate.Stage implements it. Results are
 // tickets in their JSON contract.
 type Handoffs[T any] interface {
-	Handoffs(stream, state string) []T
+	// Handoffs returns a page of tickets, oldest first: at most limit,
+	// after the cursor an earlier page gave as next ("" for the first);
+	// total counts the matches on every page, next is "" on the last.
+	Handoffs(stream, state, after string, limit int) (page []T, total int, next string, err error)
 	Claim(id, by string, at int64) (T, error)
 	Resolve(id, by string, at int64) (T, error)
 }
@@ -24,9 +28,18 @@ type Webhooks interface {
 // token's name.
 type Auditor func(actor, action, target, stream, reason string)
 
+// A page of GET /v1/handoffs holds HandoffsPage tickets unless ?limit=
+// asks for up to HandoffsPageMax (larger is capped): a big show has tens
+// of thousands open, tens of megabytes in one answer.
+const (
+	HandoffsPage    = 100
+	HandoffsPageMax = 1000
+)
+
 // RegisterHandoffs adds, for agents:
 //
-//	GET  /v1/handoffs?stream=ID&state=open|claimed|resolved   {"handoffs":[ticket…]}
+//	GET  /v1/handoffs?stream=ID&state=open|claimed|resolved&limit=N&after=C
+//	                          {"handoffs":[ticket…],"total":n,"next":"C"}
 //	POST /v1/handoffs/{id}/claim · /resolve                  the ticket
 //
 // and, when wh is not nil, for moderators:
@@ -46,11 +59,28 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want open, claimed or resolved")
 			return
 		}
-		list := h.Handoffs(q.Get("stream"), state)
+		limit := HandoffsPage
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				writeError(w, http.StatusBadRequest, "limit "+quote(v)+": want 1 to "+strconv.Itoa(HandoffsPageMax))
+				return
+			}
+			limit = min(n, HandoffsPageMax) // larger is capped, as on /v1/audit
+		}
+		list, total, next, err := h.Handoffs(q.Get("stream"), state, q.Get("after"), limit)
+		if err != nil {
+			answer(w, nil, err)
+			return
+		}
 		if list == nil {
 			list = []T{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"handoffs": list})
+		res := map[string]any{"handoffs": list, "total": total}
+		if next != "" {
+			res["next"] = next
+		}
+		writeJSON(w, http.StatusOK, res)
 	}), RoleAgent)
 	for action, do := range map[string]func(id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
 		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

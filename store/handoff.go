@@ -439,6 +439,13 @@ func (a *Automation) List(stream, state string) []*classify.Ticket {
 	return a.gone.filter(a.tickets.List(stream, state))
 }
 
+// Page implements classify.Tickets; erased tickets are not on it.
+func (a *Automation) Page(q classify.TicketQuery) (classify.TicketPage, error) {
+	hide := q.Hide
+	q.Hide = func(id string) bool { return a.gone.has(id) || hide != nil && hide(id) }
+	return a.tickets.Page(q)
+}
+
 // sweep writes the waiting joins every joinPersistEvery until stopped.
 func (a *Automation) sweep(stop <-chan struct{}) {
 	defer close(a.sweepDone)

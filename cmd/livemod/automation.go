@@ -134,7 +134,8 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		}
 		if v == stream.ViewAgent {
 			for _, state := range []string{classify.TicketOpen, classify.TicketClaimed} {
-				for _, t := range au.stage.Handoffs(s, state) {
+				page, _, _, _ := au.stage.Handoffs(s, state, "", overlay.HandoffsPage) // the inbox asks for more
+				for _, t := range page {
 					out = append(out, ticketLine(t))
 				}
 			}

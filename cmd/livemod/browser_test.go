@@ -452,6 +452,52 @@ func TestBrowserAgentInbox(t *testing.T) {
 	brShot(t, browser, shots, "agent-resolved", 1440, 900)
 }
 
+// TestBrowserAgentInboxPages: with more open tickets than a page, the
+// API pages them (total, next, a bad limit or cursor refused) and the
+// inbox shows the oldest page with "Load older", which brings the rest.
+func TestBrowserAgentInboxPages(t *testing.T) {
+	addr := brApp(t)
+	const n = overlay.HandoffsPage + 7
+	msgs := make([]string, n)
+	for i := range msgs {
+		msgs[i] = brMsg(fmt.Sprintf("p-%d", i), fmt.Sprintf("viewer%d", i), "agent please, my order never came")
+	}
+	brIngest(t, addr, "big", msgs...)
+	base := "http://" + addr + "/v1/handoffs?stream=big&state=open"
+	var page struct {
+		Handoffs []struct{ ID string }
+		Total    int
+		Next     string
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for page.Total < n && time.Now().Before(deadline) {
+		callJSON(t, "GET", base, brAgentSecret, "", &page)
+	}
+	if page.Total != n || len(page.Handoffs) != overlay.HandoffsPage || page.Next == "" {
+		t.Fatalf("first page: %d tickets of %d, next %q; want %d of %d and a next page", len(page.Handoffs), page.Total, page.Next, overlay.HandoffsPage, n)
+	}
+	first, after := page.Handoffs[0].ID, page.Next
+	page.Next = "" // absent on the last page
+	callJSON(t, "GET", base+"&limit=1000&after="+after, brAgentSecret, "", &page)
+	if len(page.Handoffs) != 7 || page.Next != "" || page.Handoffs[0].ID == first {
+		t.Fatalf("second page: %d tickets, next %q; want the other 7 and no next", len(page.Handoffs), page.Next)
+	}
+	for _, q := range []string{"&limit=0", "&limit=-1", "&limit=x", "&after=nope"} {
+		if code, body := get(t, base+q, brAgentSecret); code != http.StatusBadRequest {
+			t.Errorf("GET %s: %d %s, want 400", q, code, body)
+		}
+	}
+
+	browser := brBrowser(t)
+	brRun(t, browser, "open inbox", chromedp.Navigate("http://"+addr+"/agent?stream=big&token="+brAgentSecret))
+	brWait(t, browser, 5*time.Second, fmt.Sprintf(`document.querySelectorAll("#col-open .ticket").length === %d &&
+		!!document.querySelector("#col-open button[data-more]") && document.querySelector("#n-open").textContent === "%d+"`, overlay.HandoffsPage, overlay.HandoffsPage))
+	brShot(t, browser, brShotDir(t), "agent-pages", 1440, 900)
+	brRun(t, browser, "load older", chromedp.Click(chromedp.CSS(`#col-open button[data-more]`)))
+	brWait(t, browser, 5*time.Second, fmt.Sprintf(`document.querySelectorAll("#col-open .ticket").length === %d &&
+		!document.querySelector("#col-open button[data-more]") && document.querySelector("#n-open").textContent === "%d"`, n, n))
+}
+
 // TestBrowserModeratorConsoleUnderLoad: at 2,000 messages a second the
 // console keeps answering (a script round trip stays under 500ms), caps
 // its feed at 200 rows, and counts every message.

@@ -8,6 +8,9 @@
   const statusEl = document.getElementById("status");
   const cols = { open: document.getElementById("col-open"), claimed: document.getElementById("col-claimed"), resolved: document.getElementById("col-resolved") };
   const tickets = new Map(); // id → ticket
+  // The server lists a page at a time, oldest first; next[state] is the
+  // cursor of the page after the last one loaded ("" when none is left).
+  const next = { open: "", claimed: "", resolved: "" };
   let frame = 0;
 
   function toast(msg) {
@@ -83,8 +86,14 @@
     by.resolved.sort((a, b) => (b.resolved_at || 0) - (a.resolved_at || 0));
     for (const s of ["open", "claimed", "resolved"]) {
       const list = by[s];
-      cols[s].replaceChildren(...(list.length ? list.map(card) : [LM.el("p", "empty-note", LM.t("none"))]));
-      document.getElementById("n-" + s).textContent = list.length;
+      const items = list.length ? list.map(card) : [LM.el("p", "empty-note", LM.t("none"))];
+      if (next[s] && s !== "resolved") { // the resolved column keeps only the latest anyway
+        const b = LM.el("button", "more", LM.t("load_more"));
+        b.type = "button"; b.dataset.more = s;
+        items.push(b);
+      }
+      cols[s].replaceChildren(...items);
+      document.getElementById("n-" + s).textContent = list.length + (next[s] ? "+" : "");
     }
     tick();
   }
@@ -101,6 +110,12 @@
   setInterval(tick, 1000);
 
   document.querySelector(".inbox").addEventListener("click", async (e) => {
+    const m = e.target.closest("button[data-more]");
+    if (m) {
+      m.disabled = true;
+      load(m.dataset.more, next[m.dataset.more]);
+      return;
+    }
     const b = e.target.closest("button[data-action]");
     if (!b) return;
     const id = b.closest(".ticket").dataset.id;
@@ -116,11 +131,19 @@
   document.getElementById("lang").addEventListener("click", LM.toggleLang);
   document.addEventListener("keydown", (e) => { if (e.key === "l" && !e.ctrlKey && !e.metaKey && !e.altKey) LM.toggleLang(); });
 
-  async function load(state) {
+  async function load(state, after) {
     try {
-      const res = await LM.api("GET", "/v1/handoffs?stream=" + encodeURIComponent(stream) + "&state=" + state);
+      let path = "/v1/handoffs?stream=" + encodeURIComponent(stream) + "&state=" + state;
+      if (after) path += "&after=" + encodeURIComponent(after);
+      const res = await LM.api("GET", path);
       for (const t of (res && res.handoffs) || []) put(t);
+      next[state] = (res && res.next) || "";
+      if (!frame) frame = requestAnimationFrame(render);
     } catch (err) {
+      if (after) { // the button comes back with the next render
+        toast(LM.t("failed") + ": " + err.message);
+        if (!frame) frame = requestAnimationFrame(render);
+      }
       if (err.status === 404 || err.status === 405) {
         const n = document.getElementById("notice");
         n.hidden = false;
