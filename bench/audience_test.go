@@ -171,3 +171,22 @@ func BenchmarkAudienceAppendNextSeq(b *testing.B) {
 		buf = a.AppendNextSeq(buf[:0], "b3-", seq, 1795000000000)
 	}
 }
+
+// BenchmarkAudienceConns generates as `livemod bench` does with its
+// default 16 connections: 16 audiences of 5,000 viewers each, a frame of
+// 64 messages from each in turn. Their viewers together outgrow the
+// caches, as in a real run.
+func BenchmarkAudienceConns(b *testing.B) {
+	var auds [16]*Audience
+	for i := range auds {
+		auds[i] = NewAudience(AudienceOptions{Seed: int64(i), Stream: "bench", Users: 5000, UserPrefix: strconv.Itoa(i) + "-"})
+	}
+	buf := make([]byte, 0, 64*512)
+	var seq uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		a := auds[seq/64%16]
+		seq++
+		buf = a.AppendNextSeq(buf[:0], "b3-", seq, 1795000000000)
+	}
+}
