@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"slices"
@@ -106,6 +107,7 @@ type streamTrend struct {
 type cluster struct {
 	id      string
 	text    string
+	author  uint64   // hash of the user whose question text is shown
 	terms   []uint64 // sorted, distinct
 	intents []uint64 // the concept terms among them, sorted
 	sig     uint64   // one bit per term, to reject quickly
@@ -192,7 +194,7 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	st.saw(ts)
 	best := t.best(st, &q) // a cluster made meanwhile
 	if best == nil {
-		best = t.newCluster(st, stream, text, &q, ts)
+		best = t.newCluster(st, stream, text, uh, &q, ts)
 	}
 	return best.ask(uh, ts, t.opts.HalfLife)
 }
@@ -253,7 +255,7 @@ func (c *cluster) ask(uh uint64, ts, halfLife int64) (string, int) {
 	return c.id, c.n
 }
 
-func (t *Trending) newCluster(st *streamTrend, stream, text string, q *question, ts int64) *cluster {
+func (t *Trending) newCluster(st *streamTrend, stream, text string, author uint64, q *question, ts int64) *cluster {
 	// Make room: drop clusters that have faded, then the weakest.
 	if len(st.clusters) >= t.opts.MaxClusters {
 		kept := st.clusters[:0]
@@ -290,6 +292,7 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, q *question,
 	c := &cluster{
 		id:      id,
 		text:    clip(text, maxQuestionRunes),
+		author:  author,
 		terms:   append([]uint64(nil), q.terms...),
 		intents: append([]uint64(nil), q.intents...),
 		sig:     q.sig,
@@ -300,6 +303,76 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, q *question,
 	}
 	st.clusters = append(st.clusters, c)
 	return c
+}
+
+// UserQuestion is a trending question shown in a user's words, for the
+// user's data export.
+type UserQuestion struct {
+	Stream string `json:"stream"`
+	TrendQuestion
+}
+
+// UserQuestions returns the trending questions shown in user's words.
+func (t *Trending) UserQuestions(user string) []UserQuestion {
+	uh := xxhash.Sum64String(user)
+	var out []UserQuestion
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		for name, st := range sh.streams {
+			for _, c := range st.clusters {
+				if c.author == uh {
+					c.mu.Lock() // its count and score change under it
+					out = append(out, UserQuestion{name, c.view(st.last.Load(), t.opts.HalfLife)})
+					c.mu.Unlock()
+				}
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	slices.SortFunc(out, func(a, b UserQuestion) int { return cmp.Compare(a.First, b.First) })
+	return out
+}
+
+// EraseUser forgets user in every stream's trending questions (a data
+// erasure): a question shown in their words leaves the list, pinned or
+// not, and they no longer count among the askers of the others. A
+// cluster full of askers (maxTrackedAskers) did not note later ones, so
+// they stay in its count, which names nobody. It returns the streams
+// whose lists changed and how many questions it removed or uncounted
+// them from.
+func (t *Trending) EraseUser(user string) (streams []string, questions int) {
+	uh := xxhash.Sum64String(user)
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock() // exclusive: no ask runs meanwhile
+		for name, st := range sh.streams {
+			n := questions
+			kept := st.clusters[:0]
+			for _, c := range st.clusters {
+				if c.author == uh {
+					questions++
+					if st.pinned == c {
+						st.pinned = nil
+					}
+					continue
+				}
+				if _, ok := c.askers[uh]; ok {
+					delete(c.askers, uh)
+					c.n--
+					questions++
+				}
+				kept = append(kept, c)
+			}
+			clear(st.clusters[len(kept):])
+			st.clusters = kept
+			if questions > n {
+				streams = append(streams, name)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return streams, questions
 }
 
 // dropQuietest forgets the stream of the shard that was quiet longest.

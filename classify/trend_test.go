@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -229,5 +230,41 @@ func TestEngineSetsQuestion(t *testing.T) {
 	plain, _ := New(Options{})
 	if d := plain.Decide(&Message{ID: "y", Stream: "s", User: User{ID: "u1"}, Text: "blue jacket price?", TS: t0}); d.Question != nil || plain.Trending() != nil {
 		t.Fatal("an engine without Trending clustered")
+	}
+}
+
+// TestTrendingEraseUser: an erased user's question leaves the list (pinned
+// too), they stop counting among the askers of others' questions, and
+// their export of questions empties; others' questions stay.
+func TestTrendingEraseUser(t *testing.T) {
+	tr := NewTrending(TrendOptions{})
+	ship, _ := tr.Observe("s", "u1", "how long does shipping take?", "", 1000)
+	tr.Observe("s", "u2", "how long does shipping take", "", 1100)
+	price, _ := tr.Observe("s", "u2", "what is the price of the blue jacket?", "", 1200)
+	if _, n := tr.Observe("s", "u1", "price of the blue jacket?", "", 1300); n != 2 {
+		t.Fatalf("price question: %d askers, want 2", n)
+	}
+	tr.Observe("other", "u1", "does it come in red?", "", 1400)
+	if _, err := tr.Pin("s", ship); err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.UserQuestions("u1"); len(got) != 2 || got[0].Cluster != ship || got[0].Stream != "s" || got[1].Stream != "other" {
+		t.Fatalf("UserQuestions(u1) = %+v; want the shipping one in s, then the red one in other", got)
+	}
+
+	streams, n := tr.EraseUser("u1")
+	slices.Sort(streams)
+	if n != 3 || !slices.Equal(streams, []string{"other", "s"}) {
+		t.Fatalf("EraseUser = %v, %d; want [other s], 3 (two questions gone, one uncounted)", streams, n)
+	}
+	snap := tr.Snapshot("s", 1500, 0)
+	if snap.Pinned != nil || len(snap.Questions) != 1 || snap.Questions[0].Cluster != price || snap.Questions[0].Askers != 1 {
+		t.Fatalf("after erasure: %+v; want only the price question, asked by one", snap)
+	}
+	if got := tr.UserQuestions("u1"); len(got) != 0 {
+		t.Errorf("UserQuestions(u1) after erasure = %+v", got)
+	}
+	if got := tr.UserQuestions("u2"); len(got) != 1 || got[0].Cluster != price {
+		t.Errorf("UserQuestions(u2) = %+v; want the price question", got)
 	}
 }

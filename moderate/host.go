@@ -214,6 +214,29 @@ func (h *Host) publish(stream string, force bool) {
 	}
 }
 
+// EraseUser forgets user on the host's lists (a data erasure): trending
+// questions shown in their words leave them, they no longer count as an
+// asker or among the agent requests, and the changed lists go out at
+// once, so no overlay keeps showing their words. It returns how many
+// questions it changed.
+func (h *Host) EraseUser(user string) int {
+	streams, n := h.tr.EraseUser(user)
+	h.mu.Lock()
+	for s, set := range h.agents {
+		if set[user] {
+			delete(set, user)
+			if !slices.Contains(streams, s) {
+				streams = append(streams, s)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range streams {
+		h.publish(s, false)
+	}
+	return n
+}
+
 // List returns the stream's overlay state now.
 func (h *Host) List(stream string) Overlay {
 	snap := h.tr.Snapshot(stream, h.opts.Now().UnixMilli(), h.opts.Top)

@@ -52,12 +52,15 @@ type userExport struct {
 	Restriction *store.Restriction     `json:"restriction"`
 	Labeled     []store.LabeledExample `json:"labeled_examples"`
 	Audit       []store.AuditEntry     `json:"audit"`
+	// Questions are trending questions shown on the overlay in their words.
+	Questions []classify.UserQuestion `json:"trending_questions"`
 }
 
 func (r adminREST) Export(user string) (any, error) {
 	a := r.a
 	ex := userExport{User: user, ExportedAt: time.Now().UnixMilli(), Messages: a.desk.UserMessages(user),
-		Replies: a.auto.replies.To(user), Automation: a.auto.stage.UserData(user)}
+		Replies: a.auto.replies.To(user), Automation: a.auto.stage.UserData(user),
+		Questions: orEmpty(a.host.Trending().UserQuestions(user))}
 	tickets, opt := a.auto.state.UserRecords(user)
 	ex.Handoffs, ex.OptOut = orEmpty(tickets), opt
 	ids := ticketIDs(tickets)
@@ -98,6 +101,7 @@ type erased struct {
 		Outbox     int `json:"webhook_outbox"`
 		Labeled    int `json:"labeled_examples"`
 		Audit      int `json:"audit_redacted"`
+		Questions  int `json:"trending_questions"` // shown in their words, or counting them as an asker
 	} `json:"erased"`
 	// RestrictionKept says a running timeout or ban stays, without its
 	// reason: erasure does not lift it.
@@ -120,6 +124,7 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	}
 	_, _, out.RestrictionKept = a.desk.Restricted(user)
 	out.Erased.Automation = a.auto.stage.EraseUser(user)
+	out.Erased.Questions = a.host.EraseUser(user)
 	out.Erased.Replies = a.auto.replies.EraseUser(user)
 	st, err := a.auto.state.EraseUser(ctx, user)
 	if err != nil {

@@ -173,7 +173,8 @@ type export struct {
 		Recent []classify.TicketMessage `json:"recent_messages"`
 		Drafts []classify.Draft         `json:"drafts"`
 	} `json:"automation"`
-	Restriction *store.Restriction `json:"restriction"`
+	Restriction *store.Restriction      `json:"restriction"`
+	Questions   []classify.UserQuestion `json:"trending_questions"`
 }
 
 // TestExportAndErase: a user's messages, ticket, opt-out, labeled example
@@ -198,6 +199,9 @@ func TestExportAndErase(t *testing.T) {
 		callJSON(t, "GET", base+"/v1/users/u-1/export", adminSecret, "", &ex)
 		return len(ex.Messages) == 4 && len(ex.Handoffs) == 1 && ex.OptOut != nil && len(ex.Labeled) == 1 && len(ex.Audit) >= 2
 	})
+	if len(ex.Questions) != 1 || ex.Questions[0].Text != "how long does shipping take?" || ex.Questions[0].Stream != "ex" {
+		t.Errorf("exported trending questions = %+v; want u-1's shipping question", ex.Questions)
+	}
 	if !ex.OptOut.Out || ex.Handoffs[0].OrderID != "5521" || ex.Labeled[0].ID != "x-3" || ex.Labeled[0].Source != "approve" || len(ex.Replies) == 0 || len(ex.Automation.Recent) == 0 {
 		t.Errorf("export = %+v", ex)
 	}
@@ -217,7 +221,7 @@ func TestExportAndErase(t *testing.T) {
 		Erased map[string]int `json:"erased"`
 	}
 	callJSON(t, "DELETE", base+"/v1/users/u-1", adminSecret, "", &er)
-	for k, min := range map[string]int{"messages": 4, "handoffs": 1, "optouts": 1, "labeled_examples": 1, "audit_redacted": 2, "replies": 1, "automation": 1} {
+	for k, min := range map[string]int{"messages": 4, "handoffs": 1, "optouts": 1, "labeled_examples": 1, "audit_redacted": 2, "replies": 1, "automation": 1, "trending_questions": 1} {
 		if er.Erased[k] < min {
 			t.Errorf("erased %s = %d, want ≥ %d (%v)", k, er.Erased[k], min, er.Erased)
 		}
@@ -226,11 +230,18 @@ func TestExportAndErase(t *testing.T) {
 		t.Helper()
 		var after export
 		callJSON(t, "GET", base+"/v1/users/u-1/export", adminSecret, "", &after)
-		if len(after.Messages)+len(after.Handoffs)+len(after.Labeled)+len(after.Replies)+len(after.Automation.Recent) != 0 || after.OptOut != nil {
+		if len(after.Messages)+len(after.Handoffs)+len(after.Labeled)+len(after.Replies)+len(after.Automation.Recent)+len(after.Questions) != 0 || after.OptOut != nil {
 			t.Errorf("export after erasure = %+v; want it empty", after)
 		}
 		if len(after.Audit) != 1 || after.Audit[0].Action != "erase" || after.Audit[0].Actor != "ops" || after.Audit[0].Target != "u-1" {
 			t.Errorf("audit after erasure = %+v; want only the erasure record", after.Audit)
+		}
+		var qs struct{ Questions []classify.TrendQuestion }
+		callJSON(t, "GET", base+"/v1/questions?stream=ex", hostSecret, "", &qs)
+		for _, q := range qs.Questions {
+			if strings.Contains(q.Text, "shipping") {
+				t.Errorf("the overlay still shows the erased user's question: %+v", q)
+			}
 		}
 		var list struct{ Handoffs []classify.Ticket }
 		callJSON(t, "GET", base+"/v1/handoffs?stream=ex", agentSecret, "", &list)
