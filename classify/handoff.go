@@ -349,15 +349,13 @@ type MemoryTickets struct {
 // tickets on both shards rarely meet on its locks.
 const idParts = 16
 
-// slotIndex is one part of an index of ticket slots, with its own lock,
-// on a cache line of its own.
-type slotIndex[K comparable] struct {
+// idPart is one part of the index by id, with its own lock, on a cache
+// line of its own.
+type idPart struct {
 	mu sync.RWMutex
-	m  map[K]*ticketSlot
+	m  map[string]*ticketSlot
 	_  [64 - 24 - 8]byte
 }
-
-type idPart = slotIndex[string]
 
 func (m *MemoryTickets) idPart(id string) *idPart {
 	return &m.ids[xxhash.Sum64String(id)&(idParts-1)]
@@ -367,8 +365,63 @@ func (m *MemoryTickets) idPart(id string) *idPart {
 // machine we run on.
 const ticketParts = 64
 
-// A ticketPart indexes the active tickets of its users.
-type ticketPart struct{ slotIndex[userRef] }
+// A ticketPart indexes the active tickets of its users, with its own
+// lock, on a cache line of its own. The map's key is the first half of
+// the userRef (a 64-bit key probes faster, in smaller groups, than the
+// 128-bit one: the probe is a cache miss for nearly every message of a
+// big show); the slot has the whole key, and slots whose first halves
+// collide (about 2⁻⁶⁴ per pair) are chained by next.
+type ticketPart struct {
+	mu sync.RWMutex
+	m  map[uint64]*ticketSlot
+	_  [64 - 24 - 8]byte
+}
+
+// get returns ref's active ticket's slot, or nil. pt.mu is held.
+func (pt *ticketPart) get(ref userRef) *ticketSlot {
+	for s := pt.m[ref.a]; s != nil; s = s.next {
+		if s.key == ref {
+			return s
+		}
+	}
+	return nil
+}
+
+// set makes slot its key's active ticket. pt.mu is held exclusively.
+func (pt *ticketPart) set(slot *ticketSlot) {
+	if pt.m == nil {
+		pt.m = map[uint64]*ticketSlot{}
+	}
+	head := pt.m[slot.key.a]
+	for p := &head; *p != nil; p = &(*p).next {
+		if (*p).key == slot.key {
+			if *p != slot {
+				slot.next, *p = (*p).next, slot
+				pt.m[slot.key.a] = head
+			}
+			return
+		}
+	}
+	slot.next = head
+	pt.m[slot.key.a] = slot
+}
+
+// drop removes slot if it is its key's active ticket. pt.mu is held
+// exclusively.
+func (pt *ticketPart) drop(slot *ticketSlot) {
+	head := pt.m[slot.key.a]
+	for p := &head; *p != nil; p = &(*p).next {
+		if *p == slot {
+			*p, slot.next = slot.next, nil
+			if head == nil {
+				delete(pt.m, slot.key.a)
+			} else {
+				pt.m[slot.key.a] = head
+			}
+			return
+		}
+	}
+}
 
 func (m *MemoryTickets) part(ref userRef) *ticketPart {
 	return &m.parts[ref.a&(ticketParts-1)]
@@ -391,6 +444,10 @@ type ticketSlot struct {
 	// unsaved is set by the first Join after the ticket was last saved or
 	// taken with TakeJoined: a durable store writes it once, later.
 	unsaved bool
+
+	// next chains the slots of a ticketPart whose keys' first halves are
+	// equal; guarded by the part's lock, not mu.
+	next *ticketSlot
 }
 
 // fold makes the lines joined since slot.t part of a new version, and
@@ -444,8 +501,7 @@ func (m *MemoryTickets) HasActive(stream, user string) bool {
 	pt := m.part(ref)
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
-	_, ok := pt.m[ref]
-	return ok
+	return pt.get(ref) != nil
 }
 
 // Upsert implements Tickets.
@@ -475,7 +531,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	var prev, cur *Ticket
-	slot := pt.m[ref]
+	slot := pt.get(ref)
 	if slot != nil {
 		slot.mu.Lock()
 		prev = slot.fold()
@@ -507,7 +563,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 func (pt *ticketPart) upsertActive(ref userRef, c TicketChange) (t *Ticket, active, done bool) {
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
-	slot := pt.m[ref]
+	slot := pt.get(ref)
 	if slot == nil {
 		return nil, false, false
 	}
@@ -545,7 +601,7 @@ func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bo
 	pt := m.part(ref)
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
-	slot := pt.m[ref]
+	slot := pt.get(ref)
 	if slot == nil {
 		return nil, false, false
 	}
@@ -695,13 +751,10 @@ func (m *MemoryTickets) save(pt *ticketPart, t *Ticket, keepRev, unsaved bool) *
 		m.evictLocked()
 		m.resMu.Unlock()
 	}
-	if pt.m == nil {
-		pt.m = map[userRef]*ticketSlot{}
-	}
 	if t.Active() {
-		pt.m[slot.key] = slot
-	} else if pt.m[slot.key] == slot {
-		delete(pt.m, slot.key)
+		pt.set(slot)
+	} else {
+		pt.drop(slot)
 	}
 	return t // a value from now on: the next change saves a copy
 }

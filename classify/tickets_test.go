@@ -461,3 +461,39 @@ func TestTicketPages(t *testing.T) {
 		t.Errorf("everything: %d of %d, next %q; want all 520 on one page", len(p.Tickets), p.Total, p.Next)
 	}
 }
+
+// TestTicketPartCollisions: users whose keys share a first half (odds of
+// 2⁻⁶⁴ a pair, made here by hand) each keep their own active ticket.
+func TestTicketPartCollisions(t *testing.T) {
+	var pt ticketPart
+	slot := func(b uint64) *ticketSlot { return &ticketSlot{key: userRef{7, b}} }
+	s1, s2, s3, s2b := slot(1), slot(2), slot(3), slot(2)
+	check := func(step string, want ...*ticketSlot) {
+		t.Helper()
+		for i, b := range []uint64{1, 2, 3} {
+			if got := pt.get(userRef{7, b}); got != want[i] {
+				t.Errorf("%s: get(7,%d) = %p, want %p", step, b, got, want[i])
+			}
+		}
+		if got := pt.get(userRef{8, 1}); got != nil {
+			t.Errorf("%s: get(8,1) = %p, want nil", step, got)
+		}
+	}
+	pt.set(s1)
+	pt.set(s2)
+	pt.set(s3)
+	pt.set(s3) // again: no change
+	check("three set", s1, s2, s3)
+	pt.set(s2b) // a new ticket for user 2
+	check("2 replaced", s1, s2b, s3)
+	pt.drop(s2) // no longer in the index: nothing happens
+	check("old 2 dropped", s1, s2b, s3)
+	pt.drop(s1)
+	check("1 dropped", nil, s2b, s3)
+	pt.drop(s3)
+	pt.drop(s2b)
+	check("all dropped", nil, nil, nil)
+	if len(pt.m) != 0 {
+		t.Errorf("%d map entries left", len(pt.m))
+	}
+}
