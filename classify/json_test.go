@@ -99,23 +99,29 @@ func FuzzHandoffRef(f *testing.F) {
 	})
 }
 
-// TestPlainWords: the word-at-a-time scan stops at or before the word of
-// every byte appendString must not copy as it is, and passes every word of
-// bytes it may.
+// TestPlainWords: the word-at-a-time scan never passes a byte that
+// appendString must not copy as it is, wherever it is (the last word read
+// may overlap the one before), and passes all of a plain string of eight
+// bytes or more.
 func TestPlainWords(t *testing.T) {
 	base := []byte("abcdefghijklmnopqrstuvwxyz0123456789 ?!.,'#%()*+-/:;=@[]^_`{|}~")
-	if got, want := plainWords(string(base)), len(base)&^7; got != want {
-		t.Fatalf("plainWords(all plain) = %d, want %d", got, want)
+	if got := plainWords(string(base)); got != len(base) {
+		t.Fatalf("plainWords(all plain) = %d, want %d", got, len(base))
+	}
+	if got := plainWords("abc"); got != 0 {
+		t.Fatalf("plainWords(short) = %d, want 0: the byte loop takes it", got)
 	}
 	for c := range 256 {
 		if jsonPlain[c] {
 			continue
 		}
-		for pos := range 24 {
-			s := bytes.Clone(base[:24])
-			s[pos] = byte(c)
-			if got := plainWords(string(s)); got > pos&^7 {
-				t.Fatalf("plainWords with %#x at %d = %d: passes the byte", c, pos, got)
+		for n := 8; n <= 24; n++ {
+			for pos := range n {
+				s := bytes.Clone(base[:n])
+				s[pos] = byte(c)
+				if got := plainWords(string(s)); got > pos {
+					t.Fatalf("plainWords(%q) = %d: passes the %#x at %d", s, got, c, pos)
+				}
 			}
 		}
 	}
@@ -124,8 +130,8 @@ func TestPlainWords(t *testing.T) {
 			continue
 		}
 		s := bytes.Repeat([]byte{byte(c)}, 17)
-		if got := plainWords(string(s)); got != 16 {
-			t.Fatalf("plainWords(%q) = %d, want 16", s, got)
+		if got := plainWords(string(s)); got != 17 {
+			t.Fatalf("plainWords(%q) = %d, want 17", s, got)
 		}
 	}
 }

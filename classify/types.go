@@ -509,30 +509,38 @@ func word(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// plainWords returns the length of s's longest prefix of whole 8-byte
-// words that appendString copies as they are (jsonPlain bytes only). It
-// tests a word in a few operations instead of eight table lookups: the
-// text of every decision passes through it.
+// plainWords returns the length of a prefix of s that appendString copies
+// as it is (jsonPlain bytes only): its whole 8-byte words that are plain,
+// or all of s if those and its last eight bytes are. It tests a word in a
+// few operations instead of eight table lookups: every string of every
+// decision passes through it.
 func plainWords(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := word(s, i)
-		// The high bit of a byte of m is set if some byte is not ASCII,
-		// below 0x20, or one of " & (the bytes that OR 0x04 makes 0x26),
-		// < > (OR 0x02 makes 0x3E) or \. A byte's test may borrow from
-		// the next only where a lower byte already matched.
-		m := x | (x-0x20*ones)&^x
-		q := x | 0x04*ones ^ 0x26*ones
-		m |= (q - ones) &^ q
-		a := x | 0x02*ones ^ 0x3E*ones
-		m |= (a - ones) &^ a
-		e := x ^ '\\'*ones
-		m |= (e - ones) &^ e
-		if m&highs != 0 {
-			break
+		if !plainWord(word(s, i)) {
+			return i
 		}
 	}
+	if i < len(s) && len(s) >= 8 && plainWord(word(s, len(s)-8)) {
+		return len(s) // the tail, read as the last word
+	}
 	return i
+}
+
+// plainWord reports whether all eight bytes of x are jsonPlain.
+func plainWord(x uint64) bool {
+	// The high bit of a byte of m is set if some byte is not ASCII, below
+	// 0x20, or one of " & (the bytes that OR 0x04 makes 0x26), < > (OR
+	// 0x02 makes 0x3E) or \. A byte's test may borrow from the next only
+	// where a lower byte already matched.
+	m := x | (x-0x20*ones)&^x
+	q := x | 0x04*ones ^ 0x26*ones
+	m |= (q - ones) &^ q
+	a := x | 0x02*ones ^ 0x3E*ones
+	m |= (a - ones) &^ a
+	e := x ^ '\\'*ones
+	m |= (e - ones) &^ e
+	return m&highs == 0
 }
 
 // appendString appends s as a JSON string. Like encoding/json it escapes
