@@ -5,6 +5,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/livemod/livemod/internal/words"
 )
 
 // Normalization has two forms, both kept beside the original text:
@@ -41,7 +43,7 @@ func Normalize(s string) string {
 // grown as needed and handed back for reuse.
 func appendPlain(dst []byte, tmp *[]byte, s string) []byte {
 	start := len(dst)
-	if isASCII(s) {
+	if words.ASCII(s) { // eight bytes at a time: every message's text passes here
 		return appendPlainASCII(dst, s)
 	}
 	src := []byte(nil)
@@ -231,18 +233,6 @@ func appendPlainASCII(dst []byte, s string) []byte {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-func isASCII(s string) bool {
-	var acc uint64
-	i := 0
-	for ; i+8 <= len(s); i += 8 { // eight bytes at a time: every message's text passes here
-		acc |= word(s, i)
-	}
-	for ; i < len(s); i++ {
-		acc |= uint64(s[i])
-	}
-	return acc&highs == 0
 }
 
 func isDigit(r rune) bool { return '0' <= r && r <= '9' }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/internal/words"
 )
 
 // User is the author of a message as the platform reports it.
@@ -496,19 +497,6 @@ var jsonPlain = func() (t [256]bool) {
 	return t
 }()
 
-// Word-at-a-time constants: a byte repeated in each of a uint64's eight.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// word returns s[i:i+8] as a little-endian uint64 (one load).
-func word(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
 // plainWords returns the length of a prefix of s that appendString copies
 // as it is (jsonPlain bytes only): its whole 8-byte words that are plain,
 // or all of s if those and its last eight bytes are. It tests a word in a
@@ -517,11 +505,11 @@ func word(s string, i int) uint64 {
 func plainWords(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if !plainWord(word(s, i)) {
+		if !plainWord(words.Load(s, i)) {
 			return i
 		}
 	}
-	if i < len(s) && len(s) >= 8 && plainWord(word(s, len(s)-8)) {
+	if i < len(s) && len(s) >= 8 && plainWord(words.Load(s, len(s)-8)) {
 		return len(s) // the tail, read as the last word
 	}
 	return i
@@ -533,14 +521,14 @@ func plainWord(x uint64) bool {
 	// 0x20, or one of " & (the bytes that OR 0x04 makes 0x26), < > (OR
 	// 0x02 makes 0x3E) or \. A byte's test may borrow from the next only
 	// where a lower byte already matched.
-	m := x | (x-0x20*ones)&^x
-	q := x | 0x04*ones ^ 0x26*ones
-	m |= (q - ones) &^ q
-	a := x | 0x02*ones ^ 0x3E*ones
-	m |= (a - ones) &^ a
-	e := x ^ '\\'*ones
-	m |= (e - ones) &^ e
-	return m&highs == 0
+	m := x | (x-0x20*words.Ones)&^x
+	q := x | 0x04*words.Ones ^ 0x26*words.Ones
+	m |= (q - words.Ones) &^ q
+	a := x | 0x02*words.Ones ^ 0x3E*words.Ones
+	m |= (a - words.Ones) &^ a
+	e := x ^ '\\'*words.Ones
+	m |= (e - words.Ones) &^ e
+	return m&words.Highs == 0
 }
 
 // appendString appends s as a JSON string. Like encoding/json it escapes

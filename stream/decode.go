@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/internal/words"
 )
 
 // DecodeMessage decodes line, one chat message in the wire format, into m,
@@ -166,7 +167,7 @@ func (d *decoder) str(dst *string) bool {
 		d.i = start + i
 		return d.unescape(start, dst)
 	}
-	if printable, ascii := scan(v); !printable || !ascii && !utf8.ValidString(v) {
+	if printable, ascii := words.Scan(v); !printable || !ascii && !utf8.ValidString(v) {
 		return false
 	}
 	d.i = start + end + 1
@@ -424,38 +425,4 @@ func (d *decoder) number() bool {
 		}
 	}
 	return true
-}
-
-// Word-at-a-time constants: a byte repeated in each of a uint64's eight.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// word returns s[i:i+8] as a little-endian uint64 (one load).
-func word(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// scan reports whether s has no control character (below 0x20: JSON
-// forbids them unescaped in a string) and whether it is all ASCII. It
-// tests eight bytes at a time: every string of every message passes
-// through it.
-func scan(s string) (printable, ascii bool) {
-	var acc, ctl uint64
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := word(s, i)
-		acc |= x
-		ctl |= (x - 0x20*ones) &^ x // exact: a borrow starts only at a byte below 0x20
-	}
-	for ; i < len(s); i++ {
-		acc |= uint64(s[i])
-		if s[i] < 0x20 {
-			ctl = highs
-		}
-	}
-	return ctl&highs == 0, acc&highs == 0
 }

@@ -133,22 +133,3 @@ func TestDecodeMessageTakesTheCommonForm(t *testing.T) {
 		}
 	}
 }
-
-// TestScan: the word-at-a-time scan finds a control character or a
-// non-ASCII byte wherever it is, and nothing in a string without one.
-func TestScan(t *testing.T) {
-	base := "abcdefghijklmnopqrstuvw "
-	if p, a := scan(base); !p || !a {
-		t.Fatalf("scan(%q) = %v, %v; want true, true", base, p, a)
-	}
-	for pos := range len(base) {
-		for _, c := range []byte{0, '\n', 0x1f, 0x80, 0xa0, 0xe0, 0xff} {
-			s := []byte(base)
-			s[pos] = c
-			p, a := scan(string(s))
-			if p != (c >= 0x20) || a != (c < 0x80) {
-				t.Fatalf("scan with %#x at %d = printable %v, ascii %v", c, pos, p, a)
-			}
-		}
-	}
-}
