@@ -349,13 +349,16 @@ type MemoryTickets struct {
 // tickets on both shards rarely meet on its locks.
 const idParts = 16
 
-// idPart is one part of the index by id, with its own lock, on a cache
-// line of its own.
-type idPart struct {
+// slotIndex is one part of an index of ticket slots, with its own lock,
+// on a cache line of its own.
+type slotIndex[K comparable] struct {
 	mu sync.RWMutex
-	m  map[string]*ticketSlot
+	m  map[K]*ticketSlot
 	_  [64 - 24 - 8]byte
 }
+
+// idPart is one part of the index by id.
+type idPart = slotIndex[string]
 
 func (m *MemoryTickets) idPart(id string) *idPart {
 	return &m.ids[xxhash.Sum64String(id)&(idParts-1)]
@@ -365,17 +368,12 @@ func (m *MemoryTickets) idPart(id string) *idPart {
 // machine we run on.
 const ticketParts = 64
 
-// A ticketPart indexes the active tickets of its users, with its own
-// lock, on a cache line of its own. The map's key is the first half of
-// the userRef (a 64-bit key probes faster, in smaller groups, than the
-// 128-bit one: the probe is a cache miss for nearly every message of a
-// big show); the slot has the whole key, and slots whose first halves
-// collide (about 2⁻⁶⁴ per pair) are chained by next.
-type ticketPart struct {
-	mu sync.RWMutex
-	m  map[uint64]*ticketSlot
-	_  [64 - 24 - 8]byte
-}
+// A ticketPart indexes the active tickets of its users. The map's key is
+// the first half of the userRef (a 64-bit key probes faster, in smaller
+// groups, than the 128-bit one: the probe is a cache miss for nearly every
+// message of a big show); the slot has the whole key, and slots whose
+// first halves collide (about 2⁻⁶⁴ per pair) are chained by next.
+type ticketPart struct{ slotIndex[uint64] }
 
 // get returns ref's active ticket's slot, or nil. pt.mu is held.
 func (pt *ticketPart) get(ref userRef) *ticketSlot {
