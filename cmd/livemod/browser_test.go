@@ -454,7 +454,7 @@ func TestBrowserAgentInbox(t *testing.T) {
 
 // TestBrowserAgentInboxPages: with more open tickets than a page, the
 // API pages them (total, next, a bad limit or cursor refused) and the
-// inbox shows the oldest page with "Load older", which brings the rest.
+// inbox shows the longest-waiting page with "Load more", which brings the rest.
 func TestBrowserAgentInboxPages(t *testing.T) {
 	addr := brApp(t)
 	const n = overlay.HandoffsPage + 7
@@ -493,7 +493,7 @@ func TestBrowserAgentInboxPages(t *testing.T) {
 	brWait(t, browser, 5*time.Second, fmt.Sprintf(`document.querySelectorAll("#col-open .ticket").length === %d &&
 		!!document.querySelector("#col-open button[data-more]") && document.querySelector("#n-open").textContent === "%d+"`, overlay.HandoffsPage, overlay.HandoffsPage))
 	brShot(t, browser, brShotDir(t), "agent-pages", 1440, 900)
-	brRun(t, browser, "load older", chromedp.Click(chromedp.CSS(`#col-open button[data-more]`)))
+	brRun(t, browser, "load more", chromedp.Click(chromedp.CSS(`#col-open button[data-more]`)))
 	brWait(t, browser, 5*time.Second, fmt.Sprintf(`document.querySelectorAll("#col-open .ticket").length === %d &&
 		!document.querySelector("#col-open button[data-more]") && document.querySelector("#n-open").textContent === "%d"`, n, n))
 }

@@ -22,7 +22,7 @@ const LM = (() => {
       connected: "live", connecting: "connecting…", offline: "reconnecting…",
       agent_title: "Agent inbox", open: "Open", claimed: "Claimed", resolved: "Resolved", claim: "Claim",
       resolve: "Resolve", order: "Order", issue: "Issue", waiting: "waiting", waited: "waited", recent: "Recent messages",
-      claimed_by: "Claimed by", none: "None", load_more: "Load older", inbox_unavailable: "Handoffs are not available on this server yet",
+      claimed_by: "Claimed by", none: "None", load_more: "Load more", inbox_unavailable: "Handoffs are not available on this server yet",
       lang: "हिन्दी", stream: "Stream", failed: "Action failed", undone: "messages unhidden",
     },
     hi: {
@@ -38,7 +38,7 @@ const LM = (() => {
       connected: "लाइव", connecting: "जुड़ रहा है…", offline: "फिर से जुड़ रहा है…",
       agent_title: "एजेंट इनबॉक्स", open: "खुले", claimed: "लिए गए", resolved: "हल हुए", claim: "लें",
       resolve: "हल करें", order: "ऑर्डर", issue: "समस्या", waiting: "इंतज़ार", waited: "इंतज़ार किया", recent: "हाल के संदेश",
-      claimed_by: "लिया", none: "कोई नहीं", load_more: "और पुराने दिखाएँ", inbox_unavailable: "इस सर्वर पर अभी हैंडऑफ़ उपलब्ध नहीं हैं",
+      claimed_by: "लिया", none: "कोई नहीं", load_more: "और दिखाएँ", inbox_unavailable: "इस सर्वर पर अभी हैंडऑफ़ उपलब्ध नहीं हैं",
       lang: "English", stream: "स्ट्रीम", failed: "कार्रवाई विफल", undone: "संदेश फिर दिखाए",
     },
   };
