@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -134,8 +135,18 @@ var defaultRules = sync.OnceValue(func() *Engine {
 // New returns an Engine with the default rules of English, Hindi and
 // Hinglish.
 func New(opts Options) (*Engine, error) {
-	if opts.RepeatWindow < 0 || opts.CopypastaWindow < 0 || opts.RepeatCount < 0 || opts.CopypastaUsers < 0 {
-		return nil, ErrNegativeOption
+	for _, o := range []struct {
+		name string // the option and its livemod.yaml key
+		v    int64
+	}{
+		{"RepeatWindow (classify.repeat_window)", int64(opts.RepeatWindow)},
+		{"CopypastaWindow (classify.copypasta_window)", int64(opts.CopypastaWindow)},
+		{"RepeatCount (classify.repeat_count)", int64(opts.RepeatCount)},
+		{"CopypastaUsers (classify.copypasta_users)", int64(opts.CopypastaUsers)},
+	} {
+		if o.v < 0 {
+			return nil, fmt.Errorf("%s is %d: %w", o.name, o.v, ErrNegativeOption)
+		}
 	}
 	d := defaultRules()
 	e := *d

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ type Config struct {
 	Origins []string `yaml:"origins"`
 	// Pprof serves Go profiles at /debug/pprof/ to admin tokens.
 	Pprof bool `yaml:"pprof"`
+
+	src   string         // the file read, for messages
+	lines map[string]int // key path → line in src, for messages
 }
 
 // Auth holds the tokens. Every endpoint but /healthz needs one.
@@ -47,10 +51,10 @@ type Auth struct {
 
 // Ingest limits what one ingest connection may send.
 type Ingest struct {
-	MaxFrameBytes       int     `yaml:"max_frame_bytes"`        // zero means 64 KiB
-	MaxMessagesPerFrame int     `yaml:"max_messages_per_frame"` // zero means 1024
-	RatePerSecond       float64 `yaml:"rate_per_second"`        // zero means 50,000
-	Burst               int     `yaml:"burst"`                  // zero means 2 × rate
+	MaxFrameBytes       int     `yaml:"max_frame_bytes" check:"min=1024,max=16777216,default=65536"` // zero means 64 KiB
+	MaxMessagesPerFrame int     `yaml:"max_messages_per_frame" check:"min=1,max=65536,default=1024"` // zero means 1024
+	RatePerSecond       float64 `yaml:"rate_per_second" check:"min=1,default=50000"`                 // zero means 50,000
+	Burst               int     `yaml:"burst" check:"min=1,default=2 × rate_per_second"`             // zero means 2 × rate
 	// AckDelay is how long acks are gathered before one is written (it
 	// answers every frame taken meanwhile). Zero means 5ms; negative acks
 	// each frame at once, for a client that waits for every ack.
@@ -59,21 +63,24 @@ type Ingest struct {
 
 // Pipeline sizes the sharded classify stage.
 type Pipeline struct {
-	Shards   int `yaml:"shards"`    // zero means the next power of two ≥ GOMAXPROCS
-	QueueLen int `yaml:"queue_len"` // batches per shard queue; zero means 256
+	Shards   int `yaml:"shards" check:"min=1,max=1024,default=one per core"` // zero means the next power of two ≥ GOMAXPROCS
+	QueueLen int `yaml:"queue_len" check:"min=1,max=65536,default=256"`      // batches per shard queue; zero means 256
 }
 
 // Fanout bounds what may wait for one subscriber.
 type Fanout struct {
-	MaxQueueBytes int `yaml:"max_queue_bytes"` // zero means 8 MiB
+	// MaxQueueBytes: over it the subscriber is disconnected. A decision
+	// line is about 500 bytes and a snapshot several kilobytes, so less
+	// than 64 KiB would disconnect every subscriber at once. Zero means 8 MiB.
+	MaxQueueBytes int `yaml:"max_queue_bytes" check:"min=65536,default=8388608"`
 }
 
 // Classify tunes dedup and flood detection.
 type Classify struct {
-	RepeatWindow    time.Duration `yaml:"repeat_window"`    // zero means 30s
-	RepeatCount     int           `yaml:"repeat_count"`     // zero means 3
-	CopypastaWindow time.Duration `yaml:"copypasta_window"` // zero means 60s
-	CopypastaUsers  int           `yaml:"copypasta_users"`  // zero means 4
+	RepeatWindow    time.Duration `yaml:"repeat_window" check:"min=1s,default=30s"`    // zero means 30s
+	RepeatCount     int           `yaml:"repeat_count" check:"min=2,default=3"`        // zero means 3; 1 would call every message a flood
+	CopypastaWindow time.Duration `yaml:"copypasta_window" check:"min=1s,default=60s"` // zero means 60s
+	CopypastaUsers  int           `yaml:"copypasta_users" check:"min=2,default=4"`     // zero means 4; 1 would call every message copypasta
 	// Model is a model file written by livemod train; empty means the
 	// model embedded in the binary, "none" the rules alone.
 	Model string `yaml:"model"`
@@ -88,12 +95,12 @@ type Classify struct {
 
 // Replies configure automated replies.
 type Replies struct {
-	Prefix         string `yaml:"prefix"`            // zero means "Automated reply:"
-	PerUserPerHour int    `yaml:"per_user_per_hour"` // zero means 3
+	Prefix         string `yaml:"prefix"`                                    // zero means "Automated reply:"
+	PerUserPerHour int    `yaml:"per_user_per_hour" check:"min=1,default=3"` // zero means 3
 	// Cooldown: the same FAQ is answered at most once per cooldown per
 	// stream; askers in between are named together in the next answer.
 	// Zero means 60s.
-	Cooldown time.Duration `yaml:"cooldown"`
+	Cooldown time.Duration `yaml:"cooldown" check:"min=1s,default=60s"`
 	// MatchThreshold is the FAQ match score (0..1] needed. Zero means 0.75.
 	MatchThreshold float64 `yaml:"match_threshold"`
 }
@@ -122,9 +129,9 @@ type Handoff struct {
 
 // WebhookRetry paces webhook deliveries that failed.
 type WebhookRetry struct {
-	MaxAttempts int           `yaml:"max_attempts"` // then dead-lettered; zero means 8
-	Initial     time.Duration `yaml:"initial"`      // first backoff; zero means 1s
-	Max         time.Duration `yaml:"max"`          // backoff ceiling; zero means 5m
+	MaxAttempts int           `yaml:"max_attempts" check:"min=1,default=8"` // then dead-lettered; zero means 8
+	Initial     time.Duration `yaml:"initial" check:"min=1ms,default=1s"`   // first backoff; zero means 1s
+	Max         time.Duration `yaml:"max" check:"min=1ms,default=5m"`       // backoff ceiling; zero means 5m
 }
 
 // Defaults returns the configuration livemod runs with when nothing is set.
@@ -151,8 +158,8 @@ func Load(path string) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("config: %w", err)
 		}
-		if err := Parse(b, &c); err != nil {
-			return c, fmt.Errorf("config %s: %w", path, err)
+		if err := parse(path, b, &c); err != nil {
+			return c, err
 		}
 	}
 	if err := c.ApplyEnv(os.Getenv); err != nil {
@@ -161,26 +168,55 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
-// Parse decodes YAML from b over c.
-func Parse(b []byte, c *Config) error {
+// Parse decodes YAML from b over c. Unknown keys, values of the wrong
+// type and numbers out of range are errors (Problems, every one at once,
+// each with its key path and line), so a typo never falls back to a
+// default in silence.
+func Parse(b []byte, c *Config) error { return parse("", b, c) }
+
+func parse(file string, b []byte, c *Config) error {
+	c.src = file
+	if c.lines == nil {
+		c.lines = map[string]int{}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return yamlProblems(file, err)
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil // an empty file: the defaults
+	}
+	doc := root.Content[0]
+	ck := &checker{file: file, lines: c.lines}
+	ck.walk(doc, reflect.TypeOf(*c), "", "")
+	if len(ck.probs) > 0 {
+		return ck.probs
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		return yamlProblems(file, err)
 	}
 	return nil
 }
+
+// Override tells messages that key's value no longer comes from the file
+// (a flag or the environment set it), so they do not point at its line.
+func (c *Config) Override(key string) { delete(c.lines, key) }
 
 // ApplyEnv applies the LIVEMOD_* variables that getenv returns.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("LIVEMOD_LISTEN"); v != "" {
 		c.Listen = v
+		c.Override("listen")
 	}
 	if v := getenv("LIVEMOD_REDIS"); v != "" {
 		c.Redis = v
+		c.Override("redis")
 	}
 	if v := getenv("LIVEMOD_DATA"); v != "" {
 		c.Data = v
+		c.Override("data")
 	}
 	if v := getenv("LIVEMOD_TOKENS"); v != "" {
 		for _, part := range strings.Split(v, ",") {
@@ -215,23 +251,12 @@ func (c *Config) Validate() error {
 			add("auth.tokens[%d]: %v", i, err)
 		}
 	}
-	if c.Ingest.MaxFrameBytes < 0 || c.Ingest.MaxFrameBytes > 16<<20 {
-		add("ingest.max_frame_bytes: %d is out of range; use 0 (64 KiB) up to 16 MiB", c.Ingest.MaxFrameBytes)
-	}
-	if c.Ingest.RatePerSecond < 0 {
-		add("ingest.rate_per_second: negative; use 0 for the default")
-	}
+	checkValues(reflect.ValueOf(c).Elem(), "", "", func(key, msg string) { add("%s: %s", key, msg) })
 	if c.Ingest.AckDelay > time.Second {
 		add("ingest.ack_delay: %v is too long; use 0 (5ms) up to 1s, or a negative value to ack each frame at once", c.Ingest.AckDelay)
 	}
-	if c.Pipeline.Shards < 0 || c.Pipeline.Shards > 1024 {
-		add("pipeline.shards: %d is out of range; use 0 (one per core) up to 1024", c.Pipeline.Shards)
-	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		add("redis: %q is not a redis:// URL; e.g. redis://127.0.0.1:6379/0", c.Redis)
-	}
-	if c.Replies.PerUserPerHour < 0 {
-		add("replies.per_user_per_hour: negative; use 0 for the default of 3")
 	}
 	seen := map[string]bool{}
 	for i, f := range c.FAQ {
@@ -258,9 +283,6 @@ func (c *Config) Validate() error {
 	if err := classify.ValidateTemplate(c.Handoff.Summary); err != nil {
 		add("handoff.summary: %v", err)
 	}
-	if c.Replies.Cooldown < 0 {
-		add("replies.cooldown: negative; use 0 for the default of 60s")
-	}
 	if c.Replies.MatchThreshold < 0 || c.Replies.MatchThreshold > 1 {
 		add("replies.match_threshold: %v is out of range; use 0 (0.75) up to 1", c.Replies.MatchThreshold)
 	}
@@ -272,8 +294,48 @@ func (c *Config) Validate() error {
 			add("handoff.webhook_secret: set a secret of at least 16 characters; the CRM checks X-Livemod-Signature with it")
 		}
 	}
-	if r := c.Handoff.Retry; r.MaxAttempts < 0 || r.Initial < 0 || r.Max < 0 {
-		add("handoff.retry: negative value; use 0 for the defaults (8 attempts, 1s initial, 5m max)")
+	return c.located(errs)
+}
+
+// located turns Validate's messages (each starting with its key path)
+// into Problems that point at the key's line in the file, when the value
+// came from one.
+func (c *Config) located(errs []error) error {
+	if len(errs) == 0 {
+		return nil
 	}
-	return errors.Join(errs...)
+	ps := make(Problems, len(errs))
+	for i, err := range errs {
+		msg := err.Error()
+		ps[i] = Problem{File: c.src, Line: c.lineOf(leadingKey(msg)), Msg: msg}
+		if ps[i].Line == 0 {
+			ps[i].File = "" // not from the file: a flag, the environment or a default
+		}
+	}
+	return ps
+}
+
+// leadingKey is the key path a Validate message starts with:
+// "faq[1].id: …" → faq[1].id, `faq "x": …` → faq, "listen x needs …" → listen.
+func leadingKey(msg string) string {
+	end := strings.IndexAny(msg, ": ")
+	if end < 0 {
+		return msg
+	}
+	return msg[:end]
+}
+
+// lineOf finds key's line, or its closest enclosing section's.
+func (c *Config) lineOf(key string) int {
+	for key != "" {
+		if l, ok := c.lines[key]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
 }
