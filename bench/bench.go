@@ -190,8 +190,13 @@ func dial(ctx context.Context, u, token, what, role string) (*websocket.Conn, er
 // dialError says why a websocket to u could not be opened: the token, if
 // the server refused it (status), or else that nothing serves there.
 func dialError(what, u, role string, status int, err error) error {
-	if fatalStatus(status) {
-		return fmt.Errorf("bench: %s %s: %d %s: give --token (or LIVEMOD_TOKEN) a token with the %s or admin role", what, u, status, http.StatusText(status), role)
+	switch {
+	case status == http.StatusUnauthorized:
+		return fmt.Errorf("bench: %s %s: 401: the server does not know this token (or none was given): give --token (or LIVEMOD_TOKEN) one of the server's tokens, with the %s or admin role", what, u, role)
+	case status == http.StatusForbidden:
+		return fmt.Errorf("bench: %s %s: 403: the token is known but may not do this: give --token (or LIVEMOD_TOKEN) a token with the %s or admin role", what, u, role)
+	case fatalStatus(status):
+		return fmt.Errorf("bench: %s %s: %d %s: is this a livemod server?", what, u, status, http.StatusText(status))
 	}
 	return fmt.Errorf("bench: %s %s: %w: is livemod serving there?", what, u, err)
 }

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,8 +42,9 @@ type Config struct {
 	// Pprof serves Go profiles at /debug/pprof/ to admin tokens.
 	Pprof bool `yaml:"pprof"`
 
-	src   string         // the file read, for messages
-	lines map[string]int // key path → line in src, for messages
+	src   string            // the file read, for messages
+	lines map[string]int    // key path → line in src, for messages
+	from  map[string]string // key path → the flag or variable that set it
 }
 
 // Auth holds the tokens. Every endpoint but /healthz needs one.
@@ -201,22 +204,29 @@ func parse(file string, b []byte, c *Config) error {
 }
 
 // Override tells messages that key's value no longer comes from the file
-// (a flag or the environment set it), so they do not point at its line.
-func (c *Config) Override(key string) { delete(c.lines, key) }
+// but from source (a flag such as --listen, or a variable such as
+// LIVEMOD_LISTEN), so they name the source rather than a line.
+func (c *Config) Override(key, source string) {
+	delete(c.lines, key)
+	if c.from == nil {
+		c.from = map[string]string{}
+	}
+	c.from[key] = source
+}
 
 // ApplyEnv applies the LIVEMOD_* variables that getenv returns.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	if v := getenv("LIVEMOD_LISTEN"); v != "" {
 		c.Listen = v
-		c.Override("listen")
+		c.Override("listen", "LIVEMOD_LISTEN")
 	}
 	if v := getenv("LIVEMOD_REDIS"); v != "" {
 		c.Redis = v
-		c.Override("redis")
+		c.Override("redis", "LIVEMOD_REDIS")
 	}
 	if v := getenv("LIVEMOD_DATA"); v != "" {
 		c.Data = v
-		c.Override("data")
+		c.Override("data", "LIVEMOD_DATA")
 	}
 	if v := getenv("LIVEMOD_TOKENS"); v != "" {
 		for _, part := range strings.Split(v, ",") {
@@ -237,11 +247,11 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.Listen == "" {
-		add("listen: empty; set it to 127.0.0.1:8080 or another host:port")
-	}
-	if len(c.Auth.Tokens) == 0 && !overlay.IsLoopback(c.Listen) {
-		add("listen %s needs tokens: set auth.tokens in livemod.yaml, pass --token ROLE=SECRET or LIVEMOD_TOKENS, or use --listen 127.0.0.1:8080", c.Listen)
+	if msg := checkListen(c.Listen); msg != "" {
+		add("listen %q: %s", c.Listen, msg)
+	} else if len(c.Auth.Tokens) == 0 && !overlay.IsLoopback(c.Listen) {
+		_, port, _ := net.SplitHostPort(c.Listen)
+		add("listen %s needs tokens: set auth.tokens in livemod.yaml, pass --token ROLE=SECRET or LIVEMOD_TOKENS, or use --listen 127.0.0.1:%s", c.Listen, port)
 	}
 	for i, t := range c.Auth.Tokens {
 		if t.Name == "" {
@@ -297,6 +307,34 @@ func (c *Config) Validate() error {
 	return c.located(errs)
 }
 
+// checkListen says what is wrong with a listen address, or "".
+func checkListen(addr string) string {
+	if addr == "" {
+		return "empty; use host:port, such as 127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		if _, perr := strconv.Atoi(addr); perr == nil {
+			return "want host:port, not only a port; such as 127.0.0.1:" + addr
+		}
+		return "want host:port, such as 127.0.0.1:8080 (or :8080 for every interface, which needs tokens)"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("port %q is not a number from 0 to 65535; such as %s:8080", port, hostOr(host))
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Sprintf("host %q is not a host name or IP address; such as 127.0.0.1:%s", host, port)
+	}
+	return ""
+}
+
+func hostOr(h string) string {
+	if h == "" {
+		return "127.0.0.1"
+	}
+	return h
+}
+
 // located turns Validate's messages (each starting with its key path)
 // into Problems that point at the key's line in the file, when the value
 // came from one.
@@ -307,9 +345,13 @@ func (c *Config) located(errs []error) error {
 	ps := make(Problems, len(errs))
 	for i, err := range errs {
 		msg := err.Error()
-		ps[i] = Problem{File: c.src, Line: c.lineOf(leadingKey(msg)), Msg: msg}
+		key := leadingKey(msg)
+		ps[i] = Problem{File: c.src, Line: c.lineOf(key), Msg: msg}
 		if ps[i].Line == 0 {
-			ps[i].File = "" // not from the file: a flag, the environment or a default
+			ps[i].File = ""
+			if src := c.from[key]; src != "" { // a flag or a variable set it: name that
+				ps[i].Msg = src + strings.TrimPrefix(msg, key)
+			}
 		}
 	}
 	return ps

@@ -187,7 +187,7 @@ func TestValidateRangesAndLines(t *testing.T) {
 	c.Classify.CopypastaUsers = 1
 	c.Pipeline.QueueLen = -3
 	c.Listen = "0.0.0.0:1"
-	c.Override("listen")
+	c.Override("listen", "--listen")
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("Validate accepted it")
@@ -196,6 +196,7 @@ func TestValidateRangesAndLines(t *testing.T) {
 		"classify.copypasta_users: 1 is too small; use at least 2",
 		"pipeline.queue_len: -3 is too small",
 		"f.yaml:3: faq \"a\": answer: unknown token {nme}",
+		"--listen 0.0.0.0:1 needs tokens", "or use --listen 127.0.0.1:1",
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("Validate =\n%v\nwant %q", err, w)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/livemod/livemod/classify"
@@ -170,8 +171,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 // callers (demo, tests) know the address before traffic starts.
 func (a *app) listen() error {
 	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen %s: the port is in use (is another livemod running?); pick another with --listen, such as --listen 127.0.0.1:0 for any free port", a.cfg.Listen)
+	}
 	if err != nil {
-		return fmt.Errorf("listen %s: %w (is another livemod running? pick another port with --listen)", a.cfg.Listen, err)
+		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
 	}
 	a.ln = ln
 	return nil

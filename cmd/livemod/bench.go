@@ -31,24 +31,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	svgPath := fs.String("svg", "", "write a chart of throughput and p50/p99 latency over time to `file` (SVG)")
 	quiet := fs.Bool("quiet", false, "no per-second progress on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile to `file` (the bench shares the machine: profile it too)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if opts.Token == "" {
 		opts.Token = os.Getenv("LIVEMOD_TOKEN")
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected argument %q: %w", fs.Arg(0), errUsage)
+		return usagef("bench: unexpected argument %q", fs.Arg(0))
 	}
 	switch {
 	case opts.Conns < 1:
-		return fmt.Errorf("bench: --conns %d: want 1 or more: %w", opts.Conns, errUsage)
+		return usagef("bench: --conns %d: want 1 or more", opts.Conns)
 	case opts.Batch < 1:
-		return fmt.Errorf("bench: --batch %d: want 1 or more: %w", opts.Batch, errUsage)
+		return usagef("bench: --batch %d: want 1 or more", opts.Batch)
 	case opts.Duration <= 0:
-		return fmt.Errorf("bench: --duration %v: want a positive duration such as 10s: %w", opts.Duration, errUsage)
+		return usagef("bench: --duration %v: want a positive duration such as 10s", opts.Duration)
 	case opts.Rate < 0:
-		return fmt.Errorf("bench: --rate %g: want messages a second, or 0 for as fast as acked: %w", opts.Rate, errUsage)
+		return usagef("bench: --rate %g: want messages a second, or 0 for as fast as acked", opts.Rate)
 	case opts.Drain <= 0:
 		opts.Drain = time.Millisecond // "don't wait"; zero would mean the default
 	}

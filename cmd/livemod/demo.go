@@ -23,11 +23,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.register(fs)
 	rate := fs.Float64("rate", 8, "synthetic audience `messages per second`")
 	seed := fs.Int64("seed", 1, "synthetic audience random `seed`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("demo: unexpected argument %q: %w", fs.Arg(0), errUsage)
+		return usagef("demo: unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := f.load()
 	if err != nil {

@@ -21,15 +21,14 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	mode := fs.String("mode", "engine", "what decides: engine (rules and model), model (model alone), rules (rules alone)")
 	cv := fs.String("cv", "", "cross-validate, training a model per fold: youtube (leave one of the four videos out), blocks:N,N,… (line offsets), split:F (hold out a fraction F), kfold:K")
 	seed := fs.Uint64("seed", 1, "seed for split and kfold")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if len(data) == 0 {
-		fs.Usage()
-		return fmt.Errorf("eval: --data is required: %w", errUsage)
+		return usagef("eval: --data is required")
 	}
 	if *mode != "engine" && *mode != "model" && *mode != "rules" {
-		return fmt.Errorf("eval: --mode %q: use engine, model or rules: %w", *mode, errUsage)
+		return usagef("eval: --mode %q: use engine, model or rules", *mode)
 	}
 	ex, err := readData(data)
 	if err != nil {
@@ -148,7 +147,7 @@ func makeFolds(cv string, n int, seed uint64) ([][]int, error) {
 		for _, s := range strings.Split(arg, ",") {
 			c, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil || c <= 0 || c >= n || len(cuts) > 0 && c <= cuts[len(cuts)-1] {
-				return nil, fmt.Errorf("eval: --cv %s: offsets must rise within 1..%d: %w", cv, n-1, errUsage)
+				return nil, usagef("eval: --cv %s: offsets must rise within 1..%d", cv, n-1)
 			}
 			cuts = append(cuts, c)
 		}
@@ -158,13 +157,13 @@ func makeFolds(cv string, n int, seed uint64) ([][]int, error) {
 		if kind == "split" {
 			f, err := strconv.ParseFloat(arg, 64)
 			if err != nil || f <= 0 || f >= 1 {
-				return nil, fmt.Errorf("eval: --cv %s: the held-out fraction must be in (0, 1), e.g. split:0.2: %w", cv, errUsage)
+				return nil, usagef("eval: --cv %s: the held-out fraction must be in (0, 1), e.g. split:0.2", cv)
 			}
 			return [][]int{perm[:int(f*float64(n))]}, nil
 		}
 		k, err := strconv.Atoi(arg)
 		if err != nil || k < 2 || k > n {
-			return nil, fmt.Errorf("eval: --cv %s: use kfold:K with K ≥ 2: %w", cv, errUsage)
+			return nil, usagef("eval: --cv %s: use kfold:K with K ≥ 2", cv)
 		}
 		f := make([][]int, k)
 		for i, p := range perm {
@@ -172,7 +171,7 @@ func makeFolds(cv string, n int, seed uint64) ([][]int, error) {
 		}
 		return f, nil
 	}
-	return nil, fmt.Errorf("eval: --cv %q: use youtube, blocks:N,N, split:F or kfold:K: %w", cv, errUsage)
+	return nil, usagef("eval: --cv %q: use youtube, blocks:N,N, split:F or kfold:K", cv)
 }
 
 // confusion counts one label's outcomes.

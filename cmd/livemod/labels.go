@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,14 +13,20 @@ import (
 // runLabels is "livemod labels export": the examples moderators labeled
 // (approve, hide, unhide, review) as labeled NDJSON for livemod train.
 func runLabels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "export" {
-		fmt.Fprint(stderr, "Usage: livemod labels export [--data DIR] [--out FILE]\n")
-		return fmt.Errorf("labels: want the sub-verb export: %w", errUsage)
+	const synopsis = "Usage: livemod labels export [--data DIR] [--out FILE]\n\nRun \"livemod labels export --help\" for the flags.\n"
+	switch {
+	case len(args) > 0 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h" || args[0] == "help"):
+		fmt.Fprint(stdout, synopsis)
+		return flag.ErrHelp
+	case len(args) == 0:
+		return usagef("labels: want the sub-verb export: livemod labels export [--data DIR] [--out FILE]")
+	case args[0] != "export":
+		return usagef("labels: unknown sub-verb %q; want export", args[0])
 	}
 	fs := newFlagSet("labels export", "labels export [--data DIR] [--out labeled.ndjson]", stderr)
 	dir := fs.String("data", "./livemod-data", "the server's data `dir`ectory (stop the server first: the store is single-writer)")
 	out := fs.String("out", "", "`file` to write (default: standard output)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
 		return err
 	}
 	db, err := store.Open(*dir)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
@@ -18,11 +19,12 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs := newFlagSet("replay", "replay [--config livemod.yaml] < messages.ndjson > decisions.ndjson", stderr)
 	cfgPath := fs.String("config", "", "`file` to read (livemod.yaml), for the same rules as the server")
 	modelPath := fs.String("model", "", "model `file` written by livemod train (default: the config's, else the embedded model; \"none\" for rules only)")
-	if err := fs.Parse(args); err != nil {
+	quiet := fs.Bool("quiet", false, "no progress on stderr (it is shown once a run takes more than a second)")
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("replay: unexpected argument %q (messages come on stdin): %w", fs.Arg(0), errUsage)
+		return usagef("replay: unexpected argument %q (messages come on stdin)", fs.Arg(0))
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -42,22 +44,55 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		return err
 	}
-	bad, err := replay(ctx, stage.Wrap(engine), stdin, stdout)
+	var progress func(lines int)
+	if !*quiet {
+		progress = replayProgress(stderr)
+	}
+	bad, err := replay(ctx, stage.Wrap(engine), stdin, stdout, progress)
+	if progress != nil {
+		progress(-1)
+	}
 	if err != nil {
 		return err
 	}
 	if bad > 0 {
-		fmt.Fprintf(stderr, "livemod replay: %d line(s) could not be decided; see the {\"line\":N,\"error\":…} lines in the output\n", bad)
+		return fmt.Errorf("replay: %d line(s) could not be decided; see the {\"line\":N,\"error\":…} lines in the output", bad)
 	}
 	return nil
 }
 
+// replayProgress returns a function replay calls every few thousand lines
+// (and with -1 at the end): once a second it writes how far it got to w,
+// so a large file shows it is moving. A run under a second prints nothing.
+func replayProgress(w io.Writer) func(lines int) {
+	start := time.Now()
+	last, shown, n := start, false, 0
+	return func(lines int) {
+		now := time.Now()
+		if lines < 0 {
+			if shown {
+				fmt.Fprintf(w, "\rlivemod replay: %d lines in %.1fs\n", n, now.Sub(start).Seconds())
+			}
+			return
+		}
+		n = lines
+		if now.Sub(last) < time.Second {
+			return
+		}
+		last, shown = now, true
+		fmt.Fprintf(w, "\rlivemod replay: %d lines, %.0f lines/s…", n, float64(n)/now.Sub(start).Seconds())
+	}
+}
+
 // replay decides each NDJSON line of r in order and writes one line per
-// input line (blank lines skipped) to w: the decision, or {"line":N,"error":"…"} for a line that
-// is not a valid message, so outputs stay aligned with inputs. Missing ids
+// input line to w: the decision, {"line":N,"error":"…"} for a line that
+// is not a valid message, or a blank line for a blank line, so that line N
+// of the output always answers line N of the input. Missing ids
 // become "line-N"; a missing ts takes the previous message's, so the
 // result never depends on the wall clock.
-func replay(ctx context.Context, e automate.Decider, r io.Reader, w io.Writer) (bad int, err error) {
+// progress, when not nil, is called with the lines read so far every 4096
+// lines.
+func replay(ctx context.Context, e automate.Decider, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	out := bufio.NewWriterSize(w, 64<<10)
@@ -71,9 +106,16 @@ func replay(ctx context.Context, e automate.Decider, r io.Reader, w io.Writer) (
 		if n%1024 == 0 && ctx.Err() != nil {
 			return bad, ctx.Err()
 		}
+		if progress != nil && n%4096 == 0 {
+			progress(n)
+		}
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
-			continue // blank lines separate, they are not messages
+			// Blank lines are not messages, but they keep their place.
+			if err := out.WriteByte('\n'); err != nil {
+				return bad, err
+			}
+			continue
 		}
 		var m classify.Message
 		buf = buf[:0]

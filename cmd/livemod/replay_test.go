@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
@@ -23,11 +24,10 @@ func TestReplayIsDeterministicAndAligned(t *testing.T) {
 	}, "\n")
 	runOnce := func() string {
 		var out, errb bytes.Buffer
-		if err := run(context.Background(), []string{"replay"}, strings.NewReader(input), &out, &errb); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(errb.String(), "2 line(s) could not be decided") {
-			t.Errorf("stderr = %q", errb.String())
+		err := run(context.Background(), []string{"replay"}, strings.NewReader(input), &out, &errb)
+		// Lines that failed fail the run (exit 1), after every line is written.
+		if err == nil || !strings.Contains(err.Error(), "2 line(s) could not be decided") || exitCode(err) != 1 {
+			t.Errorf("err = %v (exit %d), want 2 lines undecided, exit 1", err, exitCode(err))
 		}
 		return out.String()
 	}
@@ -35,10 +35,15 @@ func TestReplayIsDeterministicAndAligned(t *testing.T) {
 	if second := runOnce(); first != second {
 		t.Fatalf("replay is not deterministic:\n%s\n---\n%s", first, second)
 	}
-	lines := strings.Split(strings.TrimSpace(first), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("got %d output lines for 5 non-blank input lines:\n%s", len(lines), first)
+	// One output line per input line, the blank one included.
+	lines := strings.Split(strings.TrimSuffix(first, "\n"), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("got %d output lines for 6 input lines:\n%s", len(lines), first)
 	}
+	if lines[2] != "" {
+		t.Errorf("blank input line 3 gave %q, want a blank line", lines[2])
+	}
+	lines = append(lines[:2], lines[3:]...)
 	var bad struct {
 		Line  int
 		Error string
@@ -65,7 +70,7 @@ func TestReplayMatchesEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if _, err := replay(context.Background(), e, strings.NewReader(`{"id":"x","stream":"s","user":{"id":"u"},"text":"f u c k you","ts":1}`), &out); err != nil {
+	if _, err := replay(context.Background(), e, strings.NewReader(`{"id":"x","stream":"s","user":{"id":"u"},"text":"f u c k you","ts":1}`), &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	var d classify.Decision
@@ -76,4 +81,24 @@ func TestReplayMatchesEngine(t *testing.T) {
 		t.Errorf("evasive insult = %+v, want hold with a reason", d)
 	}
 	_ = io.Discard
+}
+
+// TestReplayShowsProgress: a run longer than a second reports on stderr
+// how far it got; the output is untouched by it.
+func TestReplayShowsProgress(t *testing.T) {
+	var b bytes.Buffer
+	p := replayProgress(&b)
+	p(4096) // within the first second: nothing
+	if b.Len() != 0 {
+		t.Fatalf("progress within the first second: %q", b.String())
+	}
+	p(-1)
+	if b.Len() != 0 {
+		t.Fatalf("a short run printed a summary: %q", b.String())
+	}
+	eventually(t, 5*time.Second, "a progress line", func() bool { p(8192); return b.Len() > 0 })
+	p(-1)
+	if !strings.Contains(b.String(), "livemod replay: 8192 lines") || !strings.HasSuffix(b.String(), "\n") {
+		t.Errorf("progress = %q", b.String())
+	}
 }

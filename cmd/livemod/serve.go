@@ -18,9 +18,11 @@ type serverFlags struct {
 	pprof  bool
 	tokens multiFlag
 	model  string
+	verb   string // serve or demo, for messages
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
+	f.verb = fs.Name()
 	fs.StringVar(&f.config, "config", "", "`file` to read (livemod.yaml); flags override it")
 	fs.StringVar(&f.listen, "listen", "", "`host:port` to listen on (default 127.0.0.1:8080); a non-loopback address needs tokens")
 	fs.StringVar(&f.data, "data", "", "`dir` for the durable store: audit log, handoffs, opt-outs (default ./livemod-data)")
@@ -37,18 +39,21 @@ func (f *serverFlags) load() (config.Config, error) {
 	}
 	if f.listen != "" {
 		cfg.Listen = f.listen
+		cfg.Override("listen", "--listen")
 	}
 	if f.data != "" {
 		cfg.Data = f.data
+		cfg.Override("data", "--data")
 	}
 	if f.model != "" {
 		cfg.Classify.Model = f.model
+		cfg.Override("classify.model", "--model")
 	}
 	cfg.Pprof = cfg.Pprof || f.pprof
 	for _, s := range f.tokens {
 		t, err := overlay.ParseToken(s)
 		if err != nil {
-			return cfg, fmt.Errorf("--token: %w", err)
+			return cfg, usagef("%s: --token: %v", f.verb, err)
 		}
 		cfg.Auth.Tokens = append(cfg.Auth.Tokens, t)
 	}
@@ -59,11 +64,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", "serve [--config livemod.yaml] [--listen 127.0.0.1:8080] [--data DIR] [--token ROLE=SECRET]…", stderr)
 	var f serverFlags
 	f.register(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected argument %q: %w", fs.Arg(0), errUsage)
+		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := f.load()
 	if err != nil {

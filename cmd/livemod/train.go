@@ -149,12 +149,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	epochs := fs.Int("epochs", 0, "passes over the data (0 means 8)")
 	seed := fs.Uint64("seed", 0, "shuffling seed (0 means 1)")
 	info := fs.String("info", "", "description written into the model (default: the command line)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if len(data) == 0 || *out == "" {
-		fs.Usage()
-		return fmt.Errorf("train: --data and --out are required: %w", errUsage)
+		return usagef("train: --data and --out are required")
 	}
 	ex, err := readData(data)
 	if err != nil {
