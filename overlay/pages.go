@@ -2,10 +2,13 @@ package overlay
 
 import (
 	"embed"
+	"html/template"
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
+	"strings"
 )
 
 //go:embed static
@@ -20,14 +23,18 @@ const PageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 
 // RegisterPages adds the pages and their assets:
 //
-//	GET /overlay/{stream}  host overlay (OBS browser source; ?token=, ?bg=transparent, ?lang=hi)
-//	GET /host/{stream}     host controls: pin, answered, dismiss
-//	GET /moderator         moderator console (?stream=ID)
-//	GET /agent             agent inbox (?stream=ID)
-//	GET /static/…          the pages' scripts and styles (no secrets, no token needed)
+//	GET /                   an index of the pages the token may open
+//	GET /overlay/{stream}   host overlay (OBS browser source; ?token=, ?bg=transparent, ?lang=hi)
+//	GET /host/{stream}      host controls: pin, answered, dismiss
+//	GET /moderator          moderator console (?stream=ID; without it, a stream picker)
+//	GET /moderator/tools    reply drafts, timeouts and bans (unban), dead webhooks, KPIs, audit
+//	GET /agent              agent inbox (?stream=ID; without it, every stream's tickets)
+//	GET /static/…           the pages' scripts and styles (no secrets, no token needed)
 //
 // A page needs a token of its role; the page's script reads ?token= and
-// uses it only for requests to this same origin.
+// uses it only for requests to this same origin. A browser that comes
+// without a token, with an unknown one or with one of another role gets
+// a page that says so and how to get a working link, not JSON.
 func RegisterPages(s *Server) {
 	page := func(name string) http.Handler {
 		body, err := staticFS.ReadFile("static/" + name)
@@ -41,10 +48,12 @@ func RegisterPages(s *Server) {
 			w.Write(body)
 		})
 	}
-	s.Handle("GET /overlay/{stream}", page("overlay.html"), RoleHost, RoleModerator)
-	s.Handle("GET /host/{stream}", page("host.html"), RoleHost)
-	s.Handle("GET /moderator", page("moderator.html"), RoleModerator)
-	s.Handle("GET /agent", page("agent.html"), RoleAgent)
+	s.handlePage("GET /{$}", "the index of pages", page("index.html"), Roles...)
+	s.handlePage("GET /overlay/{stream}", "the host overlay", page("overlay.html"), RoleHost, RoleModerator)
+	s.handlePage("GET /host/{stream}", "the host controls", page("host.html"), RoleHost)
+	s.handlePage("GET /moderator", "the moderator console", page("moderator.html"), RoleModerator)
+	s.handlePage("GET /moderator/tools", "the moderator tools", page("tools.html"), RoleModerator)
+	s.handlePage("GET /agent", "the agent inbox", page("agent.html"), RoleAgent)
 
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(sub)
@@ -59,4 +68,60 @@ func RegisterPages(s *Server) {
 		w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(r.PathValue("file"))))
 		http.StripPrefix("/static", files).ServeHTTP(w, r)
 	}))
+}
+
+// handlePage routes a page behind its roles; a request that may not see
+// it gets the denied page (401 or 403) instead of JSON.
+func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...Role) {
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.opts.Auth.Identify(r)
+		if err != nil {
+			kind := "missing"
+			if r.URL.Query().Get("token") != "" || r.Header.Get("Authorization") != "" {
+				kind = "unknown"
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="livemod"`)
+			deniedPage(w, http.StatusUnauthorized, denied{Kind: kind, What: what, Path: r.URL.Path, Needs: roleList(roles)})
+			return
+		}
+		for _, role := range roles {
+			if p.Can(role) {
+				h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+				return
+			}
+		}
+		deniedPage(w, http.StatusForbidden, denied{Kind: "role", What: what, Path: r.URL.Path, Role: string(p.Role),
+			Needs: roleList(roles), Index: "/?" + url.Values{"token": {r.URL.Query().Get("token")}}.Encode()})
+	}))
+}
+
+func roleList(roles []Role) string {
+	var names []string
+	for _, r := range roles {
+		names = append(names, string(r))
+	}
+	if len(roles) != len(Roles) {
+		names = append(names, string(RoleAdmin))
+	}
+	return strings.Join(names, ", ")
+}
+
+// denied is what the denied page says.
+type denied struct {
+	Kind  string // missing, unknown or role
+	What  string // "the moderator console"
+	Path  string
+	Role  string // the token's role, for Kind role
+	Needs string // the roles that may open the page
+	Index string // the index with the same token, for Kind role
+}
+
+var deniedTmpl = template.Must(template.ParseFS(staticFS, "static/denied.html.tmpl"))
+
+func deniedPage(w http.ResponseWriter, status int, d denied) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", PageCSP)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	deniedTmpl.Execute(w, d) // a write error means the browser left
 }

@@ -159,6 +159,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.automationRoutes(srv)
 	overlay.RegisterAdmin(srv, adminREST{a})
 	overlay.RegisterKPIs(srv, adminREST{a})
+	overlay.RegisterStreams(srv, streamsREST{a}, streamsREST{a})
 	a.server = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -4,7 +4,10 @@
 (() => {
   const RESOLVED_MAX = 100;
   const stream = LM.params.get("stream") || "";
-  document.getElementById("stream-name").textContent = stream;
+  // Without ?stream= the inbox shows every stream's tickets, live from
+  // each stream's agent view.
+  const nameEl = document.getElementById("stream-name");
+  if (stream) nameEl.textContent = stream; else nameEl.dataset.t = "all_streams";
   const statusEl = document.getElementById("status");
   const cols = { open: document.getElementById("col-open"), claimed: document.getElementById("col-claimed"), resolved: document.getElementById("col-resolved") };
   const tickets = new Map(); // id → ticket
@@ -13,12 +16,7 @@
   const next = { open: "", claimed: "", resolved: "" };
   let frame = 0;
 
-  function toast(msg) {
-    const d = LM.el("div", "toast", msg);
-    d.setAttribute("role", "alert");
-    document.body.appendChild(d);
-    setTimeout(() => d.remove(), 4000);
-  }
+  const toast = LM.toast;
 
   function put(t) {
     if (!t || !t.id || (t.stream && stream && t.stream !== stream)) return;
@@ -43,6 +41,7 @@
     div.dataset.state = t.state;
     const top = LM.el("div", "top");
     top.appendChild(LM.el("span", "user", (t.user && (t.user.name || t.user.id)) || "?"));
+    if (!stream && t.stream) top.appendChild(LM.el("span", "stream-tag", t.stream));
     for (const l of t.labels || []) top.appendChild(LM.el("span", "label " + l, LM.labelName(l)));
     const wait = LM.el("span", "waiting");
     wait.dataset.created = t.created || 0;
@@ -157,7 +156,37 @@
   LM.applyText();
   render();
   for (const s of ["open", "claimed", "resolved"]) load(s);
-  LM.subscribe(stream, "agent", (line) => {
-    if (line.type === "handoff") put(line.handoff);
-  }, (s) => { statusEl.className = "status " + s; statusEl.textContent = LM.t(s); });
+  const onHandoff = (line) => { if (line.type === "handoff") put(line.handoff); };
+  if (stream) {
+    LM.subscribe(stream, "agent", onHandoff, (s) => LM.status(statusEl, s));
+  } else {
+    // One subscription per stream the server lists (at most SUBS_MAX, the
+    // most active), looked for again every 5 s; the badge shows the worst.
+    const SUBS_MAX = 20;
+    const subs = new Map(); // stream → state
+    const nav = document.getElementById("streams");
+    nav.hidden = false;
+    const showStatus = () => {
+      const states = Array.from(subs.values());
+      LM.status(statusEl, !states.length ? "choose" : states.includes("offline") ? "offline" : states.includes("connecting") ? "connecting" : "connected");
+    };
+    const refresh = async () => {
+      let res;
+      try { res = await LM.api("GET", "/v1/streams"); } catch (err) { toast(LM.t("streams_failed") + ": " + err.message); return; }
+      const links = [];
+      for (const s of (res.streams || [])) {
+        const a = LM.el("a", "pick", s.stream + (s.open_handoffs ? " (" + s.open_handoffs + ")" : ""));
+        a.href = LM.link("/agent", { stream: s.stream });
+        links.push(a);
+        if (!subs.has(s.stream) && subs.size < SUBS_MAX) {
+          subs.set(s.stream, "connecting");
+          LM.subscribe(s.stream, "agent", onHandoff, (st) => { subs.set(s.stream, st); showStatus(); });
+        }
+      }
+      nav.replaceChildren(LM.el("span", "hint", LM.t("pick_stream") + ":"), ...(links.length ? links : [LM.el("span", "hint", LM.t("no_streams"))]));
+      showStatus();
+    };
+    refresh();
+    setInterval(refresh, 5000);
+  }
 })();

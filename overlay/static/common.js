@@ -24,6 +24,17 @@ const LM = (() => {
       resolve: "Resolve", order: "Order", issue: "Issue", waiting: "waiting", waited: "waited", recent: "Recent messages",
       claimed_by: "Claimed by", none: "None", load_more: "Load more", inbox_unavailable: "Handoffs are not available on this server yet",
       lang: "हिन्दी", stream: "Stream", failed: "Action failed", undone: "messages unhidden",
+      pick_stream: "Choose a stream", pick_hint: "This page shows one stream at a time. Streams with chat since the server started, busiest first:",
+      no_streams: "No stream has had chat yet. Send messages to /v1/ingest?stream=ID, or run livemod demo.",
+      all_streams: "All streams", per_sec: "msg/s", open_tickets: "open handoffs", choose: "choose a stream",
+      streams_failed: "Could not list the streams", tools: "Tools", console: "Console",
+      confirm_ban: "Ban", confirm_timeout: "Time out", reason: "Reason (kept in the audit log)", duration: "For",
+      cancel: "Cancel", confirm: "Confirm", banned: "banned", timed_out: "timed out", unbanned: "unbanned", by: "by",
+      index_title: "livemod", index_hint: "Pages this token can open:", you_are: "Token", role: "role",
+      no_pages: "This token has the ingest role: it sends chat (ws /v1/ingest, POST /v1/messages) and opens no pages.",
+      drafts: "Reply drafts", restricted: "Timeouts and bans", unban: "Unban", dead: "Dead webhook deliveries", retry: "Retry",
+      kpis: "KPIs", audit: "Audit log", reject: "Reject", until: "until", ban_forever: "banned", nothing: "Nothing here",
+      filter_user: "Filter by user id", refresh: "Refresh", pick_for_kpis: "Choose a stream to see its KPIs.",
     },
     hi: {
       overlay_title: "दर्शकों के सवाल", pinned: "पिन किया गया सवाल", askers: "लोगों ने पूछा", asker: "व्यक्ति ने पूछा",
@@ -40,6 +51,17 @@ const LM = (() => {
       resolve: "हल करें", order: "ऑर्डर", issue: "समस्या", waiting: "इंतज़ार", waited: "इंतज़ार किया", recent: "हाल के संदेश",
       claimed_by: "लिया", none: "कोई नहीं", load_more: "और दिखाएँ", inbox_unavailable: "इस सर्वर पर अभी हैंडऑफ़ उपलब्ध नहीं हैं",
       lang: "English", stream: "स्ट्रीम", failed: "कार्रवाई विफल", undone: "संदेश फिर दिखाए",
+      pick_stream: "स्ट्रीम चुनें", pick_hint: "यह पेज एक समय में एक स्ट्रीम दिखाता है। सर्वर शुरू होने के बाद जिन स्ट्रीम में चैट हुई, सबसे व्यस्त पहले:",
+      no_streams: "अभी किसी स्ट्रीम में चैट नहीं हुई। /v1/ingest?stream=ID पर संदेश भेजें, या livemod demo चलाएँ।",
+      all_streams: "सभी स्ट्रीम", per_sec: "संदेश/से.", open_tickets: "खुले हैंडऑफ़", choose: "स्ट्रीम चुनें",
+      streams_failed: "स्ट्रीम की सूची नहीं मिली", tools: "औज़ार", console: "कंसोल",
+      confirm_ban: "प्रतिबंध", confirm_timeout: "टाइमआउट", reason: "कारण (ऑडिट लॉग में रहेगा)", duration: "अवधि",
+      cancel: "रद्द करें", confirm: "पक्का करें", banned: "प्रतिबंधित", timed_out: "टाइमआउट", unbanned: "प्रतिबंध हटा", by: "द्वारा",
+      index_title: "livemod", index_hint: "यह टोकन ये पेज खोल सकता है:", you_are: "टोकन", role: "भूमिका",
+      no_pages: "यह ingest टोकन है: यह चैट भेजता है (ws /v1/ingest, POST /v1/messages), कोई पेज नहीं खोलता।",
+      drafts: "जवाब के मसौदे", restricted: "टाइमआउट और प्रतिबंध", unban: "प्रतिबंध हटाएँ", dead: "विफल वेबहुक", retry: "फिर भेजें",
+      kpis: "KPI", audit: "ऑडिट लॉग", reject: "अस्वीकार", until: "तक", ban_forever: "प्रतिबंधित", nothing: "यहाँ कुछ नहीं",
+      filter_user: "यूज़र आईडी से छाँटें", refresh: "ताज़ा करें", pick_for_kpis: "KPI देखने के लिए स्ट्रीम चुनें।",
     },
   };
   const LABELS_HI = {
@@ -56,10 +78,13 @@ const LM = (() => {
   function issueName(i) { return lang === "hi" && ISSUES_HI[i] ? ISSUES_HI[i] : String(i || "").replace("_", " "); }
 
   const listeners = [];
+  const onLangList = []; // pickers to redraw in the new language
   function applyText() {
     document.documentElement.lang = lang;
     for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+    for (const el of document.querySelectorAll("[data-tp]")) el.placeholder = t(el.dataset.tp);
     for (const f of listeners) f();
+    for (const f of onLangList) f();
   }
   function setLang(l) {
     lang = STR[l] ? l : "en";
@@ -126,6 +151,71 @@ const LM = (() => {
     connect();
   }
 
+  // toast shows a short message; messages stack in one column at the
+  // bottom (the newest last, at most 4), never on top of each other.
+  function toast(msg, info) {
+    let box = document.getElementById("toasts");
+    if (!box) {
+      box = el("div", "toasts");
+      box.id = "toasts";
+      document.body.appendChild(box);
+    }
+    const d = el("div", "toast" + (info ? " info" : ""), msg);
+    d.setAttribute("role", info ? "status" : "alert");
+    box.appendChild(d);
+    while (box.children.length > 4) box.firstElementChild.remove();
+    setTimeout(() => d.remove(), info ? 3500 : 5000);
+    return d;
+  }
+
+  // status shows a connection state in a badge; the state's key stays on
+  // the badge, so a language switch translates it too.
+  function status(elm, s) {
+    elm.className = "status " + s;
+    elm.dataset.t = s;
+    elm.textContent = t(s);
+  }
+
+  // link is a same-origin page URL that keeps this page's token and language.
+  function link(path, extra) {
+    const q = new URLSearchParams(extra || {});
+    if (token) q.set("token", token);
+    if (lang !== "en") q.set("lang", lang);
+    return path + "?" + q.toString();
+  }
+
+  // picker fills box with the streams the token may see and their live
+  // numbers, each linking to path?stream=ID; it refreshes every 2 s and
+  // returns a function that stops it.
+  function picker(box, path, extra) {
+    let timer = 0;
+    async function load() {
+      let res;
+      try { res = await api("GET", "/v1/streams"); } catch (err) {
+        box.replaceChildren(el("p", "empty-note", t("streams_failed") + ": " + err.message));
+        return;
+      }
+      const rows = [];
+      for (const s of res.streams || []) {
+        const a = el("a", "pick", s.stream);
+        a.href = link(path, Object.assign({ stream: s.stream }, extra || {}));
+        const li = el("li", "pick-row");
+        li.dataset.stream = s.stream;
+        li.appendChild(a);
+        li.appendChild(el("span", "n", s.messages + " " + t("total")));
+        li.appendChild(el("span", "n", (Math.round(s.messages_per_second * 10) / 10) + " " + t("per_sec")));
+        if (s.open_handoffs) li.appendChild(el("span", "n", s.open_handoffs + " " + t("open_tickets")));
+        rows.push(li);
+      }
+      const ul = el("ul", "picker-list");
+      ul.replaceChildren(...rows);
+      box.replaceChildren(rows.length ? ul : el("p", "empty-note", t("no_streams")));
+    }
+    load();
+    timer = setInterval(load, 2000);
+    onLangList.push(load);
+    return () => clearInterval(timer);
+  }
   function ago(ms) {
     const s = Math.max(0, Math.floor(ms / 1000));
     if (s < 60) return s + "s";
@@ -136,6 +226,7 @@ const LM = (() => {
 
   return {
     params, token, t, el, api, subscribe, ago, labelName, issueName, setLang, toggleLang, applyText,
+    toast, status, link, picker,
     get lang() { return lang; },
     onLang(f) { listeners.push(f); },
   };

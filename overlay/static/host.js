@@ -12,12 +12,7 @@
   document.getElementById("lang").addEventListener("click", LM.toggleLang);
   let state = null;
 
-  function toast(msg) {
-    const d = LM.el("div", "toast", msg);
-    d.setAttribute("role", "alert");
-    document.body.appendChild(d);
-    setTimeout(() => d.remove(), 4000);
-  }
+  const toast = LM.toast;
 
   async function act(cluster, action) {
     try {
@@ -63,5 +58,5 @@
   LM.api("GET", "/v1/questions?stream=" + encodeURIComponent(stream)).then((s) => { if (!state) { state = s; render(); } }).catch(() => {});
   LM.subscribe(stream, "overlay", (line) => {
     if (line.type === "trending" && line.stream === stream) { state = line; render(); }
-  }, (s) => { status.className = "status " + s; status.textContent = LM.t(s); });
+  }, (s) => LM.status(status, s));
 })();

@@ -12,9 +12,23 @@
 
   const stream = LM.params.get("stream") || "";
   document.getElementById("stream-name").textContent = stream;
+  const statusEl = document.getElementById("status");
+  document.getElementById("tools-link").href = LM.link("/moderator/tools", stream ? { stream } : {});
+  document.getElementById("lang").addEventListener("click", LM.toggleLang);
+  if (!stream) {
+    // No stream: the console would have nothing to show. Offer the streams
+    // this token may see, with their live numbers, instead.
+    document.getElementById("console-body").hidden = true;
+    document.querySelector(".stats").querySelectorAll(".stat").forEach((e) => { e.hidden = true; });
+    document.getElementById("picker").hidden = false;
+    LM.status(statusEl, "choose");
+    LM.picker(document.getElementById("picker-list"), "/moderator");
+    document.addEventListener("keydown", (e) => { if (e.key === "l" && !e.ctrlKey && !e.metaKey && !e.altKey) LM.toggleLang(); });
+    LM.applyText();
+    return;
+  }
   const feed = document.getElementById("feed");
   const queue = document.getElementById("queue");
-  const statusEl = document.getElementById("status");
   const model = new Map(); // id → item, insertion order = arrival order
   let pending = [];        // items that arrived since the last frame
   let dirtyQueue = false;
@@ -28,12 +42,11 @@
 
   function stateOf(action) { return action === "hide" ? "hidden" : action === "hold" ? "held" : "visible"; }
 
-  function toast(msg, info) {
-    const d = LM.el("div", "toast" + (info ? " info" : ""), msg);
-    d.setAttribute("role", info ? "status" : "alert");
-    document.body.appendChild(d);
-    setTimeout(() => d.remove(), 3500);
-  }
+  const toast = LM.toast;
+  const NAMES_MAX = 5000;
+  const names = new Map(); // user id → display name, from the decisions seen
+  function nameOf(id) { return names.get(id) || id; }
+  const USER_ACTIONS = { ban: "banned", timeout: "timed_out", unban: "unbanned" };
 
   // ---- model -------------------------------------------------------
   function addDecision(d) {
@@ -41,6 +54,11 @@
     if (it) { it.d = d; return; } // a snapshot after reconnect
     it = { d, state: stateOf(d.action), feedRow: null, queueRow: null };
     model.set(d.id, it);
+    if (d.user && d.user.id && d.user.name) {
+      names.delete(d.user.id);
+      names.set(d.user.id, d.user.name);
+      if (names.size > NAMES_MAX) names.delete(names.keys().next().value);
+    }
     counts.total++;
     arrivals++;
     bump(it.state, 1);
@@ -82,7 +100,11 @@
   function onLine(line) {
     if (line.type === "moderation") { if (line.stream === stream) setState(line.id, line.state); return; }
     if (line.type === "user") {
-      if (line.stream === stream || !line.stream) toast(line.user + ": " + line.action + (line.actor ? " (" + line.actor + ")" : ""), true);
+      if (line.stream === stream || !line.stream) {
+        const what = USER_ACTIONS[line.action] ? LM.t(USER_ACTIONS[line.action]) : line.action;
+        toast(nameOf(line.user) + ": " + what + (line.actor ? " (" + LM.t("by") + " " + line.actor + ")" : "") +
+          (line.reason ? " — " + line.reason : ""), true);
+      }
       return;
     }
     if (line.type) return;          // other event kinds
@@ -282,12 +304,44 @@
   });
 
   // ---- actions -----------------------------------------------------
+  // ---- confirm a timeout or ban, with a reason ----------------------
+  const dlg = document.getElementById("confirm");
+  let confirming = null; // {it, action}
+  function openConfirm(it, action) {
+    confirming = { it, action };
+    const who = (it.d.user && (it.d.user.name || it.d.user.id)) || "?";
+    document.getElementById("confirm-h").textContent = LM.t(action === "ban" ? "confirm_ban" : "confirm_timeout") + " " + who + "?";
+    document.getElementById("confirm-text").textContent = it.d.text || "";
+    document.getElementById("confirm-duration-row").hidden = action !== "timeout";
+    const reason = document.getElementById("confirm-reason");
+    reason.value = ((it.d.reasons || [])[0] || {}).rule || "";
+    reason.dataset.tp = "reason";
+    reason.placeholder = LM.t("reason");
+    dlg.showModal();
+    reason.focus();
+    reason.select();
+  }
+  function closeConfirm() { confirming = null; if (dlg.open) dlg.close(); }
+  document.getElementById("confirm-cancel").addEventListener("click", closeConfirm);
+  dlg.addEventListener("close", () => { confirming = null; });
+  document.getElementById("confirm-form").addEventListener("submit", async (e) => {
+    e.preventDefault(); // no navigation: the page's CSP allows no form actions
+    if (!confirming) return;
+    const { it, action } = confirming;
+    const body = { stream, reason: document.getElementById("confirm-reason").value.trim() };
+    if (action === "timeout") body.seconds = +document.getElementById("confirm-duration").value;
+    closeConfirm();
+    try {
+      await LM.api("POST", "/v1/users/" + encodeURIComponent(it.d.user.id) + "/" + action, body);
+    } catch (err) { toast(LM.t("failed") + ": " + err.message); }
+  });
+
   async function act(id, action) {
     const it = model.get(id);
     if (!it) return;
     try {
       if (action === "timeout" || action === "ban") {
-        await LM.api("POST", "/v1/users/" + encodeURIComponent(it.d.user.id) + "/" + action, action === "timeout" ? { seconds: 600, stream } : { stream });
+        openConfirm(it, action);
       } else {
         await LM.api("POST", "/v1/messages/" + encodeURIComponent(id) + "/" + action, { stream });
       }
@@ -331,15 +385,14 @@
   const KEYS = { a: "approve", h: "hide", u: "unhide", t: "timeout", b: "ban" };
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest && e.target.closest("input, textarea")) return;
+    if (dlg.open) return; // the dialog takes its own keys (Esc cancels, Enter confirms)
+    if (e.target.closest && e.target.closest("input, textarea, select")) return;
     const k = e.key;
     if (k === "j" || k === "ArrowDown") { moveSelection(1); e.preventDefault(); }
     else if (k === "k" || k === "ArrowUp") { moveSelection(-1); e.preventDefault(); }
     else if (k === "l") LM.toggleLang();
     else if (KEYS[k] && selected) { act(selected, KEYS[k]); e.preventDefault(); }
   });
-  document.getElementById("lang").addEventListener("click", LM.toggleLang);
-
   setInterval(() => { rate = arrivals; arrivals = 0; renderCounts(); renderBursts(); }, 1000);
 
   LM.onLang(rerenderAll);
@@ -347,5 +400,5 @@
   LM.applyText();
   renderBursts();
   renderCounts();
-  LM.subscribe(stream, "moderator", onLine, (s) => { statusEl.className = "status " + s; statusEl.textContent = LM.t(s); });
+  LM.subscribe(stream, "moderator", onLine, (s) => LM.status(statusEl, s));
 })();
