@@ -307,7 +307,7 @@
   // ---- confirm a timeout or ban, with a reason ----------------------
   const dlg = document.getElementById("confirm");
   let confirming = null; // {it, action}
-  function openConfirm(it, action) {
+  function openConfirm(it, action, viaKey) {
     confirming = { it, action };
     const who = (it.d.user && (it.d.user.name || it.d.user.id)) || "?";
     document.getElementById("confirm-h").textContent = LM.t(action === "ban" ? "confirm_ban" : "confirm_timeout") + " " + who + "?";
@@ -318,8 +318,10 @@
     reason.dataset.tp = "reason";
     reason.placeholder = LM.t("reason");
     dlg.showModal();
-    reason.focus();
-    reason.select();
+    const focus = () => { reason.focus(); reason.select(); };
+    // Opened by b or t: focus once the key is up, so that its letter is
+    // never typed into the reason.
+    if (viaKey) { dlg.querySelector("#confirm-cancel").focus(); document.addEventListener("keyup", focus, { once: true }); } else focus();
   }
   function closeConfirm() { confirming = null; if (dlg.open) dlg.close(); }
   document.getElementById("confirm-cancel").addEventListener("click", closeConfirm);
@@ -336,12 +338,12 @@
     } catch (err) { toast(LM.t("failed") + ": " + err.message); }
   });
 
-  async function act(id, action) {
+  async function act(id, action, viaKey) {
     const it = model.get(id);
     if (!it) return;
     try {
       if (action === "timeout" || action === "ban") {
-        openConfirm(it, action);
+        openConfirm(it, action, viaKey);
       } else {
         await LM.api("POST", "/v1/messages/" + encodeURIComponent(id) + "/" + action, { stream });
       }
@@ -391,7 +393,7 @@
     if (k === "j" || k === "ArrowDown") { moveSelection(1); e.preventDefault(); }
     else if (k === "k" || k === "ArrowUp") { moveSelection(-1); e.preventDefault(); }
     else if (k === "l") LM.toggleLang();
-    else if (KEYS[k] && selected) { act(selected, KEYS[k]); e.preventDefault(); }
+    else if (KEYS[k] && selected) { e.preventDefault(); act(selected, KEYS[k], true); }
   });
   setInterval(() => { rate = arrivals; arrivals = 0; renderCounts(); renderBursts(); }, 1000);
 

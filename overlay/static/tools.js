@@ -48,8 +48,8 @@
       ["auto replies", k.auto_replies],
       ["false positive rate", pct(k.false_positive_rate)],
       ["meaningful comment rate", pct(k.meaningful_comment_rate)],
-      ["messages / s", k.messages_per_second],
-      ["decisions / s", k.decisions_per_second],
+      ["messages / s", Math.round(k.messages_per_second * 100) / 100],
+      ["decisions / s", Math.round(k.decisions_per_second * 100) / 100],
     ];
     const dl = el("dl", "kv");
     for (const [name, v] of rows) dl.append(el("dt", "", name), el("dd", "", v));
