@@ -41,10 +41,20 @@ type Config struct {
 	Origins []string `yaml:"origins"`
 	// Pprof serves Go profiles at /debug/pprof/ to admin tokens.
 	Pprof bool `yaml:"pprof"`
+	// TLS serves HTTPS (and wss://) directly. Empty means plain HTTP, for
+	// loopback or behind a TLS-terminating proxy.
+	TLS TLS `yaml:"tls"`
 
 	src   string            // the file read, for messages
 	lines map[string]int    // key path → line in src, for messages
 	from  map[string]string // key path → the flag or variable that set it
+}
+
+// TLS names a certificate and its key, PEM files (also --tls-cert and
+// --tls-key). Both or neither.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Auth holds the tokens. Every endpoint but /healthz needs one.
@@ -303,6 +313,9 @@ func (c *Config) Validate() error {
 		if len(c.Handoff.WebhookSecret) < 16 {
 			add("handoff.webhook_secret: set a secret of at least 16 characters; the CRM checks X-Livemod-Signature with it")
 		}
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		add("tls: give both cert and key (--tls-cert FILE --tls-key FILE), or neither for plain HTTP")
 	}
 	return c.located(errs)
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"syscall"
@@ -106,6 +108,14 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLS.Cert != "" { // before the store opens: nothing to undo
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tls: load %s and %s: %w", cfg.TLS.Cert, cfg.TLS.Key, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	setMemoryLimit()
 	db, err := store.Open(cfg.Data)
 	if err != nil {
@@ -164,6 +174,10 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdlog.New(log, "livemod: http: ", 0), // TLS handshake errors and the like
+	}
+	if tlsConfig != nil {
+		a.server.TLSConfig = tlsConfig
 	}
 	return a, nil
 }
@@ -185,11 +199,26 @@ func (a *app) listen() error {
 // addr is the bound address, host:port.
 func (a *app) addr() string { return a.ln.Addr().String() }
 
+// baseURL is the server's URL for scheme "http" or "ws": https and wss
+// when it serves TLS.
+func (a *app) baseURL(scheme string) string {
+	if a.server.TLSConfig != nil {
+		scheme += "s"
+	}
+	return scheme + "://" + a.addr()
+}
+
 // serve runs until ctx ends, then shuts down in flow order: stop reading
 // ingest, drain the pipeline, close subscribers, stop HTTP.
 func (a *app) serve(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- a.server.Serve(a.ln) }()
+	go func() {
+		if a.server.TLSConfig != nil {
+			errc <- a.server.ServeTLS(a.ln, "", "") // the certificate is in TLSConfig
+			return
+		}
+		errc <- a.server.Serve(a.ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -271,4 +300,14 @@ func (a *app) wireDesks() error {
 		return out
 	}
 	return nil
+}
+
+// close releases an app that never served (listen failed): the store
+// above all, which only one process may hold.
+func (a *app) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.shutdown(ctx); err != nil {
+		fmt.Fprintln(a.log, "livemod: close:", err)
+	}
 }

@@ -59,13 +59,21 @@ func TestCLIExitsAndMessages(t *testing.T) {
 		{[]string{"serve", "--token", "admin"}, 2, "", "--token: token"},
 		{[]string{"serve", "--config", badCfg}, 2, "", badCfg + ":2: ingest.max_frame_byte: unknown key in ingest; did you mean max_frame_bytes?"},
 		{[]string{"serve", "--listen", addr}, 1, "", "the port is in use (is another livemod running?)"},
+		{[]string{"serve", "--tls-cert", badCfg}, 2, "", "livemod: --tls-cert/--tls-key: give both cert and key"},
+		{[]string{"serve", "--listen", "127.0.0.1:0", "--tls-cert", badCfg, "--tls-key", badCfg}, 1, "", "livemod: tls: load " + badCfg},
+		{[]string{"demo", "--tls-cert", badCfg, "--tls-key", badCfg}, 2, "", "livemod demo: --tls-cert and --tls-key are for serve"},
 		{[]string{"bench", "--url", "ws://" + addr, "--token", "not-a-token-of-this-server", "--duration", "1s", "--quiet"}, 1, "",
 			"401: the server does not know this token"},
 	} {
 		name := strings.Join(tc.args, " ")
 		t.Run(name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			err := run(context.Background(), tc.args, strings.NewReader(""), &out, &errb)
+			args := tc.args
+			if args[0] == "serve" || args[0] == "demo" {
+				// never the default ./livemod-data: tests leave nothing behind
+				args = append([]string{args[0], "--data", t.TempDir()}, args[1:]...)
+			}
+			err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
 			if got := exitCode(err); got != tc.code {
 				t.Fatalf("exit %d, want %d (err %v, stderr %q)", got, tc.code, err, errb.String())
 			}

@@ -33,6 +33,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if cfg.TLS.Cert != "" {
+		return usagef("demo: --tls-cert and --tls-key are for serve; the demo runs over plain HTTP on loopback")
+	}
 	if f.data == "" && cfg.Data == config.Defaults().Data {
 		// A demo keeps nothing: its store lives in a temp dir.
 		dir, err := os.MkdirTemp("", "livemod-demo-")
@@ -62,6 +65,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if err := a.listen(); err != nil {
+		a.close()
 		return err
 	}
 	base := "http://" + a.addr()
@@ -72,8 +76,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 Open:
   host overlay      %s/overlay/%s?token=%s
+  host controls     %s/host/%s?token=%s
   moderator console %s/moderator?%s
+  moderator tools   %s/moderator/tools?%s
   agent inbox       %s/agent?%s
+  every page        %s/?token=%s
 
 Live decisions, one JSON object a line:
   websocket        ws://%s/v1/subscribe?%s&view=moderator
@@ -83,8 +90,11 @@ Send your own:     ws://%s/v1/ingest?stream=%s with 'Authorization: Bearer %s'
 Ctrl-C stops.
 `, demoStream, *rate,
 		base, demoStream, url.QueryEscape(tokens[overlay.RoleHost]),
+		base, demoStream, url.QueryEscape(tokens[overlay.RoleHost]),
+		base, q(overlay.RoleModerator),
 		base, q(overlay.RoleModerator),
 		base, q(overlay.RoleAgent),
+		base, url.QueryEscape(tokens[overlay.RoleAdmin]),
 		a.addr(), q(overlay.RoleModerator),
 		tokens[overlay.RoleAdmin], base,
 		a.addr(), demoStream, tokens[overlay.RoleIngest])

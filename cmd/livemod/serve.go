@@ -18,6 +18,8 @@ type serverFlags struct {
 	pprof  bool
 	tokens multiFlag
 	model  string
+	cert   string
+	key    string
 	verb   string // serve or demo, for messages
 }
 
@@ -28,6 +30,8 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "", "`dir` for the durable store: audit log, handoffs, opt-outs (default ./livemod-data)")
 	fs.StringVar(&f.model, "model", "", "model `file` written by livemod train (default: the embedded model; \"none\" for rules only)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (admin token)")
+	fs.StringVar(&f.cert, "tls-cert", "", "serve HTTPS and wss:// with this certificate `file` (PEM, the chain after the leaf); with --tls-key")
+	fs.StringVar(&f.key, "tls-key", "", "the private key `file` (PEM) of --tls-cert")
 	fs.Var(&f.tokens, "token", "`ROLE=SECRET` token (repeatable); roles: ingest, host, moderator, agent, admin; also LIVEMOD_TOKENS=\"admin=s1,ingest=s2\"")
 }
 
@@ -49,6 +53,10 @@ func (f *serverFlags) load() (config.Config, error) {
 		cfg.Classify.Model = f.model
 		cfg.Override("classify.model", "--model")
 	}
+	if f.cert != "" || f.key != "" {
+		cfg.TLS = config.TLS{Cert: f.cert, Key: f.key}
+		cfg.Override("tls", "--tls-cert/--tls-key")
+	}
 	cfg.Pprof = cfg.Pprof || f.pprof
 	for _, s := range f.tokens {
 		t, err := overlay.ParseToken(s)
@@ -61,7 +69,7 @@ func (f *serverFlags) load() (config.Config, error) {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--config livemod.yaml] [--listen 127.0.0.1:8080] [--data DIR] [--token ROLE=SECRET]…", stderr)
+	fs := newFlagSet("serve", "serve [--config livemod.yaml] [--listen 127.0.0.1:8080] [--data DIR] [--token ROLE=SECRET]… [--tls-cert FILE --tls-key FILE]", stderr)
 	var f serverFlags
 	f.register(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -79,9 +87,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if err := a.listen(); err != nil {
+		a.close()
 		return err
 	}
-	fmt.Fprintf(stderr, "livemod: listening on http://%s (ingest ws://%s/v1/ingest?stream=ID)\n", a.addr(), a.addr())
+	fmt.Fprintf(stderr, "livemod: listening on %s (ingest %s/v1/ingest?stream=ID; pages: %s/?token=TOKEN)\n", a.baseURL("http"), a.baseURL("ws"), a.baseURL("http"))
 	if len(cfg.Auth.Tokens) == 0 {
 		fmt.Fprintln(stderr, "livemod: no tokens configured: every endpoint but /healthz will refuse requests; add --token ROLE=SECRET")
 	}
