@@ -158,7 +158,8 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 	for _, p := range []string{
 		"GET /readyz", "GET /metrics", "GET /v1/ingest?stream=s", "GET /v1/subscribe?stream=s&view=moderator", "GET /v1/subscribe?stream=s&view=overlay",
 		"GET /debug/pprof/", "GET /debug/pprof/profile?seconds=1", "GET /debug/pprof/trace?seconds=1",
-		"GET /overlay/s", "GET /host/s", "GET /moderator", "GET /agent",
+		"GET /overlay/s", "GET /host/s", "GET /moderator", "GET /agent", "GET /moderator/tools", "GET /",
+		"GET /v1/streams", "GET /v1/users/restricted",
 		"GET /v1/questions?stream=s", "POST /v1/questions/q-1/pin", "POST /v1/questions/q-1/answered", "POST /v1/questions/q-1/dismiss",
 		"POST /v1/messages/m-1/hide", "POST /v1/messages/m-1/approve", "POST /v1/messages/m-1/unhide",
 		"POST /v1/users/u-1/timeout", "POST /v1/users/u-1/ban", "POST /v1/users/u-1/unban", "POST /v1/rules/spam.link/undo",
@@ -219,6 +220,16 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		{"GET /v1/kpis?stream=s", ingestSecret, 403},
 		{"GET /v1/kpis?stream=s", agentSecret, 403},
 		{"GET /v1/kpis?stream=s", hostSecret, 200},
+		{"GET /moderator/tools", hostSecret, 403},
+		{"GET /moderator/tools", modSecret, 200},
+		{"GET /", ingestSecret, 200},
+		{"GET /", agentSecret, 200},
+		{"GET /v1/streams", ingestSecret, 200},
+		{"GET /v1/streams", hostSecret, 200},
+		{"GET /v1/users/restricted", hostSecret, 403},
+		{"GET /v1/users/restricted", agentSecret, 403},
+		{"GET /v1/users/restricted", modSecret, 200},
+		{"GET /nope", adminSecret, 404},
 	} {
 		method, path, _ := strings.Cut(c.route, " ")
 		if code, body := call(t, method, base+path, c.token, ""); code != c.want {

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/livemod/livemod/overlay"
 )
 
 // TestCLIExitsAndMessages: --help exits 0 for every verb and prints the
@@ -106,5 +109,43 @@ func TestCLINoArgsPrintsUsage(t *testing.T) {
 	err := run(context.Background(), nil, nil, &out, &errb)
 	if exitCode(err) != 2 || !strings.Contains(errb.String(), "livemod version") || errorLine(err) != "" {
 		t.Errorf("exit %d, stderr %q, line %q", exitCode(err), errb.String(), errorLine(err))
+	}
+}
+
+// TestStreamsAndRestrictedEndpoints: GET /v1/streams lists the streams
+// with their counts and who the caller is; GET /v1/users/restricted lists
+// running bans and timeouts until they are lifted.
+func TestStreamsAndRestrictedEndpoints(t *testing.T) {
+	addr := startApp(t, withAgent)
+	base := "http://" + addr
+	brIngest(t, addr, "alpha", brMsg("a-1", "asha", "hello"), brMsg("a-2", "ravi", "hi"))
+	brIngest(t, addr, "beta", brMsg("b-1", "meera", "agent please, refund for order 5521"))
+	var list overlay.StreamList
+	eventually(t, 3*time.Second, "both streams counted", func() bool {
+		callJSON(t, "GET", base+"/v1/streams", agentSecret, "", &list)
+		return len(list.Streams) == 2
+	})
+	by := map[string]overlay.StreamInfo{}
+	for _, s := range list.Streams {
+		by[s.Stream] = s
+	}
+	if by["alpha"].Messages != 2 || by["beta"].Messages != 1 || by["beta"].OpenHandoffs != 1 || by["alpha"].LastTS == 0 {
+		t.Errorf("streams = %+v", list.Streams)
+	}
+	if list.You.Role != overlay.RoleAgent {
+		t.Errorf("you = %+v", list.You)
+	}
+	call(t, "POST", base+"/v1/users/troll/timeout", modSecret, `{"seconds":60,"reason":"spam"}`)
+	call(t, "POST", base+"/v1/users/raider/ban", modSecret, `{"reason":"raid"}`)
+	var rs struct{ Restricted []overlay.Restricted }
+	callJSON(t, "GET", base+"/v1/users/restricted", modSecret, "", &rs)
+	if len(rs.Restricted) != 2 || rs.Restricted[0].User != "raider" || rs.Restricted[0].Until != 0 || rs.Restricted[0].Reason != "raid" ||
+		rs.Restricted[1].User != "troll" || rs.Restricted[1].Until == 0 {
+		t.Errorf("restricted = %+v", rs.Restricted)
+	}
+	call(t, "POST", base+"/v1/users/raider/unban", modSecret, `{}`)
+	callJSON(t, "GET", base+"/v1/users/restricted", modSecret, "", &rs)
+	if len(rs.Restricted) != 1 || rs.Restricted[0].User != "troll" {
+		t.Errorf("after unban: %+v", rs.Restricted)
 	}
 }
