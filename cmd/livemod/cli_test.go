@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,22 @@ func TestStreamsAndRestrictedEndpoints(t *testing.T) {
 	callJSON(t, "GET", base+"/v1/users/restricted", modSecret, "", &rs)
 	if len(rs.Restricted) != 1 || rs.Restricted[0].User != "troll" {
 		t.Errorf("after unban: %+v", rs.Restricted)
+	}
+}
+
+// TestVersion: version, commit, Go version and build settings; a release
+// build's -X values win over the build info.
+func TestVersion(t *testing.T) {
+	old, oldC := version, commit
+	t.Cleanup(func() { version, commit = old, oldC })
+	version, commit = "v1.2.3", "0123abcd"
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"livemod v1.2.3\n", "commit  0123abcd", "go      " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH, "build settings:\n  "} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("version output lacks %q:\n%s", w, out.String())
+		}
 	}
 }

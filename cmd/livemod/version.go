@@ -7,10 +7,12 @@ import (
 	"runtime/debug"
 )
 
-// version is set at link time for releases
-// (go build -ldflags "-X main.version=v1.2.3"); otherwise the module
-// version from the build info, or "devel".
-var version = ""
+// version and commit may be set at link time for releases
+// (go build -ldflags "-X main.version=v1.2.3 -X main.commit=$(git rev-parse HEAD)");
+// otherwise they come from the build info (the module version, and the
+// VCS revision that go build records unless -buildvcs=false), else
+// "devel" and "unknown".
+var version, commit = "", ""
 
 // runVersion prints the version, the commit, the Go version and the
 // build settings recorded in the binary (runtime/debug.ReadBuildInfo).
@@ -22,7 +24,7 @@ func runVersion(args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("version: unexpected argument %q", fs.Arg(0))
 	}
-	v, commit, when, dirty := version, "", "", false
+	v, rev, when, dirty := version, commit, "", false
 	var settings []debug.BuildSetting
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -31,7 +33,9 @@ func runVersion(args []string, stdout io.Writer) error {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				if rev == "" {
+					rev = s.Value
+				}
 			case "vcs.time":
 				when = s.Value
 			case "vcs.modified":
@@ -43,12 +47,12 @@ func runVersion(args []string, stdout io.Writer) error {
 	if v == "" {
 		v = "devel"
 	}
-	if commit == "" {
-		commit = "unknown (built without VCS information, e.g. go run or -buildvcs=false)"
+	if rev == "" {
+		rev = "unknown (built without VCS information, e.g. go run or -buildvcs=false)"
 	} else if dirty {
-		commit += " (with uncommitted changes)"
+		rev += " (with uncommitted changes)"
 	}
-	fmt.Fprintf(stdout, "livemod %s\ncommit  %s\n", v, commit)
+	fmt.Fprintf(stdout, "livemod %s\ncommit  %s\n", v, rev)
 	if when != "" {
 		fmt.Fprintf(stdout, "date    %s\n", when)
 	}
