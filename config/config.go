@@ -100,10 +100,10 @@ type Classify struct {
 	// Thresholds are model scores (0–1] at which a label is given, by
 	// label name (spam, toxic, question, purchase_intent, support);
 	// missing labels keep classify.DefaultThresholds.
-	Thresholds map[string]float32 `yaml:"thresholds"`
+	Thresholds map[string]float32 `yaml:"thresholds" check:"min=0.0001,max=1"`
 	// HideThresholds are spam scores at which the model alone hides;
 	// below them model spam is held for a human.
-	HideThresholds map[string]float32 `yaml:"hide_thresholds"`
+	HideThresholds map[string]float32 `yaml:"hide_thresholds" check:"min=0.0001,max=1"`
 }
 
 // Replies configure automated replies.
@@ -115,7 +115,7 @@ type Replies struct {
 	// Zero means 60s.
 	Cooldown time.Duration `yaml:"cooldown" check:"min=1s,default=60s"`
 	// MatchThreshold is the FAQ match score (0..1] needed. Zero means 0.75.
-	MatchThreshold float64 `yaml:"match_threshold"`
+	MatchThreshold float64 `yaml:"match_threshold" check:"min=0.0001,max=1,default=0.75"`
 }
 
 // FAQ is one automated answer.

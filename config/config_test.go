@@ -132,6 +132,8 @@ func TestConfigProblems(t *testing.T) {
 			[]string{"line 3: faq[0].anwser: unknown key in faq[0]; did you mean answer?"}},
 		{"map value type", "classify:\n  thresholds: {spam: lots}\n",
 			[]string{`classify.thresholds.spam: "lots" is not a number`}},
+		{"score over 1", "classify:\n  thresholds: {spam: 1.5}\n",
+			[]string{"line 2: classify.thresholds.spam: 1.5 is too large; use at most 1"}},
 		{"key twice", "listen: a:1\nlisten: b:2\n",
 			[]string{"line 2: listen: given twice (lines 1 and 2); keep one"}},
 		{"not YAML", "ingest:\n  - a\n b: c\n",

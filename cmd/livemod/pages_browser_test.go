@@ -298,6 +298,11 @@ func TestBrowserTools(t *testing.T) {
 		_, body := get(t, "http://"+addr+"/v1/audit?stream=&limit=50", modSecret)
 		return strings.Contains(body, "unban")
 	})
+	// Hindi reaches the KPI names and the audit's columns.
+	brRun(t, browser, "switch language", chromedp.Click(chromedp.CSS(`#lang`)))
+	brWait(t, browser, 3*time.Second, `document.querySelector("#kpis-body dt").textContent === "पहला जवाब, माध्यिका / p90" &&
+		document.querySelector("#audit-body th").textContent === "समय" && document.querySelector("h1").textContent === "औज़ार"`)
+	brRun(t, browser, "switch back", chromedp.Click(chromedp.CSS(`#lang`)))
 	// The audit filter.
 	brRun(t, browser, "filter audit", chromedp.SetValue(chromedp.CSS(`#audit-user`), "troll"), chromedp.Click(chromedp.CSS(`#audit-refresh`)))
 	brWait(t, browser, 3*time.Second, `(() => { const rows = document.querySelectorAll("#audit-body tr"); return rows.length === 3 &&

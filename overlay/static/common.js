@@ -35,6 +35,9 @@ const LM = (() => {
       drafts: "Reply drafts", restricted: "Timeouts and bans", unban: "Unban", dead: "Dead webhook deliveries", retry: "Retry",
       kpis: "KPIs", audit: "Audit log", reject: "Reject", until: "until", ban_forever: "banned", nothing: "Nothing here",
       filter_user: "Filter by user id", refresh: "Refresh", pick_for_kpis: "Choose a stream to see its KPIs.",
+      k_first: "first response, median / p90", k_resolution: "resolution rate", k_auto: "auto replies",
+      k_fp: "false positive rate", k_meaningful: "meaningful comment rate", k_mps: "messages / s", k_dps: "decisions / s",
+      a_time: "time", a_actor: "actor", a_action: "action", a_target: "target", a_stream: "stream", a_reason: "reason", a_rule: "rule",
     },
     hi: {
       overlay_title: "दर्शकों के सवाल", pinned: "पिन किया गया सवाल", askers: "लोगों ने पूछा", asker: "व्यक्ति ने पूछा",
@@ -62,6 +65,9 @@ const LM = (() => {
       drafts: "जवाब के मसौदे", restricted: "टाइमआउट और प्रतिबंध", unban: "प्रतिबंध हटाएँ", dead: "विफल वेबहुक", retry: "फिर भेजें",
       kpis: "KPI", audit: "ऑडिट लॉग", reject: "अस्वीकार", until: "तक", ban_forever: "प्रतिबंधित", nothing: "यहाँ कुछ नहीं",
       filter_user: "यूज़र आईडी से छाँटें", refresh: "ताज़ा करें", pick_for_kpis: "KPI देखने के लिए स्ट्रीम चुनें।",
+      k_first: "पहला जवाब, माध्यिका / p90", k_resolution: "समाधान दर", k_auto: "स्वचालित जवाब",
+      k_fp: "गलत पहचान दर", k_meaningful: "सार्थक टिप्पणी दर", k_mps: "संदेश / से.", k_dps: "फ़ैसले / से.",
+      a_time: "समय", a_actor: "किसने", a_action: "कार्रवाई", a_target: "किस पर", a_stream: "स्ट्रीम", a_reason: "कारण", a_rule: "नियम",
     },
   };
   const LABELS_HI = {

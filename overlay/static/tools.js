@@ -43,16 +43,16 @@
     try { k = await LM.api("GET", "/v1/kpis?" + q()); } catch (err) { kpisBody.replaceChildren(el("p", "empty-note", err.message)); return; }
     const pct = (r) => r && r.rate !== null && r.rate !== undefined ? Math.round(r.rate * 1000) / 10 + "% (" + r.n + "/" + r.of + ")" : "— (0)";
     const rows = [
-      ["first response, median / p90", k.first_response_ms ? (k.first_response_ms.median / 1000).toFixed(1) + " s / " + (k.first_response_ms.p90 / 1000).toFixed(1) + " s (" + k.first_response_ms.n + ")" : "—"],
-      ["resolution rate", pct(k.resolution_rate)],
-      ["auto replies", k.auto_replies],
-      ["false positive rate", pct(k.false_positive_rate)],
-      ["meaningful comment rate", pct(k.meaningful_comment_rate)],
-      ["messages / s", Math.round(k.messages_per_second * 100) / 100],
-      ["decisions / s", Math.round(k.decisions_per_second * 100) / 100],
+      ["k_first", k.first_response_ms ? (k.first_response_ms.median / 1000).toFixed(1) + " s / " + (k.first_response_ms.p90 / 1000).toFixed(1) + " s (" + k.first_response_ms.n + ")" : "—"],
+      ["k_resolution", pct(k.resolution_rate)],
+      ["k_auto", k.auto_replies],
+      ["k_fp", pct(k.false_positive_rate)],
+      ["k_meaningful", pct(k.meaningful_comment_rate)],
+      ["k_mps", Math.round(k.messages_per_second * 100) / 100],
+      ["k_dps", Math.round(k.decisions_per_second * 100) / 100],
     ];
     const dl = el("dl", "kv");
-    for (const [name, v] of rows) dl.append(el("dt", "", name), el("dd", "", v));
+    for (const [key, v] of rows) dl.append(el("dt", "", LM.t(key)), el("dd", "", v));
     kpisBody.replaceChildren(dl);
   }
 
@@ -139,7 +139,7 @@
     try { res = await LM.api("GET", "/v1/audit?" + q(extra)); } catch (err) { auditBody.replaceChildren(el("p", "empty-note", err.message)); return; }
     const table = el("table", "audit");
     const head = el("tr");
-    for (const h of ["time", "actor", "action", "target", "stream", "reason", "rule"]) head.appendChild(el("th", "", h));
+    for (const h of ["time", "actor", "action", "target", "stream", "reason", "rule"]) head.appendChild(el("th", "", LM.t("a_" + h)));
     table.appendChild(head);
     for (const e of res.entries || []) {
       const tr = el("tr");
