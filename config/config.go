@@ -169,7 +169,12 @@ func Load(path string) (Config, error) {
 	if path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return c, fmt.Errorf("config: %w", err)
+			msg := err.Error()
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				msg = pe.Err.Error()
+			}
+			return c, Problems{{File: path, Msg: "cannot read it: " + msg + "; check the --config path"}}
 		}
 		if err := parse(path, b, &c); err != nil {
 			return c, err

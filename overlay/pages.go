@@ -26,6 +26,7 @@ const PageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 //	GET /                   an index of the pages the token may open
 //	GET /overlay/{stream}   host overlay (OBS browser source; ?token=, ?bg=transparent, ?lang=hi)
 //	GET /host/{stream}      host controls: pin, answered, dismiss
+//	GET /overlay/, /host/   without a stream: to the index, which links every stream's
 //	GET /moderator          moderator console (?stream=ID; without it, a stream picker)
 //	GET /moderator/tools    reply drafts, timeouts and bans (unban), dead webhooks, KPIs, audit
 //	GET /agent              agent inbox (?stream=ID; without it, every stream's tickets)
@@ -54,6 +55,13 @@ func RegisterPages(s *Server) {
 	s.handlePage("GET /moderator", "the moderator console", page("moderator.html"), RoleModerator)
 	s.handlePage("GET /moderator/tools", "the moderator tools", page("tools.html"), RoleModerator)
 	s.handlePage("GET /agent", "the agent inbox", page("agent.html"), RoleAgent)
+	// The overlay and the host controls are per stream: without one, the
+	// index lists a link for each stream.
+	toIndex := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/?"+r.URL.RawQuery, http.StatusSeeOther)
+	})
+	s.handlePage("GET /overlay/{$}", "the host overlay", toIndex, RoleHost, RoleModerator)
+	s.handlePage("GET /host/{$}", "the host controls", toIndex, RoleHost)
 
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(sub)

@@ -49,8 +49,14 @@ func TestDeniedPages(t *testing.T) {
 			t.Errorf("GET %s echoes an unknown token", c.path)
 		}
 	}
-	// REST keeps answering JSON.
+	// Per-stream pages without a stream lead to the index, token kept.
 	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/host/?token=host-secret-1&lang=hi", nil))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/?token=host-secret-1&lang=hi" {
+		t.Errorf("GET /host/: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	// REST keeps answering JSON.
+	rec = httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error"`) {
 		t.Errorf("REST without token: %d %s", rec.Code, rec.Body.String())

@@ -62,6 +62,7 @@ func TestCLIExitsAndMessages(t *testing.T) {
 		{[]string{"serve", "--listen", ":19084"}, 2, "", "--listen :19084 needs tokens: set auth.tokens in livemod.yaml, pass --token ROLE=SECRET or LIVEMOD_TOKENS, or use --listen 127.0.0.1:19084"},
 		{[]string{"serve", "--token", "admin"}, 2, "", "--token: token"},
 		{[]string{"serve", "--config", badCfg}, 2, "", badCfg + ":2: ingest.max_frame_byte: unknown key in ingest; did you mean max_frame_bytes?"},
+		{[]string{"serve", "--config", "/nonexistent/livemod.yaml"}, 2, "", "livemod: /nonexistent/livemod.yaml: cannot read it: no such file or directory; check the --config path"},
 		{[]string{"serve", "--listen", addr}, 1, "", "the port is in use (is another livemod running?)"},
 		{[]string{"serve", "--tls-cert", badCfg}, 2, "", "livemod: --tls-cert/--tls-key: give both cert and key"},
 		{[]string{"serve", "--listen", "127.0.0.1:0", "--tls-cert", badCfg, "--tls-key", badCfg}, 1, "", "livemod: tls: load " + badCfg},
