@@ -1,6 +1,7 @@
 package automate
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -15,22 +16,35 @@ import (
 type statusError struct {
 	err    error
 	status int
+	state  string // the current state, for a 409
 }
 
 func (e statusError) Error() string   { return e.err.Error() }
 func (e statusError) Unwrap() error   { return e.err }
 func (e statusError) StatusCode() int { return e.status }
 
+// CurrentState is the state that refused the action (409), or "".
+func (e statusError) CurrentState() string { return e.state }
+
+// stateConflict is ErrTicketState naming the ticket's state now.
+func stateConflict(t *classify.Ticket, action string) error {
+	msg := "ticket " + t.ID + " is " + t.State
+	if t.ClaimedBy != "" && t.State != classify.TicketOpen {
+		msg += " (by " + t.ClaimedBy + ")"
+	}
+	return statusError{fmt.Errorf("%w: %s; cannot %s it", classify.ErrTicketState, msg, action), http.StatusConflict, t.State}
+}
+
 func withStatus(err error) error {
 	switch err {
 	case nil:
 		return nil
 	case classify.ErrTicketNotFound, ErrDraftNotFound:
-		return statusError{err, http.StatusNotFound}
+		return statusError{err: err, status: http.StatusNotFound}
 	case classify.ErrTicketState, ErrDraftDecided:
-		return statusError{err, http.StatusConflict}
+		return statusError{err: err, status: http.StatusConflict}
 	case classify.ErrBadCursor:
-		return statusError{err, http.StatusBadRequest}
+		return statusError{err: err, status: http.StatusBadRequest}
 	}
 	return err
 }
@@ -44,19 +58,23 @@ func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*classi
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
-// Claim gives open ticket id to agent by at (Unix ms). Claiming a ticket
-// one already holds is allowed (a page retried); another agent's is not.
+// Claim gives open ticket id to agent by at (Unix ms). A ticket that is
+// not open (claimed, even by the same agent, or resolved) is refused
+// with ErrTicketState naming its state: a claim is done once, and
+// audited once.
 func (s *Stage) Claim(id, by string, at int64) (*classify.Ticket, error) {
+	var conflict error
 	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
-		switch {
-		case t.State == classify.TicketOpen:
-			t.State, t.ClaimedBy, t.ClaimedAt = classify.TicketClaimed, by, at
-		case t.State == classify.TicketClaimed && t.ClaimedBy == by:
-		default:
+		if t.State != classify.TicketOpen {
+			conflict = stateConflict(t, "claim")
 			return classify.ErrTicketState
 		}
+		t.State, t.ClaimedBy, t.ClaimedAt = classify.TicketClaimed, by, at
 		return nil
 	})
+	if conflict != nil {
+		return nil, conflict
+	}
 	if err != nil {
 		return nil, withStatus(err)
 	}
@@ -66,8 +84,10 @@ func (s *Stage) Claim(id, by string, at int64) (*classify.Ticket, error) {
 
 // Resolve closes ticket id; the user's next support message opens a new one.
 func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
+	var conflict error
 	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
 		if !t.Active() {
+			conflict = stateConflict(t, "resolve")
 			return classify.ErrTicketState
 		}
 		if t.ClaimedBy == "" {
@@ -76,6 +96,9 @@ func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
 		t.State, t.ResolvedAt = classify.TicketResolved, at
 		return nil
 	})
+	if conflict != nil {
+		return nil, conflict
+	}
 	if err != nil {
 		return nil, withStatus(err)
 	}

@@ -185,10 +185,7 @@ type joinChange struct {
 // Apply implements classify.TicketChange.
 func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 	if cur != nil { // opened since Join looked: m joins it
-		cur.Messages = append(cur.Messages, classify.KeepMessage(j.m))
-		if n := len(cur.Messages); n > ticketMessagesMax {
-			cur.Messages = cur.Messages[n-ticketMessagesMax:]
-		}
+		cur.Messages = classify.TrimMessages(append(cur.Messages, classify.KeepMessage(j.m)), cur.Pinned, ticketMessagesMax)
 		j.c.apply(j.s, cur)
 		return cur
 	}
@@ -201,6 +198,11 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 		recent = recent[n-j.s.recentMax+1:]
 	}
 	recent = append(recent, classify.KeepMessage(j.m))
+	// The opening: what the user said just before and the request itself
+	// stay pinned on the ticket; later chat comes and goes after them.
+	if n := len(recent); n > classify.TicketMaxPinned {
+		recent = recent[n-classify.TicketMaxPinned:]
+	}
 	stream, user := classify.KeepUser(j.m.Stream, classify.User{ID: j.m.User.ID, Name: j.m.User.Name})
 	t := &classify.Ticket{
 		ID:       j.s.nextID("h"),
@@ -210,6 +212,7 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 		OrderID:  j.c.orderID,
 		Issue:    j.c.issue,
 		Messages: recent,
+		Pinned:   len(recent),
 		Created:  j.m.TS,
 		State:    classify.TicketOpen,
 	}

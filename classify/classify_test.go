@@ -227,14 +227,27 @@ func TestFlood(t *testing.T) {
 		t.Errorf("after the window: %+v", d)
 	}
 
-	// Copypasta: four users, evasions of one text.
-	texts := []string{"this stream is fake lol", "THIS STREAM IS FAKE LOL", "this strеam is fake lоl", "this stream is faaake lol"}
+	// Copypasta: four users, evasions of one long text.
+	texts := []string{"this stream is fake lol, everyone report it and leave now",
+		"THIS STREAM IS FAKE LOL, EVERYONE REPORT IT AND LEAVE NOW",
+		"this strеam is fake lоl, everyone report it and leave now",
+		"this stream is faaake lol, everyone report it and leave now"}
 	for i, text := range texts {
 		m := Message{Stream: "s", User: User{ID: "c" + strconv.Itoa(i)}, Text: text, TS: 5_000_000 + int64(i)*1000}
 		d = e.Decide(&m)
 	}
 	if !d.Labels.Has(LabelFlood) || d.Dup.Count != 4 || d.Reasons[0].Rule != "flood.copypasta" {
 		t.Errorf("copypasta: %+v", d)
+	}
+	// The same short line from many is a crowd: counted, not hidden.
+	for i := range 6 {
+		m := Message{Stream: "s", User: User{ID: "r" + strconv.Itoa(i)}, Text: "this stream is fake lol", TS: 7_000_000 + int64(i)}
+		if d = e.Decide(&m); d.Labels.Has(LabelFlood) || d.Action != Allow {
+			t.Errorf("short line from viewer %d: %v %v", i, d.Labels.Slice(), d.Reasons)
+		}
+	}
+	if d.Dup.Count != 6 {
+		t.Errorf("short chorus: dup count %d, want 6", d.Dup.Count)
 	}
 	// Another stream does not share the count.
 	m2 := Message{Stream: "other", User: User{ID: "c9"}, Text: texts[0], TS: 5_004_000}

@@ -18,7 +18,18 @@ type Options struct {
 	RepeatCount     int           // same user, same normalized text this many times in the window => flood; zero means 3
 	CopypastaWindow time.Duration // zero means 60s
 	CopypastaUsers  int           // distinct users sending the same normalized text in the window => flood; zero means 4
-	Seen            Seen          // dedup state; nil means an in-memory, size-bounded, sharded table (goroutine-safe)
+	// CopypastaMinLength is the length (characters) from which the same
+	// text from many users is copypasta without other marks (crowd.go).
+	// Zero means 48.
+	CopypastaMinLength int
+	// CopypastaStreams overrides the copypasta thresholds per stream; a
+	// zero field keeps the value above.
+	CopypastaStreams map[string]CopypastaOptions
+	Seen             Seen // dedup state; nil means an in-memory, size-bounded, sharded table (goroutine-safe)
+	// Restrictions are the timeouts and bans, asked first: a restricted
+	// user's message is hidden (user.ban / user.timeout) and goes no
+	// further. Nil means nobody is restricted (replay).
+	Restrictions Restrictions
 
 	// The learned model (model.go) beside the rules.
 	Model          *Model            // nil means DefaultModel(), the one embedded in the binary
@@ -36,27 +47,27 @@ var (
 	ErrNegativeOption = errors.New("classify: negative window or count; use zero for the default")
 )
 
-// copypastaMinWords and copypastaMinBytes keep short chat ("hi", "lol",
-// "hello from Dubai", "video lag ho raha hai") out of the copypasta rule:
-// many people saying the same short thing at once is a live show working,
-// not a raid. One user repeating even a short text still counts.
+// chorusMinWords and chorusMinBytes keep short chat ("hi", "lol") out of
+// Decision.Dup's count of users: it counts what many say in chorus.
 const (
-	copypastaMinWords = 4
-	copypastaMinBytes = 20
+	chorusMinWords = 4
+	chorusMinBytes = 20
 )
 
-// demand is what viewers legitimately say in chorus: the same question,
-// the same wish to buy, the same complaint. Those go to trending and to
-// agents; the copypasta rule does not hide them unless they also carry
-// spam, links or abuse.
-const demand = Labels(LabelQuestion | LabelPurchaseIntent | LabelSupport | LabelAgentRequest | LabelOptout)
+// spamHits are the rules whose hit makes a text shared by many copypasta
+// however short it is (crowd.go).
+const spamHits = 1<<ruleSpamLink | 1<<ruleSpamSpacedURL | 1<<ruleSpamChannel | 1<<ruleSpamLike |
+	1<<ruleSpamScam | 1<<ruleSpamContact | 1<<ruleSpamPhone | 1<<ruleLinkURL
 
 // Engine classifies messages. It is safe for concurrent use; its only
 // mutable state is the Seen table.
 type Engine struct {
-	repeatWindow, crowdWindow int64 // ms
-	repeatCount, crowdUsers   int
-	seen                      Seen
+	repeatWindow int64 // ms
+	repeatCount  int
+	crowd        *crowdRule            // copypasta thresholds (crowd.go)
+	crowdStreams map[string]*crowdRule // per stream, if configured
+	seen         Seen
+	restrict     Restrictions
 
 	m         *matcher // skeleton phrases, lexicon, stems
 	plain     table    // plain-only lexicon entries: xxhash → index into plainDet
@@ -67,7 +78,7 @@ type Engine struct {
 	exact     map[uint64]ruleID
 	exactDet  map[uint64]string
 
-	repeatDetail, crowdDetail []string // by count, built once
+	repeatDetail []string // by count, built once
 
 	you, between, after []uint64 // word hashes of secondPerson, insultBetween, insultAfter
 	youWords            []string // secondPerson, by index of you
@@ -143,17 +154,30 @@ func New(opts Options) (*Engine, error) {
 		{"CopypastaWindow (classify.copypasta_window)", int64(opts.CopypastaWindow)},
 		{"RepeatCount (classify.repeat_count)", int64(opts.RepeatCount)},
 		{"CopypastaUsers (classify.copypasta_users)", int64(opts.CopypastaUsers)},
+		{"CopypastaMinLength (classify.copypasta_min_length)", int64(opts.CopypastaMinLength)},
 	} {
 		if o.v < 0 {
 			return nil, fmt.Errorf("%s is %d: %w", o.name, o.v, ErrNegativeOption)
 		}
 	}
+	for id, o := range opts.CopypastaStreams {
+		if o.MinLength < 0 || o.Users < 0 || o.Window < 0 {
+			return nil, fmt.Errorf("CopypastaStreams[%q] (classify.copypasta_streams.%s) has a negative value: %w", id, id, ErrNegativeOption)
+		}
+	}
 	d := defaultRules()
 	e := *d
 	e.repeatWindow = durOr(opts.RepeatWindow, 30*time.Second).Milliseconds()
-	e.crowdWindow = durOr(opts.CopypastaWindow, 60*time.Second).Milliseconds()
 	e.repeatCount = intOr(opts.RepeatCount, 3)
-	e.crowdUsers = intOr(opts.CopypastaUsers, 4)
+	def := CopypastaOptions{MinLength: opts.CopypastaMinLength, Users: opts.CopypastaUsers, Window: opts.CopypastaWindow}
+	e.crowd = newCrowdRule(def, def)
+	if len(opts.CopypastaStreams) > 0 {
+		e.crowdStreams = make(map[string]*crowdRule, len(opts.CopypastaStreams))
+		for s, o := range opts.CopypastaStreams {
+			e.crowdStreams[s] = newCrowdRule(o, def)
+		}
+	}
+	e.restrict = opts.Restrictions
 	e.seen = opts.Seen
 	if e.seen == nil {
 		e.seen = NewMemorySeen()
@@ -165,12 +189,9 @@ func New(opts Options) (*Engine, error) {
 	e.policy = policy
 	e.trend = opts.Trending
 	rw := durOr(opts.RepeatWindow, 30*time.Second).String()
-	cw := durOr(opts.CopypastaWindow, 60*time.Second).String()
 	e.repeatDetail = make([]string, seenRing+1)
-	e.crowdDetail = make([]string, seenRing+1)
 	for n := range e.repeatDetail {
 		e.repeatDetail[n] = "same user sent it " + strconv.Itoa(n) + " times in " + rw
-		e.crowdDetail[n] = strconv.Itoa(n) + " users sent it in " + cw
 	}
 	return &e, nil
 }
@@ -235,16 +256,53 @@ func (e *Engine) Decide(m *Message) Decision {
 // and Question it reuses: a caller that decides message after message
 // into one Decision (a pipeline shard) allocates neither per message.
 // Whatever held on to d's previous Reasons or Question sees them change.
+//
+// The order of precedence (docs/ARCHITECTURE.md) starts here:
+// restrictions first. A timed-out or banned user's message is hidden
+// with reason user.timeout or user.ban and goes no further: it keeps the
+// labels the rules give it, so that moderators see what it was (an agent
+// request, say), but joins no trending question, and automation
+// (automate.Stage) neither answers it nor opens a ticket.
 func (e *Engine) DecideInto(d *Decision, m *Message) {
+	until, restricted := int64(0), false
+	if e.restrict != nil {
+		until, restricted = e.restrict.Restricted(m.User.ID, m.TS)
+	}
+	e.decideInto(d, m, restricted)
+	if !restricted {
+		return
+	}
+	rule, det := RuleUserBan, "user is banned"
+	if until != 0 {
+		rule, det = RuleUserTimeout, "user is timed out until "+time.UnixMilli(until).UTC().Format(time.RFC3339)
+	}
+	d.Action = Hide
+	d.Question = nil
+	d.Reasons = slices.Insert(d.Reasons, 0, Reason{Rule: rule, Detail: det})
+}
+
+// Reasons of the restriction step.
+const (
+	RuleUserBan     = "user.ban"
+	RuleUserTimeout = "user.timeout"
+)
+
+// Restricted reports whether d is about a restricted user's message.
+func (d *Decision) Restricted() bool {
+	return len(d.Reasons) > 0 && (d.Reasons[0].Rule == RuleUserBan || d.Reasons[0].Rule == RuleUserTimeout)
+}
+
+func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 	reasons, question := d.Reasons[:0], d.question
 	*d = Decision{
-		ID:       m.ID,
-		Stream:   m.Stream,
-		User:     User{ID: m.User.ID, Name: m.User.Name},
-		Text:     m.Text,
-		TS:       m.TS,
-		Reasons:  reasons,
-		question: question,
+		ID:         m.ID,
+		Stream:     m.Stream,
+		User:       User{ID: m.User.ID, Name: m.User.Name},
+		Text:       m.Text,
+		TS:         m.TS,
+		Reasons:    reasons,
+		question:   question,
+		restricted: restricted,
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -281,9 +339,11 @@ func (e *Engine) DecideInto(d *Decision, m *Message) {
 			h.add(ruleToxicInsult, det)
 		}
 	}
+	leadQ := false // the message starts with a question word
 	if len(toks) > 0 {
 		if det, ok := e.leads[toks[0].h]; ok {
 			h.add(ruleQuestionWord, det)
+			leadQ = true
 		}
 	}
 	if len(toks) <= 3 {
@@ -310,20 +370,45 @@ func (e *Engine) DecideInto(d *Decision, m *Message) {
 	if len(key) == 0 {
 		key = plain
 	}
+	// A raid's text: long, or carrying spam, links, caps or a symbol
+	// flood. Only such text shared by many users is copypasta (crowd.go);
+	// the same short reaction or question from many is a crowd.
+	mk := textMarks(text)
+	raidLike := !mk.emoteOnly && (mk.runes >= e.crowdFor(m.Stream).minLen || mk.caps || mk.symbols || h.set&spamHits != 0)
 	if len(key) > 0 {
-		uc, cu := e.seen.Observe(m.Stream, xxhash.Sum64(key), xxhash.Sum64String(m.User.ID), m.TS, e.repeatWindow, e.crowdWindow)
-		if len(toks) < copypastaMinWords || len(key) < copypastaMinBytes {
+		cr := e.crowdFor(m.Stream)
+		kh := xxhash.Sum64(key)
+		uc, cu := e.seen.Observe(m.Stream, kh, xxhash.Sum64String(m.User.ID), m.TS, e.repeatWindow, cr.window)
+		// The count shown counts a chorus of sentences too; greetings
+		// and one-word chat count one each.
+		if len(toks) >= chorusMinWords && len(key) >= chorusMinBytes {
+			d.Dup.Count = max(uc, cu, 1)
+		} else {
+			d.Dup.Count = max(uc, 1)
+		}
+		if !raidLike {
 			cu = 1
 		}
-		d.Dup.Count = max(uc, cu, 1)
 		if uc >= e.repeatCount {
 			h.add(ruleFloodRepeat, e.repeatDetail[min(uc, len(e.repeatDetail)-1)])
 		}
-		if cu >= e.crowdUsers {
-			h.add(ruleFloodCopypasta, e.crowdDetail[min(cu, len(e.crowdDetail)-1)])
+		if cu >= cr.users {
+			h.add(ruleFloodCopypasta, cr.detail[min(cu, len(cr.detail)-1)])
+			if e.trend != nil {
+				// The first copies were allowed, and may have joined a
+				// question: a raid's text never trends.
+				e.trend.Purge(m.Stream, kh)
+			}
 		}
+		d.textKey = kh
+		d.shared = raidLike && cu > 1
 	} else {
 		d.Dup.Count = 1
+	}
+	// A shouted line is a declaration unless it asks with '?' or opens
+	// with a question word: "NOBODY DOES IT LIKE DIDI" asks nothing.
+	if mk.caps && !leadQ && !h.has(ruleQuestionMark) {
+		h.set &^= 1 << ruleQuestionWord
 	}
 
 	var labels Labels
@@ -332,13 +417,6 @@ func (e *Engine) DecideInto(d *Decision, m *Message) {
 		if h.has(r) {
 			labels |= Labels(rules[r].label)
 			n++
-		}
-	}
-	if h.has(ruleFloodCopypasta) && labels&demand != 0 && labels&Labels(LabelSpam|LabelLink|LabelToxic|LabelThreat) == 0 {
-		h.set &^= 1 << ruleFloodCopypasta
-		n--
-		if !h.has(ruleFloodRepeat) {
-			labels.Remove(LabelFlood)
 		}
 	}
 	if labels == 0 && !h.has(ruleOptoutStart) {

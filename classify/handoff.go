@@ -72,16 +72,20 @@ type Ticket struct {
 	// the version, so that the decisions naming it share one. It sits by
 	// the fields a chat line joining the ticket reads (labels, order,
 	// issue): one cache line for all of them.
-	handoff    *Handoff
-	OrderID    string          `json:"order_id"`
-	Issue      string          `json:"issue"`
-	Summary    string          `json:"summary"`
-	Messages   []TicketMessage `json:"messages"`
-	Created    int64           `json:"created"`
-	State      string          `json:"state"`
-	ClaimedBy  string          `json:"claimed_by,omitempty"`
-	ClaimedAt  int64           `json:"claimed_at,omitempty"`
-	ResolvedAt int64           `json:"resolved_at,omitempty"`
+	handoff  *Handoff
+	OrderID  string          `json:"order_id"`
+	Issue    string          `json:"issue"`
+	Summary  string          `json:"summary"`
+	Messages []TicketMessage `json:"messages"`
+	// Pinned is how many of the first Messages are the ones that opened
+	// the ticket (the request and what the user said just before): they
+	// stay, however much the user chats after.
+	Pinned     int    `json:"pinned,omitempty"`
+	Created    int64  `json:"created"`
+	State      string `json:"state"`
+	ClaimedBy  string `json:"claimed_by,omitempty"`
+	ClaimedAt  int64  `json:"claimed_at,omitempty"`
+	ResolvedAt int64  `json:"resolved_at,omitempty"`
 	// Noticed is set once the public notice went out: at most one per ticket.
 	Noticed bool `json:"noticed,omitempty"`
 	// Rev counts the changes of the ticket, so that writers behind can
@@ -169,6 +173,10 @@ func (t *Ticket) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
+	if t.Pinned != 0 {
+		b = append(b, `,"pinned":`...)
+		b = strconv.AppendInt(b, int64(t.Pinned), 10)
+	}
 	b = append(b, `,"created":`...)
 	b = strconv.AppendInt(b, t.Created, 10)
 	b = append(b, `,"state":`...)
@@ -202,6 +210,43 @@ func (t *Ticket) Clone() *Ticket {
 	c.Messages = slices.Clone(t.Messages)
 	c.User.Badges = slices.Clone(t.User.Badges)
 	return &c
+}
+
+// Bounds of a ticket's messages.
+const (
+	// TicketMaxPinned is the most opening messages a ticket pins.
+	TicketMaxPinned = 5
+	// TicketRecentBytes bounds the text of the messages kept after the
+	// pinned ones: an agent needs the latest context, not a transcript.
+	TicketRecentBytes = 4096
+)
+
+// TrimMessages bounds a ticket's messages: the first pinned stay, and of
+// the rest the newest, at most max messages in all (pinned ones count;
+// at least one recent is kept) and TicketRecentBytes of text. It returns
+// msgs when nothing goes, else a new slice: msgs may be shared by
+// another version of the ticket.
+func TrimMessages(msgs []TicketMessage, pinned, limit int) []TicketMessage {
+	pinned = min(pinned, len(msgs))
+	keep := len(msgs) - pinned // recent ones kept
+	if room := limit - pinned; keep > room {
+		keep = room
+	}
+	keep = max(keep, min(1, len(msgs)-pinned))
+	size, n := 0, 0
+	for i := len(msgs) - 1; i >= pinned && n < keep; i-- {
+		size += len(msgs[i].Text)
+		if size > TicketRecentBytes && n > 0 {
+			break
+		}
+		n++
+	}
+	if pinned+n == len(msgs) {
+		return msgs
+	}
+	out := make([]TicketMessage, 0, pinned+n)
+	out = append(out, msgs[:pinned]...)
+	return append(out, msgs[len(msgs)-n:]...)
 }
 
 // Errors of ticket transitions.
@@ -456,8 +501,10 @@ func (slot *ticketSlot) fold() *Ticket {
 		return slot.t
 	}
 	c := *slot.t
-	old := c.Messages[max(0, len(c.Messages)+j.n-slot.max):]
-	c.Messages = j.appendTo(append(make([]TicketMessage, 0, len(old)+j.n), old...))
+	pinned := min(c.Pinned, len(c.Messages))
+	old := c.Messages[max(pinned, len(c.Messages)+j.n-slot.max):]
+	all := append(make([]TicketMessage, 0, pinned+len(old)+j.n), c.Messages[:pinned]...)
+	c.Messages = TrimMessages(j.appendTo(append(all, old...)), c.Pinned, slot.max)
 	c.Rev++
 	j.reset()
 	slot.t = &c

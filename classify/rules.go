@@ -1,5 +1,7 @@
 package classify
 
+import "strings"
+
 // The default rules, in English, Hindi (Devanagari) and Hinglish. A phrase
 // is written as a reader would write it; it is compiled through the same
 // normalization as messages, so "maar dunga" also matches "maaar dungaa",
@@ -311,3 +313,44 @@ var (
 	orderWords   = []string{"order", "orders", "ordr", "ord", "orderid", "order_id", "order-id", "ऑर्डर", "आर्डर", "ऑडर", "ओर्डर"}
 	orderFillers = []string{"no", "no.", "num", "number", "nr", "id", "is", "#", ":", "-", "ka", "ki", "ke", "hai", "का", "की", "नंबर", "संख्या", "है", "my", "mera", "मेरा"}
 )
+
+// ActingRule reports whether a reason with rule can be what made action
+// a: the rules that hide (spam, flood, link) or hold (toxic, threat, and
+// model spam too unsure to hide), the model's own, and a stream policy's.
+// A question or support reason on a hidden message explains its labels,
+// not its hiding; undo by rule acts only on acting rules. user.ban and
+// user.timeout are not acting rules here: a restriction is lifted by
+// unban, never undone by rule.
+func ActingRule(rule string, a Action) bool {
+	if strings.HasPrefix(rule, "policy.") {
+		return a != Allow
+	}
+	switch a {
+	case Hide:
+		return strings.HasPrefix(rule, "spam.") || strings.HasPrefix(rule, "flood.") || strings.HasPrefix(rule, "link.") ||
+			rule == "model.spam" || rule == "model.flood" || rule == "model.link"
+	case Hold:
+		return strings.HasPrefix(rule, "toxic.") || strings.HasPrefix(rule, "threat.") ||
+			rule == "model.toxic" || rule == "model.threat" || rule == "model.spam"
+	}
+	return false
+}
+
+// UndoableRule reports whether rule is one that undo by rule can take:
+// a rule of livemod's that hides or holds.
+func UndoableRule(rule string) bool {
+	if strings.HasPrefix(rule, "policy.") && len(rule) > len("policy.") {
+		return true
+	}
+	for _, r := range rules {
+		if r.name == rule {
+			return ActingRule(rule, Hide) || ActingRule(rule, Hold)
+		}
+	}
+	for _, l := range AllLabels() {
+		if rule == "model."+l.String() {
+			return ActingRule(rule, Hide) || ActingRule(rule, Hold)
+		}
+	}
+	return false
+}

@@ -78,6 +78,7 @@ const (
 	maxTrackedAskers = 4096 // distinct askers remembered per cluster; counts saturate here
 	maxQuestionRunes = 160  // representative text shown on the overlay
 	maxTerms         = 24   // terms kept per question
+	maxMembers       = 8    // questions kept per cluster to choose the shown text from
 	trendShards      = 16   // a power of two
 	evictScore       = 0.05 // a cluster decayed below this (and unpinned) may be dropped
 )
@@ -106,8 +107,9 @@ type streamTrend struct {
 
 type cluster struct {
 	id      string
-	text    string
+	text    string   // the shown member's text; "" when no member can be shown
 	author  uint64   // hash of the user whose question text is shown
+	members []member // the newest askers' questions, at most maxMembers
 	terms   []uint64 // sorted, distinct
 	intents []uint64 // the concept terms among them, sorted
 	sig     uint64   // one bit per term, to reject quickly
@@ -154,6 +156,24 @@ func (t *Trending) shard(stream string) *trendShard {
 // call. A question with no content words ("?", "kya?") joins no cluster
 // and returns "", 0.
 func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, int) {
+	return t.ObserveMessage(stream, user, "", text, plain, 0, ts)
+}
+
+// member is one asker's question kept on a cluster: the shown text is
+// chosen among them, and a hidden message, a restricted user or a raid
+// (by its text key) leaves with its member.
+type member struct {
+	user  uint64
+	key   uint64 // hash of the normalized text (the dedup key), 0 if unknown
+	id    string // message id
+	text  string // clipped
+	terms []uint64
+}
+
+// ObserveMessage is Observe for message id, whose normalized text hashes
+// to key (Engine's dedup key; 0 if unknown): Hide, RemoveUser and Purge
+// find it by them.
+func (t *Trending) ObserveMessage(stream, user, id, text, plain string, key uint64, ts int64) (string, int) {
 	if plain == "" {
 		plain = Normalize(text)
 	}
@@ -166,6 +186,9 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	uh := xxhash.Sum64String(user)
 
 	q := question{terms: terms, intents: intents, sig: sig}
+	// id, text and key travel beside q, not in it: a string kept from q
+	// would make its term arrays escape (two allocations a question).
+	mem := memberOf{id: id, text: text, key: key}
 	sh := t.shard(stream)
 	// Most questions join a cluster that exists: found under the read
 	// lock, counted under the cluster's own, so that the pipeline's shards
@@ -174,7 +197,7 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	if st := sh.streams[stream]; st != nil {
 		st.saw(ts)
 		if c := t.best(st, &q); c != nil {
-			id, n := c.ask(uh, ts, t.opts.HalfLife)
+			id, n := c.ask(uh, &q, mem, ts, t.opts.HalfLife)
 			sh.mu.RUnlock()
 			return id, n
 		}
@@ -196,13 +219,19 @@ func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, 
 	if best == nil {
 		best = t.newCluster(st, stream, text, uh, &q, ts)
 	}
-	return best.ask(uh, ts, t.opts.HalfLife)
+	return best.ask(uh, &q, mem, ts, t.opts.HalfLife)
 }
 
 // question is what Observe compares clusters with.
 type question struct {
 	terms, intents []uint64
 	sig            uint64
+}
+
+// memberOf is what a new member keeps besides its terms.
+type memberOf struct {
+	id, text string
+	key      uint64
 }
 
 // best returns the cluster of st most like q, or nil. The shard's lock is
@@ -236,7 +265,7 @@ func (st *streamTrend) saw(ts int64) {
 
 // ask counts user hash uh as an asker at ts and returns the cluster's id
 // and askers. The shard's lock is held, for reading at least.
-func (c *cluster) ask(uh uint64, ts, halfLife int64) (string, int) {
+func (c *cluster) ask(uh uint64, q *question, mem memberOf, ts, halfLife int64) (string, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// A saturated cluster's count stands whoever asks: no lookup (a cache
@@ -251,8 +280,173 @@ func (c *cluster) ask(uh uint64, ts, halfLife int64) (string, int) {
 		if ts > c.scoreTS {
 			c.scoreTS = ts
 		}
+		c.addMember(uh, q.terms, mem)
 	}
 	return c.id, c.n
+}
+
+// addMember keeps q as uh's question, dropping the oldest beyond
+// maxMembers, and chooses the shown text again.
+func (c *cluster) addMember(uh uint64, terms []uint64, mem memberOf) {
+	if len(c.members) >= maxMembers {
+		c.members = slices.Delete(c.members, 0, 1)
+	}
+	// Copied, in one allocation: a decoded message's strings point into
+	// the frame it came in, which a kept member would keep alive.
+	text := clip(mem.text, maxQuestionRunes)
+	both := mem.id + text
+	c.members = append(c.members, member{user: uh, key: mem.key, id: both[:len(mem.id)], text: both[len(mem.id):],
+		terms: append([]uint64(nil), terms...)})
+	c.choose()
+}
+
+// choose shows the member whose question is most like the others' (the
+// highest summed term overlap; the earliest on a tie): the cluster's
+// common wording, so that what one asker added to it ("… you dumb
+// cow?") is not what the host reads. With no member left the cluster
+// shows nothing.
+func (c *cluster) choose() {
+	best, bestSum := -1, -1.0
+	for i := range c.members {
+		sum := 0.0
+		for j := range c.members {
+			if i != j {
+				sum += jaccard(c.members[i].terms, c.members[j].terms)
+			}
+		}
+		if sum > bestSum+1e-9 {
+			best, bestSum = i, sum
+		}
+	}
+	if best < 0 {
+		c.text, c.author = "", 0
+		return
+	}
+	c.text, c.author = c.members[best].text, c.members[best].user
+}
+
+// drop removes the members for which gone is true, and their askers, and
+// reports whether any left. The shard's lock is held exclusively.
+func (c *cluster) drop(gone func(*member) bool, ts, halfLife int64) bool {
+	k := 0
+	left := false
+	for _, m := range c.members {
+		if gone(&m) {
+			left = true
+			if _, ok := c.askers[m.user]; ok {
+				delete(c.askers, m.user)
+				c.n--
+				c.score = max(0, c.scoreAt(ts, halfLife)-1)
+				if ts > c.scoreTS {
+					c.scoreTS = ts
+				}
+			}
+			continue
+		}
+		c.members[k] = m
+		k++
+	}
+	clear(c.members[k:])
+	c.members = c.members[:k]
+	if left {
+		c.choose()
+	}
+	return left
+}
+
+// Hide takes message id of user out of stream's trending questions: a
+// moderator hid it. Its author leaves the askers, and if its text was
+// shown another member's is chosen (or the question leaves the list
+// until someone asks it again). It reports whether a list changed.
+func (t *Trending) Hide(stream, user, id string) bool {
+	uh := xxhash.Sum64String(user)
+	return t.dropWhere(stream, func(m *member) bool { return m.id == id && m.user == uh }, nil)
+}
+
+// RemoveUser takes user out of the trending questions of stream (every
+// stream if empty): a timeout or ban. They leave every count, and no
+// question is shown in their words.
+func (t *Trending) RemoveUser(stream, user string) bool {
+	uh := xxhash.Sum64String(user)
+	return t.dropWhere(stream, func(m *member) bool { return m.user == uh }, func(c *cluster) bool {
+		if _, ok := c.askers[uh]; !ok {
+			return false
+		}
+		delete(c.askers, uh)
+		c.n--
+		return true
+	})
+}
+
+// Purge takes every question whose normalized text hashes to key out of
+// stream's trending questions: the text turned out to be a raid's
+// (copypasta). It reports whether a list changed.
+func (t *Trending) Purge(stream string, key uint64) bool {
+	if key == 0 {
+		return false
+	}
+	sh := t.shard(stream)
+	sh.mu.RLock()
+	found := false
+	if st := sh.streams[stream]; st != nil {
+	look:
+		for _, c := range st.clusters {
+			c.mu.Lock()
+			for i := range c.members {
+				if c.members[i].key == key {
+					found = true
+					c.mu.Unlock()
+					break look
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+	sh.mu.RUnlock()
+	if !found {
+		return false
+	}
+	return t.dropWhere(stream, func(m *member) bool { return m.key == key }, nil)
+}
+
+// dropWhere removes the members gone reports in stream's clusters (every
+// stream's if empty); extra may uncount an asker not kept as a member.
+// A cluster left with no member and no asker goes.
+func (t *Trending) dropWhere(stream string, gone func(*member) bool, extra func(*cluster) bool) bool {
+	changed := false
+	for i := range t.shards {
+		sh := &t.shards[i]
+		if stream != "" && sh != t.shard(stream) {
+			continue
+		}
+		sh.mu.Lock()
+		for name, st := range sh.streams {
+			if stream != "" && name != stream {
+				continue
+			}
+			ts := st.last.Load()
+			kept := st.clusters[:0]
+			for _, c := range st.clusters {
+				if c.drop(gone, ts, t.opts.HalfLife) {
+					changed = true
+				}
+				if extra != nil && extra(c) {
+					changed = true
+				}
+				if len(c.members) == 0 && c.n <= 0 {
+					if st.pinned == c {
+						st.pinned = nil
+					}
+					continue
+				}
+				kept = append(kept, c)
+			}
+			clear(st.clusters[len(kept):])
+			st.clusters = kept
+		}
+		sh.mu.Unlock()
+	}
+	return changed
 }
 
 func (t *Trending) newCluster(st *streamTrend, stream, text string, author uint64, q *question, ts int64) *cluster {
@@ -291,7 +485,6 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, author uint6
 	id := "q-" + strconv.FormatUint(h.Sum64()>>16, 16)
 	c := &cluster{
 		id:      id,
-		text:    clip(text, maxQuestionRunes),
 		author:  author,
 		terms:   append([]uint64(nil), q.terms...),
 		intents: append([]uint64(nil), q.intents...),
@@ -362,6 +555,7 @@ func (t *Trending) EraseUser(user string) (streams []string, questions int) {
 					c.n--
 					questions++
 				}
+				c.drop(func(m *member) bool { return m.user == uh }, st.last.Load(), t.opts.HalfLife)
 				kept = append(kept, c)
 			}
 			clear(st.clusters[len(kept):])
@@ -422,7 +616,8 @@ func (t *Trending) Snapshot(stream string, ts int64, n int) TrendSnapshot {
 		ts = st.last.Load()
 	}
 	for _, c := range st.clusters {
-		if c.state == QuestionOpen {
+		// A question with no member left to show waits for its next asker.
+		if c.state == QuestionOpen && c.text != "" && c.n > 0 {
 			out.Questions = append(out.Questions, c.view(ts, t.opts.HalfLife))
 		}
 	}
@@ -436,7 +631,7 @@ func (t *Trending) Snapshot(stream string, ts int64, n int) TrendSnapshot {
 	if n > 0 && len(out.Questions) > n {
 		out.Questions = out.Questions[:n]
 	}
-	if st.pinned != nil {
+	if st.pinned != nil && st.pinned.text != "" {
 		v := st.pinned.view(ts, t.opts.HalfLife)
 		out.Pinned = &v
 	}
@@ -510,8 +705,18 @@ func (t *Trending) act(stream, id, state string) (TrendQuestion, error) {
 
 // observeQuestion puts an allowed question into its trending cluster.
 // Only question-labelled messages pay for it.
+//
+// What the overlay shows must be fit to broadcast: a restricted user's
+// message, anything labelled toxic, threat, spam, flood or link, and
+// raid-like text another user already sent (Decision.shared) never join;
+// when a text turns out to be copypasta, its earlier copies leave
+// (Trending.Purge, called by DecideInto).
 func (e *Engine) observeQuestion(d *Decision, plain []byte) {
-	if e.trend == nil || d.Action != Allow || !d.Labels.Has(LabelQuestion) {
+	if e.trend == nil {
+		return
+	}
+	const unfit = Labels(LabelToxic | LabelThreat | LabelSpam | LabelFlood | LabelLink)
+	if d.restricted || d.shared || d.Action != Allow || !d.Labels.Has(LabelQuestion) || d.Labels&unfit != 0 {
 		return
 	}
 	if len(plain) == 0 {
@@ -520,7 +725,7 @@ func (e *Engine) observeQuestion(d *Decision, plain []byte) {
 	// plain is the engine's scratch buffer: Observe keeps only hashes of
 	// it, so it is lent, not copied (a copy was an allocation a question).
 	p := unsafe.String(&plain[0], len(plain))
-	if id, n := e.trend.Observe(d.Stream, d.User.ID, d.Text, p, d.TS); id != "" {
+	if id, n := e.trend.ObserveMessage(d.Stream, d.User.ID, d.ID, d.Text, p, d.textKey, d.TS); id != "" {
 		q := d.question // the one DecideInto's caller lent, if any
 		if q == nil {
 			q = new(QuestionRef)

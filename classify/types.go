@@ -317,6 +317,14 @@ type Decision struct {
 	question *QuestionRef
 	Handoff  *Handoff `json:"handoff"`
 	Dup      Dup      `json:"dup"`
+
+	// textKey is the hash of the message's normalized text (the dedup
+	// key), shared marks raid-like text another user sent first, and
+	// restricted a restricted user's message: what trending needs to
+	// keep a raid's and a restricted user's text off the overlay.
+	textKey    uint64
+	shared     bool
+	restricted bool
 }
 
 // Scores holds a model's probability per label, in label order; zero means

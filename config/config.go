@@ -94,6 +94,14 @@ type Classify struct {
 	RepeatCount     int           `yaml:"repeat_count" check:"min=2,default=3"`        // zero means 3; 1 would call every message a flood
 	CopypastaWindow time.Duration `yaml:"copypasta_window" check:"min=1s,default=60s"` // zero means 60s
 	CopypastaUsers  int           `yaml:"copypasta_users" check:"min=2,default=4"`     // zero means 4; 1 would call every message copypasta
+	// CopypastaMinLength is the length (characters) from which the same
+	// text from copypasta_users users is copypasta; shorter text is, only
+	// when it also carries spam, a link, caps or a symbol flood. Short
+	// reactions and questions from many are a crowd. Zero means 48.
+	CopypastaMinLength int `yaml:"copypasta_min_length" check:"min=1,default=48"`
+	// CopypastaStreams overrides the three copypasta thresholds per
+	// stream id; a zero field keeps the value above.
+	CopypastaStreams map[string]Copypasta `yaml:"copypasta_streams"`
 	// Model is a model file written by livemod train; empty means the
 	// model embedded in the binary, "none" the rules alone.
 	Model string `yaml:"model"`
@@ -104,6 +112,14 @@ type Classify struct {
 	// HideThresholds are spam scores at which the model alone hides;
 	// below them model spam is held for a human.
 	HideThresholds map[string]float32 `yaml:"hide_thresholds" check:"min=0.0001,max=1"`
+}
+
+// Copypasta is one stream's copypasta thresholds. Zero fields keep the
+// classify section's values.
+type Copypasta struct {
+	MinLength int           `yaml:"min_length" check:"min=1,default=classify.copypasta_min_length"`
+	Users     int           `yaml:"users" check:"min=2,default=classify.copypasta_users"` // 1 would call every message copypasta
+	Window    time.Duration `yaml:"window" check:"min=1s,default=classify.copypasta_window"`
 }
 
 // Replies configure automated replies.
@@ -282,6 +298,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		add("redis: %q is not a redis:// URL; e.g. redis://127.0.0.1:6379/0", c.Redis)
+	}
+	for id := range c.Classify.CopypastaStreams {
+		if strings.TrimSpace(id) == "" {
+			add("classify.copypasta_streams: an empty stream id; key each entry by its stream id")
+		}
 	}
 	seen := map[string]bool{}
 	for i, f := range c.FAQ {

@@ -47,12 +47,20 @@ type Keeper interface {
 type Error struct {
 	Status int
 	Msg    string
+	State  string // the target's state now, for a 409
 }
 
 func (e *Error) Error() string { return e.Msg }
 
 // StatusCode is the HTTP status for the error.
 func (e *Error) StatusCode() int { return e.Status }
+
+// CurrentState is the state that refused a wrong-state action, or "".
+func (e *Error) CurrentState() string { return e.State }
+
+func conflict(state, format string, args ...any) error {
+	return &Error{Status: http.StatusConflict, Msg: fmt.Sprintf(format, args...), State: state}
+}
 
 func notFound(format string, args ...any) error {
 	return &Error{Status: http.StatusNotFound, Msg: fmt.Sprintf(format, args...)}
@@ -118,6 +126,15 @@ type DeskOptions struct {
 	KPIs *KPIs
 	// OnError receives errors of recording labels. Nil drops them.
 	OnError func(error)
+	// Restrictions is where timeouts and bans take effect: the classify
+	// engine asks it first about every message (restrictions come before
+	// every other decision). Nil means a desk of its own, which only the
+	// desk consults (tests).
+	Restrictions *classify.MemoryRestrictions
+	// Hidden is told of every message a person hides (id) and of every
+	// user restricted (id empty; stream empty for every stream), after
+	// the desk changed: the trending questions drop them. Nil tells no one.
+	Hidden func(stream, user, id string)
 }
 
 // MaxTimeout is the longest timeout accepted (14 days, as Twitch).
@@ -252,6 +269,12 @@ func NewDesk(opts DeskOptions) *Desk {
 	if opts.OnError == nil {
 		opts.OnError = func(error) {}
 	}
+	if opts.Restrictions == nil {
+		opts.Restrictions = &classify.MemoryRestrictions{}
+	}
+	if opts.Hidden == nil {
+		opts.Hidden = func(string, string, string) {}
+	}
 	d := &Desk{opts: opts, restricted: map[string]restriction{}}
 	for i := range d.shards {
 		d.shards[i].streams = map[string]*ring{}
@@ -274,8 +297,8 @@ func stateOf(a classify.Action) string {
 }
 
 // Decided keeps the decision for later actions. A message from a user
-// under a timeout or ban is hidden at once: the event follows the
-// decision on the moderator view, and the audit records it.
+// under a timeout or ban arrives hidden: the engine asked the desk's
+// Restrictions first.
 func (d *Desk) Decided(dec *classify.Decision, line []byte) { d.decided(dec, line, nil) }
 
 // ForShard implements stream.ShardSink. A pipeline shard's decisions are
@@ -284,28 +307,20 @@ func (d *Desk) Decided(dec *classify.Decision, line []byte) { d.decided(dec, lin
 // decision into the same ring took turns owning its cache lines. The desk
 // comes before the hub among the sinks, so it keeps a shard's decisions
 // before the hub publishes them (a new subscriber's snapshot misses none,
-// and an action on a line just received finds it), and it publishes the
-// events they cause (a restricted user's message hidden) once the hub has
-// (stream.AfterFlush), so each follows its decision.
+// and an action on a line just received finds it).
 func (d *Desk) ForShard(int) stream.FlushSink { return &deskGather{d: d} }
 
 type deskGather struct {
-	d      *Desk
-	kept   []keptEntry
-	lines  []byte // the kept entries' lines, one after another
-	events []deskEvent
-	at     int64 // the time of this run of decisions (Unix ms), 0 until read
+	d     *Desk
+	kept  []keptEntry
+	lines []byte // the kept entries' lines, one after another
+	at    int64  // the time of this run of decisions (Unix ms), 0 until read
 }
 
 type keptEntry struct {
 	stream string
 	e      entry
 	end    int // where its line ends in lines
-}
-
-type deskEvent struct {
-	stream string
-	line   []byte
 }
 
 // now is the clock read once per run: the time a stream last had a
@@ -343,41 +358,26 @@ func (g *deskGather) Flush() {
 	g.kept, g.lines, g.at = g.kept[:0], g.lines[:0], 0
 }
 
-// Flushed implements stream.AfterFlush: the events, after the hub has
-// published the decisions they are about.
-func (g *deskGather) Flushed() {
-	for _, e := range g.events {
-		g.d.opts.Publish(e.stream, e.line)
-	}
-	clear(g.events)
-	g.events = g.events[:0]
-}
-
-// decided keeps dec; an event it causes is published at once, or queued
-// on g if it is not nil.
+// decided keeps dec, at once or, if g is not nil, at g's flush.
 func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action)}
 	e.first = e.state
 	if dec.Action != classify.Allow {
 		e.auto = true
-		e.rules = make([]string, len(dec.Reasons))
-		for i, r := range dec.Reasons {
-			e.rules[i] = r.Rule
-		}
-	}
-	var ev *Event
-	if d.nRestricted.Load() > 0 && dec.Action != classify.Hide {
-		if r, ok := d.restriction(dec.User.ID); ok {
-			rule, reason := "user.ban", "user is banned"
-			if r.until != 0 {
-				rule, reason = "user.timeout", "user is timed out until "+time.UnixMilli(r.until).UTC().Format(time.RFC3339)
+		// Only the rules that made the action: undo by rule must not
+		// reach a message a spam rule hid because it also ends with '?'.
+		for _, r := range dec.Reasons {
+			if classify.ActingRule(r.Rule, dec.Action) || r.Rule == classify.RuleUserBan || r.Rule == classify.RuleUserTimeout {
+				e.rules = append(e.rules, r.Rule)
 			}
-			ev = &Event{Type: "moderation", ID: dec.ID, Stream: dec.Stream, User: dec.User.ID,
-				State: StateHidden, Action: "hide", Actor: "auto", Reason: reason, Rule: rule, TS: d.now()}
-			e.state, e.auto, e.rules = StateHidden, true, []string{rule}
-			e.change = mustJSON(ev)
+		}
+		if len(e.rules) == 0 && len(dec.Reasons) > 0 {
+			e.rules = []string{dec.Reasons[0].Rule}
 		}
 	}
+	// A restricted user's message arrives hidden (user.ban, user.timeout):
+	// the engine asked DeskOptions.Restrictions first. The desk adds no
+	// second hide after it.
 	if g != nil {
 		g.keep(dec.Stream, e, line)
 	} else {
@@ -386,17 +386,6 @@ func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
 		d.ringOf(sh, dec.Stream).put(e, line) // line is the pipeline's scratch: put copies it
 		sh.streams[dec.Stream].touch = d.now()
 		sh.mu.Unlock()
-	}
-	if ev != nil {
-		if dec.Action == classify.Allow {
-			d.opts.KPIs.autoHidden(dec.Stream) // the pipeline's count missed it
-		}
-		if g != nil {
-			g.events = append(g.events, deskEvent{dec.Stream, e.change})
-		} else {
-			d.opts.Publish(dec.Stream, e.change)
-		}
-		d.audit(store.AuditEntry{Actor: "auto", Action: "hide", Target: ev.ID, Stream: ev.Stream, User: ev.User, Reason: ev.Reason, Rule: ev.Rule})
 	}
 }
 
@@ -550,12 +539,26 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 		return Event{}, notFound("message %q: not among the recent messages of stream %q", id, stream)
 	}
 	ev.User = e.user
+	// A no-op or a wrong-state action changes nothing and is not
+	// audited again: hide of a hidden message, approve of an approved
+	// one, unhide of one that shows.
+	switch {
+	case action == "hide" && e.state == StateHidden,
+		action == "approve" && e.state == StateApproved,
+		action == "unhide" && (e.state == StateVisible || e.state == StateApproved):
+		cur := e.state
+		sh.mu.Unlock()
+		return Event{}, conflict(cur, "message %q of stream %q is already %s; nothing to %s", id, stream, cur, action)
+	}
 	line := mustJSON(&ev)
 	undo := e.auto && (e.state == StateHidden || e.state == StateHeld) && action != "hide"
 	decided := r.line(e)
 	e.state, e.auto, e.change = state, false, line
 	sh.mu.Unlock()
 
+	if action == "hide" {
+		d.opts.Hidden(stream, ev.User, id)
+	}
 	d.opts.Publish(stream, line)
 	d.audit(store.AuditEntry{TS: ev.TS, Actor: actor, Action: action, Target: id, Stream: stream, User: ev.User, Reason: reason})
 	d.opts.KPIs.human(stream, undo)
@@ -621,6 +624,15 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	default:
 		return UserEvent{}, badRequest("action %q: want timeout, ban or unban", action)
 	}
+	// A no-op is refused with the state it met, and not audited.
+	if cur, _, restricted := d.Restricted(user); true {
+		switch {
+		case action == "unban" && !restricted:
+			return UserEvent{}, conflict("none", "user %q is neither banned nor timed out; nothing to unban", user)
+		case action != "unban" && restricted && cur == 0:
+			return UserEvent{}, conflict("banned", "user %q is already banned; unban first to %s", user, action)
+		}
+	}
 	if d.opts.Keep != nil {
 		// Saved first: a restriction that is not kept is not given.
 		var err error
@@ -640,13 +652,19 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 		if had {
 			d.nRestricted.Add(-1)
 		}
+		d.opts.Restrictions.Delete(user)
 	} else {
 		d.restricted[user] = restriction{until: ev.Until, reason: reason}
 		if !had {
 			d.nRestricted.Add(1)
 		}
+		// From here on the engine hides what the user sends.
+		d.opts.Restrictions.Set(user, ev.Until)
 	}
 	d.rmu.Unlock()
+	if action != "unban" {
+		d.opts.Hidden(stream, user, "")
+	}
 
 	// Hide what the user said recently, and find where to announce it.
 	type out struct {
@@ -716,25 +734,56 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	return ev, nil
 }
 
+// Skip is a message undo by rule left hidden, and why.
+type Skip struct {
+	ID     string `json:"id"`
+	User   string `json:"user,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Undo is what an undo by rule did.
+type Undo struct {
+	Rule    string  `json:"rule"`
+	Stream  string  `json:"stream"`
+	Undone  int     `json:"undone"`
+	Events  []Event `json:"events"`
+	Skipped []Skip  `json:"skipped"`
+}
+
 // UndoRule unhides (or releases, if held) every message of stream that
 // rule hid or held automatically at or after since (Unix ms of the
-// message; zero means the last five minutes), and returns the events. A
-// person's later decision on a message is left alone.
-func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error) {
+// message; zero means the last five minutes), and says what it skipped:
+// a message a person decided on since, and a message of a user who is
+// timed out or banned now (undo never lets a restricted user speak).
+// Only hides the rule made count: a spam hide is not undone by
+// "question.mark" because the spam also ended with '?'. A rule livemod
+// does not have, or one that never hides or holds, is not found (404).
+func (d *Desk) UndoRule(actor, stream, rule string, since int64) (Undo, error) {
 	if stream == "" || rule == "" {
-		return nil, badRequest("stream and rule are required")
+		return Undo{}, badRequest("stream and rule are required")
+	}
+	if !classify.UndoableRule(rule) {
+		return Undo{}, notFound("rule %q: no such rule hides or holds messages; undo takes a rule such as spam.link or flood.copypasta", rule)
 	}
 	now := d.now()
 	if since <= 0 {
 		since = now - 5*60*1000
 	}
-	var evs []Event
+	out := Undo{Rule: rule, Stream: stream, Events: []Event{}, Skipped: []Skip{}}
 	var lines, decided [][]byte
 	sh := d.shard(stream)
 	sh.mu.Lock()
 	if r := sh.streams[stream]; r != nil {
 		r.each(func(e *entry) {
-			if !e.auto || e.ts < since || (e.state != StateHidden && e.state != StateHeld) || !hasRule(e.rules, rule) {
+			if e.ts < since || e.first == StateVisible || !hasRule(e.rules, rule) {
+				return
+			}
+			if !e.auto || (e.state != StateHidden && e.state != StateHeld) {
+				out.Skipped = append(out.Skipped, Skip{ID: e.id, User: e.user, Reason: "a moderator already decided: " + e.state})
+				return
+			}
+			if _, _, ok := d.Restricted(e.user); ok {
+				out.Skipped = append(out.Skipped, Skip{ID: e.id, User: e.user, Reason: "user is timed out or banned"})
 				return
 			}
 			ev := Event{Type: "moderation", ID: e.id, Stream: stream, User: e.user, State: StateVisible,
@@ -743,20 +792,21 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) ([]Event, error
 				ev.State, ev.Action = StateApproved, "approve"
 			}
 			e.state, e.auto, e.change = ev.State, false, mustJSON(&ev)
-			evs = append(evs, ev)
+			out.Events = append(out.Events, ev)
 			lines = append(lines, e.change)
 			decided = append(decided, r.line(e))
 		})
 	}
 	sh.mu.Unlock()
+	out.Undone = len(out.Events)
 	for i, l := range lines {
 		d.opts.Publish(stream, l)
-		ev := evs[i]
+		ev := out.Events[i]
 		d.audit(store.AuditEntry{TS: now, Actor: actor, Action: ev.Action, Target: ev.ID, Stream: stream, User: ev.User, Reason: ev.Reason, Rule: rule})
 		d.opts.KPIs.human(stream, true)
 		d.label(decided[i], ev.Action, ev.Reason, actor, now)
 	}
-	return evs, nil
+	return out, nil
 }
 
 func hasRule(rules []string, rule string) bool {
@@ -833,6 +883,7 @@ func (d *Desk) Restore(rs []store.Restriction) {
 			d.nRestricted.Add(1)
 		}
 		d.restricted[r.User] = restriction{until: r.Until, reason: r.Reason}
+		d.opts.Restrictions.Set(r.User, r.Until)
 	}
 }
 

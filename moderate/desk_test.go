@@ -2,7 +2,9 @@ package moderate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,7 +92,10 @@ func TestDeskActions(t *testing.T) {
 func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	d := newDesk(rec, 16)
+	restr := &classify.MemoryRestrictions{}
+	var hidden []string
+	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Now: func() time.Time { return clock }, Recent: 16, SnapshotRecent: 2,
+		Restrictions: restr, Hidden: func(s, user, id string) { hidden = append(hidden, s+"/"+user+"/"+id) }})
 	decide(d, "m-1", "s", "troll", 1, classify.Allow, "")
 	decide(d, "m-2", "s", "fan", 2, classify.Allow, "")
 	ev, err := d.User("mods", "", "troll", "ban", 0, "raid")
@@ -100,34 +105,75 @@ func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	if st, _ := d.State("s", "m-1"); st != StateHidden {
 		t.Fatalf("recent message of banned user: %s", st)
 	}
-	decide(d, "m-3", "s", "troll", 3, classify.Allow, "")
-	if st, _ := d.State("s", "m-3"); st != StateHidden {
-		t.Fatalf("new message of banned user: %s", st)
+	// The ban takes effect where the engine asks first, and the overlay
+	// is told.
+	if until, ok := restr.Restricted("troll", 5); !ok || until != 0 {
+		t.Fatalf("restrictions after ban: %d %v", until, ok)
 	}
-	decide(d, "m-4", "s", "fan", 4, classify.Allow, "")
-	if st, _ := d.State("s", "m-4"); st != StateVisible {
-		t.Fatalf("other user: %s", st)
+	if _, ok := restr.Restricted("fan", 5); ok {
+		t.Fatal("fan restricted")
+	}
+	if len(hidden) != 1 || hidden[0] != "/troll/" {
+		t.Fatalf("hidden hook: %q", hidden)
+	}
+	// A second ban is a no-op: 409 with the state, no audit entry.
+	n := len(rec.audit)
+	if _, err := d.User("mods", "s", "troll", "ban", 0, "again"); err == nil || err.(*Error).Status != 409 || err.(*Error).State != "banned" {
+		t.Fatalf("second ban: %v", err)
+	}
+	if len(rec.audit) != n {
+		t.Fatalf("second ban audited: %+v", rec.audit[n:])
 	}
 	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	decide(d, "m-5", "s", "troll", 5, classify.Allow, "")
-	if st, _ := d.State("s", "m-5"); st != StateVisible {
-		t.Fatalf("after unban: %s", st)
+	if _, ok := restr.Restricted("troll", 5); ok {
+		t.Fatal("still restricted after unban")
 	}
-	// Timeouts end by themselves.
+	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err == nil || err.(*Error).State != "none" {
+		t.Fatalf("second unban: %v", err)
+	}
+	// Timeouts end by themselves, by the message's time.
 	d.User("mods", "s", "fan", "timeout", 60, "")
-	decide(d, "m-6", "s", "fan", 6, classify.Allow, "")
-	if st, _ := d.State("s", "m-6"); st != StateHidden {
-		t.Fatalf("timed out: %s", st)
+	if _, ok := restr.Restricted("fan", clock.UnixMilli()+59_000); !ok {
+		t.Fatal("timed out user not restricted")
 	}
-	d.opts.Now = func() time.Time { return clock.Add(61 * time.Second) }
-	decide(d, "m-7", "s", "fan", 7, classify.Allow, "")
-	if st, _ := d.State("s", "m-7"); st != StateVisible {
-		t.Fatalf("after timeout: %s", st)
+	if _, ok := restr.Restricted("fan", clock.UnixMilli()+61_000); ok {
+		t.Fatal("timeout did not end")
 	}
 	if _, err := d.User("mods", "s", "fan", "timeout", 30*86400, ""); err == nil {
 		t.Fatal("30-day timeout accepted")
+	}
+}
+
+// TestDeskNoOpActionsConflict: acting on a message in the state the
+// action would give answers 409 with that state, and audits nothing.
+func TestDeskNoOpActionsConflict(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	d := newDesk(rec, 16)
+	decide(d, "m-1", "s", "u-1", 1, classify.Allow, "")
+	if _, err := d.Act("mods", "s", "m-1", "hide", ""); err != nil {
+		t.Fatal(err)
+	}
+	n := len(rec.audit)
+	for _, tc := range []struct{ action, state string }{{"hide", StateHidden}} {
+		_, err := d.Act("mods", "s", "m-1", tc.action, "")
+		var e *Error
+		if err == nil || !errors.As(err, &e) || e.Status != 409 || e.State != tc.state {
+			t.Fatalf("%s again: %v", tc.action, err)
+		}
+	}
+	d.Act("mods", "s", "m-1", "unhide", "")
+	if _, err := d.Act("mods", "s", "m-1", "unhide", ""); err == nil || err.(*Error).State != StateVisible {
+		t.Fatalf("unhide of a visible message: %v", err)
+	}
+	d.Act("mods", "s", "m-1", "approve", "")
+	if _, err := d.Act("mods", "s", "m-1", "approve", ""); err == nil || err.(*Error).State != StateApproved {
+		t.Fatalf("approve again: %v", err)
+	}
+	if got := len(rec.audit) - n; got != 2 {
+		t.Fatalf("%d audit entries for unhide + approve, want 2: %+v", got, rec.audit[n:])
 	}
 }
 
@@ -140,15 +186,38 @@ func TestDeskUndoRuleBurst(t *testing.T) {
 		decide(d, fmt.Sprintf("r-%d", i), "s", fmt.Sprintf("u-%d", i), 1000+int64(i), classify.Hide, "spam.link")
 	}
 	decide(d, "other", "s", "u", 1500, classify.Hide, "flood.repeat")
-	d.Act("mods", "s", "r-3", "hide", "confirmed spam") // a person's call stays
-	evs, err := d.UndoRule("mods", "s", "spam.link", 1000)
-	if err != nil || len(evs) != 19 {
-		t.Fatalf("undo: %d events, %v", len(evs), err)
+	d.Act("mods", "s", "r-3", "unhide", "not spam") // a person's call stays
+	// A banned bot's spam stays hidden, and the undo says so.
+	d.User("mods", "s", "u-7", "ban", 0, "bot")
+	u, err := d.UndoRule("mods", "s", "spam.link", 1000)
+	if err != nil || u.Undone != 18 || len(u.Events) != 18 {
+		t.Fatalf("undo: %+v, %v", u, err)
 	}
-	for id, want := range map[string]string{"old": StateHidden, "r-0": StateVisible, "r-19": StateVisible, "r-3": StateHidden, "other": StateHidden} {
+	skipped := map[string]string{}
+	for _, sk := range u.Skipped {
+		skipped[sk.ID] = sk.Reason
+	}
+	if len(skipped) != 2 || !strings.Contains(skipped["r-7"], "banned") || !strings.Contains(skipped["r-3"], "already decided") {
+		t.Fatalf("skipped: %+v", u.Skipped)
+	}
+	for id, want := range map[string]string{"old": StateHidden, "r-0": StateVisible, "r-19": StateVisible, "r-3": StateVisible, "r-7": StateHidden, "other": StateHidden} {
 		if st, _ := d.State("s", id); st != want {
 			t.Errorf("%s: %s, want %s", id, st, want)
 		}
+	}
+	// Only the rule that hid: a hidden spam line that also asked
+	// something is not "question.mark"'s to undo, nor is an unknown rule.
+	dec := classify.Decision{ID: "q", Stream: "s", User: classify.User{ID: "q-bot"}, Text: "sub4sub anyone?", TS: 1600, Action: classify.Hide}
+	dec.AddReason("spam.promo", "")
+	dec.AddReason("question.mark", "")
+	d.Decided(&dec, dec.AppendJSON(nil))
+	for _, rule := range []string{"question.mark", "no.such.rule"} {
+		if _, err := d.UndoRule("mods", "s", rule, 1000); err == nil || err.(*Error).Status != 404 {
+			t.Errorf("undo %s: %v, want 404", rule, err)
+		}
+	}
+	if st, _ := d.State("s", "q"); st != StateHidden {
+		t.Errorf("q: %s", st)
 	}
 }
 

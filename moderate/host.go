@@ -129,14 +129,20 @@ type agentRequest struct{ stream, user string }
 
 func (g *hostGather) Decided(d *classify.Decision, _ []byte) {
 	changed := false
-	if d.Question != nil {
+	const unfit = classify.Labels(classify.LabelToxic | classify.LabelThreat | classify.LabelSpam | classify.LabelFlood | classify.LabelLink)
+	switch {
+	case d.Question != nil:
 		changed = true
-	} else if d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow {
+	case d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow && d.Labels&unfit == 0 && !d.Restricted():
 		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
 			changed = true
 		}
+	case d.Action == classify.Hide && d.Labels.Has(classify.LabelFlood):
+		changed = true // copypasta may have taken its earlier copies off the list
 	}
-	agent := d.Labels.Has(classify.LabelAgentRequest)
+	// A hidden message (a restricted user's among them) counts for
+	// nothing on the overlay; its agent request waits for a moderator.
+	agent := d.Labels.Has(classify.LabelAgentRequest) && d.Action != classify.Hide
 	if !changed && !agent {
 		return
 	}
@@ -211,6 +217,44 @@ func (h *Host) publish(stream string, force bool) {
 	h.mu.Unlock()
 	if !same || force {
 		h.opts.Publish(stream, line)
+	}
+}
+
+// Hidden takes a message a person hid (id), or every question of a user
+// who was timed out or banned (id empty; stream empty for every stream),
+// off the trending lists, and a restricted user off the agent-request
+// counts, and publishes the changed lists at once: the overlay never
+// keeps showing what the audience may no longer see.
+func (h *Host) Hidden(stream, user, id string) {
+	changed := false
+	if id != "" {
+		changed = h.tr.Hide(stream, user, id)
+	} else {
+		changed = h.tr.RemoveUser(stream, user)
+	}
+	var streams []string
+	h.mu.Lock()
+	for s, set := range h.agents {
+		if id == "" && (stream == "" || s == stream) && set[user] {
+			delete(set, user)
+			streams = append(streams, s)
+		}
+	}
+	h.mu.Unlock()
+	if changed {
+		if stream != "" {
+			streams = append(streams, stream)
+		} else {
+			h.mu.Lock()
+			for s := range h.last {
+				streams = append(streams, s)
+			}
+			h.mu.Unlock()
+		}
+	}
+	slices.Sort(streams)
+	for _, s := range slices.Compact(streams) {
+		h.publish(s, false)
 	}
 }
 

@@ -16,14 +16,11 @@ func (r DeskREST) User(actor, stream, user, action string, seconds int, reason s
 
 // UndoRule undoes a rule's recent hides.
 func (r DeskREST) UndoRule(actor, stream, rule string, since int64) (any, error) {
-	evs, err := r.Desk.UndoRule(actor, stream, rule, since)
+	u, err := r.Desk.UndoRule(actor, stream, rule, since)
 	if err != nil {
 		return nil, err
 	}
-	if evs == nil {
-		evs = []Event{}
-	}
-	return map[string]any{"rule": rule, "stream": stream, "undone": len(evs), "events": evs}, nil
+	return u, nil
 }
 
 // HostREST adapts a Host to the overlay package's Questions interface.

@@ -64,6 +64,12 @@ func answer(w http.ResponseWriter, res any, err error) {
 		if errors.As(err, &sc) {
 			status = sc.StatusCode()
 		}
+		// A wrong-state action (409) names the state it met.
+		var cs interface{ CurrentState() string }
+		if errors.As(err, &cs) && cs.CurrentState() != "" {
+			writeJSON(w, status, map[string]string{"error": err.Error(), "state": cs.CurrentState()})
+			return
+		}
 		writeError(w, status, err.Error())
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 
 	"github.com/livemod/livemod/classify"
 	bolt "go.etcd.io/bbolt"
@@ -23,7 +25,7 @@ var bucketLabels = []byte("labels")
 // the wire format plus "labels", which livemod train reads.
 type LabeledExample struct {
 	classify.Message
-	Labels classify.Labels `json:"labels"`
+	Labels ExampleLabels `json:"labels"`
 	// Source is the action the example came from: approve, hide,
 	// unhide or review.
 	Source string `json:"source"`
@@ -31,30 +33,106 @@ type LabeledExample struct {
 	At     int64  `json:"label_ts"` // when the action was taken, Unix ms
 }
 
+// UnlabeledHide is the label of a message a moderator hid without saying
+// why: hidden, but not known to be spam, toxic or a threat. Training
+// leaves such examples out rather than guess.
+const UnlabeledHide = "unlabeled-hide"
+
+// ExampleLabels are a labeled example's labels: classify's, and whether
+// it is an UnlabeledHide. It is written as one list of names.
+type ExampleLabels struct {
+	classify.Labels
+	Unlabeled bool
+}
+
+// MarshalJSON writes the label names, UnlabeledHide last if set.
+func (l ExampleLabels) MarshalJSON() ([]byte, error) {
+	b := l.Labels.AppendJSON(nil)
+	if !l.Unlabeled {
+		return b, nil
+	}
+	if len(b) > 2 {
+		b = append(b[:len(b)-1], ',')
+	} else {
+		b = b[:1]
+	}
+	return append(b, `"`+UnlabeledHide+`"]`...), nil
+}
+
+// UnmarshalJSON reads a list of label names, UnlabeledHide among them.
+func (l *ExampleLabels) UnmarshalJSON(b []byte) error {
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return err
+	}
+	var out ExampleLabels
+	for _, n := range names {
+		if n == UnlabeledHide {
+			out.Unlabeled = true
+			continue
+		}
+		x, err := classify.ParseLabel(n)
+		if err != nil {
+			return fmt.Errorf("%w (or %s)", err, UnlabeledHide)
+		}
+		out.Labels.Add(x)
+	}
+	*l = out
+	return nil
+}
+
+// blocking are the labels that keep a message from the audience.
+const blocking = classify.Labels(classify.LabelSpam | classify.LabelToxic | classify.LabelThreat | classify.LabelFlood | classify.LabelLink)
+
 // LabelsFromAction returns the labels a moderator's action says a message
 // has, given the labels livemod had decided:
 //   - approve and unhide: the message was fine, so the labels that block
 //     (spam, toxic, threat, flood, link) are wrong and dropped; the others
 //     (question, purchase intent, …) stand;
-//   - hide: the message should not be seen; if livemod gave it no
-//     blocking label it is recorded as spam unless reason names one
-//     ("toxic", "threat", "spam");
+//   - hide: the reason's label when it names one ("spam", "toxic: slur",
+//     "threat", "flood", "link", or a word for one: "scam", "abuse",
+//     "violence", …) replaces the blocking labels livemod gave; without
+//     one, livemod's blocking labels stand (the moderator agreed), and
+//     with none of those either the message is UnlabeledHide — a hide
+//     says the message should not be seen, not why ("love from
+//     Bangalore ❤️" is no spam);
 //   - review: the labels the reviewer chose are taken as given.
-func LabelsFromAction(action string, decided classify.Labels, reason string) classify.Labels {
-	blocking := classify.Labels(classify.LabelSpam | classify.LabelToxic | classify.LabelThreat | classify.LabelFlood | classify.LabelLink)
+func LabelsFromAction(action string, decided classify.Labels, reason string) ExampleLabels {
 	switch action {
 	case "approve", "unhide":
-		return decided &^ blocking
+		return ExampleLabels{Labels: decided &^ blocking}
 	case "hide":
+		if l, ok := ReasonLabel(reason); ok {
+			return ExampleLabels{Labels: decided&^blocking | classify.Labels(l)}
+		}
 		if decided&blocking != 0 {
-			return decided
+			return ExampleLabels{Labels: decided}
 		}
-		if l, err := classify.ParseLabel(reason); err == nil && classify.Labels(l)&blocking != 0 {
-			return decided | classify.Labels(l)
-		}
-		return decided | classify.Labels(classify.LabelSpam)
+		return ExampleLabels{Labels: decided, Unlabeled: true}
 	}
-	return decided
+	return ExampleLabels{Labels: decided}
+}
+
+// reasonWords map a moderator's word for why to a blocking label.
+var reasonWords = map[string]classify.Label{
+	"spam": classify.LabelSpam, "scam": classify.LabelSpam, "promo": classify.LabelSpam, "bot": classify.LabelSpam,
+	"advert": classify.LabelSpam, "ad": classify.LabelSpam, "ads": classify.LabelSpam,
+	"toxic": classify.LabelToxic, "abuse": classify.LabelToxic, "abusive": classify.LabelToxic, "insult": classify.LabelToxic,
+	"harassment": classify.LabelToxic, "hate": classify.LabelToxic, "slur": classify.LabelToxic, "profanity": classify.LabelToxic,
+	"threat": classify.LabelThreat, "violence": classify.LabelThreat,
+	"flood": classify.LabelFlood, "copypasta": classify.LabelFlood, "raid": classify.LabelFlood,
+	"link": classify.LabelLink,
+}
+
+// ReasonLabel reads the blocking label a hide's reason names by its
+// first word ("toxic: slur", "spam.link", "Scam!"), if any.
+func ReasonLabel(reason string) (classify.Label, bool) {
+	w := strings.ToLower(strings.TrimSpace(reason))
+	if i := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' && r != '_' }); i >= 0 {
+		w = w[:i]
+	}
+	l, ok := reasonWords[w]
+	return l, ok
 }
 
 // AppendLabel records a labeled example. The moderation desk calls it on

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestLabelsExport(t *testing.T) {
 	if err := db.AppendLabel(LabeledExample{Message: msg, Labels: hide, Source: "hide", Actor: "mod", At: 2}); err != nil {
 		t.Fatal(err)
 	}
-	un := LabelsFromAction("unhide", hide, "")
+	un := LabelsFromAction("unhide", hide.Labels, "")
 	if err := db.AppendLabel(LabeledExample{Message: msg, Labels: un, Source: "unhide", Actor: "mod", At: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,37 @@ func TestLabelsExport(t *testing.T) {
 	if !strings.Contains(b.String(), `"labels":[]`) || !strings.Contains(b.String(), `"source":"unhide"`) {
 		t.Errorf("export = %s", b.String())
 	}
-	if got := LabelsFromAction("approve", classify.Labels(classify.LabelSpam|classify.LabelQuestion), ""); got != classify.Labels(classify.LabelQuestion) {
+	if got := LabelsFromAction("approve", classify.Labels(classify.LabelSpam|classify.LabelQuestion), ""); got.Labels != classify.Labels(classify.LabelQuestion) {
 		t.Errorf("approve kept %v", got.Slice())
+	}
+}
+
+// TestLabelsFromHide: a hide teaches the label its reason names, or
+// unlabeled-hide — never spam by default.
+func TestLabelsFromHide(t *testing.T) {
+	q := classify.Labels(classify.LabelQuestion)
+	for _, tc := range []struct {
+		decided classify.Labels
+		reason  string
+		want    string
+	}{
+		{0, "", `["unlabeled-hide"]`},
+		{0, "off topic", `["unlabeled-hide"]`},
+		{q, "", `["question","unlabeled-hide"]`},
+		{0, "toxic: slur", `["toxic"]`},
+		{0, "Scam!", `["spam"]`},
+		{q, "threat", `["threat","question"]`},
+		{classify.Labels(classify.LabelSpam), "", `["spam"]`},
+		{classify.Labels(classify.LabelSpam), "abuse", `["toxic"]`},
+	} {
+		got := LabelsFromAction("hide", tc.decided, tc.reason)
+		b, err := json.Marshal(got)
+		if err != nil || string(b) != tc.want {
+			t.Errorf("hide %v with %q: %s %v, want %s", tc.decided.Slice(), tc.reason, b, err, tc.want)
+		}
+		var back ExampleLabels
+		if err := json.Unmarshal(b, &back); err != nil || back != got {
+			t.Errorf("round trip of %s: %+v %v", b, back, err)
+		}
 	}
 }

@@ -34,10 +34,11 @@ type app struct {
 	ingest   *stream.Ingest
 	db       *store.DB
 	audit    *store.AuditSink
-	desk     *moderate.Desk // moderators' actions, recent decisions (issue 3)
-	host     *moderate.Host // trending questions for the overlay (issue 3)
-	kpis     *moderate.KPIs // GET /v1/kpis counters
-	auto     *automation    // FAQ replies, handoffs, CRM webhook (issue 4)
+	desk     *moderate.Desk               // moderators' actions, recent decisions (issue 3)
+	host     *moderate.Host               // trending questions for the overlay (issue 3)
+	kpis     *moderate.KPIs               // GET /v1/kpis counters
+	auto     *automation                  // FAQ replies, handoffs, CRM webhook (issue 4)
+	restr    *classify.MemoryRestrictions // timeouts and bans, shared by desk and engine
 	server   *http.Server
 	ln       net.Listener
 	log      io.Writer
@@ -45,16 +46,28 @@ type app struct {
 
 // newEngine builds the classify engine from the config: serve, demo and
 // replay share it, so replay decides exactly as the server does.
-func newEngine(cfg config.Config) (*classify.Engine, error) {
+func newEngine(cfg config.Config) (*classify.Engine, error) { return newEngineWith(cfg, nil) }
+
+// newEngineWith is newEngine asking restr about timeouts and bans first
+// (serve: the moderation desk's; replay has none).
+func newEngineWith(cfg config.Config, restr classify.Restrictions) (*classify.Engine, error) {
 	opts := classify.Options{
-		RepeatWindow:    cfg.Classify.RepeatWindow,
-		RepeatCount:     cfg.Classify.RepeatCount,
-		CopypastaWindow: cfg.Classify.CopypastaWindow,
-		CopypastaUsers:  cfg.Classify.CopypastaUsers,
-		NoModel:         cfg.Classify.Model == "none",
+		RepeatWindow:       cfg.Classify.RepeatWindow,
+		RepeatCount:        cfg.Classify.RepeatCount,
+		CopypastaWindow:    cfg.Classify.CopypastaWindow,
+		CopypastaUsers:     cfg.Classify.CopypastaUsers,
+		CopypastaMinLength: cfg.Classify.CopypastaMinLength,
+		Restrictions:       restr,
+		NoModel:            cfg.Classify.Model == "none",
 		// Questions are clustered in the engine so that every decision
 		// names its cluster, in replay exactly as in serve.
 		Trending: classify.NewTrending(classify.TrendOptions{}),
+	}
+	if len(cfg.Classify.CopypastaStreams) > 0 {
+		opts.CopypastaStreams = make(map[string]classify.CopypastaOptions, len(cfg.Classify.CopypastaStreams))
+		for s, c := range cfg.Classify.CopypastaStreams {
+			opts.CopypastaStreams[s] = classify.CopypastaOptions{MinLength: c.MinLength, Users: c.Users, Window: c.Window}
+		}
 	}
 	if !opts.NoModel {
 		m, err := loadModel(cfg.Classify.Model)
@@ -104,7 +117,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine, err := newEngine(cfg)
+	// Timeouts and bans: set by the moderation desk, asked first by the
+	// engine about every message (docs/ARCHITECTURE.md, "Order of
+	// precedence").
+	restr := &classify.MemoryRestrictions{}
+	engine, err := newEngineWith(cfg, restr)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +138,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, log: log, db: db}
+	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, log: log, db: db, restr: restr}
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -142,8 +159,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		return nil, err
 	}
 	// The desk comes before the hub: it keeps a decision before the hub
-	// publishes it, and publishes the events decisions cause after
-	// (stream.FlushSink, stream.AfterFlush).
+	// publishes it (stream.FlushSink).
 	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.desk, a.hub, a.audit, a.kpis, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
@@ -274,6 +290,10 @@ func (a *app) wireDesks() error {
 		Keep:    a.db,
 		KPIs:    a.kpis,
 		OnError: func(err error) { fmt.Fprintln(a.log, "livemod: moderation desk:", err) },
+		// The engine reads the desk's timeouts and bans first; what a
+		// person hides, and who is restricted, leaves the overlay.
+		Restrictions: a.restr,
+		Hidden:       func(s, user, id string) { a.host.Hidden(s, user, id) },
 	})
 	rs, err := a.db.Restrictions(time.Now().UnixMilli())
 	if err != nil {

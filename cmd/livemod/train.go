@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/store"
 )
 
 // A labeled data file is NDJSON: messages in the wire format with a
@@ -25,8 +26,11 @@ import (
 // labeled is one line of a labeled data file.
 type labeled struct {
 	classify.Message
-	Labels    classify.Labels  `json:"labels"`
-	Annotated *classify.Labels `json:"annotated,omitempty"`
+	// Labels may hold unlabeled-hide (from livemod labels export): a
+	// moderator hid the line without saying why. Such a line is skipped:
+	// its silence says nothing of spam or toxicity.
+	Labels    store.ExampleLabels `json:"labels"`
+	Annotated *classify.Labels    `json:"annotated,omitempty"`
 }
 
 // dataSpec is a data file and the labels it was judged on.
@@ -101,6 +105,9 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 		if l.Text == "" {
 			return nil, fmt.Errorf("line %d: text: empty", n)
 		}
+		if l.Labels.Unlabeled {
+			continue
+		}
 		annot := d.annot
 		if l.Annotated != nil {
 			annot = *l.Annotated
@@ -112,7 +119,7 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 			l.Stream = "eval"
 		}
 		out = append(out, example{
-			Example: classify.Example{Text: l.Text, Labels: l.Labels, Annotated: annot},
+			Example: classify.Example{Text: l.Text, Labels: l.Labels.Labels, Annotated: annot},
 			msg:     l.Message,
 		})
 	}
@@ -149,6 +156,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	epochs := fs.Int("epochs", 0, "passes over the data (0 means 8)")
 	seed := fs.Uint64("seed", 0, "shuffling seed (0 means 1)")
 	info := fs.String("info", "", "description written into the model (default: the command line)")
+	minPer := fs.Int("min-examples", defaultMinExamples, "positive `examples` each label needs; fewer refuses to train (0 trains anyway)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -161,6 +169,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if err := enoughExamples(ex, *minPer); err != nil {
+		return err
 	}
 	desc := *info
 	if desc == "" {
@@ -179,6 +190,38 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "trained on %d examples from %d file(s): %s\n", len(ex), len(data), positives(ex, m.Labels()))
 	fmt.Fprintf(stdout, "wrote %s: %d labels, %d buckets, %d bytes\n", *out, len(m.Labels()), m.Buckets(), len(b))
+	return nil
+}
+
+// defaultMinExamples is how many positive examples a label needs before
+// train learns it: a model built from three examples learns their words,
+// not the label.
+const defaultMinExamples = 20
+
+// enoughExamples refuses data with a label that has some positive
+// examples but fewer than min (labels with none are not learned).
+func enoughExamples(ex []example, min int) error {
+	if min <= 0 {
+		return nil
+	}
+	var short []string
+	for _, l := range classify.ModelLabels {
+		n := 0
+		for _, e := range ex {
+			if e.Labels.Has(l) {
+				n++
+			}
+		}
+		if n > 0 && n < min {
+			short = append(short, fmt.Sprintf("%s has %d", l, n))
+		}
+	}
+	if len(ex) == 0 {
+		return fmt.Errorf("train: no examples to learn from (lines labeled %s are skipped); label more messages", store.UnlabeledHide)
+	}
+	if len(short) > 0 {
+		return fmt.Errorf("train: too few examples: %s, each label needs at least %d positive examples; label more messages, or pass --min-examples 0 to train anyway", strings.Join(short, ", "), min)
+	}
 	return nil
 }
 

@@ -54,10 +54,15 @@
     dl.append(LM.el("dt", "", LM.t("issue")), LM.el("dd", "issue", t.issue ? LM.issueName(t.issue) : "—"));
     if (t.claimed_by) dl.append(LM.el("dt", "", LM.t("claimed_by")), LM.el("dd", "", t.claimed_by));
     div.appendChild(dl);
-    const msgs = (t.messages || []).slice(-5);
-    if (msgs.length) {
-      div.appendChild(LM.el("span", "hint", LM.t("recent")));
-      const ul = LM.el("ul", "messages");
+    // The messages that opened the ticket first (pinned: the request
+    // itself), then the newest of the rest.
+    const all = t.messages || [];
+    const pinned = Math.min(t.pinned || 0, all.length);
+    const groups = [["opening", all.slice(0, pinned)], ["recent", all.slice(pinned).slice(-5)]];
+    for (const [key, msgs] of groups) {
+      if (!msgs.length) continue;
+      div.appendChild(LM.el("span", "hint", LM.t(key)));
+      const ul = LM.el("ul", "messages " + key);
       for (const m of msgs) ul.appendChild(LM.el("li", "", m.text));
       div.appendChild(ul);
     }

@@ -40,6 +40,16 @@
   let arrivals = 0, rate = 0;
   const bursts = new Map(); // rule → [{id, ts}]
 
+  // actingRule mirrors classify.ActingRule: only a rule that hides or
+  // holds makes a burst (a spam hide's "question.mark" does not), and a
+  // restriction (user.ban, user.timeout) is lifted by unban, not undone.
+  function actingRule(rule, action) {
+    if (rule.startsWith("policy.")) return true;
+    if (action === "hide") return /^(spam|flood|link)\./.test(rule) || /^model\.(spam|flood|link)$/.test(rule);
+    if (action === "hold") return /^(toxic|threat)\./.test(rule) || /^model\.(toxic|threat|spam)$/.test(rule);
+    return false;
+  }
+
   function stateOf(action) { return action === "hide" ? "hidden" : action === "hold" ? "held" : "visible"; }
 
   const toast = LM.toast;
@@ -65,6 +75,7 @@
     if (d.action !== "allow") {
       const now = Date.now();
       for (const r of d.reasons || []) {
+        if (!actingRule(r.rule, d.action)) continue;
         let list = bursts.get(r.rule);
         if (!list) bursts.set(r.rule, (list = []));
         list.push({ id: d.id, ts: d.ts || now });
@@ -299,7 +310,8 @@
     if (!b) return;
     try {
       const res = await LM.api("POST", "/v1/rules/" + encodeURIComponent(b.dataset.rule) + "/undo", { stream, since: Date.now() - BURST_WINDOW });
-      toast(res.undone + " " + LM.t("undone"), true);
+      const skipped = (res.skipped || []).length;
+      toast(res.undone + " " + LM.t("undone") + (skipped ? " · " + skipped + " " + LM.t("skipped") : ""), true);
     } catch (err) { toast(LM.t("failed") + ": " + err.message); }
   });
 

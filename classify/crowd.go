@@ -1,0 +1,210 @@
+package classify
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Copypasta as moderators mean it.
+//
+// Many viewers saying the same thing at once is a live show working:
+// "video lag ho raha hai", "your voice is so sweet", "🔥🔥🔥", "price?",
+// "XL hai?". That is a crowd, and the questions among it are what the
+// trending panel exists for. A raid is different: the same long text
+// pasted by many users, or text that also carries spam, links, shouting
+// (caps) or a flood of symbols. Only a raid's text can be copypasta.
+
+// CopypastaOptions are the thresholds of the copypasta rule for one
+// stream. Every zero value means the engine's default.
+type CopypastaOptions struct {
+	// MinLength is the length, in characters, from which the same text
+	// from many users is copypasta even without marks. Zero means 48.
+	MinLength int
+	// Users is how many distinct users must send the text within Window.
+	// Zero means 4.
+	Users int
+	// Window is how far back users are counted. Zero means 60s.
+	Window time.Duration
+}
+
+// Defaults of CopypastaOptions.
+const (
+	DefaultCopypastaMinLength = 48
+	DefaultCopypastaUsers     = 4
+	DefaultCopypastaWindow    = 60 * time.Second
+)
+
+// crowdRule is a stream's copypasta thresholds, resolved.
+type crowdRule struct {
+	minLen int
+	users  int
+	window int64 // ms
+	detail []string
+}
+
+func newCrowdRule(o, def CopypastaOptions) *crowdRule {
+	o.MinLength = intOr(o.MinLength, intOr(def.MinLength, DefaultCopypastaMinLength))
+	o.Users = intOr(o.Users, intOr(def.Users, DefaultCopypastaUsers))
+	o.Window = durOr(o.Window, durOr(def.Window, DefaultCopypastaWindow))
+	r := &crowdRule{minLen: o.MinLength, users: o.Users, window: o.Window.Milliseconds()}
+	r.detail = make([]string, seenRing+1)
+	for n := range r.detail {
+		r.detail[n] = itoa(n) + " users sent it in " + o.Window.String()
+	}
+	return r
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	if n == 0 {
+		return "0"
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// crowdFor returns the copypasta thresholds of stream.
+func (e *Engine) crowdFor(stream string) *crowdRule {
+	if len(e.crowdStreams) > 0 {
+		if r, ok := e.crowdStreams[stream]; ok {
+			return r
+		}
+	}
+	return e.crowd
+}
+
+// marks is what a raw text carries besides its words.
+type marks struct {
+	caps      bool // shouting: mostly capitals, ten letters or more
+	symbols   bool // a flood of symbols or emoji among words
+	emoteOnly bool // no letters or digits at all ("🔥🔥🔥", "!!!")
+	runes     int
+}
+
+// textMarks reads the marks of text, the message as sent (the plain form
+// has lost its case and its emoji).
+func textMarks(text string) marks {
+	var m marks
+	upper, lower, words, syms, run, maxRun := 0, 0, 0, 0, 0, 0
+	var prev rune
+	inWord := false
+	for _, r := range text {
+		m.runes++
+		switch {
+		case unicode.IsUpper(r):
+			upper++
+		case unicode.IsLower(r):
+			lower++
+		}
+		word := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+		if word && !inWord {
+			words++
+		}
+		inWord = word
+		if isSymbol(r) {
+			syms++
+			if r == prev {
+				run++
+			} else {
+				run = 1
+			}
+			maxRun = max(maxRun, run)
+		} else if !unicode.IsSpace(r) && r != 0xFE0F && r != 0x200D {
+			run = 0
+		}
+		if r != 0xFE0F && r != 0x200D && !unicode.IsSpace(r) {
+			prev = r
+		}
+	}
+	m.emoteOnly = words == 0
+	m.caps = upper >= 10 && upper*10 >= (upper+lower)*7
+	m.symbols = words >= 3 && (maxRun >= 3 || syms >= 6)
+	return m
+}
+
+// isSymbol reports emoji, pictographs and other symbols (not letters,
+// digits, spaces or ordinary punctuation).
+func isSymbol(r rune) bool {
+	if r < utf8.RuneSelf {
+		return false
+	}
+	return unicode.IsSymbol(r) || (r >= 0x1F000 && r <= 0x1FAFF) || (r >= 0x2600 && r <= 0x27BF)
+}
+
+// Restrictions tells the engine which users may not speak: timeouts and
+// bans. It is the first thing the engine asks about a message (see
+// docs/ARCHITECTURE.md, "Order of precedence"). Implementations are
+// goroutine-safe and do no I/O on the call.
+type Restrictions interface {
+	// Restricted reports whether user is timed out at ts (until, Unix ms,
+	// after ts) or banned (until 0).
+	Restricted(user string, ts int64) (until int64, ok bool)
+}
+
+// MemoryRestrictions is a Restrictions in memory. The zero value is
+// ready. Most shows restrict nobody: the check then costs one atomic
+// load.
+type MemoryRestrictions struct {
+	mu sync.RWMutex
+	m  map[string]int64 // user → until (0 = banned)
+	n  atomic.Int32
+}
+
+// Set restricts user until (Unix ms; 0 bans).
+func (r *MemoryRestrictions) Set(user string, until int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]int64{}
+	}
+	r.m[user] = until
+	r.n.Store(int32(len(r.m)))
+}
+
+// Delete lifts user's restriction.
+func (r *MemoryRestrictions) Delete(user string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, user)
+	r.n.Store(int32(len(r.m)))
+}
+
+// Len is how many users are restricted (ended timeouts included until
+// they are lifted or swept).
+func (r *MemoryRestrictions) Len() int { return int(r.n.Load()) }
+
+// Sweep forgets timeouts that ended before now (Unix ms).
+func (r *MemoryRestrictions) Sweep(now int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for u, until := range r.m {
+		if until != 0 && until <= now {
+			delete(r.m, u)
+		}
+	}
+	r.n.Store(int32(len(r.m)))
+}
+
+// Restricted implements Restrictions.
+func (r *MemoryRestrictions) Restricted(user string, ts int64) (int64, bool) {
+	if r == nil || r.n.Load() == 0 {
+		return 0, false
+	}
+	r.mu.RLock()
+	until, ok := r.m[user]
+	r.mu.RUnlock()
+	if !ok || (until != 0 && until <= ts) {
+		return 0, false
+	}
+	return until, true
+}
+
+var _ Restrictions = (*MemoryRestrictions)(nil)
