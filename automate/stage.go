@@ -277,7 +277,13 @@ const handoffLabels = classify.Labels(classify.LabelSupport | classify.LabelAgen
 
 func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	ts := m.TS
+	// Automation comes last in the order of precedence: a restricted
+	// user's message (hidden, user.ban / user.timeout) changes nothing
+	// here, not even an opt-out; its agent request waits in the
+	// moderators' queue, never answered in public.
+	restricted := d.Restricted()
 	switch {
+	case restricted:
 	case d.Labels.Has(classify.LabelOptout):
 		s.optouts.SetOptOut(classify.OptOut{User: m.User.ID, Out: true, TS: ts})
 	case hasReason(d, "optout.start"):

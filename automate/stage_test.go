@@ -2,6 +2,7 @@ package automate_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,45 @@ func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
 	}
 	if tk, _ := s.Tickets().Get("h-1"); len(tk.Messages) != 3 || tk.Issue != "refund" {
 		t.Errorf("after the order line: %d lines, issue %q", len(tk.Messages), tk.Issue)
+	}
+}
+
+// TestRestrictedUserGetsNoAutomation: a restricted user's message is
+// hidden by the engine before the stage sees it; the stage then opens no
+// ticket, sends no notice or answer and records no opt-out for it.
+func TestRestrictedUserGetsNoAutomation(t *testing.T) {
+	restr := &classify.MemoryRestrictions{}
+	restr.Set("u-3", 0)
+	e, err := classify.New(classify.Options{Restrictions: restr, Trending: classify.NewTrending(classify.TrendOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &recorder{}
+	optouts := &classify.MemoryOptOuts{}
+	s, err := automate.New(automate.Options{PublicNotice: "{author_name}, an agent will message you privately.", Output: out, OptOuts: optouts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := s.Wrap(e)
+	for i, text := range []string{"agent please, my order 1234 never arrived", "does it come in XL?", "STOP"} {
+		d := dec.Decide(&classify.Message{ID: "m" + strconv.Itoa(i), Stream: "s", User: classify.User{ID: "u-3", Name: "three"}, Text: text, TS: 1000 + int64(i)})
+		if d.Action != classify.Hide || d.Reasons[0].Rule != classify.RuleUserBan || d.Handoff != nil || d.Question != nil || d.FAQ != nil {
+			t.Fatalf("%q: %+v", text, d)
+		}
+		if i == 0 && !d.Labels.Has(classify.LabelAgentRequest) {
+			t.Errorf("the agent request lost its label (moderators should see it): %v", d.Labels.Slice())
+		}
+	}
+	if len(out.lines) != 0 || optouts.OptedOut("u-3") {
+		t.Fatalf("automation for a banned user: %q, opted out %v", out.lines, optouts.OptedOut("u-3"))
+	}
+	if snap := e.Trending().Snapshot("s", 2000, 0); len(snap.Questions) != 0 {
+		t.Fatalf("a banned user's question trends: %+v", snap.Questions)
+	}
+	// A timeout ends by the message's time.
+	restr.Set("u-3", 5000)
+	d := dec.Decide(&classify.Message{ID: "late", Stream: "s", User: classify.User{ID: "u-3", Name: "three"}, Text: "agent please", TS: 6000})
+	if d.Action != classify.Allow || d.Handoff == nil || len(out.lines) == 0 || !strings.HasPrefix(out.lines[0], "  reply ") {
+		t.Fatalf("after the timeout: %+v, out %q", d, out.lines)
 	}
 }
