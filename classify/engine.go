@@ -402,6 +402,11 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 		}
 		d.textKey = kh
 		d.shared = raidLike && cu > 1
+		if raidLike {
+			// Its first copy may be a raid's: it may count as an asker,
+			// but its text waits a copypasta window before it trends.
+			d.hold = cr.window
+		}
 	} else {
 		d.Dup.Count = 1
 	}

@@ -126,7 +126,7 @@ func TestClusterShowsCommonWording(t *testing.T) {
 		{"c", "m3", "does this come in XL?"},
 	}
 	for i, q := range asks {
-		tr.ObserveMessage("s", q.user, q.id, q.text, "", 0, int64(1000+i))
+		tr.ObserveMessage("s", q.user, q.id, q.text, "", 0, 0, int64(1000+i))
 	}
 	top := func() TrendQuestion {
 		snap := tr.Snapshot("s", 2000, 0)

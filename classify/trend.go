@@ -106,15 +106,17 @@ type streamTrend struct {
 }
 
 type cluster struct {
-	id      string
-	text    string   // the shown member's text; "" when no member can be shown
-	author  uint64   // hash of the user whose question text is shown
-	members []member // the newest askers' questions, at most maxMembers
-	terms   []uint64 // sorted, distinct
-	intents []uint64 // the concept terms among them, sorted
-	sig     uint64   // one bit per term, to reject quickly
-	first   int64
-	state   string
+	id   string
+	text string // the shown member's text; "" when no member can be shown
+	// textClear is when text may be shown (see member.clear).
+	textClear int64
+	author    uint64   // hash of the user whose question text is shown
+	members   []member // the newest askers' questions, at most maxMembers
+	terms     []uint64 // sorted, distinct
+	intents   []uint64 // the concept terms among them, sorted
+	sig       uint64   // one bit per term, to reject quickly
+	first     int64
+	state     string
 
 	mu      sync.Mutex // see trendShard
 	askers  map[uint64]struct{}
@@ -156,7 +158,7 @@ func (t *Trending) shard(stream string) *trendShard {
 // call. A question with no content words ("?", "kya?") joins no cluster
 // and returns "", 0.
 func (t *Trending) Observe(stream, user, text, plain string, ts int64) (string, int) {
-	return t.ObserveMessage(stream, user, "", text, plain, 0, ts)
+	return t.ObserveMessage(stream, user, "", text, plain, 0, 0, ts)
 }
 
 // member is one asker's question kept on a cluster: the shown text is
@@ -168,12 +170,16 @@ type member struct {
 	id    string // message id
 	text  string // clipped
 	terms []uint64
+	clear int64 // ts from which the text may be shown (a raid-like text waits)
 }
 
 // ObserveMessage is Observe for message id, whose normalized text hashes
 // to key (Engine's dedup key; 0 if unknown): Hide, RemoveUser and Purge
-// find it by them.
-func (t *Trending) ObserveMessage(stream, user, id, text, plain string, key uint64, ts int64) (string, int) {
+// find it by them. hold (ms) keeps the text itself off the list for that
+// long after ts: a long or shouted text may be the first copy of a raid,
+// known only when more users paste it (the asker counts at once, and
+// another asker's wording may be shown meanwhile).
+func (t *Trending) ObserveMessage(stream, user, id, text, plain string, key uint64, hold, ts int64) (string, int) {
 	if plain == "" {
 		plain = Normalize(text)
 	}
@@ -188,7 +194,7 @@ func (t *Trending) ObserveMessage(stream, user, id, text, plain string, key uint
 	q := question{terms: terms, intents: intents, sig: sig}
 	// id, text and key travel beside q, not in it: a string kept from q
 	// would make its term arrays escape (two allocations a question).
-	mem := memberOf{id: id, text: text, key: key}
+	mem := memberOf{id: id, text: text, key: key, clear: ts + max(hold, 0)}
 	sh := t.shard(stream)
 	// Most questions join a cluster that exists: found under the read
 	// lock, counted under the cluster's own, so that the pipeline's shards
@@ -232,6 +238,7 @@ type question struct {
 type memberOf struct {
 	id, text string
 	key      uint64
+	clear    int64
 }
 
 // best returns the cluster of st most like q, or nil. The shard's lock is
@@ -296,7 +303,7 @@ func (c *cluster) addMember(uh uint64, terms []uint64, mem memberOf) {
 	text := clip(mem.text, maxQuestionRunes)
 	both := mem.id + text
 	c.members = append(c.members, member{user: uh, key: mem.key, id: both[:len(mem.id)], text: both[len(mem.id):],
-		terms: append([]uint64(nil), terms...)})
+		terms: append([]uint64(nil), terms...), clear: mem.clear})
 	c.choose()
 }
 
@@ -306,8 +313,23 @@ func (c *cluster) addMember(uh uint64, terms []uint64, mem memberOf) {
 // cow?") is not what the host reads. With no member left the cluster
 // shows nothing.
 func (c *cluster) choose() {
+	best := c.pick(math.MaxInt64)
+	if best < 0 {
+		c.text, c.author, c.textClear = "", 0, 0
+		return
+	}
+	m := &c.members[best]
+	c.text, c.author, c.textClear = m.text, m.user, m.clear
+}
+
+// pick returns the index of the member to show at ts among those that may
+// be shown by then, or -1.
+func (c *cluster) pick(ts int64) int {
 	best, bestSum := -1, -1.0
 	for i := range c.members {
+		if c.members[i].clear > ts {
+			continue
+		}
 		sum := 0.0
 		for j := range c.members {
 			if i != j {
@@ -318,11 +340,20 @@ func (c *cluster) choose() {
 			best, bestSum = i, sum
 		}
 	}
-	if best < 0 {
-		c.text, c.author = "", 0
-		return
+	return best
+}
+
+// shown is the text the list shows at ts: the chosen member's, or while
+// it waits (a raid-like text) the best of those that may be shown; ""
+// hides the cluster.
+func (c *cluster) shown(ts int64) string {
+	if c.textClear <= ts {
+		return c.text
 	}
-	c.text, c.author = c.members[best].text, c.members[best].user
+	if i := c.pick(ts); i >= 0 {
+		return c.members[i].text
+	}
+	return ""
 }
 
 // drop removes the members for which gone is true, and their askers, and
@@ -616,9 +647,15 @@ func (t *Trending) Snapshot(stream string, ts int64, n int) TrendSnapshot {
 		ts = st.last.Load()
 	}
 	for _, c := range st.clusters {
-		// A question with no member left to show waits for its next asker.
-		if c.state == QuestionOpen && c.text != "" && c.n > 0 {
-			out.Questions = append(out.Questions, c.view(ts, t.opts.HalfLife))
+		// A question with no member to show (all hidden, or a raid-like
+		// text still waiting) is not on the list.
+		if c.state != QuestionOpen || c.n <= 0 {
+			continue
+		}
+		if text := c.shown(ts); text != "" {
+			v := c.view(ts, t.opts.HalfLife)
+			v.Text = text
+			out.Questions = append(out.Questions, v)
 		}
 	}
 	sort.SliceStable(out.Questions, func(i, j int) bool {
@@ -631,9 +668,12 @@ func (t *Trending) Snapshot(stream string, ts int64, n int) TrendSnapshot {
 	if n > 0 && len(out.Questions) > n {
 		out.Questions = out.Questions[:n]
 	}
-	if st.pinned != nil && st.pinned.text != "" {
-		v := st.pinned.view(ts, t.opts.HalfLife)
-		out.Pinned = &v
+	if st.pinned != nil {
+		if text := st.pinned.shown(ts); text != "" {
+			v := st.pinned.view(ts, t.opts.HalfLife)
+			v.Text = text
+			out.Pinned = &v
+		}
 	}
 	return out
 }
@@ -725,7 +765,7 @@ func (e *Engine) observeQuestion(d *Decision, plain []byte) {
 	// plain is the engine's scratch buffer: Observe keeps only hashes of
 	// it, so it is lent, not copied (a copy was an allocation a question).
 	p := unsafe.String(&plain[0], len(plain))
-	if id, n := e.trend.ObserveMessage(d.Stream, d.User.ID, d.ID, d.Text, p, d.textKey, d.TS); id != "" {
+	if id, n := e.trend.ObserveMessage(d.Stream, d.User.ID, d.ID, d.Text, p, d.textKey, d.hold, d.TS); id != "" {
 		q := d.question // the one DecideInto's caller lent, if any
 		if q == nil {
 			q = new(QuestionRef)

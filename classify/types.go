@@ -325,6 +325,7 @@ type Decision struct {
 	textKey    uint64
 	shared     bool
 	restricted bool
+	hold       int64 // ms a raid-like text stays off the trending list
 }
 
 // Scores holds a model's probability per label, in label order; zero means

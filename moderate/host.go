@@ -19,6 +19,12 @@ type HostOptions struct {
 	// options. When the classify engine already sets Decision.Question,
 	// pass the engine's Trending so that both see the same clusters.
 	Trending *classify.Trending
+	// EngineObserves says the classify engine clusters the questions
+	// itself (its Trending is the one above): the host then adds none. An
+	// engine leaves out questions it must (a raid's copies, a restricted
+	// user's), and the host must not put them back. Zero means the host
+	// clusters the allowed questions it is given.
+	EngineObserves bool
 	// Publish sends one line to the overlay view of stream. Nil drops.
 	Publish func(stream string, line []byte)
 	// Audit records the host's actions. Nil records nothing.
@@ -133,7 +139,7 @@ func (g *hostGather) Decided(d *classify.Decision, _ []byte) {
 	switch {
 	case d.Question != nil:
 		changed = true
-	case d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow && d.Labels&unfit == 0 && !d.Restricted():
+	case !g.h.opts.EngineObserves && d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow && d.Labels&unfit == 0 && !d.Restricted():
 		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
 			changed = true
 		}

@@ -301,9 +301,10 @@ func (a *app) wireDesks() error {
 	}
 	a.desk.Restore(rs)
 	a.host = moderate.NewHost(moderate.HostOptions{
-		Trending: a.engine.Trending(),
-		Publish:  func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
-		Audit:    a.audit,
+		Trending:       a.engine.Trending(),
+		EngineObserves: true,
+		Publish:        func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
+		Audit:          a.audit,
 	})
 	prev := a.hub.Snapshot
 	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
