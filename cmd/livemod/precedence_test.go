@@ -525,7 +525,9 @@ func TestE2ERESTStateAnswers(t *testing.T) {
 	conflict("POST", base+"/v1/handoffs/"+id+"/claim", agentSecret, "", "resolved")
 
 	// One audit entry per change, none for the refusals.
-	var audit struct{ Entries []struct{ Action, Target string } }
+	var audit struct {
+		Entries []struct{ Action, Target string }
+	}
 	eventually(t, 5*time.Second, "the audit entries", func() bool {
 		callJSON(t, "GET", base+"/v1/audit?stream=&limit=100", adminSecret, "", &audit)
 		return len(audit.Entries) >= 5
