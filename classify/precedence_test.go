@@ -115,6 +115,32 @@ func TestRaidNeverTrends(t *testing.T) {
 	}
 }
 
+// TestLongQuestionWaitsAWindow: one viewer's long question counts at
+// once but its text shows only once it is clearly no raid's first copy
+// (a copypasta window later); a short wording of it shows at once.
+func TestLongQuestionWaitsAWindow(t *testing.T) {
+	tr := NewTrending(TrendOptions{})
+	e, err := New(Options{NoModel: true, Trending: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := "could you please show the blue jacket in daylight, what colour is it really?"
+	d := e.Decide(&Message{ID: "l", Stream: "s", User: User{ID: "a"}, Text: long, TS: 1000})
+	if d.Question == nil {
+		t.Fatalf("long question: %+v", d)
+	}
+	if snap := tr.Snapshot("s", 1000, 0); len(snap.Questions) != 0 {
+		t.Fatalf("shown at once: %+v", snap.Questions)
+	}
+	if snap := tr.Snapshot("s", 61_000, 0); len(snap.Questions) != 1 || snap.Questions[0].Text != long {
+		t.Fatalf("a window later: %+v", snap.Questions)
+	}
+	e.Decide(&Message{ID: "s", Stream: "s", User: User{ID: "b"}, Text: "what colour is the blue jacket in daylight?", TS: 2000})
+	if snap := tr.Snapshot("s", 2000, 0); len(snap.Questions) != 1 || snap.Questions[0].Askers != 2 || snap.Questions[0].Text == long {
+		t.Fatalf("with a short wording: %+v", snap.Questions)
+	}
+}
+
 // TestClusterShowsCommonWording: the shown text is the members' common
 // wording, chosen again when a member is hidden or its author restricted;
 // a cluster with no member left leaves the list.
