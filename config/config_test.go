@@ -262,3 +262,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCopypastaThresholds: the copypasta thresholds, global and per
+// stream, parse; nonsense values are reported with their key.
+func TestCopypastaThresholds(t *testing.T) {
+	t.Parallel()
+	c := Defaults()
+	err := Parse([]byte(`
+classify:
+  copypasta_min_length: 40
+  copypasta_streams:
+    launch: {min_length: 30, users: 6, window: 2m}
+`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Classify.CopypastaStreams["launch"]; c.Classify.CopypastaMinLength != 40 || p.MinLength != 30 || p.Users != 6 || p.Window != 2*time.Minute {
+		t.Errorf("parsed %+v", c.Classify)
+	}
+	c = Defaults()
+	err = Parse([]byte(`
+classify:
+  copypasta_min_length: -3
+  copypasta_streams:
+    x: {users: 1}
+`), &c)
+	if err == nil {
+		err = c.Validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "classify.copypasta_min_length: -3 is too small") || !strings.Contains(err.Error(), "classify.copypasta_streams.x.users: 1 is too small") {
+		t.Errorf("problems: %v", err)
+	}
+}
