@@ -445,6 +445,18 @@ func TestBrowserAgentInbox(t *testing.T) {
 		return !!c && c.querySelector(".order").textContent === "5521" && c.querySelector(".summary").textContent.includes("5521");
 	})()`)
 	brNoScriptRan(t, browser, "#col-open", "5521")
+	// The opening stays first however much the user chats after.
+	var chatter []string
+	for i := range 12 {
+		chatter = append(chatter, brMsg(fmt.Sprintf("h-c%d", i), "asha", fmt.Sprintf("wow %d", i)))
+	}
+	brIngest(t, addr, "show", chatter...)
+	brWait(t, browser, 3*time.Second, `(() => {
+		const c = document.querySelector("#col-open .ticket");
+		const open = c && c.querySelector("ul.opening li:last-child"), recent = c && c.querySelectorAll("ul.recent li");
+		return !!open && open.textContent === "agent please, order 5521 not delivered" &&
+			recent.length === 5 && recent[4].textContent === "wow 11";
+	})()`)
 	brShot(t, browser, shots, "agent-open", 1440, 900)
 
 	brRun(t, browser, "claim", chromedp.Click(chromedp.CSS(`#col-open .ticket button[data-action="claim"]`)))
