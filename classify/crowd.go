@@ -89,6 +89,45 @@ type marks struct {
 	runes     int
 }
 
+// lazyMarks reads a text's marks once, when first asked.
+type lazyMarks struct {
+	text string
+	m    marks
+	done bool
+}
+
+func (l *lazyMarks) get() *marks {
+	if !l.done {
+		l.m, l.done = textMarks(l.text), true
+	}
+	return &l.m
+}
+
+// raidLike reports a raid's kind of text under r's thresholds: long, or
+// carrying spam or links (spam), caps or a symbol flood; never a line of
+// emotes alone.
+func (l *lazyMarks) raidLike(r *crowdRule, spam bool) bool {
+	if spam {
+		return true
+	}
+	if len(l.text) < r.minLen && !l.couldShout() {
+		return false // too short, and no capitals or symbols to read
+	}
+	m := l.get()
+	return !m.emoteOnly && (m.runes >= r.minLen || m.caps || m.symbols)
+}
+
+// couldShout reports whether the text has a capital letter or a byte of a
+// non-ASCII character: without either it has no caps and no symbols.
+func (l *lazyMarks) couldShout() bool {
+	for i := 0; i < len(l.text); i++ {
+		if c := l.text[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
 // textMarks reads the marks of text, the message as sent (the plain form
 // has lost its case and its emoji).
 func textMarks(text string) marks {
@@ -96,7 +135,32 @@ func textMarks(text string) marks {
 	upper, lower, words, syms, run, maxRun := 0, 0, 0, 0, 0, 0
 	var prev rune
 	inWord := false
-	for _, r := range text {
+	for i := 0; i < len(text); {
+		if c := text[i]; c < utf8.RuneSelf {
+			// ASCII: letters and digits make words; nothing is a symbol.
+			i++
+			m.runes++
+			word := true
+			switch {
+			case 'A' <= c && c <= 'Z':
+				upper++
+			case 'a' <= c && c <= 'z':
+				lower++
+			case '0' <= c && c <= '9':
+			default:
+				word = false
+			}
+			if word && !inWord {
+				words++
+			}
+			inWord = word
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				run, prev = 0, rune(c)
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		m.runes++
 		switch {
 		case unicode.IsUpper(r):

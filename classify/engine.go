@@ -372,11 +372,12 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 	}
 	// A raid's text: long, or carrying spam, links, caps or a symbol
 	// flood. Only such text shared by many users is copypasta (crowd.go);
-	// the same short reaction or question from many is a crowd.
-	mk := textMarks(text)
-	raidLike := !mk.emoteOnly && (mk.runes >= e.crowdFor(m.Stream).minLen || mk.caps || mk.symbols || h.set&spamHits != 0)
+	// the same short reaction or question from many is a crowd. The marks
+	// are read only when they matter (a text others sent too, a question):
+	// most chat is neither, and reading them costs a pass over the text.
+	lm := lazyMarks{text: text}
+	cr := e.crowdFor(m.Stream)
 	if len(key) > 0 {
-		cr := e.crowdFor(m.Stream)
 		kh := xxhash.Sum64(key)
 		uc, cu := e.seen.Observe(m.Stream, kh, xxhash.Sum64String(m.User.ID), m.TS, e.repeatWindow, cr.window)
 		// The count shown counts a chorus of sentences too; greetings
@@ -386,7 +387,7 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 		} else {
 			d.Dup.Count = max(uc, 1)
 		}
-		if !raidLike {
+		if cu > 1 && !lm.raidLike(cr, h.set&spamHits != 0) {
 			cu = 1
 		}
 		if uc >= e.repeatCount {
@@ -401,21 +402,15 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 			}
 		}
 		d.textKey = kh
-		d.shared = raidLike && cu > 1
-		if raidLike {
-			// Its first copy may be a raid's: it may count as an asker,
-			// but its text waits a copypasta window before it trends.
-			d.hold = cr.window
-		}
+		d.shared = cu > 1 // raid-like text another user sent
 	} else {
 		d.Dup.Count = 1
 	}
 	// A shouted line is a declaration unless it asks with '?' or opens
 	// with a question word: "NOBODY DOES IT LIKE DIDI" asks nothing.
-	if mk.caps && !leadQ && !h.has(ruleQuestionMark) {
+	if h.has(ruleQuestionWord) && !leadQ && !h.has(ruleQuestionMark) && lm.get().caps {
 		h.set &^= 1 << ruleQuestionWord
 	}
-
 	var labels Labels
 	n := 0
 	for _, r := range reasonOrder {
@@ -426,7 +421,7 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 	}
 	if labels == 0 && !h.has(ruleOptoutStart) {
 		e.applyModel(d, sc, text, 0, m.User.Badges)
-		e.observeQuestion(d, sc.plain)
+		e.observeQuestion(d, sc.plain, &lm, cr)
 		return
 	}
 	d.Labels = labels
@@ -470,7 +465,7 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 		// the thousand. Its decision carries no scores.
 		e.applyModel(d, sc, text, labels, m.User.Badges)
 	}
-	e.observeQuestion(d, sc.plain)
+	e.observeQuestion(d, sc.plain, &lm, cr)
 }
 
 // wordHashes returns the skeleton word hash of each one-word entry.

@@ -751,7 +751,7 @@ func (t *Trending) act(stream, id, state string) (TrendQuestion, error) {
 // raid-like text another user already sent (Decision.shared) never join;
 // when a text turns out to be copypasta, its earlier copies leave
 // (Trending.Purge, called by DecideInto).
-func (e *Engine) observeQuestion(d *Decision, plain []byte) {
+func (e *Engine) observeQuestion(d *Decision, plain []byte, lm *lazyMarks, cr *crowdRule) {
 	if e.trend == nil {
 		return
 	}
@@ -761,6 +761,11 @@ func (e *Engine) observeQuestion(d *Decision, plain []byte) {
 	}
 	if len(plain) == 0 {
 		return
+	}
+	if lm.raidLike(cr, false) {
+		// Its first copy may be a raid's: it counts as an asker at once,
+		// but its text waits a copypasta window before it trends.
+		d.hold = cr.window
 	}
 	// plain is the engine's scratch buffer: Observe keeps only hashes of
 	// it, so it is lent, not copied (a copy was an allocation a question).
