@@ -658,7 +658,9 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 		if !had {
 			d.nRestricted.Add(1)
 		}
-		// From here on the engine hides what the user sends.
+		// From here on the engine hides what the user sends. Ended
+		// timeouts go first: the table holds only running ones.
+		d.opts.Restrictions.Sweep(now)
 		d.opts.Restrictions.Set(user, ev.Until)
 	}
 	d.rmu.Unlock()

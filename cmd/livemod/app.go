@@ -143,6 +143,10 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := stream.NewMetrics(a.reg)
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_moderation_restricted_users",
+		Help: "Users under a timeout or ban, whose messages the engine hides first (ended timeouts until the next moderator action).",
+	}, func() float64 { return float64(restr.Len()) }))
 	a.hub = stream.NewHub(stream.HubOptions{
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
 		OriginPatterns: cfg.Origins,

@@ -227,6 +227,9 @@ func TestE2EBannedUserIsSilent(t *testing.T) {
 	if d := v.waitDecisions(t, "m-5")["m-5"]; d.Action != classify.Hide || d.Reasons[0].Rule != "user.timeout" || d.Handoff != nil {
 		t.Errorf("console, timed-out user: %+v", d)
 	}
+	if _, metrics := get(t, base+"/metrics", adminSecret); !strings.Contains(metrics, "livemod_moderation_restricted_users 2") {
+		t.Errorf("/metrics lacks livemod_moderation_restricted_users 2")
+	}
 }
 
 // Point 2: the overlay shows the askers' common wording, never the one
