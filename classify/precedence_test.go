@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestRestrictedFirst: a banned or timed-out user's message is hidden
@@ -210,4 +212,29 @@ func TestTrimMessages(t *testing.T) {
 	if same := TrimMessages(msgs[:3], 1, 10); &same[0] != &msgs[0] {
 		t.Error("nothing to trim, but a copy")
 	}
+}
+
+// FuzzTextMarks: the marks of any text are consistent with it: its
+// length in runes, and a text without letters or digits is emotes only.
+func FuzzTextMarks(f *testing.F) {
+	for _, s := range []string{"THE GOAT OF LIVE SHOPPING 🐐🐐🐐 NOBODY DOES IT LIKE DIDI", "🔥🔥🔥", "नमस्ते दीदी 🙏", "price?", "", "\xff\xfe", "a\u200db 👍🏽👍🏽👍🏽 c d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := textMarks(s)
+		if m.runes != utf8.RuneCountInString(s) {
+			t.Fatalf("%q: %d runes, want %d", s, m.runes, utf8.RuneCountInString(s))
+		}
+		hasWord := strings.IndexFunc(s, func(r rune) bool {
+			return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
+		}) >= 0
+		if m.emoteOnly == hasWord {
+			t.Fatalf("%q: emote only %v", s, m.emoteOnly)
+		}
+		lm := lazyMarks{text: s}
+		r := newCrowdRule(CopypastaOptions{}, CopypastaOptions{})
+		if got, want := lm.raidLike(r, false), !m.emoteOnly && (m.runes >= r.minLen || m.caps || m.symbols); got != want {
+			t.Fatalf("%q: raid-like %v, marks say %v", s, got, want)
+		}
+	})
 }

@@ -66,3 +66,25 @@ func TestLabelsFromHide(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExampleLabels: any labels list that parses writes back to a list
+// that parses to the same labels.
+func FuzzExampleLabels(f *testing.F) {
+	for _, s := range []string{`[]`, `["spam"]`, `["question","unlabeled-hide"]`, `["unlabeled-hide","unlabeled-hide"]`, `["nope"]`, `null`, `{"a":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var l ExampleLabels
+		if json.Unmarshal(b, &l) != nil {
+			return
+		}
+		out, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back ExampleLabels
+		if err := json.Unmarshal(out, &back); err != nil || back != l {
+			t.Fatalf("%s → %s → %+v (%v), want %+v", b, out, back, err, l)
+		}
+	})
+}
