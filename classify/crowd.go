@@ -113,8 +113,31 @@ func (l *lazyMarks) raidLike(r *crowdRule, spam bool) bool {
 	if len(l.text) < r.minLen && !l.couldShout() {
 		return false // too short, and no capitals or symbols to read
 	}
+	if !l.done && utf8.RuneCountInString(l.text) >= r.minLen {
+		return hasWordRune(l.text) // long: the caps and symbols do not matter
+	}
 	m := l.get()
 	return !m.emoteOnly && (m.runes >= r.minLen || m.caps || m.symbols)
+}
+
+// hasWordRune reports a letter, digit or combining mark in s.
+func hasWordRune(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) {
+			return true
+		}
+		i += size
+	}
+	return false
 }
 
 // couldShout reports whether the text has a capital letter or a byte of a
