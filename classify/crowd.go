@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,23 +53,9 @@ func newCrowdRule(o, def CopypastaOptions) *crowdRule {
 	r := &crowdRule{minLen: o.MinLength, users: o.Users, window: o.Window.Milliseconds()}
 	r.detail = make([]string, seenRing+1)
 	for n := range r.detail {
-		r.detail[n] = itoa(n) + " users sent it in " + o.Window.String()
+		r.detail[n] = strconv.Itoa(n) + " users sent it in " + o.Window.String()
 	}
 	return r
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
 
 // crowdFor returns the copypasta thresholds of stream.

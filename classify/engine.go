@@ -59,8 +59,9 @@ const (
 const spamHits = 1<<ruleSpamLink | 1<<ruleSpamSpacedURL | 1<<ruleSpamChannel | 1<<ruleSpamLike |
 	1<<ruleSpamScam | 1<<ruleSpamContact | 1<<ruleSpamPhone | 1<<ruleLinkURL
 
-// Engine classifies messages. It is safe for concurrent use; its only
-// mutable state is the Seen table.
+// Engine classifies messages. It is safe for concurrent use; its mutable
+// state sits behind its ports: the Seen table, the Trending clusters and
+// the Restrictions it reads.
 type Engine struct {
 	repeatWindow int64 // ms
 	repeatCount  int

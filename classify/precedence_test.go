@@ -182,6 +182,16 @@ func TestClusterShowsCommonWording(t *testing.T) {
 	if snap := tr.Snapshot("s", 2000, 0); len(snap.Questions) != 0 {
 		t.Fatalf("a cluster with every member hidden: %+v", snap.Questions)
 	}
+	// Beyond the members kept, a hidden question still leaves the count.
+	for i := range maxMembers + 4 {
+		tr.ObserveMessage("s", fmt.Sprint("v", i), fmt.Sprint("n", i), "price of the green kurta?", "", 0, 0, 3000)
+	}
+	if !tr.Hide("s", "v0", "n0") || tr.Hide("s", "v1", "wrong-id") {
+		t.Fatal("hide of an asker beyond the members")
+	}
+	if q := tr.Snapshot("s", 3000, 0).Questions; len(q) != 1 || q[0].Askers != maxMembers+3 {
+		t.Fatalf("after hiding the first of %d askers: %+v", maxMembers+4, q)
+	}
 }
 
 // TestTrimMessages: the pinned opening stays; of the rest the newest,

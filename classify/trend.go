@@ -119,7 +119,7 @@ type cluster struct {
 	state     string
 
 	mu      sync.Mutex // see trendShard
-	askers  map[uint64]struct{}
+	askers  map[uint64]uint64 // user hash → hash of the message they asked in (0 if unknown)
 	n       int
 	score   float64 // at scoreTS
 	scoreTS int64
@@ -195,6 +195,9 @@ func (t *Trending) ObserveMessage(stream, user, id, text, plain string, key uint
 	// id, text and key travel beside q, not in it: a string kept from q
 	// would make its term arrays escape (two allocations a question).
 	mem := memberOf{id: id, text: text, key: key, clear: ts + max(hold, 0)}
+	if id != "" {
+		mem.idHash = xxhash.Sum64String(id)
+	}
 	sh := t.shard(stream)
 	// Most questions join a cluster that exists: found under the read
 	// lock, counted under the cluster's own, so that the pipeline's shards
@@ -239,6 +242,7 @@ type memberOf struct {
 	id, text string
 	key      uint64
 	clear    int64
+	idHash   uint64 // of id; 0 if id is empty
 }
 
 // best returns the cluster of st most like q, or nil. The shard's lock is
@@ -281,7 +285,7 @@ func (c *cluster) ask(uh uint64, q *question, mem memberOf, ts, halfLife int64) 
 		return c.id, c.n
 	}
 	if _, ok := c.askers[uh]; !ok {
-		c.askers[uh] = struct{}{}
+		c.askers[uh] = mem.idHash
 		c.n++
 		c.score = c.scoreAt(ts, halfLife) + 1
 		if ts > c.scoreTS {
@@ -390,8 +394,16 @@ func (c *cluster) drop(gone func(*member) bool, ts, halfLife int64) bool {
 // shown another member's is chosen (or the question leaves the list
 // until someone asks it again). It reports whether a list changed.
 func (t *Trending) Hide(stream, user, id string) bool {
-	uh := xxhash.Sum64String(user)
-	return t.dropWhere(stream, func(m *member) bool { return m.id == id && m.user == uh }, nil)
+	uh, hid := xxhash.Sum64String(user), xxhash.Sum64String(id)
+	return t.dropWhere(stream, func(m *member) bool { return m.id == id && m.user == uh }, func(c *cluster) bool {
+		// An asker whose question is no longer among the members.
+		if v, ok := c.askers[uh]; ok && v == hid && id != "" {
+			delete(c.askers, uh)
+			c.n--
+			return true
+		}
+		return false
+	})
 }
 
 // RemoveUser takes user out of the trending questions of stream (every
@@ -520,7 +532,7 @@ func (t *Trending) newCluster(st *streamTrend, stream, text string, author uint6
 		terms:   append([]uint64(nil), q.terms...),
 		intents: append([]uint64(nil), q.intents...),
 		sig:     q.sig,
-		askers:  make(map[uint64]struct{}, 4),
+		askers:  make(map[uint64]uint64, 4),
 		scoreTS: ts,
 		first:   ts,
 		state:   QuestionOpen,
