@@ -118,7 +118,7 @@ type cluster struct {
 	first     int64
 	state     string
 
-	mu      sync.Mutex // see trendShard
+	mu      sync.Mutex        // see trendShard
 	askers  map[uint64]uint64 // user hash → hash of the message they asked in (0 if unknown)
 	n       int
 	score   float64 // at scoreTS
