@@ -248,3 +248,22 @@ func FuzzTextMarks(f *testing.F) {
 		}
 	})
 }
+
+// TestUnfitQuestionsNeverTrend: a question labelled toxic (mild
+// profanity, allowed in chat) or held never becomes overlay text.
+func TestUnfitQuestionsNeverTrend(t *testing.T) {
+	tr := NewTrending(TrendOptions{})
+	e, err := New(Options{NoModel: true, Trending: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"what the fuck is the price of the red saree?", "how much is the red saree you idiot?"} {
+		d := e.Decide(&Message{ID: fmt.Sprint(i), Stream: "s", User: User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1000})
+		if !d.Labels.Has(LabelToxic) || d.Question != nil {
+			t.Errorf("%q: %v %v, question %v", text, d.Labels.Slice(), d.Action, d.Question)
+		}
+	}
+	if q := tr.Snapshot("s", 1000, 0).Questions; len(q) != 0 {
+		t.Errorf("trending: %+v", q)
+	}
+}
