@@ -221,6 +221,8 @@ type scratch struct {
 	raws  []rawTok
 	hits  hits
 	feats []uint64 // the model's hashed features
+
+	spaced bool // letters spaced out to spell a web address
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -307,6 +309,13 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	e.decide(d, m, sc, nil)
+}
+
+// decide is DecideInto with the scratch buffers given, which it leaves
+// holding the message's normal forms (for an Inspector: tune.go). The
+// words of allow are not flagged by the toxic lexicons.
+func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList) {
 	h := &sc.hits
 	*h = hits{}
 
@@ -317,15 +326,20 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
 	var spaced bool
 	sc.skel, sc.toks, sc.raws, spaced = appendSkeletonKnown(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain, e.m)
+	sc.spaced = spaced
 	toks, skel, plain := sc.toks, sc.skel, sc.plain
 
-	e.m.scan(toks, skel, h)
+	var allowed uint64 // words a channel's allowed terms cover
+	if allow != nil {
+		allowed = allow.mask(toks)
+	}
+	e.m.scan(toks, skel, h, allowed)
 	if spaced {
 		h.add(ruleSpamSpacedURL, "matched a spaced-out web address")
 	}
 	for ri, r := range sc.raws {
 		if n := int(r.b - r.a); n < 64 && e.plainLen[plain[r.a]]&(1<<n) != 0 {
-			if k, ok := e.plain.get(xxhash.Sum64(plain[r.a:r.b])); ok {
+			if k, ok := e.plain.get(xxhash.Sum64(plain[r.a:r.b])); ok && (allow == nil || !allow.plain[xxhash.Sum64(plain[r.a:r.b])]) {
 				if e.plainMild[k] {
 					h.add(ruleToxicMild, e.plainDet[k])
 					h.mildAt |= 1 << min(ri, 63) // a raw word: the same index unless letters were joined

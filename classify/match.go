@@ -142,12 +142,17 @@ func (h *hits) add(r ruleID, detail string) {
 
 func (h *hits) has(r ruleID) bool { return h.set&(1<<r) != 0 }
 
-// scan records every phrase and stem found in the words of skel.
-func (m *matcher) scan(toks []tok, skel []byte, h *hits) {
+// scan records every phrase and stem found in the words of skel. Toxic
+// lexicon entries are not found at the words marked in allowed (up to
+// 64; a channel's allowed terms).
+func (m *matcher) scan(toks []tok, skel []byte, h *hits, allowed uint64) {
 	for i := range toks {
 		if k, ok := m.firstT.get(toks[i].h); ok {
 			for _, pi := range m.firstL[k] {
 				p := &m.phrases[pi]
+				if allowed&(1<<min(i, 63)) != 0 && i < 64 && isLexiconRule(p.rule) {
+					continue
+				}
 				if matchFrom(p.words, 1, toks, i+1) {
 					h.add(p.rule, p.detail)
 					if p.rule == ruleToxicMild {
@@ -160,7 +165,7 @@ func (m *matcher) scan(toks []tok, skel []byte, h *hits) {
 			w := skel[toks[i].a:toks[i].b]
 			if k, ok := m.stemT.get(mix64(uint64(key3(w)))); ok {
 				for _, s := range m.stemL[k] {
-					if bytes.HasPrefix(w, s.prefix) {
+					if bytes.HasPrefix(w, s.prefix) && !(i < 64 && allowed&(1<<i) != 0 && isLexiconRule(s.rule)) {
 						h.add(s.rule, s.detail)
 						if s.rule == ruleToxicMild {
 							h.mildAt |= 1 << min(i, 63)
@@ -191,3 +196,7 @@ func matchFrom(words []uint64, w int, toks []tok, t int) bool {
 	}
 	return true
 }
+
+// isLexiconRule reports the rules of the toxic lexicons, which a
+// channel's allowed terms override.
+func isLexiconRule(r ruleID) bool { return r == ruleToxic || r == ruleToxicMild }

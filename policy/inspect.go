@@ -1,0 +1,553 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/livemod/livemod/classify"
+)
+
+// An Env is where a stream's rules act beyond the decision: the
+// escalation counts and the timeouts. The rules of every stream of a
+// Book share one; a trial run has its own, so it gives no real timeout.
+type Env struct {
+	offences *offences
+	// Timeout is asked to time a user out. It runs on a pipeline shard:
+	// it must not block (Book queues the work). Nil gives none.
+	Timeout func(stream, user, name string, seconds int, reason string)
+}
+
+// NewEnv returns an Env whose escalation table holds at most maxUsers
+// users (zero means 100,000).
+func NewEnv(maxUsers int, timeout func(stream, user, name string, seconds int, reason string)) *Env {
+	return &Env{offences: newOffences(maxUsers), Timeout: timeout}
+}
+
+// Offenders is the number of users the escalation table holds.
+func (e *Env) Offenders() int { return e.offences.len() }
+
+// Bound is a Rules with the Env it acts in: the classify.Inspector the
+// engine calls.
+type Bound struct {
+	*Rules
+	env *Env
+}
+
+// Bind returns r acting in env.
+func (r *Rules) Bind(env *Env) *Bound { return &Bound{r, env} }
+
+// fired is the set of rules that fired on one message.
+type fired struct {
+	n    int
+	idx  [maxPolicyReasons]int32
+	more int
+	det  [maxPolicyReasons]string // detail overriding the rule's, if set
+}
+
+func (f *fired) add(ri int32, det string) {
+	for k := 0; k < f.n; k++ {
+		if f.idx[k] == ri {
+			return
+		}
+	}
+	if f.n == len(f.idx) {
+		f.more++
+		return
+	}
+	f.idx[f.n], f.det[f.n] = ri, det
+	f.n++
+}
+
+var linkBuf = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// Inspect applies the rules to the engine's decision about m. It is the
+// classify.Inspector of the stream.
+func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.View) {
+	r := b.Rules
+	var f fired
+	priv := -1 // lazily: whether m's badges exempt it from a rule list
+	exempt := func(list []string) bool {
+		if len(list) == 0 || len(m.User.Badges) == 0 {
+			return false
+		}
+		return hasBadge(m.User.Badges, list)
+	}
+	policyExempt := func() bool {
+		if priv < 0 {
+			priv = 0
+			if exempt(r.exempt) {
+				priv = 1
+			}
+		}
+		return priv == 1
+	}
+
+	if r.sens >= 0 {
+		r.applySensitivity(d, m)
+	}
+
+	// Terms.
+	if len(r.phrase) > 0 {
+		n := v.Words()
+		for i := 0; i < n; i++ {
+			_, h := v.Word(i)
+			if ps, ok := r.first[h]; ok {
+				for _, pi := range ps {
+					p := &r.phrase[pi]
+					if p.matchAt(v, i) && !exempt(r.rules[p.rule].exempt) {
+						f.add(p.rule, "")
+					}
+				}
+			}
+			for _, pi := range r.globs {
+				p := &r.phrase[pi]
+				if p.matchAt(v, i) && !exempt(r.rules[p.rule].exempt) {
+					f.add(p.rule, "")
+				}
+			}
+		}
+	}
+	// Regexes, behind the trigram prefilter.
+	if len(r.rx) > 0 {
+		plain := v.Plain()
+		for _, xi := range r.always {
+			x := &r.rx[xi]
+			if x.re.Match(plain) && !exempt(r.rules[x.rule].exempt) {
+				f.add(x.rule, "")
+			}
+		}
+		if len(r.triIdx) > 0 {
+			for i := 0; i+2 < len(plain); i++ {
+				k := tri(plain[i], plain[i+1], plain[i+2])
+				bit := triBit(k)
+				if r.tri[bit/64]&(1<<(bit%64)) == 0 {
+					continue
+				}
+				for _, xi := range r.triIdx[k] {
+					x := &r.rx[xi]
+					if strings.Contains(string(plain[i:]), x.lit) && x.re.Match(plain) && !exempt(r.rules[x.rule].exempt) {
+						f.add(x.rule, "")
+					}
+				}
+			}
+		}
+	}
+	// Limits.
+	if r.anyLimit {
+		r.limits(&f, m.Text, v, exempt)
+	}
+	// Links.
+	if r.links != nil && !exempt(r.links.exempt) {
+		r.applyLinks(d, m, &f, v)
+	}
+	// Actions per label.
+	labelSeconds := 0
+	if r.anyLabelAct && !policyExempt() {
+		labelSeconds = r.applyLabelActs(d)
+	}
+	// What fired decides, with the strictest act; only a hold for a
+	// threat or abuse stays a hold whatever the channel's rule says (a
+	// person must see it).
+	best := act{action: d.Action, seconds: labelSeconds}
+	if f.n > 0 {
+		engine := best
+		reasons := make([]classify.Reason, 0, f.n+len(d.Reasons)+1)
+		for k := 0; k < f.n; k++ {
+			ru := &r.rules[f.idx[k]]
+			a := ru.act
+			if f.idx[k] == r.linksRule() {
+				a = actOfLinkDetail(r.links, f.det[k])
+			}
+			if k == 0 || a.stricter(best) {
+				best = a
+			}
+			det := ru.detail
+			if f.det[k] != "" {
+				det = f.det[k]
+			}
+			if a.seconds > 0 {
+				det += "; timeout " + strconv.Itoa(a.seconds) + "s"
+			}
+			reasons = append(reasons, classify.Reason{Rule: ru.name, Detail: det})
+		}
+		if f.more > 0 {
+			reasons[len(reasons)-1].Detail += " (and " + strconv.Itoa(f.more) + " more channel rules)"
+		}
+		if firmHold(d) && engine.stricter(best) {
+			best = engine
+		} else if engine.seconds > best.seconds {
+			best.seconds = engine.seconds
+		}
+		d.Reasons = append(reasons, d.Reasons...)
+		d.Action = best.action
+	}
+	// Escalation: repeat hides of one user lead to a timeout.
+	if r.esc != nil && d.Action == classify.Hide && b.env != nil && !policyExempt() {
+		window := int64(r.esc.Window) / 1e6
+		if n := b.env.offences.add(classify.UserKey(m.Stream, m.User.ID), m.TS, window, r.esc.Offences); n >= r.esc.Offences {
+			sec := r.esc.Seconds
+			if sec == 0 {
+				sec = 600
+			}
+			if sec > best.seconds {
+				best.seconds = sec
+				d.Reasons = append(d.Reasons, classify.Reason{Rule: "policy.escalation",
+					Detail: strconv.Itoa(n) + " hides in " + r.esc.Window.String() + "; timeout " + strconv.Itoa(sec) + "s"})
+			}
+		}
+	}
+	if best.seconds > 0 && d.Action == classify.Hide && b.env != nil && b.env.Timeout != nil {
+		reason := "channel rule"
+		for _, rs := range d.Reasons {
+			if strings.HasPrefix(rs.Rule, "policy.") {
+				reason = rs.Rule
+			}
+		}
+		b.env.Timeout(m.Stream, m.User.ID, m.User.Name, best.seconds, reason)
+	}
+}
+
+func (r *Rules) linksRule() int32 {
+	if r.links == nil {
+		return -1
+	}
+	return r.links.rule
+}
+
+// linkBlockedPrefix marks the detail of a blocked link (vs one not
+// allowed), which may act differently.
+const linkBlockedPrefix = "blocked link '"
+
+func actOfLinkDetail(l *linkRule, det string) act {
+	if strings.HasPrefix(det, linkBlockedPrefix) || l.other == nil {
+		return l.blockAct
+	}
+	return *l.other
+}
+
+// limits checks the limits of r against text.
+func (r *Rules) limits(f *fired, text string, v *classify.View, exempt func([]string) bool) {
+	if len(text) > classify.MaxTextBytes {
+		text = text[:classify.MaxTextBytes]
+	}
+	var runes, nonSpace, letters, upper, symbols, emoji, run, maxRun, marks, maxMarks int
+	var last rune = -1
+	for _, c := range text {
+		runes++
+		if c == last {
+			run++
+		} else {
+			run = 1
+			last = c
+		}
+		maxRun = max(maxRun, run)
+		switch {
+		case c < utf8.RuneSelf:
+			marks = 0
+			switch {
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+				continue
+			case 'a' <= c && c <= 'z':
+				letters++
+			case 'A' <= c && c <= 'Z':
+				letters++
+				upper++
+			case '0' <= c && c <= '9':
+			default:
+				symbols++
+			}
+			nonSpace++
+		case unicode.Is(unicode.Mn, c) || unicode.Is(unicode.Me, c):
+			if c < 0x0900 || c > 0x097F { // Devanagari signs are letters' parts, not zalgo
+				marks++
+				maxMarks = max(maxMarks, marks)
+			}
+			nonSpace++
+		default:
+			marks = 0
+			if unicode.IsSpace(c) {
+				continue
+			}
+			nonSpace++
+			switch {
+			case unicode.IsUpper(c):
+				letters++
+				upper++
+			case unicode.IsLower(c):
+				letters++
+			case unicode.IsSymbol(c) || unicode.IsPunct(c):
+				symbols++
+				if c >= 0x1F000 || 0x2600 <= c && c <= 0x27BF {
+					emoji++
+				}
+			}
+		}
+	}
+	check := func(l *limitRule, over bool, det string) {
+		if l != nil && over && runes >= l.minLength && !exempt(r.rules[l.rule].exempt) {
+			f.add(l.rule, det)
+		}
+	}
+	if l := r.caps; l != nil && letters > 0 {
+		ratio := float64(upper) / float64(letters)
+		check(l, ratio > l.maxRatio, "capitals "+pct(ratio)+" of letters, over "+pct(l.maxRatio))
+	}
+	if l := r.symbols; l != nil && nonSpace > 0 {
+		ratio := float64(symbols) / float64(nonSpace)
+		check(l, ratio > l.maxRatio, "symbols "+pct(ratio)+" of characters, over "+pct(l.maxRatio))
+	}
+	if l := r.length; l != nil {
+		check(l, runes > l.max, strconv.Itoa(runes)+" characters, over "+strconv.Itoa(l.max))
+	}
+	if l := r.zalgo; l != nil {
+		check(l, maxMarks > l.max, strconv.Itoa(maxMarks)+" combining marks on one character, over "+strconv.Itoa(l.max))
+	}
+	if l := r.emotes; l != nil {
+		n := emoji
+		for w := range strings.FieldsSeq(text) {
+			if r.emoteSet[w] {
+				n++
+			}
+		}
+		check(l, n > l.max, strconv.Itoa(n)+" emotes, over "+strconv.Itoa(l.max))
+	}
+	if l := r.repeats; l != nil {
+		if l.max > 0 {
+			check(l, maxRun > l.max, "one character "+strconv.Itoa(maxRun)+" times in a row, over "+strconv.Itoa(l.max))
+		}
+		if l.maxWords > 0 {
+			if n := mostRepeatedWord(v); n > l.maxWords {
+				check(l, true, "one word "+strconv.Itoa(n)+" times, over "+strconv.Itoa(l.maxWords))
+			}
+		}
+	}
+}
+
+func pct(x float64) string { return strconv.Itoa(int(x*100+0.5)) + "%" }
+
+// mostRepeatedWord returns how often the most frequent skeleton word
+// occurs, counting the first 128 words.
+func mostRepeatedWord(v *classify.View) int {
+	var hs [128]uint64
+	var ns [128]int32
+	n := min(v.Words(), 128)
+	best := 0
+	for i := 0; i < n; i++ {
+		_, h := v.Word(i)
+		if h == 0 {
+			h = 1
+		}
+		s := int(h % 128)
+		for hs[s] != 0 && hs[s] != h {
+			s = (s + 1) % 128
+		}
+		hs[s] = h
+		ns[s]++
+		best = max(best, int(ns[s]))
+	}
+	return best
+}
+
+// applyLinks finds the message's links and fires the link rule for those
+// blocked or not allowed; a message whose links are all allowed is
+// released from the built-in link rules.
+func (r *Rules) applyLinks(d *classify.Decision, m *classify.Message, f *fired, v *classify.View) {
+	plain := v.Plain()
+	if !mayHaveLink(plain) && !v.Spaced() {
+		return
+	}
+	bp := linkBuf.Get().(*[]byte)
+	defer linkBuf.Put(bp)
+	var arr [maxLinks]link
+	links := findLinks(arr[:0], bp, plain)
+	l := r.links
+	allowed, other := 0, ""
+	for _, k := range links {
+		switch {
+		case l.block[k.domain]:
+			f.add(l.rule, linkBlockedPrefix+clip(k.host, 64)+"'")
+			return
+		case l.allow[k.domain]:
+			allowed++
+		case other == "":
+			other = k.host
+		}
+	}
+	if other == "" && v.Spaced() {
+		other = "a spaced-out address"
+	}
+	if other != "" {
+		if l.other != nil {
+			f.add(l.rule, "link '"+clip(other, 64)+"' is not on the channel's allow-list")
+		}
+		return
+	}
+	if allowed > 0 {
+		// The channel's own links: neither a link nor the model's spam
+		// (which links drive) below the score that hides.
+		rules := []string{"link.url", "spam.link"}
+		if d.Scores.Get(classify.LabelSpam) < classify.DefaultHideThresholds[classify.LabelSpam] {
+			rules = append(rules, "model.spam")
+		}
+		release(d, classify.IsPrivileged(m.User.Badges), classify.LabelLink, rules...)
+	}
+}
+
+// firmHold reports a hold the channel's rules do not lift: a threat or
+// abuse by the built-in rules.
+func firmHold(d *classify.Decision) bool {
+	if d.Action != classify.Hold {
+		return false
+	}
+	for _, r := range d.Reasons {
+		if strings.HasPrefix(r.Rule, "threat.") || r.Rule == "toxic.lexicon" || r.Rule == "toxic.insult" {
+			return true
+		}
+	}
+	return false
+}
+
+// baseAction is the engine's action for the reasons left in d: a threat
+// or abuse is held, a rule's spam, flood or link hidden (not for
+// privileged badges), the model's spam or toxic held.
+func baseAction(d *classify.Decision, priv bool) classify.Action {
+	a := classify.Allow
+	for _, r := range d.Reasons {
+		switch {
+		case strings.HasPrefix(r.Rule, "threat."), r.Rule == "toxic.lexicon", r.Rule == "toxic.insult", r.Rule == "model.toxic":
+			return classify.Hold
+		case r.Rule == "model.spam":
+			if !priv {
+				a = max(a, classify.Hold)
+			}
+		case strings.HasPrefix(r.Rule, "spam."), strings.HasPrefix(r.Rule, "flood."), strings.HasPrefix(r.Rule, "link."):
+			if !priv && a == classify.Allow {
+				a = classify.Hide
+			}
+		}
+	}
+	return a
+}
+
+// release takes label and the reasons of rules out of d, and sets the
+// action the reasons left call for.
+func release(d *classify.Decision, priv bool, label classify.Label, rules ...string) {
+	kept := d.Reasons[:0]
+	spamLeft := false
+	for _, rs := range d.Reasons {
+		drop := false
+		for _, ru := range rules {
+			if rs.Rule == ru {
+				drop = true
+			}
+		}
+		if !drop {
+			kept = append(kept, rs)
+			spamLeft = spamLeft || strings.HasPrefix(rs.Rule, "spam.") || rs.Rule == "model.spam"
+		}
+	}
+	d.Reasons = kept
+	d.Labels.Remove(label)
+	if !spamLeft {
+		d.Labels.Remove(classify.LabelSpam)
+	}
+	if label == classify.LabelToxic {
+		for _, r := range kept {
+			if strings.HasPrefix(r.Rule, "toxic.") {
+				d.Labels.Add(classify.LabelToxic)
+			}
+		}
+	}
+	d.Action = baseAction(d, priv)
+}
+
+// applySensitivity re-reads the model's spam and toxic scores at the
+// stream's level.
+func (r *Rules) applySensitivity(d *classify.Decision, m *classify.Message) {
+	t := Thresholds[r.sens]
+	for _, x := range [...]struct {
+		l    classify.Label
+		t    float32
+		rule string
+	}{{classify.LabelSpam, t.Spam, "model.spam"}, {classify.LabelToxic, t.Toxic, "model.toxic"}} {
+		s := d.Scores.Get(x.l)
+		if s == 0 {
+			continue // the model did not score this message
+		}
+		has := false
+		for _, rs := range d.Reasons {
+			if rs.Rule == x.rule {
+				has = true
+			}
+		}
+		switch {
+		case has && s < x.t:
+			release(d, classify.IsPrivileged(m.User.Badges), x.l, x.rule)
+		case !d.Labels.Has(x.l) && s >= x.t:
+			d.Labels.Add(x.l)
+			d.Reasons = append(d.Reasons, classify.Reason{Rule: x.rule, Detail: "score " + strconv.FormatFloat(float64(s), 'f', 2, 32) + " at sensitivity " + strconv.Itoa(r.sens)})
+			if d.Action == classify.Allow && !(x.l == classify.LabelSpam && classify.IsPrivileged(m.User.Badges)) {
+				d.Action = classify.Hold
+			}
+		}
+	}
+}
+
+// applyLabelActs sets the action from the stream's actions per label.
+// Mild profanity the engine labels toxic (reason toxic.profanity only)
+// counts as profanity. Labels without an action keep the engine's.
+// It returns the seconds of a timeout the labels' action gives.
+func (r *Rules) applyLabelActs(d *classify.Decision) int {
+	labels := d.Labels & r.moderation
+	if labels == 0 {
+		return 0
+	}
+	var have [len(labelBits)]bool
+	have[0] = labels.Has(classify.LabelSpam)
+	have[2] = labels.Has(classify.LabelThreat)
+	have[3] = labels.Has(classify.LabelFlood)
+	have[4] = labels.Has(classify.LabelLink)
+	have[5] = r.profanity != 0 && labels.Has(r.profanity)
+	if labels.Has(classify.LabelToxic) {
+		mild := true
+		for _, rs := range d.Reasons {
+			if strings.HasPrefix(rs.Rule, "toxic.") && rs.Rule != "toxic.profanity" || rs.Rule == "model.toxic" {
+				mild = false
+			}
+		}
+		if mild {
+			have[5] = true
+		} else {
+			have[1] = true
+		}
+	}
+	configured, unconfigured := false, false
+	best := act{}
+	for i, h := range have {
+		if !h {
+			continue
+		}
+		if a := r.labelAct[i]; a != nil {
+			configured = true
+			if a.stricter(best) {
+				best = *a
+			}
+		} else {
+			unconfigured = true
+		}
+	}
+	if !configured {
+		return 0
+	}
+	if unconfigured && d.Action > best.action {
+		best = act{action: d.Action}
+	}
+	if best.action != d.Action || best.seconds > 0 {
+		d.Reasons = append(d.Reasons, classify.Reason{Rule: "policy.actions", Detail: "the channel's action for its labels: " + best.String()})
+	}
+	d.Action = best.action
+	return best.seconds
+}

@@ -1,0 +1,501 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/livemod/livemod/classify"
+)
+
+// act is what a rule does: Allow, Hide or Hold, and a timeout of seconds
+// (with Hide) when seconds > 0.
+type act struct {
+	action  classify.Action
+	seconds int
+}
+
+func (a act) String() string {
+	if a.seconds > 0 {
+		return "timeout " + strconv.Itoa(a.seconds) + "s"
+	}
+	return a.action.String()
+}
+
+// stricter reports whether a should win over b: hold over hide over
+// allow (a human sees what is held), a longer timeout over a shorter.
+func (a act) stricter(b act) bool {
+	if a.action != b.action {
+		return a.action > b.action
+	}
+	return a.seconds > b.seconds
+}
+
+func actOf(name string, seconds int) act {
+	switch name {
+	case "hold":
+		return act{action: classify.Hold}
+	case "allow":
+		return act{action: classify.Allow}
+	case "timeout":
+		if seconds <= 0 {
+			seconds = 600
+		}
+		return act{action: classify.Hide, seconds: seconds}
+	}
+	return act{action: classify.Hide}
+}
+
+// rule is one channel rule that can fire: its reason and its act.
+type rule struct {
+	name   string // reason rule: policy.term:cheapfollows, policy.caps, …
+	detail string
+	act    act
+	exempt []string // canonical badges
+}
+
+type wordPat struct {
+	h    uint64
+	glob []byte // nil: the word whose hash is h
+}
+
+type termPhrase struct {
+	words []wordPat
+	rule  int32
+}
+
+type rxRule struct {
+	re   *regexp.Regexp
+	rule int32
+	lit  string // required literal (lower case), "" if none found
+}
+
+type limitRule struct {
+	rule      int32
+	max       int
+	maxRatio  float64
+	maxWords  int
+	minLength int
+}
+
+// Rules is a compiled policy: what Inspect runs on every message of a
+// stream. It is read-only once compiled and safe for concurrent use.
+type Rules struct {
+	src   Policy
+	rules []rule
+
+	allow *classify.AllowList
+
+	first  map[uint64][]int32 // first word hash → phrases
+	phrase []termPhrase
+	globs  []int32 // phrases whose first word is a pattern
+
+	rx     []rxRule
+	tri    []uint64           // bit set of trigram keys of the regexes' literals
+	triIdx map[uint32][]int32 // trigram → regexes
+	always []int32            // regexes without a literal: run on every message
+
+	caps, symbols, emotes, length, repeats, zalgo *limitRule
+	emoteSet                                      map[string]bool
+
+	links                   *linkRule
+	labelAct                [len(labelBits)]*act
+	sens                    int // -1: the engine's thresholds
+	esc                     *Escalation
+	exempt                  []string
+	anyLimit, anyLabelAct   bool
+	profanity               classify.Label // zero until the classifier has the label
+	moderation, actionOnAll classify.Labels
+}
+
+type linkRule struct {
+	allow, block map[string]bool
+	other        *act // nil: other links are the built-in rules' business
+	blockAct     act
+	rule         int32
+	exempt       []string
+}
+
+// labelBits are the labels of ActionLabels, by index.
+var labelBits = [6]string{"spam", "toxic", "threat", "flood", "link", "profanity"}
+
+// Limits of matching work per message.
+const (
+	maxPolicyReasons = 4 // reasons a policy adds to one decision
+	splitMaxBytes    = 32
+)
+
+// Thresholds are the model scores at which sensitivity levels 0–4 give
+// spam and toxic. Level 2 is the engine's default; 0 turns the model's
+// spam and toxic off.
+var Thresholds = [5]struct{ Spam, Toxic float32 }{
+	{2, 2},
+	{0.95, 0.97},
+	{0.70, 0.90},
+	{0.55, 0.80},
+	{0.40, 0.65},
+}
+
+// Compile builds the rules of p, which is validated first.
+func Compile(p Policy) (*Rules, error) {
+	if err := p.Validate("policy"); err != nil {
+		return nil, err
+	}
+	r := &Rules{src: p, sens: -1, first: map[uint64][]int32{}, esc: p.Escalation}
+	r.exempt = canonList(p.Exempt)
+	if p.Sensitivity != nil {
+		r.sens = *p.Sensitivity
+	}
+	if len(p.Allowed) > 0 {
+		r.allow = classify.NewAllowList(p.Allowed)
+	}
+	for _, t := range p.Blocked {
+		ri := int32(len(r.rules))
+		ru := rule{act: actOf(orHide(t.Action), t.Seconds), exempt: canonList(t.Exempt)}
+		if t.Term != "" {
+			ru.name = "policy.term:" + clip(t.Term, 64)
+			ru.detail = t.Reason
+			if ru.detail == "" {
+				ru.detail = "matched '" + clip(t.Term, 64) + "'"
+			}
+			r.rules = append(r.rules, ru)
+			r.addTerm(t.Term, ri)
+			continue
+		}
+		re, err := regexp.Compile(t.Regex)
+		if err != nil { // Validate compiled it already
+			return nil, err
+		}
+		ru.name = "policy.regex:" + clip(t.Regex, 64)
+		ru.detail = t.Reason
+		if ru.detail == "" {
+			ru.detail = "matched /" + clip(t.Regex, 64) + "/"
+		}
+		r.rules = append(r.rules, ru)
+		x := rxRule{re: re, rule: ri}
+		if parsed, err := syntax.Parse(t.Regex, syntax.Perl); err == nil {
+			x.lit = required(parsed.Simplify())
+		}
+		r.rx = append(r.rx, x)
+	}
+	r.indexRegexes()
+	limit := func(name string, l *Limit, defMin int) *limitRule {
+		if l == nil {
+			return nil
+		}
+		lr := &limitRule{rule: int32(len(r.rules)), minLength: defMin}
+		if l.Max != nil {
+			lr.max = *l.Max
+		}
+		if l.MaxRatio != nil {
+			lr.maxRatio = *l.MaxRatio
+		}
+		if l.MaxWords != nil {
+			lr.maxWords = *l.MaxWords
+		}
+		if l.MinLength != nil {
+			lr.minLength = *l.MinLength
+		}
+		if lr.max == 0 && lr.maxRatio == 0 && lr.maxWords == 0 {
+			return nil // a limit with no bound set (an override that only changed the action)
+		}
+		ex := r.exempt
+		if l.Exempt != nil {
+			ex = canonList(l.Exempt)
+		}
+		r.rules = append(r.rules, rule{name: "policy." + name, act: actOf(orHide(deref(l.Action)), derefInt(l.Seconds)), exempt: ex})
+		r.anyLimit = true
+		return lr
+	}
+	r.caps = limit("caps", p.Caps, 10)
+	r.symbols = limit("symbols", p.Symbols, 10)
+	r.emotes = limit("emotes", p.Emotes, 0)
+	r.length = limit("length", p.Length, 0)
+	r.repeats = limit("repeats", p.Repeats, 0)
+	r.zalgo = limit("zalgo", p.Zalgo, 0)
+	if r.emotes != nil {
+		list := DefaultEmotes
+		if p.Emotes.List != nil {
+			list = p.Emotes.List
+		}
+		r.emoteSet = make(map[string]bool, len(list))
+		for _, e := range list {
+			r.emoteSet[e] = true
+		}
+	}
+	if l := p.Links; l != nil {
+		lr := &linkRule{allow: map[string]bool{}, block: map[string]bool{}, rule: int32(len(r.rules)), exempt: r.exempt, blockAct: act{action: classify.Hide}}
+		if l.Exempt != nil {
+			lr.exempt = canonList(l.Exempt)
+		}
+		for _, d := range l.Allow {
+			dom, _ := domainOf(d)
+			lr.allow[dom] = true
+		}
+		for _, d := range l.Block {
+			dom, _ := domainOf(d)
+			lr.block[dom] = true
+		}
+		if l.Action != nil {
+			a := actOf(*l.Action, derefInt(l.Seconds))
+			lr.other, lr.blockAct = &a, a
+		}
+		r.rules = append(r.rules, rule{name: "policy.links", exempt: lr.exempt})
+		r.links = lr
+	}
+	if pl, err := classify.ParseLabel("profanity"); err == nil {
+		r.profanity = pl
+	}
+	for i, name := range labelBits {
+		s, ok := p.Actions[name]
+		if !ok {
+			continue
+		}
+		n, sec, _ := parseAct(s)
+		a := actOf(n, sec)
+		r.labelAct[i] = &a
+		r.anyLabelAct = true
+	}
+	r.moderation = classify.Labels(classify.LabelSpam|classify.LabelToxic|classify.LabelThreat|classify.LabelFlood|classify.LabelLink) | classify.Labels(r.profanity)
+	return r, nil
+}
+
+// Policy returns the policy the rules were compiled from.
+func (r *Rules) Policy() Policy { return r.src }
+
+func orHide(a string) string {
+	if a == "" {
+		return "hide"
+	}
+	return a
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefInt(n *int) int {
+	if n == nil {
+		return 0
+	}
+	return *n
+}
+
+func canonList(bs []string) []string {
+	out := make([]string, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, canonBadge(b))
+	}
+	return out
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// addTerm compiles a term: its words through the engine's normalization,
+// a word with '*' as a pattern on the skeleton word. A one-word term is
+// also found split in two ("cheap follows" for cheapfollows).
+func (r *Rules) addTerm(term string, ri int32) {
+	var words []wordPat
+	for _, w := range strings.Fields(term) {
+		if strings.Contains(w, "*") {
+			var pat []byte
+			for i, part := range strings.Split(w, "*") {
+				if i > 0 {
+					pat = append(pat, '*')
+				}
+				for _, sk := range classify.TermWords(part) {
+					pat = append(pat, sk...)
+				}
+			}
+			if strings.Trim(string(pat), "*") == "" {
+				continue // a lone * matches any word: skip it rather than flag everything
+			}
+			words = append(words, wordPat{glob: pat})
+			continue
+		}
+		for _, sk := range classify.TermWords(w) {
+			words = append(words, wordPat{h: classify.HashWord(sk)})
+		}
+	}
+	if len(words) == 0 {
+		return
+	}
+	r.addPhrase(words, ri)
+	if len(words) == 1 && words[0].glob == nil {
+		sk := classify.TermWords(term)
+		if len(sk) == 1 && len(sk[0]) <= splitMaxBytes {
+			w := sk[0]
+			for k := 2; k <= len(w)-2; k++ {
+				if !utf8.RuneStart(w[k]) {
+					continue
+				}
+				r.addPhrase([]wordPat{{h: classify.HashWord(w[:k])}, {h: classify.HashWord(w[k:])}}, ri)
+			}
+		}
+	}
+}
+
+func (r *Rules) addPhrase(words []wordPat, ri int32) {
+	pi := int32(len(r.phrase))
+	r.phrase = append(r.phrase, termPhrase{words: words, rule: ri})
+	if words[0].glob != nil {
+		r.globs = append(r.globs, pi)
+	} else {
+		r.first[words[0].h] = append(r.first[words[0].h], pi)
+	}
+}
+
+// globMatch matches a skeleton word against a pattern where '*' stands
+// for any run of bytes.
+func globMatch(pat, w []byte) bool {
+	star := strings.IndexByte(string(pat), '*') // no allocation: converted for the call only
+	if star < 0 {
+		return string(pat) == string(w)
+	}
+	if len(w) < star || string(w[:star]) != string(pat[:star]) {
+		return false
+	}
+	rest := pat[star+1:]
+	for i := star; i <= len(w); i++ {
+		if globMatch(rest, w[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *termPhrase) matchAt(v *classify.View, i int) bool {
+	for k, wp := range p.words {
+		if i+k >= v.Words() {
+			return false
+		}
+		w, h := v.Word(i + k)
+		if wp.glob != nil {
+			if !globMatch(wp.glob, w) {
+				return false
+			}
+		} else if h != wp.h {
+			return false
+		}
+	}
+	return true
+}
+
+// indexRegexes builds the prefilter: a regex whose matches all contain a
+// literal of three bytes or more is run only when the message's plain
+// form contains that literal's first three bytes.
+func (r *Rules) indexRegexes() {
+	if len(r.rx) == 0 {
+		return
+	}
+	r.tri = make([]uint64, 1<<16/64)
+	r.triIdx = map[uint32][]int32{}
+	for i, x := range r.rx {
+		if len(x.lit) < 3 {
+			r.always = append(r.always, int32(i))
+			continue
+		}
+		k := tri(x.lit[0], x.lit[1], x.lit[2])
+		r.tri[triBit(k)/64] |= 1 << (triBit(k) % 64)
+		r.triIdx[k] = append(r.triIdx[k], int32(i))
+	}
+}
+
+func tri(a, b, c byte) uint32 { return uint32(a) | uint32(b)<<8 | uint32(c)<<16 }
+
+func triBit(k uint32) uint32 { return (k * 0x9E3779B1) >> 16 }
+
+// required returns a literal (lower case) that every match of re
+// contains, the longest it finds, or "".
+func required(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return literal(re)
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		best, cur := "", ""
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral {
+				if l := literal(sub); l != "" && len(l) == len(string(sub.Rune)) {
+					cur += l
+					continue
+				}
+			}
+			best = longer(best, cur)
+			cur = ""
+			best = longer(best, required(sub))
+		}
+		return longer(best, cur)
+	}
+	return ""
+}
+
+// literal is re's literal in lower case if the prefilter can use it:
+// ASCII, or characters without case (Devanagari). Other letters fold in
+// ways a plain byte comparison would miss.
+func literal(re *syntax.Regexp) string {
+	var b strings.Builder
+	for _, c := range re.Rune {
+		switch {
+		case c < utf8.RuneSelf:
+			b.WriteRune(unicode.ToLower(c))
+		case unicode.SimpleFold(c) == c && !unicode.IsUpper(c):
+			b.WriteRune(c)
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+func longer(a, b string) string {
+	if len(b) > len(a) {
+		return b
+	}
+	return a
+}
+
+// DefaultEmotes are the emotes counted when a policy lists none: Twitch's
+// global emotes that chat floods with most, and common BTTV/7TV ones.
+var DefaultEmotes = []string{
+	"Kappa", "PogChamp", "LUL", "Kreygasm", "BibleThump", "ResidentSleeper", "4Head", "DansGame",
+	"SeemsGood", "NotLikeThis", "TriHard", "WutFace", "CoolStoryBob", "HeyGuys", "VoHiYo", "PJSalt",
+	"SMOrc", "FailFish", "Jebaited", "BabyRage", "KappaPride", "MrDestructoid", "OSFrog", "PogU",
+	"KEKW", "monkaS", "OMEGALUL", "Pog", "PepeHands", "catJAM", "Sadge", "EZ", "LULW", "5Head",
+	"HeyGuys", "CoolCat", "BloodTrail", "GivePLZ", "TakeNRG", "PunOko", "StinkyCheese",
+}
+
+// String describes the rules for logs.
+func (r *Rules) String() string {
+	return fmt.Sprintf("policy: %d rules, %d term phrases, %d regexes", len(r.rules), len(r.phrase), len(r.rx))
+}
+
+func hasBadge(badges, exempt []string) bool {
+	for _, b := range badges {
+		if slices.Contains(exempt, canonBadge(b)) {
+			return true
+		}
+	}
+	return false
+}
