@@ -223,6 +223,7 @@ type scratch struct {
 	feats []uint64 // the model's hashed features
 
 	spaced bool // letters spaced out to spell a web address
+	view   View // lent to an Inspector (tune.go)
 }
 
 var scratchPool = sync.Pool{New: func() any {
@@ -267,14 +268,21 @@ func (e *Engine) Decide(m *Message) Decision {
 // request, say), but joins no trending question, and automation
 // (automate.Stage) neither answers it nor opens a ticket.
 func (e *Engine) DecideInto(d *Decision, m *Message) {
-	until, restricted := int64(0), false
-	if e.restrict != nil {
-		until, restricted = e.restrict.Restricted(m.User.ID, m.TS)
+	e.DecideWith(d, m, nil, nil)
+}
+
+// restriction reports whether m's author is timed out (until, Unix ms)
+// or banned (until zero).
+func (e *Engine) restriction(m *Message) (until int64, restricted bool) {
+	if e.restrict == nil {
+		return 0, false
 	}
-	e.decideInto(d, m, restricted)
-	if !restricted {
-		return
-	}
+	return e.restrict.Restricted(m.User.ID, m.TS)
+}
+
+// restrictDecision hides the decision about a restricted user's message,
+// the restriction its first reason.
+func restrictDecision(d *Decision, until int64) {
 	rule, det := RuleUserBan, "user is banned"
 	if until != 0 {
 		rule, det = RuleUserTimeout, "user is timed out until "+time.UnixMilli(until).UTC().Format(time.RFC3339)
@@ -295,7 +303,10 @@ func (d *Decision) Restricted() bool {
 	return len(d.Reasons) > 0 && (d.Reasons[0].Rule == RuleUserBan || d.Reasons[0].Rule == RuleUserTimeout)
 }
 
-func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
+// decide decides m into d with the scratch buffers given, which it
+// leaves holding the message's normal forms (for an Inspector: tune.go).
+// The words of allow are not flagged by the toxic lexicons.
+func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, restricted bool) {
 	reasons, question := d.Reasons[:0], d.question
 	*d = Decision{
 		ID:         m.ID,
@@ -307,15 +318,6 @@ func (e *Engine) decideInto(d *Decision, m *Message, restricted bool) {
 		question:   question,
 		restricted: restricted,
 	}
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
-	e.decide(d, m, sc, nil)
-}
-
-// decide is DecideInto with the scratch buffers given, which it leaves
-// holding the message's normal forms (for an Inspector: tune.go). The
-// words of allow are not flagged by the toxic lexicons.
-func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList) {
 	h := &sc.hits
 	*h = hits{}
 

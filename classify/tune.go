@@ -113,12 +113,20 @@ func IsPrivileged(badges []string) bool { return isPrivileged(badges) }
 // DecideWith is DecideInto for a stream with its own policy: the words of
 // allow (nil for none) are not flagged by the built-in lexicons, and in
 // (nil for none) inspects the decision last.
+//
+// Restrictions come first (see DecideInto): a timed-out or banned user's
+// message is hidden, and the Inspector does not see it.
 func (e *Engine) DecideWith(d *Decision, m *Message, allow *AllowList, in Inspector) {
+	until, restricted := e.restriction(m)
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	e.decide(d, m, sc, allow)
+	e.decide(d, m, sc, allow, restricted)
+	if restricted {
+		restrictDecision(d, until)
+		return
+	}
 	if in != nil {
-		v := View{sc}
-		in.Inspect(d, m, &v)
+		sc.view.sc = sc // the View lives in the pooled scratch: passing it costs no allocation
+		in.Inspect(d, m, &sc.view)
 	}
 }

@@ -375,7 +375,7 @@ func (l *Limit) problems(k, name string) []error {
 	if l.MinLength != nil && (*l.MinLength < 0 || *l.MinLength > 100000) {
 		add("%s.min_length: %d is out of range; use 0 or more characters", k, *l.MinLength)
 	}
-	errs = append(errs, listProblems(k+".list", l.List, 100)...)
+	errs = append(errs, listProblems(k+".list", l.List, 63)...)
 	if l.Action != nil {
 		if err := checkAction(*l.Action, true); err != nil {
 			add("%s.action: %v", k, err)

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,12 +40,29 @@ type Bound struct {
 // Bind returns r acting in env.
 func (r *Rules) Bind(env *Env) *Bound { return &Bound{r, env} }
 
+// exempt reports whether badges include one of list.
+func exempt(badges, list []string) bool {
+	if len(list) == 0 || len(badges) == 0 {
+		return false
+	}
+	return hasBadge(badges, list)
+}
+
 // fired is the set of rules that fired on one message.
 type fired struct {
 	n    int
 	idx  [maxPolicyReasons]int32
 	more int
 	det  [maxPolicyReasons]string // detail overriding the rule's, if set
+}
+
+func (f *fired) has(ri int32) bool {
+	for k := 0; k < f.n; k++ {
+		if f.idx[k] == ri {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fired) add(ri int32, det string) {
@@ -68,44 +86,52 @@ var linkBuf = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.View) {
 	r := b.Rules
 	var f fired
-	priv := -1 // lazily: whether m's badges exempt it from a rule list
-	exempt := func(list []string) bool {
-		if len(list) == 0 || len(m.User.Badges) == 0 {
-			return false
-		}
-		return hasBadge(m.User.Badges, list)
-	}
-	policyExempt := func() bool {
-		if priv < 0 {
-			priv = 0
-			if exempt(r.exempt) {
-				priv = 1
-			}
-		}
-		return priv == 1
-	}
+	badges := m.User.Badges
+	policyExempt := func() bool { return exempt(badges, r.exempt) }
 
 	if r.sens >= 0 {
 		r.applySensitivity(d, m)
 	}
 
-	// Terms.
+	// Terms: a word's hash is looked up only if its bit is set in the
+	// filter, which most words of chat miss.
 	if len(r.phrase) > 0 {
 		n := v.Words()
 		for i := 0; i < n; i++ {
-			_, h := v.Word(i)
-			if ps, ok := r.first[h]; ok {
-				for _, pi := range ps {
+			w, h := v.Word(i)
+			if i+1 < n && r.pair != nil {
+				_, h2 := v.Word(i + 1)
+				if k := pairKey(h, h2); r.pairBits[k>>54]&(1<<(k>>48&63)) != 0 {
+					for _, pi := range r.pair[k] {
+						p := &r.phrase[pi]
+						if p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
+							f.add(p.rule, "")
+						}
+					}
+				}
+			}
+			if r.firstBits[h>>54]&(1<<(h>>48&63)) != 0 {
+				for _, pi := range r.first[h] {
 					p := &r.phrase[pi]
-					if p.matchAt(v, i) && !exempt(r.rules[p.rule].exempt) {
+					if p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
 						f.add(p.rule, "")
 					}
 				}
 			}
 			for _, pi := range r.globs {
 				p := &r.phrase[pi]
-				if p.matchAt(v, i) && !exempt(r.rules[p.rule].exempt) {
+				if p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
 					f.add(p.rule, "")
+				}
+			}
+			if len(w) >= 3 && r.globAt != nil {
+				if k := tri(w[0], w[1], w[2]); r.globBits[triBit(k)/64]&(1<<(triBit(k)%64)) != 0 {
+					for _, pi := range r.globAt[k] {
+						p := &r.phrase[pi]
+						if bytes.HasPrefix(w, p.prefix) && p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
+							f.add(p.rule, "")
+						}
+					}
 				}
 			}
 		}
@@ -115,20 +141,23 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 		plain := v.Plain()
 		for _, xi := range r.always {
 			x := &r.rx[xi]
-			if x.re.Match(plain) && !exempt(r.rules[x.rule].exempt) {
+			if x.re.Match(plain) && !exempt(badges, r.rules[x.rule].exempt) {
 				f.add(x.rule, "")
 			}
 		}
 		if len(r.triIdx) > 0 {
 			for i := 0; i+2 < len(plain); i++ {
+				if !r.litStart[plain[i]] {
+					continue
+				}
 				k := tri(plain[i], plain[i+1], plain[i+2])
 				bit := triBit(k)
 				if r.tri[bit/64]&(1<<(bit%64)) == 0 {
 					continue
 				}
-				for _, xi := range r.triIdx[k] {
-					x := &r.rx[xi]
-					if strings.Contains(string(plain[i:]), x.lit) && x.re.Match(plain) && !exempt(r.rules[x.rule].exempt) {
+				for _, l := range r.triIdx[k] {
+					x := &r.rx[l.rx]
+					if bytes.HasPrefix(plain[i:], l.lit) && !f.has(x.rule) && x.re.Match(plain) && !exempt(badges, r.rules[x.rule].exempt) {
 						f.add(x.rule, "")
 					}
 				}
@@ -137,10 +166,10 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 	}
 	// Limits.
 	if r.anyLimit {
-		r.limits(&f, m.Text, v, exempt)
+		r.limits(&f, m.Text, v, badges)
 	}
 	// Links.
-	if r.links != nil && !exempt(r.links.exempt) {
+	if r.links != nil && !exempt(badges, r.links.exempt) {
 		r.applyLinks(d, m, &f, v)
 	}
 	// Actions per label.
@@ -228,103 +257,156 @@ func actOfLinkDetail(l *linkRule, det string) act {
 	return *l.other
 }
 
-// limits checks the limits of r against text.
-func (r *Rules) limits(f *fired, text string, v *classify.View, exempt func([]string) bool) {
+// limits checks the limits of r against text. It is one pass over the
+// text's characters (bytes, for ASCII), and builds a reason's detail only
+// for a limit that is over.
+func (r *Rules) limits(f *fired, text string, v *classify.View, badges []string) {
 	if len(text) > classify.MaxTextBytes {
 		text = text[:classify.MaxTextBytes]
 	}
-	var runes, nonSpace, letters, upper, symbols, emoji, run, maxRun, marks, maxMarks int
+	var runes, nonSpace, letters, upper, symbols, emoji, run, maxRun, marks, maxMarks, spaces int
 	var last rune = -1
-	for _, c := range text {
+	for i := 0; i < len(text); {
+		c := rune(text[i])
+		if c < utf8.RuneSelf {
+			i++
+			runes++
+			if c == last {
+				run++
+			} else {
+				run, last = 1, c
+			}
+			maxRun = max(maxRun, run)
+			marks = 0
+			switch asciiClass[c] {
+			case classSpace:
+				spaces++
+				continue
+			case classLower:
+				letters++
+			case classUpper:
+				letters++
+				upper++
+			case classSymbol:
+				symbols++
+			}
+			nonSpace++
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		runes++
 		if c == last {
 			run++
 		} else {
-			run = 1
-			last = c
+			run, last = 1, c
 		}
 		maxRun = max(maxRun, run)
+		if 0x0900 <= c && c <= 0x097F { // Devanagari: no case; its signs are letters' parts, not zalgo
+			nonSpace++
+			marks = 0
+			continue
+		}
 		switch {
-		case c < utf8.RuneSelf:
-			marks = 0
-			switch {
-			case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-				continue
-			case 'a' <= c && c <= 'z':
-				letters++
-			case 'A' <= c && c <= 'Z':
-				letters++
-				upper++
-			case '0' <= c && c <= '9':
-			default:
-				symbols++
-			}
-			nonSpace++
 		case unicode.Is(unicode.Mn, c) || unicode.Is(unicode.Me, c):
-			if c < 0x0900 || c > 0x097F { // Devanagari signs are letters' parts, not zalgo
-				marks++
-				maxMarks = max(maxMarks, marks)
-			}
+			marks++
+			maxMarks = max(maxMarks, marks)
 			nonSpace++
-		default:
+			continue
+		case unicode.IsSpace(c):
+			spaces++
 			marks = 0
-			if unicode.IsSpace(c) {
-				continue
-			}
-			nonSpace++
-			switch {
-			case unicode.IsUpper(c):
-				letters++
-				upper++
-			case unicode.IsLower(c):
-				letters++
-			case unicode.IsSymbol(c) || unicode.IsPunct(c):
-				symbols++
-				if c >= 0x1F000 || 0x2600 <= c && c <= 0x27BF {
-					emoji++
-				}
+			continue
+		}
+		marks = 0
+		nonSpace++
+		switch {
+		case unicode.IsUpper(c):
+			letters++
+			upper++
+		case unicode.IsLower(c):
+			letters++
+		case unicode.IsSymbol(c) || unicode.IsPunct(c):
+			symbols++
+			if c >= 0x1F000 || 0x2600 <= c && c <= 0x27BF {
+				emoji++
 			}
 		}
 	}
-	check := func(l *limitRule, over bool, det string) {
-		if l != nil && over && runes >= l.minLength && !exempt(r.rules[l.rule].exempt) {
-			f.add(l.rule, det)
-		}
+	applies := func(l *limitRule) bool {
+		return runes >= l.minLength && !exempt(badges, r.rules[l.rule].exempt)
 	}
-	if l := r.caps; l != nil && letters > 0 {
-		ratio := float64(upper) / float64(letters)
-		check(l, ratio > l.maxRatio, "capitals "+pct(ratio)+" of letters, over "+pct(l.maxRatio))
+	if l := r.caps; l != nil && letters > 0 && float64(upper) > l.maxRatio*float64(letters) && applies(l) {
+		f.add(l.rule, "capitals "+pct(float64(upper)/float64(letters))+" of letters, over "+pct(l.maxRatio))
 	}
-	if l := r.symbols; l != nil && nonSpace > 0 {
-		ratio := float64(symbols) / float64(nonSpace)
-		check(l, ratio > l.maxRatio, "symbols "+pct(ratio)+" of characters, over "+pct(l.maxRatio))
+	if l := r.symbols; l != nil && nonSpace > 0 && float64(symbols) > l.maxRatio*float64(nonSpace) && applies(l) {
+		f.add(l.rule, "symbols "+pct(float64(symbols)/float64(nonSpace))+" of characters, over "+pct(l.maxRatio))
 	}
-	if l := r.length; l != nil {
-		check(l, runes > l.max, strconv.Itoa(runes)+" characters, over "+strconv.Itoa(l.max))
+	if l := r.length; l != nil && runes > l.max && applies(l) {
+		f.add(l.rule, strconv.Itoa(runes)+" characters, over "+strconv.Itoa(l.max))
 	}
-	if l := r.zalgo; l != nil {
-		check(l, maxMarks > l.max, strconv.Itoa(maxMarks)+" combining marks on one character, over "+strconv.Itoa(l.max))
+	if l := r.zalgo; l != nil && maxMarks > l.max && applies(l) {
+		f.add(l.rule, strconv.Itoa(maxMarks)+" combining marks on one character, over "+strconv.Itoa(l.max))
 	}
-	if l := r.emotes; l != nil {
+	// Emotes are words: a message of no more words than the limit, with
+	// its emoji, cannot be over it.
+	if l := r.emotes; l != nil && spaces+1+emoji > l.max {
 		n := emoji
-		for w := range strings.FieldsSeq(text) {
-			if r.emoteSet[w] {
+		for i := 0; i < len(text); {
+			for i < len(text) && text[i] == ' ' {
+				i++
+			}
+			j := i
+			for j < len(text) && text[j] != ' ' {
+				j++
+			}
+			if w := j - i; w > 0 && w < 64 && r.emoteLen[text[i]]&(1<<w) != 0 && r.emoteSet[text[i:j]] {
 				n++
 			}
+			i = j
 		}
-		check(l, n > l.max, strconv.Itoa(n)+" emotes, over "+strconv.Itoa(l.max))
+		if n > l.max && applies(l) {
+			f.add(l.rule, strconv.Itoa(n)+" emotes, over "+strconv.Itoa(l.max))
+		}
 	}
 	if l := r.repeats; l != nil {
-		if l.max > 0 {
-			check(l, maxRun > l.max, "one character "+strconv.Itoa(maxRun)+" times in a row, over "+strconv.Itoa(l.max))
+		if l.max > 0 && maxRun > l.max && applies(l) {
+			f.add(l.rule, "one character "+strconv.Itoa(maxRun)+" times in a row, over "+strconv.Itoa(l.max))
 		}
-		if l.maxWords > 0 {
-			if n := mostRepeatedWord(v); n > l.maxWords {
-				check(l, true, "one word "+strconv.Itoa(n)+" times, over "+strconv.Itoa(l.maxWords))
+		if l.maxWords > 0 && v.Words() > l.maxWords {
+			if n := mostRepeatedWord(v); n > l.maxWords && applies(l) {
+				f.add(l.rule, "one word "+strconv.Itoa(n)+" times, over "+strconv.Itoa(l.maxWords))
 			}
 		}
 	}
 }
+
+// Classes of ASCII for limits.
+const (
+	classOther = iota
+	classSpace
+	classLower
+	classUpper
+	classSymbol
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			t[c] = classSpace
+		case 'a' <= c && c <= 'z':
+			t[c] = classLower
+		case 'A' <= c && c <= 'Z':
+			t[c] = classUpper
+		case '0' <= c && c <= '9', c < ' ', c == 0x7f:
+			t[c] = classOther
+		default:
+			t[c] = classSymbol
+		}
+	}
+	return t
+}()
 
 func pct(x float64) string { return strconv.Itoa(int(x*100+0.5)) + "%" }
 

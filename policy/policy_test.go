@@ -146,13 +146,13 @@ policy:
 
 func TestSlowRegexesRefused(t *testing.T) {
 	for _, re := range []string{
-		`(a|b|c|d|e|f){300}`,                   // thousands of instructions
-		`\w{50}\d{50}[a-z]{200}x{300}`,         // likewise
-		`(\w+\s*){1,100}`,                      // likewise
-		`[a-z]{1,500}`,                          // likewise
-		`(x{1000}){1000}`,                      // over RE2's repeat limit
-		`.*`,                                   // matches every message
-		`(a+)+\1`,                              // backreference: not RE2
+		`(a|b|c|d|e|f){300}`,           // thousands of instructions
+		`\w{50}\d{50}[a-z]{200}x{300}`, // likewise
+		`(\w+\s*){1,100}`,              // likewise
+		`[a-z]{1,500}`,                 // likewise
+		`(x{1000}){1000}`,              // over RE2's repeat limit
+		`.*`,                           // matches every message
+		`(a+)+\1`,                      // backreference: not RE2
 		strings.Repeat("a", MaxRegexBytes+1),
 	} {
 		p := Policy{Blocked: []Term{{Regex: re}}}

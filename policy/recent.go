@@ -2,7 +2,9 @@ package policy
 
 import (
 	"encoding/binary"
+	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -13,11 +15,14 @@ import (
 // oldest chunk is emptied and reused, so the memory of a stream is
 // bounded and a message costs no allocation.
 type recent struct {
-	mu      sync.Mutex // guards streams; each stream has its own lock
+	mu      sync.Mutex // writers of streams; each stream has its own lock
 	streams map[string]*recStream
-	chunk   int // bytes a chunk holds
-	chunks  int // chunks a stream has
-	max     int // streams
+	// read is a copy of streams for add, replaced when a stream comes or
+	// goes: most messages find their stream without taking mu.
+	read   atomic.Pointer[map[string]*recStream]
+	chunk  int // bytes a chunk holds
+	chunks int // chunks a stream has
+	max    int // streams
 }
 
 type recStream struct {
@@ -60,15 +65,18 @@ func (r *recent) stream(id string, ts int64) *recStream {
 		}
 		s = &recStream{buf: make([][]byte, r.chunks)}
 		r.streams[id] = s
+		m := maps.Clone(r.streams)
+		r.read.Store(&m)
 	}
 	return s
 }
 
 // add copies m in.
 func (r *recent) add(m *classify.Message) {
-	r.mu.Lock()
-	s := r.streams[m.Stream]
-	r.mu.Unlock()
+	var s *recStream
+	if rd := r.read.Load(); rd != nil {
+		s = (*rd)[m.Stream]
+	}
 	if s == nil {
 		s = r.stream(m.Stream, m.TS)
 	}
@@ -83,7 +91,6 @@ func (r *recent) add(m *classify.Message) {
 		return // cannot happen within the message limits; never split a record
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.buf[s.cur]
 	if c == nil {
 		c = make([]byte, 0, r.chunk)
@@ -108,6 +115,7 @@ func (r *recent) add(m *classify.Message) {
 	c = appendStr(c, m.Text)
 	s.buf[s.cur] = c
 	s.touch = max(s.touch, m.TS)
+	s.mu.Unlock()
 }
 
 func appendStr(b []byte, s string) []byte {

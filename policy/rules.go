@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -65,14 +66,15 @@ type wordPat struct {
 }
 
 type termPhrase struct {
-	words []wordPat
-	rule  int32
+	words  []wordPat
+	rule   int32
+	prefix []byte // of a first word that is a pattern: its bytes before '*'
 }
 
 type rxRule struct {
 	re   *regexp.Regexp
 	rule int32
-	lit  string // required literal (lower case), "" if none found
+	lits []string // one of these (lower case) is in every match; nil if unknown
 }
 
 type limitRule struct {
@@ -91,17 +93,24 @@ type Rules struct {
 
 	allow *classify.AllowList
 
-	first  map[uint64][]int32 // first word hash → phrases
-	phrase []termPhrase
-	globs  []int32 // phrases whose first word is a pattern
+	first     map[uint64][]int32 // first word hash → phrases
+	firstBits [1024]uint64       // filter of first: bit h>>48 (16 bits) of each key
+	pair      map[uint64][]int32 // pairKey of the first two words → phrases whose first two words are exact
+	pairBits  [1024]uint64       // filter of pair
+	globBits  [1024]uint64       // filter of globAt: triBit of each key
+	phrase    []termPhrase
+	globs     []int32            // phrases whose first word is a pattern without a 3-byte literal start
+	globAt    map[uint32][]int32 // first three bytes of a pattern's start → phrases
 
-	rx     []rxRule
-	tri    []uint64           // bit set of trigram keys of the regexes' literals
-	triIdx map[uint32][]int32 // trigram → regexes
-	always []int32            // regexes without a literal: run on every message
+	rx       []rxRule
+	tri      []uint64           // bit set of trigram keys of the regexes' literals
+	triIdx   map[uint32][]rxLit // trigram → regexes with a literal starting so
+	always   []int32            // regexes without a literal: run on every message
+	litStart [256]bool          // first bytes of the literals
 
 	caps, symbols, emotes, length, repeats, zalgo *limitRule
 	emoteSet                                      map[string]bool
+	emoteLen                                      [256]uint64 // by first byte: bit n set when an emote of n bytes starts with it
 
 	links                   *linkRule
 	labelAct                [len(labelBits)]*act
@@ -179,7 +188,7 @@ func Compile(p Policy) (*Rules, error) {
 		r.rules = append(r.rules, ru)
 		x := rxRule{re: re, rule: ri}
 		if parsed, err := syntax.Parse(t.Regex, syntax.Perl); err == nil {
-			x.lit = required(parsed.Simplify())
+			x.lits = required(parsed.Simplify())
 		}
 		r.rx = append(r.rx, x)
 	}
@@ -226,6 +235,9 @@ func Compile(p Policy) (*Rules, error) {
 		r.emoteSet = make(map[string]bool, len(list))
 		for _, e := range list {
 			r.emoteSet[e] = true
+			if len(e) < 64 {
+				r.emoteLen[e[0]] |= 1 << len(e)
+			}
 		}
 	}
 	if l := p.Links; l != nil {
@@ -354,21 +366,46 @@ func (r *Rules) addTerm(term string, ri int32) {
 func (r *Rules) addPhrase(words []wordPat, ri int32) {
 	pi := int32(len(r.phrase))
 	r.phrase = append(r.phrase, termPhrase{words: words, rule: ri})
-	if words[0].glob != nil {
-		r.globs = append(r.globs, pi)
+	if g := words[0].glob; g != nil {
+		if star := bytes.IndexByte(g, '*'); star >= 3 {
+			if r.globAt == nil {
+				r.globAt = map[uint32][]int32{}
+			}
+			k := tri(g[0], g[1], g[2])
+			r.globAt[k] = append(r.globAt[k], pi)
+			r.globBits[triBit(k)/64] |= 1 << (triBit(k) % 64)
+			r.phrase[pi].prefix = g[:star]
+		} else {
+			r.globs = append(r.globs, pi)
+		}
+	} else if len(words) >= 2 && words[1].glob == nil {
+		if r.pair == nil {
+			r.pair = map[uint64][]int32{}
+		}
+		k := pairKey(words[0].h, words[1].h)
+		r.pair[k] = append(r.pair[k], pi)
+		r.pairBits[k>>54] |= 1 << (k >> 48 & 63)
 	} else {
-		r.first[words[0].h] = append(r.first[words[0].h], pi)
+		h := words[0].h
+		r.first[h] = append(r.first[h], pi)
+		r.firstBits[h>>54] |= 1 << (h >> 48 & 63)
 	}
+}
+
+// pairKey combines the hashes of two adjacent words.
+func pairKey(a, b uint64) uint64 {
+	k := (a ^ b>>1 ^ b<<63) * 0x9E3779B97F4A7C15
+	return k ^ k>>29
 }
 
 // globMatch matches a skeleton word against a pattern where '*' stands
 // for any run of bytes.
 func globMatch(pat, w []byte) bool {
-	star := strings.IndexByte(string(pat), '*') // no allocation: converted for the call only
+	star := bytes.IndexByte(pat, '*')
 	if star < 0 {
-		return string(pat) == string(w)
+		return bytes.Equal(pat, w)
 	}
-	if len(w) < star || string(w[:star]) != string(pat[:star]) {
+	if len(w) < star || !bytes.Equal(w[:star], pat[:star]) {
 		return false
 	}
 	rest := pat[star+1:]
@@ -397,23 +434,32 @@ func (p *termPhrase) matchAt(v *classify.View, i int) bool {
 	return true
 }
 
-// indexRegexes builds the prefilter: a regex whose matches all contain a
-// literal of three bytes or more is run only when the message's plain
-// form contains that literal's first three bytes.
+// rxLit is one literal of a regex in the prefilter.
+type rxLit struct {
+	rx  int32
+	lit []byte
+}
+
+// indexRegexes builds the prefilter: a regex whose every match contains
+// one of a few literals of three bytes or more is run only when the
+// message's plain form contains one of them.
 func (r *Rules) indexRegexes() {
 	if len(r.rx) == 0 {
 		return
 	}
 	r.tri = make([]uint64, 1<<16/64)
-	r.triIdx = map[uint32][]int32{}
+	r.triIdx = map[uint32][]rxLit{}
 	for i, x := range r.rx {
-		if len(x.lit) < 3 {
+		if x.lits == nil {
 			r.always = append(r.always, int32(i))
 			continue
 		}
-		k := tri(x.lit[0], x.lit[1], x.lit[2])
-		r.tri[triBit(k)/64] |= 1 << (triBit(k) % 64)
-		r.triIdx[k] = append(r.triIdx[k], int32(i))
+		for _, l := range x.lits {
+			k := tri(l[0], l[1], l[2])
+			r.tri[triBit(k)/64] |= 1 << (triBit(k) % 64)
+			r.triIdx[k] = append(r.triIdx[k], rxLit{int32(i), []byte(l)})
+			r.litStart[l[0]] = true
+		}
 	}
 }
 
@@ -421,34 +467,68 @@ func tri(a, b, c byte) uint32 { return uint32(a) | uint32(b)<<8 | uint32(c)<<16 
 
 func triBit(k uint32) uint32 { return (k * 0x9E3779B1) >> 16 }
 
-// required returns a literal (lower case) that every match of re
-// contains, the longest it finds, or "".
-func required(re *syntax.Regexp) string {
+// maxLits bounds the literals of one regex in the prefilter.
+const maxLits = 16
+
+// required returns literals (lower case, three bytes or more) one of
+// which every match of re contains, or nil if it finds none.
+func required(re *syntax.Regexp) []string {
 	switch re.Op {
 	case syntax.OpLiteral:
-		return literal(re)
+		if l := literal(re); len(l) >= 3 {
+			return []string{l}
+		}
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
 			return required(re.Sub[0])
 		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			l := required(sub)
+			if l == nil || len(out)+len(l) > maxLits {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
 	case syntax.OpConcat:
-		best, cur := "", ""
+		var best []string
+		cur := ""
+		better := func(l []string) {
+			if l != nil && (best == nil || shortest(l) > shortest(best)) {
+				best = l
+			}
+		}
 		for _, sub := range re.Sub {
 			if sub.Op == syntax.OpLiteral {
-				if l := literal(sub); l != "" && len(l) == len(string(sub.Rune)) {
+				if l := literal(sub); l != "" {
 					cur += l
 					continue
 				}
 			}
-			best = longer(best, cur)
+			if len(cur) >= 3 {
+				better([]string{cur})
+			}
 			cur = ""
-			best = longer(best, required(sub))
+			better(required(sub))
 		}
-		return longer(best, cur)
+		if len(cur) >= 3 {
+			better([]string{cur})
+		}
+		return best
 	}
-	return ""
+	return nil
+}
+
+func shortest(l []string) int {
+	n := 1 << 30
+	for _, s := range l {
+		n = min(n, len(s))
+	}
+	return n
 }
 
 // literal is re's literal in lower case if the prefilter can use it:
@@ -467,13 +547,6 @@ func literal(re *syntax.Regexp) string {
 		}
 	}
 	return b.String()
-}
-
-func longer(a, b string) string {
-	if len(b) > len(a) {
-		return b
-	}
-	return a
 }
 
 // DefaultEmotes are the emotes counted when a policy lists none: Twitch's
