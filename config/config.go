@@ -18,6 +18,7 @@ import (
 
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/policy"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	Replies  Replies  `yaml:"replies"`
 	FAQ      []FAQ    `yaml:"faq"`
 	Handoff  Handoff  `yaml:"handoff"`
+	// Policy is the channels' own rules: a default for every stream and
+	// per-stream overrides (docs/POLICY.md). SIGHUP reloads it.
+	Policy policy.Config `yaml:"policy"`
 	// Origins are extra browser origins allowed to open websockets
 	// (patterns as in path.Match, e.g. "obs.example.com"). Empty means
 	// same origin only.
@@ -343,6 +347,7 @@ func (c *Config) Validate() error {
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		add("tls: give both cert and key (--tls-cert FILE --tls-key FILE), or neither for plain HTTP")
 	}
+	errs = append(errs, c.Policy.Problems("policy")...)
 	return c.located(errs)
 }
 

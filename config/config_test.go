@@ -297,3 +297,33 @@ classify:
 		t.Errorf("problems: %v", err)
 	}
 }
+
+func TestPolicySection(t *testing.T) {
+	c := Defaults()
+	err := Parse([]byte(`
+policy:
+  default:
+    caps: {max_ratio: 0.7, min_length: 15, action: hide}
+    blocked: [{term: cheapfollows}]
+    escalation: {offences: 3, window: 10m, seconds: 600}
+  streams:
+    show-b: {caps: {max_ratio: 0.9}}
+`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if *c.Policy.Streams["show-b"].Caps.MaxRatio != 0.9 || len(c.Policy.Default.Blocked) != 1 {
+		t.Fatalf("%+v", c.Policy)
+	}
+	c = Defaults()
+	if err := Parse([]byte("policy:\n  default:\n    caps: {max_ratio: 2}\n    sensitivity: 9\n"), &c); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "line 3: policy.default.caps.max_ratio") || !strings.Contains(err.Error(), "line 4: policy.default.sensitivity") {
+		t.Fatalf("every problem with its key and line: %v", err)
+	}
+}

@@ -91,26 +91,37 @@ type Limit struct {
 }
 
 // Escalation: Offences hides of one user within Window lead to a
-// timeout of Seconds.
+// timeout of Seconds. Window is written "10m" in YAML and JSON.
 type Escalation struct {
-	Offences int      `yaml:"offences" json:"offences"`
-	Window   Duration `yaml:"window" json:"window"`
-	Seconds  int      `yaml:"seconds" json:"seconds"`
+	Offences int           `yaml:"offences" json:"offences"`
+	Window   time.Duration `yaml:"window" json:"-"`
+	Seconds  int           `yaml:"seconds" json:"seconds"`
 }
 
-// Duration is a time.Duration written as "10m" in YAML and JSON.
-type Duration time.Duration
+type escalationJSON struct {
+	Offences int    `json:"offences"`
+	Window   string `json:"window"`
+	Seconds  int    `json:"seconds"`
+}
 
-func (d Duration) String() string { return time.Duration(d).String() }
+// MarshalJSON writes the window as a duration ("10m0s").
+func (e Escalation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(escalationJSON{e.Offences, e.Window.String(), e.Seconds})
+}
 
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("%q is not a duration; write e.g. 10m or 90s", b)
+// UnmarshalJSON reads the window as a duration ("10m", "90s").
+func (e *Escalation) UnmarshalJSON(b []byte) error {
+	var j escalationJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return err
 	}
-	*d = Duration(v)
+	w, err := time.ParseDuration(j.Window)
+	if err != nil && j.Window != "" {
+		return fmt.Errorf("escalation.window: %q is not a duration; write e.g. 10m or 90s", j.Window)
+	}
+	*e = Escalation{Offences: j.Offences, Window: w, Seconds: j.Seconds}
 	return nil
 }
 
@@ -187,7 +198,11 @@ func ParseJSON(b []byte) (Policy, error) {
 
 // Validate reports every problem of c at once, each naming its key
 // under prefix (e.g. "policy.streams.show-b.caps.max_ratio").
-func (c *Config) Validate(prefix string) error {
+func (c *Config) Validate(prefix string) error { return join(c.Problems(prefix)) }
+
+// Problems lists every problem of c, each starting with its key under
+// prefix: the config file reports each at its line.
+func (c *Config) Problems(prefix string) []error {
 	errs := c.Default.problems(prefix + ".default")
 	if len(c.Streams) > MaxStreams {
 		errs = append(errs, fmt.Errorf("%s.streams: %d streams; at most %d", prefix, len(c.Streams), MaxStreams))
@@ -205,7 +220,7 @@ func (c *Config) Validate(prefix string) error {
 		p := c.Streams[id]
 		errs = append(errs, p.problems(prefix+".streams."+id)...)
 	}
-	return join(errs)
+	return errs
 }
 
 // Validate reports every problem of p at once, each naming its key
@@ -326,8 +341,8 @@ func (p *Policy) problems(key string) []error {
 		if e.Offences < 1 || e.Offences > 100 {
 			add("%s.offences: %d is out of range; use 1 to 100 hides", k, e.Offences)
 		}
-		if e.Window <= 0 || time.Duration(e.Window) > MaxWindow {
-			add("%s.window: %v is out of range; use e.g. 10m, at most 24h", k, time.Duration(e.Window))
+		if e.Window <= 0 || e.Window > MaxWindow {
+			add("%s.window: %v is out of range; use e.g. 10m, at most 24h", k, e.Window)
 		}
 		if e.Seconds < 0 || e.Seconds > MaxTimeout {
 			add("%s.seconds: %d is out of range; use 1 to %d, or 0 for 600", k, e.Seconds, MaxTimeout)

@@ -16,6 +16,7 @@ import (
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/policy"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,7 @@ type app struct {
 	kpis     *moderate.KPIs               // GET /v1/kpis counters
 	auto     *automation                  // FAQ replies, handoffs, CRM webhook (issue 4)
 	restr    *classify.MemoryRestrictions // timeouts and bans, shared by desk and engine
+	policy   *policy.Book                 // the streams' own rules, between the engine and automation
 	server   *http.Server
 	ln       net.Listener
 	log      io.Writer
@@ -156,6 +158,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := a.wirePolicy(); err != nil {
+		a.audit.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
 	decider, err := a.wireAutomation()
 	if err != nil {
 		a.audit.Close(context.Background())
@@ -190,6 +197,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterAdmin(srv, adminREST{a})
 	overlay.RegisterKPIs(srv, adminREST{a})
 	overlay.RegisterStreams(srv, streamsREST{a}, streamsREST{a})
+	overlay.RegisterPolicy(srv, policyREST{a})
 	a.server = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -261,6 +269,9 @@ func (a *app) shutdown(ctx context.Context) error {
 	}
 	if err := a.pipeline.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain pipeline: %w", err))
+	}
+	if err := a.policy.Close(ctx); err != nil { // its queued timeouts go to the desk
+		errs = append(errs, fmt.Errorf("stop policy: %w", err))
 	}
 	a.desk.Close()
 	if err := a.host.Close(ctx); err != nil {

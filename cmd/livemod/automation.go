@@ -143,7 +143,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return out
 	}
 	a.auto = au
-	return au.stage.Wrap(a.engine), nil
+	return au.stage.Wrap(a.policy), nil
 }
 
 // automationRoutes adds the handoff, draft and dead-letter endpoints.

@@ -7,24 +7,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/policy"
 )
 
 func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("replay", "replay [--config livemod.yaml] < messages.ndjson > decisions.ndjson", stderr)
+	fs := newFlagSet("replay", "replay [--config livemod.yaml] [--policy new.yaml [--diff old.yaml]] < messages.ndjson > decisions.ndjson", stderr)
 	cfgPath := fs.String("config", "", "`file` to read (livemod.yaml), for the same rules as the server")
 	modelPath := fs.String("model", "", "model `file` written by livemod train (default: the config's, else the embedded model; \"none\" for rules only)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr (it is shown once a run takes more than a second)")
+	policyPath := fs.String("policy", "", "policy `file` to decide with instead of the config's (a livemod.yaml policy: section, or one policy)")
+	diffPath := fs.String("diff", "", "with --policy: the current policy `file`; write what --policy would change (newly hidden, released, by rule) instead of decisions")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("replay: unexpected argument %q (messages come on stdin)", fs.Arg(0))
+	}
+	if *diffPath != "" && *policyPath == "" {
+		return usagef("replay: --diff needs --policy (the proposed policy to compare with it)")
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
@@ -36,10 +43,27 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if *policyPath != "" {
+		if cfg.Policy, err = loadPolicy(*policyPath); err != nil {
+			return err
+		}
+	}
+	if *diffPath != "" {
+		before, err := loadPolicy(*diffPath)
+		if err != nil {
+			return err
+		}
+		return replayDiff(ctx, cfg, before, cfg.Policy, stdin, stdout, stderr)
+	}
 	engine, err := newEngine(cfg)
 	if err != nil {
 		return err
 	}
+	book, err := policy.New(engine, cfg.Policy, policy.Options{RecentBytes: -1})
+	if err != nil {
+		return err
+	}
+	defer book.Close(context.Background())
 	stage, err := newStage(cfg, automate.Options{}) // memory state: ids from 1, every run alike
 	if err != nil {
 		return err
@@ -48,7 +72,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !*quiet {
 		progress = replayProgress(stderr)
 	}
-	bad, err := replay(ctx, stage.Wrap(engine), stdin, stdout, progress)
+	bad, err := replay(ctx, stage.Wrap(book), stdin, stdout, progress)
 	if progress != nil {
 		progress(-1)
 	}
@@ -155,4 +179,74 @@ func appendLineError(b []byte, line int, reason string) []byte {
 		Error string `json:"error"`
 	}{line, reason})
 	return append(b, j...)
+}
+
+// loadPolicy reads a policy file for replay.
+func loadPolicy(path string) (policy.Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return policy.Config{}, fmt.Errorf("policy: %w", err)
+	}
+	c, err := policy.ParseYAML(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// replayDiff reads messages and writes the report of what after would
+// change over before, as JSON, with a summary on stderr.
+func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Config, stdin io.Reader, stdout, stderr io.Writer) error {
+	var msgs []*classify.Message
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	n, bad := 0, 0
+	var lastTS int64
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		m := new(classify.Message)
+		if err := json.Unmarshal(line, m); err != nil {
+			bad++
+			continue
+		}
+		if m.ID == "" {
+			m.ID = "line-" + strconv.Itoa(n)
+		}
+		if m.TS == 0 {
+			m.TS = lastTS
+		}
+		lastTS = m.TS
+		if m.Validate() != nil {
+			bad++
+			continue
+		}
+		msgs = append(msgs, m)
+		if len(msgs) > policy.MaxTrialMessages {
+			return fmt.Errorf("replay --diff: more than %d messages; split the file", policy.MaxTrialMessages)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read line %d: %w", n+1, err)
+	}
+	rep, err := policy.Compare(ctx, func() (*classify.Engine, error) { return newEngine(cfg) }, before, after, msgs)
+	if err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := stdout.Write(append(out, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "livemod replay: %d messages: %d newly hidden or held, %d released, %d changed in all", rep.Messages, rep.NewlyHidden, rep.Released, rep.Changed)
+	if bad > 0 {
+		fmt.Fprintf(stderr, "; %d line(s) skipped as not valid messages", bad)
+	}
+	fmt.Fprintln(stderr)
+	return nil
 }

@@ -94,5 +94,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(cfg.Auth.Tokens) == 0 {
 		fmt.Fprintln(stderr, "livemod: no tokens configured: every endpoint but /healthz will refuse requests; add --token ROLE=SECRET")
 	}
+	if f.config != "" {
+		watchReload(ctx, func() {
+			if err := a.reloadPolicy(f.config); err != nil {
+				fmt.Fprintln(stderr, "livemod: SIGHUP:", err)
+				return
+			}
+			fmt.Fprintln(stderr, "livemod: SIGHUP: policy reloaded from", f.config, "(other keys take effect on restart)")
+		})
+	}
 	return a.serve(ctx)
 }
