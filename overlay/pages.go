@@ -29,6 +29,7 @@ const PageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-sr
 //	GET /overlay/, /host/   without a stream: to the index, which links every stream's
 //	GET /moderator          moderator console (?stream=ID; without it, a stream picker)
 //	GET /moderator/tools    reply drafts, timeouts and bans (unban), dead webhooks, KPIs, audit
+//	GET /moderator/policy   the stream's own rules, with a preview on recent chat (?stream=ID)
 //	GET /agent              agent inbox (?stream=ID; without it, every stream's tickets)
 //	GET /static/…           the pages' scripts and styles (no secrets, no token needed)
 //
@@ -54,6 +55,7 @@ func RegisterPages(s *Server) {
 	s.handlePage("GET /host/{stream}", "the host controls", page("host.html"), RoleHost)
 	s.handlePage("GET /moderator", "the moderator console", page("moderator.html"), RoleModerator)
 	s.handlePage("GET /moderator/tools", "the moderator tools", page("tools.html"), RoleModerator)
+	s.handlePage("GET /moderator/policy", "the channel policy page", page("policy.html"), RoleModerator)
 	s.handlePage("GET /agent", "the agent inbox", page("agent.html"), RoleAgent)
 	// The overlay and the host controls are per stream: without one, the
 	// index lists a link for each stream.

@@ -167,6 +167,7 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		"GET /v1/replies/drafts", "POST /v1/replies/drafts/r-1/approve", "POST /v1/replies/drafts/r-1/reject",
 		"GET /v1/webhooks/dead", "POST /v1/webhooks/dead/w-1/retry",
 		"GET /v1/audit", "GET /v1/users/u-1/export", "DELETE /v1/users/u-1", "GET /v1/kpis?stream=s",
+		"GET /v1/streams/s/policy", "PUT /v1/streams/s/policy", "POST /v1/streams/s/policy/try", "GET /moderator/policy",
 	} {
 		method, path, _ := strings.Cut(p, " ")
 		if code, _ := call(t, method, base+path, "", ""); code != http.StatusUnauthorized {
@@ -210,6 +211,13 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		{"GET /v1/webhooks/dead", hostSecret, 403},
 		{"POST /v1/webhooks/dead/w-1/retry", agentSecret, 403},
 		{"GET /v1/audit", hostSecret, 403},
+		{"GET /v1/streams/s/policy", hostSecret, 403},
+		{"GET /v1/streams/s/policy", ingestSecret, 403},
+		{"GET /v1/streams/s/policy", modSecret, 200},
+		{"PUT /v1/streams/s/policy", agentSecret, 403},
+		{"POST /v1/streams/s/policy/try", hostSecret, 403},
+		{"GET /moderator/policy", hostSecret, 403},
+		{"GET /moderator/policy", modSecret, 200},
 		{"GET /v1/audit", agentSecret, 403},
 		{"GET /v1/audit", modSecret, 200},
 		{"GET /v1/audit", adminSecret, 200},

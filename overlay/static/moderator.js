@@ -14,6 +14,7 @@
   document.getElementById("stream-name").textContent = stream;
   const statusEl = document.getElementById("status");
   document.getElementById("tools-link").href = LM.link("/moderator/tools", stream ? { stream } : {});
+  document.getElementById("policy-link").href = LM.link("/moderator/policy", stream ? { stream } : {});
   document.getElementById("lang").addEventListener("click", LM.toggleLang);
   if (!stream) {
     // No stream: the console would have nothing to show. Offer the streams
