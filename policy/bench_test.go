@@ -101,9 +101,10 @@ func benchMsgs() []classify.Message {
 }
 
 // BenchmarkDecide decides classify's benchmark lines with the engine
-// alone (none), and through a Book whose policy has 1,000 terms and 50
+// alone (none), through a Book without a policy (book: as a server
+// without one runs), through a Book whose policy has 1,000 terms and 50
 // regexes (terms), and those with the shop example's limits, links and
-// actions (shop); the Book keeps recent messages for trials. rules is
+// actions (shop); a Book keeps recent messages for trials. rules is
 // the engine without its model (as classify's BenchmarkDecide), model
 // with it (as serve runs). Compare A/B alternately in one sitting:
 //
@@ -117,7 +118,7 @@ func BenchmarkDecide(b *testing.B) {
 		for _, pol := range []struct {
 			name string
 			p    func() Policy
-		}{{"none", nil}, {"terms", bigPolicy}, {"shop", shopPolicy}} {
+		}{{"none", nil}, {"book", func() Policy { return Policy{} }}, {"terms", bigPolicy}, {"shop", shopPolicy}} {
 			b.Run(name+"/"+pol.name, func(b *testing.B) {
 				e, err := classify.New(classify.Options{NoModel: !model})
 				if err != nil {

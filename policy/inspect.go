@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+
+	"github.com/livemod/livemod/internal/words"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,18 +101,16 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 		n := v.Words()
 		for i := 0; i < n; i++ {
 			w, h := v.Word(i)
-			if i+1 < n && r.pair != nil {
-				_, h2 := v.Word(i + 1)
-				if k := pairKey(h, h2); r.pairBits[k>>54]&(1<<(k>>48&63)) != 0 {
-					for _, pi := range r.pair[k] {
+			if r.hasBit(uint32(h >> 48)) {
+				if i+1 < n && r.pair != nil {
+					_, h2 := v.Word(i + 1)
+					for _, pi := range r.pair[pairKey(h, h2)] {
 						p := &r.phrase[pi]
 						if p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
 							f.add(p.rule, "")
 						}
 					}
 				}
-			}
-			if r.firstBits[h>>54]&(1<<(h>>48&63)) != 0 {
 				for _, pi := range r.first[h] {
 					p := &r.phrase[pi]
 					if p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
@@ -125,7 +125,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 				}
 			}
 			if len(w) >= 3 && r.globAt != nil {
-				if k := tri(w[0], w[1], w[2]); r.globBits[triBit(k)/64]&(1<<(triBit(k)%64)) != 0 {
+				if k := tri(w[0], w[1], w[2]); r.hasBit(triBit(k)) {
 					for _, pi := range r.globAt[k] {
 						p := &r.phrase[pi]
 						if bytes.HasPrefix(w, p.prefix) && p.matchAt(v, i) && !exempt(badges, r.rules[p.rule].exempt) {
@@ -151,8 +151,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 					continue
 				}
 				k := tri(plain[i], plain[i+1], plain[i+2])
-				bit := triBit(k)
-				if r.tri[bit/64]&(1<<(bit%64)) == 0 {
+				if !r.hasBit(triBit(k)) {
 					continue
 				}
 				for _, l := range r.triIdx[k] {
@@ -264,8 +263,31 @@ func (r *Rules) limits(f *fired, text string, v *classify.View, badges []string)
 	if len(text) > classify.MaxTextBytes {
 		text = text[:classify.MaxTextBytes]
 	}
+	orig := text
 	var runes, nonSpace, letters, upper, symbols, emoji, run, maxRun, marks, maxMarks, spaces int
 	var last rune = -1
+	if words.ASCII(text) {
+		// Most chat: a table lookup a byte, and the longest run only if
+		// a limit needs it.
+		var cnt [5]int
+		for i := 0; i < len(text); i++ {
+			cnt[asciiClass[text[i]]]++
+		}
+		runes, spaces = len(text), cnt[classSpace]
+		letters, upper, symbols = cnt[classLower]+cnt[classUpper], cnt[classUpper], cnt[classSymbol]
+		nonSpace = runes - spaces
+		if r.repeats != nil && r.repeats.max > 0 {
+			for i := 0; i < len(text); i++ {
+				if i > 0 && text[i] == text[i-1] {
+					run++
+				} else {
+					run = 1
+				}
+				maxRun = max(maxRun, run)
+			}
+		}
+		text = "" // counted
+	}
 	for i := 0; i < len(text); {
 		c := rune(text[i])
 		if c < utf8.RuneSelf {
@@ -333,6 +355,7 @@ func (r *Rules) limits(f *fired, text string, v *classify.View, badges []string)
 			}
 		}
 	}
+	text = orig
 	applies := func(l *limitRule) bool {
 		return runes >= l.minLength && !exempt(badges, r.rules[l.rule].exempt)
 	}

@@ -93,14 +93,17 @@ type Rules struct {
 
 	allow *classify.AllowList
 
-	first     map[uint64][]int32 // first word hash → phrases
-	firstBits [1024]uint64       // filter of first: bit h>>48 (16 bits) of each key
-	pair      map[uint64][]int32 // pairKey of the first two words → phrases whose first two words are exact
-	pairBits  [1024]uint64       // filter of pair
-	globBits  [1024]uint64       // filter of globAt: triBit of each key
-	phrase    []termPhrase
-	globs     []int32            // phrases whose first word is a pattern without a 3-byte literal start
-	globAt    map[uint32][]int32 // first three bytes of a pattern's start → phrases
+	first map[uint64][]int32 // first word hash → phrases
+	pair  map[uint64][]int32 // pairKey of the first two words → phrases whose first two words are exact
+	// filter is one bit set (8 KiB, so it stays in cache) in front of
+	// every table: bit h>>48 of each exact first word of a phrase (in
+	// first or pair), bit triBit of the first three bytes of each
+	// pattern (globAt) and of each regex literal (triIdx). Most words
+	// and bytes of chat find their bit clear and cost one load.
+	filter [1024]uint64
+	phrase []termPhrase
+	globs  []int32            // phrases whose first word is a pattern without a 3-byte literal start
+	globAt map[uint32][]int32 // first three bytes of a pattern's start → phrases
 
 	rx       []rxRule
 	tri      []uint64           // bit set of trigram keys of the regexes' literals
@@ -373,7 +376,7 @@ func (r *Rules) addPhrase(words []wordPat, ri int32) {
 			}
 			k := tri(g[0], g[1], g[2])
 			r.globAt[k] = append(r.globAt[k], pi)
-			r.globBits[triBit(k)/64] |= 1 << (triBit(k) % 64)
+			r.setBit(triBit(k))
 			r.phrase[pi].prefix = g[:star]
 		} else {
 			r.globs = append(r.globs, pi)
@@ -384,13 +387,18 @@ func (r *Rules) addPhrase(words []wordPat, ri int32) {
 		}
 		k := pairKey(words[0].h, words[1].h)
 		r.pair[k] = append(r.pair[k], pi)
-		r.pairBits[k>>54] |= 1 << (k >> 48 & 63)
+		r.setBit(uint32(words[0].h >> 48))
 	} else {
 		h := words[0].h
 		r.first[h] = append(r.first[h], pi)
-		r.firstBits[h>>54] |= 1 << (h >> 48 & 63)
+		r.setBit(uint32(h >> 48))
 	}
 }
+
+func (r *Rules) setBit(b uint32) { r.filter[b>>6] |= 1 << (b & 63) }
+
+// hasBit tests bit b (16 bits) of the filter.
+func (r *Rules) hasBit(b uint32) bool { return r.filter[b>>6&1023]&(1<<(b&63)) != 0 }
 
 // pairKey combines the hashes of two adjacent words.
 func pairKey(a, b uint64) uint64 {
@@ -447,7 +455,6 @@ func (r *Rules) indexRegexes() {
 	if len(r.rx) == 0 {
 		return
 	}
-	r.tri = make([]uint64, 1<<16/64)
 	r.triIdx = map[uint32][]rxLit{}
 	for i, x := range r.rx {
 		if x.lits == nil {
@@ -456,7 +463,7 @@ func (r *Rules) indexRegexes() {
 		}
 		for _, l := range x.lits {
 			k := tri(l[0], l[1], l[2])
-			r.tri[triBit(k)/64] |= 1 << (triBit(k) % 64)
+			r.setBit(triBit(k))
 			r.triIdx[k] = append(r.triIdx[k], rxLit{int32(i), []byte(l)})
 			r.litStart[l[0]] = true
 		}
