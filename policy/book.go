@@ -68,6 +68,7 @@ type Book struct {
 	cfg    Config            // from the file
 	stored map[string]Policy // set over REST; replaces cfg.Streams[id]
 
+	trial    chan struct{} // one trial at a time
 	tq       chan timeoutReq
 	dropped  atomic.Int64
 	stop     chan struct{}
@@ -98,6 +99,7 @@ func (s *set) of(stream string) *Bound {
 var (
 	ErrTooManyStreams = errors.New("policy: too many streams with their own policy")
 	ErrNoTrials       = errors.New("policy: trials need an engine factory")
+	ErrBusy           = errors.New("policy: another trial is running; try again when it ends")
 )
 
 // New builds a Book deciding with engine under cfg, with the policies
@@ -107,7 +109,7 @@ func New(engine *classify.Engine, cfg Config, opts Options) (*Book, error) {
 		return nil, err
 	}
 	b := &Book{engine: engine, opts: opts, cfg: cfg, stored: map[string]Policy{},
-		tq: make(chan timeoutReq, timeoutQueue), stop: make(chan struct{}), done: make(chan struct{})}
+		tq: make(chan timeoutReq, timeoutQueue), stop: make(chan struct{}), done: make(chan struct{}), trial: make(chan struct{}, 1)}
 	b.env = NewEnv(opts.MaxOffenders, b.enqueue)
 	if opts.RecentBytes >= 0 {
 		b.rec = newRecent(opts.RecentBytes, opts.RecentStreams)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -37,6 +38,9 @@ type Example struct {
 	After  string `json:"after"`
 	Detail string `json:"detail,omitempty"`
 }
+
+// trialWait is how long a trial waits for another to end.
+const trialWait = 5 * time.Second
 
 // examplesPerRule bounds the examples a report gives for one rule.
 const examplesPerRule = 3
@@ -172,9 +176,22 @@ func actionText(d *classify.Decision) string {
 // Try reports what proposed, as stream's override, would change over
 // msgs, or over the stream's recent messages since sinceMS (Unix ms)
 // when msgs is nil.
+// One trial runs at a time: each decides up to MaxTrialMessages twice, on
+// the cores the live pipeline uses. Another waits for it up to
+// trialWait, then gets ErrBusy.
 func (b *Book) Try(ctx context.Context, stream string, proposed Policy, msgs []*classify.Message, sinceMS int64) (*Report, error) {
 	if err := proposed.Validate("policy"); err != nil {
 		return nil, err
+	}
+	wait := time.NewTimer(trialWait)
+	defer wait.Stop()
+	select {
+	case b.trial <- struct{}{}:
+		defer func() { <-b.trial }()
+	case <-wait.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	if msgs == nil && b.rec != nil {
 		msgs = b.rec.since(stream, sinceMS, MaxTrialMessages)

@@ -584,3 +584,17 @@ func (s *memStore) PutPolicy(stream string, p []byte) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestOneTrialAtATime(t *testing.T) {
+	b := book(t, `caps: {max_ratio: 0.7}`, Options{})
+	b.trial <- struct{}{} // a trial is running
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := b.Try(ctx, "s", Policy{}, nil, 0); !errors.Is(err, context.Canceled) {
+		t.Fatalf("while another runs: %v", err)
+	}
+	<-b.trial
+	if _, err := b.Try(context.Background(), "s", Policy{}, []*classify.Message{msg("s", "u", "hi")}, 0); err != nil {
+		t.Fatalf("after it ended: %v", err)
+	}
+}

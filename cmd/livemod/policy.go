@@ -132,6 +132,8 @@ func policyError(err error) error {
 		return nil
 	case errors.Is(err, policy.ErrInvalid), errors.Is(err, policy.ErrTooManyStreams):
 		return statusError{err, http.StatusBadRequest}
+	case errors.Is(err, policy.ErrBusy):
+		return statusError{err, http.StatusTooManyRequests}
 	}
 	return err
 }
