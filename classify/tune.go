@@ -17,13 +17,13 @@ import "github.com/cespare/xxhash/v2"
 type AllowList struct {
 	skel  map[uint64]bool // skeleton word hash of one-word terms
 	plain map[uint64]bool // plain-form hash of one-word terms (plain-only lexicon)
-	multi [][]uint64      // skeleton word hashes of terms of several words
+	multi map[uint64][][]uint64 // first word hash → skeleton word hashes of terms of several words
 }
 
 // NewAllowList compiles terms through the normalization of messages.
 // Terms that normalize to nothing are skipped.
 func NewAllowList(terms []string) *AllowList {
-	a := &AllowList{skel: map[uint64]bool{}, plain: map[uint64]bool{}}
+	a := &AllowList{skel: map[uint64]bool{}, plain: map[uint64]bool{}, multi: map[uint64][][]uint64{}}
 	for _, t := range terms {
 		ws := compileWords(t)
 		switch {
@@ -34,7 +34,7 @@ func NewAllowList(terms []string) *AllowList {
 			p := appendPlain(nil, &tmp, t)
 			a.plain[hashPlain(p)] = true
 		default:
-			a.multi = append(a.multi, ws)
+			a.multi[ws[0]] = append(a.multi[ws[0]], ws)
 		}
 	}
 	return a
@@ -49,8 +49,8 @@ func (a *AllowList) mask(toks []tok) uint64 {
 		if a.skel[toks[i].h] {
 			m |= 1 << i
 		}
-		for _, ws := range a.multi {
-			if toks[i].h == ws[0] && matchFrom(ws, 1, toks, i+1) {
+		for _, ws := range a.multi[toks[i].h] {
+			if matchFrom(ws, 1, toks, i+1) {
 				for k := i; k < i+len(ws) && k < 64; k++ {
 					m |= 1 << k
 				}

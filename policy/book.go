@@ -89,6 +89,9 @@ type set struct {
 }
 
 func (s *set) of(stream string) *Bound {
+	if len(s.streams) == 0 {
+		return s.def
+	}
 	if b, ok := s.streams[stream]; ok {
 		return b
 	}

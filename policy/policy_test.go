@@ -598,3 +598,13 @@ func TestOneTrialAtATime(t *testing.T) {
 		t.Fatalf("after it ended: %v", err)
 	}
 }
+
+func TestAllowedPhrase(t *testing.T) {
+	b := book(t, `allowed: ["holy shit"]`, Options{})
+	if d := b.Decide(msg("s", "u", "holy shit that price")); d.Labels.Has(classify.LabelToxic) {
+		t.Errorf("allowed phrase flagged: %s", rules(d))
+	}
+	if d := b.Decide(msg("s", "u", "this is shit")); !d.Labels.Has(classify.LabelToxic) {
+		t.Errorf("the word alone is not allowed: %s", rules(d))
+	}
+}
