@@ -15,6 +15,7 @@ import "github.com/cespare/xxhash/v2"
 // AllowList is a set of terms the built-in toxic lexicons do not flag.
 // Build it with NewAllowList; it is read-only and goroutine-safe.
 type AllowList struct {
+	few   []uint64        // skel's keys when there are few: a scan beats a map probe
 	skel  map[uint64]bool // skeleton word hash of one-word terms
 	plain map[uint64]bool // plain-form hash of one-word terms (plain-only lexicon)
 	multi map[uint64][][]uint64 // first word hash → skeleton word hashes of terms of several words
@@ -37,6 +38,11 @@ func NewAllowList(terms []string) *AllowList {
 			a.multi[ws[0]] = append(a.multi[ws[0]], ws)
 		}
 	}
+	if len(a.skel) <= 8 {
+		for h := range a.skel {
+			a.few = append(a.few, h)
+		}
+	}
 	return a
 }
 
@@ -46,10 +52,20 @@ func hashPlain(b []byte) uint64 { return xxhash.Sum64(b) }
 func (a *AllowList) mask(toks []tok) uint64 {
 	var m uint64
 	for i := range min(len(toks), 64) {
-		if a.skel[toks[i].h] {
+		h := toks[i].h
+		if a.few != nil || len(a.skel) == 0 {
+			for _, x := range a.few {
+				if x == h {
+					m |= 1 << i
+				}
+			}
+		} else if a.skel[h] {
 			m |= 1 << i
 		}
-		for _, ws := range a.multi[toks[i].h] {
+		if len(a.multi) == 0 {
+			continue
+		}
+		for _, ws := range a.multi[h] {
 			if matchFrom(ws, 1, toks, i+1) {
 				for k := i; k < i+len(ws) && k < 64; k++ {
 					m |= 1 << k
