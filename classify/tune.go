@@ -15,9 +15,9 @@ import "github.com/cespare/xxhash/v2"
 // AllowList is a set of terms the built-in toxic lexicons do not flag.
 // Build it with NewAllowList; it is read-only and goroutine-safe.
 type AllowList struct {
-	few   []uint64        // skel's keys when there are few: a scan beats a map probe
-	skel  map[uint64]bool // skeleton word hash of one-word terms
-	plain map[uint64]bool // plain-form hash of one-word terms (plain-only lexicon)
+	few   []uint64              // skel's keys when there are few: a scan beats a map probe
+	skel  map[uint64]bool       // skeleton word hash of one-word terms
+	plain map[uint64]bool       // plain-form hash of one-word terms (plain-only lexicon)
 	multi map[uint64][][]uint64 // first word hash → skeleton word hashes of terms of several words
 }
 
