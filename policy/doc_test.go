@@ -63,3 +63,23 @@ func TestWorkedExample(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEPolicyParses: the README's policy example is valid.
+func TestREADMEPolicyParses(t *testing.T) {
+	doc, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\npolicy:")
+	if !ok {
+		t.Fatal("README has no policy example")
+	}
+	y, _, _ := strings.Cut(rest, "```")
+	cfg, err := ParseYAML([]byte("policy:" + y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Default.Blocked) != 3 || cfg.Streams["show-b"].Caps == nil {
+		t.Fatalf("%+v", cfg)
+	}
+}
