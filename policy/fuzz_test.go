@@ -73,3 +73,27 @@ func values(m map[string]Policy) []Policy {
 	}
 	return out
 }
+
+// FuzzParseJSON: the REST body parser never panics; what it accepts
+// compiles and is put back out as JSON it accepts again.
+func FuzzParseJSON(f *testing.F) {
+	f.Add([]byte(`{"blocked":[{"term":"cheapfollows","reason":"follower sellers"}],"caps":{"max_ratio":0.7,"min_length":15}}`))
+	f.Add([]byte(`{"links":{"allow":["shopname.in"],"action":"timeout","seconds":60},"escalation":{"offences":3,"window":"10m","seconds":600}}`))
+	f.Add([]byte(`{"actions":{"toxic":"hold","profanity":"allow","spam":"timeout:120"},"sensitivity":4,"exempt":["moderator/1","vip"]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParseJSON(b)
+		if err != nil {
+			return
+		}
+		if _, err := Compile(p); err != nil {
+			t.Fatalf("accepted but does not compile: %v\n%s", err, b)
+		}
+		raw, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ParseJSON(raw); err != nil {
+			t.Fatalf("round trip refused: %v\n%s", err, raw)
+		}
+	})
+}
