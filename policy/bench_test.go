@@ -2,10 +2,12 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -182,3 +184,72 @@ func TestBigPolicyCompiles(t *testing.T) {
 		t.Fatalf("%d of 50 regexes have no literal", len(r.always))
 	}
 }
+
+// BenchmarkDecideAB runs the engine alone (A) and a Book with the 1,000
+// terms and 50 regexes (B) alternately, in short batches (ABBA), and
+// reports the median over the rounds of B's time over A's: on a shared
+// machine, a burst of other work then slows both of a pair alike. Run it
+// once: go test -run XXX -bench DecideAB -benchtime 1x ./policy/
+func BenchmarkDecideAB(b *testing.B) {
+	for _, model := range []bool{false, true} {
+		name := "rules"
+		if model {
+			name = "model"
+		}
+		for _, pol := range []struct {
+			name string
+			p    func() Policy
+		}{{"book", func() Policy { return Policy{} }}, {"terms", bigPolicy}, {"shop", shopPolicy}} {
+			b.Run(name+"/"+pol.name, func(b *testing.B) {
+				ea, _ := classify.New(classify.Options{NoModel: !model})
+				eb, _ := classify.New(classify.Options{NoModel: !model})
+				bk, err := New(eb, Config{Default: pol.p()}, Options{RecentBytes: recentBytesAB})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer bk.Close(b.Context())
+				ma, mb := benchMsgs(), benchMsgs()
+				var da, db classify.Decision
+				ia, ib := 0, 0
+				batch := func(decide func(*classify.Decision, *classify.Message), msgs []classify.Message, d *classify.Decision, i *int) time.Duration {
+					start := time.Now()
+					for range 1024 {
+						m := &msgs[*i%len(msgs)]
+						m.TS += 1_000_000
+						decide(d, m)
+						*i++
+					}
+					return time.Since(start)
+				}
+				b.ReportAllocs()
+				const rounds = 200
+				ratios := make([]float64, 0, rounds)
+				var ta, tb time.Duration
+				for b.Loop() {
+					for r := range rounds {
+						var a1, b1 time.Duration
+						if r%2 == 0 {
+							a1 = batch(ea.DecideInto, ma, &da, &ia)
+							b1 = batch(bk.DecideInto, mb, &db, &ib)
+						} else {
+							b1 = batch(bk.DecideInto, mb, &db, &ib)
+							a1 = batch(ea.DecideInto, ma, &da, &ia)
+						}
+						ta, tb = ta+a1, tb+b1
+						ratios = append(ratios, float64(b1)/float64(a1))
+					}
+				}
+				slices.Sort(ratios)
+				b.ReportMetric(ratios[len(ratios)/2], "B/A-median")
+				b.ReportMetric(ratios[len(ratios)/4], "B/A-p25")
+				b.ReportMetric(ratios[3*len(ratios)/4], "B/A-p75")
+				b.ReportMetric(float64(ta.Nanoseconds())/float64(ia), "A-ns/msg")
+				b.ReportMetric(float64(tb.Nanoseconds())/float64(ib), "B-ns/msg")
+			})
+		}
+	}
+}
+
+// recentBytesAB is the Book's RecentBytes in BenchmarkDecideAB (tests
+// set -1 to weigh the recorder).
+var recentBytesAB = 0

@@ -101,7 +101,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 		n := v.Words()
 		for i := 0; i < n; i++ {
 			w, h := v.Word(i)
-			if r.hasBit(uint32(h >> 48)) {
+			if r.hasBit(wordKey(h)) {
 				if i+1 < n && r.pair != nil {
 					_, h2 := v.Word(i + 1)
 					for _, pi := range r.pair[pairKey(h, h2)] {

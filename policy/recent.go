@@ -10,8 +10,10 @@ import (
 )
 
 // recent keeps each stream's latest messages for trials over "the last N
-// minutes". A stream's messages are copied into a ring of chunks: adding
-// a message is a copy into the current chunk, and when it is full the
+// minutes": what a decision depends on (id, user id, badges, text, time;
+// not the name or platform, which it does not). A stream's messages are
+// copied into a ring of chunks: adding a message is a copy into the
+// current chunk, and when it is full the
 // oldest chunk is emptied and reused, so the memory of a stream is
 // bounded and a message costs no allocation.
 type recent struct {
@@ -20,12 +22,14 @@ type recent struct {
 	// read is a copy of streams for add, replaced when a stream comes or
 	// goes: most messages find their stream without taking mu.
 	read   atomic.Pointer[map[string]*recStream]
-	chunk  int // bytes a chunk holds
-	chunks int // chunks a stream has
-	max    int // streams
+	last   atomic.Pointer[recStream] // the stream added to last: most messages are of one show
+	chunk  int                       // bytes a chunk holds
+	chunks int                       // chunks a stream has
+	max    int                       // streams
 }
 
 type recStream struct {
+	name  string
 	mu    sync.Mutex
 	buf   [][]byte
 	cur   int
@@ -61,9 +65,12 @@ func (r *recent) stream(id string, ts int64) *recStream {
 					quiet, at = k, t
 				}
 			}
+			if l := r.last.Load(); l != nil && l.name == quiet {
+				r.last.Store(nil)
+			}
 			delete(r.streams, quiet)
 		}
-		s = &recStream{buf: make([][]byte, r.chunks)}
+		s = &recStream{name: id, buf: make([][]byte, r.chunks)}
 		r.streams[id] = s
 		m := maps.Clone(r.streams)
 		r.read.Store(&m)
@@ -73,17 +80,21 @@ func (r *recent) stream(id string, ts int64) *recStream {
 
 // add copies m in.
 func (r *recent) add(m *classify.Message) {
-	var s *recStream
-	if rd := r.read.Load(); rd != nil {
-		s = (*rd)[m.Stream]
-	}
-	if s == nil {
-		s = r.stream(m.Stream, m.TS)
+	s := r.last.Load()
+	if s == nil || s.name != m.Stream {
+		s = nil
+		if rd := r.read.Load(); rd != nil {
+			s = (*rd)[m.Stream]
+		}
+		if s == nil {
+			s = r.stream(m.Stream, m.TS)
+		}
+		r.last.Store(s)
 	}
 	var hdr [binary.MaxVarintLen64 * 2]byte
 	n := binary.PutVarint(hdr[:], m.TS)
 	n += binary.PutUvarint(hdr[n:], uint64(len(m.User.Badges)))
-	size := n + 5*binary.MaxVarintLen32 + len(m.ID) + len(m.User.ID) + len(m.User.Name) + len(m.Platform) + len(m.Text)
+	size := n + 3*binary.MaxVarintLen32 + len(m.ID) + len(m.User.ID) + len(m.Text)
 	for _, b := range m.User.Badges {
 		size += binary.MaxVarintLen32 + len(b)
 	}
@@ -110,8 +121,6 @@ func (r *recent) add(m *classify.Message) {
 	}
 	c = appendStr(c, m.ID)
 	c = appendStr(c, m.User.ID)
-	c = appendStr(c, m.User.Name)
-	c = appendStr(c, m.Platform)
 	c = appendStr(c, m.Text)
 	s.buf[s.cur] = c
 	s.touch = max(s.touch, m.TS)
@@ -152,8 +161,6 @@ func (r *recent) since(stream string, since int64, limit int) []*classify.Messag
 			}
 			m.ID, c = readStr(c)
 			m.User.ID, c = readStr(c)
-			m.User.Name, c = readStr(c)
-			m.Platform, c = readStr(c)
 			m.Text, c = readStr(c)
 			if m.TS >= since {
 				out = append(out, m)
