@@ -329,6 +329,13 @@ func (r *Rules) limits(f *fired, text string, v *classify.View, badges []string)
 			marks = 0
 			continue
 		}
+		if c >= 0x1F000 && c <= 0x1FAFF { // emoji and pictographs, without the Unicode tables
+			nonSpace++
+			marks = 0
+			symbols++
+			emoji++
+			continue
+		}
 		switch {
 		case unicode.Is(unicode.Mn, c) || unicode.Is(unicode.Me, c):
 			marks++

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
+	"github.com/cespare/xxhash/v2"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -93,12 +95,41 @@ func findLinks(out []link, buf *[]byte, plain []byte) []link {
 		if j+2 < len(text) && text[j] == ':' && text[j+1] == '/' && text[j+2] == '/' {
 			continue // a scheme; the host follows
 		}
-		host := strings.Trim(string(run), ".-")
-		if l, ok := hostLink(host); ok {
+		host := bytes.Trim(run, ".-")
+		if len(host) > 253 {
+			continue // longer than any DNS name
+		}
+		if l, ok := hostLinkCached(host); ok {
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// hostCache remembers the last answers of hostLink: the public suffix
+// list is a large table, and looking a host up in it on every message
+// of a link spam wave would push the engine's own tables out of the
+// cache. A fixed array of slots (by the host's hash), each replaced as a
+// whole: its size is its bound.
+var hostCache [1024]atomic.Pointer[hostEntry]
+
+type hostEntry struct {
+	host string
+	l    link
+	ok   bool
+}
+
+// hostLinkCached is hostLink through hostCache; a host it has seen
+// costs no allocation.
+func hostLinkCached(host []byte) (link, bool) {
+	slot := &hostCache[xxhash.Sum64(host)&1023]
+	if e := slot.Load(); e != nil && e.host == string(host) {
+		return e.l, e.ok
+	}
+	h := string(host)
+	l, ok := hostLink(h)
+	slot.Store(&hostEntry{host: h, l: l, ok: ok})
+	return l, ok
 }
 
 // hostLink reports whether host names a link, and its domain.
