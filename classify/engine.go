@@ -303,10 +303,11 @@ func (d *Decision) Restricted() bool {
 	return len(d.Reasons) > 0 && (d.Reasons[0].Rule == RuleUserBan || d.Reasons[0].Rule == RuleUserTimeout)
 }
 
-// decide decides m into d with the scratch buffers given, which it
-// leaves holding the message's normal forms (for an Inspector: tune.go).
-// The words of allow are not flagged by the toxic lexicons.
-func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, restricted bool) {
+// decide decides m into d with the scratch buffers given. The words of
+// allow are not flagged by the toxic lexicons; in (a channel's policy,
+// tune.go) adjusts the decision before the question joins trending, so
+// that a message the channel hides never trends.
+func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, in Inspector, restricted bool) {
 	reasons, question := d.Reasons[:0], d.question
 	*d = Decision{
 		ID:         m.ID,
@@ -438,6 +439,7 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	}
 	if labels == 0 && !h.has(ruleOptoutStart) {
 		e.applyModel(d, sc, text, 0, m.User.Badges)
+		inspect(d, m, sc, in, restricted)
 		e.observeQuestion(d, sc.plain, &lm, cr)
 		return
 	}
@@ -482,6 +484,7 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 		// the thousand. Its decision carries no scores.
 		e.applyModel(d, sc, text, labels, m.User.Badges)
 	}
+	inspect(d, m, sc, in, restricted)
 	e.observeQuestion(d, sc.plain, &lm, cr)
 }
 

@@ -128,7 +128,8 @@ func IsPrivileged(badges []string) bool { return isPrivileged(badges) }
 
 // DecideWith is DecideInto for a stream with its own policy: the words of
 // allow (nil for none) are not flagged by the built-in lexicons, and in
-// (nil for none) inspects the decision last.
+// (nil for none) inspects the decision after the rules and the model,
+// before the question joins trending.
 //
 // Restrictions come first (see DecideInto): a timed-out or banned user's
 // message is hidden, and the Inspector does not see it.
@@ -136,13 +137,18 @@ func (e *Engine) DecideWith(d *Decision, m *Message, allow *AllowList, in Inspec
 	until, restricted := e.restriction(m)
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	e.decide(d, m, sc, allow, restricted)
+	e.decide(d, m, sc, allow, in, restricted)
 	if restricted {
 		restrictDecision(d, until)
+	}
+}
+
+// inspect lends in the normal forms in sc. A restricted user's message
+// is not inspected: it is hidden whatever the channel's rules say.
+func inspect(d *Decision, m *Message, sc *scratch, in Inspector, restricted bool) {
+	if in == nil || restricted {
 		return
 	}
-	if in != nil {
-		sc.view.sc = sc // the View lives in the pooled scratch: passing it costs no allocation
-		in.Inspect(d, m, &sc.view)
-	}
+	sc.view.sc = sc // the View lives in the pooled scratch: passing it costs no allocation
+	in.Inspect(d, m, &sc.view)
 }

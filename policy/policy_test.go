@@ -608,3 +608,32 @@ func TestAllowedPhrase(t *testing.T) {
 		t.Errorf("the word alone is not allowed: %s", rules(d))
 	}
 }
+
+// TestHiddenByTheChannelNeverTrends: the policy decides before the
+// question joins trending, so a question the channel hides is not shown
+// on the overlay; one it allows is.
+func TestHiddenByTheChannelNeverTrends(t *testing.T) {
+	tr := classify.NewTrending(classify.TrendOptions{})
+	e, err := classify.New(classify.Options{Trending: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := ParseYAML([]byte(`blocked: [{term: "cheapfollows"}]`))
+	b, err := New(e, cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(context.Background())
+	d := b.Decide(msg("s", "u1", "how much are the cheapfollows?"))
+	if d.Action != classify.Hide || d.Question != nil {
+		t.Fatalf("hidden question: %v %+v", d.Action, d.Question)
+	}
+	d = b.Decide(msg("s", "u2", "how much is the blue jacket?"))
+	if d.Action != classify.Allow || d.Question == nil {
+		t.Fatalf("allowed question: %v %+v", d.Action, d.Question)
+	}
+	snap := tr.Snapshot("s", d.TS, 10)
+	if len(snap.Questions) != 1 || strings.Contains(snap.Questions[0].Text, "cheapfollows") {
+		t.Fatalf("trending: %+v", snap.Questions)
+	}
+}
