@@ -124,7 +124,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 					f.add(p.rule, "")
 				}
 			}
-			if len(w) >= 3 && r.globAt != nil {
+			if len(w) >= 3 && r.globStart[w[0]] && r.globAt != nil {
 				if k := tri(w[0], w[1], w[2]); r.hasBit(triBit(k)) {
 					for _, pi := range r.globAt[k] {
 						p := &r.phrase[pi]
@@ -147,7 +147,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 		}
 		if len(r.triIdx) > 0 {
 			for i := 0; i+2 < len(plain); i++ {
-				if !r.litStart[plain[i]] {
+				if !r.litStart[plain[i]] || !r.litSecond[plain[i+1]] {
 					continue
 				}
 				k := tri(plain[i], plain[i+1], plain[i+2])

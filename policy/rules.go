@@ -105,11 +105,13 @@ type Rules struct {
 	globs  []int32            // phrases whose first word is a pattern without a 3-byte literal start
 	globAt map[uint32][]int32 // first three bytes of a pattern's start → phrases
 
-	rx       []rxRule
-	tri      []uint64           // bit set of trigram keys of the regexes' literals
-	triIdx   map[uint32][]rxLit // trigram → regexes with a literal starting so
-	always   []int32            // regexes without a literal: run on every message
-	litStart [256]bool          // first bytes of the literals
+	rx        []rxRule
+	tri       []uint64           // bit set of trigram keys of the regexes' literals
+	triIdx    map[uint32][]rxLit // trigram → regexes with a literal starting so
+	always    []int32            // regexes without a literal: run on every message
+	litStart  [256]bool          // first bytes of the literals
+	litSecond [256]bool          // second bytes of the literals
+	globStart [256]bool          // first bytes of the patterns in globAt
 
 	caps, symbols, emotes, length, repeats, zalgo *limitRule
 	emoteSet                                      map[string]bool
@@ -383,6 +385,7 @@ func (r *Rules) addPhrase(words []wordPat, ri int32) {
 			r.globAt[k] = append(r.globAt[k], pi)
 			r.setBit(triBit(k))
 			r.phrase[pi].prefix = g[:star]
+			r.globStart[g[0]] = true
 		} else {
 			r.globs = append(r.globs, pi)
 		}
@@ -483,6 +486,7 @@ func (r *Rules) indexRegexes() {
 			r.setBit(triBit(k))
 			r.triIdx[k] = append(r.triIdx[k], rxLit{int32(i), []byte(l)})
 			r.litStart[l[0]] = true
+			r.litSecond[l[1]] = true
 		}
 	}
 }
