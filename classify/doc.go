@@ -22,12 +22,21 @@
 // The toxic lexicon comes from published word lists, curated (see
 // lexicon/ATTRIBUTION.md).
 //
+// Escapes (\n, \xNN, \uXXXX, HTML character references) are decoded
+// first (escape.go). Romanized Hindi is also matched through a phonetic
+// key guarded by English and common-Hindi word lists (hinglish.go); words
+// in @mentions and web addresses are never matched, and dictionary words
+// only as written (match.go). Composed rules (compose.go) and question
+// cues (question.go) look at the words around a hit.
+//
 // Actions: threats are held for a human; spam, floods and links from
 // viewers are hidden (links and promotion from broadcaster, moderator and
 // vip badges are not); slurs, harassment, gaalis and insults are held;
-// mild profanity ("fucking love this song") keeps the toxic label but is
-// held only when aimed at someone ("fuck you") or when the model reads it
-// as abuse; everything else is allowed. Every hit is written as a Reason naming the rule and what it
+// mild profanity ("fucking love this song", "saala kya match tha") and
+// slurs mentioned rather than aimed get the profanity label and are
+// shown, unless aimed at someone ("fuck you", "tu kamina hai": toxic,
+// held) or read by the model as abuse; ambiguous words ("kutta",
+// "pagal") count only when aimed; everything else is allowed. Every hit is written as a Reason naming the rule and what it
 // matched.
 //
 // Engine, Normalize and ExtractOrderID are safe for concurrent use.

@@ -57,7 +57,8 @@ const (
 // spamHits are the rules whose hit makes a text shared by many copypasta
 // however short it is (crowd.go).
 const spamHits = 1<<ruleSpamLink | 1<<ruleSpamSpacedURL | 1<<ruleSpamChannel | 1<<ruleSpamLike |
-	1<<ruleSpamScam | 1<<ruleSpamContact | 1<<ruleSpamPhone | 1<<ruleLinkURL
+	1<<ruleSpamScam | 1<<ruleSpamContact | 1<<ruleSpamPhone | 1<<ruleLinkURL |
+	1<<ruleSpamGift | 1<<ruleSpamSMS | 1<<ruleSpamVisit
 
 // Engine classifies messages. It is safe for concurrent use; its mutable
 // state sits behind its ports: the Seen table, the Trending clusters and
@@ -81,6 +82,17 @@ type Engine struct {
 
 	repeatDetail []string // by count, built once
 
+	keys    table    // phonetic keys of Hinglish lexicon entries → index into keyRule, keyDet
+	keyRule []ruleID // ruleToxic, ruleToxicMild or ruleToxicGated
+	keyDet  []string
+	keyLen  [256]uint32 // by first byte of a raw word: bit n set when an entry's key may come from n bytes
+	dict    *wordFilter // dictionaryFilter()
+
+	kin, mentionCue, genitive []uint64 // word hashes of kin, mentionCue, genitive
+	mentionAfter              []uint64
+	visit                     uint64
+	q                         questionCues // question.go
+
 	you, between, after []uint64 // word hashes of secondPerson, insultBetween, insultAfter
 	youWords            []string // secondPerson, by index of you
 	yours               []uint64 // secondPossessive
@@ -103,6 +115,11 @@ var defaultRules = sync.OnceValue(func() *Engine {
 			e.m.add(p, r)
 		}
 	}
+	for r, words := range classWords() {
+		for _, w := range words {
+			e.m.add(w, r)
+		}
+	}
 	skeletal, plainOnly := lexicon()
 	mild := mildLexicon()
 	for _, w := range skeletal {
@@ -112,6 +129,12 @@ var defaultRules = sync.OnceValue(func() *Engine {
 			e.m.add(w, ruleToxic)
 		}
 	}
+	gated := gatedLexicon()
+	for _, w := range gated {
+		e.m.add(w, ruleToxicGated)
+	}
+	e.addKeys(skeletal, mild, gated)
+	e.dict = dictionaryFilter()
 	plainIdx := make(map[uint64]int32)
 	for _, w := range plainOnly {
 		if _, ok := plainIdx[xxhash.Sum64String(w)]; ok {
@@ -128,6 +151,10 @@ var defaultRules = sync.OnceValue(func() *Engine {
 	e.you, e.youWords = wordHashesNamed(secondPerson)
 	e.between, e.after = wordHashes(insultBetween), wordHashes(insultAfter)
 	e.yours, e.yourWords = wordHashesNamed(secondPossessive)
+	e.kin, e.mentionCue, e.genitive = wordHashes(kin), wordHashes(mentionCue), wordHashes(genitive)
+	e.mentionAfter = wordHashes(mentionAfter)
+	e.visit = compileWords("visit")[0]
+	e.q = newQuestionCues()
 	e.plain = newTable(plainIdx)
 	e.m.freeze()
 	for _, w := range leads {
@@ -241,9 +268,10 @@ var scratchPool = sync.Pool{New: func() any {
 // the action first. A rule whose labels are already explained adds no
 // second reason.
 var reasonOrder = [...]ruleID{
-	ruleThreat, ruleToxic, ruleToxicInsult, ruleToxicMild, ruleSpamLink, ruleSpamSpacedURL, ruleSpamScam, ruleSpamContact,
+	ruleThreat, ruleToxic, ruleToxicInsult, ruleToxicMild, ruleToxicMention, ruleSpamLink, ruleSpamSpacedURL,
+	ruleSpamVisit, ruleSpamScam, ruleSpamGift, ruleSpamSMS, ruleSpamContact,
 	ruleSpamPhone, ruleSpamChannel, ruleSpamLike, ruleLinkURL, ruleFloodCopypasta, ruleFloodRepeat,
-	ruleOptoutStop, ruleOptoutStart, ruleAgent, ruleSupportRefund, ruleSupportWrongItem,
+	ruleOptoutStop, ruleOptoutStart, ruleAgent, ruleAgentNotBot, ruleSupportRefund, ruleSupportWrongItem,
 	ruleSupportNotDelivered, ruleSupportDamaged, ruleSupportReturn, ruleSupportCancel,
 	ruleSupportStatus, ruleQuestionPrice, rulePurchase, ruleQuestionWord, ruleQuestionMark,
 }
@@ -320,7 +348,7 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 		restricted: restricted,
 	}
 	h := &sc.hits
-	*h = hits{}
+	h.reset()
 
 	text := m.Text
 	if len(text) > MaxTextBytes {
@@ -336,30 +364,34 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	if allow != nil {
 		allowed = allow.mask(toks)
 	}
-	e.m.scan(toks, skel, h, allowed)
+	url, digits := mayBeURL(plain), countDigits(plain)
+	h.quiet = quietWords(toks, plain, url)
+	e.m.scan(toks, skel, plain, h, allowed)
 	if spaced {
 		h.add(ruleSpamSpacedURL, "matched a spaced-out web address")
 	}
-	for ri, r := range sc.raws {
-		if n := int(r.b - r.a); n < 64 && e.plainLen[plain[r.a]]&(1<<n) != 0 {
-			if k, ok := e.plain.get(xxhash.Sum64(plain[r.a:r.b])); ok && (allow == nil || !allow.plain[xxhash.Sum64(plain[r.a:r.b])]) {
+	for ti := range toks {
+		t := &toks[ti]
+		if ti < 64 && (h.quiet|allowed)&(1<<ti) != 0 {
+			continue
+		}
+		if n := int(t.pb - t.pa); n < 64 && e.plainLen[plain[t.pa]]&(1<<n) != 0 {
+			if k, ok := e.plain.get(xxhash.Sum64(plain[t.pa:t.pb])); ok && (allow == nil || !allow.plain[xxhash.Sum64(plain[t.pa:t.pb])]) {
 				if e.plainMild[k] {
 					h.add(ruleToxicMild, e.plainDet[k])
-					h.mildAt |= 1 << min(ri, 63) // a raw word: the same index unless letters were joined
+					h.mark(ruleToxicMild, ti)
 				} else {
 					h.add(ruleToxic, e.plainDet[k])
+					h.mark(ruleToxic, ti)
 				}
 			}
 		}
 	}
-	if h.mildAt != 0 && !h.has(ruleToxic) {
-		if det, ok := e.aimed(toks, h.mildAt, h.detail[ruleToxicMild]); ok {
-			h.add(ruleToxicInsult, det)
-		}
-	}
-	leadQ := false // the message starts with a question word
-	if len(toks) > 0 {
-		if det, ok := e.leads[toks[0].h]; ok {
+	e.matchKeys(toks, plain, h, allowed)
+	e.compose(toks, plain, h, digits, url)
+	leadQ := false // the message starts with a question word (after a greeting, a name …)
+	if i := e.leadAt(toks, plain, h); i < len(toks) {
+		if det, ok := e.leads[toks[i].h]; ok {
 			h.add(ruleQuestionWord, det)
 			leadQ = true
 		}
@@ -373,14 +405,25 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	if hasQuestionMark(plain) {
 		h.add(ruleQuestionMark, "ends with '?'")
 	}
+	if n := len(toks); n > 0 && (n <= 64 && h.clsAt[ruleClsEmote-ruleClsPreamble] == 1<<n-1 || e.sameWord(toks)) {
+		// "Kappa Kappa Kappa", "LUL LUL?": reactions, not questions.
+		h.set &^= 1<<ruleQuestionWord | 1<<ruleQuestionMark
+		h.add(ruleQuestionNot, "")
+	}
 	if h.has(ruleQuestionNot) && !h.has(ruleQuestionMark) {
 		h.set &^= 1 << ruleQuestionWord
 	}
-	if _, _, ok := findURL(plain); ok {
-		h.add(ruleLinkURL, "") // detail written below, only when it is a reason
+	h.qcue = h.set&(1<<ruleQuestionWord|1<<ruleQuestionMark|1<<ruleQuestionPrice) != 0 ||
+		!h.has(ruleQuestionNot) && h.any(ruleClsWh)
+	if url {
+		if _, _, ok := findURL(plain); ok {
+			h.add(ruleLinkURL, "") // detail written below, only when it is a reason
+		}
 	}
-	if det, ok := findPhone(plain); ok {
-		h.add(ruleSpamPhone, det)
+	if digits >= 10 {
+		if det, ok := findPhone(plain); ok {
+			h.add(ruleSpamPhone, det)
+		}
 	}
 
 	// Dedup over the skeleton, so evasions of one text count as one.
@@ -577,9 +620,20 @@ func isPrivileged(badges []string) bool {
 	return false
 }
 
-// hasQuestionMark reports a '?' that is not the whole message.
+// hasQuestionMark reports a '?' that is not the whole message nor part of
+// a web address ("watch?v=…", "detail.php?id=…"): one followed by a letter,
+// a digit or '=' is a query string.
 func hasQuestionMark(plain []byte) bool {
-	if bytes.IndexByte(plain, '?') < 0 {
+	i := bytes.IndexByte(plain, '?')
+	if i < 0 {
+		return false
+	}
+	for ; i >= 0; i = nextIndex(plain, i, '?') {
+		if i+1 == len(plain) || !(isAlnum(plain[i+1]) || plain[i+1] == '=') {
+			break
+		}
+	}
+	if i < 0 {
 		return false
 	}
 	for _, c := range plain {

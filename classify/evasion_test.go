@@ -91,7 +91,9 @@ func TestEvasionSuite(t *testing.T) {
 			}
 			total++
 			d := e.Decide(&Message{ID: "m", Stream: "ev", User: User{ID: "u" + name + seed}, Text: text, TS: int64(total) * 600_000})
-			if d.Labels.Has(LabelToxic) || d.Labels.Has(LabelThreat) {
+			// Mild words not aimed at anyone are labelled profanity: the
+			// evasion was seen through all the same.
+			if d.Labels.Has(LabelToxic) || d.Labels.Has(LabelThreat) || d.Labels.Has(LabelProfanity) {
 				caught++
 			} else {
 				t.Logf("missed %s %q", name, text)

@@ -3,6 +3,8 @@ package classify
 import (
 	"bytes"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -47,7 +49,7 @@ func findURL(plain []byte) (a, b int, ok bool) {
 			if e < len(plain) && isAlnum(plain[e]) {
 				continue
 			}
-			if isTLD(plain[i+1 : e]) {
+			if isDomain(plain[s:hostEnd(plain, i)]) {
 				return s, chunkEnd(plain, i), true
 			}
 		}
@@ -67,6 +69,66 @@ func isTLD(b []byte) bool {
 		if string(b) == t {
 			return true
 		}
+	}
+	return false
+}
+
+// hostEnd returns the end of the host name around the dot at plain[i].
+func hostEnd(plain []byte, i int) int {
+	for i < len(plain) && (isAlnum(plain[i]) || plain[i] == '.' || plain[i] == '-') {
+		i++
+	}
+	for i > 0 && plain[i-1] == '.' {
+		i--
+	}
+	return i
+}
+
+// isDomain reports whether a bare host name ("shop.example.co.in",
+// "wa.me", "free-nitro.gift") is a registrable domain under a suffix of
+// the Public Suffix List: an ICANN suffix of two letters (a country),
+// of two labels or more ("co.uk"), one of the common ones (tlds), or any
+// other when the host has a hyphen or a digit, as generated domains do.
+// Suffixes that are everyday words after a dot typed without a space
+// ("ok.so", "nice.one", "hello.guys") need one of those signs too.
+func isDomain(host []byte) bool {
+	dot := bytes.LastIndexByte(host, '.')
+	if dot < 0 || len(host) > 253 {
+		return false
+	}
+	if isTLD(host[dot+1:]) {
+		return true // the common case, without a look-up in the list
+	}
+	// The list keeps no reference to its argument, and host is not
+	// changed while it runs: a string header over the bytes, no copy.
+	h := unsafe.String(&host[0], len(host))
+	suffix, icann := publicsuffix.PublicSuffix(h)
+	if suffix == h || !icann && !strings.Contains(suffix, ".") {
+		return false
+	}
+	if strings.Contains(suffix, ".") && icann {
+		return true
+	}
+	last := suffix
+	if k := strings.LastIndexByte(suffix, '.'); k >= 0 {
+		last = suffix[k+1:]
+	}
+	if isTLD([]byte(last)) {
+		return true
+	}
+	generated := strings.ContainsAny(h[:len(h)-len(suffix)], "-0123456789")
+	if len(last) == 2 && !wordTLD(last) {
+		return true
+	}
+	return generated
+}
+
+// wordTLD are two-letter country domains that are also words people type
+// after a full stop without a space.
+func wordTLD(s string) bool {
+	switch s {
+	case "so", "is", "it", "to", "at", "no", "am", "do", "go", "my", "us", "as", "an", "id", "im", "mr", "ok", "hi", "lo", "ya", "ye", "re", "tu", "na", "ne", "ma", "pa", "ha":
+		return true
 	}
 	return false
 }

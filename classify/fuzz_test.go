@@ -15,6 +15,9 @@ func FuzzNormalize(f *testing.F) {
 	f.Add("s t u p i d  i d i o t")
 	f.Add("चू ति या  मा.द.र.चो.द")
 	f.Add("hello \t\n  world\u200b \u00a0!")
+	f.Add(`you\nidiot sh\x69t \xe0\xa4\x9a\u0939\ud83d\ude00`)
+	f.Add("it&#39;s &lt;3 &amp;lt; &#x1F600; AT&T Q&A &nbsp;")
+	f.Add("&amp;amp;amp;amp;amp;lt; &l\\x74; \\x5cx41 ＆amp;")
 	f.Fuzz(func(t *testing.T, s string) {
 		n := Normalize(s)
 		if !utf8.ValidString(n) {
@@ -91,6 +94,26 @@ func FuzzAppendFields(f *testing.F) {
 			if got[i] != want[i] {
 				t.Fatalf("appendFields(%q) = %q, strings.Fields = %q", s, got, want)
 			}
+		}
+	})
+}
+
+func FuzzPhoneticKey(f *testing.F) {
+	for _, s := range []string{"behenchod", "bhenchod", "chootiyaa", "kameena", "bh0sd1ke", "", "aaaa", "hhhh", "zzqqww"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, ok := phoneticKey(nil, []byte(s))
+		if !ok {
+			return
+		}
+		for i, c := range k {
+			if !('a' <= c && c <= 'z' || c == keyEnd && i == len(k)-1) {
+				t.Fatalf("phoneticKey(%q) = %q: byte %q at %d", s, k, c, i)
+			}
+		}
+		if len(k) > 2*maxKeyWord {
+			t.Fatalf("phoneticKey(%q) = %q: too long", s, k)
 		}
 	})
 }

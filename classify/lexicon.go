@@ -22,7 +22,12 @@ var lexiconFiles = []string{
 	"profanity-hindi_hi.txt",
 	"livemod_en.txt",
 	"livemod_hi.txt",
+	"livemod_slurs_en.txt",
 }
+
+// gatedLexicon returns the entries of livemod_gated.txt: ambiguous words
+// that count only when aimed (engine.go).
+func gatedLexicon() []string { return readList("livemod_gated.txt") }
 
 // readList returns the entries of an embedded list: one a line, lower
 // case, '#' starts a comment line.
@@ -75,6 +80,9 @@ func lexicon() (skeletal, plainOnly []string) {
 		}
 	}
 	seen := make(map[string]bool)
+	for _, w := range gatedLexicon() {
+		seen[w] = true // ambiguous: matched by the gated rule only
+	}
 	for _, name := range lexiconFiles {
 		for _, w := range readList(name) {
 			if drop[w] || plain[w] || seen[w] {

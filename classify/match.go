@@ -3,6 +3,8 @@ package classify
 import (
 	"bytes"
 	"strings"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // A matcher finds phrases in a message's skeleton words. Every word is
@@ -19,12 +21,14 @@ type phrase struct {
 	words  []uint64
 	rule   ruleID
 	detail string // "matched 'bit.ly'", built once
+	lit    string // a lexicon entry's first word in plain form: see accept
 }
 
 type stem struct {
 	prefix []byte
 	rule   ruleID
 	detail string
+	lit    string
 }
 
 type matcher struct {
@@ -75,7 +79,7 @@ func (m *matcher) add(p string, r ruleID) {
 		sk, _, _, _ := appendSkeleton(nil, nil, nil, plain)
 		if len(sk) >= 3 {
 			k := key3(sk)
-			m.stems[k] = append(m.stems[k], stem{prefix: sk, rule: r, detail: matchedDetail(w + "…")})
+			m.stems[k] = append(m.stems[k], stem{prefix: sk, rule: r, detail: matchedDetail(w + "…"), lit: string(plain)})
 			return
 		}
 		p = w
@@ -84,7 +88,10 @@ func (m *matcher) add(p string, r ruleID) {
 	if len(words) == 0 || words[0] == gap {
 		return
 	}
-	m.phrases = append(m.phrases, phrase{words: words, rule: r, detail: matchedDetail(strings.ReplaceAll(p, " * ", " … "))})
+	var tmp []byte
+	first, _, _ := strings.Cut(p, " ")
+	lit := string(appendPlain(nil, &tmp, first))
+	m.phrases = append(m.phrases, phrase{words: words, rule: r, detail: matchedDetail(strings.ReplaceAll(p, " * ", " … ")), lit: lit})
 	m.first[words[0]] = append(m.first[words[0]], int32(len(m.phrases)-1))
 }
 
@@ -126,11 +133,90 @@ func (m *matcher) knows(w []byte) bool {
 
 func key3(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 }
 
+// is reports whether word i is of class r (a ruleCls… rule).
+func (h *hits) is(r ruleID, i int) bool {
+	return i < 64 && h.clsAt[r-ruleClsPreamble]&(1<<i) != 0
+}
+
+// any reports whether some word is of class r.
+func (h *hits) any(r ruleID) bool { return h.clsAt[r-ruleClsPreamble] != 0 }
+
 // hits is the set of rules a message matched, with the first detail of each.
 type hits struct {
-	set    uint64
-	mildAt uint64 // words (index, up to 63) that matched mild profanity
-	detail [numRules]string
+	set      uint64
+	mildAt   uint64             // words (index, up to 63) that matched mild profanity
+	severeAt uint64             // words that matched the severe lexicon
+	gatedAt  uint64             // words that matched ambiguous words (livemod_gated.txt)
+	quiet    uint64             // words inside an @mention or a web address: no lexicon there
+	allowAt  uint64             // gated words that are allow-listed names or places ("Lund")
+	clsAt    [numClasses]uint64 // words of each class (ruleClsPreamble …)
+	qcue     bool               // an interrogative cue: without one the model alone gives no question
+	detail   [numRules]string
+}
+
+// lexical reports whether r is a lexicon rule, one whose hits are guarded
+// (see accept).
+func lexical(r ruleID) bool {
+	return r == ruleToxic || r == ruleToxicMild || r == ruleToxicGated || r == ruleThreat
+}
+
+// mark records the word of a lexicon or class hit.
+func (h *hits) mark(r ruleID, i int) {
+	bit := uint64(1) << min(i, 63)
+	switch r {
+	case ruleToxicMild:
+		h.mildAt |= bit
+	case ruleToxic:
+		h.severeAt |= bit
+	case ruleToxicGated:
+		h.gatedAt |= bit
+	default:
+		if r >= ruleClsPreamble {
+			h.clsAt[r-ruleClsPreamble] |= bit
+		}
+	}
+}
+
+// accept reports whether a lexicon hit on word i stands: not inside an
+// @mention or a web address, not a name or place of the allow-list, and,
+// for a word of the English word list, matched as written (lit is the
+// entry's plain form, a prefix for a stem) rather than through squashed
+// letters or leetspeak: "cook" is not "cock", "Nigeria" is not a slur.
+// A name or place of the allow-list that is itself an entry, as written
+// ("Lund"), is read as an ambiguous word: abuse only in an insult's frame
+// (rule ruleToxicGated). It runs only for hits, never per word.
+func accept(r ruleID, lit string, stem bool, i int, toks []tok, plain []byte, h *hits) (ruleID, bool) {
+	if i < 64 && h.quiet&(1<<i) != 0 {
+		return r, false
+	}
+	t := &toks[i]
+	if r == ruleThreat || t.joined(plain) {
+		return r, true
+	}
+	raw := plain[t.pa:t.pb]
+	literal := string(raw) == lit || stem && bytes.HasPrefix(raw, []byte(lit))
+	hr := xxhash.Sum64(raw)
+	if _, ok := allowWords()[hr]; ok {
+		if literal && !stem && r != ruleToxicGated {
+			h.allowAt |= 1 << min(i, 63)
+			return ruleToxicGated, true
+		}
+		return r, false
+	}
+	if _, ok := dictionaryWords()[hr]; !ok {
+		return r, true
+	}
+	return r, literal
+}
+
+// reset empties h for the next message. The details are left as they
+// are: one is read only when its rule's bit is set, and add writes it
+// when it sets the bit (zeroing them all was a fifth of a kilobyte per
+// message).
+func (h *hits) reset() {
+	h.set, h.mildAt, h.severeAt, h.gatedAt, h.quiet, h.allowAt = 0, 0, 0, 0, 0, 0
+	h.qcue = false
+	h.clsAt = [numClasses]uint64{}
 }
 
 func (h *hits) add(r ruleID, detail string) {
@@ -142,22 +228,41 @@ func (h *hits) add(r ruleID, detail string) {
 
 func (h *hits) has(r ruleID) bool { return h.set&(1<<r) != 0 }
 
-// scan records every phrase and stem found in the words of skel. Toxic
-// lexicon entries are not found at the words marked in allowed (up to
-// 64; a channel's allowed terms).
-func (m *matcher) scan(toks []tok, skel []byte, h *hits, allowed uint64) {
+// scan records every phrase and stem found in the words of skel; plain
+// is the plain form the words were read from. Toxic lexicon entries are
+// not found at the words marked in allowed (up to 64; a channel's
+// allowed terms).
+func (m *matcher) scan(toks []tok, skel, plain []byte, h *hits, allowed uint64) {
 	for i := range toks {
 		if k, ok := m.firstT.get(toks[i].h); ok {
+			var next uint64 = 1 // no word hashes to 1 … almost surely; checked below
+			if i+1 < len(toks) {
+				next = toks[i+1].h
+			}
 			for _, pi := range m.firstL[k] {
 				p := &m.phrases[pi]
-				if allowed&(1<<min(i, 63)) != 0 && i < 64 && isLexiconRule(p.rule) {
+				// Most phrases of a common first word ("my", "how") fail on
+				// their second word: test it inline before the call.
+				if len(p.words) > 1 && p.words[1] != gap && p.words[1] != next {
+					continue
+				}
+				if i < 64 && allowed&(1<<i) != 0 && isLexiconRule(p.rule) {
+					continue
+				}
+				if len(p.words) == 1 && p.rule >= ruleClsPreamble {
+					h.mark(p.rule, i) // a class word: no rule hit to record
 					continue
 				}
 				if matchFrom(p.words, 1, toks, i+1) {
-					h.add(p.rule, p.detail)
-					if p.rule == ruleToxicMild {
-						h.mildAt |= 1 << min(i, 63)
+					r := p.rule
+					if lexical(r) {
+						var ok bool
+						if r, ok = accept(r, p.lit, false, i, toks, plain, h); !ok {
+							continue
+						}
 					}
+					h.add(r, p.detail)
+					h.mark(r, i)
 				}
 			}
 		}
@@ -166,10 +271,15 @@ func (m *matcher) scan(toks []tok, skel []byte, h *hits, allowed uint64) {
 			if k, ok := m.stemT.get(mix64(uint64(key3(w)))); ok {
 				for _, s := range m.stemL[k] {
 					if bytes.HasPrefix(w, s.prefix) && !(i < 64 && allowed&(1<<i) != 0 && isLexiconRule(s.rule)) {
-						h.add(s.rule, s.detail)
-						if s.rule == ruleToxicMild {
-							h.mildAt |= 1 << min(i, 63)
+						r := s.rule
+						if lexical(r) {
+							var ok bool
+							if r, ok = accept(r, s.lit, true, i, toks, plain, h); !ok {
+								continue
+							}
 						}
+						h.add(r, s.detail)
+						h.mark(r, i)
 					}
 				}
 			}
@@ -199,4 +309,6 @@ func matchFrom(words []uint64, w int, toks []tok, t int) bool {
 
 // isLexiconRule reports the rules of the toxic lexicons, which a
 // channel's allowed terms override.
-func isLexiconRule(r ruleID) bool { return r == ruleToxic || r == ruleToxicMild }
+func isLexiconRule(r ruleID) bool {
+	return r == ruleToxic || r == ruleToxicMild || r == ruleToxicGated
+}

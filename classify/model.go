@@ -134,7 +134,17 @@ type TrainOptions struct {
 	// some example has.
 	Labels []Label
 	Info   string // copied into Model.Info
+	// Priors are the base rates in live chat of the labels whose scores
+	// are calibrated to them (prior correction: training weighs the
+	// classes equally, so a raw score assumes one message in two has the
+	// label). Nil means DefaultPriors; an empty map means none.
+	Priors map[Label]float64
 }
+
+// DefaultPriors: about one chat line in seven is a question (the
+// hand-labeled chat of classify/model/data: 14%). Spam and toxic keep
+// balanced scores, with thresholds set on them (DefaultThresholds).
+var DefaultPriors = map[Label]float64{LabelQuestion: 0.14}
 
 // Train fits a model to the examples: logistic regression per label by
 // Adagrad SGD over the hashed features, then weights quantized to int8.
@@ -278,8 +288,15 @@ func Train(examples []Example, opts TrainOptions) (*Model, error) {
 		w:      make([]int8, nb*nl),
 		Info:   opts.Info,
 	}
-	for l := range labels {
+	priors := opts.Priors
+	if priors == nil {
+		priors = DefaultPriors
+	}
+	for l, lab := range labels {
 		m.bias[l] = float32(bias[l])
+		if p, ok := priors[lab]; ok && p > 0 && p < 1 {
+			m.bias[l] += float32(math.Log(p / (1 - p)))
+		}
 		var mx float32
 		for k := l; k < len(w); k += nl {
 			mx = max(mx, float32(math.Abs(float64(w[k]))))
@@ -398,8 +415,8 @@ var DefaultModel = sync.OnceValue(func() *Model {
 // high enough that the model adds what the rules miss without blocking
 // ordinary chat.
 var DefaultThresholds = map[Label]float32{
-	LabelSpam:           0.7,
-	LabelToxic:          0.9,
+	LabelSpam:           0.8,
+	LabelToxic:          0.95,
 	LabelQuestion:       0.5,
 	LabelPurchaseIntent: 0.75,
 	// Support is scored but not given by the model alone: a support label
@@ -505,8 +522,24 @@ var modelRuleNames = func() (n [len(labelNames)]string) {
 // ruleLabels: labels the rules missed are added with a "model.<label>"
 // reason, spam the model is sure of is hidden, other model spam and
 // model toxic are held for a human. It returns the merged labels.
-func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv bool) Labels {
+func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv, qcue, foreign bool) Labels {
 	ml, hide := p.decide(feats, &d.Scores)
+	if ruleLabels.Has(LabelLink) && !ml.Has(LabelSpam) && d.Scores.Get(LabelSpam) >= linkSpam {
+		// A link is evidence of its own: promotion with a link needs less
+		// of the model's word than a message without one.
+		ml |= Labels(LabelSpam)
+	}
+	if !qcue {
+		// No '?', no question word: the model alone does not make a
+		// question of a statement ("pagal kar diya is gaane ne") or of a
+		// line of emotes.
+		ml &^= Labels(LabelQuestion)
+	}
+	if foreign {
+		// Mostly a script the model never saw: its score is the noise of
+		// hashed n-grams, not a reading.
+		ml &^= Labels(LabelToxic)
+	}
 	if ruleLabels&Labels(LabelAgentRequest|LabelSupport) != 0 {
 		// Someone asking for a person or reporting a problem with an
 		// order is never spam, whatever words they use for it.
@@ -543,27 +576,37 @@ func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels
 		return
 	}
 	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
-	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges))
-	if d.Action == Allow && sc.hits.has(ruleToxicMild) && d.Scores.Get(LabelToxic) >= e.policy.mildHold {
-		// Mild profanity the rules let through, but the model reads as
-		// abuse: hold it for a human, with the score as the reason.
+	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges), sc.hits.qcue, unfamiliarScript(sc.skel))
+	if d.Action == Allow && (sc.hits.mildAt|sc.hits.gatedAt) != 0 && !d.Labels.Has(LabelToxic) &&
+		d.Scores.Get(LabelToxic) >= e.policy.mildHold && !unfamiliarScript(sc.skel) {
+		// Mild profanity or an ambiguous word the rules let through, but
+		// the model reads as abuse: two weak signals make one. Toxic, held
+		// for a human, with the score as the reason.
+		d.Labels |= Labels(LabelToxic)
 		d.Action = Hold
 		d.Reasons = append(d.Reasons, e.policy.reason(LabelToxic, &d.Scores))
 	}
 }
 
+// linkSpam is the spam score at which a message with a web address is
+// labelled spam (DefaultThresholds' spam without one). A viewer's link is
+// hidden anyway; the label says why.
+const linkSpam = 0.5
+
 // DefaultMildHoldScore is the model toxic score at which a message with
-// mild profanity that no rule saw aimed at anyone is held all the same
-// ("she is a fucking joke"). Profanity in praise ("fucking love
-// this song", "holy shit") scores far lower. See docs/QUALITY.md.
-const DefaultMildHoldScore = 0.95
+// mild profanity or an ambiguous Hindi word that no rule saw aimed at
+// anyone is labelled toxic and held all the same ("she is a fucking
+// joke", "ye suar log desh bech denge"): below DefaultThresholds' toxic,
+// since the word is evidence of its own. Profanity in praise ("fucking
+// love this song", "holy shit") scores lower. See docs/QUALITY.md.
+const DefaultMildHoldScore = 0.8
 
 // questionVeto is the question score under which the model overrules the
 // question rules: a lead word or a '?' is weak evidence ("what a
 // comeback", "can't wait", a '?' inside a link), and the model, trained
 // on hand-labeled chat, tells them apart. Price questions stay: they
 // carry purchase intent, a rule that must be exact.
-const questionVeto = 0.15
+const questionVeto = 0.03
 
 // vetoQuestion takes the question label and its rule reasons out of d.
 func (p *modelPolicy) vetoQuestion(d *Decision, labels Labels) Labels {

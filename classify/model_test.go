@@ -56,7 +56,7 @@ func TestModelInDecide(t *testing.T) {
 		label  Label
 		action Action
 	}{
-		{"I make $300 a day from my laptop, message me to learn how", LabelSpam, Hold},
+		{"Hey everyone, I make 300 dollars a day from home on my laptop, ask me how", LabelSpam, Hold},
 		{"kab aayega next live?", LabelQuestion, Allow},
 	} {
 		d := e.Decide(&Message{ID: "m", Stream: "s", User: User{ID: "u"}, Text: c.text, TS: 1})
@@ -145,8 +145,8 @@ func TestOrdinaryChatWithModel(t *testing.T) {
 		{"please connect me to support", Labels(LabelAgentRequest)},
 		{"agent please", Labels(LabelAgentRequest)},
 		{"I want to talk to a human agent", Labels(LabelAgentRequest)},
-		{"fucking love this song", Labels(LabelToxic)},
-		{"holy shit this is good", Labels(LabelToxic)},
+		{"fucking love this song", Labels(LabelProfanity)},
+		{"holy shit this is good", Labels(LabelProfanity)},
 		{"कितने का है?", Labels(LabelQuestion)},
 		{"bhai ye jacket bahut badhiya hai", 0},
 	} {

@@ -39,9 +39,10 @@ func Normalize(s string) string {
 	return string(appendPlain(nil, &tmp, s))
 }
 
-// appendPlain appends the plain form of s to dst. tmp is scratch space,
-// grown as needed and handed back for reuse.
-func appendPlain(dst []byte, tmp *[]byte, s string) []byte {
+// appendPlainOnce appends the plain form of s to dst, escapes left as they
+// are (appendPlain, escape.go, decodes them). tmp is scratch space, grown
+// as needed and handed back for reuse.
+func appendPlainOnce(dst []byte, tmp *[]byte, s string) []byte {
 	start := len(dst)
 	if words.ASCII(s) { // eight bytes at a time: every message's text passes here
 		return appendPlainASCII(dst, s)
@@ -277,10 +278,25 @@ var homoglyphs = map[rune]string{
 
 // Skeleton building.
 
-// tok is one word of the skeleton: its bytes are skel[a:b].
+// tok is one word of the skeleton: its bytes are skel[a:b]; plain[pa:pb]
+// is what it was read from: one raw word, or letters spelt out with
+// separators between them ("f u c k", see joined).
 type tok struct {
-	a, b int32
-	h    uint64
+	a, b   int32
+	pa, pb int32
+	h      uint64
+}
+
+// joined reports a word spelt out over several raw words: its span in
+// the plain form has a separator. (A flag would make tok 32 bytes; this
+// is asked only of the few words a lexicon entry matched.)
+func (t *tok) joined(plain []byte) bool {
+	for _, c := range plain[t.pa:t.pb] {
+		if c < utf8.RuneSelf && asciiClass[c] == classNone {
+			return true
+		}
+	}
+	return false
 }
 
 // isWordRune reports whether r belongs to a word of the plain form.
@@ -544,7 +560,7 @@ func appendSkeletonKnown(dst []byte, toks []tok, raws []rawTok, plain []byte, kn
 		if j-i >= 3 && isSpacedURL(plain[raws[i].a:raws[j-1].b], j-i) {
 			spaced = true
 		}
-		toks = append(toks, tok{a: int32(a), b: int32(len(dst)), h: hashWord(dst[a:])})
+		toks = append(toks, tok{a: int32(a), b: int32(len(dst)), pa: raws[i].a, pb: raws[j-1].b, h: hashWord(dst[a:])})
 		i = j
 	}
 	return dst, toks, raws, spaced

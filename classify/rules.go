@@ -22,10 +22,16 @@ const (
 	ruleSpamScam
 	ruleSpamContact
 	ruleSpamPhone
-	ruleToxic       // severe: slurs, sexual harassment, gaalis, insults naming a person
-	ruleToxicInsult // mild profanity aimed at someone ("you idiot", "fuck you")
-	ruleToxicMild   // mild profanity not aimed at anyone: labelled, allowed
+	ruleSpamGift     // gift and nitro lures, prize claims
+	ruleSpamSMS      // premium-SMS patterns: short codes, per-message prices
+	ruleSpamVisit    // "visit" + a bare domain
+	ruleToxic        // severe: slurs, sexual harassment, gaalis, insults naming a person
+	ruleToxicInsult  // mild profanity aimed at someone ("you idiot", "fuck you")
+	ruleToxicMild    // mild profanity not aimed at anyone: labelled profanity, allowed
+	ruleToxicGated   // ambiguous words ("kutta", "gadha"): abuse only when aimed; no label alone
+	ruleToxicMention // a slur or insult mentioned, not aimed ("he called me a …", "the word …")
 	ruleThreat
+	ruleThreatNot // apologies and idioms that look like threats: "sorry I hurt you", "killing it"
 	ruleFloodRepeat
 	ruleFloodCopypasta
 	ruleQuestionMark
@@ -41,11 +47,25 @@ const (
 	ruleSupportCancel
 	ruleSupportStatus
 	ruleAgent
+	ruleAgentNotBot // not the bot: "bot se baat nahi karni", "not a bot"
 	ruleOptoutStop
 	ruleOptoutStart
 
+	// Word classes: no label, never a reason; the matcher marks the words
+	// of each (hits.clsAt) for the composed rules and the question cues,
+	// at no cost to words of no class (compose.go).
+	ruleClsPreamble
+	ruleClsEmote
+	ruleClsWh
+	ruleClsNegatable
+	ruleClsNegation
+	ruleClsDelivered
+	ruleClsOrder
+
 	numRules
 )
+
+const numClasses = int(numRules - ruleClsPreamble)
 
 // rule is what a hit means: its reason name, its label and, for support,
 // the issue kind handed to agents.
@@ -66,8 +86,22 @@ var rules = [numRules]rule{
 	ruleSpamPhone:           {"spam.phone", LabelSpam, ""},
 	ruleToxic:               {"toxic.lexicon", LabelToxic, ""},
 	ruleToxicInsult:         {"toxic.insult", LabelToxic, ""},
-	ruleToxicMild:           {"toxic.profanity", LabelToxic, ""},
+	ruleToxicMild:           {"profanity", LabelProfanity, ""},
+	ruleToxicGated:          {"", 0, ""},
+	ruleToxicMention:        {"profanity.mention", LabelProfanity, ""},
 	ruleThreat:              {"threat.violence", LabelThreat, ""},
+	ruleThreatNot:           {"", 0, ""},
+	ruleSpamGift:            {"spam.scam", LabelSpam, ""},
+	ruleSpamSMS:             {"spam.sms", LabelSpam, ""},
+	ruleSpamVisit:           {"spam.link", LabelSpam | LabelLink, ""},
+	ruleAgentNotBot:         {"agent.request", LabelAgentRequest, ""},
+	ruleClsPreamble:         {"", 0, ""},
+	ruleClsEmote:            {"", 0, ""},
+	ruleClsWh:               {"", 0, ""},
+	ruleClsNegatable:        {"", 0, ""},
+	ruleClsNegation:         {"", 0, ""},
+	ruleClsDelivered:        {"", 0, ""},
+	ruleClsOrder:            {"", 0, ""},
 	ruleFloodRepeat:         {"flood.repeat", LabelFlood, ""},
 	ruleFloodCopypasta:      {"flood.copypasta", LabelFlood, ""},
 	ruleQuestionMark:        {"question.mark", LabelQuestion, ""},
@@ -110,6 +144,14 @@ var phrases = map[ruleID][]string{
 		"upcoming artist", "upcoming rapper", "help me reach",
 		"i need subscribers", "subscribers please", "free gift card", "free giftcard",
 		"free iphone", "free robux", "free vbucks", "free followers", "free subscribers",
+		"like and subscribe", "like & subscribe", "like n subscribe", "like subscribe",
+		"like share subscribe", "like share and subscribe", "hit the like", "smash that like",
+		"smash the like", "hit subscribe", "hit that subscribe", "press the bell", "hit the bell",
+		"ring the bell", "bell icon", "search my name", "search my channel", "search for my",
+		"search * on youtube", "search * in youtube", "type * in youtube", "type * on youtube",
+		"search * on google", "search * on instagram", "youtube pe search", "youtube par search",
+		"search karo", "search kare", "search karein", "सर्च करें", "सर्च करो", "लाइक और सब्सक्राइब",
+		"like aur subscribe", "like or subscribe", "like n share",
 		"mere channel", "mera channel", "meri video", "mera video", "channel ko subscribe",
 		"subscribe karo", "subscribe kare", "subscribe karein", "subscribe kar do", "subscribe krdo",
 		"subscribe kro", "मेरे चैनल", "मेरा चैनल", "चैनल को सब्सक्राइब", "सब्सक्राइब करो",
@@ -134,6 +176,25 @@ var phrases = map[ruleID][]string{
 		"kamao * daily", "kamaye * roz", "kamao * roz", "roz * kamaye", "roz * kamao",
 		"घर बैठे", "पैसे कमाए", "पैसे कमाएं", "पैसा कमाओ", "रोज़ * कमाए", "कमाएं * रोज",
 	},
+	ruleSpamGift: {
+		"free nitro", "discord nitro", "nitro giveaway", "nitro for free", "nitro free",
+		"steam gift", "free steam", "gift card giveaway", "giftcard giveaway", "claim your gift", "claim your free", "claim it now", "claim now",
+		"free skins", "free skin", "free gems", "free diamonds", "free uc", "free coins", "free v bucks",
+		"free vbucks", "free robux", "airdrop", "you won a prize", "claim your prize", "claim your reward", "claim your gift card", "giveaway link", "you have been selected",
+		"you've been selected", "you are selected", "you have won", "you've won", "u have won",
+		"won a prize", "congratulations you", "congrats you won", "prize money",
+		"cash prize", "lucky winner", "lucky draw", "आपने जीता", "इनाम जीता", "लकी ड्रा",
+		"lucky winner",
+	},
+	ruleSpamSMS: {
+		"reply * to claim", "send * to claim",
+		"per msg", "per txt", "per text", "per message", "msg rate", "msg rates", "std rates",
+		"std txt rate", "150p", "pence per", "ppm",
+		"premium rate", "t&cs apply", "t&c apply", "tcs apply", "opt out reply", "to opt out",
+		"call 09", "call 0800", "call 0871", "call 0906", "call 0870", "ringtone", "urgent call",
+		"mobile number has won", "claim code", "prize code", "bonus caller",
+	},
+	ruleSpamVisit: {},
 	ruleSpamContact: {
 		"whatsapp me", "whatsapp karo", "whatsapp kro", "whatsapp number", "whatsapp no",
 		"whatsapp on", "whatsapp at", "whats app me", "wa me", "dm me", "inbox me", "message me on",
@@ -161,10 +222,52 @@ var phrases = map[ruleID][]string{
 		"tujhe maar", "tujhko maar", "tumhe maar",
 		"जान से मार", "मार दूंगा", "मार डालूंगा", "मार डालेंगे", "मारूंगा", "मार देंगे",
 		"गोली मार", "काट दूंगा", "तुझे मार", "खत्म कर दूंगा",
+		// Third person, incitement, passive.
+		"kill him", "kill her", "kill them", "kill that", "kill this guy", "kill those",
+		"murder him", "murder her", "shoot him", "shoot her", "shoot them", "stab him", "stab her",
+		"hurt him", "hurt her", "hurt them", "beat him up", "beat her up", "beat them up",
+		"should be killed", "should be shot", "should be hanged", "should be beaten", "should be burned",
+		"should be lynched", "ought to be killed", "ought to be shot", "needs to be killed",
+		"needs to be shot", "deserves to die", "deserve to die", "deserves to be killed",
+		"deserves to be shot", "should die", "must die", "should be dead", "hope you die",
+		"hope he dies", "hope she dies", "hope they die", "hope u die", "wish you were dead",
+		"someone should kill", "somebody should kill", "someone should hurt", "somebody should hurt",
+		"someone ought to", "somebody ought to", "someone needs to kill", "somebody needs to kill",
+		"let's kill", "lets kill", "go kill", "go and kill", "burn them", "burn his house",
+		"burn her house", "lynch", "will be killed", "will be shot", "gonna get shot",
+		"use maar", "usko maar", "unko maar", "inko maar", "isko maar", "sabko maar", "maar do",
+		"maar daalo", "maar dalo", "maro saalo", "maaro sab", "jala do", "jala denge", "kaat do",
+		"kaat dalo", "kaat daalo", "goli maro", "goli maaro", "thok do", "thok denge", "peet do",
+		"uski jaan", "zinda nahi chhodenge", "zinda nahi chodenge", "zinda nahi chodunga",
+		"want to kill", "want to shoot", "wanna kill", "wanna shoot", "going to shoot", "gonna shoot",
+		"gonna stab", "kill all", "kill every", "shoot all", "shoot every", "should all be killed",
+		"should all die", "should all be shot", "exterminate", "wipe them out", "gas them",
+		"hang them", "hang him", "hang her", "string them up", "put a bullet", "bullet in",
+		"vadh kar", "ka vadh", "vadh karunga", "katl kar", "qatl kar", "katl karunga", "qatl karunga",
+		"khatam kar do", "khatam kar denge", "zinda jala", "jinda jala", "maar dalenge", "maronga",
+		"maroonga", "kaat denge", "kaat dunga", "haddi tod", "tang tod",
+		"वध कर", "का वध", "कत्ल कर", "क़त्ल कर", "ज़िंदा जला", "जिंदा जला", "मारेंगे", "काट देंगे",
+		"उसे मार", "उसको मार", "इसको मार", "इन्हें मार", "उन्हें मार", "मार दो", "मार डालो",
+		"जला दो", "जला देंगे", "काट दो", "काट डालो", "गोली मारो", "ठोक दो", "ज़िंदा नहीं छोड़ेंगे",
+		"ज़िंदा नहीं छोड़ूंगा", "मार देना चाहिए", "मार देने चाहिए",
+	},
+	// Apologies and idioms that share a threat's words: they cancel
+	// threat.violence (engine.go).
+	ruleThreatNot: {
+		"sorry i hurt", "sorry for hurting", "sorry if i hurt", "didn't mean to hurt",
+		"didnt mean to hurt", "did not mean to hurt", "never meant to hurt", "never wanted to hurt",
+		"i apologize", "i apologise", "my apologies", "forgive me", "maaf kar", "maafi", "sorry yaar",
+		"killing it", "killed it", "kill it", "kills it", "killin it", "you killed", "u killed",
+		"kill me", "killing me", "kills me", "killed me", "dead meat lol",
+		"kill for a", "would kill for", "i'd kill for", "killer", "killa", "dying to",
+		"माफ़ कर", "माफ कर", "माफी",
 	},
 	ruleQuestionWord: {
 		"how much", "how many", "how long", "how to", "how do", "how can", "is there",
 		"are there", "can i", "can you", "can we", "do you", "does it", "will it",
+		"r u", "r you", "r ya", "are u", "are you", "have you", "have u", "did you", "did u",
+		"do u", "does anyone", "has anyone", "is anyone", "anyone know", "any idea", "kya aap",
+		"kya tum", "kya koi", "kya ye", "kya yeh", "kya wo", "kya isme",
 		"what is", "whats the", "when will", "where is", "any discount",
 		"kya", "kab", "kaise", "kaisa", "kaisi", "kahan", "kaha hai", "kaha se", "kidhar",
 		"kyun", "kyu", "kyon", "kitne", "kitna", "kitni", "kaun", "konsa", "kaunsa", "konsi",
@@ -173,6 +276,13 @@ var phrases = map[ruleID][]string{
 	},
 	ruleQuestionNot: {
 		"kya baat", "kya bat", "kya mast", "kya scene", "kya kamal", "क्या बात", "क्या कमाल",
+		"what a", "what an", "what the hell", "what the heck", "what the fuck", "how cute",
+		"how nice", "how sweet", "how beautiful", "how cool", "how lovely", "how amazing",
+		"how awesome", "how funny", "how sad", "how pretty", "how gorgeous", "how stunning",
+		"who cares", "guess what", "you know what", "know what i mean", "what else is new",
+		"kya khoob", "kya gaana", "kya song", "kya voice", "kya awaaz", "kya performance",
+		"kya game", "kya match", "kya shot", "kya look", "क्या खूब", "what nice", "what beautiful",
+		"what cute", "what lovely", "what great", "do not", "cant wait", "cant stop",
 	},
 	ruleQuestionPrice: {
 		"how much", "what is the price", "whats the price", "what's the price", "price please",
@@ -213,6 +323,21 @@ var phrases = map[ruleID][]string{
 		"where is my order", "order nahi aaya", "order nahi mila", "order nhi aaya",
 		"order abhi tak nahi",
 		"delivery nahi", "order * nahi aaya", "order * nahi mila", "order * nhi aaya", "order * not delivered", "order * not received", "ऑर्डर * नहीं आया", "ऑर्डर * नहीं मिला", "abhi tak nahi aaya", "parcel nahi aaya", "product nahi aaya", "saman nahi aaya", "parcel nahi mila", "product nahi mila", "delivery nahi hui", "पार्सल नहीं आया", "अभी तक नहीं आया", "ऑर्डर नहीं आया", "ऑर्डर नहीं मिला",
+		"still hasn't arrived", "still hasnt arrived", "still not arrived", "still not received",
+		"still not delivered", "still haven't got", "still havent got", "still haven't received",
+		"still havent received", "still not here", "still hasn't come", "still hasnt come",
+		"still not come", "still waiting", "yet to receive", "yet to get", "yet to be delivered",
+		"not yet delivered", "not yet received", "not yet arrived", "hasn't been delivered",
+		"hasnt been delivered", "has not been delivered", "hasn't reached", "hasnt reached",
+		"not reached", "didn't get my", "didnt get my", "did not get my", "haven't got my",
+		"havent got my", "have not got my", "never got my", "never received", "never delivered",
+		"didn't arrive", "didnt arrive", "did not arrive", "didn't come", "didnt come",
+		"abhi tak nahi mila", "abhi tak nhi mila", "abhi tak nahi aya", "abhi tak nhi aaya",
+		"abhi tak nhi aya", "ab tak nahi", "ab tak nhi", "abhi tak deliver nahi", "nahi pahuncha",
+		"nahi pahucha", "nhi pahuncha", "nhi pahucha", "deliver nahi hua", "deliver nhi hua",
+		"delivery nhi", "nahi mila abhi", "nhi mila abhi", "mila nahi", "mila nhi", "aaya nahi",
+		"aya nahi", "aaya nhi", "aya nhi", "नहीं पहुंचा", "नहीं पहुँचा", "अभी तक नहीं मिला",
+		"डिलीवर नहीं हुआ", "डिलीवरी नहीं हुई", "अब तक नहीं", "मिला नहीं", "आया नहीं",
 	},
 	ruleSupportDamaged: {
 		"damaged", "defective", "broken item", "broken product", "arrived broken",
@@ -245,6 +370,21 @@ var phrases = map[ruleID][]string{
 		"speak to someone", "representative", "call me back", "agent se baat", "agent se",
 		"agent chahiye", "agent ko", "insaan se baat", "kisi se baat", "baat karni hai",
 		"baat karwao", "एजेंट", "एजेंट से बात", "कस्टमर केयर", "किसी से बात", "बात करनी है",
+		"real person", "actual person", "actual human", "live person", "a person reply",
+		"person reply", "human reply", "someone real", "someone from support", "someone from your team",
+		"a human please", "human please", "human pls", "talk to a human", "speak to a human",
+		"talk to human", "speak to human", "chat with a human", "chat with a person",
+		"connect me to a human", "connect me to someone", "transfer me", "escalate",
+		"insaan se", "insan se", "insaan chahiye", "insan chahiye", "asli insaan", "kisi insaan",
+		"koi insaan", "koi banda", "kisi bande se", "admin se baat", "manager se baat",
+		"support se baat", "इंसान से", "इंसान चाहिए", "असली इंसान", "किसी इंसान", "मैनेजर से बात",
+	},
+	ruleAgentNotBot: {
+		"not a bot", "not the bot", "not with a bot", "not with the bot", "no bot", "no bots",
+		"stop the bot", "not talking to a bot", "don't want a bot", "dont want a bot",
+		"don't want the bot", "dont want the bot", "not a robot", "bot se nahi", "bot se nhi",
+		"bot se baat nahi", "bot se baat nhi", "bot nahi", "bot nhi", "बॉट से नहीं", "बॉट नहीं",
+		"bot se baat nahi karni", "bot wala nahi", "bot band karo",
 	},
 }
 
@@ -255,8 +395,40 @@ var phrases = map[ruleID][]string{
 var (
 	secondPerson = []string{
 		"you", "u", "ya", "yu", "ur", "youre", "yourself", "ura", "thou",
-		"tu", "tum", "tujhe", "tujh", "tujhko", "tumhe", "tumko", "aap",
-		"तू", "तुम", "तुझे", "तुझको", "तुम्हें", "तुमको", "आप",
+		"tu", "tum", "tujhe", "tujh", "tujhko", "tumhe", "tumko", "aap", "tumlog",
+		"abe", "abey", "oye", "oyee", "oi", "bey",
+		"तू", "तुम", "तुझे", "तुझको", "तुम्हें", "तुमको", "आप", "अबे", "ओए",
+	}
+	// kin are the words of the kinship frame: "teri maa …", "tera baap …",
+	// "maa ki …", "behen ke …".
+	kin = []string{
+		"maa", "ma", "mai", "mummy", "mumy", "mom", "mother", "amma", "behen", "bahen", "bahan",
+		"behan", "sister", "baap", "bap", "papa", "dad", "father", "khandan", "khaandan", "family",
+		"bete", "beta", "aulad", "aulaad", "olad", "bachhe", "bachche", "bacche", "pille", "pilla",
+		"माँ", "मां", "मम्मी", "बहन", "बाप", "खानदान", "औलाद", "बेटे", "बच्चे", "पिल्ले",
+	}
+	// genitive are the words before a name-like word that make it a body
+	// part or an insult of someone's ("modi ka lund", "mera lund"): they
+	// frame allow-listed words that are also lexicon entries.
+	genitive = []string{
+		"ka", "ki", "ke", "ra", "ri", "re", "mera", "meri", "mere", "tera", "teri", "tere",
+		"uska", "uski", "uske", "iska", "iski", "iske", "my", "his", "your", "ur",
+		"का", "की", "के", "मेरा", "तेरा", "उसका",
+	}
+	// mentionAfter are the verbs of calling and saying that, right after
+	// an insult, make it a quotation: "randi bulana band karo", "chinki
+	// bolna galat hai".
+	mentionAfter = []string{
+		"bolna", "bola", "bolte", "bolne", "bulana", "bulaya", "bulate", "bulane", "kehna", "kehne",
+		"kehte", "kahte", "kaha", "kahna", "कहना", "बोलना", "कहते", "बुलाना", "कहा", "बोला", "कहने",
+	}
+	// mentionCue are words after which an insult is reported or named,
+	// not aimed: "he called me a …", "the word …", "stop saying …".
+	mentionCue = []string{
+		"word", "words", "term", "slur", "slurs", "called", "calling", "call", "say", "said",
+		"saying", "says", "use", "using", "used", "quote", "bolna", "bola", "bolte", "kehna",
+		"kaha", "kehte", "kehti", "kahte", "bulana", "bulaya", "bulate", "kehne", "bolne", "shabd",
+		"कहा", "बोला", "शब्द", "कहना", "बोलना", "कहते", "बुलाना",
 	}
 	secondPossessive = []string{
 		"your", "yours", "tera", "teri", "tere", "tumhara", "tumhari", "tumhare", "aapka", "aapki",
@@ -269,18 +441,20 @@ var (
 var insultBetween = []string{
 	"are", "r", "re", "is", "a", "an", "such", "the", "big", "little", "fat", "dumb", "stupid",
 	"total", "complete", "absolute", "ek", "bahut", "bada", "badi", "bade", "sala", "saala",
-	"एक", "बड़ा", "बहुत",
+	"ho", "hai", "h", "bhi", "to", "toh", "hi", "pura", "poora", "sabse", "ekdum", "ek dum",
+	"एक", "बड़ा", "बहुत", "हो", "है", "भी", "तो", "पूरा",
 }
 
 // insultAfter may stand between an insult and the second-person word
 // after it: "pagal hai tu", "idiot ho tum".
-var insultAfter = []string{"hai", "ho", "h", "he", "hain", "है", "हो", "हैं"}
+var insultAfter = []string{"hai", "ho", "h", "he", "hain", "hi", "है", "हो", "हैं", "ka", "ki", "ke", "ने"}
 
 // leads are matched only as the first word: English questions start with them.
 var leads = []string{
 	"what", "whats", "when", "where", "why", "how", "who", "whose", "which", "is", "are",
 	"can", "could", "do", "does", "did", "will", "would", "should", "shall", "any",
 	"anyone", "anybody", "isnt", "arent", "cant", "wont",
+	"hows", "whos", "wheres", "whens", "whys", "wat", "wht", "wut", "r", "any1", "ne1",
 }
 
 // exact rules match the whole message.

@@ -767,7 +767,7 @@ func (e *Engine) observeQuestion(d *Decision, plain []byte, lm *lazyMarks, cr *c
 	if e.trend == nil {
 		return
 	}
-	const unfit = Labels(LabelToxic | LabelThreat | LabelSpam | LabelFlood | LabelLink)
+	const unfit = Labels(LabelToxic | LabelProfanity | LabelThreat | LabelSpam | LabelFlood | LabelLink)
 	if d.restricted || d.shared || d.Action != Allow || !d.Labels.Has(LabelQuestion) || d.Labels&unfit != 0 {
 		return
 	}

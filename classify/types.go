@@ -105,13 +105,17 @@ const (
 	LabelSupport
 	LabelAgentRequest
 	LabelOptout
+	// LabelProfanity marks mild swearing and mentioned slurs that are aimed
+	// at no one ("fucking love this song", "yaar kya bakwas hai"): shown
+	// to moderators, never held or hidden on its own.
+	LabelProfanity
 
 	labelEnd
 )
 
 var labelNames = [...]string{
 	"spam", "toxic", "threat", "flood", "link", "question",
-	"purchase_intent", "support", "agent_request", "optout",
+	"purchase_intent", "support", "agent_request", "optout", "profanity",
 }
 
 // String returns the wire name of a single label.

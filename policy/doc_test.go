@@ -38,7 +38,7 @@ func TestWorkedExample(t *testing.T) {
 		{"saree-live", "KAB AAYEGA MERA ORDER", []string{"vip/1"}, classify.Allow, ""},
 		{"saree-live", "FRIDAY SALE IS LIVE NOW, grab it", nil, classify.Hide, "policy.caps"},
 		{"flash-sale", "FRIDAY SALE IS LIVE NOW, grab it", nil, classify.Allow, ""},
-		{"flash-sale", "kamina, this price is amazing", nil, classify.Allow, ""},
+		{"flash-sale", "tu kamina hai, this price is amazing", nil, classify.Allow, ""},
 	} {
 		d := b.Decide(msg(c.stream, "viewer-"+c.text[:4], c.text, c.badges...))
 		got := ""
@@ -49,7 +49,7 @@ func TestWorkedExample(t *testing.T) {
 			t.Errorf("%s %q: %v %q (%s); the doc says %v %q", c.stream, c.text, d.Action, got, rules(d), c.action, c.rule)
 		}
 	}
-	if d := testEngine().Decide(msg("x", "u", "kamina, this price is amazing")); d.Action != classify.Hold {
+	if d := testEngine().Decide(msg("x", "u", "tu kamina hai, this price is amazing")); d.Action != classify.Hold {
 		t.Errorf("the doc says the built-in lexicon holds 'kamina': %v", d.Action)
 	}
 	// The recharge scam times out; a third hide in 10 minutes escalates.

@@ -192,7 +192,7 @@ blocked:
 		{"where to BUY   VIEWS", "policy.term:buy views", classify.Hide},
 		{"यह धोखा है", "policy.term:धोखा", classify.Hold},    // Devanagari
 		{"यह धोखाा है", "policy.term:धोखा", classify.Hold},   // repeated sign
-		{"tu ulluuu hai", "policy.term:ullu", classify.Hide}, // Hinglish, stretched
+		{"tu ulluuu hai", "policy.term:ullu", classify.Hold}, // Hinglish, stretched (aimed, the built-in lexicon holds it too)
 		{"FREE   V-BUCKS here", "policy.regex:(?i)free\\s+v-?bucks", classify.Hold},
 		{"free vbucks", "policy.regex:(?i)free\\s+v-?bucks", classify.Hold},
 		{"the cheap follow up", "", classify.Allow},
@@ -215,7 +215,7 @@ blocked:
 func TestAllowedTermsOverrideLexicon(t *testing.T) {
 	b := book(t, `allowed: ["shit", "idiot"]`, Options{})
 	plain := testEngine()
-	for _, text := range []string{"shit this is hard", "you are an idiot", "sh1t this is hard"} {
+	for _, text := range []string{"shit hai tu", "you are an idiot", "sh1t hai tu"} {
 		if d := plain.Decide(msg("s", "u", text)); !d.Labels.Has(classify.LabelToxic) {
 			t.Fatalf("%q: the built-in lexicon no longer flags it; pick another word", text)
 		}
@@ -601,10 +601,11 @@ func TestOneTrialAtATime(t *testing.T) {
 
 func TestAllowedPhrase(t *testing.T) {
 	b := book(t, `allowed: ["holy shit"]`, Options{})
-	if d := b.Decide(msg("s", "u", "holy shit that price")); d.Labels.Has(classify.LabelToxic) {
+	if d := b.Decide(msg("s", "u", "holy shit that price")); d.Labels.Has(classify.LabelToxic) || d.Labels.Has(classify.LabelProfanity) {
 		t.Errorf("allowed phrase flagged: %s", rules(d))
 	}
-	if d := b.Decide(msg("s", "u", "this is shit")); !d.Labels.Has(classify.LabelToxic) {
+	// Alone, mild swearing is labelled profanity (toxic when aimed).
+	if d := b.Decide(msg("s", "u", "this is shit")); !d.Labels.Has(classify.LabelToxic) && !d.Labels.Has(classify.LabelProfanity) {
 		t.Errorf("the word alone is not allowed: %s", rules(d))
 	}
 }

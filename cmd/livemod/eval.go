@@ -21,8 +21,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	mode := fs.String("mode", "engine", "what decides: engine (rules and model), model (model alone), rules (rules alone)")
 	cv := fs.String("cv", "", "cross-validate, training a model per fold: youtube (leave one of the four videos out), blocks:N,N,… (line offsets), split:F (hold out a fraction F), kfold:K")
 	seed := fs.Uint64("seed", 1, "seed for split and kfold")
+	holdout := fs.Float64("holdout", 0, "evaluate only the held-out `fraction` of every --data file (lines whose text hashes into it; train --holdout leaves the same lines out)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *holdout < 0 || *holdout >= 1 {
+		return usagef("eval: --holdout %v: use a fraction in [0, 1), e.g. 0.2", *holdout)
 	}
 	if len(data) == 0 {
 		return usagef("eval: --data is required")
@@ -33,6 +37,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ex, err := readData(data)
 	if err != nil {
 		return err
+	}
+	if *holdout > 0 {
+		ex = heldOut(ex, *holdout, true)
+		if len(ex) == 0 {
+			return fmt.Errorf("eval: --holdout %v leaves no lines to evaluate", *holdout)
+		}
 	}
 	labels := scoredLabels(ex)
 	var res evalResult
@@ -47,7 +57,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := evaluate(ctx, &res, ex, m, *mode); err != nil {
 			return err
 		}
-		res.write(stdout, fmt.Sprintf("eval %s, mode %s, %d messages", dataNames(data), *mode, len(ex)))
+		title := fmt.Sprintf("eval %s, mode %s, %d messages", dataNames(data), *mode, len(ex))
+		if *holdout > 0 {
+			title += fmt.Sprintf(" (held-out %.0f%%)", 100**holdout)
+		}
+		res.write(stdout, title)
 		return nil
 	}
 	folds, err := makeFolds(*cv, len(ex), *seed)
@@ -198,6 +212,10 @@ func ratio(a, b int) float64 {
 type evalResult struct {
 	labels   []classify.Label
 	conf     [16]confusion // by label bit
+	lang     [numLangs][16]confusion
+	langN    [numLangs]int // messages per language
+	langOrd  [numLangs]int // ordinary messages per language
+	langBlk  [numLangs]int // ordinary messages blocked per language
 	ordinary int           // examples with no label
 	hidden   int           // ordinary examples hidden
 	held     int           // ordinary examples held
@@ -218,6 +236,17 @@ func (r *evalResult) add(o *evalResult) {
 		r.conf[i].fp += o.conf[i].fp
 		r.conf[i].fn += o.conf[i].fn
 		r.conf[i].tn += o.conf[i].tn
+		for g := range r.lang {
+			r.lang[g][i].tp += o.lang[g][i].tp
+			r.lang[g][i].fp += o.lang[g][i].fp
+			r.lang[g][i].fn += o.lang[g][i].fn
+			r.lang[g][i].tn += o.lang[g][i].tn
+		}
+	}
+	for g := range r.langN {
+		r.langN[g] += o.langN[g]
+		r.langOrd[g] += o.langOrd[g]
+		r.langBlk[g] += o.langBlk[g]
 	}
 	r.ordinary += o.ordinary
 	r.hidden += o.hidden
@@ -245,6 +274,20 @@ func (r *evalResult) write(w io.Writer, title string) {
 	tw.Flush()
 	fmt.Fprintf(w, "ordinary messages (no label): %d; blocked %d (%.1f%%): hidden %d, held %d\n",
 		r.ordinary, r.hidden+r.held, 100*ratio(r.hidden+r.held, r.ordinary), r.hidden, r.held)
+	fmt.Fprintln(w, "by language (en: English; hi: Devanagari Hindi; hinglish: Hindi in Latin letters):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "language\tlabel\tmessages\tprecision\trecall\tF1\tFPR\tTP\tFP\tFN\tTN\tordinary blocked\t")
+	for g := range numLangs {
+		if r.langN[g] == 0 {
+			continue
+		}
+		for _, l := range r.labels {
+			c := r.lang[g][bit(l)]
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%d\t%d/%d\t\n", langNames[g], l, r.langN[g],
+				c.precision(), c.recall(), c.f1(), c.fpr(), c.tp, c.fp, c.fn, c.tn, r.langBlk[g], r.langOrd[g])
+		}
+	}
+	tw.Flush()
 }
 
 // evaluate decides every example and counts the outcomes into r.
@@ -262,6 +305,8 @@ func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Mode
 			return ctx.Err()
 		}
 		x := &ex[i]
+		g := languageOf(x.Text)
+		r.langN[g]++
 		var got classify.Labels
 		var action classify.Action
 		if e != nil {
@@ -275,25 +320,29 @@ func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Mode
 			if x.Annotated != 0 && !x.Annotated.Has(l) {
 				continue
 			}
-			c := &r.conf[bit(l)]
-			switch p, y := got.Has(l), x.Labels.Has(l); {
-			case p && y:
-				c.tp++
-			case p:
-				c.fp++
-			case y:
-				c.fn++
-			default:
-				c.tn++
+			for _, c := range []*confusion{&r.conf[bit(l)], &r.lang[g][bit(l)]} {
+				switch p, y := got.Has(l), x.Labels.Has(l); {
+				case p && y:
+					c.tp++
+				case p:
+					c.fp++
+				case y:
+					c.fn++
+				default:
+					c.tn++
+				}
 			}
 		}
 		if x.Labels == 0 {
 			r.ordinary++
+			r.langOrd[g]++
 			switch action {
 			case classify.Hide:
 				r.hidden++
+				r.langBlk[g]++
 			case classify.Hold:
 				r.held++
+				r.langBlk[g]++
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/livemod/livemod/classify"
@@ -29,14 +30,15 @@ type labeled struct {
 	// Labels may hold unlabeled-hide (from livemod labels export): a
 	// moderator hid the line without saying why. Such a line is skipped:
 	// its silence says nothing of spam or toxicity.
-	Labels    store.ExampleLabels `json:"labels"`
-	Annotated *classify.Labels    `json:"annotated,omitempty"`
+	Labels    []string         `json:"labels"`
+	Annotated *classify.Labels `json:"annotated,omitempty"`
 }
 
 // dataSpec is a data file and the labels it was judged on.
 type dataSpec struct {
 	path  string
 	annot classify.Labels // zero: the line's "annotated", else every label
+	skip  []string        // lines with one of these labels are left out ("!negative")
 }
 
 func parseDataSpec(s string) (dataSpec, error) {
@@ -44,6 +46,10 @@ func parseDataSpec(s string) (dataSpec, error) {
 	d := dataSpec{path: path}
 	if !ok {
 		return d, nil
+	}
+	list, skip, _ := strings.Cut(list, "!")
+	if skip != "" {
+		d.skip = strings.Split(skip, ",")
 	}
 	for _, name := range strings.Split(list, ",") {
 		l, err := classify.ParseLabel(strings.TrimSpace(name))
@@ -105,7 +111,23 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 		if l.Text == "" {
 			return nil, fmt.Errorf("line %d: text: empty", n)
 		}
-		if l.Labels.Unlabeled {
+		// A line labelled store.UnlabeledHide (a moderator hid it without
+		// saying why) or with a label the spec leaves out ("!negative") is
+		// skipped: its silence says nothing of the labels learnt.
+		var labels classify.Labels
+		skipped := false
+		for _, name := range l.Labels {
+			if name == store.UnlabeledHide || slices.Contains(d.skip, name) {
+				skipped = true
+				break
+			}
+			lab, err := classify.ParseLabel(name)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w (or %s; leave such lines out with file:labels!%s)", n, err, store.UnlabeledHide, name)
+			}
+			labels.Add(lab)
+		}
+		if skipped {
 			continue
 		}
 		annot := d.annot
@@ -119,7 +141,7 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 			l.Stream = "eval"
 		}
 		out = append(out, example{
-			Example: classify.Example{Text: l.Text, Labels: l.Labels.Labels, Annotated: annot},
+			Example: classify.Example{Text: l.Text, Labels: labels, Annotated: annot},
 			msg:     l.Message,
 		})
 	}
@@ -150,15 +172,19 @@ func examplesOf(ex []example) []classify.Example {
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "train --data labeled.ndjson[:label,…] [--data …] --out model.bin", stderr)
 	var data dataFlags
-	fs.Var(&data, "data", "labeled NDJSON `file[:labels]` to learn from (repeatable); \":spam,toxic\" says which labels the file was judged on")
+	fs.Var(&data, "data", "labeled NDJSON `file[:labels[!skip]]` to learn from (repeatable); \":spam,toxic\" says which labels the file was judged on, \"!negative\" leaves out the lines labelled negative")
 	out := fs.String("out", "", "model `file` to write")
 	bits := fs.Int("bits", 0, "log2 of the hashed feature buckets (0 means 17)")
 	epochs := fs.Int("epochs", 0, "passes over the data (0 means 8)")
 	seed := fs.Uint64("seed", 0, "shuffling seed (0 means 1)")
 	info := fs.String("info", "", "description written into the model (default: the command line)")
 	minPer := fs.Int("min-examples", defaultMinExamples, "positive `examples` each label needs; fewer refuses to train (0 trains anyway)")
+	holdout := fs.Float64("holdout", 0, "leave out the held-out `fraction` of every --data file (the lines eval --holdout evaluates)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	if *holdout < 0 || *holdout >= 1 {
+		return usagef("train: --holdout %v: use a fraction in [0, 1), e.g. 0.2", *holdout)
 	}
 	if len(data) == 0 || *out == "" {
 		return usagef("train: --data and --out are required")

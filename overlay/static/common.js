@@ -72,7 +72,7 @@ const LM = (() => {
   };
   const LABELS_HI = {
     spam: "स्पैम", toxic: "अपमानजनक", threat: "धमकी", flood: "बाढ़", link: "लिंक", question: "सवाल",
-    purchase_intent: "खरीद", support: "सहायता", agent_request: "एजेंट", optout: "ऑप्ट-आउट",
+    purchase_intent: "खरीद", support: "सहायता", agent_request: "एजेंट", optout: "ऑप्ट-आउट", profanity: "अपशब्द",
   };
   const ISSUES_HI = { refund: "रिफंड", wrong_item: "गलत सामान", not_delivered: "नहीं पहुँचा", damaged: "खराब सामान", "return": "वापसी", cancel: "रद्द", status: "स्थिति" };
 

@@ -8,7 +8,7 @@
   const QUEUE_MAX = 200;     // rows in the held & hidden queue
   const MODEL_MAX = 5000;    // messages remembered for actions and filters
   const BURST_WINDOW = 5 * 60 * 1000;
-  const LABELS = ["spam", "toxic", "threat", "flood", "link", "question", "purchase_intent", "support", "agent_request", "optout"];
+  const LABELS = ["spam", "toxic", "threat", "flood", "link", "question", "purchase_intent", "support", "agent_request", "optout", "profanity"];
 
   const stream = LM.params.get("stream") || "";
   document.getElementById("stream-name").textContent = stream;
