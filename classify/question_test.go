@@ -35,6 +35,9 @@ func TestQuestionCues(t *testing.T) {
 		{"pagal kar diya is gaane ne", false},
 		{"my mom loves your channel", false},
 		{"kya baat hai", false},
+		{"arre waah", false},
+		{"arre yaar kya bakwas hai", false},
+		{"arre bhai, is it cotton?", true},
 	} {
 		for name, e := range map[string]*Engine{"rules": rulesE, "model": modelE} {
 			if c.text == "kab aayega next live" && name == "rules" {
