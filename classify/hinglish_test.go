@@ -50,6 +50,9 @@ func TestHinglishAbuse(t *testing.T) {
 		{"tum bewakoof ho", Labels(LabelToxic), Hold},
 		{"तू पागल है", Labels(LabelToxic), Hold},
 		{"modi ka lund", Labels(LabelToxic), Hold},
+		{"chal nikal chomu", Labels(LabelToxic), Hold},
+		{"behen ke takke", Labels(LabelToxic), Hold},
+		{"ullu ke pathe", Labels(LabelToxic), Hold},
 		// Innocent: ambiguous words not aimed, names, places, idioms.
 		{"mere ghar ka kutta bahut cute hai", 0, Allow},
 		{"pagal kar diya is gaane ne", 0, Allow},

@@ -396,7 +396,7 @@ var (
 	secondPerson = []string{
 		"you", "u", "ya", "yu", "ur", "youre", "yourself", "ura", "thou",
 		"tu", "tum", "tujhe", "tujh", "tujhko", "tumhe", "tumko", "aap", "tumlog",
-		"abe", "abey", "oye", "oyee", "oi", "bey",
+		"abe", "abey", "oye", "oyee", "oi", "bey", "nikal", "nikl", "bhag", "chup",
 		"तू", "तुम", "तुझे", "तुझको", "तुम्हें", "तुमको", "आप", "अबे", "ओए",
 	}
 	// kin are the words of the kinship frame: "teri maa …", "tera baap …",
