@@ -2,7 +2,10 @@
 
 package classify
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 // TestDecideIntoAllocatesNothing: a question decided into a reused
 // Decision allocates neither its reasons nor its question ref. (Not under
@@ -23,5 +26,12 @@ func TestDecideIntoAllocatesNothing(t *testing.T) {
 	}
 	if allocs > 0 {
 		t.Errorf("DecideInto of %q into a reused Decision: %.1f allocations, want 0", m.Text, allocs)
+	}
+}
+
+// TestTokSize: the matcher reads every word's tok; it stays 16 bytes.
+func TestTokSize(t *testing.T) {
+	if n := unsafe.Sizeof(tok{}); n != 16 {
+		t.Errorf("tok is %d bytes, want 16", n)
 	}
 }

@@ -328,10 +328,10 @@ func quietWords(toks []tok, plain []byte, url bool) uint64 {
 	s := 0
 	for i := range min(len(toks), 64) {
 		t := &toks[i]
-		for s < n && spans[s][1] <= t.pa {
+		for s < n && spans[s][1] <= int32(t.pa) {
 			s++
 		}
-		if s < n && spans[s][0] <= t.pa && t.pb <= spans[s][1] {
+		if s < n && spans[s][0] <= int32(t.pa) && int32(t.pb) <= spans[s][1] {
 			q |= 1 << i
 		}
 	}

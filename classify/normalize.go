@@ -281,11 +281,19 @@ var homoglyphs = map[rune]string{
 // tok is one word of the skeleton: its bytes are skel[a:b]; plain[pa:pb]
 // is what it was read from: one raw word, or letters spelt out with
 // separators between them ("f u c k", see joined).
+//
+// The offsets are 16 bits, which keeps a tok at 16 bytes (the matcher
+// reads every one of them): a plain form or skeleton is at most about 24
+// KB (MaxTextBytes of the widest NFKC expansion), and appendSkeletonKnown
+// stops at 64 KB all the same.
 type tok struct {
-	a, b   int32
-	pa, pb int32
+	a, b   uint16
+	pa, pb uint16
 	h      uint64
 }
+
+// maxTokOffset is the largest offset a tok holds.
+const maxTokOffset = 1<<16 - 1
 
 // joined reports a word spelt out over several raw words: its span in
 // the plain form has a separator. (A flag would make tok 32 bytes; this
@@ -560,7 +568,11 @@ func appendSkeletonKnown(dst []byte, toks []tok, raws []rawTok, plain []byte, kn
 		if j-i >= 3 && isSpacedURL(plain[raws[i].a:raws[j-1].b], j-i) {
 			spaced = true
 		}
-		toks = append(toks, tok{a: int32(a), b: int32(len(dst)), pa: raws[i].a, pb: raws[j-1].b, h: hashWord(dst[a:])})
+		if len(dst) > maxTokOffset || raws[j-1].b > maxTokOffset {
+			dst = dst[:max(a-1, 0)]
+			break // past what a tok can point at: not a chat message
+		}
+		toks = append(toks, tok{a: uint16(a), b: uint16(len(dst)), pa: uint16(raws[i].a), pb: uint16(raws[j-1].b), h: hashWord(dst[a:])})
 		i = j
 	}
 	return dst, toks, raws, spaced

@@ -7,7 +7,7 @@ package classify
 // second hash, where a Go map hashes the key again (BenchmarkDecide).
 type table struct {
 	keys []uint64
-	vals []int32 // value + 1; zero marks an empty slot
+	vals []uint16 // value + 1; zero marks an empty slot (16 bits: a smaller table stays in cache)
 	mask uint64
 }
 
@@ -17,13 +17,16 @@ func newTable(m map[uint64]int32) table {
 	for n < 2*len(m) {
 		n *= 2
 	}
-	t := table{keys: make([]uint64, n), vals: make([]int32, n), mask: uint64(n - 1)}
+	t := table{keys: make([]uint64, n), vals: make([]uint16, n), mask: uint64(n - 1)}
 	for k, v := range m {
+		if v < 0 || v >= 1<<16-1 {
+			panic("classify: table value out of range") // a build defect
+		}
 		i := k & t.mask
 		for t.vals[i] != 0 {
 			i = (i + 1) & t.mask
 		}
-		t.keys[i], t.vals[i] = k, v+1
+		t.keys[i], t.vals[i] = k, uint16(v+1)
 	}
 	return t
 }
@@ -39,7 +42,7 @@ func (t *table) get(k uint64) (int32, bool) {
 			return 0, false
 		}
 		if t.keys[i] == k {
-			return v - 1, true
+			return int32(v) - 1, true
 		}
 	}
 }
