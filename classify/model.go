@@ -522,7 +522,7 @@ var modelRuleNames = func() (n [len(labelNames)]string) {
 // ruleLabels: labels the rules missed are added with a "model.<label>"
 // reason, spam the model is sure of is hidden, other model spam and
 // model toxic are held for a human. It returns the merged labels.
-func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv, qcue, foreign bool) Labels {
+func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv, qcue bool, skel []byte) Labels {
 	ml, hide := p.decide(feats, &d.Scores)
 	if ruleLabels.Has(LabelLink) && !ml.Has(LabelSpam) && d.Scores.Get(LabelSpam) >= linkSpam {
 		// A link is evidence of its own: promotion with a link needs less
@@ -535,7 +535,7 @@ func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels,
 		// line of emotes.
 		ml &^= Labels(LabelQuestion)
 	}
-	if foreign {
+	if ml.Has(LabelToxic) && unfamiliarScript(skel) {
 		// Mostly a script the model never saw: its score is the noise of
 		// hashed n-grams, not a reading.
 		ml &^= Labels(LabelToxic)
@@ -576,7 +576,7 @@ func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels
 		return
 	}
 	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
-	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges), sc.hits.qcue, unfamiliarScript(sc.skel))
+	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges), sc.hits.qcue, sc.skel)
 	if d.Action == Allow && (sc.hits.mildAt|sc.hits.gatedAt) != 0 && !d.Labels.Has(LabelToxic) &&
 		d.Scores.Get(LabelToxic) >= e.policy.mildHold && !unfamiliarScript(sc.skel) {
 		// Mild profanity or an ambiguous word the rules let through, but
