@@ -22,7 +22,7 @@ var langNames = [numLangs]string{"en", "hi", "hinglish"}
 // English words (or are rare ones).
 var hinglishMarkers = func() map[string]bool {
 	m := make(map[string]bool)
-	for _, w := range strings.Fields(`hai hain ho hoga hogi tha thi nahi nahin nhi kya kyu kyun kyon kaise kaisa
+	for _, w := range strings.Fields(`hai hain hoga hogi tha thi nahi nahin nhi kya kyu kyun kyon kaise kaisa
 		kab kahan kaha kitna kitne kitni kaun ka ki ke ko se mein mai mujhe mujhko mera meri mere
 		tera teri tere tu tum tumhe tumhara aap aapka apna apni yaar yar bhai bhaiya didi behen bahut bohot
 		accha acha achha theek thik sahi kar karo karna kiya raha rahi rahe bhi toh ye yeh wo woh koi kuch
