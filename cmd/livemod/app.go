@@ -189,6 +189,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Feed:    a.hub,
 		Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
 		Pprof:   cfg.Pprof,
+		Commit:  a.commit,
 	})
 	overlay.RegisterPages(srv)
 	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
@@ -208,6 +209,18 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		a.server.TLSConfig = tlsConfig
 	}
 	return a, nil
+}
+
+// commit waits until every change made before the call is on disk: the
+// audit log's and the automation state's writers commit what they hold at
+// once and many callers share each commit. Restrictions and labels are
+// written synchronously already. A REST answer that changed state waits
+// for it (overlay.Options.Commit).
+func (a *app) commit(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.auto.state.Sync(ctx) }()
+	err := a.audit.Flush(ctx)
+	return errors.Join(err, <-errc)
 }
 
 // listen binds the configured address. It is split from serve so that
