@@ -3,9 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
-	"errors"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
