@@ -7,6 +7,7 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Feed serves live subscriptions: one websocket per call, lines of JSON
@@ -103,11 +104,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 	}
+	if isWebsocket(r) {
+		// The server's read timeout bounds a request, not a websocket's
+		// life: ingest's idle timeout and the subscribers' pings do.
+		http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
 	if s.opts.Commit != nil && changes(r.Method) {
 		s.serveCommitted(w, r, s.mux)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// isWebsocket reports whether r asks to upgrade to a websocket.
+func isWebsocket(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // DefaultMaxBodyBytes bounds every request body unless

@@ -77,7 +77,7 @@ func BenchmarkParseFrame(b *testing.B) {
 	var msgs []*classify.Message
 	var errs []byte
 	for b.Loop() {
-		msgs, errs = in.parseFrame(frame, "show", msgs[:0], errs[:0])
+		msgs, errs, _ = in.parseFrame(frame, "show", msgs[:0], errs[:0])
 		if len(msgs) != 64 || len(errs) != 0 {
 			b.Fatalf("%d messages, errors %s", len(msgs), errs)
 		}

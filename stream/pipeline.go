@@ -77,17 +77,23 @@ type Options struct {
 	// rate, shallow enough that backpressure reaches the sender in
 	// milliseconds.
 	QueueLen int
+	// Commit makes durable the state decisions change; an ingest ack of
+	// a message whose decision changed such state waits for its commit.
+	// Nil means acks wait for decisions only.
+	Commit Committer
 }
 
 // Batch is messages that arrived together (one frame), all for one shard.
 type batch struct {
 	msgs []*classify.Message
 	recv time.Time
+	rc   *receipt // told when the batch is decided; nil: nobody waits
 }
 
 // Pipeline is the sharded classify stage. Create it with NewPipeline.
 type Pipeline struct {
 	decider Decider
+	commit  Committer
 	sinks   []Sink
 	metrics *Metrics
 	shards  []chan batch
@@ -117,6 +123,7 @@ func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipel
 	}
 	p := &Pipeline{
 		decider: d,
+		commit:  opts.Commit,
 		sinks:   sinks,
 		metrics: metrics,
 		shards:  make([]chan batch, n),
@@ -150,6 +157,13 @@ func (p *Pipeline) ShardOf(m *classify.Message) int {
 // messages that were not queued are counted by the caller as refused; the
 // ones already queued will be decided.
 func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
+	return p.submit(ctx, msgs, nil)
+}
+
+// submit is Submit that tells rc (if not nil) when each shard has decided
+// its part: it sets rc.parts to the number of parts before queueing any.
+// On error, the parts not queued are taken off rc.parts.
+func (p *Pipeline) submit(ctx context.Context, msgs []*classify.Message, rc *receipt) error {
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
@@ -164,7 +178,14 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
 		return nil
 	}
 	if len(p.shards) == 1 || len(msgs) == 1 {
-		return p.send(ctx, p.ShardOf(msgs[0]), batch{msgs: msgs, recv: recv})
+		if rc != nil {
+			rc.parts.Store(1)
+		}
+		err := p.send(ctx, p.ShardOf(msgs[0]), batch{msgs: msgs, recv: recv, rc: rc})
+		if err != nil && rc != nil {
+			rc.parts.Add(-1)
+		}
+		return err
 	}
 	// Group by shard so that each queue is visited once per frame.
 	var groups [64][]*classify.Message
@@ -180,17 +201,35 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
 			big[s] = append(big[s], m)
 		}
 	}
+	parts := int32(len(big))
+	for _, g := range groups {
+		if len(g) > 0 {
+			parts++
+		}
+	}
+	if rc != nil {
+		rc.parts.Store(parts)
+	}
+	sent := int32(0)
+	fail := func(err error) error {
+		if rc != nil {
+			rc.parts.Add(-(parts - sent))
+		}
+		return err
+	}
 	for s, g := range groups {
 		if len(g) > 0 {
-			if err := p.send(ctx, s, batch{msgs: g, recv: recv}); err != nil {
-				return err
+			if err := p.send(ctx, s, batch{msgs: g, recv: recv, rc: rc}); err != nil {
+				return fail(err)
 			}
+			sent++
 		}
 	}
 	for s, g := range big {
-		if err := p.send(ctx, s, batch{msgs: g, recv: recv}); err != nil {
-			return err
+		if err := p.send(ctx, s, batch{msgs: g, recv: recv, rc: rc}); err != nil {
+			return fail(err)
 		}
+		sent++
 	}
 	return nil
 }
@@ -248,12 +287,23 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	var actions [3]int
 	var labels [64]int
 	pending := 0
+	// Receipts are told after the sinks have flushed: an acked message
+	// is on the desk, so a REST action by its id finds it.
+	type told struct {
+		rc      *receipt
+		changed bool
+	}
+	var receipts []told
 	for b := range q {
+		changed := false
 		for _, msg := range b.msgs {
 			if into != nil {
 				into.DecideInto(d, msg)
 			} else {
 				*d = p.decider.Decide(msg)
+			}
+			if b.rc != nil && p.commit != nil && !changed {
+				changed = p.commit.Changed(d)
 			}
 			scratch = d.AppendJSON(scratch[:0])
 			for _, s := range sinks {
@@ -265,6 +315,9 @@ func (p *Pipeline) run(q chan batch, shard int) {
 			}
 		}
 		pending += len(b.msgs)
+		if b.rc != nil {
+			receipts = append(receipts, told{b.rc, changed})
+		}
 		if pending >= flushEvery || len(q) == 0 {
 			for _, f := range flushers {
 				f.Flush()
@@ -272,6 +325,11 @@ func (p *Pipeline) run(q chan batch, shard int) {
 			for _, a := range afters {
 				a.Flushed()
 			}
+			for i, t := range receipts {
+				t.rc.decided(t.changed)
+				receipts[i] = told{}
+			}
+			receipts = receipts[:0]
 			for a, n := range actions {
 				if n > 0 {
 					actionCounters[a].Add(float64(n))

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
@@ -151,6 +152,9 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}, func() float64 { return float64(restr.Len()) }))
 	a.hub = stream.NewHub(stream.HubOptions{
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
+		WriteTimeout:   cfg.Fanout.WriteTimeout,
+		PingInterval:   cfg.Fanout.PingInterval,
+		PongTimeout:    cfg.Fanout.PongTimeout,
 		OriginPatterns: cfg.Origins,
 	}, m)
 	if err := a.wireDesks(); err != nil {
@@ -174,6 +178,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.desk, a.hub, a.audit, a.kpis, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
+		Commit:   committer{a.auto.state},
 	}, m)
 	a.ingest = stream.NewIngest(a.pipeline, stream.IngestOptions{
 		MaxFrameBytes:       cfg.Ingest.MaxFrameBytes,
@@ -181,8 +186,12 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		RatePerSecond:       cfg.Ingest.RatePerSecond,
 		Burst:               cfg.Ingest.Burst,
 		AckDelay:            cfg.Ingest.AckDelay,
+		IdleTimeout:         cfg.Ingest.IdleTimeout,
+		DedupWindow:         cfg.Ingest.DedupWindow,
+		DedupMaxIDs:         cfg.Ingest.DedupMaxIDs,
 		OriginPatterns:      cfg.Origins,
 	}, m)
+	hc := cfg.HTTP.WithDefaults()
 	srv := overlay.NewServer(overlay.Options{
 		Auth:    auth,
 		Ingest:  a.ingest,
@@ -190,6 +199,8 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
 		Pprof:   cfg.Pprof,
 		Commit:  a.commit,
+
+		MaxBodyBytes: hc.MaxBodyBytes,
 	})
 	overlay.RegisterPages(srv)
 	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
@@ -201,7 +212,9 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterPolicy(srv, policyREST{a})
 	a.server = &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: hc.ReadHeaderTimeout,
+		ReadTimeout:       hc.ReadTimeout, // lifted for websockets by overlay
+		IdleTimeout:       hc.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          stdlog.New(log, "livemod: http: ", 0), // TLS handshake errors and the like
 	}
@@ -222,6 +235,14 @@ func (a *app) commit(ctx context.Context) error {
 	err := a.audit.Flush(ctx)
 	return errors.Join(err, <-errc)
 }
+
+// committer is the pipeline's stream.Committer: an ingest ack of a
+// message that opened a ticket or recorded an opt-out waits for the
+// automation state's commit.
+type committer struct{ state *store.Automation }
+
+func (c committer) Changed(d *classify.Decision) bool { return automate.ChangedDurably(d) }
+func (c committer) Committed() <-chan error           { return c.state.Committed() }
 
 // listen binds the configured address. It is split from serve so that
 // callers (demo, tests) know the address before traffic starts.
