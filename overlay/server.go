@@ -104,6 +104,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 	}
+	if err := checkRequest(r); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	if isWebsocket(r) {
 		// The server's read timeout bounds a request, not a websocket's
 		// life: ingest's idle timeout and the subscribers' pings do.

@@ -60,6 +60,12 @@ type IngestOptions struct {
 	DedupMaxIDs int
 }
 
+// MaxClockSkew is how far a message's ts may be from the server's clock;
+// a ts further away is clamped to the server's time (and counted in
+// livemod_ingest_ts_clamped_total), not refused: the message is still
+// moderated.
+const MaxClockSkew = 24 * time.Hour
+
 // DefaultIngestIdleTimeout is IngestOptions.IdleTimeout's default: a
 // bridge of a quiet show may send nothing for minutes, a connection held
 // open by nobody should not stay for hours.
@@ -497,6 +503,12 @@ func (in *Ingest) parseInto(line []byte, sline, streamID string, m *classify.Mes
 	}
 	if m.TS == 0 {
 		m.TS = in.opts.Now().UnixMilli()
+	} else if now := in.opts.Now().UnixMilli(); m.TS > now+MaxClockSkew.Milliseconds() || m.TS < now-MaxClockSkew.Milliseconds() {
+		// A ts a day or more away from the server's clock is a broken
+		// or hostile clock: the message is still moderated, at the
+		// server's time, so that windows, tickets and KPIs stay sane.
+		m.TS = now
+		in.metrics.IngestClamped.Inc()
 	}
 	if err := m.Validate(); err != nil {
 		return m, err.Error()

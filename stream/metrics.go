@@ -14,6 +14,7 @@ type Metrics struct {
 	IngestConnections prometheus.Gauge
 	IngestClosed      *prometheus.CounterVec
 	IngestDuplicates  prometheus.Counter
+	IngestClamped     prometheus.Counter
 	DedupFull         prometheus.Counter
 	Decisions         *prometheus.CounterVec
 	DecisionLabels    *prometheus.CounterVec
@@ -56,6 +57,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		IngestDuplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "livemod_ingest_duplicates_total",
 			Help: "Messages acknowledged without a decision: their (stream, id) was taken within ingest.dedup_window.",
+		}),
+		IngestClamped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_ts_clamped_total",
+			Help: "Messages whose ts was more than a day from the server's clock, taken at the server's time instead.",
 		}),
 		DedupFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "livemod_ingest_dedup_full_total",
@@ -105,7 +110,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.IngestMessages, m.IngestFrames, m.IngestBytes, m.IngestRefused,
-			m.IngestConnections, m.IngestClosed, m.IngestDuplicates, m.DedupFull, m.Decisions, m.DecisionLabels,
+			m.IngestConnections, m.IngestClosed, m.IngestDuplicates, m.IngestClamped, m.DedupFull, m.Decisions, m.DecisionLabels,
 			m.DecisionLatency, m.Subscribers, m.SlowDisconnects, m.FanoutBytes)
 	}
 	return m
