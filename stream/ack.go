@@ -89,7 +89,6 @@ type replier struct {
 	early   chan struct{} // capacity 1: enough is waiting, write now
 	closing chan struct{} // closed by close: write what is pending now
 	done    chan struct{}
-	onSlow  func() // a write timed out
 
 	readyN atomic.Int32 // answers done and not yet taken
 
@@ -99,6 +98,7 @@ type replier struct {
 	errN    int // bytes of error lines waiting
 	closed  bool
 	failed  bool
+	slow    bool // failed because a write timed out: the client stopped reading
 }
 
 func newReplier(conn *websocket.Conn, delay time.Duration, commit Committer) *replier {
@@ -151,6 +151,13 @@ func (r *replier) ok() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return !r.failed
+}
+
+// timedOut reports whether a write failed for taking too long.
+func (r *replier) timedOut() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.slow
 }
 
 func (r *replier) wake() {
@@ -257,12 +264,9 @@ func (r *replier) run() {
 			cancel()
 			if err != nil {
 				r.mu.Lock()
-				r.failed = true
+				r.failed, r.slow = true, slow
 				r.room.Broadcast()
 				r.mu.Unlock()
-				if slow && r.onSlow != nil {
-					r.onSlow()
-				}
 			}
 		}
 		if r.readyN.Load() > 0 {

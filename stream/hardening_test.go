@@ -310,3 +310,88 @@ func TestIngestFieldHygiene(t *testing.T) {
 		t.Errorf("clamped = %v, want 1", v)
 	}
 }
+
+// readUntilClose reads c until it closes and returns the close error.
+func readUntilClose(ctx context.Context, c *websocket.Conn) error {
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// TestStalledWriteClosed1008: a subscriber that stops reading until a
+// write stalls past the write timeout is counted (reason "write") and,
+// once it reads again, finds a 1008 close with a reason, not a dropped
+// connection.
+func TestStalledWriteClosed1008(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{MaxQueueBytes: 1 << 30, WriteTimeout: time.Second, PingInterval: -1})
+	sub := r.subscribe("show")
+	line := make([]byte, 64<<10)
+	for i := range line {
+		line[i] = 'x'
+	}
+	stalled := func() bool { return testutil.ToFloat64(r.metrics.SlowDisconnects.WithLabelValues("write")) > 0 }
+	for sent := 0; !stalled(); sent++ {
+		if sent > 4000 { // 256 MB
+			t.Fatal("no write stalled")
+		}
+		r.hub.Publish("show", ViewModerator, line)
+		if sent%16 == 15 {
+			time.Sleep(time.Millisecond) // let the writer fill the socket
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := readUntilClose(ctx, sub)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "fanout.write_timeout") {
+		t.Fatalf("stalled subscriber: %v, want 1008 naming fanout.write_timeout", err)
+	}
+	if v := testutil.ToFloat64(r.metrics.SlowDisconnects.WithLabelValues("write")); v != 1 {
+		t.Errorf("write stalls counted %v, want 1", v)
+	}
+}
+
+// TestUnansweredPingClosed1008: a subscriber that does not answer pings
+// is closed with 1008 and a reason, and counted (reason "ping").
+func TestUnansweredPingClosed1008(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{PingInterval: 20 * time.Millisecond, PongTimeout: 50 * time.Millisecond})
+	sub := r.subscribe("show") // not read: pongs are sent only by a reading client
+	checkFor(t, 10*time.Second, func() error {
+		if testutil.ToFloat64(r.metrics.SlowDisconnects.WithLabelValues("ping")) != 1 {
+			return errors.New("no ping timeout counted")
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := readUntilClose(ctx, sub)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "fanout.pong_timeout") {
+		t.Fatalf("silent subscriber: %v, want 1008 naming fanout.pong_timeout", err)
+	}
+}
+
+// TestIngestNotReadingIsSlowNotRate: a client that sends refused lines
+// and never reads its answers is closed as slow, not counted as rate.
+func TestIngestNotReadingIsSlowNotRate(t *testing.T) {
+	r := newRig(t, IngestOptions{}, HubOptions{})
+	in := r.dial("/v1/ingest?stream=show")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	frame := []byte(strings.Repeat("not json\n", 1000))
+	var err error
+	for i := 0; i < 2000 && err == nil && testutil.ToFloat64(r.metrics.IngestClosed.WithLabelValues("slow")) == 0; i++ {
+		err = in.Write(ctx, websocket.MessageText, frame)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if testutil.ToFloat64(r.metrics.IngestClosed.WithLabelValues("slow")) != 1 {
+			return fmt.Errorf("not closed as slow (rate %v, err %v)", testutil.ToFloat64(r.metrics.IngestClosed.WithLabelValues("rate")), err)
+		}
+		return nil
+	})
+	if v := testutil.ToFloat64(r.metrics.IngestClosed.WithLabelValues("rate")); v != 0 {
+		t.Errorf("counted under rate %v times; the client was slow, not fast", v)
+	}
+}

@@ -264,7 +264,6 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		rep    = newReplier(conn, in.opts.AckDelay, in.pipeline.commit)
 		idle   = in.watchIdle(conn)
 	)
-	rep.onSlow = func() { in.metrics.IngestClosed.WithLabelValues("slow").Inc() }
 	defer rep.close()
 	defer idle.stop()
 	for {
@@ -279,6 +278,10 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 			// watchdog closed it (and counted it): not an error.
 			return websocket.StatusNormalClosure, ""
 		case !rep.ok():
+			if rep.timedOut() {
+				in.metrics.IngestClosed.WithLabelValues("slow").Inc()
+				return websocket.StatusPolicyViolation, fmt.Sprintf("answers unread for %v: read the ack and error frames", replyWriteTimeout)
+			}
 			return websocket.StatusNormalClosure, ""
 		}
 		now := time.Now()
