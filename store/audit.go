@@ -184,6 +184,8 @@ type AuditSink struct {
 	// OnError is called with write errors (nil means they are dropped
 	// after being counted in Errors).
 	OnError func(error)
+	// ObserveCommit receives the time each commit took; nil means none.
+	ObserveCommit func(time.Duration)
 
 	mu     sync.Mutex
 	errors int
@@ -276,7 +278,11 @@ func (s *AuditSink) run() {
 		batch, flushed = splitFlushes(batch)
 		var err error
 		if len(batch) > 0 {
+			began := time.Now()
 			err = s.db.AppendAudit(batch...)
+			if s.ObserveCommit != nil {
+				s.ObserveCommit(time.Since(began))
+			}
 		}
 		if err != nil {
 			s.mu.Lock()

@@ -35,6 +35,7 @@ type behind struct {
 	// deliverer).
 	after   func()
 	onError func(error)
+	observe func(time.Duration) // each commit's time; nil: none
 
 	cmu    sync.RWMutex // held for reading by send; close takes it
 	closed bool
@@ -81,6 +82,7 @@ func (b *behind) run() {
 		}
 		batch, waited = fill(b.queue, batch, waited, linger.C)
 		linger.Stop()
+		began := time.Now()
 		err := b.db.bolt.Update(func(tx *bolt.Tx) error {
 			for _, w := range batch {
 				if w.f == nil {
@@ -92,6 +94,9 @@ func (b *behind) run() {
 			}
 			return nil
 		})
+		if b.observe != nil {
+			b.observe(time.Since(began))
+		}
 		// Barriers learn of the commit only after it.
 		for i, w := range batch {
 			if w.done != nil {
@@ -264,6 +269,9 @@ type AutomationOptions struct {
 	OnCommit func()
 	// OnError receives write errors; nil drops them.
 	OnError func(error)
+	// ObserveCommit receives the time each commit took (write and
+	// fsync); nil means nothing does. The store's commit histogram.
+	ObserveCommit func(time.Duration)
 	// KeepResolved is how many resolved tickets stay in memory, the most
 	// recently resolved; older ones are read from disk when asked for by
 	// id or by a user's data export. Zero means DefaultKeepResolved; a
@@ -301,7 +309,7 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 		return nil, fmt.Errorf("load automation state from %s: %w", db.path, err)
 	}
 	a.w = newBehind(db)
-	a.w.after, a.w.onError = opts.OnCommit, opts.OnError
+	a.w.after, a.w.onError, a.w.observe = opts.OnCommit, opts.OnError, opts.ObserveCommit
 	a.sweepStop, a.sweepDone = make(chan struct{}), make(chan struct{})
 	go a.sweep(a.sweepStop)
 	return a, nil

@@ -53,17 +53,27 @@ type Committer interface {
 type receipt struct {
 	parts   atomic.Int32 // batches not yet decided
 	changed atomic.Bool  // a decision changed durable state
+	done    atomic.Bool  // every part decided, and commit set if needed
+	commit  <-chan error // the store's commit of the changes; set before done
 	rep     *replier
 }
 
 // decided is called by a shard when it has decided its part of the frame.
+// The last part asks for the commit at once, from the shard, so that the
+// commit runs while the replier gathers: a frame's changes are queued to
+// the store before its parts are counted down.
 func (rc *receipt) decided(changed bool) {
 	if changed {
 		rc.changed.Store(true)
 	}
-	if rc.parts.Add(-1) == 0 {
-		rc.rep.ready()
+	if rc.parts.Add(-1) != 0 {
+		return
 	}
+	if rc.changed.Load() && rc.rep.commit != nil {
+		rc.commit = rc.rep.commit.Committed()
+	}
+	rc.done.Store(true)
+	rc.rep.ready()
 }
 
 // answer is one frame's reply: error lines, and an ack for n messages
@@ -75,7 +85,7 @@ type answer struct {
 	rc   *receipt // nil: nothing to wait for
 }
 
-func (a *answer) done() bool { return a.rc == nil || a.rc.parts.Load() == 0 }
+func (a *answer) done() bool { return a.rc == nil || a.rc.done.Load() }
 
 // replier writes an ingest connection's ack and error frames from its own
 // goroutine, so that reading never waits on writing, and coalesces them:
@@ -233,13 +243,15 @@ func (r *replier) run() {
 		r.mu.Unlock()
 		r.readyN.Add(-int32(k))
 
-		changed := false
-		for _, a := range take {
-			changed = changed || a.rc != nil && a.rc.changed.Load()
-		}
+		// Commits are FIFO and were asked for as each frame was decided:
+		// most are done by now.
 		var commitErr error
-		if changed && r.commit != nil {
-			commitErr = <-r.commit.Committed()
+		for _, a := range take {
+			if a.rc != nil && a.rc.commit != nil {
+				if err := <-a.rc.commit; err != nil && commitErr == nil {
+					commitErr = err
+				}
+			}
 		}
 		frame = frame[:0]
 		upto, n := "", 0
@@ -269,9 +281,8 @@ func (r *replier) run() {
 				r.mu.Unlock()
 			}
 		}
-		if r.readyN.Load() > 0 {
-			r.wake() // answers became ready while we wrote
-		}
+		// Answers that became ready meanwhile left a notify behind; ready
+		// answers stuck behind one that is not will be woken by it.
 		if closed && left == 0 {
 			return
 		}

@@ -67,6 +67,11 @@ type AfterFlush interface {
 // flush, while the shard has more batches queued.
 const flushEvery = 256
 
+// ackFlushAfter bounds how long a decided frame waits for the flush that
+// lets its ack go (acks follow the sinks' flush: an acked message is on
+// the desk), while the shard has more batches queued.
+const ackFlushAfter = time.Millisecond
+
 // Options configure a Pipeline. Every zero value means its documented default.
 type Options struct {
 	// Shards is the number of shard goroutines, rounded up to a power of
@@ -294,6 +299,7 @@ func (p *Pipeline) run(q chan batch, shard int) {
 		changed bool
 	}
 	var receipts []told
+	var firstTold time.Time // when receipts[0] was decided
 	for b := range q {
 		changed := false
 		for _, msg := range b.msgs {
@@ -315,10 +321,17 @@ func (p *Pipeline) run(q chan batch, shard int) {
 			}
 		}
 		pending += len(b.msgs)
+		now := time.Now()
 		if b.rc != nil {
+			if len(receipts) == 0 {
+				firstTold = now
+			}
 			receipts = append(receipts, told{b.rc, changed})
 		}
-		if pending >= flushEvery || len(q) == 0 {
+		// A client waiting for acks waits for this flush: under load the
+		// queue is never empty, so acks do not wait for flushEvery
+		// decisions, only for ackFlushAfter.
+		if pending >= flushEvery || len(q) == 0 || len(receipts) > 0 && now.Sub(firstTold) >= ackFlushAfter {
 			for _, f := range flushers {
 				f.Flush()
 			}

@@ -45,6 +45,7 @@ type app struct {
 	server   *http.Server
 	ln       net.Listener
 	log      io.Writer
+	commits  *prometheus.HistogramVec // livemod_store_commit_seconds{writer}
 }
 
 // newEngine builds the classify engine from the config: serve, demo and
@@ -145,6 +146,14 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.commits = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "livemod_store_commit_seconds",
+		Help:    "Time one commit of the durable store takes (writes and fsync), by writer; acknowledgements of tickets, opt-outs and human actions wait for one.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"writer"})
+	a.reg.MustRegister(a.commits)
+	auditCommits := a.commits.WithLabelValues("audit")
+	a.audit.ObserveCommit = func(d time.Duration) { auditCommits.Observe(d.Seconds()) }
 	m := stream.NewMetrics(a.reg)
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_moderation_restricted_users",
