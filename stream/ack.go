@@ -20,9 +20,10 @@ import (
 // error lines, and an ack for its messages once every shard that got a
 // part of them has decided it (a receipt). Answers leave in the order the
 // frames came, so an ack's upto covers every frame before it. When a
-// decision changed durable state, the answers wait for the store's next
-// commit (Committer): one wait covers every answer ready by then, and the
-// store shares one fsync among all connections waiting.
+// decision changed durable state, the shard that decided the frame's last
+// part asks the store for a commit at once (Committer), and the answer
+// waits for it: the store shares one fsync among every frame and
+// connection waiting.
 
 // maxPendingErrorBytes bounds the error frames waiting for a client that
 // sends bad messages faster than it reads the answers.

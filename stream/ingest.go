@@ -35,9 +35,9 @@ type IngestOptions struct {
 	RatePerSecond float64
 	Burst         int
 	// AckDelay is how long acks are gathered before one is written: one
-	// ack then answers every frame taken meanwhile (or the first 8 frames
-	// or 512 messages, if sooner). Zero means 5ms; negative writes an ack
-	// as soon as a frame is taken, for clients that wait for each ack
+	// ack then answers every frame decided meanwhile (or the first 8
+	// frames, if sooner). Zero means 5ms; negative writes an ack as soon
+	// as a frame is decided, for clients that wait for each ack
 	// (with the default they get at most 200 acks a second).
 	AckDelay time.Duration
 	// OriginPatterns are extra origins allowed to open the websocket (the
