@@ -101,7 +101,8 @@ type replier struct {
 	closing chan struct{} // closed by close: write what is pending now
 	done    chan struct{}
 
-	readyN atomic.Int32 // answers done and not yet taken
+	readyN  atomic.Int32  // answers done and not yet taken
+	pending *atomic.Int64 // answers queued on every connection (a gauge); may be nil
 
 	mu      sync.Mutex
 	room    *sync.Cond // on mu: an answer was taken, or writing failed
@@ -137,19 +138,34 @@ func (r *replier) reply(errLines []byte, upto string, n int, rc *receipt) bool {
 			r.errN += len(errLines)
 		}
 		r.answers = append(r.answers, a)
+		if r.pending != nil {
+			r.pending.Add(1)
+		}
 	}
 	r.mu.Unlock()
-	if ok && rc == nil {
+	switch {
+	case !ok:
+	case rc == nil:
 		r.ready()
+	case rc.done.Load():
+		// Decided before it was queued: its ready() may have woken the
+		// writer too early to take it.
+		r.wake()
+		r.earlyIfReady()
 	}
 	return ok
 }
 
 // ready counts an answer that is done and wakes the writer.
 func (r *replier) ready() {
-	n := r.readyN.Add(1)
+	r.readyN.Add(1)
 	r.wake()
-	if n >= ackEarlyFrames {
+	r.earlyIfReady()
+}
+
+// earlyIfReady ends the writer's gathering when enough answers are done.
+func (r *replier) earlyIfReady() {
+	if r.readyN.Load() >= ackEarlyFrames {
 		select {
 		case r.early <- struct{}{}:
 		default:
@@ -243,6 +259,9 @@ func (r *replier) run() {
 		r.room.Broadcast()
 		r.mu.Unlock()
 		r.readyN.Add(-int32(k))
+		if r.pending != nil {
+			r.pending.Add(-int64(k))
+		}
 
 		// Commits are FIFO and were asked for as each frame was decided:
 		// most are done by now.

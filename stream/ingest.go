@@ -79,7 +79,8 @@ type Ingest struct {
 	metrics  *Metrics
 	idPrefix string
 	nextID   atomic.Uint64
-	seen     *dedup // nil: no deduplication
+	seen     *dedup       // nil: no deduplication
+	answers  atomic.Int64 // frames read and not yet answered, all connections
 
 	mu     sync.Mutex
 	closed bool
@@ -128,6 +129,10 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 		idPrefix: "lm-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
 		conns:    map[*websocket.Conn]struct{}{},
 	}
+	metrics.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_ingest_pending_answers",
+		Help: "Frames read and not yet answered (waiting for their decisions or the store's commit), over all connections; at most 4096 a connection.",
+	}, func() float64 { return float64(in.answers.Load()) }))
 	if opts.DedupWindow > 0 {
 		in.seen = newDedup(opts.DedupWindow, opts.DedupMaxIDs)
 		in.seen.onFull = metrics.DedupFull.Inc
@@ -264,6 +269,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		rep    = newReplier(conn, in.opts.AckDelay, in.pipeline.commit)
 		idle   = in.watchIdle(conn)
 	)
+	rep.pending = &in.answers
 	defer rep.close()
 	defer idle.stop()
 	for {
