@@ -55,8 +55,18 @@ type receipt struct {
 	parts   atomic.Int32 // batches not yet decided
 	changed atomic.Bool  // a decision changed durable state
 	done    atomic.Bool  // every part decided, and commit set if needed
+	queued  atomic.Bool  // its answer is in the replier's list
+	counted atomic.Bool  // counted as ready: by whichever of done and queued came last
 	commit  <-chan error // the store's commit of the changes; set before done
 	rep     *replier
+}
+
+// readyOnce tells the replier the answer can be taken, once it is both
+// decided and queued.
+func (rc *receipt) readyOnce() {
+	if rc.done.Load() && rc.queued.Load() && rc.counted.CompareAndSwap(false, true) {
+		rc.rep.ready()
+	}
 }
 
 // decided is called by a shard when it has decided its part of the frame.
@@ -74,7 +84,7 @@ func (rc *receipt) decided(changed bool) {
 		rc.commit = rc.rep.commit.Committed()
 	}
 	rc.done.Store(true)
-	rc.rep.ready()
+	rc.readyOnce()
 }
 
 // answer is one frame's reply: error lines, and an ack for n messages
@@ -147,11 +157,9 @@ func (r *replier) reply(errLines []byte, upto string, n int, rc *receipt) bool {
 	case !ok:
 	case rc == nil:
 		r.ready()
-	case rc.done.Load():
-		// Decided before it was queued: its ready() may have woken the
-		// writer too early to take it.
-		r.wake()
-		r.earlyIfReady()
+	default:
+		rc.queued.Store(true)
+		rc.readyOnce() // if it was decided first
 	}
 	return ok
 }
