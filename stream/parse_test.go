@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/livemod/livemod/classify"
@@ -49,6 +50,9 @@ func FuzzParse(f *testing.F) {
 			}
 			if m.Stream != "show" || !utf8.ValidString(m.Text) || strings.TrimSpace(m.Text) == "" {
 				t.Fatalf("accepted %+v", m)
+			}
+			if now := time.Now().UnixMilli(); m.TS < now-MaxClockSkew.Milliseconds()-60_000 || m.TS > now+MaxClockSkew.Milliseconds()+60_000 {
+				t.Fatalf("accepted ts %d, more than a day from the clock", m.TS)
 			}
 		}
 	})
