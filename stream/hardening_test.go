@@ -219,9 +219,10 @@ func TestDedupBounded(t *testing.T) {
 }
 
 // TestIngestEmptyFramesAnsweredAndCounted: empty, blank and newline-only
-// frames each get an error, and count toward the rate.
+// frames each get an error, and count toward the rate (each line of a
+// frame of newlines counts).
 func TestIngestEmptyFramesAnsweredAndCounted(t *testing.T) {
-	r := newRig(t, IngestOptions{AckDelay: -1, RatePerSecond: 0.001, Burst: 3}, HubOptions{})
+	r := newRig(t, IngestOptions{AckDelay: -1, RatePerSecond: 0.001, Burst: 5}, HubOptions{})
 	in := r.dial("/v1/ingest?stream=show")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -243,7 +244,7 @@ func TestIngestEmptyFramesAnsweredAndCounted(t *testing.T) {
 	}
 	var ce websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "rate_per_second") {
-		t.Fatalf("the fourth empty frame: %v, want a policy close for the rate", err)
+		t.Fatalf("a frame of 30,000 newlines after 5 tokens spent: %v, want a policy close for the rate", err)
 	}
 	if v := testutil.ToFloat64(r.metrics.IngestRefused.WithLabelValues("empty")); v != 4 {
 		t.Errorf("empty frames counted %v, want 4", v)

@@ -295,7 +295,10 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		in.metrics.IngestFrames.Inc()
 		in.metrics.IngestBytes.Add(float64(len(frame)))
 		msgs, errs = msgs[:0], errs[:0]
-		lines := 1 // what the frame costs of the rate: every line, good or not, and at least one
+		// What the frame costs of the rate: every line, good, bad or
+		// blank (a frame of 30,000 newlines is 30,000 lines), and at
+		// least one.
+		lines := 1
 		if typ != websocket.MessageText {
 			errs = appendError(errs, "", 0, "frame: binary frames are not accepted; send JSON text")
 		} else {
@@ -305,7 +308,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 				in.metrics.IngestRefused.WithLabelValues("empty").Inc()
 				errs = appendError(errs, "", 0, "frame: empty; send one JSON message, or NDJSON lines")
 			}
-			lines = max(lines, n)
+			lines = max(lines, n, bytes.Count(frame, []byte{'\n'}))
 		}
 		if !limits.take(lines, now) {
 			in.metrics.IngestClosed.WithLabelValues("rate").Inc()
