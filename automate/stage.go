@@ -233,6 +233,21 @@ func (w wrapped) DecideInto(d *classify.Decision, m *classify.Message) {
 	w.s.Apply(m, d)
 }
 
+// ChangedDurably reports whether deciding d changed state that the
+// stage's stores write at once, and that an acknowledgement of the
+// message therefore promises: a ticket opened or noticed, an opt-out or
+// opt-in recorded. A chat line joined to an open ticket is written later
+// (see store.Automation.Join) and does not count.
+func ChangedDurably(d *classify.Decision) bool {
+	for i := range d.Reasons {
+		switch d.Reasons[i].Rule {
+		case "handoff.open", "handoff.notice", "optout.stop", "optout.start":
+			return true
+		}
+	}
+	return false
+}
+
 // effects are collected under locks and handed to Output after.
 type effects struct {
 	replies []*classify.Reply

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -49,6 +50,13 @@ func appendPlainOnce(dst []byte, tmp *[]byte, s string) []byte {
 	}
 	src := []byte(nil)
 	compose := needsNorm(s)
+	if compose && !utf8.ValidString(s) {
+		// Drop invalid bytes before NFKD, not while reading its output:
+		// NFKD leaves the character after an invalid byte undecomposed
+		// ("\xf6Ĥ" kept its accent, and lost it only on a second pass).
+		s = strings.ToValidUTF8(s, "")
+		compose = needsNorm(s)
+	}
 	if compose {
 		// Decompose first so that accents come apart from their letters and
 		// compatibility forms (fullwidth, mathematical alphanumerics,

@@ -34,10 +34,12 @@ type Message struct {
 // Limits on a message's fields. They bound the work and memory one message
 // can cost; ingest refuses messages over them with a reason.
 const (
-	MaxTextBytes = 2000 // longer than any platform allows (Twitch 500, YouTube 200 chars)
-	MaxIDBytes   = 128
-	MaxNameBytes = 128
-	MaxBadges    = 16
+	MaxTextBytes     = 2000 // longer than any platform allows (Twitch 500, YouTube 200 chars)
+	MaxIDBytes       = 128  // ids and stream names, everywhere (ingest, REST, subscribe)
+	MaxNameBytes     = 128
+	MaxBadges        = 16
+	MaxBadgeBytes    = 64 // "subscriber/3000", "moderator"…
+	MaxPlatformBytes = 32 // "twitch", "youtube"…
 )
 
 // Sentinel validation errors; Validate wraps them with the field name.
@@ -63,18 +65,60 @@ func (m *Message) Validate() error {
 		return ErrEmptyText
 	case !utf8.ValidString(m.Text):
 		return fmt.Errorf("text: %w", ErrBadUTF8)
-	case len(m.ID) > MaxIDBytes:
-		return fmt.Errorf("id: longer than %d bytes", MaxIDBytes)
-	case len(m.User.ID) > MaxIDBytes:
-		return fmt.Errorf("user.id: longer than %d bytes", MaxIDBytes)
-	case len(m.Stream) > MaxIDBytes:
-		return fmt.Errorf("stream: longer than %d bytes", MaxIDBytes)
-	case len(m.User.Name) > MaxNameBytes:
-		return fmt.Errorf("user.name: longer than %d bytes", MaxNameBytes)
 	case len(m.User.Badges) > MaxBadges:
 		return fmt.Errorf("user.badges: more than %d", MaxBadges)
 	case m.TS < 0:
 		return errors.New("ts: negative")
+	}
+	for _, f := range [...]struct {
+		name, v string
+		max     int
+	}{{"id", m.ID, MaxIDBytes}, {"stream", m.Stream, MaxIDBytes}, {"user.id", m.User.ID, MaxIDBytes},
+		{"user.name", m.User.Name, MaxNameBytes}, {"platform", m.Platform, MaxPlatformBytes}} {
+		if err := CheckField(f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	for _, b := range m.User.Badges {
+		if err := CheckField("user.badges", b, MaxBadgeBytes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrControl is a control character where none may be.
+var ErrControl = errors.New("control character")
+
+// CheckID checks an id or a stream name as every entry point does
+// (ingest, REST paths and bodies, subscribe): at most MaxIDBytes of
+// valid UTF-8 without control characters.
+func CheckID(field, v string) error { return CheckField(field, v, MaxIDBytes) }
+
+// CheckField checks a short field (an id, a name, a badge): at most max
+// bytes of valid UTF-8 without control characters (C0, DEL, C1). Its
+// errors read "field: problem".
+func CheckField(field, v string, max int) error {
+	if len(v) > max {
+		return fmt.Errorf("%s: longer than %d bytes", field, max)
+	}
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return fmt.Errorf("%s: %w U+%04X at byte %d", field, ErrControl, c, i)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("%s: %w at byte %d", field, ErrBadUTF8, i)
+		}
+		if r >= 0x80 && r <= 0x9f {
+			return fmt.Errorf("%s: %w U+%04X at byte %d", field, ErrControl, r, i)
+		}
+		i += n
 	}
 	return nil
 }

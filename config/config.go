@@ -29,6 +29,7 @@ type Config struct {
 	Data     string   `yaml:"data"`
 	Redis    string   `yaml:"redis"`
 	Auth     Auth     `yaml:"auth"`
+	HTTP     HTTP     `yaml:"http"`
 	Ingest   Ingest   `yaml:"ingest"`
 	Pipeline Pipeline `yaml:"pipeline"`
 	Fanout   Fanout   `yaml:"fanout"`
@@ -66,6 +67,48 @@ type Auth struct {
 	Tokens []overlay.Token `yaml:"tokens"`
 }
 
+// HTTP limits every connection to the server: a client that holds a
+// connection without finishing a request, or idles on a keep-alive, is
+// cut off.
+type HTTP struct {
+	// ReadHeaderTimeout bounds reading a request's headers. Zero means 5s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout" check:"min=100ms,max=1h,default=5s"`
+	// ReadTimeout bounds reading a whole request, body included; a
+	// websocket is exempt once upgraded (ingest.idle_timeout and the
+	// subscribers' pings bound those). Zero means 30s.
+	ReadTimeout time.Duration `yaml:"read_timeout" check:"min=100ms,max=1h,default=30s"`
+	// IdleTimeout closes a keep-alive connection with no request for
+	// this long. Zero means 30s.
+	IdleTimeout time.Duration `yaml:"idle_timeout" check:"min=100ms,max=1h,default=30s"`
+	// MaxBodyBytes bounds a request body; a larger one is answered 413.
+	// Zero means 1 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes" check:"min=1024,max=67108864,default=1048576"`
+}
+
+// The HTTP limits' defaults (HTTP's zero values).
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
+)
+
+// WithDefaults returns h with its zero values replaced by the defaults.
+func (h HTTP) WithDefaults() HTTP {
+	if h.ReadHeaderTimeout == 0 {
+		h.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if h.ReadTimeout == 0 {
+		h.ReadTimeout = DefaultReadTimeout
+	}
+	if h.IdleTimeout == 0 {
+		h.IdleTimeout = DefaultIdleTimeout
+	}
+	if h.MaxBodyBytes == 0 {
+		h.MaxBodyBytes = overlay.DefaultMaxBodyBytes
+	}
+	return h
+}
+
 // Ingest limits what one ingest connection may send.
 type Ingest struct {
 	MaxFrameBytes       int     `yaml:"max_frame_bytes" check:"min=1024,max=16777216,default=65536"` // zero means 64 KiB
@@ -73,9 +116,21 @@ type Ingest struct {
 	RatePerSecond       float64 `yaml:"rate_per_second" check:"min=1,default=50000"`                 // zero means 50,000
 	Burst               int     `yaml:"burst" check:"min=1,default=2 × rate_per_second"`             // zero means 2 × rate
 	// AckDelay is how long acks are gathered before one is written (it
-	// answers every frame taken meanwhile). Zero means 5ms; negative acks
+	// answers every frame decided meanwhile). Zero means 5ms; negative acks
 	// each frame at once, for a client that waits for every ack.
 	AckDelay time.Duration `yaml:"ack_delay"`
+	// IdleTimeout closes a connection that sends no frame for this long
+	// (policy close, reason "idle"). Zero means 5m; negative never.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// DedupWindow is how long a taken message's (stream, id) is
+	// remembered: a resend within it is acknowledged, not decided again
+	// (livemod_ingest_duplicates_total). Zero means 10m; negative turns
+	// it off.
+	DedupWindow time.Duration `yaml:"dedup_window"`
+	// DedupMaxIDs bounds the ids remembered (16 bytes each); past it the
+	// window shortens (livemod_ingest_dedup_full_total). Zero means
+	// 2,097,152.
+	DedupMaxIDs int `yaml:"dedup_max_ids" check:"min=1024,max=67108864,default=2097152"`
 }
 
 // Pipeline sizes the sharded classify stage.
@@ -90,6 +145,14 @@ type Fanout struct {
 	// line is about 500 bytes and a snapshot several kilobytes, so less
 	// than 64 KiB would disconnect every subscriber at once. Zero means 8 MiB.
 	MaxQueueBytes int `yaml:"max_queue_bytes" check:"min=65536,default=8388608"`
+	// WriteTimeout: a subscriber whose write stalls this long is closed
+	// as slow (1008). Zero means 10s.
+	WriteTimeout time.Duration `yaml:"write_timeout" check:"min=10ms,max=10m,default=10s"`
+	// PingInterval is how often subscribers are pinged; one that does not
+	// answer within PongTimeout is closed as slow (1008). Zero means 30s;
+	// negative sends no pings.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	PongTimeout  time.Duration `yaml:"pong_timeout" check:"min=10ms,max=10m,default=10s"` // zero means 10s
 }
 
 // Classify tunes dedup and flood detection.
@@ -299,6 +362,9 @@ func (c *Config) Validate() error {
 	checkValues(reflect.ValueOf(c).Elem(), "", "", func(key, msg string) { add("%s: %s", key, msg) })
 	if c.Ingest.AckDelay > time.Second {
 		add("ingest.ack_delay: %v is too long; use 0 (5ms) up to 1s, or a negative value to ack each frame at once", c.Ingest.AckDelay)
+	}
+	if c.Ingest.DedupWindow > 24*time.Hour {
+		add("ingest.dedup_window: %v is too long; use 0 (10m) up to 24h, or a negative value to turn it off", c.Ingest.DedupWindow)
 	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		add("redis: %q is not a redis:// URL; e.g. redis://127.0.0.1:6379/0", c.Redis)

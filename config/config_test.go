@@ -95,7 +95,7 @@ func TestConfigProblems(t *testing.T) {
 		want       []string
 	}{
 		{"typo with suggestion", "ingest:\n  max_frame_byte: 1000\n",
-			[]string{"line 2: ingest.max_frame_byte: unknown key in ingest; did you mean max_frame_bytes?", "Allowed: ack_delay, burst, max_frame_bytes"}},
+			[]string{"line 2: ingest.max_frame_byte: unknown key in ingest; did you mean max_frame_bytes?", "Allowed: ack_delay, burst, dedup_max_ids, dedup_window, idle_timeout, max_frame_bytes"}},
 		{"top-level typo", "listn: 127.0.0.1:1\n",
 			[]string{"line 1: listn: unknown key in the top level; did you mean listen?"}},
 		{"unknown key, nothing close", "ingest:\n  zzzzzzzzzz: 1\n",

@@ -616,7 +616,7 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 		if seconds <= 0 {
 			seconds = 600
 		}
-		if time.Duration(seconds)*time.Second > MaxTimeout {
+		if int64(seconds) > int64(MaxTimeout/time.Second) { // compared in seconds: no overflow
 			return UserEvent{}, badRequest("seconds: at most %d (14 days); use ban for longer", int(MaxTimeout/time.Second))
 		}
 		ev.Until = now + int64(seconds)*1000

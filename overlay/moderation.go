@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -45,6 +46,10 @@ func RegisterModeration(s *Server, m Moderation) {
 			}
 			if body.Seconds < 0 {
 				writeError(w, http.StatusBadRequest, "seconds: negative; omit it for the default of 600")
+				return
+			}
+			if body.Seconds > MaxTimeoutSeconds {
+				writeError(w, http.StatusBadRequest, "seconds: at most "+strconv.Itoa(MaxTimeoutSeconds)+" (14 days, the longest timeout the platforms allow); use ban for longer")
 				return
 			}
 			res, err := m.User(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("id"), action, body.Seconds, body.Reason)

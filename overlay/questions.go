@@ -1,9 +1,7 @@
 package overlay
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 )
 
@@ -42,17 +40,6 @@ func RegisterQuestions(s *Server, q Questions) {
 			answer(w, res, err)
 		}), RoleHost)
 	}
-}
-
-// readBody decodes an optional JSON body into v; it answers 400 and
-// returns false when the body is not JSON of the right shape.
-func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	err := json.NewDecoder(r.Body).Decode(v)
-	if err == nil || errors.Is(err, io.EOF) {
-		return true
-	}
-	writeError(w, http.StatusBadRequest, "body: "+err.Error()+"; send a JSON object")
-	return false
 }
 
 // answer writes an action's result, or its error with the status the

@@ -7,6 +7,7 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Feed serves live subscriptions: one websocket per call, lines of JSON
@@ -27,6 +28,14 @@ type Options struct {
 	// Ready reports whether the server can take traffic (GET /readyz).
 	// Nil means always ready.
 	Ready func() error
+	// Commit waits until every change made before the call is durable.
+	// The answer to a request that may change state (POST, PUT, PATCH,
+	// DELETE) waits for it, and a failure turns a 2xx into a 503. Nil
+	// answers at once (tests without a store).
+	Commit func(ctx context.Context) error
+	// MaxBodyBytes bounds every request body; a larger one is refused
+	// with 413. Zero means 1 MiB.
+	MaxBodyBytes int64
 }
 
 // viewRoles says which roles may subscribe to each view (admin always may).
@@ -39,8 +48,9 @@ var viewRoles = map[string][]Role{
 
 // Server routes livemod's HTTP endpoints.
 type Server struct {
-	opts Options
-	mux  *http.ServeMux
+	opts    Options
+	mux     *http.ServeMux
+	maxBody int64
 }
 
 // NewServer builds the router.
@@ -48,7 +58,10 @@ func NewServer(opts Options) *Server {
 	if opts.Auth == nil {
 		opts.Auth = &Auth{}
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{opts: opts, mux: http.NewServeMux(), maxBody: opts.MaxBodyBytes}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
 	a := opts.Auth
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -89,13 +102,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer") // tokens ride in page URLs: never leak them
 	h.Set("Cache-Control", "no-store")
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	}
+	if err := checkRequest(r); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if isWebsocket(r) {
+		// The server's read timeout bounds a request, not a websocket's
+		// life: ingest's idle timeout and the subscribers' pings do.
+		http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
+	if s.opts.Commit != nil && changes(r.Method) {
+		s.serveCommitted(w, r, s.mux)
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// maxBodyBytes bounds every request body; REST actions are small.
-const maxBodyBytes = 1 << 20
+// isWebsocket reports whether r asks to upgrade to a websocket.
+func isWebsocket(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// DefaultMaxBodyBytes bounds every request body unless
+// Options.MaxBodyBytes says otherwise; REST actions are small.
+const DefaultMaxBodyBytes = 1 << 20
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {

@@ -29,7 +29,7 @@ type AuditEntry struct {
 	// and what was done, without the user or any text (see erase.go).
 	Erased bool `json:"erased,omitempty"`
 
-	flushed chan struct{} // set on AuditSink.Flush's marker, never stored
+	flushed chan error // set on AuditSink.Flush's marker (cap 1), never stored
 }
 
 // AuditQuery selects entries; zero fields select all. Limit zero means 100.
@@ -184,6 +184,8 @@ type AuditSink struct {
 	// OnError is called with write errors (nil means they are dropped
 	// after being counted in Errors).
 	OnError func(error)
+	// ObserveCommit receives the time each commit took; nil means none.
+	ObserveCommit func(time.Duration)
 
 	mu     sync.Mutex
 	errors int
@@ -194,8 +196,10 @@ type AuditSink struct {
 const auditQueueLen = 16384
 
 // auditBatch is the most entries one transaction (one fsync) carries, and
-// auditLinger the longest the sink waits to fill one. A crash loses at
-// most auditLinger of automatic entries; GET /v1/audit flushes first.
+// auditLinger the longest the sink waits to fill one while nobody waits
+// for it. A crash loses at most auditLinger of automatic entries; a human
+// action's entry is committed before its answer (Flush), and GET
+// /v1/audit flushes first.
 const (
 	auditBatch  = 4096
 	auditLinger = 50 * time.Millisecond
@@ -237,26 +241,50 @@ func (s *AuditSink) run() {
 	for e := range s.queue {
 		batch = append(batch[:0], e)
 		// Linger so that one transaction (one fsync) carries what arrives
-		// in auditLinger; a Flush marker ends the wait at once.
-		linger.Reset(auditLinger)
+		// in auditLinger; a Flush marker (someone waits: a REST answer)
+		// ends the wait at once, and the commit takes what is queued by
+		// then, so concurrent waiters share one fsync (group commit).
+		waited := e.flushed != nil
+		if !waited {
+			linger.Reset(auditLinger)
+		}
 	fill:
-		for len(batch) < cap(batch) && e.flushed == nil {
+		for len(batch) < cap(batch) {
+			if waited {
+				select {
+				case e2, ok := <-s.queue:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, e2)
+				default:
+					break fill
+				}
+				continue
+			}
 			select {
 			case e2, ok := <-s.queue:
 				if !ok {
 					break fill
 				}
 				batch = append(batch, e2)
-				e = e2
+				waited = e2.flushed != nil
 			case <-linger.C:
 				break fill
 			}
 		}
 		linger.Stop()
-		var flushed []chan struct{}
+		var flushed []chan error
 		batch, flushed = splitFlushes(batch)
-		if len(batch) == 0 {
-		} else if err := s.db.AppendAudit(batch...); err != nil {
+		var err error
+		if len(batch) > 0 {
+			began := time.Now()
+			err = s.db.AppendAudit(batch...)
+			if s.ObserveCommit != nil {
+				s.ObserveCommit(time.Since(began))
+			}
+		}
+		if err != nil {
 			s.mu.Lock()
 			s.errors++
 			s.mu.Unlock()
@@ -265,7 +293,7 @@ func (s *AuditSink) run() {
 			}
 		}
 		for _, c := range flushed {
-			close(c)
+			c <- err
 		}
 	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -63,8 +62,8 @@ func (g *goneTickets) filter(ts []*classify.Ticket) []*classify.Ticket {
 }
 
 // splitFlushes takes Flush's markers out of batch.
-func splitFlushes(batch []AuditEntry) ([]AuditEntry, []chan struct{}) {
-	var flushed []chan struct{}
+func splitFlushes(batch []AuditEntry) ([]AuditEntry, []chan error) {
+	var flushed []chan error
 	out := batch[:0]
 	for _, e := range batch {
 		if e.flushed != nil {
@@ -76,19 +75,20 @@ func splitFlushes(batch []AuditEntry) ([]AuditEntry, []chan struct{}) {
 	return out, flushed
 }
 
-// Flush waits until every entry queued before it is written (or has
-// failed to write). An erasure calls it so that no queued entry about the
-// user escapes redaction. Flush must not be called after Close.
+// Flush waits until every entry queued before it is written, and returns
+// the error of the write that carried them. An erasure calls it so that
+// no queued entry about the user escapes redaction; a human action's
+// answer waits for it. Flush must not be called after Close.
 func (s *AuditSink) Flush(ctx context.Context) error {
-	done := make(chan struct{})
+	done := make(chan error, 1)
 	select {
 	case s.queue <- AuditEntry{flushed: done}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case <-done:
-		return nil
+	case err := <-done:
+		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -141,15 +141,9 @@ func (a *Automation) Flush(ctx context.Context) error {
 
 // waitWritten waits until what is queued to the writer now is committed.
 func (a *Automation) waitWritten(ctx context.Context) error {
-	// The barrier rides in the writer's next batch and is closed once
-	// that batch is committed.
-	barrier := make(chan struct{})
-	if !a.w.send(func(*bolt.Tx) error { a.w.committed = append(a.w.committed, barrier); return nil }) {
-		return errors.New("the store is closing")
-	}
 	select {
-	case <-barrier:
-		return nil
+	case err := <-a.Committed():
+		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}

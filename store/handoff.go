@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -19,21 +20,33 @@ import (
 // writes behind through one goroutine that batches many changes into one
 // transaction. Close flushes what is queued.
 
-// behind is the write-behind queue of the automation records.
+// behind is the write queue of the automation records: one goroutine
+// commits what is queued in group commits. A change nobody waits for
+// lingers up to behindLinger so that one transaction carries a burst; a
+// barrier (someone waits: an acknowledgement, a REST answer) ends the
+// linger at once, and the commit takes everything queued by then, so many
+// waiters share one fsync.
 type behind struct {
 	db    *DB
-	queue chan func(tx *bolt.Tx) error
+	queue chan write
 	done  chan struct{}
 	once  sync.Once
 	// after runs after each committed batch (the outbox wakes its
 	// deliverer).
 	after   func()
 	onError func(error)
+	observe func(time.Duration) // each commit's time; nil: none
 
 	cmu    sync.RWMutex // held for reading by send; close takes it
 	closed bool
+}
 
-	committed []chan struct{} // owned by run: barriers to close after this commit
+// write is one queued change, or a barrier: done receives the error of
+// the commit that carried everything queued before it (nil when it is on
+// disk).
+type write struct {
+	f    func(tx *bolt.Tx) error
+	done chan error // cap 1; nil for a change
 }
 
 // behindQueueLen holds a burst of ticket and opt-out changes; a full
@@ -41,55 +54,56 @@ type behind struct {
 const behindQueueLen = 4096
 
 // behindBatch and behindLinger bound one write transaction: at most this
-// many changes, gathered for at most this long after the first. A crash
-// loses at most the last behindLinger of ticket changes.
+// many changes, gathered for at most this long after the first unless a
+// barrier asks for the commit sooner. What nobody waits for (a chat line
+// joined to a ticket, see joinPersistEvery) may be lost in a crash; what
+// an acknowledgement waits for is not.
 const (
 	behindBatch  = 4096
 	behindLinger = 50 * time.Millisecond
 )
 
 func newBehind(db *DB) *behind {
-	b := &behind{db: db, queue: make(chan func(tx *bolt.Tx) error, behindQueueLen), done: make(chan struct{})}
+	b := &behind{db: db, queue: make(chan write, behindQueueLen), done: make(chan struct{})}
 	go b.run()
 	return b
 }
 
 func (b *behind) run() {
 	defer close(b.done)
-	batch := make([]func(tx *bolt.Tx) error, 0, behindBatch)
+	batch := make([]write, 0, behindBatch)
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
-	for f := range b.queue {
-		batch = append(batch[:0], f)
-		// Linger briefly so that one transaction (one fsync) carries a
-		// burst, and a ticket changed many times in it is written once.
-		linger.Reset(behindLinger)
-	fill:
-		for len(batch) < cap(batch) {
-			select {
-			case f, ok := <-b.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, f)
-			case <-linger.C:
-				break fill
-			}
+	for w := range b.queue {
+		batch = append(batch[:0], w)
+		waited := w.done != nil
+		if !waited {
+			linger.Reset(behindLinger)
 		}
+		batch, waited = fill(b.queue, batch, waited, linger.C)
 		linger.Stop()
+		began := time.Now()
 		err := b.db.bolt.Update(func(tx *bolt.Tx) error {
-			for _, f := range batch {
-				if err := f(tx); err != nil {
+			for _, w := range batch {
+				if w.f == nil {
+					continue
+				}
+				if err := w.f(tx); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
-		// Flush barriers in this batch learn of it after the commit.
-		for _, c := range b.committed {
-			close(c)
+		if b.observe != nil {
+			b.observe(time.Since(began))
 		}
-		b.committed = b.committed[:0]
+		// Barriers learn of the commit only after it.
+		for i, w := range batch {
+			if w.done != nil {
+				w.done <- err
+			}
+			batch[i] = write{}
+		}
 		if err != nil && b.onError != nil {
 			b.onError(err)
 		}
@@ -99,16 +113,61 @@ func (b *behind) run() {
 	}
 }
 
-// send queues f unless the writer is closed, and reports whether it did.
-func (b *behind) send(f func(tx *bolt.Tx) error) bool {
+// fill adds to batch what q holds: while nobody waits, until linger fires
+// or batch is full; once a barrier is in (waited), only what is already
+// queued, so that its commit starts at once.
+func fill(q <-chan write, batch []write, waited bool, linger <-chan time.Time) ([]write, bool) {
+	for len(batch) < cap(batch) {
+		if waited {
+			select {
+			case w, ok := <-q:
+				if !ok {
+					return batch, waited
+				}
+				batch = append(batch, w)
+			default:
+				return batch, waited
+			}
+			continue
+		}
+		select {
+		case w, ok := <-q:
+			if !ok {
+				return batch, waited
+			}
+			batch = append(batch, w)
+			waited = w.done != nil
+		case <-linger:
+			return batch, waited
+		}
+	}
+	return batch, waited
+}
+
+// send queues w unless the writer is closed, and reports whether it did.
+func (b *behind) send(w write) bool {
 	b.cmu.RLock()
 	defer b.cmu.RUnlock()
 	if b.closed {
 		return false
 	}
-	b.queue <- f
+	b.queue <- w
 	return true
 }
+
+// barrier queues a barrier after f (which may be nil) and returns the
+// channel that receives its commit's error. After close it receives
+// errClosing at once.
+func (b *behind) barrier(f func(tx *bolt.Tx) error) <-chan error {
+	done := make(chan error, 1)
+	if !b.send(write{f: f, done: done}) {
+		done <- errClosing
+	}
+	return done
+}
+
+// errClosing is a barrier's answer once the writer is closed.
+var errClosing = errors.New("store: closing; the change was not saved")
 
 func (b *behind) close(ctx context.Context) error {
 	b.once.Do(func() {
@@ -210,6 +269,9 @@ type AutomationOptions struct {
 	OnCommit func()
 	// OnError receives write errors; nil drops them.
 	OnError func(error)
+	// ObserveCommit receives the time each commit took (write and
+	// fsync); nil means nothing does. The store's commit histogram.
+	ObserveCommit func(time.Duration)
 	// KeepResolved is how many resolved tickets stay in memory, the most
 	// recently resolved; older ones are read from disk when asked for by
 	// id or by a user's data export. Zero means DefaultKeepResolved; a
@@ -247,7 +309,7 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 		return nil, fmt.Errorf("load automation state from %s: %w", db.path, err)
 	}
 	a.w = newBehind(db)
-	a.w.after, a.w.onError = opts.OnCommit, opts.OnError
+	a.w.after, a.w.onError, a.w.observe = opts.OnCommit, opts.OnError, opts.ObserveCommit
 	a.sweepStop, a.sweepDone = make(chan struct{}), make(chan struct{})
 	go a.sweep(a.sweepStop)
 	return a, nil
@@ -326,6 +388,23 @@ func (a *Automation) Close(ctx context.Context) error {
 	a.idWG.Wait() // a reservation ahead writes through bolt, not the writer
 	return a.w.close(ctx)
 }
+
+// Committed returns a channel that receives nil once every ticket and
+// opt-out change made before the call is on disk, or the error that kept
+// it off. Chat lines joined to a ticket (Join, UpdateLater) wait for the
+// sweeper and are not included. Many callers share one commit (group
+// commit): an acknowledgement that promises a ticket or an opt-out waits
+// on it.
+func (a *Automation) Committed() <-chan error {
+	// The barrier writes the coalesced tickets itself: a change that
+	// found a write already promised (dirtyQueued) may sit in a.dirty
+	// while that write is still on its way to the queue, behind us.
+	return a.w.barrier(a.writeDirty)
+}
+
+// Sync waits until every change made before the call is committed (see
+// Committed).
+func (a *Automation) Sync(ctx context.Context) error { return a.waitWritten(ctx) }
 
 // stopSweep stops the sweeper and queues what it had not written yet.
 func (a *Automation) stopSweep() {
@@ -513,7 +592,7 @@ func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
 	a.dirtyQueued = true
 	a.dmu.Unlock()
 	if !queued {
-		a.w.queue <- a.writeDirty
+		a.w.queue <- write{f: a.writeDirty}
 	}
 }
 
@@ -580,7 +659,7 @@ func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user
 func (a *Automation) SetOptOut(o classify.OptOut) {
 	a.optouts.SetOptOut(o)
 	v, _ := json.Marshal(o)
-	a.w.queue <- func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }
+	a.w.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
 }
 
 // OptOut returns the user's last STOP or START.

@@ -2,68 +2,183 @@ package stream
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/classify"
 )
+
+// An ack means: these messages were decided, and the state their
+// decisions promise (a ticket opened, an opt-out recorded) is on disk. A
+// client that crashes or reconnects may forget every acked message and
+// resend the rest; the server takes a resent id once (see dedup.go).
+//
+// Each frame read becomes one answer in the connection's replier: its
+// error lines, and an ack for its messages once every shard that got a
+// part of them has decided it (a receipt). Answers leave in the order the
+// frames came, so an ack's upto covers every frame before it. When a
+// decision changed durable state, the shard that decided the frame's last
+// part asks the store for a commit at once (Committer), and the answer
+// waits for it: the store shares one fsync among every frame and
+// connection waiting.
 
 // maxPendingErrorBytes bounds the error frames waiting for a client that
 // sends bad messages faster than it reads the answers.
 const maxPendingErrorBytes = 1 << 20
 
+// maxPendingAnswers bounds the frames read but not yet answered on one
+// connection; reading waits while it is reached. It is far above what the
+// shard queues let a connection have in flight (Submit blocks first); it
+// holds when answers cannot be written.
+const maxPendingAnswers = 4096
+
+// replyWriteTimeout bounds one write of answers: a client that stops
+// reading its acks for this long is closed as slow.
+const replyWriteTimeout = 10 * time.Second
+
+// A Committer makes durable the state that decisions change; an ingest
+// ack that covers such a decision waits for it.
+type Committer interface {
+	// Changed reports whether deciding d changed state that its ack
+	// promises is durable. It is called from the shard goroutines.
+	Changed(d *classify.Decision) bool
+	// Committed returns a channel that receives nil once every change
+	// made before the call is on disk, or the error that kept it off.
+	Committed() <-chan error
+}
+
+// receipt follows one frame's messages through the shards.
+type receipt struct {
+	parts   atomic.Int32 // batches not yet decided
+	changed atomic.Bool  // a decision changed durable state
+	done    atomic.Bool  // every part decided, and commit set if needed
+	queued  atomic.Bool  // its answer is in the replier's list
+	counted atomic.Bool  // counted as ready: by whichever of done and queued came last
+	commit  <-chan error // the store's commit of the changes; set before done
+	rep     *replier
+}
+
+// readyOnce tells the replier the answer can be taken, once it is both
+// decided and queued.
+func (rc *receipt) readyOnce() {
+	if rc.done.Load() && rc.queued.Load() && rc.counted.CompareAndSwap(false, true) {
+		rc.rep.ready()
+	}
+}
+
+// decided is called by a shard when it has decided its part of the frame.
+// The last part asks for the commit at once, from the shard, so that the
+// commit runs while the replier gathers: a frame's changes are queued to
+// the store before its parts are counted down.
+func (rc *receipt) decided(changed bool) {
+	if changed {
+		rc.changed.Store(true)
+	}
+	if rc.parts.Add(-1) != 0 {
+		return
+	}
+	if rc.changed.Load() && rc.rep.commit != nil {
+		rc.commit = rc.rep.commit.Committed()
+	}
+	rc.done.Store(true)
+	rc.readyOnce()
+}
+
+// answer is one frame's reply: error lines, and an ack for n messages
+// (upto the newest) once rc is done.
+type answer struct {
+	errs []byte
+	upto string
+	n    int
+	rc   *receipt // nil: nothing to wait for
+}
+
+func (a *answer) done() bool { return a.rc == nil || a.rc.done.Load() }
+
 // replier writes an ingest connection's ack and error frames from its own
 // goroutine, so that reading never waits on writing, and coalesces them:
-// under load one ack covers every frame accepted since the last write
-// (upto is the newest id, n their count), and one write carries it.
+// one write carries every answer ready since the last (one ack, upto the
+// newest id, n their count).
 type replier struct {
 	conn    *websocket.Conn
+	commit  Committer     // nil: no durable state
 	delay   time.Duration // gathering time; negative: none
 	notify  chan struct{} // capacity 1
 	early   chan struct{} // capacity 1: enough is waiting, write now
 	closing chan struct{} // closed by close: write what is pending now
 	done    chan struct{}
 
-	mu     sync.Mutex
-	upto   string
-	n      int
-	frames int    // answered since the last write
-	errs   []byte // error lines, each ending in '\n'
-	closed bool
-	failed bool
+	readyN  atomic.Int32  // answers done and not yet taken
+	pending *atomic.Int64 // answers queued on every connection (a gauge); may be nil
+
+	mu      sync.Mutex
+	room    *sync.Cond // on mu: an answer was taken, or writing failed
+	answers []answer
+	errN    int // bytes of error lines waiting
+	closed  bool
+	failed  bool
+	slow    bool // failed because a write timed out: the client stopped reading
 }
 
-func newReplier(conn *websocket.Conn, delay time.Duration) *replier {
-	r := &replier{conn: conn, delay: delay, notify: make(chan struct{}, 1), early: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+func newReplier(conn *websocket.Conn, delay time.Duration, commit Committer) *replier {
+	r := &replier{conn: conn, commit: commit, delay: delay, notify: make(chan struct{}, 1), early: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
+	r.room = sync.NewCond(&r.mu)
 	go r.run()
 	return r
 }
 
 // reply queues one frame's answer: its error lines, then an ack for the n
-// messages accepted (the newest being upto), so that a client sees both
-// together. It reports false when too many error lines are waiting: the
+// messages taken (the newest being upto), sent together once rc (if not
+// nil) is done. It waits while maxPendingAnswers are queued. It reports
+// false when too many error lines are waiting or writing failed: the
 // client is not reading its answers.
-func (r *replier) reply(errLines []byte, upto string, n int) bool {
+func (r *replier) reply(errLines []byte, upto string, n int, rc *receipt) bool {
 	r.mu.Lock()
-	ok := len(r.errs)+len(errLines) <= maxPendingErrorBytes && !r.failed
+	for len(r.answers) >= maxPendingAnswers && !r.failed {
+		r.room.Wait()
+	}
+	ok := r.errN+len(errLines) <= maxPendingErrorBytes && !r.failed
 	if ok {
-		r.errs = append(r.errs, errLines...)
+		a := answer{upto: upto, n: n, rc: rc}
+		if len(errLines) > 0 {
+			a.errs = append([]byte(nil), errLines...)
+			r.errN += len(errLines)
+		}
+		r.answers = append(r.answers, a)
+		if r.pending != nil {
+			r.pending.Add(1)
+		}
 	}
-	if n > 0 {
-		r.upto = upto
-		r.n += n
-	}
-	r.frames++
-	early := r.frames >= ackEarlyFrames || r.n >= ackEarlyMessages
 	r.mu.Unlock()
+	switch {
+	case !ok:
+	case rc == nil:
+		r.ready()
+	default:
+		rc.queued.Store(true)
+		rc.readyOnce() // if it was decided first
+	}
+	return ok
+}
+
+// ready counts an answer that is done and wakes the writer.
+func (r *replier) ready() {
+	r.readyN.Add(1)
 	r.wake()
-	if early {
+	r.earlyIfReady()
+}
+
+// earlyIfReady ends the writer's gathering when enough answers are done.
+func (r *replier) earlyIfReady() {
+	if r.readyN.Load() >= ackEarlyFrames {
 		select {
 		case r.early <- struct{}{}:
 		default:
 		}
 	}
-	return ok
 }
 
 // ok reports whether writes still succeed.
@@ -73,6 +188,13 @@ func (r *replier) ok() bool {
 	return !r.failed
 }
 
+// timedOut reports whether a write failed for taking too long.
+func (r *replier) timedOut() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.slow
+}
+
 func (r *replier) wake() {
 	select {
 	case r.notify <- struct{}{}:
@@ -80,7 +202,8 @@ func (r *replier) wake() {
 	}
 }
 
-// close flushes what is pending and stops the goroutine.
+// close writes what is pending, once it is decided, and stops the
+// goroutine.
 func (r *replier) close() {
 	r.mu.Lock()
 	r.closed = true
@@ -90,28 +213,27 @@ func (r *replier) close() {
 	<-r.done
 }
 
-// defaultAckDelay is how long the replier gathers acks after the first
-// one before writing (IngestOptions.AckDelay), unless ackEarlyFrames
-// frames or ackEarlyMessages messages are waiting first. A write to a
-// socket costs about as much as deciding a message, so at a thousand
-// frames a second per connection, one write per frame was a fifth of
-// the server's CPU. Acks say a message
-// was taken, not decided, so waiting delays no decision, and a client
-// with a window of unacked frames (the bench keeps 32) is acked before it
-// fills. Error frames wait with the ack they come with.
+// defaultAckDelay is how long the replier gathers answers after the first
+// one is ready before writing (IngestOptions.AckDelay), unless
+// ackEarlyFrames are ready first. A write to a socket costs about as much
+// as deciding a message, so at a thousand frames a second per connection,
+// one write per frame was a fifth of the server's CPU. A client with a
+// window of unacked frames (the bench keeps 32) is acked before it fills.
 const (
-	defaultAckDelay  = 5 * time.Millisecond
-	ackEarlyFrames   = 8
-	ackEarlyMessages = 512
+	defaultAckDelay = 5 * time.Millisecond
+	ackEarlyFrames  = 8
 )
 
 func (r *replier) run() {
 	defer close(r.done)
-	var frame []byte
+	var (
+		frame []byte
+		take  []answer
+	)
 	gather := time.NewTimer(time.Hour)
 	gather.Stop()
 	for range r.notify {
-		if r.delay > 0 {
+		if r.delay > 0 && r.readyN.Load() < ackEarlyFrames {
 			gather.Reset(r.delay)
 			select {
 			case <-gather.C:
@@ -125,26 +247,71 @@ func (r *replier) run() {
 		case <-r.early:
 		default:
 		}
+		// Take the answers that are done, in order, up to the first
+		// that is not.
 		r.mu.Lock()
-		r.frames = 0
-		frame = append(frame[:0], r.errs...)
-		r.errs = r.errs[:0]
-		if r.n > 0 {
-			frame = appendAck(frame, r.upto, r.n)
-			r.n = 0
+		k := 0
+		for k < len(r.answers) && r.answers[k].done() {
+			k++
 		}
-		closed, failed := r.closed, r.failed
+		take = append(take[:0], r.answers[:k]...)
+		clear(r.answers[:k])
+		r.answers = r.answers[k:]
+		if len(r.answers) == 0 {
+			r.answers = r.answers[:0:0] // let the old array go
+		}
+		for _, a := range take {
+			r.errN -= len(a.errs)
+		}
+		closed, failed, left := r.closed, r.failed, len(r.answers)
+		r.room.Broadcast()
 		r.mu.Unlock()
+		r.readyN.Add(-int32(k))
+		if r.pending != nil {
+			r.pending.Add(-int64(k))
+		}
+
+		// Commits are FIFO and were asked for as each frame was decided:
+		// most are done by now.
+		var commitErr error
+		for _, a := range take {
+			if a.rc != nil && a.rc.commit != nil {
+				if err := <-a.rc.commit; err != nil && commitErr == nil {
+					commitErr = err
+				}
+			}
+		}
+		frame = frame[:0]
+		upto, n := "", 0
+		for _, a := range take {
+			frame = append(frame, a.errs...)
+			if a.n > 0 {
+				upto, n = a.upto, n+a.n
+			}
+		}
+		if n > 0 {
+			if commitErr != nil {
+				frame = appendError(frame, upto, 0, "server: not saved ("+commitErr.Error()+"); the "+strconv.Itoa(n)+" messages up to this id were not acknowledged, resend them")
+			} else {
+				frame = appendAck(frame, upto, n)
+			}
+		}
+		clear(take)
 		if len(frame) > 0 && !failed {
-			// A background context: a write is bounded by the connection
-			// closing, which Ingest does on shutdown.
-			if err := r.conn.Write(context.Background(), websocket.MessageText, frame[:len(frame)-1]); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), replyWriteTimeout)
+			err := r.conn.Write(ctx, websocket.MessageText, frame[:len(frame)-1])
+			slow := ctx.Err() != nil
+			cancel()
+			if err != nil {
 				r.mu.Lock()
-				r.failed = true
+				r.failed, r.slow = true, slow
+				r.room.Broadcast()
 				r.mu.Unlock()
 			}
 		}
-		if closed {
+		// Answers that became ready meanwhile left a notify behind; ready
+		// answers stuck behind one that is not will be woken by it.
+		if closed && left == 0 {
 			return
 		}
 	}

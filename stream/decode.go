@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -26,6 +27,19 @@ func DecodeMessage(line []byte, sline string, m *classify.Message) error {
 		return nil
 	}
 	*m = classify.Message{}
+	// encoding/json would replace invalid UTF-8 with U+FFFD: refuse it
+	// instead, so that what is decided is what was sent.
+	if !utf8.Valid(line) {
+		i := 0
+		for i < len(line) {
+			r, n := utf8.DecodeRune(line[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return fmt.Errorf("invalid UTF-8 at byte %d; send UTF-8 text", i)
+	}
 	return json.Unmarshal(line, m)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,9 +47,18 @@ func ParseView(s string) (View, error) {
 	return 0, fmt.Errorf("view %q: want moderator, overlay, agent or replies", s)
 }
 
-// ErrSlowConsumer is the reason a subscriber is disconnected when its queue
-// passes its byte limit.
+// ErrSlowConsumer is the reason a subscriber is disconnected when it
+// falls behind: its queue passes its byte limit, a write stalls, or a
+// ping goes unanswered. Each closes with 1008 (policy) and a reason, and
+// is counted in livemod_fanout_slow_disconnects_total by reason.
 var ErrSlowConsumer = errors.New("stream: slow consumer")
+
+// The reasons of livemod_fanout_slow_disconnects_total.
+const (
+	slowQueue = "queue" // more than MaxQueueBytes waiting
+	slowWrite = "write" // one write stalled past WriteTimeout
+	slowPing  = "ping"  // no pong within PongTimeout
+)
 
 // HubOptions configure a Hub. Every zero value means its documented default.
 type HubOptions struct {
@@ -59,8 +69,15 @@ type HubOptions struct {
 	// MaxFrameBytes is the most that one websocket frame to a subscriber
 	// carries; queued lines are coalesced up to it. Zero means 64 KiB.
 	MaxFrameBytes int
-	// WriteTimeout bounds one frame write. Zero means 10s.
+	// WriteTimeout bounds one frame write: a subscriber whose write
+	// stalls this long is disconnected as slow. Zero means 10s.
 	WriteTimeout time.Duration
+	// PingInterval is how often a subscriber is pinged; one that does not
+	// answer within PongTimeout is disconnected as slow. Zero means 30s;
+	// negative sends no pings.
+	PingInterval time.Duration
+	// PongTimeout is how long a ping waits for its pong. Zero means 10s.
+	PongTimeout time.Duration
 	// OriginPatterns are the extra origins allowed to open a websocket
 	// (the request's own host always is). Empty means same origin only.
 	OriginPatterns []string
@@ -115,6 +132,12 @@ func NewHub(opts HubOptions, metrics *Metrics) *Hub {
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 10 * time.Second
+	}
+	if opts.PingInterval == 0 {
+		opts.PingInterval = 30 * time.Second
+	}
+	if opts.PongTimeout <= 0 {
+		opts.PongTimeout = 10 * time.Second
 	}
 	if metrics == nil {
 		metrics = NewMetrics(nil)
@@ -289,21 +312,65 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view 
 	// Subscribers send nothing; CloseRead handles pings and the close
 	// handshake and ends ctx when the client goes.
 	ctx := conn.CloseRead(r.Context())
-	code, reason := h.write(ctx, conn, sub)
+	pingLost := make(chan struct{})
+	if h.opts.PingInterval > 0 {
+		pctx, stopPing := context.WithCancel(ctx)
+		defer stopPing()
+		go h.ping(pctx, conn, pingLost)
+	}
+	code, reason := h.write(ctx, conn, sub, pingLost)
 	conn.Close(code, reason)
+}
+
+// ping pings conn every PingInterval until ctx ends, and closes lost when
+// a pong does not come within PongTimeout.
+func (h *Hub) ping(ctx context.Context, conn *websocket.Conn, lost chan<- struct{}) {
+	t := time.NewTicker(h.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, h.opts.PongTimeout)
+		err := conn.Ping(pctx)
+		late := pctx.Err() == context.DeadlineExceeded
+		cancel()
+		if err != nil {
+			if late && ctx.Err() == nil {
+				close(lost)
+			}
+			return
+		}
+	}
 }
 
 // write drains sub's queue into conn until something ends it, and returns
 // the close code and reason.
-func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) (websocket.StatusCode, string) {
+func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber, pingLost <-chan struct{}) (websocket.StatusCode, string) {
 	// Two buffers taken in turn: the writer sends one while publishers
 	// fill the other, and neither is allocated again in steady state.
 	var spare []byte
 	var keep spareKeeper
 	bg := context.WithoutCancel(ctx)
-	watchdog := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
+	// One watchdog timer, re-armed per frame, instead of a context with
+	// a deadline per write (no allocation). When a write stalls past
+	// WriteTimeout the subscriber is counted as slow and, once the write
+	// ends, closed with 1008 and a reason; a frame half written cannot be
+	// followed by a close frame sooner. If the write is still stuck
+	// after another WriteTimeout, the client reads nothing any more: the
+	// connection is dropped without a close frame.
+	var hard atomic.Pointer[time.Timer] // set once the watchdog fired
+	watchdog := time.AfterFunc(time.Hour, func() {
+		h.metrics.SlowDisconnects.WithLabelValues(slowWrite).Inc()
+		hard.Store(time.AfterFunc(h.opts.WriteTimeout, func() { conn.CloseNow() }))
+	})
 	watchdog.Stop()
 	defer watchdog.Stop()
+	stallReason := func() (websocket.StatusCode, string) {
+		return websocket.StatusPolicyViolation, fmt.Sprintf("%v: a write stalled for %v (fanout.write_timeout)", ErrSlowConsumer, h.opts.WriteTimeout)
+	}
 	gather := time.NewTimer(time.Hour)
 	gather.Stop()
 	for {
@@ -312,6 +379,9 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 			return websocket.StatusNormalClosure, ""
 		case <-sub.quit:
 			return websocket.StatusGoingAway, "server shutting down"
+		case <-pingLost:
+			h.metrics.SlowDisconnects.WithLabelValues(slowPing).Inc()
+			return websocket.StatusPolicyViolation, fmt.Sprintf("%v: no pong within %v (fanout.pong_timeout)", ErrSlowConsumer, h.opts.PongTimeout)
 		case <-sub.notify:
 		}
 		// Gather for a moment before writing: at thousands of decisions
@@ -328,17 +398,20 @@ func (h *Hub) write(ctx context.Context, conn *websocket.Conn, sub *subscriber) 
 		}
 		buf, slow := sub.take(spare)
 		if slow {
-			h.metrics.SlowDisconnects.Inc()
-			return websocket.StatusPolicyViolation, fmt.Sprintf("%v: more than %d bytes waiting", ErrSlowConsumer, sub.max)
+			h.metrics.SlowDisconnects.WithLabelValues(slowQueue).Inc()
+			return websocket.StatusPolicyViolation, fmt.Sprintf("%v: more than %d bytes waiting (fanout.max_queue_bytes)", ErrSlowConsumer, sub.max)
 		}
 		for rest := buf; len(rest) > 0; {
 			n := frameEnd(rest, h.opts.MaxFrameBytes)
-			// One watchdog timer, re-armed per frame, instead of a context
-			// with a deadline per write: it closes a connection whose
-			// writes hang, and costs no allocation.
 			watchdog.Reset(h.opts.WriteTimeout)
 			err := conn.Write(bg, websocket.MessageText, rest[:n])
-			watchdog.Stop()
+			if !watchdog.Stop() { // it fired: this write stalled
+				for hard.Load() == nil { // its func is still running
+					runtime.Gosched()
+				}
+				hard.Load().Stop()
+				return stallReason()
+			}
 			if err != nil {
 				return websocket.StatusGoingAway, "write failed"
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/livemod/livemod/classify"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // IngestOptions configure an Ingest. Every zero value means its documented
@@ -34,17 +35,41 @@ type IngestOptions struct {
 	RatePerSecond float64
 	Burst         int
 	// AckDelay is how long acks are gathered before one is written: one
-	// ack then answers every frame taken meanwhile (or the first 8 frames
-	// or 512 messages, if sooner). Zero means 5ms; negative writes an ack
-	// as soon as a frame is taken, for clients that wait for each ack
+	// ack then answers every frame decided meanwhile (or the first 8
+	// frames, if sooner). Zero means 5ms; negative writes an ack as soon
+	// as a frame is decided, for clients that wait for each ack
 	// (with the default they get at most 200 acks a second).
 	AckDelay time.Duration
 	// OriginPatterns are extra origins allowed to open the websocket (the
 	// request's own host always is). Empty means same origin only.
 	OriginPatterns []string
-	// Now returns the time used to fill in missing ts. Nil means time.Now.
+	// Now returns the time used to fill in missing ts and to check the
+	// ts given. Nil means time.Now.
 	Now func() time.Time
+	// IdleTimeout closes a connection that sends no frame for this long,
+	// with a policy close and a reason (counted as reason "idle"). Zero
+	// means 5 minutes; negative means never.
+	IdleTimeout time.Duration
+	// DedupWindow is how long the (stream, id) of a taken message is
+	// remembered: a message seen again within it is acknowledged and not
+	// decided again. Zero means DefaultDedupWindow; negative turns
+	// deduplication off.
+	DedupWindow time.Duration
+	// DedupMaxIDs bounds the ids remembered (16 bytes each); past it the
+	// window shortens. Zero means DefaultDedupMaxIDs.
+	DedupMaxIDs int
 }
+
+// MaxClockSkew is how far a message's ts may be from the server's clock;
+// a ts further away is clamped to the server's time (and counted in
+// livemod_ingest_ts_clamped_total), not refused: the message is still
+// moderated.
+const MaxClockSkew = 24 * time.Hour
+
+// DefaultIngestIdleTimeout is IngestOptions.IdleTimeout's default: a
+// bridge of a quiet show may send nothing for minutes, a connection held
+// open by nobody should not stay for hours.
+const DefaultIngestIdleTimeout = 5 * time.Minute
 
 // Ingest serves GET /v1/ingest?stream=ID. Authorization is the caller's
 // job (wrap the handler). Create it with NewIngest.
@@ -54,6 +79,8 @@ type Ingest struct {
 	metrics  *Metrics
 	idPrefix string
 	nextID   atomic.Uint64
+	seen     *dedup       // nil: no deduplication
+	answers  atomic.Int64 // frames read and not yet answered, all connections
 
 	mu     sync.Mutex
 	closed bool
@@ -81,10 +108,19 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 	if opts.AckDelay == 0 {
 		opts.AckDelay = defaultAckDelay
 	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = DefaultIngestIdleTimeout
+	}
+	if opts.DedupWindow == 0 {
+		opts.DedupWindow = DefaultDedupWindow
+	}
+	if opts.DedupMaxIDs <= 0 {
+		opts.DedupMaxIDs = DefaultDedupMaxIDs
+	}
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
-	return &Ingest{
+	in := &Ingest{
 		opts:     opts,
 		pipeline: p,
 		metrics:  metrics,
@@ -93,6 +129,19 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 		idPrefix: "lm-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
 		conns:    map[*websocket.Conn]struct{}{},
 	}
+	metrics.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_ingest_pending_answers",
+		Help: "Frames read and not yet answered (waiting for their decisions or the store's commit), over all connections; at most 4096 a connection.",
+	}, func() float64 { return float64(in.answers.Load()) }))
+	if opts.DedupWindow > 0 {
+		in.seen = newDedup(opts.DedupWindow, opts.DedupMaxIDs)
+		in.seen.onFull = metrics.DedupFull.Inc
+		metrics.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "livemod_ingest_dedup_ids",
+			Help: "Message ids remembered to acknowledge a resent message without deciding it again (bounded by ingest.dedup_max_ids).",
+		}, func() float64 { return float64(in.seen.size()) }))
+	}
+	return in
 }
 
 // ackFrame and errorFrame are the frames ingest sends back (DESIGN.md).
@@ -215,10 +264,14 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		buf    = make([]byte, 0, 4096)
 		errs   []byte
 		msgs   []*classify.Message
+		keys   []uint64
 		limits = bucket{rate: in.opts.RatePerSecond, burst: float64(in.opts.Burst), tokens: float64(in.opts.Burst)}
-		rep    = newReplier(conn, in.opts.AckDelay)
+		rep    = newReplier(conn, in.opts.AckDelay, in.pipeline.commit)
+		idle   = in.watchIdle(conn)
 	)
+	rep.pending = &in.answers
 	defer rep.close()
+	defer idle.stop()
 	for {
 		typ, frame, err := in.read(ctx, conn, buf[:0])
 		buf = frame[:0]
@@ -227,49 +280,138 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 			in.metrics.IngestClosed.WithLabelValues("oversize").Inc()
 			return websocket.StatusPolicyViolation, fmt.Sprintf("frame over %d bytes (ingest.max_frame_bytes)", in.opts.MaxFrameBytes)
 		case err != nil:
-			// The client left, or the server is closing: not an error.
+			// The client left, the server is closing, or the idle
+			// watchdog closed it (and counted it): not an error.
 			return websocket.StatusNormalClosure, ""
 		case !rep.ok():
+			if rep.timedOut() {
+				in.metrics.IngestClosed.WithLabelValues("slow").Inc()
+				return websocket.StatusPolicyViolation, fmt.Sprintf("answers unread for %v: read the ack and error frames", replyWriteTimeout)
+			}
 			return websocket.StatusNormalClosure, ""
 		}
+		now := time.Now()
+		idle.saw(now)
 		in.metrics.IngestFrames.Inc()
 		in.metrics.IngestBytes.Add(float64(len(frame)))
 		msgs, errs = msgs[:0], errs[:0]
+		// What the frame costs of the rate: every line, good, bad or
+		// blank (a frame of 30,000 newlines is 30,000 lines), and at
+		// least one.
+		lines := 1
 		if typ != websocket.MessageText {
 			errs = appendError(errs, "", 0, "frame: binary frames are not accepted; send JSON text")
 		} else {
-			msgs, errs = in.parseFrame(frame, streamID, msgs, errs)
+			var n int
+			msgs, errs, n = in.parseFrame(frame, streamID, msgs, errs)
+			if n == 0 {
+				in.metrics.IngestRefused.WithLabelValues("empty").Inc()
+				errs = appendError(errs, "", 0, "frame: empty; send one JSON message, or NDJSON lines")
+			}
+			lines = max(lines, n, bytes.Count(frame, []byte{'\n'}))
 		}
+		if !limits.take(lines, now) {
+			in.metrics.IngestClosed.WithLabelValues("rate").Inc()
+			return websocket.StatusPolicyViolation, fmt.Sprintf("over %g messages/s (ingest.rate_per_second); refused and empty lines count too", in.opts.RatePerSecond)
+		}
+		// Resent messages are acknowledged with the frame, not decided.
+		upto, n := "", len(msgs)
+		if len(msgs) > 0 {
+			upto = msgs[len(msgs)-1].ID
+		}
+		msgs, keys = in.dropSeen(msgs, keys[:0], now)
 		if len(msgs) == 0 {
-			if len(errs) > 0 && !rep.reply(errs, "", 0) {
-				in.metrics.IngestClosed.WithLabelValues("rate").Inc()
-				return websocket.StatusPolicyViolation, "too many refused messages waiting: read the error frames"
+			if !rep.reply(errs, upto, n, nil) {
+				in.metrics.IngestClosed.WithLabelValues("slow").Inc()
+				return websocket.StatusPolicyViolation, "too many answers waiting: read the ack and error frames"
 			}
 			continue
-		}
-		if !limits.take(len(msgs), time.Now()) {
-			in.metrics.IngestClosed.WithLabelValues("rate").Inc()
-			return websocket.StatusPolicyViolation, fmt.Sprintf("over %g messages/s (ingest.rate_per_second)", in.opts.RatePerSecond)
 		}
 		// The pipeline keeps the slice; hand it a copy and reuse ours.
 		batch := make([]*classify.Message, len(msgs))
 		copy(batch, msgs)
-		if err := in.pipeline.Submit(ctx, batch); err != nil {
+		rc := &receipt{rep: rep}
+		if err := in.pipeline.submit(ctx, batch, rc); err != nil {
 			in.metrics.IngestRefused.WithLabelValues("closed").Add(float64(len(batch)))
-			rep.reply(appendError(errs, batch[0].ID, 0, "server: shutting down; messages from this frame were not accepted, resend them"), "", 0)
+			for _, k := range keys {
+				in.seen.forget(k) // not taken: a resend must be decided
+			}
+			rep.reply(appendError(errs, batch[0].ID, 0, "server: shutting down; messages from this frame were not accepted, resend them"), "", 0, nil)
 			return websocket.StatusGoingAway, "server shutting down"
 		}
 		in.metrics.IngestMessages.Add(float64(len(batch)))
-		if !rep.reply(errs, batch[len(batch)-1].ID, len(batch)) {
-			in.metrics.IngestClosed.WithLabelValues("rate").Inc()
-			return websocket.StatusPolicyViolation, "too many refused messages waiting: read the error frames"
+		if !rep.reply(errs, upto, n, rc) {
+			in.metrics.IngestClosed.WithLabelValues("slow").Inc()
+			return websocket.StatusPolicyViolation, "too many answers waiting: read the ack and error frames"
 		}
+	}
+}
+
+// dropSeen takes out of msgs (in place) the messages whose (stream, id)
+// was taken within the window, counting them, and remembers the rest;
+// keys gets the keys remembered.
+func (in *Ingest) dropSeen(msgs []*classify.Message, keys []uint64, now time.Time) ([]*classify.Message, []uint64) {
+	if in.seen == nil {
+		return msgs, keys
+	}
+	out := msgs[:0]
+	for _, m := range msgs {
+		if strings.HasPrefix(m.ID, in.idPrefix) { // assigned here: new by construction
+			out = append(out, m)
+			continue
+		}
+		k := dedupKey(m.Stream, m.ID)
+		if !in.seen.take(k, now) {
+			in.metrics.IngestDuplicates.Inc()
+			continue
+		}
+		keys = append(keys, k)
+		out = append(out, m)
+	}
+	clear(msgs[len(out):])
+	return out, keys
+}
+
+// idleWatch closes a connection that sends no frame for IdleTimeout.
+type idleWatch struct {
+	last  atomic.Int64 // Unix ns of the last frame
+	timer *time.Timer
+}
+
+func (in *Ingest) watchIdle(conn *websocket.Conn) *idleWatch {
+	w := &idleWatch{}
+	w.last.Store(time.Now().UnixNano())
+	limit := in.opts.IdleTimeout
+	if limit < 0 {
+		return w
+	}
+	var check func()
+	check = func() {
+		since := time.Since(time.Unix(0, w.last.Load()))
+		if since < limit {
+			w.timer.Reset(limit - since)
+			return
+		}
+		in.metrics.IngestClosed.WithLabelValues("idle").Inc()
+		conn.Close(websocket.StatusPolicyViolation, fmt.Sprintf("idle: no frame for %v (ingest.idle_timeout)", limit))
+	}
+	w.timer = time.AfterFunc(limit, check)
+	return w
+}
+
+// saw records a frame: one atomic store, no timer touched.
+func (w *idleWatch) saw(now time.Time) { w.last.Store(now.UnixNano()) }
+
+func (w *idleWatch) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
 	}
 }
 
 // parseFrame splits a text frame into NDJSON lines, appending the valid
 // messages to msgs and an error line for each refused one to errs.
-func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*classify.Message, errs []byte) ([]*classify.Message, []byte) {
+// It returns how many non-blank lines the frame had.
+func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*classify.Message, errs []byte) ([]*classify.Message, []byte, int) {
 	// The frame's messages are decoded into one block, not one allocation
 	// each; the block lives as long as the last of them is in the pipeline.
 	var block []classify.Message
@@ -317,7 +459,7 @@ func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*classify.Mes
 		}
 		msgs = append(msgs, m)
 	}
-	return msgs, errs
+	return msgs, errs, line
 }
 
 // read reads one frame into buf, refusing more than MaxFrameBytes.
@@ -373,6 +515,12 @@ func (in *Ingest) parseInto(line []byte, sline, streamID string, m *classify.Mes
 	}
 	if m.TS == 0 {
 		m.TS = in.opts.Now().UnixMilli()
+	} else if now := in.opts.Now().UnixMilli(); m.TS > now+MaxClockSkew.Milliseconds() || m.TS < now-MaxClockSkew.Milliseconds() {
+		// A ts a day or more away from the server's clock is a broken
+		// or hostile clock: the message is still moderated, at the
+		// server's time, so that windows, tickets and KPIs stay sane.
+		m.TS = now
+		in.metrics.IngestClamped.Inc()
 	}
 	if err := m.Validate(); err != nil {
 		return m, err.Error()

@@ -13,11 +13,14 @@ type Metrics struct {
 	IngestRefused     *prometheus.CounterVec
 	IngestConnections prometheus.Gauge
 	IngestClosed      *prometheus.CounterVec
+	IngestDuplicates  prometheus.Counter
+	IngestClamped     prometheus.Counter
+	DedupFull         prometheus.Counter
 	Decisions         *prometheus.CounterVec
 	DecisionLabels    *prometheus.CounterVec
 	DecisionLatency   prometheus.Histogram
 	Subscribers       *prometheus.GaugeVec
-	SlowDisconnects   prometheus.Counter
+	SlowDisconnects   *prometheus.CounterVec
 	FanoutBytes       prometheus.Counter
 
 	reg prometheus.Registerer
@@ -41,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		IngestRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livemod_ingest_refused_total",
-			Help: "Messages refused by ingest, by reason (malformed, invalid, closed).",
+			Help: "Messages refused by ingest, by reason (malformed, invalid, empty frames, closed).",
 		}, []string{"reason"}),
 		IngestConnections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "livemod_ingest_connections",
@@ -49,8 +52,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		IngestClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livemod_ingest_policy_closes_total",
-			Help: "Ingest connections closed for abuse, by reason (oversize, rate).",
+			Help: "Ingest connections closed by policy, by reason (oversize, rate, idle, slow: not reading its answers).",
 		}, []string{"reason"}),
+		IngestDuplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_duplicates_total",
+			Help: "Messages acknowledged without a decision: their (stream, id) was taken within ingest.dedup_window.",
+		}),
+		IngestClamped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_ts_clamped_total",
+			Help: "Messages whose ts was more than a day from the server's clock, taken at the server's time instead.",
+		}),
+		DedupFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_dedup_full_total",
+			Help: "Generations of remembered ids retired early because ingest.dedup_max_ids was reached (the window shortened).",
+		}),
 		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livemod_decisions_total",
 			Help: "Decisions taken, by action.",
@@ -68,10 +83,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "livemod_fanout_subscribers",
 			Help: "Connected subscribers, by view.",
 		}, []string{"view"}),
-		SlowDisconnects: prometheus.NewCounter(prometheus.CounterOpts{
+		SlowDisconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livemod_fanout_slow_disconnects_total",
-			Help: "Subscribers disconnected because their queue passed its byte limit.",
-		}),
+			Help: "Subscribers disconnected as slow, by reason (queue: over fanout.max_queue_bytes; write: a write stalled past fanout.write_timeout; ping: no pong within fanout.pong_timeout).",
+		}, []string{"reason"}),
 		FanoutBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "livemod_fanout_bytes_total",
 			Help: "Bytes written to subscribers.",
@@ -81,18 +96,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, a := range []string{"allow", "hide", "hold"} {
 		m.Decisions.WithLabelValues(a)
 	}
-	for _, r := range []string{"malformed", "invalid", "closed"} {
+	for _, r := range []string{"malformed", "invalid", "empty", "closed"} {
 		m.IngestRefused.WithLabelValues(r)
 	}
 	for _, v := range viewNames {
 		m.Subscribers.WithLabelValues(v)
 	}
-	for _, r := range []string{"oversize", "rate"} {
+	for _, r := range []string{"oversize", "rate", "idle", "slow"} {
 		m.IngestClosed.WithLabelValues(r)
+	}
+	for _, r := range []string{slowQueue, slowWrite, slowPing} {
+		m.SlowDisconnects.WithLabelValues(r)
 	}
 	if reg != nil {
 		reg.MustRegister(m.IngestMessages, m.IngestFrames, m.IngestBytes, m.IngestRefused,
-			m.IngestConnections, m.IngestClosed, m.Decisions, m.DecisionLabels,
+			m.IngestConnections, m.IngestClosed, m.IngestDuplicates, m.IngestClamped, m.DedupFull, m.Decisions, m.DecisionLabels,
 			m.DecisionLatency, m.Subscribers, m.SlowDisconnects, m.FanoutBytes)
 	}
 	return m

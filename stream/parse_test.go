@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/livemod/livemod/classify"
@@ -50,6 +51,9 @@ func FuzzParse(f *testing.F) {
 			if m.Stream != "show" || !utf8.ValidString(m.Text) || strings.TrimSpace(m.Text) == "" {
 				t.Fatalf("accepted %+v", m)
 			}
+			if now := time.Now().UnixMilli(); m.TS < now-MaxClockSkew.Milliseconds()-60_000 || m.TS > now+MaxClockSkew.Milliseconds()+60_000 {
+				t.Fatalf("accepted ts %d, more than a day from the clock", m.TS)
+			}
 		}
 	})
 }
@@ -77,7 +81,7 @@ func BenchmarkParseFrame(b *testing.B) {
 	var msgs []*classify.Message
 	var errs []byte
 	for b.Loop() {
-		msgs, errs = in.parseFrame(frame, "show", msgs[:0], errs[:0])
+		msgs, errs, _ = in.parseFrame(frame, "show", msgs[:0], errs[:0])
 		if len(msgs) != 64 || len(errs) != 0 {
 			b.Fatalf("%d messages, errors %s", len(msgs), errs)
 		}

@@ -67,6 +67,11 @@ type AfterFlush interface {
 // flush, while the shard has more batches queued.
 const flushEvery = 256
 
+// ackFlushAfter bounds how long a decided frame waits for the flush that
+// lets its ack go (acks follow the sinks' flush: an acked message is on
+// the desk), while the shard has more batches queued.
+const ackFlushAfter = time.Millisecond
+
 // Options configure a Pipeline. Every zero value means its documented default.
 type Options struct {
 	// Shards is the number of shard goroutines, rounded up to a power of
@@ -77,17 +82,23 @@ type Options struct {
 	// rate, shallow enough that backpressure reaches the sender in
 	// milliseconds.
 	QueueLen int
+	// Commit makes durable the state decisions change; an ingest ack of
+	// a message whose decision changed such state waits for its commit.
+	// Nil means acks wait for decisions only.
+	Commit Committer
 }
 
 // Batch is messages that arrived together (one frame), all for one shard.
 type batch struct {
 	msgs []*classify.Message
 	recv time.Time
+	rc   *receipt // told when the batch is decided; nil: nobody waits
 }
 
 // Pipeline is the sharded classify stage. Create it with NewPipeline.
 type Pipeline struct {
 	decider Decider
+	commit  Committer
 	sinks   []Sink
 	metrics *Metrics
 	shards  []chan batch
@@ -117,6 +128,7 @@ func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipel
 	}
 	p := &Pipeline{
 		decider: d,
+		commit:  opts.Commit,
 		sinks:   sinks,
 		metrics: metrics,
 		shards:  make([]chan batch, n),
@@ -150,6 +162,13 @@ func (p *Pipeline) ShardOf(m *classify.Message) int {
 // messages that were not queued are counted by the caller as refused; the
 // ones already queued will be decided.
 func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
+	return p.submit(ctx, msgs, nil)
+}
+
+// submit is Submit that tells rc (if not nil) when each shard has decided
+// its part: it sets rc.parts to the number of parts before queueing any.
+// On error, the parts not queued are taken off rc.parts.
+func (p *Pipeline) submit(ctx context.Context, msgs []*classify.Message, rc *receipt) error {
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
@@ -164,7 +183,14 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
 		return nil
 	}
 	if len(p.shards) == 1 || len(msgs) == 1 {
-		return p.send(ctx, p.ShardOf(msgs[0]), batch{msgs: msgs, recv: recv})
+		if rc != nil {
+			rc.parts.Store(1)
+		}
+		err := p.send(ctx, p.ShardOf(msgs[0]), batch{msgs: msgs, recv: recv, rc: rc})
+		if err != nil && rc != nil {
+			rc.parts.Add(-1)
+		}
+		return err
 	}
 	// Group by shard so that each queue is visited once per frame.
 	var groups [64][]*classify.Message
@@ -180,17 +206,35 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
 			big[s] = append(big[s], m)
 		}
 	}
+	parts := int32(len(big))
+	for _, g := range groups {
+		if len(g) > 0 {
+			parts++
+		}
+	}
+	if rc != nil {
+		rc.parts.Store(parts)
+	}
+	sent := int32(0)
+	fail := func(err error) error {
+		if rc != nil {
+			rc.parts.Add(-(parts - sent))
+		}
+		return err
+	}
 	for s, g := range groups {
 		if len(g) > 0 {
-			if err := p.send(ctx, s, batch{msgs: g, recv: recv}); err != nil {
-				return err
+			if err := p.send(ctx, s, batch{msgs: g, recv: recv, rc: rc}); err != nil {
+				return fail(err)
 			}
+			sent++
 		}
 	}
 	for s, g := range big {
-		if err := p.send(ctx, s, batch{msgs: g, recv: recv}); err != nil {
-			return err
+		if err := p.send(ctx, s, batch{msgs: g, recv: recv, rc: rc}); err != nil {
+			return fail(err)
 		}
+		sent++
 	}
 	return nil
 }
@@ -248,12 +292,24 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	var actions [3]int
 	var labels [64]int
 	pending := 0
+	// Receipts are told after the sinks have flushed: an acked message
+	// is on the desk, so a REST action by its id finds it.
+	type told struct {
+		rc      *receipt
+		changed bool
+	}
+	var receipts []told
+	var firstTold time.Time // when receipts[0] was decided
 	for b := range q {
+		changed := false
 		for _, msg := range b.msgs {
 			if into != nil {
 				into.DecideInto(d, msg)
 			} else {
 				*d = p.decider.Decide(msg)
+			}
+			if b.rc != nil && p.commit != nil && !changed {
+				changed = p.commit.Changed(d)
 			}
 			scratch = d.AppendJSON(scratch[:0])
 			for _, s := range sinks {
@@ -265,13 +321,28 @@ func (p *Pipeline) run(q chan batch, shard int) {
 			}
 		}
 		pending += len(b.msgs)
-		if pending >= flushEvery || len(q) == 0 {
+		now := time.Now()
+		if b.rc != nil {
+			if len(receipts) == 0 {
+				firstTold = now
+			}
+			receipts = append(receipts, told{b.rc, changed})
+		}
+		// A client waiting for acks waits for this flush: under load the
+		// queue is never empty, so acks do not wait for flushEvery
+		// decisions, only for ackFlushAfter.
+		if pending >= flushEvery || len(q) == 0 || len(receipts) > 0 && now.Sub(firstTold) >= ackFlushAfter {
 			for _, f := range flushers {
 				f.Flush()
 			}
 			for _, a := range afters {
 				a.Flushed()
 			}
+			for i, t := range receipts {
+				t.rc.decided(t.changed)
+				receipts[i] = told{}
+			}
+			receipts = receipts[:0]
 			for a, n := range actions {
 				if n > 0 {
 					actionCounters[a].Add(float64(n))

@@ -328,7 +328,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 		t.Errorf("publishing 20,000 lines to a stuck subscriber took %v; it must not wait for it", d)
 	}
 	checkFor(t, 10*time.Second, func() error {
-		if testutil.ToFloat64(r.metrics.SlowDisconnects) != 1 {
+		if testutil.ToFloat64(r.metrics.SlowDisconnects.WithLabelValues("queue")) != 1 {
 			return errors.New("slow subscriber not disconnected yet")
 		}
 		if r.hub.Subscribers("show", ViewModerator) != 0 {

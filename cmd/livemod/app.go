@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
@@ -44,6 +45,7 @@ type app struct {
 	server   *http.Server
 	ln       net.Listener
 	log      io.Writer
+	commits  *prometheus.HistogramVec // livemod_store_commit_seconds{writer}
 }
 
 // newEngine builds the classify engine from the config: serve, demo and
@@ -144,6 +146,14 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.commits = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "livemod_store_commit_seconds",
+		Help:    "Time one commit of the durable store takes (writes and fsync), by writer; acknowledgements of tickets, opt-outs and human actions wait for one.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	}, []string{"writer"})
+	a.reg.MustRegister(a.commits)
+	auditCommits := a.commits.WithLabelValues("audit")
+	a.audit.ObserveCommit = func(d time.Duration) { auditCommits.Observe(d.Seconds()) }
 	m := stream.NewMetrics(a.reg)
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_moderation_restricted_users",
@@ -151,6 +161,9 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}, func() float64 { return float64(restr.Len()) }))
 	a.hub = stream.NewHub(stream.HubOptions{
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
+		WriteTimeout:   cfg.Fanout.WriteTimeout,
+		PingInterval:   cfg.Fanout.PingInterval,
+		PongTimeout:    cfg.Fanout.PongTimeout,
 		OriginPatterns: cfg.Origins,
 	}, m)
 	if err := a.wireDesks(); err != nil {
@@ -174,6 +187,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.desk, a.hub, a.audit, a.kpis, a.host}, stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
+		Commit:   committer{a.auto.state},
 	}, m)
 	a.ingest = stream.NewIngest(a.pipeline, stream.IngestOptions{
 		MaxFrameBytes:       cfg.Ingest.MaxFrameBytes,
@@ -181,14 +195,21 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		RatePerSecond:       cfg.Ingest.RatePerSecond,
 		Burst:               cfg.Ingest.Burst,
 		AckDelay:            cfg.Ingest.AckDelay,
+		IdleTimeout:         cfg.Ingest.IdleTimeout,
+		DedupWindow:         cfg.Ingest.DedupWindow,
+		DedupMaxIDs:         cfg.Ingest.DedupMaxIDs,
 		OriginPatterns:      cfg.Origins,
 	}, m)
+	hc := cfg.HTTP.WithDefaults()
 	srv := overlay.NewServer(overlay.Options{
 		Auth:    auth,
 		Ingest:  a.ingest,
 		Feed:    a.hub,
 		Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
 		Pprof:   cfg.Pprof,
+		Commit:  a.commit,
+
+		MaxBodyBytes: hc.MaxBodyBytes,
 	})
 	overlay.RegisterPages(srv)
 	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
@@ -200,7 +221,9 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterPolicy(srv, policyREST{a})
 	a.server = &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: hc.ReadHeaderTimeout,
+		ReadTimeout:       hc.ReadTimeout, // lifted for websockets by overlay
+		IdleTimeout:       hc.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          stdlog.New(log, "livemod: http: ", 0), // TLS handshake errors and the like
 	}
@@ -209,6 +232,26 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}
 	return a, nil
 }
+
+// commit waits until every change made before the call is on disk: the
+// audit log's and the automation state's writers commit what they hold at
+// once and many callers share each commit. Restrictions and labels are
+// written synchronously already. A REST answer that changed state waits
+// for it (overlay.Options.Commit).
+func (a *app) commit(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.auto.state.Sync(ctx) }()
+	err := a.audit.Flush(ctx)
+	return errors.Join(err, <-errc)
+}
+
+// committer is the pipeline's stream.Committer: an ingest ack of a
+// message that opened a ticket or recorded an opt-out waits for the
+// automation state's commit.
+type committer struct{ state *store.Automation }
+
+func (c committer) Changed(d *classify.Decision) bool { return automate.ChangedDurably(d) }
+func (c committer) Committed() <-chan error           { return c.state.Committed() }
 
 // listen binds the configured address. It is split from serve so that
 // callers (demo, tests) know the address before traffic starts.

@@ -138,7 +138,7 @@ func TestServeEndToEnd(t *testing.T) {
 		`livemod_decisions_total{action="allow"}`,
 		"livemod_decision_latency_seconds_bucket",
 		"livemod_pipeline_queue_batches",
-		"livemod_fanout_slow_disconnects_total 0",
+		`livemod_fanout_slow_disconnects_total{reason="queue"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)

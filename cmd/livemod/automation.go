@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
@@ -113,7 +114,9 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 	if au.webhook != nil {
 		onCommit = au.webhook.Notify
 	}
-	state, err := a.db.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write")})
+	autoCommits := a.commits.WithLabelValues("automation")
+	state, err := a.db.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write"),
+		ObserveCommit: func(d time.Duration) { autoCommits.Observe(d.Seconds()) }})
 	if err != nil {
 		return nil, err
 	}

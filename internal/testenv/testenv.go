@@ -1,5 +1,5 @@
 // Package testenv finds the outside programs that integration tests drive
-// (redis-server, Chromium, ngircd). A test that needs one calls Need: when
+// (redis-server, Chromium, ngircd, promtool). A test that needs one calls Need: when
 // the program is missing the test is skipped with a message that says how
 // to install it, unless LIVEMOD_TEST_REQUIRE names it (CI sets
 // LIVEMOD_TEST_REQUIRE=redis,browser,ircd), in which case it fails.
@@ -24,6 +24,8 @@ var (
 	Redis   = Tool{Name: "redis", Bins: []string{"redis-server"}, Install: "apt-get install redis-server"}
 	Browser = Tool{Name: "browser", Bins: []string{"chromium", "chromium-browser", "google-chrome"}, Install: "apt-get install chromium"}
 	IRCd    = Tool{Name: "ircd", Bins: []string{"ngircd"}, Install: "apt-get install ngircd"}
+	// Promtool evaluates the shipped alert rules (deploy/prometheus).
+	Promtool = Tool{Name: "promtool", Bins: []string{"promtool"}, Install: "apt-get install prometheus"}
 )
 
 // Required reports whether LIVEMOD_TEST_REQUIRE names tool.

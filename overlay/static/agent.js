@@ -7,7 +7,7 @@
   // Without ?stream= the inbox shows every stream's tickets, live from
   // each stream's agent view.
   const nameEl = document.getElementById("stream-name");
-  if (stream) nameEl.textContent = stream; else nameEl.dataset.t = "all_streams";
+  if (stream) nameEl.textContent = LM.visible(stream); else nameEl.dataset.t = "all_streams";
   const statusEl = document.getElementById("status");
   const cols = { open: document.getElementById("col-open"), claimed: document.getElementById("col-claimed"), resolved: document.getElementById("col-resolved") };
   const tickets = new Map(); // id → ticket

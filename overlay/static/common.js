@@ -99,11 +99,22 @@ const LM = (() => {
   }
   function toggleLang() { setLang(lang === "en" ? "hi" : "en"); }
 
-  // el builds an element; text goes in with textContent, never as HTML.
+  // Bidirectional controls (RLO, LRI, …) in chat would reorder what a
+  // reader sees ("\u202emoc.live" shows as "evil.com"): each is shown as
+  // a visible marker instead, and chat text sits in elements isolated
+  // with unicode-bidi: isolate (style.css, overlay.css), so right-to-left
+  // words stay right-to-left without spilling onto their neighbours.
+  const BIDI = { "\u202a": "LRE", "\u202b": "RLE", "\u202c": "PDF", "\u202d": "LRO", "\u202e": "RLO",
+    "\u2066": "LRI", "\u2067": "RLI", "\u2068": "FSI", "\u2069": "PDI", "\u200e": "LRM", "\u200f": "RLM", "\u061c": "ALM" };
+  const BIDI_RE = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+  function visible(s) { return String(s).replace(BIDI_RE, (c) => "\u27e8" + BIDI[c] + "\u27e9"); }
+
+  // el builds an element; text goes in with textContent, never as HTML,
+  // and with its bidirectional controls made visible.
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = visible(text);
     return e;
   }
 
@@ -231,7 +242,7 @@ const LM = (() => {
   }
 
   return {
-    params, token, t, el, api, subscribe, ago, labelName, issueName, setLang, toggleLang, applyText,
+    params, token, t, el, visible, api, subscribe, ago, labelName, issueName, setLang, toggleLang, applyText,
     toast, status, link, picker,
     get lang() { return lang; },
     onLang(f) { listeners.push(f); },

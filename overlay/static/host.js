@@ -3,7 +3,7 @@
 
 (() => {
   const stream = decodeURIComponent(location.pathname.split("/").pop() || "");
-  document.getElementById("stream-name").textContent = stream;
+  document.getElementById("stream-name").textContent = LM.visible(stream);
   const list = document.getElementById("list");
   const pinned = document.getElementById("pinned");
   const status = document.getElementById("status");

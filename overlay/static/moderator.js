@@ -11,7 +11,7 @@
   const LABELS = ["spam", "toxic", "threat", "flood", "link", "question", "purchase_intent", "support", "agent_request", "optout", "profanity"];
 
   const stream = LM.params.get("stream") || "";
-  document.getElementById("stream-name").textContent = stream;
+  document.getElementById("stream-name").textContent = LM.visible(stream);
   const statusEl = document.getElementById("status");
   document.getElementById("tools-link").href = LM.link("/moderator/tools", stream ? { stream } : {});
   document.getElementById("policy-link").href = LM.link("/moderator/policy", stream ? { stream } : {});

@@ -33,7 +33,7 @@
     if (state.pinned) {
       pinned.hidden = false;
       pinned.dataset.cluster = state.pinned.cluster;
-      pinnedText.textContent = state.pinned.text;
+      pinnedText.textContent = LM.visible(state.pinned.text);
     } else {
       pinned.hidden = true;
       delete pinned.dataset.cluster;
