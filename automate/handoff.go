@@ -44,8 +44,8 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 		d.AddReason("handoff.join", d.Handoff.ID) // t's ID, in the block the decision reads anyway
 	}
 	if !t.Noticed && s.notice != "" && d.Action == classify.Allow {
-		me := []asker{{user: m.User.ID, name: m.User.Name, msg: m.ID, ts: m.TS}}
-		if ok, rule, detail := s.mayReply(m.User.ID, m.TS); !ok {
+		me := []asker{{user: classify.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}}
+		if ok, rule, detail := s.mayReply(me[0].user, m.TS); !ok {
 			d.AddReason(rule, "handoff notice: "+detail)
 		} else {
 			f := classify.TemplateFields{Stream: m.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}

@@ -134,7 +134,7 @@ func (t *Ticket) shareHandoff() {
 // encodes every new and changed ticket, thousands a second under load.
 // FuzzTicketAppendJSON checks it against encoding/json.
 func (t *Ticket) AppendJSON(b []byte) []byte {
-	b = appendHead(b, t.ID, t.Stream, &t.User)
+	b = appendHead(b, t.ID, t.Stream, "", "", &t.User)
 	if len(t.User.Badges) > 0 {
 		b = append(b, `,"badges":[`...)
 		for i, x := range t.User.Badges {

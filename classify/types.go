@@ -26,9 +26,12 @@ type Message struct {
 	ID       string `json:"id"`
 	Stream   string `json:"stream"`
 	Platform string `json:"platform,omitempty"`
-	User     User   `json:"user"`
-	Text     string `json:"text"`
-	TS       int64  `json:"ts"`
+	// Channel is the platform's channel or live chat the message came
+	// from (a connector fills it in).
+	Channel string `json:"channel,omitempty"`
+	User    User   `json:"user"`
+	Text    string `json:"text"`
+	TS      int64  `json:"ts"`
 }
 
 // Limits on a message's fields. They bound the work and memory one message
@@ -69,6 +72,10 @@ func (m *Message) Validate() error {
 		return fmt.Errorf("user.id: longer than %d bytes", MaxIDBytes)
 	case len(m.Stream) > MaxIDBytes:
 		return fmt.Errorf("stream: longer than %d bytes", MaxIDBytes)
+	case len(m.Platform) > MaxIDBytes:
+		return fmt.Errorf("platform: longer than %d bytes", MaxIDBytes)
+	case len(m.Channel) > MaxIDBytes:
+		return fmt.Errorf("channel: longer than %d bytes", MaxIDBytes)
 	case len(m.User.Name) > MaxNameBytes:
 		return fmt.Errorf("user.name: longer than %d bytes", MaxNameBytes)
 	case len(m.User.Badges) > MaxBadges:
@@ -301,8 +308,12 @@ type Dup struct {
 // Decision is what livemod decided about one message, as sent to
 // subscribers and written by replay.
 type Decision struct {
-	ID       string       `json:"id"`
-	Stream   string       `json:"stream"`
+	ID     string `json:"id"`
+	Stream string `json:"stream"`
+	// Platform and Channel are the message's, when a connector or bridge
+	// named them: they say where an action on the message must go.
+	Platform string       `json:"platform,omitempty"`
+	Channel  string       `json:"channel,omitempty"`
 	User     User         `json:"user"`
 	Text     string       `json:"text"`
 	TS       int64        `json:"ts"`
@@ -406,7 +417,7 @@ func (d *Decision) AddReason(rule, detail string) {
 // the same document as encoding/json, without reflection: fan-out encodes
 // every decision once, on the hot path.
 func (d *Decision) AppendJSON(b []byte) []byte {
-	b = appendHead(b, d.ID, d.Stream, &d.User)
+	b = appendHead(b, d.ID, d.Stream, d.Platform, d.Channel, &d.User)
 	b = append(b, `},"text":`...)
 	b = appendString(b, d.Text)
 	b = append(b, `,"ts":`...)
@@ -469,11 +480,19 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 // appendHead opens the object of a decision or a ticket: its id, stream
 // and user, the user's object left open for the caller to add fields and
 // the brace.
-func appendHead(b []byte, id, stream string, u *User) []byte {
+func appendHead(b []byte, id, stream, platform, channel string, u *User) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"stream":`...)
 	b = appendString(b, stream)
+	if platform != "" {
+		b = append(b, `,"platform":`...)
+		b = appendString(b, platform)
+	}
+	if channel != "" {
+		b = append(b, `,"channel":`...)
+		b = appendString(b, channel)
+	}
 	b = append(b, `,"user":`...)
 	return appendUserOpen(b, u)
 }
@@ -589,6 +608,17 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Subject is the key of a user's state (restrictions, reply caps,
+// opt-outs, tickets): the user id alone when the platform is not named
+// (what a bridge without one sends), else platform and id, so that Twitch
+// user 42 is not YouTube user 42.
+func Subject(platform, user string) string {
+	if platform == "" {
+		return user
+	}
+	return platform + ":" + user
 }
 
 // UserKey is the 64-bit hash of (stream, user) that the pipeline shards
