@@ -56,7 +56,9 @@ type RetryAt struct {
 	Err error
 }
 
-func (e *RetryAt) Error() string { return e.Err.Error() + " (retry at " + e.At.UTC().Format(time.RFC3339) + ")" }
+func (e *RetryAt) Error() string {
+	return e.Err.Error() + " (retry at " + e.At.UTC().Format(time.RFC3339) + ")"
+}
 func (e *RetryAt) Unwrap() error { return e.Err }
 
 // ErrNoToken is an action on a connector that only reads.
@@ -68,14 +70,14 @@ type HealthState struct {
 	Name        string `json:"name"`     // "twitch:show" or "youtube:Cg0KC…"
 	Platform    string `json:"platform"` // twitch, youtube
 	Stream      string `json:"stream"`
-	Reader      string `json:"reader"`              // irc, eventsub, poll
-	State       string `json:"state"`               // connecting, connected, waiting, ended, stopped
-	Connected   bool   `json:"connected"`           // reading now
-	Reconnects  int    `json:"reconnects"`          // since start
-	Messages    int64  `json:"messages"`            // read since start
-	LastMessage int64  `json:"last_message"`        // Unix ms, 0 before the first
-	LastError   string `json:"last_error"`          // the latest, "" if none
-	QuotaLeft   int    `json:"quota_left"`          // YouTube units left today; -1 where no quota applies
+	Reader      string `json:"reader"`               // irc, eventsub, poll
+	State       string `json:"state"`                // connecting, connected, waiting, ended, stopped
+	Connected   bool   `json:"connected"`            // reading now
+	Reconnects  int    `json:"reconnects"`           // since start
+	Messages    int64  `json:"messages"`             // read since start
+	LastMessage int64  `json:"last_message"`         // Unix ms, 0 before the first
+	LastError   string `json:"last_error"`           // the latest, "" if none
+	QuotaLeft   int    `json:"quota_left"`           // YouTube units left today; -1 where no quota applies
 	FollowFor   string `json:"follow_for,omitempty"` // YouTube: how much longer the quota follows the show
 	DryRun      bool   `json:"dry_run"`
 }

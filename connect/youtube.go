@@ -64,9 +64,9 @@ type YouTube struct {
 	ids    recentIDs
 
 	qmu     sync.Mutex
-	used    int       // quota units used today
-	day     string    // the quota's day (Pacific time, when it resets)
-	started time.Time // when polling began
+	used    int               // quota units used today
+	day     string            // the quota's day (Pacific time, when it resets)
+	started time.Time         // when polling began
 	bans    map[string]string // channel id → ban id, for unban (bounded)
 
 	cancel context.CancelFunc
@@ -239,7 +239,7 @@ type ytItem struct {
 				ChannelID   string `json:"channelId"`
 				DisplayName string `json:"displayName"`
 			} `json:"bannedUserDetails"`
-			BanType            string `json:"banType"`
+			BanType            string  `json:"banType"`
 			BanDurationSeconds flexInt `json:"banDurationSeconds"`
 		} `json:"userBannedDetails"`
 	} `json:"snippet"`
@@ -272,7 +272,12 @@ func (y *YouTube) poll(ctx context.Context) {
 		}
 		var wait time.Duration
 		if err != nil {
-			y.health.set(func(s *HealthState) { s.Connected = false; s.State = "waiting"; s.LastError = err.Error(); s.Reconnects++ })
+			y.health.set(func(s *HealthState) {
+				s.Connected = false
+				s.State = "waiting"
+				s.LastError = err.Error()
+				s.Reconnects++
+			})
 			y.logf("youtube %s: %v", y.opts.LiveChatID, err)
 			var later *RetryAt
 			if errors.As(err, &later) {
