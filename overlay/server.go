@@ -18,10 +18,12 @@ type Feed interface {
 // Options wire a Server. Auth is required; the rest may be nil, which
 // leaves their endpoints answering 404.
 type Options struct {
-	Auth    *Auth
-	Ingest  http.Handler // GET /v1/ingest (websocket)
-	Feed    Feed         // GET /v1/subscribe (websocket)
-	Metrics http.Handler // GET /metrics
+	Auth   *Auth
+	Ingest http.Handler // GET /v1/ingest (websocket)
+	// Messages serves POST /v1/messages?stream=ID (NDJSON over HTTP).
+	Messages http.Handler
+	Feed     Feed         // GET /v1/subscribe (websocket)
+	Metrics  http.Handler // GET /metrics
 	// Pprof mounts net/http/pprof under /debug/pprof/ for admins.
 	Pprof bool
 	// Ready reports whether the server can take traffic (GET /readyz).
@@ -69,6 +71,9 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.Ingest != nil {
 		s.mux.Handle("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest))
+	}
+	if opts.Messages != nil {
+		s.mux.Handle("POST /v1/messages", a.Require(opts.Messages, RoleIngest))
 	}
 	if opts.Feed != nil {
 		s.mux.Handle("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), Roles...))

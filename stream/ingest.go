@@ -54,6 +54,7 @@ type Ingest struct {
 	metrics  *Metrics
 	idPrefix string
 	nextID   atomic.Uint64
+	httpRate httpBucket // POST /v1/messages
 
 	mu     sync.Mutex
 	closed bool
@@ -84,7 +85,7 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
-	return &Ingest{
+	in := &Ingest{
 		opts:     opts,
 		pipeline: p,
 		metrics:  metrics,
@@ -93,6 +94,8 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 		idPrefix: "lm-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
 		conns:    map[*websocket.Conn]struct{}{},
 	}
+	in.httpRate.b = bucket{rate: opts.RatePerSecond, burst: float64(opts.Burst), tokens: float64(opts.Burst)}
+	return in
 }
 
 // ackFrame and errorFrame are the frames ingest sends back (DESIGN.md).
@@ -363,18 +366,7 @@ func (in *Ingest) parseInto(line []byte, sline, streamID string, m *classify.Mes
 	if err := DecodeMessage(line, sline, m); err != nil {
 		return nil, "json: " + jsonReason(err)
 	}
-	if m.Stream == "" {
-		m.Stream = streamID
-	} else if m.Stream != streamID {
-		return m, fmt.Sprintf("stream: %q does not match the connection's stream %q", m.Stream, streamID)
-	}
-	if m.ID == "" {
-		m.ID = in.idPrefix + strconv.FormatUint(in.nextID.Add(1), 36)
-	}
-	if m.TS == 0 {
-		m.TS = in.opts.Now().UnixMilli()
-	}
-	if err := m.Validate(); err != nil {
+	if err := in.Admit(m, streamID); err != nil {
 		return m, err.Error()
 	}
 	return m, ""
