@@ -29,6 +29,9 @@ type Options struct {
 	// Ready reports whether the server can take traffic (GET /readyz).
 	// Nil means always ready.
 	Ready func() error
+	// Status adds lines to /readyz's answer (each connector's state).
+	// Nil adds none.
+	Status func() string
 }
 
 // viewRoles says which roles may subscribe to each view (admin always may).
@@ -111,6 +114,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))
+	if s.opts.Status != nil {
+		w.Write([]byte(s.opts.Status()))
+	}
 }
 
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
