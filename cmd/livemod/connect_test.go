@@ -1,0 +1,455 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/connect"
+	"github.com/livemod/livemod/internal/testenv"
+	"github.com/livemod/livemod/store"
+)
+
+// freePort returns a loopback port nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// ircd is Debian's ngircd on a loopback port, configured in a temp dir.
+type ircd struct {
+	bin, conf string
+	port      int
+	cmd       *exec.Cmd
+}
+
+func startIRCd(t *testing.T) *ircd {
+	t.Helper()
+	bin := testenv.Need(t, testenv.IRCd)
+	d := &ircd{bin: bin, port: freePort(t)}
+	d.conf = filepath.Join(t.TempDir(), "ngircd.conf")
+	conf := fmt.Sprintf(`[Global]
+Name = irc.livemod.test
+Info = livemod test server
+Listen = 127.0.0.1
+Ports = %d
+[Limits]
+MaxNickLength = 31
+PingTimeout = 120
+[Options]
+PAM = no
+Ident = no
+DNS = no
+`, d.port)
+	if err := os.WriteFile(d.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.start(t)
+	t.Cleanup(d.stop)
+	return d
+}
+
+func (d *ircd) start(t *testing.T) {
+	t.Helper()
+	d.cmd = exec.Command(d.bin, "-n", "-f", d.conf)
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "ngircd listening", func() bool {
+		c, err := net.Dial("tcp", d.addr())
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func (d *ircd) stop() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		d.cmd.Process.Kill()
+		d.cmd.Wait()
+		d.cmd = nil
+	}
+}
+
+func (d *ircd) addr() string { return "127.0.0.1:" + strconv.Itoa(d.port) }
+
+// ircClient is a plain IRC client: a viewer typing in the channel.
+type ircClient struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func joinAsViewer(t *testing.T, addr, nick, channel string) *ircClient {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	cl := &ircClient{c: c, r: bufio.NewReader(c)}
+	cl.send(t, "NICK "+nick)
+	cl.send(t, "USER "+nick+" 0 * :"+nick)
+	cl.until(t, " 001 ")
+	cl.send(t, "JOIN #"+channel)
+	cl.until(t, " JOIN ")
+	return cl
+}
+
+func (cl *ircClient) send(t *testing.T, line string) {
+	t.Helper()
+	if _, err := cl.c.Write([]byte(line + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (cl *ircClient) until(t *testing.T, what string) {
+	t.Helper()
+	cl.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		l, err := cl.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", what, err)
+		}
+		if strings.HasPrefix(l, "PING") {
+			cl.send(t, "PONG"+strings.TrimPrefix(strings.TrimSpace(l), "PING"))
+		}
+		if strings.Contains(l, what) {
+			return
+		}
+	}
+}
+
+func health(a *app) connect.HealthState { return a.conn.states()[0] }
+
+// TestTwitchConnectorOnNgircd: the Twitch connector reads a real IRC
+// server (ngircd; Twitch's CAP is NAKed or ignored there), a plain IRC
+// client's chat becomes decisions, and after the server restarts the
+// connector reconnects, joins again and carries on.
+func TestTwitchConnectorOnNgircd(t *testing.T) {
+	d := startIRCd(t)
+	ta := runApp(t, t.TempDir(), func(c *config.Config) {
+		c.Connect.Twitch = []config.Twitch{{Channel: "show", Stream: "show", Server: "irc://" + d.addr(), Nick: "livemodbot"}}
+	})
+	base := "http://" + ta.addr()
+	eventually(t, 20*time.Second, "connector joined", func() bool { return health(ta.app).Connected })
+
+	viewer := joinAsViewer(t, d.addr(), "asha", "show")
+	viewer.send(t, "PRIVMSG #show :how much is the blue jacket?")
+	viewer.send(t, "PRIVMSG #show :FREE followers at bit.ly/xyz")
+	seen := waitDecisions(t, base, "asha", 2)
+	if d := seen["how much is the blue jacket?"]; d.Platform != "twitch" || d.Channel != "show" || d.Stream != "show" || d.User.ID != "asha" || d.Action.String() != "allow" {
+		t.Fatalf("question decided as %+v", d)
+	}
+	if d := seen["FREE followers at bit.ly/xyz"]; d.Action.String() != "hide" {
+		t.Fatalf("spam decided as %+v", d)
+	}
+
+	// The server goes away and comes back on the same port.
+	d.stop()
+	eventually(t, 20*time.Second, "connector noticed the server is gone", func() bool { return !health(ta.app).Connected })
+	d.start(t)
+	eventually(t, 30*time.Second, "connector rejoined", func() bool { h := health(ta.app); return h.Connected && h.Reconnects > 0 })
+	viewer = joinAsViewer(t, d.addr(), "asha", "show")
+	viewer.send(t, "PRIVMSG #show :back again, kitne ka hai ye?")
+	if got := waitDecisions(t, base, "asha", 3); got["back again, kitne ka hai ye?"].Platform != "twitch" {
+		t.Fatalf("after the restart: %+v", got)
+	}
+	_, ready := get(t, base+"/readyz", adminSecret)
+	if !strings.Contains(ready, "connector twitch:show (stream show, irc): connected") {
+		t.Fatalf("/readyz: %s", ready)
+	}
+}
+
+// waitDecisions polls the user's export until it holds n decisions, by text.
+func waitDecisions(t *testing.T, base, user string, n int) map[string]decisionOut {
+	t.Helper()
+	got := map[string]decisionOut{}
+	eventually(t, 15*time.Second, fmt.Sprintf("%d decisions of %s", n, user), func() bool {
+		var ex export
+		callJSON(t, "GET", base+"/v1/users/"+user+"/export", adminSecret, "", &ex)
+		for _, m := range ex.Messages {
+			var d decisionOut
+			if json.Unmarshal(m.Decision, &d) == nil {
+				got[d.Text] = d
+			}
+		}
+		return len(got) >= n
+	})
+	return got
+}
+
+type decisionOut struct {
+	ID       string `json:"id"`
+	Stream   string `json:"stream"`
+	Platform string `json:"platform"`
+	Channel  string `json:"channel"`
+	User     struct {
+		ID string `json:"id"`
+	} `json:"user"`
+	Text   string     `json:"text"`
+	Action actionName `json:"action"`
+}
+
+type actionName string
+
+func (a actionName) String() string { return string(a) }
+
+// recorded is one request a fake platform API received.
+type recorded struct {
+	Method, Path string
+	Query        map[string][]string
+	Body         map[string]any
+	At           time.Time
+}
+
+// fakeAPI records requests and answers them with handle.
+type fakeAPI struct {
+	mu   sync.Mutex
+	reqs []recorded
+	srv  *httptest.Server
+}
+
+func newFakeAPI(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n int)) *fakeAPI {
+	f := &fakeAPI{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rec := recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), At: time.Now()}
+		json.Unmarshal(b, &rec.Body)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, rec)
+		n := 0
+		for _, q := range f.reqs {
+			if q.Method == r.Method && q.Path == r.URL.Path {
+				n++
+			}
+		}
+		f.mu.Unlock()
+		handle(w, r, n)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAPI) find(method, path string, match func(r recorded) bool) (recorded, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.reqs {
+		if r.Method == method && r.Path == path && (match == nil || match(r)) {
+			return r, true
+		}
+	}
+	return recorded{}, false
+}
+
+func (f *fakeAPI) count(method, path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.reqs {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// fakeTwitchChat is a minimal Twitch IRC server: it ACKs Twitch's CAP,
+// welcomes, confirms the JOIN and then sends the lines a test gives it.
+type fakeTwitchChat struct {
+	ln    net.Listener
+	lines chan string
+}
+
+func newFakeTwitchChat(t *testing.T) *fakeTwitchChat {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeTwitchChat{ln: ln, lines: make(chan string, 64)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(c)
+		}
+	}()
+	return f
+}
+
+func (f *fakeTwitchChat) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	done := make(chan struct{})
+	defer close(done)
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		m, _ := connect.ParseIRC(l)
+		switch m.Command {
+		case "CAP":
+			if m.Param(0) == "REQ" {
+				fmt.Fprintf(c, ":tmi.twitch.tv CAP * ACK :%s\r\n", m.Param(1))
+			}
+		case "NICK":
+			fmt.Fprintf(c, ":tmi.twitch.tv 001 %s :Welcome, GLHF!\r\n", m.Param(0))
+		case "JOIN":
+			fmt.Fprintf(c, ":livemodbot!livemodbot@livemodbot.tmi.twitch.tv JOIN %s\r\n", m.Param(0))
+			go func() {
+				for {
+					select {
+					case <-done:
+						return
+					case l := <-f.lines:
+						fmt.Fprintf(c, "%s\r\n", l)
+					}
+				}
+			}()
+		}
+	}
+}
+
+// privmsg is a Twitch PRIVMSG line with the tags Twitch sends.
+func privmsg(id, userID, login, text string) string {
+	return fmt.Sprintf("@badge-info=;badges=subscriber/6;color=#0000FF;display-name=%s;emotes=;first-msg=0;flags=;id=%s;mod=0;room-id=1234;subscriber=1;tmi-sent-ts=%d;turbo=0;user-id=%s;user-type= :%s!%s@%s.tmi.twitch.tv PRIVMSG #show :%s",
+		login, id, time.Now().UnixMilli(), userID, login, login, login, text)
+}
+
+func shippingFAQ(c *config.Config) {
+	c.FAQ = []config.FAQ{{ID: "shipping", Match: []string{"shipping", "delivery time"}, Answer: "{author_name}, shipping is free over ₹999 and takes 3–5 days."}}
+}
+
+// TestTwitchActsThroughHelix drives the Twitch connector end to end
+// against a fake Helix built from its documented requests and answers:
+// spam hidden automatically → DELETE /moderation/chat with the message's
+// ids; a moderator's timeout → POST /moderation/bans with a duration (the
+// first answer a 429 with Ratelimit-Reset: retried after the reset); an
+// FAQ reply → POST /chat/messages in reply to the asker's message; a
+// CLEARMSG → the message hidden in livemod, the audit naming Twitch.
+func TestTwitchActsThroughHelix(t *testing.T) {
+	var resetAt time.Time
+	helix := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.Header.Get("Authorization") != "Bearer tok-1" || r.Header.Get("Client-Id") != "cid" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"Unauthorized","status":401,"message":"Invalid OAuth token"}`)
+			return
+		}
+		w.Header().Set("Ratelimit-Limit", "800")
+		w.Header().Set("Ratelimit-Remaining", "799")
+		switch r.Method + " " + r.URL.Path {
+		case "DELETE /moderation/chat":
+			w.WriteHeader(http.StatusNoContent)
+		case "POST /moderation/bans":
+			if n == 1 {
+				resetAt = time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
+				w.Header().Set("Ratelimit-Remaining", "0")
+				w.Header().Set("Ratelimit-Reset", strconv.FormatInt(resetAt.Unix(), 10))
+				w.WriteHeader(http.StatusTooManyRequests)
+				io.WriteString(w, `{"error":"Too Many Requests","status":429,"message":"rate limited"}`)
+				return
+			}
+			io.WriteString(w, `{"data":[{"broadcaster_id":"1234","moderator_id":"5678","user_id":"44","created_at":"2026-12-03T09:00:00Z","end_time":"2026-12-03T09:10:00Z"}]}`)
+		case "POST /chat/messages":
+			io.WriteString(w, `{"data":[{"message_id":"abc-123","is_sent":true}]}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+	chat := newFakeTwitchChat(t)
+	ta := runApp(t, t.TempDir(), func(c *config.Config) {
+		shippingFAQ(c)
+		t.Setenv("TEST_TWITCH_TOKEN", "tok-1")
+		c.Connect.Twitch = []config.Twitch{{Channel: "show", Stream: "show", Server: "irc://" + chat.ln.Addr().String(), Nick: "livemodbot",
+			Token: "env:TEST_TWITCH_TOKEN", ClientID: "cid", BroadcasterID: "1234", ModeratorID: "5678", API: helix.srv.URL}}
+		c.Connect.Actions.Initial = 50 * time.Millisecond
+	})
+	base := "http://" + ta.addr()
+	eventually(t, 10*time.Second, "connector joined", func() bool { return health(ta.app).Connected })
+
+	chat.lines <- privmsg("spam-1", "42", "spammer", "FREE followers at bit.ly/xyz")
+	chat.lines <- privmsg("q-1", "43", "asha", "what is the shipping time?")
+	chat.lines <- privmsg("m-5", "45", "ravi", "hello all")
+
+	eventually(t, 10*time.Second, "DELETE /moderation/chat for spam-1", func() bool {
+		_, ok := helix.find("DELETE", "/moderation/chat", func(r recorded) bool {
+			return r.Query["message_id"][0] == "spam-1" && r.Query["broadcaster_id"][0] == "1234" && r.Query["moderator_id"][0] == "5678"
+		})
+		return ok
+	})
+	eventually(t, 10*time.Second, "POST /chat/messages in reply to q-1", func() bool {
+		r, ok := helix.find("POST", "/chat/messages", nil)
+		if !ok {
+			return false
+		}
+		if r.Body["reply_parent_message_id"] != "q-1" || r.Body["broadcaster_id"] != "1234" || r.Body["sender_id"] != "5678" ||
+			!strings.HasPrefix(r.Body["message"].(string), "Automated reply:") || !strings.Contains(r.Body["message"].(string), "shipping is free") {
+			t.Fatalf("chat message %+v", r.Body)
+		}
+		return true
+	})
+
+	// A moderator times out Twitch user 44 on the stream: Helix bans with
+	// a duration; the first try meets a 429 and waits for the reset.
+	if code, body := call(t, "POST", base+"/v1/users/44/timeout", modSecret, `{"stream":"show","seconds":600,"reason":"spam"}`); code != 200 {
+		t.Fatalf("timeout: %d %s", code, body)
+	}
+	eventually(t, 15*time.Second, "ban retried after the 429", func() bool { return helix.count("POST", "/moderation/bans") >= 2 })
+	helix.mu.Lock()
+	var bans []recorded
+	for _, r := range helix.reqs {
+		if r.Path == "/moderation/bans" {
+			bans = append(bans, r)
+		}
+	}
+	helix.mu.Unlock()
+	data, _ := bans[1].Body["data"].(map[string]any)
+	if data["user_id"] != "44" || data["duration"] != float64(600) || data["reason"] != "spam" {
+		t.Fatalf("ban body %+v", bans[1].Body)
+	}
+	if bans[1].At.Before(resetAt) {
+		t.Fatalf("retried at %v, before the reset at %v", bans[1].At, resetAt)
+	}
+	if bans[0].Query["broadcaster_id"][0] != "1234" || bans[0].Query["moderator_id"][0] != "5678" {
+		t.Fatalf("ban query %v", bans[0].Query)
+	}
+
+	// Twitch deletes m-5 (CLEARMSG): it is hidden in livemod, by Twitch.
+	chat.lines <- "@login=ravi;room-id=1234;target-msg-id=m-5;tmi-sent-ts=1642720582342 :tmi.twitch.tv CLEARMSG #show :hello all"
+	eventually(t, 10*time.Second, "m-5 hidden", func() bool { s, _ := ta.desk.State("show", "m-5"); return s == "hidden" })
+	var audit struct {
+		Entries []store.AuditEntry `json:"entries"`
+	}
+	eventually(t, 10*time.Second, "audit of the mirror and the outcomes", func() bool {
+		callJSON(t, "GET", base+"/v1/audit?stream=show&limit=100", adminSecret, "", &audit)
+		var mirrored, hideDone, banDone bool
+		for _, e := range audit.Entries {
+			mirrored = mirrored || (e.Actor == "twitch" && e.Action == "hide" && e.Target == "m-5")
+			hideDone = hideDone || (e.Actor == "twitch" && e.Action == "platform.hide" && e.Target == "spam-1" && strings.HasPrefix(e.Reason, "done"))
+			banDone = banDone || (e.Actor == "twitch" && e.Action == "platform.timeout" && strings.HasPrefix(e.Reason, "done"))
+		}
+		return mirrored && hideDone && banDone
+	})
+}
