@@ -196,7 +196,7 @@ func (y *YouTube) Interval(platform time.Duration, quotaLeft int) (wait, followF
 	wait = max(platform, y.opts.MinInterval)
 	polls := quotaLeft / ytListCost
 	if polls <= 0 {
-		return time.Until(nextPacificMidnight(now)), 0
+		return nextPacificMidnight(now).Sub(now), 0
 	}
 	if rest > 0 {
 		wait = max(wait, rest/time.Duration(polls))

@@ -453,3 +453,129 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 		return mirrored && hideDone && banDone
 	})
 }
+
+// ytItem is a liveChatMessage resource as liveChatMessages.list returns it.
+func ytText(id, channel, name, text string) map[string]any {
+	return map[string]any{"kind": "youtube#liveChatMessage", "id": id,
+		"snippet": map[string]any{"type": "textMessageEvent", "liveChatId": "chat-1", "authorChannelId": channel,
+			"publishedAt": time.Now().UTC().Format(time.RFC3339Nano), "hasDisplayContent": true, "displayMessage": text,
+			"textMessageDetails": map[string]any{"messageText": text}},
+		"authorDetails": map[string]any{"channelId": channel, "displayName": name, "isChatSponsor": true}}
+}
+
+// TestYouTubeActsThroughDataAPI drives the YouTube connector against a
+// fake Data API built from the documented liveChatMessages and
+// liveChatBans shapes: pages followed by nextPageToken; spam hidden →
+// liveChatMessages.delete with its id; a moderator's timeout →
+// liveChatBans.insert, temporary with banDurationSeconds; an FAQ reply →
+// liveChatMessages.insert; messageDeletedEvent and userBannedEvent
+// mirrored; chatEndedEvent stops polling; the quota spent shows on
+// /v1/connectors.
+func TestYouTubeActsThroughDataAPI(t *testing.T) {
+	var pmu sync.Mutex
+	pages := map[string]map[string]any{
+		"": {"kind": "youtube#liveChatMessageListResponse", "nextPageToken": "p2", "pollingIntervalMillis": 50,
+			"items": []any{
+				ytText("yt-spam", "UCspam", "spammer", "FREE followers at bit.ly/xyz"),
+				ytText("yt-q", "UCasha", "asha", "what is the shipping time?"),
+				ytText("yt-5", "UCravi", "ravi", "hello all"),
+				ytText("yt-6", "UCmeera", "meera", "nice jacket"),
+			}},
+	}
+	youtube := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.Header.Get("Authorization") != "Bearer yt-tok" {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":{"code":401,"message":"Request had invalid authentication credentials.","errors":[{"reason":"authError"}]}}`)
+			return
+		}
+		switch r.Method + " " + r.URL.Path {
+		case "GET /liveChat/messages":
+			if r.URL.Query().Get("liveChatId") != "chat-1" || !strings.Contains(r.URL.Query().Get("part"), "snippet") {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			pmu.Lock()
+			p, ok := pages[r.URL.Query().Get("pageToken")]
+			pmu.Unlock()
+			if !ok {
+				p = map[string]any{"nextPageToken": r.URL.Query().Get("pageToken"), "pollingIntervalMillis": 50, "items": []any{}}
+			}
+			json.NewEncoder(w).Encode(p)
+		case "DELETE /liveChat/messages":
+			w.WriteHeader(http.StatusNoContent)
+		case "POST /liveChat/bans":
+			io.WriteString(w, `{"kind":"youtube#liveChatBan","id":"ban-1","snippet":{"liveChatId":"chat-1","type":"temporary","banDurationSeconds":"300","bannedUserDetails":{"channelId":"UCmeera"}}}`)
+		case "POST /liveChat/messages":
+			io.WriteString(w, `{"kind":"youtube#liveChatMessage","id":"yt-reply","snippet":{"type":"textMessageEvent"}}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	})
+	ta := runApp(t, t.TempDir(), func(c *config.Config) {
+		shippingFAQ(c)
+		c.Connect.YouTube = []config.YouTube{{LiveChatID: "chat-1", Stream: "yt", Token: "yt-tok", API: youtube.srv.URL, QuotaPerDay: 1_000_000}}
+		c.Connect.Actions.Initial = 50 * time.Millisecond
+	})
+	base := "http://" + ta.addr()
+
+	eventually(t, 10*time.Second, "liveChatMessages.delete of yt-spam", func() bool {
+		_, ok := youtube.find("DELETE", "/liveChat/messages", func(r recorded) bool { return r.Query["id"][0] == "yt-spam" })
+		return ok
+	})
+	eventually(t, 10*time.Second, "liveChatMessages.insert of the FAQ answer", func() bool {
+		r, ok := youtube.find("POST", "/liveChat/messages", nil)
+		if !ok {
+			return false
+		}
+		sn, _ := r.Body["snippet"].(map[string]any)
+		det, _ := sn["textMessageDetails"].(map[string]any)
+		txt, _ := det["messageText"].(string)
+		if sn["liveChatId"] != "chat-1" || sn["type"] != "textMessageEvent" || !strings.Contains(txt, "shipping is free") || !strings.Contains(txt, "asha") {
+			t.Fatalf("reply %+v", r.Body)
+		}
+		return true
+	})
+	if code, body := call(t, "POST", base+"/v1/users/UCmeera/timeout", modSecret, `{"stream":"yt","seconds":300}`); code != 200 {
+		t.Fatalf("timeout: %d %s", code, body)
+	}
+	eventually(t, 10*time.Second, "liveChatBans.insert", func() bool {
+		r, ok := youtube.find("POST", "/liveChat/bans", nil)
+		if !ok {
+			return false
+		}
+		sn, _ := r.Body["snippet"].(map[string]any)
+		bu, _ := sn["bannedUserDetails"].(map[string]any)
+		if sn["type"] != "temporary" || sn["banDurationSeconds"] != float64(300) || bu["channelId"] != "UCmeera" || sn["liveChatId"] != "chat-1" {
+			t.Fatalf("ban %+v", r.Body)
+		}
+		return true
+	})
+	if s, _ := ta.desk.State("yt", "yt-6"); s != "hidden" {
+		t.Fatalf("meera's message after her timeout: %q", s)
+	}
+
+	// YouTube deletes yt-5 and bans asha; then the chat ends.
+	pmu.Lock()
+	pages["p2"] = map[string]any{"nextPageToken": "p3", "pollingIntervalMillis": 50, "items": []any{
+		map[string]any{"id": "del-1", "snippet": map[string]any{"type": "messageDeletedEvent", "liveChatId": "chat-1",
+			"messageDeletedDetails": map[string]any{"deletedMessageId": "yt-5"}}},
+		map[string]any{"id": "ban-2", "snippet": map[string]any{"type": "userBannedEvent", "liveChatId": "chat-1",
+			"userBannedDetails": map[string]any{"bannedUserDetails": map[string]any{"channelId": "UCasha"}, "banType": "permanent"}}},
+	}}
+	pages["p3"] = map[string]any{"items": []any{map[string]any{"id": "end", "snippet": map[string]any{"type": "chatEndedEvent", "liveChatId": "chat-1"}}}}
+	pmu.Unlock()
+	eventually(t, 10*time.Second, "yt-5 and yt-q hidden by YouTube", func() bool {
+		a, _ := ta.desk.State("yt", "yt-5")
+		b, _ := ta.desk.State("yt", "yt-q")
+		return a == "hidden" && b == "hidden"
+	})
+	var states []connect.HealthState
+	eventually(t, 10*time.Second, "the connector says the chat ended", func() bool {
+		callJSON(t, "GET", base+"/v1/connectors", modSecret, "", &states)
+		return len(states) == 1 && states[0].State == "ended"
+	})
+	// 3 lists at 5 units and 3 writes at 50.
+	if h := states[0]; h.QuotaLeft > 1_000_000-3*5-3*50 || h.Messages != 4 || h.Platform != "youtube" {
+		t.Fatalf("health %+v", h)
+	}
+}
