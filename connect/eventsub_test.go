@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -135,4 +136,44 @@ func TestEventSubReader(t *testing.T) {
 	if h := tw.Health(); h.Reader != "eventsub" || !h.Connected || h.Reconnects != 1 {
 		t.Fatalf("health %+v", h)
 	}
+}
+
+// TestYouTubeDocumentedPage reads the documented liveChatMessages.list
+// answer (testdata/youtube_livechat_response.json).
+func TestYouTubeDocumentedPage(t *testing.T) {
+	b, err := os.ReadFile("testdata/youtube_livechat_response.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &recordSink{}
+	y, _ := NewYouTube(YouTubeOptions{LiveChatID: "c", Stream: "show", APIKey: "k"}, sink)
+	next, every, err := y.page(context.Background(), b)
+	if err != nil || next != "GMq3wfej0dkCIJOw_uCl0dkC" || every != 1526*time.Millisecond {
+		t.Fatalf("next %q every %v err %v", next, every, err)
+	}
+	m := sink.msgs[0]
+	if len(sink.msgs) != 1 || m.Text != "test" || m.User.ID != "UCG7yIWtVwcENg_ZS-nahg5g" || m.Platform != "youtube" ||
+		m.TS != time.Date(2018, 3, 3, 22, 45, 18, 656e6, time.UTC).UnixMilli() || !strings.HasPrefix(m.ID, "LCC.") {
+		t.Fatalf("%+v", sink.msgs)
+	}
+}
+
+func FuzzYouTubePage(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sink := &recordSink{}
+		y, _ := NewYouTube(YouTubeOptions{LiveChatID: "c", Stream: "show", APIKey: "k"}, sink)
+		if _, _, err := y.page(context.Background(), b); err != nil {
+			return
+		}
+		for _, m := range sink.msgs {
+			if strings.TrimSpace(m.Text) == "" || m.Platform != "youtube" || m.Stream != "show" {
+				t.Fatalf("message %+v", m)
+			}
+		}
+		for _, m := range sink.mirrors {
+			if m.Kind != "delete" && m.Kind != "clear" {
+				t.Fatalf("mirror %+v", m)
+			}
+		}
+	})
 }

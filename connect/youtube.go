@@ -312,6 +312,11 @@ func (y *YouTube) list(ctx context.Context, page string) (string, time.Duration,
 	if err != nil {
 		return "", 0, err
 	}
+	return y.page(ctx, b)
+}
+
+// page reads one liveChatMessages.list answer and hands its events on.
+func (y *YouTube) page(ctx context.Context, b []byte) (string, time.Duration, error) {
 	var p ytPage
 	if err := json.Unmarshal(b, &p); err != nil {
 		return "", 0, fmt.Errorf("liveChatMessages.list: unreadable answer: %w", err)
