@@ -31,7 +31,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	case joined:
 	case wants:
 		fx.join = joinChange{s: s, m: m, recent: s.recent.get(m.Stream, m.User.ID), c: c}
-		if t, created = s.tickets.Upsert(m.Stream, m.User.ID, &fx.join); t == nil {
+		if t, created = s.tickets.Upsert(m.Stream, classify.Subject(m.Platform, m.User.ID), &fx.join); t == nil {
 			return false
 		}
 	default:
@@ -207,6 +207,7 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 	t := &classify.Ticket{
 		ID:       j.s.nextID("h"),
 		Stream:   stream,
+		Platform: strings.Clone(j.m.Platform), // not a piece of the frame's line
 		User:     user,
 		Labels:   j.c.labels,
 		OrderID:  j.c.orderID,
