@@ -44,7 +44,16 @@ func TestRestrictionsKeyedByPlatform(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	port := &portRecorder{}
-	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Actions: port})
+	restricted := &classify.MemoryRestrictions{}
+	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Actions: port, Restrictions: restricted})
+	// The engine asks the desk's restrictions first about every message.
+	engine, err := classify.New(classify.Options{NoModel: true, Restrictions: restricted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	action := func(platform, user string) classify.Action {
+		return engine.Decide(&classify.Message{ID: "x", Stream: "both", Platform: platform, User: classify.User{ID: user}, Text: "hello there", TS: 1}).Action
+	}
 	decideOn(d, "t-1", "both", "twitch", "42", classify.Allow)
 	decideOn(d, "y-1", "both", "youtube", "42", classify.Allow)
 	if _, err := d.User("mods", "both", "twitch:42", "timeout", 60, "spam"); err != nil {
@@ -56,13 +65,11 @@ func TestRestrictionsKeyedByPlatform(t *testing.T) {
 	if s, _ := d.State("both", "y-1"); s != StateVisible {
 		t.Errorf("youtube 42's message: %s, want visible", s)
 	}
-	decideOn(d, "t-2", "both", "twitch", "42", classify.Allow)
-	decideOn(d, "y-2", "both", "youtube", "42", classify.Allow)
-	if s, _ := d.State("both", "t-2"); s != StateHidden {
-		t.Errorf("twitch 42's new message: %s, want hidden (timed out)", s)
+	if a := action("twitch", "42"); a != classify.Hide {
+		t.Errorf("twitch 42's new message: %s, want hide (timed out)", a)
 	}
-	if s, _ := d.State("both", "y-2"); s != StateVisible {
-		t.Errorf("youtube 42's new message: %s, want visible", s)
+	if a := action("youtube", "42"); a != classify.Allow {
+		t.Errorf("youtube 42's new message: %s, want allow", a)
 	}
 	if len(port.got) != 1 || port.got[0].Kind != store.ActTimeout || port.got[0].Platform != "twitch" || port.got[0].User != "42" || port.got[0].Seconds != 60 {
 		t.Fatalf("port got %+v", port.got)
@@ -88,9 +95,11 @@ func TestRestrictionsKeyedByPlatform(t *testing.T) {
 	if _, err := d.User("mods", "bridge", "9", "ban", 0, ""); err != nil {
 		t.Fatal(err)
 	}
-	decideOn(d, "b-1", "bridge", "twitch", "9", classify.Allow)
-	if s, _ := d.State("bridge", "b-1"); s != StateHidden {
-		t.Errorf("banned user 9 on twitch: %s, want hidden", s)
+	if a := action("twitch", "9"); a != classify.Hide {
+		t.Errorf("banned user 9 on twitch: %s, want hide", a)
+	}
+	if a := action("", "9"); a != classify.Hide {
+		t.Errorf("banned user 9 without a platform: %s, want hide", a)
 	}
 	if n := len(port.got); n != 2 {
 		t.Errorf("a ban on an unconnected stream went to the port: %+v", port.got)
