@@ -136,8 +136,12 @@ func (d *Desk) Mirror(platform, stream, kind, target, user string, seconds int, 
 	}
 	sh.mu.Unlock()
 	for i, l := range lines {
+		d.opts.Hidden(stream, evs[i].User, evs[i].ID) // it leaves the overlay's questions too
 		d.opts.Publish(stream, l)
 		d.audit(store.AuditEntry{TS: now, Actor: platform, Action: "hide", Target: evs[i].ID, Stream: stream, User: evs[i].User, Reason: reason})
+	}
+	if kind == "clear" && user != "" {
+		d.opts.Hidden(stream, user, "")
 	}
 	if kind == "clear" {
 		action, tgt := "clear", stream

@@ -3,6 +3,7 @@ package moderate
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
@@ -137,7 +138,8 @@ func TestDeskHideGoesToPlatform(t *testing.T) {
 func TestMirror(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec})
+	var hidden []string
+	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Hidden: func(stream, user, id string) { hidden = append(hidden, user+"/"+id) }})
 	decideOn(d, "a", "tw", "twitch", "1", classify.Allow)
 	decideOn(d, "b", "tw", "twitch", "2", classify.Allow)
 	decideOn(d, "c", "tw", "twitch", "2", classify.Allow)
@@ -153,6 +155,10 @@ func TestMirror(t *testing.T) {
 	}
 	if n := d.Mirror("youtube", "tw", "clear", "", "", 0, "cleared"); n != 1 {
 		t.Fatalf("clear all hid %d", n)
+	}
+	// The trending questions drop them too: a, then b and c and user 2, then d.
+	if want := []string{"1/a", "2/b", "2/c", "2/", "2/d"}; !slices.Equal(hidden, want) {
+		t.Fatalf("trending told %v, want %v", hidden, want)
 	}
 	byTwitch := 0
 	for _, e := range rec.audit {

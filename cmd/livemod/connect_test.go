@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/livemod/livemod/connect"
 	"github.com/livemod/livemod/internal/testenv"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
 )
 
 // freePort returns a loopback port nothing listens on now.
@@ -360,7 +362,7 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 		w.Header().Set("Ratelimit-Limit", "800")
 		w.Header().Set("Ratelimit-Remaining", "799")
 		switch r.Method + " " + r.URL.Path {
-		case "DELETE /moderation/chat":
+		case "DELETE /moderation/chat", "DELETE /moderation/bans":
 			w.WriteHeader(http.StatusNoContent)
 		case "POST /moderation/bans":
 			if n == 1 {
@@ -388,6 +390,28 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 	})
 	base := "http://" + ta.addr()
 	eventually(t, 10*time.Second, "connector joined", func() bool { return health(ta.app).Connected })
+	// The console's feed: platform outcomes arrive as events on the
+	// moderator view.
+	sub := dial(t, "ws://"+ta.addr()+"/v1/subscribe?stream=show&view=moderator", modSecret)
+	var emu sync.Mutex
+	var platformEvents []map[string]any
+	go func() {
+		for {
+			_, b, err := sub.Read(context.Background())
+			if err != nil {
+				return
+			}
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				var ev map[string]any
+				if json.Unmarshal([]byte(l), &ev) == nil && ev["type"] == "platform" {
+					emu.Lock()
+					platformEvents = append(platformEvents, ev)
+					emu.Unlock()
+				}
+			}
+		}
+	}()
+	eventually(t, 5*time.Second, "subscribed", func() bool { return ta.hub.Subscribers("show", stream.ViewModerator) > 0 })
 
 	chat.lines <- privmsg("spam-1", "42", "spammer", "FREE followers at bit.ly/xyz")
 	chat.lines <- privmsg("q-1", "43", "asha", "what is the shipping time?")
@@ -435,6 +459,31 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 	if bans[0].Query["broadcaster_id"][0] != "1234" || bans[0].Query["moderator_id"][0] != "5678" {
 		t.Fatalf("ban query %v", bans[0].Query)
 	}
+
+	// A moderator hides m-6 and unbans 44: both reach Helix.
+	chat.lines <- privmsg("m-6", "46", "meera", "you are all boring")
+	eventually(t, 10*time.Second, "m-6 decided", func() bool { _, ok := ta.desk.State("show", "m-6"); return ok })
+	if code, body := call(t, "POST", base+"/v1/messages/m-6/hide", modSecret, `{"stream":"show","reason":"rude"}`); code != 200 {
+		t.Fatalf("hide: %d %s", code, body)
+	}
+	if code, body := call(t, "POST", base+"/v1/users/44/unban", modSecret, `{"stream":"show"}`); code != 200 {
+		t.Fatalf("unban: %d %s", code, body)
+	}
+	eventually(t, 15*time.Second, "DELETE /moderation/chat for m-6 and DELETE /moderation/bans for 44", func() bool {
+		_, hid := helix.find("DELETE", "/moderation/chat", func(r recorded) bool { return r.Query["message_id"][0] == "m-6" })
+		_, unbanned := helix.find("DELETE", "/moderation/bans", func(r recorded) bool { return r.Query["user_id"][0] == "44" })
+		return hid && unbanned
+	})
+	eventually(t, 10*time.Second, "platform events on the moderator view", func() bool {
+		emu.Lock()
+		defer emu.Unlock()
+		var hideDone, retry bool
+		for _, ev := range platformEvents {
+			hideDone = hideDone || (ev["action"] == "hide" && ev["target"] == "m-6" && ev["state"] == "done" && ev["actor"] == "mods")
+			retry = retry || (ev["action"] == "timeout" && ev["state"] == "pending" && strings.Contains(fmt.Sprint(ev["error"]), "429"))
+		}
+		return hideDone && retry
+	})
 
 	// Twitch deletes m-5 (CLEARMSG): it is hidden in livemod, by Twitch.
 	chat.lines <- "@login=ravi;room-id=1234;target-msg-id=m-5;tmi-sent-ts=1642720582342 :tmi.twitch.tv CLEARMSG #show :hello all"
