@@ -418,6 +418,16 @@ func (d *Decision) AddReason(rule, detail string) {
 // every decision once, on the hot path.
 func (d *Decision) AppendJSON(b []byte) []byte {
 	b = appendHead(b, d.ID, d.Stream, d.Platform, d.Channel, &d.User)
+	if len(d.User.Badges) > 0 { // the platform's badges (subscriber, moderator…)
+		b = append(b, `,"badges":[`...)
+		for i, x := range d.User.Badges {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, x)
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `},"text":`...)
 	b = appendString(b, d.Text)
 	b = append(b, `,"ts":`...)
