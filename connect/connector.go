@@ -80,6 +80,11 @@ type HealthState struct {
 	QuotaLeft   int    `json:"quota_left"`           // YouTube units left today; -1 where no quota applies
 	FollowFor   string `json:"follow_for,omitempty"` // YouTube: how much longer the quota follows the show
 	DryRun      bool   `json:"dry_run"`
+	// IDs is how many message ids the connector remembers to route
+	// replies and hides (at most 8,192); Bans how many ban ids a YouTube
+	// connector keeps for unbans (at most 10,000).
+	IDs  int `json:"ids"`
+	Bans int `json:"bans"`
 }
 
 // health is a connector's HealthState behind a lock.
@@ -168,6 +173,12 @@ func (r *recentIDs) add(id string) {
 	r.ring[r.next] = id
 	r.set[id] = struct{}{}
 	r.next = (r.next + 1) % len(r.ring)
+}
+
+func (r *recentIDs) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.set)
 }
 
 func (r *recentIDs) has(id string) bool {

@@ -183,7 +183,11 @@ func (t *Twitch) Close(ctx context.Context) error {
 }
 
 // Health returns the connector's state.
-func (t *Twitch) Health() HealthState { return t.health.get() }
+func (t *Twitch) Health() HealthState {
+	h := t.health.get()
+	h.IDs = t.ids.len()
+	return h
+}
 
 // Platform is "twitch".
 func (t *Twitch) Platform() string { return PlatformTwitch }

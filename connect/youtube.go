@@ -128,7 +128,14 @@ func (y *YouTube) Stream() string { return y.opts.Stream }
 func (y *YouTube) Saw(id string) bool { return y.ids.has(id) }
 
 // Health returns the connector's state.
-func (y *YouTube) Health() HealthState { return y.health.get() }
+func (y *YouTube) Health() HealthState {
+	h := y.health.get()
+	h.IDs = y.ids.len()
+	y.qmu.Lock()
+	h.Bans = len(y.bans)
+	y.qmu.Unlock()
+	return h
+}
 
 func (y *YouTube) logf(format string, args ...any) {
 	if y.opts.Log != nil {

@@ -119,6 +119,12 @@ func registerHealth(reg prometheus.Registerer, conns []connect.Connector) {
 		gauge("livemod_connect_last_message_timestamp_seconds", "Unix time of the last message read.", func(h connect.HealthState) float64 {
 			return float64(h.LastMessage) / 1000
 		})
+		gauge("livemod_connect_remembered_ids", "Message ids remembered to route replies and hides (at most 8192).", func(h connect.HealthState) float64 {
+			return float64(h.IDs)
+		})
+		gauge("livemod_connect_remembered_bans", "YouTube ban ids kept for unbans (at most 10000).", func(h connect.HealthState) float64 {
+			return float64(h.Bans)
+		})
 		gauge("livemod_connect_quota_left", "YouTube quota units left today (-1 where none applies).", func(h connect.HealthState) float64 {
 			return float64(h.QuotaLeft)
 		})

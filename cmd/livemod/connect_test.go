@@ -175,6 +175,13 @@ func TestTwitchConnectorOnNgircd(t *testing.T) {
 	if got := waitDecisions(t, base, "asha", 3); got["back again, kitne ka hai ye?"].Platform != "twitch" {
 		t.Fatalf("after the restart: %+v", got)
 	}
+	_, metrics := get(t, base+"/metrics", adminSecret)
+	for _, want := range []string{`livemod_connect_connected{connector="0",platform="twitch"} 1`, `livemod_connect_reconnects{connector="0",platform="twitch"}`,
+		`livemod_connect_messages{connector="0",platform="twitch"} 3`, "livemod_connect_actions_pending"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	_, ready := get(t, base+"/readyz", adminSecret)
 	if !strings.Contains(ready, "connector twitch:show (stream show, irc): connected") {
 		t.Fatalf("/readyz: %s", ready)
