@@ -230,3 +230,27 @@ func TestYouTubeInterval(t *testing.T) {
 		t.Fatalf("left %d", left)
 	}
 }
+
+// TestYouTubeQuotaSurvivesRestart: what a run spent today counts after a
+// restart; a new day starts from zero.
+func TestYouTubeQuotaSurvivesRestart(t *testing.T) {
+	db, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC) // noon in California
+	opts := YouTubeOptions{LiveChatID: "c", APIKey: "k", Quota: db, Now: func() time.Time { return now }}
+	y, _ := NewYouTube(opts, nopSink{})
+	y.spend(5)
+	y.spend(50)
+	y, _ = NewYouTube(opts, nopSink{}) // a restart
+	if left := y.spend(5); left != 10000-60 {
+		t.Fatalf("after a restart: %d left", left)
+	}
+	now = now.Add(24 * time.Hour)
+	y, _ = NewYouTube(opts, nopSink{})
+	if left := y.spend(5); left != 10000-5 {
+		t.Fatalf("the next day: %d left", left)
+	}
+}

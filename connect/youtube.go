@@ -43,9 +43,18 @@ type YouTubeOptions struct {
 	// MinBackoff and MaxBackoff bound the wait after a failed poll. Zero
 	// means 1s and 2m.
 	MinBackoff, MaxBackoff time.Duration
-	Client                 *http.Client // nil means a client with a 10s timeout
-	Log                    func(string) // nil drops the operator's lines
-	Now                    func() time.Time
+	// Quota keeps the units used today across restarts. Nil keeps them
+	// in memory only. *store.DB implements it.
+	Quota  QuotaStore
+	Client *http.Client // nil means a client with a 10s timeout
+	Log    func(string) // nil drops the operator's lines
+	Now    func() time.Time
+}
+
+// QuotaStore keeps a quota's units used per day.
+type QuotaStore interface {
+	QuotaUsed(key, day string) (int, error)
+	SetQuotaUsed(key, day string, used int) error
 }
 
 // Quota costs of the YouTube Data API calls used.
@@ -177,13 +186,30 @@ var pacific = func() *time.Location {
 
 // spend records units used and returns what is left today.
 func (y *YouTube) spend(units int) int {
+	day := y.opts.Now().In(pacific).Format(time.DateOnly)
 	y.qmu.Lock()
-	defer y.qmu.Unlock()
-	if day := y.opts.Now().In(pacific).Format(time.DateOnly); day != y.day {
+	turned := day != y.day
+	if turned {
 		y.day, y.used = day, 0
 	}
+	y.qmu.Unlock()
+	if turned && y.opts.Quota != nil { // what an earlier run spent today
+		if used, err := y.opts.Quota.QuotaUsed(y.opts.LiveChatID, day); err == nil {
+			y.qmu.Lock()
+			y.used += used
+			y.qmu.Unlock()
+		}
+	}
+	y.qmu.Lock()
 	y.used += units
-	left := max(0, y.opts.QuotaPerDay-y.used)
+	used := y.used
+	y.qmu.Unlock()
+	if y.opts.Quota != nil {
+		if err := y.opts.Quota.SetQuotaUsed(y.opts.LiveChatID, day, used); err != nil {
+			y.health.fail(fmt.Errorf("save quota used: %w", err))
+		}
+	}
+	left := max(0, y.opts.QuotaPerDay-used)
 	y.health.set(func(s *HealthState) { s.QuotaLeft = left })
 	return left
 }

@@ -178,3 +178,29 @@ func (db *DB) UpdateAction(id string, fn func(a *Action)) (Action, error) {
 	})
 	return out, err
 }
+
+// QuotaUsed returns the units of a platform quota (key, e.g. a YouTube
+// live chat) recorded as used on day, 0 if none.
+func (db *DB) QuotaUsed(key, day string) (int, error) {
+	var used int
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get([]byte("quota/" + key))
+		if v == nil {
+			return nil
+		}
+		d, n, ok := strings.Cut(string(v), " ")
+		if ok && d == day {
+			used, _ = strconv.Atoi(n)
+		}
+		return nil
+	})
+	return used, err
+}
+
+// SetQuotaUsed records the units of key's quota used on day: a restart
+// in the middle of a show does not forget what the day has spent.
+func (db *DB) SetQuotaUsed(key, day string, used int) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("quota/"+key), []byte(day+" "+strconv.Itoa(used)))
+	})
+}

@@ -79,7 +79,7 @@ func (a *app) wireConnect() (*connectors, error) {
 		}
 		c, err := connect.NewYouTube(connect.YouTubeOptions{
 			LiveChatID: y.LiveChatID, Stream: y.Stream, APIKey: key, Token: tok, API: y.API,
-			QuotaPerDay: y.QuotaPerDay, ShowLength: y.ShowLength, DryRun: y.DryRun, Log: logf,
+			QuotaPerDay: y.QuotaPerDay, ShowLength: y.ShowLength, DryRun: y.DryRun, Log: logf, Quota: a.db,
 		}, sink)
 		if err != nil {
 			return nil, fmt.Errorf("connect.youtube[%d]: %w", i, err)
