@@ -61,6 +61,9 @@ type TwitchOptions struct {
 	// to a user who is not the channel's moderator, 100 to one who is).
 	// Zero means 20.
 	ChatPer30s int
+	// Joins paces JOINs. Nil means the process-wide limiter of Twitch's
+	// join limit (20 per 10 s), shared by every Twitch connector.
+	Joins *rate.Limiter
 	// Client makes the Helix calls. Nil means a client with a 10s timeout.
 	Client *http.Client
 	// Log receives one line per event worth telling an operator. Nil
@@ -121,6 +124,9 @@ func NewTwitch(opts TwitchOptions, sink Sink) (*Twitch, error) {
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.Joins == nil {
+		opts.Joins = twitchJoins
 	}
 	if opts.Token != "" && (opts.ClientID == "" || opts.BroadcasterID == "" || opts.ModeratorID == "") {
 		return nil, fmt.Errorf("connect: twitch %s: a token needs client_id, broadcaster_id and moderator_id to act through Helix", opts.Channel)

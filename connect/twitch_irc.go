@@ -175,6 +175,7 @@ func (t *Twitch) ircSession(ctx context.Context) (welcomed bool, err error) {
 	go func() { <-sctx.Done(); c.Close() }()
 
 	var lastRead atomic.Int64
+	var quiet atomic.Bool // the keep-alive gave up on the connection
 	lastRead.Store(time.Now().UnixNano())
 	go func() { // keep-alive
 		tk := time.NewTicker(t.opts.KeepAlive)
@@ -186,7 +187,7 @@ func (t *Twitch) ircSession(ctx context.Context) (welcomed bool, err error) {
 			case <-tk.C:
 			}
 			if time.Since(time.Unix(0, lastRead.Load())) > 2*t.opts.KeepAlive {
-				t.health.fail(errors.New("no answer to our PING: reconnecting"))
+				quiet.Store(true)
 				c.Close()
 				return
 			}
@@ -211,6 +212,9 @@ func (t *Twitch) ircSession(ctx context.Context) (welcomed bool, err error) {
 			t.health.fail(err)
 			continue
 		}
+		if quiet.Load() {
+			return welcomed, fmt.Errorf("%s: no line for %v, not even an answer to our PING: reconnecting", t.opts.Server, 2*t.opts.KeepAlive)
+		}
 		if err != nil {
 			return welcomed, fmt.Errorf("read %s: %w", t.opts.Server, err)
 		}
@@ -228,7 +232,7 @@ func (t *Twitch) ircSession(ctx context.Context) (welcomed bool, err error) {
 			}
 		case "001":
 			welcomed = true
-			if err := twitchJoins.Wait(sctx); err != nil {
+			if err := t.opts.Joins.Wait(sctx); err != nil {
 				return welcomed, err
 			}
 			err = c.WriteLine(sctx, "JOIN #"+strings.ToLower(t.opts.Channel))
