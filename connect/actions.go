@@ -190,8 +190,8 @@ func (x *Actions) Decided(d *classify.Decision, _ []byte) {
 	}
 	a := store.Action{Kind: store.ActHide, Stream: d.Stream, Platform: d.Platform, Channel: d.Channel, Target: d.ID,
 		User: d.User.ID, Reason: reason, Actor: "auto"}
-	if x.route(&a) == nil {
-		return
+	if c := x.route(&a); c == nil || !c.Saw(a.Target) {
+		return // not read by a connector (a bridge named the platform): nothing to delete there
 	}
 	x.auto <- a // blocks when 4096 wait: the pipeline slows down, nothing is dropped
 }

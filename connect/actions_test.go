@@ -254,3 +254,32 @@ func TestYouTubeQuotaSurvivesRestart(t *testing.T) {
 		t.Fatalf("the next day: %d left", left)
 	}
 }
+
+// TestAutoHideOnlyOfConnectorMessages: an automatic hide goes to the
+// platform only for a message its connector read; one that a bridge sent
+// with the same platform name stays in livemod.
+func TestAutoHideOnlyOfConnectorMessages(t *testing.T) {
+	db, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tw := twitchFor(t, "http://127.0.0.1:1", func(o *TwitchOptions) { o.Stream = "show"; o.DryRun = true })
+	tw.ids.add("read-1")
+	x := NewActions(db, []Connector{idle{tw}}, ActionsOptions{})
+	x.Start()
+	for _, d := range []classify.Decision{
+		{ID: "read-1", Stream: "show", Platform: "twitch", Action: classify.Hide, Reasons: []classify.Reason{{Rule: "spam.link"}}},
+		{ID: "bridged-1", Stream: "show", Platform: "twitch", Action: classify.Hide},
+		{ID: "read-1", Stream: "other", Platform: "twitch", Action: classify.Hide},
+		{ID: "read-1", Stream: "show", Platform: "youtube", Action: classify.Hide},
+		{ID: "read-1", Stream: "show", Platform: "twitch", Action: classify.Hold},
+	} {
+		x.Decided(&d, nil)
+	}
+	x.Close(context.Background()) // saves what was handed over
+	all, _ := db.Actions()
+	if len(all) != 1 || all[0].Target != "read-1" || all[0].Kind != store.ActHide || all[0].Reason != "spam.link" || all[0].Actor != "auto" {
+		t.Fatalf("outbox %+v", all)
+	}
+}

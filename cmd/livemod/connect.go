@@ -171,10 +171,17 @@ func (c *connectors) status() string {
 // reply sends an automated reply of a connected stream to its platform,
 // in reply to the newest asker's message.
 func (c *connectors) reply(r *classify.Reply) error {
-	if c == nil || len(r.InReplyTo) == 0 {
+	if c == nil || len(r.InReplyTo) == 0 || len(r.To) != len(r.InReplyTo) {
 		return nil
 	}
-	return c.actions.Enqueue(store.Action{Kind: store.ActReply, Stream: r.Stream, Target: r.InReplyTo[len(r.InReplyTo)-1],
+	// The asker is named as (platform, user) (classify.Subject): a reply
+	// to a message no connector read (a bridge's) stays with the bridge.
+	last := len(r.InReplyTo) - 1
+	platform, _, _ := strings.Cut(r.To[last], ":")
+	if platform != connect.PlatformTwitch && platform != connect.PlatformYouTube {
+		return nil
+	}
+	return c.actions.Enqueue(store.Action{Kind: store.ActReply, Stream: r.Stream, Platform: platform, Target: r.InReplyTo[last],
 		Text: r.Text, Reason: "reply " + r.ID, Actor: "auto"})
 }
 
