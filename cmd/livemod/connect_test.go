@@ -508,6 +508,23 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 		}
 		return mirrored && hideDone && banDone
 	})
+
+	// Export and erasure of Twitch user 43 reach what is kept under
+	// twitch:43 (the automated reply to them) as well as under 43.
+	var ex export
+	callJSON(t, "GET", base+"/v1/users/43/export", adminSecret, "", &ex)
+	if len(ex.Replies) != 1 || len(ex.Messages) != 1 {
+		t.Fatalf("export of 43: %d replies, %d messages", len(ex.Replies), len(ex.Messages))
+	}
+	var gone erased
+	callJSON(t, "DELETE", base+"/v1/users/twitch:43", adminSecret, "", &gone)
+	if gone.Erased.Replies != 1 || gone.Erased.Messages != 1 {
+		t.Fatalf("erase of twitch:43: %+v", gone.Erased)
+	}
+	callJSON(t, "GET", base+"/v1/users/43/export", adminSecret, "", &ex)
+	if len(ex.Replies) != 0 || len(ex.Messages) != 0 {
+		t.Fatalf("after erasure: %d replies, %d messages", len(ex.Replies), len(ex.Messages))
+	}
 }
 
 // ytItem is a liveChatMessage resource as liveChatMessages.list returns it.
