@@ -31,7 +31,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 	case joined:
 	case wants:
 		fx.join = joinChange{s: s, m: m, recent: s.recent.get(m.Stream, m.User.ID), c: c}
-		if t, created = s.tickets.Upsert(m.Stream, m.User.ID, &fx.join); t == nil {
+		if t, created = s.tickets.Upsert(m.Stream, classify.Subject(m.Platform, m.User.ID), &fx.join); t == nil {
 			return false
 		}
 	default:
@@ -44,8 +44,8 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, f
 		d.AddReason("handoff.join", d.Handoff.ID) // t's ID, in the block the decision reads anyway
 	}
 	if !t.Noticed && s.notice != "" && d.Action == classify.Allow {
-		me := []asker{{user: m.User.ID, name: m.User.Name, msg: m.ID, ts: m.TS}}
-		if ok, rule, detail := s.mayReply(m.User.ID, m.TS); !ok {
+		me := []asker{{user: classify.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}}
+		if ok, rule, detail := s.mayReply(me[0].user, m.TS); !ok {
 			d.AddReason(rule, "handoff notice: "+detail)
 		} else {
 			f := classify.TemplateFields{Stream: m.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
@@ -207,6 +207,7 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 	t := &classify.Ticket{
 		ID:       j.s.nextID("h"),
 		Stream:   stream,
+		Platform: strings.Clone(j.m.Platform), // not a piece of the frame's line
 		User:     user,
 		Labels:   j.c.labels,
 		OrderID:  j.c.orderID,

@@ -12,7 +12,7 @@ import (
 // draft for approval.
 func (s *Stage) answer(m *classify.Message, d *classify.Decision, match classify.FAQMatch, fx *effects) {
 	entry := s.faq.Entries()[match.Entry]
-	me := asker{user: m.User.ID, name: m.User.Name, msg: m.ID, ts: m.TS}
+	me := asker{user: classify.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}
 	matchDetail := entry.ID + ": matched '" + match.Phrase + "' (score " + strconv.FormatFloat(match.Score, 'f', 2, 64) + ")"
 	if ok, rule, detail := s.mayReply(me.user, m.TS); !ok {
 		d.AddReason(rule, entry.ID+": "+detail)

@@ -300,9 +300,9 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	switch {
 	case restricted:
 	case d.Labels.Has(classify.LabelOptout):
-		s.optouts.SetOptOut(classify.OptOut{User: m.User.ID, Out: true, TS: ts})
+		s.optouts.SetOptOut(classify.OptOut{User: classify.Subject(m.Platform, m.User.ID), Out: true, TS: ts})
 	case hasReason(d, "optout.start"):
-		s.optouts.SetOptOut(classify.OptOut{User: m.User.ID, Out: false, TS: ts})
+		s.optouts.SetOptOut(classify.OptOut{User: classify.Subject(m.Platform, m.User.ID), Out: false, TS: ts})
 	}
 
 	// Which FAQ this message asks, if it may be answered: decided first so

@@ -305,7 +305,7 @@ func (e *Engine) restriction(m *Message) (until int64, restricted bool) {
 	if e.restrict == nil {
 		return 0, false
 	}
-	return e.restrict.Restricted(m.User.ID, m.TS)
+	return restrictedOn(e.restrict, m)
 }
 
 // restrictDecision hides the decision about a restricted user's message,
@@ -318,6 +318,20 @@ func restrictDecision(d *Decision, until int64) {
 	d.Action = Hide
 	d.Question = nil
 	d.Reasons = slices.Insert(d.Reasons, 0, Reason{Rule: rule, Detail: det})
+}
+
+// restrictedOn asks r about m's author: a restriction given for the user
+// id alone holds on every platform (a bridge without platforms), one
+// given for (platform, user) only there.
+func restrictedOn(r Restrictions, m *Message) (int64, bool) {
+	until, ok := r.Restricted(m.User.ID, m.TS)
+	if ok || m.Platform == "" {
+		return until, ok
+	}
+	if mr, mem := r.(*MemoryRestrictions); mem && mr.Len() == 0 {
+		return 0, false // most shows restrict nobody: no key to build
+	}
+	return r.Restricted(Subject(m.Platform, m.User.ID), m.TS)
 }
 
 // Reasons of the restriction step.
@@ -340,7 +354,9 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	*d = Decision{
 		ID:         m.ID,
 		Stream:     m.Stream,
-		User:       User{ID: m.User.ID, Name: m.User.Name},
+		Platform:   m.Platform,
+		Channel:    m.Channel,
+		User:       User{ID: m.User.ID, Name: m.User.Name, Badges: m.User.Badges},
 		Text:       m.Text,
 		TS:         m.TS,
 		Reasons:    reasons,
@@ -440,7 +456,11 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	cr := e.crowdFor(m.Stream)
 	if len(key) > 0 {
 		kh := xxhash.Sum64(key)
-		uc, cu := e.seen.Observe(m.Stream, kh, xxhash.Sum64String(m.User.ID), m.TS, e.repeatWindow, cr.window)
+		who := xxhash.Sum64String(m.User.ID)
+		if m.Platform != "" { // Twitch user 42 is not YouTube user 42
+			who ^= xxhash.Sum64String(m.Platform) * 0x9e3779b97f4a7c15
+		}
+		uc, cu := e.seen.Observe(m.Stream, kh, who, m.TS, e.repeatWindow, cr.window)
 		// The count shown counts a chorus of sentences too; greetings
 		// and one-word chat count one each.
 		if len(toks) >= chorusMinWords && len(key) >= chorusMinBytes {

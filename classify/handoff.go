@@ -66,8 +66,12 @@ func KeepUser(stream string, u User) (string, User) {
 type Ticket struct {
 	ID     string `json:"id"`
 	Stream string `json:"stream"`
-	User   User   `json:"user"`
-	Labels Labels `json:"labels"`
+	// Platform is the user's platform, when the messages named one: a
+	// user's ticket is theirs on that platform (Twitch user 42 is not
+	// YouTube user 42).
+	Platform string `json:"platform,omitempty"`
+	User     User   `json:"user"`
+	Labels   Labels `json:"labels"`
 	// handoff is this version's Handoff, made when MemoryTickets stores
 	// the version, so that the decisions naming it share one. It sits by
 	// the fields a chat line joining the ticket reads (labels, order,
@@ -134,7 +138,7 @@ func (t *Ticket) shareHandoff() {
 // encodes every new and changed ticket, thousands a second under load.
 // FuzzTicketAppendJSON checks it against encoding/json.
 func (t *Ticket) AppendJSON(b []byte) []byte {
-	b = appendHead(b, t.ID, t.Stream, &t.User)
+	b = appendHead(b, t.ID, t.Stream, t.Platform, "", &t.User)
 	if len(t.User.Badges) > 0 {
 		b = append(b, `,"badges":[`...)
 		for i, x := range t.User.Badges {
@@ -568,7 +572,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*Ticket, bo
 		if built = c.Apply(nil); built == nil {
 			return nil, false
 		}
-		if refOf(built.Stream, built.User.ID) != ref {
+		if refOf(built.Stream, Subject(built.Platform, built.User.ID)) != ref {
 			panic("classify: a TicketChange opened a ticket for another user than Upsert's")
 		}
 		built.shareHandoff()
@@ -642,7 +646,7 @@ func (m *MemoryTickets) Join(msg *Message, max int) (*Ticket, bool) {
 // lock for the rest.
 func (m *MemoryTickets) JoinLine(msg *Message, max int) (t *Ticket, first, ok bool) {
 	max = cmp.Or(max, 1)
-	ref := refOf(msg.Stream, msg.User.ID)
+	ref := refOf(msg.Stream, Subject(msg.Platform, msg.User.ID))
 	pt := m.part(ref)
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
@@ -740,7 +744,7 @@ func (pt *ticketPart) updateActive(slot *ticketSlot, fn func(t *Ticket) error, u
 	if err := fn(&c); err != nil {
 		return nil, false, true, err
 	}
-	if !c.Active() || c.ID != cur.ID || c.Stream != cur.Stream || c.User.ID != cur.User.ID {
+	if !c.Active() || c.ID != cur.ID || c.Stream != cur.Stream || c.Platform != cur.Platform || c.User.ID != cur.User.ID {
 		return nil, false, false, nil // the indexes change
 	}
 	c.Rev = cur.Rev + 1
@@ -753,7 +757,7 @@ func (pt *ticketPart) updateActive(slot *ticketSlot, fn func(t *Ticket) error, u
 // Put stores t as it is (Rev kept): for loading saved tickets.
 func (m *MemoryTickets) Put(t *Ticket) {
 	t = t.Clone()
-	pt := m.part(refOf(t.Stream, t.User.ID))
+	pt := m.part(refOf(t.Stream, Subject(t.Platform, t.User.ID)))
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	m.save(pt, t, true, false)
@@ -773,7 +777,7 @@ func (m *MemoryTickets) save(pt *ticketPart, t *Ticket, keepRev, unsaved bool) *
 			t.Rev = 1
 		}
 		// Whole before anyone can find it.
-		slot = &ticketSlot{key: refOf(t.Stream, t.User.ID), t: t, unsaved: unsaved}
+		slot = &ticketSlot{key: refOf(t.Stream, Subject(t.Platform, t.User.ID)), t: t, unsaved: unsaved}
 		if ip.m == nil {
 			ip.m = map[string]*ticketSlot{}
 		}

@@ -26,9 +26,12 @@ type Message struct {
 	ID       string `json:"id"`
 	Stream   string `json:"stream"`
 	Platform string `json:"platform,omitempty"`
-	User     User   `json:"user"`
-	Text     string `json:"text"`
-	TS       int64  `json:"ts"`
+	// Channel is the platform's channel or live chat the message came
+	// from (a connector fills it in).
+	Channel string `json:"channel,omitempty"`
+	User    User   `json:"user"`
+	Text    string `json:"text"`
+	TS      int64  `json:"ts"`
 }
 
 // Limits on a message's fields. They bound the work and memory one message
@@ -74,7 +77,8 @@ func (m *Message) Validate() error {
 		name, v string
 		max     int
 	}{{"id", m.ID, MaxIDBytes}, {"stream", m.Stream, MaxIDBytes}, {"user.id", m.User.ID, MaxIDBytes},
-		{"user.name", m.User.Name, MaxNameBytes}, {"platform", m.Platform, MaxPlatformBytes}} {
+		{"user.name", m.User.Name, MaxNameBytes}, {"platform", m.Platform, MaxPlatformBytes},
+		{"channel", m.Channel, MaxIDBytes}} {
 		if err := CheckField(f.name, f.v, f.max); err != nil {
 			return err
 		}
@@ -349,8 +353,12 @@ type Dup struct {
 // Decision is what livemod decided about one message, as sent to
 // subscribers and written by replay.
 type Decision struct {
-	ID       string       `json:"id"`
-	Stream   string       `json:"stream"`
+	ID     string `json:"id"`
+	Stream string `json:"stream"`
+	// Platform and Channel are the message's, when a connector or bridge
+	// named them: they say where an action on the message must go.
+	Platform string       `json:"platform,omitempty"`
+	Channel  string       `json:"channel,omitempty"`
 	User     User         `json:"user"`
 	Text     string       `json:"text"`
 	TS       int64        `json:"ts"`
@@ -454,7 +462,17 @@ func (d *Decision) AddReason(rule, detail string) {
 // the same document as encoding/json, without reflection: fan-out encodes
 // every decision once, on the hot path.
 func (d *Decision) AppendJSON(b []byte) []byte {
-	b = appendHead(b, d.ID, d.Stream, &d.User)
+	b = appendHead(b, d.ID, d.Stream, d.Platform, d.Channel, &d.User)
+	if len(d.User.Badges) > 0 { // the platform's badges (subscriber, moderator…)
+		b = append(b, `,"badges":[`...)
+		for i, x := range d.User.Badges {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, x)
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `},"text":`...)
 	b = appendString(b, d.Text)
 	b = append(b, `,"ts":`...)
@@ -517,11 +535,19 @@ func (d *Decision) AppendJSON(b []byte) []byte {
 // appendHead opens the object of a decision or a ticket: its id, stream
 // and user, the user's object left open for the caller to add fields and
 // the brace.
-func appendHead(b []byte, id, stream string, u *User) []byte {
+func appendHead(b []byte, id, stream, platform, channel string, u *User) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"stream":`...)
 	b = appendString(b, stream)
+	if platform != "" {
+		b = append(b, `,"platform":`...)
+		b = appendString(b, platform)
+	}
+	if channel != "" {
+		b = append(b, `,"channel":`...)
+		b = appendString(b, channel)
+	}
 	b = append(b, `,"user":`...)
 	return appendUserOpen(b, u)
 }
@@ -637,6 +663,17 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Subject is the key of a user's state (restrictions, reply caps,
+// opt-outs, tickets): the user id alone when the platform is not named
+// (what a bridge without one sends), else platform and id, so that Twitch
+// user 42 is not YouTube user 42.
+func Subject(platform, user string) string {
+	if platform == "" {
+		return user
+	}
+	return platform + ":" + user
 }
 
 // UserKey is the 64-bit hash of (stream, user) that the pipeline shards

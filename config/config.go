@@ -40,6 +40,8 @@ type Config struct {
 	// Policy is the channels' own rules: a default for every stream and
 	// per-stream overrides (docs/POLICY.md). SIGHUP reloads it.
 	Policy policy.Config `yaml:"policy"`
+	// Connect lists the platform connectors (connect.go).
+	Connect Connect `yaml:"connect"`
 	// Origins are extra browser origins allowed to open websockets
 	// (patterns as in path.Match, e.g. "obs.example.com"). Empty means
 	// same origin only.
@@ -414,6 +416,7 @@ func (c *Config) Validate() error {
 		add("tls: give both cert and key (--tls-cert FILE --tls-key FILE), or neither for plain HTTP")
 	}
 	errs = append(errs, c.Policy.Problems("policy")...)
+	c.Connect.validate(add)
 	return c.located(errs)
 }
 

@@ -135,6 +135,9 @@ type DeskOptions struct {
 	// user restricted (id empty; stream empty for every stream), after
 	// the desk changed: the trending questions drop them. Nil tells no one.
 	Hidden func(stream, user, id string)
+	// Actions carries hides, timeouts, bans and unbans of a connected
+	// stream to its platform (actions.go). Nil keeps them in livemod.
+	Actions Actions
 }
 
 // MaxTimeout is the longest timeout accepted (14 days, as Twitch).
@@ -235,13 +238,14 @@ func (l *lineRing) wipe(at int64, n int) {
 }
 
 type entry struct {
-	id    string
-	user  string
-	ts    int64
-	state string
-	first string   // state the decision gave it
-	auto  bool     // hidden or held by a rule, not by a person
-	rules []string // the reasons' rules, for undo
+	id       string
+	user     string
+	platform string // the message's platform, "" if not named
+	ts       int64
+	state    string
+	first    string   // state the decision gave it
+	auto     bool     // hidden or held by a rule, not by a person
+	rules    []string // the reasons' rules, for undo
 	// The decision as published is in the ring's lines, lineLen bytes at
 	// lineAt; lineLen is 0 once the user is erased.
 	lineAt  int64
@@ -360,7 +364,7 @@ func (g *deskGather) Flush() {
 
 // decided keeps dec, at once or, if g is not nil, at g's flush.
 func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
-	e := entry{id: dec.ID, user: dec.User.ID, ts: dec.TS, state: stateOf(dec.Action)}
+	e := entry{id: dec.ID, user: dec.User.ID, platform: dec.Platform, ts: dec.TS, state: stateOf(dec.Action)}
 	e.first = e.state
 	if dec.Action != classify.Allow {
 		e.auto = true
@@ -553,11 +557,15 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 	line := mustJSON(&ev)
 	undo := e.auto && (e.state == StateHidden || e.state == StateHeld) && action != "hide"
 	decided := r.line(e)
+	platform := e.platform
 	e.state, e.auto, e.change = state, false, line
 	sh.mu.Unlock()
 
 	if action == "hide" {
 		d.opts.Hidden(stream, ev.User, id)
+		if err := d.toPlatform(store.Action{Kind: store.ActHide, Stream: stream, Platform: platform, Target: id, User: ev.User, Reason: reason, Actor: actor}); err != nil {
+			return ev, err
+		}
 	}
 	d.opts.Publish(stream, line)
 	d.audit(store.AuditEntry{TS: ev.TS, Actor: actor, Action: action, Target: id, Stream: stream, User: ev.User, Reason: reason})
@@ -624,8 +632,11 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	default:
 		return UserEvent{}, badRequest("action %q: want timeout, ban or unban", action)
 	}
+	platform, user := d.platformOf(stream, user)
+	ev.User = user
+	key := classify.Subject(platform, user) // Twitch user 42 is not YouTube user 42
 	// A no-op is refused with the state it met, and not audited.
-	if cur, _, restricted := d.Restricted(user); true {
+	if cur, _, restricted := d.Restricted(key); true {
 		switch {
 		case action == "unban" && !restricted:
 			return UserEvent{}, conflict("none", "user %q is neither banned nor timed out; nothing to unban", user)
@@ -637,31 +648,34 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 		// Saved first: a restriction that is not kept is not given.
 		var err error
 		if action == "unban" {
-			err = d.opts.Keep.DeleteRestriction(user)
+			err = d.opts.Keep.DeleteRestriction(key)
 		} else {
-			err = d.opts.Keep.PutRestriction(store.Restriction{User: user, Until: ev.Until, Reason: reason, Actor: actor, TS: now})
+			err = d.opts.Keep.PutRestriction(store.Restriction{User: key, Until: ev.Until, Reason: reason, Actor: actor, TS: now})
 		}
 		if err != nil {
 			return UserEvent{}, &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("%s %q: save: %v", action, user, err)}
 		}
 	}
+	if err := d.toPlatform(store.Action{Kind: action, Stream: stream, Platform: platform, User: user, Seconds: seconds, Reason: reason, Actor: actor}); err != nil {
+		return UserEvent{}, err
+	}
 	d.rmu.Lock()
-	_, had := d.restricted[user]
+	_, had := d.restricted[key]
 	if action == "unban" {
-		delete(d.restricted, user)
+		delete(d.restricted, key)
 		if had {
 			d.nRestricted.Add(-1)
 		}
-		d.opts.Restrictions.Delete(user)
+		d.opts.Restrictions.Delete(key)
 	} else {
-		d.restricted[user] = restriction{until: ev.Until, reason: reason}
+		d.restricted[key] = restriction{until: ev.Until, reason: reason}
 		if !had {
 			d.nRestricted.Add(1)
 		}
 		// From here on the engine hides what the user sends. Ended
 		// timeouts go first: the table holds only running ones.
 		d.opts.Restrictions.Sweep(now)
-		d.opts.Restrictions.Set(user, ev.Until)
+		d.opts.Restrictions.Set(key, ev.Until)
 	}
 	d.rmu.Unlock()
 	if action != "unban" {
@@ -690,7 +704,7 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 			o := out{stream: name}
 			seen := false
 			r.each(func(e *entry) {
-				if e.user != user {
+				if e.user != user || (platform != "" && e.platform != platform) {
 					return
 				}
 				seen = true
@@ -784,7 +798,7 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) (Undo, error) {
 				out.Skipped = append(out.Skipped, Skip{ID: e.id, User: e.user, Reason: "a moderator already decided: " + e.state})
 				return
 			}
-			if _, _, ok := d.Restricted(e.user); ok {
+			if _, ok := d.restrictionOf(e.platform, e.user); ok {
 				out.Skipped = append(out.Skipped, Skip{ID: e.id, User: e.user, Reason: "user is timed out or banned"})
 				return
 			}

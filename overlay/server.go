@@ -19,10 +19,12 @@ type Feed interface {
 // Options wire a Server. Auth is required; the rest may be nil, which
 // leaves their endpoints answering 404.
 type Options struct {
-	Auth    *Auth
-	Ingest  http.Handler // GET /v1/ingest (websocket)
-	Feed    Feed         // GET /v1/subscribe (websocket)
-	Metrics http.Handler // GET /metrics
+	Auth   *Auth
+	Ingest http.Handler // GET /v1/ingest (websocket)
+	// Messages serves POST /v1/messages?stream=ID (NDJSON over HTTP).
+	Messages http.Handler
+	Feed     Feed         // GET /v1/subscribe (websocket)
+	Metrics  http.Handler // GET /metrics
 	// Pprof mounts net/http/pprof under /debug/pprof/ for admins.
 	Pprof bool
 	// Ready reports whether the server can take traffic (GET /readyz).
@@ -36,6 +38,9 @@ type Options struct {
 	// MaxBodyBytes bounds every request body; a larger one is refused
 	// with 413. Zero means 1 MiB.
 	MaxBodyBytes int64
+	// Status adds lines to /readyz's answer (each connector's state).
+	// Nil adds none.
+	Status func() string
 }
 
 // viewRoles says which roles may subscribe to each view (admin always may).
@@ -82,6 +87,9 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.Ingest != nil {
 		s.mux.Handle("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest))
+	}
+	if opts.Messages != nil {
+		s.mux.Handle("POST /v1/messages", a.Require(opts.Messages, RoleIngest))
 	}
 	if opts.Feed != nil {
 		s.mux.Handle("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), Roles...))
@@ -138,6 +146,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Write([]byte("ready\n"))
+	if s.opts.Status != nil {
+		w.Write([]byte(s.opts.Status()))
+	}
 }
 
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {

@@ -28,9 +28,10 @@ var (
 	bucketModeration = []byte("moderation")
 	bucketUsers      = []byte("users")
 	bucketMeta       = []byte("meta")
+	bucketActions    = []byte("actions") // platform actions (actions.go)
 )
 
-var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta}
+var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta, bucketActions}
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string) (*DB, error) {

@@ -59,6 +59,12 @@ type receipt struct {
 	counted atomic.Bool  // counted as ready: by whichever of done and queued came last
 	commit  <-chan error // the store's commit of the changes; set before done
 	rep     *replier
+
+	// Without a replier (POST /v1/messages), the caller waits on wake,
+	// closed once every part is decided and commit is set, and asks
+	// commitTo for the commit.
+	commitTo Committer
+	wake     chan struct{}
 }
 
 // readyOnce tells the replier the answer can be taken, once it is both
@@ -80,10 +86,18 @@ func (rc *receipt) decided(changed bool) {
 	if rc.parts.Add(-1) != 0 {
 		return
 	}
-	if rc.changed.Load() && rc.rep.commit != nil {
-		rc.commit = rc.rep.commit.Committed()
+	c := rc.commitTo
+	if rc.rep != nil {
+		c = rc.rep.commit
+	}
+	if rc.changed.Load() && c != nil {
+		rc.commit = c.Committed()
 	}
 	rc.done.Store(true)
+	if rc.rep == nil {
+		close(rc.wake)
+		return
+	}
 	rc.readyOnce()
 }
 

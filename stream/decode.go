@@ -59,6 +59,8 @@ func decodeMessage(line string, m *classify.Message) bool {
 			return once(2) && d.str(&m.Stream)
 		case "platform":
 			return once(4) && d.str(&m.Platform)
+		case "channel":
+			return once(64) && d.str(&m.Channel)
 		case "text":
 			return once(8) && d.str(&m.Text)
 		case "ts":
@@ -81,7 +83,7 @@ func decodeMessage(line string, m *classify.Message) bool {
 				return d.other(key, "id", "name", "badges")
 			})
 		}
-		return d.other(key, "id", "stream", "platform", "text", "ts", "user")
+		return d.other(key, "id", "stream", "platform", "channel", "text", "ts", "user")
 	}) {
 		return false
 	}

@@ -81,6 +81,7 @@ type Ingest struct {
 	nextID   atomic.Uint64
 	seen     *dedup       // nil: no deduplication
 	answers  atomic.Int64 // frames read and not yet answered, all connections
+	httpRate httpBucket   // POST /v1/messages
 
 	mu     sync.Mutex
 	closed bool
@@ -141,6 +142,7 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 			Help: "Message ids remembered to acknowledge a resent message without deciding it again (bounded by ingest.dedup_max_ids).",
 		}, func() float64 { return float64(in.seen.size()) }))
 	}
+	in.httpRate.b = bucket{rate: opts.RatePerSecond, burst: float64(opts.Burst), tokens: float64(opts.Burst)}
 	return in
 }
 
@@ -505,24 +507,7 @@ func (in *Ingest) parseInto(line []byte, sline, streamID string, m *classify.Mes
 	if err := DecodeMessage(line, sline, m); err != nil {
 		return nil, "json: " + jsonReason(err)
 	}
-	if m.Stream == "" {
-		m.Stream = streamID
-	} else if m.Stream != streamID {
-		return m, fmt.Sprintf("stream: %q does not match the connection's stream %q", m.Stream, streamID)
-	}
-	if m.ID == "" {
-		m.ID = in.idPrefix + strconv.FormatUint(in.nextID.Add(1), 36)
-	}
-	if m.TS == 0 {
-		m.TS = in.opts.Now().UnixMilli()
-	} else if now := in.opts.Now().UnixMilli(); m.TS > now+MaxClockSkew.Milliseconds() || m.TS < now-MaxClockSkew.Milliseconds() {
-		// A ts a day or more away from the server's clock is a broken
-		// or hostile clock: the message is still moderated, at the
-		// server's time, so that windows, tickets and KPIs stay sane.
-		m.TS = now
-		in.metrics.IngestClamped.Inc()
-	}
-	if err := m.Validate(); err != nil {
+	if err := in.Admit(m, streamID); err != nil {
 		return m, err.Error()
 	}
 	return m, ""

@@ -58,6 +58,7 @@ type userExport struct {
 
 func (r adminREST) Export(user string) (any, error) {
 	a := r.a
+	user, aliases := platformAliases(user)
 	ex := userExport{User: user, ExportedAt: time.Now().UnixMilli(), Messages: a.desk.UserMessages(user),
 		Replies: a.auto.replies.To(user), Automation: a.auto.stage.UserData(user),
 		Questions: orEmpty(a.host.Trending().UserQuestions(user))}
@@ -85,6 +86,7 @@ func (r adminREST) Export(user string) (any, error) {
 	if ex.Audit, err = a.db.AuditAbout(user, ids); err != nil {
 		return nil, fmt.Errorf("export %q: %w", user, err)
 	}
+	a.exportAliases(&ex, aliases)
 	ex.Outbox, ex.Labeled, ex.Audit = orEmpty(ex.Outbox), orEmpty(ex.Labeled), orEmpty(ex.Audit)
 	return ex, nil
 }
@@ -118,19 +120,27 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	}
 	var out erased
 	out.User = user
+	user, aliases := platformAliases(user)
+	if err := a.eraseAliases(ctx, &out, aliases); err != nil {
+		return nil, err
+	}
 	var err error
 	if out.Erased.Messages, err = a.desk.EraseUser(user); err != nil {
 		return nil, err
 	}
-	_, _, out.RestrictionKept = a.desk.Restricted(user)
-	out.Erased.Automation = a.auto.stage.EraseUser(user)
+	if _, _, kept := a.desk.Restricted(user); kept {
+		out.RestrictionKept = true
+	}
+	out.Erased.Automation += a.auto.stage.EraseUser(user)
 	out.Erased.Questions = a.host.EraseUser(user)
-	out.Erased.Replies = a.auto.replies.EraseUser(user)
+	out.Erased.Replies += a.auto.replies.EraseUser(user)
 	st, err := a.auto.state.EraseUser(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	out.Erased.Handoffs, out.Erased.OptOuts, out.Erased.Outbox = len(st.Tickets), st.OptOuts, st.Outbox
+	out.Erased.Handoffs += len(st.Tickets)
+	out.Erased.OptOuts += st.OptOuts
+	out.Erased.Outbox += st.Outbox
 	rec := store.AuditEntry{TS: time.Now().UnixMilli(), Actor: actor, Action: "erase", Target: user}
 	dr, err := a.db.EraseUser(user, st.Tickets, rec)
 	if err != nil {

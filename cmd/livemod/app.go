@@ -42,6 +42,7 @@ type app struct {
 	auto     *automation                  // FAQ replies, handoffs, CRM webhook (issue 4)
 	restr    *classify.MemoryRestrictions // timeouts and bans, shared by desk and engine
 	policy   *policy.Book                 // the streams' own rules, between the engine and automation
+	conn     *connectors                  // platform connectors and their outbox; nil without any
 	server   *http.Server
 	ln       net.Listener
 	log      io.Writer
@@ -166,6 +167,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		PongTimeout:    cfg.Fanout.PongTimeout,
 		OriginPatterns: cfg.Origins,
 	}, m)
+	if a.conn, err = a.wireConnect(); err != nil {
+		a.audit.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
 	if err := a.wireDesks(); err != nil {
 		a.audit.Close(context.Background())
 		db.Close()
@@ -184,7 +190,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}
 	// The desk comes before the hub: it keeps a decision before the hub
 	// publishes it (stream.FlushSink).
-	a.pipeline = stream.NewPipeline(decider, []stream.Sink{a.desk, a.hub, a.audit, a.kpis, a.host}, stream.Options{
+	a.pipeline = stream.NewPipeline(decider, a.conn.sinks(a.desk, a.hub, a.audit, a.kpis, a.host), stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 		Commit:   committer{a.auto.state},
@@ -202,12 +208,14 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}, m)
 	hc := cfg.HTTP.WithDefaults()
 	srv := overlay.NewServer(overlay.Options{
-		Auth:    auth,
-		Ingest:  a.ingest,
-		Feed:    a.hub,
-		Metrics: promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
-		Pprof:   cfg.Pprof,
-		Commit:  a.commit,
+		Auth:     auth,
+		Ingest:   a.ingest,
+		Messages: http.HandlerFunc(a.ingest.ServeMessages),
+		Status:   a.conn.status,
+		Feed:     a.hub,
+		Metrics:  promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
+		Pprof:    cfg.Pprof,
+		Commit:   a.commit,
 
 		MaxBodyBytes: hc.MaxBodyBytes,
 	})
@@ -215,6 +223,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
 	overlay.RegisterModeration(srv, moderate.DeskREST{Desk: a.desk})
 	a.automationRoutes(srv)
+	a.connectRoutes(srv)
 	overlay.RegisterAdmin(srv, adminREST{a})
 	overlay.RegisterKPIs(srv, adminREST{a})
 	overlay.RegisterStreams(srv, streamsREST{a}, streamsREST{a})
@@ -282,6 +291,7 @@ func (a *app) baseURL(scheme string) string {
 // serve runs until ctx ends, then shuts down in flow order: stop reading
 // ingest, drain the pipeline, close subscribers, stop HTTP.
 func (a *app) serve(ctx context.Context) error {
+	a.conn.start() // platform chat starts flowing with the server
 	errc := make(chan error, 1)
 	go func() {
 		if a.server.TLSConfig != nil {
@@ -315,6 +325,9 @@ func (a *app) shutdown(ctx context.Context) error {
 	}
 	if err := a.policy.Close(ctx); err != nil { // its queued timeouts go to the desk
 		errs = append(errs, fmt.Errorf("stop policy: %w", err))
+	}
+	if err := a.conn.close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop connectors: %w", err))
 	}
 	a.desk.Close()
 	if err := a.host.Close(ctx); err != nil {
@@ -352,6 +365,7 @@ func (a *app) wireDesks() error {
 		// person hides, and who is restricted, leaves the overlay.
 		Restrictions: a.restr,
 		Hidden:       func(s, user, id string) { a.host.Hidden(s, user, id) },
+		Actions:      a.conn.port(),
 	})
 	rs, err := a.db.Restrictions(time.Now().UnixMilli())
 	if err != nil {

@@ -168,6 +168,7 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		"GET /v1/webhooks/dead", "POST /v1/webhooks/dead/w-1/retry",
 		"GET /v1/audit", "GET /v1/users/u-1/export", "DELETE /v1/users/u-1", "GET /v1/kpis?stream=s",
 		"GET /v1/streams/s/policy", "PUT /v1/streams/s/policy", "POST /v1/streams/s/policy/try", "GET /moderator/policy",
+		"POST /v1/messages?stream=s", "GET /v1/connectors",
 	} {
 		method, path, _ := strings.Cut(p, " ")
 		if code, _ := call(t, method, base+path, "", ""); code != http.StatusUnauthorized {
@@ -182,6 +183,9 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		want         int
 	}{
 		{"GET /metrics", hostSecret, 403},
+		{"POST /v1/messages?stream=s", modSecret, 403},
+		{"GET /v1/connectors", ingestSecret, 403},
+		{"GET /v1/connectors", modSecret, 200},
 		{"GET /v1/ingest?stream=s", modSecret, 403},
 		{"GET /v1/subscribe?stream=s&view=moderator", hostSecret, 403},
 		{"GET /v1/subscribe?stream=s&view=moderator", ingestSecret, 403},

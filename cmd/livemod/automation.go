@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -60,12 +61,17 @@ type hubOutput struct {
 	hub     *stream.Hub
 	replies *automate.ReplyLog
 	kpis    *moderate.KPIs
+	conn    *connectors // sends replies of connected streams to the platform
+	log     io.Writer
 }
 
 func (o hubOutput) Replied(r *classify.Reply) {
 	o.replies.Add(r)
 	o.kpis.Replied(r.Stream)
 	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
+	if err := o.conn.reply(r); err != nil {
+		fmt.Fprintf(o.log, "livemod: reply %s: %v\n", r.ID, err)
+	}
 }
 
 func (o hubOutput) Drafted(*classify.Draft) {} // moderators list drafts over REST
@@ -121,7 +127,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis}})
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err

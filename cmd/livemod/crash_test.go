@@ -60,7 +60,7 @@ type crashServer struct {
 	base string // http://host:port
 }
 
-func freePort(t *testing.T) string {
+func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -74,7 +74,7 @@ func freePort(t *testing.T) string {
 func startBinary(t *testing.T, bin, data, conf string) *crashServer {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
-		addr := freePort(t)
+		addr := freeAddr(t)
 		cmd := exec.Command(bin, "serve", "--config", conf, "--listen", addr, "--data", data,
 			"--token", "admin="+adminSecret, "--token", "ingest="+ingestSecret,
 			"--token", "moderator="+modSecret, "--token", "agent="+agentSecret)

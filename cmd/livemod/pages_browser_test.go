@@ -276,7 +276,7 @@ func TestBrowserTools(t *testing.T) {
 		document.querySelector('#restricted-body .item[data-user="troll"]') &&
 		document.querySelector("#restricted-body").textContent.includes("raid") &&
 		document.querySelector("#kpis-body dl") &&
-		document.querySelector("#audit-body table").textContent.includes("ban")`)
+		(document.querySelector("#audit-body table")?.textContent || "").includes("ban")`)
 	brWait(t, browser, 12*time.Second, `document.querySelectorAll("#dead-body .item").length === 1`)
 	brShot(t, browser, shots, "moderator-tools", 1440, 1000)
 

@@ -16,6 +16,7 @@ import (
 type Tool struct {
 	Name    string   // as in LIVEMOD_TEST_REQUIRE: redis, browser, ircd
 	Bins    []string // executables to look for on PATH, in order
+	Paths   []string // then these absolute paths (daemons live in /usr/sbin, often not on a user's PATH)
 	Install string   // how to get it
 }
 
@@ -23,7 +24,7 @@ type Tool struct {
 var (
 	Redis   = Tool{Name: "redis", Bins: []string{"redis-server"}, Install: "apt-get install redis-server"}
 	Browser = Tool{Name: "browser", Bins: []string{"chromium", "chromium-browser", "google-chrome"}, Install: "apt-get install chromium"}
-	IRCd    = Tool{Name: "ircd", Bins: []string{"ngircd"}, Install: "apt-get install ngircd"}
+	IRCd    = Tool{Name: "ircd", Bins: []string{"ngircd"}, Paths: []string{"/usr/sbin/ngircd"}, Install: "apt-get install ngircd"}
 	// Promtool evaluates the shipped alert rules (deploy/prometheus).
 	Promtool = Tool{Name: "promtool", Bins: []string{"promtool"}, Install: "apt-get install prometheus"}
 )
@@ -44,6 +45,11 @@ func Need(t testing.TB, tool Tool) string {
 	t.Helper()
 	for _, b := range tool.Bins {
 		if p, err := exec.LookPath(b); err == nil {
+			return p
+		}
+	}
+	for _, p := range tool.Paths {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
 			return p
 		}
 	}

@@ -119,9 +119,48 @@
       }
       return;
     }
+    if (line.type === "platform") { if (line.stream === stream) onPlatform(line); return; }
     if (line.type) return;          // other event kinds
     if (line.stream !== stream || !line.id) return;
     addDecision(line);
+  }
+
+  // ---- platforms ---------------------------------------------------
+  // What the platform made of an action (done, refused and why, or a
+  // retry), on the message's row and as a toast.
+  function onPlatform(p) {
+    const what = p.platform + " " + p.action + ": " + p.state + (p.error ? " (" + p.error + ")" : "");
+    const it = p.target && model.get(p.target);
+    if (it) {
+      it.platform = what;
+      if (it.feedRow) paintRow(it.feedRow, it);
+      if (it.queueRow) paintRow(it.queueRow, it);
+    }
+    if (p.state !== "done" || p.action !== "hide" || p.actor !== "auto") toast(what, p.state !== "refused");
+  }
+
+  // Each connector's state, polled: connected, reconnects, quota left.
+  const conns = LM.el("span", "conns");
+  document.querySelector(".bar").insertBefore(conns, document.querySelector(".stats"));
+  async function pollConnectors() {
+    try {
+      const list = await LM.api("GET", "/v1/connectors");
+      conns.textContent = "";
+      for (const c of list || []) {
+        if (c.stream !== stream) continue;
+        let txt = c.name + " " + c.state;
+        if (c.reconnects) txt += " ↻" + c.reconnects;
+        if (c.quota_left >= 0) txt += " · quota " + c.quota_left + (c.follow_for ? " (" + c.follow_for + ")" : "");
+        if (c.dry_run) txt += " · dry run";
+        const b = LM.el("span", "status " + (c.connected ? "connected" : "offline"), txt);
+        if (c.last_error) b.title = c.last_error;
+        conns.appendChild(b);
+      }
+    } catch (e) { /* the console works without */ }
+  }
+  if (stream) {
+    pollConnectors();
+    setInterval(pollConnectors, 5000);
   }
 
   // ---- rendering ---------------------------------------------------
@@ -163,7 +202,7 @@
     row.className = "row state-" + it.state + (selected === it.d.id ? " selected" : "");
     const st = row.querySelector(".state");
     st.className = "state " + it.state;
-    st.textContent = LM.t(it.state);
+    st.textContent = LM.t(it.state) + (it.platform ? " · " + it.platform : "");
     const acts = row.querySelector(".actions");
     const list = [];
     if (it.state === "held") list.push(button("approve", "ok"), button("hide", "bad"));
@@ -347,7 +386,9 @@
     if (action === "timeout") body.seconds = +document.getElementById("confirm-duration").value;
     closeConfirm();
     try {
-      await LM.api("POST", "/v1/users/" + encodeURIComponent(it.d.user.id) + "/" + action, body);
+      // A connected platform's user is named with it: Twitch user 42 is not YouTube user 42.
+      const uid = (it.d.platform === "twitch" || it.d.platform === "youtube" ? it.d.platform + ":" : "") + it.d.user.id;
+      await LM.api("POST", "/v1/users/" + encodeURIComponent(uid) + "/" + action, body);
     } catch (err) { toast(LM.t("failed") + ": " + err.message); }
   });
 

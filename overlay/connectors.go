@@ -1,0 +1,12 @@
+package overlay
+
+import "net/http"
+
+// RegisterConnectors adds GET /v1/connectors (admin, moderator): each
+// platform connector's state (connected, reconnects, last message, last
+// error, quota left), for the console.
+func RegisterConnectors(s *Server, states func() any) {
+	s.Handle("GET /v1/connectors", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer(w, states(), nil)
+	}), RoleAdmin, RoleModerator)
+}
