@@ -32,6 +32,10 @@ type Message struct {
 	User    User   `json:"user"`
 	Text    string `json:"text"`
 	TS      int64  `json:"ts"`
+	// Emotes is how many emotes the platform marked in Text (Twitch's
+	// emotes tag); zero when the platform says nothing. A channel's emote
+	// limit counts these instead of guessing emotes from a word list.
+	Emotes int `json:"emote_count,omitempty"`
 }
 
 // Limits on a message's fields. They bound the work and memory one message
@@ -72,6 +76,8 @@ func (m *Message) Validate() error {
 		return fmt.Errorf("user.badges: more than %d", MaxBadges)
 	case m.TS < 0:
 		return errors.New("ts: negative")
+	case m.Emotes < 0 || m.Emotes > MaxTextBytes:
+		return fmt.Errorf("emote_count: want 0 to %d", MaxTextBytes)
 	}
 	for _, f := range [...]struct {
 		name, v string

@@ -154,3 +154,21 @@ func FuzzParseIRC(f *testing.F) {
 		}
 	})
 }
+
+func TestCountEmotes(t *testing.T) {
+	for tag, want := range map[string]int{
+		"":                          0,
+		"62835:0-10":                1,
+		"25:0-4,12-16/1902:6-10":    3,
+		"emotesv2_abc:0-3,5-8,9-12": 3,
+		"broken":                    0,
+	} {
+		if got := CountEmotes(tag); got != want {
+			t.Errorf("CountEmotes(%q) = %d; want %d", tag, got, want)
+		}
+	}
+	m := lineWith(t, "PRIVMSG", "emotes=62835")
+	if ev := TwitchEventOf(m, "show"); ev.Message.Emotes != 1 {
+		t.Errorf("PRIVMSG with one emote: %+v", ev.Message)
+	}
+}

@@ -71,6 +71,7 @@ func TwitchEventOf(m *IRC, stream string) TwitchEvent {
 		if ts, err := strconv.ParseInt(m.Tags["tmi-sent-ts"], 10, 64); err == nil && ts > 0 {
 			msg.TS = ts
 		}
+		msg.Emotes = CountEmotes(m.Tags["emotes"])
 		return TwitchEvent{Kind: "message", Message: msg, Channel: ch}
 	case "CLEARMSG":
 		if id := m.Tags["target-msg-id"]; id != "" {
@@ -87,4 +88,19 @@ func TwitchEventOf(m *IRC, stream string) TwitchEvent {
 		return TwitchEvent{Kind: "reconnect"}
 	}
 	return TwitchEvent{}
+}
+
+// CountEmotes counts the emote positions of a Twitch emotes tag
+// ("25:0-4,12-16/1902:6-10" is three), the emotes a channel's emote limit
+// counts.
+func CountEmotes(tag string) int {
+	n := 0
+	for _, set := range strings.Split(tag, "/") {
+		_, ranges, ok := strings.Cut(set, ":")
+		if !ok || ranges == "" {
+			continue
+		}
+		n += strings.Count(ranges, ",") + 1
+	}
+	return min(n, classify.MaxTextBytes)
 }

@@ -165,7 +165,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 	}
 	// Limits.
 	if r.anyLimit {
-		r.limits(&f, m.Text, v, badges)
+		r.limits(&f, m.Text, m.Emotes, v, badges)
 	}
 	// Links.
 	if r.links != nil && !exempt(badges, r.links.exempt) {
@@ -259,7 +259,7 @@ func actOfLinkDetail(l *linkRule, det string) act {
 // limits checks the limits of r against text. It is one pass over the
 // text's characters (bytes, for ASCII), and builds a reason's detail only
 // for a limit that is over.
-func (r *Rules) limits(f *fired, text string, v *classify.View, badges []string) {
+func (r *Rules) limits(f *fired, text string, marked int, v *classify.View, badges []string) {
 	if len(text) > classify.MaxTextBytes {
 		text = text[:classify.MaxTextBytes]
 	}
@@ -378,9 +378,15 @@ func (r *Rules) limits(f *fired, text string, v *classify.View, badges []string)
 	if l := r.zalgo; l != nil && maxMarks > l.max && applies(l) {
 		f.add(l.rule, strconv.Itoa(maxMarks)+" combining marks on one character, over "+strconv.Itoa(l.max))
 	}
-	// Emotes are words: a message of no more words than the limit, with
-	// its emoji, cannot be over it.
-	if l := r.emotes; l != nil && spaces+1+emoji > l.max {
+	// The platform's own emote positions (Twitch's emotes tag) are
+	// counted where it marked them; otherwise emotes are words of the
+	// list: a message of no more words than the limit, with its emoji,
+	// cannot be over it.
+	if l := r.emotes; l != nil && marked > 0 {
+		if n := marked + emoji; n > l.max && applies(l) {
+			f.add(l.rule, strconv.Itoa(n)+" emotes, over "+strconv.Itoa(l.max))
+		}
+	} else if l != nil && spaces+1+emoji > l.max {
 		n := emoji
 		for i := 0; i < len(text); {
 			for i < len(text) && text[i] == ' ' {

@@ -638,3 +638,31 @@ func TestHiddenByTheChannelNeverTrends(t *testing.T) {
 		t.Fatalf("trending: %+v", snap.Questions)
 	}
 }
+
+// TestEmotesMarkedByThePlatform: where the platform marks emote positions
+// (Twitch's emotes tag, Message.Emotes), the limit counts them, also for
+// channel emotes no list knows; otherwise words of the list are counted.
+func TestEmotesMarkedByThePlatform(t *testing.T) {
+	b := book(t, `emotes: {max: 5}`, Options{})
+	for _, c := range []struct {
+		text   string
+		marked int
+		rule   string
+	}{
+		{"showHype showHype showHype showHype showHype showHype", 6, "policy.emotes"},
+		{"showHype showHype showHype showHype showHype showHype", 0, ""}, // no list knows the channel's emote
+		{"Kappa Kappa Kappa Kappa Kappa Kappa", 0, "policy.emotes"},      // the default list
+		{"nice one showHype", 1, ""},
+	} {
+		m := msg("s", "u", c.text)
+		m.Emotes = c.marked
+		d := b.Decide(m)
+		got := ""
+		if len(d.Reasons) > 0 && strings.HasPrefix(d.Reasons[0].Rule, "policy.") {
+			got = d.Reasons[0].Rule
+		}
+		if got != c.rule {
+			t.Errorf("%q with %d marked: rule %q (%s); want %q", c.text, c.marked, got, rules(d), c.rule)
+		}
+	}
+}

@@ -65,6 +65,13 @@ func decodeMessage(line string, m *classify.Message) bool {
 			return once(8) && d.str(&m.Text)
 		case "ts":
 			return once(16) && d.int(&m.TS)
+		case "emote_count":
+			var n int64
+			if !once(128) || !d.int(&n) || n < 0 || n > classify.MaxTextBytes {
+				return false // encoding/json decodes it; Validate refuses it
+			}
+			m.Emotes = int(n)
+			return true
 		case "user":
 			if !once(32) {
 				return false
@@ -83,7 +90,7 @@ func decodeMessage(line string, m *classify.Message) bool {
 				return d.other(key, "id", "name", "badges")
 			})
 		}
-		return d.other(key, "id", "stream", "platform", "channel", "text", "ts", "user")
+		return d.other(key, "id", "stream", "platform", "channel", "text", "ts", "user", "emote_count")
 	}) {
 		return false
 	}

@@ -137,3 +137,21 @@ func TestDecodeMessageTakesTheCommonForm(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeEmoteCount: a bridge may say how many emotes the platform
+// marked; both decoders read it, and a bad count is refused.
+func TestDecodeEmoteCount(t *testing.T) {
+	for _, line := range []string{
+		`{"id":"m-1","stream":"s","user":{"id":"u"},"text":"Kappa Kappa","emote_count":2}`,
+		`{"id":"m-1","stream":"s","user":{"id":"u"},"text":"Kappa \u004bappa","emote_count":2,"emotes":[{"id":"25"}]}`,
+	} {
+		var m classify.Message
+		if err := DecodeMessage([]byte(line), line, &m); err != nil || m.Emotes != 2 {
+			t.Errorf("%s: emotes %d, err %v", line, m.Emotes, err)
+		}
+	}
+	m := classify.Message{ID: "m", Stream: "s", User: classify.User{ID: "u"}, Text: "hi", Emotes: -1}
+	if err := m.Validate(); err == nil {
+		t.Error("a negative emote_count is valid")
+	}
+}
