@@ -99,3 +99,21 @@ func TestAcceptIsAdmit(t *testing.T) {
 		return nil
 	})
 }
+
+// TestHTTPIngestAnswersDecidedOnce: the 200 comes after the messages were
+// decided (as an ack does), and a resent id is answered without being
+// decided again.
+func TestHTTPIngestAnswersDecidedOnce(t *testing.T) {
+	sink := &recordSink{}
+	r := newRigSinks(t, IngestOptions{DedupWindow: time.Minute}, HubOptions{}, func(*Hub) []Sink { return []Sink{sink} })
+	body := `{"id":"r-1","user":{"id":"u-1"},"text":"agent please, order 1234 never arrived"}`
+	for i := range 3 {
+		code, ans, raw := postMessages(t, r, "show", body)
+		if code != 200 || ans.Accepted != 1 || ans.Upto != "r-1" {
+			t.Fatalf("post %d: %d %s", i, code, raw)
+		}
+		if n := len(sink.decisions()); n != 1 {
+			t.Fatalf("after post %d answered: %d decisions, want 1 (decided before the answer, once)", i, n)
+		}
+	}
+}
