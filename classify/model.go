@@ -26,7 +26,7 @@ import (
 // decision.
 
 // ModelLabels are the labels the model may learn, in file order.
-var ModelLabels = []Label{LabelSpam, LabelToxic, LabelQuestion, LabelPurchaseIntent, LabelSupport}
+var ModelLabels = []Label{LabelSpam, LabelToxic, LabelQuestion, LabelPurchaseIntent, LabelSupport, LabelNegative}
 
 const modelMagic = "LMMODEL\x01"
 
@@ -65,7 +65,17 @@ func (m *Model) scoreFeatures(feats []uint64, out *Scores) {
 	nl := len(m.labels)
 	var acc [maxModelLabels]int32
 	shift := 64 - m.bits
-	if nl == 5 { // the default model: unrolled, no bounds checks in the loop
+	if nl == 6 { // the default model: unrolled, no bounds checks in the loop
+		for _, f := range feats {
+			w := (*[6]int8)(m.w[int(f>>shift)*6:])
+			acc[0] += int32(w[0])
+			acc[1] += int32(w[1])
+			acc[2] += int32(w[2])
+			acc[3] += int32(w[3])
+			acc[4] += int32(w[4])
+			acc[5] += int32(w[5])
+		}
+	} else if nl == 5 { // a model without the negative head
 		for _, f := range feats {
 			w := (*[5]int8)(m.w[int(f>>shift)*5:])
 			acc[0] += int32(w[0])
@@ -419,6 +429,7 @@ var DefaultThresholds = map[Label]float32{
 	LabelToxic:          0.95,
 	LabelQuestion:       0.5,
 	LabelPurchaseIntent: 0.75,
+	LabelNegative:       0.5,
 	// Support is scored but not given by the model alone: a support label
 	// opens an agent handoff, and that must rest on an exact rule (an
 	// issue). Set classify.thresholds.support to let the model add it.

@@ -163,6 +163,12 @@ const (
 	// at no one ("fucking love this song", "yaar kya bakwas hai"): shown
 	// to moderators, never held or hidden on its own.
 	LabelProfanity
+	// LabelNegative marks customer anger or distress ("worst service
+	// ever, never buying again", "paise barbaad"): a model label only,
+	// never an action of its own. It feeds escalation and the mood KPI;
+	// a complaint about the stream itself ("audio is low") or sarcasm
+	// is not negative.
+	LabelNegative
 
 	labelEnd
 )
@@ -170,6 +176,7 @@ const (
 var labelNames = [...]string{
 	"spam", "toxic", "threat", "flood", "link", "question",
 	"purchase_intent", "support", "agent_request", "optout", "profanity",
+	"negative",
 }
 
 // String returns the wire name of a single label.

@@ -18,7 +18,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var(&data, "data", "labeled NDJSON `file[:labels]` to evaluate on (repeatable); \":spam\" limits the labels scored")
 	fs.Var(&extra, "train", "with --cv: more labeled `file[:labels]` added to every fold's training data (repeatable)")
 	modelPath := fs.String("model", "", "model `file` (default: the embedded model)")
-	mode := fs.String("mode", "engine", "what decides: engine (rules and model), model (model alone), rules (rules alone)")
+	mode := fs.String("mode", "engine", "what decides: engine (rules and model), model (model alone), rules (rules alone), baseline (a plain word and character n-gram logistic regression trained on the lines --holdout leaves in)")
 	cv := fs.String("cv", "", "cross-validate, training a model per fold: youtube (leave one of the four videos out), blocks:N,N,… (line offsets), split:F (hold out a fraction F), kfold:K")
 	seed := fs.Uint64("seed", 1, "seed for split and kfold")
 	holdout := fs.Float64("holdout", 0, "evaluate only the held-out `fraction` of every --data file (lines whose text hashes into it; train --holdout leaves the same lines out)")
@@ -31,12 +31,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(data) == 0 {
 		return usagef("eval: --data is required")
 	}
-	if *mode != "engine" && *mode != "model" && *mode != "rules" {
-		return usagef("eval: --mode %q: use engine, model or rules", *mode)
+	if *mode != "engine" && *mode != "model" && *mode != "rules" && *mode != "baseline" {
+		return usagef("eval: --mode %q: use engine, model, rules or baseline", *mode)
+	}
+	if *mode == "baseline" && (*holdout == 0 || *cv != "") {
+		return usagef("eval: --mode baseline trains on the lines --holdout leaves in: give --holdout, not --cv")
 	}
 	ex, err := readData(data)
 	if err != nil {
 		return err
+	}
+	var bl *baseline
+	if *mode == "baseline" {
+		bl = trainBaseline(heldOut(ex, *holdout, false), scoredLabels(ex))
 	}
 	if *holdout > 0 {
 		ex = heldOut(ex, *holdout, true)
@@ -49,12 +56,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	res.labels = labels
 	if *cv == "" {
 		var m *classify.Model
-		if *mode != "rules" {
+		if *mode == "engine" || *mode == "model" {
 			if m, err = loadModel(*modelPath); err != nil {
 				return err
 			}
 		}
-		if err := evaluate(ctx, &res, ex, m, *mode); err != nil {
+		if err := evaluate(ctx, &res, ex, m, *mode, bl); err != nil {
 			return err
 		}
 		title := fmt.Sprintf("eval %s, mode %s, %d messages", dataNames(data), *mode, len(ex))
@@ -95,7 +102,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		var fr evalResult
 		fr.labels = labels
-		if err := evaluate(ctx, &fr, held, m, *mode); err != nil {
+		if err := evaluate(ctx, &fr, held, m, *mode, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "fold %d: %d held out, %d trained; %s\n", k+1, len(held), len(train), fr.summary())
@@ -115,18 +122,22 @@ func dataNames(d []dataSpec) string {
 
 // scoredLabels are the labels some example was judged on and some
 // example has: scoring question on a spam set would only count misses.
+// A label some line names in its "annotated" list (or the file's
+// ":labels") is scored even with no positive line: a set of ordinary
+// shopping chat judged on negative counts its false positives.
 func scoredLabels(ex []example) []classify.Label {
-	var have, judged classify.Labels
+	var have, judged, named classify.Labels
 	for _, e := range ex {
 		have |= e.Labels
 		if e.Annotated == 0 {
 			judged = ^classify.Labels(0)
 		}
 		judged |= e.Annotated
+		named |= e.Annotated
 	}
 	var out []classify.Label
 	for _, l := range classify.AllLabels() {
-		if have.Has(l) && judged.Has(l) {
+		if (have.Has(l) || named.Has(l)) && judged.Has(l) {
 			out = append(out, l)
 		}
 	}
@@ -291,9 +302,9 @@ func (r *evalResult) write(w io.Writer, title string) {
 }
 
 // evaluate decides every example and counts the outcomes into r.
-func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Model, mode string) error {
+func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Model, mode string, bl *baseline) error {
 	var e *classify.Engine
-	if mode != "model" {
+	if mode == "engine" || mode == "rules" {
 		var err error
 		e, err = classify.New(classify.Options{Model: m, NoModel: mode == "rules"})
 		if err != nil {
@@ -309,7 +320,9 @@ func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Mode
 		r.langN[g]++
 		var got classify.Labels
 		var action classify.Action
-		if e != nil {
+		if bl != nil {
+			got = bl.decide(x.Text)
+		} else if e != nil {
 			msg := x.msg
 			d := e.Decide(&msg)
 			got, action = d.Labels, d.Action

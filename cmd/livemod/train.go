@@ -193,6 +193,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if *holdout > 0 {
+		// The lines eval --holdout measures on are never trained on.
+		ex = heldOut(ex, *holdout, false)
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
