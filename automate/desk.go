@@ -102,6 +102,7 @@ func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
 	if err != nil {
 		return nil, withStatus(err)
 	}
+	t = s.askRating(t, at)
 	s.out.TicketChanged(t, false)
 	return t, nil
 }

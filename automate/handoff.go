@@ -1,6 +1,7 @@
 package automate
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/livemod/livemod/classify"
@@ -11,10 +12,13 @@ import (
 //
 // It reports whether the user had an active ticket before m: if not, m
 // goes to the recent log (and, when it opens a ticket, onto it as well).
-func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, fx *effects) (had bool) {
-	c := ticketChange{labels: d.Labels & ticketLabels, wants: wants}
+func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, issue, priority string, fx *effects) (had bool) {
+	c := ticketChange{labels: d.Labels & ticketLabels, wants: wants, priority: priority}
 	if wants {
 		c.orderID, c.issue = classify.ExtractOrderID(m.Text), issueOf(d)
+		if issue != "" {
+			c.issue = issue
+		}
 	}
 	// The line joins the user's ticket, if they have one, without a new
 	// version of the ticket (Tickets.Join): most lines of a viewer with an
@@ -88,7 +92,7 @@ func (s *Stage) updateLater(id string, fn func(t *classify.Ticket) error) (*clas
 	return s.tickets.Update(id, fn)
 }
 
-const ticketLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest | classify.LabelPurchaseIntent)
+const ticketLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest | classify.LabelPurchaseIntent | classify.LabelNegative)
 
 const (
 	issueAgent    = "agent_request"
@@ -138,22 +142,24 @@ func orDefault(v, def string) string {
 // ticketChange is what a line that asks for a human tells about the
 // ticket: labels, an order number, the issue.
 type ticketChange struct {
-	labels  classify.Labels
-	wants   bool
-	orderID string
-	issue   string
+	labels   classify.Labels
+	wants    bool
+	orderID  string
+	issue    string
+	priority string // "high" raises the ticket's priority and tags it urgent
 }
 
 // changes reports whether c would change t.
 func (c *ticketChange) changes(t *classify.Ticket) bool {
-	return c.labels&^t.Labels != 0 || t.OrderID == "" && c.orderID != "" || c.sharperIssue(t)
+	return c.labels&^t.Labels != 0 || t.OrderID == "" && c.orderID != "" || c.sharperIssue(t) ||
+		c.priority == PriorityHigh && t.Priority != PriorityHigh
 }
 
 // sharperIssue: a concrete support issue beats "agent_request" and
 // "purchase".
 func (c *ticketChange) sharperIssue(t *classify.Ticket) bool {
-	return (t.Issue == "" || t.Issue == issueAgent || t.Issue == issuePurchase) && c.wants &&
-		c.issue != issueAgent && c.issue != issuePurchase && c.issue != t.Issue
+	return (t.Issue == "" || t.Issue == issueAgent || t.Issue == issuePurchase || t.Issue == IssueVIP) && c.wants &&
+		c.issue != "" && c.issue != issueAgent && c.issue != issuePurchase && c.issue != IssueVIP && c.issue != t.Issue
 }
 
 // apply changes t; the summary is rendered again if the order or the
@@ -166,6 +172,12 @@ func (c *ticketChange) apply(s *Stage, t *classify.Ticket) {
 	}
 	if c.sharperIssue(t) {
 		t.Issue, changed = c.issue, true
+	}
+	if c.priority == PriorityHigh && t.Priority != PriorityHigh {
+		t.Priority = PriorityHigh
+		if !slices.Contains(t.Tags, TagUrgent) {
+			t.Tags = append(slices.Clip(t.Tags), TagUrgent)
+		}
 	}
 	if changed {
 		t.Summary = s.summarize(t)
@@ -216,6 +228,10 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 		Pinned:   len(recent),
 		Created:  j.m.TS,
 		State:    classify.TicketOpen,
+		Priority: PriorityNormal,
+	}
+	if j.c.priority == PriorityHigh {
+		t.Priority, t.Tags = PriorityHigh, []string{TagUrgent}
 	}
 	t.Summary = j.s.summarize(t)
 	return t

@@ -60,6 +60,19 @@ type Options struct {
 	IDs     classify.IDs
 	// Output receives replies, drafts and tickets. Nil discards them.
 	Output Output
+	// Escalation is when negative sentiment opens a complaint ticket;
+	// EscalationStreams overrides it per stream id (escalate.go).
+	Escalation        Escalation
+	EscalationStreams map[string]Escalation
+	// VIPUsers are user ids or names (any case) whose messages that need
+	// an answer go to an agent, not the FAQ bot; VIPBadges are platform
+	// badges that do the same. Nil VIPBadges means DefaultVIPBadges.
+	VIPUsers  []string
+	VIPBadges []string
+	// RatingRequest is the one-question satisfaction request sent through
+	// the replies channel when an agent resolves a ticket; empty sends
+	// none. Users who sent STOP get none.
+	RatingRequest string
 }
 
 // DefaultSummary is the summary template when none is configured.
@@ -97,6 +110,14 @@ type Stage struct {
 	tickets   classify.Tickets
 	ids       classify.IDs
 	out       Output
+
+	esc        Escalation
+	escStreams map[string]Escalation
+	vipUsers   map[string]struct{}
+	vipBadges  map[string]struct{}
+	mood       moodLog
+	ratings    ratingLog
+	rating     string
 
 	streams [streamShards]streamShard
 	pending atomic.Int64 // askers waiting for a grouped answer, all streams
@@ -153,8 +174,27 @@ func New(opts Options) (*Stage, error) {
 		tickets:   opts.Tickets,
 		ids:       opts.IDs,
 		out:       opts.Output,
+		esc:       opts.Escalation.withDefaults(),
+		rating:    opts.RatingRequest,
+		vipUsers:  map[string]struct{}{},
+		vipBadges: map[string]struct{}{},
 		sent:      map[string][]int64{},
 		drafts:    map[string]*classify.Draft{},
+	}
+	s.escStreams = make(map[string]Escalation, len(opts.EscalationStreams))
+	for id, e := range opts.EscalationStreams {
+		s.escStreams[id] = e.withDefaults()
+	}
+	for _, u := range opts.VIPUsers {
+		s.vipUsers[u] = struct{}{}
+		s.vipUsers[strings.ToLower(u)] = struct{}{}
+	}
+	badges := opts.VIPBadges
+	if badges == nil {
+		badges = DefaultVIPBadges
+	}
+	for _, b := range badges {
+		s.vipBadges[strings.ToLower(b)] = struct{}{}
 	}
 	if s.prefix == "" {
 		s.prefix = "Automated reply:"
@@ -311,7 +351,15 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	matched := false
 	wantsHandoff := d.Action != classify.Hide && (d.Labels&handoffLabels != 0 ||
 		s.purchase && d.Labels.Has(classify.LabelPurchaseIntent))
-	if d.Action == classify.Allow && !wantsHandoff && s.faq != nil && questionLike(d) {
+	var issue, priority string
+	if d.Action != classify.Hide && !restricted {
+		var w bool
+		w, issue, priority = s.escalate(m, d)
+		wantsHandoff = wantsHandoff || w
+	}
+	// A negative message is never answered with a cheerful FAQ.
+	negative := d.Labels.Has(classify.LabelNegative)
+	if d.Action == classify.Allow && !wantsHandoff && !negative && s.faq != nil && questionLike(d) {
 		match, matched = s.faq.Match(m.Text)
 	}
 	if s.pending.Load() > 0 {
@@ -324,11 +372,12 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	if d.Action == classify.Hide {
 		return // never answered, never context for an agent
 	}
+	s.rate(m, d, fx)
 	// A user with an open ticket has their messages kept on it: the recent
 	// log, the context of the next ticket, need not keep them too. One
 	// ticket lookup does both: handoff joins the line to the user's ticket
 	// (or opens one if wanted) and says whether they had one.
-	if !s.handoff(m, d, wantsHandoff, fx) {
+	if !s.handoff(m, d, wantsHandoff, issue, priority, fx) {
 		s.recent.add(m, s.recentMax)
 	}
 	if wantsHandoff {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -92,6 +93,18 @@ type Ticket struct {
 	ResolvedAt int64  `json:"resolved_at,omitempty"`
 	// Noticed is set once the public notice went out: at most one per ticket.
 	Noticed bool `json:"noticed,omitempty"`
+	// Priority is "high" for a time-critical case (tag "urgent"), else
+	// "normal" or empty (tickets of earlier versions).
+	Priority string   `json:"priority,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+	// Rating is the user's answer to the satisfaction question (1–5),
+	// RatedAt when it came; Converted marks a sale the agent closed, of
+	// OrderValue (in the shop's currency).
+	Rating     int     `json:"rating,omitempty"`
+	RatedAt    int64   `json:"rated_at,omitempty"`
+	RatingAsk  int64   `json:"rating_asked_at,omitempty"`
+	Converted  bool    `json:"converted,omitempty"`
+	OrderValue float64 `json:"order_value,omitempty"`
 	// Rev counts the changes of the ticket, so that writers behind can
 	// drop a stale version.
 	Rev uint64 `json:"rev"`
@@ -200,6 +213,39 @@ func (t *Ticket) AppendJSON(b []byte) []byte {
 	if t.Noticed {
 		b = append(b, `,"noticed":true`...)
 	}
+	if t.Priority != "" {
+		b = append(b, `,"priority":`...)
+		b = appendString(b, t.Priority)
+	}
+	if len(t.Tags) > 0 {
+		b = append(b, `,"tags":[`...)
+		for i, x := range t.Tags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, x)
+		}
+		b = append(b, ']')
+	}
+	if t.Rating != 0 {
+		b = append(b, `,"rating":`...)
+		b = strconv.AppendInt(b, int64(t.Rating), 10)
+	}
+	if t.RatedAt != 0 {
+		b = append(b, `,"rated_at":`...)
+		b = strconv.AppendInt(b, t.RatedAt, 10)
+	}
+	if t.RatingAsk != 0 {
+		b = append(b, `,"rating_asked_at":`...)
+		b = strconv.AppendInt(b, t.RatingAsk, 10)
+	}
+	if t.Converted {
+		b = append(b, `,"converted":true`...)
+	}
+	if t.OrderValue != 0 {
+		b = append(b, `,"order_value":`...)
+		b = appendJSONFloat(b, t.OrderValue)
+	}
 	b = append(b, `,"rev":`...)
 	b = strconv.AppendUint(b, t.Rev, 10)
 	return append(b, '}')
@@ -213,6 +259,7 @@ func (t *Ticket) Clone() *Ticket {
 	c := *t
 	c.Messages = slices.Clone(t.Messages)
 	c.User.Badges = slices.Clone(t.User.Badges)
+	c.Tags = slices.Clone(t.Tags)
 	return &c
 }
 
@@ -901,6 +948,15 @@ func (m *MemoryTickets) Page(q TicketQuery) (TicketPage, error) {
 		}
 	}
 	return page, nil
+}
+
+// appendJSONFloat writes v as encoding/json does for a float64.
+func appendJSONFloat(b []byte, v float64) []byte {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, '0')
+	}
+	return append(b, j...)
 }
 
 // CompareTickets orders tickets oldest first, then by id ("h-9" before

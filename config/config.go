@@ -223,6 +223,33 @@ type Handoff struct {
 	// PurchaseIntent makes purchase_intent open tickets too.
 	PurchaseIntent bool         `yaml:"purchase_intent"`
 	Retry          WebhookRetry `yaml:"retry"`
+	// Escalation opens a "complaint" ticket on negative sentiment about an
+	// order, or a user negative over a window; EscalationStreams overrides
+	// it per stream id (a zero field keeps the value of escalation).
+	Escalation        Escalation            `yaml:"escalation"`
+	EscalationStreams map[string]Escalation `yaml:"escalation_streams"`
+	// VIPUsers (user ids or names) and VIPBadges (platform badges; empty
+	// means partner, verified, vip, team, creator) send messages that need
+	// an answer to an agent rather than to the FAQ bot.
+	VIPUsers  []string `yaml:"vip_users"`
+	VIPBadges []string `yaml:"vip_badges"`
+	// RatingRequest is the one-question satisfaction request sent when an
+	// agent resolves a ticket (disclosed with the replies prefix, never to
+	// a user who sent STOP); empty sends none.
+	RatingRequest string `yaml:"rating_request"`
+}
+
+// Escalation is when negative sentiment opens a complaint ticket.
+type Escalation struct {
+	// NegativeThreshold is the model's negative score from which a message
+	// about a purchase or an order opens a ticket. Zero means 0.5.
+	NegativeThreshold float32 `yaml:"negative_threshold" check:"min=0.0001,max=1"`
+	// Window is how many of a user's latest messages are weighed, and
+	// WindowNegative how many of them negative open a ticket whatever
+	// they are about. Zero means 4 and 3.
+	Window         int  `yaml:"window" check:"min=1,max=8"`
+	WindowNegative int  `yaml:"window_negative" check:"min=1,max=8"`
+	Off            bool `yaml:"off"`
 }
 
 // WebhookRetry paces webhook deliveries that failed.
@@ -394,6 +421,14 @@ func (c *Config) Validate() error {
 		if err := classify.ValidateTemplate(f.Answer); err != nil {
 			add("faq %q: answer: %v", f.ID, err)
 		}
+	}
+	for id := range c.Handoff.EscalationStreams {
+		if strings.TrimSpace(id) == "" {
+			add("handoff.escalation_streams: an empty stream id; key each entry by its stream id")
+		}
+	}
+	if err := classify.ValidateTemplate(c.Handoff.RatingRequest); err != nil {
+		add("handoff.rating_request: %v", err)
 	}
 	if err := classify.ValidateTemplate(c.Handoff.PublicNotice); err != nil {
 		add("handoff.public_notice: %v", err)

@@ -68,7 +68,14 @@ type kpiStream struct {
 	// Each bucket packs the Unix second it counts (high 32 bits) and the
 	// count (low 32), so that a bucket is reused without a lock.
 	msgSec, decSec [kpiWindow]atomic.Uint64
+	// Messages and negative messages per minute (the mood line), each
+	// bucket packed as above with the Unix minute.
+	msgMin, negMin [moodMinutes]atomic.Uint64
+	negative       atomic.Int64
 }
+
+// moodMinutes is how many minutes the mood line reaches back.
+const moodMinutes = 60
 
 // NewKPIs returns empty counters.
 func NewKPIs(opts KPIOptions) *KPIs {
@@ -133,6 +140,30 @@ func bumpN(buckets *[kpiWindow]atomic.Uint64, sec int64, n uint64) {
 	}
 }
 
+// bumpMinute adds n to the bucket of Unix minute min.
+func bumpMinute(buckets *[moodMinutes]atomic.Uint64, min int64, n uint64) {
+	b := &buckets[min%moodMinutes]
+	for {
+		old := b.Load()
+		next := uint64(min)<<32 | n
+		if old>>32 == uint64(min) {
+			next = old + n
+		}
+		if b.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// minuteCount is bucket's count for Unix minute min (0 if it holds another).
+func minuteCount(buckets *[moodMinutes]atomic.Uint64, min int64) uint64 {
+	v := buckets[min%moodMinutes].Load()
+	if int64(v>>32) != min {
+		return 0
+	}
+	return v & (1<<32 - 1)
+}
+
 // perSecond is the mean rate over the window that ends at sec.
 func perSecond(buckets *[kpiWindow]atomic.Uint64, sec int64) float64 {
 	var sum uint64
@@ -177,7 +208,7 @@ type kpiGather struct {
 	s      *kpiStream // nil: nothing counted since the last flush
 	sec    int64      // Unix s when counting began
 	// The counts since then.
-	messages, meaningful, autoHidden uint64
+	messages, meaningful, autoHidden, negative uint64
 }
 
 func (g *kpiGather) Decided(d *classify.Decision, _ []byte) {
@@ -191,6 +222,9 @@ func (g *kpiGather) Decided(d *classify.Decision, _ []byte) {
 	}
 	if d.Action != classify.Allow {
 		g.autoHidden++
+	}
+	if d.Labels.Has(classify.LabelNegative) {
+		g.negative++
 	}
 }
 
@@ -210,6 +244,12 @@ func (g *kpiGather) Flush() {
 	if g.autoHidden > 0 {
 		s.autoHidden.Add(int64(g.autoHidden))
 		bumpN(&s.decSec, g.sec, g.autoHidden)
+	}
+	minute := g.sec / 60
+	bumpMinute(&s.msgMin, minute, g.messages)
+	if g.negative > 0 {
+		s.negative.Add(int64(g.negative))
+		bumpMinute(&s.negMin, minute, g.negative)
 	}
 	*g = kpiGather{k: g.k}
 }
@@ -293,6 +333,38 @@ type Report struct {
 	MeaningfulRate     Ratio   `json:"meaningful_comment_rate"`
 	MessagesPerSecond  float64 `json:"messages_per_second"`
 	DecisionsPerSecond float64 `json:"decisions_per_second"`
+	// CSAT is the mean rating (1–5) users gave resolved tickets.
+	CSAT CSAT `json:"csat"`
+	// Conversion: tickets an agent marked converted / resolved tickets,
+	// and the order value of the converted ones.
+	Conversion Conversion `json:"conversion"`
+	// NegativeRate is negative messages / messages since counting began;
+	// Mood is the share of negative messages per minute, oldest first,
+	// over the last hour (minutes without messages are left out).
+	NegativeRate Ratio       `json:"negative_rate"`
+	Mood         []MoodPoint `json:"mood"`
+}
+
+// CSAT is the satisfaction score: the mean of the ratings, null without any.
+type CSAT struct {
+	Mean  *float64 `json:"mean"`
+	Count int      `json:"count"`
+}
+
+// Conversion counts the sales agents closed.
+type Conversion struct {
+	Rate  *float64 `json:"rate"`
+	N     int64    `json:"n"`
+	Of    int64    `json:"of"`
+	Value float64  `json:"value"`
+}
+
+// MoodPoint is one minute of the mood line.
+type MoodPoint struct {
+	Minute   int64   `json:"minute"` // Unix ms of the minute's start
+	Messages int64   `json:"messages"`
+	Negative int64   `json:"negative"`
+	Share    float64 `json:"share"`
 }
 
 // Report computes the KPIs of stream.
@@ -306,16 +378,42 @@ func (k *KPIs) Report(stream string) Report {
 		rep.MeaningfulRate = ratio(s.meaningful.Load(), s.messages.Load())
 		rep.MessagesPerSecond = perSecond(&s.msgSec, sec)
 		rep.DecisionsPerSecond = perSecond(&s.decSec, sec)
+		rep.NegativeRate = ratio(s.negative.Load(), s.messages.Load())
+		now := sec / 60
+		for m := now - moodMinutes + 1; m <= now; m++ {
+			n := minuteCount(&s.msgMin, m)
+			if n == 0 {
+				continue
+			}
+			neg := minuteCount(&s.negMin, m)
+			rep.Mood = append(rep.Mood, MoodPoint{Minute: m * 60_000, Messages: int64(n), Negative: int64(neg), Share: float64(neg) / float64(n)})
+		}
 	} else {
-		rep.FalsePositiveRate, rep.MeaningfulRate = ratio(0, 0), ratio(0, 0)
+		rep.FalsePositiveRate, rep.MeaningfulRate, rep.NegativeRate = ratio(0, 0), ratio(0, 0), ratio(0, 0)
+	}
+	if rep.Mood == nil {
+		rep.Mood = []MoodPoint{}
 	}
 	var waits []int64
-	var opened, resolved int64
+	var opened, resolved, converted, closed int64
+	var ratings, rated int
+	var value float64
 	if k.opts.Tickets != nil {
 		for _, t := range k.opts.Tickets(stream) {
 			opened++
 			if t.State == classify.TicketResolved {
 				resolved++
+			}
+			if t.Rating > 0 {
+				ratings += t.Rating
+				rated++
+			}
+			if t.Converted {
+				converted++
+				value += t.OrderValue
+			}
+			if t.State == classify.TicketResolved || t.Converted {
+				closed++ // a ticket marked converted before it is resolved counts too
 			}
 			if t.ClaimedAt != 0 {
 				waits = append(waits, max(0, t.ClaimedAt-t.Created))
@@ -325,5 +423,12 @@ func (k *KPIs) Report(stream string) Report {
 	sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
 	rep.FirstResponseMS = Latency{Median: nearestRank(waits, 0.5), P90: nearestRank(waits, 0.9), N: len(waits)}
 	rep.ResolutionRate = ratio(resolved, opened)
+	rep.CSAT.Count = rated
+	if rated > 0 {
+		m := float64(ratings) / float64(rated)
+		rep.CSAT.Mean = &m
+	}
+	c := ratio(converted, closed)
+	rep.Conversion = Conversion{Rate: c.Rate, N: c.N, Of: c.Of, Value: value}
 	return rep
 }

@@ -15,6 +15,8 @@ type Handoffs[T any] interface {
 	Handoffs(stream, state, after string, limit int) (page []T, total int, next string, err error)
 	Claim(id, by string, at int64) (T, error)
 	Resolve(id, by string, at int64) (T, error)
+	// Convert marks ticket id a sale of value (the order's value, ≥ 0).
+	Convert(id, by string, value float64, at int64) (T, error)
 }
 
 // Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
@@ -41,6 +43,7 @@ const (
 //	GET  /v1/handoffs?stream=ID&state=open|claimed|resolved&limit=N&after=C
 //	                          {"handoffs":[ticket…],"total":n,"next":"C"}
 //	POST /v1/handoffs/{id}/claim · /resolve                  the ticket
+//	POST /v1/handoffs/{id}/convert {"order_value":1299}      the ticket, marked converted
 //
 // and, when wh is not nil, for moderators:
 //
@@ -93,6 +96,26 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			answer(w, t, err)
 		}), RoleAgent)
 	}
+	s.Handle("POST /v1/handoffs/{id}/convert", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		actor := PrincipalFrom(r.Context()).Name
+		id := r.PathValue("id")
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		var body struct {
+			OrderValue *float64 `json:"order_value"`
+		}
+		if !readBody(w, r, &body) {
+			return
+		}
+		if body.OrderValue == nil || *body.OrderValue < 0 || *body.OrderValue > 1e12 || *body.OrderValue != *body.OrderValue {
+			writeError(w, http.StatusBadRequest, `order_value: want a number from 0 to 1e12, e.g. {"order_value":1299}`)
+			return
+		}
+		t, err := h.Convert(id, actor, *body.OrderValue, time.Now().UnixMilli())
+		if err == nil {
+			audit(actor, "handoff.convert", id, "", strconv.FormatFloat(*body.OrderValue, 'f', -1, 64))
+		}
+		answer(w, t, err)
+	}), RoleAgent)
 	if wh == nil {
 		return
 	}

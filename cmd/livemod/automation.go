@@ -16,6 +16,7 @@ import (
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // newStage builds the automation stage (FAQ answers, replies, handoffs)
@@ -43,6 +44,33 @@ func newStage(cfg config.Config, state automate.Options) (*automate.Stage, error
 	opts.PublicNotice = cfg.Handoff.PublicNotice
 	opts.Summary = cfg.Handoff.Summary
 	opts.HandoffPurchase = cfg.Handoff.PurchaseIntent
+	esc := func(e config.Escalation) automate.Escalation {
+		return automate.Escalation{Threshold: e.NegativeThreshold, Window: e.Window, WindowNegative: e.WindowNegative, Off: e.Off}
+	}
+	opts.Escalation = esc(cfg.Handoff.Escalation)
+	if len(cfg.Handoff.EscalationStreams) > 0 {
+		opts.EscalationStreams = make(map[string]automate.Escalation, len(cfg.Handoff.EscalationStreams))
+		for id, e := range cfg.Handoff.EscalationStreams {
+			// A zero field keeps the value of handoff.escalation.
+			d := cfg.Handoff.Escalation
+			if e.NegativeThreshold != 0 {
+				d.NegativeThreshold = e.NegativeThreshold
+			}
+			if e.Window != 0 {
+				d.Window = e.Window
+			}
+			if e.WindowNegative != 0 {
+				d.WindowNegative = e.WindowNegative
+			}
+			d.Off = d.Off || e.Off
+			opts.EscalationStreams[id] = esc(d)
+		}
+	}
+	opts.VIPUsers = cfg.Handoff.VIPUsers
+	if len(cfg.Handoff.VIPBadges) > 0 {
+		opts.VIPBadges = cfg.Handoff.VIPBadges
+	}
+	opts.RatingRequest = cfg.Handoff.RatingRequest
 	return automate.New(opts)
 }
 
@@ -135,6 +163,15 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 	if au.webhook != nil {
 		au.webhook.Start()
 	}
+	stage := au.stage
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_escalation_mood_users",
+		Help: "(stream, user) sentiment histories kept for escalation over a window (bounded at 262144).",
+	}, func() float64 { return float64(stage.MoodUsers()) }))
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_csat_pending_ratings",
+		Help: "Rating requests waiting for the user's answer (bounded at 131072).",
+	}, func() float64 { return float64(stage.PendingRatings()) }))
 	prev := a.hub.Snapshot
 	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
 		var out [][]byte

@@ -1,0 +1,253 @@
+package automate
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/classify"
+)
+
+// Escalation on feeling: a message the model reads as negative (customer
+// anger or distress) opens a ticket with issue "complaint" when it is
+// about a purchase or an order, and so does a user whose messages stay
+// negative over a window; urgent cases (payment taken but no order, a
+// wrong address or a cancellation before dispatch, a product that hurt
+// someone, a threat to self) open a ticket at priority high; VIPs and
+// influencers reach an agent instead of the FAQ bot, and collaboration
+// requests go to the partnership queue.
+
+// Escalation is one stream's escalation thresholds. Zero fields mean the
+// defaults.
+type Escalation struct {
+	// Threshold is the negative score (0–1] from which a message about a
+	// purchase or an order opens a complaint ticket. Zero means 0.5, the
+	// negative label's own threshold.
+	Threshold float32
+	// Window is how many of a user's latest messages in a stream are
+	// weighed; WindowNegative of them at Threshold or above open a
+	// complaint ticket whatever they are about. Zero means 4 and 3.
+	Window, WindowNegative int
+	// Off turns escalation on feeling off for the stream.
+	Off bool
+}
+
+// Issues and priorities of the tickets this file opens.
+const (
+	IssueComplaint   = "complaint"
+	IssueVIP         = "vip"
+	IssuePartnership = "partnership"
+	PriorityHigh     = "high"
+	PriorityNormal   = "normal"
+	TagUrgent        = "urgent"
+)
+
+// DefaultVIPBadges are the platform badges that mark a VIP or an
+// influencer: partners, verified accounts, channel VIPs, the broadcaster's team (the broadcaster's own lines are not routed).
+var DefaultVIPBadges = []string{"partner", "verified", "vip", "team", "creator"}
+
+func (e Escalation) withDefaults() Escalation {
+	if e.Threshold <= 0 {
+		e.Threshold = 0.5
+	}
+	if e.Window <= 0 {
+		e.Window = 4
+	}
+	e.Window = min(e.Window, 8) // the history is 8 bits
+	if e.WindowNegative <= 0 {
+		e.WindowNegative = min(3, e.Window)
+	}
+	e.WindowNegative = min(e.WindowNegative, e.Window)
+	return e
+}
+
+func (s *Stage) escalation(stream string) Escalation {
+	if e, ok := s.escStreams[stream]; ok {
+		return e
+	}
+	return s.esc
+}
+
+// orderContext: the message is about a purchase or an order — a support
+// or purchase label, an order number, or words of buying and money.
+var orderContext = regexp.MustCompile(`(?i)\b(orders?|ordered|delivery|delivered|deliver|parcel|package|refund|return|product|item|bought|buy|purchase|paid|payment|money|rupees|rs|seller|quality|size|replacement|exchange|shipping|courier|paise|paisa|saman|samaan|maal|kharid\w*|khareed\w*|kapda|order\w*)\b|₹|ऑर्डर|पैसे|सामान|डिलीवरी|रिफंड|प्रोडक्ट|खरीद|क्वालिटी`)
+
+func hasOrderContext(m *classify.Message, d *classify.Decision) bool {
+	return d.Labels&classify.Labels(classify.LabelSupport|classify.LabelPurchaseIntent) != 0 ||
+		classify.ExtractOrderID(m.Text) != "" || orderContext.MatchString(m.Text)
+}
+
+// urgentKinds are the time-critical cases, each in English, Hinglish and
+// Hindi; the first that matches names the case.
+var urgentKinds = []struct {
+	kind string
+	re   *regexp.Regexp
+}{
+	{"payment_no_order", regexp.MustCompile(`(?i)(payment|paid|money|amount|paise|paisa|rs\.?|₹|upi)\b.{0,40}\b(deducted|debited|taken|cut|gone|done|kat|kat gaye|kat gaya|chale gaye|gaye)\b.{0,40}\b(no|not|but|nahi|nahin|na)\b.{0,25}\b(order|confirmation|confirm)|(deducted|debited|kat gaye|kat gaya)\b.{0,40}\border\b.{0,20}\b(nahi|not|no)\b|(no|not|nahi)\b.{0,15}\border\b.{0,30}\b(deducted|debited|kat gaye|kat gaya)\b|पैसे\s*कट\s*गए.{0,40}(ऑर्डर|आर्डर).{0,20}नहीं`)},
+	{"wrong_address", regexp.MustCompile(`(?i)\b(wrong|incorrect|galat|old)\s+(delivery\s+)?address\b|\baddress\b.{0,25}\b(change|galat|wrong|badalna|badal|update)\b|गलत\s*(पता|एड्रेस)|(पता|एड्रेस).{0,20}(बदल|गलत)`)},
+	{"cancel_before_shipping", regexp.MustCompile(`(?i)\bcancel+(ed|led|ation)?\b.{0,30}\b(order|it|mera|my)\b|\b(order|mera order)\b.{0,30}\bcancel|cancel\s*(kar|karo|kardo|kar do|karna)|ऑर्डर.{0,20}(कैंसिल|रद्द)|(कैंसिल|रद्द)\s*कर`)},
+	{"product_safety", regexp.MustCompile(`(?i)\b(caught fire|on fire|fire|burnt|burned|burn|burns|smoke|smoking|exploded|explode|blast|electric shock|shock|current laga|current lag|injur\w*|hurt|cut my|bleeding|allerg\w*|rash|swelling|itching|aag|jal gaya|jal gayi|chot|khoon|kharish)\b|आग|जल\s*गया|करंट|झटका|चोट|एलर्जी|खून`)},
+	{"threat_to_self", regexp.MustCompile(`(?i)\b(kill myself|end my life|suicide|suicidal|want to die|don'?t want to live|hurt myself|mar jaunga|mar jaungi|marna chahta|marna chahti|jaan de dunga|jaan de dungi|khudkushi|aatmahatya)\b|आत्महत्या|मर\s*जाऊंगा|मर\s*जाऊंगी|जान\s*दे\s*दूंगा`)},
+}
+
+// Urgency returns the time-critical case text names ("payment_no_order",
+// "wrong_address", "cancel_before_shipping", "product_safety",
+// "threat_to_self"), or "".
+func Urgency(text string) string {
+	if len(text) > classify.MaxTextBytes {
+		text = text[:classify.MaxTextBytes]
+	}
+	for _, u := range urgentKinds {
+		if u.re.MatchString(text) {
+			return u.kind
+		}
+	}
+	return ""
+}
+
+// partnershipRe: a collaboration or sponsorship request.
+var partnershipRe = regexp.MustCompile(`(?i)\b(collab|collabs|collaborat\w*|sponsor\w*|brand deal|paid promotion|partnership|partner with|business enquiry|business inquiry|promote your|pr package|affiliate)\b|सहयोग|स्पॉन्सर`)
+
+// IsPartnership reports a collaboration or sponsorship request.
+func IsPartnership(text string) bool {
+	if len(text) > classify.MaxTextBytes {
+		text = text[:classify.MaxTextBytes]
+	}
+	return partnershipRe.MatchString(text)
+}
+
+func (s *Stage) isVIP(u *classify.User) bool {
+	if _, ok := s.vipUsers[u.ID]; ok {
+		return true
+	}
+	if u.Name != "" {
+		if _, ok := s.vipUsers[strings.ToLower(u.Name)]; ok {
+			return true
+		}
+	}
+	for _, b := range u.Badges {
+		if _, ok := s.vipBadges[strings.ToLower(b)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// needsAnswer: a VIP's message that asks or needs something.
+func needsAnswer(d *classify.Decision) bool {
+	return questionLike(d) || d.Labels&classify.Labels(classify.LabelSupport|classify.LabelAgentRequest|classify.LabelPurchaseIntent) != 0
+}
+
+// escalate is what feeling, urgency and who is talking add to the
+// handoff decision of m: whether a ticket is wanted, its issue (empty
+// keeps the rules' issue) and priority, and a reason for each.
+func (s *Stage) escalate(m *classify.Message, d *classify.Decision) (wants bool, issue, priority string) {
+	esc := s.escalation(m.Stream)
+	priority = PriorityNormal
+	neg := d.Scores.Get(classify.LabelNegative)
+	if !esc.Off && d.Scores != (classify.Scores{}) {
+		isNeg := neg >= esc.Threshold
+		n := s.mood.add(m.Stream, m.User.ID, isNeg, esc.Window)
+		switch {
+		case isNeg && hasOrderContext(m, d):
+			wants, issue = true, IssueComplaint
+			d.AddReason("escalate.complaint", "negative "+score(neg)+" about a purchase or an order")
+		case isNeg && n >= esc.WindowNegative:
+			wants, issue = true, IssueComplaint
+			d.AddReason("escalate.mood", itoa(n)+" of the user's last "+itoa(esc.Window)+" messages negative")
+		}
+	}
+	if k := Urgency(m.Text); k != "" {
+		wants, priority = true, PriorityHigh
+		d.AddReason("urgent."+k, "time-critical: "+issueWords(k))
+		if issue == "" {
+			issue = k
+		}
+	}
+	if IsPartnership(m.Text) {
+		wants = true
+		if issue == "" {
+			issue = IssuePartnership
+		}
+		d.AddReason("route.partnership", "collaboration or sponsorship request")
+	} else if s.isVIP(&m.User) && needsAnswer(d) {
+		wants = true
+		if issue == "" && d.Labels&handoffLabels == 0 {
+			issue = IssueVIP
+		}
+		d.AddReason("route.vip", "a VIP or influencer: an agent answers, not the FAQ bot")
+	}
+	return wants, issue, priority
+}
+
+func score(v float32) string { return strconv.FormatFloat(float64(v), 'f', 2, 32) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// moodLog keeps, per (stream, user), whether each of their last few
+// messages was negative: eight bits and a count. Bounded like the recent
+// log: two generations of moodPerShard users per shard.
+type moodLog struct {
+	shards [recentShards]moodShard
+}
+
+const moodPerShard = 8192
+
+type moodShard struct {
+	mu         sync.Mutex
+	young, old map[uint64]uint16 // low byte: history bits, newest lowest; high byte: count
+}
+
+// add records one message of user in stream and returns how many of the
+// last window messages were negative.
+func (l *moodLog) add(stream, user string, neg bool, window int) int {
+	h := xxhash.Sum64String(stream) ^ xxhash.Sum64String(user)*0x9E3779B97F4A7C15
+	sh := &l.shards[h&(recentShards-1)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.young == nil {
+		sh.young = make(map[uint64]uint16)
+	}
+	v, ok := sh.young[h]
+	if !ok {
+		v = sh.old[h]
+		if len(sh.young) >= moodPerShard {
+			sh.old, sh.young = sh.young, make(map[uint64]uint16)
+		}
+	}
+	bitsV, n := uint8(v), uint8(v>>8)
+	bitsV <<= 1
+	if neg {
+		bitsV |= 1
+	}
+	if n < 8 {
+		n++
+	}
+	sh.young[h] = uint16(n)<<8 | uint16(bitsV)
+	w := min(window, int(n))
+	c := 0
+	for i := 0; i < w; i++ {
+		if bitsV&(1<<i) != 0 {
+			c++
+		}
+	}
+	return c
+}
+
+// users is how many (stream, user) histories the log holds.
+func (l *moodLog) users() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.young) + len(sh.old)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// MoodUsers is how many (stream, user) sentiment histories the stage
+// keeps (bounded at 2 × 16 × 8192), for a gauge.
+func (s *Stage) MoodUsers() int { return s.mood.users() }

@@ -1,0 +1,294 @@
+package automate_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/classify"
+)
+
+func TestUrgency(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ text, want string }{
+		{"payment deducted but no order confirmation", "payment_no_order"},
+		{"paise kat gaye lekin order nahi hua", "payment_no_order"},
+		{"पैसे कट गए पर ऑर्डर नहीं आया", "payment_no_order"},
+		{"I gave the wrong address, please fix before dispatch", "wrong_address"},
+		{"galat address daal diya, change karo", "wrong_address"},
+		{"मैंने गलत पता डाल दिया", "wrong_address"},
+		{"please cancel my order before it ships", "cancel_before_shipping"},
+		{"mera order cancel kar do", "cancel_before_shipping"},
+		{"मेरा ऑर्डर कैंसिल कर दो", "cancel_before_shipping"},
+		{"the charger caught fire last night", "product_safety"},
+		{"got an electric shock from the kettle", "product_safety"},
+		{"my son has an allergy rash from this cream", "product_safety"},
+		{"iron se current laga", "product_safety"},
+		{"हीटर में आग लग गई", "product_safety"},
+		{"I want to kill myself", "threat_to_self"},
+		{"main mar jaunga", "threat_to_self"},
+		{"आत्महत्या कर लूंगा", "threat_to_self"},
+		{"how much is the red saree", ""},
+		{"audio is low", ""},
+		{"this song is fire", "product_safety"}, // slang, read as safety: an agent looks, no harm
+		{"great show today", ""},
+		{"address kya hai aapke shop ka", ""},
+	} {
+		if got := automate.Urgency(c.text); got != c.want {
+			t.Errorf("Urgency(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
+func TestParseRating(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		text string
+		want int
+	}{
+		{"5", 5}, {" 4 ", 4}, {"3/5", 3}, {"5 stars", 5}, {"⭐⭐⭐⭐", 4}, {"★★", 2}, {"⭐️⭐️⭐️", 3},
+		{"bahut achha", 5}, {"Bahut Achha!", 5}, {"achha", 4}, {"theek", 3}, {"bekar", 1}, {"बहुत अच्छा", 5},
+		{"excellent", 5}, {"good", 4}, {"ok", 3}, {"terrible", 1},
+		{"6", 0}, {"0", 0}, {"55", 0}, {"5521 order", 0}, {"hello", 0}, {"⭐⭐⭐⭐⭐⭐", 0},
+		{"good morning everyone, what is the price of the blue saree today", 0},
+		{"", 0},
+	} {
+		got, ok := automate.ParseRating(c.text)
+		if ok != (c.want != 0) || got != c.want {
+			t.Errorf("ParseRating(%q) = %d, %v; want %d", c.text, got, ok, c.want)
+		}
+	}
+}
+
+func FuzzParseRating(f *testing.F) {
+	for _, s := range []string{"5", "⭐⭐⭐⭐", "bahut achha", "4/5", "", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, ok := automate.ParseRating(s)
+		if ok && (r < 1 || r > 5) {
+			t.Fatalf("ParseRating(%q) = %d", s, r)
+		}
+		if !ok && r != 0 {
+			t.Fatalf("ParseRating(%q) = %d, false", s, r)
+		}
+	})
+}
+
+func TestIsPartnership(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"hi, we'd love to collab with your channel", true},
+		{"interested in a sponsorship for your next live", true},
+		{"brand deal ke liye DM karo", true},
+		{"nice saree", false},
+		{"is this the partner store?", false},
+	} {
+		if got := automate.IsPartnership(c.text); got != c.want {
+			t.Errorf("IsPartnership(%q) = %v", c.text, got)
+		}
+	}
+}
+
+// engineStage runs the real engine (with the embedded model) and the
+// stage, as serve does.
+func engineStage(t *testing.T, opts automate.Options) (automate.Decider, *automate.Stage, *recorder) {
+	t.Helper()
+	engine, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	opts.Output = rec
+	s, err := automate.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Wrap(engine), s, rec
+}
+
+func say(d automate.Decider, n int, user string, badges []string, text string) classify.Decision {
+	m := &classify.Message{ID: "m-" + strings.Repeat("x", n%3) + string(rune('a'+n%26)), Stream: "s", User: classify.User{ID: user, Name: user, Badges: badges}, Text: text, TS: t0 + int64(n)*1000}
+	return d.Decide(m)
+}
+
+func hasRule(d *classify.Decision, rule string) bool {
+	return slices.ContainsFunc(d.Reasons, func(r classify.Reason) bool { return r.Rule == rule })
+}
+
+func TestEscalateComplaint(t *testing.T) {
+	t.Parallel()
+	dec, s, rec := engineStage(t, showOptions(t))
+	d := say(dec, 1, "raj", nil, "order 5521 came broken, worst service ever, I am so angry, never buying from you again")
+	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil || !hasRule(&d, "escalate.complaint") {
+		t.Fatalf("angry customer with an order: labels %v handoff %+v reasons %+v", d.Labels, d.Handoff, d.Reasons)
+	}
+	tk, _ := s.Tickets().Get(d.Handoff.ID)
+	if tk.Issue != automate.IssueComplaint || tk.OrderID != "5521" || tk.Priority != automate.PriorityNormal {
+		t.Errorf("ticket %+v: want issue complaint, order 5521, priority normal", tk)
+	}
+	if !slices.ContainsFunc(rec.lines, func(l string) bool { return strings.HasPrefix(l, "  reply") && strings.Contains(l, "an agent will message you") }) {
+		t.Errorf("no public notice: %v", rec.lines)
+	}
+	// Hinglish, no order number, but about what was bought.
+	d = say(dec, 2, "meera", nil, "bahut bekar quality hai, paise barbaad, bilkul ghatiya")
+	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil {
+		t.Errorf("hinglish complaint: labels %v handoff %+v", d.Labels, d.Handoff)
+	}
+	// Not customer anger: the stream itself.
+	d = say(dec, 3, "tom", nil, "audio is low")
+	if d.Labels.Has(classify.LabelNegative) || d.Handoff != nil {
+		t.Errorf("audio is low: labels %v handoff %+v", d.Labels, d.Handoff)
+	}
+}
+
+func TestEscalateUrgentHigh(t *testing.T) {
+	t.Parallel()
+	dec, s, _ := engineStage(t, showOptions(t))
+	d := say(dec, 1, "raj", nil, "worst service, I am furious: payment deducted but no order confirmation for order 7781")
+	if d.Handoff == nil || !hasRule(&d, "urgent.payment_no_order") {
+		t.Fatalf("urgent: handoff %+v reasons %+v", d.Handoff, d.Reasons)
+	}
+	tk, _ := s.Tickets().Get(d.Handoff.ID)
+	if tk.Priority != automate.PriorityHigh || !slices.Contains(tk.Tags, automate.TagUrgent) || tk.Issue != automate.IssueComplaint {
+		t.Errorf("ticket %+v: want priority high, tag urgent, issue complaint", tk)
+	}
+	// A calm urgent case opens a high-priority ticket too; a later line
+	// never lowers it.
+	d = say(dec, 2, "asha", nil, "mera order cancel kar do please")
+	tk, _ = s.Tickets().Get(d.Handoff.ID)
+	if tk.Priority != automate.PriorityHigh || tk.Issue != "cancel_before_shipping" {
+		t.Errorf("cancel: ticket %+v", tk)
+	}
+}
+
+func TestNegativeNoFAQ(t *testing.T) {
+	t.Parallel()
+	dec, _, _ := engineStage(t, showOptions(t))
+	d := say(dec, 1, "raj", nil, "shipping is so slow, worst experience, I am so angry and disappointed?")
+	if d.FAQ != nil {
+		t.Errorf("negative message got an FAQ answer %q (labels %v)", d.FAQ.Reply, d.Labels)
+	}
+	if !d.Labels.Has(classify.LabelNegative) {
+		t.Errorf("labels %v: want negative", d.Labels)
+	}
+	d = say(dec, 2, "asha", nil, "how long does shipping take?")
+	if d.FAQ == nil {
+		t.Errorf("an ordinary question lost its FAQ answer (labels %v)", d.Labels)
+	}
+}
+
+func TestEscalateMoodWindow(t *testing.T) {
+	t.Parallel()
+	opts := showOptions(t)
+	opts.Escalation = automate.Escalation{Window: 3, WindowNegative: 2}
+	dec, _, _ := engineStage(t, opts)
+	d := say(dec, 1, "vik", nil, "I am so sad and angry today, everything is terrible")
+	if d.Handoff != nil {
+		t.Fatalf("one negative line without order context opened %+v", d.Handoff)
+	}
+	d = say(dec, 2, "vik", nil, "honestly I hate this, I am so upset and disappointed")
+	if d.Handoff == nil || !hasRule(&d, "escalate.mood") {
+		t.Errorf("second negative line in the window: handoff %+v reasons %+v", d.Handoff, d.Reasons)
+	}
+	opts.Escalation = automate.Escalation{Off: true}
+	dec, _, _ = engineStage(t, opts)
+	d = say(dec, 1, "raj", nil, "order 5521 came broken, worst service ever, I am so angry")
+	if hasRule(&d, "escalate.complaint") {
+		t.Errorf("escalation off, still escalated: %+v", d.Reasons)
+	}
+}
+
+func TestVIPAndPartnership(t *testing.T) {
+	t.Parallel()
+	opts := showOptions(t)
+	opts.VIPUsers = []string{"BigCreator"}
+	dec, s, _ := engineStage(t, opts)
+	d := say(dec, 1, "bigcreator", nil, "how long does shipping take?")
+	if d.FAQ != nil || d.Handoff == nil || !hasRule(&d, "route.vip") {
+		t.Errorf("VIP by name: faq %+v handoff %+v", d.FAQ, d.Handoff)
+	}
+	d = say(dec, 2, "p1", []string{"partner"}, "which size for me?")
+	if d.FAQ != nil || d.Handoff == nil {
+		t.Errorf("partner badge: faq %+v handoff %+v", d.FAQ, d.Handoff)
+	} else if tk, _ := s.Tickets().Get(d.Handoff.ID); tk.Issue != automate.IssueVIP {
+		t.Errorf("partner ticket issue %q", tk.Issue)
+	}
+	d = say(dec, 3, "p2", []string{"verified"}, "love the show")
+	if d.Handoff != nil {
+		t.Errorf("a VIP's chat that needs no answer opened %+v", d.Handoff)
+	}
+	d = say(dec, 4, "brand", nil, "Hi! We'd love to discuss a sponsorship for your next live")
+	if d.Handoff == nil {
+		t.Fatalf("sponsorship: no ticket, reasons %+v", d.Reasons)
+	}
+	if tk, _ := s.Tickets().Get(d.Handoff.ID); tk.Issue != automate.IssuePartnership {
+		t.Errorf("sponsorship ticket issue %q", tk.Issue)
+	}
+	d = say(dec, 5, "viewer", nil, "how long does shipping take?")
+	if d.FAQ == nil || d.Handoff != nil {
+		t.Errorf("an ordinary viewer: faq %+v handoff %+v", d.FAQ, d.Handoff)
+	}
+}
+
+func TestRatingAndConversion(t *testing.T) {
+	t.Parallel()
+	opts := showOptions(t)
+	opts.RatingRequest = automate.DefaultRatingRequest
+	dec, s, rec := engineStage(t, opts)
+	d := say(dec, 1, "raj", nil, "agent please, order 5521 refund nahi mila")
+	if d.Handoff == nil {
+		t.Fatal("no ticket")
+	}
+	id := d.Handoff.ID
+	if _, err := s.Resolve(id, "agent1", t0+10_000); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rec.lines, func(l string) bool {
+		return strings.HasPrefix(l, "  reply") && strings.Contains(l, "Automated reply: @raj, how did we do?")
+	}) {
+		t.Fatalf("no rating request: %v", rec.lines)
+	}
+	d = say(dec, 20, "raj", nil, "⭐⭐⭐⭐")
+	if !hasRule(&d, "csat.rating") {
+		t.Fatalf("rating line not recorded: %+v", d.Reasons)
+	}
+	tk, _ := s.Tickets().Get(id)
+	if tk.Rating != 4 || tk.RatingAsk == 0 {
+		t.Errorf("ticket rating %d asked %d", tk.Rating, tk.RatingAsk)
+	}
+	d = say(dec, 21, "raj", nil, "5")
+	if hasRule(&d, "csat.rating") {
+		t.Error("a second rating line was recorded")
+	}
+	if tk, err := s.Convert(id, "agent1", 1299, t0+30_000); err != nil || !tk.Converted || tk.OrderValue != 1299 {
+		t.Errorf("convert: %+v %v", tk, err)
+	}
+	if _, err := s.Convert("h-404", "agent1", 1, t0); err == nil {
+		t.Error("convert of an unknown ticket: no error")
+	}
+}
+
+func TestRatingOptOut(t *testing.T) {
+	t.Parallel()
+	opts := showOptions(t)
+	opts.RatingRequest = automate.DefaultRatingRequest
+	dec, s, rec := engineStage(t, opts)
+	d := say(dec, 1, "raj", nil, "agent please, order 5521 refund nahi mila")
+	say(dec, 2, "raj", nil, "STOP")
+	rec.lines = nil
+	if _, err := s.Resolve(d.Handoff.ID, "agent1", t0+10_000); err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(rec.lines, func(l string) bool { return strings.HasPrefix(l, "  reply") }) {
+		t.Errorf("a user who sent STOP was asked for a rating: %v", rec.lines)
+	}
+	d = say(dec, 20, "raj", nil, "5")
+	if hasRule(&d, "csat.rating") {
+		t.Error("rating recorded without a request")
+	}
+}
