@@ -131,7 +131,9 @@ func TestEscalateComplaint(t *testing.T) {
 	if tk.Issue != automate.IssueComplaint || tk.OrderID != "5521" || tk.Priority != automate.PriorityNormal {
 		t.Errorf("ticket %+v: want issue complaint, order 5521, priority normal", tk)
 	}
-	if !slices.ContainsFunc(rec.lines, func(l string) bool { return strings.HasPrefix(l, "  reply") && strings.Contains(l, "an agent will message you") }) {
+	if !slices.ContainsFunc(rec.lines, func(l string) bool {
+		return strings.HasPrefix(l, "  reply") && strings.Contains(l, "an agent will message you")
+	}) {
 		t.Errorf("no public notice: %v", rec.lines)
 	}
 	// Hinglish, no order number, but about what was bought.

@@ -163,7 +163,7 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 		"GET /v1/questions?stream=s", "POST /v1/questions/q-1/pin", "POST /v1/questions/q-1/answered", "POST /v1/questions/q-1/dismiss",
 		"POST /v1/messages/m-1/hide", "POST /v1/messages/m-1/approve", "POST /v1/messages/m-1/unhide",
 		"POST /v1/users/u-1/timeout", "POST /v1/users/u-1/ban", "POST /v1/users/u-1/unban", "POST /v1/rules/spam.link/undo",
-		"GET /v1/handoffs", "POST /v1/handoffs/h-1/claim", "POST /v1/handoffs/h-1/resolve",
+		"GET /v1/handoffs", "POST /v1/handoffs/h-1/claim", "POST /v1/handoffs/h-1/resolve", "POST /v1/handoffs/h-1/convert",
 		"GET /v1/replies/drafts", "POST /v1/replies/drafts/r-1/approve", "POST /v1/replies/drafts/r-1/reject",
 		"GET /v1/webhooks/dead", "POST /v1/webhooks/dead/w-1/retry",
 		"GET /v1/audit", "GET /v1/users/u-1/export", "DELETE /v1/users/u-1", "GET /v1/kpis?stream=s",
