@@ -466,6 +466,26 @@ func TestBrowserAgentInbox(t *testing.T) {
 	brShot(t, browser, shots, "agent-resolved", 1440, 900)
 }
 
+// TestBrowserAgentUrgentLane: an urgent ticket (priority high) shows in
+// the urgent lane, tagged, ahead of the open column's normal ones.
+func TestBrowserAgentUrgentLane(t *testing.T) {
+	addr := brApp(t)
+	browser := brBrowser(t)
+	shots := brShotDir(t)
+	brRun(t, browser, "open inbox", chromedp.Navigate("http://"+addr+"/agent?stream=urg&token="+brAgentSecret))
+	brWait(t, browser, 3*time.Second, `document.querySelector("#status").classList.contains("connected")`)
+	brIngest(t, addr, "urg",
+		brMsg("u-m1", "asha", "agent please, order 5521 not delivered"),
+		brMsg("u-m2", "ravi", "the heater caught fire, order 7781, please help"),
+	)
+	brWait(t, browser, 3*time.Second, `(() => {
+		const u = document.querySelector("#col-urgent .ticket"), o = document.querySelector("#col-open .ticket");
+		return !!u && !!o && u.querySelector(".user").textContent === "ravi" && !!u.querySelector(".tag-urgent") &&
+			u.querySelector("dd.priority").textContent === "high" && o.querySelector(".user").textContent === "asha";
+	})()`)
+	brShot(t, browser, shots, "agent-urgent", 1440, 900)
+}
+
 // TestBrowserAgentInboxPages: with more open tickets than a page, the
 // API pages them (total, next, a bad limit or cursor refused) and the
 // inbox shows the longest-waiting page with "Load more", which brings the rest.

@@ -9,7 +9,7 @@
   const nameEl = document.getElementById("stream-name");
   if (stream) nameEl.textContent = LM.visible(stream); else nameEl.dataset.t = "all_streams";
   const statusEl = document.getElementById("status");
-  const cols = { open: document.getElementById("col-open"), claimed: document.getElementById("col-claimed"), resolved: document.getElementById("col-resolved") };
+  const cols = { urgent: document.getElementById("col-urgent"), open: document.getElementById("col-open"), claimed: document.getElementById("col-claimed"), resolved: document.getElementById("col-resolved") };
   const tickets = new Map(); // id → ticket
   // The server lists a page at a time, oldest first; next[state] is the
   // cursor of the page after the last one loaded ("" when none is left).
@@ -43,6 +43,7 @@
     top.appendChild(LM.el("span", "user", (t.user && (t.user.name || t.user.id)) || "?"));
     if (!stream && t.stream) top.appendChild(LM.el("span", "stream-tag", t.stream));
     for (const l of t.labels || []) top.appendChild(LM.el("span", "label " + l, LM.labelName(l)));
+    for (const g of t.tags || []) top.appendChild(LM.el("span", "label tag-" + g, LM.t(g)));
     const wait = LM.el("span", "waiting");
     wait.dataset.created = t.created || 0;
     wait.dataset.until = t.state === "open" ? 0 : (t.claimed_at || t.resolved_at || 0);
@@ -52,7 +53,10 @@
     const dl = LM.el("dl");
     dl.append(LM.el("dt", "", LM.t("order")), LM.el("dd", "order", t.order_id || "—"));
     dl.append(LM.el("dt", "", LM.t("issue")), LM.el("dd", "issue", t.issue ? LM.issueName(t.issue) : "—"));
+    if (t.priority) dl.append(LM.el("dt", "", LM.t("priority")), LM.el("dd", "priority " + t.priority, LM.t(t.priority)));
     if (t.claimed_by) dl.append(LM.el("dt", "", LM.t("claimed_by")), LM.el("dd", "", t.claimed_by));
+    if (t.rating) dl.append(LM.el("dt", "", LM.t("rating")), LM.el("dd", "rating", "★".repeat(t.rating)));
+    if (t.converted) dl.append(LM.el("dt", "", LM.t("converted")), LM.el("dd", "converted", String(t.order_value || 0)));
     div.appendChild(dl);
     // The messages that opened the ticket first (pinned: the request
     // itself), then the newest of the rest.
@@ -83,15 +87,22 @@
 
   function render() {
     frame = 0;
-    const by = { open: [], claimed: [], resolved: [] };
-    for (const t of tickets.values()) (by[t.state] || by.open).push(t);
-    by.open.sort((a, b) => (a.created || 0) - (b.created || 0));       // longest waiting first
-    by.claimed.sort((a, b) => (a.claimed_at || 0) - (b.claimed_at || 0));
+    const by = { urgent: [], open: [], claimed: [], resolved: [] };
+    for (const t of tickets.values()) {
+      // The urgent lane: active tickets at priority high, whoever has them.
+      if (t.priority === "high" && t.state !== "resolved") by.urgent.push(t);
+      else (by[t.state] || by.open).push(t);
+    }
+    // Priority first, then the longest waiting.
+    const rank = (t) => (t.priority === "high" ? 0 : 1);
+    by.urgent.sort((a, b) => rank(a) - rank(b) || (a.created || 0) - (b.created || 0));
+    by.open.sort((a, b) => rank(a) - rank(b) || (a.created || 0) - (b.created || 0));
+    by.claimed.sort((a, b) => rank(a) - rank(b) || (a.claimed_at || 0) - (b.claimed_at || 0));
     by.resolved.sort((a, b) => (b.resolved_at || 0) - (a.resolved_at || 0));
-    for (const s of ["open", "claimed", "resolved"]) {
+    for (const s of ["urgent", "open", "claimed", "resolved"]) {
       const list = by[s];
       const items = list.length ? list.map(card) : [LM.el("p", "empty-note", LM.t("none"))];
-      if (next[s] && s !== "resolved") { // the resolved column keeps only the latest anyway
+      if (next[s] && s !== "resolved" && s !== "urgent") { // the resolved column keeps only the latest anyway
         const b = LM.el("button", "more", LM.t("load_more"));
         b.type = "button"; b.dataset.more = s;
         items.push(b);

@@ -20,7 +20,7 @@ const LM = (() => {
       approved: "approved", bursts: "Rule bursts (last 5 min)", undo: "Undo", no_bursts: "No rule has hidden messages recently",
       queue_empty: "Nothing waiting", keys: "Keys: j/k move · a approve · h hide · u unhide · t timeout · b ban · l language",
       connected: "live", connecting: "connecting…", offline: "reconnecting…",
-      agent_title: "Agent inbox", open: "Open", claimed: "Claimed", resolved: "Resolved", claim: "Claim",
+      agent_title: "Agent inbox", urgent: "Urgent", priority: "Priority", high: "high", normal: "normal", rating: "Rating", converted: "Converted", open: "Open", claimed: "Claimed", resolved: "Resolved", claim: "Claim",
       resolve: "Resolve", order: "Order", issue: "Issue", waiting: "waiting", waited: "waited", opening: "Opening messages", recent: "Recent messages",
       claimed_by: "Claimed by", none: "None", load_more: "Load more", inbox_unavailable: "Handoffs are not available on this server yet",
       lang: "हिन्दी", stream: "Stream", failed: "Action failed", undone: "messages unhidden", skipped: "left hidden (restricted user or already decided)",
@@ -50,7 +50,7 @@ const LM = (() => {
       approved: "मंज़ूर", bursts: "नियम की झड़ी (पिछले 5 मि.)", undo: "वापस लें", no_bursts: "हाल में किसी नियम ने संदेश नहीं छिपाए",
       queue_empty: "कुछ बाकी नहीं", keys: "कुंजियाँ: j/k चुनें · a मंज़ूर · h छिपाएँ · u दिखाएँ · t टाइमआउट · b प्रतिबंध · l भाषा",
       connected: "लाइव", connecting: "जुड़ रहा है…", offline: "फिर से जुड़ रहा है…",
-      agent_title: "एजेंट इनबॉक्स", open: "खुले", claimed: "लिए गए", resolved: "हल हुए", claim: "लें",
+      agent_title: "एजेंट इनबॉक्स", urgent: "अत्यावश्यक", priority: "प्राथमिकता", high: "ऊँची", normal: "सामान्य", rating: "रेटिंग", converted: "बिक्री", open: "खुले", claimed: "लिए गए", resolved: "हल हुए", claim: "लें",
       resolve: "हल करें", order: "ऑर्डर", issue: "समस्या", waiting: "इंतज़ार", waited: "इंतज़ार किया", opening: "शुरुआती संदेश", recent: "हाल के संदेश",
       claimed_by: "लिया", none: "कोई नहीं", load_more: "और दिखाएँ", inbox_unavailable: "इस सर्वर पर अभी हैंडऑफ़ उपलब्ध नहीं हैं",
       lang: "English", stream: "स्ट्रीम", failed: "कार्रवाई विफल", undone: "संदेश फिर दिखाए", skipped: "छिपे रहे (प्रतिबंधित या पहले से तय)",
@@ -72,16 +72,16 @@ const LM = (() => {
   };
   const LABELS_HI = {
     spam: "स्पैम", toxic: "अपमानजनक", threat: "धमकी", flood: "बाढ़", link: "लिंक", question: "सवाल",
-    purchase_intent: "खरीद", support: "सहायता", agent_request: "एजेंट", optout: "ऑप्ट-आउट", profanity: "अपशब्द",
+    purchase_intent: "खरीद", support: "सहायता", agent_request: "एजेंट", optout: "ऑप्ट-आउट", profanity: "अपशब्द", negative: "नकारात्मक",
   };
-  const ISSUES_HI = { refund: "रिफंड", wrong_item: "गलत सामान", not_delivered: "नहीं पहुँचा", damaged: "खराब सामान", "return": "वापसी", cancel: "रद्द", status: "स्थिति" };
+  const ISSUES_HI = { refund: "रिफंड", wrong_item: "गलत सामान", not_delivered: "नहीं पहुँचा", damaged: "खराब सामान", "return": "वापसी", cancel: "रद्द", status: "स्थिति", complaint: "शिकायत", vip: "वीआईपी", partnership: "साझेदारी", payment_no_order: "पैसे कटे, ऑर्डर नहीं", wrong_address: "गलत पता", cancel_before_shipping: "भेजने से पहले रद्द", product_safety: "उत्पाद सुरक्षा", threat_to_self: "खुद को खतरा" };
 
   let lang = params.get("lang") || sessionStorage.getItem("livemod.lang") || "en";
   if (!STR[lang]) lang = "en";
 
   function t(key) { return (STR[lang] && STR[lang][key]) || STR.en[key] || key; }
   function labelName(l) { return lang === "hi" && LABELS_HI[l] ? LABELS_HI[l] : l.replace("_", " "); }
-  function issueName(i) { return lang === "hi" && ISSUES_HI[i] ? ISSUES_HI[i] : String(i || "").replace("_", " "); }
+  function issueName(i) { return lang === "hi" && ISSUES_HI[i] ? ISSUES_HI[i] : String(i || "").replaceAll("_", " "); }
 
   const listeners = [];
   const onLangList = []; // pickers to redraw in the new language
