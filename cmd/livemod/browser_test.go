@@ -486,6 +486,28 @@ func TestBrowserAgentUrgentLane(t *testing.T) {
 	brShot(t, browser, shots, "agent-urgent", 1440, 900)
 }
 
+// TestBrowserHostMood: the host page draws the mood line (the share of
+// negative messages per minute from /v1/kpis); the overlay does not.
+func TestBrowserHostMood(t *testing.T) {
+	addr := brApp(t)
+	browser := brBrowser(t)
+	brIngest(t, addr, "mood",
+		brMsg("md-1", "asha", "worst service ever, I am so angry, never buying from you again"),
+		brMsg("md-2", "ravi", "love this saree"),
+	)
+	eventually(t, 10*time.Second, "negative counted", func() bool {
+		_, body := get(t, "http://"+addr+"/v1/kpis?stream=mood", hostSecret)
+		return strings.Contains(body, `"negative":1`)
+	})
+	brRun(t, browser, "open host controls", chromedp.Navigate("http://"+addr+"/host/mood?token="+hostSecret))
+	brWait(t, browser, 3*time.Second, `(() => {
+		const l = document.querySelector("#mood svg polyline.mood-line"), n = document.querySelector("#mood .n");
+		return !!l && l.getAttribute("points").length > 0 && !!n && n.textContent.startsWith("50%");
+	})()`)
+	brRun(t, browser, "open overlay", chromedp.Navigate("http://"+addr+"/overlay/mood?token="+hostSecret))
+	brWait(t, browser, 3*time.Second, `document.readyState === "complete" && !document.querySelector("#mood, .mood-line")`)
+}
+
 // TestBrowserAgentInboxPages: with more open tickets than a page, the
 // API pages them (total, next, a bad limit or cursor refused) and the
 // inbox shows the longest-waiting page with "Load more", which brings the rest.

@@ -53,7 +53,37 @@
     document.getElementById("agent-count").textContent = String(state.agent_requests || 0);
   }
 
-  LM.onLang(render);
+  // The mood line: the share of negative messages in each of the last
+  // minutes (GET /v1/kpis), for the host only — never on the overlay.
+  const moodEl = document.getElementById("mood");
+  let mood = [];
+  function drawMood() {
+    if (!mood.length) { moodEl.replaceChildren(LM.el("p", "empty-note", LM.t("none"))); return; }
+    const NS = "http://www.w3.org/2000/svg", W = 300, H = 60;
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
+    svg.setAttribute("role", "img");
+    const last = mood[mood.length - 1];
+    svg.setAttribute("aria-label", LM.t("mood") + ": " + Math.round(100 * last.share) + "%");
+    const t0 = mood[0].minute, span = Math.max(last.minute - t0, 60000);
+    const pts = mood.map((p) => ((W * (p.minute - t0)) / span).toFixed(1) + "," + (H - H * p.share).toFixed(1));
+    const line = document.createElementNS(NS, "polyline");
+    line.setAttribute("points", pts.length === 1 ? "0," + pts[0].split(",")[1] + " " + W + "," + pts[0].split(",")[1] : pts.join(" "));
+    line.setAttribute("class", "mood-line");
+    svg.appendChild(line);
+    moodEl.replaceChildren(svg, LM.el("span", "n", Math.round(100 * last.share) + "% " + LM.t("negative_now")));
+  }
+  async function loadMood() {
+    try {
+      const k = await LM.api("GET", "/v1/kpis?stream=" + encodeURIComponent(stream));
+      mood = (k && k.mood) || [];
+      drawMood();
+    } catch (e) { /* next time */ }
+  }
+  loadMood();
+  setInterval(loadMood, 15000);
+
+  LM.onLang(() => { render(); drawMood(); });
   LM.applyText();
   LM.api("GET", "/v1/questions?stream=" + encodeURIComponent(stream)).then((s) => { if (!state) { state = s; render(); } }).catch(() => {});
   LM.subscribe(stream, "overlay", (line) => {
