@@ -1,10 +1,12 @@
 package automate
 
 import (
+	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/classify"
@@ -83,13 +85,14 @@ func hasOrderContext(m *classify.Message, d *classify.Decision) bool {
 // Hindi; the first that matches names the case.
 var urgentKinds = []struct {
 	kind string
+	keys []string // the pattern runs only when the lowered text holds one
 	re   *regexp.Regexp
 }{
-	{"payment_no_order", regexp.MustCompile(`(?i)(payment|paid|money|amount|paise|paisa|rs\.?|₹|upi)\b.{0,40}\b(deducted|debited|taken|cut|gone|done|kat|kat gaye|kat gaya|chale gaye|gaye)\b.{0,40}\b(no|not|but|nahi|nahin|na)\b.{0,25}\b(order|confirmation|confirm)|(deducted|debited|kat gaye|kat gaya)\b.{0,40}\border\b.{0,20}\b(nahi|not|no)\b|(no|not|nahi)\b.{0,15}\border\b.{0,30}\b(deducted|debited|kat gaye|kat gaya)\b|पैसे\s*कट\s*गए.{0,40}(ऑर्डर|आर्डर).{0,20}नहीं`)},
-	{"wrong_address", regexp.MustCompile(`(?i)\b(wrong|incorrect|galat|old)\s+(delivery\s+)?address\b|\baddress\b.{0,25}\b(change|galat|wrong|badalna|badal|update)\b|गलत\s*(पता|एड्रेस)|(पता|एड्रेस).{0,20}(बदल|गलत)`)},
-	{"cancel_before_shipping", regexp.MustCompile(`(?i)\bcancel+(ed|led|ation)?\b.{0,30}\b(order|it|mera|my)\b|\b(order|mera order)\b.{0,30}\bcancel|cancel\s*(kar|karo|kardo|kar do|karna)|ऑर्डर.{0,20}(कैंसिल|रद्द)|(कैंसिल|रद्द)\s*कर`)},
-	{"product_safety", regexp.MustCompile(`(?i)\b(caught fire|on fire|fire|burnt|burned|burn|burns|smoke|smoking|exploded|explode|blast|electric shock|shock|current laga|current lag|injur\w*|hurt|cut my|bleeding|allerg\w*|rash|swelling|itching|aag|jal gaya|jal gayi|chot|khoon|kharish)\b|आग|जल\s*गया|करंट|झटका|चोट|एलर्जी|खून`)},
-	{"threat_to_self", regexp.MustCompile(`(?i)\b(kill myself|end my life|suicide|suicidal|want to die|don'?t want to live|hurt myself|mar jaunga|mar jaungi|marna chahta|marna chahti|jaan de dunga|jaan de dungi|khudkushi|aatmahatya)\b|आत्महत्या|मर\s*जाऊंगा|मर\s*जाऊंगी|जान\s*दे\s*दूंगा`)},
+	{"payment_no_order", []string{"deduct", "debit", "kat ga", "taken", "payment", "paid", "पैसे"}, regexp.MustCompile(`(?i)(payment|paid|money|amount|paise|paisa|rs\.?|₹|upi)\b.{0,40}\b(deducted|debited|taken|cut|gone|done|kat|kat gaye|kat gaya|chale gaye|gaye)\b.{0,40}\b(no|not|but|nahi|nahin|na)\b.{0,25}\b(order|confirmation|confirm)|(deducted|debited|kat gaye|kat gaya)\b.{0,40}\border\b.{0,20}\b(nahi|not|no)\b|(no|not|nahi)\b.{0,15}\border\b.{0,30}\b(deducted|debited|kat gaye|kat gaya)\b|पैसे\s*कट\s*गए.{0,40}(ऑर्डर|आर्डर).{0,20}नहीं`)},
+	{"wrong_address", []string{"address", "पता", "एड्रेस"}, regexp.MustCompile(`(?i)\b(wrong|incorrect|galat|old)\s+(delivery\s+)?address\b|\baddress\b.{0,25}\b(change|galat|wrong|badalna|badal|update)\b|गलत\s*(पता|एड्रेस)|(पता|एड्रेस).{0,20}(बदल|गलत)`)},
+	{"cancel_before_shipping", []string{"cancel", "कैंसिल", "रद्द"}, regexp.MustCompile(`(?i)\bcancel+(ed|led|ation)?\b.{0,30}\b(order|it|mera|my)\b|\b(order|mera order)\b.{0,30}\bcancel|cancel\s*(kar|karo|kardo|kar do|karna)|ऑर्डर.{0,20}(कैंसिल|रद्द)|(कैंसिल|रद्द)\s*कर`)},
+	{"product_safety", []string{"fire", "burn", "smok", "explod", "blast", "shock", "current", "injur", "hurt", "cut my", "bleed", "allerg", "rash", "swell", "itch", "aag", "jal gay", "chot", "khoon", "kharish", "आग", "जल", "करंट", "झटका", "चोट", "एलर्जी", "खून"}, regexp.MustCompile(`(?i)\b(caught fire|on fire|fire|burnt|burned|burn|burns|smoke|smoking|exploded|explode|blast|electric shock|shock|current laga|current lag|injur\w*|hurt|cut my|bleeding|allerg\w*|rash|swelling|itching|aag|jal gaya|jal gayi|chot|khoon|kharish)\b|आग|जल\s*गया|करंट|झटका|चोट|एलर्जी|खून`)},
+	{"threat_to_self", []string{"kill myself", "end my life", "suicid", "want to die", "to live", "hurt myself", "mar jaun", "marna", "jaan de", "khudkushi", "aatmahatya", "आत्महत्या", "मर", "जान"}, regexp.MustCompile(`(?i)\b(kill myself|end my life|suicide|suicidal|want to die|don'?t want to live|hurt myself|mar jaunga|mar jaungi|marna chahta|marna chahti|jaan de dunga|jaan de dungi|khudkushi|aatmahatya)\b|आत्महत्या|मर\s*जाऊंगा|मर\s*जाऊंगी|जान\s*दे\s*दूंगा`)},
 }
 
 // Urgency returns the time-critical case text names ("payment_no_order",
@@ -99,13 +102,41 @@ func Urgency(text string) string {
 	if len(text) > classify.MaxTextBytes {
 		text = text[:classify.MaxTextBytes]
 	}
+	var buf [256]byte
+	lower := lowerASCII(buf[:0], text)
 	for _, u := range urgentKinds {
-		if u.re.MatchString(text) {
+		if containsAny(lower, u.keys) && u.re.MatchString(text) {
 			return u.kind
 		}
 	}
 	return ""
 }
+
+// lowerASCII appends text with ASCII letters lowered: the keyword gate in
+// front of the patterns (the patterns themselves ignore case).
+func lowerASCII(dst []byte, text string) []byte {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func containsAny(lower []byte, keys []string) bool {
+	for _, k := range keys {
+		if bytes.Contains(lower, unsafeBytes(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+var partnershipKeys = []string{"collab", "sponsor", "brand deal", "promotion", "partner", "business", "promote", "pr package", "affiliate", "सहयोग", "स्पॉन्सर"}
 
 // partnershipRe: a collaboration or sponsorship request.
 var partnershipRe = regexp.MustCompile(`(?i)\b(collab|collabs|collaborat\w*|sponsor\w*|brand deal|paid promotion|partnership|partner with|business enquiry|business inquiry|promote your|pr package|affiliate)\b|सहयोग|स्पॉन्सर`)
@@ -115,7 +146,8 @@ func IsPartnership(text string) bool {
 	if len(text) > classify.MaxTextBytes {
 		text = text[:classify.MaxTextBytes]
 	}
-	return partnershipRe.MatchString(text)
+	var buf [256]byte
+	return containsAny(lowerASCII(buf[:0], text), partnershipKeys) && partnershipRe.MatchString(text)
 }
 
 func (s *Stage) isVIP(u *classify.User) bool {

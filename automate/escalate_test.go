@@ -294,3 +294,20 @@ func TestRatingOptOut(t *testing.T) {
 		t.Error("rating recorded without a request")
 	}
 }
+
+// BenchmarkEscalate measures what escalation adds to each message: the
+// urgency, partnership and order-context patterns and the mood log.
+func BenchmarkEscalate(b *testing.B) {
+	texts := []string{"how much is the blue jacket?", "नमस्ते! बहुत बढ़िया", "kitne ka hai ye?", "agent please cancel my order 5521", "love this colour, so pretty"}
+	b.ReportAllocs()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		t := texts[i%len(texts)]
+		if automate.Urgency(t) != "" || automate.IsPartnership(t) {
+			n++
+		}
+	}
+	if n == 0 {
+		b.Fatal("no urgent line among the texts")
+	}
+}
