@@ -172,8 +172,8 @@ func TestNegativeNoFAQ(t *testing.T) {
 	t.Parallel()
 	dec, _, _ := engineStage(t, showOptions(t))
 	d := say(dec, 1, "raj", nil, "shipping is so slow, worst experience, I am so angry and disappointed?")
-	if d.FAQ != nil {
-		t.Errorf("negative message got an FAQ answer %q (labels %v)", d.FAQ.Reply, d.Labels)
+	if d.FAQ != nil || !hasRule(&d, "faq.skip") {
+		t.Errorf("negative message: FAQ %+v, reasons %+v; want no answer and faq.skip", d.FAQ, d.Reasons)
 	}
 	if !d.Labels.Has(classify.LabelNegative) {
 		t.Errorf("labels %v: want negative", d.Labels)

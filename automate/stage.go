@@ -359,8 +359,12 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	}
 	// A negative message is never answered with a cheerful FAQ.
 	negative := d.Labels.Has(classify.LabelNegative)
-	if d.Action == classify.Allow && !wantsHandoff && !negative && s.faq != nil && questionLike(d) {
-		match, matched = s.faq.Match(m.Text)
+	if d.Action == classify.Allow && !wantsHandoff && s.faq != nil && questionLike(d) {
+		if negative {
+			d.AddReason("faq.skip", "negative: no automated answer")
+		} else {
+			match, matched = s.faq.Match(m.Text)
+		}
 	}
 	if s.pending.Load() > 0 {
 		except := ""
