@@ -170,7 +170,11 @@ func TestEscalateUrgentHigh(t *testing.T) {
 
 func TestNegativeNoFAQ(t *testing.T) {
 	t.Parallel()
-	dec, _, _ := engineStage(t, showOptions(t))
+	// Escalation off: the message opens no ticket, and must still not be
+	// answered by the FAQ it matches.
+	opts := showOptions(t)
+	opts.Escalation.Off = true
+	dec, _, _ := engineStage(t, opts)
 	d := say(dec, 1, "raj", nil, "shipping is so slow, worst experience, I am so angry and disappointed?")
 	if d.FAQ != nil || !hasRule(&d, "faq.skip") {
 		t.Errorf("negative message: FAQ %+v, reasons %+v; want no answer and faq.skip", d.FAQ, d.Reasons)
