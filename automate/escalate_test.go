@@ -116,15 +116,12 @@ func say(d automate.Decider, n int, user string, badges []string, text string) c
 	return d.Decide(m)
 }
 
-func hasRule(d *classify.Decision, rule string) bool {
-	return slices.ContainsFunc(d.Reasons, func(r classify.Reason) bool { return r.Rule == rule })
-}
 
 func TestEscalateComplaint(t *testing.T) {
 	t.Parallel()
 	dec, s, rec := engineStage(t, showOptions(t))
 	d := say(dec, 1, "raj", nil, "order 5521 came broken, worst service ever, I am so angry, never buying from you again")
-	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil || !hasRule(&d, "escalate.complaint") {
+	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil || !hasRule(d, "escalate.complaint") {
 		t.Fatalf("angry customer with an order: labels %v handoff %+v reasons %+v", d.Labels, d.Handoff, d.Reasons)
 	}
 	tk, _ := s.Tickets().Get(d.Handoff.ID)
@@ -152,7 +149,7 @@ func TestEscalateUrgentHigh(t *testing.T) {
 	t.Parallel()
 	dec, s, _ := engineStage(t, showOptions(t))
 	d := say(dec, 1, "raj", nil, "worst service, I am furious: payment deducted but no order confirmation for order 7781")
-	if d.Handoff == nil || !hasRule(&d, "urgent.payment_no_order") {
+	if d.Handoff == nil || !hasRule(d, "urgent.payment_no_order") {
 		t.Fatalf("urgent: handoff %+v reasons %+v", d.Handoff, d.Reasons)
 	}
 	tk, _ := s.Tickets().Get(d.Handoff.ID)
@@ -176,7 +173,7 @@ func TestNegativeNoFAQ(t *testing.T) {
 	opts.Escalation.Off = true
 	dec, _, _ := engineStage(t, opts)
 	d := say(dec, 1, "raj", nil, "shipping is so slow, worst experience, I am so angry and disappointed?")
-	if d.FAQ != nil || !hasRule(&d, "faq.skip") {
+	if d.FAQ != nil || !hasRule(d, "faq.skip") {
 		t.Errorf("negative message: FAQ %+v, reasons %+v; want no answer and faq.skip", d.FAQ, d.Reasons)
 	}
 	if !d.Labels.Has(classify.LabelNegative) {
@@ -198,13 +195,13 @@ func TestEscalateMoodWindow(t *testing.T) {
 		t.Fatalf("one negative line without order context opened %+v", d.Handoff)
 	}
 	d = say(dec, 2, "vik", nil, "honestly I hate this, I am so upset and disappointed")
-	if d.Handoff == nil || !hasRule(&d, "escalate.mood") {
+	if d.Handoff == nil || !hasRule(d, "escalate.mood") {
 		t.Errorf("second negative line in the window: handoff %+v reasons %+v", d.Handoff, d.Reasons)
 	}
 	opts.Escalation = automate.Escalation{Off: true}
 	dec, _, _ = engineStage(t, opts)
 	d = say(dec, 1, "raj", nil, "order 5521 came broken, worst service ever, I am so angry")
-	if hasRule(&d, "escalate.complaint") {
+	if hasRule(d, "escalate.complaint") {
 		t.Errorf("escalation off, still escalated: %+v", d.Reasons)
 	}
 }
@@ -215,7 +212,7 @@ func TestVIPAndPartnership(t *testing.T) {
 	opts.VIPUsers = []string{"BigCreator"}
 	dec, s, _ := engineStage(t, opts)
 	d := say(dec, 1, "bigcreator", nil, "how long does shipping take?")
-	if d.FAQ != nil || d.Handoff == nil || !hasRule(&d, "route.vip") {
+	if d.FAQ != nil || d.Handoff == nil || !hasRule(d, "route.vip") {
 		t.Errorf("VIP by name: faq %+v handoff %+v", d.FAQ, d.Handoff)
 	}
 	d = say(dec, 2, "p1", []string{"partner"}, "which size for me?")
@@ -260,7 +257,7 @@ func TestRatingAndConversion(t *testing.T) {
 		t.Fatalf("no rating request: %v", rec.lines)
 	}
 	d = say(dec, 20, "raj", nil, "⭐⭐⭐⭐")
-	if !hasRule(&d, "csat.rating") {
+	if !hasRule(d, "csat.rating") {
 		t.Fatalf("rating line not recorded: %+v", d.Reasons)
 	}
 	tk, _ := s.Tickets().Get(id)
@@ -268,7 +265,7 @@ func TestRatingAndConversion(t *testing.T) {
 		t.Errorf("ticket rating %d asked %d", tk.Rating, tk.RatingAsk)
 	}
 	d = say(dec, 21, "raj", nil, "5")
-	if hasRule(&d, "csat.rating") {
+	if hasRule(d, "csat.rating") {
 		t.Error("a second rating line was recorded")
 	}
 	if tk, err := s.Convert(id, "agent1", 1299, t0+30_000); err != nil || !tk.Converted || tk.OrderValue != 1299 {
@@ -294,7 +291,7 @@ func TestRatingOptOut(t *testing.T) {
 		t.Errorf("a user who sent STOP was asked for a rating: %v", rec.lines)
 	}
 	d = say(dec, 20, "raj", nil, "5")
-	if hasRule(&d, "csat.rating") {
+	if hasRule(d, "csat.rating") {
 		t.Error("rating recorded without a request")
 	}
 }
