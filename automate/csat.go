@@ -53,6 +53,9 @@ func ParseRating(text string) (int, bool) {
 		return 0, false
 	}
 	t = strings.Trim(t, " .!")
+	if t == "" { // "." or "!!": punctuation alone
+		return 0, false
+	}
 	if stars := strings.Count(t, "⭐") + strings.Count(t, "★"); stars > 0 {
 		rest := strings.NewReplacer("⭐", "", "★", "", "\ufe0f", "", " ", "").Replace(t)
 		if rest == "" && stars <= 5 {

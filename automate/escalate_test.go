@@ -52,7 +52,7 @@ func TestParseRating(t *testing.T) {
 		{"excellent", 5}, {"good", 4}, {"ok", 3}, {"terrible", 1},
 		{"6", 0}, {"0", 0}, {"55", 0}, {"5521 order", 0}, {"hello", 0}, {"⭐⭐⭐⭐⭐⭐", 0},
 		{"good morning everyone, what is the price of the blue saree today", 0},
-		{"", 0},
+		{"", 0}, {".", 0}, {"!!", 0},
 	} {
 		got, ok := automate.ParseRating(c.text)
 		if ok != (c.want != 0) || got != c.want {
@@ -311,4 +311,17 @@ func BenchmarkEscalate(b *testing.B) {
 	if n == 0 {
 		b.Fatal("no urgent line among the texts")
 	}
+}
+
+func FuzzUrgency(f *testing.F) {
+	for _, s := range []string{"payment deducted but no order", "mera order cancel kar do", "आग", "\xff\xfe", "caught fire"} {
+		f.Add(s)
+	}
+	kinds := map[string]bool{"": true, "payment_no_order": true, "wrong_address": true, "cancel_before_shipping": true, "product_safety": true, "threat_to_self": true}
+	f.Fuzz(func(t *testing.T, s string) {
+		if k := automate.Urgency(s); !kinds[k] {
+			t.Fatalf("Urgency(%q) = %q", s, k)
+		}
+		automate.IsPartnership(s)
+	})
 }
