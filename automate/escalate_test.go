@@ -116,7 +116,6 @@ func say(d automate.Decider, n int, user string, badges []string, text string) c
 	return d.Decide(m)
 }
 
-
 func TestEscalateComplaint(t *testing.T) {
 	t.Parallel()
 	dec, s, rec := engineStage(t, showOptions(t))
