@@ -327,3 +327,52 @@ policy:
 		t.Fatalf("every problem with its key and line: %v", err)
 	}
 }
+
+func TestEscalationConfig(t *testing.T) {
+	t.Parallel()
+	c := Defaults()
+	err := Parse([]byte(`
+handoff:
+  escalation: {negative_threshold: 0.6, window: 5, window_negative: 3}
+  escalation_streams:
+    launch: {negative_threshold: 0.8}
+    quiet: {off: true}
+  vip_users: [star]
+  vip_badges: [partner]
+  rating_request: "{author_name}, rate us 1 to 5"
+`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := c.Handoff
+	if h.Escalation.NegativeThreshold != 0.6 || h.Escalation.Window != 5 || h.EscalationStreams["launch"].NegativeThreshold != 0.8 ||
+		!h.EscalationStreams["quiet"].Off || h.VIPUsers[0] != "star" || h.VIPBadges[0] != "partner" || h.RatingRequest == "" {
+		t.Errorf("parsed %+v", h)
+	}
+	c = Defaults()
+	err = Parse([]byte(`
+handoff:
+  escalation: {negative_threshold: 1.5, window: 9}
+`), &c)
+	if err == nil {
+		err = c.Validate()
+	}
+	for _, want := range []string{"handoff.escalation.negative_threshold", "handoff.escalation.window"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems %v: want one about %s", err, want)
+		}
+	}
+	c = Defaults()
+	if err := Parse([]byte(`
+handoff:
+  rating_request: "{nope}"
+`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "handoff.rating_request") {
+		t.Errorf("rating_request with an unknown placeholder: %v", err)
+	}
+}
