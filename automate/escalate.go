@@ -95,6 +95,22 @@ var urgentKinds = []struct {
 	{"threat_to_self", []string{"kill myself", "end my life", "suicid", "want to die", "to live", "hurt myself", "mar jaun", "marna", "jaan de", "khudkushi", "aatmahatya", "आत्महत्या", "मर", "जान"}, regexp.MustCompile(`(?i)\b(kill myself|end my life|suicide|suicidal|want to die|don'?t want to live|hurt myself|mar jaunga|mar jaungi|marna chahta|marna chahti|jaan de dunga|jaan de dungi|khudkushi|aatmahatya)\b|आत्महत्या|मर\s*जाऊंगा|मर\s*जाऊंगी|जान\s*दे\s*दूंगा`)},
 }
 
+// productNoun: things a shop sells that can burn, shock or hurt someone,
+// the context that makes "fire" or "hurt" a product safety case.
+var productNoun = regexp.MustCompile(`(?i)\b(charger|phone|mobile|battery|power ?bank|cable|adapter|plug|socket|wire|heater|iron|kettle|cooker|mixer|geyser|fan|bulb|device|appliance|toy|earphones?|headphones?|cream|lotion|serum|soap|shampoo|oil|face ?wash|lipstick|makeup|perfume|dress|fabric|shoes?|piece|unit|box)\b|चार्जर|फोन|मोबाइल|बैटरी|क्रीम|साबुन|तेल|हीटर|प्रेस`)
+
+// urgentHere reports whether an urgent case k is about this shop: an
+// order, a purchase or a product. Without that, chat's "this song is
+// fire", "sick burn" or "so hurt you ignored me" would open tickets and
+// send public notices. A threat to self needs no such context.
+func urgentHere(k string, m *classify.Message, d *classify.Decision) bool {
+	switch k {
+	case "threat_to_self", "payment_no_order":
+		return true
+	}
+	return hasOrderContext(m, d) || productNoun.MatchString(m.Text)
+}
+
 // Urgency returns the time-critical case text names ("payment_no_order",
 // "wrong_address", "cancel_before_shipping", "product_safety",
 // "threat_to_self"), or "".
@@ -191,7 +207,7 @@ func (s *Stage) escalate(m *classify.Message, d *classify.Decision) (wants bool,
 			d.AddReason("escalate.mood", itoa(n)+" of the user's last "+itoa(esc.Window)+" messages negative")
 		}
 	}
-	if k := Urgency(m.Text); k != "" {
+	if k := Urgency(m.Text); k != "" && urgentHere(k, m, d) {
 		wants, priority = true, PriorityHigh
 		d.AddReason("urgent."+k, "time-critical: "+issueWords(k))
 		if issue == "" {

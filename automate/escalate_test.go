@@ -2,6 +2,7 @@ package automate_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -323,4 +324,35 @@ func FuzzUrgency(f *testing.F) {
 		}
 		automate.IsPartnership(s)
 	})
+}
+
+// TestUrgentNeedsAShopContext: slang and feelings that share the urgent
+// cases' words open nothing; the same words about a product do.
+func TestUrgentNeedsAShopContext(t *testing.T) {
+	t.Parallel()
+	dec, _, _ := engineStage(t, showOptions(t))
+	for i, text := range []string{
+		"this song is fire 🔥🔥",
+		"that was a sick burn lol",
+		"i'm so hurt you ignored me didi",
+		"my heart is burning for this song, chot lagi dil pe",
+		"the host's outfit is on fire today",
+	} {
+		if d := say(dec, i+1, "viewer"+strconv.Itoa(i), nil, text); d.Handoff != nil || hasRulePrefix(d, "urgent.") {
+			t.Errorf("%q: handoff %+v reasons %+v; want no urgent ticket", text, d.Handoff, d.Reasons)
+		}
+	}
+	d := say(dec, 10, "meera", nil, "the charger you sold me caught fire last night")
+	if d.Handoff == nil || !hasRule(d, "urgent.product_safety") {
+		t.Errorf("product safety: handoff %+v reasons %+v", d.Handoff, d.Reasons)
+	}
+}
+
+func hasRulePrefix(d classify.Decision, prefix string) bool {
+	for _, r := range d.Reasons {
+		if strings.HasPrefix(r.Rule, prefix) {
+			return true
+		}
+	}
+	return false
 }
