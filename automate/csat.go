@@ -176,7 +176,10 @@ func (s *Stage) askRating(t *classify.Ticket, at int64) *classify.Ticket {
 	f := classify.TemplateFields{Stream: t.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
 	r := s.newReply(t.Stream, me, s.render(s.rating, me, f), at)
 	r.Handoff = t.ID
-	t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error { t.RatingAsk = at; return nil })
+	t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error {
+		t.SetOutcome(func(o *classify.Outcome) { o.RatingAsk = at })
+		return nil
+	})
 	if err != nil {
 		return t
 	}
@@ -200,7 +203,7 @@ func (s *Stage) rate(m *classify.Message, d *classify.Decision, fx *effects) {
 		return
 	}
 	t, err := s.tickets.Update(a.ticket, func(t *classify.Ticket) error {
-		t.Rating, t.RatedAt = r, m.TS
+		t.SetOutcome(func(o *classify.Outcome) { o.Rating, o.RatedAt = r, m.TS })
 		return nil
 	})
 	if err != nil {
@@ -214,7 +217,7 @@ func (s *Stage) rate(m *classify.Message, d *classify.Decision, fx *effects) {
 // Convert marks ticket id a sale the agent closed, of value.
 func (s *Stage) Convert(id, by string, value float64, at int64) (*classify.Ticket, error) {
 	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
-		t.Converted, t.OrderValue = true, value
+		t.SetOutcome(func(o *classify.Outcome) { o.Converted, o.OrderValue = true, value })
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedAt = by, at
 		}

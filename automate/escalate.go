@@ -260,7 +260,14 @@ func (l *moodLog) add(stream, user string, neg bool, window int) int {
 	}
 	v, ok := sh.young[h]
 	if !ok {
-		v = sh.old[h]
+		var kept bool
+		if v, kept = sh.old[h]; !kept && !neg {
+			// Only users with a negative message are followed: a calm
+			// history counts nothing, and a million calm viewers would
+			// otherwise fill the log. Missing calm messages are zeros
+			// either way, so the count is the same.
+			return 0
+		}
 		if len(sh.young) >= moodPerShard {
 			sh.old, sh.young = sh.young, make(map[uint64]uint16)
 		}

@@ -64,6 +64,35 @@ func KeepUser(stream string, u User) (string, User) {
 //	{"id":"h-9","stream":"s","user":{"id":"u-7","name":"asha"},"labels":["support","agent_request"],
 //	 "order_id":"5521","issue":"refund","summary":"…","messages":[{"id":"m-1","text":"…","ts":…}],
 //	 "created":…,"state":"open","claimed_by":"name","claimed_at":…,"resolved_at":…}
+//
+// Outcome is how a ticket ended for the customer: Rating is the user's
+// answer to the satisfaction question (1–5), RatedAt when it came,
+// RatingAsk when it was asked; Converted marks a sale the agent closed, of
+// OrderValue (in the shop's currency).
+type Outcome struct {
+	Rating     int     `json:"rating,omitempty"`
+	RatedAt    int64   `json:"rated_at,omitempty"`
+	RatingAsk  int64   `json:"rating_asked_at,omitempty"`
+	Converted  bool    `json:"converted,omitempty"`
+	OrderValue float64 `json:"order_value,omitempty"`
+}
+
+// GetOutcome returns the ticket's outcome, zero when there is none.
+func (t *Ticket) GetOutcome() Outcome {
+	if t.Outcome == nil {
+		return Outcome{}
+	}
+	return *t.Outcome
+}
+
+// SetOutcome changes the outcome of this version of the ticket alone
+// (versions share the pointer, so it is replaced, never written through).
+func (t *Ticket) SetOutcome(change func(o *Outcome)) {
+	o := t.GetOutcome()
+	change(&o)
+	t.Outcome = &o
+}
+
 type Ticket struct {
 	ID     string `json:"id"`
 	Stream string `json:"stream"`
@@ -97,14 +126,11 @@ type Ticket struct {
 	// "normal" or empty (tickets of earlier versions).
 	Priority string   `json:"priority,omitempty"`
 	Tags     []string `json:"tags,omitempty"`
-	// Rating is the user's answer to the satisfaction question (1–5),
-	// RatedAt when it came; Converted marks a sale the agent closed, of
-	// OrderValue (in the shop's currency).
-	Rating     int     `json:"rating,omitempty"`
-	RatedAt    int64   `json:"rated_at,omitempty"`
-	RatingAsk  int64   `json:"rating_asked_at,omitempty"`
-	Converted  bool    `json:"converted,omitempty"`
-	OrderValue float64 `json:"order_value,omitempty"`
+	// Outcome is nil until a rating is asked for or the ticket is marked
+	// converted: most tickets never are, and a pointer keeps the open
+	// tickets' memory as it was (TestMemoryMillionUsers). It is shared
+	// between versions: change it only through SetOutcome.
+	*Outcome
 	// Rev counts the changes of the ticket, so that writers behind can
 	// drop a stale version.
 	Rev uint64 `json:"rev"`
@@ -227,24 +253,25 @@ func (t *Ticket) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if t.Rating != 0 {
+	o := t.GetOutcome()
+	if o.Rating != 0 {
 		b = append(b, `,"rating":`...)
-		b = strconv.AppendInt(b, int64(t.Rating), 10)
+		b = strconv.AppendInt(b, int64(o.Rating), 10)
 	}
-	if t.RatedAt != 0 {
+	if o.RatedAt != 0 {
 		b = append(b, `,"rated_at":`...)
-		b = strconv.AppendInt(b, t.RatedAt, 10)
+		b = strconv.AppendInt(b, o.RatedAt, 10)
 	}
-	if t.RatingAsk != 0 {
+	if o.RatingAsk != 0 {
 		b = append(b, `,"rating_asked_at":`...)
-		b = strconv.AppendInt(b, t.RatingAsk, 10)
+		b = strconv.AppendInt(b, o.RatingAsk, 10)
 	}
-	if t.Converted {
+	if o.Converted {
 		b = append(b, `,"converted":true`...)
 	}
-	if t.OrderValue != 0 {
+	if o.OrderValue != 0 {
 		b = append(b, `,"order_value":`...)
-		b = appendJSONFloat(b, t.OrderValue)
+		b = appendJSONFloat(b, o.OrderValue)
 	}
 	b = append(b, `,"rev":`...)
 	b = strconv.AppendUint(b, t.Rev, 10)

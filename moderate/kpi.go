@@ -404,15 +404,16 @@ func (k *KPIs) Report(stream string) Report {
 			if t.State == classify.TicketResolved {
 				resolved++
 			}
-			if t.Rating > 0 {
-				ratings += t.Rating
+			o := t.GetOutcome()
+			if o.Rating > 0 {
+				ratings += o.Rating
 				rated++
 			}
-			if t.Converted {
+			if o.Converted {
 				converted++
-				value += t.OrderValue
+				value += o.OrderValue
 			}
-			if t.State == classify.TicketResolved || t.Converted {
+			if t.State == classify.TicketResolved || o.Converted {
 				closed++ // a ticket marked converted before it is resolved counts too
 			}
 			if t.ClaimedAt != 0 {
