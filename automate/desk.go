@@ -256,3 +256,24 @@ func (l *ReplyLog) EraseUser(user string) int {
 	}
 	return n
 }
+
+// TicketStream returns the stream of ticket id, for the check of a token
+// limited to some streams; false if there is no such ticket.
+func (s *Stage) TicketStream(id string) (string, bool) {
+	t, ok := s.tickets.Get(id)
+	if !ok || t == nil {
+		return "", false
+	}
+	return t.Stream, true
+}
+
+// DraftStream returns the stream of draft id; false if there is none.
+func (s *Stage) DraftStream(id string) (string, bool) {
+	s.draftMu.Lock()
+	defer s.draftMu.Unlock()
+	dr := s.drafts[id]
+	if dr == nil {
+		return "", false
+	}
+	return dr.Stream, true
+}

@@ -380,12 +380,22 @@ func (c *Config) Validate() error {
 		_, port, _ := net.SplitHostPort(c.Listen)
 		add("listen %s needs tokens: set auth.tokens in livemod.yaml, pass --token ROLE=SECRET or LIVEMOD_TOKENS, or use --listen 127.0.0.1:%s", c.Listen, port)
 	}
+	names := map[string]int{}
 	for i, t := range c.Auth.Tokens {
 		if t.Name == "" {
 			c.Auth.Tokens[i].Name = string(t.Role)
+			if len(t.Streams) > 0 {
+				c.Auth.Tokens[i].Name = string(t.Role) + ":" + strings.Join(t.Streams, "+")
+			}
+			t.Name = c.Auth.Tokens[i].Name
 		}
 		if err := t.Validate(); err != nil {
 			add("auth.tokens[%d]: %v", i, err)
+		}
+		if j, dup := names[t.Name]; dup {
+			add("auth.tokens[%d]: name %q is also auth.tokens[%d]'s; give each token its own name (the audit log shows it as the actor)", i, t.Name, j)
+		} else {
+			names[t.Name] = i
 		}
 	}
 	checkValues(reflect.ValueOf(c).Elem(), "", "", func(key, msg string) { add("%s: %s", key, msg) })

@@ -46,25 +46,28 @@ func RegisterAdmin(s *Server, a Admin) {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
+		if !AllowStream(w, r, q.Stream) {
+			return
+		}
 		entries, err := a.Audit(q)
 		answer(w, map[string]any{"entries": entries, "limit": q.Limit}, err)
 	}), RoleAdmin, RoleModerator)
-	s.Handle("GET /v1/users/{id}/export", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Handle("GET /v1/users/{id}/export", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
 			return
 		}
 		res, err := a.Export(user)
 		answer(w, res, err)
-	}), RoleAdmin)
-	s.Handle("DELETE /v1/users/{id}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	})), RoleAdmin)
+	s.Handle("DELETE /v1/users/{id}", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
 			return
 		}
 		res, err := a.Erase(r.Context(), PrincipalFrom(r.Context()).Name, user)
 		answer(w, res, err)
-	}), RoleAdmin)
+	})), RoleAdmin)
 }
 
 func userParam(w http.ResponseWriter, r *http.Request) (string, bool) {

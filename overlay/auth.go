@@ -35,24 +35,38 @@ func (r Role) Valid() bool {
 }
 
 // Token is a named secret with a role. The name is what the audit log
-// shows as the actor; the secret never leaves the process.
+// shows as the actor; the secret never leaves the process. Streams, when
+// not empty, limits the token to those streams: every REST call,
+// websocket and page it opens must be about one of them.
 type Token struct {
-	Name   string `yaml:"name" json:"name"`
-	Role   Role   `yaml:"role" json:"role"`
-	Secret string `yaml:"secret" json:"-"`
+	Name    string   `yaml:"name" json:"name"`
+	Role    Role     `yaml:"role" json:"role"`
+	Secret  string   `yaml:"secret" json:"-"`
+	Streams []string `yaml:"streams" json:"streams,omitempty"`
 }
+
+// MaxTokenStreams bounds the streams one token may be limited to.
+const MaxTokenStreams = 1000
 
 // MinSecretLen is the shortest secret accepted: shorter ones are guessable.
 const MinSecretLen = 8
 
-// ParseToken reads ROLE=SECRET (the --token flag and LIVEMOD_TOKENS form).
-// The token is named after its role.
+// ParseToken reads ROLE=SECRET or ROLE:STREAM[+STREAM…]=SECRET (the
+// --token flag and LIVEMOD_TOKENS form). The token is named after its
+// role, and its streams when it is limited to some ("moderator:show-a").
 func ParseToken(s string) (Token, error) {
-	role, secret, ok := strings.Cut(strings.TrimSpace(s), "=")
+	name, secret, ok := strings.Cut(strings.TrimSpace(s), "=")
 	if !ok || secret == "" {
-		return Token{}, fmt.Errorf("token %q: want ROLE=SECRET, e.g. moderator=s3cret-value", redact(s))
+		return Token{}, fmt.Errorf("token %q: want ROLE=SECRET or ROLE:STREAM=SECRET, e.g. moderator:show-a=s3cret-value", redact(s))
 	}
-	t := Token{Name: role, Role: Role(role), Secret: secret}
+	role, streams, scoped := strings.Cut(name, ":")
+	t := Token{Name: name, Role: Role(role), Secret: secret}
+	if scoped {
+		if streams == "" {
+			return Token{}, fmt.Errorf("token %q: no stream after %q; want ROLE:STREAM=SECRET", redact(s), role+":")
+		}
+		t.Streams = strings.Split(streams, "+")
+	}
 	return t, t.Validate()
 }
 
@@ -63,6 +77,20 @@ func (t Token) Validate() error {
 	}
 	if len(t.Secret) < MinSecretLen {
 		return fmt.Errorf("token %q: secret shorter than %d characters", t.Name, MinSecretLen)
+	}
+	if len(t.Streams) > MaxTokenStreams {
+		return fmt.Errorf("token %q: limited to %d streams, more than %d; use an unlimited token", t.Name, len(t.Streams), MaxTokenStreams)
+	}
+	for _, st := range t.Streams {
+		if strings.TrimSpace(st) == "" || len(st) > 256 {
+			return fmt.Errorf("token %q: stream %q: want 1 to 256 bytes, as in the messages' stream", t.Name, st)
+		}
+	}
+	if len(t.Streams) > 0 && t.Role == RoleIngest {
+		// Ingest frames name a stream per message; the ingest endpoint
+		// does not check them against a token, so a limited ingest
+		// token would promise what is not enforced.
+		return fmt.Errorf("token %q: an ingest token cannot be limited to streams; give each bridge an unlimited ingest token", t.Name)
 	}
 	return nil
 }
@@ -84,25 +112,41 @@ type Auth struct {
 }
 
 type hashedToken struct {
-	sum  [32]byte
-	name string
-	role Role
+	sum     [32]byte
+	name    string
+	role    Role
+	streams map[string]bool // nil: every stream
+	list    []string
 }
 
-// NewAuth returns an Auth that knows tokens.
+// NewAuth returns an Auth that knows tokens. Names must be unique: the
+// name is the actor in the audit log.
 func NewAuth(tokens []Token) (*Auth, error) {
 	a := &Auth{}
 	seen := map[[32]byte]bool{}
+	names := map[string]bool{}
 	for _, t := range tokens {
 		if err := t.Validate(); err != nil {
 			return nil, err
 		}
+		if names[t.Name] {
+			return nil, fmt.Errorf("token %q: the name is given twice; give each token its own name (the audit log shows it as the actor)", t.Name)
+		}
+		names[t.Name] = true
 		sum := sha256.Sum256([]byte(t.Secret))
 		if seen[sum] {
 			return nil, fmt.Errorf("token %q: the same secret is given twice; give each role its own secret", t.Name)
 		}
 		seen[sum] = true
-		a.tokens = append(a.tokens, hashedToken{sum: sum, name: t.Name, role: t.Role})
+		ht := hashedToken{sum: sum, name: t.Name, role: t.Role}
+		if len(t.Streams) > 0 {
+			ht.streams = map[string]bool{}
+			for _, st := range t.Streams {
+				ht.streams[st] = true
+			}
+			ht.list = append([]string(nil), t.Streams...)
+		}
+		a.tokens = append(a.tokens, ht)
 	}
 	return a, nil
 }
@@ -114,10 +158,23 @@ func (a *Auth) Empty() bool { return len(a.tokens) == 0 }
 type Principal struct {
 	Name string
 	Role Role
+	// streams limits the principal to these streams; nil means every
+	// stream.
+	streams map[string]bool
+	list    []string
 }
 
 // Can reports whether p may act as role r.
 func (p Principal) Can(r Role) bool { return p.Role == r || p.Role == RoleAdmin }
+
+// Scoped reports whether p is limited to some streams.
+func (p Principal) Scoped() bool { return p.streams != nil }
+
+// Streams lists the streams p is limited to; nil means every stream.
+func (p Principal) Streams() []string { return p.list }
+
+// Sees reports whether p may act on stream.
+func (p Principal) Sees(stream string) bool { return p.streams == nil || p.streams[stream] }
 
 // Identify returns the principal behind the request's token, taken from
 // "Authorization: Bearer …" or, for browser sources, the token query
@@ -148,7 +205,8 @@ func (a *Auth) Identify(r *http.Request) (Principal, error) {
 	if found < 0 {
 		return Principal{}, ErrUnauthorized
 	}
-	return Principal{Name: a.tokens[found].name, Role: a.tokens[found].role}, nil
+	t := &a.tokens[found]
+	return Principal{Name: t.name, Role: t.role, streams: t.streams, list: t.list}, nil
 }
 
 // Require wraps h so that only a principal with one of roles (or admin)
@@ -163,10 +221,80 @@ func (a *Auth) Require(h http.Handler, roles ...Role) http.Handler {
 		}
 		for _, role := range roles {
 			if p.Can(role) {
+				r, msg := scopeRequest(r, p)
+				if msg != "" {
+					writeError(w, http.StatusForbidden, msg)
+					return
+				}
 				h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 				return
 			}
 		}
 		writeError(w, http.StatusForbidden, fmt.Sprintf("role %s may not use this endpoint", p.Role))
+	})
+}
+
+// scopeRequest checks the streams a request names in its path
+// ({stream}) and query (?stream=) against a limited principal, and
+// returns why it is refused ("" when it is not). A limited principal of
+// exactly one stream that names none is taken to mean that one: its
+// query gets stream= added. Handlers check a stream named in the body
+// with AllowStream, and a stream they find from an id with SeesStream.
+func scopeRequest(r *http.Request, p Principal) (*http.Request, string) {
+	if !p.Scoped() {
+		return r, ""
+	}
+	if st := r.PathValue("stream"); st != "" && !p.Sees(st) {
+		return r, outOfScope(p, st)
+	}
+	q := r.URL.Query()
+	if sts, ok := q["stream"]; ok {
+		for _, st := range sts {
+			if !p.Sees(st) {
+				return r, outOfScope(p, st)
+			}
+		}
+		return r, ""
+	}
+	if len(p.list) == 1 && r.PathValue("stream") == "" {
+		q.Set("stream", p.list[0])
+		r2 := r.Clone(r.Context())
+		r2.URL.RawQuery = q.Encode()
+		return r2, ""
+	}
+	return r, ""
+}
+
+func outOfScope(p Principal, stream string) string {
+	if stream == "" {
+		return fmt.Sprintf("token %q is limited to streams %s: name one (stream)", p.Name, strings.Join(p.list, ", "))
+	}
+	return fmt.Sprintf("token %q is limited to streams %s, not %q", p.Name, strings.Join(p.list, ", "), stream)
+}
+
+// AllowStream checks a stream a request names in its body (or finds from
+// an id) against the caller's limits: it answers 403 and returns false
+// when the caller may not act on it. An empty stream is refused for a
+// limited caller: it must say which of its streams it means.
+func AllowStream(w http.ResponseWriter, r *http.Request, stream string) bool {
+	p := PrincipalFrom(r.Context())
+	if !p.Scoped() || (stream != "" && p.Sees(stream)) {
+		return true
+	}
+	writeError(w, http.StatusForbidden, outOfScope(p, stream))
+	return false
+}
+
+// RequireAllStreams refuses (403) a caller limited to some streams, for
+// endpoints that act across streams (metrics, export and erasure of a
+// user, dead webhooks, profiles).
+func RequireAllStreams(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := PrincipalFrom(r.Context())
+		if p.Scoped() {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("token %q is limited to streams %s; this endpoint spans every stream and needs an unlimited token", p.Name, strings.Join(p.list, ", ")))
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }

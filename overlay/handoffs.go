@@ -17,6 +17,8 @@ type Handoffs[T any] interface {
 	Resolve(id, by string, at int64) (T, error)
 	// Convert marks ticket id a sale of value (the order's value, ≥ 0).
 	Convert(id, by string, value float64, at int64) (T, error)
+	// TicketStream returns ticket id's stream, false if there is none.
+	TicketStream(id string) (string, bool)
 }
 
 // Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
@@ -71,6 +73,9 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			}
 			limit = min(n, HandoffsPageMax) // larger is capped, as on /v1/audit
 		}
+		if !AllowStream(w, r, q.Get("stream")) {
+			return
+		}
 		list, total, next, err := h.Handoffs(q.Get("stream"), state, q.Get("after"), limit)
 		if err != nil {
 			answer(w, nil, err)
@@ -89,9 +94,17 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			actor := PrincipalFrom(r.Context()).Name
 			id := r.PathValue("id")
+			stream, found := h.TicketStream(id)
+			if found && !AllowStream(w, r, stream) {
+				return
+			}
+			if !found && PrincipalFrom(r.Context()).Scoped() {
+				writeError(w, http.StatusNotFound, "ticket "+quote(id)+": not found")
+				return
+			}
 			t, err := do(id, actor, time.Now().UnixMilli())
 			if err == nil {
-				audit(actor, "handoff."+action, id, "", "")
+				audit(actor, "handoff."+action, id, stream, "")
 			}
 			answer(w, t, err)
 		}), RoleAgent)
@@ -110,20 +123,28 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			writeError(w, http.StatusBadRequest, `order_value: want a number from 0 to 1e12, e.g. {"order_value":1299}`)
 			return
 		}
+		stream, found := h.TicketStream(id)
+		if found && !AllowStream(w, r, stream) {
+			return
+		}
+		if !found && PrincipalFrom(r.Context()).Scoped() {
+			writeError(w, http.StatusNotFound, "ticket "+quote(id)+": not found")
+			return
+		}
 		t, err := h.Convert(id, actor, *body.OrderValue, time.Now().UnixMilli())
 		if err == nil {
-			audit(actor, "handoff.convert", id, "", strconv.FormatFloat(*body.OrderValue, 'f', -1, 64))
+			audit(actor, "handoff.convert", id, stream, strconv.FormatFloat(*body.OrderValue, 'f', -1, 64))
 		}
 		answer(w, t, err)
 	}), RoleAgent)
 	if wh == nil {
 		return
 	}
-	s.Handle("GET /v1/webhooks/dead", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Handle("GET /v1/webhooks/dead", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		dead, err := wh.DeadLetters()
 		answer(w, map[string]any{"dead": dead}, err)
-	}), RoleModerator)
-	s.Handle("POST /v1/webhooks/dead/{id}/retry", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	})), RoleModerator)
+	s.Handle("POST /v1/webhooks/dead/{id}/retry", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := PrincipalFrom(r.Context()).Name
 		id := r.PathValue("id")
 		e, err := wh.Retry(id)
@@ -131,5 +152,5 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			audit(actor, "webhook.retry", id, "", "")
 		}
 		answer(w, e, err)
-	}), RoleModerator)
+	})), RoleModerator)
 }

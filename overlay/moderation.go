@@ -27,7 +27,7 @@ func RegisterModeration(s *Server, m Moderation) {
 				Reason string `json:"reason"`
 				Stream string `json:"stream"`
 			}
-			if !readBody(w, r, &body) {
+			if !readBody(w, r, &body) || !bodyStream(w, r, &body.Stream) {
 				return
 			}
 			res, err := m.Message(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("id"), action, body.Reason)
@@ -41,7 +41,7 @@ func RegisterModeration(s *Server, m Moderation) {
 				Reason  string `json:"reason"`
 				Stream  string `json:"stream"`
 			}
-			if !readBody(w, r, &body) {
+			if !readBody(w, r, &body) || !bodyStream(w, r, &body.Stream) {
 				return
 			}
 			if body.Seconds < 0 {
@@ -61,7 +61,7 @@ func RegisterModeration(s *Server, m Moderation) {
 			Stream string `json:"stream"`
 			Since  int64  `json:"since"`
 		}
-		if !readBody(w, r, &body) {
+		if !readBody(w, r, &body) || !bodyStream(w, r, &body.Stream) {
 			return
 		}
 		if body.Stream == "" {
@@ -75,4 +75,14 @@ func RegisterModeration(s *Server, m Moderation) {
 		res, err := m.UndoRule(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("rule"), body.Since)
 		answer(w, res, err)
 	}), RoleModerator)
+}
+
+// bodyStream fills an empty stream of a body from ?stream= (a token
+// limited to one stream has it there) and checks it against the
+// caller's limits (AllowStream).
+func bodyStream(w http.ResponseWriter, r *http.Request, stream *string) bool {
+	if *stream == "" {
+		*stream = r.URL.Query().Get("stream")
+	}
+	return AllowStream(w, r, *stream)
 }

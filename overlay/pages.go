@@ -96,6 +96,11 @@ func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...Role)
 		}
 		for _, role := range roles {
 			if p.Can(role) {
+				if _, msg := scopeRequest(r, p); msg != "" {
+					deniedPage(w, http.StatusForbidden, denied{Kind: "stream", What: what, Path: r.URL.Path, Role: string(p.Role),
+						Streams: strings.Join(p.Streams(), ", "), Index: "/?" + url.Values{"token": {r.URL.Query().Get("token")}}.Encode()})
+					return
+				}
 				h.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 				return
 			}
@@ -118,12 +123,14 @@ func roleList(roles []Role) string {
 
 // denied is what the denied page says.
 type denied struct {
-	Kind  string // missing, unknown or role
+	Kind  string // missing, unknown, role or stream
 	What  string // "the moderator console"
 	Path  string
 	Role  string // the token's role, for Kind role
 	Needs string // the roles that may open the page
 	Index string // the index with the same token, for Kind role
+	// Streams are the token's streams, for Kind stream.
+	Streams string
 }
 
 var deniedTmpl = template.Must(template.ParseFS(staticFS, "static/denied.html.tmpl"))

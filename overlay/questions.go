@@ -30,11 +30,8 @@ func RegisterQuestions(s *Server, q Questions) {
 			var body struct {
 				Stream string `json:"stream"`
 			}
-			if !readBody(w, r, &body) {
+			if !readBody(w, r, &body) || !bodyStream(w, r, &body.Stream) {
 				return
-			}
-			if body.Stream == "" {
-				body.Stream = r.URL.Query().Get("stream")
 			}
 			res, err := q.Act(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("cluster"), action)
 			answer(w, res, err)

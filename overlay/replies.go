@@ -10,6 +10,8 @@ import (
 type Drafts[D any] interface {
 	Drafts(stream, state string) []D
 	DecideDraft(id string, approve bool, by string, at int64) (D, error)
+	// DraftStream returns draft id's stream, false if there is none.
+	DraftStream(id string) (string, bool)
 }
 
 // RegisterDrafts adds, for moderators:
@@ -31,6 +33,9 @@ func RegisterDrafts[D any](s *Server, d Drafts[D], audit Auditor) {
 			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want pending, approved or rejected")
 			return
 		}
+		if !AllowStream(w, r, q.Get("stream")) {
+			return
+		}
 		list := d.Drafts(q.Get("stream"), state)
 		if list == nil {
 			list = []D{}
@@ -47,9 +52,17 @@ func RegisterDrafts[D any](s *Server, d Drafts[D], audit Auditor) {
 			}
 			actor := PrincipalFrom(r.Context()).Name
 			id := r.PathValue("id")
+			stream, found := d.DraftStream(id)
+			if found && !AllowStream(w, r, stream) {
+				return
+			}
+			if !found && PrincipalFrom(r.Context()).Scoped() {
+				writeError(w, http.StatusNotFound, "draft "+quote(id)+": not found")
+				return
+			}
 			res, err := d.DecideDraft(id, approve, actor, time.Now().UnixMilli())
 			if err == nil {
-				audit(actor, "reply."+action, id, "", body.Reason)
+				audit(actor, "reply."+action, id, stream, body.Reason)
 			}
 			answer(w, res, err)
 		}), RoleModerator)

@@ -74,16 +74,16 @@ func NewServer(opts Options) *Server {
 	})
 	s.mux.Handle("GET /readyz", a.Require(http.HandlerFunc(s.readyz), Roles...))
 	if opts.Metrics != nil {
-		s.mux.Handle("GET /metrics", a.Require(opts.Metrics, RoleAdmin, RoleModerator))
+		s.mux.Handle("GET /metrics", a.Require(RequireAllStreams(opts.Metrics), RoleAdmin, RoleModerator))
 	}
 	if opts.Pprof {
 		// The mutex and block profiles sample: one contention event in
 		// 100, and one blocking event per 100 µs spent blocked.
 		runtime.SetMutexProfileFraction(100)
 		runtime.SetBlockProfileRate(100_000)
-		s.mux.Handle("GET /debug/pprof/", a.Require(http.HandlerFunc(pprof.Index), RoleAdmin))
-		s.mux.Handle("GET /debug/pprof/profile", a.Require(http.HandlerFunc(pprof.Profile), RoleAdmin))
-		s.mux.Handle("GET /debug/pprof/trace", a.Require(http.HandlerFunc(pprof.Trace), RoleAdmin))
+		s.mux.Handle("GET /debug/pprof/", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Index)), RoleAdmin))
+		s.mux.Handle("GET /debug/pprof/profile", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Profile)), RoleAdmin))
+		s.mux.Handle("GET /debug/pprof/trace", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Trace)), RoleAdmin))
 	}
 	if opts.Ingest != nil {
 		s.mux.Handle("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest))

@@ -13,8 +13,9 @@ type StreamInfo struct {
 
 // Caller is who a token is, as GET /v1/streams tells a page.
 type Caller struct {
-	Name string `json:"name"`
-	Role Role   `json:"role"`
+	Name    string   `json:"name"`
+	Role    Role     `json:"role"`
+	Streams []string `json:"streams,omitempty"` // the streams a limited token may use
 }
 
 // StreamList answers GET /v1/streams.
@@ -59,10 +60,27 @@ func RegisterStreams(s *Server, st Streams, rs Restrictions) {
 		s.Handle("GET /v1/streams", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := PrincipalFrom(r.Context())
 			list := st.Streams(StreamsMax)
+			if p.Scoped() {
+				// A limited token sees its own streams, active or not.
+				seen := map[string]bool{}
+				kept := list[:0:0]
+				for _, si := range list {
+					if p.Sees(si.Stream) {
+						kept = append(kept, si)
+						seen[si.Stream] = true
+					}
+				}
+				for _, id := range p.Streams() {
+					if !seen[id] {
+						kept = append(kept, StreamInfo{Stream: id})
+					}
+				}
+				list = kept
+			}
 			if list == nil {
 				list = []StreamInfo{}
 			}
-			writeJSON(w, http.StatusOK, StreamList{You: Caller{Name: p.Name, Role: p.Role}, Streams: list})
+			writeJSON(w, http.StatusOK, StreamList{You: Caller{Name: p.Name, Role: p.Role, Streams: p.Streams()}, Streams: list})
 		}), Roles...)
 	}
 	if rs != nil {

@@ -9,6 +9,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,27 @@ type app struct {
 	ln       net.Listener
 	log      io.Writer
 	commits  *prometheus.HistogramVec // livemod_store_commit_seconds{writer}
+	// phase is what GET /readyz reports: starting until serve runs (the
+	// store is open and the pipeline's shards run by then), ready, then
+	// stopping from the start of shutdown.
+	phase atomic.Int32
+}
+
+const (
+	phaseStarting int32 = iota
+	phaseReady
+	phaseStopping
+)
+
+// ready answers GET /readyz.
+func (a *app) ready() error {
+	switch a.phase.Load() {
+	case phaseReady:
+		return nil
+	case phaseStopping:
+		return errors.New("shutting down")
+	}
+	return errors.New("starting: the store and the pipeline are not running yet")
 }
 
 // newEngine builds the classify engine from the config: serve, demo and
@@ -216,6 +238,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Metrics:  promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
 		Pprof:    cfg.Pprof,
 		Commit:   a.commit,
+		Ready:    a.ready,
 
 		MaxBodyBytes: hc.MaxBodyBytes,
 	})
@@ -293,6 +316,9 @@ func (a *app) baseURL(scheme string) string {
 func (a *app) serve(ctx context.Context) error {
 	a.conn.start() // platform chat starts flowing with the server
 	errc := make(chan error, 1)
+	// The store is open and the pipeline's shards run (NewPipeline
+	// started them): take traffic.
+	a.phase.CompareAndSwap(phaseStarting, phaseReady)
 	go func() {
 		if a.server.TLSConfig != nil {
 			errc <- a.server.ServeTLS(a.ln, "", "") // the certificate is in TLSConfig
@@ -311,6 +337,7 @@ func (a *app) serve(ctx context.Context) error {
 }
 
 func (a *app) shutdown(ctx context.Context) error {
+	a.phase.Store(phaseStopping)
 	var errs []error
 	if err := a.ingest.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close ingest: %w", err))

@@ -32,7 +32,7 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (admin token)")
 	fs.StringVar(&f.cert, "tls-cert", "", "serve HTTPS and wss:// with this certificate `file` (PEM, the chain after the leaf); with --tls-key")
 	fs.StringVar(&f.key, "tls-key", "", "the private key `file` (PEM) of --tls-cert")
-	fs.Var(&f.tokens, "token", "`ROLE=SECRET` token (repeatable); roles: ingest, host, moderator, agent, admin; also LIVEMOD_TOKENS=\"admin=s1,ingest=s2\"")
+	fs.Var(&f.tokens, "token", "`ROLE=SECRET` token (repeatable; ROLE:STREAM[+STREAM]=SECRET limits it to those streams); roles: ingest, host, moderator, agent, admin; also LIVEMOD_TOKENS=\"admin=s1,ingest=s2\"")
 }
 
 // load reads the config file and environment, then applies the flags.

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/overlay"
+)
+
+const showAModSecret = "test-show-a-moderator"
+
+// withShowAModerator adds a moderator token limited to stream show-a.
+func withShowAModerator(c *config.Config) {
+	c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "mod-a", Role: overlay.RoleModerator, Secret: showAModSecret, Streams: []string{"show-a"}})
+}
+
+// TestScopedTokenRefusedOnOtherStreams: a moderator token limited to
+// show-a works on show-a and is refused (403) on show-b's REST calls,
+// websocket and pages, and on the endpoints that span every stream.
+func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
+	ta := runApp(t, t.TempDir(), withShowAModerator)
+	base := "http://" + ta.addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for st, line := range map[string]string{
+		"show-a": `{"id":"a1","user":{"id":"ua","name":"A"},"text":"hello from a"}`,
+		"show-b": `{"id":"b1","user":{"id":"ub","name":"B"},"text":"hello from b"}`,
+	} {
+		in := dial(t, "ws://"+ta.addr()+"/v1/ingest?stream="+st, ingestSecret)
+		if err := in.Write(ctx, websocket.MessageText, []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "both messages on the desk", func() bool {
+		return len(ta.desk.Snapshot("show-a")) > 0 && len(ta.desk.Snapshot("show-b")) > 0
+	})
+
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		// Its own stream.
+		{"GET", "/v1/audit?stream=show-a", "", 200},
+		{"GET", "/v1/audit", "", 200}, // one stream: taken to mean show-a
+		{"GET", "/v1/kpis?stream=show-a", "", 200},
+		{"POST", "/v1/messages/a1/hide", `{"stream":"show-a","reason":"test"}`, 200},
+		{"POST", "/v1/messages/a1/unhide", `{}`, 200}, // body without stream: its one stream
+		{"GET", "/v1/replies/drafts", "", 200},
+		// Another stream.
+		{"GET", "/v1/audit?stream=show-b", "", 403},
+		{"GET", "/v1/kpis?stream=show-b", "", 403},
+		{"GET", "/v1/replies/drafts?stream=show-b", "", 403},
+		{"POST", "/v1/messages/b1/hide", `{"stream":"show-b"}`, 403},
+		{"POST", "/v1/messages/b1/hide", `{"stream":"show-a"}`, 404}, // b1 is not show-a's
+		{"POST", "/v1/rules/spam/undo", `{"stream":"show-b","since":0}`, 403},
+		{"POST", "/v1/users/ub/timeout", `{"stream":"show-b"}`, 403},
+		// Every stream at once.
+		{"GET", "/metrics", "", 403},
+		{"GET", "/v1/webhooks/dead", "", 403},
+		// Pages.
+		{"GET", "/moderator?stream=show-a&token=" + showAModSecret, "", 200},
+		{"GET", "/moderator?stream=show-b&token=" + showAModSecret, "", 403},
+		{"GET", "/overlay/show-b?token=" + showAModSecret, "", 403},
+		{"GET", "/overlay/show-a?token=" + showAModSecret, "", 200},
+	} {
+		code, body := call(t, c.method, base+c.path, showAModSecret, c.body)
+		if code != c.want {
+			t.Errorf("%s %s: %d %s; want %d", c.method, c.path, code, body, c.want)
+		}
+		if c.want == 403 && strings.HasPrefix(c.path, "/moderator") && !strings.Contains(body, "limited to the streams show-a") {
+			t.Errorf("%s %s: the denied page does not name the token's streams: %s", c.method, c.path, body)
+		}
+	}
+	// The unlimited moderator still reaches show-b.
+	if code, body := call(t, "POST", base+"/v1/messages/b1/hide", modSecret, `{"stream":"show-b"}`); code != 200 {
+		t.Errorf("unlimited moderator on show-b: %d %s", code, body)
+	}
+	// GET /v1/streams lists only show-a for the limited token.
+	var sl overlay.StreamList
+	callJSON(t, "GET", base+"/v1/streams", showAModSecret, "", &sl)
+	if len(sl.Streams) != 1 || sl.Streams[0].Stream != "show-a" || len(sl.You.Streams) != 1 {
+		t.Errorf("GET /v1/streams for mod-a = %+v; want show-a only", sl)
+	}
+
+	// The websocket: show-b refused before the upgrade, show-a accepted.
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	hdr := http.Header{"Authorization": {"Bearer " + showAModSecret}}
+	_, res, err := websocket.Dial(wctx, "ws://"+ta.addr()+"/v1/subscribe?stream=show-b&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
+	if err == nil || res == nil || res.StatusCode != 403 {
+		code := 0
+		if res != nil {
+			code = res.StatusCode
+		}
+		t.Errorf("subscribe to show-b with mod-a: err %v, status %d; want 403", err, code)
+	}
+	c, _, err := websocket.Dial(wctx, "ws://"+ta.addr()+"/v1/subscribe?stream=show-a&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
+	if err != nil {
+		t.Fatalf("subscribe to show-a with mod-a: %v", err)
+	}
+	c.CloseNow()
+}
+
+// TestDuplicateTokenNames: two tokens with one name are a config error,
+// as is a scoped ingest token; --token ROLE:STREAM=SECRET parses.
+func TestDuplicateTokenNames(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Auth.Tokens = []overlay.Token{
+		{Name: "alice", Role: overlay.RoleModerator, Secret: "secret-one-1"},
+		{Name: "alice", Role: overlay.RoleHost, Secret: "secret-two-2"},
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `name "alice" is also auth.tokens[0]'s`) {
+		t.Errorf("duplicate names: %v", err)
+	}
+	tok, err := overlay.ParseToken("moderator:show-a=long-enough-secret")
+	if err != nil || tok.Name != "moderator:show-a" || tok.Role != overlay.RoleModerator || len(tok.Streams) != 1 || tok.Streams[0] != "show-a" {
+		t.Errorf("ParseToken(moderator:show-a=…) = %+v, %v", tok, err)
+	}
+	if _, err := overlay.ParseToken("ingest:show-a=long-enough-secret"); err == nil || !strings.Contains(err.Error(), "cannot be limited") {
+		t.Errorf("scoped ingest token: %v", err)
+	}
+}
+
+// TestReadyz: not ready before serve, ready while serving, not ready
+// once shutting down.
+func TestReadyz(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Data = t.TempDir()
+	cfg.Auth.Tokens = []overlay.Token{{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret}}
+	a, err := newApp(cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ready(); err == nil || !strings.Contains(err.Error(), "starting") {
+		t.Errorf("before serve: %v", err)
+	}
+	if err := a.listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx) }()
+	eventually(t, 5*time.Second, "ready", func() bool { return a.ready() == nil })
+	if code, body := call(t, "GET", "http://"+a.addr()+"/readyz", adminSecret, ""); code != 200 {
+		t.Errorf("GET /readyz while serving: %d %s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ready(); err == nil || !strings.Contains(err.Error(), "shutting down") {
+		t.Errorf("after shutdown: %v", err)
+	}
+}
