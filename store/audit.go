@@ -16,9 +16,12 @@ import (
 
 // AuditEntry is one decision or action in the audit trail.
 type AuditEntry struct {
-	Seq    uint64 `json:"seq"`
-	TS     int64  `json:"ts"`    // Unix ms
-	Actor  string `json:"actor"` // "auto", a token's name, or a user
+	Seq   uint64 `json:"seq"`
+	TS    int64  `json:"ts"`    // Unix ms
+	Actor string `json:"actor"` // "auto", a token's name, or a user
+	// Role is the actor's role: a token's, "system" for livemod itself,
+	// "viewer" for a chat user.
+	Role   string `json:"role,omitempty"`
 	Action string `json:"action"`
 	Target string `json:"target"` // message id, user id, cluster, ticket
 	Stream string `json:"stream,omitempty"`
@@ -28,6 +31,10 @@ type AuditEntry struct {
 	// Erased marks an entry whose user was erased: it keeps when, who
 	// and what was done, without the user or any text (see erase.go).
 	Erased bool `json:"erased,omitempty"`
+	// PD and Hash chain the entry to the one before it (see chain.go);
+	// AppendAudit sets them.
+	PD   string `json:"pd,omitempty"`
+	Hash string `json:"hash,omitempty"`
 
 	flushed chan error // set on AuditSink.Flush's marker (cap 1), never stored
 }
@@ -37,6 +44,7 @@ type AuditQuery struct {
 	Stream string
 	User   string // the entry's user or its target
 	Since  int64  // Unix ms, inclusive
+	Before uint64 // only entries with a smaller seq (the cursor); 0: none
 	Limit  int
 }
 
@@ -53,12 +61,19 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error { return appendAudit(tx, entries) })
+}
+
+// appendAudit writes entries inside tx, chained to the log's tail.
+func appendAudit(tx *bolt.Tx, entries []AuditEntry) error {
+	{
 		b := tx.Bucket(bucketAudit)
 		// Keys only grow: fill pages completely instead of splitting them
 		// half-empty.
 		b.FillPercent = 1.0
-		v := make([]byte, 0, 192*len(entries))
+		tail := auditTail(tx)
+		var scratch []byte
+		v := make([]byte, 0, 320*len(entries))
 		for len(entries) > 0 {
 			chunk := entries[:min(len(entries), auditChunk)]
 			entries = entries[len(chunk):]
@@ -75,6 +90,8 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 					v = append(v, '\n')
 				}
 				chunk[i].Seq = seq
+				tail.seq = seq
+				tail.hash, scratch = seal(tail.hash, &chunk[i], scratch)
 				v = chunk[i].appendJSON(v)
 			}
 			// Put keeps the slice until the commit: each chunk gets its
@@ -84,8 +101,8 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 				return err
 			}
 		}
-		return nil
-	})
+		return tx.Bucket(bucketMeta).Put(metaAuditTail, tail.bytes())
+	}
 }
 
 // eachAuditLine calls fn with each entry of the chunk v, oldest first.
@@ -116,13 +133,25 @@ func (db *DB) Audit(q AuditQuery) ([]AuditEntry, error) {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		var lines [][]byte
-		for k, v := c.Last(); k != nil && len(out) < q.Limit; k, v = c.Prev() {
+		k, v := c.Last()
+		if q.Before > 0 {
+			// The chunk holding seq Before-1 starts at or before it.
+			if k, v = c.Seek(seqKey(q.Before)); k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
+		}
+		for ; k != nil && len(out) < q.Limit; k, v = c.Prev() {
 			lines = lines[:0]
 			eachAuditLine(v, func(l []byte) error { lines = append(lines, l); return nil })
 			for i := len(lines) - 1; i >= 0 && len(out) < q.Limit; i-- {
 				var e AuditEntry
 				if err := json.Unmarshal(lines[i], &e); err != nil {
 					return fmt.Errorf("audit chunk %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				if q.Before > 0 && e.Seq >= q.Before {
+					continue
 				}
 				if e.TS < q.Since {
 					// Entries are in append order, which is time order but
@@ -148,6 +177,10 @@ func (e *AuditEntry) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, e.TS, 10)
 	b = append(b, `,"actor":`...)
 	b = classify.AppendJSONString(b, e.Actor)
+	if e.Role != "" {
+		b = append(b, `,"role":`...)
+		b = classify.AppendJSONString(b, e.Role)
+	}
 	b = append(b, `,"action":`...)
 	b = classify.AppendJSONString(b, e.Action)
 	b = append(b, `,"target":`...)
@@ -162,6 +195,16 @@ func (e *AuditEntry) appendJSON(b []byte) []byte {
 	}
 	if e.Erased {
 		b = append(b, `,"erased":true`...)
+	}
+	if e.PD != "" {
+		b = append(b, `,"pd":"`...)
+		b = append(b, e.PD...)
+		b = append(b, '"')
+	}
+	if e.Hash != "" {
+		b = append(b, `,"hash":"`...)
+		b = append(b, e.Hash...)
+		b = append(b, '"')
 	}
 	return append(b, '}')
 }

@@ -347,7 +347,9 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 					nv = append(nv, line...)
 					return nil
 				}
-				r := AuditEntry{Seq: e.Seq, TS: e.TS, Actor: e.Actor, Action: e.Action, Target: e.Target, Stream: e.Stream, Rule: e.Rule, Erased: true}
+				// The redacted entry keeps its chain fields: its hash
+				// covers only what stays (see chain.go).
+				r := AuditEntry{Seq: e.Seq, TS: e.TS, Actor: e.Actor, Role: e.Role, Action: e.Action, Target: e.Target, Stream: e.Stream, Rule: e.Rule, Erased: true, PD: e.PD, Hash: e.Hash}
 				if r.Actor == user {
 					r.Actor = "erased"
 				}
@@ -373,16 +375,7 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 				return err
 			}
 		}
-		seq, err := ab.NextSequence()
-		if err != nil {
-			return err
-		}
-		record.Seq = seq
-		v, err := json.Marshal(&record)
-		if err != nil {
-			return err
-		}
-		return ab.Put(seqKey(seq), v)
+		return appendAudit(tx, []AuditEntry{record})
 	})
 	if err != nil {
 		return Erased{}, fmt.Errorf("erase %q from %s: %w", user, db.path, err)
