@@ -15,7 +15,9 @@ type AuditQuery struct {
 	Stream string
 	User   string // the entry's user or its target
 	Since  int64  // Unix ms, inclusive
-	Limit  int    // 1…MaxAuditLimit
+	Before uint64 // only entries older than this seq (the cursor); 0: from the newest
+	Limit  int    // 1…MaxAuditLimit (1…MaxAuditExport for ndjson and csv)
+	Format string // json (default), ndjson or csv
 }
 
 // Admin is the data side of the audit, export and erase endpoints; cmd
@@ -23,7 +25,7 @@ type AuditQuery struct {
 // the token's name.
 type Admin interface {
 	Audit(q AuditQuery) (any, error)
-	Export(user string) (any, error)
+	Export(actor, user string) (any, error)
 	Erase(ctx context.Context, actor, user string) (any, error)
 }
 
@@ -32,11 +34,17 @@ type Admin interface {
 const (
 	DefaultAuditLimit = 100
 	MaxAuditLimit     = 1000
+	// MaxAuditExport bounds one NDJSON or CSV export; the header
+	// X-Audit-Next gives the cursor for the rest.
+	MaxAuditExport = 100_000
 )
 
 // RegisterAdmin adds:
 //
-//	GET    /v1/audit?stream=&user=&since=&limit=  (admin, moderator)  {"entries":[…],"limit":N}
+//	GET    /v1/audit?stream=&user=&since=&before=&limit=&format=  (admin, moderator)
+//	       {"entries":[…],"limit":N,"next":SEQ}, newest first; next is the
+//	       ?before= of the following page. format=ndjson or csv exports
+//	       (up to MaxAuditExport entries, the cursor in X-Audit-Next).
 //	GET    /v1/users/{id}/export                  (admin)             everything held about the user
 //	DELETE /v1/users/{id}                         (admin)             counts of what was erased
 func RegisterAdmin(s *Server, a Admin) {
@@ -50,14 +58,34 @@ func RegisterAdmin(s *Server, a Admin) {
 			return
 		}
 		entries, err := a.Audit(q)
-		answer(w, map[string]any{"entries": entries, "limit": q.Limit}, err)
+		if err != nil {
+			answer(w, nil, err)
+			return
+		}
+		rows := auditRows(entries)
+		var next uint64
+		if len(rows) == q.Limit && len(rows) > 0 {
+			next = rows[len(rows)-1].Seq
+		}
+		switch q.Format {
+		case "ndjson":
+			writeAuditNDJSON(w, rows, next)
+		case "csv":
+			writeAuditCSV(w, rows, next)
+		default:
+			res := map[string]any{"entries": entries, "limit": q.Limit}
+			if next > 0 {
+				res["next"] = next
+			}
+			writeJSON(w, http.StatusOK, res)
+		}
 	}), RoleAdmin, RoleModerator)
 	s.Handle("GET /v1/users/{id}/export", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
 			return
 		}
-		res, err := a.Export(user)
+		res, err := a.Export(PrincipalFrom(r.Context()).Name, user)
 		answer(w, res, err)
 	})), RoleAdmin)
 	s.Handle("DELETE /v1/users/{id}", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -88,12 +116,27 @@ func parseAuditQuery(r *http.Request) (AuditQuery, error) {
 	v := r.URL.Query()
 	for k := range v {
 		switch k {
-		case "stream", "user", "since", "limit", "token":
+		case "stream", "user", "since", "before", "limit", "format", "token":
 		default:
-			return AuditQuery{}, badParam("parameter " + quote(k) + ": unknown; use stream, user, since (Unix ms or RFC 3339) and limit (1…" + strconv.Itoa(MaxAuditLimit) + ")")
+			return AuditQuery{}, badParam("parameter " + quote(k) + ": unknown; use stream, user, since (Unix ms or RFC 3339), before (a seq), limit (1…" + strconv.Itoa(MaxAuditLimit) + ") and format (json, ndjson, csv)")
 		}
 	}
-	q := AuditQuery{Stream: v.Get("stream"), User: v.Get("user"), Limit: DefaultAuditLimit}
+	q := AuditQuery{Stream: v.Get("stream"), User: v.Get("user"), Limit: DefaultAuditLimit, Format: v.Get("format")}
+	max := MaxAuditLimit
+	switch q.Format {
+	case "", "json":
+	case "ndjson", "csv":
+		max, q.Limit = MaxAuditExport, MaxAuditExport
+	default:
+		return AuditQuery{}, badParam("format " + quote(q.Format) + ": want json, ndjson or csv")
+	}
+	if s := v.Get("before"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || n < 1 {
+			return AuditQuery{}, badParam("before " + quote(s) + ": want a seq (1 or more), as the next of the page before")
+		}
+		q.Before = n
+	}
 	if s := v.Get("since"); s != "" {
 		if ms, err := strconv.ParseInt(s, 10, 64); err == nil && ms >= 0 {
 			q.Since = ms
@@ -106,9 +149,9 @@ func parseAuditQuery(r *http.Request) (AuditQuery, error) {
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return AuditQuery{}, badParam("limit " + quote(s) + ": want a whole number from 1 to " + strconv.Itoa(MaxAuditLimit))
+			return AuditQuery{}, badParam("limit " + quote(s) + ": want a whole number from 1 to " + strconv.Itoa(max))
 		}
-		q.Limit = min(n, MaxAuditLimit)
+		q.Limit = min(n, max)
 	}
 	return q, nil
 }

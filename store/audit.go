@@ -229,6 +229,9 @@ type AuditSink struct {
 	OnError func(error)
 	// ObserveCommit receives the time each commit took; nil means none.
 	ObserveCommit func(time.Duration)
+	// RoleOf names the role of a human actor (a token's name) for
+	// entries recorded without one; nil leaves Role empty.
+	RoleOf func(actor string) string
 
 	mu     sync.Mutex
 	errors int
@@ -255,12 +258,22 @@ func NewAuditSink(db *DB) *AuditSink {
 	return s
 }
 
-// Decided queues an entry for a decision that was not a plain allow.
+// Decided queues an entry for a decision that was not a plain allow, and
+// for a viewer's opt-out (STOP) or opt-in (START) of automated replies.
 func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
 	if d.Action == classify.Allow {
+		// The automation stage applies these unless the user is
+		// restricted (automate.Stage.apply); the audit says the same.
+		if !d.Restricted() {
+			if d.Labels.Has(classify.LabelOptout) {
+				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optout", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted out"}
+			} else if hasRule(d, "optout.start") {
+				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optin", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted back in"}
+			}
+		}
 		return
 	}
-	e := AuditEntry{TS: d.TS, Actor: "auto", Action: d.Action.String(), Target: d.ID, Stream: d.Stream, User: d.User.ID}
+	e := AuditEntry{TS: d.TS, Actor: "auto", Role: "system", Action: d.Action.String(), Target: d.ID, Stream: d.Stream, User: d.User.ID}
 	if len(d.Reasons) > 0 {
 		e.Rule = d.Reasons[0].Rule
 		e.Reason = d.Reasons[0].Detail
@@ -268,10 +281,22 @@ func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
 	s.queue <- e
 }
 
+func hasRule(d *classify.Decision, rule string) bool {
+	for i := range d.Reasons {
+		if d.Reasons[i].Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
 // Record queues an entry for a human action.
 func (s *AuditSink) Record(e AuditEntry) {
 	if e.TS == 0 {
 		e.TS = time.Now().UnixMilli()
+	}
+	if e.Role == "" && s.RoleOf != nil {
+		e.Role = s.RoleOf(e.Actor)
 	}
 	s.queue <- e
 }

@@ -61,6 +61,15 @@ func Open(dir string) (*DB, error) {
 	return &DB{bolt: b, path: path}, nil
 }
 
+// OpenExisting opens the store in dir, which must hold one already (the
+// offline tools: a typo in --data must not create an empty store).
+func OpenExisting(dir string) (*DB, error) {
+	if _, err := os.Stat(filepath.Join(dir, "livemod.db")); err != nil {
+		return nil, fmt.Errorf("data dir %s: no livemod.db in it (%w); pass the server's --data directory", dir, err)
+	}
+	return Open(dir)
+}
+
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 

@@ -30,7 +30,7 @@ func (r adminREST) Audit(q overlay.AuditQuery) (any, error) {
 	if err := r.a.audit.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("audit: flush: %w", err)
 	}
-	entries, err := r.a.db.Audit(store.AuditQuery{Stream: q.Stream, User: q.User, Since: q.Since, Limit: q.Limit})
+	entries, err := r.a.db.Audit(store.AuditQuery{Stream: q.Stream, User: q.User, Since: q.Since, Before: q.Before, Limit: q.Limit})
 	if entries == nil {
 		entries = []store.AuditEntry{}
 	}
@@ -56,7 +56,7 @@ type userExport struct {
 	Questions []classify.UserQuestion `json:"trending_questions"`
 }
 
-func (r adminREST) Export(user string) (any, error) {
+func (r adminREST) Export(actor, user string) (any, error) {
 	a := r.a
 	user, aliases := platformAliases(user)
 	ex := userExport{User: user, ExportedAt: time.Now().UnixMilli(), Messages: a.desk.UserMessages(user),
@@ -88,6 +88,12 @@ func (r adminREST) Export(user string) (any, error) {
 	}
 	a.exportAliases(&ex, aliases)
 	ex.Outbox, ex.Labeled, ex.Audit = orEmpty(ex.Outbox), orEmpty(ex.Labeled), orEmpty(ex.Audit)
+	// The export itself is audited (after it was read: it does not list
+	// itself), committed before the answer.
+	a.audit.Record(store.AuditEntry{Actor: actor, Action: "export", Target: user, User: user})
+	if err := a.audit.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("export %q: audit: %w", user, err)
+	}
 	return ex, nil
 }
 
@@ -141,7 +147,7 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	out.Erased.Handoffs += len(st.Tickets)
 	out.Erased.OptOuts += st.OptOuts
 	out.Erased.Outbox += st.Outbox
-	rec := store.AuditEntry{TS: time.Now().UnixMilli(), Actor: actor, Action: "erase", Target: user}
+	rec := store.AuditEntry{TS: time.Now().UnixMilli(), Actor: actor, Role: a.roleOf(actor), Action: "erase", Target: user}
 	dr, err := a.db.EraseUser(user, st.Tickets, rec)
 	if err != nil {
 		return nil, err

@@ -60,6 +60,16 @@ const (
 	phaseStopping
 )
 
+// roleOf is the role of the token named actor, for the audit log.
+func (a *app) roleOf(actor string) string {
+	for _, t := range a.cfg.Auth.Tokens {
+		if t.Name == actor {
+			return string(t.Role)
+		}
+	}
+	return ""
+}
+
 // ready answers GET /readyz.
 func (a *app) ready() error {
 	switch a.phase.Load() {
@@ -168,6 +178,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, log: log, db: db, restr: restr}
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
+	a.audit.RoleOf = a.roleOf
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.commits = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "livemod_store_commit_seconds",

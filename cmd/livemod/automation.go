@@ -91,9 +91,15 @@ type hubOutput struct {
 	kpis    *moderate.KPIs
 	conn    *connectors // sends replies of connected streams to the platform
 	log     io.Writer
+	audit   *store.AuditSink
 }
 
 func (o hubOutput) Replied(r *classify.Reply) {
+	e := store.AuditEntry{TS: r.TS, Actor: "auto", Role: "system", Action: "reply.sent", Target: r.ID, Stream: r.Stream, Rule: "faq." + r.FAQ}
+	if len(r.To) == 1 {
+		e.User = r.To[0]
+	}
+	o.audit.Record(e)
 	o.replies.Add(r)
 	o.kpis.Replied(r.Stream)
 	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
@@ -104,7 +110,10 @@ func (o hubOutput) Replied(r *classify.Reply) {
 
 func (o hubOutput) Drafted(*classify.Draft) {} // moderators list drafts over REST
 
-func (o hubOutput) TicketChanged(t *classify.Ticket, _ bool) {
+func (o hubOutput) TicketChanged(t *classify.Ticket, created bool) {
+	if created {
+		o.audit.Record(store.AuditEntry{TS: t.Created, Actor: "auto", Role: "system", Action: "ticket.create", Target: t.ID, Stream: t.Stream, User: t.User.ID, Reason: t.Issue})
+	}
 	// Encoding a ticket costs microseconds; skip it when no agent page
 	// watches the stream (a new one gets the open tickets as a snapshot).
 	if o.hub.Subscribers(t.Stream, stream.ViewAgent) == 0 {
@@ -155,7 +164,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log}})
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err

@@ -34,6 +34,7 @@ Usage:
   livemod train  [flags]   learn a model from labeled NDJSON (--data F --out model.bin)
   livemod eval   [flags]   per-label precision, recall, F1 on labeled NDJSON; --cv to cross-validate
   livemod labels export    moderators' approve/hide/unhide outcomes as labeled NDJSON for train
+  livemod audit verify     check the audit log's hash chain (--data DIR); reports the first broken link
   livemod version          the version, commit, Go version and build settings
 
 Run "livemod VERB --help" for the flags of a verb. Exit status: 0 done,
@@ -121,13 +122,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEval(ctx, rest, stdout, stderr)
 	case "labels":
 		return runLabels(ctx, rest, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, stdout, stderr)
 	case "version":
 		return runVersion(rest, stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usagef("unknown verb %q; verbs: demo, serve, replay, bench, train, eval, labels, version", verb)
+	return usagef("unknown verb %q; verbs: demo, serve, replay, bench, train, eval, labels, audit, version", verb)
 }
 
 // newFlagSet returns a flag set whose usage prints a one-line synopsis
