@@ -37,7 +37,16 @@ func (r adminREST) Audit(q overlay.AuditQuery) (any, error) {
 	return entries, err
 }
 
-func (r adminREST) KPIs(stream string) (any, error) { return r.a.kpis.Report(stream), nil }
+// kpiReport is GET /v1/kpis: the desk's counters and the appeals'.
+type kpiReport struct {
+	moderate.Report
+	Appeals store.AppealStats `json:"appeals"`
+}
+
+func (r adminREST) KPIs(stream string) (any, error) {
+	ap, err := r.a.db.AppealStats(stream)
+	return kpiReport{Report: r.a.kpis.Report(stream), Appeals: ap}, err
+}
 
 // userExport is the answer of GET /v1/users/{id}/export.
 type userExport struct {
@@ -52,6 +61,7 @@ type userExport struct {
 	Restriction *store.Restriction     `json:"restriction"`
 	Labeled     []store.LabeledExample `json:"labeled_examples"`
 	Audit       []store.AuditEntry     `json:"audit"`
+	Appeals     []store.Appeal         `json:"appeals"`
 	// Questions are trending questions shown on the overlay in their words.
 	Questions []classify.UserQuestion `json:"trending_questions"`
 }
@@ -73,6 +83,9 @@ func (r adminREST) Export(actor, user string) (any, error) {
 		return nil, fmt.Errorf("export %q: restriction: %w", user, err)
 	} else if ok {
 		ex.Restriction = &rs
+	}
+	if ex.Appeals, err = a.db.AppealsOf(user); err != nil {
+		return nil, fmt.Errorf("export %q: %w", user, err)
 	}
 	if ex.Labeled, err = a.db.LabelsOf(user); err != nil {
 		return nil, fmt.Errorf("export %q: %w", user, err)
@@ -110,6 +123,7 @@ type erased struct {
 		Labeled    int `json:"labeled_examples"`
 		Audit      int `json:"audit_redacted"`
 		Questions  int `json:"trending_questions"` // shown in their words, or counting them as an asker
+		Appeals    int `json:"appeals"`
 	} `json:"erased"`
 	// RestrictionKept says a running timeout or ban stays, without its
 	// reason: erasure does not lift it.
@@ -153,6 +167,9 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 		return nil, err
 	}
 	out.Erased.Labeled, out.Erased.Audit = dr.Labels, dr.Audit
+	if out.Erased.Appeals, err = a.db.EraseAppeals(user); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -262,6 +262,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterKPIs(srv, adminREST{a})
 	overlay.RegisterStreams(srv, streamsREST{a}, streamsREST{a})
 	overlay.RegisterPolicy(srv, policyREST{a})
+	overlay.RegisterAppeals(srv, appealsREST{a})
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_appeals_open",
+		Help: "Appeals waiting for a moderator's decision (at most 100,000; more are refused with 429).",
+	}, func() float64 { return float64(db.OpenAppeals()) }))
 	a.server = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: hc.ReadHeaderTimeout,

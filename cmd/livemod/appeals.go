@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/store"
+)
+
+// appealsREST implements overlay.Appeals over the store (appeals are
+// saved before they are acknowledged) and the moderation desk (an
+// overturn unhides the message and lifts the timeout or ban).
+type appealsREST struct{ a *app }
+
+var _ overlay.Appeals = appealsREST{}
+
+func (r appealsREST) Record(actor string, in overlay.AppealIn) (any, error) {
+	ap, err := r.a.db.AddAppeal(store.Appeal{Stream: in.Stream, User: in.User.ID, MessageID: in.MessageID, Text: in.Text,
+		Created: time.Now().UnixMilli(), By: actor})
+	if err != nil {
+		return nil, err
+	}
+	target := ap.ID
+	r.a.audit.Record(store.AuditEntry{TS: ap.Created, Actor: actor, Action: "appeal.create", Target: target, Stream: ap.Stream, User: ap.User, Reason: ap.Text})
+	return map[string]string{"id": ap.ID}, nil
+}
+
+func (r appealsREST) List(stream, state string, limit int) (any, error) {
+	return r.a.db.Appeals(stream, state, limit)
+}
+
+func (r appealsREST) AppealStream(id string) (string, bool) {
+	ap, err := r.a.db.GetAppeal(id)
+	return ap.Stream, err == nil
+}
+
+// Decide upholds or overturns. An overturn first undoes what can be
+// undone: the message's hide (if it is still among the recent messages
+// and hidden) and the user's timeout or ban; each undo is audited by the
+// desk like a moderator's own. What was not in force is skipped.
+func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any, error) {
+	ap, err := r.a.db.GetAppeal(id)
+	if err != nil {
+		return nil, err
+	}
+	if ap.State != store.AppealOpen {
+		// DecideAppeal says so with the 409; nothing is undone first.
+		return r.a.db.DecideAppeal(id, store.AppealOverturned, actor, reason, time.Now().UnixMilli(), nil)
+	}
+	state, action := store.AppealUpheld, "appeal.uphold"
+	var undone []string
+	if overturn {
+		state, action = store.AppealOverturned, "appeal.overturn"
+		why := "appeal " + id + " overturned: " + reason
+		if ap.MessageID != "" {
+			if _, err := r.a.desk.Act(actor, ap.Stream, ap.MessageID, "unhide", why); err == nil {
+				undone = append(undone, "unhide")
+			} else if !skippable(err) {
+				return nil, err
+			}
+		}
+		if _, _, restricted := r.a.desk.Restricted(ap.User); restricted {
+			if _, err := r.a.desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
+				undone = append(undone, "unban")
+			} else if !skippable(err) {
+				return nil, err
+			}
+		}
+	}
+	at := time.Now().UnixMilli()
+	out, err := r.a.db.DecideAppeal(id, state, actor, reason, at, func(a *store.Appeal) error {
+		a.Undone = undone
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.a.audit.Record(store.AuditEntry{TS: at, Actor: actor, Action: action, Target: id, Stream: ap.Stream, User: ap.User, Reason: reason})
+	return out, nil
+}
+
+// skippable: the hide or restriction is not in force (409) or the
+// message is no longer among the recent ones (404): nothing to undo.
+func skippable(err error) bool {
+	var de *moderate.Error
+	return errors.As(err, &de) && (de.Status == http.StatusConflict || de.Status == http.StatusNotFound)
+}
