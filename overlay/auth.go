@@ -247,6 +247,10 @@ func scopeRequest(r *http.Request, p Principal) (*http.Request, string) {
 	if st := r.PathValue("stream"); st != "" && !p.Sees(st) {
 		return r, outOfScope(p, st)
 	}
+	// /v1/streams/{id}/…: the id is a stream.
+	if strings.Contains(r.Pattern, "/v1/streams/{id}") && !p.Sees(r.PathValue("id")) {
+		return r, outOfScope(p, r.PathValue("id"))
+	}
 	q := r.URL.Query()
 	if sts, ok := q["stream"]; ok {
 		for _, st := range sts {

@@ -60,6 +60,8 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 		{"POST", "/v1/messages/b1/hide", `{"stream":"show-a"}`, 404}, // b1 is not show-a's
 		{"POST", "/v1/rules/spam/undo", `{"stream":"show-b","since":0}`, 403},
 		{"POST", "/v1/users/ub/timeout", `{"stream":"show-b"}`, 403},
+		{"GET", "/v1/streams/show-b/policy", "", 403},
+		{"GET", "/v1/streams/show-a/policy", "", 200},
 		// Every stream at once.
 		{"GET", "/metrics", "", 403},
 		{"GET", "/v1/webhooks/dead", "", 403},
