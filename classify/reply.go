@@ -111,6 +111,31 @@ func (o *MemoryOptOuts) SetOptOut(v OptOut) {
 	p.m[v.User] = v
 }
 
+// Before returns the users whose last choice was made before ts (Unix
+// ms): the retention purge forgets them.
+func (o *MemoryOptOuts) Before(ts int64) []string {
+	var out []string
+	for i := range o.parts {
+		p := &o.parts[i]
+		p.mu.RLock()
+		for u, v := range p.m {
+			if v.TS < ts {
+				out = append(out, u)
+			}
+		}
+		p.mu.RUnlock()
+	}
+	return out
+}
+
+// Forget removes the user's choice.
+func (o *MemoryOptOuts) Forget(user string) {
+	p := o.part(user)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.m, user)
+}
+
 // Get returns the user's last choice.
 func (o *MemoryOptOuts) Get(user string) (OptOut, bool) {
 	p := o.part(user)

@@ -37,6 +37,8 @@ type Config struct {
 	Replies  Replies  `yaml:"replies"`
 	FAQ      []FAQ    `yaml:"faq"`
 	Handoff  Handoff  `yaml:"handoff"`
+	// Retention is how long each kind of record is kept.
+	Retention Retention `yaml:"retention"`
 	// Policy is the channels' own rules: a default for every stream and
 	// per-stream overrides (docs/POLICY.md). SIGHUP reloads it.
 	Policy policy.Config `yaml:"policy"`
@@ -257,6 +259,19 @@ type WebhookRetry struct {
 	MaxAttempts int           `yaml:"max_attempts" check:"min=1,default=8"` // then dead-lettered; zero means 8
 	Initial     time.Duration `yaml:"initial" check:"min=1ms,default=1s"`   // first backoff; zero means 1s
 	Max         time.Duration `yaml:"max" check:"min=1ms,default=5m"`       // backoff ceiling; zero means 5m
+}
+
+// Retention is how long each kind of record is kept before the
+// background purge removes it; zero means the default. Support covers
+// tickets and their messages, webhook deliveries, decided appeals and the
+// audit log as a whole; Chat the detail (user, reason) of the audit
+// entries of ordinary chat decisions.
+type Retention struct {
+	Support  time.Duration `yaml:"support" check:"min=1h,default=8760h"`  // 12 months
+	Chat     time.Duration `yaml:"chat" check:"min=1h,default=4380h"`     // 6 months
+	Labels   time.Duration `yaml:"labels" check:"min=1h,default=8760h"`   // moderators' labeled examples
+	OptOuts  time.Duration `yaml:"optouts" check:"min=1h,default=17520h"` // viewers' STOP and START: 24 months
+	Interval time.Duration `yaml:"interval" check:"min=1s,default=1h"`    // how often the purge runs
 }
 
 // Defaults returns the configuration livemod runs with when nothing is set.

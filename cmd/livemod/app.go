@@ -52,6 +52,11 @@ type app struct {
 	// store is open and the pipeline's shards run by then), ready, then
 	// stopping from the start of shutdown.
 	phase atomic.Int32
+	// purger is the retention purge; purgeStop ends it, purgeDone says
+	// it has.
+	purger    *store.Purger
+	purgeStop context.CancelFunc
+	purgeDone chan struct{}
 }
 
 const (
@@ -263,6 +268,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterStreams(srv, streamsREST{a}, streamsREST{a})
 	overlay.RegisterPolicy(srv, policyREST{a})
 	overlay.RegisterAppeals(srv, appealsREST{a})
+	a.wirePurge()
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_appeals_open",
 		Help: "Appeals waiting for a moderator's decision (at most 100,000; more are refused with 429).",
@@ -335,6 +341,7 @@ func (a *app) serve(ctx context.Context) error {
 	// The store is open and the pipeline's shards run (NewPipeline
 	// started them): take traffic.
 	a.phase.CompareAndSwap(phaseStarting, phaseReady)
+	a.startPurge()
 	go func() {
 		if a.server.TLSConfig != nil {
 			errc <- a.server.ServeTLS(a.ln, "", "") // the certificate is in TLSConfig
@@ -377,6 +384,10 @@ func (a *app) shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("stop trending: %w", err))
 	}
 	errs = append(errs, a.closeAutomation(ctx)...)
+	if a.purgeStop != nil {
+		a.purgeStop()
+		<-a.purgeDone
+	}
 	if err := a.audit.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush audit: %w", err))
 	}
@@ -446,4 +457,74 @@ func (a *app) close() {
 	if err := a.shutdown(ctx); err != nil {
 		fmt.Fprintln(a.log, "livemod: close:", err)
 	}
+}
+
+// retention is the config's retention with its defaults.
+func retention(c config.Retention) (store.Retention, time.Duration) {
+	or := func(d, def time.Duration) time.Duration {
+		if d <= 0 {
+			return def
+		}
+		return d
+	}
+	const day = 24 * time.Hour
+	return store.Retention{
+		Support: or(c.Support, 365*day),
+		Chat:    or(c.Chat, 365*day/2),
+		Labels:  or(c.Labels, 365*day),
+		OptOuts: or(c.OptOuts, 730*day),
+	}, or(c.Interval, time.Hour)
+}
+
+// wirePurge builds the retention purge and its oldest-record gauge.
+func (a *app) wirePurge() {
+	r, _ := retention(a.cfg.Retention)
+	a.purger = &store.Purger{DB: a.db, Automation: a.auto.state, Retention: r, Now: time.Now,
+		Audit:   a.audit.Record,
+		OnError: func(err error) { fmt.Fprintln(a.log, "livemod: retention purge:", err) }}
+	for _, kind := range store.RetentionKinds {
+		if kind == "chat_detail" {
+			continue
+		}
+		a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "livemod_retention_oldest_seconds",
+			Help:        "Age of the oldest record of each kind as of the last retention purge (0: none); the purge keeps it under the kind's retention.",
+			ConstLabels: prometheus.Labels{"kind": kind},
+		}, func() float64 {
+			ts := a.purger.Oldest()[kind]
+			if ts == 0 {
+				return 0
+			}
+			return time.Since(time.UnixMilli(ts)).Seconds()
+		}))
+	}
+}
+
+// startPurge runs the purge once now and then every interval.
+func (a *app) startPurge() {
+	_, every := retention(a.cfg.Retention)
+	ctx, cancel := context.WithCancel(context.Background())
+	tick := make(chan time.Time, 1)
+	tick <- time.Now()
+	a.purger.Tick = tick
+	a.purgeStop, a.purgeDone = cancel, make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				select {
+				case tick <- now:
+				default:
+				}
+			}
+		}
+	}()
+	go func() {
+		defer close(a.purgeDone)
+		a.purger.Run(ctx)
+	}()
 }

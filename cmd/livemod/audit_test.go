@@ -42,6 +42,17 @@ func TestAuditComplete(t *testing.T) {
 	dir := t.TempDir()
 	ta := openApp(t, dir)
 	base := "http://" + ta.addr()
+	// The retention purge runs as the server starts, and is audited.
+	eventually(t, 5*time.Second, "the start's retention purge is audited", func() bool {
+		var p auditPage
+		callJSON(t, "GET", base+"/v1/audit?limit=10", adminSecret, "", &p)
+		for _, e := range p.Entries {
+			if e.Action == "retention.purge" && e.Role == "system" && strings.HasPrefix(e.Reason, "tickets=0 ") {
+				return true
+			}
+		}
+		return false
+	})
 	brIngest(t, ta.addr(), "gov",
 		msg("g-1", "u-1", "agent please, order 5521 refund", 0),
 		msg("g-2", "u-2", "STOP", 0),
