@@ -67,7 +67,7 @@ func RegisterPages(s *Server) {
 
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(sub)
-	s.mux.Handle("GET /static/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.register("GET /static/{file}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch path.Ext(r.PathValue("file")) {
 		case ".js", ".css":
 		default:
@@ -77,13 +77,13 @@ func RegisterPages(s *Server) {
 		w.Header().Set("Content-Security-Policy", PageCSP)
 		w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(r.PathValue("file"))))
 		http.StripPrefix("/static", files).ServeHTTP(w, r)
-	}))
+	}), nil)
 }
 
 // handlePage routes a page behind its roles; a request that may not see
 // it gets the denied page (401 or 403) instead of JSON.
 func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...Role) {
-	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.register(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.opts.Auth.Identify(r)
 		if err != nil {
 			kind := "missing"
@@ -107,7 +107,7 @@ func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...Role)
 		}
 		deniedPage(w, http.StatusForbidden, denied{Kind: "role", What: what, Path: r.URL.Path, Role: string(p.Role),
 			Needs: roleList(roles), Index: "/?" + url.Values{"token": {r.URL.Query().Get("token")}}.Encode()})
-	}))
+	}), roles)
 }
 
 func roleList(roles []Role) string {

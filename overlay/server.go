@@ -27,6 +27,9 @@ type Options struct {
 	Metrics  http.Handler // GET /metrics
 	// Pprof mounts net/http/pprof under /debug/pprof/ for admins.
 	Pprof bool
+	// OpenAPI is served at GET /v1/openapi.yaml (no token needed) when
+	// not empty.
+	OpenAPI []byte
 	// Ready reports whether the server can take traffic (GET /readyz).
 	// Nil means always ready.
 	Ready func() error
@@ -56,6 +59,7 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	maxBody int64
+	routes  []Route
 }
 
 // NewServer builds the router.
@@ -68,31 +72,37 @@ func NewServer(opts Options) *Server {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	a := opts.Auth
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.register("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
-	})
-	s.mux.Handle("GET /readyz", a.Require(http.HandlerFunc(s.readyz), Roles...))
+	}), nil)
+	if len(opts.OpenAPI) > 0 {
+		s.register("GET /v1/openapi.yaml", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+			w.Write(opts.OpenAPI)
+		}), nil)
+	}
+	s.register("GET /readyz", a.Require(http.HandlerFunc(s.readyz), Roles...), Roles)
 	if opts.Metrics != nil {
-		s.mux.Handle("GET /metrics", a.Require(RequireAllStreams(opts.Metrics), RoleAdmin, RoleModerator))
+		s.register("GET /metrics", a.Require(RequireAllStreams(opts.Metrics), RoleAdmin, RoleModerator), []Role{RoleAdmin, RoleModerator})
 	}
 	if opts.Pprof {
 		// The mutex and block profiles sample: one contention event in
 		// 100, and one blocking event per 100 µs spent blocked.
 		runtime.SetMutexProfileFraction(100)
 		runtime.SetBlockProfileRate(100_000)
-		s.mux.Handle("GET /debug/pprof/", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Index)), RoleAdmin))
-		s.mux.Handle("GET /debug/pprof/profile", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Profile)), RoleAdmin))
-		s.mux.Handle("GET /debug/pprof/trace", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Trace)), RoleAdmin))
+		s.register("GET /debug/pprof/", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Index)), RoleAdmin), []Role{RoleAdmin})
+		s.register("GET /debug/pprof/profile", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Profile)), RoleAdmin), []Role{RoleAdmin})
+		s.register("GET /debug/pprof/trace", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Trace)), RoleAdmin), []Role{RoleAdmin})
 	}
 	if opts.Ingest != nil {
-		s.mux.Handle("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest))
+		s.register("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest), []Role{RoleIngest})
 	}
 	if opts.Messages != nil {
-		s.mux.Handle("POST /v1/messages", a.Require(opts.Messages, RoleIngest))
+		s.register("POST /v1/messages", a.Require(opts.Messages, RoleIngest), []Role{RoleIngest})
 	}
 	if opts.Feed != nil {
-		s.mux.Handle("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), Roles...))
+		s.register("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), Roles...), Roles)
 	}
 	return s
 }
@@ -100,8 +110,25 @@ func NewServer(opts Options) *Server {
 // Handle adds a route, wrapped in the token check for roles. Later
 // features (pages, REST actions) register themselves here.
 func (s *Server) Handle(pattern string, h http.Handler, roles ...Role) {
-	s.mux.Handle(pattern, s.opts.Auth.Require(h, roles...))
+	s.register(pattern, s.opts.Auth.Require(h, roles...), roles)
 }
+
+// Route is one registered route: its pattern and the roles that may use
+// it (admin always may; none: no token needed).
+type Route struct {
+	Pattern string
+	Roles   []Role
+}
+
+// register routes pattern to h and remembers it for Routes.
+func (s *Server) register(pattern string, h http.Handler, roles []Role) {
+	s.routes = append(s.routes, Route{Pattern: pattern, Roles: roles})
+	s.mux.Handle(pattern, h)
+}
+
+// Routes lists every registered route, in registration order (the
+// OpenAPI test walks them).
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
 // ServeHTTP applies the headers every response carries and routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/docs"
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/policy"
@@ -255,6 +256,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Pprof:    cfg.Pprof,
 		Commit:   a.commit,
 		Ready:    a.ready,
+		OpenAPI:  docs.OpenAPI,
 
 		MaxBodyBytes: hc.MaxBodyBytes,
 	})

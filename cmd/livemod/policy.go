@@ -101,7 +101,9 @@ func (p policyREST) Get(streamID string) (any, error) {
 func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
 	pol, err := policy.ParseJSON(doc)
 	if err != nil {
-		return nil, policyError(err)
+		// Not a policy document (empty, not JSON, unknown keys): the
+		// caller's to fix.
+		return nil, statusError{err, http.StatusBadRequest}
 	}
 	res, err := p.a.policy.Put(actor, streamID, pol)
 	return res, policyError(err)
@@ -110,7 +112,9 @@ func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
 func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs []*classify.Message, minutes int) (any, error) {
 	pol, err := policy.ParseJSON(doc)
 	if err != nil {
-		return nil, policyError(err)
+		// Not a policy document (empty, not JSON, unknown keys): the
+		// caller's to fix.
+		return nil, statusError{err, http.StatusBadRequest}
 	}
 	since := time.Now().Add(-time.Duration(minutes) * time.Minute).UnixMilli()
 	rep, err := p.a.policy.Try(ctx, streamID, pol, msgs, since)

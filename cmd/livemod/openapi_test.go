@@ -1,0 +1,113 @@
+package main
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/docs"
+	"github.com/livemod/livemod/overlay"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+type specOp struct {
+	Roles     []string                  `yaml:"x-roles"`
+	Responses map[string]map[string]any `yaml:"responses"`
+}
+
+// restRoute reports whether a route is part of the REST API the spec
+// describes (pages and static assets are HTML, profiles are Go's).
+func restRoute(path string) bool {
+	return strings.HasPrefix(path, "/v1/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
+}
+
+// TestOpenAPIMatchesRouter walks the router and docs/openapi.yaml: every
+// REST route and method of one is in the other, with the same roles; a
+// route that needs a token documents 401 and 403; and each status the
+// real server answers to a probe of every route (no token, a token of a
+// role it refuses, a token limited to another stream, an admin with an
+// empty body) is documented for that operation. The served copy is the
+// file.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	var spec struct {
+		OpenAPI string                       `yaml:"openapi"`
+		Paths   map[string]map[string]specOp `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(docs.OpenAPI, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(spec.OpenAPI, "3.1") {
+		t.Errorf("openapi %q, want 3.1", spec.OpenAPI)
+	}
+	ta := runApp(t, t.TempDir(), func(c *config.Config) { withAgent(c); withShowAModerator(c) })
+	base := "http://" + ta.addr()
+	routes := ta.server.Handler.(*overlay.Server).Routes()
+
+	inRouter := map[string]bool{}
+	for _, r := range routes {
+		method, path, _ := strings.Cut(r.Pattern, " ")
+		if !restRoute(path) {
+			continue
+		}
+		key := method + " " + path
+		inRouter[key] = true
+		op, ok := spec.Paths[path][strings.ToLower(method)]
+		if !ok {
+			t.Errorf("%s is routed but not in docs/openapi.yaml", key)
+			continue
+		}
+		var roles []string
+		for _, ro := range r.Roles {
+			roles = append(roles, string(ro))
+		}
+		sort.Strings(roles)
+		specRoles := append([]string(nil), op.Roles...)
+		sort.Strings(specRoles)
+		if !slices.Equal(roles, specRoles) {
+			t.Errorf("%s: roles %v in the router, %v in the spec", key, roles, specRoles)
+		}
+		documented := func(code int) bool { _, ok := op.Responses[strconv.Itoa(code)]; return ok }
+		if len(r.Roles) > 0 && (!documented(401) || !documented(403)) {
+			t.Errorf("%s needs a token but does not document 401 and 403", key)
+		}
+		if len(r.Roles) == 0 && (documented(401) || documented(403)) {
+			t.Errorf("%s needs no token but documents 401 or 403", key)
+		}
+		// Probe the real server.
+		url := base + strings.NewReplacer("{id}", "x-1", "{cluster}", "c-1", "{rule}", "spam.link").Replace(path)
+		probes := []struct{ token, body string }{{"", ""}, {adminSecret, "{}"}, {adminSecret, ""}}
+		if len(r.Roles) > 0 {
+			if !slices.Contains(r.Roles, overlay.RoleHost) {
+				probes = append(probes, struct{ token, body string }{hostSecret, "{}"})
+			} else {
+				probes = append(probes, struct{ token, body string }{agentSecret, "{}"})
+			}
+			probes = append(probes, struct{ token, body string }{showAModSecret, `{"stream":"show-b"}`})
+		}
+		for _, p := range probes {
+			u := url
+			if p.token == showAModSecret {
+				u += "?stream=show-b"
+			}
+			code, body := call(t, method, u, p.token, p.body)
+			if !documented(code) {
+				t.Errorf("%s answered %d (%s) to a probe; docs/openapi.yaml does not document it", key, code, strings.TrimSpace(body))
+			}
+		}
+	}
+	for path, ops := range spec.Paths {
+		for m := range ops {
+			if key := strings.ToUpper(m) + " " + path; !inRouter[key] {
+				t.Errorf("%s is in docs/openapi.yaml but not routed", key)
+			}
+		}
+	}
+	code, body := call(t, "GET", base+"/v1/openapi.yaml", "", "")
+	if code != http.StatusOK || body != string(docs.OpenAPI) {
+		t.Errorf("GET /v1/openapi.yaml: %d, %d bytes; want the file", code, len(body))
+	}
+}
