@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -25,6 +27,9 @@ func (r appealsREST) Record(actor string, in overlay.AppealIn) (any, error) {
 	}
 	target := ap.ID
 	r.a.audit.Record(store.AuditEntry{TS: ap.Created, Actor: actor, Action: "appeal.create", Target: target, Stream: ap.Stream, User: ap.User, Reason: ap.Text})
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
 	return map[string]string{"id": ap.ID}, nil
 }
 
@@ -79,7 +84,21 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 		return nil, err
 	}
 	r.a.audit.Record(store.AuditEntry{TS: at, Actor: actor, Action: action, Target: id, Stream: ap.Stream, User: ap.User, Reason: reason})
+	if err := r.flush(); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// flush commits the audit entries queued so far: an acknowledged appeal
+// or decision has its audit on disk.
+func (r appealsREST) flush() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.a.audit.Flush(ctx); err != nil {
+		return fmt.Errorf("appeal: audit not saved: %w", err)
+	}
+	return nil
 }
 
 // skippable: the hide or restriction is not in force (409) or the
