@@ -127,6 +127,22 @@ func (s *Stage) draft(g *group, m *classify.Message, entry classify.FAQEntry, me
 	return c
 }
 
+// RestoreDrafts puts drafts saved before a restart back in the queue
+// (oldest first): pending ones can be approved or rejected as before.
+// New askers of the same FAQ open a new draft. Call it before traffic.
+func (s *Stage) RestoreDrafts(drafts []*classify.Draft) {
+	s.draftMu.Lock()
+	defer s.draftMu.Unlock()
+	for _, dr := range drafts {
+		if s.drafts[dr.ID] != nil {
+			continue
+		}
+		s.drafts[dr.ID] = cloneDraft(dr)
+		s.order = append(s.order, dr.ID)
+	}
+	s.trimDrafts()
+}
+
 // draftsKept bounds the decided drafts remembered for the queue's history.
 const draftsKept = 1024
 

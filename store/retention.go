@@ -30,7 +30,7 @@ type Retention struct {
 
 // The kinds of Retention, in the purge's audit entry and the oldest
 // record gauge.
-var RetentionKinds = []string{"tickets", "outbox", "appeals", "audit", "chat_detail", "labels", "optouts"}
+var RetentionKinds = []string{"tickets", "outbox", "appeals", "drafts", "audit", "chat_detail", "labels", "optouts"}
 
 // Purged counts what one purge removed, by kind.
 type Purged map[string]int
@@ -108,6 +108,11 @@ func (db *DB) PurgeRecords(r Retention, now time.Time) (Purged, error) {
 				}
 			}
 			out["appeals"] = len(del)
+			n, err := purgeDrafts(tx, support)
+			if err != nil {
+				return err
+			}
+			out["drafts"] = n
 		}
 		n, err := purgeAudit(tx, support, chat)
 		out["audit"], out["chat_detail"] = n.deleted, n.redacted

@@ -92,6 +92,8 @@ type hubOutput struct {
 	conn    *connectors // sends replies of connected streams to the platform
 	log     io.Writer
 	audit   *store.AuditSink
+	db      *store.DB
+	onError func(error)
 }
 
 func (o hubOutput) Replied(r *classify.Reply) {
@@ -108,7 +110,14 @@ func (o hubOutput) Replied(r *classify.Reply) {
 	}
 }
 
-func (o hubOutput) Drafted(*classify.Draft) {} // moderators list drafts over REST
+// Drafted saves a new or changed draft before the pipeline goes on (a
+// new one) or the decision is answered (a decided one): moderators list
+// drafts over REST, and a restart must lose none.
+func (o hubOutput) Drafted(d *classify.Draft) {
+	if err := o.db.PutDraft(d); err != nil && o.onError != nil {
+		o.onError(err)
+	}
+}
 
 func (o hubOutput) TicketChanged(t *classify.Ticket, created bool) {
 	if created {
@@ -164,11 +173,17 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit}})
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit, a.db, logErr("draft write")}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err
 	}
+	drafts, err := a.db.Drafts(1024)
+	if err != nil {
+		state.Close(context.Background())
+		return nil, fmt.Errorf("load reply drafts: %w", err)
+	}
+	au.stage.RestoreDrafts(drafts)
 	if au.webhook != nil {
 		au.webhook.Start()
 	}

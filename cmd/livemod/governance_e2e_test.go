@@ -37,6 +37,14 @@ var govBinary = sync.OnceValues(func() (string, error) {
 
 const govScopedSecret = "show-a-only-moderator"
 
+// govConfig makes shipping questions drafts that wait for a moderator.
+const govConfig = `faq:
+  - id: shipping
+    match: ["shipping", "when will it arrive"]
+    answer: "{author_name}, shipping takes 3 to 5 days."
+    approve: true
+`
+
 type govServer struct {
 	cmd  *exec.Cmd
 	base string
@@ -53,7 +61,11 @@ func startGov(t *testing.T, bin, data string) *govServer {
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		cmd := exec.Command(bin, "serve", "--listen", addr, "--data", data,
+		conf := filepath.Join(data, "..", filepath.Base(data)+".yaml")
+		if err := os.WriteFile(conf, []byte(govConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "serve", "--config", conf, "--listen", addr, "--data", data,
 			"--token", "admin="+adminSecret, "--token", "ingest="+ingestSecret,
 			"--token", "moderator="+modSecret, "--token", "moderator:show-a="+govScopedSecret)
 		if err := cmd.Start(); err != nil {
@@ -157,6 +169,21 @@ func TestGovernanceOnBinary(t *testing.T) {
 	}
 	readUntil(t, console, "m-1 visible again on the console", `"type":"moderation"`, `"m-1"`, `"state":"visible"`)
 
+	// Two drafts (acknowledged with their messages); one approved.
+	brIngest(t, strings.TrimPrefix(s.base, "http://"), "show-b", msg("q-1", "asker-1", "how long does shipping take?", 0))
+	var drafts struct {
+		Drafts []struct{ ID, State string }
+	}
+	code, body = govCall(s.base+"/v1/replies/drafts?stream=show-b", "GET", modSecret, "")
+	if json.Unmarshal([]byte(body), &drafts); code != 200 || len(drafts.Drafts) != 1 {
+		t.Fatalf("drafts: %d %s; want one pending", code, body)
+	}
+	approved := drafts.Drafts[0].ID
+	if code, body := govCall(s.base+"/v1/replies/drafts/"+approved+"/approve", "POST", modSecret, `{}`); code != 200 {
+		t.Fatalf("approve draft: %d %s", code, body)
+	}
+	brIngest(t, strings.TrimPrefix(s.base, "http://"), "show-b", msg("q-2", "asker-2", "when will it arrive, shipping to Pune?", 0))
+
 	// A second appeal, acknowledged, then SIGKILL at once.
 	code, body = govCall(s.base+"/v1/appeals", "POST", ingestSecret, `{"stream":"show-b","user":{"id":"viewer-2"},"text":"why was I timed out?"}`)
 	var ap2 struct{ ID string }
@@ -191,6 +218,16 @@ func TestGovernanceOnBinary(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Appeals) != 2 ||
 		list.Appeals[0].ID != ap.ID || list.Appeals[0].State != "overturned" || list.Appeals[1].ID != ap2.ID || list.Appeals[1].State != "open" {
 		t.Fatalf("appeals after SIGKILL: %d %s; want %s overturned and %s open", code, body, ap.ID, ap2.ID)
+	}
+	code, body = govCall(s.base+"/v1/replies/drafts?stream=show-b", "GET", modSecret, "")
+	drafts.Drafts = nil
+	json.Unmarshal([]byte(body), &drafts)
+	states := map[string]string{}
+	for _, d := range drafts.Drafts {
+		states[d.ID] = d.State
+	}
+	if len(drafts.Drafts) != 2 || states[approved] != "approved" {
+		t.Errorf("drafts after SIGKILL: %s; want %s approved and a second one pending", body, approved)
 	}
 	code, body = govCall(s.base+"/v1/audit?stream=show-b&limit=100", "GET", adminSecret, "")
 	var aud struct{ Entries []store.AuditEntry }
