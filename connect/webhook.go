@@ -48,6 +48,11 @@ type WebhookOptions struct {
 // SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the body.
 const SignatureHeader = "X-Livemod-Signature"
 
+// EventHeader names what happened to the ticket: created, claimed or
+// resolved. A receiver dedupes by X-Livemod-Ticket and this header (or by
+// X-Livemod-Delivery).
+const EventHeader = "X-Livemod-Event"
+
 // Sign returns the signature header value of body under secret.
 func Sign(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -235,6 +240,11 @@ func (w *Webhook) post(ctx context.Context, e store.OutboxEntry) error {
 	req.Header.Set("User-Agent", "livemod-webhook/1")
 	req.Header.Set(SignatureHeader, Sign(w.opts.Secret, e.Body))
 	req.Header.Set("X-Livemod-Ticket", e.Ticket)
+	event := e.Event
+	if event == "" {
+		event = "created"
+	}
+	req.Header.Set(EventHeader, event)
 	req.Header.Set("X-Livemod-Delivery", e.ID)
 	resp, err := w.opts.Client.Do(req)
 	if err != nil {

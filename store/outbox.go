@@ -14,8 +14,11 @@ import (
 // the outbox when the receiver answers 2xx; after too many failures it is
 // dead-lettered and waits for a moderator's retry.
 type OutboxEntry struct {
-	ID        string          `json:"id"`     // "w-N"
-	Ticket    string          `json:"ticket"` // the ticket id: receivers dedupe by it
+	ID     string `json:"id"`     // "w-N"
+	Ticket string `json:"ticket"` // the ticket id: receivers dedupe by it and Event
+	// Event is what happened to the ticket: created (empty in entries
+	// written before events existed), claimed or resolved.
+	Event     string          `json:"event,omitempty"`
 	Body      json.RawMessage `json:"body"`
 	Attempts  int             `json:"attempts"`
 	NextAt    int64           `json:"next_at"` // Unix ms of the next attempt
@@ -47,6 +50,24 @@ func enqueueOutbox(tx *bolt.Tx, ticket string, body []byte) error {
 		return err
 	}
 	return b.Put(outboxKey(seq), v)
+}
+
+// EnqueueEvent queues body (the ticket's JSON after the change) for the
+// webhook as event (claimed, resolved), once it is on disk.
+func (db *DB) EnqueueEvent(ticket, event string, body []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		e := OutboxEntry{ID: "w-" + strconv.FormatUint(seq, 10), Ticket: ticket, Event: event, Body: body}
+		v, err := json.Marshal(&e)
+		if err != nil {
+			return err
+		}
+		return b.Put(outboxKey(seq), v)
+	})
 }
 
 // EnqueueOutbox queues body (a ticket's JSON) for the webhook.

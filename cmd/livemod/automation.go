@@ -221,7 +221,7 @@ func (a *app) automationRoutes(srv *overlay.Server) {
 	audit := func(actor, action, target, streamID, reason string) {
 		a.audit.Record(store.AuditEntry{Actor: actor, Action: action, Target: target, Stream: streamID, Reason: reason})
 	}
-	overlay.RegisterHandoffs[*classify.Ticket](srv, a.auto.stage, webhookREST{a.auto.webhook}, audit)
+	overlay.RegisterHandoffs[*classify.Ticket](srv, handoffsREST{a.auto.stage, a}, webhookREST{a.auto.webhook}, audit)
 	overlay.RegisterDrafts[*classify.Draft](srv, a.auto.stage, audit)
 }
 
@@ -268,4 +268,33 @@ func (a *app) closeAutomation(ctx context.Context) []error {
 		errs = append(errs, fmt.Errorf("flush handoffs: %w", err))
 	}
 	return errs
+}
+
+// handoffsREST is the stage's ticket desk, with the CRM webhook told of
+// each claim and resolution (same signing and outbox as a creation),
+// queued durably before the agent's answer.
+type handoffsREST struct {
+	*automate.Stage
+	a *app
+}
+
+func (h handoffsREST) Claim(id, by string, at int64) (*classify.Ticket, error) {
+	t, err := h.Stage.Claim(id, by, at)
+	return t, h.event(t, "claimed", err)
+}
+
+func (h handoffsREST) Resolve(id, by string, at int64) (*classify.Ticket, error) {
+	t, err := h.Stage.Resolve(id, by, at)
+	return t, h.event(t, "resolved", err)
+}
+
+func (h handoffsREST) event(t *classify.Ticket, event string, err error) error {
+	if err != nil || h.a.auto.webhook == nil {
+		return err
+	}
+	if err := h.a.db.EnqueueEvent(t.ID, event, t.AppendJSON(nil)); err != nil {
+		return fmt.Errorf("ticket %s %s, but the webhook event was not saved: %w", t.ID, event, err)
+	}
+	h.a.auto.webhook.Notify()
+	return nil
 }
