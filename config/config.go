@@ -37,6 +37,8 @@ type Config struct {
 	Replies  Replies  `yaml:"replies"`
 	FAQ      []FAQ    `yaml:"faq"`
 	Handoff  Handoff  `yaml:"handoff"`
+	// Review is the quality-review sampling of automatic decisions.
+	Review Review `yaml:"review"`
 	// Retention is how long each kind of record is kept.
 	Retention Retention `yaml:"retention"`
 	// Policy is the channels' own rules: a default for every stream and
@@ -259,6 +261,12 @@ type WebhookRetry struct {
 	MaxAttempts int           `yaml:"max_attempts" check:"min=1,default=8"` // then dead-lettered; zero means 8
 	Initial     time.Duration `yaml:"initial" check:"min=1ms,default=1s"`   // first backoff; zero means 1s
 	Max         time.Duration `yaml:"max" check:"min=1ms,default=5m"`       // backoff ceiling; zero means 5m
+}
+
+// Review samples a share of automatic hides, holds and replies,
+// stratified by rule, into the moderators' review queue.
+type Review struct {
+	Share float64 `yaml:"share" check:"min=0,max=1,default=0.05"` // zero means 5%
 }
 
 // Retention is how long each kind of record is kept before the

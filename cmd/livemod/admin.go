@@ -41,11 +41,17 @@ func (r adminREST) Audit(q overlay.AuditQuery) (any, error) {
 type kpiReport struct {
 	moderate.Report
 	Appeals store.AppealStats `json:"appeals"`
+	// Reviews is each rule's precision from the reviewers' marks.
+	Reviews map[string]store.RulePrecision `json:"review_precision"`
 }
 
 func (r adminREST) KPIs(stream string) (any, error) {
 	ap, err := r.a.db.AppealStats(stream)
-	return kpiReport{Report: r.a.kpis.Report(stream), Appeals: ap}, err
+	if err != nil {
+		return nil, err
+	}
+	pr, err := r.a.db.Precision(stream)
+	return kpiReport{Report: r.a.kpis.Report(stream), Appeals: ap, Reviews: pr}, err
 }
 
 // userExport is the answer of GET /v1/users/{id}/export.

@@ -55,6 +55,7 @@ type app struct {
 	phase atomic.Int32
 	// purger is the retention purge; purgeStop ends it, purgeDone says
 	// it has.
+	sampler   *store.Sampler // quality-review sampling
 	purger    *store.Purger
 	purgeStop context.CancelFunc
 	purgeDone chan struct{}
@@ -185,6 +186,8 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
+	a.sampler = store.NewSampler(db, cfg.Review.Share)
+	a.sampler.OnError = func(err error) { fmt.Fprintln(log, "livemod: review sampling:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.commits = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "livemod_store_commit_seconds",
@@ -229,7 +232,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}
 	// The desk comes before the hub: it keeps a decision before the hub
 	// publishes it (stream.FlushSink).
-	a.pipeline = stream.NewPipeline(decider, a.conn.sinks(a.desk, a.hub, a.audit, a.kpis, a.host), stream.Options{
+	a.pipeline = stream.NewPipeline(decider, a.conn.sinks(a.desk, a.hub, a.audit, a.kpis, a.host, a.sampler), stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 		Commit:   committer{a.auto.state},
@@ -270,6 +273,11 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	overlay.RegisterStreams(srv, streamsREST{a}, streamsREST{a})
 	overlay.RegisterPolicy(srv, policyREST{a})
 	overlay.RegisterAppeals(srv, appealsREST{a})
+	overlay.RegisterReviews(srv, reviewsREST{a})
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_reviews_open",
+		Help: "Sampled automatic decisions waiting for a review (at most 10,000; sampling skips while full).",
+	}, func() float64 { return float64(a.sampler.Open()) }))
 	a.wirePurge()
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_appeals_open",
@@ -389,6 +397,9 @@ func (a *app) shutdown(ctx context.Context) error {
 	if a.purgeStop != nil {
 		a.purgeStop()
 		<-a.purgeDone
+	}
+	if err := a.sampler.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush review samples: %w", err))
 	}
 	if err := a.audit.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush audit: %w", err))

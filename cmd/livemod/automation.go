@@ -94,6 +94,7 @@ type hubOutput struct {
 	audit   *store.AuditSink
 	db      *store.DB
 	onError func(error)
+	sampler *store.Sampler
 }
 
 func (o hubOutput) Replied(r *classify.Reply) {
@@ -102,6 +103,7 @@ func (o hubOutput) Replied(r *classify.Reply) {
 		e.User = r.To[0]
 	}
 	o.audit.Record(e)
+	o.sampler.Replied(r)
 	o.replies.Add(r)
 	o.kpis.Replied(r.Stream)
 	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
@@ -173,7 +175,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit, a.db, logErr("draft write")}})
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit, a.db, logErr("draft write"), a.sampler}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err

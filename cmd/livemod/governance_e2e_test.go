@@ -38,7 +38,9 @@ var govBinary = sync.OnceValues(func() (string, error) {
 const govScopedSecret = "show-a-only-moderator"
 
 // govConfig makes shipping questions drafts that wait for a moderator.
-const govConfig = `faq:
+const govConfig = `review:
+  share: 1
+faq:
   - id: shipping
     match: ["shipping", "when will it arrive"]
     answer: "{author_name}, shipping takes 3 to 5 days."
@@ -184,6 +186,19 @@ func TestGovernanceOnBinary(t *testing.T) {
 	}
 	brIngest(t, strings.TrimPrefix(s.base, "http://"), "show-b", msg("q-2", "asker-2", "when will it arrive, shipping to Pune?", 0))
 
+	// A sampled automatic hide, marked wrong (acknowledged).
+	brIngest(t, strings.TrimPrefix(s.base, "http://"), "show-b", msg("sp-1", "spammer", "FREE followers at bit.ly/xyz", 0))
+	var revs struct{ Reviews []store.Review }
+	code, body = govCall(s.base+"/v1/reviews?stream=show-b&state=open", "GET", modSecret, "")
+	// At a share of one, the approved draft's reply is sampled too.
+	if json.Unmarshal([]byte(body), &revs); code != 200 || len(revs.Reviews) != 2 || revs.Reviews[0].Action != "reply" || revs.Reviews[1].MessageID != "sp-1" {
+		t.Fatalf("reviews: %d %s; want the reply and sp-1's hide", code, body)
+	}
+	review := revs.Reviews[1].ID
+	if code, body := govCall(s.base+"/v1/reviews/"+review+"/wrong", "POST", modSecret, `{"note":"the channel's own giveaway"}`); code != 200 {
+		t.Fatalf("mark review: %d %s", code, body)
+	}
+
 	// A second appeal, acknowledged, then SIGKILL at once.
 	code, body = govCall(s.base+"/v1/appeals", "POST", ingestSecret, `{"stream":"show-b","user":{"id":"viewer-2"},"text":"why was I timed out?"}`)
 	var ap2 struct{ ID string }
@@ -229,6 +244,12 @@ func TestGovernanceOnBinary(t *testing.T) {
 	if len(drafts.Drafts) != 2 || states[approved] != "approved" {
 		t.Errorf("drafts after SIGKILL: %s; want %s approved and a second one pending", body, approved)
 	}
+	code, body = govCall(s.base+"/v1/reviews?stream=show-b", "GET", modSecret, "")
+	revs.Reviews = nil
+	json.Unmarshal([]byte(body), &revs)
+	if len(revs.Reviews) != 2 || revs.Reviews[1].ID != review || revs.Reviews[1].State != "wrong" {
+		t.Errorf("reviews after SIGKILL: %s; want %s marked wrong", body, review)
+	}
 	code, body = govCall(s.base+"/v1/audit?stream=show-b&limit=100", "GET", adminSecret, "")
 	var aud struct{ Entries []store.AuditEntry }
 	json.Unmarshal([]byte(body), &aud)
@@ -236,8 +257,8 @@ func TestGovernanceOnBinary(t *testing.T) {
 	for _, e := range aud.Entries {
 		seen[e.Action]++
 	}
-	if seen["hide"] != 1 || seen["appeal.create"] != 2 || seen["appeal.overturn"] != 1 || seen["unhide"] != 1 {
-		t.Errorf("audit of show-b after SIGKILL: %v; want hide, 2 appeal.create, appeal.overturn, unhide", seen)
+	if seen["hide"] != 2 || seen["appeal.create"] != 2 || seen["appeal.overturn"] != 1 || seen["unhide"] != 1 || seen["review.wrong"] != 1 || seen["reply.approve"] != 1 {
+		t.Errorf("audit of show-b after SIGKILL: %v; want 2 hide (the moderator's and the automatic), 2 appeal.create, appeal.overturn, unhide, review.wrong, reply.approve", seen)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	s.cmd.Wait()

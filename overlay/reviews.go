@@ -1,0 +1,75 @@
+package overlay
+
+import (
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Reviews is the quality-review queue: cmd implements it over
+// store.Sampler. actor is the token's name.
+type Reviews interface {
+	List(stream, state string, limit int) (any, error)
+	Mark(actor, id string, right bool, note string) (any, error)
+	ReviewStream(id string) (string, bool)
+}
+
+// RegisterReviews adds, for moderators:
+//
+//	GET  /v1/reviews?stream=&state=open|right|wrong&limit=   {"reviews":[…]}, oldest first
+//	POST /v1/reviews/{id}/right · /wrong                     {"note"?} → the review
+func RegisterReviews(s *Server, rv Reviews) {
+	s.Handle("GET /v1/reviews", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		state := q.Get("state")
+		switch state {
+		case "", "open", "right", "wrong":
+		default:
+			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want open, right or wrong")
+			return
+		}
+		if !AllowStream(w, r, q.Get("stream")) {
+			return
+		}
+		limit := AppealsPage
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				writeError(w, http.StatusBadRequest, "limit "+quote(v)+": want 1 to "+strconv.Itoa(AppealsPageMax))
+				return
+			}
+			limit = min(n, AppealsPageMax)
+		}
+		res, err := rv.List(q.Get("stream"), state, limit)
+		if err != nil {
+			answer(w, nil, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"reviews": res})
+	}), RoleModerator)
+	for action, right := range map[string]bool{"right": true, "wrong": false} {
+		s.Handle("POST /v1/reviews/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var body struct {
+				Note string `json:"note"`
+			}
+			if !readBody(w, r, &body) {
+				return
+			}
+			if utf8.RuneCountInString(body.Note) > MaxAppealReason {
+				writeError(w, http.StatusBadRequest, "note: at most "+strconv.Itoa(MaxAppealReason)+" characters")
+				return
+			}
+			id := r.PathValue("id")
+			st, found := rv.ReviewStream(id)
+			if !found {
+				writeError(w, http.StatusNotFound, "review "+quote(id)+": not found")
+				return
+			}
+			if !AllowStream(w, r, st) {
+				return
+			}
+			res, err := rv.Mark(PrincipalFrom(r.Context()).Name, id, right, body.Note)
+			answer(w, res, err)
+		}), RoleModerator)
+	}
+}
