@@ -1,5 +1,6 @@
 // Moderator tools: what the REST API offers beside the live console —
-// KPIs, reply drafts to approve or reject, timeouts and bans to lift,
+// KPIs, reply drafts to approve or reject, appeals to uphold or overturn,
+// sampled decisions to review, timeouts and bans to lift,
 // dead webhook deliveries to retry, and the audit log. Everything from
 // the server is put in with textContent.
 "use strict";
@@ -78,6 +79,54 @@
     if (b) { b.disabled = true; post("/v1/replies/drafts/" + encodeURIComponent(b.dataset.draft) + "/" + b.dataset.act, {}, drafts); }
   });
 
+  // ---- appeals ----------------------------------------------------
+  const appealsBody = document.getElementById("appeals-body");
+  async function appeals() {
+    let res;
+    try { res = await LM.api("GET", "/v1/appeals?" + q({ state: "open" })); } catch (err) { appealsBody.replaceChildren(el("p", "empty-note", err.message)); return; }
+    fill(appealsBody, (res.appeals || []).map((a) => {
+      const row = el("div", "item");
+      row.setAttribute("role", "listitem");
+      row.dataset.id = a.id;
+      row.appendChild(el("p", "text", a.text));
+      row.appendChild(el("span", "hint", a.user + (a.message_id ? " · " + a.message_id : "") + " · " + a.stream + " · " + when(a.created)));
+      const acts = el("div", "actions");
+      acts.append(button("uphold", "bad", { appeal: a.id, act: "uphold" }), button("overturn", "ok", { appeal: a.id, act: "overturn" }));
+      row.appendChild(acts);
+      return row;
+    }));
+  }
+  appealsBody.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-appeal]");
+    if (!b) return;
+    const reason = window.prompt(LM.t("appeal_reason"));
+    if (!reason) return;
+    b.disabled = true;
+    post("/v1/appeals/" + encodeURIComponent(b.dataset.appeal) + "/" + b.dataset.act, { reason }, appeals);
+  });
+
+  // ---- review sample -----------------------------------------------
+  const reviewsBody = document.getElementById("reviews-body");
+  async function reviews() {
+    let res;
+    try { res = await LM.api("GET", "/v1/reviews?" + q({ state: "open" })); } catch (err) { reviewsBody.replaceChildren(el("p", "empty-note", err.message)); return; }
+    fill(reviewsBody, (res.reviews || []).map((r) => {
+      const row = el("div", "item");
+      row.setAttribute("role", "listitem");
+      row.dataset.id = r.id;
+      row.appendChild(el("p", "text", r.text));
+      row.appendChild(el("span", "hint", r.action + " · " + r.rule + " · " + r.stream + " · " + when(r.ts)));
+      const acts = el("div", "actions");
+      acts.append(button("right", "ok", { review: r.id, act: "right" }), button("wrong", "bad", { review: r.id, act: "wrong" }));
+      row.appendChild(acts);
+      return row;
+    }));
+  }
+  reviewsBody.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-review]");
+    if (b) { b.disabled = true; post("/v1/reviews/" + encodeURIComponent(b.dataset.review) + "/" + b.dataset.act, {}, reviews); }
+  });
+
   // ---- timeouts and bans -------------------------------------------
   const restrictedBody = document.getElementById("restricted-body");
   async function restricted() {
@@ -151,7 +200,7 @@
   document.getElementById("audit-refresh").addEventListener("click", audit);
   auditUser.addEventListener("keydown", (e) => { if (e.key === "Enter") audit(); });
 
-  function all() { kpis(); drafts(); restricted(); dead(); }
+  function all() { kpis(); drafts(); appeals(); reviews(); restricted(); dead(); }
   LM.onLang(() => { all(); audit(); });
   LM.applyText(); // draws every section once
   setInterval(all, 5000);
