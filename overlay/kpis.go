@@ -1,22 +1,44 @@
 package overlay
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
 
-// KPIs reports a stream's key numbers (moderate.KPIs via cmd).
+// KPIs reports a stream's key numbers (moderate.KPIs via cmd); since > 0
+// asks for the per-minute series from then on too.
 type KPIs interface {
-	KPIs(stream string) (any, error)
+	KPIs(stream string, since int64) (any, error)
 }
 
-// RegisterKPIs adds GET /v1/kpis?stream=ID for moderators, hosts and
-// admins. The numbers and their definitions are in the README.
+// RegisterKPIs adds GET /v1/kpis?stream=ID&since=… for moderators, hosts
+// and admins. The numbers and their definitions are in the README; since
+// (Unix ms or RFC 3339, at most a week back) adds "series": one entry per
+// minute with counts, kept in the store.
 func RegisterKPIs(s *Server, k KPIs) {
 	s.Handle("GET /v1/kpis", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		stream := r.URL.Query().Get("stream")
+		q := r.URL.Query()
+		stream := q.Get("stream")
 		if stream == "" {
 			writeError(w, http.StatusBadRequest, "stream: missing; use /v1/kpis?stream=ID")
 			return
 		}
-		res, err := k.KPIs(stream)
+		var since int64
+		if v := q.Get("since"); v != "" {
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+				since = ms
+			} else if t, err := time.Parse(time.RFC3339, v); err == nil {
+				since = t.UnixMilli()
+			} else {
+				writeError(w, http.StatusBadRequest, "since "+quote(v)+": want Unix milliseconds or RFC 3339")
+				return
+			}
+			if week := time.Now().Add(-7 * 24 * time.Hour).UnixMilli(); since < week {
+				since = week // a series is at most a week of minutes
+			}
+		}
+		res, err := k.KPIs(stream, since)
 		answer(w, res, err)
 	}), RoleModerator, RoleHost)
 }

@@ -30,7 +30,7 @@ type Retention struct {
 
 // The kinds of Retention, in the purge's audit entry and the oldest
 // record gauge.
-var RetentionKinds = []string{"tickets", "outbox", "appeals", "drafts", "audit", "chat_detail", "labels", "optouts"}
+var RetentionKinds = []string{"tickets", "outbox", "appeals", "drafts", "kpi_minutes", "audit", "chat_detail", "labels", "optouts"}
 
 // Purged counts what one purge removed, by kind.
 type Purged map[string]int
@@ -113,6 +113,10 @@ func (db *DB) PurgeRecords(r Retention, now time.Time) (Purged, error) {
 				return err
 			}
 			out["drafts"] = n
+			if n, err = purgeKPIs(tx, support); err != nil {
+				return err
+			}
+			out["kpi_minutes"] = n
 		}
 		n, err := purgeAudit(tx, support, chat)
 		out["audit"], out["chat_detail"] = n.deleted, n.redacted

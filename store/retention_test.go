@@ -88,7 +88,7 @@ func TestRetentionPurge(t *testing.T) {
 	tick <- now
 	got := <-done
 
-	want := Purged{"drafts": 0, "tickets": 1, "outbox": 0, "appeals": 1, "audit": 1, "chat_detail": 1, "labels": 1, "optouts": 1}
+	want := Purged{"kpi_minutes": 0, "drafts": 0, "tickets": 1, "outbox": 0, "appeals": 1, "audit": 1, "chat_detail": 1, "labels": 1, "optouts": 1}
 	for _, k := range RetentionKinds {
 		if got[k] != want[k] {
 			t.Errorf("purged %s = %d, want %d (all: %v)", k, got[k], want[k], got)

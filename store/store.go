@@ -31,7 +31,7 @@ var (
 	bucketActions    = []byte("actions") // platform actions (actions.go)
 )
 
-var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews}
+var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews, bucketKPIs}
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string) (*DB, error) {

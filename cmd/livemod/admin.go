@@ -43,15 +43,26 @@ type kpiReport struct {
 	Appeals store.AppealStats `json:"appeals"`
 	// Reviews is each rule's precision from the reviewers' marks.
 	Reviews map[string]store.RulePrecision `json:"review_precision"`
+	// Series is one entry per minute from ?since= on, from the store.
+	Series []store.KPIMinute `json:"series,omitempty"`
 }
 
-func (r adminREST) KPIs(stream string) (any, error) {
+func (r adminREST) KPIs(stream string, since int64) (any, error) {
 	ap, err := r.a.db.AppealStats(stream)
 	if err != nil {
 		return nil, err
 	}
 	pr, err := r.a.db.Precision(stream)
-	return kpiReport{Report: r.a.kpis.Report(stream), Appeals: ap, Reviews: pr}, err
+	if err != nil {
+		return nil, err
+	}
+	rep := kpiReport{Report: r.a.kpis.Report(stream), Appeals: ap, Reviews: pr}
+	if since > 0 {
+		if rep.Series, err = r.a.minutes.Series(stream, since); err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
 }
 
 // userExport is the answer of GET /v1/users/{id}/export.

@@ -55,7 +55,8 @@ type app struct {
 	phase atomic.Int32
 	// purger is the retention purge; purgeStop ends it, purgeDone says
 	// it has.
-	sampler   *store.Sampler // quality-review sampling
+	sampler   *store.Sampler    // quality-review sampling
+	minutes   *store.KPIMinutes // KPIs per minute, in the store
 	purger    *store.Purger
 	purgeStop context.CancelFunc
 	purgeDone chan struct{}
@@ -186,6 +187,8 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
+	a.minutes = store.NewKPIMinutes(db)
+	a.minutes.OnError = func(err error) { fmt.Fprintln(log, "livemod: kpi minutes:", err) }
 	a.sampler = store.NewSampler(db, cfg.Review.Share)
 	a.sampler.OnError = func(err error) { fmt.Fprintln(log, "livemod: review sampling:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -232,7 +235,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}
 	// The desk comes before the hub: it keeps a decision before the hub
 	// publishes it (stream.FlushSink).
-	a.pipeline = stream.NewPipeline(decider, a.conn.sinks(a.desk, a.hub, a.audit, a.kpis, a.host, a.sampler), stream.Options{
+	a.pipeline = stream.NewPipeline(decider, a.conn.sinks(a.desk, a.hub, a.audit, a.kpis, a.host, a.sampler, a.minutes), stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 		Commit:   committer{a.auto.state},
@@ -397,6 +400,9 @@ func (a *app) shutdown(ctx context.Context) error {
 	if a.purgeStop != nil {
 		a.purgeStop()
 		<-a.purgeDone
+	}
+	if err := a.minutes.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush kpi minutes: %w", err))
 	}
 	if err := a.sampler.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush review samples: %w", err))

@@ -95,6 +95,7 @@ type hubOutput struct {
 	db      *store.DB
 	onError func(error)
 	sampler *store.Sampler
+	minutes *store.KPIMinutes
 }
 
 func (o hubOutput) Replied(r *classify.Reply) {
@@ -104,6 +105,7 @@ func (o hubOutput) Replied(r *classify.Reply) {
 	}
 	o.audit.Record(e)
 	o.sampler.Replied(r)
+	o.minutes.Replied(r.Stream, r.TS)
 	o.replies.Add(r)
 	o.kpis.Replied(r.Stream)
 	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
@@ -123,6 +125,7 @@ func (o hubOutput) Drafted(d *classify.Draft) {
 
 func (o hubOutput) TicketChanged(t *classify.Ticket, created bool) {
 	if created {
+		o.minutes.TicketCreated(t.Stream, t.Created)
 		o.audit.Record(store.AuditEntry{TS: t.Created, Actor: "auto", Role: "system", Action: "ticket.create", Target: t.ID, Stream: t.Stream, User: t.User.ID, Reason: t.Issue})
 	}
 	// Encoding a ticket costs microseconds; skip it when no agent page
@@ -175,7 +178,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit, a.db, logErr("draft write"), a.sampler}})
+	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit, a.db, logErr("draft write"), a.sampler, a.minutes}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err

@@ -41,7 +41,7 @@
       return;
     }
     let k;
-    try { k = await LM.api("GET", "/v1/kpis?" + q()); } catch (err) { kpisBody.replaceChildren(el("p", "empty-note", err.message)); return; }
+    try { k = await LM.api("GET", "/v1/kpis?" + q({ since: String(Date.now() - 3600 * 1000) })); } catch (err) { kpisBody.replaceChildren(el("p", "empty-note", err.message)); return; }
     const pct = (r) => r && r.rate !== null && r.rate !== undefined ? Math.round(r.rate * 1000) / 10 + "% (" + r.n + "/" + r.of + ")" : "— (0)";
     const rows = [
       ["k_first", k.first_response_ms ? (k.first_response_ms.median / 1000).toFixed(1) + " s / " + (k.first_response_ms.p90 / 1000).toFixed(1) + " s (" + k.first_response_ms.n + ")" : "—"],
@@ -52,9 +52,34 @@
       ["k_mps", Math.round(k.messages_per_second * 100) / 100],
       ["k_dps", Math.round(k.decisions_per_second * 100) / 100],
     ];
+    if (k.appeals) rows.push(["k_appeals", k.appeals.received + " / " + k.appeals.overturned + " / " + Math.round(k.appeals.mean_time_to_decide_ms / 1000) + " s"]);
     const dl = el("dl", "kv");
     for (const [key, v] of rows) dl.append(el("dt", "", LM.t(key)), el("dd", "", v));
-    kpisBody.replaceChildren(dl);
+    kpisBody.replaceChildren(dl, series(k.series || []));
+  }
+
+  // The last hour, a bar a minute: messages, the hidden and held part darker.
+  function series(points) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 600 60");
+    svg.setAttribute("class", "series");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", LM.t("k_series"));
+    const max = Math.max(1, ...points.map((p) => p.messages));
+    const start = Date.now() - 3600 * 1000;
+    for (const p of points) {
+      const x = Math.max(0, Math.floor((p.minute - start) / 60000)) * 10;
+      for (const [v, cls] of [[p.messages, "all"], [p.hidden + p.held, "hidden"]]) {
+        const h = Math.round((v / max) * 58);
+        const r = document.createElementNS(NS, "rect");
+        r.setAttribute("x", x); r.setAttribute("width", 8);
+        r.setAttribute("y", 60 - h); r.setAttribute("height", h);
+        r.setAttribute("class", cls);
+        svg.appendChild(r);
+      }
+    }
+    return svg;
   }
 
   // ---- reply drafts ------------------------------------------------

@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/livemod/livemod/classify"
+	bolt "go.etcd.io/bbolt"
+)
+
+// KPIs are also kept per minute and stream in the store, so that they
+// survive a restart and GET /v1/kpis?since= can return a series. The
+// counts of the current minutes gather in memory and are added to the
+// stored minute every kpiFlushEvery (and at Close): a crash loses at most
+// that much of the counts, never a decision.
+
+var bucketKPIs = []byte("kpis")
+
+// KPIMinute is one stream's counts in one minute.
+type KPIMinute struct {
+	Minute   int64 `json:"minute"` // Unix ms of the minute's start
+	Messages int   `json:"messages"`
+	Hidden   int   `json:"hidden"`
+	Held     int   `json:"held"`
+	Replies  int   `json:"replies"`
+	Handoffs int   `json:"handoffs"`
+}
+
+func (m *KPIMinute) add(o KPIMinute) {
+	m.Messages += o.Messages
+	m.Hidden += o.Hidden
+	m.Held += o.Held
+	m.Replies += o.Replies
+	m.Handoffs += o.Handoffs
+}
+
+// MaxKPIStreams bounds the streams counted between two flushes; more are
+// dropped (and counted in Dropped).
+const MaxKPIStreams = 10_000
+
+const kpiFlushEvery = 10 * time.Second
+
+type kpiKey struct {
+	stream string
+	minute int64
+}
+
+// KPIMinutes is the per-minute counter: a stream.Sink, plus Replied.
+type KPIMinutes struct {
+	db      *DB
+	mu      sync.Mutex
+	cur     map[kpiKey]*KPIMinute
+	dropped int
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	OnError func(error)
+}
+
+// NewKPIMinutes starts the flusher.
+func NewKPIMinutes(db *DB) *KPIMinutes {
+	k := &KPIMinutes{db: db, cur: map[kpiKey]*KPIMinute{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go k.run()
+	return k
+}
+
+func (k *KPIMinutes) bump(stream string, ts int64, fn func(*KPIMinute)) {
+	if ts <= 0 {
+		ts = time.Now().UnixMilli()
+	}
+	key := kpiKey{stream, ts - ts%60000}
+	k.mu.Lock()
+	m := k.cur[key]
+	if m == nil {
+		if len(k.cur) >= MaxKPIStreams {
+			k.dropped++
+			k.mu.Unlock()
+			return
+		}
+		m = &KPIMinute{Minute: key.minute}
+		k.cur[key] = m
+	}
+	fn(m)
+	k.mu.Unlock()
+}
+
+// Decided counts a decision.
+func (k *KPIMinutes) Decided(d *classify.Decision, _ []byte) {
+	k.bump(d.Stream, d.TS, func(m *KPIMinute) {
+		m.Messages++
+		switch d.Action {
+		case classify.Hide:
+			m.Hidden++
+		case classify.Hold:
+			m.Held++
+		}
+	})
+}
+
+// Replied counts an automated reply.
+func (k *KPIMinutes) Replied(stream string, ts int64) {
+	k.bump(stream, ts, func(m *KPIMinute) { m.Replies++ })
+}
+
+// TicketCreated counts a new handoff.
+func (k *KPIMinutes) TicketCreated(stream string, ts int64) {
+	k.bump(stream, ts, func(m *KPIMinute) { m.Handoffs++ })
+}
+
+// Dropped is how many counts were dropped past MaxKPIStreams.
+func (k *KPIMinutes) Dropped() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.dropped
+}
+
+func kpiDBKey(stream string, minute int64) []byte {
+	b := make([]byte, 0, len(stream)+9)
+	b = append(b, stream...)
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint64(b, uint64(minute))
+}
+
+// Flush adds the counts gathered so far to the store.
+func (k *KPIMinutes) Flush() error {
+	k.mu.Lock()
+	cur := k.cur
+	k.cur = map[kpiKey]*KPIMinute{}
+	k.mu.Unlock()
+	if len(cur) == 0 {
+		return nil
+	}
+	return k.db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKPIs)
+		for key, m := range cur {
+			dk := kpiDBKey(key.stream, key.minute)
+			var stored KPIMinute
+			if v := b.Get(dk); v != nil {
+				json.Unmarshal(v, &stored)
+			}
+			stored.Minute = key.minute
+			stored.add(*m)
+			v, err := json.Marshal(&stored)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(dk, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (k *KPIMinutes) run() {
+	defer close(k.done)
+	t := time.NewTicker(kpiFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-k.stop:
+			if err := k.Flush(); err != nil && k.OnError != nil {
+				k.OnError(err)
+			}
+			return
+		case <-t.C:
+			if err := k.Flush(); err != nil && k.OnError != nil {
+				k.OnError(err)
+			}
+		}
+	}
+}
+
+// Close flushes and stops.
+func (k *KPIMinutes) Close(ctx context.Context) error {
+	k.once.Do(func() { close(k.stop) })
+	select {
+	case <-k.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// MaxKPISeries bounds a series: a week of minutes.
+const MaxKPISeries = 7 * 24 * 60
+
+// Series returns stream's minutes from since (Unix ms) on, oldest first,
+// at most MaxKPISeries; what is still in memory is flushed first.
+func (k *KPIMinutes) Series(stream string, since int64) ([]KPIMinute, error) {
+	if err := k.Flush(); err != nil {
+		return nil, err
+	}
+	out := []KPIMinute{}
+	err := k.db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketKPIs).Cursor()
+		prefix := append([]byte(stream), 0)
+		for key, v := c.Seek(kpiDBKey(stream, since-since%60000)); key != nil && len(out) < MaxKPISeries; key, v = c.Next() {
+			if len(key) != len(prefix)+8 || string(key[:len(prefix)]) != string(prefix) {
+				break
+			}
+			var m KPIMinute
+			if err := json.Unmarshal(v, &m); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// purgeKPIs deletes minutes before cut.
+func purgeKPIs(tx *bolt.Tx, cut int64) (int, error) {
+	b := tx.Bucket(bucketKPIs)
+	var del [][]byte
+	b.ForEach(func(k, _ []byte) error {
+		if len(k) >= 9 && int64(binary.BigEndian.Uint64(k[len(k)-8:])) < cut {
+			del = append(del, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	for _, k := range del {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(del), nil
+}
