@@ -60,16 +60,13 @@ func readLink(v []byte) (chainLink, bool) {
 // personalDigest is pd: the four fields erasure may remove, each with
 // its length so that no shift of bytes between them goes unseen.
 func personalDigest(e *AuditEntry) [32]byte {
-	h := sha256.New()
-	var n [8]byte
+	var stack [512]byte
+	buf := stack[:0]
 	for _, f := range [...]string{e.Actor, e.Target, e.User, e.Reason} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(f)))
+		buf = append(buf, f...)
 	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	return sha256.Sum256(buf)
 }
 
 // linkHash is the entry's hash after prev: over its redacted form.
