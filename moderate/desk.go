@@ -138,6 +138,10 @@ type DeskOptions struct {
 	// Actions carries hides, timeouts, bans and unbans of a connected
 	// stream to its platform (actions.go). Nil keeps them in livemod.
 	Actions Actions
+	// Shown is told of a hidden or held message a person showed again
+	// (unhide, approve, an overturned appeal), with its decision as JSON:
+	// a question goes back on the trending list. Nil means nobody.
+	Shown func(stream, user, id string, decision []byte)
 }
 
 // MaxTimeout is the longest timeout accepted (14 days, as Twitch).
@@ -558,6 +562,7 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 	undo := e.auto && (e.state == StateHidden || e.state == StateHeld) && action != "hide"
 	decided := r.line(e)
 	platform := e.platform
+	wasHidden := e.state == StateHidden || e.state == StateHeld
 	e.state, e.auto, e.change = state, false, line
 	sh.mu.Unlock()
 
@@ -566,6 +571,9 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 		if err := d.toPlatform(store.Action{Kind: store.ActHide, Stream: stream, Platform: platform, Target: id, User: ev.User, Reason: reason, Actor: actor}); err != nil {
 			return ev, err
 		}
+	} else if _, _, restricted := d.Restricted(ev.User); wasHidden && !restricted && d.opts.Shown != nil {
+		// A restricted user's questions stay off the overlay.
+		d.opts.Shown(stream, ev.User, id, decided)
 	}
 	d.opts.Publish(stream, line)
 	d.audit(store.AuditEntry{TS: ev.TS, Actor: actor, Action: action, Target: id, Stream: stream, User: ev.User, Reason: reason})

@@ -3,6 +3,7 @@ package moderate
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"sync"
@@ -261,6 +262,29 @@ func (h *Host) Hidden(stream, user, id string) {
 	slices.Sort(streams)
 	for _, s := range slices.Compact(streams) {
 		h.publish(s, false)
+	}
+}
+
+// Shown puts a question a person showed again (unhide, approve, an
+// overturned appeal) back on the trending list, if its decision says it
+// was a question fit to show, and publishes the list.
+func (h *Host) Shown(stream, user, id string, decision []byte) {
+	var d struct {
+		Text   string   `json:"text"`
+		TS     int64    `json:"ts"`
+		Labels []string `json:"labels"`
+	}
+	if json.Unmarshal(decision, &d) != nil || !slices.Contains(d.Labels, "question") {
+		return
+	}
+	for _, l := range d.Labels {
+		switch l {
+		case "toxic", "threat", "spam", "flood", "link":
+			return
+		}
+	}
+	if cl, _ := h.tr.ObserveMessage(stream, user, id, d.Text, "", 0, 0, d.TS); cl != "" {
+		h.publish(stream, false)
 	}
 }
 

@@ -439,6 +439,7 @@ func (a *app) wireDesks() error {
 		Restrictions: a.restr,
 		Hidden:       func(s, user, id string) { a.host.Hidden(s, user, id) },
 		Actions:      a.conn.port(),
+		Shown:        func(s, user, id string, d []byte) { a.host.Shown(s, user, id, d) },
 	})
 	rs, err := a.db.Restrictions(time.Now().UnixMilli())
 	if err != nil {

@@ -60,16 +60,18 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 	if overturn {
 		state, action = store.AppealOverturned, "appeal.overturn"
 		why := "appeal " + id + " overturned: " + reason
-		if ap.MessageID != "" {
-			if _, err := r.a.desk.Act(actor, ap.Stream, ap.MessageID, "unhide", why); err == nil {
-				undone = append(undone, "unhide")
+		// The restriction first: the message shown again then goes
+		// back on the overlay too (a restricted user's stays off).
+		if _, _, restricted := r.a.desk.Restricted(ap.User); restricted {
+			if _, err := r.a.desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
+				undone = append(undone, "unban")
 			} else if !skippable(err) {
 				return nil, err
 			}
 		}
-		if _, _, restricted := r.a.desk.Restricted(ap.User); restricted {
-			if _, err := r.a.desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
-				undone = append(undone, "unban")
+		if ap.MessageID != "" {
+			if _, err := r.a.desk.Act(actor, ap.Stream, ap.MessageID, "unhide", why); err == nil {
+				undone = append(undone, "unhide")
 			} else if !skippable(err) {
 				return nil, err
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livemod/livemod/store"
 )
@@ -18,6 +19,11 @@ func TestAppealOverturn(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withShowAModerator)
 	base := "http://" + ta.addr()
 	brIngest(t, ta.addr(), "show-b", msg("m-1", "viewer-1", "is the blue one in stock?", 0))
+	onOverlay := func() bool {
+		_, body := get(t, base+"/v1/questions?stream=show-b", hostSecret)
+		return strings.Contains(body, "blue one in stock")
+	}
+	eventually(t, 5*time.Second, "the question on the overlay", onOverlay)
 	for _, c := range []struct{ path, body string }{
 		{"/v1/messages/m-1/hide", `{"stream":"show-b","reason":"looked like spam"}`},
 		{"/v1/users/viewer-1/timeout", `{"stream":"show-b","seconds":600,"reason":"spam"}`},
@@ -25,6 +31,9 @@ func TestAppealOverturn(t *testing.T) {
 		if code, body := call(t, "POST", base+c.path, modSecret, c.body); code != 200 {
 			t.Fatalf("%s: %d %s", c.path, code, body)
 		}
+	}
+	if onOverlay() {
+		t.Error("the hidden question is still on the overlay")
 	}
 	// Bad appeals are refused with what to fix.
 	for _, bad := range []string{`{"stream":"show-b","text":"x"}`, `{"stream":"show-b","user":{"id":"viewer-1"}}`, `{"user":{"id":"v"},"text":"x"}`, `[1]`} {
@@ -54,11 +63,14 @@ func TestAppealOverturn(t *testing.T) {
 	}
 	var ap store.Appeal
 	callJSON(t, "POST", base+"/v1/appeals/"+created.ID+"/overturn", modSecret, `{"reason":"a fair question"}`, &ap)
-	if ap.State != "overturned" || ap.DecidedBy != "mods" || strings.Join(ap.Undone, ",") != "unhide,unban" {
-		t.Errorf("overturned appeal = %+v; want overturned by mods, undone unhide,unban", ap)
+	if ap.State != "overturned" || ap.DecidedBy != "mods" || strings.Join(ap.Undone, ",") != "unban,unhide" {
+		t.Errorf("overturned appeal = %+v; want overturned by mods, undone unban,unhide", ap)
 	}
 	if code, body := call(t, "POST", base+"/v1/appeals/"+created.ID+"/uphold", modSecret, `{"reason":"again"}`); code != 409 || !strings.Contains(body, `"state":"overturned"`) {
 		t.Errorf("second decision: %d %s; want 409 naming overturned", code, body)
+	}
+	if !onOverlay() {
+		t.Error("the question is not back on the overlay after the overturn")
 	}
 	if _, _, restricted := ta.desk.Restricted("viewer-1"); restricted {
 		t.Error("the timeout is still in force after the overturn")

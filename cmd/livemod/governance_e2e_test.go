@@ -69,7 +69,7 @@ func startGov(t *testing.T, bin, data string) *govServer {
 		}
 		cmd := exec.Command(bin, "serve", "--config", conf, "--listen", addr, "--data", data,
 			"--token", "admin="+adminSecret, "--token", "ingest="+ingestSecret,
-			"--token", "moderator="+modSecret, "--token", "moderator:show-a="+govScopedSecret)
+			"--token", "moderator="+modSecret, "--token", "host="+hostSecret, "--token", "moderator:show-a="+govScopedSecret)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func readUntil(t *testing.T, c *websocket.Conn, what string, want ...string) {
 // TestGovernanceOnBinary runs the real binary: a moderator hides a
 // message, the viewer appeals through the bridge, the moderator
 // overturns, and the message is visible again on the console; each step
-// is audited. A moderator token limited to show-a is refused (403) on
+// is audited, and the question leaves the overlay and comes back. A moderator token limited to show-a is refused (403) on
 // show-b's REST, websocket and page. The binary is SIGKILLed right after
 // an acknowledged overturn and an acknowledged appeal; both are there
 // after the restart. `livemod audit verify` passes on the data, then
@@ -156,11 +156,14 @@ func TestGovernanceOnBinary(t *testing.T) {
 	console := dial(t, ws+"/v1/subscribe?stream=show-b&view=moderator", modSecret)
 	brIngest(t, strings.TrimPrefix(s.base, "http://"), "show-b", msg("m-1", "viewer-1", "is the blue one in stock?", 0))
 	readUntil(t, console, "m-1 on the console", `"m-1"`)
+	overlay := dial(t, ws+"/v1/subscribe?stream=show-b&view=overlay", hostSecret)
+	readUntil(t, overlay, "the question on the overlay", "blue one in stock")
 
 	if code, body := govCall(s.base+"/v1/messages/m-1/hide", "POST", modSecret, `{"stream":"show-b","reason":"looked like spam"}`); code != 200 {
 		t.Fatalf("hide: %d %s", code, body)
 	}
 	readUntil(t, console, "m-1 hidden on the console", `"type":"moderation"`, `"m-1"`, `"state":"hidden"`)
+	readUntil(t, overlay, "the question off the overlay", `"questions":[]`)
 	code, body := govCall(s.base+"/v1/appeals", "POST", ingestSecret, `{"stream":"show-b","user":{"id":"viewer-1"},"message_id":"m-1","text":"I only asked about stock"}`)
 	var ap struct{ ID string }
 	if code != 200 || json.Unmarshal([]byte(body), &ap) != nil || ap.ID == "" {
@@ -170,6 +173,7 @@ func TestGovernanceOnBinary(t *testing.T) {
 		t.Fatalf("overturn: %d %s", code, body)
 	}
 	readUntil(t, console, "m-1 visible again on the console", `"type":"moderation"`, `"m-1"`, `"state":"visible"`)
+	readUntil(t, overlay, "the question back on the overlay", "blue one in stock")
 
 	// Two drafts (acknowledged with their messages); one approved.
 	brIngest(t, strings.TrimPrefix(s.base, "http://"), "show-b", msg("q-1", "asker-1", "how long does shipping take?", 0))
