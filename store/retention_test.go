@@ -22,7 +22,8 @@ func TestRetentionPurge(t *testing.T) {
 	day := func(n int) int64 { return now.Add(-time.Duration(n) * 24 * time.Hour).UnixMilli() }
 	r := Retention{Support: 365 * 24 * time.Hour, Chat: 182 * 24 * time.Hour, Labels: 365 * 24 * time.Hour, OptOuts: 730 * 24 * time.Hour}
 
-	// Tickets: one resolved 400 days ago (gone), one resolved 10 days
+	// Tickets: one resolved 400 days ago (gone, with its webhook
+	// delivery), one resolved 10 days
 	// ago (stays), one open since 500 days (stays: active).
 	for _, tk := range []struct {
 		id, user, state string
@@ -32,6 +33,10 @@ func TestRetentionPurge(t *testing.T) {
 		a.Upsert("s", tk.user, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
 			return &classify.Ticket{ID: tk.id, Stream: "s", User: classify.User{ID: tk.user}, State: tk.state, Created: day(500), ResolvedAt: tk.resolved}
 		}))
+	}
+	// On disk, each with its webhook delivery (the outbox is on).
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	a.SetOptOut(classify.OptOut{User: "old", Out: true, TS: day(800)})
 	a.SetOptOut(classify.OptOut{User: "new", Out: true, TS: day(100)})
@@ -88,7 +93,7 @@ func TestRetentionPurge(t *testing.T) {
 	tick <- now
 	got := <-done
 
-	want := Purged{"kpi_minutes": 0, "drafts": 0, "tickets": 1, "outbox": 0, "appeals": 1, "audit": 1, "chat_detail": 1, "labels": 1, "optouts": 1}
+	want := Purged{"kpi_minutes": 0, "drafts": 0, "tickets": 1, "outbox": 1, "appeals": 1, "audit": 1, "chat_detail": 1, "labels": 1, "optouts": 1}
 	for _, k := range RetentionKinds {
 		if got[k] != want[k] {
 			t.Errorf("purged %s = %d, want %d (all: %v)", k, got[k], want[k], got)
