@@ -200,7 +200,7 @@ func (a *Audience) Kind() Kind { return a.kind }
 func (a *Audience) Scene() Kind { return a.scene }
 
 // AppendNext appends the next message to b as one JSON object in the wire
-// format of DESIGN.md, without a newline, and returns the extended slice.
+// format of docs/WIRE.md, without a newline, and returns the extended slice.
 // id and ts are written as given (ts in Unix milliseconds).
 func (a *Audience) AppendNext(b []byte, id string, ts int64) []byte {
 	b = append(b, `{"id":"`...)

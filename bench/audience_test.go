@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// wireMessage is the message of DESIGN.md as a test reads it back.
+// wireMessage is the message of docs/WIRE.md as a test reads it back.
 type wireMessage struct {
 	ID       string `json:"id"`
 	Stream   string `json:"stream"`

@@ -1,7 +1,7 @@
 // Package bench loads a livemod server from the outside, the way a platform
 // or a crowd would, and reports what it saw.
 //
-// It knows the server only by its wire contract (DESIGN.md): messages go in
+// It knows the server only by its wire contract (docs/WIRE.md): messages go in
 // over GET /v1/ingest, acks and errors come back on the same socket, and
 // decisions come out of GET /v1/subscribe. It imports no other livemod
 // package, so it measures the product rather than its internals.

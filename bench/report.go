@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Report is what Run saw. Its JSON is the --json report of DESIGN.md, and
+// Report is what Run saw. Its JSON is the --json report of docs/WIRE.md, and
 // nothing more.
 type Report struct {
 	Sent    int64 `json:"sent"`    // messages written to the server
@@ -39,7 +39,7 @@ type Report struct {
 		P50 float64 `json:"p50"`
 		P99 float64 `json:"p99"`
 		Max float64 `json:"max"`
-	} `json:"-"` // not in the DESIGN.md report: shown in the text one
+	} `json:"-"` // not in the docs/WIRE.md report: shown in the text one
 	// Series has one sample per second of the run.
 	Series []Sample `json:"-"`
 

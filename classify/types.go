@@ -20,7 +20,7 @@ type User struct {
 	Badges []string `json:"badges,omitempty"`
 }
 
-// Message is one chat message in the wire format of DESIGN.md.
+// Message is one chat message in the wire format of docs/WIRE.md.
 // TS is Unix milliseconds.
 type Message struct {
 	ID       string `json:"id"`
@@ -147,7 +147,7 @@ func isBlank(s string) bool {
 // Label is one thing a decision says about a message.
 type Label uint16
 
-// The labels of DESIGN.md, in the order they are written out.
+// The labels of docs/WIRE.md, in the order they are written out.
 const (
 	LabelSpam Label = 1 << iota
 	LabelToxic

@@ -12,7 +12,7 @@ import (
 // Role is what a token may do. Admin may do everything.
 type Role string
 
-// The roles of DESIGN.md.
+// The roles of docs/WIRE.md.
 const (
 	RoleIngest    Role = "ingest"
 	RoleHost      Role = "host"

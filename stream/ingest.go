@@ -146,7 +146,7 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 	return in
 }
 
-// ackFrame and errorFrame are the frames ingest sends back (DESIGN.md).
+// ackFrame and errorFrame are the frames ingest sends back (docs/WIRE.md).
 type ackFrame struct {
 	Type string `json:"type"`
 	Upto string `json:"upto"`
