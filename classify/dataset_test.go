@@ -3,9 +3,12 @@ package classify
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/livemod/livemod/internal/testenv"
 )
 
 // datasetDir finds the labeled sets: LIVEMOD_EVAL_DATA, else ../shared/data
@@ -35,7 +38,7 @@ func datasetDir(t *testing.T) string {
 	for _, f := range []string{"youtube_spam.ndjson", "davidson_toxic.ndjson"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			abs, _ := filepath.Abs(dir)
-			t.Skipf("needs %s in %s (the directory shared/data beside the module root), or LIVEMOD_EVAL_DATA naming a directory that holds it; the sources are in classify/model/ATTRIBUTION.md", f, abs)
+			testenv.Absent(t, "data", fmt.Sprintf("needs %s in %s (the directory shared/data beside the module root), or LIVEMOD_EVAL_DATA naming a directory that holds it; the sources are in classify/model/ATTRIBUTION.md", f, abs))
 		}
 	}
 	return dir

@@ -1,8 +1,9 @@
 // Package testenv finds the outside programs that integration tests drive
-// (redis-server, Chromium, ngircd, promtool). A test that needs one calls Need: when
-// the program is missing the test is skipped with a message that says how
-// to install it, unless LIVEMOD_TEST_REQUIRE names it (CI sets
-// LIVEMOD_TEST_REQUIRE=redis,browser,ircd), in which case it fails.
+// (Chromium, ngircd, promtool) and the data sets evaluations read. A test
+// that needs one calls Need (or Absent for data): when it is missing the
+// test is skipped with a message that says how to get it, unless
+// LIVEMOD_TEST_REQUIRE names it (CI sets LIVEMOD_TEST_REQUIRE=browser,ircd,
+// promtool), in which case it fails.
 package testenv
 
 import (
@@ -22,7 +23,6 @@ type Tool struct {
 
 // The tools livemod's tests use.
 var (
-	Redis   = Tool{Name: "redis", Bins: []string{"redis-server"}, Install: "apt-get install redis-server"}
 	Browser = Tool{Name: "browser", Bins: []string{"chromium", "chromium-browser", "google-chrome"}, Install: "apt-get install chromium"}
 	IRCd    = Tool{Name: "ircd", Bins: []string{"ngircd"}, Paths: []string{"/usr/sbin/ngircd"}, Install: "apt-get install ngircd"}
 	// Promtool evaluates the shipped alert rules (deploy/prometheus).
@@ -59,4 +59,15 @@ func Need(t testing.TB, tool Tool) string {
 	}
 	t.Skipf("%s; skipped because LIVEMOD_TEST_REQUIRE does not name %q", msg, tool.Name)
 	return ""
+}
+
+// Absent skips the test because what LIVEMOD_TEST_REQUIRE calls name is
+// missing (msg says what and how to get it), or fails it when
+// LIVEMOD_TEST_REQUIRE names it.
+func Absent(t testing.TB, name, msg string) {
+	t.Helper()
+	if Required(name) {
+		t.Fatalf("%s, and LIVEMOD_TEST_REQUIRE names %q", msg, name)
+	}
+	t.Skipf("%s; skipped because LIVEMOD_TEST_REQUIRE does not name %q", msg, name)
 }
