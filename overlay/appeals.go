@@ -69,14 +69,9 @@ func RegisterAppeals(s *Server, a Appeals) {
 		if !AllowStream(w, r, q.Get("stream")) {
 			return
 		}
-		limit := AppealsPage
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, "limit "+quote(v)+": want 1 to "+strconv.Itoa(AppealsPageMax))
-				return
-			}
-			limit = min(n, AppealsPageMax)
+		limit, ok := pageLimit(w, q.Get("limit"), AppealsPage, AppealsPageMax)
+		if !ok {
+			return
 		}
 		res, err := a.List(q.Get("stream"), state, limit)
 		if err != nil {

@@ -64,14 +64,9 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want open, claimed or resolved")
 			return
 		}
-		limit := HandoffsPage
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, "limit "+quote(v)+": want 1 to "+strconv.Itoa(HandoffsPageMax))
-				return
-			}
-			limit = min(n, HandoffsPageMax) // larger is capped, as on /v1/audit
+		limit, ok := pageLimit(w, q.Get("limit"), HandoffsPage, HandoffsPageMax)
+		if !ok {
+			return
 		}
 		if !AllowStream(w, r, q.Get("stream")) {
 			return
@@ -153,4 +148,19 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		}
 		answer(w, e, err)
 	})), RoleModerator)
+}
+
+// pageLimit reads a list's ?limit=: def when absent, at most max (larger
+// is capped, as on /v1/audit). A bad value is answered with a 400 and ok
+// false.
+func pageLimit(w http.ResponseWriter, v string, def, max int) (limit int, ok bool) {
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		writeError(w, http.StatusBadRequest, "limit "+quote(v)+": want 1 to "+strconv.Itoa(max))
+		return 0, false
+	}
+	return min(n, max), true
 }
