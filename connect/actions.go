@@ -277,28 +277,7 @@ func (x *Actions) save(batch []store.Action) {
 
 func (x *Actions) run(ctx context.Context) {
 	defer x.wg.Done()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		case <-x.wake:
-		}
-		next := x.pass(ctx)
-		wait := time.Minute
-		if next > 0 {
-			wait = min(wait, max(0, time.Until(time.UnixMilli(next))))
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(wait)
-	}
+	drain(ctx, x.wake, x.pass)
 }
 
 // pass carries out what is due and returns when the next action is.

@@ -151,6 +151,13 @@ func (w *Webhook) Close(ctx context.Context) error {
 
 func (w *Webhook) run(ctx context.Context) {
 	defer close(w.done)
+	drain(ctx, w.wake, w.pass)
+}
+
+// drain works an outbox until ctx ends: pass carries out what is due and
+// returns when the next entry falls due (0: none); it runs again then, when
+// wake says something was queued, and once a minute whatever happens.
+func drain(ctx context.Context, wake <-chan struct{}, pass func(context.Context) int64) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -158,9 +165,9 @@ func (w *Webhook) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
-		case <-w.wake:
+		case <-wake:
 		}
-		next := w.pass(ctx)
+		next := pass(ctx)
 		wait := time.Minute // look again now and then even if idle
 		if next > 0 {
 			wait = min(wait, max(0, time.Until(time.UnixMilli(next))))
