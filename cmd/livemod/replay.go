@@ -23,6 +23,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	modelPath := fs.String("model", "", "model `file` written by livemod train (default: the config's, else the embedded model; \"none\" for rules only)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr (it is shown once a run takes more than a second)")
 	policyPath := fs.String("policy", "", "policy `file` to decide with instead of the config's (a livemod.yaml policy: section, or one policy)")
+	stream := fs.String("stream", "replay", "stream `ID` for the lines that name none")
 	diffPath := fs.String("diff", "", "with --policy: the current policy `file`; write what --policy would change (newly hidden, released, by rule) instead of decisions")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -53,7 +54,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if err != nil {
 			return err
 		}
-		return replayDiff(ctx, cfg, before, cfg.Policy, stdin, stdout, stderr)
+		return replayDiff(ctx, cfg, before, cfg.Policy, *stream, stdin, stdout, stderr)
 	}
 	engine, err := newEngine(cfg)
 	if err != nil {
@@ -72,7 +73,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if !*quiet {
 		progress = replayProgress(stderr)
 	}
-	bad, err := replay(ctx, stage.Wrap(book), stdin, stdout, progress)
+	bad, err := replay(ctx, stage.Wrap(book), *stream, stdin, stdout, progress)
 	if progress != nil {
 		progress(-1)
 	}
@@ -116,7 +117,7 @@ func replayProgress(w io.Writer) func(lines int) {
 // result never depends on the wall clock.
 // progress, when not nil, is called with the lines read so far every 4096
 // lines.
-func replay(ctx context.Context, e automate.Decider, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
+func replay(ctx context.Context, e automate.Decider, stream string, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	out := bufio.NewWriterSize(w, 64<<10)
@@ -147,13 +148,7 @@ func replay(ctx context.Context, e automate.Decider, r io.Reader, w io.Writer, p
 			bad++
 			buf = appendLineError(buf, n, "json: "+err.Error())
 		} else {
-			if m.ID == "" {
-				m.ID = "line-" + strconv.Itoa(n)
-			}
-			if m.TS == 0 {
-				m.TS = lastTS
-			}
-			lastTS = m.TS
+			lastTS = fillLine(&m, n, stream, lastTS)
 			if err := m.Validate(); err != nil {
 				bad++
 				buf = appendLineError(buf, n, err.Error())
@@ -196,7 +191,7 @@ func loadPolicy(path string) (policy.Config, error) {
 
 // replayDiff reads messages and writes the report of what after would
 // change over before, as JSON, with a summary on stderr.
-func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Config, stdin io.Reader, stdout, stderr io.Writer) error {
+func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Config, stream string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var msgs []*classify.Message
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -213,13 +208,7 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 			bad++
 			continue
 		}
-		if m.ID == "" {
-			m.ID = "line-" + strconv.Itoa(n)
-		}
-		if m.TS == 0 {
-			m.TS = lastTS
-		}
-		lastTS = m.TS
+		lastTS = fillLine(m, n, stream, lastTS)
 		if m.Validate() != nil {
 			bad++
 			continue
@@ -249,4 +238,20 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 	}
 	fmt.Fprintln(stderr)
 	return nil
+}
+
+// fillLine gives input line n what the server's admission would: an id,
+// the stream, and a time (the previous line's, keeping replay
+// deterministic). It returns the time to carry to the next line.
+func fillLine(m *classify.Message, n int, stream string, lastTS int64) int64 {
+	if m.ID == "" {
+		m.ID = "line-" + strconv.Itoa(n)
+	}
+	if m.Stream == "" {
+		m.Stream = stream
+	}
+	if m.TS == 0 {
+		m.TS = lastTS
+	}
+	return m.TS
 }

@@ -70,7 +70,7 @@ func TestReplayMatchesEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if _, err := replay(context.Background(), e, strings.NewReader(`{"id":"x","stream":"s","user":{"id":"u"},"text":"f u c k you","ts":1}`), &out, nil); err != nil {
+	if _, err := replay(context.Background(), e, "replay", strings.NewReader(`{"id":"x","stream":"s","user":{"id":"u"},"text":"f u c k you","ts":1}`), &out, nil); err != nil {
 		t.Fatal(err)
 	}
 	var d classify.Decision
@@ -100,5 +100,28 @@ func TestReplayShowsProgress(t *testing.T) {
 	p(-1)
 	if !strings.Contains(b.String(), "livemod replay: 8192 lines") || !strings.HasSuffix(b.String(), "\n") {
 		t.Errorf("progress = %q", b.String())
+	}
+}
+
+// TestReplayFillsTheStream: a recorded line that names no stream is
+// decided in --stream's (the server fills it from the connection), one that
+// names one keeps it.
+func TestReplayFillsTheStream(t *testing.T) {
+	e, err := newEngine(config.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	in := `{"user":{"id":"u"},"text":"hi"}` + "\n" + `{"stream":"other","user":{"id":"u"},"text":"hi again"}`
+	bad, err := replay(context.Background(), e, "show", strings.NewReader(in), &out, nil)
+	if err != nil || bad != 0 {
+		t.Fatalf("bad %d, err %v: %s", bad, err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for i, want := range []string{"show", "other"} {
+		var d classify.Decision
+		if err := json.Unmarshal([]byte(lines[i]), &d); err != nil || d.Stream != want {
+			t.Errorf("line %d: stream %q (%v), want %q", i+1, d.Stream, err, want)
+		}
 	}
 }
