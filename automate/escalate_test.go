@@ -125,7 +125,7 @@ func TestEscalateComplaint(t *testing.T) {
 		t.Fatalf("angry customer with an order: labels %v handoff %+v reasons %+v", d.Labels, d.Handoff, d.Reasons)
 	}
 	tk, _ := s.Tickets().Get(d.Handoff.ID)
-	if tk.Issue != automate.IssueComplaint || tk.OrderID != "5521" || tk.Priority != automate.PriorityNormal {
+	if tk.Issue != automate.IssueComplaint || tk.OrderID != "5521" || tk.PriorityOf() != automate.PriorityNormal {
 		t.Errorf("ticket %+v: want issue complaint, order 5521, priority normal", tk)
 	}
 	if !slices.ContainsFunc(rec.lines, func(l string) bool {

@@ -152,7 +152,7 @@ type ticketChange struct {
 // changes reports whether c would change t.
 func (c *ticketChange) changes(t *classify.Ticket) bool {
 	return c.labels&^t.Labels != 0 || t.OrderID == "" && c.orderID != "" || c.sharperIssue(t) ||
-		c.priority == PriorityHigh && t.Priority != PriorityHigh
+		c.priority == PriorityHigh && t.PriorityOf() != PriorityHigh
 }
 
 // sharperIssue: a concrete support issue beats "agent_request" and
@@ -173,11 +173,12 @@ func (c *ticketChange) apply(s *Stage, t *classify.Ticket) {
 	if c.sharperIssue(t) {
 		t.Issue, changed = c.issue, true
 	}
-	if c.priority == PriorityHigh && t.Priority != PriorityHigh {
-		t.Priority = PriorityHigh
-		if !slices.Contains(t.Tags, TagUrgent) {
-			t.Tags = append(slices.Clip(t.Tags), TagUrgent)
+	if c.priority == PriorityHigh && t.PriorityOf() != PriorityHigh {
+		tags := t.TagsOf()
+		if !slices.Contains(tags, TagUrgent) {
+			tags = append(slices.Clip(tags), TagUrgent)
 		}
+		t.Routing = &classify.Routing{Priority: PriorityHigh, Tags: tags}
 	}
 	if changed {
 		t.Summary = s.summarize(t)
@@ -228,10 +229,9 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 		Pinned:   len(recent),
 		Created:  j.m.TS,
 		State:    classify.TicketOpen,
-		Priority: PriorityNormal,
 	}
 	if j.c.priority == PriorityHigh {
-		t.Priority, t.Tags = PriorityHigh, []string{TagUrgent}
+		t.Routing = &classify.Routing{Priority: PriorityHigh, Tags: []string{TagUrgent}}
 	}
 	t.Summary = j.s.summarize(t)
 	return t

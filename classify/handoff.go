@@ -77,6 +77,33 @@ type Outcome struct {
 	OrderValue float64 `json:"order_value,omitempty"`
 }
 
+// Routing is a ticket's priority ("high" for a time-critical case,
+// tagged "urgent"; "normal" otherwise) and tags.
+type Routing struct {
+	Priority string   `json:"priority,omitempty"`
+	Tags     []string `json:"tags,omitempty"`
+}
+
+// PriorityOf returns the ticket's priority: "normal" unless set.
+func (t *Ticket) PriorityOf() string {
+	if t.Routing == nil || t.Routing.Priority == "" {
+		return "normal"
+	}
+	return t.Routing.Priority
+}
+
+// TagsOf returns the ticket's tags.
+func (t *Ticket) TagsOf() []string {
+	if t.Routing == nil {
+		return nil
+	}
+	return t.Routing.Tags
+}
+
+// MarshalJSON is AppendJSON: the priority is written even when Routing
+// is nil.
+func (t *Ticket) MarshalJSON() ([]byte, error) { return t.AppendJSON(nil), nil }
+
 // GetOutcome returns the ticket's outcome, zero when there is none.
 func (t *Ticket) GetOutcome() Outcome {
 	if t.Outcome == nil {
@@ -122,10 +149,10 @@ type Ticket struct {
 	ResolvedAt int64  `json:"resolved_at,omitempty"`
 	// Noticed is set once the public notice went out: at most one per ticket.
 	Noticed bool `json:"noticed,omitempty"`
-	// Priority is "high" for a time-critical case (tag "urgent"), else
-	// "normal" or empty (tickets of earlier versions).
-	Priority string   `json:"priority,omitempty"`
-	Tags     []string `json:"tags,omitempty"`
+	// Routing is nil for an ordinary ticket (priority normal, no tags),
+	// as most are; shared between versions like Outcome: replace it,
+	// never write through it.
+	*Routing
 	// Outcome is nil until a rating is asked for or the ticket is marked
 	// converted: most tickets never are, and a pointer keeps the open
 	// tickets' memory as it was (TestMemoryMillionUsers). It is shared
@@ -239,13 +266,11 @@ func (t *Ticket) AppendJSON(b []byte) []byte {
 	if t.Noticed {
 		b = append(b, `,"noticed":true`...)
 	}
-	if t.Priority != "" {
-		b = append(b, `,"priority":`...)
-		b = appendString(b, t.Priority)
-	}
-	if len(t.Tags) > 0 {
+	b = append(b, `,"priority":`...)
+	b = appendString(b, t.PriorityOf())
+	if tags := t.TagsOf(); len(tags) > 0 {
 		b = append(b, `,"tags":[`...)
-		for i, x := range t.Tags {
+		for i, x := range tags {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -286,7 +311,11 @@ func (t *Ticket) Clone() *Ticket {
 	c := *t
 	c.Messages = slices.Clone(t.Messages)
 	c.User.Badges = slices.Clone(t.User.Badges)
-	c.Tags = slices.Clone(t.Tags)
+	if t.Routing != nil {
+		r := *t.Routing
+		r.Tags = slices.Clone(r.Tags)
+		c.Routing = &r
+	}
 	return &c
 }
 
