@@ -23,9 +23,10 @@ type recentLog struct {
 
 const (
 	recentShards = 16
-	// recentPerShard bounds each generation: 2 × 16 × 4096 users, a few
-	// hundred bytes each, is well under 64 MiB.
-	recentPerShard = 4096
+	// recentPerShard bounds each generation: 2 × 16 × 2048 users (the last
+	// 32,768 to 65,536 who chatted: the context of a ticket opened now), a few
+	// hundred bytes each, is well under 32 MiB.
+	recentPerShard = 2048
 	// recentMaxMessages bounds the messages kept per user (the count is
 	// one byte of the packed form).
 	recentMaxMessages = 255
