@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -27,9 +28,9 @@ func (e statusError) StatusCode() int { return e.status }
 func (e statusError) CurrentState() string { return e.state }
 
 // stateConflict is ErrTicketState naming the ticket's state now.
-func stateConflict(t *classify.Ticket, action string) error {
+func stateConflict(t *chat.Ticket, action string) error {
 	msg := "ticket " + t.ID + " is " + t.State
-	if t.ClaimedBy != "" && t.State != classify.TicketOpen {
+	if t.ClaimedBy != "" && t.State != chat.TicketOpen {
 		msg += " (by " + t.ClaimedBy + ")"
 	}
 	return statusError{fmt.Errorf("%w: %s; cannot %s it", classify.ErrTicketState, msg, action), http.StatusConflict, t.State}
@@ -53,7 +54,7 @@ func withStatus(err error) error {
 // empty), oldest first, a page at a time: at most limit (no limit if 0),
 // after the cursor an earlier page gave as next ("" for the first).
 // total counts the matching tickets on every page; next is "" on the last.
-func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*classify.Ticket, total int, next string, err error) {
+func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*chat.Ticket, total int, next string, err error) {
 	p, err := s.tickets.Page(classify.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
@@ -62,14 +63,14 @@ func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*classi
 // not open (claimed, even by the same agent, or resolved) is refused
 // with ErrTicketState naming its state: a claim is done once, and
 // audited once.
-func (s *Stage) Claim(id, by string, at int64) (*classify.Ticket, error) {
+func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
-	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
-		if t.State != classify.TicketOpen {
+	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+		if t.State != chat.TicketOpen {
 			conflict = stateConflict(t, "claim")
 			return classify.ErrTicketState
 		}
-		t.State, t.ClaimedBy, t.ClaimedAt = classify.TicketClaimed, by, at
+		t.State, t.ClaimedBy, t.ClaimedAt = chat.TicketClaimed, by, at
 		return nil
 	})
 	if conflict != nil {
@@ -83,9 +84,9 @@ func (s *Stage) Claim(id, by string, at int64) (*classify.Ticket, error) {
 }
 
 // Resolve closes ticket id; the user's next support message opens a new one.
-func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
+func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
-	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
+	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
 		if !t.Active() {
 			conflict = stateConflict(t, "resolve")
 			return classify.ErrTicketState
@@ -93,7 +94,7 @@ func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedAt = by, at
 		}
-		t.State, t.ResolvedAt = classify.TicketResolved, at
+		t.State, t.ResolvedAt = chat.TicketResolved, at
 		return nil
 	})
 	if conflict != nil {
@@ -111,14 +112,14 @@ func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
 // context of a future ticket), drafts addressed to them, and the
 // messages of theirs waiting for a grouped FAQ answer.
 type UserData struct {
-	Recent  []classify.TicketMessage `json:"recent_messages"`
-	Drafts  []*classify.Draft        `json:"drafts"`
-	Waiting []string                 `json:"waiting"` // message ids
+	Recent  []chat.TicketMessage `json:"recent_messages"`
+	Drafts  []*chat.Draft        `json:"drafts"`
+	Waiting []string             `json:"waiting"` // message ids
 }
 
 // UserData returns what the stage holds about user.
 func (s *Stage) UserData(user string) UserData {
-	out := UserData{Recent: []classify.TicketMessage{}, Drafts: []*classify.Draft{}, Waiting: []string{}}
+	out := UserData{Recent: []chat.TicketMessage{}, Drafts: []*chat.Draft{}, Waiting: []string{}}
 	out.Recent = s.recent.ofUser(user, out.Recent)
 	s.draftMu.Lock()
 	for _, id := range s.order {
@@ -186,8 +187,8 @@ func (s *Stage) EraseUser(user string) int {
 					delete(s.drafts, id)
 					continue
 				}
-				if entry, ok := s.entry(dr.FAQ); ok && dr.State == classify.DraftPending {
-					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &classify.Message{Stream: dr.Stream}))
+				if entry, ok := s.entry(dr.FAQ); ok && dr.State == chat.DraftPending {
+					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
 				}
 			}
 		}
@@ -203,7 +204,7 @@ func (s *Stage) EraseUser(user string) int {
 // Goroutine-safe.
 type ReplyLog struct {
 	mu   sync.Mutex
-	ring []*classify.Reply
+	ring []*chat.Reply
 	next int
 }
 
@@ -213,11 +214,11 @@ func NewReplyLog(n int) *ReplyLog {
 	if n <= 0 {
 		n = 4096
 	}
-	return &ReplyLog{ring: make([]*classify.Reply, n)}
+	return &ReplyLog{ring: make([]*chat.Reply, n)}
 }
 
 // Add keeps r (not copied: replies are not changed once sent).
-func (l *ReplyLog) Add(r *classify.Reply) {
+func (l *ReplyLog) Add(r *chat.Reply) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.ring) == 0 {
@@ -228,10 +229,10 @@ func (l *ReplyLog) Add(r *classify.Reply) {
 }
 
 // To returns the kept replies addressed to user, oldest first.
-func (l *ReplyLog) To(user string) []*classify.Reply {
+func (l *ReplyLog) To(user string) []*chat.Reply {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := []*classify.Reply{}
+	out := []*chat.Reply{}
 	for i := range l.ring {
 		r := l.ring[(l.next+i)%len(l.ring)]
 		if r != nil && slices.Contains(r.To, user) {

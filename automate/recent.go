@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -83,7 +84,7 @@ func (r recentRing) is(stream, user string) bool {
 }
 
 // add appends m's line, first dropping the oldest if max are kept.
-func (r recentRing) add(m *classify.Message, max int) recentRing {
+func (r recentRing) add(m *chat.Message, max int) recentRing {
 	max = min(max, recentMaxMessages)
 	if r.count() >= max {
 		start := r.records()
@@ -98,7 +99,7 @@ func (r recentRing) add(m *classify.Message, max int) recentRing {
 }
 
 // appendTo appends the ring's messages to out, oldest first.
-func (r recentRing) appendTo(out []classify.TicketMessage) []classify.TicketMessage {
+func (r recentRing) appendTo(out []chat.TicketMessage) []chat.TicketMessage {
 	return classify.AppendUnpacked(out, r[r.records():], r.count())
 }
 
@@ -140,8 +141,8 @@ func (sh *recentShard) store(k uint64, r recentRing) {
 }
 
 // add records m, keeping the user's last max messages in the stream.
-func (l *recentLog) add(m *classify.Message, max int) {
-	k := classify.UserKey(m.Stream, m.User.ID)
+func (l *recentLog) add(m *chat.Message, max int) {
+	k := chat.UserKey(m.Stream, m.User.ID)
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -156,8 +157,8 @@ func (l *recentLog) add(m *classify.Message, max int) {
 }
 
 // get returns a copy of the user's recent messages in stream, oldest first.
-func (l *recentLog) get(stream, user string) []classify.TicketMessage {
-	k := classify.UserKey(stream, user)
+func (l *recentLog) get(stream, user string) []chat.TicketMessage {
+	k := chat.UserKey(stream, user)
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -165,11 +166,11 @@ func (l *recentLog) get(stream, user string) []classify.TicketMessage {
 	if r == nil {
 		return nil
 	}
-	return r.appendTo(make([]classify.TicketMessage, 0, r.count()))
+	return r.appendTo(make([]chat.TicketMessage, 0, r.count()))
 }
 
 // ofUser appends user's recent messages in every stream to out.
-func (l *recentLog) ofUser(user string, out []classify.TicketMessage) []classify.TicketMessage {
+func (l *recentLog) ofUser(user string, out []chat.TicketMessage) []chat.TicketMessage {
 	l.each(user, func(gen map[uint64]recentRing, k uint64, r recentRing) {
 		out = r.appendTo(out)
 	})

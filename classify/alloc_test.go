@@ -5,6 +5,8 @@ package classify
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // TestDecideIntoAllocatesNothing: a question decided into a reused
@@ -15,8 +17,8 @@ func TestDecideIntoAllocatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Message{ID: "q", Stream: "show", User: User{ID: "u1"}, Text: benchTexts[0], TS: 1795000000000}
-	var d Decision
+	m := chat.Message{ID: "q", Stream: "show", User: chat.User{ID: "u1"}, Text: benchTexts[0], TS: 1795000000000}
+	var d chat.Decision
 	allocs := testing.AllocsPerRun(100, func() {
 		m.TS += 1_000_000
 		e.DecideInto(&d, &m)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 )
 
 // Options configure an Engine. Every zero value means the documented default.
@@ -32,10 +33,10 @@ type Options struct {
 	Restrictions Restrictions
 
 	// The learned model (model.go) beside the rules.
-	Model          *Model            // nil means DefaultModel(), the one embedded in the binary
-	NoModel        bool              // rules only
-	Thresholds     map[Label]float32 // score at which the model gives a label; missing labels use DefaultThresholds
-	HideThresholds map[Label]float32 // score at which the model alone hides; missing labels use DefaultHideThresholds
+	Model          *Model                 // nil means DefaultModel(), the one embedded in the binary
+	NoModel        bool                   // rules only
+	Thresholds     map[chat.Label]float32 // score at which the model gives a label; missing labels use DefaultThresholds
+	HideThresholds map[chat.Label]float32 // score at which the model alone hides; missing labels use DefaultHideThresholds
 
 	// Trending clusters allowed questions and fills Decision.Question
 	// (trend.go). Nil means no clustering: Question stays null.
@@ -278,8 +279,8 @@ var reasonOrder = [...]ruleID{
 
 // Decide classifies m. It is goroutine-safe and pure apart from the Seen
 // table: time is m.TS, and there is no I/O.
-func (e *Engine) Decide(m *Message) Decision {
-	var d Decision
+func (e *Engine) Decide(m *chat.Message) chat.Decision {
+	var d chat.Decision
 	e.DecideInto(&d, m)
 	return d
 }
@@ -295,13 +296,13 @@ func (e *Engine) Decide(m *Message) Decision {
 // labels the rules give it, so that moderators see what it was (an agent
 // request, say), but joins no trending question, and automation
 // (automate.Stage) neither answers it nor opens a ticket.
-func (e *Engine) DecideInto(d *Decision, m *Message) {
+func (e *Engine) DecideInto(d *chat.Decision, m *chat.Message) {
 	e.DecideWith(d, m, nil, nil)
 }
 
 // restriction reports whether m's author is timed out (until, Unix ms)
 // or banned (until zero).
-func (e *Engine) restriction(m *Message) (until int64, restricted bool) {
+func (e *Engine) restriction(m *chat.Message) (until int64, restricted bool) {
 	if e.restrict == nil {
 		return 0, false
 	}
@@ -310,20 +311,20 @@ func (e *Engine) restriction(m *Message) (until int64, restricted bool) {
 
 // restrictDecision hides the decision about a restricted user's message,
 // the restriction its first reason.
-func restrictDecision(d *Decision, until int64) {
-	rule, det := RuleUserBan, "user is banned"
+func restrictDecision(d *chat.Decision, until int64) {
+	rule, det := chat.RuleUserBan, "user is banned"
 	if until != 0 {
-		rule, det = RuleUserTimeout, "user is timed out until "+time.UnixMilli(until).UTC().Format(time.RFC3339)
+		rule, det = chat.RuleUserTimeout, "user is timed out until "+time.UnixMilli(until).UTC().Format(time.RFC3339)
 	}
-	d.Action = Hide
+	d.Action = chat.Hide
 	d.Question = nil
-	d.Reasons = slices.Insert(d.Reasons, 0, Reason{Rule: rule, Detail: det})
+	d.Reasons = slices.Insert(d.Reasons, 0, chat.Reason{Rule: rule, Detail: det})
 }
 
 // restrictedOn asks r about m's author: a restriction given for the user
 // id alone holds on every platform (a bridge without platforms), one
 // given for (platform, user) only there.
-func restrictedOn(r Restrictions, m *Message) (int64, bool) {
+func restrictedOn(r Restrictions, m *chat.Message) (int64, bool) {
 	until, ok := r.Restricted(m.User.ID, m.TS)
 	if ok || m.Platform == "" {
 		return until, ok
@@ -331,44 +332,33 @@ func restrictedOn(r Restrictions, m *Message) (int64, bool) {
 	if mr, mem := r.(*MemoryRestrictions); mem && mr.Len() == 0 {
 		return 0, false // most shows restrict nobody: no key to build
 	}
-	return r.Restricted(Subject(m.Platform, m.User.ID), m.TS)
-}
-
-// Reasons of the restriction step.
-const (
-	RuleUserBan     = "user.ban"
-	RuleUserTimeout = "user.timeout"
-)
-
-// Restricted reports whether d is about a restricted user's message.
-func (d *Decision) Restricted() bool {
-	return len(d.Reasons) > 0 && (d.Reasons[0].Rule == RuleUserBan || d.Reasons[0].Rule == RuleUserTimeout)
+	return r.Restricted(chat.Subject(m.Platform, m.User.ID), m.TS)
 }
 
 // decide decides m into d with the scratch buffers given. The words of
 // allow are not flagged by the toxic lexicons; in (a channel's policy,
 // tune.go) adjusts the decision before the question joins trending, so
 // that a message the channel hides never trends.
-func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, in Inspector, restricted bool) {
-	reasons, question := d.Reasons[:0], d.question
-	*d = Decision{
-		ID:         m.ID,
-		Stream:     m.Stream,
-		Platform:   m.Platform,
-		Channel:    m.Channel,
-		User:       User{ID: m.User.ID, Name: m.User.Name, Badges: m.User.Badges},
-		Text:       m.Text,
-		TS:         m.TS,
-		Reasons:    reasons,
-		question:   question,
-		restricted: restricted,
+func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *AllowList, in Inspector, restricted bool) {
+	reasons, question := d.Reasons[:0], d.QuestionBuf
+	*d = chat.Decision{
+		ID:             m.ID,
+		Stream:         m.Stream,
+		Platform:       m.Platform,
+		Channel:        m.Channel,
+		User:           chat.User{ID: m.User.ID, Name: m.User.Name, Badges: m.User.Badges},
+		Text:           m.Text,
+		TS:             m.TS,
+		Reasons:        reasons,
+		QuestionBuf:    question,
+		RestrictedUser: restricted,
 	}
 	h := &sc.hits
 	h.reset()
 
 	text := m.Text
-	if len(text) > MaxTextBytes {
-		text = text[:MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
 	var spaced bool
@@ -482,8 +472,8 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 				e.trend.Purge(m.Stream, kh)
 			}
 		}
-		d.textKey = kh
-		d.shared = cu > 1 // raid-like text another user sent
+		d.TextKey = kh
+		d.Shared = cu > 1 // raid-like text another user sent
 	} else {
 		d.Dup.Count = 1
 	}
@@ -492,11 +482,11 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	if h.has(ruleQuestionWord) && !leadQ && !h.has(ruleQuestionMark) && lm.get().caps {
 		h.set &^= 1 << ruleQuestionWord
 	}
-	var labels Labels
+	var labels chat.Labels
 	n := 0
 	for _, r := range reasonOrder {
 		if h.has(r) {
-			labels |= Labels(rules[r].label)
+			labels |= chat.Labels(rules[r].label)
 			n++
 		}
 	}
@@ -509,25 +499,25 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	d.Labels = labels
 	priv := isPrivileged(m.User.Badges)
 	switch {
-	case labels.Has(LabelThreat):
-		d.Action = Hold
-	case !priv && (labels&Labels(LabelSpam|LabelFlood|LabelLink) != 0):
-		d.Action = Hide
+	case labels.Has(chat.LabelThreat):
+		d.Action = chat.Hold
+	case !priv && (labels&chat.Labels(chat.LabelSpam|chat.LabelFlood|chat.LabelLink) != 0):
+		d.Action = chat.Hide
 	case h.has(ruleToxic) || h.has(ruleToxicInsult):
-		d.Action = Hold
+		d.Action = chat.Hold
 	}
 
 	d.Reasons = slices.Grow(d.Reasons, n)
-	var explained Labels
+	var explained chat.Labels
 	for _, r := range reasonOrder {
 		if !h.has(r) {
 			continue
 		}
 		ru := &rules[r]
-		if Labels(ru.label)&^explained == 0 && ru.label != 0 {
+		if chat.Labels(ru.label)&^explained == 0 && ru.label != 0 {
 			continue
 		}
-		explained |= Labels(ru.label)
+		explained |= chat.Labels(ru.label)
 		det := h.detail[r]
 		switch {
 		case r == ruleLinkURL:
@@ -539,9 +529,9 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 				det += ", order " + id
 			}
 		}
-		d.Reasons = append(d.Reasons, Reason{Rule: ru.name, Detail: det})
+		d.Reasons = append(d.Reasons, chat.Reason{Rule: ru.name, Detail: det})
 	}
-	if d.Action != Hide || !labels.Has(LabelSpam) {
+	if d.Action != chat.Hide || !labels.Has(chat.LabelSpam) {
 		// Spam the rules hide is not scored: the model could change
 		// neither its action nor its spam label, and a raid sends it by
 		// the thousand. Its decision carries no scores.

@@ -3,6 +3,8 @@ package classify
 import (
 	"encoding/binary"
 	"unsafe"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // Chat lines packed without pointers, for the structures that keep many
@@ -18,7 +20,7 @@ import (
 const PackedHead = 8 + 2 + 2
 
 // AppendPacked appends m's packed line to b.
-func AppendPacked(b []byte, m *Message) []byte {
+func AppendPacked(b []byte, m *chat.Message) []byte {
 	id, text := m.ID[:min(len(m.ID), 0xFFFF)], m.Text[:min(len(m.Text), 0xFFFF)]
 	b = binary.LittleEndian.AppendUint64(b, uint64(m.TS))
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(id)))
@@ -33,7 +35,7 @@ func PackedSize(b []byte) int {
 
 // AppendUnpacked appends the n packed lines b starts with to out, their
 // strings sharing one allocation.
-func AppendUnpacked(out []TicketMessage, b []byte, n int) []TicketMessage {
+func AppendUnpacked(out []chat.TicketMessage, b []byte, n int) []chat.TicketMessage {
 	if n == 0 {
 		return out
 	}
@@ -48,7 +50,7 @@ func AppendUnpacked(out []TicketMessage, b []byte, n int) []TicketMessage {
 		ts := int64(binary.LittleEndian.Uint64(own[off:]))
 		i, t := int(binary.LittleEndian.Uint16(own[off+8:])), int(binary.LittleEndian.Uint16(own[off+10:]))
 		a := off + PackedHead
-		out = append(out, TicketMessage{ID: s[a : a+i], Text: s[a+i : a+i+t], TS: ts})
+		out = append(out, chat.TicketMessage{ID: s[a : a+i], Text: s[a+i : a+i+t], TS: ts})
 		off = a + i + t
 	}
 	return out
@@ -73,7 +75,7 @@ type packedRing struct {
 // open ticket keeps lines.
 const ringSizes = 16
 
-func (r *packedRing) add(m *Message, max int) {
+func (r *packedRing) add(m *chat.Message, max int) {
 	if r.n >= max {
 		var size int
 		if r.n <= r.t { // the oldest line's size is kept
@@ -101,7 +103,7 @@ func (r *packedRing) add(m *Message, max int) {
 }
 
 // appendTo appends the kept lines to out, oldest first.
-func (r *packedRing) appendTo(out []TicketMessage) []TicketMessage {
+func (r *packedRing) appendTo(out []chat.TicketMessage) []chat.TicketMessage {
 	return AppendUnpacked(out, r.buf[r.off:], r.n)
 }
 

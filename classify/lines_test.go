@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // FuzzPackedRing adds lines of the lengths the input spells to a ring of
@@ -16,11 +18,11 @@ func FuzzPackedRing(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b uint8, lens []byte) {
 		bound := int(b%40) + 1 // past ringSizes too: the sizes kept run out
 		var r packedRing
-		var all []TicketMessage
+		var all []chat.TicketMessage
 		for i, n := range lens {
-			m := Message{ID: "m-" + strconv.Itoa(i), Text: strings.Repeat(string(rune('a'+i%26)), int(n)), TS: int64(i) * 1000}
+			m := chat.Message{ID: "m-" + strconv.Itoa(i), Text: strings.Repeat(string(rune('a'+i%26)), int(n)), TS: int64(i) * 1000}
 			r.add(&m, bound)
-			all = append(all, TicketMessage{ID: m.ID, Text: m.Text, TS: m.TS})
+			all = append(all, chat.TicketMessage{ID: m.ID, Text: m.Text, TS: m.TS})
 			want := all[max(0, len(all)-bound):]
 			got := r.appendTo(nil)
 			if len(got) != len(want) {
@@ -43,10 +45,10 @@ func FuzzPackedRing(f *testing.F) {
 // when the ring's buffer is reused.
 func TestUnpackedOwnsItsStrings(t *testing.T) {
 	var r packedRing
-	r.add(&Message{ID: "m1", Text: "first", TS: 1}, 2)
+	r.add(&chat.Message{ID: "m1", Text: "first", TS: 1}, 2)
 	got := r.appendTo(nil)
 	r.reset()
-	r.add(&Message{ID: "xx", Text: "XXXXX", TS: 9}, 2)
+	r.add(&chat.Message{ID: "xx", Text: "XXXXX", TS: 9}, 2)
 	if got[0].ID != "m1" || got[0].Text != "first" {
 		t.Fatalf("a line read before the ring was reused changed to %+v", got[0])
 	}

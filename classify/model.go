@@ -14,6 +14,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // The learned model: one logistic regression per label over the hashed
@@ -26,7 +28,7 @@ import (
 // decision.
 
 // ModelLabels are the labels the model may learn, in file order.
-var ModelLabels = []Label{LabelSpam, LabelToxic, LabelQuestion, LabelPurchaseIntent, LabelSupport, LabelNegative}
+var ModelLabels = []chat.Label{chat.LabelSpam, chat.LabelToxic, chat.LabelQuestion, chat.LabelPurchaseIntent, chat.LabelSupport, chat.LabelNegative}
 
 const modelMagic = "LMMODEL\x01"
 
@@ -44,7 +46,7 @@ var (
 type Model struct {
 	bits   uint8
 	mask   uint64
-	labels []Label
+	labels []chat.Label
 	bias   []float32
 	scale  []float32
 	w      []int8 // [bucket*len(labels) + label]
@@ -54,14 +56,14 @@ type Model struct {
 }
 
 // Labels returns the labels the model scores.
-func (m *Model) Labels() []Label { return m.labels }
+func (m *Model) Labels() []chat.Label { return m.labels }
 
 // Buckets returns the size of the hashed feature table.
 func (m *Model) Buckets() int { return 1 << m.bits }
 
 // scoreFeatures writes the probability of each of the model's labels for
 // the features feats into out.
-func (m *Model) scoreFeatures(feats []uint64, out *Scores) {
+func (m *Model) scoreFeatures(feats []uint64, out *chat.Scores) {
 	nl := len(m.labels)
 	var acc [maxModelLabels]int32
 	shift := 64 - m.bits
@@ -106,8 +108,8 @@ func sigmoid(z float32) float32 {
 
 // Score returns the model's scores for text. It is for tools and tests;
 // Decide scores inside its own pass over the message.
-func (m *Model) Score(text string) Scores {
-	var s Scores
+func (m *Model) Score(text string) chat.Scores {
+	var s chat.Scores
 	f := textFeatures(nil, text)
 	m.scoreFeatures(f, &s)
 	return s
@@ -115,8 +117,8 @@ func (m *Model) Score(text string) Scores {
 
 // textFeatures normalizes text and appends its features to dst.
 func textFeatures(dst []uint64, text string) []uint64 {
-	if len(text) > MaxTextBytes {
-		text = text[:MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	var tmp []byte
 	plain := appendPlain(nil, &tmp, text)
@@ -127,10 +129,10 @@ func textFeatures(dst []uint64, text string) []uint64 {
 // Example is one labeled message for training and evaluation.
 type Example struct {
 	Text   string
-	Labels Labels
+	Labels chat.Labels
 	// Annotated are the labels the example was judged on: a data set of
 	// spam comments says nothing about questions. Zero means every label.
-	Annotated Labels
+	Annotated chat.Labels
 }
 
 // TrainOptions tune Train. Zero values mean the documented defaults.
@@ -142,19 +144,19 @@ type TrainOptions struct {
 	Seed   uint64  // shuffling seed; zero means 1
 	// Labels are the labels to learn; nil means those of ModelLabels that
 	// some example has.
-	Labels []Label
+	Labels []chat.Label
 	Info   string // copied into Model.Info
 	// Priors are the base rates in live chat of the labels whose scores
 	// are calibrated to them (prior correction: training weighs the
 	// classes equally, so a raw score assumes one message in two has the
 	// label). Nil means DefaultPriors; an empty map means none.
-	Priors map[Label]float64
+	Priors map[chat.Label]float64
 }
 
 // DefaultPriors: about one chat line in seven is a question (the
 // hand-labeled chat of classify/model/data: 14%). Spam and toxic keep
 // balanced scores, with thresholds set on them (DefaultThresholds).
-var DefaultPriors = map[Label]float64{LabelQuestion: 0.14}
+var DefaultPriors = map[chat.Label]float64{chat.LabelQuestion: 0.14}
 
 // Train fits a model to the examples: logistic regression per label by
 // Adagrad SGD over the hashed features, then weights quantized to int8.
@@ -186,7 +188,7 @@ func Train(examples []Example, opts TrainOptions) (*Model, error) {
 	}
 	labels := opts.Labels
 	if labels == nil {
-		var have Labels
+		var have chat.Labels
 		for _, e := range examples {
 			have |= e.Labels
 		}
@@ -209,8 +211,8 @@ func Train(examples []Example, opts TrainOptions) (*Model, error) {
 	type row struct {
 		feats  []uint32
 		x      float32
-		labels Labels
-		annot  Labels
+		labels chat.Labels
+		annot  chat.Labels
 	}
 	rows := make([]row, len(examples))
 	var buf []uint64
@@ -222,7 +224,7 @@ func Train(examples []Example, opts TrainOptions) (*Model, error) {
 		}
 		annot := e.Annotated
 		if annot == 0 {
-			annot = Labels(labelEnd - 1)
+			annot = chat.Labels(chat.LabelEnd - 1)
 		}
 		rows[i] = row{feats: f, x: featureScale(len(f)), labels: e.Labels, annot: annot}
 	}
@@ -292,7 +294,7 @@ func Train(examples []Example, opts TrainOptions) (*Model, error) {
 	m := &Model{
 		bits:   uint8(bitsN),
 		mask:   uint64(nb - 1),
-		labels: append([]Label(nil), labels...),
+		labels: append([]chat.Label(nil), labels...),
 		bias:   make([]float32, nl),
 		scale:  make([]float32, nl),
 		w:      make([]int8, nb*nl),
@@ -377,8 +379,8 @@ func ParseModel(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: bad header", ErrModelFormat)
 	}
 	for range nl {
-		l := Label(le.Uint16(p))
-		if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+		l := chat.Label(le.Uint16(p))
+		if l == 0 || l&(l-1) != 0 || l >= chat.LabelEnd {
 			return nil, fmt.Errorf("%w: unknown label %d", ErrModelFormat, l)
 		}
 		m.labels = append(m.labels, l)
@@ -424,12 +426,12 @@ var DefaultModel = sync.OnceValue(func() *Model {
 // label, chosen on the leave-one-source-out figures of docs/QUALITY.md:
 // high enough that the model adds what the rules miss without blocking
 // ordinary chat.
-var DefaultThresholds = map[Label]float32{
-	LabelSpam:           0.8,
-	LabelToxic:          0.95,
-	LabelQuestion:       0.5,
-	LabelPurchaseIntent: 0.75,
-	LabelNegative:       0.5,
+var DefaultThresholds = map[chat.Label]float32{
+	chat.LabelSpam:           0.8,
+	chat.LabelToxic:          0.95,
+	chat.LabelQuestion:       0.5,
+	chat.LabelPurchaseIntent: 0.75,
+	chat.LabelNegative:       0.5,
 	// Support is scored but not given by the model alone: a support label
 	// opens an agent handoff, and that must rest on an exact rule (an
 	// issue). Set classify.thresholds.support to let the model add it.
@@ -439,18 +441,18 @@ var DefaultThresholds = map[Label]float32{
 // a message. Only spam may be hidden on the model's word, and only when
 // it is nearly sure; below that a spam score holds the message for a
 // human. Toxic is always held, never hidden.
-var DefaultHideThresholds = map[Label]float32{
-	LabelSpam: 0.97,
+var DefaultHideThresholds = map[chat.Label]float32{
+	chat.LabelSpam: 0.97,
 }
 
 // modelPolicy is what an engine does with the model's scores.
 type modelPolicy struct {
 	model    *Model
-	mildHold float32 // see DefaultMildHoldScore
-	labels   Labels  // the model's labels
-	label    [len(labelNames)]float32
-	hide     [len(labelNames)]float32
-	detail   [len(labelNames)][101]string // "score 0.93", built once: Decide does not format
+	mildHold float32     // see DefaultMildHoldScore
+	labels   chat.Labels // the model's labels
+	label    [len(chat.LabelNames)]float32
+	hide     [len(chat.LabelNames)]float32
+	detail   [len(chat.LabelNames)][101]string // "score 0.93", built once: Decide does not format
 }
 
 // newModelPolicy returns the policy of opts, or nil for rules only.
@@ -467,14 +469,14 @@ func newModelPolicy(opts Options) (*modelPolicy, error) {
 		p.label[i], p.hide[i] = 2, 2 // never
 	}
 	for _, l := range m.labels {
-		p.labels |= Labels(l)
+		p.labels |= chat.Labels(l)
 	}
-	set := func(dst *[len(labelNames)]float32, def, over map[Label]float32, what string) error {
+	set := func(dst *[len(chat.LabelNames)]float32, def, over map[chat.Label]float32, what string) error {
 		for l, v := range def {
 			dst[bits.TrailingZeros16(uint16(l))] = v
 		}
 		for l, v := range over {
-			if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+			if l == 0 || l&(l-1) != 0 || l >= chat.LabelEnd {
 				return fmt.Errorf("classify: %s: bad label %d", what, l)
 			}
 			if !(v > 0 && v <= 1) {
@@ -500,15 +502,15 @@ func newModelPolicy(opts Options) (*modelPolicy, error) {
 
 // decide scores feats into s and returns the labels the scores give and
 // those the model is sure enough of to hide.
-func (p *modelPolicy) decide(feats []uint64, s *Scores) (labels, hide Labels) {
+func (p *modelPolicy) decide(feats []uint64, s *chat.Scores) (labels, hide chat.Labels) {
 	p.model.scoreFeatures(feats, s)
 	for _, l := range p.model.labels {
 		i := bits.TrailingZeros16(uint16(l))
 		v := s[i]
 		if v >= p.label[i] {
-			labels |= Labels(l)
+			labels |= chat.Labels(l)
 			if v >= p.hide[i] {
-				hide |= Labels(l)
+				hide |= chat.Labels(l)
 			}
 		}
 	}
@@ -516,14 +518,14 @@ func (p *modelPolicy) decide(feats []uint64, s *Scores) (labels, hide Labels) {
 }
 
 // reason returns the reason for a label the model gave.
-func (p *modelPolicy) reason(l Label, s *Scores) Reason {
+func (p *modelPolicy) reason(l chat.Label, s *chat.Scores) chat.Reason {
 	i := bits.TrailingZeros16(uint16(l))
 	k := int(s[i]*100 + 0.5)
-	return Reason{Rule: modelRuleNames[i], Detail: p.detail[i][min(max(k, 0), 100)]}
+	return chat.Reason{Rule: modelRuleNames[i], Detail: p.detail[i][min(max(k, 0), 100)]}
 }
 
-var modelRuleNames = func() (n [len(labelNames)]string) {
-	for i, name := range labelNames {
+var modelRuleNames = func() (n [len(chat.LabelNames)]string) {
+	for i, name := range chat.LabelNames {
 		n[i] = "model." + name
 	}
 	return n
@@ -533,30 +535,30 @@ var modelRuleNames = func() (n [len(labelNames)]string) {
 // ruleLabels: labels the rules missed are added with a "model.<label>"
 // reason, spam the model is sure of is hidden, other model spam and
 // model toxic are held for a human. It returns the merged labels.
-func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv, qcue bool, skel []byte) Labels {
+func (p *modelPolicy) applyModel(d *chat.Decision, feats []uint64, ruleLabels chat.Labels, priv, qcue bool, skel []byte) chat.Labels {
 	ml, hide := p.decide(feats, &d.Scores)
-	if ruleLabels.Has(LabelLink) && !ml.Has(LabelSpam) && d.Scores.Get(LabelSpam) >= linkSpam {
+	if ruleLabels.Has(chat.LabelLink) && !ml.Has(chat.LabelSpam) && d.Scores.Get(chat.LabelSpam) >= linkSpam {
 		// A link is evidence of its own: promotion with a link needs less
 		// of the model's word than a message without one.
-		ml |= Labels(LabelSpam)
+		ml |= chat.Labels(chat.LabelSpam)
 	}
 	if !qcue {
 		// No '?', no question word: the model alone does not make a
 		// question of a statement ("pagal kar diya is gaane ne") or of a
 		// line of emotes.
-		ml &^= Labels(LabelQuestion)
+		ml &^= chat.Labels(chat.LabelQuestion)
 	}
-	if ml.Has(LabelToxic) && unfamiliarScript(skel) {
+	if ml.Has(chat.LabelToxic) && unfamiliarScript(skel) {
 		// Mostly a script the model never saw: its score is the noise of
 		// hashed n-grams, not a reading.
-		ml &^= Labels(LabelToxic)
+		ml &^= chat.Labels(chat.LabelToxic)
 	}
-	if ruleLabels&Labels(LabelAgentRequest|LabelSupport) != 0 {
+	if ruleLabels&chat.Labels(chat.LabelAgentRequest|chat.LabelSupport) != 0 {
 		// Someone asking for a person or reporting a problem with an
 		// order is never spam, whatever words they use for it.
-		ml &^= Labels(LabelSpam)
+		ml &^= chat.Labels(chat.LabelSpam)
 	}
-	if ruleLabels.Has(LabelQuestion) && p.labels.Has(LabelQuestion) && d.Scores.Get(LabelQuestion) < questionVeto {
+	if ruleLabels.Has(chat.LabelQuestion) && p.labels.Has(chat.LabelQuestion) && d.Scores.Get(chat.LabelQuestion) < questionVeto {
 		ruleLabels = p.vetoQuestion(d, ruleLabels)
 	}
 	added := ml &^ ruleLabels
@@ -566,11 +568,11 @@ func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels,
 	labels := ruleLabels | added
 	d.Labels = labels
 	switch {
-	case d.Action != Allow:
-	case added.Has(LabelSpam) && !priv && hide.Has(LabelSpam):
-		d.Action = Hide
-	case added.Has(LabelSpam) && !priv, added.Has(LabelToxic):
-		d.Action = Hold
+	case d.Action != chat.Allow:
+	case added.Has(chat.LabelSpam) && !priv && hide.Has(chat.LabelSpam):
+		d.Action = chat.Hide
+	case added.Has(chat.LabelSpam) && !priv, added.Has(chat.LabelToxic):
+		d.Action = chat.Hold
 	}
 	for _, l := range ModelLabels {
 		if added.Has(l) {
@@ -582,20 +584,20 @@ func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels,
 
 // applyModel scores the message whose normal forms sc holds and merges
 // the model's view into d (see modelPolicy.applyModel).
-func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels, badges []string) {
+func (e *Engine) applyModel(d *chat.Decision, sc *scratch, text string, labels chat.Labels, badges []string) {
 	if e.policy == nil {
 		return
 	}
 	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
 	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges), sc.hits.qcue, sc.skel)
-	if d.Action == Allow && (sc.hits.mildAt|sc.hits.gatedAt) != 0 && !d.Labels.Has(LabelToxic) &&
-		d.Scores.Get(LabelToxic) >= e.policy.mildHold && !unfamiliarScript(sc.skel) {
+	if d.Action == chat.Allow && (sc.hits.mildAt|sc.hits.gatedAt) != 0 && !d.Labels.Has(chat.LabelToxic) &&
+		d.Scores.Get(chat.LabelToxic) >= e.policy.mildHold && !unfamiliarScript(sc.skel) {
 		// Mild profanity or an ambiguous word the rules let through, but
 		// the model reads as abuse: two weak signals make one. Toxic, held
 		// for a human, with the score as the reason.
-		d.Labels |= Labels(LabelToxic)
-		d.Action = Hold
-		d.Reasons = append(d.Reasons, e.policy.reason(LabelToxic, &d.Scores))
+		d.Labels |= chat.Labels(chat.LabelToxic)
+		d.Action = chat.Hold
+		d.Reasons = append(d.Reasons, e.policy.reason(chat.LabelToxic, &d.Scores))
 	}
 }
 
@@ -620,13 +622,13 @@ const DefaultMildHoldScore = 0.8
 const questionVeto = 0.03
 
 // vetoQuestion takes the question label and its rule reasons out of d.
-func (p *modelPolicy) vetoQuestion(d *Decision, labels Labels) Labels {
+func (p *modelPolicy) vetoQuestion(d *chat.Decision, labels chat.Labels) chat.Labels {
 	for _, r := range d.Reasons {
 		if r.Rule == "question.price" {
 			return labels
 		}
 	}
-	labels.Remove(LabelQuestion)
+	labels.Remove(chat.LabelQuestion)
 	d.Labels = labels
 	kept := d.Reasons[:0]
 	for _, r := range d.Reasons {
@@ -635,7 +637,7 @@ func (p *modelPolicy) vetoQuestion(d *Decision, labels Labels) Labels {
 		}
 	}
 	d.Reasons = kept
-	if len(kept) == 0 && d.Action == Allow {
+	if len(kept) == 0 && d.Action == chat.Allow {
 		d.Reasons = nil
 	}
 	return labels

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // TestRestrictedFirst: a banned or timed-out user's message is hidden
@@ -24,15 +26,15 @@ func TestRestrictedFirst(t *testing.T) {
 		user string
 		ts   int64
 		rule string
-	}{{"b", 1000, RuleUserBan}, {"t", 1000, RuleUserTimeout}, {"t", 6000, ""}, {"ok", 1000, ""}} {
-		d := e.Decide(&Message{ID: tc.user, Stream: "s", User: User{ID: tc.user}, Text: "how much is the blue jacket?", TS: tc.ts})
+	}{{"b", 1000, chat.RuleUserBan}, {"t", 1000, chat.RuleUserTimeout}, {"t", 6000, ""}, {"ok", 1000, ""}} {
+		d := e.Decide(&chat.Message{ID: tc.user, Stream: "s", User: chat.User{ID: tc.user}, Text: "how much is the blue jacket?", TS: tc.ts})
 		if tc.rule == "" {
-			if d.Action != Allow || d.Restricted() || d.Question == nil {
+			if d.Action != chat.Allow || d.Restricted() || d.Question == nil {
 				t.Errorf("%s at %d: %+v", tc.user, tc.ts, d)
 			}
 			continue
 		}
-		if d.Action != Hide || d.Reasons[0].Rule != tc.rule || !d.Restricted() || d.Question != nil || !d.Labels.Has(LabelQuestion) {
+		if d.Action != chat.Hide || d.Reasons[0].Rule != tc.rule || !d.Restricted() || d.Question != nil || !d.Labels.Has(chat.LabelQuestion) {
 			t.Errorf("%s at %d: %+v", tc.user, tc.ts, d)
 		}
 	}
@@ -59,37 +61,37 @@ func TestCopypastaIsARaid(t *testing.T) {
 		"if you can read this you are legally required to buy the blue jacket 😤",
 		"ek like to banta hai 👍👍👍 share karo sab log", "SALE SALE SALE EVERYONE SALE", "free gifts at bit.ly/x"}
 	ts := int64(1_000_000)
-	send := func(stream, text string, users int) Decision {
-		var d Decision
+	send := func(stream, text string, users int) chat.Decision {
+		var d chat.Decision
 		for range users {
 			ts += 100 // a new user each time
-			d = e.Decide(&Message{ID: fmt.Sprint(ts), Stream: stream, User: User{ID: fmt.Sprint("u", ts)}, Text: text, TS: ts})
+			d = e.Decide(&chat.Message{ID: fmt.Sprint(ts), Stream: stream, User: chat.User{ID: fmt.Sprint("u", ts)}, Text: text, TS: ts})
 		}
 		return d
 	}
 	for _, text := range crowd {
-		if d := send("s", text, 8); d.Labels.Has(LabelFlood) || d.Action != Allow {
+		if d := send("s", text, 8); d.Labels.Has(chat.LabelFlood) || d.Action != chat.Allow {
 			t.Errorf("crowd %q from 8 users: %v %v", text, d.Labels.Slice(), d.Reasons)
 		}
 	}
 	for _, text := range raids {
-		if d := send("s", text, 3); d.Labels.Has(LabelFlood) && !d.Labels.Has(LabelSpam) {
+		if d := send("s", text, 3); d.Labels.Has(chat.LabelFlood) && !d.Labels.Has(chat.LabelSpam) {
 			t.Errorf("raid %q flagged at 3 users: %v", text, d.Reasons)
 		}
-		if d := send("s", text, 1); !d.Labels.Has(LabelFlood) || d.Action != Hide || d.Reasons[0].Rule != "flood.copypasta" && !d.Labels.Has(LabelSpam) {
+		if d := send("s", text, 1); !d.Labels.Has(chat.LabelFlood) || d.Action != chat.Hide || d.Reasons[0].Rule != "flood.copypasta" && !d.Labels.Has(chat.LabelSpam) {
 			t.Errorf("raid %q at 4 users: %v %v", text, d.Labels.Slice(), d.Reasons)
 		}
 	}
 	// "does it" mid-sentence in a shouted line asks nothing.
-	d := e.Decide(&Message{Stream: "q", User: User{ID: "x"}, Text: "THE GOAT OF LIVE SHOPPING NOBODY DOES IT LIKE DIDI", TS: ts})
-	if d.Labels.Has(LabelQuestion) {
+	d := e.Decide(&chat.Message{Stream: "q", User: chat.User{ID: "x"}, Text: "THE GOAT OF LIVE SHOPPING NOBODY DOES IT LIKE DIDI", TS: ts})
+	if d.Labels.Has(chat.LabelQuestion) {
 		t.Errorf("shouted declaration labelled a question: %v", d.Reasons)
 	}
 	// A stream's own thresholds: two users of a 10-character line.
-	if d := send("strict", "same words here", 2); !d.Labels.Has(LabelFlood) {
+	if d := send("strict", "same words here", 2); !d.Labels.Has(chat.LabelFlood) {
 		t.Errorf("strict stream: %v", d.Reasons)
 	}
-	if d := send("s", "same words here", 3); d.Labels.Has(LabelFlood) {
+	if d := send("s", "same words here", 3); d.Labels.Has(chat.LabelFlood) {
 		t.Errorf("default stream took the strict thresholds: %v", d.Reasons)
 	}
 	if _, err := New(Options{CopypastaStreams: map[string]CopypastaOptions{"x": {Users: -1}}}); err == nil {
@@ -107,7 +109,7 @@ func TestRaidNeverTrends(t *testing.T) {
 	}
 	raid := "does anyone else think this is the best show on the whole internet?"
 	for i := range 6 {
-		e.Decide(&Message{ID: fmt.Sprint("r", i), Stream: "s", User: User{ID: fmt.Sprint("r", i)}, Text: raid, TS: int64(1000 + i)})
+		e.Decide(&chat.Message{ID: fmt.Sprint("r", i), Stream: "s", User: chat.User{ID: fmt.Sprint("r", i)}, Text: raid, TS: int64(1000 + i)})
 		snap := tr.Snapshot("s", 2000, 0)
 		for _, q := range snap.Questions {
 			if q.Askers > 1 || (i >= 3 && q.Text == raid) {
@@ -127,7 +129,7 @@ func TestLongQuestionWaitsAWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := "could you please show the blue jacket in daylight, what colour is it really?"
-	d := e.Decide(&Message{ID: "l", Stream: "s", User: User{ID: "a"}, Text: long, TS: 1000})
+	d := e.Decide(&chat.Message{ID: "l", Stream: "s", User: chat.User{ID: "a"}, Text: long, TS: 1000})
 	if d.Question == nil {
 		t.Fatalf("long question: %+v", d)
 	}
@@ -137,7 +139,7 @@ func TestLongQuestionWaitsAWindow(t *testing.T) {
 	if snap := tr.Snapshot("s", 61_000, 0); len(snap.Questions) != 1 || snap.Questions[0].Text != long {
 		t.Fatalf("a window later: %+v", snap.Questions)
 	}
-	e.Decide(&Message{ID: "s", Stream: "s", User: User{ID: "b"}, Text: "what colour is the blue jacket in daylight?", TS: 2000})
+	e.Decide(&chat.Message{ID: "s", Stream: "s", User: chat.User{ID: "b"}, Text: "what colour is the blue jacket in daylight?", TS: 2000})
 	if snap := tr.Snapshot("s", 2000, 0); len(snap.Questions) != 1 || snap.Questions[0].Askers != 2 || snap.Questions[0].Text == long {
 		t.Fatalf("with a short wording: %+v", snap.Questions)
 	}
@@ -197,29 +199,29 @@ func TestClusterShowsCommonWording(t *testing.T) {
 // TestTrimMessages: the pinned opening stays; of the rest the newest,
 // within the count and byte bounds.
 func TestTrimMessages(t *testing.T) {
-	var msgs []TicketMessage
-	msgs = append(msgs, TicketMessage{ID: "open", Text: "order 3790, wrong item"})
+	var msgs []chat.TicketMessage
+	msgs = append(msgs, chat.TicketMessage{ID: "open", Text: "order 3790, wrong item"})
 	for i := range 20 {
-		msgs = append(msgs, TicketMessage{ID: fmt.Sprint(i), Text: "wow"})
+		msgs = append(msgs, chat.TicketMessage{ID: fmt.Sprint(i), Text: "wow"})
 	}
-	got := TrimMessages(msgs, 1, 10)
+	got := chat.TrimMessages(msgs, 1, 10)
 	if len(got) != 10 || got[0].ID != "open" || got[9].ID != "19" || got[1].ID != "11" {
 		t.Fatalf("trim: %+v", got)
 	}
 	long := strings.Repeat("x", 1500)
 	msgs = msgs[:1]
 	for i := range 8 {
-		msgs = append(msgs, TicketMessage{ID: fmt.Sprint(i), Text: long})
+		msgs = append(msgs, chat.TicketMessage{ID: fmt.Sprint(i), Text: long})
 	}
-	got = TrimMessages(msgs, 1, 10)
+	got = chat.TrimMessages(msgs, 1, 10)
 	size := 0
 	for _, m := range got[1:] {
 		size += len(m.Text)
 	}
-	if got[0].ID != "open" || size > TicketRecentBytes || len(got) != 3 {
+	if got[0].ID != "open" || size > chat.TicketRecentBytes || len(got) != 3 {
 		t.Fatalf("byte bound: %d messages, %d bytes", len(got), size)
 	}
-	if same := TrimMessages(msgs[:3], 1, 10); &same[0] != &msgs[0] {
+	if same := chat.TrimMessages(msgs[:3], 1, 10); &same[0] != &msgs[0] {
 		t.Error("nothing to trim, but a copy")
 	}
 }
@@ -258,8 +260,8 @@ func TestUnfitQuestionsNeverTrend(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, text := range []string{"what the fuck is the price of the red saree?", "how much is the red saree you idiot?"} {
-		d := e.Decide(&Message{ID: fmt.Sprint(i), Stream: "s", User: User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1000})
-		if !d.Labels.Has(LabelToxic) && !d.Labels.Has(LabelProfanity) || d.Question != nil {
+		d := e.Decide(&chat.Message{ID: fmt.Sprint(i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1000})
+		if !d.Labels.Has(chat.LabelToxic) && !d.Labels.Has(chat.LabelProfanity) || d.Question != nil {
 			t.Errorf("%q: %v %v, question %v", text, d.Labels.Slice(), d.Action, d.Question)
 		}
 	}

@@ -1,10 +1,10 @@
 package classify
 
 import (
-	"encoding/json"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 )
 
 // Automated replies and the state they need. The policy (caps, cooldowns,
@@ -12,64 +12,12 @@ import (
 // state interfaces that store implements live here, so that store depends
 // on classify only.
 
-// Reply is one automated reply, as sent on the replies view:
-//
-//	{"type":"reply","id":"r-1","stream":"s","to":["u-7"],"text":"Automated reply: …",
-//	 "faq":"shipping","in_reply_to":["m-42"],"ts":1795000000000}
-//
-// A reply names every user it answers; FAQ is set for an FAQ answer and
-// Handoff for the public notice of a handoff.
-type Reply struct {
-	ID        string   `json:"id"`
-	Stream    string   `json:"stream"`
-	To        []string `json:"to"`
-	Text      string   `json:"text"`
-	FAQ       string   `json:"faq,omitempty"`
-	Handoff   string   `json:"handoff,omitempty"`
-	InReplyTo []string `json:"in_reply_to"`
-	TS        int64    `json:"ts"` // the message time it was sent at, Unix ms
-}
-
-// AppendLine appends r as one replies-view line: the reply with
-// "type":"reply".
-func (r *Reply) AppendLine(b []byte) []byte {
-	j, _ := json.Marshal(struct {
-		Type string `json:"type"`
-		*Reply
-	}{"reply", r})
-	return append(b, j...)
-}
-
-// Draft states.
-const (
-	DraftPending  = "pending"
-	DraftApproved = "approved"
-	DraftRejected = "rejected"
-)
-
-// Draft is a reply to an FAQ entry marked approve: it waits for a
-// moderator. While it waits, later askers of the same question join it.
-type Draft struct {
-	Reply
-	Names     []string `json:"names"` // display names of To, for the text
-	State     string   `json:"state"` // pending | approved | rejected
-	DecidedBy string   `json:"decided_by,omitempty"`
-	DecidedAt int64    `json:"decided_at,omitempty"`
-}
-
-// OptOut is a user's choice about automated replies.
-type OptOut struct {
-	User string `json:"user"`
-	Out  bool   `json:"out"` // true after STOP, false after START
-	TS   int64  `json:"ts"`  // when they sent it, Unix ms
-}
-
 // OptOuts remembers who sent STOP. Implementations are goroutine-safe;
 // OptedOut sits on the reply path and must not do I/O (a durable
 // implementation keeps the set in memory and writes behind).
 type OptOuts interface {
 	OptedOut(user string) bool
-	SetOptOut(o OptOut)
+	SetOptOut(o chat.OptOut)
 }
 
 // MemoryOptOuts is an OptOuts in memory. The zero value is ready.
@@ -84,7 +32,7 @@ const optOutParts = 16
 
 type optOutPart struct {
 	mu sync.RWMutex
-	m  map[string]OptOut
+	m  map[string]chat.OptOut
 	_  [64 - 24 - 8]byte // one cache line each
 }
 
@@ -101,12 +49,12 @@ func (o *MemoryOptOuts) OptedOut(user string) bool {
 }
 
 // SetOptOut implements OptOuts.
-func (o *MemoryOptOuts) SetOptOut(v OptOut) {
+func (o *MemoryOptOuts) SetOptOut(v chat.OptOut) {
 	p := o.part(v.User)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
-		p.m = map[string]OptOut{}
+		p.m = map[string]chat.OptOut{}
 	}
 	p.m[v.User] = v
 }
@@ -137,7 +85,7 @@ func (o *MemoryOptOuts) Forget(user string) {
 }
 
 // Get returns the user's last choice.
-func (o *MemoryOptOuts) Get(user string) (OptOut, bool) {
+func (o *MemoryOptOuts) Get(user string) (chat.OptOut, bool) {
 	p := o.part(user)
 	p.mu.RLock()
 	defer p.mu.RUnlock()

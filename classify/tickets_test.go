@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"unsafe"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // A kept message or user must not point into the line it was decoded
@@ -22,13 +24,13 @@ func TestKeepOwnsItsStrings(t *testing.T) {
 		lo := uintptr(unsafe.Pointer(&frame[0]))
 		return p >= lo && p < lo+uintptr(len(frame))
 	}
-	m := &Message{ID: str(18, 21), Stream: str(2, 10), User: User{ID: str(10, 14), Name: str(14, 18)}, Text: str(21, 32), TS: 5}
+	m := &chat.Message{ID: str(18, 21), Stream: str(2, 10), User: chat.User{ID: str(10, 14), Name: str(14, 18)}, Text: str(21, 32), TS: 5}
 
-	stream, u := KeepUser(m.Stream, m.User)
+	stream, u := chat.KeepUser(m.Stream, m.User)
 	if stream != "stream-1" || u.ID != "u-42" || u.Name != "asha" {
 		t.Fatalf("KeepUser = %q %+v", stream, u)
 	}
-	km := KeepMessage(m)
+	km := chat.KeepMessage(m)
 	if km.ID != "m-7" || km.Text != "hello there" || km.TS != 5 {
 		t.Fatalf("KeepMessage = %+v", km)
 	}
@@ -37,10 +39,10 @@ func TestKeepOwnsItsStrings(t *testing.T) {
 			t.Errorf("%q points into the decoded frame", s)
 		}
 	}
-	if s, u := KeepUser("", User{}); s != "" || u.ID != "" || u.Name != "" {
+	if s, u := chat.KeepUser("", chat.User{}); s != "" || u.ID != "" || u.Name != "" {
 		t.Errorf("KeepUser of nothing = %q %+v", s, u)
 	}
-	if s, u := KeepUser("s", User{ID: "", Name: "n"}); s != "s" || u.ID != "" || u.Name != "n" {
+	if s, u := chat.KeepUser("s", chat.User{ID: "", Name: "n"}); s != "s" || u.ID != "" || u.Name != "n" {
 		t.Errorf("KeepUser(s, {\"\", n}) = %q %+v", s, u)
 	}
 }
@@ -48,11 +50,11 @@ func TestKeepOwnsItsStrings(t *testing.T) {
 // FuzzTicketAppendJSON: the hand encoder writes the fields, omissions and
 // values that encoding/json writes for the same ticket.
 func FuzzTicketAppendJSON(f *testing.F) {
-	f.Add("h-9", "show", "u-7", "asha", "vip", uint64(LabelSupport|LabelAgentRequest), "5521", "refund", "@asha needs help: refund", "m-1", "where is <my> order & \"refund\"?", int64(1795000000000), "claimed", "agent", int64(5), int64(0), true, uint64(3), 2)
+	f.Add("h-9", "show", "u-7", "asha", "vip", uint64(chat.LabelSupport|chat.LabelAgentRequest), "5521", "refund", "@asha needs help: refund", "m-1", "where is <my> order & \"refund\"?", int64(1795000000000), "claimed", "agent", int64(5), int64(0), true, uint64(3), 2)
 	f.Add("", "", "", "", "", uint64(0), "", "", "", "", "", int64(0), "", "", int64(0), int64(0), false, uint64(0), -1)
 	f.Add("h-1", "s", "u", "", "", uint64(0), "", "", "bad \xff utf8", "m", "हिंदी\u2028", int64(-4), "resolved", "", int64(0), int64(9), false, uint64(1<<63), 0)
 	f.Fuzz(func(t *testing.T, id, stream, user, name, badge string, labels uint64, order, issue, summary, msgID, text string, ts int64, state, claimedBy string, claimedAt, resolvedAt int64, noticed bool, rev uint64, nmsg int) {
-		tk := &Ticket{ID: id, Stream: stream, User: User{ID: user, Name: name}, Labels: Labels(labels), OrderID: order, Issue: issue,
+		tk := &chat.Ticket{ID: id, Stream: stream, User: chat.User{ID: user, Name: name}, Labels: chat.Labels(labels), OrderID: order, Issue: issue,
 			Summary: summary, Created: ts, State: state, ClaimedBy: claimedBy, ClaimedAt: claimedAt, ResolvedAt: resolvedAt, Noticed: noticed, Rev: rev}
 		if badge != "" {
 			tk.User.Badges = []string{badge, "mod"}
@@ -60,10 +62,10 @@ func FuzzTicketAppendJSON(f *testing.F) {
 		switch {
 		case nmsg < 0: // nil: null
 		case nmsg == 0:
-			tk.Messages = []TicketMessage{}
+			tk.Messages = []chat.TicketMessage{}
 		default:
 			for i := range min(nmsg, 3) {
-				tk.Messages = append(tk.Messages, TicketMessage{ID: msgID, Text: text, TS: ts + int64(i)})
+				tk.Messages = append(tk.Messages, chat.TicketMessage{ID: msgID, Text: text, TS: ts + int64(i)})
 			}
 		}
 		got := tk.AppendJSON(nil)
@@ -85,10 +87,10 @@ func FuzzTicketAppendJSON(f *testing.F) {
 // BenchmarkTicketAppendJSON encodes a ticket with ten chat lines, as the
 // store's writer does for every new or changed ticket.
 func BenchmarkTicketAppendJSON(b *testing.B) {
-	tk := &Ticket{ID: "h-12345", Stream: "launch", User: User{ID: "u-3-1234", Name: "Priya_42"}, Labels: Labels(LabelSupport | LabelAgentRequest),
-		OrderID: "5521", Issue: "refund", Summary: "@Priya_42 needs a human about a refund (order 5521)", Created: 1795000000000, State: TicketOpen, Rev: 7}
+	tk := &chat.Ticket{ID: "h-12345", Stream: "launch", User: chat.User{ID: "u-3-1234", Name: "Priya_42"}, Labels: chat.Labels(chat.LabelSupport | chat.LabelAgentRequest),
+		OrderID: "5521", Issue: "refund", Summary: "@Priya_42 needs a human about a refund (order 5521)", Created: 1795000000000, State: chat.TicketOpen, Rev: 7}
 	for i := range 10 {
-		tk.Messages = append(tk.Messages, TicketMessage{ID: "b1x-3-12004" + strconv.Itoa(i), Text: "bhai mera order abhi tak nahi aaya, refund chahiye please", TS: 1795000000000 + int64(i)})
+		tk.Messages = append(tk.Messages, chat.TicketMessage{ID: "b1x-3-12004" + strconv.Itoa(i), Text: "bhai mera order abhi tak nahi aaya, refund chahiye please", TS: 1795000000000 + int64(i)})
 	}
 	b.Run("hand", func(b *testing.B) {
 		b.ReportAllocs()
@@ -111,12 +113,12 @@ func BenchmarkTicketAppendJSON(b *testing.B) {
 func TestMemoryTicketsMaxResolved(t *testing.T) {
 	m := &MemoryTickets{MaxResolved: 1}
 	for _, u := range []string{"a", "b", "c"} {
-		m.Upsert("s", u, ChangeFunc(func(*Ticket) *Ticket {
-			return &Ticket{ID: "h-" + u, Stream: "s", User: User{ID: u}, State: TicketOpen}
+		m.Upsert("s", u, ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: "h-" + u, Stream: "s", User: chat.User{ID: u}, State: chat.TicketOpen}
 		}))
 	}
 	resolve := func(id string) {
-		if _, err := m.Update(id, func(t *Ticket) error { t.State = TicketResolved; return nil }); err != nil {
+		if _, err := m.Update(id, func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 			t.Fatalf("resolve %s: %v", id, err)
 		}
 	}
@@ -125,14 +127,14 @@ func TestMemoryTicketsMaxResolved(t *testing.T) {
 	if _, ok := m.Get("h-b"); ok {
 		t.Error("h-b, resolved first, is still in memory")
 	}
-	if tk, ok := m.Get("h-a"); !ok || tk.State != TicketResolved {
+	if tk, ok := m.Get("h-a"); !ok || tk.State != chat.TicketResolved {
 		t.Errorf("h-a = %+v, %v; want the resolved ticket kept", tk, ok)
 	}
-	if !m.HasActive("s", "c") || len(m.List("", TicketOpen)) != 1 {
+	if !m.HasActive("s", "c") || len(m.List("", chat.TicketOpen)) != 1 {
 		t.Error("the open ticket left memory")
 	}
 	// Saving a resolved ticket again does not count it twice.
-	m.Update("h-a", func(t *Ticket) error { t.Summary = "done"; return nil })
+	m.Update("h-a", func(t *chat.Ticket) error { t.Summary = "done"; return nil })
 	if _, ok := m.Get("h-a"); !ok {
 		t.Error("h-a left memory when it was saved again")
 	}
@@ -142,16 +144,16 @@ func TestMemoryTicketsMaxResolved(t *testing.T) {
 // ticket keeps the last max, and TakeJoined hands them out once.
 func TestMemoryTicketsJoin(t *testing.T) {
 	m := &MemoryTickets{}
-	line := func(id string) *Message {
-		return &Message{ID: id, Stream: "s", User: User{ID: "u"}, Text: "text " + id, TS: 1}
+	line := func(id string) *chat.Message {
+		return &chat.Message{ID: id, Stream: "s", User: chat.User{ID: "u"}, Text: "text " + id, TS: 1}
 	}
 	if _, ok := m.Join(line("m0"), 3); ok {
 		t.Fatal("Join found a ticket where there is none")
 	}
-	m.Upsert("s", "u", ChangeFunc(func(*Ticket) *Ticket {
-		return &Ticket{ID: "h-1", Stream: "s", User: User{ID: "u"}, State: TicketOpen, Messages: []TicketMessage{{ID: "m0"}}}
+	m.Upsert("s", "u", ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u"}, State: chat.TicketOpen, Messages: []chat.TicketMessage{{ID: "m0"}}}
 	}))
-	ids := func(tk *Ticket) (out []string) {
+	ids := func(tk *chat.Ticket) (out []string) {
 		for _, x := range tk.Messages {
 			out = append(out, x.ID)
 		}
@@ -180,8 +182,8 @@ func TestMemoryTicketsJoin(t *testing.T) {
 	}
 	// A change after joins keeps them, and counts as their save.
 	m.Join(line("m7"), 3)
-	up, err := m.Update("h-1", func(tk *Ticket) error { tk.State = TicketClaimed; return nil })
-	if s := ids(up); err != nil || len(s) != 3 || s[2] != "m7" || up.State != TicketClaimed {
+	up, err := m.Update("h-1", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
+	if s := ids(up); err != nil || len(s) != 3 || s[2] != "m7" || up.State != chat.TicketClaimed {
 		t.Fatalf("Update after a join = %v, %v", s, err)
 	}
 	if _, ok := m.TakeJoined("h-1"); ok {
@@ -198,14 +200,14 @@ func TestMemoryTicketsJoin(t *testing.T) {
 // 50,000 open tickets.
 func BenchmarkTicketJoin(b *testing.B) {
 	const users = 50_000
-	setup := func() (*MemoryTickets, []Message) {
+	setup := func() (*MemoryTickets, []chat.Message) {
 		m := &MemoryTickets{}
-		msgs := make([]Message, users)
+		msgs := make([]chat.Message, users)
 		for i := range msgs {
 			u := "u-" + strconv.Itoa(i)
-			msgs[i] = Message{ID: "m-" + u, Stream: "show", User: User{ID: u, Name: "viewer"}, Text: "still waiting for my order, any update?", TS: 1}
-			m.Upsert("show", u, ChangeFunc(func(*Ticket) *Ticket {
-				return &Ticket{ID: "h-" + u, Stream: "show", User: User{ID: u}, State: TicketOpen, Summary: "needs a human"}
+			msgs[i] = chat.Message{ID: "m-" + u, Stream: "show", User: chat.User{ID: u, Name: "viewer"}, Text: "still waiting for my order, any update?", TS: 1}
+			m.Upsert("show", u, ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+				return &chat.Ticket{ID: "h-" + u, Stream: "show", User: chat.User{ID: u}, State: chat.TicketOpen, Summary: "needs a human"}
 			}))
 		}
 		return m, msgs
@@ -225,8 +227,8 @@ func BenchmarkTicketJoin(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			msg := &msgs[i%users]
-			m.Upsert(msg.Stream, msg.User.ID, ChangeFunc(func(cur *Ticket) *Ticket {
-				cur.Messages = append(cur.Messages, KeepMessage(msg))
+			m.Upsert(msg.Stream, msg.User.ID, ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
+				cur.Messages = append(cur.Messages, chat.KeepMessage(msg))
 				if n := len(cur.Messages); n > 10 {
 					cur.Messages = cur.Messages[n-10:]
 				}
@@ -243,15 +245,15 @@ func BenchmarkTicketJoin(b *testing.B) {
 // the ticket out of the active index.
 func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
 	m := &MemoryTickets{}
-	m.Upsert("s", "u", ChangeFunc(func(*Ticket) *Ticket {
-		return &Ticket{ID: "h-1", Stream: "s", User: User{ID: "u"}, State: TicketOpen}
+	m.Upsert("s", "u", ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u"}, State: chat.TicketOpen}
 	}))
 	const each = 500
 	var wg sync.WaitGroup
 	for g := range 2 {
 		wg.Go(func() {
 			for range each {
-				fn := func(t *Ticket) error { t.Summary += "x"; return nil }
+				fn := func(t *chat.Ticket) error { t.Summary += "x"; return nil }
 				if g == 0 {
 					m.Update("h-1", fn)
 				} else {
@@ -262,7 +264,7 @@ func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
 	}
 	wg.Go(func() {
 		for i := range each {
-			m.JoinLine(&Message{ID: fmt.Sprint("m-", i), Stream: "s", User: User{ID: "u"}, Text: "line"}, 10)
+			m.JoinLine(&chat.Message{ID: fmt.Sprint("m-", i), Stream: "s", User: chat.User{ID: "u"}, Text: "line"}, 10)
 		}
 	})
 	wg.Wait()
@@ -273,13 +275,13 @@ func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
 	if len(tk.Messages) != 10 || tk.Messages[9].ID != fmt.Sprint("m-", each-1) {
 		t.Fatalf("lines %+v", tk.Messages)
 	}
-	if _, err := m.Update("h-1", func(t *Ticket) error { t.State = TicketResolved; return nil }); err != nil {
+	if _, err := m.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if m.HasActive("s", "u") {
 		t.Fatal("a resolved ticket is still active")
 	}
-	if _, _, ok := m.JoinLine(&Message{ID: "late", Stream: "s", User: User{ID: "u"}, Text: "line"}, 10); ok {
+	if _, _, ok := m.JoinLine(&chat.Message{ID: "late", Stream: "s", User: chat.User{ID: "u"}, Text: "line"}, 10); ok {
 		t.Fatal("a line joined a resolved ticket")
 	}
 }
@@ -295,13 +297,13 @@ func TestMemoryTicketsConcurrentUpserts(t *testing.T) {
 	for g := range 2 {
 		wg.Go(func() {
 			for u := range users {
-				line := TicketMessage{ID: fmt.Sprintf("m-%d-%d", g, u)}
-				_, c := m.Upsert("s", fmt.Sprint("u-", u), ChangeFunc(func(cur *Ticket) *Ticket {
+				line := chat.TicketMessage{ID: fmt.Sprintf("m-%d-%d", g, u)}
+				_, c := m.Upsert("s", fmt.Sprint("u-", u), ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
 					if cur != nil {
 						cur.Messages = append(cur.Messages, line)
 						return cur
 					}
-					return &Ticket{ID: fmt.Sprint("h-", ids.Add(1)), Stream: "s", User: User{ID: fmt.Sprint("u-", u)}, State: TicketOpen, Messages: []TicketMessage{line}}
+					return &chat.Ticket{ID: fmt.Sprint("h-", ids.Add(1)), Stream: "s", User: chat.User{ID: fmt.Sprint("u-", u)}, State: chat.TicketOpen, Messages: []chat.TicketMessage{line}}
 				}))
 				if c {
 					created.Add(1)
@@ -332,8 +334,8 @@ func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
 	const users, lines, keep = 64, 300, 5
 	for u := range users {
 		id := "h-" + strconv.Itoa(u)
-		m.Upsert("s", "u-"+strconv.Itoa(u), ChangeFunc(func(*Ticket) *Ticket {
-			return &Ticket{ID: id, Stream: "s", User: User{ID: "u-" + strconv.Itoa(u)}, State: TicketOpen}
+		m.Upsert("s", "u-"+strconv.Itoa(u), ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: "u-" + strconv.Itoa(u)}, State: chat.TicketOpen}
 		}))
 	}
 	var wg sync.WaitGroup
@@ -343,7 +345,7 @@ func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
 			defer wg.Done()
 			for i := range lines {
 				for u := shard; u < users; u += 2 {
-					msg := &Message{ID: fmt.Sprintf("m-%d-%d", u, i), Stream: "s", User: User{ID: "u-" + strconv.Itoa(u)}, Text: "line", TS: int64(i)}
+					msg := &chat.Message{ID: fmt.Sprintf("m-%d-%d", u, i), Stream: "s", User: chat.User{ID: "u-" + strconv.Itoa(u)}, Text: "line", TS: int64(i)}
 					if _, _, ok := m.JoinLine(msg, keep); !ok {
 						t.Errorf("join %s: no ticket", msg.ID)
 						return
@@ -372,7 +374,7 @@ func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
 			case 2:
 				m.List("s", "")
 			case 3:
-				m.Update(id, func(t *Ticket) error { t.Noticed = true; return nil })
+				m.Update(id, func(t *chat.Ticket) error { t.Noticed = true; return nil })
 			}
 		}
 	}()
@@ -399,27 +401,27 @@ func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
 func TestTicketPages(t *testing.T) {
 	var m MemoryTickets
 	open := func(stream, user string, created int64, state string) {
-		m.Upsert(stream, user, ChangeFunc(func(*Ticket) *Ticket {
-			return &Ticket{ID: fmt.Sprintf("h-%s-%s", stream, user), Stream: stream, User: User{ID: user}, Created: created, State: state}
+		m.Upsert(stream, user, ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: fmt.Sprintf("h-%s-%s", stream, user), Stream: stream, User: chat.User{ID: user}, Created: created, State: state}
 		}))
 	}
 	for i := range 250 {
-		open("show", "u"+strconv.Itoa(i), int64(1000+i/3), TicketOpen) // three share each Created: the id orders them
-		open("other", "u"+strconv.Itoa(i), int64(1000+i), TicketOpen)
+		open("show", "u"+strconv.Itoa(i), int64(1000+i/3), chat.TicketOpen) // three share each Created: the id orders them
+		open("other", "u"+strconv.Itoa(i), int64(1000+i), chat.TicketOpen)
 	}
 	for i := range 20 {
-		open("show", "c"+strconv.Itoa(i), int64(900+i), TicketClaimed)
+		open("show", "c"+strconv.Itoa(i), int64(900+i), chat.TicketClaimed)
 	}
-	m.Join(&Message{ID: "m-1", Stream: "show", User: User{ID: "u7"}, Text: "still waiting", TS: 5}, 10)
+	m.Join(&chat.Message{ID: "m-1", Stream: "show", User: chat.User{ID: "u7"}, Text: "still waiting", TS: 5}, 10)
 
-	want := m.List("show", TicketOpen)
+	want := m.List("show", chat.TicketOpen)
 	if len(want) != 250 {
 		t.Fatalf("List: %d tickets, want 250", len(want))
 	}
-	var got []*Ticket
+	var got []*chat.Ticket
 	after, pages := "", 0
 	for {
-		p, err := m.Page(TicketQuery{Stream: "show", State: TicketOpen, After: after, Limit: 100})
+		p, err := m.Page(TicketQuery{Stream: "show", State: chat.TicketOpen, After: after, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 )
 
 // Trending questions.
@@ -761,12 +762,12 @@ func (t *Trending) act(stream, id, state string) (TrendQuestion, error) {
 // raid-like text another user already sent (Decision.shared) never join;
 // when a text turns out to be copypasta, its earlier copies leave
 // (Trending.Purge, called by DecideInto).
-func (e *Engine) observeQuestion(d *Decision, plain []byte, lm *lazyMarks, cr *crowdRule) {
+func (e *Engine) observeQuestion(d *chat.Decision, plain []byte, lm *lazyMarks, cr *crowdRule) {
 	if e.trend == nil {
 		return
 	}
-	const unfit = Labels(LabelToxic | LabelProfanity | LabelThreat | LabelSpam | LabelFlood | LabelLink)
-	if d.restricted || d.shared || d.Action != Allow || !d.Labels.Has(LabelQuestion) || d.Labels&unfit != 0 {
+	const unfit = chat.Labels(chat.LabelToxic | chat.LabelProfanity | chat.LabelThreat | chat.LabelSpam | chat.LabelFlood | chat.LabelLink)
+	if d.RestrictedUser || d.Shared || d.Action != chat.Allow || !d.Labels.Has(chat.LabelQuestion) || d.Labels&unfit != 0 {
 		return
 	}
 	if len(plain) == 0 {
@@ -775,18 +776,18 @@ func (e *Engine) observeQuestion(d *Decision, plain []byte, lm *lazyMarks, cr *c
 	if lm.raidLike(cr, false) {
 		// Its first copy may be a raid's: it counts as an asker at once,
 		// but its text waits a copypasta window before it trends.
-		d.hold = cr.window
+		d.HoldMS = cr.window
 	}
 	// plain is the engine's scratch buffer: Observe keeps only hashes of
 	// it, so it is lent, not copied (a copy was an allocation a question).
 	p := unsafe.String(&plain[0], len(plain))
-	if id, n := e.trend.ObserveMessage(d.Stream, d.User.ID, d.ID, d.Text, p, d.textKey, d.hold, d.TS); id != "" {
-		q := d.question // the one DecideInto's caller lent, if any
+	if id, n := e.trend.ObserveMessage(d.Stream, d.User.ID, d.ID, d.Text, p, d.TextKey, d.HoldMS, d.TS); id != "" {
+		q := d.QuestionBuf // the one DecideInto's caller lent, if any
 		if q == nil {
-			q = new(QuestionRef)
+			q = new(chat.QuestionRef)
 		}
-		*q = QuestionRef{Cluster: id, Askers: n}
-		d.Question, d.question = q, q
+		*q = chat.QuestionRef{Cluster: id, Askers: n}
+		d.Question, d.QuestionBuf = q, q
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+
+	"github.com/livemod/livemod/chat"
 )
 
 const t0 = int64(1795000000000)
@@ -214,9 +216,9 @@ func TestEngineSetsQuestion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var last Decision
+	var last chat.Decision
 	for i, q := range []string{"how much is the blue jacket?", "blue jacket price?", "what's the price of the blue jacket"} {
-		last = e.Decide(&Message{ID: fmt.Sprint(i), Stream: "s", User: User{ID: fmt.Sprint("u", i)}, Text: q, TS: t0 + int64(i)})
+		last = e.Decide(&chat.Message{ID: fmt.Sprint(i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", i)}, Text: q, TS: t0 + int64(i)})
 		if last.Question == nil {
 			t.Fatalf("%q: no question ref (labels %v)", q, last.Labels.Slice())
 		}
@@ -224,11 +226,11 @@ func TestEngineSetsQuestion(t *testing.T) {
 	if last.Question.Askers != 3 {
 		t.Fatalf("askers %d", last.Question.Askers)
 	}
-	if d := e.Decide(&Message{ID: "x", Stream: "s", User: User{ID: "u9"}, Text: "hello everyone", TS: t0}); d.Question != nil {
+	if d := e.Decide(&chat.Message{ID: "x", Stream: "s", User: chat.User{ID: "u9"}, Text: "hello everyone", TS: t0}); d.Question != nil {
 		t.Fatalf("non-question got %+v", d.Question)
 	}
 	plain, _ := New(Options{})
-	if d := plain.Decide(&Message{ID: "y", Stream: "s", User: User{ID: "u1"}, Text: "blue jacket price?", TS: t0}); d.Question != nil || plain.Trending() != nil {
+	if d := plain.Decide(&chat.Message{ID: "y", Stream: "s", User: chat.User{ID: "u1"}, Text: "blue jacket price?", TS: t0}); d.Question != nil || plain.Trending() != nil {
 		t.Fatal("an engine without Trending clustered")
 	}
 }

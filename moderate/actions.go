@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
@@ -54,7 +54,7 @@ func (d *Desk) toPlatform(a store.Action) error {
 // platform (which holds on every platform).
 func (d *Desk) restrictionOf(platform, user string) (restriction, bool) {
 	if platform != "" {
-		if r, ok := d.restriction(classify.Subject(platform, user)); ok {
+		if r, ok := d.restriction(chat.Subject(platform, user)); ok {
 			return r, true
 		}
 	}

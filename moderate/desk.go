@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
@@ -294,11 +295,11 @@ func (d *Desk) shard(stream string) *deskShard {
 	return &d.shards[xxhash.Sum64String(stream)&(deskShards-1)]
 }
 
-func stateOf(a classify.Action) string {
+func stateOf(a chat.Action) string {
 	switch a {
-	case classify.Hide:
+	case chat.Hide:
 		return StateHidden
-	case classify.Hold:
+	case chat.Hold:
 		return StateHeld
 	}
 	return StateVisible
@@ -307,7 +308,7 @@ func stateOf(a classify.Action) string {
 // Decided keeps the decision for later actions. A message from a user
 // under a timeout or ban arrives hidden: the engine asked the desk's
 // Restrictions first.
-func (d *Desk) Decided(dec *classify.Decision, line []byte) { d.decided(dec, line, nil) }
+func (d *Desk) Decided(dec *chat.Decision, line []byte) { d.decided(dec, line, nil) }
 
 // ForShard implements stream.ShardSink. A pipeline shard's decisions are
 // kept on the shard until it flushes, and then put into their streams'
@@ -345,7 +346,7 @@ func (g *deskGather) keep(stream string, e entry, line []byte) {
 	g.kept = append(g.kept, keptEntry{stream: stream, e: e, end: len(g.lines)})
 }
 
-func (g *deskGather) Decided(dec *classify.Decision, line []byte) { g.d.decided(dec, line, g) }
+func (g *deskGather) Decided(dec *chat.Decision, line []byte) { g.d.decided(dec, line, g) }
 
 func (g *deskGather) Flush() {
 	now, start := g.now(), 0
@@ -367,15 +368,15 @@ func (g *deskGather) Flush() {
 }
 
 // decided keeps dec, at once or, if g is not nil, at g's flush.
-func (d *Desk) decided(dec *classify.Decision, line []byte, g *deskGather) {
+func (d *Desk) decided(dec *chat.Decision, line []byte, g *deskGather) {
 	e := entry{id: dec.ID, user: dec.User.ID, platform: dec.Platform, ts: dec.TS, state: stateOf(dec.Action)}
 	e.first = e.state
-	if dec.Action != classify.Allow {
+	if dec.Action != chat.Allow {
 		e.auto = true
 		// Only the rules that made the action: undo by rule must not
 		// reach a message a spam rule hid because it also ends with '?'.
 		for _, r := range dec.Reasons {
-			if classify.ActingRule(r.Rule, dec.Action) || r.Rule == classify.RuleUserBan || r.Rule == classify.RuleUserTimeout {
+			if classify.ActingRule(r.Rule, dec.Action) || r.Rule == chat.RuleUserBan || r.Rule == chat.RuleUserTimeout {
 				e.rules = append(e.rules, r.Rule)
 			}
 		}
@@ -588,12 +589,12 @@ func (d *Desk) label(decided []byte, action, reason, actor string, at int64) {
 	if d.opts.Labels == nil || decided == nil {
 		return
 	}
-	var dec classify.Decision
+	var dec chat.Decision
 	if err := json.Unmarshal(decided, &dec); err != nil {
 		d.opts.OnError(fmt.Errorf("label %s: decode decision: %w", action, err))
 		return
 	}
-	msg := classify.Message{ID: dec.ID, Stream: dec.Stream, User: dec.User, Text: dec.Text, TS: dec.TS}
+	msg := chat.Message{ID: dec.ID, Stream: dec.Stream, User: dec.User, Text: dec.Text, TS: dec.TS}
 	err := d.opts.Labels.AppendLabel(store.LabeledExample{Message: msg, Labels: store.LabelsFromAction(action, dec.Labels, reason),
 		Source: action, Actor: actor, At: at})
 	if err != nil {
@@ -642,7 +643,7 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	}
 	platform, user := d.platformOf(stream, user)
 	ev.User = user
-	key := classify.Subject(platform, user) // Twitch user 42 is not YouTube user 42
+	key := chat.Subject(platform, user) // Twitch user 42 is not YouTube user 42
 	// A no-op is refused with the state it met, and not audited.
 	if cur, _, restricted := d.Restricted(key); true {
 		switch {

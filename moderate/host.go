@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
@@ -114,7 +115,7 @@ func (h *Host) Trending() *classify.Trending { return h.tr }
 // Decided feeds allowed questions to trending (unless the engine already
 // did) and counts agent requests, and marks the stream's list changed
 // (a pipeline does this through ForShard).
-func (h *Host) Decided(d *classify.Decision, line []byte) {
+func (h *Host) Decided(d *chat.Decision, line []byte) {
 	g := hostGather{h: h}
 	g.Decided(d, line)
 	g.Flush()
@@ -134,22 +135,22 @@ type hostGather struct {
 
 type agentRequest struct{ stream, user string }
 
-func (g *hostGather) Decided(d *classify.Decision, _ []byte) {
+func (g *hostGather) Decided(d *chat.Decision, _ []byte) {
 	changed := false
-	const unfit = classify.Labels(classify.LabelToxic | classify.LabelThreat | classify.LabelSpam | classify.LabelFlood | classify.LabelLink)
+	const unfit = chat.Labels(chat.LabelToxic | chat.LabelThreat | chat.LabelSpam | chat.LabelFlood | chat.LabelLink)
 	switch {
 	case d.Question != nil:
 		changed = true
-	case !g.h.opts.EngineObserves && d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow && d.Labels&unfit == 0 && !d.Restricted():
+	case !g.h.opts.EngineObserves && d.Labels.Has(chat.LabelQuestion) && d.Action == chat.Allow && d.Labels&unfit == 0 && !d.Restricted():
 		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
 			changed = true
 		}
-	case d.Action == classify.Hide && d.Labels.Has(classify.LabelFlood):
+	case d.Action == chat.Hide && d.Labels.Has(chat.LabelFlood):
 		changed = true // copypasta may have taken its earlier copies off the list
 	}
 	// A hidden message (a restricted user's among them) counts for
 	// nothing on the overlay; its agent request waits for a moderator.
-	agent := d.Labels.Has(classify.LabelAgentRequest) && d.Action != classify.Hide
+	agent := d.Labels.Has(chat.LabelAgentRequest) && d.Action != chat.Hide
 	if !changed && !agent {
 		return
 	}

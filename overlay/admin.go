@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // AuditQuery selects audit entries: zero fields select all.
@@ -100,8 +100,8 @@ func RegisterAdmin(s *Server, a Admin) {
 
 func userParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 	user := r.PathValue("id")
-	if strings.TrimSpace(user) == "" || len(user) > classify.MaxIDBytes {
-		writeError(w, http.StatusBadRequest, "user id: want 1 to "+strconv.Itoa(classify.MaxIDBytes)+" bytes, as in the message's user.id")
+	if strings.TrimSpace(user) == "" || len(user) > chat.MaxIDBytes {
+		writeError(w, http.StatusBadRequest, "user id: want 1 to "+strconv.Itoa(chat.MaxIDBytes)+" bytes, as in the message's user.id")
 		return "", false
 	}
 	return user, true

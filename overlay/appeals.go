@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // AppealIn is the body of POST /v1/appeals.
@@ -112,10 +112,10 @@ func checkAppeal(in *AppealIn) string {
 	switch {
 	case in.Stream == "" || len(in.Stream) > 256:
 		return `stream: want 1 to 256 bytes; send {"stream","user":{"id"},"message_id"?,"text"}`
-	case strings.TrimSpace(in.User.ID) == "" || len(in.User.ID) > classify.MaxIDBytes:
-		return "user.id: want 1 to " + strconv.Itoa(classify.MaxIDBytes) + " bytes, as in the message's user.id"
-	case len(in.MessageID) > classify.MaxIDBytes:
-		return "message_id: longer than " + strconv.Itoa(classify.MaxIDBytes) + " bytes"
+	case strings.TrimSpace(in.User.ID) == "" || len(in.User.ID) > chat.MaxIDBytes:
+		return "user.id: want 1 to " + strconv.Itoa(chat.MaxIDBytes) + " bytes, as in the message's user.id"
+	case len(in.MessageID) > chat.MaxIDBytes:
+		return "message_id: longer than " + strconv.Itoa(chat.MaxIDBytes) + " bytes"
 	case strings.TrimSpace(in.Text) == "" || !utf8.ValidString(in.Text) || utf8.RuneCountInString(in.Text) > MaxAppealText:
 		return "text: want 1 to " + strconv.Itoa(MaxAppealText) + " characters of UTF-8: what the viewer says"
 	}

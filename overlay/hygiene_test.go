@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // FuzzReadBody: a body readBody accepts is UTF-8 JSON whose ids obey
@@ -46,7 +46,7 @@ func FuzzReadBody(f *testing.F) {
 			t.Fatalf("accepted invalid UTF-8 %q", b)
 		}
 		for name, v := range map[string]string{"stream": body.Stream, "user": body.User} {
-			if err := classify.CheckID(name, v); err != nil {
+			if err := chat.CheckID(name, v); err != nil {
 				t.Fatalf("accepted %s %q: %v", name, v, err)
 			}
 		}

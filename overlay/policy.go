@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // Policies is the data side of a stream's own rules; cmd implements it
@@ -22,7 +22,7 @@ type Policies interface {
 	// Try reports what the JSON policy doc, as stream's override, would
 	// change over msgs, or over the stream's last minutes when msgs is
 	// nil.
-	Try(ctx context.Context, stream string, doc []byte, msgs []*classify.Message, minutes int) (any, error)
+	Try(ctx context.Context, stream string, doc []byte, msgs []*chat.Message, minutes int) (any, error)
 }
 
 // MaxTryMinutes bounds how far back a trial over a stream's recent
@@ -33,9 +33,9 @@ const MaxTryMinutes = 24 * 60
 // proposed policy, and the recorded chat to run it over — messages in
 // the wire format, or the stream's last minutes (default 10).
 type TryRequest struct {
-	Policy   json.RawMessage     `json:"policy"`
-	Messages []*classify.Message `json:"messages,omitempty"`
-	Minutes  int                 `json:"minutes,omitempty"`
+	Policy   json.RawMessage `json:"policy"`
+	Messages []*chat.Message `json:"messages,omitempty"`
+	Minutes  int             `json:"minutes,omitempty"`
 }
 
 // RegisterPolicy adds, for admins and moderators (tokens are not tied to
@@ -77,13 +77,10 @@ func RegisterPolicy(s *Server, p Policies) {
 				writeError(w, http.StatusBadRequest, "messages["+strconv.Itoa(i)+"]: null")
 				return
 			}
-			if m.Stream == "" {
-				m.Stream = stream
-			}
-			if m.ID == "" {
-				m.ID = "try-" + strconv.Itoa(i+1)
-			}
-			if err := m.Validate(); err != nil {
+			// A trial's messages keep their times (none given: 0) and
+			// may name any stream, as in replay.
+			a := chat.Admission{Stream: stream, AnyStream: true, ID: func() string { return "try-" + strconv.Itoa(i+1) }}
+			if _, err := chat.Admit(m, &a); err != nil {
 				writeError(w, http.StatusBadRequest, "messages["+strconv.Itoa(i)+"]: "+err.Error())
 				return
 			}

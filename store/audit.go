@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -176,21 +176,21 @@ func (e *AuditEntry) appendJSON(b []byte) []byte {
 	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, e.TS, 10)
 	b = append(b, `,"actor":`...)
-	b = classify.AppendJSONString(b, e.Actor)
+	b = chat.AppendJSONString(b, e.Actor)
 	if e.Role != "" {
 		b = append(b, `,"role":`...)
-		b = classify.AppendJSONString(b, e.Role)
+		b = chat.AppendJSONString(b, e.Role)
 	}
 	b = append(b, `,"action":`...)
-	b = classify.AppendJSONString(b, e.Action)
+	b = chat.AppendJSONString(b, e.Action)
 	b = append(b, `,"target":`...)
-	b = classify.AppendJSONString(b, e.Target)
+	b = chat.AppendJSONString(b, e.Target)
 	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}} {
 		if f.val != "" {
 			b = append(b, `,"`...)
 			b = append(b, f.key...)
 			b = append(b, `":`...)
-			b = classify.AppendJSONString(b, f.val)
+			b = chat.AppendJSONString(b, f.val)
 		}
 	}
 	if e.Erased {
@@ -260,12 +260,12 @@ func NewAuditSink(db *DB) *AuditSink {
 
 // Decided queues an entry for a decision that was not a plain allow, and
 // for a viewer's opt-out (STOP) or opt-in (START) of automated replies.
-func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
-	if d.Action == classify.Allow {
+func (s *AuditSink) Decided(d *chat.Decision, _ []byte) {
+	if d.Action == chat.Allow {
 		// The automation stage applies these unless the user is
 		// restricted (automate.Stage.apply); the audit says the same.
 		if !d.Restricted() {
-			if d.Labels.Has(classify.LabelOptout) {
+			if d.Labels.Has(chat.LabelOptout) {
 				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optout", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted out"}
 			} else if hasRule(d, "optout.start") {
 				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optin", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted back in"}
@@ -281,7 +281,7 @@ func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
 	s.queue <- e
 }
 
-func hasRule(d *classify.Decision, rule string) bool {
+func hasRule(d *chat.Decision, rule string) bool {
 	for i := range d.Reasons {
 		if d.Reasons[i].Rule == rule {
 			return true

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	bolt "go.etcd.io/bbolt"
 )
@@ -249,7 +250,7 @@ type lazyJoin struct {
 const sweepEvery = 100 * time.Millisecond
 
 type dirtyTicket struct {
-	t      *classify.Ticket
+	t      *chat.Ticket
 	outbox bool // the ticket is new: queue it for the webhook too
 }
 
@@ -297,7 +298,7 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 			return err
 		}
 		return tx.Bucket(bucketOptouts).ForEach(func(k, v []byte) error {
-			var o classify.OptOut
+			var o chat.OptOut
 			if err := json.Unmarshal(v, &o); err != nil {
 				return fmt.Errorf("opt-out %s: %w", k, err)
 			}
@@ -320,12 +321,12 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 func (a *Automation) loadTickets(b *bolt.Bucket) error {
 	type res struct {
 		at int64
-		t  *classify.Ticket
+		t  *chat.Ticket
 	}
 	var resolved []res
 	keep := a.tickets.MaxResolved
 	err := b.ForEach(func(k, v []byte) error {
-		var t classify.Ticket
+		var t chat.Ticket
 		if err := json.Unmarshal(v, &t); err != nil {
 			return fmt.Errorf("handoff %s: %w", k, err)
 		}
@@ -354,14 +355,14 @@ func (a *Automation) loadTickets(b *bolt.Bucket) error {
 
 // ticketOnDisk reads ticket id from disk: a resolved ticket that has left
 // memory. A version waiting for the writer is newer than the disk's.
-func (a *Automation) ticketOnDisk(id string) (*classify.Ticket, bool) {
+func (a *Automation) ticketOnDisk(id string) (*chat.Ticket, bool) {
 	a.dmu.Lock()
 	d, queued := a.dirty[id]
 	a.dmu.Unlock()
 	if queued {
 		return d.t, true
 	}
-	var t *classify.Ticket
+	var t *chat.Ticket
 	a.db.bolt.View(func(tx *bolt.Tx) error {
 		t, _ = ticketIn(tx.Bucket(bucketHandoffs), []byte(id))
 		return nil
@@ -370,12 +371,12 @@ func (a *Automation) ticketOnDisk(id string) (*classify.Ticket, bool) {
 }
 
 // ticketIn decodes ticket key of the handoffs bucket b, if it is there.
-func ticketIn(b *bolt.Bucket, key []byte) (*classify.Ticket, bool) {
+func ticketIn(b *bolt.Bucket, key []byte) (*chat.Ticket, bool) {
 	v := b.Get(key)
 	if v == nil {
 		return nil, false
 	}
-	var t classify.Ticket
+	var t chat.Ticket
 	if json.Unmarshal(v, &t) != nil {
 		return nil, false
 	}
@@ -424,7 +425,7 @@ func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasA
 
 // Upsert implements classify.Tickets; the change is written behind, and a
 // new ticket is queued for the webhook in the same transaction.
-func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*classify.Ticket, bool) {
+func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*chat.Ticket, bool) {
 	t, created := a.tickets.Upsert(stream, user, c)
 	if t != nil {
 		a.queueTicket(t, created)
@@ -435,7 +436,7 @@ func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*clas
 // Join implements classify.Tickets: the line is written with the ticket
 // by the sweeper, at most joinPersistEvery after the ticket's first
 // unwritten line, or sooner with any other change of the ticket.
-func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool) {
+func (a *Automation) Join(m *chat.Message, max int) (*chat.Ticket, bool) {
 	t, first, ok := a.tickets.JoinLine(m, max)
 	if ok && first {
 		a.writeLater(t.ID)
@@ -449,7 +450,7 @@ func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool)
 // later, or sooner with any other change. A crash loses it only with the
 // line that made it. At full load most writes of tickets were these,
 // each a random page write.
-func (a *Automation) UpdateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+func (a *Automation) UpdateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
 		return nil, classify.ErrTicketNotFound
 	}
@@ -481,7 +482,7 @@ func (a *Automation) writeLater(id string) {
 }
 
 // Update implements classify.Tickets.
-func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+func (a *Automation) Update(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
 		return nil, classify.ErrTicketNotFound
 	}
@@ -502,7 +503,7 @@ func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*clas
 
 // Get implements classify.Tickets. A resolved ticket that left memory is
 // read from disk.
-func (a *Automation) Get(id string) (*classify.Ticket, bool) {
+func (a *Automation) Get(id string) (*chat.Ticket, bool) {
 	if a.gone.has(id) {
 		return nil, false
 	}
@@ -514,7 +515,7 @@ func (a *Automation) Get(id string) (*classify.Ticket, bool) {
 
 // List implements classify.Tickets: every active ticket, and of the
 // resolved ones those still in memory (KeepResolved, the most recent).
-func (a *Automation) List(stream, state string) []*classify.Ticket {
+func (a *Automation) List(stream, state string) []*chat.Ticket {
 	return a.gone.filter(a.tickets.List(stream, state))
 }
 
@@ -577,7 +578,7 @@ func (a *Automation) flushLazyBefore(cut time.Time) {
 // gather in a.dirty, and one queued write takes all of them: one
 // closure and one channel send per transaction, not per ticket, and a
 // ticket changed many times meanwhile is encoded once.
-func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
+func (a *Automation) queueTicket(t *chat.Ticket, created bool) {
 	a.dmu.Lock()
 	if a.dirty == nil {
 		a.dirty = map[string]dirtyTicket{}
@@ -656,17 +657,17 @@ func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user
 
 // SetOptOut implements classify.OptOuts: the choice and its time are
 // kept until the user changes it (or is erased).
-func (a *Automation) SetOptOut(o classify.OptOut) {
+func (a *Automation) SetOptOut(o chat.OptOut) {
 	a.optouts.SetOptOut(o)
 	v, _ := json.Marshal(o)
 	a.w.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
 }
 
 // OptOut returns the user's last STOP or START.
-func (a *Automation) OptOut(user string) (classify.OptOut, bool) {
+func (a *Automation) OptOut(user string) (chat.OptOut, bool) {
 	o, ok := a.optouts.Get(user)
-	if ok && o == (classify.OptOut{User: user}) {
-		return classify.OptOut{}, false // erased
+	if ok && o == (chat.OptOut{User: user}) {
+		return chat.OptOut{}, false // erased
 	}
 	return o, ok
 }

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -88,13 +88,13 @@ func (k *KPIMinutes) bump(stream string, ts int64, fn func(*KPIMinute)) {
 }
 
 // Decided counts a decision.
-func (k *KPIMinutes) Decided(d *classify.Decision, _ []byte) {
+func (k *KPIMinutes) Decided(d *chat.Decision, _ []byte) {
 	k.bump(d.Stream, d.TS, func(m *KPIMinute) {
 		m.Messages++
 		switch d.Action {
-		case classify.Hide:
+		case chat.Hide:
 			m.Hidden++
-		case classify.Hold:
+		case chat.Hold:
 			m.Held++
 		}
 	})

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -18,19 +18,19 @@ import (
 // wrong; a wrong hide or hold becomes a labeled example (clean) for
 // `livemod train`, and the marks give each rule's precision.
 type Review struct {
-	ID        string          `json:"id"`
-	Stream    string          `json:"stream"`
-	MessageID string          `json:"message_id"`
-	User      string          `json:"user"`
-	Text      string          `json:"text"`
-	Action    string          `json:"action"` // hide, hold or reply
-	Rule      string          `json:"rule"`
-	Labels    classify.Labels `json:"labels"`
-	TS        int64           `json:"ts"`
-	State     string          `json:"state"` // open, right or wrong
-	By        string          `json:"by,omitempty"`
-	At        int64           `json:"at,omitempty"`
-	Note      string          `json:"note,omitempty"`
+	ID        string      `json:"id"`
+	Stream    string      `json:"stream"`
+	MessageID string      `json:"message_id"`
+	User      string      `json:"user"`
+	Text      string      `json:"text"`
+	Action    string      `json:"action"` // hide, hold or reply
+	Rule      string      `json:"rule"`
+	Labels    chat.Labels `json:"labels"`
+	TS        int64       `json:"ts"`
+	State     string      `json:"state"` // open, right or wrong
+	By        string      `json:"by,omitempty"`
+	At        int64       `json:"at,omitempty"`
+	Note      string      `json:"note,omitempty"`
 
 	flushed chan struct{} // a Flush marker, never stored
 }
@@ -85,12 +85,12 @@ func NewSampler(db *DB, share float64) *Sampler {
 }
 
 // Decided implements stream.Sink: automatic hides and holds.
-func (s *Sampler) Decided(d *classify.Decision, _ []byte) {
+func (s *Sampler) Decided(d *chat.Decision, _ []byte) {
 	var action string
 	switch d.Action {
-	case classify.Hide:
+	case chat.Hide:
 		action = "hide"
-	case classify.Hold:
+	case chat.Hold:
 		action = "hold"
 	default:
 		return
@@ -106,7 +106,7 @@ func (s *Sampler) Decided(d *classify.Decision, _ []byte) {
 }
 
 // Replied samples an automated reply.
-func (s *Sampler) Replied(r *classify.Reply) {
+func (s *Sampler) Replied(r *chat.Reply) {
 	rule := "faq." + r.FAQ
 	if !s.take(rule) {
 		return
@@ -328,7 +328,7 @@ func (s *Sampler) MarkReview(id string, right bool, by, note string, at int64) (
 		if r.Action == "reply" {
 			return nil // a reply's review is a precision mark, not a label
 		}
-		ex := LabeledExample{Message: classify.Message{ID: r.MessageID, Stream: r.Stream, User: classify.User{ID: r.User}, Text: r.Text, TS: r.TS},
+		ex := LabeledExample{Message: chat.Message{ID: r.MessageID, Stream: r.Stream, User: chat.User{ID: r.User}, Text: r.Text, TS: r.TS},
 			Source: "review", Actor: by, At: at}
 		if right {
 			ex.Labels.Labels = r.Labels

@@ -7,12 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
 type nopSink struct{ n atomic.Int64 }
 
-func (s *nopSink) Decided(*classify.Decision, []byte) { s.n.Add(1) }
+func (s *nopSink) Decided(*chat.Decision, []byte) { s.n.Add(1) }
 
 // BenchmarkPipeline measures messages decided per second through the
 // shards, with the real engine, for 1 shard and for one per core: the
@@ -43,16 +44,16 @@ func BenchmarkPipeline(b *testing.B) {
 			sink := &nopSink{}
 			p := NewPipeline(engine, []Sink{sink}, Options{Shards: shards}, nil)
 			const batch = 64
-			msgs := make([]classify.Message, 4096)
+			msgs := make([]chat.Message, 4096)
 			for i := range msgs {
-				msgs[i] = classify.Message{ID: "m" + strconv.Itoa(i), Stream: "show", User: classify.User{ID: fmt.Sprint("u", i%997)}, Text: texts[i%len(texts)], TS: 1795000000000 + int64(i)}
+				msgs[i] = chat.Message{ID: "m" + strconv.Itoa(i), Stream: "show", User: chat.User{ID: fmt.Sprint("u", i%997)}, Text: texts[i%len(texts)], TS: 1795000000000 + int64(i)}
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			sent := 0
 			for sent < b.N {
 				n := min(batch, b.N-sent)
-				bt := make([]*classify.Message, n)
+				bt := make([]*chat.Message, n)
 				for j := range bt {
 					bt[j] = &msgs[(sent+j)%len(msgs)]
 				}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // View is what a subscriber receives.
@@ -154,7 +154,7 @@ func (h *Hub) shard(stream string) *hubShard {
 }
 
 // Decided publishes every decision to the moderator view of its stream.
-func (h *Hub) Decided(d *classify.Decision, line []byte) {
+func (h *Hub) Decided(d *chat.Decision, line []byte) {
 	h.Publish(d.Stream, ViewModerator, line)
 }
 
@@ -176,7 +176,7 @@ type streamRun struct {
 	end    int // where the run ends in buf
 }
 
-func (g *hubGather) Decided(d *classify.Decision, line []byte) {
+func (g *hubGather) Decided(d *chat.Decision, line []byte) {
 	if g.h.perView[ViewModerator].Load() == 0 {
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -126,7 +127,7 @@ func readLines(ctx context.Context, c *websocket.Conn) ([][]byte, error) {
 }
 
 func msgJSON(id, user, text string) string {
-	b, _ := json.Marshal(classify.Message{ID: id, User: classify.User{ID: user, Name: user}, Text: text, TS: 1795000000000})
+	b, _ := json.Marshal(chat.Message{ID: id, User: chat.User{ID: user, Name: user}, Text: text, TS: 1795000000000})
 	return string(b)
 }
 
@@ -183,7 +184,7 @@ func TestIngestToSubscriber(t *testing.T) {
 			t.Fatalf("after %d decisions: %v", got, err)
 		}
 		for _, l := range lines {
-			var d classify.Decision
+			var d chat.Decision
 			if err := json.Unmarshal(l, &d); err != nil {
 				t.Fatalf("decision %s: %v", l, err)
 			}
@@ -217,7 +218,7 @@ func TestIngestRefusesBadMessages(t *testing.T) {
 		{"empty text", `{"id":"m-43","user":{"id":"u"},"text":"  "}`, "text: empty"},
 		{"no user", `{"id":"m-44","text":"hello"}`, "user.id: empty"},
 		{"other stream", `{"id":"m-45","stream":"other","user":{"id":"u"},"text":"hello"}`, "does not match"},
-		{"too long", `{"id":"m-46","user":{"id":"u"},"text":"` + strings.Repeat("a", classify.MaxTextBytes+1) + `"}`, "text: longer"},
+		{"too long", `{"id":"m-46","user":{"id":"u"},"text":"` + strings.Repeat("a", chat.MaxTextBytes+1) + `"}`, "text: longer"},
 		{"binary garbage", "\x00\x01\x02", "json:"},
 		{"cut in an escape", `{"\`, "json:"}, // goccy/go-json panicked on it
 	}
@@ -271,7 +272,7 @@ func TestIngestRefusesBadMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d classify.Decision
+	var d chat.Decision
 	json.Unmarshal(dl[0], &d)
 	if d.ID == "" || d.TS == 0 || d.Stream != "show" {
 		t.Errorf("filled decision = %+v, want id, ts and stream filled in", d)
@@ -346,7 +347,7 @@ type countSink struct {
 	bad  int
 }
 
-func (s *countSink) Decided(d *classify.Decision, _ []byte) {
+func (s *countSink) Decided(d *chat.Decision, _ []byte) {
 	s.mu.Lock()
 	if s.last == nil {
 		s.last = map[string]int64{}
@@ -375,8 +376,8 @@ func TestPipelineKeepsUserOrderAndDrains(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
-				m := &classify.Message{ID: fmt.Sprint(w, "-", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", w)}, Text: fmt.Sprint("message number ", i), TS: int64(1795000000000 + i)}
-				if err := p.Submit(context.Background(), []*classify.Message{m}); err != nil {
+				m := &chat.Message{ID: fmt.Sprint(w, "-", i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", w)}, Text: fmt.Sprint("message number ", i), TS: int64(1795000000000 + i)}
+				if err := p.Submit(context.Background(), []*chat.Message{m}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -395,7 +396,7 @@ func TestPipelineKeepsUserOrderAndDrains(t *testing.T) {
 	if sink.bad != 0 {
 		t.Errorf("%d decisions out of per-user order", sink.bad)
 	}
-	if err := p.Submit(context.Background(), []*classify.Message{{Stream: "s", User: classify.User{ID: "u"}, Text: "late"}}); !errors.Is(err, ErrClosed) {
+	if err := p.Submit(context.Background(), []*chat.Message{{Stream: "s", User: chat.User{ID: "u"}, Text: "late"}}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Submit after Shutdown = %v, want ErrClosed", err)
 	}
 }
@@ -408,7 +409,7 @@ func TestShardOfIsStableAndSpreads(t *testing.T) {
 	}
 	seen := map[int]int{}
 	for i := 0; i < 1000; i++ {
-		m := &classify.Message{Stream: "show", User: classify.User{ID: fmt.Sprint("u", i)}}
+		m := &chat.Message{Stream: "show", User: chat.User{ID: fmt.Sprint("u", i)}}
 		s := p.ShardOf(m)
 		if s != p.ShardOf(m) {
 			t.Fatal("ShardOf not stable")
@@ -435,8 +436,8 @@ func TestPipelineCountsDecisions(t *testing.T) {
 	p := NewPipeline(engine, []Sink{sink}, Options{Shards: 2}, metrics)
 	texts := []string{"how much is the blue jacket?", "check my channel www.spam-site.xyz", "hello everyone", "refund for order 5521 please, agent?"}
 	for i, text := range texts {
-		m := &classify.Message{ID: fmt.Sprint("m-", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1795000000000}
-		if err := p.Submit(context.Background(), []*classify.Message{m}); err != nil {
+		m := &chat.Message{ID: fmt.Sprint("m-", i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1795000000000}
+		if err := p.Submit(context.Background(), []*chat.Message{m}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -454,7 +455,7 @@ func TestPipelineCountsDecisions(t *testing.T) {
 	if len(wantLabels) < 3 {
 		t.Fatalf("the texts gave too few labels to test with: %v", wantLabels)
 	}
-	for _, l := range classify.AllLabels() {
+	for _, l := range chat.AllLabels() {
 		if got := testutil.ToFloat64(metrics.DecisionLabels.WithLabelValues(l.String())); got != wantLabels[l.String()] {
 			t.Errorf("livemod_decision_labels_total{label=%q} = %v, want %v", l, got, wantLabels[l.String()])
 		}
@@ -468,16 +469,16 @@ func TestPipelineCountsDecisions(t *testing.T) {
 
 type recordSink struct {
 	mu sync.Mutex
-	ds []classify.Decision
+	ds []chat.Decision
 }
 
-func (s *recordSink) Decided(d *classify.Decision, _ []byte) {
+func (s *recordSink) Decided(d *chat.Decision, _ []byte) {
 	s.mu.Lock()
 	s.ds = append(s.ds, *d)
 	s.mu.Unlock()
 }
 
-func (s *recordSink) decisions() []classify.Decision {
+func (s *recordSink) decisions() []chat.Decision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ds
@@ -639,7 +640,7 @@ type eventSink struct {
 	flushed atomic.Int64
 }
 
-func (s *eventSink) Decided(*classify.Decision, []byte) { panic("the pipeline must use ForShard") }
+func (s *eventSink) Decided(*chat.Decision, []byte) { panic("the pipeline must use ForShard") }
 
 func (s *eventSink) ForShard(int) FlushSink {
 	s.shards.Add(1)
@@ -651,7 +652,7 @@ type eventShard struct {
 	ids []string
 }
 
-func (e *eventShard) Decided(d *classify.Decision, _ []byte) { e.ids = append(e.ids, d.ID) }
+func (e *eventShard) Decided(d *chat.Decision, _ []byte) { e.ids = append(e.ids, d.ID) }
 
 func (e *eventShard) Flush() {}
 
@@ -676,10 +677,10 @@ func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
 	defer cancel()
 	const n = 2000
 	for i := 0; i < n; i += 50 {
-		batch := make([]*classify.Message, 50)
+		batch := make([]*chat.Message, 50)
 		for j := range batch {
 			id := fmt.Sprintf("m-%d", i+j)
-			batch[j] = &classify.Message{ID: id, Stream: "show", User: classify.User{ID: fmt.Sprintf("u-%d", (i+j)%97)}, Text: "hello " + id, TS: 1795000000000}
+			batch[j] = &chat.Message{ID: id, Stream: "show", User: chat.User{ID: fmt.Sprintf("u-%d", (i+j)%97)}, Text: "hello " + id, TS: 1795000000000}
 		}
 		if err := p.Submit(ctx, batch); err != nil {
 			t.Fatal(err)

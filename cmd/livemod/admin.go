@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
@@ -70,11 +71,11 @@ type userExport struct {
 	User        string                 `json:"user"`
 	ExportedAt  int64                  `json:"exported_at"`
 	Messages    []moderate.UserMessage `json:"messages"` // decisions kept by the desk
-	Replies     []*classify.Reply      `json:"replies"`  // automated replies sent to them
+	Replies     []*chat.Reply          `json:"replies"`  // automated replies sent to them
 	Automation  automate.UserData      `json:"automation"`
-	Handoffs    []*classify.Ticket     `json:"handoffs"`
+	Handoffs    []*chat.Ticket         `json:"handoffs"`
 	Outbox      []store.OutboxEntry    `json:"webhook_outbox"`
-	OptOut      *classify.OptOut       `json:"optout"`
+	OptOut      *chat.OptOut           `json:"optout"`
 	Restriction *store.Restriction     `json:"restriction"`
 	Labeled     []store.LabeledExample `json:"labeled_examples"`
 	Audit       []store.AuditEntry     `json:"audit"`
@@ -190,7 +191,7 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	return out, nil
 }
 
-func ticketIDs(ts []*classify.Ticket) []string {
+func ticketIDs(ts []*chat.Ticket) []string {
 	ids := make([]string, len(ts))
 	for i, t := range ts {
 		ids[i] = t.ID

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
@@ -84,9 +85,9 @@ func msg(id, user, text string, ts int64) string {
 // decisionsOf polls the users' exports until the desk holds a decision
 // for each of ids, and returns them. (The moderator view is not used:
 // a subscriber misses what is decided while it connects.)
-func decisionsOf(t *testing.T, base string, ids map[string]string) map[string]classify.Decision {
+func decisionsOf(t *testing.T, base string, ids map[string]string) map[string]chat.Decision {
 	t.Helper()
-	got := map[string]classify.Decision{}
+	got := map[string]chat.Decision{}
 	eventually(t, 10*time.Second, fmt.Sprintf("decisions for %v", ids), func() bool {
 		for id, user := range ids {
 			if _, ok := got[id]; ok {
@@ -95,7 +96,7 @@ func decisionsOf(t *testing.T, base string, ids map[string]string) map[string]cl
 			var ex export
 			callJSON(t, "GET", base+"/v1/users/"+url.PathEscape(user)+"/export", adminSecret, "", &ex)
 			for _, m := range ex.Messages {
-				var d classify.Decision
+				var d chat.Decision
 				if json.Unmarshal(m.Decision, &d) == nil && d.ID == id {
 					got[id] = d
 				}
@@ -164,14 +165,14 @@ func TestAuditEndpoint(t *testing.T) {
 type export struct {
 	User       string                 `json:"user"`
 	Messages   []moderate.UserMessage `json:"messages"`
-	Replies    []classify.Reply       `json:"replies"`
-	Handoffs   []classify.Ticket      `json:"handoffs"`
-	OptOut     *classify.OptOut       `json:"optout"`
+	Replies    []chat.Reply           `json:"replies"`
+	Handoffs   []chat.Ticket          `json:"handoffs"`
+	OptOut     *chat.OptOut           `json:"optout"`
 	Labeled    []store.LabeledExample `json:"labeled_examples"`
 	Audit      []store.AuditEntry     `json:"audit"`
 	Automation struct {
-		Recent []classify.TicketMessage `json:"recent_messages"`
-		Drafts []classify.Draft         `json:"drafts"`
+		Recent []chat.TicketMessage `json:"recent_messages"`
+		Drafts []chat.Draft         `json:"drafts"`
 	} `json:"automation"`
 	Restriction *store.Restriction      `json:"restriction"`
 	Questions   []classify.UserQuestion `json:"trending_questions"`
@@ -205,7 +206,7 @@ func TestExportAndErase(t *testing.T) {
 	if !ex.OptOut.Out || ex.Handoffs[0].OrderID != "5521" || ex.Labeled[0].ID != "x-3" || ex.Labeled[0].Source != "approve" || len(ex.Replies) == 0 || len(ex.Automation.Recent) == 0 {
 		t.Errorf("export = %+v", ex)
 	}
-	if ex.Labeled[0].Labels.Has(classify.LabelSpam) || ex.Labeled[0].Labels.Has(classify.LabelLink) {
+	if ex.Labeled[0].Labels.Has(chat.LabelSpam) || ex.Labeled[0].Labels.Has(chat.LabelLink) {
 		t.Errorf("approved link labeled %v; approve drops the blocking labels", ex.Labeled[0].Labels)
 	}
 	for _, m := range ex.Messages {
@@ -250,7 +251,7 @@ func TestExportAndErase(t *testing.T) {
 				t.Errorf("the overlay still shows the erased user's question: %+v", q)
 			}
 		}
-		var list struct{ Handoffs []classify.Ticket }
+		var list struct{ Handoffs []chat.Ticket }
 		callJSON(t, "GET", base+"/v1/handoffs?stream=ex", agentSecret, "", &list)
 		if len(list.Handoffs) != 0 {
 			t.Errorf("handoffs after erasure: %+v", list.Handoffs)
@@ -382,14 +383,14 @@ func TestKPIs(t *testing.T) {
 				replies++
 			}
 		}
-		if d.Action != classify.Allow {
+		if d.Action != chat.Allow {
 			auto++
 		}
 		if moderate.Meaningful(&d) {
 			meaningful++
 		}
 	}
-	if decs["k-1"].Action != classify.Hide || decs["k-3"].Handoff == nil || replies == 0 {
+	if decs["k-1"].Action != chat.Hide || decs["k-3"].Handoff == nil || replies == 0 {
 		t.Fatalf("the scenario needs k-1 hidden, k-3 handed off and an automated reply: %+v", decs)
 	}
 	if code, body := call(t, "POST", base+"/v1/messages/k-1/approve", modSecret, `{"stream":"kp"}`); code != 200 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/docs"
@@ -132,13 +133,13 @@ func newEngineWith(cfg config.Config, restr classify.Restrictions) (*classify.En
 }
 
 // labelScores turns a config map of label names into classify's.
-func labelScores(key string, in map[string]float32) (map[classify.Label]float32, error) {
+func labelScores(key string, in map[string]float32) (map[chat.Label]float32, error) {
 	if len(in) == 0 {
 		return nil, nil
 	}
-	out := make(map[classify.Label]float32, len(in))
+	out := make(map[chat.Label]float32, len(in))
 	for name, v := range in {
-		l, err := classify.ParseLabel(name)
+		l, err := chat.ParseLabel(name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w; labels are %s", key, err, labelNameList())
 		}
@@ -317,8 +318,8 @@ func (a *app) commit(ctx context.Context) error {
 // automation state's commit.
 type committer struct{ state *store.Automation }
 
-func (c committer) Changed(d *classify.Decision) bool { return automate.ChangedDurably(d) }
-func (c committer) Committed() <-chan error           { return c.state.Committed() }
+func (c committer) Changed(d *chat.Decision) bool { return automate.ChangedDurably(d) }
+func (c committer) Committed() <-chan error       { return c.state.Committed() }
 
 // listen binds the configured address. It is split from serve so that
 // callers (demo, tests) know the address before traffic starts.
@@ -425,7 +426,7 @@ func (a *app) shutdown(ctx context.Context) error {
 // any snapshot set before, e.g. the agent view's).
 func (a *app) wireDesks() error {
 	a.kpis = moderate.NewKPIs(moderate.KPIOptions{
-		Tickets: func(s string) []*classify.Ticket { return a.auto.state.List(s, "") },
+		Tickets: func(s string) []*chat.Ticket { return a.auto.state.List(s, "") },
 	})
 	a.desk = moderate.NewDesk(moderate.DeskOptions{
 		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewModerator, line) },

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/overlay"
 )
@@ -118,7 +118,7 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("after %d decisions: %v", len(seen), err)
 		}
 		for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-			var d classify.Decision
+			var d chat.Decision
 			if err := json.Unmarshal(l, &d); err != nil {
 				t.Fatalf("bad decision line %s: %v", l, err)
 			}

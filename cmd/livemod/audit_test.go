@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
@@ -59,7 +59,7 @@ func TestAuditComplete(t *testing.T) {
 		msg("g-3", "u-2", "START", 0),
 		msg("g-4", "u-3", "FREE followers at bit.ly/xyz", 0))
 	var tickets struct {
-		Handoffs []classify.Ticket `json:"handoffs"`
+		Handoffs []chat.Ticket `json:"handoffs"`
 	}
 	eventually(t, 5*time.Second, "the ticket", func() bool {
 		callJSON(t, "GET", base+"/v1/handoffs?stream=gov", agentSecret, "", &tickets)

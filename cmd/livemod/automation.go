@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/connect"
@@ -98,7 +99,7 @@ type hubOutput struct {
 	minutes *store.KPIMinutes
 }
 
-func (o hubOutput) Replied(r *classify.Reply) {
+func (o hubOutput) Replied(r *chat.Reply) {
 	e := store.AuditEntry{TS: r.TS, Actor: "auto", Role: "system", Action: "reply.sent", Target: r.ID, Stream: r.Stream, Rule: "faq." + r.FAQ}
 	if len(r.To) == 1 {
 		e.User = r.To[0]
@@ -117,13 +118,13 @@ func (o hubOutput) Replied(r *classify.Reply) {
 // Drafted saves a new or changed draft before the pipeline goes on (a
 // new one) or the decision is answered (a decided one): moderators list
 // drafts over REST, and a restart must lose none.
-func (o hubOutput) Drafted(d *classify.Draft) {
+func (o hubOutput) Drafted(d *chat.Draft) {
 	if err := o.db.PutDraft(d); err != nil && o.onError != nil {
 		o.onError(err)
 	}
 }
 
-func (o hubOutput) TicketChanged(t *classify.Ticket, created bool) {
+func (o hubOutput) TicketChanged(t *chat.Ticket, created bool) {
 	if created {
 		o.minutes.TicketCreated(t.Stream, t.Created)
 		o.audit.Record(store.AuditEntry{TS: t.Created, Actor: "auto", Role: "system", Action: "ticket.create", Target: t.ID, Stream: t.Stream, User: t.User.ID, Reason: t.Issue})
@@ -141,7 +142,7 @@ func (o hubOutput) Watching(s string) bool { return o.hub.Subscribers(s, stream.
 
 // ticketLine is the agent view's event for t:
 // {"type":"handoff","handoff":{…}}.
-func ticketLine(t *classify.Ticket) []byte {
+func ticketLine(t *chat.Ticket) []byte {
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"type":"handoff","handoff":`...)
 	return append(t.AppendJSON(b), '}')
@@ -208,7 +209,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 			out = prev(s, v)
 		}
 		if v == stream.ViewAgent {
-			for _, state := range []string{classify.TicketOpen, classify.TicketClaimed} {
+			for _, state := range []string{chat.TicketOpen, chat.TicketClaimed} {
 				page, _, _, _ := au.stage.Handoffs(s, state, "", overlay.HandoffsPage) // the inbox asks for more
 				for _, t := range page {
 					out = append(out, ticketLine(t))
@@ -226,8 +227,8 @@ func (a *app) automationRoutes(srv *overlay.Server) {
 	audit := func(actor, action, target, streamID, reason string) {
 		a.audit.Record(store.AuditEntry{Actor: actor, Action: action, Target: target, Stream: streamID, Reason: reason})
 	}
-	overlay.RegisterHandoffs[*classify.Ticket](srv, handoffsREST{a.auto.stage, a}, webhookREST{a.auto.webhook}, audit)
-	overlay.RegisterDrafts[*classify.Draft](srv, a.auto.stage, audit)
+	overlay.RegisterHandoffs[*chat.Ticket](srv, handoffsREST{a.auto.stage, a}, webhookREST{a.auto.webhook}, audit)
+	overlay.RegisterDrafts[*chat.Draft](srv, a.auto.stage, audit)
 }
 
 // webhookREST adapts connect.Webhook to overlay.Webhooks; without a
@@ -283,17 +284,17 @@ type handoffsREST struct {
 	a *app
 }
 
-func (h handoffsREST) Claim(id, by string, at int64) (*classify.Ticket, error) {
+func (h handoffsREST) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	t, err := h.Stage.Claim(id, by, at)
 	return t, h.event(t, "claimed", err)
 }
 
-func (h handoffsREST) Resolve(id, by string, at int64) (*classify.Ticket, error) {
+func (h handoffsREST) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	t, err := h.Stage.Resolve(id, by, at)
 	return t, h.event(t, "resolved", err)
 }
 
-func (h handoffsREST) event(t *classify.Ticket, event string, err error) error {
+func (h handoffsREST) event(t *chat.Ticket, event string, err error) error {
 	if err != nil || h.a.auto.webhook == nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/connect"
 	"github.com/livemod/livemod/moderate"
@@ -27,7 +27,7 @@ type connectors struct {
 // ingest's admission, platform moderations into the desk.
 type connSink struct{ a *app }
 
-func (s connSink) Accept(ctx context.Context, streamID string, msgs []*classify.Message) error {
+func (s connSink) Accept(ctx context.Context, streamID string, msgs []*chat.Message) error {
 	refused, err := s.a.ingest.Accept(ctx, streamID, msgs)
 	for i, why := range refused {
 		fmt.Fprintf(s.a.log, "livemod: connector message %q of stream %q refused: %s\n", msgs[i].ID, streamID, why)
@@ -170,7 +170,7 @@ func (c *connectors) status() string {
 
 // reply sends an automated reply of a connected stream to its platform,
 // in reply to the newest asker's message.
-func (c *connectors) reply(r *classify.Reply) error {
+func (c *connectors) reply(r *chat.Reply) error {
 	if c == nil || len(r.InReplyTo) == 0 || len(r.To) != len(r.InReplyTo) {
 		return nil
 	}

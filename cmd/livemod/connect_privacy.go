@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/connect"
 )
 
@@ -19,7 +19,7 @@ func platformAliases(user string) (bare string, aliases []string) {
 		bare = id
 	}
 	for _, p := range []string{connect.PlatformTwitch, connect.PlatformYouTube} {
-		aliases = append(aliases, classify.Subject(p, bare))
+		aliases = append(aliases, chat.Subject(p, bare))
 	}
 	return bare, aliases
 }

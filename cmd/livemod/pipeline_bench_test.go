@@ -7,9 +7,8 @@ import (
 	"testing"
 
 	"github.com/livemod/livemod/bench"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/stream"
 )
 
 // BenchmarkServerPipeline is the server's whole work on a message but the
@@ -33,11 +32,11 @@ func BenchmarkServerPipeline(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		aud := auds[n%conns]
-		msgs := make([]*classify.Message, batch)
+		msgs := make([]*chat.Message, batch)
 		for j := range msgs {
 			line = aud.AppendNextSeq(line[:0], "m-", uint64(n*batch+j), ts)
-			m := new(classify.Message)
-			if err := stream.DecodeMessage(line, string(line), m); err != nil { // as ingest decodes
+			m := new(chat.Message)
+			if err := chat.DecodeMessage(line, string(line), m); err != nil { // as ingest decodes
 				b.Fatal(err)
 			}
 			msgs[j] = m

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/policy"
@@ -109,7 +110,7 @@ func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
 	return res, policyError(err)
 }
 
-func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs []*classify.Message, minutes int) (any, error) {
+func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs []*chat.Message, minutes int) (any, error) {
 	pol, err := policy.ParseJSON(doc)
 	if err != nil {
 		// Not a policy document (empty, not JSON, unknown keys): the

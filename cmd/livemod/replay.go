@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/policy"
@@ -142,14 +143,14 @@ func replay(ctx context.Context, e automate.Decider, stream string, r io.Reader,
 			}
 			continue
 		}
-		var m classify.Message
+		var m chat.Message
 		buf = buf[:0]
 		if err := json.Unmarshal(line, &m); err != nil {
 			bad++
 			buf = appendLineError(buf, n, "json: "+err.Error())
 		} else {
-			lastTS = fillLine(&m, n, stream, lastTS)
-			if err := m.Validate(); err != nil {
+			var err error
+			if lastTS, err = admitLine(&m, n, stream, lastTS); err != nil {
 				bad++
 				buf = appendLineError(buf, n, err.Error())
 			} else {
@@ -192,7 +193,7 @@ func loadPolicy(path string) (policy.Config, error) {
 // replayDiff reads messages and writes the report of what after would
 // change over before, as JSON, with a summary on stderr.
 func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Config, stream string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var msgs []*classify.Message
+	var msgs []*chat.Message
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	n, bad := 0, 0
@@ -203,13 +204,13 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 		if len(line) == 0 {
 			continue
 		}
-		m := new(classify.Message)
+		m := new(chat.Message)
 		if err := json.Unmarshal(line, m); err != nil {
 			bad++
 			continue
 		}
-		lastTS = fillLine(m, n, stream, lastTS)
-		if m.Validate() != nil {
+		var err error
+		if lastTS, err = admitLine(m, n, stream, lastTS); err != nil {
 			bad++
 			continue
 		}
@@ -240,18 +241,13 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 	return nil
 }
 
-// fillLine gives input line n what the server's admission would: an id,
-// the stream, and a time (the previous line's, keeping replay
-// deterministic). It returns the time to carry to the next line.
-func fillLine(m *classify.Message, n int, stream string, lastTS int64) int64 {
-	if m.ID == "" {
-		m.ID = "line-" + strconv.Itoa(n)
-	}
-	if m.Stream == "" {
-		m.Stream = stream
-	}
-	if m.TS == 0 {
-		m.TS = lastTS
-	}
-	return m.TS
+// admitLine admits input line n as the server would (chat.Admit), with
+// what replay has instead of a server: an id from the line number, the
+// stream named on the command line when the line names none, and the
+// previous line's time when it has none (replay is deterministic; no ts is
+// clamped). It returns the time to carry to the next line.
+func admitLine(m *chat.Message, n int, stream string, lastTS int64) (int64, error) {
+	a := chat.Admission{Stream: stream, AnyStream: true, ID: func() string { return "line-" + strconv.Itoa(n) }, Now: lastTS}
+	_, err := chat.Admit(m, &a)
+	return m.TS, err
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
 )
@@ -26,19 +27,19 @@ import (
 
 // labeled is one line of a labeled data file.
 type labeled struct {
-	classify.Message
+	chat.Message
 	// Labels may hold unlabeled-hide (from livemod labels export): a
 	// moderator hid the line without saying why. Such a line is skipped:
 	// its silence says nothing of spam or toxicity.
-	Labels    []string         `json:"labels"`
-	Annotated *classify.Labels `json:"annotated,omitempty"`
+	Labels    []string     `json:"labels"`
+	Annotated *chat.Labels `json:"annotated,omitempty"`
 }
 
 // dataSpec is a data file and the labels it was judged on.
 type dataSpec struct {
 	path  string
-	annot classify.Labels // zero: the line's "annotated", else every label
-	skip  []string        // lines with one of these labels are left out ("!negative")
+	annot chat.Labels // zero: the line's "annotated", else every label
+	skip  []string    // lines with one of these labels are left out ("!negative")
 }
 
 func parseDataSpec(s string) (dataSpec, error) {
@@ -52,7 +53,7 @@ func parseDataSpec(s string) (dataSpec, error) {
 		d.skip = strings.Split(skip, ",")
 	}
 	for _, name := range strings.Split(list, ",") {
-		l, err := classify.ParseLabel(strings.TrimSpace(name))
+		l, err := chat.ParseLabel(strings.TrimSpace(name))
 		if err != nil {
 			return d, fmt.Errorf("--data %s: %w; labels are %s", s, err, labelNameList())
 		}
@@ -63,7 +64,7 @@ func parseDataSpec(s string) (dataSpec, error) {
 
 func labelNameList() string {
 	var names []string
-	for _, l := range classify.AllLabels() {
+	for _, l := range chat.AllLabels() {
 		names = append(names, l.String())
 	}
 	return strings.Join(names, ", ")
@@ -72,7 +73,7 @@ func labelNameList() string {
 // example is a labeled line ready for training and evaluation.
 type example struct {
 	classify.Example
-	msg classify.Message
+	msg chat.Message
 }
 
 // readData reads the labeled lines of every spec, in order.
@@ -114,14 +115,14 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 		// A line labelled store.UnlabeledHide (a moderator hid it without
 		// saying why) or with a label the spec leaves out ("!negative") is
 		// skipped: its silence says nothing of the labels learnt.
-		var labels classify.Labels
+		var labels chat.Labels
 		skipped := false
 		for _, name := range l.Labels {
 			if name == store.UnlabeledHide || slices.Contains(d.skip, name) {
 				skipped = true
 				break
 			}
-			lab, err := classify.ParseLabel(name)
+			lab, err := chat.ParseLabel(name)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %w (or %s; leave such lines out with file:labels!%s)", n, err, store.UnlabeledHide, name)
 			}
@@ -255,7 +256,7 @@ func enoughExamples(ex []example, min int) error {
 	return nil
 }
 
-func positives(ex []example, labels []classify.Label) string {
+func positives(ex []example, labels []chat.Label) string {
 	var parts []string
 	for _, l := range labels {
 		pos, n := 0, 0

@@ -1,4 +1,4 @@
-package stream
+package chat
 
 import (
 	"encoding/json"
@@ -7,7 +7,6 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/internal/words"
 )
 
@@ -22,11 +21,11 @@ import (
 // a repeated one, a null, a number with a fraction for ts, invalid UTF-8,
 // or a syntax error) goes to encoding/json, which gives the same result
 // where both decode (FuzzDecodeMessage checks it) and says what is wrong.
-func DecodeMessage(line []byte, sline string, m *classify.Message) error {
+func DecodeMessage(line []byte, sline string, m *Message) error {
 	if decodeMessage(sline, m) {
 		return nil
 	}
-	*m = classify.Message{}
+	*m = Message{}
 	// encoding/json would replace invalid UTF-8 with U+FFFD: refuse it
 	// instead, so that what is decided is what was sent.
 	if !utf8.Valid(line) {
@@ -47,7 +46,7 @@ func DecodeMessage(line []byte, sline string, m *classify.Message) error {
 // encoding/json must decide. Strings without escapes are pieces of line,
 // so the caller's one copy of the line is all a message allocates for
 // them, where a general decoder makes one per string.
-func decodeMessage(line string, m *classify.Message) bool {
+func decodeMessage(line string, m *Message) bool {
 	d := decoder{s: line}
 	var seen keySet
 	once := seen.first
@@ -67,7 +66,7 @@ func decodeMessage(line string, m *classify.Message) bool {
 			return once(16) && d.int(&m.TS)
 		case "emote_count":
 			var n int64
-			if !once(128) || !d.int(&n) || n < 0 || n > classify.MaxTextBytes {
+			if !once(128) || !d.int(&n) || n < 0 || n > MaxTextBytes {
 				return false // encoding/json decodes it; Validate refuses it
 			}
 			m.Emotes = int(n)

@@ -1,4 +1,4 @@
-package classify
+package chat
 
 import (
 	"bytes"
@@ -83,8 +83,8 @@ func FuzzHandoffRef(f *testing.F) {
 			t.Fatal(err)
 		}
 		var back, ref map[string]any
-		if err := json.Unmarshal(h.enc, &back); err != nil {
-			t.Fatalf("encoded handoff %s is not JSON: %v", h.enc, err)
+		if err := json.Unmarshal(h.Enc, &back); err != nil {
+			t.Fatalf("encoded handoff %s is not JSON: %v", h.Enc, err)
 		}
 		json.Unmarshal(want, &ref)
 		if got, exp := fmt.Sprint(back), fmt.Sprint(ref); got != exp {
