@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 )
 
 // The agents' and moderators' side: ticket transitions and draft
@@ -33,18 +33,18 @@ func stateConflict(t *chat.Ticket, action string) error {
 	if t.ClaimedBy != "" && t.State != chat.TicketOpen {
 		msg += " (by " + t.ClaimedBy + ")"
 	}
-	return statusError{fmt.Errorf("%w: %s; cannot %s it", classify.ErrTicketState, msg, action), http.StatusConflict, t.State}
+	return statusError{fmt.Errorf("%w: %s; cannot %s it", handoff.ErrTicketState, msg, action), http.StatusConflict, t.State}
 }
 
 func withStatus(err error) error {
 	switch err {
 	case nil:
 		return nil
-	case classify.ErrTicketNotFound, ErrDraftNotFound:
+	case handoff.ErrTicketNotFound, ErrDraftNotFound:
 		return statusError{err: err, status: http.StatusNotFound}
-	case classify.ErrTicketState, ErrDraftDecided:
+	case handoff.ErrTicketState, ErrDraftDecided:
 		return statusError{err: err, status: http.StatusConflict}
-	case classify.ErrBadCursor:
+	case handoff.ErrBadCursor:
 		return statusError{err: err, status: http.StatusBadRequest}
 	}
 	return err
@@ -55,7 +55,7 @@ func withStatus(err error) error {
 // after the cursor an earlier page gave as next ("" for the first).
 // total counts the matching tickets on every page; next is "" on the last.
 func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*chat.Ticket, total int, next string, err error) {
-	p, err := s.tickets.Page(classify.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
+	p, err := s.tickets.Page(handoff.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
@@ -68,7 +68,7 @@ func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
 		if t.State != chat.TicketOpen {
 			conflict = stateConflict(t, "claim")
-			return classify.ErrTicketState
+			return handoff.ErrTicketState
 		}
 		t.State, t.ClaimedBy, t.ClaimedAt = chat.TicketClaimed, by, at
 		return nil
@@ -89,7 +89,7 @@ func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
 		if !t.Active() {
 			conflict = stateConflict(t, "resolve")
-			return classify.ErrTicketState
+			return handoff.ErrTicketState
 		}
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedAt = by, at

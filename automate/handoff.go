@@ -196,7 +196,7 @@ type joinChange struct {
 	c      ticketChange
 }
 
-// Apply implements classify.TicketChange.
+// Apply implements handoff.TicketChange.
 func (j *joinChange) Apply(cur *chat.Ticket) *chat.Ticket {
 	if cur != nil { // opened since Join looked: m joins it
 		cur.Messages = chat.TrimMessages(append(cur.Messages, chat.KeepMessage(j.m)), cur.Pinned, ticketMessagesMax)

@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 )
 
 // recentLog keeps each user's last few messages per stream, for the
@@ -43,8 +43,8 @@ type recentShard struct {
 //
 //	count u8 | len(stream) u16 | len(user) u16 | stream | user | lines…
 //
-// the lines packed as classify.AppendPacked does, oldest first. Lengths
-// are bounded by the message limits (classify.MaxTextBytes and friends);
+// the lines packed as handoff.AppendPacked does, oldest first. Lengths
+// are bounded by the message limits (chat.MaxTextBytes and friends);
 // longer values are cut.
 type recentRing []byte
 
@@ -88,19 +88,19 @@ func (r recentRing) add(m *chat.Message, max int) recentRing {
 	max = min(max, recentMaxMessages)
 	if r.count() >= max {
 		start := r.records()
-		size := classify.PackedSize(r[start:])
+		size := handoff.PackedSize(r[start:])
 		n := copy(r[start:], r[start+size:])
 		r = r[:start+n]
 		r[0]--
 	}
-	r = classify.AppendPacked(r, m)
+	r = handoff.AppendPacked(r, m)
 	r[0]++
 	return r
 }
 
 // appendTo appends the ring's messages to out, oldest first.
 func (r recentRing) appendTo(out []chat.TicketMessage) []chat.TicketMessage {
-	return classify.AppendUnpacked(out, r[r.records():], r.count())
+	return handoff.AppendUnpacked(out, r[r.records():], r.count())
 }
 
 func (l *recentLog) init() {
@@ -151,7 +151,7 @@ func (l *recentLog) add(m *chat.Message, max int) {
 		// A colliding user's ring is replaced: theirs is only context.
 		// Room for one message: most viewers of a big show write one or
 		// two, and append grows the ring of those who write more.
-		r = newRecentRing(m.Stream, m.User.ID, classify.PackedHead+len(m.ID)+len(m.Text))
+		r = newRecentRing(m.Stream, m.User.ID, handoff.PackedHead+len(m.ID)+len(m.Text))
 	}
 	sh.store(k, r.add(m, max))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 )
 
 // Output receives what the stage did. Calls come from the pipeline's
@@ -57,7 +58,7 @@ type Options struct {
 	RecentMessages int
 	// OptOuts, Tickets and IDs hold the state. Nil means memory.
 	OptOuts classify.OptOuts
-	Tickets classify.Tickets
+	Tickets handoff.Tickets
 	IDs     classify.IDs
 	// Output receives replies, drafts and tickets. Nil discards them.
 	Output Output
@@ -108,7 +109,7 @@ type Stage struct {
 	purchase  bool
 	recentMax int
 	optouts   classify.OptOuts
-	tickets   classify.Tickets
+	tickets   handoff.Tickets
 	ids       classify.IDs
 	out       Output
 
@@ -216,7 +217,7 @@ func New(opts Options) (*Stage, error) {
 		s.optouts = &classify.MemoryOptOuts{}
 	}
 	if s.tickets == nil {
-		s.tickets = &classify.MemoryTickets{}
+		s.tickets = &handoff.MemoryTickets{}
 	}
 	if s.ids == nil {
 		s.ids = &classify.MemoryIDs{}
@@ -239,7 +240,7 @@ func (discard) TicketChanged(*chat.Ticket, bool) {}
 func (discard) Watching(string) bool             { return false }
 
 // Tickets returns the ticket store the stage uses.
-func (s *Stage) Tickets() classify.Tickets { return s.tickets }
+func (s *Stage) Tickets() handoff.Tickets { return s.tickets }
 
 // Decider classifies one message: *classify.Engine, or a Stage's Wrap.
 type Decider interface {

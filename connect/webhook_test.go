@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/connect"
+	"github.com/livemod/livemod/handoff"
 	"github.com/livemod/livemod/store"
 )
 
@@ -127,7 +127,7 @@ func (r *rig) close(t *testing.T) {
 }
 
 func openTicket(r *rig, id, user string) {
-	r.auto.Upsert("show", user, classify.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
+	r.auto.Upsert("show", user, handoff.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
 		return &chat.Ticket{ID: id, Stream: "show", User: chat.User{ID: user}, State: chat.TicketOpen, Summary: "s", Created: 1}
 	}))
 }

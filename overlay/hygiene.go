@@ -15,9 +15,9 @@ import (
 )
 
 // Field hygiene for everything REST and subscribe take, in one place,
-// with the same limits as ingest (classify.CheckID): every path segment
+// with the same limits as ingest (chat.CheckID): every path segment
 // and the stream and user parameters are ids (at most
-// classify.MaxIDBytes of UTF-8, no control characters); a body is UTF-8
+// chat.MaxIDBytes of UTF-8, no control characters); a body is UTF-8
 // JSON whose ids obey the same rule and whose reason is at most
 // MaxReasonBytes.
 

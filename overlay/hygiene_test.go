@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzReadBody: a body readBody accepts is UTF-8 JSON whose ids obey
-// classify.CheckID and whose reason is bounded; anything else is a 4xx
+// chat.CheckID and whose reason is bounded; anything else is a 4xx
 // with a message, never a panic.
 func FuzzReadBody(f *testing.F) {
 	for _, s := range []string{

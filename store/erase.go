@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -118,7 +118,7 @@ func (a *Automation) UserRecords(user string) ([]*chat.Ticket, *chat.OptOut) {
 		}
 		return nil
 	})
-	slices.SortFunc(ts, classify.CompareTickets)
+	slices.SortFunc(ts, handoff.CompareTickets)
 	var opt *chat.OptOut
 	if o, ok := a.OptOut(user); ok {
 		opt = &o

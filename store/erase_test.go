@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 )
 
 func TestRestrictionsKeptAndEnded(t *testing.T) {
@@ -54,7 +54,7 @@ func TestEraseUser(t *testing.T) {
 	}
 	defer a.Close(ctx)
 	open := func(id, user string) {
-		a.Upsert("s", user, classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		a.Upsert("s", user, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: user}, Summary: "order 1 of " + user, State: chat.TicketOpen}
 		}))
 	}
@@ -91,7 +91,7 @@ func TestEraseUser(t *testing.T) {
 	if got.Labels != 1 || got.Audit != 3 {
 		t.Errorf("erased %+v; want 1 label, 3 audit entries redacted", got)
 	}
-	if _, err := a.Update("h-1", func(t *chat.Ticket) error { return nil }); err != classify.ErrTicketNotFound {
+	if _, err := a.Update("h-1", func(t *chat.Ticket) error { return nil }); err != handoff.ErrTicketNotFound {
 		t.Errorf("update of an erased ticket: %v, want not found", err)
 	}
 	// The user chats on: no ticket of theirs is active, so their lines

@@ -13,6 +13,7 @@ import (
 
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -186,12 +187,12 @@ func (b *behind) close(ctx context.Context) error {
 }
 
 // Automation is the durable state of the automation stage: it implements
-// classify.Tickets, classify.OptOuts and classify.IDs over the store.
+// handoff.Tickets, classify.OptOuts and classify.IDs over the store.
 // Create it with OpenAutomation; Close it after the pipeline has drained.
 type Automation struct {
 	db      *DB
 	w       *behind
-	tickets classify.MemoryTickets
+	tickets handoff.MemoryTickets
 	optouts classify.MemoryOptOuts
 	outbox  bool
 	gone    goneTickets // erased tickets: hidden, never written again
@@ -255,7 +256,7 @@ type dirtyTicket struct {
 }
 
 var (
-	_ classify.Tickets = (*Automation)(nil)
+	_ handoff.Tickets  = (*Automation)(nil)
 	_ classify.OptOuts = (*Automation)(nil)
 	_ classify.IDs     = (*Automation)(nil)
 )
@@ -420,12 +421,12 @@ func (a *Automation) stopSweep() {
 	a.flushLazy()
 }
 
-// HasActive implements classify.Tickets.
+// HasActive implements handoff.Tickets.
 func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasActive(stream, user) }
 
-// Upsert implements classify.Tickets; the change is written behind, and a
+// Upsert implements handoff.Tickets; the change is written behind, and a
 // new ticket is queued for the webhook in the same transaction.
-func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*chat.Ticket, bool) {
+func (a *Automation) Upsert(stream, user string, c handoff.TicketChange) (*chat.Ticket, bool) {
 	t, created := a.tickets.Upsert(stream, user, c)
 	if t != nil {
 		a.queueTicket(t, created)
@@ -433,7 +434,7 @@ func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*chat
 	return t, created
 }
 
-// Join implements classify.Tickets: the line is written with the ticket
+// Join implements handoff.Tickets: the line is written with the ticket
 // by the sweeper, at most joinPersistEvery after the ticket's first
 // unwritten line, or sooner with any other change of the ticket.
 func (a *Automation) Join(m *chat.Message, max int) (*chat.Ticket, bool) {
@@ -452,10 +453,10 @@ func (a *Automation) Join(m *chat.Message, max int) (*chat.Ticket, bool) {
 // each a random page write.
 func (a *Automation) UpdateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
-		return nil, classify.ErrTicketNotFound
+		return nil, handoff.ErrTicketNotFound
 	}
 	t, first, err := a.tickets.UpdateUnsaved(id, fn)
-	if err == classify.ErrTicketNotFound {
+	if err == handoff.ErrTicketNotFound {
 		return a.Update(id, fn) // a resolved ticket that left memory
 	}
 	if err == nil && first {
@@ -481,13 +482,13 @@ func (a *Automation) writeLater(id string) {
 	}
 }
 
-// Update implements classify.Tickets.
+// Update implements handoff.Tickets.
 func (a *Automation) Update(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
-		return nil, classify.ErrTicketNotFound
+		return nil, handoff.ErrTicketNotFound
 	}
 	t, err := a.tickets.Update(id, fn)
-	if err == classify.ErrTicketNotFound {
+	if err == handoff.ErrTicketNotFound {
 		// A resolved ticket that left memory: back in, then changed (most
 		// changes refuse a resolved ticket, with the usual error).
 		if old, ok := a.ticketOnDisk(id); ok {
@@ -501,7 +502,7 @@ func (a *Automation) Update(id string, fn func(t *chat.Ticket) error) (*chat.Tic
 	return t, err
 }
 
-// Get implements classify.Tickets. A resolved ticket that left memory is
+// Get implements handoff.Tickets. A resolved ticket that left memory is
 // read from disk.
 func (a *Automation) Get(id string) (*chat.Ticket, bool) {
 	if a.gone.has(id) {
@@ -513,14 +514,14 @@ func (a *Automation) Get(id string) (*chat.Ticket, bool) {
 	return a.ticketOnDisk(id)
 }
 
-// List implements classify.Tickets: every active ticket, and of the
+// List implements handoff.Tickets: every active ticket, and of the
 // resolved ones those still in memory (KeepResolved, the most recent).
 func (a *Automation) List(stream, state string) []*chat.Ticket {
 	return a.gone.filter(a.tickets.List(stream, state))
 }
 
-// Page implements classify.Tickets; erased tickets are not on it.
-func (a *Automation) Page(q classify.TicketQuery) (classify.TicketPage, error) {
+// Page implements handoff.Tickets; erased tickets are not on it.
+func (a *Automation) Page(q handoff.TicketQuery) (handoff.TicketPage, error) {
 	hide := q.Hide
 	q.Hide = func(id string) bool { return a.gone.has(id) || hide != nil && hide(id) }
 	return a.tickets.Page(q)

@@ -10,7 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 )
 
 // TestAutomationSurvivesReopen: tickets, opt-outs and ids written behind
@@ -20,7 +20,7 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{Outbox: true}) // closed by hand below, to reopen
 	first := a.Next("h")
-	a.Upsert("s", "u-1", classify.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
+	a.Upsert("s", "u-1", handoff.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
 		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u-1"}, State: chat.TicketOpen}
 	}))
 	a.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; t.ClaimedBy = "ag"; return nil })
@@ -52,7 +52,7 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{}) // closed by hand below, to read the disk
-	a.Upsert("s", "u-1", classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+	a.Upsert("s", "u-1", handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u-1"}, State: chat.TicketOpen}
 	}))
 	join := func(text string) {
@@ -98,7 +98,7 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	ctx := context.Background()
 	db, a := openSweptByHand(t)
 	for _, id := range []string{"h-1", "h-2", "h-3"} {
-		a.Upsert("s", id, classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		a.Upsert("s", id, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: id}, State: chat.TicketOpen}
 		}))
 	}
@@ -146,7 +146,7 @@ func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 	ctx := context.Background()
 	db, a := openSweptByHand(t)
 	for _, id := range []string{"h-1", "h-2"} {
-		a.Upsert("s", id, classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		a.Upsert("s", id, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: id}, State: chat.TicketOpen}
 		}))
 	}
@@ -288,7 +288,7 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{KeepResolved: 2}) // closed by hand below, to reopen
 	open := func(id, user string) {
-		a.Upsert("s", user, classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		a.Upsert("s", user, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: user}, State: chat.TicketOpen, Created: 1}
 		}))
 	}
@@ -329,10 +329,10 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 	}
 	if _, err := a.Update("h-2", func(t *chat.Ticket) error {
 		if t.State != chat.TicketOpen {
-			return classify.ErrTicketState
+			return handoff.ErrTicketState
 		}
 		return nil
-	}); err != classify.ErrTicketState {
+	}); err != handoff.ErrTicketState {
 		t.Errorf("claiming a resolved ticket only on disk: %v, want ErrTicketState", err)
 	}
 	if _, ok := a.Get("h-9"); ok {
@@ -361,7 +361,7 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 func TestWrittenRevisionsForgotten(t *testing.T) {
 	_, a := openAutomation(t, t.TempDir(), AutomationOptions{})
 	open := func(u string) *chat.Ticket {
-		t, _ := a.Upsert("s", u, classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		t, _ := a.Upsert("s", u, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 			return &chat.Ticket{ID: "h-" + u, Stream: "s", User: chat.User{ID: u}, State: chat.TicketOpen}
 		}))
 		return t

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -31,7 +31,7 @@ func TestRetentionPurge(t *testing.T) {
 		resolved        int64
 	}{{"h-1", "u-1", chat.TicketResolved, day(400)}, {"h-2", "u-2", chat.TicketResolved, day(10)}, {"h-3", "u-3", chat.TicketOpen, 0}} {
 		tk := tk
-		a.Upsert("s", tk.user, classify.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		a.Upsert("s", tk.user, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
 			return &chat.Ticket{ID: tk.id, Stream: "s", User: chat.User{ID: tk.user}, State: tk.state, Created: day(500), ResolvedAt: tk.resolved}
 		}))
 	}

@@ -256,7 +256,7 @@ func (p *Pipeline) send(ctx context.Context, shard int, b batch) error {
 func (p *Pipeline) run(q chan batch, shard int) {
 	defer p.workers.Done()
 	m := p.metrics
-	var actionCounters [3]prometheus.Counter // by classify.Action
+	var actionCounters [3]prometheus.Counter // by chat.Action
 	for _, a := range [...]chat.Action{chat.Allow, chat.Hide, chat.Hold} {
 		actionCounters[a] = m.Decisions.WithLabelValues(a.String())
 	}

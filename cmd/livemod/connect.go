@@ -174,7 +174,7 @@ func (c *connectors) reply(r *chat.Reply) error {
 	if c == nil || len(r.InReplyTo) == 0 || len(r.To) != len(r.InReplyTo) {
 		return nil
 	}
-	// The asker is named as (platform, user) (classify.Subject): a reply
+	// The asker is named as (platform, user) (chat.Subject): a reply
 	// to a message no connector read (a bridge's) stays with the bridge.
 	last := len(r.InReplyTo) - 1
 	platform, _, _ := strings.Cut(r.To[last], ":")

@@ -10,7 +10,7 @@ import (
 
 // platformAliases are the other keys a user's records may be under: a
 // connector's users have their reply caps, opt-outs and automated replies
-// keyed by (platform, user) (classify.Subject), the rest by the bare id.
+// keyed by (platform, user) (chat.Subject), the rest by the bare id.
 // Export and erasure of "42" (or "twitch:42") cover the bare id and every
 // platform's: erasing too much is the safe side.
 func platformAliases(user string) (bare string, aliases []string) {

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
 	"github.com/livemod/livemod/overlay"
 )
 
@@ -26,7 +26,7 @@ func (r streamsREST) Streams(limit int) []overlay.StreamInfo {
 		}
 		if r.a.auto != nil && r.a.auto.state != nil {
 			// A page of one: Total counts them without copying a big show's list.
-			if p, err := r.a.auto.state.Page(classify.TicketQuery{Stream: c.Stream, State: "open", Limit: 1}); err == nil {
+			if p, err := r.a.auto.state.Page(handoff.TicketQuery{Stream: c.Stream, State: "open", Limit: 1}); err == nil {
 				out[i].OpenHandoffs = p.Total
 			}
 		}

@@ -1,4 +1,4 @@
-package classify
+package handoff
 
 import (
 	"encoding/json"
