@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
 )
 
@@ -79,7 +80,7 @@ func RegisterAdmin(s *Server, a Admin) {
 			}
 			writeJSON(w, http.StatusOK, res)
 		}
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("GET /v1/users/{id}/export", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
@@ -87,7 +88,7 @@ func RegisterAdmin(s *Server, a Admin) {
 		}
 		res, err := a.Export(PrincipalFrom(r.Context()).Name, user)
 		answer(w, res, err)
-	})), RoleAdmin)
+	})), auth.RoleAdmin)
 	s.Handle("DELETE /v1/users/{id}", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
@@ -95,7 +96,7 @@ func RegisterAdmin(s *Server, a Admin) {
 		}
 		res, err := a.Erase(r.Context(), PrincipalFrom(r.Context()).Name, user)
 		answer(w, res, err)
-	})), RoleAdmin)
+	})), auth.RoleAdmin)
 }
 
 func userParam(w http.ResponseWriter, r *http.Request) (string, bool) {

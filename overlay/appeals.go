@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
 )
 
@@ -56,7 +57,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 		}
 		res, err := a.Record(PrincipalFrom(r.Context()).Name, in)
 		answer(w, res, err)
-	}), RoleIngest, RoleModerator)
+	}), auth.RoleIngest, auth.RoleModerator)
 	s.Handle("GET /v1/appeals", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		state := q.Get("state")
@@ -79,7 +80,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"appeals": res})
-	}), RoleModerator)
+	}), auth.RoleModerator)
 	for action, overturn := range map[string]bool{"uphold": false, "overturn": true} {
 		s.Handle("POST /v1/appeals/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
@@ -103,7 +104,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 			}
 			res, err := a.Decide(PrincipalFrom(r.Context()).Name, id, overturn, body.Reason)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 }
 

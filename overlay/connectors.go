@@ -1,6 +1,10 @@
 package overlay
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/livemod/livemod/auth"
+)
 
 // RegisterConnectors adds GET /v1/connectors (admin, moderator): each
 // platform connector's state (connected, reconnects, last message, last
@@ -8,5 +12,5 @@ import "net/http"
 func RegisterConnectors(s *Server, states func() any) {
 	s.Handle("GET /v1/connectors", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		answer(w, states(), nil)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // Handoffs is the agents' desk: automate.Stage implements it. Results are
@@ -84,7 +86,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			res["next"] = next
 		}
 		writeJSON(w, http.StatusOK, res)
-	}), RoleAgent)
+	}), auth.RoleAgent)
 	for action, do := range map[string]func(id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
 		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			actor := PrincipalFrom(r.Context()).Name
@@ -102,7 +104,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 				audit(actor, "handoff."+action, id, stream, "")
 			}
 			answer(w, t, err)
-		}), RoleAgent)
+		}), auth.RoleAgent)
 	}
 	s.Handle("POST /v1/handoffs/{id}/convert", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := PrincipalFrom(r.Context()).Name
@@ -131,14 +133,14 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			audit(actor, "handoff.convert", id, stream, strconv.FormatFloat(*body.OrderValue, 'f', -1, 64))
 		}
 		answer(w, t, err)
-	}), RoleAgent)
+	}), auth.RoleAgent)
 	if wh == nil {
 		return
 	}
 	s.Handle("GET /v1/webhooks/dead", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		dead, err := wh.DeadLetters()
 		answer(w, map[string]any{"dead": dead}, err)
-	})), RoleModerator)
+	})), auth.RoleModerator)
 	s.Handle("POST /v1/webhooks/dead/{id}/retry", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := PrincipalFrom(r.Context()).Name
 		id := r.PathValue("id")
@@ -147,7 +149,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			audit(actor, "webhook.retry", id, "", "")
 		}
 		answer(w, e, err)
-	})), RoleModerator)
+	})), auth.RoleModerator)
 }
 
 // pageLimit reads a list's ?limit=: def when absent, at most max (larger

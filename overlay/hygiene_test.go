@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
 )
 
@@ -31,7 +32,7 @@ func FuzzReadBody(f *testing.F) {
 		}
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/v1/x", strings.NewReader(string(b)))
-		r.Body = http.MaxBytesReader(w, r.Body, DefaultMaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, auth.DefaultMaxBodyBytes)
 		if !readBody(w, r, &body) {
 			if w.Code < 400 || w.Code > 499 {
 				t.Fatalf("refused with %d", w.Code)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // KPIs reports a stream's key numbers (moderate.KPIs via cmd); since > 0
@@ -40,5 +42,5 @@ func RegisterKPIs(s *Server, k KPIs) {
 		}
 		res, err := k.KPIs(stream, since)
 		answer(w, res, err)
-	}), RoleModerator, RoleHost)
+	}), auth.RoleModerator, auth.RoleHost)
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // Moderation is the moderators' desk behind the message, user and rule
@@ -32,7 +34,7 @@ func RegisterModeration(s *Server, m Moderation) {
 			}
 			res, err := m.Message(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("id"), action, body.Reason)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 	for _, action := range []string{"timeout", "ban", "unban"} {
 		s.Handle("POST /v1/users/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +56,7 @@ func RegisterModeration(s *Server, m Moderation) {
 			}
 			res, err := m.User(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("id"), action, body.Seconds, body.Reason)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 	s.Handle("POST /v1/rules/{rule}/undo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -74,7 +76,7 @@ func RegisterModeration(s *Server, m Moderation) {
 		}
 		res, err := m.UndoRule(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("rule"), body.Since)
 		answer(w, res, err)
-	}), RoleModerator)
+	}), auth.RoleModerator)
 }
 
 // bodyStream fills an empty stream of a body from ?stream= (a token

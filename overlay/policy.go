@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
 )
 
@@ -48,7 +49,7 @@ func RegisterPolicy(s *Server, p Policies) {
 	s.Handle("GET /v1/streams/{id}/policy", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := p.Get(r.PathValue("id"))
 		answer(w, res, err)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("PUT /v1/streams/{id}/policy", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -57,7 +58,7 @@ func RegisterPolicy(s *Server, p Policies) {
 		}
 		res, err := p.Put(PrincipalFrom(r.Context()).Name, r.PathValue("id"), doc)
 		answer(w, res, err)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("POST /v1/streams/{id}/policy/try", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body TryRequest
 		if !readBody(w, r, &body) {
@@ -91,5 +92,5 @@ func RegisterPolicy(s *Server, p Policies) {
 		}
 		res, err := p.Try(r.Context(), stream, body.Policy, msgs, body.Minutes)
 		answer(w, res, err)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 }

@@ -3,6 +3,8 @@ package overlay
 import (
 	"errors"
 	"net/http"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // Questions is the host's desk behind the question endpoints.
@@ -24,7 +26,7 @@ func RegisterQuestions(s *Server, q Questions) {
 			return
 		}
 		writeJSON(w, http.StatusOK, q.List(stream))
-	}), RoleHost)
+	}), auth.RoleHost)
 	for _, action := range []string{"pin", "answered", "dismiss"} {
 		s.Handle("POST /v1/questions/{cluster}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
@@ -35,7 +37,7 @@ func RegisterQuestions(s *Server, q Questions) {
 			}
 			res, err := q.Act(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("cluster"), action)
 			answer(w, res, err)
-		}), RoleHost)
+		}), auth.RoleHost)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // Reviews is the quality-review queue: cmd implements it over
@@ -41,7 +43,7 @@ func RegisterReviews(s *Server, rv Reviews) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"reviews": res})
-	}), RoleModerator)
+	}), auth.RoleModerator)
 	for action, right := range map[string]bool{"right": true, "wrong": false} {
 		s.Handle("POST /v1/reviews/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
@@ -65,6 +67,6 @@ func RegisterReviews(s *Server, rv Reviews) {
 			}
 			res, err := rv.Mark(PrincipalFrom(r.Context()).Name, id, right, body.Note)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
@@ -22,7 +23,7 @@ const agentSecret = "test-agent-secret-2"
 
 // withAgent adds an agent token to startApp's tokens.
 func withAgent(c *config.Config) {
-	c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "agent-anita", Role: overlay.RoleAgent, Secret: agentSecret})
+	c.Auth.Tokens = append(c.Auth.Tokens, auth.Token{Name: "agent-anita", Role: auth.RoleAgent, Secret: agentSecret})
 }
 
 // call makes a request with an optional JSON body and returns the status

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/overlay"
 )
 
 const (
@@ -44,11 +44,11 @@ func runApp(t *testing.T, dir string, mutate func(*config.Config)) *testApp {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = dir
-	cfg.Auth.Tokens = []overlay.Token{
-		{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret},
-		{Name: "bridge", Role: overlay.RoleIngest, Secret: ingestSecret},
-		{Name: "mods", Role: overlay.RoleModerator, Secret: modSecret},
-		{Name: "host", Role: overlay.RoleHost, Secret: hostSecret},
+	cfg.Auth.Tokens = []auth.Token{
+		{Name: "ops", Role: auth.RoleAdmin, Secret: adminSecret},
+		{Name: "bridge", Role: auth.RoleIngest, Secret: ingestSecret},
+		{Name: "mods", Role: auth.RoleModerator, Secret: modSecret},
+		{Name: "host", Role: auth.RoleHost, Secret: hostSecret},
 	}
 	if mutate != nil {
 		mutate(&cfg)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/docs"
 	"github.com/livemod/livemod/overlay"
@@ -81,7 +82,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		url := base + strings.NewReplacer("{id}", "x-1", "{cluster}", "c-1", "{rule}", "spam.link").Replace(path)
 		probes := []struct{ token, body string }{{"", ""}, {adminSecret, "{}"}, {adminSecret, ""}}
 		if len(r.Roles) > 0 {
-			if !slices.Contains(r.Roles, overlay.RoleHost) {
+			if !slices.Contains(r.Roles, auth.RoleHost) {
 				probes = append(probes, struct{ token, body string }{hostSecret, "{}"})
 			} else {
 				probes = append(probes, struct{ token, body string }{agentSecret, "{}"})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/overlay"
 )
@@ -17,7 +18,7 @@ const showAModSecret = "test-show-a-moderator"
 
 // withShowAModerator adds a moderator token limited to stream show-a.
 func withShowAModerator(c *config.Config) {
-	c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "mod-a", Role: overlay.RoleModerator, Secret: showAModSecret, Streams: []string{"show-a"}})
+	c.Auth.Tokens = append(c.Auth.Tokens, auth.Token{Name: "mod-a", Role: auth.RoleModerator, Secret: showAModSecret, Streams: []string{"show-a"}})
 }
 
 // TestScopedTokenRefusedOnOtherStreams: a moderator token limited to
@@ -114,18 +115,18 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 func TestDuplicateTokenNames(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Auth.Tokens = []overlay.Token{
-		{Name: "alice", Role: overlay.RoleModerator, Secret: "secret-one-1"},
-		{Name: "alice", Role: overlay.RoleHost, Secret: "secret-two-2"},
+	cfg.Auth.Tokens = []auth.Token{
+		{Name: "alice", Role: auth.RoleModerator, Secret: "secret-one-1"},
+		{Name: "alice", Role: auth.RoleHost, Secret: "secret-two-2"},
 	}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `name "alice" is also auth.tokens[0]'s`) {
 		t.Errorf("duplicate names: %v", err)
 	}
-	tok, err := overlay.ParseToken("moderator:show-a=long-enough-secret")
-	if err != nil || tok.Name != "moderator:show-a" || tok.Role != overlay.RoleModerator || len(tok.Streams) != 1 || tok.Streams[0] != "show-a" {
+	tok, err := auth.ParseToken("moderator:show-a=long-enough-secret")
+	if err != nil || tok.Name != "moderator:show-a" || tok.Role != auth.RoleModerator || len(tok.Streams) != 1 || tok.Streams[0] != "show-a" {
 		t.Errorf("ParseToken(moderator:show-a=…) = %+v, %v", tok, err)
 	}
-	if _, err := overlay.ParseToken("ingest:show-a=long-enough-secret"); err == nil || !strings.Contains(err.Error(), "cannot be limited") {
+	if _, err := auth.ParseToken("ingest:show-a=long-enough-secret"); err == nil || !strings.Contains(err.Error(), "cannot be limited") {
 		t.Errorf("scoped ingest token: %v", err)
 	}
 }
@@ -136,7 +137,7 @@ func TestReadyz(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = t.TempDir()
-	cfg.Auth.Tokens = []overlay.Token{{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret}}
+	cfg.Auth.Tokens = []auth.Token{{Name: "ops", Role: auth.RoleAdmin, Secret: adminSecret}}
 	a, err := newApp(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/overlay"
 )
 
 // serverFlags are the flags serve and demo share.
@@ -59,7 +59,7 @@ func (f *serverFlags) load() (config.Config, error) {
 	}
 	cfg.Pprof = cfg.Pprof || f.pprof
 	for _, s := range f.tokens {
-		t, err := overlay.ParseToken(s)
+		t, err := auth.ParseToken(s)
 		if err != nil {
 			return cfg, usagef("%s: --token: %v", f.verb, err)
 		}
