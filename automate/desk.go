@@ -2,7 +2,6 @@ package automate
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 
@@ -11,21 +10,9 @@ import (
 )
 
 // The agents' and moderators' side: ticket transitions and draft
-// decisions, called from REST handlers. Their errors carry the HTTP
-// status they ask for.
-
-type statusError struct {
-	err    error
-	status int
-	state  string // the current state, for a 409
-}
-
-func (e statusError) Error() string   { return e.err.Error() }
-func (e statusError) Unwrap() error   { return e.err }
-func (e statusError) StatusCode() int { return e.status }
-
-// CurrentState is the state that refused the action (409), or "".
-func (e statusError) CurrentState() string { return e.state }
+// decisions, called from REST handlers. Their errors carry their kind
+// (chat.ErrNotFound, chat.ErrConflict, chat.ErrInvalid), which overlay
+// answers in HTTP.
 
 // stateConflict is ErrTicketState naming the ticket's state now.
 func stateConflict(t *chat.Ticket, action string) error {
@@ -33,7 +20,8 @@ func stateConflict(t *chat.Ticket, action string) error {
 	if t.ClaimedBy != "" && t.State != chat.TicketOpen {
 		msg += " (by " + t.ClaimedBy + ")"
 	}
-	return statusError{fmt.Errorf("%w: %s; cannot %s it", handoff.ErrTicketState, msg, action), http.StatusConflict, t.State}
+	err := fmt.Errorf("%w: %s; cannot %s it", handoff.ErrTicketState, msg, action)
+	return &chat.Error{Kind: chat.ErrConflict, Msg: err.Error(), State: t.State, Err: err}
 }
 
 func withStatus(err error) error {
@@ -41,11 +29,11 @@ func withStatus(err error) error {
 	case nil:
 		return nil
 	case handoff.ErrTicketNotFound, ErrDraftNotFound:
-		return statusError{err: err, status: http.StatusNotFound}
+		return chat.Kinded(chat.ErrNotFound, err)
 	case handoff.ErrTicketState, ErrDraftDecided:
-		return statusError{err: err, status: http.StatusConflict}
+		return chat.Kinded(chat.ErrConflict, err)
 	case handoff.ErrBadCursor:
-		return statusError{err: err, status: http.StatusBadRequest}
+		return chat.Kinded(chat.ErrInvalid, err)
 	}
 	return err
 }

@@ -2,7 +2,6 @@ package moderate
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -44,7 +43,7 @@ func (d *Desk) toPlatform(a store.Action) error {
 		return nil // not from a platform: the action stays in livemod
 	}
 	if err := d.opts.Actions.Enqueue(a); err != nil {
-		return &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("%s: queue for the platform: %v", a.Kind, err)}
+		return fmt.Errorf("%s: queue for the platform: %v", a.Kind, err)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -44,32 +43,15 @@ type Keeper interface {
 	DeleteRestriction(user string) error
 }
 
-// Error is an action's failure, with the HTTP status it deserves.
-type Error struct {
-	Status int
-	Msg    string
-	State  string // the target's state now, for a 409
-}
+// An action's failure is a *chat.Error of its kind (chat.ErrNotFound,
+// chat.ErrConflict with the target's state now, chat.ErrInvalid); overlay
+// answers it in HTTP.
 
-func (e *Error) Error() string { return e.Msg }
+func conflict(state, format string, args ...any) error { return chat.Conflict(state, format, args...) }
 
-// StatusCode is the HTTP status for the error.
-func (e *Error) StatusCode() int { return e.Status }
+func notFound(format string, args ...any) error { return chat.NotFound(format, args...) }
 
-// CurrentState is the state that refused a wrong-state action, or "".
-func (e *Error) CurrentState() string { return e.State }
-
-func conflict(state, format string, args ...any) error {
-	return &Error{Status: http.StatusConflict, Msg: fmt.Sprintf(format, args...), State: state}
-}
-
-func notFound(format string, args ...any) error {
-	return &Error{Status: http.StatusNotFound, Msg: fmt.Sprintf(format, args...)}
-}
-
-func badRequest(format string, args ...any) error {
-	return &Error{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
-}
+func badRequest(format string, args ...any) error { return chat.Invalid(format, args...) }
 
 // Event announces a change of a message's state to the moderator view.
 type Event struct {
@@ -662,7 +644,7 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 			err = d.opts.Keep.PutRestriction(store.Restriction{User: key, Until: ev.Until, Reason: reason, Actor: actor, TS: now})
 		}
 		if err != nil {
-			return UserEvent{}, &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("%s %q: save: %v", action, user, err)}
+			return UserEvent{}, fmt.Errorf("%s %q: save: %v", action, user, err)
 		}
 	}
 	if err := d.toPlatform(store.Action{Kind: action, Stream: stream, Platform: platform, User: user, Seconds: seconds, Reason: reason, Actor: actor}); err != nil {

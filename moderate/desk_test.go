@@ -74,10 +74,10 @@ func TestDeskActions(t *testing.T) {
 			t.Fatalf("state %s, want %s", st, tc.state)
 		}
 	}
-	if _, err := d.Act("mods", "s", "m-404", "hide", ""); err == nil || err.(*Error).Status != 404 {
+	if _, err := d.Act("mods", "s", "m-404", "hide", ""); err == nil || !errors.Is(err, chat.ErrNotFound) {
 		t.Fatalf("unknown id: %v", err)
 	}
-	if _, err := d.Act("mods", "s", "m-1", "explode", ""); err == nil || err.(*Error).Status != 400 {
+	if _, err := d.Act("mods", "s", "m-1", "explode", ""); err == nil || !errors.Is(err, chat.ErrInvalid) {
 		t.Fatalf("bad action: %v", err)
 	}
 	if len(rec.lines["s"]) != 3 || len(rec.audit) != 3 || rec.audit[0].Actor != "mods" || rec.audit[0].Target != "m-1" {
@@ -119,7 +119,7 @@ func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	}
 	// A second ban is a no-op: 409 with the state, no audit entry.
 	n := len(rec.audit)
-	if _, err := d.User("mods", "s", "troll", "ban", 0, "again"); err == nil || err.(*Error).Status != 409 || err.(*Error).State != "banned" {
+	if _, err := d.User("mods", "s", "troll", "ban", 0, "again"); err == nil || !errors.Is(err, chat.ErrConflict) || err.(*chat.Error).State != "banned" {
 		t.Fatalf("second ban: %v", err)
 	}
 	if len(rec.audit) != n {
@@ -131,7 +131,7 @@ func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	if _, ok := restr.Restricted("troll", 5); ok {
 		t.Fatal("still restricted after unban")
 	}
-	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err == nil || err.(*Error).State != "none" {
+	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err == nil || err.(*chat.Error).State != "none" {
 		t.Fatalf("second unban: %v", err)
 	}
 	// Timeouts end by themselves, by the message's time.
@@ -160,17 +160,17 @@ func TestDeskNoOpActionsConflict(t *testing.T) {
 	n := len(rec.audit)
 	for _, tc := range []struct{ action, state string }{{"hide", StateHidden}} {
 		_, err := d.Act("mods", "s", "m-1", tc.action, "")
-		var e *Error
-		if err == nil || !errors.As(err, &e) || e.Status != 409 || e.State != tc.state {
+		var e *chat.Error
+		if err == nil || !errors.As(err, &e) || !errors.Is(err, chat.ErrConflict) || e.State != tc.state {
 			t.Fatalf("%s again: %v", tc.action, err)
 		}
 	}
 	d.Act("mods", "s", "m-1", "unhide", "")
-	if _, err := d.Act("mods", "s", "m-1", "unhide", ""); err == nil || err.(*Error).State != StateVisible {
+	if _, err := d.Act("mods", "s", "m-1", "unhide", ""); err == nil || err.(*chat.Error).State != StateVisible {
 		t.Fatalf("unhide of a visible message: %v", err)
 	}
 	d.Act("mods", "s", "m-1", "approve", "")
-	if _, err := d.Act("mods", "s", "m-1", "approve", ""); err == nil || err.(*Error).State != StateApproved {
+	if _, err := d.Act("mods", "s", "m-1", "approve", ""); err == nil || err.(*chat.Error).State != StateApproved {
 		t.Fatalf("approve again: %v", err)
 	}
 	if got := len(rec.audit) - n; got != 2 {
@@ -213,7 +213,7 @@ func TestDeskUndoRuleBurst(t *testing.T) {
 	dec.AddReason("question.mark", "")
 	d.Decided(&dec, dec.AppendJSON(nil))
 	for _, rule := range []string{"question.mark", "no.such.rule"} {
-		if _, err := d.UndoRule("mods", "s", rule, 1000); err == nil || err.(*Error).Status != 404 {
+		if _, err := d.UndoRule("mods", "s", rule, 1000); err == nil || !errors.Is(err, chat.ErrNotFound) {
 			t.Errorf("undo %s: %v, want 404", rule, err)
 		}
 	}

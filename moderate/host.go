@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -348,7 +347,7 @@ func (h *Host) Act(actor, stream, cluster, action string) (classify.TrendQuestio
 	case "dismiss":
 		q, err = h.tr.Dismiss(stream, cluster)
 	default:
-		return q, &Error{Status: http.StatusBadRequest, Msg: "action " + action + ": want pin, answered or dismiss"}
+		return q, chat.Invalid("action %s: want pin, answered or dismiss", action)
 	}
 	if err != nil {
 		return q, notFound("question %q in stream %q: unknown or no longer trending", cluster, stream)

@@ -13,7 +13,7 @@ import (
 
 // Policies is the data side of a stream's own rules; cmd implements it
 // over policy.Book. actor is the token's name. Errors carry their status
-// (StatusCode() int).
+// (its chat kind: statusOf).
 type Policies interface {
 	// Get returns the policy in force on stream: the default with the
 	// stream's override merged over.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
 )
 
 // Questions is the host's desk behind the question endpoints.
@@ -41,15 +42,27 @@ func RegisterQuestions(s *Server, q Questions) {
 	}
 }
 
-// answer writes an action's result, or its error with the status the
-// error asks for (StatusCode() int), 500 otherwise.
+// statusOf is the HTTP status of a desk's error: its kind (chat.ErrNotFound
+// and the others) says which, anything else is a 500.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, chat.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, chat.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, chat.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, chat.ErrTooMany):
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// answer writes an action's result, or its error with the status of its
+// kind (statusOf).
 func answer(w http.ResponseWriter, res any, err error) {
 	if err != nil {
-		status := http.StatusInternalServerError
-		var sc interface{ StatusCode() int }
-		if errors.As(err, &sc) {
-			status = sc.StatusCode()
-		}
+		status := statusOf(err)
 		// A wrong-state action (409) names the state it met.
 		var cs interface{ CurrentState() string }
 		if errors.As(err, &cs) && cs.CurrentState() != "" {

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -40,17 +38,6 @@ type Review struct {
 const MaxOpenReviews = 10_000
 
 var bucketReviews = []byte("reviews")
-
-// ReviewError carries the HTTP status a review call asks for.
-type ReviewError struct {
-	Status int
-	Msg    string
-	State  string
-}
-
-func (e *ReviewError) Error() string        { return e.Msg }
-func (e *ReviewError) StatusCode() int      { return e.Status }
-func (e *ReviewError) CurrentState() string { return e.State }
 
 // Sampler takes a share of automatic hides, holds and replies into the
 // review queue, stratified by rule: each rule's decisions are sampled at
@@ -297,7 +284,7 @@ func (db *DB) ReviewStream(id string) (string, bool) {
 // example, a right one with the decision's labels (source "review").
 func (s *Sampler) MarkReview(id string, right bool, by, note string, at int64) (Review, error) {
 	k, ok := reviewKey(id)
-	notFound := &ReviewError{Status: http.StatusNotFound, Msg: "review " + id + ": not found"}
+	notFound := chat.NotFound("review %s: not found", id)
 	if !ok {
 		return Review{}, notFound
 	}
@@ -312,7 +299,7 @@ func (s *Sampler) MarkReview(id string, right bool, by, note string, at int64) (
 			return err
 		}
 		if r.State != "open" {
-			return &ReviewError{Status: http.StatusConflict, Msg: fmt.Sprintf("review %s is already marked %s (by %s)", id, r.State, r.By), State: r.State}
+			return chat.Conflict(r.State, "review %s is already marked %s (by %s)", id, r.State, r.By)
 		}
 		r.State, r.By, r.At, r.Note = "wrong", by, at, note
 		if right {

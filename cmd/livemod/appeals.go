@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
-	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 )
@@ -106,6 +105,5 @@ func (r appealsREST) flush() error {
 // skippable: the hide or restriction is not in force (409) or the
 // message is no longer among the recent ones (404): nothing to undo.
 func skippable(err error) bool {
-	var de *moderate.Error
-	return errors.As(err, &de) && (de.Status == http.StatusConflict || de.Status == http.StatusNotFound)
+	return errors.Is(err, chat.ErrConflict) || errors.Is(err, chat.ErrNotFound)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/livemod/livemod/automate"
@@ -248,18 +247,14 @@ func (w webhookREST) DeadLetters() (any, error) {
 
 func (w webhookREST) Retry(id string) (any, error) {
 	if w.wh == nil {
-		return nil, notFound{errors.New("no webhook is configured: set handoff.webhook")}
+		return nil, chat.NotFound("no webhook is configured: set handoff.webhook")
 	}
 	e, err := w.wh.Retry(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound{err}
+		return nil, chat.Kinded(chat.ErrNotFound, err)
 	}
 	return e, err
 }
-
-type notFound struct{ error }
-
-func (notFound) StatusCode() int { return http.StatusNotFound }
 
 // closeAutomation stops the webhook and flushes the state writes. Call it
 // after the pipeline has drained, before the store closes.

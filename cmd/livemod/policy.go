@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -104,7 +103,7 @@ func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
 	if err != nil {
 		// Not a policy document (empty, not JSON, unknown keys): the
 		// caller's to fix.
-		return nil, statusError{err, http.StatusBadRequest}
+		return nil, chat.Kinded(chat.ErrInvalid, err)
 	}
 	res, err := p.a.policy.Put(actor, streamID, pol)
 	return res, policyError(err)
@@ -115,30 +114,23 @@ func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs [
 	if err != nil {
 		// Not a policy document (empty, not JSON, unknown keys): the
 		// caller's to fix.
-		return nil, statusError{err, http.StatusBadRequest}
+		return nil, chat.Kinded(chat.ErrInvalid, err)
 	}
 	since := time.Now().Add(-time.Duration(minutes) * time.Minute).UnixMilli()
 	rep, err := p.a.policy.Try(ctx, streamID, pol, msgs, since)
 	return rep, policyError(err)
 }
 
-type statusError struct {
-	error
-	status int
-}
-
-func (e statusError) StatusCode() int { return e.status }
-func (e statusError) Unwrap() error   { return e.error }
-
-// policyError gives policy's errors their HTTP status.
+// policyError gives policy's errors their kind (chat.ErrInvalid,
+// chat.ErrTooMany), which overlay answers in HTTP.
 func policyError(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, policy.ErrInvalid), errors.Is(err, policy.ErrTooManyStreams):
-		return statusError{err, http.StatusBadRequest}
+		return chat.Kinded(chat.ErrInvalid, err)
 	case errors.Is(err, policy.ErrBusy):
-		return statusError{err, http.StatusTooManyRequests}
+		return chat.Kinded(chat.ErrTooMany, err)
 	}
 	return err
 }
