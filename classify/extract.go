@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"strings"
 
-	"golang.org/x/net/publicsuffix"
+	"github.com/livemod/livemod/internal/publicsuffix"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
