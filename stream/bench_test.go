@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
@@ -78,7 +79,7 @@ func BenchmarkHubPublish(b *testing.B) {
 	h := NewHub(HubOptions{MaxQueueBytes: 1 << 30}, nil)
 	subs := make([]*subscriber, 8)
 	for i := range subs {
-		subs[i] = &subscriber{topic: topic{"show", ViewModerator}, max: 1 << 30, notify: make(chan struct{}, 1), quit: make(chan struct{})}
+		subs[i] = &subscriber{topic: broker.Topic{Stream: "show", View: broker.ViewModerator}, max: 1 << 30, notify: make(chan struct{}, 1), quit: make(chan struct{})}
 		h.add(subs[i])
 	}
 	line := []byte(`{"id":"m-42","stream":"show","user":{"id":"u-7","name":"asha"},"text":"how much is the blue jacket?","ts":1795000000000,"labels":["question"],"action":"allow","reasons":[],"faq":null,"question":null,"handoff":null,"dup":{"count":1}}`)
@@ -86,7 +87,7 @@ func BenchmarkHubPublish(b *testing.B) {
 	b.ReportAllocs()
 	spares := make([][]byte, len(subs))
 	for i := 0; i < b.N; i++ {
-		h.Publish("show", ViewModerator, line)
+		h.Publish("show", broker.ViewModerator, line)
 		if i%1024 == 0 {
 			for j, s := range subs {
 				spares[j], _ = s.take(spares[j])

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -338,7 +339,7 @@ func TestStalledWriteClosed1008(t *testing.T) {
 		if sent > 4000 { // 256 MB
 			t.Fatal("no write stalled")
 		}
-		r.hub.Publish("show", ViewModerator, line)
+		r.hub.Publish("show", broker.ViewModerator, line)
 		if sent%16 == 15 {
 			time.Sleep(time.Millisecond) // let the writer fill the socket
 		}

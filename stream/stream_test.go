@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/prometheus/client_golang/prometheus"
@@ -104,7 +105,7 @@ func (r *rig) dial(path string) *websocket.Conn {
 func (r *rig) subscribe(stream string) *websocket.Conn {
 	c := r.dial("/v1/subscribe?stream=" + stream + "&view=moderator")
 	checkFor(r.t, 5*time.Second, func() error {
-		if r.hub.Subscribers(stream, ViewModerator) == 0 {
+		if r.hub.Subscribers(stream, broker.ViewModerator) == 0 {
 			return errors.New("subscriber not registered")
 		}
 		return nil
@@ -323,7 +324,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	line := bytes.Repeat([]byte("x"), 1000)
 	start := time.Now()
 	for i := 0; i < 20000; i++ { // 20 MB: more than socket buffers hold
-		r.hub.Publish("show", ViewModerator, line)
+		r.hub.Publish("show", broker.ViewModerator, line)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("publishing 20,000 lines to a stuck subscriber took %v; it must not wait for it", d)
@@ -332,7 +333,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 		if testutil.ToFloat64(r.metrics.SlowDisconnects.WithLabelValues("queue")) != 1 {
 			return errors.New("slow subscriber not disconnected yet")
 		}
-		if r.hub.Subscribers("show", ViewModerator) != 0 {
+		if r.hub.Subscribers("show", broker.ViewModerator) != 0 {
 			return errors.New("slow subscriber still registered")
 		}
 		return nil
@@ -556,7 +557,7 @@ func TestHubFramesCopiedLines(t *testing.T) {
 		}
 		buf = fmt.Appendf(buf[:0], `{"n":%d,"pad":"%s"}`, i, pad)
 		want = append(want, string(buf))
-		r.hub.Publish("show", ViewModerator, buf)
+		r.hub.Publish("show", broker.ViewModerator, buf)
 		clear(buf) // the publisher reuses its buffer at once
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -658,7 +659,7 @@ func (e *eventShard) Flush() {}
 
 func (e *eventShard) Flushed() {
 	for _, id := range e.ids {
-		e.s.hub.Publish("show", ViewModerator, []byte(`{"type":"event","id":"`+id+`"}`))
+		e.s.hub.Publish("show", broker.ViewModerator, []byte(`{"type":"event","id":"`+id+`"}`))
 	}
 	e.s.flushed.Add(int64(len(e.ids)))
 	e.ids = e.ids[:0]

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
@@ -429,7 +430,7 @@ func (a *app) wireDesks() error {
 		Tickets: func(s string) []*chat.Ticket { return a.auto.state.List(s, "") },
 	})
 	a.desk = moderate.NewDesk(moderate.DeskOptions{
-		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewModerator, line) },
+		Publish: func(s string, line []byte) { a.hub.Publish(s, broker.ViewModerator, line) },
 		Audit:   a.audit,
 		Labels:  a.db,
 		Keep:    a.db,
@@ -450,23 +451,19 @@ func (a *app) wireDesks() error {
 	a.host = moderate.NewHost(moderate.HostOptions{
 		Trending:       a.engine.Trending(),
 		EngineObserves: true,
-		Publish:        func(s string, line []byte) { a.hub.Publish(s, stream.ViewOverlay, line) },
+		Publish:        func(s string, line []byte) { a.hub.Publish(s, broker.ViewOverlay, line) },
 		Audit:          a.audit,
 	})
-	prev := a.hub.Snapshot
-	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
+	a.hub.AddSnapshot(func(s string, v broker.View) [][]byte {
 		var out [][]byte
-		if prev != nil {
-			out = prev(s, v)
-		}
 		switch v {
-		case stream.ViewModerator:
+		case broker.ViewModerator:
 			out = append(out, a.desk.Snapshot(s)...)
-		case stream.ViewOverlay:
+		case broker.ViewOverlay:
 			out = append(out, a.host.Line(s))
 		}
 		return out
-	}
+	})
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
@@ -108,7 +109,7 @@ func (o hubOutput) Replied(r *chat.Reply) {
 	o.minutes.Replied(r.Stream, r.TS)
 	o.replies.Add(r)
 	o.kpis.Replied(r.Stream)
-	o.hub.Publish(r.Stream, stream.ViewReplies, r.AppendLine(nil))
+	o.hub.Publish(r.Stream, broker.ViewReplies, r.AppendLine(nil))
 	if err := o.conn.reply(r); err != nil {
 		fmt.Fprintf(o.log, "livemod: reply %s: %v\n", r.ID, err)
 	}
@@ -130,14 +131,14 @@ func (o hubOutput) TicketChanged(t *chat.Ticket, created bool) {
 	}
 	// Encoding a ticket costs microseconds; skip it when no agent page
 	// watches the stream (a new one gets the open tickets as a snapshot).
-	if o.hub.Subscribers(t.Stream, stream.ViewAgent) == 0 {
+	if o.hub.Subscribers(t.Stream, broker.ViewAgent) == 0 {
 		return
 	}
-	o.hub.Publish(t.Stream, stream.ViewAgent, ticketLine(t))
+	o.hub.Publish(t.Stream, broker.ViewAgent, ticketLine(t))
 }
 
 // Watching implements automate.Output: an agent page watches the stream.
-func (o hubOutput) Watching(s string) bool { return o.hub.Subscribers(s, stream.ViewAgent) > 0 }
+func (o hubOutput) Watching(s string) bool { return o.hub.Subscribers(s, broker.ViewAgent) > 0 }
 
 // ticketLine is the agent view's event for t:
 // {"type":"handoff","handoff":{…}}.
@@ -201,13 +202,9 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 		Name: "livemod_csat_pending_ratings",
 		Help: "Rating requests waiting for the user's answer (bounded at 131072).",
 	}, func() float64 { return float64(stage.PendingRatings()) }))
-	prev := a.hub.Snapshot
-	a.hub.Snapshot = func(s string, v stream.View) [][]byte {
+	a.hub.AddSnapshot(func(s string, v broker.View) [][]byte {
 		var out [][]byte
-		if prev != nil {
-			out = prev(s, v)
-		}
-		if v == stream.ViewAgent {
+		if v == broker.ViewAgent {
 			for _, state := range []string{chat.TicketOpen, chat.TicketClaimed} {
 				page, _, _, _ := au.stage.Handoffs(s, state, "", overlay.HandoffsPage) // the inbox asks for more
 				for _, t := range page {
@@ -216,7 +213,7 @@ func (a *app) wireAutomation() (automate.Decider, error) {
 			}
 		}
 		return out
-	}
+	})
 	a.auto = au
 	return au.stage.Wrap(a.policy), nil
 }

@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/connect"
 	"github.com/livemod/livemod/internal/testenv"
 	"github.com/livemod/livemod/store"
-	"github.com/livemod/livemod/stream"
 )
 
 // freePort returns a loopback port nothing listens on now.
@@ -418,7 +418,7 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, 5*time.Second, "subscribed", func() bool { return ta.hub.Subscribers("show", stream.ViewModerator) > 0 })
+	eventually(t, 5*time.Second, "subscribed", func() bool { return ta.hub.Subscribers("show", broker.ViewModerator) > 0 })
 
 	chat.lines <- privmsg("spam-1", "42", "spammer", "FREE followers at bit.ly/xyz")
 	chat.lines <- privmsg("q-1", "43", "asha", "what is the shipping time?")

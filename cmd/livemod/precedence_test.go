@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/moderate"
-	"github.com/livemod/livemod/stream"
 )
 
 // End-to-end tests of issue 21's seven points on a running server: each
@@ -25,15 +25,15 @@ import (
 // views follows the four views of one stream, every line kept.
 type views struct {
 	mu    sync.Mutex
-	lines map[stream.View][]string
+	lines map[broker.View][]string
 }
 
 func watchViews(t *testing.T, ta *testApp, streamID string) *views {
 	t.Helper()
-	v := &views{lines: map[stream.View][]string{}}
+	v := &views{lines: map[broker.View][]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	for _, view := range []stream.View{stream.ViewModerator, stream.ViewOverlay, stream.ViewAgent, stream.ViewReplies} {
+	for _, view := range []broker.View{broker.ViewModerator, broker.ViewOverlay, broker.ViewAgent, broker.ViewReplies} {
 		c := dial(t, "ws://"+ta.addr()+"/v1/subscribe?stream="+streamID+"&view="+view.String(), adminSecret)
 		go func() {
 			for {
@@ -53,7 +53,7 @@ func watchViews(t *testing.T, ta *testApp, streamID string) *views {
 	return v
 }
 
-func (v *views) of(view stream.View) []string {
+func (v *views) of(view broker.View) []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]string(nil), v.lines[view]...)
@@ -61,7 +61,7 @@ func (v *views) of(view stream.View) []string {
 
 // decision returns the moderator view's decision about id.
 func (v *views) decision(id string) (chat.Decision, bool) {
-	for _, l := range v.of(stream.ViewModerator) {
+	for _, l := range v.of(broker.ViewModerator) {
 		var d chat.Decision
 		if strings.HasPrefix(l, `{"id":`) && json.Unmarshal([]byte(l), &d) == nil && d.ID == id {
 			return d, true
@@ -88,7 +88,7 @@ func (v *views) waitDecisions(t *testing.T, ids ...string) map[string]chat.Decis
 // overlay returns the newest trending line.
 func (v *views) overlay() moderate.Overlay {
 	var o moderate.Overlay
-	lines := v.of(stream.ViewOverlay)
+	lines := v.of(broker.ViewOverlay)
 	if len(lines) > 0 {
 		json.Unmarshal([]byte(lines[len(lines)-1]), &o)
 	}
@@ -98,7 +98,7 @@ func (v *views) overlay() moderate.Overlay {
 // everOverlay reports whether any overlay line so far has a question
 // whose text contains s.
 func (v *views) everOverlay(s string) bool {
-	for _, l := range v.of(stream.ViewOverlay) {
+	for _, l := range v.of(broker.ViewOverlay) {
 		var o moderate.Overlay
 		json.Unmarshal([]byte(l), &o)
 		for _, q := range o.Questions {
@@ -116,7 +116,7 @@ func (v *views) everOverlay(s string) bool {
 // moderation returns the console's moderation events about id.
 func (v *views) moderation(id string) []moderate.Event {
 	var out []moderate.Event
-	for _, l := range v.of(stream.ViewModerator) {
+	for _, l := range v.of(broker.ViewModerator) {
 		var e moderate.Event
 		if strings.HasPrefix(l, `{"type":"moderation"`) && json.Unmarshal([]byte(l), &e) == nil && e.ID == id {
 			out = append(out, e)
@@ -128,7 +128,7 @@ func (v *views) moderation(id string) []moderate.Event {
 // tickets returns the agent view's tickets, newest version of each.
 func (v *views) tickets() map[string]chat.Ticket {
 	out := map[string]chat.Ticket{}
-	for _, l := range v.of(stream.ViewAgent) {
+	for _, l := range v.of(broker.ViewAgent) {
 		var e struct{ Handoff chat.Ticket }
 		if json.Unmarshal([]byte(l), &e) == nil && e.Handoff.ID != "" {
 			out[e.Handoff.ID] = e.Handoff
@@ -140,7 +140,7 @@ func (v *views) tickets() map[string]chat.Ticket {
 // repliesTo returns the replies view's replies addressed to user.
 func (v *views) repliesTo(user string) []chat.Reply {
 	var out []chat.Reply
-	for _, l := range v.of(stream.ViewReplies) {
+	for _, l := range v.of(broker.ViewReplies) {
 		var r chat.Reply
 		if json.Unmarshal([]byte(l), &r) == nil {
 			for _, u := range r.To {
@@ -281,8 +281,8 @@ func TestE2EHiddenTextLeavesTheOverlay(t *testing.T) {
 	if ev := v.moderation("x-1"); len(ev) != 1 || ev[0].State != "hidden" {
 		t.Errorf("console events of x-1: %+v", ev)
 	}
-	if len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 {
-		t.Errorf("agent %q / replies %q views got lines", v.of(stream.ViewAgent), v.of(stream.ViewReplies))
+	if len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 {
+		t.Errorf("agent %q / replies %q views got lines", v.of(broker.ViewAgent), v.of(broker.ViewReplies))
 	}
 }
 
@@ -345,8 +345,8 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 			t.Errorf("overlay: raid text %q trended", s)
 		}
 	}
-	if len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 {
-		t.Errorf("agent %q / replies %q views got lines", v.of(stream.ViewAgent), v.of(stream.ViewReplies))
+	if len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 {
+		t.Errorf("agent %q / replies %q views got lines", v.of(broker.ViewAgent), v.of(broker.ViewReplies))
 	}
 }
 
@@ -385,7 +385,7 @@ func TestE2EUndoByRuleStaysInItsLane(t *testing.T) {
 			t.Errorf("console: the banned bot's message changed: %+v", e)
 		}
 	}
-	if v.everOverlay("sub4sub") || len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 {
+	if v.everOverlay("sub4sub") || len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 {
 		t.Errorf("overlay, agent or replies views got the spam")
 	}
 }
@@ -451,7 +451,7 @@ func TestE2ELabelsFromModerators(t *testing.T) {
 	eventually(t, 5*time.Second, "three hides on the console", func() bool {
 		return len(v.moderation("l-1"))+len(v.moderation("l-2"))+len(v.moderation("l-3")) == 3
 	})
-	if len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 || v.everOverlay("Bangalore") {
+	if len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 || v.everOverlay("Bangalore") {
 		t.Errorf("agent, replies or overlay views got lines")
 	}
 	ta.stop(t)
