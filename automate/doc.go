@@ -12,7 +12,7 @@
 // "livemod replay" give the same FAQ and handoff fields as the server:
 // both run Stage.Wrap(engine).
 //
-// Entry points: New builds a Stage; Stage.Wrap(d) is a Decider that
+// Entry points: New builds a Stage; Stage.Wrap(d) is a chat.Decider that
 // decides and then automates; Stage.Apply automates one decision;
 // Stage.Drafts and Stage.DecideDraft serve the moderator approval queue.
 // A Stage is goroutine-safe. Lock order: a stream shard's lock, then the

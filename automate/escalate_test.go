@@ -98,7 +98,7 @@ func TestIsPartnership(t *testing.T) {
 
 // engineStage runs the real engine (with the embedded model) and the
 // stage, as serve does.
-func engineStage(t *testing.T, opts automate.Options) (automate.Decider, *automate.Stage, *recorder) {
+func engineStage(t *testing.T, opts automate.Options) (chat.Decider, *automate.Stage, *recorder) {
 	t.Helper()
 	engine, err := classify.New(classify.Options{})
 	if err != nil {
@@ -113,7 +113,7 @@ func engineStage(t *testing.T, opts automate.Options) (automate.Decider, *automa
 	return s.Wrap(engine), s, rec
 }
 
-func say(d automate.Decider, n int, user string, badges []string, text string) chat.Decision {
+func say(d chat.Decider, n int, user string, badges []string, text string) chat.Decision {
 	m := &chat.Message{ID: "m-" + strings.Repeat("x", n%3) + string(rune('a'+n%26)), Stream: "s", User: chat.User{ID: user, Name: user, Badges: badges}, Text: text, TS: t0 + int64(n)*1000}
 	return d.Decide(m)
 }

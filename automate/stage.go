@@ -242,17 +242,12 @@ func (discard) Watching(string) bool             { return false }
 // Tickets returns the ticket store the stage uses.
 func (s *Stage) Tickets() handoff.Tickets { return s.tickets }
 
-// Decider classifies one message: *classify.Engine, or a Stage's Wrap.
-type Decider interface {
-	Decide(m *chat.Message) chat.Decision
-}
-
-// Wrap returns a Decider that decides with d and then applies the stage:
+// Wrap returns a chat.Decider that decides with d and then applies the stage:
 // the decider serve and replay both run.
-func (s *Stage) Wrap(d Decider) Decider { return wrapped{d, s} }
+func (s *Stage) Wrap(d chat.Decider) chat.Decider { return wrapped{d, s} }
 
 type wrapped struct {
-	d Decider
+	d chat.Decider
 	s *Stage
 }
 

@@ -184,7 +184,7 @@ func effective(cfg Config, stored map[string]Policy, stream string) Policy {
 	return cfg.Default
 }
 
-// Decide implements stream.Decider.
+// Decide implements chat.Decider.
 func (b *Book) Decide(m *chat.Message) chat.Decision {
 	var d chat.Decision
 	b.DecideInto(&d, m)

@@ -16,18 +16,6 @@ import (
 // ErrClosed is returned by Submit after Shutdown has begun.
 var ErrClosed = errors.New("stream: pipeline closed")
 
-// Decider classifies one message. *classify.Engine implements it.
-type Decider interface {
-	Decide(m *chat.Message) chat.Decision
-}
-
-// An IntoDecider decides into a Decision the caller reuses, reusing its
-// storage too (classify.Engine, automate's wrapped engine): each shard
-// decides every message into one Decision.
-type IntoDecider interface {
-	DecideInto(d *chat.Decision, m *chat.Message)
-}
-
 // Sink receives every decision. line is the decision's JSON, encoded once
 // for all sinks. Both d and line are valid only during the call (the shard
 // reuses them): a sink copies what it keeps.
@@ -97,7 +85,7 @@ type batch struct {
 
 // Pipeline is the sharded classify stage. Create it with NewPipeline.
 type Pipeline struct {
-	decider Decider
+	decider chat.Decider
 	commit  Committer
 	sinks   []Sink
 	metrics *Metrics
@@ -113,7 +101,7 @@ type Pipeline struct {
 }
 
 // NewPipeline starts the shard goroutines. metrics may be nil.
-func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipeline {
+func NewPipeline(d chat.Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipeline {
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
@@ -288,7 +276,7 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	}
 	// Counters are counted here and added once per run of decisions: the
 	// shards would otherwise take turns owning each counter's cache line.
-	into, _ := p.decider.(IntoDecider)
+	into, _ := p.decider.(chat.IntoDecider)
 	var actions [3]int
 	var labels [64]int
 	pending := 0

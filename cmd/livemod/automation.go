@@ -151,7 +151,7 @@ func ticketLine(t *chat.Ticket) []byte {
 // wireAutomation builds the stage over the store, starts the webhook and
 // gives new agent subscribers the open and claimed tickets of their
 // stream. It returns the decider the pipeline runs: engine, then stage.
-func (a *app) wireAutomation() (automate.Decider, error) {
+func (a *app) wireAutomation() (chat.Decider, error) {
 	au := &automation{replies: automate.NewReplyLog(0)}
 	logErr := func(what string) func(error) {
 		return func(err error) { fmt.Fprintf(a.log, "livemod: %s: %v\n", what, err) }

@@ -118,7 +118,7 @@ func replayProgress(w io.Writer) func(lines int) {
 // result never depends on the wall clock.
 // progress, when not nil, is called with the lines read so far every 4096
 // lines.
-func replay(ctx context.Context, e automate.Decider, stream string, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
+func replay(ctx context.Context, e chat.Decider, stream string, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	out := bufio.NewWriterSize(w, 64<<10)
