@@ -10,6 +10,7 @@ import (
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/trend"
 )
 
 // step is one message with the labels classify would have given it.
@@ -227,7 +228,7 @@ func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
 func TestRestrictedUserGetsNoAutomation(t *testing.T) {
 	restr := &classify.MemoryRestrictions{}
 	restr.Set("u-3", 0)
-	e, err := classify.New(classify.Options{Restrictions: restr, Trending: classify.NewTrending(classify.TrendOptions{})})
+	e, err := classify.New(classify.Options{Restrictions: restr, Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +251,7 @@ func TestRestrictedUserGetsNoAutomation(t *testing.T) {
 	if len(out.lines) != 0 || optouts.OptedOut("u-3") {
 		t.Fatalf("automation for a banned user: %q, opted out %v", out.lines, optouts.OptedOut("u-3"))
 	}
-	if snap := e.Trending().Snapshot("s", 2000, 0); len(snap.Questions) != 0 {
+	if snap := e.Trending().(*trend.Trending).Snapshot("s", 2000, 0); len(snap.Questions) != 0 {
 		t.Fatalf("a banned user's question trends: %+v", snap.Questions)
 	}
 	// A timeout ends by the message's time.

@@ -7,13 +7,14 @@ import (
 	"unsafe"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/trend"
 )
 
 // TestDecideIntoAllocatesNothing: a question decided into a reused
 // Decision allocates neither its reasons nor its question ref. (Not under
 // -race, which drops pooled scratch buffers at random.)
 func TestDecideIntoAllocatesNothing(t *testing.T) {
-	e, err := New(Options{Trending: NewTrending(TrendOptions{})})
+	e, err := New(Options{Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/trend"
 )
 
 // benchTexts are typical 40–120 byte live-chat lines in the three languages.
@@ -87,7 +88,7 @@ func BenchmarkNormalize(b *testing.B) {
 // BenchmarkDecideInto is BenchmarkDecide into one reused Decision, as a
 // pipeline shard decides: its reasons and question are not allocated.
 func BenchmarkDecideInto(b *testing.B) {
-	e, err := New(Options{Trending: NewTrending(TrendOptions{})})
+	e, err := New(Options{Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func BenchmarkDecideInto(b *testing.B) {
 // TestDecideIntoMatchesDecide: deciding message after message into one
 // reused Decision gives, byte for byte, the decisions Decide returns.
 func TestDecideIntoMatchesDecide(t *testing.T) {
-	opts := func() Options { return Options{Trending: NewTrending(TrendOptions{})} }
+	opts := func() Options { return Options{Trending: trend.NewTrending(trend.TrendOptions{})} }
 	a, err := New(opts())
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ type Options struct {
 
 	// Trending clusters allowed questions and fills Decision.Question
 	// (trend.go). Nil means no clustering: Question stays null.
-	Trending *Trending
+	Trending Questions
 }
 
 // Errors New returns for options out of range.
@@ -100,7 +100,7 @@ type Engine struct {
 	yourWords           []string
 
 	policy *modelPolicy // the model and its thresholds; nil means rules only
-	trend  *Trending    // question clusters; nil means none
+	trend  Questions    // question clusters; nil means none
 }
 
 // defaultRules is compiled once: every engine shares the read-only tables.

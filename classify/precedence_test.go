@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/trend"
 )
 
 // TestRestrictedFirst: a banned or timed-out user's message is hidden
@@ -16,7 +17,7 @@ import (
 // question; the timeout ends by the message's time.
 func TestRestrictedFirst(t *testing.T) {
 	restr := &MemoryRestrictions{}
-	e, err := New(Options{Restrictions: restr, Trending: NewTrending(TrendOptions{})})
+	e, err := New(Options{Restrictions: restr, Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestRestrictedFirst(t *testing.T) {
 			t.Errorf("%s at %d: %+v", tc.user, tc.ts, d)
 		}
 	}
-	if snap := e.Trending().Snapshot("s", 7000, 0); len(snap.Questions) != 1 || snap.Questions[0].Askers != 2 {
+	if snap := e.Trending().(*trend.Trending).Snapshot("s", 7000, 0); len(snap.Questions) != 1 || snap.Questions[0].Askers != 2 {
 		t.Errorf("trending: %+v; want one question, two askers (t after the timeout, ok)", snap.Questions)
 	}
 	restr.Delete("b")
@@ -50,7 +51,7 @@ func TestRestrictedFirst(t *testing.T) {
 // TestCopypastaIsARaid: the same long or marked text from many users is
 // copypasta; short reactions, greetings, emotes and questions are not.
 func TestCopypastaIsARaid(t *testing.T) {
-	e, err := New(Options{NoModel: true, Trending: NewTrending(TrendOptions{}),
+	e, err := New(Options{NoModel: true, Trending: trend.NewTrending(trend.TrendOptions{}),
 		CopypastaStreams: map[string]CopypastaOptions{"strict": {Users: 2, MinLength: 10, Window: time.Second}}})
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestCopypastaIsARaid(t *testing.T) {
 // TestRaidNeverTrends: a long raid line labelled a question joins a
 // cluster as its first copy, and leaves it when it turns out a raid.
 func TestRaidNeverTrends(t *testing.T) {
-	tr := NewTrending(TrendOptions{})
+	tr := trend.NewTrending(trend.TrendOptions{})
 	e, err := New(Options{NoModel: true, Trending: tr})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestRaidNeverTrends(t *testing.T) {
 // once but its text shows only once it is clearly no raid's first copy
 // (a copypasta window later); a short wording of it shows at once.
 func TestLongQuestionWaitsAWindow(t *testing.T) {
-	tr := NewTrending(TrendOptions{})
+	tr := trend.NewTrending(trend.TrendOptions{})
 	e, err := New(Options{NoModel: true, Trending: tr})
 	if err != nil {
 		t.Fatal(err)
@@ -149,16 +150,16 @@ func TestLongQuestionWaitsAWindow(t *testing.T) {
 // wording, chosen again when a member is hidden or its author restricted;
 // a cluster with no member left leaves the list.
 func TestClusterShowsCommonWording(t *testing.T) {
-	tr := NewTrending(TrendOptions{})
+	tr := trend.NewTrending(trend.TrendOptions{})
 	asks := []struct{ user, id, text string }{
 		{"a", "m1", "does it come in XL you dumb cow?"},
 		{"b", "m2", "does it come in XL?"},
 		{"c", "m3", "does this come in XL?"},
 	}
 	for i, q := range asks {
-		tr.ObserveMessage("s", q.user, q.id, q.text, "", 0, 0, int64(1000+i))
+		tr.ObserveMessage("s", q.user, q.id, q.text, Normalize(q.text), 0, 0, int64(1000+i))
 	}
-	top := func() TrendQuestion {
+	top := func() trend.TrendQuestion {
 		snap := tr.Snapshot("s", 2000, 0)
 		if len(snap.Questions) != 1 {
 			t.Fatalf("questions: %+v", snap.Questions)
@@ -185,14 +186,14 @@ func TestClusterShowsCommonWording(t *testing.T) {
 		t.Fatalf("a cluster with every member hidden: %+v", snap.Questions)
 	}
 	// Beyond the members kept, a hidden question still leaves the count.
-	for i := range maxMembers + 4 {
-		tr.ObserveMessage("s", fmt.Sprint("v", i), fmt.Sprint("n", i), "price of the green kurta?", "", 0, 0, 3000)
+	for i := range trend.MaxMembers + 4 {
+		tr.ObserveMessage("s", fmt.Sprint("v", i), fmt.Sprint("n", i), "price of the green kurta?", Normalize("price of the green kurta?"), 0, 0, 3000)
 	}
 	if !tr.Hide("s", "v0", "n0") || tr.Hide("s", "v1", "wrong-id") {
 		t.Fatal("hide of an asker beyond the members")
 	}
-	if q := tr.Snapshot("s", 3000, 0).Questions; len(q) != 1 || q[0].Askers != maxMembers+3 {
-		t.Fatalf("after hiding the first of %d askers: %+v", maxMembers+4, q)
+	if q := tr.Snapshot("s", 3000, 0).Questions; len(q) != 1 || q[0].Askers != trend.MaxMembers+3 {
+		t.Fatalf("after hiding the first of %d askers: %+v", trend.MaxMembers+4, q)
 	}
 }
 
@@ -254,7 +255,7 @@ func FuzzTextMarks(f *testing.F) {
 // TestUnfitQuestionsNeverTrend: a question labelled profanity (mild
 // swearing, allowed in chat), toxic or held never becomes overlay text.
 func TestUnfitQuestionsNeverTrend(t *testing.T) {
-	tr := NewTrending(TrendOptions{})
+	tr := trend.NewTrending(trend.TrendOptions{})
 	e, err := New(Options{NoModel: true, Trending: tr})
 	if err != nil {
 		t.Fatal(err)

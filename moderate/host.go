@@ -12,6 +12,7 @@ import (
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
+	"github.com/livemod/livemod/trend"
 )
 
 // HostOptions configure a Host. Every zero value means its default.
@@ -19,7 +20,7 @@ type HostOptions struct {
 	// Trending clusters the questions. Nil means a new one with default
 	// options. When the classify engine already sets Decision.Question,
 	// pass the engine's Trending so that both see the same clusters.
-	Trending *classify.Trending
+	Trending *trend.Trending
 	// EngineObserves says the classify engine clusters the questions
 	// itself (its Trending is the one above): the host then adds none. An
 	// engine leaves out questions it must (a raid's copies, a restricted
@@ -48,11 +49,11 @@ const maxHostStreams = 4096
 
 // Overlay is the overlay view's line: the trending list of a stream.
 type Overlay struct {
-	Type          string                   `json:"type"` // "trending"
-	Stream        string                   `json:"stream"`
-	Questions     []classify.TrendQuestion `json:"questions"`
-	Pinned        *classify.TrendQuestion  `json:"pinned"`
-	AgentRequests int                      `json:"agent_requests"`
+	Type          string                `json:"type"` // "trending"
+	Stream        string                `json:"stream"`
+	Questions     []trend.TrendQuestion `json:"questions"`
+	Pinned        *trend.TrendQuestion  `json:"pinned"`
+	AgentRequests int                   `json:"agent_requests"`
 }
 
 // Host keeps the trending questions and agent-request counts of every
@@ -60,7 +61,7 @@ type Overlay struct {
 // Close stops its publisher.
 type Host struct {
 	opts HostOptions
-	tr   *classify.Trending
+	tr   *trend.Trending
 
 	mu     sync.Mutex
 	dirty  map[string]bool
@@ -78,7 +79,7 @@ type Host struct {
 // NewHost starts the publisher goroutine.
 func NewHost(opts HostOptions) *Host {
 	if opts.Trending == nil {
-		opts.Trending = classify.NewTrending(classify.TrendOptions{})
+		opts.Trending = trend.NewTrending(trend.TrendOptions{})
 	}
 	if opts.Publish == nil {
 		opts.Publish = func(string, []byte) {}
@@ -109,7 +110,7 @@ func NewHost(opts HostOptions) *Host {
 }
 
 // Trending returns the clusters the host works on.
-func (h *Host) Trending() *classify.Trending { return h.tr }
+func (h *Host) Trending() *trend.Trending { return h.tr }
 
 // Decided feeds allowed questions to trending (unless the engine already
 // did) and counts agent requests, and marks the stream's list changed
@@ -141,7 +142,7 @@ func (g *hostGather) Decided(d *chat.Decision, _ []byte) {
 	case d.Question != nil:
 		changed = true
 	case !g.h.opts.EngineObserves && d.Labels.Has(chat.LabelQuestion) && d.Action == chat.Allow && d.Labels&unfit == 0 && !d.Restricted():
-		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
+		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, classify.Normalize(d.Text), d.TS); id != "" {
 			changed = true
 		}
 	case d.Action == chat.Hide && d.Labels.Has(chat.LabelFlood):
@@ -283,7 +284,7 @@ func (h *Host) Shown(stream, user, id string, decision []byte) {
 			return
 		}
 	}
-	if cl, _ := h.tr.ObserveMessage(stream, user, id, d.Text, "", 0, 0, d.TS); cl != "" {
+	if cl, _ := h.tr.ObserveMessage(stream, user, id, d.Text, classify.Normalize(d.Text), 0, 0, d.TS); cl != "" {
 		h.publish(stream, false)
 	}
 }
@@ -328,15 +329,15 @@ func (h *Host) Line(stream string) []byte {
 
 // Act carries out the host's pin, answered or dismiss on cluster and
 // publishes the new list at once. stream may be empty.
-func (h *Host) Act(actor, stream, cluster, action string) (classify.TrendQuestion, error) {
+func (h *Host) Act(actor, stream, cluster, action string) (trend.TrendQuestion, error) {
 	if stream == "" {
 		var ok bool
 		if stream, ok = h.tr.Stream(cluster); !ok {
-			return classify.TrendQuestion{}, notFound("question %q: unknown or no longer trending", cluster)
+			return trend.TrendQuestion{}, notFound("question %q: unknown or no longer trending", cluster)
 		}
 	}
 	var (
-		q   classify.TrendQuestion
+		q   trend.TrendQuestion
 		err error
 	)
 	switch action {

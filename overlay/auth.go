@@ -60,9 +60,6 @@ func NewAuth(tokens []auth.Token) (*Auth, error) {
 	return a, nil
 }
 
-// Empty reports whether no token is configured.
-func (a *Auth) Empty() bool { return len(a.tokens) == 0 }
-
 // Principal is who made a request.
 type Principal struct {
 	Name string

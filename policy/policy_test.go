@@ -10,6 +10,7 @@ import (
 
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/trend"
 )
 
 // shopYAML is the example, as a channel would write it.
@@ -615,7 +616,7 @@ func TestAllowedPhrase(t *testing.T) {
 // question joins trending, so a question the channel hides is not shown
 // on the overlay; one it allows is.
 func TestHiddenByTheChannelNeverTrends(t *testing.T) {
-	tr := classify.NewTrending(classify.TrendOptions{})
+	tr := trend.NewTrending(trend.TrendOptions{})
 	e, err := classify.New(classify.Options{Trending: tr})
 	if err != nil {
 		t.Fatal(err)

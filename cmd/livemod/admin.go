@@ -7,10 +7,10 @@ import (
 
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/trend"
 )
 
 // adminREST implements overlay.Admin and overlay.KPIs over everything
@@ -81,7 +81,7 @@ type userExport struct {
 	Audit       []store.AuditEntry     `json:"audit"`
 	Appeals     []store.Appeal         `json:"appeals"`
 	// Questions are trending questions shown on the overlay in their words.
-	Questions []classify.UserQuestion `json:"trending_questions"`
+	Questions []trend.UserQuestion `json:"trending_questions"`
 }
 
 func (r adminREST) Export(actor, user string) (any, error) {

@@ -12,11 +12,11 @@ import (
 
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/trend"
 )
 
 const agentSecret = "test-agent-secret-2"
@@ -175,8 +175,8 @@ type export struct {
 		Recent []chat.TicketMessage `json:"recent_messages"`
 		Drafts []chat.Draft         `json:"drafts"`
 	} `json:"automation"`
-	Restriction *store.Restriction      `json:"restriction"`
-	Questions   []classify.UserQuestion `json:"trending_questions"`
+	Restriction *store.Restriction   `json:"restriction"`
+	Questions   []trend.UserQuestion `json:"trending_questions"`
 }
 
 // TestExportAndErase: a user's messages, ticket, opt-out, labeled example
@@ -245,7 +245,7 @@ func TestExportAndErase(t *testing.T) {
 				t.Errorf("audit after erasure has %+v; want only the erasure and later exports", e)
 			}
 		}
-		var qs struct{ Questions []classify.TrendQuestion }
+		var qs struct{ Questions []trend.TrendQuestion }
 		callJSON(t, "GET", base+"/v1/questions?stream=ex", hostSecret, "", &qs)
 		for _, q := range qs.Questions {
 			if strings.Contains(q.Text, "shipping") {

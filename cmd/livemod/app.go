@@ -24,6 +24,7 @@ import (
 	"github.com/livemod/livemod/policy"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
+	"github.com/livemod/livemod/trend"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,6 +36,7 @@ type app struct {
 	cfg      config.Config
 	reg      *prometheus.Registry
 	engine   *classify.Engine
+	trending *trend.Trending // the engine's question clusters, which the host pins, answers and dismisses
 	pipeline *stream.Pipeline
 	hub      *stream.Hub
 	ingest   *stream.Ingest
@@ -93,11 +95,14 @@ func (a *app) ready() error {
 
 // newEngine builds the classify engine from the config: serve, demo and
 // replay share it, so replay decides exactly as the server does.
-func newEngine(cfg config.Config) (*classify.Engine, error) { return newEngineWith(cfg, nil) }
+func newEngine(cfg config.Config) (*classify.Engine, error) {
+	return newEngineWith(cfg, nil, trend.NewTrending(trend.TrendOptions{}))
+}
 
 // newEngineWith is newEngine asking restr about timeouts and bans first
-// (serve: the moderation desk's; replay has none).
-func newEngineWith(cfg config.Config, restr classify.Restrictions) (*classify.Engine, error) {
+// (serve: the moderation desk's; replay has none), with its questions
+// clustered in tr (serve: the one the moderation host works on).
+func newEngineWith(cfg config.Config, restr classify.Restrictions, tr *trend.Trending) (*classify.Engine, error) {
 	opts := classify.Options{
 		RepeatWindow:       cfg.Classify.RepeatWindow,
 		RepeatCount:        cfg.Classify.RepeatCount,
@@ -108,7 +113,7 @@ func newEngineWith(cfg config.Config, restr classify.Restrictions) (*classify.En
 		NoModel:            cfg.Classify.Model == "none",
 		// Questions are clustered in the engine so that every decision
 		// names its cluster, in replay exactly as in serve.
-		Trending: classify.NewTrending(classify.TrendOptions{}),
+		Trending: tr,
 	}
 	if len(cfg.Classify.CopypastaStreams) > 0 {
 		opts.CopypastaStreams = make(map[string]classify.CopypastaOptions, len(cfg.Classify.CopypastaStreams))
@@ -168,7 +173,8 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	// engine about every message (docs/ARCHITECTURE.md, "Order of
 	// precedence").
 	restr := &classify.MemoryRestrictions{}
-	engine, err := newEngineWith(cfg, restr)
+	tr := trend.NewTrending(trend.TrendOptions{})
+	engine, err := newEngineWith(cfg, restr, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +191,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, log: log, db: db, restr: restr}
+	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, trending: tr, log: log, db: db, restr: restr}
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
@@ -449,7 +455,7 @@ func (a *app) wireDesks() error {
 	}
 	a.desk.Restore(rs)
 	a.host = moderate.NewHost(moderate.HostOptions{
-		Trending:       a.engine.Trending(),
+		Trending:       a.trending,
 		EngineObserves: true,
 		Publish:        func(s string, line []byte) { a.hub.Publish(s, broker.ViewOverlay, line) },
 		Audit:          a.audit,

@@ -12,6 +12,7 @@ import (
 	"github.com/livemod/livemod/bench"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/trend"
 )
 
 // demoShow is the demo's audience (livemod demo: seed 1, 8 messages a
@@ -131,7 +132,7 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 		if d.Action != chat.Allow && d.Labels&says != 0 {
 			unfit[d.Text] = true
 		}
-		snap := engine.Trending().Snapshot("demo", m.TS, 5)
+		snap := engine.Trending().(*trend.Trending).Snapshot("demo", m.TS, 5)
 		for _, q := range snap.Questions {
 			if raidTexts[q.Text] || strings.Contains(q.Text, "GOAT") || strings.Contains(q.Text, "legally required") {
 				t.Fatalf("after message %d the trending panel shows raid text %q (%d askers)", i, q.Text, q.Askers)

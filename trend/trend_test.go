@@ -1,4 +1,4 @@
-package classify
+package trend
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/classify"
 )
 
 const t0 = int64(1795000000000)
@@ -35,7 +36,7 @@ func TestTrendingMerges(t *testing.T) {
 			ids := map[string]bool{}
 			var askers int
 			for i, q := range tc.asks {
-				id, n := tr.Observe("s", fmt.Sprintf("u-%d", i), q, "", t0+int64(i)*1000)
+				id, n := observe(tr, "s", fmt.Sprintf("u-%d", i), q, t0+int64(i)*1000)
 				if id == "" {
 					t.Fatalf("%q joined no cluster", q)
 				}
@@ -62,18 +63,18 @@ func TestTrendingDistinctAskersAndDecay(t *testing.T) {
 	tr := NewTrending(TrendOptions{HalfLife: 60000})
 	// One user asking five times is one asker.
 	for i := 0; i < 5; i++ {
-		if _, n := tr.Observe("s", "u-1", "how much is the blue jacket?", "", t0+int64(i)); n != 1 {
+		if _, n := observe(tr, "s", "u-1", "how much is the blue jacket?", t0+int64(i)); n != 1 {
 			t.Fatalf("repeat ask counted: askers %d", n)
 		}
 	}
 	// Three askers of an old question, two of a new one ten minutes later.
 	old := t0
 	for i := 0; i < 3; i++ {
-		tr.Observe("s", fmt.Sprintf("a-%d", i), "what size is the red saree?", "", old)
+		observe(tr, "s", fmt.Sprintf("a-%d", i), "what size is the red saree?", old)
 	}
 	now := t0 + 10*60000
 	for i := 0; i < 2; i++ {
-		tr.Observe("s", fmt.Sprintf("b-%d", i), "is cash on delivery cod available?", "", now)
+		observe(tr, "s", fmt.Sprintf("b-%d", i), "is cash on delivery cod available?", now)
 	}
 	snap := tr.Snapshot("s", now, 0)
 	if len(snap.Questions) != 3 {
@@ -93,9 +94,9 @@ func TestTrendingDistinctAskersAndDecay(t *testing.T) {
 func TestTrendingHostActions(t *testing.T) {
 	t.Parallel()
 	tr := NewTrending(TrendOptions{})
-	a, _ := tr.Observe("s", "u-1", "how much is the blue jacket?", "", t0)
-	b, _ := tr.Observe("s", "u-2", "what size is the red saree?", "", t0)
-	c, _ := tr.Observe("s", "u-3", "is cod available?", "", t0)
+	a, _ := observe(tr, "s", "u-1", "how much is the blue jacket?", t0)
+	b, _ := observe(tr, "s", "u-2", "what size is the red saree?", t0)
+	c, _ := observe(tr, "s", "u-3", "is cod available?", t0)
 	if st, ok := tr.Stream(b); !ok || st != "s" {
 		t.Fatalf("Stream(%s) = %q, %v", b, st, ok)
 	}
@@ -124,7 +125,7 @@ func TestTrendingHostActions(t *testing.T) {
 		t.Fatalf("after answered+dismiss: %+v", snap)
 	}
 	// A dismissed question stays dismissed when more people ask it.
-	if id, n := tr.Observe("s", "u-4", "cod available?", "", t0+1); id != c || n != 2 {
+	if id, n := observe(tr, "s", "u-4", "cod available?", t0+1); id != c || n != 2 {
 		t.Fatalf("new ask of dismissed: %s %d", id, n)
 	}
 	if snap = tr.Snapshot("s", t0, 5); len(snap.Questions) != 1 {
@@ -141,17 +142,17 @@ func TestTrendingHostActions(t *testing.T) {
 func TestTrendingBounded(t *testing.T) {
 	t.Parallel()
 	tr := NewTrending(TrendOptions{MaxClusters: 8, MaxStreams: 16})
-	pinned, _ := tr.Observe("s", "u", "how much is the blue jacket?", "", t0)
+	pinned, _ := observe(tr, "s", "u", "how much is the blue jacket?", t0)
 	tr.Pin("s", pinned)
 	for i := 0; i < 1000; i++ {
-		tr.Observe("s", fmt.Sprintf("u-%d", i), fmt.Sprintf("is item%d in stock?", i), "", t0+int64(i)*1000)
+		observe(tr, "s", fmt.Sprintf("u-%d", i), fmt.Sprintf("is item%d in stock?", i), t0+int64(i)*1000)
 	}
 	snap := tr.Snapshot("s", t0+1000000, 0)
 	if len(snap.Questions) > 7 || snap.Pinned == nil || snap.Pinned.Cluster != pinned {
 		t.Fatalf("clusters %d, pinned %+v", len(snap.Questions), snap.Pinned)
 	}
 	for i := 0; i < 200; i++ {
-		tr.Observe(fmt.Sprintf("s-%d", i), "u", "how much?", "", t0)
+		observe(tr, fmt.Sprintf("s-%d", i), "u", "how much?", t0)
 	}
 	streams := 0
 	for i := range tr.shards {
@@ -160,7 +161,7 @@ func TestTrendingBounded(t *testing.T) {
 	if streams > 16+trendShards {
 		t.Fatalf("%d streams tracked", streams)
 	}
-	if id, _ := tr.Observe("s", "u", "?? kya", "", t0); id != "" {
+	if id, _ := observe(tr, "s", "u", "?? kya", t0); id != "" {
 		t.Fatalf("contentless question clustered as %s", id)
 	}
 }
@@ -171,11 +172,11 @@ func trendBench() (tr *Trending, qs, plains, users []string) {
 	tr = NewTrending(TrendOptions{})
 	qs = []string{"how much is the blue jacket?", "what size is the red saree", "delivery kab tak hogi", "नीली जैकेट कितने की है?"}
 	for i := 0; i < 200; i++ {
-		tr.Observe("s", "seed", fmt.Sprintf("is item%d in stock?", i), "", t0)
+		observe(tr, "s", "seed", fmt.Sprintf("is item%d in stock?", i), t0)
 	}
 	plains = make([]string, len(qs))
 	for i, q := range qs {
-		plains[i] = Normalize(q)
+		plains[i] = classify.Normalize(q)
 	}
 	users = make([]string, 20000)
 	for i := range users {
@@ -212,7 +213,7 @@ func BenchmarkTrendingObserveParallel(b *testing.B) {
 func TestEngineSetsQuestion(t *testing.T) {
 	t.Parallel()
 	tr := NewTrending(TrendOptions{})
-	e, err := New(Options{Trending: tr})
+	e, err := classify.New(classify.Options{Trending: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestEngineSetsQuestion(t *testing.T) {
 	if d := e.Decide(&chat.Message{ID: "x", Stream: "s", User: chat.User{ID: "u9"}, Text: "hello everyone", TS: t0}); d.Question != nil {
 		t.Fatalf("non-question got %+v", d.Question)
 	}
-	plain, _ := New(Options{})
+	plain, _ := classify.New(classify.Options{})
 	if d := plain.Decide(&chat.Message{ID: "y", Stream: "s", User: chat.User{ID: "u1"}, Text: "blue jacket price?", TS: t0}); d.Question != nil || plain.Trending() != nil {
 		t.Fatal("an engine without Trending clustered")
 	}
@@ -240,13 +241,13 @@ func TestEngineSetsQuestion(t *testing.T) {
 // their export of questions empties; others' questions stay.
 func TestTrendingEraseUser(t *testing.T) {
 	tr := NewTrending(TrendOptions{})
-	ship, _ := tr.Observe("s", "u1", "how long does shipping take?", "", 1000)
-	tr.Observe("s", "u2", "how long does shipping take", "", 1100)
-	price, _ := tr.Observe("s", "u2", "what is the price of the blue jacket?", "", 1200)
-	if _, n := tr.Observe("s", "u1", "price of the blue jacket?", "", 1300); n != 2 {
+	ship, _ := observe(tr, "s", "u1", "how long does shipping take?", 1000)
+	observe(tr, "s", "u2", "how long does shipping take", 1100)
+	price, _ := observe(tr, "s", "u2", "what is the price of the blue jacket?", 1200)
+	if _, n := observe(tr, "s", "u1", "price of the blue jacket?", 1300); n != 2 {
 		t.Fatalf("price question: %d askers, want 2", n)
 	}
-	tr.Observe("other", "u1", "does it come in red?", "", 1400)
+	observe(tr, "other", "u1", "does it come in red?", 1400)
 	if _, err := tr.Pin("s", ship); err != nil {
 		t.Fatal(err)
 	}
@@ -269,4 +270,9 @@ func TestTrendingEraseUser(t *testing.T) {
 	if got := tr.UserQuestions("u2"); len(got) != 1 || got[0].Cluster != price {
 		t.Errorf("UserQuestions(u2) = %+v; want the price question", got)
 	}
+}
+
+// observe is Observe with the plain form the engine would give it.
+func observe(tr *Trending, stream, user, text string, ts int64) (string, int) {
+	return tr.Observe(stream, user, text, classify.Normalize(text), ts)
 }
