@@ -220,10 +220,9 @@ func seqKey(seq uint64) []byte {
 // batches. When the queue is full Decided waits, which slows the pipeline
 // (backpressure) rather than losing audit entries.
 type AuditSink struct {
-	db    *DB
-	queue chan AuditEntry
-	done  chan struct{}
-	once  sync.Once
+	db   *DB
+	b    batcher[AuditEntry]
+	once sync.Once
 	// OnError is called with write errors (nil means they are dropped
 	// after being counted in Errors).
 	OnError func(error)
@@ -253,8 +252,11 @@ const (
 
 // NewAuditSink starts the writer goroutine.
 func NewAuditSink(db *DB) *AuditSink {
-	s := &AuditSink{db: db, queue: make(chan AuditEntry, auditQueueLen), done: make(chan struct{})}
-	go s.run()
+	s := &AuditSink{db: db}
+	// A Flush marker (someone waits: a REST answer) ends the linger.
+	s.b = batcher[AuditEntry]{linger: auditLinger, max: auditBatch,
+		barrier: func(e AuditEntry) bool { return e.flushed != nil }, commit: s.commit}
+	s.b.start(auditQueueLen)
 	return s
 }
 
@@ -266,9 +268,9 @@ func (s *AuditSink) Decided(d *chat.Decision, _ []byte) {
 		// restricted (automate.Stage.apply); the audit says the same.
 		if !d.Restricted() {
 			if d.Labels.Has(chat.LabelOptout) {
-				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optout", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted out"}
+				s.b.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optout", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted out"}
 			} else if hasRule(d, "optout.start") {
-				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optin", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted back in"}
+				s.b.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optin", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted back in"}
 			}
 		}
 		return
@@ -278,7 +280,7 @@ func (s *AuditSink) Decided(d *chat.Decision, _ []byte) {
 		e.Rule = d.Reasons[0].Rule
 		e.Reason = d.Reasons[0].Detail
 	}
-	s.queue <- e
+	s.b.queue <- e
 }
 
 func hasRule(d *chat.Decision, rule string) bool {
@@ -298,71 +300,31 @@ func (s *AuditSink) Record(e AuditEntry) {
 	if e.Role == "" && s.RoleOf != nil {
 		e.Role = s.RoleOf(e.Actor)
 	}
-	s.queue <- e
+	s.b.queue <- e
 }
 
-func (s *AuditSink) run() {
-	defer close(s.done)
-	batch := make([]AuditEntry, 0, auditBatch)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	for e := range s.queue {
-		batch = append(batch[:0], e)
-		// Linger so that one transaction (one fsync) carries what arrives
-		// in auditLinger; a Flush marker (someone waits: a REST answer)
-		// ends the wait at once, and the commit takes what is queued by
-		// then, so concurrent waiters share one fsync (group commit).
-		waited := e.flushed != nil
-		if !waited {
-			linger.Reset(auditLinger)
+// commit appends batch's entries in one transaction and answers its
+// Flush markers after it.
+func (s *AuditSink) commit(batch []AuditEntry) {
+	batch, flushed := splitFlushes(batch)
+	var err error
+	if len(batch) > 0 {
+		began := time.Now()
+		err = s.db.AppendAudit(batch...)
+		if s.ObserveCommit != nil {
+			s.ObserveCommit(time.Since(began))
 		}
-	fill:
-		for len(batch) < cap(batch) {
-			if waited {
-				select {
-				case e2, ok := <-s.queue:
-					if !ok {
-						break fill
-					}
-					batch = append(batch, e2)
-				default:
-					break fill
-				}
-				continue
-			}
-			select {
-			case e2, ok := <-s.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, e2)
-				waited = e2.flushed != nil
-			case <-linger.C:
-				break fill
-			}
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.errors++
+		s.mu.Unlock()
+		if s.OnError != nil {
+			s.OnError(err)
 		}
-		linger.Stop()
-		var flushed []chan error
-		batch, flushed = splitFlushes(batch)
-		var err error
-		if len(batch) > 0 {
-			began := time.Now()
-			err = s.db.AppendAudit(batch...)
-			if s.ObserveCommit != nil {
-				s.ObserveCommit(time.Since(began))
-			}
-		}
-		if err != nil {
-			s.mu.Lock()
-			s.errors++
-			s.mu.Unlock()
-			if s.OnError != nil {
-				s.OnError(err)
-			}
-		}
-		for _, c := range flushed {
-			c <- err
-		}
+	}
+	for _, c := range flushed {
+		c <- err
 	}
 }
 
@@ -376,9 +338,9 @@ func (s *AuditSink) Errors() int {
 // Close writes what is queued and stops. Call it after the pipeline has
 // drained; Decided must not be called afterwards.
 func (s *AuditSink) Close(ctx context.Context) error {
-	s.once.Do(func() { close(s.queue) })
+	s.once.Do(func() { close(s.b.queue) })
 	select {
-	case <-s.done:
+	case <-s.b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -83,7 +83,7 @@ func splitFlushes(batch []AuditEntry) ([]AuditEntry, []chan error) {
 func (s *AuditSink) Flush(ctx context.Context) error {
 	done := make(chan error, 1)
 	select {
-	case s.queue <- AuditEntry{flushed: done}:
+	case s.b.queue <- AuditEntry{flushed: done}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}

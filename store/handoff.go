@@ -29,10 +29,9 @@ import (
 // linger at once, and the commit takes everything queued by then, so many
 // waiters share one fsync.
 type behind struct {
-	db    *DB
-	queue chan write
-	done  chan struct{}
-	once  sync.Once
+	db   *DB
+	b    batcher[write]
+	once sync.Once
 	// after runs after each committed batch (the outbox wakes its
 	// deliverer).
 	after   func()
@@ -66,84 +65,42 @@ const (
 )
 
 func newBehind(db *DB) *behind {
-	b := &behind{db: db, queue: make(chan write, behindQueueLen), done: make(chan struct{})}
-	go b.run()
-	return b
+	w := &behind{db: db}
+	w.b = batcher[write]{linger: behindLinger, max: behindBatch,
+		barrier: func(x write) bool { return x.done != nil }, commit: w.commit}
+	w.b.start(behindQueueLen)
+	return w
 }
 
-func (b *behind) run() {
-	defer close(b.done)
-	batch := make([]write, 0, behindBatch)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	for w := range b.queue {
-		batch = append(batch[:0], w)
-		waited := w.done != nil
-		if !waited {
-			linger.Reset(behindLinger)
-		}
-		batch, waited = fill(b.queue, batch, waited, linger.C)
-		linger.Stop()
-		began := time.Now()
-		err := b.db.bolt.Update(func(tx *bolt.Tx) error {
-			for _, w := range batch {
-				if w.f == nil {
-					continue
-				}
-				if err := w.f(tx); err != nil {
-					return err
-				}
+// commit writes batch in one transaction; its barriers learn of the
+// commit only after it.
+func (b *behind) commit(batch []write) {
+	began := time.Now()
+	err := b.db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, w := range batch {
+			if w.f == nil {
+				continue
 			}
-			return nil
-		})
-		if b.observe != nil {
-			b.observe(time.Since(began))
-		}
-		// Barriers learn of the commit only after it.
-		for i, w := range batch {
-			if w.done != nil {
-				w.done <- err
+			if err := w.f(tx); err != nil {
+				return err
 			}
-			batch[i] = write{}
 		}
-		if err != nil && b.onError != nil {
-			b.onError(err)
-		}
-		if b.after != nil {
-			b.after()
+		return nil
+	})
+	if b.observe != nil {
+		b.observe(time.Since(began))
+	}
+	for _, w := range batch {
+		if w.done != nil {
+			w.done <- err
 		}
 	}
-}
-
-// fill adds to batch what q holds: while nobody waits, until linger fires
-// or batch is full; once a barrier is in (waited), only what is already
-// queued, so that its commit starts at once.
-func fill(q <-chan write, batch []write, waited bool, linger <-chan time.Time) ([]write, bool) {
-	for len(batch) < cap(batch) {
-		if waited {
-			select {
-			case w, ok := <-q:
-				if !ok {
-					return batch, waited
-				}
-				batch = append(batch, w)
-			default:
-				return batch, waited
-			}
-			continue
-		}
-		select {
-		case w, ok := <-q:
-			if !ok {
-				return batch, waited
-			}
-			batch = append(batch, w)
-			waited = w.done != nil
-		case <-linger:
-			return batch, waited
-		}
+	if err != nil && b.onError != nil {
+		b.onError(err)
 	}
-	return batch, waited
+	if b.after != nil {
+		b.after()
+	}
 }
 
 // send queues w unless the writer is closed, and reports whether it did.
@@ -153,7 +110,7 @@ func (b *behind) send(w write) bool {
 	if b.closed {
 		return false
 	}
-	b.queue <- w
+	b.b.queue <- w
 	return true
 }
 
@@ -175,11 +132,11 @@ func (b *behind) close(ctx context.Context) error {
 	b.once.Do(func() {
 		b.cmu.Lock()
 		b.closed = true
-		close(b.queue)
+		close(b.b.queue)
 		b.cmu.Unlock()
 	})
 	select {
-	case <-b.done:
+	case <-b.b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -594,7 +551,7 @@ func (a *Automation) queueTicket(t *chat.Ticket, created bool) {
 	a.dirtyQueued = true
 	a.dmu.Unlock()
 	if !queued {
-		a.w.queue <- write{f: a.writeDirty}
+		a.w.b.queue <- write{f: a.writeDirty}
 	}
 }
 
@@ -661,7 +618,7 @@ func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user
 func (a *Automation) SetOptOut(o chat.OptOut) {
 	a.optouts.SetOptOut(o)
 	v, _ := json.Marshal(o)
-	a.w.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
+	a.w.b.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
 }
 
 // OptOut returns the user's last STOP or START.
