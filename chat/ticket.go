@@ -358,3 +358,10 @@ func appendJSONFloat(b []byte, v float64) []byte {
 	}
 	return append(b, j...)
 }
+
+// AppendLine appends t as one agent-view line (docs/WIRE.md):
+// {"type":"handoff","handoff":{…the ticket…}}.
+func (t *Ticket) AppendLine(b []byte) []byte {
+	b = append(b, `{"type":"handoff","handoff":`...)
+	return append(t.AppendJSON(b), '}')
+}

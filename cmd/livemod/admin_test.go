@@ -185,8 +185,8 @@ type export struct {
 func TestExportAndErase(t *testing.T) {
 	dir := t.TempDir()
 	app1 := openApp(t, dir)
-	base := "http://" + app1.addr()
-	brIngest(t, app1.addr(), "ex",
+	base := "http://" + app1.Addr()
+	brIngest(t, app1.Addr(), "ex",
 		msg("x-1", "u-1", "how long does shipping take?", 0),
 		msg("x-2", "u-1", "agent please, order 5521 refund", 0),
 		msg("x-3", "u-1", "FREE followers at bit.ly/xyz", 0),
@@ -276,7 +276,7 @@ func TestExportAndErase(t *testing.T) {
 		}
 		var other export
 		callJSON(t, "GET", base+"/v1/users/u-2/export", adminSecret, "", &other)
-		if len(other.Messages) != 1 && base == "http://"+app1.addr() {
+		if len(other.Messages) != 1 && base == "http://"+app1.Addr() {
 			t.Errorf("u-2's messages = %d, want 1: erasure of u-1 must not touch them", len(other.Messages))
 		}
 	}
@@ -285,7 +285,7 @@ func TestExportAndErase(t *testing.T) {
 	// The erasure is durable: nothing comes back after a restart.
 	app1.stop(t)
 	app2 := openApp(t, dir)
-	checkErased("http://" + app2.addr())
+	checkErased("http://" + app2.Addr())
 }
 
 func openApp(t *testing.T, dir string) *testApp {
@@ -311,7 +311,7 @@ func (ta *testApp) stop(t *testing.T) {
 func TestRestrictionsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	a1 := openApp(t, dir)
-	base := "http://" + a1.addr()
+	base := "http://" + a1.Addr()
 	for _, c := range []struct{ user, action, body string }{
 		{"u-ban", "ban", `{"reason":"raid"}`},
 		{"u-long", "timeout", `{"seconds":600}`},
@@ -334,18 +334,18 @@ func TestRestrictionsSurviveRestart(t *testing.T) {
 	}
 
 	a2 := openApp(t, dir)
-	base = "http://" + a2.addr()
-	brIngest(t, a2.addr(), "rs", msg("r-1", "u-ban", "hello again", 0), msg("r-2", "u-long", "i am back", 0),
+	base = "http://" + a2.Addr()
+	brIngest(t, a2.Addr(), "rs", msg("r-1", "u-ban", "hello again", 0), msg("r-2", "u-long", "i am back", 0),
 		msg("r-3", "u-short", "hi there", 0), msg("r-4", "u-freed", "hi all", 0))
 	decisionsOf(t, base, map[string]string{"r-1": "u-ban", "r-2": "u-long", "r-3": "u-short", "r-4": "u-freed"})
 	for user, want := range map[string]string{"u-ban": "user.ban", "u-long": "user.timeout"} {
-		until, _, ok := a2.desk.Restricted(user)
+		until, _, ok := a2.Desk.Restricted(user)
 		if !ok || (want == "user.ban") != (until == 0) {
 			t.Errorf("%s after restart: restricted %v until %d; want %s", user, ok, until, want)
 		}
 	}
 	for _, user := range []string{"u-short", "u-freed"} {
-		if _, _, ok := a2.desk.Restricted(user); ok {
+		if _, _, ok := a2.Desk.Restricted(user); ok {
 			t.Errorf("%s is restricted after restart; the timeout ended / the ban was lifted", user)
 		}
 		var ex export
@@ -355,7 +355,7 @@ func TestRestrictionsSurviveRestart(t *testing.T) {
 		}
 	}
 	for id, state := range map[string]string{"r-1": moderate.StateHidden, "r-2": moderate.StateHidden, "r-3": moderate.StateVisible, "r-4": moderate.StateVisible} {
-		if got, _ := a2.desk.State("rs", id); got != state {
+		if got, _ := a2.Desk.State("rs", id); got != state {
 			t.Errorf("message %s after restart: %s, want %s", id, got, state)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/bench"
 	"github.com/livemod/livemod/config"
@@ -60,15 +61,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			cfg.Auth.Tokens = append(cfg.Auth.Tokens, auth.Token{Name: "demo-" + string(r), Role: r, Secret: s})
 		}
 	}
-	a, err := newApp(cfg, stderr)
+	a, err := app.New(cfg, stderr)
 	if err != nil {
 		return err
 	}
-	if err := a.listen(); err != nil {
-		a.close()
+	if err := a.Listen(); err != nil {
+		a.Close()
 		return err
 	}
-	base := "http://" + a.addr()
+	base := "http://" + a.Addr()
 	q := func(role auth.Role) string {
 		return url.Values{"token": {tokens[role]}, "stream": {demoStream}}.Encode()
 	}
@@ -95,9 +96,9 @@ Ctrl-C stops.
 		base, q(auth.RoleModerator),
 		base, q(auth.RoleAgent),
 		base, url.QueryEscape(tokens[auth.RoleAdmin]),
-		a.addr(), q(auth.RoleModerator),
+		a.Addr(), q(auth.RoleModerator),
 		tokens[auth.RoleAdmin], base,
-		a.addr(), demoStream, tokens[auth.RoleIngest])
+		a.Addr(), demoStream, tokens[auth.RoleIngest])
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -106,7 +107,7 @@ Ctrl-C stops.
 	go func() {
 		defer wg.Done()
 		err := bench.Feed(ctx, bench.FeedOptions{
-			URL:    "ws://" + a.addr(),
+			URL:    "ws://" + a.Addr(),
 			Token:  tokens[auth.RoleIngest],
 			Stream: demoStream,
 			Rate:   *rate,
@@ -117,7 +118,7 @@ Ctrl-C stops.
 			fmt.Fprintln(stderr, "livemod demo: audience stopped:", err)
 		}
 	}()
-	err = a.serve(ctx)
+	err = a.Serve(ctx)
 	cancel()
 	wg.Wait()
 	return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
@@ -58,7 +59,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *cv == "" {
 		var m *classify.Model
 		if *mode == "engine" || *mode == "model" {
-			if m, err = loadModel(*modelPath); err != nil {
+			if m, err = app.LoadModel(*modelPath); err != nil {
 				return err
 			}
 		}

@@ -58,11 +58,11 @@ func TestMemoryMillionUsers(t *testing.T) {
 				Text: texts[j%distinct], TS: start + int64(j)*step,
 			})
 		}
-		if err := a.pipeline.Submit(ctx, msgs); err != nil {
+		if err := a.Pipeline.Submit(ctx, msgs); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.pipeline.Shutdown(ctx); err != nil {
+	if err := a.Pipeline.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	runtime.GC()

@@ -45,8 +45,8 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		t.Errorf("openapi %q, want 3.1", spec.OpenAPI)
 	}
 	ta := runApp(t, t.TempDir(), func(c *config.Config) { withAgent(c); withShowAModerator(c) })
-	base := "http://" + ta.addr()
-	routes := ta.server.Handler.(*overlay.Server).Routes()
+	base := "http://" + ta.Addr()
+	routes := ta.Server.Handler.(*overlay.Server).Routes()
 
 	inRouter := map[string]bool{}
 	for _, r := range routes {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/policy"
@@ -25,7 +26,7 @@ import (
 func TestPolicyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	ta := runApp(t, dir, nil)
-	addr := ta.addr()
+	addr := ta.Addr()
 	base := "http://" + addr
 	sub := dial(t, "ws://"+addr+"/v1/subscribe?stream=live&view=moderator", modSecret)
 	in := dial(t, "ws://"+addr+"/v1/ingest?stream=live", ingestSecret)
@@ -138,7 +139,7 @@ func TestPolicyEndToEnd(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, _, ok := ta.desk.Restricted("u9"); ok {
+		if _, _, ok := ta.Desk.Restricted("u9"); ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -150,7 +151,7 @@ func TestPolicyEndToEnd(t *testing.T) {
 	// After a restart the stored policy still applies.
 	ta.stop(t)
 	ta2 := runApp(t, dir, func(c *config.Config) {})
-	code, body = get(t, "http://"+ta2.addr()+"/v1/streams/live/policy", modSecret)
+	code, body = get(t, "http://"+ta2.Addr()+"/v1/streams/live/policy", modSecret)
 	if code != 200 || !strings.Contains(body, "cheapfollows") {
 		t.Fatalf("after restart: %d %s", code, body)
 	}
@@ -166,7 +167,7 @@ func TestSIGHUPReloadsPolicy(t *testing.T) {
 	}
 	ta := runApp(t, t.TempDir(), func(c *config.Config) { c.Policy = cfg.Policy })
 	decide := func(text string) chat.Action {
-		return ta.policy.Decide(&chat.Message{ID: "x", Stream: "s", User: chat.User{ID: "u"}, Text: text, TS: time.Now().UnixMilli()}).Action
+		return ta.Policy.Decide(&chat.Message{ID: "x", Stream: "s", User: chat.User{ID: "u"}, Text: text, TS: time.Now().UnixMilli()}).Action
 	}
 	if decide("alpha") != chat.Hide || decide("beta") != chat.Allow {
 		t.Fatal("before reload")
@@ -174,7 +175,7 @@ func TestSIGHUPReloadsPolicy(t *testing.T) {
 	reloaded := make(chan error, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	watchReload(ctx, func() { reloaded <- ta.reloadPolicy(path) })
+	app.WatchReload(ctx, func() { reloaded <- ta.ReloadPolicy(path) })
 
 	if err := os.WriteFile(path, []byte("policy:\n  default:\n    blocked: [{term: beta}]\n"), 0o600); err != nil {
 		t.Fatal(err)

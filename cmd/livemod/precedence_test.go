@@ -34,7 +34,7 @@ func watchViews(t *testing.T, ta *testApp, streamID string) *views {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	for _, view := range []broker.View{broker.ViewModerator, broker.ViewOverlay, broker.ViewAgent, broker.ViewReplies} {
-		c := dial(t, "ws://"+ta.addr()+"/v1/subscribe?stream="+streamID+"&view="+view.String(), adminSecret)
+		c := dial(t, "ws://"+ta.Addr()+"/v1/subscribe?stream="+streamID+"&view="+view.String(), adminSecret)
 		go func() {
 			for {
 				_, b, err := c.Read(ctx)
@@ -48,7 +48,7 @@ func watchViews(t *testing.T, ta *testApp, streamID string) *views {
 				v.mu.Unlock()
 			}
 		}()
-		eventually(t, 5*time.Second, "subscribed to "+view.String(), func() bool { return ta.hub.Subscribers(streamID, view) > 0 })
+		eventually(t, 5*time.Second, "subscribed to "+view.String(), func() bool { return ta.Hub.Subscribers(streamID, view) > 0 })
 	}
 	return v
 }
@@ -177,7 +177,7 @@ func mustCall(t *testing.T, method, url, token, body string, want int) string {
 // ticket, no public reply; the console shows what they were.
 func TestE2EBannedUserIsSilent(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	mustCall(t, "POST", base+"/v1/users/u-3/ban", modSecret, `{"stream":"show","reason":"troll"}`, 200)
 	send(t, addr, "show",
@@ -237,7 +237,7 @@ func TestE2EBannedUserIsSilent(t *testing.T) {
 // the count drops and the text stays clean; a held question never shows.
 func TestE2EHiddenTextLeavesTheOverlay(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show",
 		chatLine("x-1", "u-a", "does it come in XL you dumb cow?"),
@@ -291,7 +291,7 @@ func TestE2EHiddenTextLeavesTheOverlay(t *testing.T) {
 // its text never trends.
 func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr := ta.addr()
+	addr := ta.Addr()
 	v := watchViews(t, ta, "show")
 	var lines, crowd, raid []string
 	n := 0
@@ -355,7 +355,7 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 // unknown rule (or one that hides nothing) is 404.
 func TestE2EUndoByRuleStaysInItsLane(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show",
 		chatLine("s-1", "u-bot-1", "sub4sub anyone?"),
@@ -395,7 +395,7 @@ func TestE2EUndoByRuleStaysInItsLane(t *testing.T) {
 // carry it first.
 func TestE2ETicketKeepsItsOpening(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	lines := []string{chatLine("t-0", "u-8", "order 3790, wrong item")}
 	chatter := []string{"now it's fine", "wow", "+1", strings.Repeat("so long a line ", 100)}
@@ -437,7 +437,7 @@ func TestE2ETicketKeepsItsOpening(t *testing.T) {
 func TestE2ELabelsFromModerators(t *testing.T) {
 	dir := t.TempDir()
 	ta := runApp(t, dir, withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show",
 		chatLine("l-1", "u-9", "love from Bangalore ❤️"),
@@ -494,7 +494,7 @@ func TestE2ELabelsFromModerators(t *testing.T) {
 // met and writes no second audit entry; an unknown rule is 404.
 func TestE2ERESTStateAnswers(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show", chatLine("r-1", "u-12", "hello all"), chatLine("r-2", "u-13", "agent please, order 4410 damaged"))
 	v.waitDecisions(t, "r-1", "r-2")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/bench"
 	"github.com/livemod/livemod/chat"
@@ -109,11 +110,11 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 
 	// The trending panel, through the engine replay runs.
 	cfg := config.Defaults()
-	engine, err := newEngine(cfg)
+	engine, err := app.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage, err := newStage(cfg, automate.Options{})
+	stage, err := app.NewStage(cfg, automate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

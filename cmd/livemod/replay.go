@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
@@ -57,7 +58,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		return replayDiff(ctx, cfg, before, cfg.Policy, *stream, stdin, stdout, stderr)
 	}
-	engine, err := newEngine(cfg)
+	engine, err := app.NewEngine(cfg)
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer book.Close(context.Background())
-	stage, err := newStage(cfg, automate.Options{}) // memory state: ids from 1, every run alike
+	stage, err := app.NewStage(cfg, automate.Options{}) // memory state: ids from 1, every run alike
 	if err != nil {
 		return err
 	}
@@ -222,7 +223,7 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read line %d: %w", n+1, err)
 	}
-	rep, err := policy.Compare(ctx, func() (*classify.Engine, error) { return newEngine(cfg) }, before, after, msgs)
+	rep, err := policy.Compare(ctx, func() (*classify.Engine, error) { return app.NewEngine(cfg) }, before, after, msgs)
 	if err != nil {
 		return err
 	}

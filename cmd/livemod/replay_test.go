@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 )
@@ -65,7 +66,7 @@ func TestReplayIsDeterministicAndAligned(t *testing.T) {
 
 // TestReplayMatchesEngine: replay decides with the same engine as serve.
 func TestReplayMatchesEngine(t *testing.T) {
-	e, err := newEngine(config.Defaults())
+	e, err := app.NewEngine(config.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestReplayShowsProgress(t *testing.T) {
 // decided in --stream's (the server fills it from the connection), one that
 // names one keeps it.
 func TestReplayFillsTheStream(t *testing.T) {
-	e, err := newEngine(config.Defaults())
+	e, err := app.NewEngine(config.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,12 @@ import (
 // mark is a 409, and the KPIs give each rule's precision.
 func TestReviewSampling(t *testing.T) {
 	ta := runApp(t, t.TempDir(), func(c *config.Config) { c.Review.Share = 0.5 })
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	var msgs []string
 	for i := 0; i < 8; i++ {
 		msgs = append(msgs, msg(fmt.Sprint("s-", i), fmt.Sprint("spammer-", i), fmt.Sprintf("FREE followers at bit.ly/x%d", i), 0))
 	}
-	brIngest(t, ta.addr(), "rv", msgs...)
+	brIngest(t, ta.Addr(), "rv", msgs...)
 	var res struct{ Reviews []store.Review }
 	callJSON(t, "GET", base+"/v1/reviews?stream=rv&state=open", modSecret, "", &res)
 	byRule := map[string]int{}
@@ -50,7 +50,7 @@ func TestReviewSampling(t *testing.T) {
 		t.Errorf("second mark: %d %s; want 409", code, body)
 	}
 	var out bytes.Buffer
-	if _, err := ta.db.ExportLabels(&out); err != nil {
+	if _, err := ta.DB.ExportLabels(&out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"id":"`+first.MessageID+`"`) || !strings.Contains(out.String(), `"source":"review"`) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/overlay"
@@ -26,20 +27,20 @@ func withShowAModerator(c *config.Config) {
 // websocket and pages, and on the endpoints that span every stream.
 func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withShowAModerator)
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for st, line := range map[string]string{
 		"show-a": `{"id":"a1","user":{"id":"ua","name":"A"},"text":"hello from a"}`,
 		"show-b": `{"id":"b1","user":{"id":"ub","name":"B"},"text":"hello from b"}`,
 	} {
-		in := dial(t, "ws://"+ta.addr()+"/v1/ingest?stream="+st, ingestSecret)
+		in := dial(t, "ws://"+ta.Addr()+"/v1/ingest?stream="+st, ingestSecret)
 		if err := in.Write(ctx, websocket.MessageText, []byte(line)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eventually(t, 10*time.Second, "both messages on the desk", func() bool {
-		return len(ta.desk.Snapshot("show-a")) > 0 && len(ta.desk.Snapshot("show-b")) > 0
+		return len(ta.Desk.Snapshot("show-a")) > 0 && len(ta.Desk.Snapshot("show-b")) > 0
 	})
 
 	for _, c := range []struct {
@@ -95,7 +96,7 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer wcancel()
 	hdr := http.Header{"Authorization": {"Bearer " + showAModSecret}}
-	_, res, err := websocket.Dial(wctx, "ws://"+ta.addr()+"/v1/subscribe?stream=show-b&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
+	_, res, err := websocket.Dial(wctx, "ws://"+ta.Addr()+"/v1/subscribe?stream=show-b&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
 	if err == nil || res == nil || res.StatusCode != 403 {
 		code := 0
 		if res != nil {
@@ -103,7 +104,7 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 		}
 		t.Errorf("subscribe to show-b with mod-a: err %v, status %d; want 403", err, code)
 	}
-	c, _, err := websocket.Dial(wctx, "ws://"+ta.addr()+"/v1/subscribe?stream=show-a&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
+	c, _, err := websocket.Dial(wctx, "ws://"+ta.Addr()+"/v1/subscribe?stream=show-a&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
 	if err != nil {
 		t.Fatalf("subscribe to show-a with mod-a: %v", err)
 	}
@@ -138,28 +139,28 @@ func TestReadyz(t *testing.T) {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = t.TempDir()
 	cfg.Auth.Tokens = []auth.Token{{Name: "ops", Role: auth.RoleAdmin, Secret: adminSecret}}
-	a, err := newApp(cfg, io.Discard)
+	a, err := app.New(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ready(); err == nil || !strings.Contains(err.Error(), "starting") {
+	if err := a.Ready(); err == nil || !strings.Contains(err.Error(), "starting") {
 		t.Errorf("before serve: %v", err)
 	}
-	if err := a.listen(); err != nil {
+	if err := a.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx) }()
-	eventually(t, 5*time.Second, "ready", func() bool { return a.ready() == nil })
-	if code, body := call(t, "GET", "http://"+a.addr()+"/readyz", adminSecret, ""); code != 200 {
+	go func() { done <- a.Serve(ctx) }()
+	eventually(t, 5*time.Second, "ready", func() bool { return a.Ready() == nil })
+	if code, body := call(t, "GET", "http://"+a.Addr()+"/readyz", adminSecret, ""); code != 200 {
 		t.Errorf("GET /readyz while serving: %d %s", code, body)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ready(); err == nil || !strings.Contains(err.Error(), "shutting down") {
+	if err := a.Ready(); err == nil || !strings.Contains(err.Error(), "shutting down") {
 		t.Errorf("after shutdown: %v", err)
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
@@ -55,19 +55,11 @@ func parseDataSpec(s string) (dataSpec, error) {
 	for _, name := range strings.Split(list, ",") {
 		l, err := chat.ParseLabel(strings.TrimSpace(name))
 		if err != nil {
-			return d, fmt.Errorf("--data %s: %w; labels are %s", s, err, labelNameList())
+			return d, fmt.Errorf("--data %s: %w; labels are %s", s, err, app.LabelNames())
 		}
 		d.annot.Add(l)
 	}
 	return d, nil
-}
-
-func labelNameList() string {
-	var names []string
-	for _, l := range chat.AllLabels() {
-		names = append(names, l.String())
-	}
-	return strings.Join(names, ", ")
 }
 
 // example is a labeled line ready for training and evaluation.
@@ -271,23 +263,4 @@ func positives(ex []example, labels []chat.Label) string {
 		parts = append(parts, fmt.Sprintf("%s %d/%d", l, pos, n))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// loadModel reads a model file; an empty path means the embedded default.
-func loadModel(path string) (*classify.Model, error) {
-	if path == "" {
-		return classify.DefaultModel(), nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	m, err := classify.ParseModel(b)
-	if err != nil {
-		if errors.Is(err, classify.ErrModelFormat) {
-			return nil, fmt.Errorf("model %s: %w; write one with livemod train", path, err)
-		}
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	return m, nil
 }

@@ -34,8 +34,8 @@ func TestWebhookClaimAndResolve(t *testing.T) {
 		withAgent(c)
 		c.Handoff.Webhook, c.Handoff.WebhookSecret = crm.URL, secret
 	})
-	base := "http://" + ta.addr()
-	brIngest(t, ta.addr(), "wh", msg("w-1", "u-1", "agent please, order 5521 refund", 0))
+	base := "http://" + ta.Addr()
+	brIngest(t, ta.Addr(), "wh", msg("w-1", "u-1", "agent please, order 5521 refund", 0))
 	var list struct{ Handoffs []chat.Ticket }
 	eventually(t, 5*time.Second, "the ticket", func() bool {
 		callJSON(t, "GET", base+"/v1/handoffs?stream=wh", agentSecret, "", &list)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"github.com/livemod/livemod/handoff"
@@ -7,12 +7,7 @@ import (
 
 // streamsREST implements overlay.Streams and overlay.Restrictions for the
 // stream picker, the index and the moderators' unban list.
-type streamsREST struct{ a *app }
-
-var (
-	_ overlay.Streams      = streamsREST{}
-	_ overlay.Restrictions = streamsREST{}
-)
+type streamsREST struct{ a *App }
 
 func (r streamsREST) Streams(limit int) []overlay.StreamInfo {
 	counts := r.a.kpis.Streams(limit)
@@ -24,9 +19,9 @@ func (r streamsREST) Streams(limit int) []overlay.StreamInfo {
 			MessagesPerSecond: c.MessagesPerSecond,
 			LastTS:            c.LastSecond * 1000,
 		}
-		if r.a.auto != nil && r.a.auto.state != nil {
+		if r.a.Auto != nil && r.a.Auto.state != nil {
 			// A page of one: Total counts them without copying a big show's list.
-			if p, err := r.a.auto.state.Page(handoff.TicketQuery{Stream: c.Stream, State: "open", Limit: 1}); err == nil {
+			if p, err := r.a.Auto.state.Page(handoff.TicketQuery{Stream: c.Stream, State: "open", Limit: 1}); err == nil {
 				out[i].OpenHandoffs = p.Total
 			}
 		}
@@ -35,10 +30,15 @@ func (r streamsREST) Streams(limit int) []overlay.StreamInfo {
 }
 
 func (r streamsREST) Restrictions(limit int) []overlay.Restricted {
-	rs := r.a.desk.Restrictions(limit)
+	rs := r.a.Desk.Restrictions(limit)
 	out := make([]overlay.Restricted, len(rs))
 	for i, x := range rs {
 		out[i] = overlay.Restricted{User: x.User, Until: x.Until, Reason: x.Reason}
 	}
 	return out
 }
+
+var (
+	_ overlay.Streams      = streamsREST{}
+	_ overlay.Restrictions = streamsREST{}
+)

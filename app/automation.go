@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -20,11 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// newStage builds the automation stage (FAQ answers, replies, handoffs)
+// NewStage builds the automation stage (FAQ answers, replies, handoffs)
 // from the config: serve and replay share it, so replay gives the same
 // faq and handoff fields as the server. state may leave OptOuts, Tickets,
 // IDs and Output nil (memory, discard): replay does.
-func newStage(cfg config.Config, state automate.Options) (*automate.Stage, error) {
+func NewStage(cfg config.Config, state automate.Options) (*automate.Stage, error) {
 	var faq *classify.FAQMatcher
 	if len(cfg.FAQ) > 0 {
 		entries := make([]classify.FAQEntry, len(cfg.FAQ))
@@ -134,31 +134,23 @@ func (o hubOutput) TicketChanged(t *chat.Ticket, created bool) {
 	if o.hub.Subscribers(t.Stream, broker.ViewAgent) == 0 {
 		return
 	}
-	o.hub.Publish(t.Stream, broker.ViewAgent, ticketLine(t))
+	o.hub.Publish(t.Stream, broker.ViewAgent, t.AppendLine(make([]byte, 0, 1024)))
 }
 
 // Watching implements automate.Output: an agent page watches the stream.
 func (o hubOutput) Watching(s string) bool { return o.hub.Subscribers(s, broker.ViewAgent) > 0 }
 
-// ticketLine is the agent view's event for t:
-// {"type":"handoff","handoff":{…}}.
-func ticketLine(t *chat.Ticket) []byte {
-	b := make([]byte, 0, 1024)
-	b = append(b, `{"type":"handoff","handoff":`...)
-	return append(t.AppendJSON(b), '}')
-}
-
 // wireAutomation builds the stage over the store, starts the webhook and
 // gives new agent subscribers the open and claimed tickets of their
 // stream. It returns the decider the pipeline runs: engine, then stage.
-func (a *app) wireAutomation() (chat.Decider, error) {
+func (a *App) wireAutomation() (chat.Decider, error) {
 	au := &automation{replies: automate.NewReplyLog(0)}
 	logErr := func(what string) func(error) {
 		return func(err error) { fmt.Fprintf(a.log, "livemod: %s: %v\n", what, err) }
 	}
-	h := a.cfg.Handoff
+	h := a.Cfg.Handoff
 	if h.Webhook != "" {
-		wh, err := connect.NewWebhook(a.db, connect.WebhookOptions{
+		wh, err := connect.NewWebhook(a.DB, connect.WebhookOptions{
 			URL: h.Webhook, Secret: h.WebhookSecret,
 			MaxAttempts: h.Retry.MaxAttempts, Initial: h.Retry.Initial, Max: h.Retry.Max,
 			OnError: logErr("webhook"),
@@ -173,18 +165,18 @@ func (a *app) wireAutomation() (chat.Decider, error) {
 		onCommit = au.webhook.Notify
 	}
 	autoCommits := a.commits.WithLabelValues("automation")
-	state, err := a.db.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write"),
+	state, err := a.DB.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write"),
 		ObserveCommit: func(d time.Duration) { autoCommits.Observe(d.Seconds()) }})
 	if err != nil {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = newStage(a.cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.hub, au.replies, a.kpis, a.conn, a.log, a.audit, a.db, logErr("draft write"), a.sampler, a.minutes}})
+	au.stage, err = NewStage(a.Cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.Hub, au.replies, a.kpis, a.Conn, a.log, a.audit, a.DB, logErr("draft write"), a.sampler, a.minutes}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err
 	}
-	drafts, err := a.db.Drafts(1024)
+	drafts, err := a.DB.Drafts(1024)
 	if err != nil {
 		state.Close(context.Background())
 		return nil, fmt.Errorf("load reply drafts: %w", err)
@@ -202,29 +194,29 @@ func (a *app) wireAutomation() (chat.Decider, error) {
 		Name: "livemod_csat_pending_ratings",
 		Help: "Rating requests waiting for the user's answer (bounded at 131072).",
 	}, func() float64 { return float64(stage.PendingRatings()) }))
-	a.hub.AddSnapshot(func(s string, v broker.View) [][]byte {
+	a.Hub.AddSnapshot(func(s string, v broker.View) [][]byte {
 		var out [][]byte
 		if v == broker.ViewAgent {
 			for _, state := range []string{chat.TicketOpen, chat.TicketClaimed} {
 				page, _, _, _ := au.stage.Handoffs(s, state, "", overlay.HandoffsPage) // the inbox asks for more
 				for _, t := range page {
-					out = append(out, ticketLine(t))
+					out = append(out, t.AppendLine(make([]byte, 0, 1024)))
 				}
 			}
 		}
 		return out
 	})
-	a.auto = au
-	return au.stage.Wrap(a.policy), nil
+	a.Auto = au
+	return au.stage.Wrap(a.Policy), nil
 }
 
 // automationRoutes adds the handoff, draft and dead-letter endpoints.
-func (a *app) automationRoutes(srv *overlay.Server) {
+func (a *App) automationRoutes(srv *overlay.Server) {
 	audit := func(actor, action, target, streamID, reason string) {
 		a.audit.Record(store.AuditEntry{Actor: actor, Action: action, Target: target, Stream: streamID, Reason: reason})
 	}
-	overlay.RegisterHandoffs[*chat.Ticket](srv, handoffsREST{a.auto.stage, a}, webhookREST{a.auto.webhook}, audit)
-	overlay.RegisterDrafts[*chat.Draft](srv, a.auto.stage, audit)
+	overlay.RegisterHandoffs[*chat.Ticket](srv, handoffsREST{a.Auto.stage, a}, webhookREST{a.Auto.webhook}, audit)
+	overlay.RegisterDrafts[*chat.Draft](srv, a.Auto.stage, audit)
 }
 
 // webhookREST adapts connect.Webhook to overlay.Webhooks; without a
@@ -255,14 +247,14 @@ func (w webhookREST) Retry(id string) (any, error) {
 
 // closeAutomation stops the webhook and flushes the state writes. Call it
 // after the pipeline has drained, before the store closes.
-func (a *app) closeAutomation(ctx context.Context) []error {
+func (a *App) closeAutomation(ctx context.Context) []error {
 	var errs []error
-	if a.auto.webhook != nil {
-		if err := a.auto.webhook.Close(ctx); err != nil {
+	if a.Auto.webhook != nil {
+		if err := a.Auto.webhook.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop webhook: %w", err))
 		}
 	}
-	if err := a.auto.state.Close(ctx); err != nil {
+	if err := a.Auto.state.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush handoffs: %w", err))
 	}
 	return errs
@@ -273,7 +265,7 @@ func (a *app) closeAutomation(ctx context.Context) []error {
 // queued durably before the agent's answer.
 type handoffsREST struct {
 	*automate.Stage
-	a *app
+	a *App
 }
 
 func (h handoffsREST) Claim(id, by string, at int64) (*chat.Ticket, error) {
@@ -287,12 +279,12 @@ func (h handoffsREST) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 }
 
 func (h handoffsREST) event(t *chat.Ticket, event string, err error) error {
-	if err != nil || h.a.auto.webhook == nil {
+	if err != nil || h.a.Auto.webhook == nil {
 		return err
 	}
-	if err := h.a.db.EnqueueEvent(t.ID, event, t.AppendJSON(nil)); err != nil {
+	if err := h.a.DB.EnqueueEvent(t.ID, event, t.AppendJSON(nil)); err != nil {
 		return fmt.Errorf("ticket %s %s, but the webhook event was not saved: %w", t.ID, event, err)
 	}
-	h.a.auto.webhook.Notify()
+	h.a.Auto.webhook.Notify()
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -14,12 +14,10 @@ import (
 // appealsREST implements overlay.Appeals over the store (appeals are
 // saved before they are acknowledged) and the moderation desk (an
 // overturn unhides the message and lifts the timeout or ban).
-type appealsREST struct{ a *app }
-
-var _ overlay.Appeals = appealsREST{}
+type appealsREST struct{ a *App }
 
 func (r appealsREST) Record(actor string, in overlay.AppealIn) (any, error) {
-	ap, err := r.a.db.AddAppeal(store.Appeal{Stream: in.Stream, User: in.User.ID, MessageID: in.MessageID, Text: in.Text,
+	ap, err := r.a.DB.AddAppeal(store.Appeal{Stream: in.Stream, User: in.User.ID, MessageID: in.MessageID, Text: in.Text,
 		Created: time.Now().UnixMilli(), By: actor})
 	if err != nil {
 		return nil, err
@@ -33,11 +31,11 @@ func (r appealsREST) Record(actor string, in overlay.AppealIn) (any, error) {
 }
 
 func (r appealsREST) List(stream, state string, limit int) (any, error) {
-	return r.a.db.Appeals(stream, state, limit)
+	return r.a.DB.Appeals(stream, state, limit)
 }
 
 func (r appealsREST) AppealStream(id string) (string, bool) {
-	ap, err := r.a.db.GetAppeal(id)
+	ap, err := r.a.DB.GetAppeal(id)
 	return ap.Stream, err == nil
 }
 
@@ -46,13 +44,13 @@ func (r appealsREST) AppealStream(id string) (string, bool) {
 // and hidden) and the user's timeout or ban; each undo is audited by the
 // desk like a moderator's own. What was not in force is skipped.
 func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any, error) {
-	ap, err := r.a.db.GetAppeal(id)
+	ap, err := r.a.DB.GetAppeal(id)
 	if err != nil {
 		return nil, err
 	}
 	if ap.State != store.AppealOpen {
 		// DecideAppeal says so with the 409; nothing is undone first.
-		return r.a.db.DecideAppeal(id, store.AppealOverturned, actor, reason, time.Now().UnixMilli(), nil)
+		return r.a.DB.DecideAppeal(id, store.AppealOverturned, actor, reason, time.Now().UnixMilli(), nil)
 	}
 	state, action := store.AppealUpheld, "appeal.uphold"
 	var undone []string
@@ -61,15 +59,15 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 		why := "appeal " + id + " overturned: " + reason
 		// The restriction first: the message shown again then goes
 		// back on the overlay too (a restricted user's stays off).
-		if _, _, restricted := r.a.desk.Restricted(ap.User); restricted {
-			if _, err := r.a.desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
+		if _, _, restricted := r.a.Desk.Restricted(ap.User); restricted {
+			if _, err := r.a.Desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
 				undone = append(undone, "unban")
 			} else if !skippable(err) {
 				return nil, err
 			}
 		}
 		if ap.MessageID != "" {
-			if _, err := r.a.desk.Act(actor, ap.Stream, ap.MessageID, "unhide", why); err == nil {
+			if _, err := r.a.Desk.Act(actor, ap.Stream, ap.MessageID, "unhide", why); err == nil {
 				undone = append(undone, "unhide")
 			} else if !skippable(err) {
 				return nil, err
@@ -77,7 +75,7 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 		}
 	}
 	at := time.Now().UnixMilli()
-	out, err := r.a.db.DecideAppeal(id, state, actor, reason, at, func(a *store.Appeal) error {
+	out, err := r.a.DB.DecideAppeal(id, state, actor, reason, at, func(a *store.Appeal) error {
 		a.Undone = undone
 		return nil
 	})
@@ -107,3 +105,5 @@ func (r appealsREST) flush() error {
 func skippable(err error) bool {
 	return errors.Is(err, chat.ErrConflict) || errors.Is(err, chat.ErrNotFound)
 }
+
+var _ overlay.Appeals = appealsREST{}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,9 +10,7 @@ import (
 )
 
 // reviewsREST implements overlay.Reviews over the sampler.
-type reviewsREST struct{ a *app }
-
-var _ overlay.Reviews = reviewsREST{}
+type reviewsREST struct{ a *App }
 
 func (r reviewsREST) List(stream, state string, limit int) (any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -20,10 +18,10 @@ func (r reviewsREST) List(stream, state string, limit int) (any, error) {
 	if err := r.a.sampler.Flush(ctx); err != nil {
 		return nil, err
 	}
-	return r.a.db.Reviews(stream, state, limit)
+	return r.a.DB.Reviews(stream, state, limit)
 }
 
-func (r reviewsREST) ReviewStream(id string) (string, bool) { return r.a.db.ReviewStream(id) }
+func (r reviewsREST) ReviewStream(id string) (string, bool) { return r.a.DB.ReviewStream(id) }
 
 // Mark saves the mark (and its labeled example) and its audit entry
 // before answering.
@@ -41,3 +39,5 @@ func (r reviewsREST) Mark(actor, id string, right bool, note string) (any, error
 	}
 	return rv, nil
 }
+
+var _ overlay.Reviews = reviewsREST{}

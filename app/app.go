@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -30,26 +30,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// app is one running livemod server, wired from a Config. cmd is the only
-// place that knows every package.
-type app struct {
-	cfg      config.Config
+// App is one running livemod server, wired from a Config. app is the only
+// package that knows every other.
+type App struct {
+	Cfg      config.Config
 	reg      *prometheus.Registry
-	engine   *classify.Engine
+	Engine   *classify.Engine
 	trending *trend.Trending // the engine's question clusters, which the host pins, answers and dismisses
-	pipeline *stream.Pipeline
-	hub      *stream.Hub
+	Pipeline *stream.Pipeline
+	Hub      *stream.Hub
 	ingest   *stream.Ingest
-	db       *store.DB
+	DB       *store.DB
 	audit    *store.AuditSink
-	desk     *moderate.Desk               // moderators' actions, recent decisions (issue 3)
-	host     *moderate.Host               // trending questions for the overlay (issue 3)
+	Desk     *moderate.Desk               // moderators' actions, recent decisions (issue 3)
+	Host     *moderate.Host               // trending questions for the overlay (issue 3)
 	kpis     *moderate.KPIs               // GET /v1/kpis counters
-	auto     *automation                  // FAQ replies, handoffs, CRM webhook (issue 4)
+	Auto     *automation                  // FAQ replies, handoffs, CRM webhook (issue 4)
 	restr    *classify.MemoryRestrictions // timeouts and bans, shared by desk and engine
-	policy   *policy.Book                 // the streams' own rules, between the engine and automation
-	conn     *connectors                  // platform connectors and their outbox; nil without any
-	server   *http.Server
+	Policy   *policy.Book                 // the streams' own rules, between the engine and automation
+	Conn     *connectors                  // platform connectors and their outbox; nil without any
+	Server   *http.Server
 	ln       net.Listener
 	log      io.Writer
 	commits  *prometheus.HistogramVec // livemod_store_commit_seconds{writer}
@@ -73,8 +73,8 @@ const (
 )
 
 // roleOf is the role of the token named actor, for the audit log.
-func (a *app) roleOf(actor string) string {
-	for _, t := range a.cfg.Auth.Tokens {
+func (a *App) roleOf(actor string) string {
+	for _, t := range a.Cfg.Auth.Tokens {
 		if t.Name == actor {
 			return string(t.Role)
 		}
@@ -83,7 +83,7 @@ func (a *app) roleOf(actor string) string {
 }
 
 // ready answers GET /readyz.
-func (a *app) ready() error {
+func (a *App) Ready() error {
 	switch a.phase.Load() {
 	case phaseReady:
 		return nil
@@ -95,7 +95,7 @@ func (a *app) ready() error {
 
 // newEngine builds the classify engine from the config: serve, demo and
 // replay share it, so replay decides exactly as the server does.
-func newEngine(cfg config.Config) (*classify.Engine, error) {
+func NewEngine(cfg config.Config) (*classify.Engine, error) {
 	return newEngineWith(cfg, nil, trend.NewTrending(trend.TrendOptions{}))
 }
 
@@ -122,7 +122,7 @@ func newEngineWith(cfg config.Config, restr classify.Restrictions, tr *trend.Tre
 		}
 	}
 	if !opts.NoModel {
-		m, err := loadModel(cfg.Classify.Model)
+		m, err := LoadModel(cfg.Classify.Model)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +147,7 @@ func labelScores(key string, in map[string]float32) (map[chat.Label]float32, err
 	for name, v := range in {
 		l, err := chat.ParseLabel(name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w; labels are %s", key, err, labelNameList())
+			return nil, fmt.Errorf("%s: %w; labels are %s", key, err, LabelNames())
 		}
 		if !(v > 0 && v <= 1) {
 			return nil, fmt.Errorf("%s.%s: %v is out of range; use a score in (0, 1]", key, name, v)
@@ -158,7 +158,7 @@ func labelScores(key string, in map[string]float32) (map[chat.Label]float32, err
 }
 
 // newApp validates cfg and builds the server, without listening yet.
-func newApp(cfg config.Config, log io.Writer) (*app, error) {
+func New(cfg config.Config, log io.Writer) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, reg: prometheus.NewRegistry(), engine: engine, trending: tr, log: log, db: db, restr: restr}
+	a := &App{Cfg: cfg, reg: prometheus.NewRegistry(), Engine: engine, trending: tr, log: log, DB: db, restr: restr}
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
@@ -213,14 +213,14 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Name: "livemod_moderation_restricted_users",
 		Help: "Users under a timeout or ban, whose messages the engine hides first (ended timeouts until the next moderator action).",
 	}, func() float64 { return float64(restr.Len()) }))
-	a.hub = stream.NewHub(stream.HubOptions{
+	a.Hub = stream.NewHub(stream.HubOptions{
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
 		WriteTimeout:   cfg.Fanout.WriteTimeout,
 		PingInterval:   cfg.Fanout.PingInterval,
 		PongTimeout:    cfg.Fanout.PongTimeout,
 		OriginPatterns: cfg.Origins,
 	}, m)
-	if a.conn, err = a.wireConnect(); err != nil {
+	if a.Conn, err = a.wireConnect(); err != nil {
 		a.audit.Close(context.Background())
 		db.Close()
 		return nil, err
@@ -243,12 +243,12 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	}
 	// The desk comes before the hub: it keeps a decision before the hub
 	// publishes it (stream.FlushSink).
-	a.pipeline = stream.NewPipeline(decider, a.conn.sinks(a.desk, a.hub, a.audit, a.kpis, a.host, a.sampler, a.minutes), stream.Options{
+	a.Pipeline = stream.NewPipeline(decider, a.Conn.sinks(a.Desk, a.Hub, a.audit, a.kpis, a.Host, a.sampler, a.minutes), stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
-		Commit:   committer{a.auto.state},
+		Commit:   committer{a.Auto.state},
 	}, m)
-	a.ingest = stream.NewIngest(a.pipeline, stream.IngestOptions{
+	a.ingest = stream.NewIngest(a.Pipeline, stream.IngestOptions{
 		MaxFrameBytes:       cfg.Ingest.MaxFrameBytes,
 		MaxMessagesPerFrame: cfg.Ingest.MaxMessagesPerFrame,
 		RatePerSecond:       cfg.Ingest.RatePerSecond,
@@ -264,19 +264,19 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Auth:     auth,
 		Ingest:   a.ingest,
 		Messages: http.HandlerFunc(a.ingest.ServeMessages),
-		Status:   a.conn.status,
-		Feed:     a.hub,
+		Status:   a.Conn.status,
+		Feed:     a.Hub,
 		Metrics:  promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
 		Pprof:    cfg.Pprof,
 		Commit:   a.commit,
-		Ready:    a.ready,
+		Ready:    a.Ready,
 		OpenAPI:  docs.OpenAPI,
 
 		MaxBodyBytes: hc.MaxBodyBytes,
 	})
 	overlay.RegisterPages(srv)
-	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.host})
-	overlay.RegisterModeration(srv, moderate.DeskREST{Desk: a.desk})
+	overlay.RegisterQuestions(srv, moderate.HostREST{Host: a.Host})
+	overlay.RegisterModeration(srv, moderate.DeskREST{Desk: a.Desk})
 	a.automationRoutes(srv)
 	a.connectRoutes(srv)
 	overlay.RegisterAdmin(srv, adminREST{a})
@@ -294,7 +294,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		Name: "livemod_appeals_open",
 		Help: "Appeals waiting for a moderator's decision (at most 100,000; more are refused with 429).",
 	}, func() float64 { return float64(db.OpenAppeals()) }))
-	a.server = &http.Server{
+	a.Server = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: hc.ReadHeaderTimeout,
 		ReadTimeout:       hc.ReadTimeout, // lifted for websockets by overlay
@@ -303,7 +303,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 		ErrorLog:          stdlog.New(log, "livemod: http: ", 0), // TLS handshake errors and the like
 	}
 	if tlsConfig != nil {
-		a.server.TLSConfig = tlsConfig
+		a.Server.TLSConfig = tlsConfig
 	}
 	return a, nil
 }
@@ -313,9 +313,9 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 // once and many callers share each commit. Restrictions and labels are
 // written synchronously already. A REST answer that changed state waits
 // for it (overlay.Options.Commit).
-func (a *app) commit(ctx context.Context) error {
+func (a *App) commit(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- a.auto.state.Sync(ctx) }()
+	go func() { errc <- a.Auto.state.Sync(ctx) }()
 	err := a.audit.Flush(ctx)
 	return errors.Join(err, <-errc)
 }
@@ -326,49 +326,50 @@ func (a *app) commit(ctx context.Context) error {
 type committer struct{ state *store.Automation }
 
 func (c committer) Changed(d *chat.Decision) bool { return automate.ChangedDurably(d) }
-func (c committer) Committed() <-chan error       { return c.state.Committed() }
+
+func (c committer) Committed() <-chan error { return c.state.Committed() }
 
 // listen binds the configured address. It is split from serve so that
 // callers (demo, tests) know the address before traffic starts.
-func (a *app) listen() error {
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.Cfg.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("listen %s: the port is in use (is another livemod running?); pick another with --listen, such as --listen 127.0.0.1:0 for any free port", a.cfg.Listen)
+		return fmt.Errorf("listen %s: the port is in use (is another livemod running?); pick another with --listen, such as --listen 127.0.0.1:0 for any free port", a.Cfg.Listen)
 	}
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+		return fmt.Errorf("listen %s: %w", a.Cfg.Listen, err)
 	}
 	a.ln = ln
 	return nil
 }
 
 // addr is the bound address, host:port.
-func (a *app) addr() string { return a.ln.Addr().String() }
+func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // baseURL is the server's URL for scheme "http" or "ws": https and wss
 // when it serves TLS.
-func (a *app) baseURL(scheme string) string {
-	if a.server.TLSConfig != nil {
+func (a *App) BaseURL(scheme string) string {
+	if a.Server.TLSConfig != nil {
 		scheme += "s"
 	}
-	return scheme + "://" + a.addr()
+	return scheme + "://" + a.Addr()
 }
 
 // serve runs until ctx ends, then shuts down in flow order: stop reading
 // ingest, drain the pipeline, close subscribers, stop HTTP.
-func (a *app) serve(ctx context.Context) error {
-	a.conn.start() // platform chat starts flowing with the server
+func (a *App) Serve(ctx context.Context) error {
+	a.Conn.start() // platform chat starts flowing with the server
 	errc := make(chan error, 1)
 	// The store is open and the pipeline's shards run (NewPipeline
 	// started them): take traffic.
 	a.phase.CompareAndSwap(phaseStarting, phaseReady)
 	a.startPurge()
 	go func() {
-		if a.server.TLSConfig != nil {
-			errc <- a.server.ServeTLS(a.ln, "", "") // the certificate is in TLSConfig
+		if a.Server.TLSConfig != nil {
+			errc <- a.Server.ServeTLS(a.ln, "", "") // the certificate is in TLSConfig
 			return
 		}
-		errc <- a.server.Serve(a.ln)
+		errc <- a.Server.Serve(a.ln)
 	}()
 	select {
 	case err := <-errc:
@@ -377,10 +378,10 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return a.shutdown(sctx)
+	return a.Shutdown(sctx)
 }
 
-func (a *app) shutdown(ctx context.Context) error {
+func (a *App) Shutdown(ctx context.Context) error {
 	a.phase.Store(phaseStopping)
 	var errs []error
 	if err := a.ingest.Close(ctx); err != nil {
@@ -388,20 +389,20 @@ func (a *app) shutdown(ctx context.Context) error {
 	}
 	// REST requests finish before the stores they use close (websockets
 	// are hijacked: Shutdown does not wait for them).
-	if err := a.server.Shutdown(ctx); err != nil {
+	if err := a.Server.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop http: %w", err))
 	}
-	if err := a.pipeline.Shutdown(ctx); err != nil {
+	if err := a.Pipeline.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("drain pipeline: %w", err))
 	}
-	if err := a.policy.Close(ctx); err != nil { // its queued timeouts go to the desk
+	if err := a.Policy.Close(ctx); err != nil { // its queued timeouts go to the desk
 		errs = append(errs, fmt.Errorf("stop policy: %w", err))
 	}
-	if err := a.conn.close(ctx); err != nil {
+	if err := a.Conn.close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop connectors: %w", err))
 	}
-	a.desk.Close()
-	if err := a.host.Close(ctx); err != nil {
+	a.Desk.Close()
+	if err := a.Host.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop trending: %w", err))
 	}
 	errs = append(errs, a.closeAutomation(ctx)...)
@@ -418,10 +419,10 @@ func (a *app) shutdown(ctx context.Context) error {
 	if err := a.audit.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush audit: %w", err))
 	}
-	if err := a.hub.Close(ctx); err != nil {
+	if err := a.Hub.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close subscribers: %w", err))
 	}
-	if err := a.db.Close(); err != nil {
+	if err := a.DB.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close store: %w", err))
 	}
 	return errors.Join(errs...)
@@ -431,42 +432,42 @@ func (a *app) shutdown(ctx context.Context) error {
 // timeouts and bans kept before a restart) and the host's trending list,
 // and gives new moderator and overlay subscribers their snapshots (after
 // any snapshot set before, e.g. the agent view's).
-func (a *app) wireDesks() error {
+func (a *App) wireDesks() error {
 	a.kpis = moderate.NewKPIs(moderate.KPIOptions{
-		Tickets: func(s string) []*chat.Ticket { return a.auto.state.List(s, "") },
+		Tickets: func(s string) []*chat.Ticket { return a.Auto.state.List(s, "") },
 	})
-	a.desk = moderate.NewDesk(moderate.DeskOptions{
-		Publish: func(s string, line []byte) { a.hub.Publish(s, broker.ViewModerator, line) },
+	a.Desk = moderate.NewDesk(moderate.DeskOptions{
+		Publish: func(s string, line []byte) { a.Hub.Publish(s, broker.ViewModerator, line) },
 		Audit:   a.audit,
-		Labels:  a.db,
-		Keep:    a.db,
+		Labels:  a.DB,
+		Keep:    a.DB,
 		KPIs:    a.kpis,
 		OnError: func(err error) { fmt.Fprintln(a.log, "livemod: moderation desk:", err) },
 		// The engine reads the desk's timeouts and bans first; what a
 		// person hides, and who is restricted, leaves the overlay.
 		Restrictions: a.restr,
-		Hidden:       func(s, user, id string) { a.host.Hidden(s, user, id) },
-		Actions:      a.conn.port(),
-		Shown:        func(s, user, id string, d []byte) { a.host.Shown(s, user, id, d) },
+		Hidden:       func(s, user, id string) { a.Host.Hidden(s, user, id) },
+		Actions:      a.Conn.port(),
+		Shown:        func(s, user, id string, d []byte) { a.Host.Shown(s, user, id, d) },
 	})
-	rs, err := a.db.Restrictions(time.Now().UnixMilli())
+	rs, err := a.DB.Restrictions(time.Now().UnixMilli())
 	if err != nil {
 		return err
 	}
-	a.desk.Restore(rs)
-	a.host = moderate.NewHost(moderate.HostOptions{
+	a.Desk.Restore(rs)
+	a.Host = moderate.NewHost(moderate.HostOptions{
 		Trending:       a.trending,
 		EngineObserves: true,
-		Publish:        func(s string, line []byte) { a.hub.Publish(s, broker.ViewOverlay, line) },
+		Publish:        func(s string, line []byte) { a.Hub.Publish(s, broker.ViewOverlay, line) },
 		Audit:          a.audit,
 	})
-	a.hub.AddSnapshot(func(s string, v broker.View) [][]byte {
+	a.Hub.AddSnapshot(func(s string, v broker.View) [][]byte {
 		var out [][]byte
 		switch v {
 		case broker.ViewModerator:
-			out = append(out, a.desk.Snapshot(s)...)
+			out = append(out, a.Desk.Snapshot(s)...)
 		case broker.ViewOverlay:
-			out = append(out, a.host.Line(s))
+			out = append(out, a.Host.Line(s))
 		}
 		return out
 	})
@@ -475,10 +476,10 @@ func (a *app) wireDesks() error {
 
 // close releases an app that never served (listen failed): the store
 // above all, which only one process may hold.
-func (a *app) close() {
+func (a *App) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := a.shutdown(ctx); err != nil {
+	if err := a.Shutdown(ctx); err != nil {
 		fmt.Fprintln(a.log, "livemod: close:", err)
 	}
 }
@@ -501,9 +502,9 @@ func retention(c config.Retention) (store.Retention, time.Duration) {
 }
 
 // wirePurge builds the retention purge and its oldest-record gauge.
-func (a *app) wirePurge() {
-	r, _ := retention(a.cfg.Retention)
-	a.purger = &store.Purger{DB: a.db, Automation: a.auto.state, Retention: r, Now: time.Now,
+func (a *App) wirePurge() {
+	r, _ := retention(a.Cfg.Retention)
+	a.purger = &store.Purger{DB: a.DB, Automation: a.Auto.state, Retention: r, Now: time.Now,
 		Audit:   a.audit.Record,
 		OnError: func(err error) { fmt.Fprintln(a.log, "livemod: retention purge:", err) }}
 	for _, kind := range store.RetentionKinds {
@@ -525,8 +526,8 @@ func (a *app) wirePurge() {
 }
 
 // startPurge runs the purge once now and then every interval.
-func (a *app) startPurge() {
-	_, every := retention(a.cfg.Retention)
+func (a *App) startPurge() {
+	_, every := retention(a.Cfg.Retention)
 	ctx, cancel := context.WithCancel(context.Background())
 	tick := make(chan time.Time, 1)
 	tick <- time.Now()

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type connectors struct {
 
 // connSink feeds what connectors read into the app: messages through the
 // ingest's admission, platform moderations into the desk.
-type connSink struct{ a *app }
+type connSink struct{ a *App }
 
 func (s connSink) Accept(ctx context.Context, streamID string, msgs []*chat.Message) error {
 	refused, err := s.a.ingest.Accept(ctx, streamID, msgs)
@@ -36,13 +36,13 @@ func (s connSink) Accept(ctx context.Context, streamID string, msgs []*chat.Mess
 }
 
 func (s connSink) Mirror(m connect.Mirror) {
-	s.a.desk.Mirror(m.Platform, m.Stream, m.Kind, m.Target, m.User, m.Seconds, m.Reason)
+	s.a.Desk.Mirror(m.Platform, m.Stream, m.Kind, m.Target, m.User, m.Seconds, m.Reason)
 }
 
 // wireConnect builds the connectors of cfg.Connect and their outbox; it
 // registers their health metrics. They start with startConnect.
-func (a *app) wireConnect() (*connectors, error) {
-	cc := a.cfg.Connect
+func (a *App) wireConnect() (*connectors, error) {
+	cc := a.Cfg.Connect
 	if len(cc.Twitch) == 0 && len(cc.YouTube) == 0 {
 		return nil, nil
 	}
@@ -79,16 +79,16 @@ func (a *app) wireConnect() (*connectors, error) {
 		}
 		c, err := connect.NewYouTube(connect.YouTubeOptions{
 			LiveChatID: y.LiveChatID, Stream: y.Stream, APIKey: key, Token: tok, API: y.API,
-			QuotaPerDay: y.QuotaPerDay, ShowLength: y.ShowLength, DryRun: y.DryRun, Log: logf, Quota: a.db,
+			QuotaPerDay: y.QuotaPerDay, ShowLength: y.ShowLength, DryRun: y.DryRun, Log: logf, Quota: a.DB,
 		}, sink)
 		if err != nil {
 			return nil, fmt.Errorf("connect.youtube[%d]: %w", i, err)
 		}
 		conns = append(conns, c)
 	}
-	x := connect.NewActions(a.db, conns, connect.ActionsOptions{
+	x := connect.NewActions(a.DB, conns, connect.ActionsOptions{
 		MaxAttempts: cc.Actions.MaxAttempts, Initial: cc.Actions.Initial, Max: cc.Actions.Max, Keep: cc.Actions.Keep,
-		OnOutcome:  func(pa store.Action) { a.desk.PlatformOutcome(pa) },
+		OnOutcome:  func(pa store.Action) { a.Desk.PlatformOutcome(pa) },
 		OnError:    func(err error) { fmt.Fprintln(a.log, "livemod: platform actions:", err) },
 		Registerer: a.reg,
 	})
@@ -132,7 +132,7 @@ func registerHealth(reg prometheus.Registerer, conns []connect.Connector) {
 }
 
 // states is each connector's health, for /v1/connectors.
-func (c *connectors) states() []connect.HealthState {
+func (c *connectors) States() []connect.HealthState {
 	out := []connect.HealthState{}
 	if c == nil {
 		return out
@@ -146,7 +146,7 @@ func (c *connectors) states() []connect.HealthState {
 // status is /readyz's lines about the connectors.
 func (c *connectors) status() string {
 	var b strings.Builder
-	for _, h := range c.states() {
+	for _, h := range c.States() {
 		fmt.Fprintf(&b, "connector %s (stream %s, %s): %s, reconnects %d, messages %d", h.Name, h.Stream, h.Reader, h.State, h.Reconnects, h.Messages)
 		if h.LastMessage > 0 {
 			fmt.Fprintf(&b, ", last message %s ago", time.Since(time.UnixMilli(h.LastMessage)).Round(time.Second))
@@ -185,8 +185,8 @@ func (c *connectors) reply(r *chat.Reply) error {
 		Text: r.Text, Reason: "reply " + r.ID, Actor: "auto"})
 }
 
-func (a *app) connectRoutes(srv *overlay.Server) {
-	overlay.RegisterConnectors(srv, func() any { return a.conn.states() })
+func (a *App) connectRoutes(srv *overlay.Server) {
+	overlay.RegisterConnectors(srv, func() any { return a.Conn.States() })
 }
 
 // sinks is the pipeline's sinks with, first, the outbox (automatic hides

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -21,24 +21,24 @@ import (
 // store, audited, timing users out through the desk (a policy timeout is
 // a desk timeout: saved, restored after a restart, hiding the user's
 // next messages), and tried on fresh engines built like the live one.
-func (a *app) wirePolicy() error {
-	cfg := a.cfg
-	b, err := policy.New(a.engine, cfg.Policy, policy.Options{
-		Store: a.db,
+func (a *App) wirePolicy() error {
+	cfg := a.Cfg
+	b, err := policy.New(a.Engine, cfg.Policy, policy.Options{
+		Store: a.DB,
 		Audit: func(actor, streamID, diff string) {
 			a.audit.Record(store.AuditEntry{Actor: actor, Action: "policy", Target: streamID, Stream: streamID, Reason: diff})
 		},
 		Timeout: func(streamID, user string, seconds int, reason string) error {
-			_, err := a.desk.User("auto", streamID, user, "timeout", seconds, reason)
+			_, err := a.Desk.User("auto", streamID, user, "timeout", seconds, reason)
 			return err
 		},
 		OnError:   func(err error) { fmt.Fprintln(a.log, "livemod: policy:", err) },
-		NewEngine: func() (*classify.Engine, error) { return newEngine(cfg) },
+		NewEngine: func() (*classify.Engine, error) { return NewEngine(cfg) },
 	})
 	if err != nil {
 		return err
 	}
-	a.policy = b
+	a.Policy = b
 	gauge := func(name, help string, f func(policy.Stats) float64) {
 		a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(b.Stats()) }))
 	}
@@ -54,7 +54,7 @@ func (a *app) wirePolicy() error {
 
 // reloadPolicy reads the config file again and applies its policy
 // section (SIGHUP). Other keys need a restart.
-func (a *app) reloadPolicy(path string) error {
+func (a *App) ReloadPolicy(path string) error {
 	if path == "" {
 		return errors.New("reload: no --config file to read")
 	}
@@ -65,11 +65,11 @@ func (a *app) reloadPolicy(path string) error {
 	if err := cfg.Policy.Validate("policy"); err != nil {
 		return fmt.Errorf("reload %s: %w; the policy in force is unchanged", path, err)
 	}
-	return a.policy.Reload(cfg.Policy, "sighup")
+	return a.Policy.Reload(cfg.Policy, "sighup")
 }
 
-// watchReload calls reload on every SIGHUP until ctx ends.
-func watchReload(ctx context.Context, reload func()) {
+// WatchReload calls reload on every SIGHUP until ctx ends.
+func WatchReload(ctx context.Context, reload func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGHUP)
 	go func() {
@@ -86,7 +86,7 @@ func watchReload(ctx context.Context, reload func()) {
 }
 
 // policyREST adapts policy.Book to overlay.Policies.
-type policyREST struct{ a *app }
+type policyREST struct{ a *App }
 
 // streamPolicy is GET's answer.
 type streamPolicy struct {
@@ -95,7 +95,7 @@ type streamPolicy struct {
 }
 
 func (p policyREST) Get(streamID string) (any, error) {
-	return streamPolicy{Stream: streamID, Policy: p.a.policy.Effective(streamID)}, nil
+	return streamPolicy{Stream: streamID, Policy: p.a.Policy.Effective(streamID)}, nil
 }
 
 func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
@@ -105,7 +105,7 @@ func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
 		// caller's to fix.
 		return nil, chat.Kinded(chat.ErrInvalid, err)
 	}
-	res, err := p.a.policy.Put(actor, streamID, pol)
+	res, err := p.a.Policy.Put(actor, streamID, pol)
 	return res, policyError(err)
 }
 
@@ -117,7 +117,7 @@ func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs [
 		return nil, chat.Kinded(chat.ErrInvalid, err)
 	}
 	since := time.Now().Add(-time.Duration(minutes) * time.Minute).UnixMilli()
-	rep, err := p.a.policy.Try(ctx, streamID, pol, msgs, since)
+	rep, err := p.a.Policy.Try(ctx, streamID, pol, msgs, since)
 	return rep, policyError(err)
 }
 
