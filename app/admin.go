@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/privacy"
 	"github.com/livemod/livemod/store"
@@ -17,7 +16,7 @@ import (
 // outbox, labeled examples, audit, restrictions).
 type adminREST struct{ a *App }
 
-func (r adminREST) Audit(q overlay.AuditQuery) (any, error) {
+func (r adminREST) Audit(q overlay.AuditQuery) ([]store.AuditEntry, error) {
 	// Read your writes: what is still queued is written first.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -31,48 +30,30 @@ func (r adminREST) Audit(q overlay.AuditQuery) (any, error) {
 	return entries, err
 }
 
-// kpiReport is GET /v1/kpis: the desk's counters and the appeals'.
-type kpiReport struct {
-	moderate.Report
-	Appeals store.AppealStats `json:"appeals"`
-	// Reviews is each rule's precision from the reviewers' marks.
-	Reviews map[string]store.RulePrecision `json:"review_precision"`
-	// Series is one entry per minute from ?since= on, from the store.
-	Series []store.KPIMinute `json:"series,omitempty"`
-}
-
-func (r adminREST) KPIs(stream string, since int64) (any, error) {
+func (r adminREST) KPIs(stream string, since int64) (overlay.KPIReport, error) {
 	ap, err := r.a.DB.AppealStats(stream)
 	if err != nil {
-		return nil, err
+		return overlay.KPIReport{}, err
 	}
 	pr, err := r.a.DB.Precision(stream)
 	if err != nil {
-		return nil, err
+		return overlay.KPIReport{}, err
 	}
-	rep := kpiReport{Report: r.a.kpis.Report(stream), Appeals: ap, Reviews: pr}
+	rep := overlay.KPIReport{Report: r.a.kpis.Report(stream), Appeals: ap, Reviews: pr}
 	if since > 0 {
 		if rep.Series, err = r.a.minutes.Series(stream, since); err != nil {
-			return nil, err
+			return overlay.KPIReport{}, err
 		}
 	}
 	return rep, nil
 }
 
-func (r adminREST) Export(actor, user string) (any, error) {
-	ex, err := r.a.privacy().Export(actor, user)
-	if err != nil {
-		return nil, err
-	}
-	return ex, nil
+func (r adminREST) Export(actor, user string) (*privacy.Export, error) {
+	return r.a.privacy().Export(actor, user)
 }
 
-func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
-	out, err := r.a.privacy().Erase(ctx, actor, user)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+func (r adminREST) Erase(ctx context.Context, actor, user string) (*privacy.Erasure, error) {
+	return r.a.privacy().Erase(ctx, actor, user)
 }
 
 // privacy is the export and erasure over the app's keepers of user data.

@@ -16,21 +16,21 @@ import (
 // overturn unhides the message and lifts the timeout or ban).
 type appealsREST struct{ a *App }
 
-func (r appealsREST) Record(actor string, in overlay.AppealIn) (any, error) {
+func (r appealsREST) Record(actor string, in overlay.AppealIn) (overlay.AppealCreated, error) {
 	ap, err := r.a.DB.AddAppeal(store.Appeal{Stream: in.Stream, User: in.User.ID, MessageID: in.MessageID, Text: in.Text,
 		Created: time.Now().UnixMilli(), By: actor})
 	if err != nil {
-		return nil, err
+		return overlay.AppealCreated{}, err
 	}
 	target := ap.ID
 	r.a.audit.Record(store.AuditEntry{TS: ap.Created, Actor: actor, Action: "appeal.create", Target: target, Stream: ap.Stream, User: ap.User, Reason: ap.Text})
 	if err := r.flush(); err != nil {
-		return nil, err
+		return overlay.AppealCreated{}, err
 	}
-	return map[string]string{"id": ap.ID}, nil
+	return overlay.AppealCreated{ID: ap.ID}, nil
 }
 
-func (r appealsREST) List(stream, state string, limit int) (any, error) {
+func (r appealsREST) List(stream, state string, limit int) ([]store.Appeal, error) {
 	return r.a.DB.Appeals(stream, state, limit)
 }
 
@@ -43,10 +43,10 @@ func (r appealsREST) AppealStream(id string) (string, bool) {
 // undone: the message's hide (if it is still among the recent messages
 // and hidden) and the user's timeout or ban; each undo is audited by the
 // desk like a moderator's own. What was not in force is skipped.
-func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any, error) {
+func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (store.Appeal, error) {
 	ap, err := r.a.DB.GetAppeal(id)
 	if err != nil {
-		return nil, err
+		return store.Appeal{}, err
 	}
 	if ap.State != store.AppealOpen {
 		// DecideAppeal says so with the 409; nothing is undone first.
@@ -63,14 +63,14 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 			if _, err := r.a.Desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
 				undone = append(undone, "unban")
 			} else if !skippable(err) {
-				return nil, err
+				return store.Appeal{}, err
 			}
 		}
 		if ap.MessageID != "" {
 			if _, err := r.a.Desk.Act(actor, ap.Stream, ap.MessageID, "unhide", why); err == nil {
 				undone = append(undone, "unhide")
 			} else if !skippable(err) {
-				return nil, err
+				return store.Appeal{}, err
 			}
 		}
 	}
@@ -80,11 +80,11 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return store.Appeal{}, err
 	}
 	r.a.audit.Record(store.AuditEntry{TS: at, Actor: actor, Action: action, Target: id, Stream: ap.Stream, User: ap.User, Reason: reason})
 	if err := r.flush(); err != nil {
-		return nil, err
+		return store.Appeal{}, err
 	}
 	return out, nil
 }

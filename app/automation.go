@@ -223,7 +223,7 @@ func (a *App) automationRoutes(srv *overlay.Server) {
 // webhook the dead-letter list is empty.
 type webhookREST struct{ wh *connect.Webhook }
 
-func (w webhookREST) DeadLetters() (any, error) {
+func (w webhookREST) DeadLetters() ([]store.OutboxEntry, error) {
 	if w.wh == nil {
 		return []store.OutboxEntry{}, nil
 	}
@@ -234,13 +234,13 @@ func (w webhookREST) DeadLetters() (any, error) {
 	return d, err
 }
 
-func (w webhookREST) Retry(id string) (any, error) {
+func (w webhookREST) Retry(id string) (store.OutboxEntry, error) {
 	if w.wh == nil {
-		return nil, chat.NotFound("no webhook is configured: set handoff.webhook")
+		return store.OutboxEntry{}, chat.NotFound("no webhook is configured: set handoff.webhook")
 	}
 	e, err := w.wh.Retry(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, chat.Kinded(chat.ErrNotFound, err)
+		return store.OutboxEntry{}, chat.Kinded(chat.ErrNotFound, err)
 	}
 	return e, err
 }

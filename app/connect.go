@@ -186,7 +186,7 @@ func (c *connectors) reply(r *chat.Reply) error {
 }
 
 func (a *App) connectRoutes(srv *overlay.Server) {
-	overlay.RegisterConnectors(srv, func() any { return a.Conn.States() })
+	overlay.RegisterConnectors(srv, a.Conn.States)
 }
 
 // sinks is the pipeline's sinks with, first, the outbox (automatic hides

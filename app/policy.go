@@ -12,6 +12,7 @@ import (
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/policy"
 	"github.com/livemod/livemod/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,27 +90,22 @@ func WatchReload(ctx context.Context, reload func()) {
 type policyREST struct{ a *App }
 
 // streamPolicy is GET's answer.
-type streamPolicy struct {
-	Stream string        `json:"stream"`
-	Policy policy.Policy `json:"policy"`
+func (p policyREST) Get(streamID string) (overlay.StreamPolicy, error) {
+	return overlay.StreamPolicy{Stream: streamID, Policy: p.a.Policy.Effective(streamID)}, nil
 }
 
-func (p policyREST) Get(streamID string) (any, error) {
-	return streamPolicy{Stream: streamID, Policy: p.a.Policy.Effective(streamID)}, nil
-}
-
-func (p policyREST) Put(actor, streamID string, doc []byte) (any, error) {
+func (p policyREST) Put(actor, streamID string, doc []byte) (policy.Result, error) {
 	pol, err := policy.ParseJSON(doc)
 	if err != nil {
 		// Not a policy document (empty, not JSON, unknown keys): the
 		// caller's to fix.
-		return nil, chat.Kinded(chat.ErrInvalid, err)
+		return policy.Result{}, chat.Kinded(chat.ErrInvalid, err)
 	}
 	res, err := p.a.Policy.Put(actor, streamID, pol)
 	return res, policyError(err)
 }
 
-func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs []*chat.Message, minutes int) (any, error) {
+func (p policyREST) Try(ctx context.Context, streamID string, doc []byte, msgs []*chat.Message, minutes int) (*policy.Report, error) {
 	pol, err := policy.ParseJSON(doc)
 	if err != nil {
 		// Not a policy document (empty, not JSON, unknown keys): the

@@ -12,7 +12,7 @@ import (
 // reviewsREST implements overlay.Reviews over the sampler.
 type reviewsREST struct{ a *App }
 
-func (r reviewsREST) List(stream, state string, limit int) (any, error) {
+func (r reviewsREST) List(stream, state string, limit int) ([]store.Review, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.a.sampler.Flush(ctx); err != nil {
@@ -25,17 +25,17 @@ func (r reviewsREST) ReviewStream(id string) (string, bool) { return r.a.DB.Revi
 
 // Mark saves the mark (and its labeled example) and its audit entry
 // before answering.
-func (r reviewsREST) Mark(actor, id string, right bool, note string) (any, error) {
+func (r reviewsREST) Mark(actor, id string, right bool, note string) (store.Review, error) {
 	at := time.Now().UnixMilli()
 	rv, err := r.a.sampler.MarkReview(id, right, actor, note, at)
 	if err != nil {
-		return nil, err
+		return store.Review{}, err
 	}
 	r.a.audit.Record(store.AuditEntry{TS: at, Actor: actor, Action: "review." + rv.State, Target: id, Stream: rv.Stream, User: rv.User, Reason: note, Rule: rv.Rule})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.a.audit.Flush(ctx); err != nil {
-		return nil, fmt.Errorf("review: audit not saved: %w", err)
+		return store.Review{}, fmt.Errorf("review: audit not saved: %w", err)
 	}
 	return rv, nil
 }

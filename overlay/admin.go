@@ -9,6 +9,8 @@ import (
 
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/privacy"
+	"github.com/livemod/livemod/store"
 )
 
 // AuditQuery selects audit entries: zero fields select all.
@@ -25,9 +27,9 @@ type AuditQuery struct {
 // implements it over the store, the desks and the automation. actor is
 // the token's name.
 type Admin interface {
-	Audit(q AuditQuery) (any, error)
-	Export(actor, user string) (any, error)
-	Erase(ctx context.Context, actor, user string) (any, error)
+	Audit(q AuditQuery) ([]store.AuditEntry, error)
+	Export(actor, user string) (*privacy.Export, error)
+	Erase(ctx context.Context, actor, user string) (*privacy.Erasure, error)
 }
 
 // Audit limits: DefaultAuditLimit entries when none is asked for, at
@@ -60,7 +62,7 @@ func RegisterAdmin(s *Server, a Admin) {
 		}
 		entries, err := a.Audit(q)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		rows := auditRows(entries)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/store"
 )
 
 // AppealIn is the body of POST /v1/appeals.
@@ -28,14 +29,19 @@ const (
 	AppealsPageMax  = 1000
 )
 
+// AppealCreated is the answer of POST /v1/appeals: the new appeal's id.
+type AppealCreated struct {
+	ID string `json:"id"`
+}
+
 // Appeals is the appeals desk: cmd implements it over the store and the
 // moderation desk. actor is the token's name.
 type Appeals interface {
-	Record(actor string, in AppealIn) (any, error)
-	List(stream, state string, limit int) (any, error)
+	Record(actor string, in AppealIn) (AppealCreated, error)
+	List(stream, state string, limit int) ([]store.Appeal, error)
 	// Decide upholds or overturns appeal id; an overturn undoes the hide,
 	// timeout or ban.
-	Decide(actor, id string, overturn bool, reason string) (any, error)
+	Decide(actor, id string, overturn bool, reason string) (store.Appeal, error)
 	// AppealStream returns appeal id's stream, false if there is none.
 	AppealStream(id string) (string, bool)
 }
@@ -76,7 +82,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 		}
 		res, err := a.List(q.Get("stream"), state, limit)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"appeals": res})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/store"
 )
 
 // Handoffs is the agents' desk: automate.Stage implements it. Results are
@@ -26,8 +27,8 @@ type Handoffs[T any] interface {
 // Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
 // connect.Webhook to it.
 type Webhooks interface {
-	DeadLetters() (any, error)
-	Retry(id string) (any, error)
+	DeadLetters() ([]store.OutboxEntry, error)
+	Retry(id string) (store.OutboxEntry, error)
 }
 
 // Auditor records a human action (store.AuditSink via cmd). actor is the
@@ -75,7 +76,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		}
 		list, total, next, err := h.Handoffs(q.Get("stream"), state, q.Get("after"), limit)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		if list == nil {

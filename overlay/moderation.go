@@ -6,15 +6,16 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/moderate"
 )
 
 // Moderation is the moderators' desk behind the message, user and rule
 // endpoints. moderate.DeskREST implements it. actor is the token's name;
 // stream may be empty where the id alone finds the target.
 type Moderation interface {
-	Message(actor, stream, id, action, reason string) (any, error)
-	User(actor, stream, user, action string, seconds int, reason string) (any, error)
-	UndoRule(actor, stream, rule string, since int64) (any, error)
+	Message(actor, stream, id, action, reason string) (moderate.Event, error)
+	User(actor, stream, user, action string, seconds int, reason string) (moderate.UserEvent, error)
+	UndoRule(actor, stream, rule string, since int64) (moderate.Undo, error)
 }
 
 // RegisterModeration adds, for moderators:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/policy"
 )
 
 // Policies is the data side of a stream's own rules; cmd implements it
@@ -17,13 +18,19 @@ import (
 type Policies interface {
 	// Get returns the policy in force on stream: the default with the
 	// stream's override merged over.
-	Get(stream string) (any, error)
+	Get(stream string) (StreamPolicy, error)
 	// Put replaces stream's override with the JSON policy doc.
-	Put(actor, stream string, doc []byte) (any, error)
+	Put(actor, stream string, doc []byte) (policy.Result, error)
 	// Try reports what the JSON policy doc, as stream's override, would
 	// change over msgs, or over the stream's last minutes when msgs is
 	// nil.
-	Try(ctx context.Context, stream string, doc []byte, msgs []*chat.Message, minutes int) (any, error)
+	Try(ctx context.Context, stream string, doc []byte, msgs []*chat.Message, minutes int) (*policy.Report, error)
+}
+
+// StreamPolicy is GET /v1/streams/{id}/policy: the policy in force.
+type StreamPolicy struct {
+	Stream string        `json:"stream"`
+	Policy policy.Policy `json:"policy"`
 }
 
 // MaxTryMinutes bounds how far back a trial over a stream's recent

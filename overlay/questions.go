@@ -6,15 +6,17 @@ import (
 
 	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/trend"
 )
 
 // Questions is the host's desk behind the question endpoints.
 // moderate.HostREST implements it.
 type Questions interface {
-	// List returns the stream's trending list as JSON-ready value.
-	List(stream string) any
+	// List returns the stream's trending list.
+	List(stream string) moderate.Overlay
 	// Act pins, marks answered or dismisses cluster; stream may be empty.
-	Act(actor, stream, cluster, action string) (any, error)
+	Act(actor, stream, cluster, action string) (trend.TrendQuestion, error)
 }
 
 // RegisterQuestions adds GET /v1/questions?stream=ID and
@@ -58,19 +60,23 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-// answer writes an action's result, or its error with the status of its
-// kind (statusOf).
-func answer(w http.ResponseWriter, res any, err error) {
+// answer writes an action's typed result, or its error (answerError).
+func answer[T any](w http.ResponseWriter, res T, err error) {
 	if err != nil {
-		status := statusOf(err)
-		// A wrong-state action (409) names the state it met.
-		var cs interface{ CurrentState() string }
-		if errors.As(err, &cs) && cs.CurrentState() != "" {
-			writeJSON(w, status, map[string]string{"error": err.Error(), "state": cs.CurrentState()})
-			return
-		}
-		writeError(w, status, err.Error())
+		answerError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// answerError writes err with the status of its kind (statusOf).
+func answerError(w http.ResponseWriter, err error) {
+	status := statusOf(err)
+	// A wrong-state action (409) names the state it met.
+	var cs interface{ CurrentState() string }
+	if errors.As(err, &cs) && cs.CurrentState() != "" {
+		writeJSON(w, status, map[string]string{"error": err.Error(), "state": cs.CurrentState()})
+		return
+	}
+	writeError(w, status, err.Error())
 }

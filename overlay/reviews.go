@@ -6,13 +6,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/store"
 )
 
 // Reviews is the quality-review queue: cmd implements it over
 // store.Sampler. actor is the token's name.
 type Reviews interface {
-	List(stream, state string, limit int) (any, error)
-	Mark(actor, id string, right bool, note string) (any, error)
+	List(stream, state string, limit int) ([]store.Review, error)
+	Mark(actor, id string, right bool, note string) (store.Review, error)
 	ReviewStream(id string) (string, bool)
 }
 
@@ -39,7 +40,7 @@ func RegisterReviews(s *Server, rv Reviews) {
 		}
 		res, err := rv.List(q.Get("stream"), state, limit)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"reviews": res})

@@ -108,7 +108,7 @@ type Erasure struct {
 		Audit      int `json:"audit_redacted"`
 		Questions  int `json:"trending_questions"` // shown in their words, or counting them as an asker
 		Appeals    int `json:"appeals"`
-	} `json:"Erasure"`
+	} `json:"erased"`
 	// RestrictionKept says a running timeout or ban stays, without its
 	// reason: erasure does not lift it.
 	RestrictionKept bool `json:"restriction_kept"`
