@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 
@@ -32,8 +31,8 @@ var ModelLabels = []chat.Label{chat.LabelSpam, chat.LabelToxic, chat.LabelQuesti
 
 const modelMagic = "LMMODEL\x01"
 
-// maxModelLabels bounds the labels of one model.
-const maxModelLabels = 8
+// MaxModelLabels bounds the labels of one model.
+const MaxModelLabels = 8
 
 // Sentinel errors of model files.
 var (
@@ -55,6 +54,20 @@ type Model struct {
 	Info string
 }
 
+// NewModel builds a model from trained weights (package classify/train
+// makes them): bits is log2 of the hashed feature buckets (10–22), w the
+// int8 weights [bucket*len(labels) + label], scaled per label by scale,
+// with bias per label. It is how a trainer outside the runtime hands its
+// result over; it checks the shapes.
+func NewModel(bits int, labels []chat.Label, bias, scale []float32, w []int8, info string) (*Model, error) {
+	nl := len(labels)
+	if bits < 10 || bits > 22 || nl == 0 || nl > MaxModelLabels || len(bias) != nl || len(scale) != nl || len(w) != (1<<bits)*nl {
+		return nil, fmt.Errorf("classify: model of %d labels, %d bits: wrong shape (bias %d, scale %d, weights %d)", nl, bits, len(bias), len(scale), len(w))
+	}
+	return &Model{bits: uint8(bits), mask: uint64(1<<bits - 1), labels: append([]chat.Label(nil), labels...),
+		bias: bias, scale: scale, w: w, Info: info}, nil
+}
+
 // Labels returns the labels the model scores.
 func (m *Model) Labels() []chat.Label { return m.labels }
 
@@ -65,7 +78,7 @@ func (m *Model) Buckets() int { return 1 << m.bits }
 // the features feats into out.
 func (m *Model) scoreFeatures(feats []uint64, out *chat.Scores) {
 	nl := len(m.labels)
-	var acc [maxModelLabels]int32
+	var acc [MaxModelLabels]int32
 	shift := 64 - m.bits
 	if nl == 6 { // the default model: unrolled, no bounds checks in the loop
 		for _, f := range feats {
@@ -95,7 +108,7 @@ func (m *Model) scoreFeatures(feats []uint64, out *chat.Scores) {
 			}
 		}
 	}
-	x := featureScale(len(feats))
+	x := FeatureScale(len(feats))
 	for l, lab := range m.labels {
 		z := m.bias[l] + m.scale[l]*x*float32(acc[l])
 		out.Set(lab, sigmoid(z))
@@ -110,13 +123,13 @@ func sigmoid(z float32) float32 {
 // Decide scores inside its own pass over the message.
 func (m *Model) Score(text string) chat.Scores {
 	var s chat.Scores
-	f := textFeatures(nil, text)
+	f := TextFeatures(nil, text)
 	m.scoreFeatures(f, &s)
 	return s
 }
 
-// textFeatures normalizes text and appends its features to dst.
-func textFeatures(dst []uint64, text string) []uint64 {
+// TextFeatures normalizes text and appends its features to dst.
+func TextFeatures(dst []uint64, text string) []uint64 {
 	if len(text) > chat.MaxTextBytes {
 		text = text[:chat.MaxTextBytes]
 	}
@@ -124,204 +137,6 @@ func textFeatures(dst []uint64, text string) []uint64 {
 	plain := appendPlain(nil, &tmp, text)
 	skel, toks, _, _ := appendSkeletonKnown(nil, nil, nil, plain, defaultRules().m)
 	return appendFeatures(dst, text, plain, skel, toks)
-}
-
-// Example is one labeled message for training and evaluation.
-type Example struct {
-	Text   string
-	Labels chat.Labels
-	// Annotated are the labels the example was judged on: a data set of
-	// spam comments says nothing about questions. Zero means every label.
-	Annotated chat.Labels
-}
-
-// TrainOptions tune Train. Zero values mean the documented defaults.
-type TrainOptions struct {
-	Bits   int     // log2 of the hashed feature buckets; zero means 17 (128 Ki buckets), range 10–22
-	Epochs int     // passes over the data; zero means 8
-	Rate   float64 // Adagrad learning rate; zero means 0.2
-	L2     float64 // weight decay per update; zero means 1e-6
-	Seed   uint64  // shuffling seed; zero means 1
-	// Labels are the labels to learn; nil means those of ModelLabels that
-	// some example has.
-	Labels []chat.Label
-	Info   string // copied into Model.Info
-	// Priors are the base rates in live chat of the labels whose scores
-	// are calibrated to them (prior correction: training weighs the
-	// classes equally, so a raw score assumes one message in two has the
-	// label). Nil means DefaultPriors; an empty map means none.
-	Priors map[chat.Label]float64
-}
-
-// DefaultPriors: about one chat line in seven is a question (the
-// hand-labeled chat of classify/model/data: 14%). Spam and toxic keep
-// balanced scores, with thresholds set on them (DefaultThresholds).
-var DefaultPriors = map[chat.Label]float64{chat.LabelQuestion: 0.14}
-
-// Train fits a model to the examples: logistic regression per label by
-// Adagrad SGD over the hashed features, then weights quantized to int8.
-// An example counts for a label only if it was annotated for it.
-// Training is deterministic for a given seed.
-func Train(examples []Example, opts TrainOptions) (*Model, error) {
-	bitsN := opts.Bits
-	if bitsN == 0 {
-		bitsN = 17
-	}
-	if bitsN < 10 || bitsN > 22 {
-		return nil, fmt.Errorf("classify: train: bits %d out of range 10–22", bitsN)
-	}
-	epochs := opts.Epochs
-	if epochs == 0 {
-		epochs = 8
-	}
-	rate := opts.Rate
-	if rate == 0 {
-		rate = 0.2
-	}
-	l2 := opts.L2
-	if l2 == 0 {
-		l2 = 1e-6
-	}
-	seed := opts.Seed
-	if seed == 0 {
-		seed = 1
-	}
-	labels := opts.Labels
-	if labels == nil {
-		var have chat.Labels
-		for _, e := range examples {
-			have |= e.Labels
-		}
-		for _, l := range ModelLabels {
-			if have.Has(l) {
-				labels = append(labels, l)
-			}
-		}
-	}
-	if len(labels) == 0 {
-		return nil, errors.New("classify: train: no labels to learn; the data needs positive examples")
-	}
-	if len(labels) > maxModelLabels {
-		return nil, fmt.Errorf("classify: train: %d labels; at most %d", len(labels), maxModelLabels)
-	}
-	nl := len(labels)
-	shift := 64 - uint(bitsN)
-
-	// Featurize once: bucket indices per example.
-	type row struct {
-		feats  []uint32
-		x      float32
-		labels chat.Labels
-		annot  chat.Labels
-	}
-	rows := make([]row, len(examples))
-	var buf []uint64
-	for i, e := range examples {
-		buf = textFeatures(buf[:0], e.Text)
-		f := make([]uint32, len(buf))
-		for j, h := range buf {
-			f[j] = uint32(h >> shift)
-		}
-		annot := e.Annotated
-		if annot == 0 {
-			annot = chat.Labels(chat.LabelEnd - 1)
-		}
-		rows[i] = row{feats: f, x: featureScale(len(f)), labels: e.Labels, annot: annot}
-	}
-
-	// Weigh each label's classes equally: the data sets have nothing like
-	// chat's base rates (83% of the tweets are offensive), and a model that
-	// learned their prior would flag "hi" for want of evidence.
-	cw := make([][2]float64, nl) // [negative, positive] weight per label
-	for l, lab := range labels {
-		var n [2]float64
-		for i := range rows {
-			if rows[i].annot.Has(lab) {
-				if rows[i].labels.Has(lab) {
-					n[1]++
-				} else {
-					n[0]++
-				}
-			}
-		}
-		for c := range n {
-			if n[c] > 0 {
-				cw[l][c] = (n[0] + n[1]) / (2 * n[c])
-			}
-		}
-	}
-
-	nb := 1 << bitsN
-	w := make([]float32, nb*nl)
-	g2 := make([]float32, nb*nl)
-	bias := make([]float64, nl)
-	bg2 := make([]float64, nl)
-	order := make([]int, len(rows))
-	for i := range order {
-		order[i] = i
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x6c6976656d6f64))
-	for ep := 0; ep < epochs; ep++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, ri := range order {
-			r := &rows[ri]
-			for l, lab := range labels {
-				if !r.annot.Has(lab) {
-					continue
-				}
-				z := bias[l]
-				for _, f := range r.feats {
-					z += float64(w[int(f)*nl+l] * r.x)
-				}
-				y, c := 0.0, 0
-				if r.labels.Has(lab) {
-					y, c = 1, 1
-				}
-				g := (1/(1+math.Exp(-z)) - y) * cw[l][c] // dLoss/dz
-				bg2[l] += g * g
-				bias[l] -= rate * g / math.Sqrt(bg2[l]+1e-8)
-				gx := float32(g) * r.x
-				for _, f := range r.feats {
-					k := int(f)*nl + l
-					gk := gx + float32(l2)*w[k]
-					g2[k] += gk * gk
-					w[k] -= float32(rate) * gk / float32(math.Sqrt(float64(g2[k])+1e-8))
-				}
-			}
-		}
-	}
-
-	m := &Model{
-		bits:   uint8(bitsN),
-		mask:   uint64(nb - 1),
-		labels: append([]chat.Label(nil), labels...),
-		bias:   make([]float32, nl),
-		scale:  make([]float32, nl),
-		w:      make([]int8, nb*nl),
-		Info:   opts.Info,
-	}
-	priors := opts.Priors
-	if priors == nil {
-		priors = DefaultPriors
-	}
-	for l, lab := range labels {
-		m.bias[l] = float32(bias[l])
-		if p, ok := priors[lab]; ok && p > 0 && p < 1 {
-			m.bias[l] += float32(math.Log(p / (1 - p)))
-		}
-		var mx float32
-		for k := l; k < len(w); k += nl {
-			mx = max(mx, float32(math.Abs(float64(w[k]))))
-		}
-		if mx == 0 {
-			mx = 1
-		}
-		m.scale[l] = mx / 127
-		for k := l; k < len(w); k += nl {
-			m.w[k] = int8(math.Round(float64(w[k] / m.scale[l])))
-		}
-	}
-	return m, nil
 }
 
 // MarshalBinary writes the model file: a header, the weights compressed
@@ -375,7 +190,7 @@ func ParseModel(data []byte) (*Model, error) {
 	m := &Model{bits: p[2]}
 	nl := int(p[3])
 	p = p[4:]
-	if m.bits < 10 || m.bits > 22 || nl == 0 || nl > maxModelLabels || len(p) < nl*10+4 {
+	if m.bits < 10 || m.bits > 22 || nl == 0 || nl > MaxModelLabels || len(p) < nl*10+4 {
 		return nil, fmt.Errorf("%w: bad header", ErrModelFormat)
 	}
 	for range nl {

@@ -30,24 +30,6 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 }
 
-func TestTrainLearns(t *testing.T) {
-	var ex []Example
-	for i := 0; i < 20; i++ {
-		ex = append(ex,
-			Example{Text: "buy cheap followers now", Labels: chat.Labels(chat.LabelSpam)},
-			Example{Text: "great show today", Labels: 0},
-		)
-	}
-	m, err := Train(ex, TrainOptions{Bits: 12, Labels: []chat.Label{chat.LabelSpam}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s1, s2 := m.Score("cheap followers"), m.Score("great show")
-	if s1.Get(chat.LabelSpam) < 0.7 || s2.Get(chat.LabelSpam) > 0.3 {
-		t.Errorf("spam scores %v and %v: the model did not learn", s1.Get(chat.LabelSpam), s2.Get(chat.LabelSpam))
-	}
-}
-
 func TestModelInDecide(t *testing.T) {
 	e, err := New(Options{})
 	if err != nil {

@@ -54,26 +54,3 @@ func TestQuestionCues(t *testing.T) {
 		}
 	}
 }
-
-// TestQuestionPrior: the question head is calibrated to chat's base rate.
-func TestQuestionPrior(t *testing.T) {
-	t.Parallel()
-	m := DefaultModel()
-	if s := m.Score("nice stream today"); s.Get(chat.LabelQuestion) > 0.2 {
-		t.Errorf("a statement scores %.2f as a question", s.Get(chat.LabelQuestion))
-	}
-	ex := []Example{{Text: "is it cotton?", Labels: chat.Labels(chat.LabelQuestion)}, {Text: "nice", Labels: 0},
-		{Text: "how much?", Labels: chat.Labels(chat.LabelQuestion)}, {Text: "great show", Labels: 0}}
-	raw, err := Train(ex, TrainOptions{Bits: 10, Priors: map[chat.Label]float64{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := Train(ex, TrainOptions{Bits: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, c := raw.Score("is it silk?"), cal.Score("is it silk?")
-	if !(c.Get(chat.LabelQuestion) < r.Get(chat.LabelQuestion)) {
-		t.Errorf("calibrated %.3f, uncalibrated %.3f: the prior did not lower the score", c.Get(chat.LabelQuestion), r.Get(chat.LabelQuestion))
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/classify/train"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -86,19 +87,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, i := range test {
 			inTest[i] = true
 		}
-		var train []classify.Example
+		var fit []train.Example
 		var held []example
 		for i := range ex {
 			if inTest[i] {
 				held = append(held, ex[i])
 			} else {
-				train = append(train, ex[i].Example)
+				fit = append(fit, ex[i].Example)
 			}
 		}
-		train = append(train, examplesOf(more)...)
+		fit = append(fit, examplesOf(more)...)
 		var m *classify.Model
 		if *mode != "rules" {
-			if m, err = classify.Train(train, classify.TrainOptions{}); err != nil {
+			if m, err = train.Train(fit, train.TrainOptions{}); err != nil {
 				return fmt.Errorf("fold %d: %w", k+1, err)
 			}
 		}
@@ -107,7 +108,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := evaluate(ctx, &fr, held, m, *mode, nil); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "fold %d: %d held out, %d trained; %s\n", k+1, len(held), len(train), fr.summary())
+		fmt.Fprintf(stdout, "fold %d: %d held out, %d trained; %s\n", k+1, len(held), len(fit), fr.summary())
 		res.add(&fr)
 	}
 	res.write(stdout, fmt.Sprintf("cross-validation %s over %s, mode %s, %d messages (pooled over folds)", *cv, dataNames(data), *mode, len(ex)))

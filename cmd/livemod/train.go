@@ -14,6 +14,7 @@ import (
 	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/classify/train"
 	"github.com/livemod/livemod/store"
 )
 
@@ -64,7 +65,7 @@ func parseDataSpec(s string) (dataSpec, error) {
 
 // example is a labeled line ready for training and evaluation.
 type example struct {
-	classify.Example
+	train.Example
 	msg chat.Message
 }
 
@@ -134,7 +135,7 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 			l.Stream = "eval"
 		}
 		out = append(out, example{
-			Example: classify.Example{Text: l.Text, Labels: labels, Annotated: annot},
+			Example: train.Example{Text: l.Text, Labels: labels, Annotated: annot},
 			msg:     l.Message,
 		})
 	}
@@ -154,8 +155,8 @@ func (d *dataFlags) Set(v string) error {
 	return nil
 }
 
-func examplesOf(ex []example) []classify.Example {
-	out := make([]classify.Example, len(ex))
+func examplesOf(ex []example) []train.Example {
+	out := make([]train.Example, len(ex))
 	for i := range ex {
 		out[i] = ex[i].Example
 	}
@@ -200,7 +201,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if desc == "" {
 		desc = "livemod train " + strings.Join(args, " ")
 	}
-	m, err := classify.Train(examplesOf(ex), classify.TrainOptions{Bits: *bits, Epochs: *epochs, Seed: *seed, Info: desc})
+	m, err := train.Train(examplesOf(ex), train.TrainOptions{Bits: *bits, Epochs: *epochs, Seed: *seed, Info: desc})
 	if err != nil {
 		return err
 	}
