@@ -12,6 +12,7 @@ import (
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/handoff"
+	"github.com/livemod/livemod/state"
 )
 
 // Output receives what the stage did. Calls come from the pipeline's
@@ -57,9 +58,9 @@ type Options struct {
 	// carries (and the most it keeps). Zero means 5.
 	RecentMessages int
 	// OptOuts, Tickets and IDs hold the state. Nil means memory.
-	OptOuts classify.OptOuts
+	OptOuts state.OptOuts
 	Tickets handoff.Tickets
-	IDs     classify.IDs
+	IDs     state.IDs
 	// Output receives replies, drafts and tickets. Nil discards them.
 	Output Output
 	// Escalation is when negative sentiment opens a complaint ticket;
@@ -108,9 +109,9 @@ type Stage struct {
 	summary   string
 	purchase  bool
 	recentMax int
-	optouts   classify.OptOuts
+	optouts   state.OptOuts
 	tickets   handoff.Tickets
-	ids       classify.IDs
+	ids       state.IDs
 	out       Output
 
 	esc        Escalation
@@ -214,13 +215,13 @@ func New(opts Options) (*Stage, error) {
 		s.recentMax = 5
 	}
 	if s.optouts == nil {
-		s.optouts = &classify.MemoryOptOuts{}
+		s.optouts = &state.MemoryOptOuts{}
 	}
 	if s.tickets == nil {
 		s.tickets = &handoff.MemoryTickets{}
 	}
 	if s.ids == nil {
-		s.ids = &classify.MemoryIDs{}
+		s.ids = &state.MemoryIDs{}
 	}
 	if s.out == nil {
 		s.out = discard{}

@@ -10,6 +10,7 @@ import (
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/trend"
 )
 
@@ -233,7 +234,7 @@ func TestRestrictedUserGetsNoAutomation(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &recorder{}
-	optouts := &classify.MemoryOptOuts{}
+	optouts := &state.MemoryOptOuts{}
 	s, err := automate.New(automate.Options{PublicNotice: "{author_name}, an agent will message you privately.", Output: out, OptOuts: optouts})
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/handoff"
+	"github.com/livemod/livemod/state"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -144,13 +144,13 @@ func (b *behind) close(ctx context.Context) error {
 }
 
 // Automation is the durable state of the automation stage: it implements
-// handoff.Tickets, classify.OptOuts and classify.IDs over the store.
+// handoff.Tickets, state.OptOuts and state.IDs over the store.
 // Create it with OpenAutomation; Close it after the pipeline has drained.
 type Automation struct {
 	db      *DB
 	w       *behind
 	tickets handoff.MemoryTickets
-	optouts classify.MemoryOptOuts
+	optouts state.MemoryOptOuts
 	outbox  bool
 	gone    goneTickets // erased tickets: hidden, never written again
 
@@ -213,9 +213,9 @@ type dirtyTicket struct {
 }
 
 var (
-	_ handoff.Tickets  = (*Automation)(nil)
-	_ classify.OptOuts = (*Automation)(nil)
-	_ classify.IDs     = (*Automation)(nil)
+	_ handoff.Tickets = (*Automation)(nil)
+	_ state.OptOuts   = (*Automation)(nil)
+	_ state.IDs       = (*Automation)(nil)
 )
 
 // AutomationOptions configure OpenAutomation.
@@ -610,10 +610,10 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 	return nil
 }
 
-// OptedOut implements classify.OptOuts.
+// OptedOut implements state.OptOuts.
 func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user) }
 
-// SetOptOut implements classify.OptOuts: the choice and its time are
+// SetOptOut implements state.OptOuts: the choice and its time are
 // kept until the user changes it (or is erased).
 func (a *Automation) SetOptOut(o chat.OptOut) {
 	a.optouts.SetOptOut(o)
@@ -642,7 +642,7 @@ type idBlock struct {
 	fetching  bool   // a reservation of spare is under way
 }
 
-// Next implements classify.IDs. Numbers are reserved in blocks in the
+// Next implements state.IDs. Numbers are reserved in blocks in the
 // store, so that ids never repeat across restarts (a restart skips the
 // rest of a block and its spare).
 func (a *Automation) Next(kind string) uint64 {

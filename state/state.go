@@ -1,4 +1,4 @@
-package classify
+package state
 
 import (
 	"sync"
@@ -6,11 +6,6 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
 )
-
-// Automated replies and the state they need. The policy (caps, cooldowns,
-// approval, opt-out) lives in package automate; the wire types and the
-// state interfaces that store implements live here, so that store depends
-// on classify only.
 
 // OptOuts remembers who sent STOP. Implementations are goroutine-safe;
 // OptedOut sits on the reply path and must not do I/O (a durable
@@ -39,8 +34,6 @@ type optOutPart struct {
 func (o *MemoryOptOuts) part(user string) *optOutPart {
 	return &o.parts[xxhash.Sum64String(user)&(optOutParts-1)]
 }
-
-var _ OptOuts = (*MemoryOptOuts)(nil)
 
 // OptedOut implements OptOuts.
 func (o *MemoryOptOuts) OptedOut(user string) bool {
@@ -107,8 +100,6 @@ type MemoryIDs struct {
 	n  map[string]uint64
 }
 
-var _ IDs = (*MemoryIDs)(nil)
-
 // Next implements IDs.
 func (c *MemoryIDs) Next(kind string) uint64 {
 	c.mu.Lock()
@@ -119,3 +110,8 @@ func (c *MemoryIDs) Next(kind string) uint64 {
 	c.n[kind]++
 	return c.n[kind]
 }
+
+var (
+	_ OptOuts = (*MemoryOptOuts)(nil)
+	_ IDs     = (*MemoryIDs)(nil)
+)
