@@ -269,28 +269,6 @@ func TestFlood(t *testing.T) {
 	}
 }
 
-func TestMemorySeenBounded(t *testing.T) {
-	t.Parallel()
-	s := NewMemorySeen()
-	for i := range seenCap * 3 {
-		s.Observe("s", uint64(i)*0x9E3779B97F4A7C15, 1, int64(i), 30_000, 60_000)
-	}
-	if n := s.Len(); n > seenCap {
-		t.Fatalf("table holds %d entries, cap %d", n, seenCap)
-	}
-	// Expired entries are freed as time moves on.
-	s2 := NewMemorySeen()
-	for i := range 1000 {
-		s2.Observe("s", uint64(i)*0x9E3779B97F4A7C15, 1, 0, 30_000, 60_000)
-	}
-	for i := range 5000 {
-		s2.Observe("s", uint64(i+1_000_000)*0x9E3779B97F4A7C15, 1, 10_000_000+int64(i), 30_000, 60_000)
-	}
-	if n := s2.Len(); n >= 6000 {
-		t.Errorf("expired entries kept: %d", n)
-	}
-}
-
 func TestNormalize(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{

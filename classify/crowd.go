@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/state"
 )
 
 // Copypasta as moderators mean it.
@@ -51,7 +53,7 @@ func newCrowdRule(o, def CopypastaOptions) *crowdRule {
 	o.Users = intOr(o.Users, intOr(def.Users, DefaultCopypastaUsers))
 	o.Window = durOr(o.Window, durOr(def.Window, DefaultCopypastaWindow))
 	r := &crowdRule{minLen: o.MinLength, users: o.Users, window: o.Window.Milliseconds()}
-	r.detail = make([]string, seenRing+1)
+	r.detail = make([]string, state.SeenRing+1)
 	for n := range r.detail {
 		r.detail[n] = strconv.Itoa(n) + " users sent it in " + o.Window.String()
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/state"
 )
 
 // Options configure an Engine. Every zero value means the documented default.
@@ -209,7 +210,7 @@ func New(opts Options) (*Engine, error) {
 	e.restrict = opts.Restrictions
 	e.seen = opts.Seen
 	if e.seen == nil {
-		e.seen = NewMemorySeen()
+		e.seen = state.NewMemorySeen()
 	}
 	policy, err := newModelPolicy(opts)
 	if err != nil {
@@ -218,7 +219,7 @@ func New(opts Options) (*Engine, error) {
 	e.policy = policy
 	e.trend = opts.Trending
 	rw := durOr(opts.RepeatWindow, 30*time.Second).String()
-	e.repeatDetail = make([]string, seenRing+1)
+	e.repeatDetail = make([]string, state.SeenRing+1)
 	for n := range e.repeatDetail {
 		e.repeatDetail[n] = "same user sent it " + strconv.Itoa(n) + " times in " + rw
 	}
