@@ -7,8 +7,8 @@
 // once per ticket.
 //
 // Like classify it has no clock and no I/O: time is the message's ts, ids
-// come from a state.IDs, and state sits behind classify's OptOuts and
-// Tickets interfaces (memory here, durable in store). That is what makes
+// come from a state.IDs, and state sits behind the state.OptOuts and
+// handoff.Tickets ports (memory in state and handoff, durable in store). That is what makes
 // "livemod replay" give the same FAQ and handoff fields as the server:
 // both run Stage.Wrap(engine).
 //
