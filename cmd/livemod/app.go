@@ -188,6 +188,7 @@ func newApp(cfg config.Config, log io.Writer) (*app, error) {
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
 	a.minutes = store.NewKPIMinutes(db)
+	a.minutes.Meaningful = moderate.Meaningful
 	a.minutes.OnError = func(err error) { fmt.Fprintln(log, "livemod: kpi minutes:", err) }
 	a.sampler = store.NewSampler(db, cfg.Review.Share)
 	a.sampler.OnError = func(err error) { fmt.Fprintln(log, "livemod: review sampling:", err) }
@@ -426,7 +427,17 @@ func (a *app) shutdown(ctx context.Context) error {
 func (a *app) wireDesks() error {
 	a.kpis = moderate.NewKPIs(moderate.KPIOptions{
 		Tickets: func(s string) []*classify.Ticket { return a.auto.state.List(s, "") },
+		Keep:    a.minutes,
 	})
+	// The counters start where they stopped: every KPI is kept per
+	// minute in the store (docs/ARCHITECTURE.md, "KPIs").
+	hist, err := a.minutes.History(time.Now().Add(-time.Hour).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("kpis: restore: %w", err)
+	}
+	for s, h := range hist {
+		a.kpis.Restore(s, h)
+	}
 	a.desk = moderate.NewDesk(moderate.DeskOptions{
 		Publish: func(s string, line []byte) { a.hub.Publish(s, stream.ViewModerator, line) },
 		Audit:   a.audit,
