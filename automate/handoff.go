@@ -55,6 +55,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, i
 			f := classify.TemplateFields{Stream: m.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
 			r := s.newReply(m.Stream, me, s.render(s.notice, me, f), m.TS)
 			r.Handoff = t.ID
+			r.Asked = m.Text
 			if t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error { t.Noticed = true; return nil }); err == nil {
 				t, joined = t2, false
 			}

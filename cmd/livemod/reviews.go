@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 )
@@ -27,9 +28,9 @@ func (r reviewsREST) ReviewStream(id string) (string, bool) { return r.a.db.Revi
 
 // Mark saves the mark (and its labeled example) and its audit entry
 // before answering.
-func (r reviewsREST) Mark(actor, id string, right bool, note string) (any, error) {
+func (r reviewsREST) Mark(actor, id string, right bool, labels *classify.Labels, note string) (any, error) {
 	at := time.Now().UnixMilli()
-	rv, err := r.a.sampler.MarkReview(id, right, actor, note, at)
+	rv, err := r.a.sampler.MarkReview(id, right, labels, actor, note, at)
 	if err != nil {
 		return nil, err
 	}
