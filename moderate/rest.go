@@ -9,8 +9,11 @@ func (r DeskREST) Message(actor, stream, id, action, reason string) (any, error)
 	return r.Desk.Act(actor, stream, id, action, reason)
 }
 
-// User times out, bans or unbans a user.
-func (r DeskREST) User(actor, stream, user, action string, seconds int, reason string) (any, error) {
+// User times out, bans or unbans a user: in stream only when inStream.
+func (r DeskREST) User(actor, stream, user, action string, seconds int, reason string, inStream bool) (any, error) {
+	if inStream {
+		return r.Desk.UserIn(actor, stream, user, action, seconds, reason)
+	}
 	return r.Desk.User(actor, stream, user, action, seconds, reason)
 }
 

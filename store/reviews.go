@@ -18,22 +18,22 @@ import (
 // wrong, and every mark becomes a labeled example for `livemod train`
 // (MarkReview); the marks give each rule's precision.
 type Review struct {
-	ID        string          `json:"id"`
-	Stream    string          `json:"stream"`
-	MessageID string          `json:"message_id"`
-	User      string          `json:"user"`
-	Text      string          `json:"text"`
+	ID        string `json:"id"`
+	Stream    string `json:"stream"`
+	MessageID string `json:"message_id"`
+	User      string `json:"user"`
+	Text      string `json:"text"`
 	// Asked is, for a reply, the text of the message it answered (Text
 	// is the reply's): what a mark labels.
-	Asked  string `json:"asked,omitempty"`
-	Action string `json:"action"` // hide, hold or reply
-	Rule      string          `json:"rule"`
-	Labels    classify.Labels `json:"labels"`
-	TS        int64           `json:"ts"`
-	State     string          `json:"state"` // open, right or wrong
-	By        string          `json:"by,omitempty"`
-	At        int64           `json:"at,omitempty"`
-	Note      string          `json:"note,omitempty"`
+	Asked  string          `json:"asked,omitempty"`
+	Action string          `json:"action"` // hide, hold or reply
+	Rule   string          `json:"rule"`
+	Labels classify.Labels `json:"labels"`
+	TS     int64           `json:"ts"`
+	State  string          `json:"state"` // open, right or wrong
+	By     string          `json:"by,omitempty"`
+	At     int64           `json:"at,omitempty"`
+	Note   string          `json:"note,omitempty"`
 
 	flushed chan struct{} // a Flush marker, never stored
 }

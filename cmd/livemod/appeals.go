@@ -62,8 +62,15 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (any
 		why := "appeal " + id + " overturned: " + reason
 		// The restriction first: the message shown again then goes
 		// back on the overlay too (a restricted user's stays off).
-		if _, _, restricted := r.a.desk.Restricted(ap.User); restricted {
-			if _, err := r.a.desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
+		// The stream's own restriction, else the one of every stream.
+		var lift func(actor, stream, user, action string, seconds int, reason string) (moderate.UserEvent, error)
+		if _, _, in := r.a.desk.RestrictedIn(ap.Stream, ap.User); in {
+			lift = r.a.desk.UserIn
+		} else if _, _, all := r.a.desk.Restricted(ap.User); all {
+			lift = r.a.desk.User
+		}
+		if lift != nil {
+			if _, err := lift(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
 				undone = append(undone, "unban")
 			} else if !skippable(err) {
 				return nil, err

@@ -186,7 +186,15 @@ func (c *connectors) reply(r *classify.Reply) error {
 }
 
 func (a *app) connectRoutes(srv *overlay.Server) {
-	overlay.RegisterConnectors(srv, func() any { return a.conn.states() })
+	overlay.RegisterConnectors(srv, func(sees func(string) bool) any {
+		out := []connect.HealthState{}
+		for _, h := range a.conn.states() {
+			if sees(h.Stream) {
+				out = append(out, h)
+			}
+		}
+		return out
+	})
 }
 
 // sinks is the pipeline's sinks with, first, the outbox (automatic hides
