@@ -21,7 +21,9 @@ func TestCommitFailureIs503(t *testing.T) {
 	}
 	commits := 0
 	s := NewServer(Options{Auth: auth, Commit: func(context.Context) error { commits++; return errors.New("disk full") }})
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"ok": "yes"}) })
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"ok": "yes"})
+	})
 	s.Handle("POST /v1/change", ok, RoleModerator)
 	s.Handle("POST /v1/refused", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusConflict, "no") }), RoleModerator)
 	s.Handle("GET /v1/read", ok, RoleModerator)
