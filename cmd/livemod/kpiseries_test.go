@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +112,39 @@ func TestKPIsSurviveRestart(t *testing.T) {
 		t.Errorf("rates after a restart: %v msg/s, %v decisions/s; before: %v, %v (the last minute is kept)",
 			after.MessagesPerSecond, after.DecisionsPerSecond, before.MessagesPerSecond, before.DecisionsPerSecond)
 	}
+}
+
+// TestRetentionOldestOnMetrics: /metrics shows the age of the oldest
+// record of each kind, as of the purge that runs at start and after.
+func TestRetentionOldestOnMetrics(t *testing.T) {
+	dir := t.TempDir()
+	ta := openApp(t, dir)
+	brIngest(t, ta.addr(), "rm", msg("rm-1", "u-1", "FREE followers at bit.ly/rm1", 0))
+	ta.stop(t)
+	ta = openApp(t, dir) // the purge at start sees the audit entry and the minute
+	var audit, minutes float64
+	eventually(t, 10*time.Second, "the oldest audit entry and KPI minute on /metrics", func() bool {
+		_, body := call(t, "GET", "http://"+ta.addr()+"/metrics", adminSecret, "")
+		for _, l := range strings.Split(body, "\n") {
+			fmt.Sscanf(l, `livemod_retention_oldest_seconds{kind="audit"} %g`, &audit)
+			fmt.Sscanf(l, `livemod_retention_oldest_seconds{kind="kpi_minutes"} %g`, &minutes)
+		}
+		if audit == 0 || minutes == 0 {
+			t.Logf("metrics: %s", grepLines(body, "retention_oldest"))
+		}
+		return audit > 0 && minutes > 0
+	})
+	if audit > 3600 || minutes > 3600 {
+		t.Errorf("oldest audit entry %gs, KPI minute %gs; want both from this test", audit, minutes)
+	}
+}
+
+func grepLines(body, sub string) string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
