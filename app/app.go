@@ -196,6 +196,7 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
 	a.minutes = store.NewKPIMinutes(db)
+	a.minutes.Meaningful = moderate.Meaningful
 	a.minutes.OnError = func(err error) { fmt.Fprintln(log, "livemod: kpi minutes:", err) }
 	a.sampler = store.NewSampler(db, cfg.Review.Share)
 	a.sampler.OnError = func(err error) { fmt.Fprintln(log, "livemod: review sampling:", err) }
@@ -435,7 +436,17 @@ func (a *App) Shutdown(ctx context.Context) error {
 func (a *App) wireDesks() error {
 	a.kpis = moderate.NewKPIs(moderate.KPIOptions{
 		Tickets: func(s string) []*chat.Ticket { return a.Auto.state.List(s, "") },
+		Keep:    a.minutes,
 	})
+	// The counters start where they stopped: every KPI is kept per
+	// minute in the store (docs/ARCHITECTURE.md, "KPIs").
+	hist, err := a.minutes.History(time.Now().Add(-time.Hour).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("kpis: restore: %w", err)
+	}
+	for s, h := range hist {
+		a.kpis.Restore(s, h)
+	}
 	a.Desk = moderate.NewDesk(moderate.DeskOptions{
 		Publish: func(s string, line []byte) { a.Hub.Publish(s, broker.ViewModerator, line) },
 		Audit:   a.audit,

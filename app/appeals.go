@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 )
@@ -59,8 +60,15 @@ func (r appealsREST) Decide(actor, id string, overturn bool, reason string) (sto
 		why := "appeal " + id + " overturned: " + reason
 		// The restriction first: the message shown again then goes
 		// back on the overlay too (a restricted user's stays off).
-		if _, _, restricted := r.a.Desk.Restricted(ap.User); restricted {
-			if _, err := r.a.Desk.User(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
+		// The stream's own restriction, else the one of every stream.
+		var lift func(actor, stream, user, action string, seconds int, reason string) (moderate.UserEvent, error)
+		if _, _, in := r.a.Desk.RestrictedIn(ap.Stream, ap.User); in {
+			lift = r.a.Desk.UserIn
+		} else if _, _, all := r.a.Desk.Restricted(ap.User); all {
+			lift = r.a.Desk.User
+		}
+		if lift != nil {
+			if _, err := lift(actor, ap.Stream, ap.User, "unban", 0, why); err == nil {
 				undone = append(undone, "unban")
 			} else if !skippable(err) {
 				return store.Appeal{}, err

@@ -186,7 +186,15 @@ func (c *connectors) reply(r *chat.Reply) error {
 }
 
 func (a *App) connectRoutes(srv *overlay.Server) {
-	overlay.RegisterConnectors(srv, a.Conn.States)
+	overlay.RegisterConnectors(srv, func(sees func(string) bool) []connect.HealthState {
+		out := []connect.HealthState{}
+		for _, h := range a.Conn.States() {
+			if sees(h.Stream) {
+				out = append(out, h)
+			}
+		}
+		return out
+	})
 }
 
 // sinks is the pipeline's sinks with, first, the outbox (automatic hides

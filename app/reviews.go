@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 )
@@ -25,9 +26,9 @@ func (r reviewsREST) ReviewStream(id string) (string, bool) { return r.a.DB.Revi
 
 // Mark saves the mark (and its labeled example) and its audit entry
 // before answering.
-func (r reviewsREST) Mark(actor, id string, right bool, note string) (store.Review, error) {
+func (r reviewsREST) Mark(actor, id string, right bool, labels *chat.Labels, note string) (store.Review, error) {
 	at := time.Now().UnixMilli()
-	rv, err := r.a.sampler.MarkReview(id, right, actor, note, at)
+	rv, err := r.a.sampler.MarkReview(id, right, labels, actor, note, at)
 	if err != nil {
 		return store.Review{}, err
 	}

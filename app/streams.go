@@ -33,7 +33,7 @@ func (r streamsREST) Restrictions(limit int) []overlay.Restricted {
 	rs := r.a.Desk.Restrictions(limit)
 	out := make([]overlay.Restricted, len(rs))
 	for i, x := range rs {
-		out[i] = overlay.Restricted{User: x.User, Until: x.Until, Reason: x.Reason}
+		out[i] = overlay.Restricted{User: x.User, Stream: x.Stream, Until: x.Until, Reason: x.Reason}
 	}
 	return out
 }

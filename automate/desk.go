@@ -168,6 +168,9 @@ func (s *Stage) EraseUser(user string) int {
 		if dr != nil {
 			if i := slices.Index(dr.To, user); i >= 0 {
 				n++
+				if i == 0 {
+					dr.Asked = "" // the erased user's words
+				}
 				dr.To = slices.Delete(dr.To, i, i+1)
 				dr.Names = slices.Delete(dr.Names, i, i+1)
 				dr.InReplyTo = slices.Delete(dr.InReplyTo, i, i+1)

@@ -56,6 +56,7 @@ func (s *Stage) handoff(m *chat.Message, d *chat.Decision, wants bool, issue, pr
 			f := classify.TemplateFields{Stream: m.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
 			r := s.newReply(m.Stream, me, s.render(s.notice, me, f), m.TS)
 			r.Handoff = t.ID
+			r.Asked = m.Text
 			if t2, err := s.tickets.Update(t.ID, func(t *chat.Ticket) error { t.Noticed = true; return nil }); err == nil {
 				t, joined = t2, false
 			}

@@ -35,6 +35,7 @@ func (s *Stage) answer(m *chat.Message, d *chat.Decision, match classify.FAQMatc
 	}
 	if g.lastSent >= 0 && m.TS-g.lastSent < s.cooldown {
 		if !slices.ContainsFunc(g.pending, func(a asker) bool { return a.user == me.user }) {
+			me.text = m.Text // for Reply.Asked when the cooldown ends
 			g.pending = append(g.pending, me)
 			s.pending.Add(1)
 		}
@@ -49,6 +50,11 @@ func (s *Stage) answer(m *chat.Message, d *chat.Decision, match classify.FAQMatc
 	g.lastSent = m.TS
 	r := s.newReply(m.Stream, askers, s.render(entry.Answer, askers, s.fields(entry, m)), m.TS)
 	r.FAQ = entry.ID
+	if len(r.InReplyTo) > 0 && r.InReplyTo[0] == m.ID {
+		r.Asked = m.Text
+	} else if len(askers) > 0 {
+		r.Asked = askers[0].text
+	}
 	sh.mu.Unlock()
 	fx.replies = append(fx.replies, r)
 	d.FAQ = &chat.FAQReply{ID: entry.ID, Reply: r.Text}
@@ -88,6 +94,7 @@ func (s *Stage) flushDue(stream string, ts int64, except string, fx *effects) {
 		m := &chat.Message{Stream: stream, TS: ts}
 		r := s.newReply(stream, askers, s.render(entry.Answer, askers, s.fields(entry, m)), ts)
 		r.FAQ = entry.ID
+		r.Asked = askers[0].text
 		fx.replies = append(fx.replies, r)
 	}
 }
@@ -112,6 +119,7 @@ func (s *Stage) draft(g *group, m *chat.Message, entry classify.FAQEntry, me ask
 			Reply: chat.Reply{ID: s.nextID("r"), Stream: m.Stream, FAQ: entry.ID},
 			State: chat.DraftPending,
 		}
+		dr.Asked = m.Text
 		g.draft = dr.ID
 		s.drafts[dr.ID] = dr
 		s.order = append(s.order, dr.ID)
@@ -219,6 +227,9 @@ func (s *Stage) DecideDraft(id string, approve bool, by string, at int64) (*chat
 			entry, _ := s.entry(dr.FAQ)
 			text := s.render(entry.Answer, keep, s.fields(entry, &chat.Message{Stream: dr.Stream}))
 			reply = &chat.Reply{ID: dr.ID, Stream: dr.Stream, Text: text, FAQ: dr.FAQ, TS: dr.TS}
+			if len(dr.InReplyTo) > 0 && keep[0].msg == dr.InReplyTo[0] {
+				reply.Asked = dr.Asked
+			}
 			for _, a := range keep {
 				reply.To = append(reply.To, a.user)
 				reply.InReplyTo = append(reply.InReplyTo, a.msg)

@@ -151,7 +151,10 @@ type group struct {
 
 type asker struct {
 	user, name, msg string
-	ts              int64
+	// text is the message's, kept while the asker waits for a cooldown
+	// (Reply.Asked); empty otherwise.
+	text string
+	ts   int64
 }
 
 // New returns a Stage.

@@ -20,6 +20,11 @@ type Reply struct {
 	Handoff   string   `json:"handoff,omitempty"`
 	InReplyTo []string `json:"in_reply_to"`
 	TS        int64    `json:"ts"` // the message time it was sent at, Unix ms
+	// Asked is the text of the message InReplyTo[0], when the stage
+	// knows it: review sampling keeps it, so that a reply a reviewer
+	// marks wrong becomes a labeled example of what was asked. Not on
+	// the wire.
+	Asked string `json:"-"`
 }
 
 // AppendLine appends r as one replies-view line: the reply with
@@ -47,6 +52,8 @@ type Draft struct {
 	State     string   `json:"state"` // pending | approved | rejected
 	DecidedBy string   `json:"decided_by,omitempty"`
 	DecidedAt int64    `json:"decided_at,omitempty"`
+	// Asked is the text of the first asker's message (Reply.Asked).
+	Asked string `json:"asked,omitempty"`
 }
 
 // OptOut is a user's choice about automated replies.

@@ -324,16 +324,31 @@ func restrictDecision(d *chat.Decision, until int64) {
 
 // restrictedOn asks r about m's author: a restriction given for the user
 // id alone holds on every platform (a bridge without platforms), one
-// given for (platform, user) only there.
+// given for (platform, user) only there; one given in a stream only
+// (StreamRestrictions) holds only in m's stream.
 func restrictedOn(r Restrictions, m *chat.Message) (int64, bool) {
 	until, ok := r.Restricted(m.User.ID, m.TS)
-	if ok || m.Platform == "" {
+	if ok {
 		return until, ok
 	}
-	if mr, mem := r.(*MemoryRestrictions); mem && mr.Len() == 0 {
+	mr, mem := r.(*MemoryRestrictions)
+	if mem && mr.Len() == 0 {
 		return 0, false // most shows restrict nobody: no key to build
 	}
-	return r.Restricted(chat.Subject(m.Platform, m.User.ID), m.TS)
+	sr, inStream := r.(StreamRestrictions)
+	if inStream {
+		if until, ok := sr.RestrictedIn(m.Stream, m.User.ID, m.TS); ok {
+			return until, ok
+		}
+	}
+	if m.Platform == "" {
+		return 0, false
+	}
+	subject := chat.Subject(m.Platform, m.User.ID)
+	if until, ok := r.Restricted(subject, m.TS); ok || !inStream || (mem && mr.ni.Load() == 0) {
+		return until, ok
+	}
+	return sr.RestrictedIn(m.Stream, subject, m.TS)
 }
 
 // decide decides m into d with the scratch buffers given. The words of

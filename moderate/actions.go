@@ -48,16 +48,26 @@ func (d *Desk) toPlatform(a store.Action) error {
 	return nil
 }
 
-// restrictionOf is the running timeout or ban of the user on platform:
-// one given for (platform, user), or one given for the user id without a
-// platform (which holds on every platform).
-func (d *Desk) restrictionOf(platform, user string) (restriction, bool) {
+// restrictionOf is the running timeout or ban of the user on platform in
+// stream: one given for (platform, user), or one given for the user id
+// without a platform (which holds on every platform), of every stream or
+// of stream only.
+func (d *Desk) restrictionOf(stream, platform, user string) (restriction, bool) {
+	subjects := []string{user}
 	if platform != "" {
-		if r, ok := d.restriction(chat.Subject(platform, user)); ok {
+		subjects = append(subjects, chat.Subject(platform, user))
+	}
+	for _, s := range subjects {
+		if r, ok := d.restriction(s); ok {
 			return r, true
 		}
+		if stream != "" {
+			if r, ok := d.restriction(restrictKey(stream, s)); ok {
+				return r, true
+			}
+		}
 	}
-	return d.restriction(user)
+	return restriction{}, false
 }
 
 // PlatformEvent tells the moderator view how a platform action went:

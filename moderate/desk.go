@@ -77,7 +77,10 @@ type UserEvent struct {
 	Actor  string `json:"actor"`
 	Reason string `json:"reason,omitempty"`
 	Hidden int    `json:"hidden"` // recent messages hidden with it
-	TS     int64  `json:"ts"`
+	// InStream says the restriction holds in Stream only (given through
+	// a token limited to streams); otherwise it holds in every stream.
+	InStream bool  `json:"in_stream,omitempty"`
+	TS       int64 `json:"ts"`
 }
 
 // DeskOptions configure a Desk. Every zero value means its default.
@@ -142,12 +145,25 @@ type Desk struct {
 
 	nRestricted atomic.Int32 // fast path: most shows ban nobody
 	rmu         sync.RWMutex
-	restricted  map[string]restriction // user id → restriction
+	restricted  map[string]restriction // restrictKey → restriction
 }
 
 type restriction struct {
 	until  int64 // Unix ms; 0 = banned
 	reason string
+	// stream is set when the restriction holds in that stream only;
+	// subject is the user (chat.Subject).
+	stream, subject string
+}
+
+// restrictKey keys the desk's restrictions, as store.Restriction.Key
+// keys the kept ones: the subject alone for a restriction of every
+// stream, stream NUL subject for one of a stream only.
+func restrictKey(stream, subject string) string {
+	if stream == "" {
+		return subject
+	}
+	return stream + "\x00" + subject
 }
 
 type deskShard struct {
@@ -554,7 +570,7 @@ func (d *Desk) Act(actor, stream, id, action, reason string) (Event, error) {
 		if err := d.toPlatform(store.Action{Kind: store.ActHide, Stream: stream, Platform: platform, Target: id, User: ev.User, Reason: reason, Actor: actor}); err != nil {
 			return ev, err
 		}
-	} else if _, _, restricted := d.Restricted(ev.User); wasHidden && !restricted && d.opts.Shown != nil {
+	} else if _, restricted := d.restrictionOf(stream, platform, ev.User); wasHidden && !restricted && d.opts.Shown != nil {
 		// A restricted user's questions stay off the overlay.
 		d.opts.Shown(stream, ev.User, id, decided)
 	}
@@ -605,6 +621,20 @@ func (d *Desk) find(id string) (string, bool) {
 // Events go to stream, or to every stream with recent messages of the
 // user when stream is empty.
 func (d *Desk) User(actor, stream, user, action string, seconds int, reason string) (UserEvent, error) {
+	return d.user(actor, stream, user, action, seconds, reason, false)
+}
+
+// UserIn is User for a restriction that holds in stream only: the one a
+// moderator limited to some streams gives (platforms ban per channel
+// too). An unban lifts only the stream's own restriction.
+func (d *Desk) UserIn(actor, stream, user, action string, seconds int, reason string) (UserEvent, error) {
+	if stream == "" {
+		return UserEvent{}, badRequest("stream: missing; a restriction of one stream names it")
+	}
+	return d.user(actor, stream, user, action, seconds, reason, true)
+}
+
+func (d *Desk) user(actor, stream, user, action string, seconds int, reason string, inStream bool) (UserEvent, error) {
 	if user == "" {
 		return UserEvent{}, badRequest("user: empty")
 	}
@@ -625,9 +655,16 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 	}
 	platform, user := d.platformOf(stream, user)
 	ev.User = user
-	key := chat.Subject(platform, user) // Twitch user 42 is not YouTube user 42
+	ev.InStream = inStream
+	subject := chat.Subject(platform, user) // Twitch user 42 is not YouTube user 42
+	scope := ""
+	if inStream {
+		scope = stream
+	}
+	key := restrictKey(scope, subject)
 	// A no-op is refused with the state it met, and not audited.
-	if cur, _, restricted := d.Restricted(key); true {
+	if r, restricted := d.restriction(key); true {
+		cur := r.until
 		switch {
 		case action == "unban" && !restricted:
 			return UserEvent{}, conflict("none", "user %q is neither banned nor timed out; nothing to unban", user)
@@ -641,7 +678,7 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 		if action == "unban" {
 			err = d.opts.Keep.DeleteRestriction(key)
 		} else {
-			err = d.opts.Keep.PutRestriction(store.Restriction{User: key, Until: ev.Until, Reason: reason, Actor: actor, TS: now})
+			err = d.opts.Keep.PutRestriction(store.Restriction{User: subject, Stream: scope, Until: ev.Until, Reason: reason, Actor: actor, TS: now})
 		}
 		if err != nil {
 			return UserEvent{}, fmt.Errorf("%s %q: save: %v", action, user, err)
@@ -657,16 +694,24 @@ func (d *Desk) User(actor, stream, user, action string, seconds int, reason stri
 		if had {
 			d.nRestricted.Add(-1)
 		}
-		d.opts.Restrictions.Delete(key)
+		if inStream {
+			d.opts.Restrictions.DeleteIn(stream, subject)
+		} else {
+			d.opts.Restrictions.Delete(subject)
+		}
 	} else {
-		d.restricted[key] = restriction{until: ev.Until, reason: reason}
+		d.restricted[key] = restriction{until: ev.Until, reason: reason, stream: scope, subject: subject}
 		if !had {
 			d.nRestricted.Add(1)
 		}
 		// From here on the engine hides what the user sends. Ended
 		// timeouts go first: the table holds only running ones.
 		d.opts.Restrictions.Sweep(now)
-		d.opts.Restrictions.Set(key, ev.Until)
+		if inStream {
+			d.opts.Restrictions.SetIn(stream, subject, ev.Until)
+		} else {
+			d.opts.Restrictions.Set(subject, ev.Until)
+		}
 	}
 	d.rmu.Unlock()
 	if action != "unban" {
@@ -789,7 +834,7 @@ func (d *Desk) UndoRule(actor, stream, rule string, since int64) (Undo, error) {
 				out.Skipped = append(out.Skipped, Skip{ID: e.id, User: e.user, Reason: "a moderator already decided: " + e.state})
 				return
 			}
-			if _, ok := d.restrictionOf(e.platform, e.user); ok {
+			if _, ok := d.restrictionOf(stream, e.platform, e.user); ok {
 				out.Skipped = append(out.Skipped, Skip{ID: e.id, User: e.user, Reason: "user is timed out or banned"})
 				return
 			}
@@ -886,18 +931,33 @@ func (d *Desk) Restore(rs []store.Restriction) {
 		if r.User == "" || (r.Until != 0 && r.Until <= now) {
 			continue
 		}
-		if _, had := d.restricted[r.User]; !had {
+		key := restrictKey(r.Stream, r.User)
+		if _, had := d.restricted[key]; !had {
 			d.nRestricted.Add(1)
 		}
-		d.restricted[r.User] = restriction{until: r.Until, reason: r.Reason}
-		d.opts.Restrictions.Set(r.User, r.Until)
+		d.restricted[key] = restriction{until: r.Until, reason: r.Reason, stream: r.Stream, subject: r.User}
+		if r.Stream != "" {
+			d.opts.Restrictions.SetIn(r.Stream, r.User, r.Until)
+		} else {
+			d.opts.Restrictions.Set(r.User, r.Until)
+		}
 	}
 }
 
 // Restricted reports the user's running timeout (until, Unix ms) or ban
-// (until 0).
+// (until 0) of every stream.
 func (d *Desk) Restricted(user string) (until int64, reason string, ok bool) {
 	r, ok := d.restriction(user)
+	return r.until, r.reason, ok
+}
+
+// RestrictedIn reports the user's running timeout or ban of stream only
+// (one given through UserIn).
+func (d *Desk) RestrictedIn(stream, user string) (until int64, reason string, ok bool) {
+	if stream == "" {
+		return 0, "", false
+	}
+	r, ok := d.restriction(restrictKey(stream, user))
 	return r.until, r.reason, ok
 }
 
@@ -948,16 +1008,21 @@ func (d *Desk) EraseUser(user string) (int, error) {
 		}
 		sh.mu.Unlock()
 	}
+	var kept []restriction
 	d.rmu.Lock()
-	r, ok := d.restricted[user]
-	if ok {
-		r.reason = ""
-		d.restricted[user] = r
+	for key, r := range d.restricted {
+		if r.subject == user || key == user {
+			r.reason = ""
+			d.restricted[key] = r
+			kept = append(kept, r)
+		}
 	}
 	d.rmu.Unlock()
-	if ok && d.opts.Keep != nil {
-		if err := d.opts.Keep.PutRestriction(store.Restriction{User: user, Until: r.until, Actor: "erased", TS: d.now()}); err != nil {
-			return n, fmt.Errorf("erase %q: keep restriction: %w", user, err)
+	if d.opts.Keep != nil {
+		for _, r := range kept {
+			if err := d.opts.Keep.PutRestriction(store.Restriction{User: user, Stream: r.stream, Until: r.until, Actor: "erased", TS: d.now()}); err != nil {
+				return n, fmt.Errorf("erase %q: keep restriction: %w", user, err)
+			}
 		}
 	}
 	return n, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 )
 
@@ -14,8 +15,12 @@ import (
 // (put it before the Desk among the sinks, so that an automatic hide is
 // counted before anyone can undo it); the Desk tells it about human
 // actions and undos, the automation about replies, and ticket times come
-// from the handoff store when a report is made. Counts start when the
-// process starts. Goroutine-safe; Decided takes no lock.
+// from the handoff store when a report is made. The counters are also
+// kept per minute in the store (store.KPIMinutes, which counts the same
+// decisions, replies and human actions through KPIOptions.Keep), and
+// Restore puts them back at start: a restart loses no KPI, only the
+// counts of the last few seconds before a crash (docs/ARCHITECTURE.md).
+// Goroutine-safe; Decided takes no lock.
 //
 // Definitions (README, REST section):
 //   - first response: a ticket's claim time minus its creation time (the
@@ -55,6 +60,14 @@ type KPIOptions struct {
 	// MaxStreams caps the streams counted; the quietest is dropped for a
 	// new one. Zero means 4096.
 	MaxStreams int
+	// Keep records human actions per minute in the store (the pipeline's
+	// decisions and the replies reach it directly). Nil keeps nothing.
+	Keep KPIKeeper
+}
+
+// KPIKeeper keeps what KPIs counts of human actions (store.KPIMinutes).
+type KPIKeeper interface {
+	Human(stream string, ts int64, undo bool)
 }
 
 // kpiWindow is the rate window, in one-second buckets.
@@ -72,6 +85,7 @@ type kpiStream struct {
 	// bucket packed as above with the Unix minute.
 	msgMin, negMin [moodMinutes]atomic.Uint64
 	negative       atomic.Int64
+	since          atomic.Int64 // Unix ms of the first minute restored, 0 if none
 }
 
 // moodMinutes is how many minutes the mood line reaches back.
@@ -280,9 +294,53 @@ func (k *KPIs) human(stream string, undo bool) {
 		return
 	}
 	s := k.stream(stream)
-	bump(&s.decSec, k.opts.Now().Unix())
+	now := k.opts.Now()
+	bump(&s.decSec, now.Unix())
 	if undo {
 		s.undone.Add(1)
+	}
+	if k.opts.Keep != nil {
+		k.opts.Keep.Human(stream, now.UnixMilli(), undo)
+	}
+}
+
+// Restore puts back stream's counters from the minutes kept in the store
+// (store.KPIMinutes.History): the totals from all of them, the mood line
+// from the last hour's, and the rates from the minutes that end within
+// the last 60 s (their counts are put at the minute's last second, or
+// now). Call it before the pipeline runs.
+func (k *KPIs) Restore(stream string, h *store.KPIHistory) {
+	if h == nil {
+		return
+	}
+	s := k.stream(stream)
+	t := h.Total
+	s.messages.Add(int64(t.Messages))
+	s.meaningful.Add(int64(t.Meaningful))
+	s.autoHidden.Add(int64(t.Hidden + t.Held))
+	s.undone.Add(int64(t.Undone))
+	s.replies.Add(int64(t.Replies))
+	s.negative.Add(int64(t.Negative))
+	if t.Minute > 0 && (s.since.Load() == 0 || t.Minute < s.since.Load()) {
+		s.since.Store(t.Minute)
+	}
+	sec := k.opts.Now().Unix()
+	for _, m := range h.Recent {
+		minute := m.Minute / 60_000
+		if minute > sec/60-moodMinutes && minute <= sec/60 {
+			bumpMinute(&s.msgMin, minute, uint64(m.Messages))
+			if m.Negative > 0 {
+				bumpMinute(&s.negMin, minute, uint64(m.Negative))
+			}
+		}
+		at := min(m.Minute/1000+59, sec)
+		if at > sec-kpiWindow {
+			bumpN(&s.msgSec, at, uint64(m.Messages))
+			bumpN(&s.decSec, at, uint64(m.Hidden+m.Held+m.Actions))
+		}
+		if last := m.Minute / 1000; last > s.touch.Load() {
+			s.touch.Store(min(last, sec))
+		}
 	}
 }
 
@@ -324,8 +382,10 @@ func nearestRank(xs []int64, p float64) *int64 {
 
 // Report is the answer of GET /v1/kpis.
 type Report struct {
-	Stream             string  `json:"stream"`
-	Since              int64   `json:"since"` // when counting began, Unix ms
+	Stream string `json:"stream"`
+	// Since is when counting began, Unix ms: the first minute kept in the
+	// store, or the process's start.
+	Since              int64   `json:"since"`
 	FirstResponseMS    Latency `json:"first_response_ms"`
 	ResolutionRate     Ratio   `json:"resolution_rate"`
 	AutoReplies        int64   `json:"auto_replies"`
@@ -372,6 +432,9 @@ func (k *KPIs) Report(stream string) Report {
 	rep := Report{Stream: stream, Since: k.started}
 	if v, ok := k.streams.Load(stream); ok {
 		s := v.(*kpiStream)
+		if first := s.since.Load(); first > 0 && first < rep.Since {
+			rep.Since = first
+		}
 		sec := k.opts.Now().Unix()
 		rep.AutoReplies = s.replies.Load()
 		rep.FalsePositiveRate = ratio(s.undone.Load(), s.autoHidden.Load())

@@ -11,8 +11,11 @@ func (r DeskREST) Message(actor, stream, id, action, reason string) (Event, erro
 	return r.Desk.Act(actor, stream, id, action, reason)
 }
 
-// User times out, bans or unbans a user.
-func (r DeskREST) User(actor, stream, user, action string, seconds int, reason string) (UserEvent, error) {
+// User times out, bans or unbans a user: in stream only when inStream.
+func (r DeskREST) User(actor, stream, user, action string, seconds int, reason string, inStream bool) (UserEvent, error) {
+	if inStream {
+		return r.Desk.UserIn(actor, stream, user, action, seconds, reason)
+	}
 	return r.Desk.User(actor, stream, user, action, seconds, reason)
 }
 

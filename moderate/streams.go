@@ -47,14 +47,23 @@ func (d *Desk) Restrictions(limit int) []store.Restriction {
 	now := d.now()
 	d.rmu.RLock()
 	out := make([]store.Restriction, 0, len(d.restricted))
-	for user, r := range d.restricted {
+	for key, r := range d.restricted {
 		if r.until != 0 && r.until <= now {
 			continue
 		}
-		out = append(out, store.Restriction{User: user, Until: r.until, Reason: r.reason})
+		user := r.subject
+		if user == "" {
+			user = key
+		}
+		out = append(out, store.Restriction{User: user, Stream: r.stream, Until: r.until, Reason: r.reason})
 	}
 	d.rmu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].User < out[j].User })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].User != out[j].User {
+			return out[i].User < out[j].User
+		}
+		return out[i].Stream < out[j].Stream
+	})
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}

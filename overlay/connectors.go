@@ -9,9 +9,10 @@ import (
 
 // RegisterConnectors adds GET /v1/connectors (admin, moderator): each
 // platform connector's state (connected, reconnects, last message, last
-// error, quota left), for the console.
-func RegisterConnectors(s *Server, states func() []connect.HealthState) {
+// error, quota left), for the console. states lists the connectors of
+// the streams sees accepts: a token limited to streams sees only theirs.
+func RegisterConnectors(s *Server, states func(sees func(stream string) bool) []connect.HealthState) {
 	s.Handle("GET /v1/connectors", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		answer(w, states(), nil)
+		answer(w, states(PrincipalFrom(r.Context()).Sees), nil)
 	}), auth.RoleAdmin, auth.RoleModerator)
 }

@@ -14,7 +14,9 @@ import (
 // stream may be empty where the id alone finds the target.
 type Moderation interface {
 	Message(actor, stream, id, action, reason string) (moderate.Event, error)
-	User(actor, stream, user, action string, seconds int, reason string) (moderate.UserEvent, error)
+	// User restricts or lifts; inStream says the restriction holds in
+	// stream only (asked through a token limited to streams).
+	User(actor, stream, user, action string, seconds int, reason string, inStream bool) (moderate.UserEvent, error)
 	UndoRule(actor, stream, rule string, since int64) (moderate.Undo, error)
 }
 
@@ -55,7 +57,10 @@ func RegisterModeration(s *Server, m Moderation) {
 				writeError(w, http.StatusBadRequest, "seconds: at most "+strconv.Itoa(MaxTimeoutSeconds)+" (14 days, the longest timeout the platforms allow); use ban for longer")
 				return
 			}
-			res, err := m.User(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("id"), action, body.Seconds, body.Reason)
+			// A restriction through a token limited to streams holds only
+			// in the stream it names (docs/ARCHITECTURE.md).
+			p := PrincipalFrom(r.Context())
+			res, err := m.User(p.Name, body.Stream, r.PathValue("id"), action, body.Seconds, body.Reason, p.Scoped())
 			answer(w, res, err)
 		}), auth.RoleModerator)
 	}

@@ -39,7 +39,9 @@ const StreamsMax = 200
 
 // Restricted is one running timeout or ban, for the unban list.
 type Restricted struct {
-	User   string `json:"user"`
+	User string `json:"user"`
+	// Stream is set when the restriction holds in that stream only.
+	Stream string `json:"stream,omitempty"`
 	Until  int64  `json:"until,omitempty"` // Unix ms the timeout ends; absent for a ban
 	Reason string `json:"reason,omitempty"`
 }
@@ -90,6 +92,16 @@ func RegisterStreams(s *Server, st Streams, rs Restrictions) {
 	if rs != nil {
 		s.Handle("GET /v1/users/restricted", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			list := rs.Restrictions(RestrictedMax)
+			if p := PrincipalFrom(r.Context()); p.Scoped() {
+				// A limited token sees, and may lift, only its streams' own.
+				kept := list[:0:0]
+				for _, x := range list {
+					if x.Stream != "" && p.Sees(x.Stream) {
+						kept = append(kept, x)
+					}
+				}
+				list = kept
+			}
 			if list == nil {
 				list = []Restricted{}
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -19,14 +20,23 @@ import (
 
 var bucketKPIs = []byte("kpis")
 
-// KPIMinute is one stream's counts in one minute.
+// KPIMinute is one stream's counts in one minute: every counter GET
+// /v1/kpis reports is the sum of these (the ticket, appeal and review
+// KPIs come from their own durable records).
 type KPIMinute struct {
 	Minute   int64 `json:"minute"` // Unix ms of the minute's start
 	Messages int   `json:"messages"`
-	Hidden   int   `json:"hidden"`
-	Held     int   `json:"held"`
+	Hidden   int   `json:"hidden"` // automatic hides
+	Held     int   `json:"held"`   // automatic holds
 	Replies  int   `json:"replies"`
 	Handoffs int   `json:"handoffs"`
+	// Meaningful comments and negative messages (the mood) among Messages.
+	Meaningful int `json:"meaningful"`
+	Negative   int `json:"negative"`
+	// Human moderation actions, and those that undid an automatic hide or
+	// hold (the false positives).
+	Actions int `json:"actions"`
+	Undone  int `json:"undone"`
 }
 
 func (m *KPIMinute) add(o KPIMinute) {
@@ -35,6 +45,10 @@ func (m *KPIMinute) add(o KPIMinute) {
 	m.Held += o.Held
 	m.Replies += o.Replies
 	m.Handoffs += o.Handoffs
+	m.Meaningful += o.Meaningful
+	m.Negative += o.Negative
+	m.Actions += o.Actions
+	m.Undone += o.Undone
 }
 
 // MaxKPIStreams bounds the streams counted between two flushes; more are
@@ -58,6 +72,9 @@ type KPIMinutes struct {
 	done    chan struct{}
 	once    sync.Once
 	OnError func(error)
+	// Meaningful tells a meaningful comment (moderate.Meaningful); nil
+	// counts none.
+	Meaningful func(*chat.Decision) bool
 }
 
 // NewKPIMinutes starts the flusher.
@@ -96,6 +113,23 @@ func (k *KPIMinutes) Decided(d *chat.Decision, _ []byte) {
 			m.Hidden++
 		case chat.Hold:
 			m.Held++
+		}
+		if k.Meaningful != nil && k.Meaningful(d) {
+			m.Meaningful++
+		}
+		if d.Labels.Has(chat.LabelNegative) {
+			m.Negative++
+		}
+	})
+}
+
+// Human counts a person's moderation action at ts (Unix ms); undo says
+// it undid an automatic hide or hold.
+func (k *KPIMinutes) Human(stream string, ts int64, undo bool) {
+	k.bump(stream, ts, func(m *KPIMinute) {
+		m.Actions++
+		if undo {
+			m.Undone++
 		}
 	})
 }
@@ -209,6 +243,47 @@ func (k *KPIMinutes) Series(stream string, since int64) ([]KPIMinute, error) {
 			out = append(out, m)
 		}
 		return nil
+	})
+	return out, err
+}
+
+// KPIHistory is one stream's stored minutes: Total sums them all
+// (Total.Minute is the first one kept), Recent are those from the recent
+// cut on, oldest first.
+type KPIHistory struct {
+	Total  KPIMinute
+	Recent []KPIMinute
+}
+
+// History reads every stream's stored minutes, so that the counters
+// start where they stopped (the retention purge bounds them); what is
+// still in memory is flushed first. recent is a Unix ms cut.
+func (k *KPIMinutes) History(recent int64) (map[string]*KPIHistory, error) {
+	if err := k.Flush(); err != nil {
+		return nil, err
+	}
+	out := map[string]*KPIHistory{}
+	err := k.db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketKPIs).ForEach(func(key, v []byte) error {
+			if len(key) < 9 || key[len(key)-9] != 0 {
+				return nil
+			}
+			var m KPIMinute
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("kpi minute %q: %w", key, err)
+			}
+			stream := string(key[:len(key)-9])
+			h := out[stream]
+			if h == nil {
+				h = &KPIHistory{Total: KPIMinute{Minute: m.Minute}}
+				out[stream] = h
+			}
+			h.Total.add(m) // keys of a stream come in minute order
+			if m.Minute >= recent {
+				h.Recent = append(h.Recent, m)
+			}
+			return nil
+		})
 	})
 	return out, err
 }

@@ -26,6 +26,10 @@ var bucketLabels = []byte("labels")
 type LabeledExample struct {
 	chat.Message
 	Labels ExampleLabels `json:"labels"`
+	// Annotated lists the labels the example was judged on, when not
+	// every label (a reviewed reply is judged on question only); train
+	// reads it.
+	Annotated *chat.Labels `json:"annotated,omitempty"`
 	// Source is the action the example came from: approve, hide,
 	// unhide or review.
 	Source string `json:"source"`

@@ -11,14 +11,27 @@ import (
 // users bucket so that it survives a restart. A timeout ends by itself at
 // Until; a ban lasts until an unban.
 type Restriction struct {
-	User   string `json:"user"`
+	User string `json:"user"`
+	// Stream is set when the restriction holds in that stream only (given
+	// through a token limited to streams); empty means every stream.
+	Stream string `json:"stream,omitempty"`
 	Until  int64  `json:"until,omitempty"` // Unix ms the timeout ends; 0 means banned
 	Reason string `json:"reason,omitempty"`
 	Actor  string `json:"actor"`
 	TS     int64  `json:"ts"` // when it was given, Unix ms
 }
 
-// PutRestriction saves r, replacing the user's earlier one.
+// Key is where r is kept: User for a restriction of every stream,
+// Stream NUL User for one of a stream only (DeleteRestriction takes it).
+func (r Restriction) Key() string {
+	if r.Stream == "" {
+		return r.User
+	}
+	return r.Stream + "\x00" + r.User
+}
+
+// PutRestriction saves r, replacing the user's earlier one (of the same
+// stream, or of every stream).
 func (db *DB) PutRestriction(r Restriction) error {
 	if r.User == "" {
 		return fmt.Errorf("restriction: user is empty")
@@ -27,13 +40,13 @@ func (db *DB) PutRestriction(r Restriction) error {
 	if err != nil {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketUsers).Put([]byte(r.User), v) })
+	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketUsers).Put([]byte(r.Key()), v) })
 }
 
-// DeleteRestriction lifts the user's timeout or ban. Lifting none is not
-// an error.
-func (db *DB) DeleteRestriction(user string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketUsers).Delete([]byte(user)) })
+// DeleteRestriction lifts the timeout or ban kept under key
+// (Restriction.Key). Lifting none is not an error.
+func (db *DB) DeleteRestriction(key string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketUsers).Delete([]byte(key)) })
 }
 
 // Restrictions returns the bans and the timeouts that still run at now

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -263,6 +264,23 @@ func (db *DB) Oldest() map[string]int64 {
 			}
 			return nil
 		})
+		if kb := tx.Bucket(bucketKPIs); kb != nil {
+			kb.ForEach(func(k, _ []byte) error {
+				if len(k) >= 9 {
+					older("kpi_minutes", int64(binary.BigEndian.Uint64(k[len(k)-8:])))
+				}
+				return nil
+			})
+		}
+		if db := tx.Bucket(bucketDrafts); db != nil {
+			db.ForEach(func(_, v []byte) error {
+				var d chat.Draft
+				if json.Unmarshal(v, &d) == nil && d.State != chat.DraftPending {
+					older("drafts", d.DecidedAt) // the purge deletes decided ones
+				}
+				return nil
+			})
+		}
 		return nil
 	})
 	return out

@@ -13,22 +13,25 @@ import (
 
 // Review is one automatic decision (a hide, a hold or an automated
 // reply) sampled for a person to check. A reviewer marks it right or
-// wrong; a wrong hide or hold becomes a labeled example (clean) for
-// `livemod train`, and the marks give each rule's precision.
+// wrong, and every mark becomes a labeled example for `livemod train`
+// (MarkReview); the marks give each rule's precision.
 type Review struct {
-	ID        string      `json:"id"`
-	Stream    string      `json:"stream"`
-	MessageID string      `json:"message_id"`
-	User      string      `json:"user"`
-	Text      string      `json:"text"`
-	Action    string      `json:"action"` // hide, hold or reply
-	Rule      string      `json:"rule"`
-	Labels    chat.Labels `json:"labels"`
-	TS        int64       `json:"ts"`
-	State     string      `json:"state"` // open, right or wrong
-	By        string      `json:"by,omitempty"`
-	At        int64       `json:"at,omitempty"`
-	Note      string      `json:"note,omitempty"`
+	ID        string `json:"id"`
+	Stream    string `json:"stream"`
+	MessageID string `json:"message_id"`
+	User      string `json:"user"`
+	Text      string `json:"text"`
+	// Asked is, for a reply, the text of the message it answered (Text
+	// is the reply's): what a mark labels.
+	Asked  string      `json:"asked,omitempty"`
+	Action string      `json:"action"` // hide, hold or reply
+	Rule   string      `json:"rule"`
+	Labels chat.Labels `json:"labels"`
+	TS     int64       `json:"ts"`
+	State  string      `json:"state"` // open, right or wrong
+	By     string      `json:"by,omitempty"`
+	At     int64       `json:"at,omitempty"`
+	Note   string      `json:"note,omitempty"`
 
 	flushed chan struct{} // a Flush marker, never stored
 }
@@ -92,9 +95,17 @@ func (s *Sampler) Decided(d *chat.Decision, _ []byte) {
 	s.queue <- Review{Stream: d.Stream, MessageID: d.ID, User: d.User.ID, Text: d.Text, Action: action, Rule: rule, Labels: d.Labels, TS: d.TS}
 }
 
-// Replied samples an automated reply.
+// Replied samples an automated reply. A reply that answers no known
+// message (a satisfaction request) is not sampled: a mark would have
+// nothing to label.
 func (s *Sampler) Replied(r *chat.Reply) {
+	if r.Asked == "" {
+		return
+	}
 	rule := "faq." + r.FAQ
+	if r.FAQ == "" && r.Handoff != "" {
+		rule = "handoff.notice"
+	}
 	if !s.take(rule) {
 		return
 	}
@@ -106,7 +117,7 @@ func (s *Sampler) Replied(r *chat.Reply) {
 	if len(r.To) == 1 {
 		user = r.To[0]
 	}
-	s.queue <- Review{Stream: r.Stream, MessageID: msg, User: user, Text: r.Text, Action: "reply", Rule: rule, TS: r.TS}
+	s.queue <- Review{Stream: r.Stream, MessageID: msg, User: user, Text: r.Text, Asked: r.Asked, Action: "reply", Rule: rule, TS: r.TS}
 }
 
 func (s *Sampler) take(rule string) bool {
@@ -280,9 +291,18 @@ func (db *DB) ReviewStream(id string) (string, bool) {
 }
 
 // MarkReview marks an open review right or wrong, in one transaction
-// with its labeled example: a wrong hide or hold is saved as a clean
-// example, a right one with the decision's labels (source "review").
-func (s *Sampler) MarkReview(id string, right bool, by, note string, at int64) (Review, error) {
+// with its labeled example (source "review"), which `livemod train`
+// reads (docs/ARCHITECTURE.md, "Review sampling"):
+//   - a hide or hold: right keeps the decision's labels; wrong saves the
+//     message with the labels the reviewer gives (fixed, non-nil) or
+//     none (clean), judged on every label;
+//   - a reply: the message it answered (Review.Asked), judged only on
+//     what made it answerable (question for an FAQ reply, support and
+//     agent_request for a handoff notice) and on the labels the reviewer
+//     gives: right labels it so, wrong labels it not so (not a question)
+//     unless fixed says what it is (a question the FAQ did not answer:
+//     ["question"]).
+func (s *Sampler) MarkReview(id string, right bool, fixed *chat.Labels, by, note string, at int64) (Review, error) {
 	k, ok := reviewKey(id)
 	notFound := chat.NotFound("review %s: not found", id)
 	if !ok {
@@ -312,13 +332,31 @@ func (s *Sampler) MarkReview(id string, right bool, by, note string, at int64) (
 		if err := b.Put(k, nv); err != nil {
 			return err
 		}
-		if r.Action == "reply" {
-			return nil // a reply's review is a precision mark, not a label
-		}
 		ex := LabeledExample{Message: chat.Message{ID: r.MessageID, Stream: r.Stream, User: chat.User{ID: r.User}, Text: r.Text, TS: r.TS},
 			Source: "review", Actor: by, At: at}
-		if right {
+		switch {
+		case r.Action == "reply":
+			if r.Asked == "" {
+				return nil // sampled before replies kept what they answered
+			}
+			asked := chat.Labels(chat.LabelQuestion)
+			if r.Rule == "handoff.notice" {
+				asked = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest)
+			}
+			ex.Text = r.Asked
+			annot := asked
+			if fixed != nil {
+				annot |= *fixed
+				ex.Labels.Labels = *fixed
+			}
+			if right {
+				ex.Labels.Labels |= asked
+			}
+			ex.Annotated = &annot
+		case right:
 			ex.Labels.Labels = r.Labels
+		case fixed != nil:
+			ex.Labels.Labels = *fixed
 		}
 		ev, err := json.Marshal(&ex)
 		if err != nil {

@@ -164,3 +164,86 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("after shutdown: %v", err)
 	}
 }
+
+// TestScopedRestrictionsHoldOnTheirStreams: a ban given through a token
+// limited to show-a silences the user on show-a only, after a restart
+// too; the unban list and GET /v1/connectors of that token show only
+// show-a's; an unlimited moderator's ban still holds everywhere.
+func TestScopedRestrictionsHoldOnTheirStreams(t *testing.T) {
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		io.WriteString(w, `{"kind":"youtube#liveChatMessageListResponse","nextPageToken":"p","pollingIntervalMillis":1000,"items":[]}`)
+	})
+	dir := t.TempDir()
+	opts := func(c *config.Config) {
+		withShowAModerator(c)
+		c.Connect.YouTube = []config.YouTube{
+			{LiveChatID: "chat-a", Stream: "show-a", Token: "yt-tok", API: api.srv.URL, QuotaPerDay: 1_000_000},
+			{LiveChatID: "chat-b", Stream: "show-b", Token: "yt-tok", API: api.srv.URL, QuotaPerDay: 1_000_000},
+		}
+	}
+	ta := runApp(t, dir, opts)
+	base := "http://" + ta.Addr()
+	for _, c := range []struct{ token, path, body string }{
+		{showAModSecret, "/v1/users/raider/ban", `{"stream":"show-a","reason":"raid on show-a"}`},
+		{modSecret, "/v1/users/everywhere/ban", `{"stream":"show-b","reason":"raid"}`},
+	} {
+		if code, body := call(t, "POST", base+c.path, c.token, c.body); code != 200 {
+			t.Fatalf("%s: %d %s", c.path, code, body)
+		}
+	}
+	check := func(ta *testApp, when string) {
+		base := "http://" + ta.Addr()
+		// Both streams are YouTube chats: their messages and bans name
+		// the platform.
+		yt := func(id, user, text string) string {
+			return strings.Replace(msg(id, user, text, 0), "{", `{"platform":"youtube",`, 1)
+		}
+		for _, st := range []string{"show-a", "show-b"} {
+			brIngest(t, ta.Addr(), st,
+				yt(when+"-r-"+st, "raider", "hello again from "+st),
+				yt(when+"-e-"+st, "everywhere", "hello again from "+st))
+		}
+		want := map[string]string{ // message → state on the desk
+			when + "-r-show-a": "hidden", when + "-r-show-b": "visible",
+			when + "-e-show-a": "hidden", when + "-e-show-b": "hidden",
+		}
+		for id, state := range want {
+			st := "show-a"
+			if strings.HasSuffix(id, "show-b") {
+				st = "show-b"
+			}
+			if got, _ := ta.Desk.State(st, id); got != state {
+				t.Errorf("%s: %s is %s; want %s", when, id, got, state)
+			}
+		}
+		var rl struct{ Restricted []overlay.Restricted }
+		callJSON(t, "GET", base+"/v1/users/restricted", showAModSecret, "", &rl)
+		if len(rl.Restricted) != 1 || rl.Restricted[0].User != "youtube:raider" || rl.Restricted[0].Stream != "show-a" {
+			t.Errorf("%s: mod-a's unban list = %+v; want raider on show-a only", when, rl.Restricted)
+		}
+		callJSON(t, "GET", base+"/v1/users/restricted", modSecret, "", &rl)
+		if len(rl.Restricted) != 2 {
+			t.Errorf("%s: the unlimited unban list = %+v; want both", when, rl.Restricted)
+		}
+	}
+	check(ta, "before")
+	// The limited token lifts its own ban only, not one of every stream.
+	if code, body := call(t, "POST", base+"/v1/users/everywhere/unban", showAModSecret, `{"stream":"show-a"}`); code != 409 {
+		t.Errorf("mod-a lifting a ban of every stream: %d %s; want 409", code, body)
+	}
+	var cs []struct{ Stream string }
+	callJSON(t, "GET", base+"/v1/connectors", showAModSecret, "", &cs)
+	if len(cs) != 1 || cs[0].Stream != "show-a" {
+		t.Errorf("mod-a's connectors = %+v; want show-a's only", cs)
+	}
+	callJSON(t, "GET", base+"/v1/connectors", modSecret, "", &cs)
+	if len(cs) != 2 {
+		t.Errorf("the unlimited moderator's connectors = %+v; want both", cs)
+	}
+	ta.stop(t)
+	ta = runApp(t, dir, opts)
+	check(ta, "after")
+	if code, body := call(t, "POST", "http://"+ta.Addr()+"/v1/users/raider/unban", showAModSecret, `{"stream":"show-a"}`); code != 200 {
+		t.Errorf("mod-a lifting its ban: %d %s", code, body)
+	}
+}
