@@ -356,6 +356,59 @@ func restrictedOn(r Restrictions, m *chat.Message) (int64, bool) {
 // tune.go) adjusts the decision before the question joins trending, so
 // that a message the channel hides never trends.
 func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *AllowList, in Inspector, restricted bool) {
+	startDecision(d, m, restricted)
+	h := &sc.hits
+	h.reset()
+
+	text := m.Text
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
+	}
+	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
+	var spaced bool
+	sc.skel, sc.toks, sc.raws, spaced = appendSkeletonKnown(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain, e.m)
+	sc.spaced = spaced
+	leadQ := e.scanRules(h, sc, allow)
+
+	// A raid's text: long, or carrying spam, links, caps or a symbol
+	// flood. Only such text shared by many users is copypasta (crowd.go);
+	// the same short reaction or question from many is a crowd. The marks
+	// are read only when they matter (a text others sent too, a question):
+	// most chat is neither, and reading them costs a pass over the text.
+	lm := lazyMarks{text: text}
+	cr := e.crowdFor(m.Stream)
+	e.dedup(d, m, h, sc, &lm, cr)
+	// A shouted line is a declaration unless it asks with '?' or opens
+	// with a question word: "NOBODY DOES IT LIKE DIDI" asks nothing.
+	if h.has(ruleQuestionWord) && !leadQ && !h.has(ruleQuestionMark) && lm.get().caps {
+		h.set &^= 1 << ruleQuestionWord
+	}
+	var labels chat.Labels
+	n := 0
+	for _, r := range reasonOrder {
+		if h.has(r) {
+			labels |= chat.Labels(rules[r].label)
+			n++
+		}
+	}
+	if labels == 0 && !h.has(ruleOptoutStart) {
+		e.applyModel(d, sc, text, 0, m.User.Badges)
+	} else {
+		e.act(d, m, h, sc.plain, labels, n)
+		if d.Action != chat.Hide || !labels.Has(chat.LabelSpam) {
+			// Spam the rules hide is not scored: the model could change
+			// neither its action nor its spam label, and a raid sends it by
+			// the thousand. Its decision carries no scores.
+			e.applyModel(d, sc, text, labels, m.User.Badges)
+		}
+	}
+	inspect(d, m, sc, in, restricted)
+	e.observeQuestion(d, sc.plain, &lm, cr)
+}
+
+// startDecision resets d for m, keeping the storage a reused Decision
+// lends (its reasons' array, its QuestionRef).
+func startDecision(d *chat.Decision, m *chat.Message, restricted bool) {
 	reasons, question := d.Reasons[:0], d.QuestionBuf
 	*d = chat.Decision{
 		ID:             m.ID,
@@ -369,19 +422,14 @@ func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *A
 		QuestionBuf:    question,
 		RestrictedUser: restricted,
 	}
-	h := &sc.hits
-	h.reset()
+}
 
-	text := m.Text
-	if len(text) > chat.MaxTextBytes {
-		text = text[:chat.MaxTextBytes]
-	}
-	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
-	var spaced bool
-	sc.skel, sc.toks, sc.raws, spaced = appendSkeletonKnown(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain, e.m)
-	sc.spaced = spaced
+// scanRules runs the rules over the normalized text in sc into h: the
+// lexicons, phrases and composed rules, question cues, links and phone
+// numbers. It reports whether the message starts with a question word
+// (after a greeting, a name …).
+func (e *Engine) scanRules(h *hits, sc *scratch, allow *AllowList) (leadQ bool) {
 	toks, skel, plain := sc.toks, sc.skel, sc.plain
-
 	var allowed uint64 // words a channel's allowed terms cover
 	if allow != nil {
 		allowed = allow.mask(toks)
@@ -389,7 +437,7 @@ func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *A
 	url, digits := mayBeURL(plain), countDigits(plain)
 	h.quiet = quietWords(toks, plain, url)
 	e.m.scan(toks, skel, plain, h, allowed)
-	if spaced {
+	if sc.spaced {
 		h.add(ruleSpamSpacedURL, "matched a spaced-out web address")
 	}
 	for ti := range toks {
@@ -411,7 +459,7 @@ func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *A
 	}
 	e.matchKeys(toks, plain, h, allowed)
 	e.compose(toks, plain, h, digits, url)
-	leadQ := false // the message starts with a question word (after a greeting, a name …)
+	leadQ = false
 	if i := e.leadAt(toks, plain, h); i < len(toks) {
 		if det, ok := e.leads[toks[i].h]; ok {
 			h.add(ruleQuestionWord, det)
@@ -448,18 +496,19 @@ func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *A
 		}
 	}
 
+	return leadQ
+}
+
+// dedup counts the text's repeats by this user and by the crowd (the
+// Seen port) into d and h: flood and copypasta, whose earlier copies
+// leave the trending questions.
+func (e *Engine) dedup(d *chat.Decision, m *chat.Message, h *hits, sc *scratch, lm *lazyMarks, cr *crowdRule) {
+	toks := sc.toks
 	// Dedup over the skeleton, so evasions of one text count as one.
-	key := skel
+	key := sc.skel
 	if len(key) == 0 {
-		key = plain
+		key = sc.plain
 	}
-	// A raid's text: long, or carrying spam, links, caps or a symbol
-	// flood. Only such text shared by many users is copypasta (crowd.go);
-	// the same short reaction or question from many is a crowd. The marks
-	// are read only when they matter (a text others sent too, a question):
-	// most chat is neither, and reading them costs a pass over the text.
-	lm := lazyMarks{text: text}
-	cr := e.crowdFor(m.Stream)
 	if len(key) > 0 {
 		kh := xxhash.Sum64(key)
 		who := xxhash.Sum64String(m.User.ID)
@@ -493,25 +542,11 @@ func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *A
 	} else {
 		d.Dup.Count = 1
 	}
-	// A shouted line is a declaration unless it asks with '?' or opens
-	// with a question word: "NOBODY DOES IT LIKE DIDI" asks nothing.
-	if h.has(ruleQuestionWord) && !leadQ && !h.has(ruleQuestionMark) && lm.get().caps {
-		h.set &^= 1 << ruleQuestionWord
-	}
-	var labels chat.Labels
-	n := 0
-	for _, r := range reasonOrder {
-		if h.has(r) {
-			labels |= chat.Labels(rules[r].label)
-			n++
-		}
-	}
-	if labels == 0 && !h.has(ruleOptoutStart) {
-		e.applyModel(d, sc, text, 0, m.User.Badges)
-		inspect(d, m, sc, in, restricted)
-		e.observeQuestion(d, sc.plain, &lm, cr)
-		return
-	}
+}
+
+// act gives d the labels of the rules that hit, the action they call for
+// and a reason for each label (n is how many rules hit).
+func (e *Engine) act(d *chat.Decision, m *chat.Message, h *hits, plain []byte, labels chat.Labels, n int) {
 	d.Labels = labels
 	priv := isPrivileged(m.User.Badges)
 	switch {
@@ -547,14 +582,6 @@ func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *A
 		}
 		d.Reasons = append(d.Reasons, chat.Reason{Rule: ru.name, Detail: det})
 	}
-	if d.Action != chat.Hide || !labels.Has(chat.LabelSpam) {
-		// Spam the rules hide is not scored: the model could change
-		// neither its action nor its spam label, and a raid sends it by
-		// the thousand. Its decision carries no scores.
-		e.applyModel(d, sc, text, labels, m.User.Badges)
-	}
-	inspect(d, m, sc, in, restricted)
-	e.observeQuestion(d, sc.plain, &lm, cr)
 }
 
 // wordHashes returns the skeleton word hash of each one-word entry.
