@@ -22,6 +22,7 @@ import (
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/policy"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 	"github.com/livemod/livemod/trend"
@@ -42,13 +43,13 @@ type App struct {
 	ingest   *stream.Ingest
 	DB       *store.DB
 	audit    *store.AuditSink
-	Desk     *moderate.Desk               // moderators' actions, recent decisions (issue 3)
-	Host     *moderate.Host               // trending questions for the overlay (issue 3)
-	kpis     *moderate.KPIs               // GET /v1/kpis counters
-	Auto     *automation                  // FAQ replies, handoffs, CRM webhook (issue 4)
-	restr    *classify.MemoryRestrictions // timeouts and bans, shared by desk and engine
-	Policy   *policy.Book                 // the streams' own rules, between the engine and automation
-	Conn     *connectors                  // platform connectors and their outbox; nil without any
+	Desk     *moderate.Desk            // moderators' actions, recent decisions (issue 3)
+	Host     *moderate.Host            // trending questions for the overlay (issue 3)
+	kpis     *moderate.KPIs            // GET /v1/kpis counters
+	Auto     *automation               // FAQ replies, handoffs, CRM webhook (issue 4)
+	restr    *state.MemoryRestrictions // timeouts and bans, shared by desk and engine
+	Policy   *policy.Book              // the streams' own rules, between the engine and automation
+	Conn     *connectors               // platform connectors and their outbox; nil without any
 	Server   *http.Server
 	ln       net.Listener
 	log      io.Writer
@@ -172,7 +173,7 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 	// Timeouts and bans: set by the moderation desk, asked first by the
 	// engine about every message (docs/ARCHITECTURE.md, "Order of
 	// precedence").
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	tr := trend.NewTrending(trend.TrendOptions{})
 	engine, err := newEngineWith(cfg, restr, tr)
 	if err != nil {

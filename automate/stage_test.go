@@ -227,7 +227,7 @@ func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
 // hidden by the engine before the stage sees it; the stage then opens no
 // ticket, sends no notice or answer and records no opt-out for it.
 func TestRestrictedUserGetsNoAutomation(t *testing.T) {
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	restr.Set("u-3", 0)
 	e, err := classify.New(classify.Options{Restrictions: restr, Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {

@@ -331,7 +331,7 @@ func restrictedOn(r Restrictions, m *chat.Message) (int64, bool) {
 	if ok {
 		return until, ok
 	}
-	mr, mem := r.(*MemoryRestrictions)
+	mr, mem := r.(*state.MemoryRestrictions)
 	if mem && mr.Len() == 0 {
 		return 0, false // most shows restrict nobody: no key to build
 	}
@@ -345,7 +345,7 @@ func restrictedOn(r Restrictions, m *chat.Message) (int64, bool) {
 		return 0, false
 	}
 	subject := chat.Subject(m.Platform, m.User.ID)
-	if until, ok := r.Restricted(subject, m.TS); ok || !inStream || (mem && mr.ni.Load() == 0) {
+	if until, ok := r.Restricted(subject, m.TS); ok || !inStream || (mem && mr.LenIn() == 0) {
 		return until, ok
 	}
 	return sr.RestrictedIn(m.Stream, subject, m.TS)

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/trend"
 )
 
@@ -16,7 +17,7 @@ import (
 // with user.ban / user.timeout first, keeps its labels, and joins no
 // question; the timeout ends by the message's time.
 func TestRestrictedFirst(t *testing.T) {
-	restr := &MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	e, err := New(Options{Restrictions: restr, Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		t.Fatal(err)

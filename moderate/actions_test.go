@@ -9,6 +9,7 @@ import (
 
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 )
 
@@ -46,7 +47,7 @@ func TestRestrictionsKeyedByPlatform(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	port := &portRecorder{}
-	restricted := &classify.MemoryRestrictions{}
+	restricted := &state.MemoryRestrictions{}
 	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Actions: port, Restrictions: restricted})
 	// The engine asks the desk's restrictions first about every message.
 	engine, err := classify.New(classify.Options{NoModel: true, Restrictions: restricted})

@@ -9,6 +9,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 )
@@ -113,7 +114,7 @@ type DeskOptions struct {
 	// engine asks it first about every message (restrictions come before
 	// every other decision). Nil means a desk of its own, which only the
 	// desk consults (tests).
-	Restrictions *classify.MemoryRestrictions
+	Restrictions *state.MemoryRestrictions
 	// Hidden is told of every message a person hides (id) and of every
 	// user restricted (id empty; stream empty for every stream), after
 	// the desk changed: the trending questions drop them. Nil tells no one.
@@ -172,7 +173,7 @@ func NewDesk(opts DeskOptions) *Desk {
 		opts.OnError = func(error) {}
 	}
 	if opts.Restrictions == nil {
-		opts.Restrictions = &classify.MemoryRestrictions{}
+		opts.Restrictions = &state.MemoryRestrictions{}
 	}
 	if opts.Hidden == nil {
 		opts.Hidden = func(string, string, string) {}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 )
@@ -93,7 +93,7 @@ func TestDeskActions(t *testing.T) {
 func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	var hidden []string
 	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Now: func() time.Time { return clock }, Recent: 16, SnapshotRecent: 2,
 		Restrictions: restr, Hidden: func(s, user, id string) { hidden = append(hidden, s+"/"+user+"/"+id) }})

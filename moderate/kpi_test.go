@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/chat"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 )
 
@@ -81,7 +81,7 @@ func TestKPIsFalsePositivesAndLabels(t *testing.T) {
 
 func TestDeskRestoreAndErase(t *testing.T) {
 	t.Parallel()
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	d := NewDesk(DeskOptions{Now: func() time.Time { return clock }, Recent: 8, Restrictions: restr})
 	d.Restore([]store.Restriction{{User: "b"}, {User: "over", Until: clock.UnixMilli() - 1}, {User: "t", Until: clock.UnixMilli() + 1000}})
 	for user, want := range map[string]bool{"b": true, "t": true, "over": false} {

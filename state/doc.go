@@ -1,8 +1,10 @@
-// Package state holds the automation's small state ports and their
+// Package state holds the small state ports of automation and their
 // memory implementations: OptOuts (who sent STOP) and IDs (reply, ticket
-// and draft numbers). The tickets' port is handoff.Tickets; the engine's
-// own ports (classify.Seen, classify.Restrictions, classify.Questions)
-// sit with the engine. store implements these over bbolt.
+// and draft numbers); and the memory implementations of the engine's
+// ports, which the engine declares (classify.Seen: MemorySeen, the dedup
+// window; classify.Restrictions: MemoryRestrictions, timeouts and bans).
+// The tickets' port is handoff.Tickets; trending questions are trend's.
+// store implements the durable ones over bbolt.
 //
 // Contract for any implementation, a remote one included: the calls on
 // the message path (OptedOut, SetOptOut, Next) do no I/O while the caller
