@@ -94,6 +94,32 @@ func TestPureCore(t *testing.T) {
 	}
 }
 
+// TestFloors: the packages under the engine and the desks stand on chat
+// alone: classify on chat and state (the memory implementations of its
+// ports), trend, handoff and state on chat; internal helpers aside.
+func TestFloors(t *testing.T) {
+	pkgs := goList(t)
+	for name, may := range map[string][]string{
+		"classify": {"chat", "state"},
+		"trend":    {"chat"},
+		"handoff":  {"chat"},
+		"state":    {"chat"},
+		"broker":   {},
+		"auth":     {},
+	} {
+		p, ok := pkgs[module+"/"+name]
+		if !ok {
+			t.Fatalf("package %s not found", name)
+		}
+		for _, d := range p.Imports {
+			rel, ours := strings.CutPrefix(d, module+"/")
+			if ours && !strings.HasPrefix(rel, "internal/") && !slices.Contains(may, rel) {
+				t.Errorf("%s imports %s; it may import only %v of livemod", name, rel, may)
+			}
+		}
+	}
+}
+
 // TestHTTPAtTheEdge: only the edge imports net/http: the streaming core's
 // ingest and fan-out (stream), the REST and pages (overlay), the platform
 // connectors (connect), the wiring (app, cmd), and the load tools that
