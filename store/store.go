@@ -25,13 +25,12 @@ var (
 	bucketHandoffs   = []byte("handoffs")
 	bucketOutbox     = []byte("outbox")
 	bucketOptouts    = []byte("optouts")
-	bucketModeration = []byte("moderation")
 	bucketUsers      = []byte("users")
 	bucketMeta       = []byte("meta")
 	bucketActions    = []byte("actions") // platform actions (actions.go)
 )
 
-var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews, bucketKPIs}
+var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews, bucketKPIs}
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string) (*DB, error) {
