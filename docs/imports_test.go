@@ -3,7 +3,9 @@ package docs
 import (
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -115,6 +117,31 @@ func TestFloors(t *testing.T) {
 			rel, ours := strings.CutPrefix(d, module+"/")
 			if ours && !strings.HasPrefix(rel, "internal/") && !slices.Contains(may, rel) {
 				t.Errorf("%s imports %s; it may import only %v of livemod", name, rel, may)
+			}
+		}
+	}
+}
+
+// TestNoClocks: the pure packages read no clock: time comes from the
+// messages (Message.TS), so replay decides as the server did.
+func TestNoClocks(t *testing.T) {
+	for _, dir := range []string{"../chat", "../classify", "../trend", "../handoff", "../state"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, clock := range []string{"time.Now(", "time.Since(", "time.Until(", "time.After(", "time.NewTimer(", "time.NewTicker("} {
+				if strings.Contains(string(b), clock) {
+					t.Errorf("%s reads the clock (%s)", f, clock)
+				}
 			}
 		}
 	}
