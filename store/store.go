@@ -21,13 +21,13 @@ type DB struct {
 
 // The buckets, one per kind of record. Features add theirs here.
 var (
-	bucketAudit      = []byte("audit")
-	bucketHandoffs   = []byte("handoffs")
-	bucketOutbox     = []byte("outbox")
-	bucketOptouts    = []byte("optouts")
-	bucketUsers      = []byte("users")
-	bucketMeta       = []byte("meta")
-	bucketActions    = []byte("actions") // platform actions (actions.go)
+	bucketAudit    = []byte("audit")
+	bucketHandoffs = []byte("handoffs")
+	bucketOutbox   = []byte("outbox")
+	bucketOptouts  = []byte("optouts")
+	bucketUsers    = []byte("users")
+	bucketMeta     = []byte("meta")
+	bucketActions  = []byte("actions") // platform actions (actions.go)
 )
 
 var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews, bucketKPIs}
