@@ -387,10 +387,12 @@ type Decision struct {
 	Handoff     *Handoff     `json:"handoff"`
 	Dup         Dup          `json:"dup"`
 
-	// TextKey is the hash of the message's normalized text (the dedup
-	// key), Shared marks raid-like text another user sent first, and
+	// Not on the wire: what the engine (classify) notes for the stages
+	// after it. TextKey is the hash of the message's normalized text (the
+	// dedup key), Shared marks raid-like text another user sent first, and
 	// RestrictedUser a restricted user's message: what trending needs to
-	// keep a raid's and a restricted user's text off the overlay.
+	// keep a raid's and a restricted user's text off the overlay. Only the
+	// engine sets them.
 	TextKey        uint64 `json:"-"`
 	Shared         bool   `json:"-"`
 	RestrictedUser bool   `json:"-"`
