@@ -193,6 +193,26 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, reg: prometheus.NewRegistry(), Engine: engine, trending: tr, log: log, DB: db, restr: restr}
+	m := a.wireStore()
+	decider, err := a.wireParts(m)
+	if err != nil {
+		a.audit.Close(context.Background())
+		db.Close()
+		return nil, err
+	}
+	a.wirePipeline(decider, m)
+	a.Server = a.httpServer(a.routes(auth))
+	if tlsConfig != nil {
+		a.Server.TLSConfig = tlsConfig
+	}
+	return a, nil
+}
+
+// wireStore starts the store's writers (audit, KPI minutes, review
+// samples) and the metrics registry with the store's and the
+// restrictions' collectors, and returns the stream metrics.
+func (a *App) wireStore() *stream.Metrics {
+	cfg, db, log, restr := a.Cfg, a.DB, a.log, a.restr
 	a.audit = store.NewAuditSink(db)
 	a.audit.OnError = func(err error) { fmt.Fprintln(log, "livemod: audit write:", err) }
 	a.audit.RoleOf = a.roleOf
@@ -215,6 +235,15 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		Name: "livemod_moderation_restricted_users",
 		Help: "Users under a timeout or ban, whose messages the engine hides first (ended timeouts until the next moderator action).",
 	}, func() float64 { return float64(restr.Len()) }))
+	return m
+}
+
+// wireParts builds the hub, the connectors, the desks, the policies and
+// automation, in that order (each needs the ones before), and returns the
+// decider the pipeline runs.
+func (a *App) wireParts(m *stream.Metrics) (chat.Decider, error) {
+	cfg := a.Cfg
+	var err error
 	a.Hub = stream.NewHub(stream.HubOptions{
 		MaxQueueBytes:  cfg.Fanout.MaxQueueBytes,
 		WriteTimeout:   cfg.Fanout.WriteTimeout,
@@ -223,26 +252,21 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		OriginPatterns: cfg.Origins,
 	}, m)
 	if a.Conn, err = a.wireConnect(); err != nil {
-		a.audit.Close(context.Background())
-		db.Close()
 		return nil, err
 	}
 	if err := a.wireDesks(); err != nil {
-		a.audit.Close(context.Background())
-		db.Close()
 		return nil, err
 	}
 	if err := a.wirePolicy(); err != nil {
-		a.audit.Close(context.Background())
-		db.Close()
 		return nil, err
 	}
-	decider, err := a.wireAutomation()
-	if err != nil {
-		a.audit.Close(context.Background())
-		db.Close()
-		return nil, err
-	}
+	return a.wireAutomation()
+}
+
+// wirePipeline builds the pipeline over the decider and the sinks, and
+// the ingest that feeds it.
+func (a *App) wirePipeline(decider chat.Decider, m *stream.Metrics) {
+	cfg := a.Cfg
 	// The desk comes before the hub: it keeps a decision before the hub
 	// publishes it (stream.FlushSink).
 	a.Pipeline = stream.NewPipeline(decider, a.Conn.sinks(a.Desk, a.Hub, a.audit, a.kpis, a.Host, a.sampler, a.minutes), stream.Options{
@@ -261,6 +285,11 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		DedupMaxIDs:         cfg.Ingest.DedupMaxIDs,
 		OriginPatterns:      cfg.Origins,
 	}, m)
+}
+
+// routes builds the HTTP router with every page and REST endpoint.
+func (a *App) routes(auth *overlay.Auth) *overlay.Server {
+	cfg, db := a.Cfg, a.DB
 	hc := cfg.HTTP.WithDefaults()
 	srv := overlay.NewServer(overlay.Options{
 		Auth:     auth,
@@ -296,18 +325,20 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		Name: "livemod_appeals_open",
 		Help: "Appeals waiting for a moderator's decision (at most 100,000; more are refused with 429).",
 	}, func() float64 { return float64(db.OpenAppeals()) }))
-	a.Server = &http.Server{
-		Handler:           srv,
+	return srv
+}
+
+// httpServer is the server of h with the configured limits.
+func (a *App) httpServer(h http.Handler) *http.Server {
+	hc := a.Cfg.HTTP.WithDefaults()
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: hc.ReadHeaderTimeout,
 		ReadTimeout:       hc.ReadTimeout, // lifted for websockets by overlay
 		IdleTimeout:       hc.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          stdlog.New(log, "livemod: http: ", 0), // TLS handshake errors and the like
+		ErrorLog:          stdlog.New(a.log, "livemod: http: ", 0), // TLS handshake errors and the like
 	}
-	if tlsConfig != nil {
-		a.Server.TLSConfig = tlsConfig
-	}
-	return a, nil
 }
 
 // commit waits until every change made before the call is on disk: the
