@@ -170,10 +170,14 @@ const (
 	// is not negative.
 	LabelNegative
 
+	// LabelEnd is one past the last label: labels are below it.
 	LabelEnd
 )
 
-var LabelNames = [...]string{
+// NumLabels is how many labels there are.
+const NumLabels = len(labelNames)
+
+var labelNames = [...]string{
 	"spam", "toxic", "threat", "flood", "link", "question",
 	"purchase_intent", "support", "agent_request", "optout", "profanity",
 	"negative",
@@ -184,12 +188,12 @@ func (l Label) String() string {
 	if l == 0 || l&(l-1) != 0 || l >= LabelEnd {
 		return "Label(" + strconv.Itoa(int(l)) + ")"
 	}
-	return LabelNames[bits.TrailingZeros16(uint16(l))]
+	return labelNames[bits.TrailingZeros16(uint16(l))]
 }
 
 // ParseLabel returns the label with the wire name s.
 func ParseLabel(s string) (Label, error) {
-	for i, n := range LabelNames {
+	for i, n := range labelNames {
 		if n == s {
 			return Label(1 << i), nil
 		}
@@ -199,8 +203,8 @@ func ParseLabel(s string) (Label, error) {
 
 // AllLabels lists every label in wire order.
 func AllLabels() []Label {
-	out := make([]Label, len(LabelNames))
-	for i := range LabelNames {
+	out := make([]Label, len(labelNames))
+	for i := range labelNames {
 		out[i] = Label(1 << i)
 	}
 	return out
@@ -233,7 +237,7 @@ func (s Labels) Slice() []Label {
 func (s Labels) AppendJSON(b []byte) []byte {
 	b = append(b, '[')
 	first := true
-	for i, n := range LabelNames {
+	for i, n := range labelNames {
 		if uint16(s)&(1<<i) == 0 {
 			continue
 		}
@@ -401,7 +405,7 @@ type Decision struct {
 
 // Scores holds a model's probability per label, in label order; zero means
 // no score. It is written as an object of the non-zero scores.
-type Scores [len(LabelNames)]float32
+type Scores [len(labelNames)]float32
 
 // IsZero reports whether no label has a score (for omitempty).
 func (s Scores) IsZero() bool { return s == Scores{} }
@@ -425,7 +429,7 @@ func (s *Scores) AppendJSON(b []byte) []byte {
 		}
 		first = false
 		b = append(b, '"')
-		b = append(b, LabelNames[i]...)
+		b = append(b, labelNames[i]...)
 		b = append(b, `":`...)
 		b = appendScore(b, v)
 	}

@@ -265,9 +265,9 @@ type modelPolicy struct {
 	model    *Model
 	mildHold float32     // see DefaultMildHoldScore
 	labels   chat.Labels // the model's labels
-	label    [len(chat.LabelNames)]float32
-	hide     [len(chat.LabelNames)]float32
-	detail   [len(chat.LabelNames)][101]string // "score 0.93", built once: Decide does not format
+	label    [chat.NumLabels]float32
+	hide     [chat.NumLabels]float32
+	detail   [chat.NumLabels][101]string // "score 0.93", built once: Decide does not format
 }
 
 // newModelPolicy returns the policy of opts, or nil for rules only.
@@ -286,7 +286,7 @@ func newModelPolicy(opts Options) (*modelPolicy, error) {
 	for _, l := range m.labels {
 		p.labels |= chat.Labels(l)
 	}
-	set := func(dst *[len(chat.LabelNames)]float32, def, over map[chat.Label]float32, what string) error {
+	set := func(dst *[chat.NumLabels]float32, def, over map[chat.Label]float32, what string) error {
 		for l, v := range def {
 			dst[bits.TrailingZeros16(uint16(l))] = v
 		}
@@ -339,8 +339,9 @@ func (p *modelPolicy) reason(l chat.Label, s *chat.Scores) chat.Reason {
 	return chat.Reason{Rule: modelRuleNames[i], Detail: p.detail[i][min(max(k, 0), 100)]}
 }
 
-var modelRuleNames = func() (n [len(chat.LabelNames)]string) {
-	for i, name := range chat.LabelNames {
+var modelRuleNames = func() (n [chat.NumLabels]string) {
+	for i := range chat.NumLabels {
+		name := chat.Label(1 << i).String()
 		n[i] = "model." + name
 	}
 	return n
