@@ -22,6 +22,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cv := fs.String("cv", "", "cross-validate, training a model per fold: youtube (leave one of the four videos out), blocks:N,N,… (line offsets), split:F (hold out a fraction F), kfold:K")
 	seed := fs.Uint64("seed", 1, "seed for split and kfold")
 	holdout := fs.Float64("holdout", 0, "evaluate only the held-out `fraction` of every --data file (lines whose text hashes into it; train --holdout leaves the same lines out)")
+	vsBaseline := fs.Bool("vs-baseline", false, "with --holdout and mode engine or model: also train the baseline on the lines --holdout leaves in and print, per label and language, F1 minus the baseline's with a 95% paired bootstrap interval")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
@@ -37,13 +38,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *mode == "baseline" && (*holdout == 0 || *cv != "") {
 		return usagef("eval: --mode baseline trains on the lines --holdout leaves in: give --holdout, not --cv")
 	}
+	if *vsBaseline && (*holdout == 0 || *cv != "" || *mode == "baseline" || *mode == "rules") {
+		return usagef("eval: --vs-baseline compares the engine or the model with the baseline on the held-out lines: give --holdout and --mode engine or model, not --cv")
+	}
 	ex, err := readData(data)
 	if err != nil {
 		return err
 	}
-	var bl *baseline
+	var bl, cmp *baseline
 	if *mode == "baseline" {
 		bl = trainBaseline(heldOut(ex, *holdout, false), scoredLabels(ex))
+	}
+	if *vsBaseline {
+		cmp = trainBaseline(heldOut(ex, *holdout, false), scoredLabels(ex))
 	}
 	if *holdout > 0 {
 		ex = heldOut(ex, *holdout, true)
@@ -69,6 +76,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			title += fmt.Sprintf(" (held-out %.0f%%)", 100**holdout)
 		}
 		res.write(stdout, title)
+		if cmp != nil {
+			return compareBaseline(ctx, stdout, ex, labels, m, *mode, cmp, *seed)
+		}
 		return nil
 	}
 	folds, err := makeFolds(*cv, len(ex), *seed)
