@@ -1,10 +1,12 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/livemod/livemod/automate"
@@ -72,6 +74,7 @@ func NewStage(cfg config.Config, state automate.Options) (*automate.Stage, error
 		opts.VIPBadges = cfg.Handoff.VIPBadges
 	}
 	opts.RatingRequest = cfg.Handoff.RatingRequest
+	opts.Bounds = automate.TicketBounds{MaxOpenPerStream: cfg.Handoff.MaxOpenPerStream, MaxOpen: cfg.Handoff.MaxOpen, IdleClose: cfg.Handoff.IdleClose}
 	return automate.New(opts)
 }
 
@@ -82,6 +85,100 @@ type automation struct {
 	state   *store.Automation
 	webhook *connect.Webhook   // nil without handoff.webhook
 	replies *automate.ReplyLog // the newest replies, for export and erasure
+	// sweepStop ends the ticket sweeper (automate.Stage.RunSweeper);
+	// sweepDone says it has.
+	sweepStop context.CancelFunc
+	sweepDone chan struct{}
+}
+
+// ticketSweepEvery is how often the ticket sweeper looks for idle open
+// tickets (handoff.idle_close); a stream over its bound wakes it sooner.
+const ticketSweepEvery = 10 * time.Second
+
+// kickGap is the least time between sweeps woken by a bound: a show
+// opening thousands of tickets a second costs ten passes over the open
+// tickets a second, not thousands (between them, a stream may be over its
+// bound by the tickets opened since).
+const kickGap = 100 * time.Millisecond
+
+// runSweeper runs the stage's ticket sweeper every interval and when a
+// new ticket takes a stream over its bound (at most every kickGap),
+// until ctx ends.
+func runSweeper(ctx context.Context, stage *automate.Stage, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var last time.Time
+	var wait <-chan time.Time // armed while a kick waits for kickGap
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-wait:
+			wait = nil
+		case <-stage.Kicked():
+			if gap := kickGap - time.Since(last); gap > 0 {
+				if wait == nil {
+					wait = time.After(gap)
+				}
+				continue
+			}
+		}
+		last = time.Now()
+		stage.SweepTickets(last.UnixMilli())
+	}
+}
+
+// openStreamsShown is how many streams livemod_handoff_open_tickets_stream
+// names, those with the most open tickets; the others are summed as
+// stream="_other", so the series stay bounded however many streams run.
+const openStreamsShown = 32
+
+// openTicketsCollector is livemod_handoff_open_tickets_stream.
+type openTicketsCollector struct {
+	stage *automate.Stage
+	desc  *prometheus.Desc
+}
+
+func (c openTicketsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c openTicketsCollector) Collect(ch chan<- prometheus.Metric) {
+	type row struct {
+		stream string
+		n      int
+	}
+	var rows []row
+	c.stage.OpenStreams(func(stream string, n int) { rows = append(rows, row{stream, n}) })
+	slices.SortFunc(rows, func(x, y row) int { return cmp.Or(cmp.Compare(y.n, x.n), cmp.Compare(x.stream, y.stream)) })
+	other := 0
+	for i, r := range rows {
+		if i >= openStreamsShown {
+			other += r.n
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(r.n), r.stream)
+	}
+	if len(rows) > openStreamsShown {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(other), "_other")
+	}
+}
+
+// closedBySweeper audits a ticket the sweeper closed, as an agent's
+// resolve is (actor "system", the reason), and queues its "resolved"
+// event for the CRM webhook.
+func (a *App) closedBySweeper(au *automation) func(t *chat.Ticket) {
+	return func(t *chat.Ticket) {
+		a.audit.Record(store.AuditEntry{TS: t.ResolvedAt, Actor: automate.SystemActor, Role: "system", Action: "handoff.resolve",
+			Target: t.ID, Stream: t.Stream, User: t.User.ID, Reason: t.GetOutcome().Reason})
+		if au.webhook == nil {
+			return
+		}
+		if err := a.DB.EnqueueEvent(t.ID, "resolved", t.AppendJSON(nil)); err != nil {
+			fmt.Fprintf(a.log, "livemod: ticket %s closed, but the webhook event was not saved: %v\n", t.ID, err)
+			return
+		}
+		au.webhook.Notify()
+	}
 }
 
 // hubOutput sends the stage's replies to the replies view (keeping the
@@ -171,7 +268,8 @@ func (a *App) wireAutomation() (chat.Decider, error) {
 		return nil, err
 	}
 	au.state = state
-	au.stage, err = NewStage(a.Cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.Hub, au.replies, a.kpis, a.Conn, a.log, a.audit, a.DB, logErr("draft write"), a.sampler, a.minutes}})
+	au.stage, err = NewStage(a.Cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, OnClose: a.closedBySweeper(au),
+		Output: hubOutput{a.Hub, au.replies, a.kpis, a.Conn, a.log, a.audit, a.DB, logErr("draft write"), a.sampler, a.minutes}})
 	if err != nil {
 		state.Close(context.Background())
 		return nil, err
@@ -186,6 +284,32 @@ func (a *App) wireAutomation() (chat.Decider, error) {
 		au.webhook.Start()
 	}
 	stage := au.stage
+	ctx, cancel := context.WithCancel(context.Background())
+	au.sweepStop, au.sweepDone = cancel, make(chan struct{})
+	go func() {
+		defer close(au.sweepDone)
+		runSweeper(ctx, stage, ticketSweepEvery)
+	}()
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_handoff_open_tickets",
+		Help: "Open (unclaimed) tickets of all streams (bounded by handoff.max_open).",
+	}, func() float64 { return float64(stage.OpenTickets("")) }))
+	a.reg.MustRegister(openTicketsCollector{stage, prometheus.NewDesc("livemod_handoff_open_tickets_stream",
+		"Open (unclaimed) tickets per stream (bounded by handoff.max_open_per_stream), for the 32 streams with the most; the rest summed as stream=\"_other\".",
+		[]string{"stream"}, nil)})
+	for _, by := range []string{"age", "bound"} {
+		a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "livemod_handoff_tickets_closed_total",
+			Help:        "Open tickets the sweeper resolved: by=age for handoff.idle_close, by=bound for handoff.max_open(_per_stream).",
+			ConstLabels: prometheus.Labels{"by": by},
+		}, func() float64 {
+			age, bound := stage.ClosedTickets()
+			if by == "age" {
+				return float64(age)
+			}
+			return float64(bound)
+		}))
+	}
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_escalation_mood_users",
 		Help: "(stream, user) sentiment histories kept for escalation over a window (bounded at 262144).",
@@ -249,6 +373,10 @@ func (w webhookREST) Retry(id string) (store.OutboxEntry, error) {
 // after the pipeline has drained, before the store closes.
 func (a *App) closeAutomation(ctx context.Context) []error {
 	var errs []error
+	if a.Auto.sweepStop != nil {
+		a.Auto.sweepStop()
+		<-a.Auto.sweepDone
+	}
 	if a.Auto.webhook != nil {
 		if err := a.Auto.webhook.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop webhook: %w", err))

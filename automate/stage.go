@@ -76,6 +76,12 @@ type Options struct {
 	// the replies channel when an agent resolves a ticket; empty sends
 	// none. Users who sent STOP get none.
 	RatingRequest string
+	// Bounds bound the open tickets and their age (bound.go).
+	Bounds TicketBounds
+	// OnClose is told of each ticket the sweeper closed, after the store
+	// and Output were: the CRM webhook and the audit log, as for an
+	// agent's resolve. Nil means nothing is.
+	OnClose func(t *chat.Ticket)
 }
 
 // DefaultSummary is the summary template when none is configured.
@@ -133,6 +139,13 @@ type Stage struct {
 	draftMu sync.Mutex
 	drafts  map[string]*chat.Draft
 	order   []string // draft ids, oldest first
+
+	bounds      TicketBounds
+	onClose     func(t *chat.Ticket)
+	kick        chan struct{} // wakes the sweeper: a stream went over its bound
+	sweepMu     sync.Mutex    // one sweep at a time
+	closedAge   atomic.Int64
+	closedBound atomic.Int64
 }
 
 type streamShard struct {
@@ -186,6 +199,9 @@ func New(opts Options) (*Stage, error) {
 		vipBadges: map[string]struct{}{},
 		sent:      map[string][]int64{},
 		drafts:    map[string]*chat.Draft{},
+		bounds:    opts.Bounds.withDefaults(),
+		onClose:   opts.OnClose,
+		kick:      make(chan struct{}, 1),
 	}
 	s.escStreams = make(map[string]Escalation, len(opts.EscalationStreams))
 	for id, e := range opts.EscalationStreams {
@@ -314,6 +330,9 @@ func (s *Stage) Apply(m *chat.Message, d *chat.Decision) {
 	}
 	for i, t := range fx.tickets {
 		s.out.TicketChanged(t, fx.created[i])
+		if fx.created[i] {
+			s.opened(t)
+		}
 	}
 }
 

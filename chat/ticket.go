@@ -62,13 +62,16 @@ func KeepUser(stream string, u User) (string, User) {
 // Outcome is how a ticket ended for the customer: Rating is the user's
 // answer to the satisfaction question (1–5), RatedAt when it came,
 // RatingAsk when it was asked; Converted marks a sale the agent closed, of
-// OrderValue (in the shop's currency).
+// OrderValue (in the shop's currency). Reason says why livemod closed the
+// ticket itself rather than an agent ("idle: no message for 2h0m0s", or
+// the open-ticket bound: docs/OPERATIONS.md, handoff.idle_close).
 type Outcome struct {
 	Rating     int     `json:"rating,omitempty"`
 	RatedAt    int64   `json:"rated_at,omitempty"`
 	RatingAsk  int64   `json:"rating_asked_at,omitempty"`
 	Converted  bool    `json:"converted,omitempty"`
 	OrderValue float64 `json:"order_value,omitempty"`
+	Reason     string  `json:"reason,omitempty"`
 }
 
 // Routing is a ticket's priority ("high" for a time-critical case,
@@ -291,6 +294,10 @@ func (t *Ticket) AppendJSON(b []byte) []byte {
 	if o.OrderValue != 0 {
 		b = append(b, `,"order_value":`...)
 		b = appendJSONFloat(b, o.OrderValue)
+	}
+	if o.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendString(b, o.Reason)
 	}
 	b = append(b, `,"rev":`...)
 	b = strconv.AppendUint(b, t.Rev, 10)

@@ -2,8 +2,10 @@ package handoff
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
@@ -39,6 +41,13 @@ type MemoryTickets struct {
 	resMu    sync.Mutex // guards resolved and resHead
 	resolved []string   // ids in the order they were resolved; [resHead:] are live
 	resHead  int
+
+	// The open (unclaimed) tickets counted, in all and per stream: the
+	// bounds on them (automate's ticket sweeper) and their gauges read
+	// these, never a pass over the tickets.
+	openAll atomic.Int64
+	openMu  sync.RWMutex
+	openBy  map[string]*atomic.Int64
 }
 
 // idParts is a power of two: the index by id is split too, so that new
@@ -208,7 +217,7 @@ func (m *MemoryTickets) HasActive(stream, user string) bool {
 func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*chat.Ticket, bool) {
 	ref := refOf(stream, user)
 	pt := m.part(ref)
-	t, active, done := pt.upsertActive(ref, c)
+	t, active, done := pt.upsertActive(m, ref, c)
 	if done {
 		return t, false
 	}
@@ -243,6 +252,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*chat.Ticke
 	case next == cur && next.ID == prev.ID && next.Active():
 		next.Rev = prev.Rev + 1 // no index changes
 		next.ShareHandoff()
+		m.countOpen(prev, next)
 		slot.mu.Lock()
 		slot.t, slot.unsaved = next, false
 		slot.mu.Unlock()
@@ -254,7 +264,7 @@ func (m *MemoryTickets) Upsert(stream, user string, c TicketChange) (*chat.Ticke
 // upsertActive is Upsert's path for a user with an active ticket that c
 // keeps active; active reports whether the user had one, done whether
 // the change is made (or c made none).
-func (pt *ticketPart) upsertActive(ref userRef, c TicketChange) (t *chat.Ticket, active, done bool) {
+func (pt *ticketPart) upsertActive(m *MemoryTickets, ref userRef, c TicketChange) (t *chat.Ticket, active, done bool) {
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
 	slot := pt.get(ref)
@@ -272,6 +282,7 @@ func (pt *ticketPart) upsertActive(ref userRef, c TicketChange) (t *chat.Ticket,
 	case next == &cp && next.ID == prev.ID && next.Active():
 		next.Rev = prev.Rev + 1
 		next.ShareHandoff()
+		m.countOpen(prev, next)
 		slot.t, slot.unsaved = next, false
 		return next, true, true
 	}
@@ -355,7 +366,7 @@ func (m *MemoryTickets) update(id string, fn func(t *chat.Ticket) error, unsaved
 		return nil, false, ErrTicketNotFound
 	}
 	pt := m.part(slot.key)
-	if t, was, done, err := pt.updateActive(slot, fn, unsaved); done {
+	if t, was, done, err := pt.updateActive(m, slot, fn, unsaved); done {
 		return t, !was, err
 	}
 	pt.mu.Lock()
@@ -376,7 +387,7 @@ func (m *MemoryTickets) update(id string, fn func(t *chat.Ticket) error, unsaved
 
 // updateActive is update's path for an active ticket that stays active;
 // done is false when the change needs the part's lock exclusively.
-func (pt *ticketPart) updateActive(slot *ticketSlot, fn func(t *chat.Ticket) error, unsaved bool) (t *chat.Ticket, was, done bool, err error) {
+func (pt *ticketPart) updateActive(m *MemoryTickets, slot *ticketSlot, fn func(t *chat.Ticket) error, unsaved bool) (t *chat.Ticket, was, done bool, err error) {
 	pt.mu.RLock()
 	defer pt.mu.RUnlock()
 	slot.mu.Lock()
@@ -394,6 +405,7 @@ func (pt *ticketPart) updateActive(slot *ticketSlot, fn func(t *chat.Ticket) err
 	}
 	c.Rev = cur.Rev + 1
 	c.ShareHandoff()
+	m.countOpen(cur, &c)
 	was = slot.unsaved
 	slot.t, slot.unsaved = &c, unsaved
 	return &c, was, true, nil
@@ -430,8 +442,10 @@ func (m *MemoryTickets) save(pt *ticketPart, t *chat.Ticket, keepRev, unsaved bo
 	}
 	ip.mu.Unlock()
 	wasResolved := false
+	var prev *chat.Ticket
 	if !isNew {
 		slot.mu.Lock()
+		prev = slot.t
 		wasResolved = !slot.t.Active()
 		if !keepRev {
 			t.Rev = slot.fold().Rev + 1
@@ -439,6 +453,7 @@ func (m *MemoryTickets) save(pt *ticketPart, t *chat.Ticket, keepRev, unsaved bo
 		slot.t, slot.unsaved = t, unsaved
 		slot.mu.Unlock()
 	}
+	m.countOpen(prev, t)
 	if !t.Active() && !wasResolved && m.MaxResolved > 0 {
 		m.resMu.Lock()
 		m.resolved = append(m.resolved, t.ID)
@@ -546,6 +561,117 @@ func (m *MemoryTickets) Page(q TicketQuery) (TicketPage, error) {
 		}
 	}
 	return page, nil
+}
+
+// countOpen counts the change from prev (nil for a new ticket) to next
+// in the open tickets' counts. It runs where the version is swapped, under
+// the part's lock (for reading at least) and, on the paths that keep a
+// ticket active, the ticket's: a ticket's changes are counted in order.
+func (m *MemoryTickets) countOpen(prev, next *chat.Ticket) {
+	was, is := prev != nil && prev.State == chat.TicketOpen, next != nil && next.State == chat.TicketOpen
+	if was == is && (!was || prev.Stream == next.Stream) {
+		return
+	}
+	if was {
+		m.openAll.Add(-1)
+		m.streamOpen(prev.Stream).Add(-1)
+	}
+	if is {
+		m.openAll.Add(1)
+		m.streamOpen(next.Stream).Add(1)
+	}
+}
+
+// streamOpen returns stream's open count. The map has an entry for each
+// stream that ever had an open ticket (a stream name is bounded by the
+// ingest's limits, and streams are few: docs/ARCHITECTURE.md).
+func (m *MemoryTickets) streamOpen(stream string) *atomic.Int64 {
+	m.openMu.RLock()
+	n := m.openBy[stream]
+	m.openMu.RUnlock()
+	if n != nil {
+		return n
+	}
+	m.openMu.Lock()
+	defer m.openMu.Unlock()
+	if n = m.openBy[stream]; n == nil {
+		if m.openBy == nil {
+			m.openBy = map[string]*atomic.Int64{}
+		}
+		n = new(atomic.Int64)
+		m.openBy[stream] = n
+	}
+	return n
+}
+
+// OpenCount returns how many open (unclaimed) tickets stream has; all
+// streams' if stream is "".
+func (m *MemoryTickets) OpenCount(stream string) int {
+	if stream == "" {
+		return int(m.openAll.Load())
+	}
+	m.openMu.RLock()
+	defer m.openMu.RUnlock()
+	if n := m.openBy[stream]; n != nil {
+		return int(n.Load())
+	}
+	return 0
+}
+
+// OpenStreams calls fn with each stream that has open tickets and their
+// count.
+func (m *MemoryTickets) OpenStreams(fn func(stream string, open int)) {
+	m.openMu.RLock()
+	defer m.openMu.RUnlock()
+	for s, n := range m.openBy {
+		if v := n.Load(); v > 0 {
+			fn(s, int(v))
+		}
+	}
+}
+
+// OpenTicket is what a sweep needs of an open ticket: Last is the time
+// (Unix ms) of its newest line, or of its creation if it has none.
+type OpenTicket struct {
+	ID, Stream string
+	Last       int64
+}
+
+// ScanParts is how many batches ScanOpen splits the open tickets into.
+const ScanParts = ticketParts
+
+// ScanOpen appends to out the open tickets of one part (0 ≤ part <
+// ScanParts) of the index: a sweep visits the parts one at a time, off
+// the message path, holding each part's lock for reading only while it
+// reads that part (about 1/ScanParts of the active tickets).
+func (m *MemoryTickets) ScanOpen(part int, out []OpenTicket) []OpenTicket {
+	pt := &m.parts[part&(ticketParts-1)]
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	for _, head := range pt.m {
+		for slot := head; slot != nil; slot = slot.next {
+			slot.mu.Lock()
+			if t := slot.t; t.State == chat.TicketOpen {
+				out = append(out, OpenTicket{ID: t.ID, Stream: t.Stream, Last: slot.last()})
+			}
+			slot.mu.Unlock()
+		}
+	}
+	return out
+}
+
+// last returns the time of the ticket's newest line, or of its creation.
+// slot.mu is held.
+func (slot *ticketSlot) last() int64 {
+	last := slot.t.Created
+	if n := len(slot.t.Messages); n > 0 {
+		last = max(last, slot.t.Messages[n-1].TS)
+	}
+	if j := &slot.joined; j.n > 0 && j.t > 0 {
+		size := int(j.sizes[(j.s0+j.t-1)%ringSizes])
+		last = max(last, int64(binary.LittleEndian.Uint64(j.buf[len(j.buf)-size:])))
+	}
+	return last
 }
 
 // CompareTickets orders tickets oldest first, then by id ("h-9" before

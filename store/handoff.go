@@ -706,3 +706,15 @@ func (a *Automation) reserve(kind string, fallback uint64) uint64 {
 	}
 	return start
 }
+
+// OpenCount returns how many open (unclaimed) tickets stream has, all
+// streams' if stream is "" (handoff.MemoryTickets.OpenCount).
+func (a *Automation) OpenCount(stream string) int { return a.tickets.OpenCount(stream) }
+
+// OpenStreams calls fn with each stream that has open tickets and their count.
+func (a *Automation) OpenStreams(fn func(stream string, open int)) { a.tickets.OpenStreams(fn) }
+
+// ScanOpen appends one part's open tickets to out (handoff.MemoryTickets.ScanOpen).
+func (a *Automation) ScanOpen(part int, out []handoff.OpenTicket) []handoff.OpenTicket {
+	return a.tickets.ScanOpen(part, out)
+}
