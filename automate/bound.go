@@ -36,8 +36,11 @@ type TicketBounds struct {
 
 // Defaults of TicketBounds: an open ticket costs about 1.5 KB with its
 // ten lines (docs/PERFORMANCE.md), so 100,000 hold about 150 MB at most.
+// One stream may hold them all by default (most deployments run one
+// show); set MaxOpenPerStream lower so that one stream cannot crowd out
+// the others.
 const (
-	DefaultMaxOpenPerStream = 50_000
+	DefaultMaxOpenPerStream = 100_000
 	DefaultMaxOpen          = 100_000
 	DefaultIdleClose        = 2 * time.Hour
 )
@@ -109,18 +112,43 @@ func (s *Stage) opened(t *chat.Ticket) {
 	}
 }
 
+// clockStep is how far Clock may lag the newest message.
+const clockStep = 1000
+
+// advance moves the clock to ts if that is later.
+func (s *Stage) advance(ts int64) {
+	for {
+		c := s.clock.Load()
+		if ts <= c || s.clock.CompareAndSwap(c, ts) {
+			return
+		}
+	}
+}
+
+// Clock returns the newest message time the stage has seen (Unix ms, up
+// to a second behind), 0 before the first: the now of SweepTickets.
+// Tickets age in message time, as the rest of the stage decides
+// (docs/ARCHITECTURE.md): a replay or a bench of old chat ages them as
+// the show did, and a show with no chat ages none.
+func (s *Stage) Clock() int64 { return s.clock.Load() }
+
+// sweepBatch is the most tickets one sweep closes: a backlog (a restart
+// after hours, a burst over a bound) is closed over a few sweeps, its
+// writes and audit entries in steps, not all at once.
+const sweepBatch = 512
+
 // Kicked receives when a new ticket took a stream (or all) over its
 // bound: the sweeper's owner (app) then runs SweepTickets sooner than its
 // next tick. The stage reads no clock of its own: time is the messages'
 // (docs/ARCHITECTURE.md), and the sweeper's owner brings the wall clock.
 func (s *Stage) Kicked() <-chan struct{} { return s.kick }
 
-// SweepTickets closes, at now (Unix ms), the open tickets idle for
+// SweepTickets closes, at now (Unix ms, Clock on a server), the open tickets idle for
 // IdleClose, then the longest idle open tickets of each stream over
 // MaxOpenPerStream and of all streams over MaxOpen, and returns them. It
 // visits the open tickets one part of the index at a time
-// (handoff.ScanParts), never all under one lock; it is not on the
-// message path. Each close is Resolve's: the store writes it, the agent
+// (handoff.ScanParts), never all under one lock, and closes at most
+// sweepBatch; it is not on the message path. Each close is Resolve's: the store writes it, the agent
 // view gets it, and Options.OnClose (the CRM webhook, the audit log) is
 // told of it.
 func (s *Stage) SweepTickets(now int64) []*chat.Ticket {
@@ -146,12 +174,18 @@ func (s *Stage) SweepTickets(now int64) []*chat.Ticket {
 		return nil
 	}
 	var closed []*chat.Ticket
-	var buf, cands []handoff.OpenTicket
+	// The scan's buffers are kept from sweep to sweep (under sweepMu): a
+	// sweep allocates nothing per open ticket.
+	buf, cands := s.scanBuf[:0], s.cands[:0]
+	defer func() {
+		clear(cands) // no strings kept alive
+		s.scanBuf, s.cands = buf[:0], cands[:0]
+	}()
 	idleReason := "idle: no message for " + shortDuration(b.IdleClose) + " (handoff.idle_close)"
 	for part := range handoff.ScanParts {
 		buf = ot.ScanOpen(part, buf[:0])
 		for _, o := range buf {
-			if o.Last <= idleBefore {
+			if o.Last <= idleBefore && len(closed) < sweepBatch {
 				if t := s.closeOpen(o.ID, idleReason, now, idleBefore); t != nil {
 					s.closedAge.Add(1)
 					closed = append(closed, t)
@@ -174,11 +208,19 @@ func (s *Stage) SweepTickets(now int64) []*chat.Ticket {
 	for stream := range overStream {
 		overStream[stream] = ot.OpenCount(stream) - b.MaxOpenPerStream
 	}
+	reasons := map[string]string{} // one per stream
 	for i, o := range cands {
+		if len(closed) >= sweepBatch {
+			return closed
+		}
 		if overStream[o.Stream] <= 0 {
 			continue
 		}
-		reason := fmt.Sprintf("bound: stream %q had more than %d open tickets (handoff.max_open_per_stream); the longest idle close first", o.Stream, b.MaxOpenPerStream)
+		reason, ok := reasons[o.Stream]
+		if !ok {
+			reason = fmt.Sprintf("bound: stream %q had more than %d open tickets (handoff.max_open_per_stream); the longest idle close first", o.Stream, b.MaxOpenPerStream)
+			reasons[o.Stream] = reason
+		}
 		if t := s.closeOpen(o.ID, reason, now, math.MaxInt64); t != nil {
 			s.closedBound.Add(1)
 			closed = append(closed, t)
@@ -187,14 +229,14 @@ func (s *Stage) SweepTickets(now int64) []*chat.Ticket {
 		}
 	}
 	over := ot.OpenCount("") - b.MaxOpen
+	reason := fmt.Sprintf("bound: more than %d open tickets in all streams (handoff.max_open); the longest idle close first", b.MaxOpen)
 	for _, o := range cands {
-		if over <= 0 {
+		if over <= 0 || len(closed) >= sweepBatch {
 			break
 		}
 		if o.ID == "" {
 			continue
 		}
-		reason := fmt.Sprintf("bound: more than %d open tickets in all streams (handoff.max_open); the longest idle close first", b.MaxOpen)
 		if t := s.closeOpen(o.ID, reason, now, math.MaxInt64); t != nil {
 			s.closedBound.Add(1)
 			closed = append(closed, t)

@@ -143,9 +143,14 @@ type Stage struct {
 	bounds      TicketBounds
 	onClose     func(t *chat.Ticket)
 	kick        chan struct{} // wakes the sweeper: a stream went over its bound
-	sweepMu     sync.Mutex    // one sweep at a time
+	sweepMu     sync.Mutex    // one sweep at a time; guards scanBuf, cands
+	scanBuf     []handoff.OpenTicket
+	cands       []handoff.OpenTicket
 	closedAge   atomic.Int64
 	closedBound atomic.Int64
+	// clock is the newest message time seen (Unix ms), to clockStep: the
+	// ticket sweeper's now (bound.go).
+	clock atomic.Int64
 }
 
 type streamShard struct {
@@ -352,6 +357,9 @@ const handoffLabels = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest)
 
 func (s *Stage) apply(m *chat.Message, d *chat.Decision, fx *effects) {
 	ts := m.TS
+	if ts > s.clock.Load()+clockStep { // a write a second, not one a message
+		s.advance(ts)
+	}
 	// Automation comes last in the order of precedence: a restricted
 	// user's message (hidden, user.ban / user.timeout) changes nothing
 	// here, not even an opt-out; its agent request waits in the

@@ -242,7 +242,7 @@ type Handoff struct {
 	// are resolved by "system" with a reason the agent sees. IdleClose
 	// resolves an open ticket with no new line from its user for that
 	// long. Claimed tickets are never closed by these, nor counted.
-	MaxOpenPerStream int           `yaml:"max_open_per_stream" check:"min=1,max=10000000,default=50000"`
+	MaxOpenPerStream int           `yaml:"max_open_per_stream" check:"min=1,max=10000000,default=100000"`
 	MaxOpen          int           `yaml:"max_open" check:"min=1,max=10000000,default=100000"`
 	IdleClose        time.Duration `yaml:"idle_close" check:"min=1m,max=8760h,default=2h"`
 }

@@ -70,6 +70,8 @@ func TestMemoryMillionUsers(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	after, peak := procStatus("VmRSS:"), procStatus("VmHWM:")
+	age, bound := a.Auto.Stage().ClosedTickets()
+	t.Logf("open %d, closed by age %d, by bound %d", a.Auto.Stage().OpenTickets(""), age, bound)
 	t.Logf("%d users: heap in use %.0f MB, RSS %.0f MB, peak RSS %.0f MB (%.0f MB before)", users, mb(ms.HeapInuse), mb(after), mb(peak), mb(before))
 	if peak > 300<<20 {
 		t.Errorf("peak RSS %.0f MB with %d distinct users, want ≤ 300 MB", mb(peak), users)
