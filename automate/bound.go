@@ -135,7 +135,7 @@ func (s *Stage) Clock() int64 { return s.clock.Load() }
 // sweepBatch is the most tickets one sweep closes: a backlog (a restart
 // after hours, a burst over a bound) is closed over a few sweeps, its
 // writes and audit entries in steps, not all at once.
-const sweepBatch = 512
+const sweepBatch = 4096
 
 // Kicked receives when a new ticket took a stream (or all) over its
 // bound: the sweeper's owner (app) then runs SweepTickets sooner than its
