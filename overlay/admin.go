@@ -23,7 +23,7 @@ type AuditQuery struct {
 	Format string // json (default), ndjson or csv
 }
 
-// Admin is the data side of the audit, export and erase endpoints; cmd
+// Admin is the data side of the audit, export and erase endpoints; app
 // implements it over the store, the desks and the automation. actor is
 // the token's name.
 type Admin interface {

@@ -34,7 +34,7 @@ type AppealCreated struct {
 	ID string `json:"id"`
 }
 
-// Appeals is the appeals desk: cmd implements it over the store and the
+// Appeals is the appeals desk: app implements it over the store and the
 // moderation desk. actor is the token's name.
 type Appeals interface {
 	Record(actor string, in AppealIn) (AppealCreated, error)

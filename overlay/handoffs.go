@@ -24,14 +24,14 @@ type Handoffs[T any] interface {
 	TicketStream(id string) (string, bool)
 }
 
-// Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
+// Webhooks is the dead-letter queue of the CRM webhook: app adapts
 // connect.Webhook to it.
 type Webhooks interface {
 	DeadLetters() ([]store.OutboxEntry, error)
 	Retry(id string) (store.OutboxEntry, error)
 }
 
-// Auditor records a human action (store.AuditSink via cmd). actor is the
+// Auditor records a human action (store.AuditSink via app). actor is the
 // token's name.
 type Auditor func(actor, action, target, stream, reason string)
 

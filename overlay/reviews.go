@@ -10,7 +10,7 @@ import (
 	"github.com/livemod/livemod/store"
 )
 
-// Reviews is the quality-review queue: cmd implements it over
+// Reviews is the quality-review queue: app implements it over
 // store.Sampler. actor is the token's name.
 type Reviews interface {
 	List(stream, state string, limit int) ([]store.Review, error)
