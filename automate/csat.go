@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -165,7 +166,7 @@ func (s *Stage) PendingRatings() int { return s.ratings.len() }
 
 // askRating sends the rating request for resolved ticket t, if the stage
 // asks and the user may get an automated reply.
-func (s *Stage) askRating(t *classify.Ticket, at int64) *classify.Ticket {
+func (s *Stage) askRating(t *chat.Ticket, at int64) *chat.Ticket {
 	if s.rating == "" || t.User.ID == "" {
 		return t
 	}
@@ -176,8 +177,8 @@ func (s *Stage) askRating(t *classify.Ticket, at int64) *classify.Ticket {
 	f := classify.TemplateFields{Stream: t.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
 	r := s.newReply(t.Stream, me, s.render(s.rating, me, f), at)
 	r.Handoff = t.ID
-	t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error {
-		t.SetOutcome(func(o *classify.Outcome) { o.RatingAsk = at })
+	t2, err := s.tickets.Update(t.ID, func(t *chat.Ticket) error {
+		t.SetOutcome(func(o *chat.Outcome) { o.RatingAsk = at })
 		return nil
 	})
 	if err != nil {
@@ -190,7 +191,7 @@ func (s *Stage) askRating(t *classify.Ticket, at int64) *classify.Ticket {
 
 // rate records m as the rating of the ticket asked of its author, if it
 // reads as one.
-func (s *Stage) rate(m *classify.Message, d *classify.Decision, fx *effects) {
+func (s *Stage) rate(m *chat.Message, d *chat.Decision, fx *effects) {
 	if !s.ratings.pending(m.Stream, m.User.ID) {
 		return
 	}
@@ -202,8 +203,8 @@ func (s *Stage) rate(m *classify.Message, d *classify.Decision, fx *effects) {
 	if !ok || m.TS-a.at > ratingWindow {
 		return
 	}
-	t, err := s.tickets.Update(a.ticket, func(t *classify.Ticket) error {
-		t.SetOutcome(func(o *classify.Outcome) { o.Rating, o.RatedAt = r, m.TS })
+	t, err := s.tickets.Update(a.ticket, func(t *chat.Ticket) error {
+		t.SetOutcome(func(o *chat.Outcome) { o.Rating, o.RatedAt = r, m.TS })
 		return nil
 	})
 	if err != nil {
@@ -215,9 +216,9 @@ func (s *Stage) rate(m *classify.Message, d *classify.Decision, fx *effects) {
 }
 
 // Convert marks ticket id a sale the agent closed, of value.
-func (s *Stage) Convert(id, by string, value float64, at int64) (*classify.Ticket, error) {
-	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
-		t.SetOutcome(func(o *classify.Outcome) { o.Converted, o.OrderValue = true, value })
+func (s *Stage) Convert(id, by string, value float64, at int64) (*chat.Ticket, error) {
+	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+		t.SetOutcome(func(o *chat.Outcome) { o.Converted, o.OrderValue = true, value })
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedAt = by, at
 		}

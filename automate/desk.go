@@ -2,49 +2,38 @@ package automate
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"sync"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
 )
 
 // The agents' and moderators' side: ticket transitions and draft
-// decisions, called from REST handlers. Their errors carry the HTTP
-// status they ask for.
-
-type statusError struct {
-	err    error
-	status int
-	state  string // the current state, for a 409
-}
-
-func (e statusError) Error() string   { return e.err.Error() }
-func (e statusError) Unwrap() error   { return e.err }
-func (e statusError) StatusCode() int { return e.status }
-
-// CurrentState is the state that refused the action (409), or "".
-func (e statusError) CurrentState() string { return e.state }
+// decisions, called from REST handlers. Their errors carry their kind
+// (chat.ErrNotFound, chat.ErrConflict, chat.ErrInvalid), which overlay
+// answers in HTTP.
 
 // stateConflict is ErrTicketState naming the ticket's state now.
-func stateConflict(t *classify.Ticket, action string) error {
+func stateConflict(t *chat.Ticket, action string) error {
 	msg := "ticket " + t.ID + " is " + t.State
-	if t.ClaimedBy != "" && t.State != classify.TicketOpen {
+	if t.ClaimedBy != "" && t.State != chat.TicketOpen {
 		msg += " (by " + t.ClaimedBy + ")"
 	}
-	return statusError{fmt.Errorf("%w: %s; cannot %s it", classify.ErrTicketState, msg, action), http.StatusConflict, t.State}
+	err := fmt.Errorf("%w: %s; cannot %s it", handoff.ErrTicketState, msg, action)
+	return &chat.Error{Kind: chat.ErrConflict, Msg: err.Error(), State: t.State, Err: err}
 }
 
 func withStatus(err error) error {
 	switch err {
 	case nil:
 		return nil
-	case classify.ErrTicketNotFound, ErrDraftNotFound:
-		return statusError{err: err, status: http.StatusNotFound}
-	case classify.ErrTicketState, ErrDraftDecided:
-		return statusError{err: err, status: http.StatusConflict}
-	case classify.ErrBadCursor:
-		return statusError{err: err, status: http.StatusBadRequest}
+	case handoff.ErrTicketNotFound, ErrDraftNotFound:
+		return chat.Kinded(chat.ErrNotFound, err)
+	case handoff.ErrTicketState, ErrDraftDecided:
+		return chat.Kinded(chat.ErrConflict, err)
+	case handoff.ErrBadCursor:
+		return chat.Kinded(chat.ErrInvalid, err)
 	}
 	return err
 }
@@ -53,8 +42,8 @@ func withStatus(err error) error {
 // empty), oldest first, a page at a time: at most limit (no limit if 0),
 // after the cursor an earlier page gave as next ("" for the first).
 // total counts the matching tickets on every page; next is "" on the last.
-func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*classify.Ticket, total int, next string, err error) {
-	p, err := s.tickets.Page(classify.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
+func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*chat.Ticket, total int, next string, err error) {
+	p, err := s.tickets.Page(handoff.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
@@ -62,14 +51,14 @@ func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*classi
 // not open (claimed, even by the same agent, or resolved) is refused
 // with ErrTicketState naming its state: a claim is done once, and
 // audited once.
-func (s *Stage) Claim(id, by string, at int64) (*classify.Ticket, error) {
+func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
-	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
-		if t.State != classify.TicketOpen {
+	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+		if t.State != chat.TicketOpen {
 			conflict = stateConflict(t, "claim")
-			return classify.ErrTicketState
+			return handoff.ErrTicketState
 		}
-		t.State, t.ClaimedBy, t.ClaimedAt = classify.TicketClaimed, by, at
+		t.State, t.ClaimedBy, t.ClaimedAt = chat.TicketClaimed, by, at
 		return nil
 	})
 	if conflict != nil {
@@ -83,17 +72,17 @@ func (s *Stage) Claim(id, by string, at int64) (*classify.Ticket, error) {
 }
 
 // Resolve closes ticket id; the user's next support message opens a new one.
-func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
+func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
-	t, err := s.tickets.Update(id, func(t *classify.Ticket) error {
+	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
 		if !t.Active() {
 			conflict = stateConflict(t, "resolve")
-			return classify.ErrTicketState
+			return handoff.ErrTicketState
 		}
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedAt = by, at
 		}
-		t.State, t.ResolvedAt = classify.TicketResolved, at
+		t.State, t.ResolvedAt = chat.TicketResolved, at
 		return nil
 	})
 	if conflict != nil {
@@ -111,14 +100,14 @@ func (s *Stage) Resolve(id, by string, at int64) (*classify.Ticket, error) {
 // context of a future ticket), drafts addressed to them, and the
 // messages of theirs waiting for a grouped FAQ answer.
 type UserData struct {
-	Recent  []classify.TicketMessage `json:"recent_messages"`
-	Drafts  []*classify.Draft        `json:"drafts"`
-	Waiting []string                 `json:"waiting"` // message ids
+	Recent  []chat.TicketMessage `json:"recent_messages"`
+	Drafts  []*chat.Draft        `json:"drafts"`
+	Waiting []string             `json:"waiting"` // message ids
 }
 
 // UserData returns what the stage holds about user.
 func (s *Stage) UserData(user string) UserData {
-	out := UserData{Recent: []classify.TicketMessage{}, Drafts: []*classify.Draft{}, Waiting: []string{}}
+	out := UserData{Recent: []chat.TicketMessage{}, Drafts: []*chat.Draft{}, Waiting: []string{}}
 	out.Recent = s.recent.ofUser(user, out.Recent)
 	s.draftMu.Lock()
 	for _, id := range s.order {
@@ -189,8 +178,8 @@ func (s *Stage) EraseUser(user string) int {
 					delete(s.drafts, id)
 					continue
 				}
-				if entry, ok := s.entry(dr.FAQ); ok && dr.State == classify.DraftPending {
-					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &classify.Message{Stream: dr.Stream}))
+				if entry, ok := s.entry(dr.FAQ); ok && dr.State == chat.DraftPending {
+					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
 				}
 			}
 		}
@@ -206,7 +195,7 @@ func (s *Stage) EraseUser(user string) int {
 // Goroutine-safe.
 type ReplyLog struct {
 	mu   sync.Mutex
-	ring []*classify.Reply
+	ring []*chat.Reply
 	next int
 }
 
@@ -216,11 +205,11 @@ func NewReplyLog(n int) *ReplyLog {
 	if n <= 0 {
 		n = 4096
 	}
-	return &ReplyLog{ring: make([]*classify.Reply, n)}
+	return &ReplyLog{ring: make([]*chat.Reply, n)}
 }
 
 // Add keeps r (not copied: replies are not changed once sent).
-func (l *ReplyLog) Add(r *classify.Reply) {
+func (l *ReplyLog) Add(r *chat.Reply) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.ring) == 0 {
@@ -231,10 +220,10 @@ func (l *ReplyLog) Add(r *classify.Reply) {
 }
 
 // To returns the kept replies addressed to user, oldest first.
-func (l *ReplyLog) To(user string) []*classify.Reply {
+func (l *ReplyLog) To(user string) []*chat.Reply {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := []*classify.Reply{}
+	out := []*chat.Reply{}
 	for i := range l.ring {
 		r := l.ring[(l.next+i)%len(l.ring)]
 		if r != nil && slices.Contains(r.To, user) {

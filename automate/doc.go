@@ -7,12 +7,12 @@
 // once per ticket.
 //
 // Like classify it has no clock and no I/O: time is the message's ts, ids
-// come from a classify.IDs, and state sits behind classify's OptOuts and
-// Tickets interfaces (memory here, durable in store). That is what makes
+// come from a state.IDs, and state sits behind the state.OptOuts and
+// handoff.Tickets ports (memory in state and handoff, durable in store). That is what makes
 // "livemod replay" give the same FAQ and handoff fields as the server:
 // both run Stage.Wrap(engine).
 //
-// Entry points: New builds a Stage; Stage.Wrap(d) is a Decider that
+// Entry points: New builds a Stage; Stage.Wrap(d) is a chat.Decider that
 // decides and then automates; Stage.Apply automates one decision;
 // Stage.Drafts and Stage.DecideDraft serve the moderator approval queue.
 // A Stage is goroutine-safe. Lock order: a stream shard's lock, then the

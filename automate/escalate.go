@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -76,8 +77,8 @@ func (s *Stage) escalation(stream string) Escalation {
 // or purchase label, an order number, or words of buying and money.
 var orderContext = regexp.MustCompile(`(?i)\b(orders?|ordered|delivery|delivered|deliver|parcel|package|refund|return|product|item|bought|buy|purchase|paid|payment|money|rupees|rs|seller|quality|size|replacement|exchange|shipping|courier|paise|paisa|saman|samaan|maal|kharid\w*|khareed\w*|kapda|order\w*)\b|₹|ऑर्डर|पैसे|सामान|डिलीवरी|रिफंड|प्रोडक्ट|खरीद|क्वालिटी`)
 
-func hasOrderContext(m *classify.Message, d *classify.Decision) bool {
-	return d.Labels&classify.Labels(classify.LabelSupport|classify.LabelPurchaseIntent) != 0 ||
+func hasOrderContext(m *chat.Message, d *chat.Decision) bool {
+	return d.Labels&chat.Labels(chat.LabelSupport|chat.LabelPurchaseIntent) != 0 ||
 		classify.ExtractOrderID(m.Text) != "" || orderContext.MatchString(m.Text)
 }
 
@@ -103,7 +104,7 @@ var productNoun = regexp.MustCompile(`(?i)\b(charger|phone|mobile|battery|power 
 // order, a purchase or a product. Without that, chat's "this song is
 // fire", "sick burn" or "so hurt you ignored me" would open tickets and
 // send public notices. A threat to self needs no such context.
-func urgentHere(k string, m *classify.Message, d *classify.Decision) bool {
+func urgentHere(k string, m *chat.Message, d *chat.Decision) bool {
 	switch k {
 	case "threat_to_self", "payment_no_order":
 		return true
@@ -115,8 +116,8 @@ func urgentHere(k string, m *classify.Message, d *classify.Decision) bool {
 // "wrong_address", "cancel_before_shipping", "product_safety",
 // "threat_to_self"), or "".
 func Urgency(text string) string {
-	if len(text) > classify.MaxTextBytes {
-		text = text[:classify.MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	var buf [256]byte
 	lower := lowerASCII(buf[:0], text)
@@ -159,14 +160,14 @@ var partnershipRe = regexp.MustCompile(`(?i)\b(collab|collabs|collaborat\w*|spon
 
 // IsPartnership reports a collaboration or sponsorship request.
 func IsPartnership(text string) bool {
-	if len(text) > classify.MaxTextBytes {
-		text = text[:classify.MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	var buf [256]byte
 	return containsAny(lowerASCII(buf[:0], text), partnershipKeys) && partnershipRe.MatchString(text)
 }
 
-func (s *Stage) isVIP(u *classify.User) bool {
+func (s *Stage) isVIP(u *chat.User) bool {
 	if _, ok := s.vipUsers[u.ID]; ok {
 		return true
 	}
@@ -184,18 +185,18 @@ func (s *Stage) isVIP(u *classify.User) bool {
 }
 
 // needsAnswer: a VIP's message that asks or needs something.
-func needsAnswer(d *classify.Decision) bool {
-	return questionLike(d) || d.Labels&classify.Labels(classify.LabelSupport|classify.LabelAgentRequest|classify.LabelPurchaseIntent) != 0
+func needsAnswer(d *chat.Decision) bool {
+	return questionLike(d) || d.Labels&chat.Labels(chat.LabelSupport|chat.LabelAgentRequest|chat.LabelPurchaseIntent) != 0
 }
 
 // escalate is what feeling, urgency and who is talking add to the
 // handoff decision of m: whether a ticket is wanted, its issue (empty
 // keeps the rules' issue) and priority, and a reason for each.
-func (s *Stage) escalate(m *classify.Message, d *classify.Decision) (wants bool, issue, priority string) {
+func (s *Stage) escalate(m *chat.Message, d *chat.Decision) (wants bool, issue, priority string) {
 	esc := s.escalation(m.Stream)
 	priority = PriorityNormal
-	neg := d.Scores.Get(classify.LabelNegative)
-	if !esc.Off && d.Scores != (classify.Scores{}) {
+	neg := d.Scores.Get(chat.LabelNegative)
+	if !esc.Off && d.Scores != (chat.Scores{}) {
 		isNeg := neg >= esc.Threshold
 		n := s.mood.add(m.Stream, m.User.ID, isNeg, esc.Window)
 		switch {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -97,7 +98,7 @@ func TestIsPartnership(t *testing.T) {
 
 // engineStage runs the real engine (with the embedded model) and the
 // stage, as serve does.
-func engineStage(t *testing.T, opts automate.Options) (automate.Decider, *automate.Stage, *recorder) {
+func engineStage(t *testing.T, opts automate.Options) (chat.Decider, *automate.Stage, *recorder) {
 	t.Helper()
 	engine, err := classify.New(classify.Options{})
 	if err != nil {
@@ -112,8 +113,8 @@ func engineStage(t *testing.T, opts automate.Options) (automate.Decider, *automa
 	return s.Wrap(engine), s, rec
 }
 
-func say(d automate.Decider, n int, user string, badges []string, text string) classify.Decision {
-	m := &classify.Message{ID: "m-" + strings.Repeat("x", n%3) + string(rune('a'+n%26)), Stream: "s", User: classify.User{ID: user, Name: user, Badges: badges}, Text: text, TS: t0 + int64(n)*1000}
+func say(d chat.Decider, n int, user string, badges []string, text string) chat.Decision {
+	m := &chat.Message{ID: "m-" + strings.Repeat("x", n%3) + string(rune('a'+n%26)), Stream: "s", User: chat.User{ID: user, Name: user, Badges: badges}, Text: text, TS: t0 + int64(n)*1000}
 	return d.Decide(m)
 }
 
@@ -121,7 +122,7 @@ func TestEscalateComplaint(t *testing.T) {
 	t.Parallel()
 	dec, s, rec := engineStage(t, showOptions(t))
 	d := say(dec, 1, "raj", nil, "order 5521 came broken, worst service ever, I am so angry, never buying from you again")
-	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil || !hasRule(d, "escalate.complaint") {
+	if !d.Labels.Has(chat.LabelNegative) || d.Handoff == nil || !hasRule(d, "escalate.complaint") {
 		t.Fatalf("angry customer with an order: labels %v handoff %+v reasons %+v", d.Labels, d.Handoff, d.Reasons)
 	}
 	tk, _ := s.Tickets().Get(d.Handoff.ID)
@@ -135,12 +136,12 @@ func TestEscalateComplaint(t *testing.T) {
 	}
 	// Hinglish, no order number, but about what was bought.
 	d = say(dec, 2, "meera", nil, "bahut bekar quality hai, paise barbaad, bilkul ghatiya")
-	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil {
+	if !d.Labels.Has(chat.LabelNegative) || d.Handoff == nil {
 		t.Errorf("hinglish complaint: labels %v handoff %+v", d.Labels, d.Handoff)
 	}
 	// Not customer anger: the stream itself.
 	d = say(dec, 3, "tom", nil, "audio is low")
-	if d.Labels.Has(classify.LabelNegative) || d.Handoff != nil {
+	if d.Labels.Has(chat.LabelNegative) || d.Handoff != nil {
 		t.Errorf("audio is low: labels %v handoff %+v", d.Labels, d.Handoff)
 	}
 }
@@ -176,7 +177,7 @@ func TestNegativeNoFAQ(t *testing.T) {
 	if d.FAQ != nil || !hasRule(d, "faq.skip") {
 		t.Errorf("negative message: FAQ %+v, reasons %+v; want no answer and faq.skip", d.FAQ, d.Reasons)
 	}
-	if !d.Labels.Has(classify.LabelNegative) {
+	if !d.Labels.Has(chat.LabelNegative) {
 		t.Errorf("labels %v: want negative", d.Labels)
 	}
 	d = say(dec, 2, "asha", nil, "how long does shipping take?")
@@ -348,7 +349,7 @@ func TestUrgentNeedsAShopContext(t *testing.T) {
 	}
 }
 
-func hasRulePrefix(d classify.Decision, prefix string) bool {
+func hasRulePrefix(d chat.Decision, prefix string) bool {
 	for _, r := range d.Reasons {
 		if strings.HasPrefix(r.Rule, prefix) {
 			return true

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -23,9 +24,9 @@ type recorder struct {
 	quiet bool // nobody watches tickets live: joins are not sent
 }
 
-func (r *recorder) Replied(x *classify.Reply) { r.add("reply", x) }
-func (r *recorder) Drafted(x *classify.Draft) { r.add("draft", x) }
-func (r *recorder) TicketChanged(x *classify.Ticket, created bool) {
+func (r *recorder) Replied(x *chat.Reply) { r.add("reply", x) }
+func (r *recorder) Drafted(x *chat.Draft) { r.add("draft", x) }
+func (r *recorder) TicketChanged(x *chat.Ticket, created bool) {
 	if created {
 		r.add("ticket.created", x)
 	} else {
@@ -83,7 +84,7 @@ func TestGoldenShow(t *testing.T) {
 	var out bytes.Buffer
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var m classify.Message
+		var m chat.Message
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +97,7 @@ func TestGoldenShow(t *testing.T) {
 		rec.lines = rec.lines[:0]
 	}
 	// The moderator approves the price draft; the reply goes out.
-	for _, dr := range stage.Drafts("launch", classify.DraftPending) {
+	for _, dr := range stage.Drafts("launch", chat.DraftPending) {
 		if _, err := stage.DecideDraft(dr.ID, true, "mods", 1795000200000); err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -12,7 +13,7 @@ import (
 //
 // It reports whether the user had an active ticket before m: if not, m
 // goes to the recent log (and, when it opens a ticket, onto it as well).
-func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, issue, priority string, fx *effects) (had bool) {
+func (s *Stage) handoff(m *chat.Message, d *chat.Decision, wants bool, issue, priority string, fx *effects) (had bool) {
 	c := ticketChange{labels: d.Labels & ticketLabels, wants: wants, priority: priority}
 	if wants {
 		c.orderID, c.issue = classify.ExtractOrderID(m.Text), issueOf(d)
@@ -29,13 +30,13 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, i
 	switch {
 	case joined && c.changes(t):
 		c := c // only this copy escapes, into the closure
-		if t2, err := s.updateLater(t.ID, func(cur *classify.Ticket) error { c.apply(s, cur); return nil }); err == nil {
+		if t2, err := s.updateLater(t.ID, func(cur *chat.Ticket) error { c.apply(s, cur); return nil }); err == nil {
 			t, joined = t2, false
 		}
 	case joined:
 	case wants:
 		fx.join = joinChange{s: s, m: m, recent: s.recent.get(m.Stream, m.User.ID), c: c}
-		if t, created = s.tickets.Upsert(m.Stream, classify.Subject(m.Platform, m.User.ID), &fx.join); t == nil {
+		if t, created = s.tickets.Upsert(m.Stream, chat.Subject(m.Platform, m.User.ID), &fx.join); t == nil {
 			return false
 		}
 	default:
@@ -47,8 +48,8 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, i
 	} else {
 		d.AddReason("handoff.join", d.Handoff.ID) // t's ID, in the block the decision reads anyway
 	}
-	if !t.Noticed && s.notice != "" && d.Action == classify.Allow {
-		me := []asker{{user: classify.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}}
+	if !t.Noticed && s.notice != "" && d.Action == chat.Allow {
+		me := []asker{{user: chat.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}}
 		if ok, rule, detail := s.mayReply(me[0].user, m.TS); !ok {
 			d.AddReason(rule, "handoff notice: "+detail)
 		} else {
@@ -56,7 +57,7 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, i
 			r := s.newReply(m.Stream, me, s.render(s.notice, me, f), m.TS)
 			r.Handoff = t.ID
 			r.Asked = m.Text
-			if t2, err := s.tickets.Update(t.ID, func(t *classify.Ticket) error { t.Noticed = true; return nil }); err == nil {
+			if t2, err := s.tickets.Update(t.ID, func(t *chat.Ticket) error { t.Noticed = true; return nil }); err == nil {
 				t, joined = t2, false
 			}
 			fx.replies = append(fx.replies, r)
@@ -81,19 +82,19 @@ func (s *Stage) handoff(m *classify.Message, d *classify.Decision, wants bool, i
 // laterUpdater is a ticket store that can write a change later, with the
 // chat line that made it (store.Automation.UpdateLater).
 type laterUpdater interface {
-	UpdateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error)
+	UpdateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error)
 }
 
 // updateLater changes ticket id as a chat line asks: written with the
 // line where the store can, else at once.
-func (s *Stage) updateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+func (s *Stage) updateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if lu, ok := s.tickets.(laterUpdater); ok {
 		return lu.UpdateLater(id, fn)
 	}
 	return s.tickets.Update(id, fn)
 }
 
-const ticketLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest | classify.LabelPurchaseIntent | classify.LabelNegative)
+const ticketLabels = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest | chat.LabelPurchaseIntent | chat.LabelNegative)
 
 const (
 	issueAgent    = "agent_request"
@@ -102,16 +103,16 @@ const (
 
 // issueOf names what the user needs: the support rule's kind ("refund",
 // "wrong_item", …), else agent_request or purchase.
-func issueOf(d *classify.Decision) string {
+func issueOf(d *chat.Decision) string {
 	for _, r := range d.Reasons {
 		if k, ok := strings.CutPrefix(r.Rule, "support."); ok {
 			return k
 		}
 	}
-	if d.Labels.Has(classify.LabelAgentRequest) {
+	if d.Labels.Has(chat.LabelAgentRequest) {
 		return issueAgent
 	}
-	if d.Labels.Has(classify.LabelPurchaseIntent) {
+	if d.Labels.Has(chat.LabelPurchaseIntent) {
 		return issuePurchase
 	}
 	return ""
@@ -121,7 +122,7 @@ func issueOf(d *classify.Decision) string {
 // delivered". Summaries reach agents, CRMs and (in notices) the audience.
 func issueWords(issue string) string { return strings.ReplaceAll(issue, "_", " ") }
 
-func (s *Stage) summarize(t *classify.Ticket) string {
+func (s *Stage) summarize(t *chat.Ticket) string {
 	f := classify.TemplateFields{
 		AuthorName:  mention(t.User.Name, t.User.ID),
 		FirstName:   firstName(t.User.Name, t.User.ID),
@@ -143,7 +144,7 @@ func orDefault(v, def string) string {
 // ticketChange is what a line that asks for a human tells about the
 // ticket: labels, an order number, the issue.
 type ticketChange struct {
-	labels   classify.Labels
+	labels   chat.Labels
 	wants    bool
 	orderID  string
 	issue    string
@@ -151,21 +152,21 @@ type ticketChange struct {
 }
 
 // changes reports whether c would change t.
-func (c *ticketChange) changes(t *classify.Ticket) bool {
+func (c *ticketChange) changes(t *chat.Ticket) bool {
 	return c.labels&^t.Labels != 0 || t.OrderID == "" && c.orderID != "" || c.sharperIssue(t) ||
 		c.priority == PriorityHigh && t.PriorityOf() != PriorityHigh
 }
 
 // sharperIssue: a concrete support issue beats "agent_request" and
 // "purchase".
-func (c *ticketChange) sharperIssue(t *classify.Ticket) bool {
+func (c *ticketChange) sharperIssue(t *chat.Ticket) bool {
 	return (t.Issue == "" || t.Issue == issueAgent || t.Issue == issuePurchase || t.Issue == IssueVIP) && c.wants &&
 		c.issue != "" && c.issue != issueAgent && c.issue != issuePurchase && c.issue != IssueVIP && c.issue != t.Issue
 }
 
 // apply changes t; the summary is rendered again if the order or the
 // issue changed.
-func (c *ticketChange) apply(s *Stage, t *classify.Ticket) {
+func (c *ticketChange) apply(s *Stage, t *chat.Ticket) {
 	t.Labels |= c.labels
 	changed := false
 	if t.OrderID == "" && c.orderID != "" {
@@ -179,7 +180,7 @@ func (c *ticketChange) apply(s *Stage, t *classify.Ticket) {
 		if !slices.Contains(tags, TagUrgent) {
 			tags = append(slices.Clip(tags), TagUrgent)
 		}
-		t.Routing = &classify.Routing{Priority: PriorityHigh, Tags: tags}
+		t.Routing = &chat.Routing{Priority: PriorityHigh, Tags: tags}
 	}
 	if changed {
 		t.Summary = s.summarize(t)
@@ -191,15 +192,15 @@ func (c *ticketChange) apply(s *Stage, t *classify.Ticket) {
 // allocates no closure.
 type joinChange struct {
 	s      *Stage
-	m      *classify.Message
-	recent []classify.TicketMessage // the user's recent log
+	m      *chat.Message
+	recent []chat.TicketMessage // the user's recent log
 	c      ticketChange
 }
 
-// Apply implements classify.TicketChange.
-func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
+// Apply implements handoff.TicketChange.
+func (j *joinChange) Apply(cur *chat.Ticket) *chat.Ticket {
 	if cur != nil { // opened since Join looked: m joins it
-		cur.Messages = classify.TrimMessages(append(cur.Messages, classify.KeepMessage(j.m)), cur.Pinned, ticketMessagesMax)
+		cur.Messages = chat.TrimMessages(append(cur.Messages, chat.KeepMessage(j.m)), cur.Pinned, ticketMessagesMax)
 		j.c.apply(j.s, cur)
 		return cur
 	}
@@ -211,14 +212,14 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 	if n := len(recent); n >= j.s.recentMax {
 		recent = recent[n-j.s.recentMax+1:]
 	}
-	recent = append(recent, classify.KeepMessage(j.m))
+	recent = append(recent, chat.KeepMessage(j.m))
 	// The opening: what the user said just before and the request itself
 	// stay pinned on the ticket; later chat comes and goes after them.
-	if n := len(recent); n > classify.TicketMaxPinned {
-		recent = recent[n-classify.TicketMaxPinned:]
+	if n := len(recent); n > chat.TicketMaxPinned {
+		recent = recent[n-chat.TicketMaxPinned:]
 	}
-	stream, user := classify.KeepUser(j.m.Stream, classify.User{ID: j.m.User.ID, Name: j.m.User.Name})
-	t := &classify.Ticket{
+	stream, user := chat.KeepUser(j.m.Stream, chat.User{ID: j.m.User.ID, Name: j.m.User.Name})
+	t := &chat.Ticket{
 		ID:       j.s.nextID("h"),
 		Stream:   stream,
 		Platform: strings.Clone(j.m.Platform), // not a piece of the frame's line
@@ -229,10 +230,10 @@ func (j *joinChange) Apply(cur *classify.Ticket) *classify.Ticket {
 		Messages: recent,
 		Pinned:   len(recent),
 		Created:  j.m.TS,
-		State:    classify.TicketOpen,
+		State:    chat.TicketOpen,
 	}
 	if j.c.priority == PriorityHigh {
-		t.Routing = &classify.Routing{Priority: PriorityHigh, Tags: []string{TagUrgent}}
+		t.Routing = &chat.Routing{Priority: PriorityHigh, Tags: []string{TagUrgent}}
 	}
 	t.Summary = j.s.summarize(t)
 	return t

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/livemod/livemod/automate"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // TestPerUserStateKeyedByPlatform: Twitch user 42 and YouTube user 42 are
@@ -20,11 +20,11 @@ func TestPerUserStateKeyedByPlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	apply := func(platform, text string, labels classify.Labels, reasons ...classify.Reason) classify.Decision {
+	apply := func(platform, text string, labels chat.Labels, reasons ...chat.Reason) chat.Decision {
 		n++
-		m := &classify.Message{ID: "m-" + string(rune('a'+n)), Stream: "s", Platform: platform, User: classify.User{ID: "42", Name: platform + "fan"},
+		m := &chat.Message{ID: "m-" + string(rune('a'+n)), Stream: "s", Platform: platform, User: chat.User{ID: "42", Name: platform + "fan"},
 			Text: text, TS: t0 + int64(n)*1000}
-		d := classify.Decision{ID: m.ID, Stream: "s", Platform: platform, User: m.User, Text: m.Text, TS: m.TS, Labels: labels, Reasons: reasons}
+		d := chat.Decision{ID: m.ID, Stream: "s", Platform: platform, User: m.User, Text: m.Text, TS: m.TS, Labels: labels, Reasons: reasons}
 		s.Apply(m, &d)
 		return d
 	}
@@ -47,7 +47,7 @@ func TestPerUserStateKeyedByPlatform(t *testing.T) {
 	}
 }
 
-func hasRule(d classify.Decision, rule string) bool {
+func hasRule(d chat.Decision, rule string) bool {
 	for _, r := range d.Reasons {
 		if r.Rule == rule {
 			return true

@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"sync"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
 )
 
 // recentLog keeps each user's last few messages per stream, for the
@@ -42,8 +43,8 @@ type recentShard struct {
 //
 //	count u8 | len(stream) u16 | len(user) u16 | stream | user | lines…
 //
-// the lines packed as classify.AppendPacked does, oldest first. Lengths
-// are bounded by the message limits (classify.MaxTextBytes and friends);
+// the lines packed as handoff.AppendPacked does, oldest first. Lengths
+// are bounded by the message limits (chat.MaxTextBytes and friends);
 // longer values are cut.
 type recentRing []byte
 
@@ -83,23 +84,23 @@ func (r recentRing) is(stream, user string) bool {
 }
 
 // add appends m's line, first dropping the oldest if max are kept.
-func (r recentRing) add(m *classify.Message, max int) recentRing {
+func (r recentRing) add(m *chat.Message, max int) recentRing {
 	max = min(max, recentMaxMessages)
 	if r.count() >= max {
 		start := r.records()
-		size := classify.PackedSize(r[start:])
+		size := handoff.PackedSize(r[start:])
 		n := copy(r[start:], r[start+size:])
 		r = r[:start+n]
 		r[0]--
 	}
-	r = classify.AppendPacked(r, m)
+	r = handoff.AppendPacked(r, m)
 	r[0]++
 	return r
 }
 
 // appendTo appends the ring's messages to out, oldest first.
-func (r recentRing) appendTo(out []classify.TicketMessage) []classify.TicketMessage {
-	return classify.AppendUnpacked(out, r[r.records():], r.count())
+func (r recentRing) appendTo(out []chat.TicketMessage) []chat.TicketMessage {
+	return handoff.AppendUnpacked(out, r[r.records():], r.count())
 }
 
 func (l *recentLog) init() {
@@ -140,8 +141,8 @@ func (sh *recentShard) store(k uint64, r recentRing) {
 }
 
 // add records m, keeping the user's last max messages in the stream.
-func (l *recentLog) add(m *classify.Message, max int) {
-	k := classify.UserKey(m.Stream, m.User.ID)
+func (l *recentLog) add(m *chat.Message, max int) {
+	k := chat.UserKey(m.Stream, m.User.ID)
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -150,14 +151,14 @@ func (l *recentLog) add(m *classify.Message, max int) {
 		// A colliding user's ring is replaced: theirs is only context.
 		// Room for one message: most viewers of a big show write one or
 		// two, and append grows the ring of those who write more.
-		r = newRecentRing(m.Stream, m.User.ID, classify.PackedHead+len(m.ID)+len(m.Text))
+		r = newRecentRing(m.Stream, m.User.ID, handoff.PackedHead+len(m.ID)+len(m.Text))
 	}
 	sh.store(k, r.add(m, max))
 }
 
 // get returns a copy of the user's recent messages in stream, oldest first.
-func (l *recentLog) get(stream, user string) []classify.TicketMessage {
-	k := classify.UserKey(stream, user)
+func (l *recentLog) get(stream, user string) []chat.TicketMessage {
+	k := chat.UserKey(stream, user)
 	sh := l.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -165,11 +166,11 @@ func (l *recentLog) get(stream, user string) []classify.TicketMessage {
 	if r == nil {
 		return nil
 	}
-	return r.appendTo(make([]classify.TicketMessage, 0, r.count()))
+	return r.appendTo(make([]chat.TicketMessage, 0, r.count()))
 }
 
 // ofUser appends user's recent messages in every stream to out.
-func (l *recentLog) ofUser(user string, out []classify.TicketMessage) []classify.TicketMessage {
+func (l *recentLog) ofUser(user string, out []chat.TicketMessage) []chat.TicketMessage {
 	l.each(user, func(gen map[uint64]recentRing, k uint64, r recentRing) {
 		out = r.appendTo(out)
 	})

@@ -7,17 +7,17 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 func TestRecentLogKeepsTheLastMessagesInOrder(t *testing.T) {
 	var l recentLog
 	l.init()
 	for i := range 8 {
-		l.add(&classify.Message{ID: fmt.Sprintf("m-%d", i), Stream: "s", User: classify.User{ID: "u-1"}, Text: strings.Repeat("x", i*40), TS: int64(i)}, 5)
+		l.add(&chat.Message{ID: fmt.Sprintf("m-%d", i), Stream: "s", User: chat.User{ID: "u-1"}, Text: strings.Repeat("x", i*40), TS: int64(i)}, 5)
 	}
-	l.add(&classify.Message{ID: "other", Stream: "s2", User: classify.User{ID: "u-1"}, Text: "elsewhere", TS: 9}, 5)
-	l.add(&classify.Message{ID: "theirs", Stream: "s", User: classify.User{ID: "u-2"}, Text: "someone else", TS: 9}, 5)
+	l.add(&chat.Message{ID: "other", Stream: "s2", User: chat.User{ID: "u-1"}, Text: "elsewhere", TS: 9}, 5)
+	l.add(&chat.Message{ID: "theirs", Stream: "s", User: chat.User{ID: "u-2"}, Text: "someone else", TS: 9}, 5)
 
 	got := l.get("s", "u-1")
 	if len(got) != 5 {
@@ -46,7 +46,7 @@ func TestRecentLogKeepsTheLastMessagesInOrder(t *testing.T) {
 func TestRecentLogAddAllocatesNothingForAKnownUser(t *testing.T) {
 	var l recentLog
 	l.init()
-	m := &classify.Message{ID: "m-1", Stream: "s", User: classify.User{ID: "u-1"}, Text: "hello there", TS: 1}
+	m := &chat.Message{ID: "m-1", Stream: "s", User: chat.User{ID: "u-1"}, Text: "hello there", TS: 1}
 	for range 10 {
 		l.add(m, 5)
 	}
@@ -58,9 +58,9 @@ func TestRecentLogAddAllocatesNothingForAKnownUser(t *testing.T) {
 func BenchmarkRecentLogAdd(b *testing.B) {
 	var l recentLog
 	l.init()
-	msgs := make([]classify.Message, 50_000)
+	msgs := make([]chat.Message, 50_000)
 	for i := range msgs {
-		msgs[i] = classify.Message{ID: fmt.Sprintf("m-%d", i), Stream: "show", User: classify.User{ID: fmt.Sprintf("u-%d", i)}, Text: "kab tak aayega mera order?", TS: int64(i)}
+		msgs[i] = chat.Message{ID: fmt.Sprintf("m-%d", i), Stream: "show", User: chat.User{ID: fmt.Sprintf("u-%d", i)}, Text: "kab tak aayega mera order?", TS: int64(i)}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -79,7 +79,7 @@ func TestRecentShardsAlignWithPipeline(t *testing.T) {
 	}
 	var l recentLog
 	for i := range 1000 {
-		k := classify.UserKey("show", "u-"+strconv.Itoa(i))
+		k := chat.UserKey("show", "u-"+strconv.Itoa(i))
 		idx := (uintptr(unsafe.Pointer(l.shard(k))) - uintptr(unsafe.Pointer(&l.shards[0]))) / unsafe.Sizeof(recentShard{})
 		if int(idx)&1 != int(k&1) { // two pipeline shards: k & 1
 			t.Fatalf("key %x: recent shard %d, pipeline shard %d", k, idx, k&1)

@@ -4,15 +4,16 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
 // answer handles a message that matched an FAQ entry: answer now (naming
 // everyone who asked during the cooldown), wait for the cooldown, or
 // draft for approval.
-func (s *Stage) answer(m *classify.Message, d *classify.Decision, match classify.FAQMatch, fx *effects) {
+func (s *Stage) answer(m *chat.Message, d *chat.Decision, match classify.FAQMatch, fx *effects) {
 	entry := s.faq.Entries()[match.Entry]
-	me := asker{user: classify.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}
+	me := asker{user: chat.Subject(m.Platform, m.User.ID), name: m.User.Name, msg: m.ID, ts: m.TS}
 	matchDetail := entry.ID + ": matched '" + match.Phrase + "' (score " + strconv.FormatFloat(match.Score, 'f', 2, 64) + ")"
 	if ok, rule, detail := s.mayReply(me.user, m.TS); !ok {
 		d.AddReason(rule, entry.ID+": "+detail)
@@ -56,11 +57,11 @@ func (s *Stage) answer(m *classify.Message, d *classify.Decision, match classify
 	}
 	sh.mu.Unlock()
 	fx.replies = append(fx.replies, r)
-	d.FAQ = &classify.FAQReply{ID: entry.ID, Reply: r.Text}
+	d.FAQ = &chat.FAQReply{ID: entry.ID, Reply: r.Text}
 	d.AddReason("faq.answer", matchDetail+"; reply "+r.ID+" to "+strconv.Itoa(len(askers))+" asker(s)")
 }
 
-func (s *Stage) fields(entry classify.FAQEntry, m *classify.Message) classify.TemplateFields {
+func (s *Stage) fields(entry classify.FAQEntry, m *chat.Message) classify.TemplateFields {
 	f := classify.TemplateFields{Stream: m.Stream, ProductName: entry.Product, OrderID: notGiven, Issue: notGiven}
 	if f.ProductName == "" {
 		f.ProductName = defaultProduct
@@ -90,7 +91,7 @@ func (s *Stage) flushDue(stream string, ts int64, except string, fx *effects) {
 			continue
 		}
 		g.lastSent = ts
-		m := &classify.Message{Stream: stream, TS: ts}
+		m := &chat.Message{Stream: stream, TS: ts}
 		r := s.newReply(stream, askers, s.render(entry.Answer, askers, s.fields(entry, m)), ts)
 		r.FAQ = entry.ID
 		r.Asked = askers[0].text
@@ -109,14 +110,14 @@ func (s *Stage) entry(id string) (classify.FAQEntry, bool) {
 
 // draft adds me to the group's pending draft, or opens one. Called with
 // the shard lock held.
-func (s *Stage) draft(g *group, m *classify.Message, entry classify.FAQEntry, me asker) *classify.Draft {
+func (s *Stage) draft(g *group, m *chat.Message, entry classify.FAQEntry, me asker) *chat.Draft {
 	s.draftMu.Lock()
 	defer s.draftMu.Unlock()
 	dr := s.drafts[g.draft]
-	if dr == nil || dr.State != classify.DraftPending {
-		dr = &classify.Draft{
-			Reply: classify.Reply{ID: s.nextID("r"), Stream: m.Stream, FAQ: entry.ID},
-			State: classify.DraftPending,
+	if dr == nil || dr.State != chat.DraftPending {
+		dr = &chat.Draft{
+			Reply: chat.Reply{ID: s.nextID("r"), Stream: m.Stream, FAQ: entry.ID},
+			State: chat.DraftPending,
 		}
 		dr.Asked = m.Text
 		g.draft = dr.ID
@@ -138,7 +139,7 @@ func (s *Stage) draft(g *group, m *classify.Message, entry classify.FAQEntry, me
 // RestoreDrafts puts drafts saved before a restart back in the queue
 // (oldest first): pending ones can be approved or rejected as before.
 // New askers of the same FAQ open a new draft. Call it before traffic.
-func (s *Stage) RestoreDrafts(drafts []*classify.Draft) {
+func (s *Stage) RestoreDrafts(drafts []*chat.Draft) {
 	s.draftMu.Lock()
 	defer s.draftMu.Unlock()
 	for _, dr := range drafts {
@@ -157,7 +158,7 @@ const draftsKept = 1024
 func (s *Stage) trimDrafts() {
 	for len(s.order) > draftsKept {
 		id := s.order[0]
-		if dr := s.drafts[id]; dr != nil && dr.State == classify.DraftPending {
+		if dr := s.drafts[id]; dr != nil && dr.State == chat.DraftPending {
 			break // never drop what a moderator has not seen
 		}
 		delete(s.drafts, id)
@@ -165,7 +166,7 @@ func (s *Stage) trimDrafts() {
 	}
 }
 
-func draftAskers(dr *classify.Draft) []asker {
+func draftAskers(dr *chat.Draft) []asker {
 	out := make([]asker, len(dr.To))
 	for i := range dr.To {
 		out[i] = asker{user: dr.To[i], name: dr.Names[i], msg: dr.InReplyTo[i]}
@@ -173,7 +174,7 @@ func draftAskers(dr *classify.Draft) []asker {
 	return out
 }
 
-func cloneDraft(dr *classify.Draft) *classify.Draft {
+func cloneDraft(dr *chat.Draft) *chat.Draft {
 	c := *dr
 	c.To = slices.Clone(dr.To)
 	c.Names = slices.Clone(dr.Names)
@@ -183,10 +184,10 @@ func cloneDraft(dr *classify.Draft) *classify.Draft {
 
 // Drafts returns the drafts of stream (all if empty) in state (all if
 // empty), oldest first.
-func (s *Stage) Drafts(stream, state string) []*classify.Draft {
+func (s *Stage) Drafts(stream, state string) []*chat.Draft {
 	s.draftMu.Lock()
 	defer s.draftMu.Unlock()
-	var out []*classify.Draft
+	var out []*chat.Draft
 	for _, id := range s.order {
 		dr := s.drafts[id]
 		if dr != nil && (stream == "" || dr.Stream == stream) && (state == "" || dr.State == state) {
@@ -199,23 +200,23 @@ func (s *Stage) Drafts(stream, state string) []*classify.Draft {
 // DecideDraft approves or rejects draft id on behalf of by at (Unix ms).
 // An approved draft is sent to the askers who have not opted out since;
 // it counts against their hourly caps at the time of the last question.
-func (s *Stage) DecideDraft(id string, approve bool, by string, at int64) (*classify.Draft, error) {
+func (s *Stage) DecideDraft(id string, approve bool, by string, at int64) (*chat.Draft, error) {
 	s.draftMu.Lock()
 	dr := s.drafts[id]
 	switch {
 	case dr == nil:
 		s.draftMu.Unlock()
 		return nil, withStatus(ErrDraftNotFound)
-	case dr.State != classify.DraftPending:
+	case dr.State != chat.DraftPending:
 		s.draftMu.Unlock()
 		return nil, withStatus(ErrDraftDecided)
 	}
 	dr.DecidedBy, dr.DecidedAt = by, at
-	var reply *classify.Reply
+	var reply *chat.Reply
 	if !approve {
-		dr.State = classify.DraftRejected
+		dr.State = chat.DraftRejected
 	} else {
-		dr.State = classify.DraftApproved
+		dr.State = chat.DraftApproved
 		var keep []asker
 		for _, a := range draftAskers(dr) {
 			if !s.optouts.OptedOut(a.user) {
@@ -224,8 +225,8 @@ func (s *Stage) DecideDraft(id string, approve bool, by string, at int64) (*clas
 		}
 		if len(keep) > 0 {
 			entry, _ := s.entry(dr.FAQ)
-			text := s.render(entry.Answer, keep, s.fields(entry, &classify.Message{Stream: dr.Stream}))
-			reply = &classify.Reply{ID: dr.ID, Stream: dr.Stream, Text: text, FAQ: dr.FAQ, TS: dr.TS}
+			text := s.render(entry.Answer, keep, s.fields(entry, &chat.Message{Stream: dr.Stream}))
+			reply = &chat.Reply{ID: dr.ID, Stream: dr.Stream, Text: text, FAQ: dr.FAQ, TS: dr.TS}
 			if len(dr.InReplyTo) > 0 && keep[0].msg == dr.InReplyTo[0] {
 				reply.Asked = dr.Asked
 			}

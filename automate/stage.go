@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/handoff"
+	"github.com/livemod/livemod/state"
 )
 
 // Output receives what the stage did. Calls come from the pipeline's
@@ -17,11 +20,11 @@ import (
 // implementation that does I/O queues the work.
 type Output interface {
 	// Replied is an automated reply to send.
-	Replied(r *classify.Reply)
+	Replied(r *chat.Reply)
 	// Drafted is a new or changed approval draft.
-	Drafted(d *classify.Draft)
+	Drafted(d *chat.Draft)
 	// TicketChanged is a handoff ticket that was created or changed.
-	TicketChanged(t *classify.Ticket, created bool)
+	TicketChanged(t *chat.Ticket, created bool)
 	// Watching reports whether anyone follows the stream's tickets live
 	// (an agent page): a chat line joining a ticket is then sent as a
 	// TicketChanged too, else only other changes are.
@@ -55,9 +58,9 @@ type Options struct {
 	// carries (and the most it keeps). Zero means 5.
 	RecentMessages int
 	// OptOuts, Tickets and IDs hold the state. Nil means memory.
-	OptOuts classify.OptOuts
-	Tickets classify.Tickets
-	IDs     classify.IDs
+	OptOuts state.OptOuts
+	Tickets handoff.Tickets
+	IDs     state.IDs
 	// Output receives replies, drafts and tickets. Nil discards them.
 	Output Output
 	// Escalation is when negative sentiment opens a complaint ticket;
@@ -106,9 +109,9 @@ type Stage struct {
 	summary   string
 	purchase  bool
 	recentMax int
-	optouts   classify.OptOuts
-	tickets   classify.Tickets
-	ids       classify.IDs
+	optouts   state.OptOuts
+	tickets   handoff.Tickets
+	ids       state.IDs
 	out       Output
 
 	esc        Escalation
@@ -128,7 +131,7 @@ type Stage struct {
 	sweep int
 
 	draftMu sync.Mutex
-	drafts  map[string]*classify.Draft
+	drafts  map[string]*chat.Draft
 	order   []string // draft ids, oldest first
 }
 
@@ -182,7 +185,7 @@ func New(opts Options) (*Stage, error) {
 		vipUsers:  map[string]struct{}{},
 		vipBadges: map[string]struct{}{},
 		sent:      map[string][]int64{},
-		drafts:    map[string]*classify.Draft{},
+		drafts:    map[string]*chat.Draft{},
 	}
 	s.escStreams = make(map[string]Escalation, len(opts.EscalationStreams))
 	for id, e := range opts.EscalationStreams {
@@ -215,13 +218,13 @@ func New(opts Options) (*Stage, error) {
 		s.recentMax = 5
 	}
 	if s.optouts == nil {
-		s.optouts = &classify.MemoryOptOuts{}
+		s.optouts = &state.MemoryOptOuts{}
 	}
 	if s.tickets == nil {
-		s.tickets = &classify.MemoryTickets{}
+		s.tickets = &handoff.MemoryTickets{}
 	}
 	if s.ids == nil {
-		s.ids = &classify.MemoryIDs{}
+		s.ids = &state.MemoryIDs{}
 	}
 	if s.out == nil {
 		s.out = discard{}
@@ -235,29 +238,24 @@ func New(opts Options) (*Stage, error) {
 
 type discard struct{}
 
-func (discard) Replied(*classify.Reply)              {}
-func (discard) Drafted(*classify.Draft)              {}
-func (discard) TicketChanged(*classify.Ticket, bool) {}
-func (discard) Watching(string) bool                 { return false }
+func (discard) Replied(*chat.Reply)              {}
+func (discard) Drafted(*chat.Draft)              {}
+func (discard) TicketChanged(*chat.Ticket, bool) {}
+func (discard) Watching(string) bool             { return false }
 
 // Tickets returns the ticket store the stage uses.
-func (s *Stage) Tickets() classify.Tickets { return s.tickets }
+func (s *Stage) Tickets() handoff.Tickets { return s.tickets }
 
-// Decider classifies one message: *classify.Engine, or a Stage's Wrap.
-type Decider interface {
-	Decide(m *classify.Message) classify.Decision
-}
-
-// Wrap returns a Decider that decides with d and then applies the stage:
+// Wrap returns a chat.Decider that decides with d and then applies the stage:
 // the decider serve and replay both run.
-func (s *Stage) Wrap(d Decider) Decider { return wrapped{d, s} }
+func (s *Stage) Wrap(d chat.Decider) chat.Decider { return wrapped{d, s} }
 
 type wrapped struct {
-	d Decider
+	d chat.Decider
 	s *Stage
 }
 
-func (w wrapped) Decide(m *classify.Message) classify.Decision {
+func (w wrapped) Decide(m *chat.Message) chat.Decision {
 	dec := w.d.Decide(m)
 	w.s.Apply(m, &dec)
 	return dec
@@ -265,9 +263,9 @@ func (w wrapped) Decide(m *classify.Message) classify.Decision {
 
 // DecideInto decides m into *d, reusing its storage when the wrapped
 // decider can (classify.Engine.DecideInto).
-func (w wrapped) DecideInto(d *classify.Decision, m *classify.Message) {
+func (w wrapped) DecideInto(d *chat.Decision, m *chat.Message) {
 	if di, ok := w.d.(interface {
-		DecideInto(*classify.Decision, *classify.Message)
+		DecideInto(*chat.Decision, *chat.Message)
 	}); ok {
 		di.DecideInto(d, m)
 	} else {
@@ -281,7 +279,7 @@ func (w wrapped) DecideInto(d *classify.Decision, m *classify.Message) {
 // message therefore promises: a ticket opened or noticed, an opt-out or
 // opt-in recorded. A chat line joined to an open ticket is written later
 // (see store.Automation.Join) and does not count.
-func ChangedDurably(d *classify.Decision) bool {
+func ChangedDurably(d *chat.Decision) bool {
 	for i := range d.Reasons {
 		switch d.Reasons[i].Rule {
 		case "handoff.open", "handoff.notice", "optout.stop", "optout.start":
@@ -293,16 +291,16 @@ func ChangedDurably(d *classify.Decision) bool {
 
 // effects are collected under locks and handed to Output after.
 type effects struct {
-	replies []*classify.Reply
-	drafts  []*classify.Draft
-	tickets []*classify.Ticket
+	replies []*chat.Reply
+	drafts  []*chat.Draft
+	tickets []*chat.Ticket
 	created []bool
 	join    joinChange // the ticket change of handoff
 }
 
 // Apply automates one decision about m: it may set d.FAQ and d.Handoff
 // and add reasons. Time is m.TS.
-func (s *Stage) Apply(m *classify.Message, d *classify.Decision) {
+func (s *Stage) Apply(m *chat.Message, d *chat.Decision) {
 	// Pooled: most messages of a viewer with an open ticket change it,
 	// and growing fresh slices for that was two allocations a message.
 	fx := effectsPool.Get().(*effects)
@@ -331,9 +329,9 @@ func (fx *effects) release() {
 	effectsPool.Put(fx)
 }
 
-const handoffLabels = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest)
+const handoffLabels = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest)
 
-func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
+func (s *Stage) apply(m *chat.Message, d *chat.Decision, fx *effects) {
 	ts := m.TS
 	// Automation comes last in the order of precedence: a restricted
 	// user's message (hidden, user.ban / user.timeout) changes nothing
@@ -342,27 +340,27 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 	restricted := d.Restricted()
 	switch {
 	case restricted:
-	case d.Labels.Has(classify.LabelOptout):
-		s.optouts.SetOptOut(classify.OptOut{User: classify.Subject(m.Platform, m.User.ID), Out: true, TS: ts})
+	case d.Labels.Has(chat.LabelOptout):
+		s.optouts.SetOptOut(chat.OptOut{User: chat.Subject(m.Platform, m.User.ID), Out: true, TS: ts})
 	case hasReason(d, "optout.start"):
-		s.optouts.SetOptOut(classify.OptOut{User: classify.Subject(m.Platform, m.User.ID), Out: false, TS: ts})
+		s.optouts.SetOptOut(chat.OptOut{User: chat.Subject(m.Platform, m.User.ID), Out: false, TS: ts})
 	}
 
 	// Which FAQ this message asks, if it may be answered: decided first so
 	// that flushing the stream's waiting askers leaves its group alone.
 	var match classify.FAQMatch
 	matched := false
-	wantsHandoff := d.Action != classify.Hide && (d.Labels&handoffLabels != 0 ||
-		s.purchase && d.Labels.Has(classify.LabelPurchaseIntent))
+	wantsHandoff := d.Action != chat.Hide && (d.Labels&handoffLabels != 0 ||
+		s.purchase && d.Labels.Has(chat.LabelPurchaseIntent))
 	var issue, priority string
-	if d.Action != classify.Hide && !restricted {
+	if d.Action != chat.Hide && !restricted {
 		var w bool
 		w, issue, priority = s.escalate(m, d)
 		wantsHandoff = wantsHandoff || w
 	}
 	// A negative message is never answered with a cheerful FAQ.
-	negative := d.Labels.Has(classify.LabelNegative)
-	if d.Action == classify.Allow && !wantsHandoff && s.faq != nil && questionLike(d) {
+	negative := d.Labels.Has(chat.LabelNegative)
+	if d.Action == chat.Allow && !wantsHandoff && s.faq != nil && questionLike(d) {
 		if negative {
 			d.AddReason("faq.skip", "negative: no automated answer")
 		} else {
@@ -376,7 +374,7 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 		}
 		s.flushDue(m.Stream, ts, except, fx)
 	}
-	if d.Action == classify.Hide {
+	if d.Action == chat.Hide {
 		return // never answered, never context for an agent
 	}
 	s.rate(m, d, fx)
@@ -397,12 +395,12 @@ func (s *Stage) apply(m *classify.Message, d *classify.Decision, fx *effects) {
 
 // questionLike is the cheap gate in front of FAQ matching: only messages
 // that ask something are matched.
-func questionLike(d *classify.Decision) bool {
-	return d.Labels&classify.Labels(classify.LabelQuestion|classify.LabelPurchaseIntent) != 0 ||
+func questionLike(d *chat.Decision) bool {
+	return d.Labels&chat.Labels(chat.LabelQuestion|chat.LabelPurchaseIntent) != 0 ||
 		strings.ContainsAny(d.Text, "?？")
 }
 
-func hasReason(d *classify.Decision, rule string) bool {
+func hasReason(d *chat.Decision, rule string) bool {
 	for _, r := range d.Reasons {
 		if r.Rule == rule {
 			return true
@@ -536,8 +534,8 @@ func (s *Stage) eligible(askers []asker, ts int64) []asker {
 	return out
 }
 
-func (s *Stage) newReply(stream string, askers []asker, text string, ts int64) *classify.Reply {
-	r := &classify.Reply{ID: s.nextID("r"), Stream: stream, Text: text, TS: ts}
+func (s *Stage) newReply(stream string, askers []asker, text string, ts int64) *chat.Reply {
+	r := &chat.Reply{ID: s.nextID("r"), Stream: stream, Text: text, TS: ts}
 	for _, a := range askers {
 		r.To = append(r.To, a.user)
 		r.InReplyTo = append(r.InReplyTo, a.msg)

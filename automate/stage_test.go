@@ -8,16 +8,19 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
+	"github.com/livemod/livemod/trend"
 )
 
 // step is one message with the labels classify would have given it.
 type step struct {
 	user, text string
 	sec        int64
-	labels     classify.Labels
-	action     classify.Action
-	reasons    []classify.Reason
+	labels     chat.Labels
+	action     chat.Action
+	reasons    []chat.Reason
 	// want
 	faq     string // reply text must contain this; "" means no faq
 	reason  string // a reason with this rule must be present
@@ -25,10 +28,10 @@ type step struct {
 }
 
 const (
-	q      = classify.Labels(classify.LabelQuestion)
-	stop   = classify.Labels(classify.LabelOptout)
-	agent  = classify.Labels(classify.LabelAgentRequest)
-	suprt  = classify.Labels(classify.LabelSupport)
+	q      = chat.Labels(chat.LabelQuestion)
+	stop   = chat.Labels(chat.LabelOptout)
+	agent  = chat.Labels(chat.LabelAgentRequest)
+	suprt  = chat.Labels(chat.LabelSupport)
 	t0     = int64(1795000000000)
 	noFAQ  = ""
 	noRule = ""
@@ -43,8 +46,8 @@ func run(t *testing.T, opts automate.Options, steps []step) (*automate.Stage, *r
 		t.Fatal(err)
 	}
 	for i, st := range steps {
-		m := &classify.Message{ID: "m-" + string(rune('a'+i)), Stream: "s", User: classify.User{ID: st.user, Name: st.user}, Text: st.text, TS: t0 + st.sec*1000}
-		d := classify.Decision{ID: m.ID, Stream: "s", User: m.User, Text: m.Text, TS: m.TS, Labels: st.labels, Action: st.action, Reasons: slices.Clone(st.reasons)}
+		m := &chat.Message{ID: "m-" + string(rune('a'+i)), Stream: "s", User: chat.User{ID: st.user, Name: st.user}, Text: st.text, TS: t0 + st.sec*1000}
+		d := chat.Decision{ID: m.ID, Stream: "s", User: m.User, Text: m.Text, TS: m.TS, Labels: st.labels, Action: st.action, Reasons: slices.Clone(st.reasons)}
 		s.Apply(m, &d)
 		switch {
 		case st.faq == "" && d.FAQ != nil:
@@ -52,7 +55,7 @@ func run(t *testing.T, opts automate.Options, steps []step) (*automate.Stage, *r
 		case st.faq != "" && (d.FAQ == nil || !strings.Contains(d.FAQ.Reply, st.faq)):
 			t.Errorf("step %d (%s %q): faq = %+v, want a reply with %q", i, st.user, st.text, d.FAQ, st.faq)
 		}
-		if st.reason != "" && !slices.ContainsFunc(d.Reasons, func(r classify.Reason) bool { return r.Rule == st.reason }) {
+		if st.reason != "" && !slices.ContainsFunc(d.Reasons, func(r chat.Reason) bool { return r.Rule == st.reason }) {
 			t.Errorf("step %d (%s %q): reasons %+v lack %s", i, st.user, st.text, d.Reasons, st.reason)
 		}
 		got := ""
@@ -92,13 +95,13 @@ func TestStage(t *testing.T) {
 		{"STOP and START", []step{
 			{user: "a", text: "STOP", labels: stop},
 			{user: "a", text: "shipping?", sec: 1, labels: q, reason: "reply.optout"},
-			{user: "a", text: "start", sec: 2, reasons: []classify.Reason{{Rule: "optout.start"}}},
+			{user: "a", text: "start", sec: 2, reasons: []chat.Reason{{Rule: "optout.start"}}},
 			{user: "a", text: "shipping?", sec: 3, labels: q, faq: "@a"},
 		}},
 		{"hidden and held get nothing", []step{
-			{user: "a", text: "shipping? bit.ly/x", labels: q, action: classify.Hide},
-			{user: "b", text: "shipping? idiot", labels: q, action: classify.Hold},
-			{user: "c", text: "agent please", labels: agent, action: classify.Hide},
+			{user: "a", text: "shipping? bit.ly/x", labels: q, action: chat.Hide},
+			{user: "b", text: "shipping? idiot", labels: q, action: chat.Hold},
+			{user: "c", text: "agent please", labels: agent, action: chat.Hide},
 		}},
 		{"approval drafts", []step{
 			{user: "a", text: "how much?", labels: q, reason: "faq.draft"},
@@ -107,9 +110,9 @@ func TestStage(t *testing.T) {
 		{"one ticket per user per stream", []step{
 			{user: "a", text: "hi", labels: 0},
 			{user: "a", text: "agent please", sec: 1, labels: agent, reason: "handoff.notice", handoff: "h-1"},
-			{user: "a", text: "order 5521 refund", sec: 2, labels: suprt, reasons: []classify.Reason{{Rule: "support.refund"}}, reason: "handoff.join", handoff: "h-1"},
+			{user: "a", text: "order 5521 refund", sec: 2, labels: suprt, reasons: []chat.Reason{{Rule: "support.refund"}}, reason: "handoff.join", handoff: "h-1"},
 			{user: "a", text: "thanks", sec: 3, handoff: "h-1"},
-			{user: "b", text: "where is my order", sec: 4, labels: suprt, reasons: []classify.Reason{{Rule: "support.not_delivered"}}, handoff: "h-2"},
+			{user: "b", text: "where is my order", sec: 4, labels: suprt, reasons: []chat.Reason{{Rule: "support.not_delivered"}}, handoff: "h-2"},
 			{user: "a", text: "shipping?", sec: 5, labels: q, faq: "@a", handoff: "h-1"}, // joins, and still gets FAQ answers
 		}},
 	}
@@ -119,7 +122,7 @@ func TestStage(t *testing.T) {
 			s, rec := run(t, base(t), tc.steps)
 			switch tc.name {
 			case "approval drafts":
-				ds := s.Drafts("s", classify.DraftPending)
+				ds := s.Drafts("s", chat.DraftPending)
 				if len(ds) != 1 || !slices.Equal(ds[0].To, []string{"a", "b"}) || !strings.HasPrefix(ds[0].Text, "Automated reply: @a @b,") {
 					t.Fatalf("drafts = %+v", ds)
 				}
@@ -155,7 +158,7 @@ func TestStage(t *testing.T) {
 				if _, err := s.Claim("h-1", "agent8", 2); err == nil {
 					t.Error("another agent claimed a claimed ticket")
 				}
-				if tk, err := s.Resolve("h-1", "agent7", 3); err != nil || tk.State != classify.TicketResolved {
+				if tk, err := s.Resolve("h-1", "agent7", 3); err != nil || tk.State != chat.TicketResolved {
 					t.Fatalf("resolve: %+v %v", tk, err)
 				}
 			}
@@ -174,10 +177,10 @@ func TestNewRefusesBadTemplates(t *testing.T) {
 
 func BenchmarkApplyOrdinary(b *testing.B) {
 	s, _ := automate.New(showOptions(b))
-	m := &classify.Message{ID: "m", Stream: "s", User: classify.User{ID: "u"}, Text: "love this jacket", TS: t0}
+	m := &chat.Message{ID: "m", Stream: "s", User: chat.User{ID: "u"}, Text: "love this jacket", TS: t0}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		d := classify.Decision{Stream: "s", User: m.User, Text: m.Text, TS: m.TS}
+		d := chat.Decision{Stream: "s", User: m.User, Text: m.Text, TS: m.TS}
 		s.Apply(m, &d)
 	}
 }
@@ -191,9 +194,9 @@ func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	say := func(id, text string, labels classify.Labels, reasons ...classify.Reason) *classify.Decision {
-		m := &classify.Message{ID: id, Stream: "s", User: classify.User{ID: "a", Name: "a"}, Text: text, TS: t0}
-		d := &classify.Decision{ID: id, Stream: "s", User: m.User, Text: text, TS: t0, Labels: labels, Reasons: reasons}
+	say := func(id, text string, labels chat.Labels, reasons ...chat.Reason) *chat.Decision {
+		m := &chat.Message{ID: id, Stream: "s", User: chat.User{ID: "a", Name: "a"}, Text: text, TS: t0}
+		d := &chat.Decision{ID: id, Stream: "s", User: m.User, Text: text, TS: t0, Labels: labels, Reasons: reasons}
 		s.Apply(m, d)
 		return d
 	}
@@ -211,7 +214,7 @@ func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
 	if n := len(tk.Messages); n != 2 || tk.Messages[1].Text != "still waiting" {
 		t.Fatalf("ticket lines = %+v, want the chat line last", tk.Messages)
 	}
-	say("m-3", "order 777 never came, refund", suprt, classify.Reason{Rule: "support.refund"})
+	say("m-3", "order 777 never came, refund", suprt, chat.Reason{Rule: "support.refund"})
 	if len(rec.lines) != 2 || !strings.Contains(rec.lines[1], `"order_id":"777"`) {
 		t.Fatalf("a line with an order number: %q, want one change with it", rec.lines[1:])
 	}
@@ -224,38 +227,38 @@ func TestJoinBuildsNoVersionUnlessWatched(t *testing.T) {
 // hidden by the engine before the stage sees it; the stage then opens no
 // ticket, sends no notice or answer and records no opt-out for it.
 func TestRestrictedUserGetsNoAutomation(t *testing.T) {
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	restr.Set("u-3", 0)
-	e, err := classify.New(classify.Options{Restrictions: restr, Trending: classify.NewTrending(classify.TrendOptions{})})
+	e, err := classify.New(classify.Options{Restrictions: restr, Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := &recorder{}
-	optouts := &classify.MemoryOptOuts{}
+	optouts := &state.MemoryOptOuts{}
 	s, err := automate.New(automate.Options{PublicNotice: "{author_name}, an agent will message you privately.", Output: out, OptOuts: optouts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dec := s.Wrap(e)
 	for i, text := range []string{"agent please, my order 1234 never arrived", "does it come in XL?", "STOP"} {
-		d := dec.Decide(&classify.Message{ID: "m" + strconv.Itoa(i), Stream: "s", User: classify.User{ID: "u-3", Name: "three"}, Text: text, TS: 1000 + int64(i)})
-		if d.Action != classify.Hide || d.Reasons[0].Rule != classify.RuleUserBan || d.Handoff != nil || d.Question != nil || d.FAQ != nil {
+		d := dec.Decide(&chat.Message{ID: "m" + strconv.Itoa(i), Stream: "s", User: chat.User{ID: "u-3", Name: "three"}, Text: text, TS: 1000 + int64(i)})
+		if d.Action != chat.Hide || d.Reasons[0].Rule != chat.RuleUserBan || d.Handoff != nil || d.Question != nil || d.FAQ != nil {
 			t.Fatalf("%q: %+v", text, d)
 		}
-		if i == 0 && !d.Labels.Has(classify.LabelAgentRequest) {
+		if i == 0 && !d.Labels.Has(chat.LabelAgentRequest) {
 			t.Errorf("the agent request lost its label (moderators should see it): %v", d.Labels.Slice())
 		}
 	}
 	if len(out.lines) != 0 || optouts.OptedOut("u-3") {
 		t.Fatalf("automation for a banned user: %q, opted out %v", out.lines, optouts.OptedOut("u-3"))
 	}
-	if snap := e.Trending().Snapshot("s", 2000, 0); len(snap.Questions) != 0 {
+	if snap := e.Trending().(*trend.Trending).Snapshot("s", 2000, 0); len(snap.Questions) != 0 {
 		t.Fatalf("a banned user's question trends: %+v", snap.Questions)
 	}
 	// A timeout ends by the message's time.
 	restr.Set("u-3", 5000)
-	d := dec.Decide(&classify.Message{ID: "late", Stream: "s", User: classify.User{ID: "u-3", Name: "three"}, Text: "agent please", TS: 6000})
-	if d.Action != classify.Allow || d.Handoff == nil || len(out.lines) == 0 || !strings.HasPrefix(out.lines[0], "  reply ") {
+	d := dec.Decide(&chat.Message{ID: "late", Stream: "s", User: chat.User{ID: "u-3", Name: "three"}, Text: "agent please", TS: 6000})
+	if d.Action != chat.Allow || d.Handoff == nil || len(out.lines) == 0 || !strings.HasPrefix(out.lines[0], "  reply ") {
 		t.Fatalf("after the timeout: %+v, out %q", d, out.lines)
 	}
 }

@@ -5,18 +5,21 @@ package classify
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/trend"
 )
 
 // TestDecideIntoAllocatesNothing: a question decided into a reused
 // Decision allocates neither its reasons nor its question ref. (Not under
 // -race, which drops pooled scratch buffers at random.)
 func TestDecideIntoAllocatesNothing(t *testing.T) {
-	e, err := New(Options{Trending: NewTrending(TrendOptions{})})
+	e, err := New(Options{Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Message{ID: "q", Stream: "show", User: User{ID: "u1"}, Text: benchTexts[0], TS: 1795000000000}
-	var d Decision
+	m := chat.Message{ID: "q", Stream: "show", User: chat.User{ID: "u1"}, Text: benchTexts[0], TS: 1795000000000}
+	var d chat.Decision
 	allocs := testing.AllocsPerRun(100, func() {
 		m.TS += 1_000_000
 		e.DecideInto(&d, &m)

@@ -3,6 +3,9 @@ package classify
 import (
 	"strconv"
 	"testing"
+
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/trend"
 )
 
 // benchTexts are typical 40–120 byte live-chat lines in the three languages.
@@ -17,19 +20,19 @@ var benchTexts = []string{
 	"bhai ye jacket bahut badhiya hai, mujhe bhi chahiye",
 }
 
-func benchMessages() []Message {
-	msgs := make([]Message, 1024)
+func benchMessages() []chat.Message {
+	msgs := make([]chat.Message, 1024)
 	for i := range msgs {
-		msgs[i] = Message{
+		msgs[i] = chat.Message{
 			ID: "m" + strconv.Itoa(i), Stream: "show",
-			User: User{ID: "u" + strconv.Itoa(i%97), Name: "viewer"},
+			User: chat.User{ID: "u" + strconv.Itoa(i%97), Name: "viewer"},
 			Text: benchTexts[i%len(benchTexts)], TS: 1795000000000 + int64(i)*40_000,
 		}
 	}
 	return msgs
 }
 
-func benchBytes(msgs []Message) int64 {
+func benchBytes(msgs []chat.Message) int64 {
 	n := 0
 	for _, m := range msgs {
 		n += len(m.Text)
@@ -85,14 +88,14 @@ func BenchmarkNormalize(b *testing.B) {
 // BenchmarkDecideInto is BenchmarkDecide into one reused Decision, as a
 // pipeline shard decides: its reasons and question are not allocated.
 func BenchmarkDecideInto(b *testing.B) {
-	e, err := New(Options{Trending: NewTrending(TrendOptions{})})
+	e, err := New(Options{Trending: trend.NewTrending(trend.TrendOptions{})})
 	if err != nil {
 		b.Fatal(err)
 	}
 	msgs := benchMessages()
 	b.SetBytes(benchBytes(msgs))
 	b.ReportAllocs()
-	var d Decision
+	var d chat.Decision
 	i := 0
 	for b.Loop() {
 		m := &msgs[i%len(msgs)]
@@ -105,7 +108,7 @@ func BenchmarkDecideInto(b *testing.B) {
 // TestDecideIntoMatchesDecide: deciding message after message into one
 // reused Decision gives, byte for byte, the decisions Decide returns.
 func TestDecideIntoMatchesDecide(t *testing.T) {
-	opts := func() Options { return Options{Trending: NewTrending(TrendOptions{})} }
+	opts := func() Options { return Options{Trending: trend.NewTrending(trend.TrendOptions{})} }
 	a, err := New(opts())
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +122,7 @@ func TestDecideIntoMatchesDecide(t *testing.T) {
 	for i, x := range extra {
 		msgs[i*7].Text = x
 	}
-	var d Decision
+	var d chat.Decision
 	questions, reasons := 0, 0
 	for i := range msgs {
 		m := msgs[i]

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // TestBenignChat decides the benign-chat regression set of the repository
@@ -22,17 +24,17 @@ func TestBenignChat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := Labels(LabelSpam | LabelToxic | LabelThreat | LabelLink | LabelFlood)
+	bad := chat.Labels(chat.LabelSpam | chat.LabelToxic | chat.LabelThreat | chat.LabelLink | chat.LabelFlood)
 	n, blocked := 0, 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var m Message
+		var m chat.Message
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("line %d: %v", n+1, err)
 		}
 		n++
 		d := e.Decide(&m)
-		if d.Action != Allow || d.Labels&bad != 0 {
+		if d.Action != chat.Allow || d.Labels&bad != 0 {
 			blocked++
 			t.Errorf("%q: action %s labels %v reasons %v", m.Text, d.Action, d.Labels.Slice(), d.Reasons)
 		}

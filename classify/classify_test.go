@@ -6,18 +6,20 @@ import (
 	"sync/atomic"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/chat"
 )
 
 var testTS atomic.Int64
 
 // decide classifies text from a fresh user, far apart in time from every
 // other test message so that dedup does not interfere.
-func decide(t testing.TB, e *Engine, text string, badges ...string) Decision {
+func decide(t testing.TB, e *Engine, text string, badges ...string) chat.Decision {
 	t.Helper()
 	n := testTS.Add(1)
-	return e.Decide(&Message{
+	return e.Decide(&chat.Message{
 		ID: "m" + strconv.FormatInt(n, 10), Stream: "s",
-		User: User{ID: "u" + strconv.FormatInt(n, 10), Name: "n", Badges: badges},
+		User: chat.User{ID: "u" + strconv.FormatInt(n, 10), Name: "n", Badges: badges},
 		Text: text, TS: n * 3_600_000,
 	})
 }
@@ -35,10 +37,10 @@ func newEngine(t testing.TB) *Engine {
 	return e
 }
 
-func labelsOf(names ...string) Labels {
-	var s Labels
+func labelsOf(names ...string) chat.Labels {
+	var s chat.Labels
 	for _, n := range names {
-		l, err := ParseLabel(n)
+		l, err := chat.ParseLabel(n)
 		if err != nil {
 			panic(err)
 		}
@@ -102,7 +104,7 @@ func TestLabels(t *testing.T) {
 		{"optout", []string{"STOP", "stop", "Stop!", "UNSUBSCRIBE", "रुकें", "रुको"}},
 	}
 	for _, tt := range tests {
-		l, err := ParseLabel(tt.label)
+		l, err := chat.ParseLabel(tt.label)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +115,7 @@ func TestLabels(t *testing.T) {
 					t.Errorf("%q: labels %s, want %s (normalized %q, skeleton %q)",
 						text, d.Labels.AppendJSON(nil), tt.label, Normalize(text), skeleton(text))
 				}
-				if d.Action != Allow && len(d.Reasons) == 0 {
+				if d.Action != chat.Allow && len(d.Reasons) == 0 {
 					t.Errorf("%q: action %s without reasons", text, d.Action)
 				}
 			})
@@ -127,35 +129,35 @@ func TestActions(t *testing.T) {
 	tests := []struct {
 		text   string
 		badges []string
-		action Action
+		action chat.Action
 		rule   string
 	}{
-		{"visit bit.ly/abc", nil, Hide, "spam.link"},
-		{"see www.deals.in", nil, Hide, "link.url"},
-		{"see www.deals.in", []string{"moderator"}, Allow, "link.url"},
-		{"subscribe to my channel", []string{"broadcaster"}, Allow, "spam.promo"},
+		{"visit bit.ly/abc", nil, chat.Hide, "spam.link"},
+		{"see www.deals.in", nil, chat.Hide, "link.url"},
+		{"see www.deals.in", []string{"moderator"}, chat.Allow, "link.url"},
+		{"subscribe to my channel", []string{"broadcaster"}, chat.Allow, "spam.promo"},
 		// Mild profanity keeps the toxic label but is held only when aimed
 		// at someone; slurs, harassment and gaalis are always held.
-		{"fuck this", nil, Allow, "profanity"},
-		{"fucking love this song", nil, Allow, "profanity"},
-		{"holy shit that was fast", nil, Allow, "profanity"},
-		{"fuck you", nil, Hold, "toxic.insult"},
-		{"you are a stupid idiot", nil, Hold, "toxic.lexicon"},
-		{"you are a fucking joke", nil, Hold, "toxic.insult"},
-		{"I love you so fucking much", nil, Allow, "profanity"},
-		{"u fucking clown", nil, Hold, "toxic.insult"},
-		{"fuck off", nil, Hold, "toxic.insult"},
-		{"shit hai tu", nil, Hold, "toxic.insult"},
-		{"idiot hai tu", nil, Hold, "toxic.lexicon"},
-		{"you whore", nil, Hold, "toxic.lexicon"},
-		{"chutiya", nil, Hold, "toxic.lexicon"},
-		{"बहुत मादरचोद", nil, Hold, "toxic.lexicon"},
-		{"I will kill you", nil, Hold, "threat.violence"},
-		{"I will kill you", []string{"vip"}, Hold, "threat.violence"},
-		{"how much is it?", nil, Allow, "question.price"},
-		{"STOP", nil, Allow, "optout.stop"},
-		{"START", nil, Allow, "optout.start"},
-		{"refund for order #A-7781 please", nil, Allow, "support.refund"},
+		{"fuck this", nil, chat.Allow, "profanity"},
+		{"fucking love this song", nil, chat.Allow, "profanity"},
+		{"holy shit that was fast", nil, chat.Allow, "profanity"},
+		{"fuck you", nil, chat.Hold, "toxic.insult"},
+		{"you are a stupid idiot", nil, chat.Hold, "toxic.lexicon"},
+		{"you are a fucking joke", nil, chat.Hold, "toxic.insult"},
+		{"I love you so fucking much", nil, chat.Allow, "profanity"},
+		{"u fucking clown", nil, chat.Hold, "toxic.insult"},
+		{"fuck off", nil, chat.Hold, "toxic.insult"},
+		{"shit hai tu", nil, chat.Hold, "toxic.insult"},
+		{"idiot hai tu", nil, chat.Hold, "toxic.lexicon"},
+		{"you whore", nil, chat.Hold, "toxic.lexicon"},
+		{"chutiya", nil, chat.Hold, "toxic.lexicon"},
+		{"बहुत मादरचोद", nil, chat.Hold, "toxic.lexicon"},
+		{"I will kill you", nil, chat.Hold, "threat.violence"},
+		{"I will kill you", []string{"vip"}, chat.Hold, "threat.violence"},
+		{"how much is it?", nil, chat.Allow, "question.price"},
+		{"STOP", nil, chat.Allow, "optout.stop"},
+		{"START", nil, chat.Allow, "optout.start"},
+		{"refund for order #A-7781 please", nil, chat.Allow, "support.refund"},
 	}
 	for _, tt := range tests {
 		d := decide(t, e, tt.text, tt.badges...)
@@ -197,15 +199,15 @@ func TestClean(t *testing.T) {
 	}
 	for _, text := range texts {
 		d := decide(t, e, text)
-		bad := d.Labels & Labels(LabelSpam|LabelToxic|LabelThreat|LabelFlood|LabelLink|LabelSupport|LabelAgentRequest|LabelOptout)
-		if bad != 0 || d.Action != Allow {
+		bad := d.Labels & chat.Labels(chat.LabelSpam|chat.LabelToxic|chat.LabelThreat|chat.LabelFlood|chat.LabelLink|chat.LabelSupport|chat.LabelAgentRequest|chat.LabelOptout)
+		if bad != 0 || d.Action != chat.Allow {
 			t.Errorf("%q: labels %s action %s reasons %v (skeleton %q)", text, d.Labels.AppendJSON(nil), d.Action, d.Reasons, skeleton(text))
 		}
 	}
 	// No word of the innocent list is flagged, alone or in a sentence.
 	for _, line := range readList("livemod_safe.txt") {
 		for _, w := range strings.Fields(line) {
-			if d := decide(t, e, "the "+w+" here"); d.Labels.Has(LabelToxic) {
+			if d := decide(t, e, "the "+w+" here"); d.Labels.Has(chat.LabelToxic) {
 				t.Errorf("innocent word %q flagged: %v", w, d.Reasons)
 			}
 		}
@@ -215,19 +217,19 @@ func TestClean(t *testing.T) {
 func TestFlood(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t)
-	m := Message{Stream: "s", User: User{ID: "u1"}, Text: "buy now buy now", TS: 1_000_000}
-	var d Decision
+	m := chat.Message{Stream: "s", User: chat.User{ID: "u1"}, Text: "buy now buy now", TS: 1_000_000}
+	var d chat.Decision
 	for i := range 3 {
 		m.TS += 1000
 		m.ID = strconv.Itoa(i)
 		d = e.Decide(&m)
 	}
-	if !d.Labels.Has(LabelFlood) || d.Action != Hide || d.Dup.Count != 3 || d.Reasons[0].Rule != "flood.repeat" {
+	if !d.Labels.Has(chat.LabelFlood) || d.Action != chat.Hide || d.Dup.Count != 3 || d.Reasons[0].Rule != "flood.repeat" {
 		t.Errorf("third repeat: %+v", d)
 	}
 	// Outside the window the count starts again.
 	m.TS += 31_000
-	if d = e.Decide(&m); d.Dup.Count != 1 || d.Labels.Has(LabelFlood) {
+	if d = e.Decide(&m); d.Dup.Count != 1 || d.Labels.Has(chat.LabelFlood) {
 		t.Errorf("after the window: %+v", d)
 	}
 
@@ -237,16 +239,16 @@ func TestFlood(t *testing.T) {
 		"this strеam is fake lоl, everyone report it and leave now",
 		"this stream is faaake lol, everyone report it and leave now"}
 	for i, text := range texts {
-		m := Message{Stream: "s", User: User{ID: "c" + strconv.Itoa(i)}, Text: text, TS: 5_000_000 + int64(i)*1000}
+		m := chat.Message{Stream: "s", User: chat.User{ID: "c" + strconv.Itoa(i)}, Text: text, TS: 5_000_000 + int64(i)*1000}
 		d = e.Decide(&m)
 	}
-	if !d.Labels.Has(LabelFlood) || d.Dup.Count != 4 || d.Reasons[0].Rule != "flood.copypasta" {
+	if !d.Labels.Has(chat.LabelFlood) || d.Dup.Count != 4 || d.Reasons[0].Rule != "flood.copypasta" {
 		t.Errorf("copypasta: %+v", d)
 	}
 	// The same short line from many is a crowd: counted, not hidden.
 	for i := range 6 {
-		m := Message{Stream: "s", User: User{ID: "r" + strconv.Itoa(i)}, Text: "this stream is fake lol", TS: 7_000_000 + int64(i)}
-		if d = e.Decide(&m); d.Labels.Has(LabelFlood) || d.Action != Allow {
+		m := chat.Message{Stream: "s", User: chat.User{ID: "r" + strconv.Itoa(i)}, Text: "this stream is fake lol", TS: 7_000_000 + int64(i)}
+		if d = e.Decide(&m); d.Labels.Has(chat.LabelFlood) || d.Action != chat.Allow {
 			t.Errorf("short line from viewer %d: %v %v", i, d.Labels.Slice(), d.Reasons)
 		}
 	}
@@ -254,38 +256,16 @@ func TestFlood(t *testing.T) {
 		t.Errorf("short chorus: dup count %d, want 6", d.Dup.Count)
 	}
 	// Another stream does not share the count.
-	m2 := Message{Stream: "other", User: User{ID: "c9"}, Text: texts[0], TS: 5_004_000}
+	m2 := chat.Message{Stream: "other", User: chat.User{ID: "c9"}, Text: texts[0], TS: 5_004_000}
 	if d = e.Decide(&m2); d.Dup.Count != 1 {
 		t.Errorf("other stream: dup %d", d.Dup.Count)
 	}
 	// Short greetings from many users are not copypasta.
 	for i := range 6 {
-		m := Message{Stream: "s", User: User{ID: "g" + strconv.Itoa(i)}, Text: "hi", TS: 9_000_000 + int64(i)}
-		if d = e.Decide(&m); d.Labels.Has(LabelFlood) {
+		m := chat.Message{Stream: "s", User: chat.User{ID: "g" + strconv.Itoa(i)}, Text: "hi", TS: 9_000_000 + int64(i)}
+		if d = e.Decide(&m); d.Labels.Has(chat.LabelFlood) {
 			t.Errorf("greeting %d flagged as flood", i)
 		}
-	}
-}
-
-func TestMemorySeenBounded(t *testing.T) {
-	t.Parallel()
-	s := NewMemorySeen()
-	for i := range seenCap * 3 {
-		s.Observe("s", uint64(i)*0x9E3779B97F4A7C15, 1, int64(i), 30_000, 60_000)
-	}
-	if n := s.Len(); n > seenCap {
-		t.Fatalf("table holds %d entries, cap %d", n, seenCap)
-	}
-	// Expired entries are freed as time moves on.
-	s2 := NewMemorySeen()
-	for i := range 1000 {
-		s2.Observe("s", uint64(i)*0x9E3779B97F4A7C15, 1, 0, 30_000, 60_000)
-	}
-	for i := range 5000 {
-		s2.Observe("s", uint64(i+1_000_000)*0x9E3779B97F4A7C15, 1, 10_000_000+int64(i), 30_000, 60_000)
-	}
-	if n := s2.Len(); n >= 6000 {
-		t.Errorf("expired entries kept: %d", n)
 	}
 }
 
@@ -358,10 +338,10 @@ func TestNewOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Message{Stream: "s", User: User{ID: "u"}, Text: "hello there", TS: 1}
+	m := chat.Message{Stream: "s", User: chat.User{ID: "u"}, Text: "hello there", TS: 1}
 	e.Decide(&m)
 	m.TS = 2
-	if d := e.Decide(&m); !d.Labels.Has(LabelFlood) {
+	if d := e.Decide(&m); !d.Labels.Has(chat.LabelFlood) {
 		t.Errorf("RepeatCount 2: second message not flood: %+v", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/internal/testenv"
 )
 
@@ -58,13 +59,13 @@ func TestDatasetBaseline(t *testing.T) {
 	dir := datasetDir(t)
 	sets := []struct {
 		file  string
-		label Label
-		pred  Labels // predicted positive if the decision has any of these
+		label chat.Label
+		pred  chat.Labels // predicted positive if the decision has any of these
 	}{
-		{"youtube_spam.ndjson", LabelSpam, Labels(LabelSpam)},
-		{"youtube_spam.ndjson", LabelSpam, Labels(LabelSpam | LabelLink)},
-		{"davidson_toxic.ndjson", LabelToxic, Labels(LabelToxic)},
-		{"davidson_toxic.ndjson", LabelToxic, Labels(LabelToxic | LabelThreat)},
+		{"youtube_spam.ndjson", chat.LabelSpam, chat.Labels(chat.LabelSpam)},
+		{"youtube_spam.ndjson", chat.LabelSpam, chat.Labels(chat.LabelSpam | chat.LabelLink)},
+		{"davidson_toxic.ndjson", chat.LabelToxic, chat.Labels(chat.LabelToxic)},
+		{"davidson_toxic.ndjson", chat.LabelToxic, chat.Labels(chat.LabelToxic | chat.LabelThreat)},
 	}
 	for _, s := range sets {
 		path := filepath.Join(dir, s.file)
@@ -81,8 +82,8 @@ func TestDatasetBaseline(t *testing.T) {
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			var m struct {
-				Message
-				Labels Labels `json:"labels"`
+				chat.Message
+				Labels chat.Labels `json:"labels"`
 			}
 			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 				t.Fatalf("%s: %v", path, err)

@@ -7,8 +7,11 @@
 //   - New builds an Engine from Options; the zero Options are the defaults.
 //   - Engine.Decide classifies one Message. It is pure: time comes from
 //     Message.TS, and there is no network, disk, clock or logging. Its
-//     only state is the dedup table behind the Seen interface
-//     (MemorySeen by default; store may provide a shared one).
+//     state sits behind small ports passed in: the dedup table (Seen;
+//     state.MemorySeen by default), timeouts and bans (Restrictions),
+//     and the trending clusters it joins questions to (Questions,
+//     trend.Trending). Training lives in classify/train, tickets in
+//     handoff, the wire types in chat (docs/ARCHITECTURE.md).
 //   - Normalize returns the plain matching form of a text; ExtractOrderID
 //     finds an order number in a support message.
 //

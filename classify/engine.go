@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/state"
 )
 
 // Options configure an Engine. Every zero value means the documented default.
@@ -32,14 +34,14 @@ type Options struct {
 	Restrictions Restrictions
 
 	// The learned model (model.go) beside the rules.
-	Model          *Model            // nil means DefaultModel(), the one embedded in the binary
-	NoModel        bool              // rules only
-	Thresholds     map[Label]float32 // score at which the model gives a label; missing labels use DefaultThresholds
-	HideThresholds map[Label]float32 // score at which the model alone hides; missing labels use DefaultHideThresholds
+	Model          *Model                 // nil means DefaultModel(), the one embedded in the binary
+	NoModel        bool                   // rules only
+	Thresholds     map[chat.Label]float32 // score at which the model gives a label; missing labels use DefaultThresholds
+	HideThresholds map[chat.Label]float32 // score at which the model alone hides; missing labels use DefaultHideThresholds
 
 	// Trending clusters allowed questions and fills Decision.Question
 	// (trend.go). Nil means no clustering: Question stays null.
-	Trending *Trending
+	Trending Questions
 }
 
 // Errors New returns for options out of range.
@@ -99,7 +101,7 @@ type Engine struct {
 	yourWords           []string
 
 	policy *modelPolicy // the model and its thresholds; nil means rules only
-	trend  *Trending    // question clusters; nil means none
+	trend  Questions    // question clusters; nil means none
 }
 
 // defaultRules is compiled once: every engine shares the read-only tables.
@@ -208,7 +210,7 @@ func New(opts Options) (*Engine, error) {
 	e.restrict = opts.Restrictions
 	e.seen = opts.Seen
 	if e.seen == nil {
-		e.seen = NewMemorySeen()
+		e.seen = state.NewMemorySeen()
 	}
 	policy, err := newModelPolicy(opts)
 	if err != nil {
@@ -217,7 +219,7 @@ func New(opts Options) (*Engine, error) {
 	e.policy = policy
 	e.trend = opts.Trending
 	rw := durOr(opts.RepeatWindow, 30*time.Second).String()
-	e.repeatDetail = make([]string, seenRing+1)
+	e.repeatDetail = make([]string, state.SeenRing+1)
 	for n := range e.repeatDetail {
 		e.repeatDetail[n] = "same user sent it " + strconv.Itoa(n) + " times in " + rw
 	}
@@ -278,8 +280,8 @@ var reasonOrder = [...]ruleID{
 
 // Decide classifies m. It is goroutine-safe and pure apart from the Seen
 // table: time is m.TS, and there is no I/O.
-func (e *Engine) Decide(m *Message) Decision {
-	var d Decision
+func (e *Engine) Decide(m *chat.Message) chat.Decision {
+	var d chat.Decision
 	e.DecideInto(&d, m)
 	return d
 }
@@ -295,13 +297,13 @@ func (e *Engine) Decide(m *Message) Decision {
 // labels the rules give it, so that moderators see what it was (an agent
 // request, say), but joins no trending question, and automation
 // (automate.Stage) neither answers it nor opens a ticket.
-func (e *Engine) DecideInto(d *Decision, m *Message) {
+func (e *Engine) DecideInto(d *chat.Decision, m *chat.Message) {
 	e.DecideWith(d, m, nil, nil)
 }
 
 // restriction reports whether m's author is timed out (until, Unix ms)
 // or banned (until zero).
-func (e *Engine) restriction(m *Message) (until int64, restricted bool) {
+func (e *Engine) restriction(m *chat.Message) (until int64, restricted bool) {
 	if e.restrict == nil {
 		return 0, false
 	}
@@ -310,26 +312,26 @@ func (e *Engine) restriction(m *Message) (until int64, restricted bool) {
 
 // restrictDecision hides the decision about a restricted user's message,
 // the restriction its first reason.
-func restrictDecision(d *Decision, until int64) {
-	rule, det := RuleUserBan, "user is banned"
+func restrictDecision(d *chat.Decision, until int64) {
+	rule, det := chat.RuleUserBan, "user is banned"
 	if until != 0 {
-		rule, det = RuleUserTimeout, "user is timed out until "+time.UnixMilli(until).UTC().Format(time.RFC3339)
+		rule, det = chat.RuleUserTimeout, "user is timed out until "+time.UnixMilli(until).UTC().Format(time.RFC3339)
 	}
-	d.Action = Hide
+	d.Action = chat.Hide
 	d.Question = nil
-	d.Reasons = slices.Insert(d.Reasons, 0, Reason{Rule: rule, Detail: det})
+	d.Reasons = slices.Insert(d.Reasons, 0, chat.Reason{Rule: rule, Detail: det})
 }
 
 // restrictedOn asks r about m's author: a restriction given for the user
 // id alone holds on every platform (a bridge without platforms), one
 // given for (platform, user) only there; one given in a stream only
 // (StreamRestrictions) holds only in m's stream.
-func restrictedOn(r Restrictions, m *Message) (int64, bool) {
+func restrictedOn(r Restrictions, m *chat.Message) (int64, bool) {
 	until, ok := r.Restricted(m.User.ID, m.TS)
 	if ok {
 		return until, ok
 	}
-	mr, mem := r.(*MemoryRestrictions)
+	mr, mem := r.(*state.MemoryRestrictions)
 	if mem && mr.Len() == 0 {
 		return 0, false // most shows restrict nobody: no key to build
 	}
@@ -342,55 +344,92 @@ func restrictedOn(r Restrictions, m *Message) (int64, bool) {
 	if m.Platform == "" {
 		return 0, false
 	}
-	subject := Subject(m.Platform, m.User.ID)
-	if until, ok := r.Restricted(subject, m.TS); ok || !inStream || (mem && mr.ni.Load() == 0) {
+	subject := chat.Subject(m.Platform, m.User.ID)
+	if until, ok := r.Restricted(subject, m.TS); ok || !inStream || (mem && mr.LenIn() == 0) {
 		return until, ok
 	}
 	return sr.RestrictedIn(m.Stream, subject, m.TS)
-}
-
-// Reasons of the restriction step.
-const (
-	RuleUserBan     = "user.ban"
-	RuleUserTimeout = "user.timeout"
-)
-
-// Restricted reports whether d is about a restricted user's message.
-func (d *Decision) Restricted() bool {
-	return len(d.Reasons) > 0 && (d.Reasons[0].Rule == RuleUserBan || d.Reasons[0].Rule == RuleUserTimeout)
 }
 
 // decide decides m into d with the scratch buffers given. The words of
 // allow are not flagged by the toxic lexicons; in (a channel's policy,
 // tune.go) adjusts the decision before the question joins trending, so
 // that a message the channel hides never trends.
-func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, in Inspector, restricted bool) {
-	reasons, question := d.Reasons[:0], d.question
-	*d = Decision{
-		ID:         m.ID,
-		Stream:     m.Stream,
-		Platform:   m.Platform,
-		Channel:    m.Channel,
-		User:       User{ID: m.User.ID, Name: m.User.Name, Badges: m.User.Badges},
-		Text:       m.Text,
-		TS:         m.TS,
-		Reasons:    reasons,
-		question:   question,
-		restricted: restricted,
-	}
+func (e *Engine) decide(d *chat.Decision, m *chat.Message, sc *scratch, allow *AllowList, in Inspector, restricted bool) {
+	startDecision(d, m, restricted)
 	h := &sc.hits
 	h.reset()
 
 	text := m.Text
-	if len(text) > MaxTextBytes {
-		text = text[:MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	sc.plain = appendPlain(sc.plain[:0], &sc.tmp, text)
 	var spaced bool
 	sc.skel, sc.toks, sc.raws, spaced = appendSkeletonKnown(sc.skel[:0], sc.toks[:0], sc.raws[:0], sc.plain, e.m)
 	sc.spaced = spaced
-	toks, skel, plain := sc.toks, sc.skel, sc.plain
+	leadQ := e.scanRules(h, sc, allow)
 
+	// A raid's text: long, or carrying spam, links, caps or a symbol
+	// flood. Only such text shared by many users is copypasta (crowd.go);
+	// the same short reaction or question from many is a crowd. The marks
+	// are read only when they matter (a text others sent too, a question):
+	// most chat is neither, and reading them costs a pass over the text.
+	lm := lazyMarks{text: text}
+	cr := e.crowdFor(m.Stream)
+	e.dedup(d, m, h, sc, &lm, cr)
+	// A shouted line is a declaration unless it asks with '?' or opens
+	// with a question word: "NOBODY DOES IT LIKE DIDI" asks nothing.
+	if h.has(ruleQuestionWord) && !leadQ && !h.has(ruleQuestionMark) && lm.get().caps {
+		h.set &^= 1 << ruleQuestionWord
+	}
+	var labels chat.Labels
+	n := 0
+	for _, r := range reasonOrder {
+		if h.has(r) {
+			labels |= chat.Labels(rules[r].label)
+			n++
+		}
+	}
+	if labels == 0 && !h.has(ruleOptoutStart) {
+		e.applyModel(d, sc, text, 0, m.User.Badges)
+	} else {
+		e.act(d, m, h, sc.plain, labels, n)
+		if d.Action != chat.Hide || !labels.Has(chat.LabelSpam) {
+			// Spam the rules hide is not scored: the model could change
+			// neither its action nor its spam label, and a raid sends it by
+			// the thousand. Its decision carries no scores.
+			e.applyModel(d, sc, text, labels, m.User.Badges)
+		}
+	}
+	inspect(d, m, sc, in, restricted)
+	e.observeQuestion(d, sc.plain, &lm, cr)
+}
+
+// startDecision resets d for m, keeping the storage a reused Decision
+// lends (its reasons' array, its QuestionRef).
+func startDecision(d *chat.Decision, m *chat.Message, restricted bool) {
+	reasons, question := d.Reasons[:0], d.QuestionBuf
+	*d = chat.Decision{
+		ID:             m.ID,
+		Stream:         m.Stream,
+		Platform:       m.Platform,
+		Channel:        m.Channel,
+		User:           chat.User{ID: m.User.ID, Name: m.User.Name, Badges: m.User.Badges},
+		Text:           m.Text,
+		TS:             m.TS,
+		Reasons:        reasons,
+		QuestionBuf:    question,
+		RestrictedUser: restricted,
+	}
+}
+
+// scanRules runs the rules over the normalized text in sc into h: the
+// lexicons, phrases and composed rules, question cues, links and phone
+// numbers. It reports whether the message starts with a question word
+// (after a greeting, a name …).
+func (e *Engine) scanRules(h *hits, sc *scratch, allow *AllowList) (leadQ bool) {
+	toks, skel, plain := sc.toks, sc.skel, sc.plain
 	var allowed uint64 // words a channel's allowed terms cover
 	if allow != nil {
 		allowed = allow.mask(toks)
@@ -398,7 +437,7 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	url, digits := mayBeURL(plain), countDigits(plain)
 	h.quiet = quietWords(toks, plain, url)
 	e.m.scan(toks, skel, plain, h, allowed)
-	if spaced {
+	if sc.spaced {
 		h.add(ruleSpamSpacedURL, "matched a spaced-out web address")
 	}
 	for ti := range toks {
@@ -420,7 +459,7 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 	}
 	e.matchKeys(toks, plain, h, allowed)
 	e.compose(toks, plain, h, digits, url)
-	leadQ := false // the message starts with a question word (after a greeting, a name …)
+	leadQ = false
 	if i := e.leadAt(toks, plain, h); i < len(toks) {
 		if det, ok := e.leads[toks[i].h]; ok {
 			h.add(ruleQuestionWord, det)
@@ -457,18 +496,19 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 		}
 	}
 
+	return leadQ
+}
+
+// dedup counts the text's repeats by this user and by the crowd (the
+// Seen port) into d and h: flood and copypasta, whose earlier copies
+// leave the trending questions.
+func (e *Engine) dedup(d *chat.Decision, m *chat.Message, h *hits, sc *scratch, lm *lazyMarks, cr *crowdRule) {
+	toks := sc.toks
 	// Dedup over the skeleton, so evasions of one text count as one.
-	key := skel
+	key := sc.skel
 	if len(key) == 0 {
-		key = plain
+		key = sc.plain
 	}
-	// A raid's text: long, or carrying spam, links, caps or a symbol
-	// flood. Only such text shared by many users is copypasta (crowd.go);
-	// the same short reaction or question from many is a crowd. The marks
-	// are read only when they matter (a text others sent too, a question):
-	// most chat is neither, and reading them costs a pass over the text.
-	lm := lazyMarks{text: text}
-	cr := e.crowdFor(m.Stream)
 	if len(key) > 0 {
 		kh := xxhash.Sum64(key)
 		who := xxhash.Sum64String(m.User.ID)
@@ -497,52 +537,38 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 				e.trend.Purge(m.Stream, kh)
 			}
 		}
-		d.textKey = kh
-		d.shared = cu > 1 // raid-like text another user sent
+		d.TextKey = kh
+		d.Shared = cu > 1 // raid-like text another user sent
 	} else {
 		d.Dup.Count = 1
 	}
-	// A shouted line is a declaration unless it asks with '?' or opens
-	// with a question word: "NOBODY DOES IT LIKE DIDI" asks nothing.
-	if h.has(ruleQuestionWord) && !leadQ && !h.has(ruleQuestionMark) && lm.get().caps {
-		h.set &^= 1 << ruleQuestionWord
-	}
-	var labels Labels
-	n := 0
-	for _, r := range reasonOrder {
-		if h.has(r) {
-			labels |= Labels(rules[r].label)
-			n++
-		}
-	}
-	if labels == 0 && !h.has(ruleOptoutStart) {
-		e.applyModel(d, sc, text, 0, m.User.Badges)
-		inspect(d, m, sc, in, restricted)
-		e.observeQuestion(d, sc.plain, &lm, cr)
-		return
-	}
+}
+
+// act gives d the labels of the rules that hit, the action they call for
+// and a reason for each label (n is how many rules hit).
+func (e *Engine) act(d *chat.Decision, m *chat.Message, h *hits, plain []byte, labels chat.Labels, n int) {
 	d.Labels = labels
 	priv := isPrivileged(m.User.Badges)
 	switch {
-	case labels.Has(LabelThreat):
-		d.Action = Hold
-	case !priv && (labels&Labels(LabelSpam|LabelFlood|LabelLink) != 0):
-		d.Action = Hide
+	case labels.Has(chat.LabelThreat):
+		d.Action = chat.Hold
+	case !priv && (labels&chat.Labels(chat.LabelSpam|chat.LabelFlood|chat.LabelLink) != 0):
+		d.Action = chat.Hide
 	case h.has(ruleToxic) || h.has(ruleToxicInsult):
-		d.Action = Hold
+		d.Action = chat.Hold
 	}
 
 	d.Reasons = slices.Grow(d.Reasons, n)
-	var explained Labels
+	var explained chat.Labels
 	for _, r := range reasonOrder {
 		if !h.has(r) {
 			continue
 		}
 		ru := &rules[r]
-		if Labels(ru.label)&^explained == 0 && ru.label != 0 {
+		if chat.Labels(ru.label)&^explained == 0 && ru.label != 0 {
 			continue
 		}
-		explained |= Labels(ru.label)
+		explained |= chat.Labels(ru.label)
 		det := h.detail[r]
 		switch {
 		case r == ruleLinkURL:
@@ -554,16 +580,8 @@ func (e *Engine) decide(d *Decision, m *Message, sc *scratch, allow *AllowList, 
 				det += ", order " + id
 			}
 		}
-		d.Reasons = append(d.Reasons, Reason{Rule: ru.name, Detail: det})
+		d.Reasons = append(d.Reasons, chat.Reason{Rule: ru.name, Detail: det})
 	}
-	if d.Action != Hide || !labels.Has(LabelSpam) {
-		// Spam the rules hide is not scored: the model could change
-		// neither its action nor its spam label, and a raid sends it by
-		// the thousand. Its decision carries no scores.
-		e.applyModel(d, sc, text, labels, m.User.Badges)
-	}
-	inspect(d, m, sc, in, restricted)
-	e.observeQuestion(d, sc.plain, &lm, cr)
 }
 
 // wordHashes returns the skeleton word hash of each one-word entry.

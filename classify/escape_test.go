@@ -1,6 +1,10 @@
 package classify
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/livemod/livemod/chat"
+)
 
 func TestNormalizeEscapes(t *testing.T) {
 	t.Parallel()
@@ -25,7 +29,7 @@ func TestNormalizeEscapes(t *testing.T) {
 func TestEscapesDecided(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t)
-	if d := decide(t, e, `hey\nidiot`); !d.Labels.Has(LabelToxic) {
+	if d := decide(t, e, `hey\nidiot`); !d.Labels.Has(chat.LabelToxic) {
 		t.Errorf(`"hey\nidiot": labels %v, want toxic`, d.Labels.Slice())
 	}
 	// Devanagari sent as escaped bytes is read as Devanagari: a greeting.
@@ -34,7 +38,7 @@ func TestEscapesDecided(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := decide(t, m, `\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87 \xe0\xa4\xa6\xe0\xa5\x80\xe0\xa4\xa6\xe0\xa5\x80`)
-	if d.Action != Allow || d.Labels.Has(LabelToxic) {
+	if d.Action != chat.Allow || d.Labels.Has(chat.LabelToxic) {
 		t.Errorf("escaped नमस्ते दीदी: %s %v %v", d.Action, d.Labels.Slice(), d.Reasons)
 	}
 }
@@ -49,7 +53,7 @@ func TestUnfamiliarScriptNotToxic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, text := range []string{"வணக்கம் நண்பர்களே எப்படி இருக்கீங்க", "大家好，今天的直播很好看", "مرحبا بالجميع كيف حالكم"} {
-		if d := decide(t, e, text); d.Labels.Has(LabelToxic) || d.Action != Allow {
+		if d := decide(t, e, text); d.Labels.Has(chat.LabelToxic) || d.Action != chat.Allow {
 			t.Errorf("%q: %s %v %v", text, d.Action, d.Labels.Slice(), d.Reasons)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // The evasion suite: seed insults in three languages, each put through
@@ -90,10 +92,10 @@ func TestEvasionSuite(t *testing.T) {
 				t.Fatalf("%s: invalid UTF-8", name)
 			}
 			total++
-			d := e.Decide(&Message{ID: "m", Stream: "ev", User: User{ID: "u" + name + seed}, Text: text, TS: int64(total) * 600_000})
+			d := e.Decide(&chat.Message{ID: "m", Stream: "ev", User: chat.User{ID: "u" + name + seed}, Text: text, TS: int64(total) * 600_000})
 			// Mild words not aimed at anyone are labelled profanity: the
 			// evasion was seen through all the same.
-			if d.Labels.Has(LabelToxic) || d.Labels.Has(LabelThreat) || d.Labels.Has(LabelProfanity) {
+			if d.Labels.Has(chat.LabelToxic) || d.Labels.Has(chat.LabelThreat) || d.Labels.Has(chat.LabelProfanity) {
 				caught++
 			} else {
 				t.Logf("missed %s %q", name, text)
@@ -129,8 +131,8 @@ func TestLookalikeSuite(t *testing.T) {
 	}
 	flagged, ambiguous := 0, 0
 	for i, w := range lookalikes {
-		d := e.Decide(&Message{ID: "m", Stream: "la", User: User{ID: w}, Text: w, TS: int64(i) * 600_000})
-		if d.Labels.Has(LabelToxic) || d.Labels.Has(LabelSpam) || d.Action != Allow {
+		d := e.Decide(&chat.Message{ID: "m", Stream: "la", User: chat.User{ID: w}, Text: w, TS: int64(i) * 600_000})
+		if d.Labels.Has(chat.LabelToxic) || d.Labels.Has(chat.LabelSpam) || d.Action != chat.Allow {
 			if ambiguousWords[w] {
 				ambiguous++
 				t.Logf("flagged ambiguous %q: %v %v", w, d.Labels.Slice(), d.Reasons)

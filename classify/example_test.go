@@ -3,6 +3,7 @@ package classify_test
 import (
 	"fmt"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -16,9 +17,9 @@ func Example() {
 		"check out my channel bit.ly/x",
 		"ऑर्डर 5521 नहीं आया",
 	} {
-		d := e.Decide(&classify.Message{
+		d := e.Decide(&chat.Message{
 			ID: fmt.Sprint("m-", i), Stream: "launch",
-			User: classify.User{ID: fmt.Sprint("u-", i), Name: "asha"},
+			User: chat.User{ID: fmt.Sprint("u-", i), Name: "asha"},
 			Text: text, TS: 1795000000000,
 		})
 		fmt.Println(string(d.Labels.AppendJSON(nil)), d.Action, d.Reasons[0].Rule, d.Reasons[0].Detail)

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"strings"
 
-	"golang.org/x/net/publicsuffix"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/livemod/livemod/internal/publicsuffix"
 )
 
 // Parsers over the plain form: web addresses, phone numbers, order numbers.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // FAQ matching. Every phrase of every entry is compiled through the same
@@ -212,8 +214,8 @@ func (f *FAQMatcher) Match(text string) (FAQMatch, bool) {
 	if f == nil || len(f.phrases) == 0 {
 		return FAQMatch{}, false
 	}
-	if len(text) > MaxTextBytes {
-		text = text[:MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)

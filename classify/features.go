@@ -259,11 +259,11 @@ func countDigits(b []byte) int {
 	return n
 }
 
-// featureScale is the value of each feature of a message with n
+// FeatureScale is the value of each feature of a message with n
 // features: 1/sqrt(n), so that long comments do not outvote short chat,
 // but never more than for minFeatures, so that a one-word message is not
 // judged on one word blown up.
-func featureScale(n int) float32 {
+func FeatureScale(n int) float32 {
 	return float32(1 / math.Sqrt(float64(max(n, minFeatures))))
 }
 

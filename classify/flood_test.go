@@ -3,6 +3,8 @@ package classify
 import (
 	"fmt"
 	"testing"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // TestChorusIsNotCopypasta: many viewers asking the same question, wanting
@@ -20,8 +22,8 @@ func TestChorusIsNotCopypasta(t *testing.T) {
 		"मेरा ऑर्डर अभी तक नहीं आया है",
 	} {
 		for i := 0; i < 8; i++ {
-			d := e.Decide(&Message{Stream: "s", User: User{ID: fmt.Sprint("chorus-", i)}, Text: text, TS: int64(1000 + i)})
-			if d.Labels.Has(LabelFlood) || d.Action != Allow {
+			d := e.Decide(&chat.Message{Stream: "s", User: chat.User{ID: fmt.Sprint("chorus-", i)}, Text: text, TS: int64(1000 + i)})
+			if d.Labels.Has(chat.LabelFlood) || d.Action != chat.Allow {
 				t.Fatalf("viewer %d asking %q: %v %v %v", i, text, d.Labels.Slice(), d.Action, d.Reasons)
 			}
 			if i == 7 && d.Dup.Count < 8 {
@@ -29,11 +31,11 @@ func TestChorusIsNotCopypasta(t *testing.T) {
 			}
 		}
 	}
-	var last Decision
+	var last chat.Decision
 	for i := 0; i < 6; i++ {
-		last = e.Decide(&Message{Stream: "s", User: User{ID: fmt.Sprint("raid-", i)}, Text: "what is the price? see bit.ly/cheap-deal now", TS: int64(2000 + i)})
+		last = e.Decide(&chat.Message{Stream: "s", User: chat.User{ID: fmt.Sprint("raid-", i)}, Text: "what is the price? see bit.ly/cheap-deal now", TS: int64(2000 + i)})
 	}
-	if !last.Labels.Has(LabelFlood) || last.Action != Hide {
+	if !last.Labels.Has(chat.LabelFlood) || last.Action != chat.Hide {
 		t.Errorf("copypasta with a link from 6 users: %v %v", last.Labels.Slice(), last.Action)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // Seeds are in testdata/fuzz/<Name>/ (real chat lines, Hindi, evasions);
@@ -44,9 +46,9 @@ func FuzzDecide(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, text, badge string) {
-		m := &Message{ID: "m", Stream: "s", User: User{ID: "u", Badges: []string{badge}}, Text: text, TS: 1}
+		m := &chat.Message{ID: "m", Stream: "s", User: chat.User{ID: "u", Badges: []string{badge}}, Text: text, TS: 1}
 		d := e.Decide(m)
-		if d.Action != Allow && len(d.Reasons) == 0 {
+		if d.Action != chat.Allow && len(d.Reasons) == 0 {
 			t.Fatalf("%q: action %s without a reason", text, d.Action)
 		}
 		if d.Dup.Count < 1 {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/livemod/livemod/chat"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.golden from the current engine")
@@ -42,7 +44,7 @@ func TestGolden(t *testing.T) {
 				if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 					continue
 				}
-				var m Message
+				var m chat.Message
 				if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 					t.Fatalf("%s:%d: %v", in, line, err)
 				}

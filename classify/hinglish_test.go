@@ -1,6 +1,10 @@
 package classify
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/livemod/livemod/chat"
+)
 
 func TestPhoneticKey(t *testing.T) {
 	t.Parallel()
@@ -32,42 +36,42 @@ func TestHinglishAbuse(t *testing.T) {
 	e := newEngine(t)
 	for _, c := range []struct {
 		text   string
-		labels Labels
-		action Action
+		labels chat.Labels
+		action chat.Action
 	}{
-		{"bahanchod", Labels(LabelToxic), Hold},
-		{"bhosadike chup kar", Labels(LabelToxic), Hold},
-		{"haraamzaade", Labels(LabelToxic), Hold},
-		{"tu kameena hai", Labels(LabelToxic), Hold},
-		{"kameena dost hai mera", Labels(LabelProfanity), Allow},
-		{"saala kya match tha", Labels(LabelProfanity), Allow},
-		{"tu pagal hai", Labels(LabelToxic), Hold},
-		{"abe gadhe", Labels(LabelToxic), Hold},
-		{"pagal hai tu", Labels(LabelToxic), Hold},
-		{"tera baap kutta hai", Labels(LabelToxic), Hold},
-		{"kutte ki aulad", Labels(LabelToxic), Hold},
-		{"pagal chutiya", Labels(LabelToxic), Hold},
-		{"tum bewakoof ho", Labels(LabelToxic), Hold},
-		{"तू पागल है", Labels(LabelToxic), Hold},
-		{"modi ka lund", Labels(LabelToxic), Hold},
-		{"chal nikal chomu", Labels(LabelToxic), Hold},
-		{"behen ke takke", Labels(LabelToxic), Hold},
-		{"ullu ke pathe", Labels(LabelToxic), Hold},
+		{"bahanchod", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"bhosadike chup kar", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"haraamzaade", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"tu kameena hai", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"kameena dost hai mera", chat.Labels(chat.LabelProfanity), chat.Allow},
+		{"saala kya match tha", chat.Labels(chat.LabelProfanity), chat.Allow},
+		{"tu pagal hai", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"abe gadhe", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"pagal hai tu", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"tera baap kutta hai", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"kutte ki aulad", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"pagal chutiya", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"tum bewakoof ho", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"तू पागल है", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"modi ka lund", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"chal nikal chomu", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"behen ke takke", chat.Labels(chat.LabelToxic), chat.Hold},
+		{"ullu ke pathe", chat.Labels(chat.LabelToxic), chat.Hold},
 		// Innocent: ambiguous words not aimed, names, places, idioms.
-		{"mere ghar ka kutta bahut cute hai", 0, Allow},
-		{"pagal kar diya is gaane ne", 0, Allow},
-		{"chhodo yaar, next item dikhao", 0, Allow},
-		{"ullu banaya sabko, kya twist tha", 0, Allow},
-		{"I live in Lund", 0, Allow},
-		{"Kamini is my sister", 0, Allow},
-		{"kis janta ki baat kar rahe ho", 0, Allow},
-		{"wo kahta hai ki accha hai", 0, Allow},
-		{"chutti pe hu aaj", 0, Allow},
-		{"hamari chamar wali zindagi hamari hai", 0, Allow},
-		{"काले धन से लड़ रही है सरकार", 0, Allow},
+		{"mere ghar ka kutta bahut cute hai", 0, chat.Allow},
+		{"pagal kar diya is gaane ne", 0, chat.Allow},
+		{"chhodo yaar, next item dikhao", 0, chat.Allow},
+		{"ullu banaya sabko, kya twist tha", 0, chat.Allow},
+		{"I live in Lund", 0, chat.Allow},
+		{"Kamini is my sister", 0, chat.Allow},
+		{"kis janta ki baat kar rahe ho", 0, chat.Allow},
+		{"wo kahta hai ki accha hai", 0, chat.Allow},
+		{"chutti pe hu aaj", 0, chat.Allow},
+		{"hamari chamar wali zindagi hamari hai", 0, chat.Allow},
+		{"काले धन से लड़ रही है सरकार", 0, chat.Allow},
 	} {
 		d := decide(t, e, c.text)
-		if d.Labels&Labels(LabelToxic|LabelProfanity) != c.labels || d.Action != c.action {
+		if d.Labels&chat.Labels(chat.LabelToxic|chat.LabelProfanity) != c.labels || d.Action != c.action {
 			t.Errorf("%q: %s %v %v, want %s %v", c.text, d.Action, d.Labels.Slice(), d.Reasons, c.action, c.labels.Slice())
 		}
 	}
@@ -84,13 +88,13 @@ func TestMatchingHygiene(t *testing.T) {
 		"Scunthorpe won today", "hello from Gandhinagar", "the cocktail was great",
 		"my therapist said so", "Dickens is my favourite author", "that peacock print",
 	} {
-		if d := decide(t, e, text); d.Labels&Labels(LabelToxic|LabelProfanity|LabelThreat) != 0 || d.Action == Hold {
+		if d := decide(t, e, text); d.Labels&chat.Labels(chat.LabelToxic|chat.LabelProfanity|chat.LabelThreat) != 0 || d.Action == chat.Hold {
 			t.Errorf("%q: %s %v %v", text, d.Action, d.Labels.Slice(), d.Reasons)
 		}
 	}
 	// Evasions of lexicon words that are not dictionary words still match.
 	for _, text := range []string{"you are a b1tch", "fuuuck you", "ch00tiya"} {
-		if d := decide(t, e, text); !d.Labels.Has(LabelToxic) {
+		if d := decide(t, e, text); !d.Labels.Has(chat.LabelToxic) {
 			t.Errorf("%q: %v, want toxic", text, d.Labels.Slice())
 		}
 	}
@@ -104,17 +108,17 @@ func TestMentionedNotAimed(t *testing.T) {
 	for _, c := range []struct {
 		text   string
 		toxic  bool
-		action Action
+		action chat.Action
 	}{
-		{"he called me a chink at school", false, Allow},
-		{`saying "kike" should get you banned`, false, Allow},
-		{"randi bulana band karo", false, Allow},
-		{"you are a chink", true, Hold},
-		{"shut up you kike", true, Hold},
-		{"towelhead go home", true, Hold},
+		{"he called me a chink at school", false, chat.Allow},
+		{`saying "kike" should get you banned`, false, chat.Allow},
+		{"randi bulana band karo", false, chat.Allow},
+		{"you are a chink", true, chat.Hold},
+		{"shut up you kike", true, chat.Hold},
+		{"towelhead go home", true, chat.Hold},
 	} {
 		d := decide(t, e, c.text)
-		if d.Labels.Has(LabelToxic) != c.toxic || d.Action != c.action || !c.toxic && !d.Labels.Has(LabelProfanity) {
+		if d.Labels.Has(chat.LabelToxic) != c.toxic || d.Action != c.action || !c.toxic && !d.Labels.Has(chat.LabelProfanity) {
 			t.Errorf("%q: %s %v %v", c.text, d.Action, d.Labels.Slice(), d.Reasons)
 		}
 	}

@@ -11,9 +11,10 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"strconv"
 	"sync"
+
+	"github.com/livemod/livemod/chat"
 )
 
 // The learned model: one logistic regression per label over the hashed
@@ -26,12 +27,12 @@ import (
 // decision.
 
 // ModelLabels are the labels the model may learn, in file order.
-var ModelLabels = []Label{LabelSpam, LabelToxic, LabelQuestion, LabelPurchaseIntent, LabelSupport, LabelNegative}
+var ModelLabels = []chat.Label{chat.LabelSpam, chat.LabelToxic, chat.LabelQuestion, chat.LabelPurchaseIntent, chat.LabelSupport, chat.LabelNegative}
 
 const modelMagic = "LMMODEL\x01"
 
-// maxModelLabels bounds the labels of one model.
-const maxModelLabels = 8
+// MaxModelLabels bounds the labels of one model.
+const MaxModelLabels = 8
 
 // Sentinel errors of model files.
 var (
@@ -44,7 +45,7 @@ var (
 type Model struct {
 	bits   uint8
 	mask   uint64
-	labels []Label
+	labels []chat.Label
 	bias   []float32
 	scale  []float32
 	w      []int8 // [bucket*len(labels) + label]
@@ -53,17 +54,31 @@ type Model struct {
 	Info string
 }
 
+// NewModel builds a model from trained weights (package classify/train
+// makes them): bits is log2 of the hashed feature buckets (10–22), w the
+// int8 weights [bucket*len(labels) + label], scaled per label by scale,
+// with bias per label. It is how a trainer outside the runtime hands its
+// result over; it checks the shapes.
+func NewModel(bits int, labels []chat.Label, bias, scale []float32, w []int8, info string) (*Model, error) {
+	nl := len(labels)
+	if bits < 10 || bits > 22 || nl == 0 || nl > MaxModelLabels || len(bias) != nl || len(scale) != nl || len(w) != (1<<bits)*nl {
+		return nil, fmt.Errorf("classify: model of %d labels, %d bits: wrong shape (bias %d, scale %d, weights %d)", nl, bits, len(bias), len(scale), len(w))
+	}
+	return &Model{bits: uint8(bits), mask: uint64(1<<bits - 1), labels: append([]chat.Label(nil), labels...),
+		bias: bias, scale: scale, w: w, Info: info}, nil
+}
+
 // Labels returns the labels the model scores.
-func (m *Model) Labels() []Label { return m.labels }
+func (m *Model) Labels() []chat.Label { return m.labels }
 
 // Buckets returns the size of the hashed feature table.
 func (m *Model) Buckets() int { return 1 << m.bits }
 
 // scoreFeatures writes the probability of each of the model's labels for
 // the features feats into out.
-func (m *Model) scoreFeatures(feats []uint64, out *Scores) {
+func (m *Model) scoreFeatures(feats []uint64, out *chat.Scores) {
 	nl := len(m.labels)
-	var acc [maxModelLabels]int32
+	var acc [MaxModelLabels]int32
 	shift := 64 - m.bits
 	if nl == 6 { // the default model: unrolled, no bounds checks in the loop
 		for _, f := range feats {
@@ -93,7 +108,7 @@ func (m *Model) scoreFeatures(feats []uint64, out *Scores) {
 			}
 		}
 	}
-	x := featureScale(len(feats))
+	x := FeatureScale(len(feats))
 	for l, lab := range m.labels {
 		z := m.bias[l] + m.scale[l]*x*float32(acc[l])
 		out.Set(lab, sigmoid(z))
@@ -106,220 +121,22 @@ func sigmoid(z float32) float32 {
 
 // Score returns the model's scores for text. It is for tools and tests;
 // Decide scores inside its own pass over the message.
-func (m *Model) Score(text string) Scores {
-	var s Scores
-	f := textFeatures(nil, text)
+func (m *Model) Score(text string) chat.Scores {
+	var s chat.Scores
+	f := TextFeatures(nil, text)
 	m.scoreFeatures(f, &s)
 	return s
 }
 
-// textFeatures normalizes text and appends its features to dst.
-func textFeatures(dst []uint64, text string) []uint64 {
-	if len(text) > MaxTextBytes {
-		text = text[:MaxTextBytes]
+// TextFeatures normalizes text and appends its features to dst.
+func TextFeatures(dst []uint64, text string) []uint64 {
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	var tmp []byte
 	plain := appendPlain(nil, &tmp, text)
 	skel, toks, _, _ := appendSkeletonKnown(nil, nil, nil, plain, defaultRules().m)
 	return appendFeatures(dst, text, plain, skel, toks)
-}
-
-// Example is one labeled message for training and evaluation.
-type Example struct {
-	Text   string
-	Labels Labels
-	// Annotated are the labels the example was judged on: a data set of
-	// spam comments says nothing about questions. Zero means every label.
-	Annotated Labels
-}
-
-// TrainOptions tune Train. Zero values mean the documented defaults.
-type TrainOptions struct {
-	Bits   int     // log2 of the hashed feature buckets; zero means 17 (128 Ki buckets), range 10–22
-	Epochs int     // passes over the data; zero means 8
-	Rate   float64 // Adagrad learning rate; zero means 0.2
-	L2     float64 // weight decay per update; zero means 1e-6
-	Seed   uint64  // shuffling seed; zero means 1
-	// Labels are the labels to learn; nil means those of ModelLabels that
-	// some example has.
-	Labels []Label
-	Info   string // copied into Model.Info
-	// Priors are the base rates in live chat of the labels whose scores
-	// are calibrated to them (prior correction: training weighs the
-	// classes equally, so a raw score assumes one message in two has the
-	// label). Nil means DefaultPriors; an empty map means none.
-	Priors map[Label]float64
-}
-
-// DefaultPriors: about one chat line in seven is a question (the
-// hand-labeled chat of classify/model/data: 14%). Spam and toxic keep
-// balanced scores, with thresholds set on them (DefaultThresholds).
-var DefaultPriors = map[Label]float64{LabelQuestion: 0.14}
-
-// Train fits a model to the examples: logistic regression per label by
-// Adagrad SGD over the hashed features, then weights quantized to int8.
-// An example counts for a label only if it was annotated for it.
-// Training is deterministic for a given seed.
-func Train(examples []Example, opts TrainOptions) (*Model, error) {
-	bitsN := opts.Bits
-	if bitsN == 0 {
-		bitsN = 17
-	}
-	if bitsN < 10 || bitsN > 22 {
-		return nil, fmt.Errorf("classify: train: bits %d out of range 10–22", bitsN)
-	}
-	epochs := opts.Epochs
-	if epochs == 0 {
-		epochs = 8
-	}
-	rate := opts.Rate
-	if rate == 0 {
-		rate = 0.2
-	}
-	l2 := opts.L2
-	if l2 == 0 {
-		l2 = 1e-6
-	}
-	seed := opts.Seed
-	if seed == 0 {
-		seed = 1
-	}
-	labels := opts.Labels
-	if labels == nil {
-		var have Labels
-		for _, e := range examples {
-			have |= e.Labels
-		}
-		for _, l := range ModelLabels {
-			if have.Has(l) {
-				labels = append(labels, l)
-			}
-		}
-	}
-	if len(labels) == 0 {
-		return nil, errors.New("classify: train: no labels to learn; the data needs positive examples")
-	}
-	if len(labels) > maxModelLabels {
-		return nil, fmt.Errorf("classify: train: %d labels; at most %d", len(labels), maxModelLabels)
-	}
-	nl := len(labels)
-	shift := 64 - uint(bitsN)
-
-	// Featurize once: bucket indices per example.
-	type row struct {
-		feats  []uint32
-		x      float32
-		labels Labels
-		annot  Labels
-	}
-	rows := make([]row, len(examples))
-	var buf []uint64
-	for i, e := range examples {
-		buf = textFeatures(buf[:0], e.Text)
-		f := make([]uint32, len(buf))
-		for j, h := range buf {
-			f[j] = uint32(h >> shift)
-		}
-		annot := e.Annotated
-		if annot == 0 {
-			annot = Labels(labelEnd - 1)
-		}
-		rows[i] = row{feats: f, x: featureScale(len(f)), labels: e.Labels, annot: annot}
-	}
-
-	// Weigh each label's classes equally: the data sets have nothing like
-	// chat's base rates (83% of the tweets are offensive), and a model that
-	// learned their prior would flag "hi" for want of evidence.
-	cw := make([][2]float64, nl) // [negative, positive] weight per label
-	for l, lab := range labels {
-		var n [2]float64
-		for i := range rows {
-			if rows[i].annot.Has(lab) {
-				if rows[i].labels.Has(lab) {
-					n[1]++
-				} else {
-					n[0]++
-				}
-			}
-		}
-		for c := range n {
-			if n[c] > 0 {
-				cw[l][c] = (n[0] + n[1]) / (2 * n[c])
-			}
-		}
-	}
-
-	nb := 1 << bitsN
-	w := make([]float32, nb*nl)
-	g2 := make([]float32, nb*nl)
-	bias := make([]float64, nl)
-	bg2 := make([]float64, nl)
-	order := make([]int, len(rows))
-	for i := range order {
-		order[i] = i
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x6c6976656d6f64))
-	for ep := 0; ep < epochs; ep++ {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for _, ri := range order {
-			r := &rows[ri]
-			for l, lab := range labels {
-				if !r.annot.Has(lab) {
-					continue
-				}
-				z := bias[l]
-				for _, f := range r.feats {
-					z += float64(w[int(f)*nl+l] * r.x)
-				}
-				y, c := 0.0, 0
-				if r.labels.Has(lab) {
-					y, c = 1, 1
-				}
-				g := (1/(1+math.Exp(-z)) - y) * cw[l][c] // dLoss/dz
-				bg2[l] += g * g
-				bias[l] -= rate * g / math.Sqrt(bg2[l]+1e-8)
-				gx := float32(g) * r.x
-				for _, f := range r.feats {
-					k := int(f)*nl + l
-					gk := gx + float32(l2)*w[k]
-					g2[k] += gk * gk
-					w[k] -= float32(rate) * gk / float32(math.Sqrt(float64(g2[k])+1e-8))
-				}
-			}
-		}
-	}
-
-	m := &Model{
-		bits:   uint8(bitsN),
-		mask:   uint64(nb - 1),
-		labels: append([]Label(nil), labels...),
-		bias:   make([]float32, nl),
-		scale:  make([]float32, nl),
-		w:      make([]int8, nb*nl),
-		Info:   opts.Info,
-	}
-	priors := opts.Priors
-	if priors == nil {
-		priors = DefaultPriors
-	}
-	for l, lab := range labels {
-		m.bias[l] = float32(bias[l])
-		if p, ok := priors[lab]; ok && p > 0 && p < 1 {
-			m.bias[l] += float32(math.Log(p / (1 - p)))
-		}
-		var mx float32
-		for k := l; k < len(w); k += nl {
-			mx = max(mx, float32(math.Abs(float64(w[k]))))
-		}
-		if mx == 0 {
-			mx = 1
-		}
-		m.scale[l] = mx / 127
-		for k := l; k < len(w); k += nl {
-			m.w[k] = int8(math.Round(float64(w[k] / m.scale[l])))
-		}
-	}
-	return m, nil
 }
 
 // MarshalBinary writes the model file: a header, the weights compressed
@@ -373,12 +190,12 @@ func ParseModel(data []byte) (*Model, error) {
 	m := &Model{bits: p[2]}
 	nl := int(p[3])
 	p = p[4:]
-	if m.bits < 10 || m.bits > 22 || nl == 0 || nl > maxModelLabels || len(p) < nl*10+4 {
+	if m.bits < 10 || m.bits > 22 || nl == 0 || nl > MaxModelLabels || len(p) < nl*10+4 {
 		return nil, fmt.Errorf("%w: bad header", ErrModelFormat)
 	}
 	for range nl {
-		l := Label(le.Uint16(p))
-		if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+		l := chat.Label(le.Uint16(p))
+		if l == 0 || l&(l-1) != 0 || l >= chat.LabelEnd {
 			return nil, fmt.Errorf("%w: unknown label %d", ErrModelFormat, l)
 		}
 		m.labels = append(m.labels, l)
@@ -424,12 +241,12 @@ var DefaultModel = sync.OnceValue(func() *Model {
 // label, chosen on the leave-one-source-out figures of docs/QUALITY.md:
 // high enough that the model adds what the rules miss without blocking
 // ordinary chat.
-var DefaultThresholds = map[Label]float32{
-	LabelSpam:           0.8,
-	LabelToxic:          0.95,
-	LabelQuestion:       0.5,
-	LabelPurchaseIntent: 0.75,
-	LabelNegative:       0.5,
+var DefaultThresholds = map[chat.Label]float32{
+	chat.LabelSpam:           0.8,
+	chat.LabelToxic:          0.95,
+	chat.LabelQuestion:       0.5,
+	chat.LabelPurchaseIntent: 0.75,
+	chat.LabelNegative:       0.5,
 	// Support is scored but not given by the model alone: a support label
 	// opens an agent handoff, and that must rest on an exact rule (an
 	// issue). Set classify.thresholds.support to let the model add it.
@@ -439,18 +256,18 @@ var DefaultThresholds = map[Label]float32{
 // a message. Only spam may be hidden on the model's word, and only when
 // it is nearly sure; below that a spam score holds the message for a
 // human. Toxic is always held, never hidden.
-var DefaultHideThresholds = map[Label]float32{
-	LabelSpam: 0.97,
+var DefaultHideThresholds = map[chat.Label]float32{
+	chat.LabelSpam: 0.97,
 }
 
 // modelPolicy is what an engine does with the model's scores.
 type modelPolicy struct {
 	model    *Model
-	mildHold float32 // see DefaultMildHoldScore
-	labels   Labels  // the model's labels
-	label    [len(labelNames)]float32
-	hide     [len(labelNames)]float32
-	detail   [len(labelNames)][101]string // "score 0.93", built once: Decide does not format
+	mildHold float32     // see DefaultMildHoldScore
+	labels   chat.Labels // the model's labels
+	label    [chat.NumLabels]float32
+	hide     [chat.NumLabels]float32
+	detail   [chat.NumLabels][101]string // "score 0.93", built once: Decide does not format
 }
 
 // newModelPolicy returns the policy of opts, or nil for rules only.
@@ -467,14 +284,14 @@ func newModelPolicy(opts Options) (*modelPolicy, error) {
 		p.label[i], p.hide[i] = 2, 2 // never
 	}
 	for _, l := range m.labels {
-		p.labels |= Labels(l)
+		p.labels |= chat.Labels(l)
 	}
-	set := func(dst *[len(labelNames)]float32, def, over map[Label]float32, what string) error {
+	set := func(dst *[chat.NumLabels]float32, def, over map[chat.Label]float32, what string) error {
 		for l, v := range def {
 			dst[bits.TrailingZeros16(uint16(l))] = v
 		}
 		for l, v := range over {
-			if l == 0 || l&(l-1) != 0 || l >= labelEnd {
+			if l == 0 || l&(l-1) != 0 || l >= chat.LabelEnd {
 				return fmt.Errorf("classify: %s: bad label %d", what, l)
 			}
 			if !(v > 0 && v <= 1) {
@@ -500,15 +317,15 @@ func newModelPolicy(opts Options) (*modelPolicy, error) {
 
 // decide scores feats into s and returns the labels the scores give and
 // those the model is sure enough of to hide.
-func (p *modelPolicy) decide(feats []uint64, s *Scores) (labels, hide Labels) {
+func (p *modelPolicy) decide(feats []uint64, s *chat.Scores) (labels, hide chat.Labels) {
 	p.model.scoreFeatures(feats, s)
 	for _, l := range p.model.labels {
 		i := bits.TrailingZeros16(uint16(l))
 		v := s[i]
 		if v >= p.label[i] {
-			labels |= Labels(l)
+			labels |= chat.Labels(l)
 			if v >= p.hide[i] {
-				hide |= Labels(l)
+				hide |= chat.Labels(l)
 			}
 		}
 	}
@@ -516,14 +333,15 @@ func (p *modelPolicy) decide(feats []uint64, s *Scores) (labels, hide Labels) {
 }
 
 // reason returns the reason for a label the model gave.
-func (p *modelPolicy) reason(l Label, s *Scores) Reason {
+func (p *modelPolicy) reason(l chat.Label, s *chat.Scores) chat.Reason {
 	i := bits.TrailingZeros16(uint16(l))
 	k := int(s[i]*100 + 0.5)
-	return Reason{Rule: modelRuleNames[i], Detail: p.detail[i][min(max(k, 0), 100)]}
+	return chat.Reason{Rule: modelRuleNames[i], Detail: p.detail[i][min(max(k, 0), 100)]}
 }
 
-var modelRuleNames = func() (n [len(labelNames)]string) {
-	for i, name := range labelNames {
+var modelRuleNames = func() (n [chat.NumLabels]string) {
+	for i := range chat.NumLabels {
+		name := chat.Label(1 << i).String()
 		n[i] = "model." + name
 	}
 	return n
@@ -533,30 +351,30 @@ var modelRuleNames = func() (n [len(labelNames)]string) {
 // ruleLabels: labels the rules missed are added with a "model.<label>"
 // reason, spam the model is sure of is hidden, other model spam and
 // model toxic are held for a human. It returns the merged labels.
-func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels, priv, qcue bool, skel []byte) Labels {
+func (p *modelPolicy) applyModel(d *chat.Decision, feats []uint64, ruleLabels chat.Labels, priv, qcue bool, skel []byte) chat.Labels {
 	ml, hide := p.decide(feats, &d.Scores)
-	if ruleLabels.Has(LabelLink) && !ml.Has(LabelSpam) && d.Scores.Get(LabelSpam) >= linkSpam {
+	if ruleLabels.Has(chat.LabelLink) && !ml.Has(chat.LabelSpam) && d.Scores.Get(chat.LabelSpam) >= linkSpam {
 		// A link is evidence of its own: promotion with a link needs less
 		// of the model's word than a message without one.
-		ml |= Labels(LabelSpam)
+		ml |= chat.Labels(chat.LabelSpam)
 	}
 	if !qcue {
 		// No '?', no question word: the model alone does not make a
 		// question of a statement ("pagal kar diya is gaane ne") or of a
 		// line of emotes.
-		ml &^= Labels(LabelQuestion)
+		ml &^= chat.Labels(chat.LabelQuestion)
 	}
-	if ml.Has(LabelToxic) && unfamiliarScript(skel) {
+	if ml.Has(chat.LabelToxic) && unfamiliarScript(skel) {
 		// Mostly a script the model never saw: its score is the noise of
 		// hashed n-grams, not a reading.
-		ml &^= Labels(LabelToxic)
+		ml &^= chat.Labels(chat.LabelToxic)
 	}
-	if ruleLabels&Labels(LabelAgentRequest|LabelSupport) != 0 {
+	if ruleLabels&chat.Labels(chat.LabelAgentRequest|chat.LabelSupport) != 0 {
 		// Someone asking for a person or reporting a problem with an
 		// order is never spam, whatever words they use for it.
-		ml &^= Labels(LabelSpam)
+		ml &^= chat.Labels(chat.LabelSpam)
 	}
-	if ruleLabels.Has(LabelQuestion) && p.labels.Has(LabelQuestion) && d.Scores.Get(LabelQuestion) < questionVeto {
+	if ruleLabels.Has(chat.LabelQuestion) && p.labels.Has(chat.LabelQuestion) && d.Scores.Get(chat.LabelQuestion) < questionVeto {
 		ruleLabels = p.vetoQuestion(d, ruleLabels)
 	}
 	added := ml &^ ruleLabels
@@ -566,11 +384,11 @@ func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels,
 	labels := ruleLabels | added
 	d.Labels = labels
 	switch {
-	case d.Action != Allow:
-	case added.Has(LabelSpam) && !priv && hide.Has(LabelSpam):
-		d.Action = Hide
-	case added.Has(LabelSpam) && !priv, added.Has(LabelToxic):
-		d.Action = Hold
+	case d.Action != chat.Allow:
+	case added.Has(chat.LabelSpam) && !priv && hide.Has(chat.LabelSpam):
+		d.Action = chat.Hide
+	case added.Has(chat.LabelSpam) && !priv, added.Has(chat.LabelToxic):
+		d.Action = chat.Hold
 	}
 	for _, l := range ModelLabels {
 		if added.Has(l) {
@@ -582,20 +400,20 @@ func (p *modelPolicy) applyModel(d *Decision, feats []uint64, ruleLabels Labels,
 
 // applyModel scores the message whose normal forms sc holds and merges
 // the model's view into d (see modelPolicy.applyModel).
-func (e *Engine) applyModel(d *Decision, sc *scratch, text string, labels Labels, badges []string) {
+func (e *Engine) applyModel(d *chat.Decision, sc *scratch, text string, labels chat.Labels, badges []string) {
 	if e.policy == nil {
 		return
 	}
 	sc.feats = appendFeatures(sc.feats[:0], text, sc.plain, sc.skel, sc.toks)
 	e.policy.applyModel(d, sc.feats, labels, isPrivileged(badges), sc.hits.qcue, sc.skel)
-	if d.Action == Allow && (sc.hits.mildAt|sc.hits.gatedAt) != 0 && !d.Labels.Has(LabelToxic) &&
-		d.Scores.Get(LabelToxic) >= e.policy.mildHold && !unfamiliarScript(sc.skel) {
+	if d.Action == chat.Allow && (sc.hits.mildAt|sc.hits.gatedAt) != 0 && !d.Labels.Has(chat.LabelToxic) &&
+		d.Scores.Get(chat.LabelToxic) >= e.policy.mildHold && !unfamiliarScript(sc.skel) {
 		// Mild profanity or an ambiguous word the rules let through, but
 		// the model reads as abuse: two weak signals make one. Toxic, held
 		// for a human, with the score as the reason.
-		d.Labels |= Labels(LabelToxic)
-		d.Action = Hold
-		d.Reasons = append(d.Reasons, e.policy.reason(LabelToxic, &d.Scores))
+		d.Labels |= chat.Labels(chat.LabelToxic)
+		d.Action = chat.Hold
+		d.Reasons = append(d.Reasons, e.policy.reason(chat.LabelToxic, &d.Scores))
 	}
 }
 
@@ -620,13 +438,13 @@ const DefaultMildHoldScore = 0.8
 const questionVeto = 0.03
 
 // vetoQuestion takes the question label and its rule reasons out of d.
-func (p *modelPolicy) vetoQuestion(d *Decision, labels Labels) Labels {
+func (p *modelPolicy) vetoQuestion(d *chat.Decision, labels chat.Labels) chat.Labels {
 	for _, r := range d.Reasons {
 		if r.Rule == "question.price" {
 			return labels
 		}
 	}
-	labels.Remove(LabelQuestion)
+	labels.Remove(chat.LabelQuestion)
 	d.Labels = labels
 	kept := d.Reasons[:0]
 	for _, r := range d.Reasons {
@@ -635,7 +453,7 @@ func (p *modelPolicy) vetoQuestion(d *Decision, labels Labels) Labels {
 		}
 	}
 	d.Reasons = kept
-	if len(kept) == 0 && d.Action == Allow {
+	if len(kept) == 0 && d.Action == chat.Allow {
 		d.Reasons = nil
 	}
 	return labels

@@ -1,6 +1,10 @@
 package classify
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/livemod/livemod/chat"
+)
 
 // TestNegativeHead: the default model's negative head on lines written
 // for this test and in none of the training files (docs/QUALITY.md,
@@ -30,8 +34,8 @@ func TestNegativeHead(t *testing.T) {
 		{"आवाज़ थोड़ी कम है", false},
 	} {
 		d := decide(t, e, tc.text)
-		if got := d.Labels.Has(LabelNegative); got != tc.want {
-			t.Errorf("%q: negative %v (score %.2f), want %v", tc.text, got, d.Scores.Get(LabelNegative), tc.want)
+		if got := d.Labels.Has(chat.LabelNegative); got != tc.want {
+			t.Errorf("%q: negative %v (score %.2f), want %v", tc.text, got, d.Scores.Get(chat.LabelNegative), tc.want)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package classify
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/livemod/livemod/chat"
+)
 
 // TestQuestionCues: lead words after greetings, names, @mentions and
 // "so/well"; colloquial leads; exclamations and emote lines are not
@@ -44,32 +48,9 @@ func TestQuestionCues(t *testing.T) {
 				continue // a Hindi question without '?' or a lead the rules know: the model's
 			}
 			d := decide(t, e, c.text)
-			if got := d.Labels.Has(LabelQuestion); got != c.want {
+			if got := d.Labels.Has(chat.LabelQuestion); got != c.want {
 				t.Errorf("%s %q: question %v, want %v (%v, scores %s)", name, c.text, got, c.want, d.Reasons, d.Scores.AppendJSON(nil))
 			}
 		}
-	}
-}
-
-// TestQuestionPrior: the question head is calibrated to chat's base rate.
-func TestQuestionPrior(t *testing.T) {
-	t.Parallel()
-	m := DefaultModel()
-	if s := m.Score("nice stream today"); s.Get(LabelQuestion) > 0.2 {
-		t.Errorf("a statement scores %.2f as a question", s.Get(LabelQuestion))
-	}
-	ex := []Example{{Text: "is it cotton?", Labels: Labels(LabelQuestion)}, {Text: "nice", Labels: 0},
-		{Text: "how much?", Labels: Labels(LabelQuestion)}, {Text: "great show", Labels: 0}}
-	raw, err := Train(ex, TrainOptions{Bits: 10, Priors: map[Label]float64{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cal, err := Train(ex, TrainOptions{Bits: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, c := raw.Score("is it silk?"), cal.Score("is it silk?")
-	if !(c.Get(LabelQuestion) < r.Get(LabelQuestion)) {
-		t.Errorf("calibrated %.3f, uncalibrated %.3f: the prior did not lower the score", c.Get(LabelQuestion), r.Get(LabelQuestion))
 	}
 }

@@ -1,6 +1,10 @@
 package classify
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/livemod/livemod/chat"
+)
 
 // The default rules, in English, Hindi (Devanagari) and Hinglish. A phrase
 // is written as a reader would write it; it is compiled through the same
@@ -71,30 +75,30 @@ const numClasses = int(numRules - ruleClsPreamble)
 // the issue kind handed to agents.
 type rule struct {
 	name  string
-	label Label
+	label chat.Label
 	issue string
 }
 
 var rules = [numRules]rule{
-	ruleLinkURL:             {"link.url", LabelLink, ""},
-	ruleSpamLink:            {"spam.link", LabelSpam | LabelLink, ""},
-	ruleSpamSpacedURL:       {"spam.link", LabelSpam | LabelLink, ""},
-	ruleSpamChannel:         {"spam.promo", LabelSpam, ""},
-	ruleSpamLike:            {"spam.promo", LabelSpam, ""},
-	ruleSpamScam:            {"spam.scam", LabelSpam, ""},
-	ruleSpamContact:         {"spam.contact", LabelSpam, ""},
-	ruleSpamPhone:           {"spam.phone", LabelSpam, ""},
-	ruleToxic:               {"toxic.lexicon", LabelToxic, ""},
-	ruleToxicInsult:         {"toxic.insult", LabelToxic, ""},
-	ruleToxicMild:           {"profanity", LabelProfanity, ""},
+	ruleLinkURL:             {"link.url", chat.LabelLink, ""},
+	ruleSpamLink:            {"spam.link", chat.LabelSpam | chat.LabelLink, ""},
+	ruleSpamSpacedURL:       {"spam.link", chat.LabelSpam | chat.LabelLink, ""},
+	ruleSpamChannel:         {"spam.promo", chat.LabelSpam, ""},
+	ruleSpamLike:            {"spam.promo", chat.LabelSpam, ""},
+	ruleSpamScam:            {"spam.scam", chat.LabelSpam, ""},
+	ruleSpamContact:         {"spam.contact", chat.LabelSpam, ""},
+	ruleSpamPhone:           {"spam.phone", chat.LabelSpam, ""},
+	ruleToxic:               {"toxic.lexicon", chat.LabelToxic, ""},
+	ruleToxicInsult:         {"toxic.insult", chat.LabelToxic, ""},
+	ruleToxicMild:           {"profanity", chat.LabelProfanity, ""},
 	ruleToxicGated:          {"", 0, ""},
-	ruleToxicMention:        {"profanity.mention", LabelProfanity, ""},
-	ruleThreat:              {"threat.violence", LabelThreat, ""},
+	ruleToxicMention:        {"profanity.mention", chat.LabelProfanity, ""},
+	ruleThreat:              {"threat.violence", chat.LabelThreat, ""},
 	ruleThreatNot:           {"", 0, ""},
-	ruleSpamGift:            {"spam.scam", LabelSpam, ""},
-	ruleSpamSMS:             {"spam.sms", LabelSpam, ""},
-	ruleSpamVisit:           {"spam.link", LabelSpam | LabelLink, ""},
-	ruleAgentNotBot:         {"agent.request", LabelAgentRequest, ""},
+	ruleSpamGift:            {"spam.scam", chat.LabelSpam, ""},
+	ruleSpamSMS:             {"spam.sms", chat.LabelSpam, ""},
+	ruleSpamVisit:           {"spam.link", chat.LabelSpam | chat.LabelLink, ""},
+	ruleAgentNotBot:         {"agent.request", chat.LabelAgentRequest, ""},
 	ruleClsPreamble:         {"", 0, ""},
 	ruleClsEmote:            {"", 0, ""},
 	ruleClsWh:               {"", 0, ""},
@@ -102,22 +106,22 @@ var rules = [numRules]rule{
 	ruleClsNegation:         {"", 0, ""},
 	ruleClsDelivered:        {"", 0, ""},
 	ruleClsOrder:            {"", 0, ""},
-	ruleFloodRepeat:         {"flood.repeat", LabelFlood, ""},
-	ruleFloodCopypasta:      {"flood.copypasta", LabelFlood, ""},
-	ruleQuestionMark:        {"question.mark", LabelQuestion, ""},
-	ruleQuestionWord:        {"question.word", LabelQuestion, ""},
-	ruleQuestionPrice:       {"question.price", LabelQuestion | LabelPurchaseIntent, ""},
+	ruleFloodRepeat:         {"flood.repeat", chat.LabelFlood, ""},
+	ruleFloodCopypasta:      {"flood.copypasta", chat.LabelFlood, ""},
+	ruleQuestionMark:        {"question.mark", chat.LabelQuestion, ""},
+	ruleQuestionWord:        {"question.word", chat.LabelQuestion, ""},
+	ruleQuestionPrice:       {"question.price", chat.LabelQuestion | chat.LabelPurchaseIntent, ""},
 	ruleQuestionNot:         {"", 0, ""},
-	rulePurchase:            {"purchase.intent", LabelPurchaseIntent, ""},
-	ruleSupportRefund:       {"support.refund", LabelSupport, "refund"},
-	ruleSupportWrongItem:    {"support.wrong_item", LabelSupport, "wrong_item"},
-	ruleSupportNotDelivered: {"support.not_delivered", LabelSupport, "not_delivered"},
-	ruleSupportDamaged:      {"support.damaged", LabelSupport, "damaged"},
-	ruleSupportReturn:       {"support.return", LabelSupport, "return"},
-	ruleSupportCancel:       {"support.cancel", LabelSupport, "cancel"},
-	ruleSupportStatus:       {"support.order_status", LabelSupport, "order_status"},
-	ruleAgent:               {"agent.request", LabelAgentRequest, ""},
-	ruleOptoutStop:          {"optout.stop", LabelOptout, ""},
+	rulePurchase:            {"purchase.intent", chat.LabelPurchaseIntent, ""},
+	ruleSupportRefund:       {"support.refund", chat.LabelSupport, "refund"},
+	ruleSupportWrongItem:    {"support.wrong_item", chat.LabelSupport, "wrong_item"},
+	ruleSupportNotDelivered: {"support.not_delivered", chat.LabelSupport, "not_delivered"},
+	ruleSupportDamaged:      {"support.damaged", chat.LabelSupport, "damaged"},
+	ruleSupportReturn:       {"support.return", chat.LabelSupport, "return"},
+	ruleSupportCancel:       {"support.cancel", chat.LabelSupport, "cancel"},
+	ruleSupportStatus:       {"support.order_status", chat.LabelSupport, "order_status"},
+	ruleAgent:               {"agent.request", chat.LabelAgentRequest, ""},
+	ruleOptoutStop:          {"optout.stop", chat.LabelOptout, ""},
 	ruleOptoutStart:         {"optout.start", 0, ""},
 }
 
@@ -495,15 +499,15 @@ var (
 // not its hiding; undo by rule acts only on acting rules. user.ban and
 // user.timeout are not acting rules here: a restriction is lifted by
 // unban, never undone by rule.
-func ActingRule(rule string, a Action) bool {
+func ActingRule(rule string, a chat.Action) bool {
 	if strings.HasPrefix(rule, "policy.") {
-		return a != Allow
+		return a != chat.Allow
 	}
 	switch a {
-	case Hide:
+	case chat.Hide:
 		return strings.HasPrefix(rule, "spam.") || strings.HasPrefix(rule, "flood.") || strings.HasPrefix(rule, "link.") ||
 			rule == "model.spam" || rule == "model.flood" || rule == "model.link"
-	case Hold:
+	case chat.Hold:
 		return strings.HasPrefix(rule, "toxic.") || strings.HasPrefix(rule, "threat.") ||
 			rule == "model.toxic" || rule == "model.threat" || rule == "model.spam"
 	}
@@ -518,12 +522,12 @@ func UndoableRule(rule string) bool {
 	}
 	for _, r := range rules {
 		if r.name == rule {
-			return ActingRule(rule, Hide) || ActingRule(rule, Hold)
+			return ActingRule(rule, chat.Hide) || ActingRule(rule, chat.Hold)
 		}
 	}
-	for _, l := range AllLabels() {
+	for _, l := range chat.AllLabels() {
 		if rule == "model."+l.String() {
-			return ActingRule(rule, Hide) || ActingRule(rule, Hold)
+			return ActingRule(rule, chat.Hide) || ActingRule(rule, chat.Hold)
 		}
 	}
 	return false

@@ -1,6 +1,9 @@
 package classify
 
-import "github.com/cespare/xxhash/v2"
+import (
+	"github.com/cespare/xxhash/v2"
+	"github.com/livemod/livemod/chat"
+)
 
 // A channel's own policy (package policy) adjusts the engine's decisions
 // per stream. The engine lends it what it already computed, so that the
@@ -79,7 +82,7 @@ func (a *AllowList) mask(toks []tok) uint64 {
 // Inspector adjusts a decision after the engine took it. Inspect runs on
 // the pipeline's shard goroutines: it must not block.
 type Inspector interface {
-	Inspect(d *Decision, m *Message, v *View)
+	Inspect(d *chat.Decision, m *chat.Message, v *View)
 }
 
 // View is the normal forms of the message being decided, lent to an
@@ -133,7 +136,7 @@ func IsPrivileged(badges []string) bool { return isPrivileged(badges) }
 //
 // Restrictions come first (see DecideInto): a timed-out or banned user's
 // message is hidden, and the Inspector does not see it.
-func (e *Engine) DecideWith(d *Decision, m *Message, allow *AllowList, in Inspector) {
+func (e *Engine) DecideWith(d *chat.Decision, m *chat.Message, allow *AllowList, in Inspector) {
 	until, restricted := e.restriction(m)
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
@@ -145,7 +148,7 @@ func (e *Engine) DecideWith(d *Decision, m *Message, allow *AllowList, in Inspec
 
 // inspect lends in the normal forms in sc. A restricted user's message
 // is not inspected: it is hidden whatever the channel's rules say.
-func inspect(d *Decision, m *Message, sc *scratch, in Inspector, restricted bool) {
+func inspect(d *chat.Decision, m *chat.Message, sc *scratch, in Inspector, restricted bool) {
 	if in == nil || restricted {
 		return
 	}

@@ -1,7 +1,3 @@
-// Package config is livemod's configuration file format (livemod.yaml):
-// defaults, loading (file, then environment, then flags: flags win) and
-// validation that reports every problem at once, each with its key and a
-// fix. Its sections are the option types the other packages own.
 package config
 
 import (
@@ -16,8 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/classify"
-	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/policy"
 	"go.yaml.in/yaml/v3"
 )
@@ -70,7 +66,7 @@ type TLS struct {
 
 // Auth holds the tokens. Every endpoint but /healthz needs one.
 type Auth struct {
-	Tokens []overlay.Token `yaml:"tokens"`
+	Tokens []auth.Token `yaml:"tokens"`
 }
 
 // HTTP limits every connection to the server: a client that holds a
@@ -110,7 +106,7 @@ func (h HTTP) WithDefaults() HTTP {
 		h.IdleTimeout = DefaultIdleTimeout
 	}
 	if h.MaxBodyBytes == 0 {
-		h.MaxBodyBytes = overlay.DefaultMaxBodyBytes
+		h.MaxBodyBytes = auth.DefaultMaxBodyBytes
 	}
 	return h
 }
@@ -383,7 +379,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 			if strings.TrimSpace(part) == "" {
 				continue
 			}
-			t, err := overlay.ParseToken(part)
+			t, err := auth.ParseToken(part)
 			if err != nil {
 				return fmt.Errorf("LIVEMOD_TOKENS: %w", err)
 			}
@@ -399,7 +395,7 @@ func (c *Config) Validate() error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if msg := checkListen(c.Listen); msg != "" {
 		add("listen %q: %s", c.Listen, msg)
-	} else if len(c.Auth.Tokens) == 0 && !overlay.IsLoopback(c.Listen) {
+	} else if len(c.Auth.Tokens) == 0 && !auth.IsLoopback(c.Listen) {
 		_, port, _ := net.SplitHostPort(c.Listen)
 		add("listen %s needs tokens: set auth.tokens in livemod.yaml, pass --token ROLE=SECRET or LIVEMOD_TOKENS, or use --listen 127.0.0.1:%s", c.Listen, port)
 	}

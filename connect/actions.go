@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -180,8 +180,8 @@ func (x *Actions) Enqueue(as ...store.Action) error {
 // Decided implements stream.Sink: an automatic hide of a message read by
 // a connector goes to its platform. It is queued for the writer, which
 // saves a run of them in one transaction.
-func (x *Actions) Decided(d *classify.Decision, _ []byte) {
-	if d.Action != classify.Hide || d.Platform == "" {
+func (x *Actions) Decided(d *chat.Decision, _ []byte) {
+	if d.Action != chat.Hide || d.Platform == "" {
 		return
 	}
 	reason := ""

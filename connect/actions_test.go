@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
 type nopSink struct{}
 
-func (nopSink) Accept(context.Context, string, []*classify.Message) error { return nil }
-func (nopSink) Mirror(Mirror)                                             {}
+func (nopSink) Accept(context.Context, string, []*chat.Message) error { return nil }
+func (nopSink) Mirror(Mirror)                                         {}
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -268,12 +268,12 @@ func TestAutoHideOnlyOfConnectorMessages(t *testing.T) {
 	tw.ids.add("read-1")
 	x := NewActions(db, []Connector{idle{tw}}, ActionsOptions{})
 	x.Start()
-	for _, d := range []classify.Decision{
-		{ID: "read-1", Stream: "show", Platform: "twitch", Action: classify.Hide, Reasons: []classify.Reason{{Rule: "spam.link"}}},
-		{ID: "bridged-1", Stream: "show", Platform: "twitch", Action: classify.Hide},
-		{ID: "read-1", Stream: "other", Platform: "twitch", Action: classify.Hide},
-		{ID: "read-1", Stream: "show", Platform: "youtube", Action: classify.Hide},
-		{ID: "read-1", Stream: "show", Platform: "twitch", Action: classify.Hold},
+	for _, d := range []chat.Decision{
+		{ID: "read-1", Stream: "show", Platform: "twitch", Action: chat.Hide, Reasons: []chat.Reason{{Rule: "spam.link"}}},
+		{ID: "bridged-1", Stream: "show", Platform: "twitch", Action: chat.Hide},
+		{ID: "read-1", Stream: "other", Platform: "twitch", Action: chat.Hide},
+		{ID: "read-1", Stream: "show", Platform: "youtube", Action: chat.Hide},
+		{ID: "read-1", Stream: "show", Platform: "twitch", Action: chat.Hold},
 	} {
 		x.Decided(&d, nil)
 	}

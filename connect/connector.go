@@ -7,18 +7,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
-// Sink takes what a connector reads from its platform. cmd/livemod
-// implements it over stream.Ingest (Accept, the same admission as the
+// Sink takes what a connector reads from its platform. app implements
+// it over stream.Ingest (Accept, the same admission, chat.Admit, as the
 // websocket and HTTP ingest) and the moderation desk (Mirror).
 type Sink interface {
 	// Accept admits msgs (fills in missing ids and times, validates) and
 	// submits the valid ones to the pipeline; it returns when they are
 	// queued. Refused messages are counted and logged, not returned.
-	Accept(ctx context.Context, stream string, msgs []*classify.Message) error
+	Accept(ctx context.Context, stream string, msgs []*chat.Message) error
 	// Mirror applies a deletion, timeout or ban the platform made.
 	Mirror(m Mirror)
 }

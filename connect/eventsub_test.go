@@ -13,17 +13,17 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // recordSink keeps what a connector hands on.
 type recordSink struct {
 	mu      sync.Mutex
-	msgs    []classify.Message
+	msgs    []chat.Message
 	mirrors []Mirror
 }
 
-func (s *recordSink) Accept(_ context.Context, _ string, msgs []*classify.Message) error {
+func (s *recordSink) Accept(_ context.Context, _ string, msgs []*chat.Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range msgs {

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // PlatformTwitch and PlatformYouTube name the platforms in messages,
@@ -16,12 +16,12 @@ const (
 
 // TwitchEvent is what one Twitch IRC line means to livemod.
 type TwitchEvent struct {
-	Kind    string           // "message", "delete", "clear", "reconnect", or "" (nothing to do)
-	Message classify.Message // Kind "message"
-	Channel string           // the channel, without '#'
-	Target  string           // "delete": the message id; "clear": the user id, empty for the whole chat
-	Login   string           // "delete" and "clear": the user's login, if given
-	Seconds int              // "clear" of one user: ban-duration (0 = a ban)
+	Kind    string       // "message", "delete", "clear", "reconnect", or "" (nothing to do)
+	Message chat.Message // Kind "message"
+	Channel string       // the channel, without '#'
+	Target  string       // "delete": the message id; "clear": the user id, empty for the whole chat
+	Login   string       // "delete" and "clear": the user's login, if given
+	Seconds int          // "clear" of one user: ban-duration (0 = a ban)
 }
 
 // TwitchEventOf reads one parsed line. stream is the livemod stream the
@@ -42,12 +42,12 @@ func TwitchEventOf(m *IRC, stream string) TwitchEvent {
 		if strings.HasPrefix(text, "\x01ACTION ") { // "/me …"
 			text = strings.TrimSuffix(strings.TrimPrefix(text, "\x01ACTION "), "\x01")
 		}
-		msg := classify.Message{
+		msg := chat.Message{
 			ID:       m.Tags["id"],
 			Stream:   stream,
 			Platform: PlatformTwitch,
 			Channel:  ch,
-			User:     classify.User{ID: m.Tags["user-id"], Name: m.Tags["display-name"]},
+			User:     chat.User{ID: m.Tags["user-id"], Name: m.Tags["display-name"]},
 			Text:     text,
 		}
 		login := m.Nick()
@@ -63,7 +63,7 @@ func TwitchEventOf(m *IRC, stream string) TwitchEvent {
 		if b := m.Tags["badges"]; b != "" {
 			for _, badge := range strings.Split(b, ",") {
 				name, _, _ := strings.Cut(badge, "/")
-				if name != "" && len(msg.User.Badges) < classify.MaxBadges {
+				if name != "" && len(msg.User.Badges) < chat.MaxBadges {
 					msg.User.Badges = append(msg.User.Badges, name)
 				}
 			}
@@ -102,5 +102,5 @@ func CountEmotes(tag string) int {
 		}
 		n += strings.Count(ranges, ",") + 1
 	}
-	return min(n, classify.MaxTextBytes)
+	return min(n, chat.MaxTextBytes)
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // esFrame is one EventSub websocket message, the parts livemod reads.
@@ -149,13 +149,13 @@ func (t *Twitch) eventSubEvent(ctx context.Context, typ, ts string, raw json.Raw
 	}
 	switch typ {
 	case "channel.chat.message":
-		m := classify.Message{ID: e.MessageID, Stream: t.opts.Stream, Platform: PlatformTwitch, Channel: t.opts.Channel,
-			User: classify.User{ID: e.ChatterUserID, Name: e.ChatterUserName}, Text: e.Message.Text}
+		m := chat.Message{ID: e.MessageID, Stream: t.opts.Stream, Platform: PlatformTwitch, Channel: t.opts.Channel,
+			User: chat.User{ID: e.ChatterUserID, Name: e.ChatterUserName}, Text: e.Message.Text}
 		if m.User.Name == "" {
 			m.User.Name = e.ChatterUserLogin
 		}
 		for _, b := range e.Badges {
-			if b.SetID != "" && len(m.User.Badges) < classify.MaxBadges {
+			if b.SetID != "" && len(m.User.Badges) < chat.MaxBadges {
 				m.User.Badges = append(m.User.Badges, b.SetID)
 			}
 		}
@@ -164,7 +164,7 @@ func (t *Twitch) eventSubEvent(ctx context.Context, typ, ts string, raw json.Raw
 		}
 		t.ids.add(m.ID)
 		t.health.read(1, time.Now())
-		return t.sink.Accept(ctx, t.opts.Stream, []*classify.Message{&m})
+		return t.sink.Accept(ctx, t.opts.Stream, []*chat.Message{&m})
 	case "channel.chat.message_delete":
 		t.sink.Mirror(Mirror{Platform: PlatformTwitch, Stream: t.opts.Stream, Kind: "delete", Target: e.MessageID, Reason: "deleted on Twitch"})
 	case "channel.chat.clear_user_messages":

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"golang.org/x/time/rate"
 )
 
@@ -271,7 +271,7 @@ func (t *Twitch) handle(ctx context.Context, m *IRC) error {
 		t.health.read(1, time.Now())
 		// Accept blocks while the pipeline is full: backpressure reaches
 		// the socket, as with any ingest.
-		return t.sink.Accept(ctx, t.opts.Stream, []*classify.Message{&msg})
+		return t.sink.Accept(ctx, t.opts.Stream, []*chat.Message{&msg})
 	case "delete":
 		t.sink.Mirror(Mirror{Platform: PlatformTwitch, Stream: t.opts.Stream, Kind: "delete", Target: ev.Target,
 			Reason: "deleted on Twitch"})

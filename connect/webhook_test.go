@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/connect"
+	"github.com/livemod/livemod/handoff"
 	"github.com/livemod/livemod/store"
 )
 
@@ -32,7 +33,7 @@ func newCRM(failN int) (*crm, *httptest.Server) {
 	c := &crm{failN: failN, attempts: map[string]int{}, accepted: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		var t classify.Ticket
+		var t chat.Ticket
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if !connect.Verify(secret, body, r.Header.Get(connect.SignatureHeader)) || json.Unmarshal(body, &t) != nil {
@@ -126,8 +127,8 @@ func (r *rig) close(t *testing.T) {
 }
 
 func openTicket(r *rig, id, user string) {
-	r.auto.Upsert("show", user, classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
-		return &classify.Ticket{ID: id, Stream: "show", User: classify.User{ID: user}, State: classify.TicketOpen, Summary: "s", Created: 1}
+	r.auto.Upsert("show", user, handoff.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
+		return &chat.Ticket{ID: id, Stream: "show", User: chat.User{ID: user}, State: chat.TicketOpen, Summary: "s", Created: 1}
 	}))
 }
 
@@ -151,7 +152,7 @@ func TestWebhookRetriesThenDeliversOnce(t *testing.T) {
 	for _, id := range []string{"h-1", "h-2", "h-3"} {
 		openTicket(r, id, "u-"+id)
 	}
-	r.auto.Update("h-1", func(t *classify.Ticket) error { t.State = classify.TicketClaimed; return nil })
+	r.auto.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; return nil })
 	waitFor(t, "three accepted tickets", func() bool {
 		_, acc, _ := c.get()
 		return len(acc) == 3
@@ -196,7 +197,7 @@ func TestWebhookSurvivesRestart(t *testing.T) {
 	if _, acc, _ := c.get(); acc["h-7"] != 1 {
 		t.Errorf("accepted %d times, want 1", acc["h-7"])
 	}
-	if tk, ok := r.auto.Get("h-7"); !ok || tk.State != classify.TicketOpen {
+	if tk, ok := r.auto.Get("h-7"); !ok || tk.State != chat.TicketOpen {
 		t.Errorf("ticket after restart = %+v, %v", tk, ok)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
@@ -354,7 +354,7 @@ func (y *YouTube) page(ctx context.Context, b []byte) (string, time.Duration, er
 	if err := json.Unmarshal(b, &p); err != nil {
 		return "", 0, fmt.Errorf("liveChatMessages.list: unreadable answer: %w", err)
 	}
-	msgs := make([]*classify.Message, 0, len(p.Items))
+	msgs := make([]*chat.Message, 0, len(p.Items))
 	ended := p.OfflineAt != ""
 	for i := range p.Items {
 		it := &p.Items[i]
@@ -371,8 +371,8 @@ func (y *YouTube) page(ctx context.Context, b []byte) (string, time.Duration, er
 			if strings.TrimSpace(text) == "" {
 				continue // a Super Chat without words
 			}
-			m := &classify.Message{ID: it.ID, Stream: y.opts.Stream, Platform: PlatformYouTube, Channel: y.opts.LiveChatID, Text: text,
-				User: classify.User{ID: it.AuthorDetails.ChannelID, Name: it.AuthorDetails.DisplayName}}
+			m := &chat.Message{ID: it.ID, Stream: y.opts.Stream, Platform: PlatformYouTube, Channel: y.opts.LiveChatID, Text: text,
+				User: chat.User{ID: it.AuthorDetails.ChannelID, Name: it.AuthorDetails.DisplayName}}
 			if m.User.ID == "" {
 				m.User.ID = sn.AuthorChannelID
 			}
@@ -417,7 +417,7 @@ func (y *YouTube) page(ctx context.Context, b []byte) (string, time.Duration, er
 	return p.NextPageToken, time.Duration(p.PollingIntervalMillis) * time.Millisecond, nil
 }
 
-func (y *YouTube) flush(ctx context.Context, msgs *[]*classify.Message) {
+func (y *YouTube) flush(ctx context.Context, msgs *[]*chat.Message) {
 	if len(*msgs) == 0 {
 		return
 	}

@@ -2,11 +2,10 @@ package moderate
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
@@ -44,7 +43,7 @@ func (d *Desk) toPlatform(a store.Action) error {
 		return nil // not from a platform: the action stays in livemod
 	}
 	if err := d.opts.Actions.Enqueue(a); err != nil {
-		return &Error{Status: http.StatusInternalServerError, Msg: fmt.Sprintf("%s: queue for the platform: %v", a.Kind, err)}
+		return fmt.Errorf("%s: queue for the platform: %v", a.Kind, err)
 	}
 	return nil
 }
@@ -56,7 +55,7 @@ func (d *Desk) toPlatform(a store.Action) error {
 func (d *Desk) restrictionOf(stream, platform, user string) (restriction, bool) {
 	subjects := []string{user}
 	if platform != "" {
-		subjects = append(subjects, classify.Subject(platform, user))
+		subjects = append(subjects, chat.Subject(platform, user))
 	}
 	for _, s := range subjects {
 		if r, ok := d.restriction(s); ok {

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 )
@@ -35,8 +36,8 @@ func (r *recorder) Record(e store.AuditEntry) {
 	r.audit = append(r.audit, e)
 }
 
-func decide(d *Desk, id, stream, user string, ts int64, action classify.Action, rule string) {
-	dec := classify.Decision{ID: id, Stream: stream, User: classify.User{ID: user}, Text: "t " + id, TS: ts, Action: action}
+func decide(d *Desk, id, stream, user string, ts int64, action chat.Action, rule string) {
+	dec := chat.Decision{ID: id, Stream: stream, User: chat.User{ID: user}, Text: "t " + id, TS: ts, Action: action}
 	if rule != "" {
 		dec.AddReason(rule, "")
 	}
@@ -55,8 +56,8 @@ func TestDeskActions(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	d := newDesk(rec, 16)
-	decide(d, "m-1", "s", "u-1", 1, classify.Hold, "toxic.insult")
-	decide(d, "m-2", "s", "u-2", 2, classify.Allow, "")
+	decide(d, "m-1", "s", "u-1", 1, chat.Hold, "toxic.insult")
+	decide(d, "m-2", "s", "u-2", 2, chat.Allow, "")
 	for _, tc := range []struct{ id, action, state string }{
 		{"m-1", "approve", StateApproved},
 		{"m-2", "hide", StateHidden},
@@ -73,10 +74,10 @@ func TestDeskActions(t *testing.T) {
 			t.Fatalf("state %s, want %s", st, tc.state)
 		}
 	}
-	if _, err := d.Act("mods", "s", "m-404", "hide", ""); err == nil || err.(*Error).Status != 404 {
+	if _, err := d.Act("mods", "s", "m-404", "hide", ""); err == nil || !errors.Is(err, chat.ErrNotFound) {
 		t.Fatalf("unknown id: %v", err)
 	}
-	if _, err := d.Act("mods", "s", "m-1", "explode", ""); err == nil || err.(*Error).Status != 400 {
+	if _, err := d.Act("mods", "s", "m-1", "explode", ""); err == nil || !errors.Is(err, chat.ErrInvalid) {
 		t.Fatalf("bad action: %v", err)
 	}
 	if len(rec.lines["s"]) != 3 || len(rec.audit) != 3 || rec.audit[0].Actor != "mods" || rec.audit[0].Target != "m-1" {
@@ -92,12 +93,12 @@ func TestDeskActions(t *testing.T) {
 func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	var hidden []string
 	d := NewDesk(DeskOptions{Publish: rec.publish, Audit: rec, Now: func() time.Time { return clock }, Recent: 16, SnapshotRecent: 2,
 		Restrictions: restr, Hidden: func(s, user, id string) { hidden = append(hidden, s+"/"+user+"/"+id) }})
-	decide(d, "m-1", "s", "troll", 1, classify.Allow, "")
-	decide(d, "m-2", "s", "fan", 2, classify.Allow, "")
+	decide(d, "m-1", "s", "troll", 1, chat.Allow, "")
+	decide(d, "m-2", "s", "fan", 2, chat.Allow, "")
 	ev, err := d.User("mods", "", "troll", "ban", 0, "raid")
 	if err != nil || ev.Hidden != 1 || ev.Action != "ban" {
 		t.Fatalf("ban: %+v %v", ev, err)
@@ -118,7 +119,7 @@ func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	}
 	// A second ban is a no-op: 409 with the state, no audit entry.
 	n := len(rec.audit)
-	if _, err := d.User("mods", "s", "troll", "ban", 0, "again"); err == nil || err.(*Error).Status != 409 || err.(*Error).State != "banned" {
+	if _, err := d.User("mods", "s", "troll", "ban", 0, "again"); err == nil || !errors.Is(err, chat.ErrConflict) || err.(*chat.Error).State != "banned" {
 		t.Fatalf("second ban: %v", err)
 	}
 	if len(rec.audit) != n {
@@ -130,7 +131,7 @@ func TestDeskBanHidesNewAndRecentMessages(t *testing.T) {
 	if _, ok := restr.Restricted("troll", 5); ok {
 		t.Fatal("still restricted after unban")
 	}
-	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err == nil || err.(*Error).State != "none" {
+	if _, err := d.User("mods", "s", "troll", "unban", 0, ""); err == nil || err.(*chat.Error).State != "none" {
 		t.Fatalf("second unban: %v", err)
 	}
 	// Timeouts end by themselves, by the message's time.
@@ -152,24 +153,24 @@ func TestDeskNoOpActionsConflict(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	d := newDesk(rec, 16)
-	decide(d, "m-1", "s", "u-1", 1, classify.Allow, "")
+	decide(d, "m-1", "s", "u-1", 1, chat.Allow, "")
 	if _, err := d.Act("mods", "s", "m-1", "hide", ""); err != nil {
 		t.Fatal(err)
 	}
 	n := len(rec.audit)
 	for _, tc := range []struct{ action, state string }{{"hide", StateHidden}} {
 		_, err := d.Act("mods", "s", "m-1", tc.action, "")
-		var e *Error
-		if err == nil || !errors.As(err, &e) || e.Status != 409 || e.State != tc.state {
+		var e *chat.Error
+		if err == nil || !errors.As(err, &e) || !errors.Is(err, chat.ErrConflict) || e.State != tc.state {
 			t.Fatalf("%s again: %v", tc.action, err)
 		}
 	}
 	d.Act("mods", "s", "m-1", "unhide", "")
-	if _, err := d.Act("mods", "s", "m-1", "unhide", ""); err == nil || err.(*Error).State != StateVisible {
+	if _, err := d.Act("mods", "s", "m-1", "unhide", ""); err == nil || err.(*chat.Error).State != StateVisible {
 		t.Fatalf("unhide of a visible message: %v", err)
 	}
 	d.Act("mods", "s", "m-1", "approve", "")
-	if _, err := d.Act("mods", "s", "m-1", "approve", ""); err == nil || err.(*Error).State != StateApproved {
+	if _, err := d.Act("mods", "s", "m-1", "approve", ""); err == nil || err.(*chat.Error).State != StateApproved {
 		t.Fatalf("approve again: %v", err)
 	}
 	if got := len(rec.audit) - n; got != 2 {
@@ -181,11 +182,11 @@ func TestDeskUndoRuleBurst(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	d := newDesk(rec, 64)
-	decide(d, "old", "s", "u", 100, classify.Hide, "spam.link")
+	decide(d, "old", "s", "u", 100, chat.Hide, "spam.link")
 	for i := 0; i < 20; i++ {
-		decide(d, fmt.Sprintf("r-%d", i), "s", fmt.Sprintf("u-%d", i), 1000+int64(i), classify.Hide, "spam.link")
+		decide(d, fmt.Sprintf("r-%d", i), "s", fmt.Sprintf("u-%d", i), 1000+int64(i), chat.Hide, "spam.link")
 	}
-	decide(d, "other", "s", "u", 1500, classify.Hide, "flood.repeat")
+	decide(d, "other", "s", "u", 1500, chat.Hide, "flood.repeat")
 	d.Act("mods", "s", "r-3", "unhide", "not spam") // a person's call stays
 	// A banned bot's spam stays hidden, and the undo says so.
 	d.User("mods", "s", "u-7", "ban", 0, "bot")
@@ -207,12 +208,12 @@ func TestDeskUndoRuleBurst(t *testing.T) {
 	}
 	// Only the rule that hid: a hidden spam line that also asked
 	// something is not "question.mark"'s to undo, nor is an unknown rule.
-	dec := classify.Decision{ID: "q", Stream: "s", User: classify.User{ID: "q-bot"}, Text: "sub4sub anyone?", TS: 1600, Action: classify.Hide}
+	dec := chat.Decision{ID: "q", Stream: "s", User: chat.User{ID: "q-bot"}, Text: "sub4sub anyone?", TS: 1600, Action: chat.Hide}
 	dec.AddReason("spam.promo", "")
 	dec.AddReason("question.mark", "")
 	d.Decided(&dec, dec.AppendJSON(nil))
 	for _, rule := range []string{"question.mark", "no.such.rule"} {
-		if _, err := d.UndoRule("mods", "s", rule, 1000); err == nil || err.(*Error).Status != 404 {
+		if _, err := d.UndoRule("mods", "s", rule, 1000); err == nil || !errors.Is(err, chat.ErrNotFound) {
 			t.Errorf("undo %s: %v, want 404", rule, err)
 		}
 	}
@@ -225,9 +226,9 @@ func TestDeskRingBoundedAndSnapshot(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	d := newDesk(rec, 8)
-	decide(d, "held", "s", "u", 0, classify.Hold, "threat")
+	decide(d, "held", "s", "u", 0, chat.Hold, "threat")
 	for i := 0; i < 5; i++ {
-		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), classify.Allow, "")
+		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), chat.Allow, "")
 	}
 	d.Act("mods", "s", "m-4", "hide", "")
 	snap := d.Snapshot("s")
@@ -242,7 +243,7 @@ func TestDeskRingBoundedAndSnapshot(t *testing.T) {
 		}
 	}
 	for i := 5; i < 40; i++ {
-		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), classify.Allow, "")
+		decide(d, fmt.Sprintf("m-%d", i), "s", "u", int64(i), chat.Allow, "")
 	}
 	if _, ok := d.State("s", "held"); ok {
 		t.Fatal("ring kept more than its size")
@@ -258,12 +259,12 @@ func TestHostPublishesMergedQuestions(t *testing.T) {
 	h := NewHost(HostOptions{Publish: rec.publish, Audit: rec, Interval: 5 * time.Millisecond, Now: func() time.Time { return clock }})
 	defer h.Close(t.Context())
 	for i, q := range []string{"how much is the blue jacket?", "blue jacket price?", "what's the price of the blue jacket"} {
-		dec := classify.Decision{ID: fmt.Sprint(i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i)}, Text: q, TS: clock.UnixMilli()}
-		dec.Labels.Add(classify.LabelQuestion)
+		dec := chat.Decision{ID: fmt.Sprint(i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", i)}, Text: q, TS: clock.UnixMilli()}
+		dec.Labels.Add(chat.LabelQuestion)
 		h.Decided(&dec, nil)
 	}
-	agent := classify.Decision{ID: "a", Stream: "s", User: classify.User{ID: "u9"}, Text: "agent please", TS: clock.UnixMilli()}
-	agent.Labels.Add(classify.LabelAgentRequest)
+	agent := chat.Decision{ID: "a", Stream: "s", User: chat.User{ID: "u9"}, Text: "agent please", TS: clock.UnixMilli()}
+	agent.Labels.Add(chat.LabelAgentRequest)
 	h.Decided(&agent, nil)
 	deadline := time.Now().Add(2 * time.Second)
 	for {
@@ -305,8 +306,8 @@ func TestHostShardGathers(t *testing.T) {
 	defer h.Close(t.Context())
 	g0, g1 := h.ForShard(0), h.ForShard(1)
 	for i, g := range []stream.FlushSink{g0, g1, g0} {
-		d := classify.Decision{ID: fmt.Sprint("a", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i%2)}, Text: "agent please", TS: clock.UnixMilli()}
-		d.Labels.Add(classify.LabelAgentRequest)
+		d := chat.Decision{ID: fmt.Sprint("a", i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", i%2)}, Text: "agent please", TS: clock.UnixMilli()}
+		d.Labels.Add(chat.LabelAgentRequest)
 		g.Decided(&d, nil)
 	}
 	if n := h.List("s").AgentRequests; n != 0 {

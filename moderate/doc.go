@@ -10,7 +10,7 @@
 // subscriber sees it.
 //
 // Host is the hosts' side: it turns decisions into the overlay view's
-// trending list (classify.Trending), counts agent requests, and carries
+// trending list (trend.Trending), counts agent requests, and carries
 // out pin / answered / dismiss.
 //
 // Both implement stream.Sink (Decided) and give new subscribers a

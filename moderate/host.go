@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
+	"github.com/livemod/livemod/trend"
 )
 
 // HostOptions configure a Host. Every zero value means its default.
@@ -19,7 +20,7 @@ type HostOptions struct {
 	// Trending clusters the questions. Nil means a new one with default
 	// options. When the classify engine already sets Decision.Question,
 	// pass the engine's Trending so that both see the same clusters.
-	Trending *classify.Trending
+	Trending *trend.Trending
 	// EngineObserves says the classify engine clusters the questions
 	// itself (its Trending is the one above): the host then adds none. An
 	// engine leaves out questions it must (a raid's copies, a restricted
@@ -48,11 +49,11 @@ const maxHostStreams = 4096
 
 // Overlay is the overlay view's line: the trending list of a stream.
 type Overlay struct {
-	Type          string                   `json:"type"` // "trending"
-	Stream        string                   `json:"stream"`
-	Questions     []classify.TrendQuestion `json:"questions"`
-	Pinned        *classify.TrendQuestion  `json:"pinned"`
-	AgentRequests int                      `json:"agent_requests"`
+	Type          string                `json:"type"` // "trending"
+	Stream        string                `json:"stream"`
+	Questions     []trend.TrendQuestion `json:"questions"`
+	Pinned        *trend.TrendQuestion  `json:"pinned"`
+	AgentRequests int                   `json:"agent_requests"`
 }
 
 // Host keeps the trending questions and agent-request counts of every
@@ -60,7 +61,7 @@ type Overlay struct {
 // Close stops its publisher.
 type Host struct {
 	opts HostOptions
-	tr   *classify.Trending
+	tr   *trend.Trending
 
 	mu     sync.Mutex
 	dirty  map[string]bool
@@ -78,7 +79,7 @@ type Host struct {
 // NewHost starts the publisher goroutine.
 func NewHost(opts HostOptions) *Host {
 	if opts.Trending == nil {
-		opts.Trending = classify.NewTrending(classify.TrendOptions{})
+		opts.Trending = trend.NewTrending(trend.TrendOptions{})
 	}
 	if opts.Publish == nil {
 		opts.Publish = func(string, []byte) {}
@@ -109,12 +110,12 @@ func NewHost(opts HostOptions) *Host {
 }
 
 // Trending returns the clusters the host works on.
-func (h *Host) Trending() *classify.Trending { return h.tr }
+func (h *Host) Trending() *trend.Trending { return h.tr }
 
 // Decided feeds allowed questions to trending (unless the engine already
 // did) and counts agent requests, and marks the stream's list changed
 // (a pipeline does this through ForShard).
-func (h *Host) Decided(d *classify.Decision, line []byte) {
+func (h *Host) Decided(d *chat.Decision, line []byte) {
 	g := hostGather{h: h}
 	g.Decided(d, line)
 	g.Flush()
@@ -134,22 +135,22 @@ type hostGather struct {
 
 type agentRequest struct{ stream, user string }
 
-func (g *hostGather) Decided(d *classify.Decision, _ []byte) {
+func (g *hostGather) Decided(d *chat.Decision, _ []byte) {
 	changed := false
-	const unfit = classify.Labels(classify.LabelToxic | classify.LabelThreat | classify.LabelSpam | classify.LabelFlood | classify.LabelLink)
+	const unfit = chat.Labels(chat.LabelToxic | chat.LabelThreat | chat.LabelSpam | chat.LabelFlood | chat.LabelLink)
 	switch {
 	case d.Question != nil:
 		changed = true
-	case !g.h.opts.EngineObserves && d.Labels.Has(classify.LabelQuestion) && d.Action == classify.Allow && d.Labels&unfit == 0 && !d.Restricted():
-		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, "", d.TS); id != "" {
+	case !g.h.opts.EngineObserves && d.Labels.Has(chat.LabelQuestion) && d.Action == chat.Allow && d.Labels&unfit == 0 && !d.Restricted():
+		if id, _ := g.h.tr.Observe(d.Stream, d.User.ID, d.Text, classify.Normalize(d.Text), d.TS); id != "" {
 			changed = true
 		}
-	case d.Action == classify.Hide && d.Labels.Has(classify.LabelFlood):
+	case d.Action == chat.Hide && d.Labels.Has(chat.LabelFlood):
 		changed = true // copypasta may have taken its earlier copies off the list
 	}
 	// A hidden message (a restricted user's among them) counts for
 	// nothing on the overlay; its agent request waits for a moderator.
-	agent := d.Labels.Has(classify.LabelAgentRequest) && d.Action != classify.Hide
+	agent := d.Labels.Has(chat.LabelAgentRequest) && d.Action != chat.Hide
 	if !changed && !agent {
 		return
 	}
@@ -283,7 +284,7 @@ func (h *Host) Shown(stream, user, id string, decision []byte) {
 			return
 		}
 	}
-	if cl, _ := h.tr.ObserveMessage(stream, user, id, d.Text, "", 0, 0, d.TS); cl != "" {
+	if cl, _ := h.tr.ObserveMessage(stream, user, id, d.Text, classify.Normalize(d.Text), 0, 0, d.TS); cl != "" {
 		h.publish(stream, false)
 	}
 }
@@ -328,15 +329,15 @@ func (h *Host) Line(stream string) []byte {
 
 // Act carries out the host's pin, answered or dismiss on cluster and
 // publishes the new list at once. stream may be empty.
-func (h *Host) Act(actor, stream, cluster, action string) (classify.TrendQuestion, error) {
+func (h *Host) Act(actor, stream, cluster, action string) (trend.TrendQuestion, error) {
 	if stream == "" {
 		var ok bool
 		if stream, ok = h.tr.Stream(cluster); !ok {
-			return classify.TrendQuestion{}, notFound("question %q: unknown or no longer trending", cluster)
+			return trend.TrendQuestion{}, notFound("question %q: unknown or no longer trending", cluster)
 		}
 	}
 	var (
-		q   classify.TrendQuestion
+		q   trend.TrendQuestion
 		err error
 	)
 	switch action {
@@ -347,7 +348,7 @@ func (h *Host) Act(actor, stream, cluster, action string) (classify.TrendQuestio
 	case "dismiss":
 		q, err = h.tr.Dismiss(stream, cluster)
 	default:
-		return q, &Error{Status: http.StatusBadRequest, Msg: "action " + action + ": want pin, answered or dismiss"}
+		return q, chat.Invalid("action %s: want pin, answered or dismiss", action)
 	}
 	if err != nil {
 		return q, notFound("question %q in stream %q: unknown or no longer trending", cluster, stream)

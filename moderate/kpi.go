@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 	"github.com/livemod/livemod/stream"
 )
@@ -54,7 +54,7 @@ type KPIs struct {
 type KPIOptions struct {
 	// Tickets lists a stream's handoff tickets for the ticket KPIs. Nil
 	// means there are none.
-	Tickets func(stream string) []*classify.Ticket
+	Tickets func(stream string) []*chat.Ticket
 	// Now is the clock of the per-second rates. Nil means time.Now.
 	Now func() time.Time
 	// MaxStreams caps the streams counted; the quietest is dropped for a
@@ -191,20 +191,20 @@ func perSecond(buckets *[kpiWindow]atomic.Uint64, sec int64) float64 {
 }
 
 const (
-	lowValue  = classify.Labels(classify.LabelSpam | classify.LabelFlood | classify.LabelLink | classify.LabelToxic | classify.LabelThreat | classify.LabelOptout)
-	askingFor = classify.Labels(classify.LabelQuestion | classify.LabelPurchaseIntent | classify.LabelSupport | classify.LabelAgentRequest)
+	lowValue  = chat.Labels(chat.LabelSpam | chat.LabelFlood | chat.LabelLink | chat.LabelToxic | chat.LabelThreat | chat.LabelOptout)
+	askingFor = chat.Labels(chat.LabelQuestion | chat.LabelPurchaseIntent | chat.LabelSupport | chat.LabelAgentRequest)
 )
 
 // Meaningful reports whether a decision is a meaningful comment (see KPIs).
-func Meaningful(d *classify.Decision) bool {
-	if d.Action == classify.Allow && d.Labels&lowValue == 0 && d.Dup.Count <= 1 {
+func Meaningful(d *chat.Decision) bool {
+	if d.Action == chat.Allow && d.Labels&lowValue == 0 && d.Dup.Count <= 1 {
 		return true
 	}
-	return d.Labels&askingFor != 0 && d.Action != classify.Hide
+	return d.Labels&askingFor != 0 && d.Action != chat.Hide
 }
 
 // Decided counts one decision (a pipeline counts through ForShard).
-func (k *KPIs) Decided(d *classify.Decision, line []byte) {
+func (k *KPIs) Decided(d *chat.Decision, line []byte) {
 	g := kpiGather{k: k}
 	g.Decided(d, line)
 	g.Flush()
@@ -225,7 +225,7 @@ type kpiGather struct {
 	messages, meaningful, autoHidden, negative uint64
 }
 
-func (g *kpiGather) Decided(d *classify.Decision, _ []byte) {
+func (g *kpiGather) Decided(d *chat.Decision, _ []byte) {
 	if g.s == nil || d.Stream != g.stream {
 		g.Flush()
 		g.stream, g.s, g.sec = d.Stream, g.k.stream(d.Stream), g.k.opts.Now().Unix()
@@ -234,10 +234,10 @@ func (g *kpiGather) Decided(d *classify.Decision, _ []byte) {
 	if Meaningful(d) {
 		g.meaningful++
 	}
-	if d.Action != classify.Allow {
+	if d.Action != chat.Allow {
 		g.autoHidden++
 	}
-	if d.Labels.Has(classify.LabelNegative) {
+	if d.Labels.Has(chat.LabelNegative) {
 		g.negative++
 	}
 }
@@ -464,7 +464,7 @@ func (k *KPIs) Report(stream string) Report {
 	if k.opts.Tickets != nil {
 		for _, t := range k.opts.Tickets(stream) {
 			opened++
-			if t.State == classify.TicketResolved {
+			if t.State == chat.TicketResolved {
 				resolved++
 			}
 			o := t.GetOutcome()
@@ -476,7 +476,7 @@ func (k *KPIs) Report(stream string) Report {
 				converted++
 				value += o.OrderValue
 			}
-			if t.State == classify.TicketResolved || o.Converted {
+			if t.State == chat.TicketResolved || o.Converted {
 				closed++ // a ticket marked converted before it is resolved counts too
 			}
 			if t.ClaimedAt != 0 {

@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/state"
 	"github.com/livemod/livemod/store"
 )
 
@@ -22,19 +23,19 @@ func (l *labels) AppendLabel(ex store.LabeledExample) error {
 func TestKPIsFalsePositivesAndLabels(t *testing.T) {
 	t.Parallel()
 	now := clock
-	k := NewKPIs(KPIOptions{Now: func() time.Time { return now }, Tickets: func(string) []*classify.Ticket {
-		return []*classify.Ticket{
-			{Created: 0, ClaimedAt: 1000, State: classify.TicketResolved},
-			{Created: 0, ClaimedAt: 3000, State: classify.TicketClaimed},
-			{Created: 0, State: classify.TicketOpen},
+	k := NewKPIs(KPIOptions{Now: func() time.Time { return now }, Tickets: func(string) []*chat.Ticket {
+		return []*chat.Ticket{
+			{Created: 0, ClaimedAt: 1000, State: chat.TicketResolved},
+			{Created: 0, ClaimedAt: 3000, State: chat.TicketClaimed},
+			{Created: 0, State: chat.TicketOpen},
 		}
 	}})
 	lab := &labels{}
 	d := NewDesk(DeskOptions{Now: func() time.Time { return now }, KPIs: k, Labels: lab})
-	for i, a := range []classify.Action{classify.Hide, classify.Hold, classify.Allow, classify.Allow} {
-		dec := classify.Decision{ID: string(rune('a' + i)), Stream: "s", User: classify.User{ID: "u"}, Text: "x", Action: a}
-		if a == classify.Hide {
-			dec.Labels = classify.Labels(classify.LabelSpam | classify.LabelQuestion)
+	for i, a := range []chat.Action{chat.Hide, chat.Hold, chat.Allow, chat.Allow} {
+		dec := chat.Decision{ID: string(rune('a' + i)), Stream: "s", User: chat.User{ID: "u"}, Text: "x", Action: a}
+		if a == chat.Hide {
+			dec.Labels = chat.Labels(chat.LabelSpam | chat.LabelQuestion)
 			dec.AddReason("spam.link", "")
 		}
 		line := dec.AppendJSON(nil)
@@ -67,10 +68,10 @@ func TestKPIsFalsePositivesAndLabels(t *testing.T) {
 	if len(lab.got) != 2 {
 		t.Fatalf("labels = %+v, want approve and hide", lab.got)
 	}
-	if ap := lab.got[0]; ap.Source != "approve" || ap.ID != "a" || ap.Labels.Labels != classify.Labels(classify.LabelQuestion) || ap.Actor != "mods" {
+	if ap := lab.got[0]; ap.Source != "approve" || ap.ID != "a" || ap.Labels.Labels != chat.Labels(chat.LabelQuestion) || ap.Actor != "mods" {
 		t.Errorf("approve example = %+v; want the spam label dropped, question kept", ap)
 	}
-	if h := lab.got[1]; h.Source != "hide" || !h.Labels.Has(classify.LabelToxic) {
+	if h := lab.got[1]; h.Source != "hide" || !h.Labels.Has(chat.LabelToxic) {
 		t.Errorf("hide example = %+v; want toxic (the reason)", h)
 	}
 	if r := k.Report("none"); r.FalsePositiveRate.Rate != nil || r.MessagesPerSecond != 0 {
@@ -80,7 +81,7 @@ func TestKPIsFalsePositivesAndLabels(t *testing.T) {
 
 func TestDeskRestoreAndErase(t *testing.T) {
 	t.Parallel()
-	restr := &classify.MemoryRestrictions{}
+	restr := &state.MemoryRestrictions{}
 	d := NewDesk(DeskOptions{Now: func() time.Time { return clock }, Recent: 8, Restrictions: restr})
 	d.Restore([]store.Restriction{{User: "b"}, {User: "over", Until: clock.UnixMilli() - 1}, {User: "t", Until: clock.UnixMilli() + 1000}})
 	for user, want := range map[string]bool{"b": true, "t": true, "over": false} {
@@ -92,8 +93,8 @@ func TestDeskRestoreAndErase(t *testing.T) {
 			t.Errorf("restrictions(%s) = %v, want %v", user, ok, want)
 		}
 	}
-	decide(d, "m-1", "s", "b", 1, classify.Hide, classify.RuleUserBan)
-	decide(d, "m-2", "s", "x", 2, classify.Allow, "")
+	decide(d, "m-1", "s", "b", 1, chat.Hide, chat.RuleUserBan)
+	decide(d, "m-2", "s", "x", 2, chat.Allow, "")
 	if st, _ := d.State("s", "m-1"); st != StateHidden {
 		t.Errorf("a restored ban's message is %s, want hidden", st)
 	}
@@ -117,13 +118,13 @@ func TestKPIsShardSinksCountAsDecided(t *testing.T) {
 	opts := KPIOptions{Now: func() time.Time { return now }}
 	direct, sharded := NewKPIs(opts), NewKPIs(opts)
 	shards := []interface {
-		Decided(*classify.Decision, []byte)
+		Decided(*chat.Decision, []byte)
 		Flush()
 	}{sharded.ForShard(0), sharded.ForShard(1)}
 	for i := range 500 {
-		dec := classify.Decision{ID: "m", Stream: []string{"a", "b"}[i/7%2], User: classify.User{ID: "u"}, Action: classify.Action(i % 3)}
+		dec := chat.Decision{ID: "m", Stream: []string{"a", "b"}[i/7%2], User: chat.User{ID: "u"}, Action: chat.Action(i % 3)}
 		if i%5 == 0 {
-			dec.Labels = classify.Labels(classify.LabelSpam)
+			dec.Labels = chat.Labels(chat.LabelSpam)
 		}
 		direct.Decided(&dec, nil)
 		sh := shards[i%2]
@@ -159,8 +160,8 @@ func TestDeskShardSinkKeepsAtFlush(t *testing.T) {
 	before, audits := len(rec.lines["s"]), len(rec.audit)
 	rec.mu.Unlock()
 	g := d.ForShard(0)
-	dec := classify.Decision{ID: "m-1", Stream: "s", User: classify.User{ID: "u"}, Text: "hi", Action: classify.Hide}
-	dec.AddReason(classify.RuleUserBan, "user is banned")
+	dec := chat.Decision{ID: "m-1", Stream: "s", User: chat.User{ID: "u"}, Text: "hi", Action: chat.Hide}
+	dec.AddReason(chat.RuleUserBan, "user is banned")
 	line := dec.AppendJSON(nil)
 	g.Decided(&dec, line)
 	clear(line)

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/privacy"
+	"github.com/livemod/livemod/store"
 )
 
 // AuditQuery selects audit entries: zero fields select all.
@@ -20,13 +23,13 @@ type AuditQuery struct {
 	Format string // json (default), ndjson or csv
 }
 
-// Admin is the data side of the audit, export and erase endpoints; cmd
+// Admin is the data side of the audit, export and erase endpoints; app
 // implements it over the store, the desks and the automation. actor is
 // the token's name.
 type Admin interface {
-	Audit(q AuditQuery) (any, error)
-	Export(actor, user string) (any, error)
-	Erase(ctx context.Context, actor, user string) (any, error)
+	Audit(q AuditQuery) ([]store.AuditEntry, error)
+	Export(actor, user string) (*privacy.Export, error)
+	Erase(ctx context.Context, actor, user string) (*privacy.Erasure, error)
 }
 
 // Audit limits: DefaultAuditLimit entries when none is asked for, at
@@ -59,7 +62,7 @@ func RegisterAdmin(s *Server, a Admin) {
 		}
 		entries, err := a.Audit(q)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		rows := auditRows(entries)
@@ -79,7 +82,7 @@ func RegisterAdmin(s *Server, a Admin) {
 			}
 			writeJSON(w, http.StatusOK, res)
 		}
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("GET /v1/users/{id}/export", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
@@ -87,7 +90,7 @@ func RegisterAdmin(s *Server, a Admin) {
 		}
 		res, err := a.Export(PrincipalFrom(r.Context()).Name, user)
 		answer(w, res, err)
-	})), RoleAdmin)
+	})), auth.RoleAdmin)
 	s.Handle("DELETE /v1/users/{id}", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, ok := userParam(w, r)
 		if !ok {
@@ -95,13 +98,13 @@ func RegisterAdmin(s *Server, a Admin) {
 		}
 		res, err := a.Erase(r.Context(), PrincipalFrom(r.Context()).Name, user)
 		answer(w, res, err)
-	})), RoleAdmin)
+	})), auth.RoleAdmin)
 }
 
 func userParam(w http.ResponseWriter, r *http.Request) (string, bool) {
 	user := r.PathValue("id")
-	if strings.TrimSpace(user) == "" || len(user) > classify.MaxIDBytes {
-		writeError(w, http.StatusBadRequest, "user id: want 1 to "+strconv.Itoa(classify.MaxIDBytes)+" bytes, as in the message's user.id")
+	if strings.TrimSpace(user) == "" || len(user) > chat.MaxIDBytes {
+		writeError(w, http.StatusBadRequest, "user id: want 1 to "+strconv.Itoa(chat.MaxIDBytes)+" bytes, as in the message's user.id")
 		return "", false
 	}
 	return user, true

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/store"
 )
 
 // AppealIn is the body of POST /v1/appeals.
@@ -27,14 +29,19 @@ const (
 	AppealsPageMax  = 1000
 )
 
-// Appeals is the appeals desk: cmd implements it over the store and the
+// AppealCreated is the answer of POST /v1/appeals: the new appeal's id.
+type AppealCreated struct {
+	ID string `json:"id"`
+}
+
+// Appeals is the appeals desk: app implements it over the store and the
 // moderation desk. actor is the token's name.
 type Appeals interface {
-	Record(actor string, in AppealIn) (any, error)
-	List(stream, state string, limit int) (any, error)
+	Record(actor string, in AppealIn) (AppealCreated, error)
+	List(stream, state string, limit int) ([]store.Appeal, error)
 	// Decide upholds or overturns appeal id; an overturn undoes the hide,
 	// timeout or ban.
-	Decide(actor, id string, overturn bool, reason string) (any, error)
+	Decide(actor, id string, overturn bool, reason string) (store.Appeal, error)
 	// AppealStream returns appeal id's stream, false if there is none.
 	AppealStream(id string) (string, bool)
 }
@@ -56,7 +63,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 		}
 		res, err := a.Record(PrincipalFrom(r.Context()).Name, in)
 		answer(w, res, err)
-	}), RoleIngest, RoleModerator)
+	}), auth.RoleIngest, auth.RoleModerator)
 	s.Handle("GET /v1/appeals", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		state := q.Get("state")
@@ -75,11 +82,11 @@ func RegisterAppeals(s *Server, a Appeals) {
 		}
 		res, err := a.List(q.Get("stream"), state, limit)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"appeals": res})
-	}), RoleModerator)
+	}), auth.RoleModerator)
 	for action, overturn := range map[string]bool{"uphold": false, "overturn": true} {
 		s.Handle("POST /v1/appeals/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
@@ -103,7 +110,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 			}
 			res, err := a.Decide(PrincipalFrom(r.Context()).Name, id, overturn, body.Reason)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 }
 
@@ -112,10 +119,10 @@ func checkAppeal(in *AppealIn) string {
 	switch {
 	case in.Stream == "" || len(in.Stream) > 256:
 		return `stream: want 1 to 256 bytes; send {"stream","user":{"id"},"message_id"?,"text"}`
-	case strings.TrimSpace(in.User.ID) == "" || len(in.User.ID) > classify.MaxIDBytes:
-		return "user.id: want 1 to " + strconv.Itoa(classify.MaxIDBytes) + " bytes, as in the message's user.id"
-	case len(in.MessageID) > classify.MaxIDBytes:
-		return "message_id: longer than " + strconv.Itoa(classify.MaxIDBytes) + " bytes"
+	case strings.TrimSpace(in.User.ID) == "" || len(in.User.ID) > chat.MaxIDBytes:
+		return "user.id: want 1 to " + strconv.Itoa(chat.MaxIDBytes) + " bytes, as in the message's user.id"
+	case len(in.MessageID) > chat.MaxIDBytes:
+		return "message_id: longer than " + strconv.Itoa(chat.MaxIDBytes) + " bytes"
 	case strings.TrimSpace(in.Text) == "" || !utf8.ValidString(in.Text) || utf8.RuneCountInString(in.Text) > MaxAppealText:
 		return "text: want 1 to " + strconv.Itoa(MaxAppealText) + " characters of UTF-8: what the viewer says"
 	}

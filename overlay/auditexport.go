@@ -4,8 +4,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"reflect"
 	"strconv"
+
+	"github.com/livemod/livemod/store"
 )
 
 // AuditRow is an audit entry as the exports write it: Admin.Audit's
@@ -29,15 +30,12 @@ type AuditRow struct {
 	raw json.RawMessage
 }
 
-// auditRows converts a slice of entries (any JSON-encodable slice).
-func auditRows(entries any) []AuditRow {
-	v := reflect.ValueOf(entries)
-	if v.Kind() != reflect.Slice {
-		return nil
-	}
-	rows := make([]AuditRow, 0, v.Len())
-	for i := 0; i < v.Len(); i++ {
-		b, err := json.Marshal(v.Index(i).Interface())
+// auditRows converts the store's entries to rows, through their JSON
+// (which keeps each entry's own encoding in raw).
+func auditRows(entries []store.AuditEntry) []AuditRow {
+	rows := make([]AuditRow, 0, len(entries))
+	for i := range entries {
+		b, err := json.Marshal(entries[i])
 		if err != nil {
 			continue
 		}

@@ -3,46 +3,17 @@ package overlay
 import (
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-)
 
-func TestParseToken(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		in, wantErr string
-		role        Role
-	}{
-		{in: "admin=s3cret-value", role: RoleAdmin},
-		{in: " moderator=another-secret ", role: RoleModerator},
-		{in: "admin", wantErr: "want ROLE=SECRET"},
-		{in: "admin=", wantErr: "want ROLE=SECRET"},
-		{in: "root=long-enough-secret", wantErr: "unknown role"},
-		{in: "host=short", wantErr: "shorter than"},
-	}
-	for _, c := range cases {
-		tok, err := ParseToken(c.in)
-		if c.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Errorf("ParseToken(%q) error = %v, want %q", c.in, err, c.wantErr)
-			}
-			if err != nil && strings.Contains(err.Error(), "secret-value") {
-				t.Errorf("ParseToken(%q) error leaks the secret: %v", c.in, err)
-			}
-			continue
-		}
-		if err != nil || tok.Role != c.role {
-			t.Errorf("ParseToken(%q) = %+v, %v; want role %s", c.in, tok, err, c.role)
-		}
-	}
-}
+	"github.com/livemod/livemod/auth"
+)
 
 func TestRequire(t *testing.T) {
 	t.Parallel()
-	a, err := NewAuth([]Token{
-		{Name: "ops", Role: RoleAdmin, Secret: "admin-secret-1"},
-		{Name: "mods", Role: RoleModerator, Secret: "mod-secret-1"},
-		{Name: "show-host", Role: RoleHost, Secret: "host-secret-1"},
+	a, err := NewAuth([]auth.Token{
+		{Name: "ops", Role: auth.RoleAdmin, Secret: "admin-secret-1"},
+		{Name: "mods", Role: auth.RoleModerator, Secret: "mod-secret-1"},
+		{Name: "show-host", Role: auth.RoleHost, Secret: "host-secret-1"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +21,7 @@ func TestRequire(t *testing.T) {
 	var who Principal
 	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who = PrincipalFrom(r.Context())
-	}), RoleModerator)
+	}), auth.RoleModerator)
 	cases := []struct {
 		name, header, query string
 		want                int
@@ -82,20 +53,8 @@ func TestRequire(t *testing.T) {
 
 func TestNewAuthRefusesReusedSecret(t *testing.T) {
 	t.Parallel()
-	_, err := NewAuth([]Token{{Name: "a", Role: RoleAdmin, Secret: "same-secret"}, {Name: "b", Role: RoleIngest, Secret: "same-secret"}})
+	_, err := NewAuth([]auth.Token{{Name: "a", Role: auth.RoleAdmin, Secret: "same-secret"}, {Name: "b", Role: auth.RoleIngest, Secret: "same-secret"}})
 	if err == nil {
 		t.Fatal("NewAuth accepted one secret for two roles")
-	}
-}
-
-func TestIsLoopback(t *testing.T) {
-	t.Parallel()
-	for addr, want := range map[string]bool{
-		"127.0.0.1:8080": true, "localhost:80": true, "[::1]:8080": true, "127.0.0.2:1": true,
-		"0.0.0.0:8080": false, ":8080": false, "[::]:8080": false, "192.168.1.4:8080": false,
-	} {
-		if got := IsLoopback(addr); got != want {
-			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
-		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // TestCommitFailureIs503: a change whose commit to the store fails is
@@ -15,18 +17,18 @@ import (
 // commit. (docs/openapi.yaml documents the 503 on every change.)
 func TestCommitFailureIs503(t *testing.T) {
 	t.Parallel()
-	auth, err := NewAuth([]Token{{Name: "mods", Role: RoleModerator, Secret: "moderator-secret"}})
+	au, err := NewAuth([]auth.Token{{Name: "mods", Role: auth.RoleModerator, Secret: "moderator-secret"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	commits := 0
-	s := NewServer(Options{Auth: auth, Commit: func(context.Context) error { commits++; return errors.New("disk full") }})
+	s := NewServer(Options{Auth: au, Commit: func(context.Context) error { commits++; return errors.New("disk full") }})
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"ok": "yes"})
 	})
-	s.Handle("POST /v1/change", ok, RoleModerator)
-	s.Handle("POST /v1/refused", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusConflict, "no") }), RoleModerator)
-	s.Handle("GET /v1/read", ok, RoleModerator)
+	s.Handle("POST /v1/change", ok, auth.RoleModerator)
+	s.Handle("POST /v1/refused", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeError(w, http.StatusConflict, "no") }), auth.RoleModerator)
+	s.Handle("GET /v1/read", ok, auth.RoleModerator)
 	for _, c := range []struct {
 		method, path string
 		status       int

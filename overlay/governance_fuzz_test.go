@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // FuzzParseToken: any --token value parses or is refused with an error
@@ -16,7 +18,7 @@ func FuzzParseToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		tok, err := ParseToken(s)
+		tok, err := auth.ParseToken(s)
 		if err != nil {
 			if _, secret, ok := strings.Cut(s, "="); ok && len(secret) >= 12 && strings.Contains(err.Error(), secret) {
 				t.Fatalf("error %q shows the secret", err)
@@ -26,7 +28,7 @@ func FuzzParseToken(f *testing.F) {
 		if tok.Validate() != nil {
 			t.Fatalf("parsed %+v is not valid", tok)
 		}
-		if tok.Role == RoleIngest && len(tok.Streams) > 0 {
+		if tok.Role == auth.RoleIngest && len(tok.Streams) > 0 {
 			t.Fatalf("a limited ingest token: %+v", tok)
 		}
 		for _, st := range tok.Streams {

@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/store"
 )
 
 // Handoffs is the agents' desk: automate.Stage implements it. Results are
@@ -21,14 +24,14 @@ type Handoffs[T any] interface {
 	TicketStream(id string) (string, bool)
 }
 
-// Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
+// Webhooks is the dead-letter queue of the CRM webhook: app adapts
 // connect.Webhook to it.
 type Webhooks interface {
-	DeadLetters() (any, error)
-	Retry(id string) (any, error)
+	DeadLetters() ([]store.OutboxEntry, error)
+	Retry(id string) (store.OutboxEntry, error)
 }
 
-// Auditor records a human action (store.AuditSink via cmd). actor is the
+// Auditor records a human action (store.AuditSink via app). actor is the
 // token's name.
 type Auditor func(actor, action, target, stream, reason string)
 
@@ -73,7 +76,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		}
 		list, total, next, err := h.Handoffs(q.Get("stream"), state, q.Get("after"), limit)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		if list == nil {
@@ -84,7 +87,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			res["next"] = next
 		}
 		writeJSON(w, http.StatusOK, res)
-	}), RoleAgent)
+	}), auth.RoleAgent)
 	for action, do := range map[string]func(id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
 		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			actor := PrincipalFrom(r.Context()).Name
@@ -102,7 +105,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 				audit(actor, "handoff."+action, id, stream, "")
 			}
 			answer(w, t, err)
-		}), RoleAgent)
+		}), auth.RoleAgent)
 	}
 	s.Handle("POST /v1/handoffs/{id}/convert", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := PrincipalFrom(r.Context()).Name
@@ -131,14 +134,14 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			audit(actor, "handoff.convert", id, stream, strconv.FormatFloat(*body.OrderValue, 'f', -1, 64))
 		}
 		answer(w, t, err)
-	}), RoleAgent)
+	}), auth.RoleAgent)
 	if wh == nil {
 		return
 	}
 	s.Handle("GET /v1/webhooks/dead", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		dead, err := wh.DeadLetters()
 		answer(w, map[string]any{"dead": dead}, err)
-	})), RoleModerator)
+	})), auth.RoleModerator)
 	s.Handle("POST /v1/webhooks/dead/{id}/retry", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := PrincipalFrom(r.Context()).Name
 		id := r.PathValue("id")
@@ -147,7 +150,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			audit(actor, "webhook.retry", id, "", "")
 		}
 		answer(w, e, err)
-	})), RoleModerator)
+	})), auth.RoleModerator)
 }
 
 // pageLimit reads a list's ?limit=: def when absent, at most max (larger

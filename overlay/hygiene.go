@@ -11,13 +11,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // Field hygiene for everything REST and subscribe take, in one place,
-// with the same limits as ingest (classify.CheckID): every path segment
+// with the same limits as ingest (chat.CheckID): every path segment
 // and the stream and user parameters are ids (at most
-// classify.MaxIDBytes of UTF-8, no control characters); a body is UTF-8
+// chat.MaxIDBytes of UTF-8, no control characters); a body is UTF-8
 // JSON whose ids obey the same rule and whose reason is at most
 // MaxReasonBytes.
 
@@ -36,7 +36,7 @@ var idParams = [...]string{"stream", "user"}
 // rules, before any handler sees it.
 func checkRequest(r *http.Request) error {
 	for _, seg := range strings.Split(strings.Trim(r.URL.Path, "/"), "/") {
-		if err := classify.CheckID("path segment", seg); err != nil {
+		if err := chat.CheckID("path segment", seg); err != nil {
 			return err
 		}
 	}
@@ -46,7 +46,7 @@ func checkRequest(r *http.Request) error {
 	q := r.URL.Query()
 	for _, p := range idParams {
 		for _, v := range q[p] {
-			if err := classify.CheckID(p, v); err != nil {
+			if err := chat.CheckID(p, v); err != nil {
 				return err
 			}
 		}
@@ -70,7 +70,7 @@ func checkBody(b []byte) error {
 		}
 		switch {
 		case bodyIDs[k]:
-			if err := classify.CheckID(k, s); err != nil {
+			if err := chat.CheckID(k, s); err != nil {
 				return err
 			}
 		case k == "reason":
@@ -90,7 +90,7 @@ func checkReason(s string) error {
 	}
 	for i, c := range []byte(s) {
 		if (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f {
-			return fmt.Errorf("reason: %w U+%04X at byte %d", classify.ErrControl, c, i)
+			return fmt.Errorf("reason: %w U+%04X at byte %d", chat.ErrControl, c, i)
 		}
 	}
 	return nil

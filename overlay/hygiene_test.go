@@ -8,11 +8,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
 )
 
 // FuzzReadBody: a body readBody accepts is UTF-8 JSON whose ids obey
-// classify.CheckID and whose reason is bounded; anything else is a 4xx
+// chat.CheckID and whose reason is bounded; anything else is a 4xx
 // with a message, never a panic.
 func FuzzReadBody(f *testing.F) {
 	for _, s := range []string{
@@ -31,7 +32,7 @@ func FuzzReadBody(f *testing.F) {
 		}
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/v1/x", strings.NewReader(string(b)))
-		r.Body = http.MaxBytesReader(w, r.Body, DefaultMaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, auth.DefaultMaxBodyBytes)
 		if !readBody(w, r, &body) {
 			if w.Code < 400 || w.Code > 499 {
 				t.Fatalf("refused with %d", w.Code)
@@ -46,7 +47,7 @@ func FuzzReadBody(f *testing.F) {
 			t.Fatalf("accepted invalid UTF-8 %q", b)
 		}
 		for name, v := range map[string]string{"stream": body.Stream, "user": body.User} {
-			if err := classify.CheckID(name, v); err != nil {
+			if err := chat.CheckID(name, v); err != nil {
 				t.Fatalf("accepted %s %q: %v", name, v, err)
 			}
 		}

@@ -4,12 +4,26 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/store"
 )
 
-// KPIs reports a stream's key numbers (moderate.KPIs via cmd); since > 0
+// KPIReport is GET /v1/kpis: the desk's counters and the appeals'.
+type KPIReport struct {
+	moderate.Report
+	Appeals store.AppealStats `json:"appeals"`
+	// Reviews is each rule's precision from the reviewers' marks.
+	Reviews map[string]store.RulePrecision `json:"review_precision"`
+	// Series is one entry per minute from ?since= on, from the store.
+	Series []store.KPIMinute `json:"series,omitempty"`
+}
+
+// KPIs reports a stream's key numbers (moderate.KPIs via app); since > 0
 // asks for the per-minute series from then on too.
 type KPIs interface {
-	KPIs(stream string, since int64) (any, error)
+	KPIs(stream string, since int64) (KPIReport, error)
 }
 
 // RegisterKPIs adds GET /v1/kpis?stream=ID&since=… for moderators, hosts
@@ -40,5 +54,5 @@ func RegisterKPIs(s *Server, k KPIs) {
 		}
 		res, err := k.KPIs(stream, since)
 		answer(w, res, err)
-	}), RoleModerator, RoleHost)
+	}), auth.RoleModerator, auth.RoleHost)
 }

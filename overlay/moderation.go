@@ -4,17 +4,20 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/moderate"
 )
 
 // Moderation is the moderators' desk behind the message, user and rule
 // endpoints. moderate.DeskREST implements it. actor is the token's name;
 // stream may be empty where the id alone finds the target.
 type Moderation interface {
-	Message(actor, stream, id, action, reason string) (any, error)
+	Message(actor, stream, id, action, reason string) (moderate.Event, error)
 	// User restricts or lifts; inStream says the restriction holds in
 	// stream only (asked through a token limited to streams).
-	User(actor, stream, user, action string, seconds int, reason string, inStream bool) (any, error)
-	UndoRule(actor, stream, rule string, since int64) (any, error)
+	User(actor, stream, user, action string, seconds int, reason string, inStream bool) (moderate.UserEvent, error)
+	UndoRule(actor, stream, rule string, since int64) (moderate.Undo, error)
 }
 
 // RegisterModeration adds, for moderators:
@@ -34,7 +37,7 @@ func RegisterModeration(s *Server, m Moderation) {
 			}
 			res, err := m.Message(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("id"), action, body.Reason)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 	for _, action := range []string{"timeout", "ban", "unban"} {
 		s.Handle("POST /v1/users/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +62,7 @@ func RegisterModeration(s *Server, m Moderation) {
 			p := PrincipalFrom(r.Context())
 			res, err := m.User(p.Name, body.Stream, r.PathValue("id"), action, body.Seconds, body.Reason, p.Scoped())
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 	s.Handle("POST /v1/rules/{rule}/undo", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -79,7 +82,7 @@ func RegisterModeration(s *Server, m Moderation) {
 		}
 		res, err := m.UndoRule(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("rule"), body.Since)
 		answer(w, res, err)
-	}), RoleModerator)
+	}), auth.RoleModerator)
 }
 
 // bodyStream fills an empty stream of a body from ?stream= (a token

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/livemod/livemod/auth"
 )
 
 //go:embed static
@@ -50,20 +52,20 @@ func RegisterPages(s *Server) {
 			w.Write(body)
 		})
 	}
-	s.handlePage("GET /{$}", "the index of pages", page("index.html"), Roles...)
-	s.handlePage("GET /overlay/{stream}", "the host overlay", page("overlay.html"), RoleHost, RoleModerator)
-	s.handlePage("GET /host/{stream}", "the host controls", page("host.html"), RoleHost)
-	s.handlePage("GET /moderator", "the moderator console", page("moderator.html"), RoleModerator)
-	s.handlePage("GET /moderator/tools", "the moderator tools", page("tools.html"), RoleModerator)
-	s.handlePage("GET /moderator/policy", "the channel policy page", page("policy.html"), RoleModerator)
-	s.handlePage("GET /agent", "the agent inbox", page("agent.html"), RoleAgent)
+	s.handlePage("GET /{$}", "the index of pages", page("index.html"), auth.Roles...)
+	s.handlePage("GET /overlay/{stream}", "the host overlay", page("overlay.html"), auth.RoleHost, auth.RoleModerator)
+	s.handlePage("GET /host/{stream}", "the host controls", page("host.html"), auth.RoleHost)
+	s.handlePage("GET /moderator", "the moderator console", page("moderator.html"), auth.RoleModerator)
+	s.handlePage("GET /moderator/tools", "the moderator tools", page("tools.html"), auth.RoleModerator)
+	s.handlePage("GET /moderator/policy", "the channel policy page", page("policy.html"), auth.RoleModerator)
+	s.handlePage("GET /agent", "the agent inbox", page("agent.html"), auth.RoleAgent)
 	// The overlay and the host controls are per stream: without one, the
 	// index lists a link for each stream.
 	toIndex := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/?"+r.URL.RawQuery, http.StatusSeeOther)
 	})
-	s.handlePage("GET /overlay/{$}", "the host overlay", toIndex, RoleHost, RoleModerator)
-	s.handlePage("GET /host/{$}", "the host controls", toIndex, RoleHost)
+	s.handlePage("GET /overlay/{$}", "the host overlay", toIndex, auth.RoleHost, auth.RoleModerator)
+	s.handlePage("GET /host/{$}", "the host controls", toIndex, auth.RoleHost)
 
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(sub)
@@ -82,7 +84,7 @@ func RegisterPages(s *Server) {
 
 // handlePage routes a page behind its roles; a request that may not see
 // it gets the denied page (401 or 403) instead of JSON.
-func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...Role) {
+func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...auth.Role) {
 	s.register(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.opts.Auth.Identify(r)
 		if err != nil {
@@ -110,13 +112,13 @@ func (s *Server) handlePage(pattern, what string, h http.Handler, roles ...Role)
 	}), roles)
 }
 
-func roleList(roles []Role) string {
+func roleList(roles []auth.Role) string {
 	var names []string
 	for _, r := range roles {
 		names = append(names, string(r))
 	}
-	if len(roles) != len(Roles) {
-		names = append(names, string(RoleAdmin))
+	if len(roles) != len(auth.Roles) {
+		names = append(names, string(auth.RoleAdmin))
 	}
 	return strings.Join(names, ", ")
 }

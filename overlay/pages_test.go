@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // TestDeniedPages: a page asked for without a token, with an unknown one
@@ -13,7 +15,7 @@ import (
 // JSON), with how to get a working link; the right token gets the page.
 func TestDeniedPages(t *testing.T) {
 	t.Parallel()
-	auth, err := NewAuth([]Token{{Name: "mods", Role: RoleModerator, Secret: "moderator-secret"}, {Name: "host", Role: RoleHost, Secret: "host-secret-1"}})
+	auth, err := NewAuth([]auth.Token{{Name: "mods", Role: auth.RoleModerator, Secret: "moderator-secret"}, {Name: "host", Role: auth.RoleHost, Secret: "host-secret-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,22 +7,30 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/policy"
 )
 
-// Policies is the data side of a stream's own rules; cmd implements it
+// Policies is the data side of a stream's own rules; app implements it
 // over policy.Book. actor is the token's name. Errors carry their status
-// (StatusCode() int).
+// (its chat kind: statusOf).
 type Policies interface {
 	// Get returns the policy in force on stream: the default with the
 	// stream's override merged over.
-	Get(stream string) (any, error)
+	Get(stream string) (StreamPolicy, error)
 	// Put replaces stream's override with the JSON policy doc.
-	Put(actor, stream string, doc []byte) (any, error)
+	Put(actor, stream string, doc []byte) (policy.Result, error)
 	// Try reports what the JSON policy doc, as stream's override, would
 	// change over msgs, or over the stream's last minutes when msgs is
 	// nil.
-	Try(ctx context.Context, stream string, doc []byte, msgs []*classify.Message, minutes int) (any, error)
+	Try(ctx context.Context, stream string, doc []byte, msgs []*chat.Message, minutes int) (*policy.Report, error)
+}
+
+// StreamPolicy is GET /v1/streams/{id}/policy: the policy in force.
+type StreamPolicy struct {
+	Stream string        `json:"stream"`
+	Policy policy.Policy `json:"policy"`
 }
 
 // MaxTryMinutes bounds how far back a trial over a stream's recent
@@ -33,9 +41,9 @@ const MaxTryMinutes = 24 * 60
 // proposed policy, and the recorded chat to run it over — messages in
 // the wire format, or the stream's last minutes (default 10).
 type TryRequest struct {
-	Policy   json.RawMessage     `json:"policy"`
-	Messages []*classify.Message `json:"messages,omitempty"`
-	Minutes  int                 `json:"minutes,omitempty"`
+	Policy   json.RawMessage `json:"policy"`
+	Messages []*chat.Message `json:"messages,omitempty"`
+	Minutes  int             `json:"minutes,omitempty"`
 }
 
 // RegisterPolicy adds, for admins and moderators (tokens are not tied to
@@ -48,7 +56,7 @@ func RegisterPolicy(s *Server, p Policies) {
 	s.Handle("GET /v1/streams/{id}/policy", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := p.Get(r.PathValue("id"))
 		answer(w, res, err)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("PUT /v1/streams/{id}/policy", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -57,7 +65,7 @@ func RegisterPolicy(s *Server, p Policies) {
 		}
 		res, err := p.Put(PrincipalFrom(r.Context()).Name, r.PathValue("id"), doc)
 		answer(w, res, err)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("POST /v1/streams/{id}/policy/try", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body TryRequest
 		if !readBody(w, r, &body) {
@@ -77,13 +85,10 @@ func RegisterPolicy(s *Server, p Policies) {
 				writeError(w, http.StatusBadRequest, "messages["+strconv.Itoa(i)+"]: null")
 				return
 			}
-			if m.Stream == "" {
-				m.Stream = stream
-			}
-			if m.ID == "" {
-				m.ID = "try-" + strconv.Itoa(i+1)
-			}
-			if err := m.Validate(); err != nil {
+			// A trial's messages keep their times (none given: 0) and
+			// may name any stream, as in replay.
+			a := chat.Admission{Stream: stream, AnyStream: true, ID: func() string { return "try-" + strconv.Itoa(i+1) }}
+			if _, err := chat.Admit(m, &a); err != nil {
 				writeError(w, http.StatusBadRequest, "messages["+strconv.Itoa(i)+"]: "+err.Error())
 				return
 			}
@@ -94,5 +99,5 @@ func RegisterPolicy(s *Server, p Policies) {
 		}
 		res, err := p.Try(r.Context(), stream, body.Policy, msgs, body.Minutes)
 		answer(w, res, err)
-	}), RoleAdmin, RoleModerator)
+	}), auth.RoleAdmin, auth.RoleModerator)
 }

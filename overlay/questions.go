@@ -3,15 +3,20 @@ package overlay
 import (
 	"errors"
 	"net/http"
+
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/trend"
 )
 
 // Questions is the host's desk behind the question endpoints.
 // moderate.HostREST implements it.
 type Questions interface {
-	// List returns the stream's trending list as JSON-ready value.
-	List(stream string) any
+	// List returns the stream's trending list.
+	List(stream string) moderate.Overlay
 	// Act pins, marks answered or dismisses cluster; stream may be empty.
-	Act(actor, stream, cluster, action string) (any, error)
+	Act(actor, stream, cluster, action string) (trend.TrendQuestion, error)
 }
 
 // RegisterQuestions adds GET /v1/questions?stream=ID and
@@ -24,7 +29,7 @@ func RegisterQuestions(s *Server, q Questions) {
 			return
 		}
 		writeJSON(w, http.StatusOK, q.List(stream))
-	}), RoleHost)
+	}), auth.RoleHost)
 	for _, action := range []string{"pin", "answered", "dismiss"} {
 		s.Handle("POST /v1/questions/{cluster}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
@@ -35,27 +40,43 @@ func RegisterQuestions(s *Server, q Questions) {
 			}
 			res, err := q.Act(PrincipalFrom(r.Context()).Name, body.Stream, r.PathValue("cluster"), action)
 			answer(w, res, err)
-		}), RoleHost)
+		}), auth.RoleHost)
 	}
 }
 
-// answer writes an action's result, or its error with the status the
-// error asks for (StatusCode() int), 500 otherwise.
-func answer(w http.ResponseWriter, res any, err error) {
+// statusOf is the HTTP status of a desk's error: its kind (chat.ErrNotFound
+// and the others) says which, anything else is a 500.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, chat.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, chat.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, chat.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, chat.ErrTooMany):
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// answer writes an action's typed result, or its error (answerError).
+func answer[T any](w http.ResponseWriter, res T, err error) {
 	if err != nil {
-		status := http.StatusInternalServerError
-		var sc interface{ StatusCode() int }
-		if errors.As(err, &sc) {
-			status = sc.StatusCode()
-		}
-		// A wrong-state action (409) names the state it met.
-		var cs interface{ CurrentState() string }
-		if errors.As(err, &cs) && cs.CurrentState() != "" {
-			writeJSON(w, status, map[string]string{"error": err.Error(), "state": cs.CurrentState()})
-			return
-		}
-		writeError(w, status, err.Error())
+		answerError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// answerError writes err with the status of its kind (statusOf).
+func answerError(w http.ResponseWriter, err error) {
+	status := statusOf(err)
+	// A wrong-state action (409) names the state it met.
+	var cs interface{ CurrentState() string }
+	if errors.As(err, &cs) && cs.CurrentState() != "" {
+		writeJSON(w, status, map[string]string{"error": err.Error(), "state": cs.CurrentState()})
+		return
+	}
+	writeError(w, status, err.Error())
 }

@@ -3,6 +3,8 @@ package overlay
 import (
 	"net/http"
 	"time"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // Drafts is the moderators' approval queue of automated replies:
@@ -41,7 +43,7 @@ func RegisterDrafts[D any](s *Server, d Drafts[D], audit Auditor) {
 			list = []D{}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"drafts": list})
-	}), RoleModerator)
+	}), auth.RoleModerator)
 	for action, approve := range map[string]bool{"approve": true, "reject": false} {
 		s.Handle("POST /v1/replies/drafts/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
@@ -65,6 +67,6 @@ func RegisterDrafts[D any](s *Server, d Drafts[D], audit Auditor) {
 				audit(actor, "reply."+action, id, stream, body.Reason)
 			}
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 }

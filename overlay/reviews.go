@@ -5,14 +5,16 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/store"
 )
 
-// Reviews is the quality-review queue: cmd implements it over
+// Reviews is the quality-review queue: app implements it over
 // store.Sampler. actor is the token's name.
 type Reviews interface {
-	List(stream, state string, limit int) (any, error)
-	Mark(actor, id string, right bool, labels *classify.Labels, note string) (any, error)
+	List(stream, state string, limit int) ([]store.Review, error)
+	Mark(actor, id string, right bool, labels *chat.Labels, note string) (store.Review, error)
 	ReviewStream(id string) (string, bool)
 }
 
@@ -43,18 +45,18 @@ func RegisterReviews(s *Server, rv Reviews) {
 		}
 		res, err := rv.List(q.Get("stream"), state, limit)
 		if err != nil {
-			answer(w, nil, err)
+			answerError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"reviews": res})
-	}), RoleModerator)
+	}), auth.RoleModerator)
 	for action, right := range map[string]bool{"right": true, "wrong": false} {
 		s.Handle("POST /v1/reviews/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var body struct {
 				Note string `json:"note"`
 				// Labels are the right labels of the message (optional):
 				// they go into the labeled example (docs/ARCHITECTURE.md).
-				Labels *classify.Labels `json:"labels"`
+				Labels *chat.Labels `json:"labels"`
 			}
 			if !readBody(w, r, &body) {
 				return
@@ -74,6 +76,6 @@ func RegisterReviews(s *Server, rv Reviews) {
 			}
 			res, err := rv.Mark(PrincipalFrom(r.Context()).Name, id, right, body.Labels, body.Note)
 			answer(w, res, err)
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/livemod/livemod/auth"
 )
 
 // Feed serves live subscriptions: one websocket per call, lines of JSON
@@ -47,11 +49,11 @@ type Options struct {
 }
 
 // viewRoles says which roles may subscribe to each view (admin always may).
-var viewRoles = map[string][]Role{
-	"moderator": {RoleModerator},
-	"overlay":   {RoleHost, RoleModerator},
-	"agent":     {RoleAgent},
-	"replies":   {RoleIngest, RoleModerator},
+var viewRoles = map[string][]auth.Role{
+	"moderator": {auth.RoleModerator},
+	"overlay":   {auth.RoleHost, auth.RoleModerator},
+	"agent":     {auth.RoleAgent},
+	"replies":   {auth.RoleIngest, auth.RoleModerator},
 }
 
 // Server routes livemod's HTTP endpoints.
@@ -69,7 +71,7 @@ func NewServer(opts Options) *Server {
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), maxBody: opts.MaxBodyBytes}
 	if s.maxBody <= 0 {
-		s.maxBody = DefaultMaxBodyBytes
+		s.maxBody = auth.DefaultMaxBodyBytes
 	}
 	a := opts.Auth
 	s.register("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -82,34 +84,34 @@ func NewServer(opts Options) *Server {
 			w.Write(opts.OpenAPI)
 		}), nil)
 	}
-	s.register("GET /readyz", a.Require(http.HandlerFunc(s.readyz), Roles...), Roles)
+	s.register("GET /readyz", a.Require(http.HandlerFunc(s.readyz), auth.Roles...), auth.Roles)
 	if opts.Metrics != nil {
-		s.register("GET /metrics", a.Require(RequireAllStreams(opts.Metrics), RoleAdmin, RoleModerator), []Role{RoleAdmin, RoleModerator})
+		s.register("GET /metrics", a.Require(RequireAllStreams(opts.Metrics), auth.RoleAdmin, auth.RoleModerator), []auth.Role{auth.RoleAdmin, auth.RoleModerator})
 	}
 	if opts.Pprof {
 		// The mutex and block profiles sample: one contention event in
 		// 100, and one blocking event per 100 µs spent blocked.
 		runtime.SetMutexProfileFraction(100)
 		runtime.SetBlockProfileRate(100_000)
-		s.register("GET /debug/pprof/", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Index)), RoleAdmin), []Role{RoleAdmin})
-		s.register("GET /debug/pprof/profile", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Profile)), RoleAdmin), []Role{RoleAdmin})
-		s.register("GET /debug/pprof/trace", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Trace)), RoleAdmin), []Role{RoleAdmin})
+		s.register("GET /debug/pprof/", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Index)), auth.RoleAdmin), []auth.Role{auth.RoleAdmin})
+		s.register("GET /debug/pprof/profile", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Profile)), auth.RoleAdmin), []auth.Role{auth.RoleAdmin})
+		s.register("GET /debug/pprof/trace", a.Require(RequireAllStreams(http.HandlerFunc(pprof.Trace)), auth.RoleAdmin), []auth.Role{auth.RoleAdmin})
 	}
 	if opts.Ingest != nil {
-		s.register("GET /v1/ingest", a.Require(opts.Ingest, RoleIngest), []Role{RoleIngest})
+		s.register("GET /v1/ingest", a.Require(opts.Ingest, auth.RoleIngest), []auth.Role{auth.RoleIngest})
 	}
 	if opts.Messages != nil {
-		s.register("POST /v1/messages", a.Require(opts.Messages, RoleIngest), []Role{RoleIngest})
+		s.register("POST /v1/messages", a.Require(opts.Messages, auth.RoleIngest), []auth.Role{auth.RoleIngest})
 	}
 	if opts.Feed != nil {
-		s.register("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), Roles...), Roles)
+		s.register("GET /v1/subscribe", a.Require(http.HandlerFunc(s.subscribe), auth.Roles...), auth.Roles)
 	}
 	return s
 }
 
 // Handle adds a route, wrapped in the token check for roles. Later
 // features (pages, REST actions) register themselves here.
-func (s *Server) Handle(pattern string, h http.Handler, roles ...Role) {
+func (s *Server) Handle(pattern string, h http.Handler, roles ...auth.Role) {
 	s.register(pattern, s.opts.Auth.Require(h, roles...), roles)
 }
 
@@ -117,11 +119,11 @@ func (s *Server) Handle(pattern string, h http.Handler, roles ...Role) {
 // it (admin always may; none: no token needed).
 type Route struct {
 	Pattern string
-	Roles   []Role
+	Roles   []auth.Role
 }
 
 // register routes pattern to h and remembers it for Routes.
-func (s *Server) register(pattern string, h http.Handler, roles []Role) {
+func (s *Server) register(pattern string, h http.Handler, roles []auth.Role) {
 	s.routes = append(s.routes, Route{Pattern: pattern, Roles: roles})
 	s.mux.Handle(pattern, h)
 }
@@ -159,10 +161,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func isWebsocket(r *http.Request) bool {
 	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
-
-// DefaultMaxBodyBytes bounds every request body unless
-// Options.MaxBodyBytes says otherwise; REST actions are small.
-const DefaultMaxBodyBytes = 1 << 20
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
@@ -236,19 +234,4 @@ func PrincipalFrom(ctx context.Context) Principal { return principalFrom(ctx) }
 func principalFrom(ctx context.Context) Principal {
 	p, _ := ctx.Value(principalKey{}).(Principal)
 	return p
-}
-
-// IsLoopback reports whether addr (host:port) binds only the loopback
-// interface.
-func IsLoopback(addr string) bool {
-	host := addr
-	if i := strings.LastIndex(addr, ":"); i >= 0 {
-		host = addr[:i]
-	}
-	host = strings.Trim(host, "[]")
-	switch host {
-	case "localhost", "127.0.0.1", "::1":
-		return true
-	}
-	return strings.HasPrefix(host, "127.")
 }

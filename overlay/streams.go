@@ -1,6 +1,10 @@
 package overlay
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/livemod/livemod/auth"
+)
 
 // StreamInfo is one stream as the stream picker shows it.
 type StreamInfo struct {
@@ -13,9 +17,9 @@ type StreamInfo struct {
 
 // Caller is who a token is, as GET /v1/streams tells a page.
 type Caller struct {
-	Name    string   `json:"name"`
-	Role    Role     `json:"role"`
-	Streams []string `json:"streams,omitempty"` // the streams a limited token may use
+	Name    string    `json:"name"`
+	Role    auth.Role `json:"role"`
+	Streams []string  `json:"streams,omitempty"` // the streams a limited token may use
 }
 
 // StreamList answers GET /v1/streams.
@@ -25,7 +29,7 @@ type StreamList struct {
 }
 
 // Streams lists the streams the server has seen, the most recently
-// active first (cmd adapts moderate.KPIs).
+// active first (app adapts moderate.KPIs).
 type Streams interface {
 	Streams(limit int) []StreamInfo
 }
@@ -42,7 +46,7 @@ type Restricted struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Restrictions lists running timeouts and bans (moderate.Desk via cmd).
+// Restrictions lists running timeouts and bans (moderate.Desk via app).
 type Restrictions interface {
 	Restrictions(limit int) []Restricted
 }
@@ -83,7 +87,7 @@ func RegisterStreams(s *Server, st Streams, rs Restrictions) {
 				list = []StreamInfo{}
 			}
 			writeJSON(w, http.StatusOK, StreamList{You: Caller{Name: p.Name, Role: p.Role, Streams: p.Streams()}, Streams: list})
-		}), Roles...)
+		}), auth.Roles...)
 	}
 	if rs != nil {
 		s.Handle("GET /v1/users/restricted", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +108,6 @@ func RegisterStreams(s *Server, st Streams, rs Restrictions) {
 			writeJSON(w, http.StatusOK, struct {
 				Restricted []Restricted `json:"restricted"`
 			}{list})
-		}), RoleModerator)
+		}), auth.RoleModerator)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -91,12 +92,12 @@ func shopPolicy() Policy {
 	return p
 }
 
-func benchMsgs() []classify.Message {
-	msgs := make([]classify.Message, 1024)
+func benchMsgs() []chat.Message {
+	msgs := make([]chat.Message, 1024)
 	for i := range msgs {
-		msgs[i] = classify.Message{
+		msgs[i] = chat.Message{
 			ID: "m" + strconv.Itoa(i), Stream: "show",
-			User: classify.User{ID: "u" + strconv.Itoa(i%97), Name: "viewer"},
+			User: chat.User{ID: "u" + strconv.Itoa(i%97), Name: "viewer"},
 			Text: benchTexts[i%len(benchTexts)], TS: 1795000000000 + int64(i)*40_000,
 		}
 	}
@@ -142,7 +143,7 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
-func run(b *testing.B, decide func(*classify.Decision, *classify.Message)) {
+func run(b *testing.B, decide func(*chat.Decision, *chat.Message)) {
 	msgs := benchMsgs()
 	n := 0
 	for _, m := range msgs {
@@ -150,7 +151,7 @@ func run(b *testing.B, decide func(*classify.Decision, *classify.Message)) {
 	}
 	b.SetBytes(int64(n / len(msgs)))
 	b.ReportAllocs()
-	var d classify.Decision
+	var d chat.Decision
 	i := 0
 	cpu0 := cpuTime()
 	for b.Loop() {
@@ -209,9 +210,9 @@ func BenchmarkDecideAB(b *testing.B) {
 				}
 				defer bk.Close(b.Context())
 				ma, mb := benchMsgs(), benchMsgs()
-				var da, db classify.Decision
+				var da, db chat.Decision
 				ia, ib := 0, 0
-				batch := func(decide func(*classify.Decision, *classify.Message), msgs []classify.Message, d *classify.Decision, i *int) time.Duration {
+				batch := func(decide func(*chat.Decision, *chat.Message), msgs []chat.Message, d *chat.Decision, i *int) time.Duration {
 					start := time.Now()
 					for range 1024 {
 						m := &msgs[*i%len(msgs)]

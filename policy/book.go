@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -183,16 +184,16 @@ func effective(cfg Config, stored map[string]Policy, stream string) Policy {
 	return cfg.Default
 }
 
-// Decide implements stream.Decider.
-func (b *Book) Decide(m *classify.Message) classify.Decision {
-	var d classify.Decision
+// Decide implements chat.Decider.
+func (b *Book) Decide(m *chat.Message) chat.Decision {
+	var d chat.Decision
 	b.DecideInto(&d, m)
 	return d
 }
 
 // DecideInto decides m with the engine and its stream's rules, and keeps
 // m among the stream's recent messages for trials.
-func (b *Book) DecideInto(d *classify.Decision, m *classify.Message) {
+func (b *Book) DecideInto(d *chat.Decision, m *chat.Message) {
 	if r := b.cur.Load().of(m.Stream); r != nil {
 		b.engine.DecideWith(d, m, r.allow, r)
 	} else {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -52,14 +53,14 @@ const MaxTrialMessages = 50_000
 // engine from newEngine (so neither touches live state, and dedup and
 // escalation count as they would have), and reports the difference.
 // Timeouts are counted, never given.
-func Compare(ctx context.Context, newEngine func() (*classify.Engine, error), before, after Config, msgs []*classify.Message) (*Report, error) {
+func Compare(ctx context.Context, newEngine func() (*classify.Engine, error), before, after Config, msgs []*chat.Message) (*Report, error) {
 	if newEngine == nil {
 		return nil, ErrNoTrials
 	}
 	if len(msgs) > MaxTrialMessages {
 		return nil, fmt.Errorf("%w: %d messages; try at most %d", ErrInvalid, len(msgs), MaxTrialMessages)
 	}
-	run := func(cfg Config) ([]classify.Decision, error) {
+	run := func(cfg Config) ([]chat.Decision, error) {
 		e, err := newEngine()
 		if err != nil {
 			return nil, err
@@ -69,7 +70,7 @@ func Compare(ctx context.Context, newEngine func() (*classify.Engine, error), be
 			return nil, err
 		}
 		defer b.Close(context.Background())
-		out := make([]classify.Decision, len(msgs))
+		out := make([]chat.Decision, len(msgs))
 		for i, m := range msgs {
 			if i%1024 == 0 && ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -105,10 +106,10 @@ func Compare(ctx context.Context, newEngine func() (*classify.Engine, error), be
 		var rule string
 		var rc *RuleChange
 		switch {
-		case da.Action == classify.Allow:
+		case da.Action == chat.Allow:
 			rep.NewlyHidden++
 			rule = firstRule(db)
-		case db.Action == classify.Allow:
+		case db.Action == chat.Allow:
 			rep.Released++
 			rule = firstRule(da)
 		default:
@@ -118,14 +119,14 @@ func Compare(ctx context.Context, newEngine func() (*classify.Engine, error), be
 			rc = &RuleChange{Rule: rule, Examples: []Example{}}
 			by[rule] = rc
 		}
-		if db.Action == classify.Allow {
+		if db.Action == chat.Allow {
 			rc.Released++
 		} else {
 			rc.Hidden++
 		}
 		if len(rc.Examples) < examplesPerRule {
 			ex := Example{ID: msgs[i].ID, User: msgs[i].User.ID, Text: clip(msgs[i].Text, 200), Before: actionText(da), After: actionText(db)}
-			if len(db.Reasons) > 0 && db.Action != classify.Allow {
+			if len(db.Reasons) > 0 && db.Action != chat.Allow {
 				ex.Detail = db.Reasons[0].Detail
 			} else if len(da.Reasons) > 0 {
 				ex.Detail = da.Reasons[0].Detail
@@ -145,7 +146,7 @@ func Compare(ctx context.Context, newEngine func() (*classify.Engine, error), be
 	return rep, nil
 }
 
-func firstRule(d *classify.Decision) string {
+func firstRule(d *chat.Decision) string {
 	for _, r := range d.Reasons {
 		if strings.HasPrefix(r.Rule, "policy.") {
 			return r.Rule
@@ -157,7 +158,7 @@ func firstRule(d *classify.Decision) string {
 	return "(none)"
 }
 
-func hasTimeout(d *classify.Decision) bool {
+func hasTimeout(d *chat.Decision) bool {
 	for _, r := range d.Reasons {
 		if strings.HasPrefix(r.Rule, "policy.") && strings.Contains(r.Detail, "timeout ") {
 			return true
@@ -166,8 +167,8 @@ func hasTimeout(d *classify.Decision) bool {
 	return false
 }
 
-func actionText(d *classify.Decision) string {
-	if d.Action == classify.Hide && hasTimeout(d) {
+func actionText(d *chat.Decision) string {
+	if d.Action == chat.Hide && hasTimeout(d) {
 		return "hide+timeout"
 	}
 	return d.Action.String()
@@ -179,7 +180,7 @@ func actionText(d *classify.Decision) string {
 // One trial runs at a time: each decides up to MaxTrialMessages twice, on
 // the cores the live pipeline uses. Another waits for it up to
 // trialWait, then gets ErrBusy.
-func (b *Book) Try(ctx context.Context, stream string, proposed Policy, msgs []*classify.Message, sinceMS int64) (*Report, error) {
+func (b *Book) Try(ctx context.Context, stream string, proposed Policy, msgs []*chat.Message, sinceMS int64) (*Report, error) {
 	if err := proposed.Validate("policy"); err != nil {
 		return nil, err
 	}

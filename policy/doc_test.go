@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // TestWorkedExample holds docs/POLICY.md to its word: the shopping
@@ -25,20 +25,20 @@ func TestWorkedExample(t *testing.T) {
 	for _, c := range []struct {
 		stream, text string
 		badges       []string
-		action       classify.Action
+		action       chat.Action
 		rule         string
 	}{
-		{"saree-live", "the blue saree is at https://www.ashaboutique.in/blue", nil, classify.Allow, ""},
-		{"saree-live", "better prices at rivalshop.in", nil, classify.Hide, "policy.links"},
-		{"saree-live", "check 192.168.4.20:8080/free", nil, classify.Hide, "policy.links"},
-		{"saree-live", "get ch3ap f0llows here", nil, classify.Hide, "policy.term:cheapfollows"},
-		{"saree-live", "FREE   RECHARGE click now", nil, classify.Hide, `policy.regex:(?i)free\s+recharge`},
-		{"saree-live", "WHY IS NOBODY ANSWERING MY QUESTION THIS IS THE WORST STREAM EVER!!!!!!!!", nil, classify.Hide, "policy.caps"},
-		{"saree-live", strings.Repeat("₹", 40), nil, classify.Hide, "policy.symbols"},
-		{"saree-live", "KAB AAYEGA MERA ORDER", []string{"vip/1"}, classify.Allow, ""},
-		{"saree-live", "FRIDAY SALE IS LIVE NOW, grab it", nil, classify.Hide, "policy.caps"},
-		{"flash-sale", "FRIDAY SALE IS LIVE NOW, grab it", nil, classify.Allow, ""},
-		{"flash-sale", "tu kamina hai, this price is amazing", nil, classify.Allow, ""},
+		{"saree-live", "the blue saree is at https://www.ashaboutique.in/blue", nil, chat.Allow, ""},
+		{"saree-live", "better prices at rivalshop.in", nil, chat.Hide, "policy.links"},
+		{"saree-live", "check 192.168.4.20:8080/free", nil, chat.Hide, "policy.links"},
+		{"saree-live", "get ch3ap f0llows here", nil, chat.Hide, "policy.term:cheapfollows"},
+		{"saree-live", "FREE   RECHARGE click now", nil, chat.Hide, `policy.regex:(?i)free\s+recharge`},
+		{"saree-live", "WHY IS NOBODY ANSWERING MY QUESTION THIS IS THE WORST STREAM EVER!!!!!!!!", nil, chat.Hide, "policy.caps"},
+		{"saree-live", strings.Repeat("₹", 40), nil, chat.Hide, "policy.symbols"},
+		{"saree-live", "KAB AAYEGA MERA ORDER", []string{"vip/1"}, chat.Allow, ""},
+		{"saree-live", "FRIDAY SALE IS LIVE NOW, grab it", nil, chat.Hide, "policy.caps"},
+		{"flash-sale", "FRIDAY SALE IS LIVE NOW, grab it", nil, chat.Allow, ""},
+		{"flash-sale", "tu kamina hai, this price is amazing", nil, chat.Allow, ""},
 	} {
 		d := b.Decide(msg(c.stream, "viewer-"+c.text[:4], c.text, c.badges...))
 		got := ""
@@ -49,7 +49,7 @@ func TestWorkedExample(t *testing.T) {
 			t.Errorf("%s %q: %v %q (%s); the doc says %v %q", c.stream, c.text, d.Action, got, rules(d), c.action, c.rule)
 		}
 	}
-	if d := testEngine().Decide(msg("x", "u", "tu kamina hai, this price is amazing")); d.Action != classify.Hold {
+	if d := testEngine().Decide(msg("x", "u", "tu kamina hai, this price is amazing")); d.Action != chat.Hold {
 		t.Errorf("the doc says the built-in lexicon holds 'kamina': %v", d.Action)
 	}
 	// The recharge scam times out; a third hide in 10 minutes escalates.

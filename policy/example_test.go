@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/policy"
 )
@@ -27,7 +28,7 @@ policy:
 	}
 	defer book.Close(context.Background())
 	for _, text := range []string{"get ch3ap f0llows here", "the jacket: https://shopname.in/blue", "cheaper at rival.in"} {
-		d := book.Decide(&classify.Message{ID: "m", Stream: "show", User: classify.User{ID: "u"}, Text: text, TS: 1795000000000})
+		d := book.Decide(&chat.Message{ID: "m", Stream: "show", User: chat.User{ID: "u"}, Text: text, TS: 1795000000000})
 		out := d.Action.String()
 		if len(d.Reasons) > 0 {
 			out += " " + d.Reasons[0].Rule + ": " + d.Reasons[0].Detail

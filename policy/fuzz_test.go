@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // FuzzParseYAML: no input panics the parser; what it accepts compiles,
@@ -31,8 +31,8 @@ func FuzzParseYAML(f *testing.F) {
 			if _, err := ParseJSON(raw); err != nil {
 				t.Fatalf("JSON round trip refused: %v\n%s", err, raw)
 			}
-			var d classify.Decision
-			testEngine().DecideWith(&d, &classify.Message{ID: "f", Stream: "s", User: classify.User{ID: "u"}, Text: "HELLO check x.com ₹₹₹ Kappa", TS: 1}, r.allow, r.Bind(nil))
+			var d chat.Decision
+			testEngine().DecideWith(&d, &chat.Message{ID: "f", Stream: "s", User: chat.User{ID: "u"}, Text: "HELLO check x.com ₹₹₹ Kappa", TS: 1}, r.allow, r.Bind(nil))
 			_ = Diff(cfg.Default, eff)
 		}
 	})
@@ -54,13 +54,13 @@ func FuzzInspect(f *testing.F) {
 	}
 	env := NewEnv(0, nil)
 	f.Fuzz(func(t *testing.T, text string) {
-		m := &classify.Message{ID: "f", Stream: "s", User: classify.User{ID: "u"}, Text: text, TS: 1}
+		m := &chat.Message{ID: "f", Stream: "s", User: chat.User{ID: "u"}, Text: text, TS: 1}
 		if m.Validate() != nil {
 			return
 		}
-		var d classify.Decision
+		var d chat.Decision
 		testEngine().DecideWith(&d, m, r.allow, r.Bind(env))
-		if d.Action != classify.Allow && len(d.Reasons) == 0 {
+		if d.Action != chat.Allow && len(d.Reasons) == 0 {
 			t.Fatalf("%q: %v without a reason", text, d.Action)
 		}
 	})

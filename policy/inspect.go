@@ -3,12 +3,14 @@ package policy
 import (
 	"bytes"
 
-	"github.com/livemod/livemod/internal/words"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/internal/words"
 
 	"github.com/livemod/livemod/classify"
 )
@@ -85,7 +87,7 @@ var linkBuf = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 
 // Inspect applies the rules to the engine's decision about m. It is the
 // classify.Inspector of the stream.
-func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.View) {
+func (b *Bound) Inspect(d *chat.Decision, m *chat.Message, v *classify.View) {
 	r := b.Rules
 	var f fired
 	badges := m.User.Badges
@@ -182,7 +184,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 	best := act{action: d.Action, seconds: labelSeconds}
 	if f.n > 0 {
 		engine := best
-		reasons := make([]classify.Reason, 0, f.n+len(d.Reasons)+1)
+		reasons := make([]chat.Reason, 0, f.n+len(d.Reasons)+1)
 		for k := 0; k < f.n; k++ {
 			ru := &r.rules[f.idx[k]]
 			a := ru.act
@@ -199,7 +201,7 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 			if a.seconds > 0 {
 				det += "; timeout " + strconv.Itoa(a.seconds) + "s"
 			}
-			reasons = append(reasons, classify.Reason{Rule: ru.name, Detail: det})
+			reasons = append(reasons, chat.Reason{Rule: ru.name, Detail: det})
 		}
 		if f.more > 0 {
 			reasons[len(reasons)-1].Detail += " (and " + strconv.Itoa(f.more) + " more channel rules)"
@@ -213,21 +215,21 @@ func (b *Bound) Inspect(d *classify.Decision, m *classify.Message, v *classify.V
 		d.Action = best.action
 	}
 	// Escalation: repeat hides of one user lead to a timeout.
-	if r.esc != nil && d.Action == classify.Hide && b.env != nil && !policyExempt() {
+	if r.esc != nil && d.Action == chat.Hide && b.env != nil && !policyExempt() {
 		window := int64(r.esc.Window) / 1e6
-		if n := b.env.offences.add(classify.UserKey(m.Stream, m.User.ID), m.TS, window, r.esc.Offences); n >= r.esc.Offences {
+		if n := b.env.offences.add(chat.UserKey(m.Stream, m.User.ID), m.TS, window, r.esc.Offences); n >= r.esc.Offences {
 			sec := r.esc.Seconds
 			if sec == 0 {
 				sec = 600
 			}
 			if sec > best.seconds {
 				best.seconds = sec
-				d.Reasons = append(d.Reasons, classify.Reason{Rule: "policy.escalation",
+				d.Reasons = append(d.Reasons, chat.Reason{Rule: "policy.escalation",
 					Detail: strconv.Itoa(n) + " hides in " + r.esc.Window.String() + "; timeout " + strconv.Itoa(sec) + "s"})
 			}
 		}
 	}
-	if best.seconds > 0 && d.Action == classify.Hide && b.env != nil && b.env.Timeout != nil {
+	if best.seconds > 0 && d.Action == chat.Hide && b.env != nil && b.env.Timeout != nil {
 		reason := "channel rule"
 		for _, rs := range d.Reasons {
 			if strings.HasPrefix(rs.Rule, "policy.") {
@@ -260,8 +262,8 @@ func actOfLinkDetail(l *linkRule, det string) act {
 // text's characters (bytes, for ASCII), and builds a reason's detail only
 // for a limit that is over.
 func (r *Rules) limits(f *fired, text string, marked int, v *classify.View, badges []string) {
-	if len(text) > classify.MaxTextBytes {
-		text = text[:classify.MaxTextBytes]
+	if len(text) > chat.MaxTextBytes {
+		text = text[:chat.MaxTextBytes]
 	}
 	orig := text
 	var runes, nonSpace, letters, upper, symbols, emoji, run, maxRun, marks, maxMarks, spaces int
@@ -472,7 +474,7 @@ func mostRepeatedWord(v *classify.View) int {
 // applyLinks finds the message's links and fires the link rule for those
 // blocked or not allowed; a message whose links are all allowed is
 // released from the built-in link rules.
-func (r *Rules) applyLinks(d *classify.Decision, m *classify.Message, f *fired, v *classify.View) {
+func (r *Rules) applyLinks(d *chat.Decision, m *chat.Message, f *fired, v *classify.View) {
 	plain := v.Plain()
 	if !mayHaveLink(plain) && !v.Spaced() {
 		return
@@ -507,17 +509,17 @@ func (r *Rules) applyLinks(d *classify.Decision, m *classify.Message, f *fired, 
 		// The channel's own links: neither a link nor the model's spam
 		// (which links drive) below the score that hides.
 		rules := []string{"link.url", "spam.link"}
-		if d.Scores.Get(classify.LabelSpam) < classify.DefaultHideThresholds[classify.LabelSpam] {
+		if d.Scores.Get(chat.LabelSpam) < classify.DefaultHideThresholds[chat.LabelSpam] {
 			rules = append(rules, "model.spam")
 		}
-		release(d, classify.IsPrivileged(m.User.Badges), classify.LabelLink, rules...)
+		release(d, classify.IsPrivileged(m.User.Badges), chat.LabelLink, rules...)
 	}
 }
 
 // firmHold reports a hold the channel's rules do not lift: a threat or
 // abuse by the built-in rules.
-func firmHold(d *classify.Decision) bool {
-	if d.Action != classify.Hold {
+func firmHold(d *chat.Decision) bool {
+	if d.Action != chat.Hold {
 		return false
 	}
 	for _, r := range d.Reasons {
@@ -531,19 +533,19 @@ func firmHold(d *classify.Decision) bool {
 // baseAction is the engine's action for the reasons left in d: a threat
 // or abuse is held, a rule's spam, flood or link hidden (not for
 // privileged badges), the model's spam or toxic held.
-func baseAction(d *classify.Decision, priv bool) classify.Action {
-	a := classify.Allow
+func baseAction(d *chat.Decision, priv bool) chat.Action {
+	a := chat.Allow
 	for _, r := range d.Reasons {
 		switch {
 		case strings.HasPrefix(r.Rule, "threat."), r.Rule == "toxic.lexicon", r.Rule == "toxic.insult", r.Rule == "model.toxic":
-			return classify.Hold
+			return chat.Hold
 		case r.Rule == "model.spam":
 			if !priv {
-				a = max(a, classify.Hold)
+				a = max(a, chat.Hold)
 			}
 		case strings.HasPrefix(r.Rule, "spam."), strings.HasPrefix(r.Rule, "flood."), strings.HasPrefix(r.Rule, "link."):
-			if !priv && a == classify.Allow {
-				a = classify.Hide
+			if !priv && a == chat.Allow {
+				a = chat.Hide
 			}
 		}
 	}
@@ -552,7 +554,7 @@ func baseAction(d *classify.Decision, priv bool) classify.Action {
 
 // release takes label and the reasons of rules out of d, and sets the
 // action the reasons left call for.
-func release(d *classify.Decision, priv bool, label classify.Label, rules ...string) {
+func release(d *chat.Decision, priv bool, label chat.Label, rules ...string) {
 	kept := d.Reasons[:0]
 	spamLeft := false
 	for _, rs := range d.Reasons {
@@ -570,12 +572,12 @@ func release(d *classify.Decision, priv bool, label classify.Label, rules ...str
 	d.Reasons = kept
 	d.Labels.Remove(label)
 	if !spamLeft {
-		d.Labels.Remove(classify.LabelSpam)
+		d.Labels.Remove(chat.LabelSpam)
 	}
-	if label == classify.LabelToxic {
+	if label == chat.LabelToxic {
 		for _, r := range kept {
 			if strings.HasPrefix(r.Rule, "toxic.") {
-				d.Labels.Add(classify.LabelToxic)
+				d.Labels.Add(chat.LabelToxic)
 			}
 		}
 	}
@@ -584,13 +586,13 @@ func release(d *classify.Decision, priv bool, label classify.Label, rules ...str
 
 // applySensitivity re-reads the model's spam and toxic scores at the
 // stream's level.
-func (r *Rules) applySensitivity(d *classify.Decision, m *classify.Message) {
+func (r *Rules) applySensitivity(d *chat.Decision, m *chat.Message) {
 	t := Thresholds[r.sens]
 	for _, x := range [...]struct {
-		l    classify.Label
+		l    chat.Label
 		t    float32
 		rule string
-	}{{classify.LabelSpam, t.Spam, "model.spam"}, {classify.LabelToxic, t.Toxic, "model.toxic"}} {
+	}{{chat.LabelSpam, t.Spam, "model.spam"}, {chat.LabelToxic, t.Toxic, "model.toxic"}} {
 		s := d.Scores.Get(x.l)
 		if s == 0 {
 			continue // the model did not score this message
@@ -606,9 +608,9 @@ func (r *Rules) applySensitivity(d *classify.Decision, m *classify.Message) {
 			release(d, classify.IsPrivileged(m.User.Badges), x.l, x.rule)
 		case !d.Labels.Has(x.l) && s >= x.t:
 			d.Labels.Add(x.l)
-			d.Reasons = append(d.Reasons, classify.Reason{Rule: x.rule, Detail: "score " + strconv.FormatFloat(float64(s), 'f', 2, 32) + " at sensitivity " + strconv.Itoa(r.sens)})
-			if d.Action == classify.Allow && !(x.l == classify.LabelSpam && classify.IsPrivileged(m.User.Badges)) {
-				d.Action = classify.Hold
+			d.Reasons = append(d.Reasons, chat.Reason{Rule: x.rule, Detail: "score " + strconv.FormatFloat(float64(s), 'f', 2, 32) + " at sensitivity " + strconv.Itoa(r.sens)})
+			if d.Action == chat.Allow && !(x.l == chat.LabelSpam && classify.IsPrivileged(m.User.Badges)) {
+				d.Action = chat.Hold
 			}
 		}
 	}
@@ -618,18 +620,18 @@ func (r *Rules) applySensitivity(d *classify.Decision, m *classify.Message) {
 // Mild profanity the engine labels toxic (reason toxic.profanity only)
 // counts as profanity. Labels without an action keep the engine's.
 // It returns the seconds of a timeout the labels' action gives.
-func (r *Rules) applyLabelActs(d *classify.Decision) int {
+func (r *Rules) applyLabelActs(d *chat.Decision) int {
 	labels := d.Labels & r.moderation
 	if labels == 0 {
 		return 0
 	}
 	var have [len(labelBits)]bool
-	have[0] = labels.Has(classify.LabelSpam)
-	have[2] = labels.Has(classify.LabelThreat)
-	have[3] = labels.Has(classify.LabelFlood)
-	have[4] = labels.Has(classify.LabelLink)
+	have[0] = labels.Has(chat.LabelSpam)
+	have[2] = labels.Has(chat.LabelThreat)
+	have[3] = labels.Has(chat.LabelFlood)
+	have[4] = labels.Has(chat.LabelLink)
 	have[5] = r.profanity != 0 && labels.Has(r.profanity)
-	if labels.Has(classify.LabelToxic) {
+	if labels.Has(chat.LabelToxic) {
 		mild := true
 		for _, rs := range d.Reasons {
 			if strings.HasPrefix(rs.Rule, "toxic.") && rs.Rule != "toxic.profanity" || rs.Rule == "model.toxic" {
@@ -664,7 +666,7 @@ func (r *Rules) applyLabelActs(d *classify.Decision) int {
 		best = act{action: d.Action}
 	}
 	if best.action != d.Action || best.seconds > 0 {
-		d.Reasons = append(d.Reasons, classify.Reason{Rule: "policy.actions", Detail: "the channel's action for its labels: " + best.String()})
+		d.Reasons = append(d.Reasons, chat.Reason{Rule: "policy.actions", Detail: "the channel's action for its labels: " + best.String()})
 	}
 	d.Action = best.action
 	return best.seconds

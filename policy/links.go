@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
-	"golang.org/x/net/publicsuffix"
+	"github.com/livemod/livemod/internal/publicsuffix"
 )
 
 // A link is found in the plain form of a message (lower case, homoglyphs

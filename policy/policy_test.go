@@ -8,7 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/trend"
 )
 
 // shopYAML is the issue's example, as a channel would write it.
@@ -66,12 +68,12 @@ func book(t *testing.T, y string, opts Options) *Book {
 
 var seq int
 
-func msg(stream, user, text string, badges ...string) *classify.Message {
+func msg(stream, user, text string, badges ...string) *chat.Message {
 	seq++
-	return &classify.Message{ID: fmt.Sprint("m-", seq), Stream: stream, User: classify.User{ID: user, Name: user, Badges: badges}, Text: text, TS: 1795000000000 + int64(seq)*1000}
+	return &chat.Message{ID: fmt.Sprint("m-", seq), Stream: stream, User: chat.User{ID: user, Name: user, Badges: badges}, Text: text, TS: 1795000000000 + int64(seq)*1000}
 }
 
-func rules(d classify.Decision) string {
+func rules(d chat.Decision) string {
 	var s []string
 	for _, r := range d.Reasons {
 		s = append(s, r.Rule)
@@ -178,24 +180,24 @@ blocked:
 `, Options{})
 	for _, c := range []struct {
 		text, rule string
-		action     classify.Action
+		action     chat.Action
 	}{
-		{"get cheapfollows here", "policy.term:cheapfollows", classify.Hide},
-		{"get CHEAPFOLLOWS here", "policy.term:cheapfollows", classify.Hide},
-		{"get ch3apf0ll0ws here", "policy.term:cheapfollows", classify.Hide},            // leet
-		{"get c h e a p f o l l o w s here", "policy.term:cheapfollows", classify.Hide}, // spaced out
-		{"get cheap follows here", "policy.term:cheapfollows", classify.Hide},           // split
-		{"get сheapfоllows here", "policy.term:cheapfollows", classify.Hide},            // Cyrillic с and о
-		{"get chea\u200bpfollows here", "policy.term:cheapfollows", classify.Hide},      // zero-width space
-		{"get cheapfollowsss here", "policy.term:cheapfollows", classify.Hide},          // repeats
-		{"these scammers again", "policy.term:scam*", classify.Hold},                    // wildcard
-		{"where to BUY   VIEWS", "policy.term:buy views", classify.Hide},
-		{"यह धोखा है", "policy.term:धोखा", classify.Hold},    // Devanagari
-		{"यह धोखाा है", "policy.term:धोखा", classify.Hold},   // repeated sign
-		{"tu ulluuu hai", "policy.term:ullu", classify.Hold}, // Hinglish, stretched (aimed, the built-in lexicon holds it too)
-		{"FREE   V-BUCKS here", "policy.regex:(?i)free\\s+v-?bucks", classify.Hold},
-		{"free vbucks", "policy.regex:(?i)free\\s+v-?bucks", classify.Hold},
-		{"the cheap follow up", "", classify.Allow},
+		{"get cheapfollows here", "policy.term:cheapfollows", chat.Hide},
+		{"get CHEAPFOLLOWS here", "policy.term:cheapfollows", chat.Hide},
+		{"get ch3apf0ll0ws here", "policy.term:cheapfollows", chat.Hide},            // leet
+		{"get c h e a p f o l l o w s here", "policy.term:cheapfollows", chat.Hide}, // spaced out
+		{"get cheap follows here", "policy.term:cheapfollows", chat.Hide},           // split
+		{"get сheapfоllows here", "policy.term:cheapfollows", chat.Hide},            // Cyrillic с and о
+		{"get chea\u200bpfollows here", "policy.term:cheapfollows", chat.Hide},      // zero-width space
+		{"get cheapfollowsss here", "policy.term:cheapfollows", chat.Hide},          // repeats
+		{"these scammers again", "policy.term:scam*", chat.Hold},                    // wildcard
+		{"where to BUY   VIEWS", "policy.term:buy views", chat.Hide},
+		{"यह धोखा है", "policy.term:धोखा", chat.Hold},    // Devanagari
+		{"यह धोखाा है", "policy.term:धोखा", chat.Hold},   // repeated sign
+		{"tu ulluuu hai", "policy.term:ullu", chat.Hold}, // Hinglish, stretched (aimed, the built-in lexicon holds it too)
+		{"FREE   V-BUCKS here", "policy.regex:(?i)free\\s+v-?bucks", chat.Hold},
+		{"free vbucks", "policy.regex:(?i)free\\s+v-?bucks", chat.Hold},
+		{"the cheap follow up", "", chat.Allow},
 	} {
 		d := b.Decide(msg("s", "u1", c.text))
 		got := ""
@@ -216,15 +218,15 @@ func TestAllowedTermsOverrideLexicon(t *testing.T) {
 	b := book(t, `allowed: ["shit", "idiot"]`, Options{})
 	plain := testEngine()
 	for _, text := range []string{"shit hai tu", "you are an idiot", "sh1t hai tu"} {
-		if d := plain.Decide(msg("s", "u", text)); !d.Labels.Has(classify.LabelToxic) {
+		if d := plain.Decide(msg("s", "u", text)); !d.Labels.Has(chat.LabelToxic) {
 			t.Fatalf("%q: the built-in lexicon no longer flags it; pick another word", text)
 		}
-		if d := b.Decide(msg("s", "u", text)); d.Labels.Has(classify.LabelToxic) || d.Action != classify.Allow {
+		if d := b.Decide(msg("s", "u", text)); d.Labels.Has(chat.LabelToxic) || d.Action != chat.Allow {
 			t.Errorf("%q with allowed: labels %v action %v (%s); want allowed", text, d.Labels, d.Action, rules(d))
 		}
 	}
 	// Other words still count.
-	if d := b.Decide(msg("s", "u", "shit you are a bastard")); !d.Labels.Has(classify.LabelToxic) {
+	if d := b.Decide(msg("s", "u", "shit you are a bastard")); !d.Labels.Has(chat.LabelToxic) {
 		t.Errorf("a word not allowed was let through: %s", rules(d))
 	}
 }
@@ -259,7 +261,7 @@ zalgo: {max: 3}
 		if got != c.rule {
 			t.Errorf("%.40q: rule %q (%s); want %q", c.text, got, rules(d), c.rule)
 		}
-		if c.rule != "" && d.Action != classify.Hide {
+		if c.rule != "" && d.Action != chat.Hide {
 			t.Errorf("%.40q: action %v; want hide", c.text, d.Action)
 		}
 	}
@@ -269,21 +271,21 @@ func TestLinks(t *testing.T) {
 	b := book(t, `links: {allow: ["shopname.in", "youtube.com"], block: ["evil.co"], action: hide}`, Options{})
 	for _, c := range []struct {
 		text   string
-		action classify.Action
+		action chat.Action
 		rule   string
 	}{
-		{"buy at https://www.shopname.in/jacket", classify.Allow, ""},
-		{"see shop.shopname.in/sale", classify.Allow, ""},
-		{"watch youtube.com/watch?v=x", classify.Allow, ""},
-		{"visit cheap-deals.xyz now", classify.Hide, "policy.links"},
-		{"visit www.evil.co now", classify.Hide, "policy.links"},
-		{"check 192.168.4.20:8080/free", classify.Hide, "policy.links"},
-		{"go to scam dot com", classify.Hide, "policy.links"},
-		{"go to scam(dot)net", classify.Hide, "policy.links"},
-		{"go to scam[.]org", classify.Hide, "policy.links"},
-		{"shopname dot in has it", classify.Allow, ""},
-		{"e.g. the blue one, node.js fans", classify.Allow, ""},
-		{"i love it. in two days", classify.Allow, ""},
+		{"buy at https://www.shopname.in/jacket", chat.Allow, ""},
+		{"see shop.shopname.in/sale", chat.Allow, ""},
+		{"watch youtube.com/watch?v=x", chat.Allow, ""},
+		{"visit cheap-deals.xyz now", chat.Hide, "policy.links"},
+		{"visit www.evil.co now", chat.Hide, "policy.links"},
+		{"check 192.168.4.20:8080/free", chat.Hide, "policy.links"},
+		{"go to scam dot com", chat.Hide, "policy.links"},
+		{"go to scam(dot)net", chat.Hide, "policy.links"},
+		{"go to scam[.]org", chat.Hide, "policy.links"},
+		{"shopname dot in has it", chat.Allow, ""},
+		{"e.g. the blue one, node.js fans", chat.Allow, ""},
+		{"i love it. in two days", chat.Allow, ""},
 	} {
 		d := b.Decide(msg("s", "u", c.text))
 		got := ""
@@ -305,13 +307,13 @@ blocked:
 exempt: [broadcaster]
 `, Options{})
 	shout := "THIS IS THE BEST SHOW EVER"
-	if d := b.Decide(msg("s", "u", shout)); d.Action != classify.Hide {
+	if d := b.Decide(msg("s", "u", shout)); d.Action != chat.Hide {
 		t.Fatalf("viewer caps: %v", d.Action)
 	}
-	if d := b.Decide(msg("s", "host", shout, "broadcaster/1")); d.Action != classify.Allow {
+	if d := b.Decide(msg("s", "host", shout, "broadcaster/1")); d.Action != chat.Allow {
 		t.Errorf("broadcaster caps: %v (%s); want exempt", d.Action, rules(d))
 	}
-	if d := b.Decide(msg("s", "v", shout, "vip")); d.Action != classify.Hide {
+	if d := b.Decide(msg("s", "v", shout, "vip")); d.Action != chat.Hide {
 		t.Errorf("vip caps: %v; the policy exempts broadcasters only", d.Action)
 	}
 	if d := b.Decide(msg("s", "v", "grab it at other.xyz", "vip/1")); strings.Contains(rules(d), "policy.links") {
@@ -344,14 +346,14 @@ escalation: {offences: 3, window: 10m, seconds: 300}
 	}})
 	for i := range 2 {
 		d := b.Decide(msg("s", "u9", fmt.Sprint("spamword ", i)))
-		if d.Action != classify.Hide || strings.Contains(rules(d), "escalation") {
+		if d.Action != chat.Hide || strings.Contains(rules(d), "escalation") {
 			t.Fatalf("offence %d: %v %s", i+1, d.Action, rules(d))
 		}
 	}
 	// Another user's offence does not count for u9.
 	b.Decide(msg("s", "u10", "spamword x"))
 	d := b.Decide(msg("s", "u9", "spamword 3"))
-	if d.Action != classify.Hide || !strings.Contains(rules(d), "policy.escalation") {
+	if d.Action != chat.Hide || !strings.Contains(rules(d), "policy.escalation") {
 		t.Fatalf("third offence: %v %s; want a timeout", d.Action, rules(d))
 	}
 	<-done
@@ -369,7 +371,7 @@ func TestTermTimeout(t *testing.T) {
 		return nil
 	}})
 	d := b.Decide(msg("s", "u", "you scammer"))
-	if d.Action != classify.Hide || !strings.Contains(d.Reasons[0].Detail, "timeout 600s") {
+	if d.Action != chat.Hide || !strings.Contains(d.Reasons[0].Detail, "timeout 600s") {
 		t.Fatalf("%v %+v", d.Action, d.Reasons)
 	}
 	if got := <-done; got != "u 600 policy.term:scammer" {
@@ -381,14 +383,14 @@ func TestActionsPerLabel(t *testing.T) {
 	b := book(t, `actions: {toxic: allow, profanity: hold, spam: allow, link: hold}`, Options{})
 	for _, c := range []struct {
 		text string
-		want classify.Action
+		want chat.Action
 	}{
-		{"you are an idiot", classify.Allow},           // toxic → allow
-		{"shit this is hard", classify.Hold},           // mild profanity → hold
-		{"earn money fast click here", classify.Allow}, // spam → allow
-		{"see https://example.com/x", classify.Hold},   // link → hold
-		{"i will kill you tonight", classify.Hold},     // threat: not configured, the engine's hold stays
-		{"what a lovely jacket", classify.Allow},
+		{"you are an idiot", chat.Allow},           // toxic → allow
+		{"shit this is hard", chat.Hold},           // mild profanity → hold
+		{"earn money fast click here", chat.Allow}, // spam → allow
+		{"see https://example.com/x", chat.Hold},   // link → hold
+		{"i will kill you tonight", chat.Hold},     // threat: not configured, the engine's hold stays
+		{"what a lovely jacket", chat.Allow},
 	} {
 		if d := b.Decide(msg("s", "u", c.text)); d.Action != c.want {
 			t.Errorf("%q: %v (%s %v); want %v", c.text, d.Action, rules(d), d.Labels, c.want)
@@ -399,27 +401,27 @@ func TestActionsPerLabel(t *testing.T) {
 func TestSensitivity(t *testing.T) {
 	text := "check 192.168.4.20:8080/free"
 	plain := testEngine().Decide(msg("s", "u", text))
-	score := plain.Scores.Get(classify.LabelSpam)
+	score := plain.Scores.Get(chat.LabelSpam)
 	if !strings.Contains(rules(plain), "model.spam") || score >= Thresholds[1].Spam {
 		t.Fatalf("engine: %s score %v; the test needs model spam between levels 1 and 2", rules(plain), score)
 	}
 	off := book(t, `sensitivity: 0`, Options{})
-	if d := off.Decide(msg("s", "u", text)); d.Action != classify.Allow || d.Labels.Has(classify.LabelSpam) {
+	if d := off.Decide(msg("s", "u", text)); d.Action != chat.Allow || d.Labels.Has(chat.LabelSpam) {
 		t.Errorf("sensitivity 0: %v %v %s; want the model's spam off", d.Action, d.Labels, rules(d))
 	}
 	lax := book(t, `sensitivity: 1`, Options{})
-	if d := lax.Decide(msg("s", "u", text)); d.Action != classify.Allow {
+	if d := lax.Decide(msg("s", "u", text)); d.Action != chat.Allow {
 		t.Errorf("sensitivity 1 (spam ≥ %v): %v for score %v", Thresholds[1].Spam, d.Action, score)
 	}
 	// A message the default thresholds let pass, a strict level holds.
 	strict := book(t, `sensitivity: 4`, Options{})
 	for _, text := range []string{"cheap price guaranteed results", "win a free phone today"} {
 		p := testEngine().Decide(msg("s", "u", text))
-		s := p.Scores.Get(classify.LabelSpam)
-		if p.Labels.Has(classify.LabelSpam) || s < Thresholds[4].Spam {
+		s := p.Scores.Get(chat.LabelSpam)
+		if p.Labels.Has(chat.LabelSpam) || s < Thresholds[4].Spam {
 			continue
 		}
-		if d := strict.Decide(msg("s", "u", text)); d.Action != classify.Hold || !d.Labels.Has(classify.LabelSpam) {
+		if d := strict.Decide(msg("s", "u", text)); d.Action != chat.Hold || !d.Labels.Has(chat.LabelSpam) {
 			t.Errorf("sensitivity 4, %q score %v: %v %s", text, s, d.Action, rules(d))
 		}
 		return
@@ -444,7 +446,7 @@ func TestPutAppliesNextMessageAndAudits(t *testing.T) {
 	b := book(t, `caps: {max_ratio: 0.7}`, Options{Store: st, Audit: func(actor, stream, diff string) {
 		audits = append(audits, actor+"|"+stream+"|"+diff)
 	}})
-	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != classify.Allow {
+	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != chat.Allow {
 		t.Fatalf("before: %v", d.Action)
 	}
 	p, err := ParseJSON([]byte(`{"blocked":[{"term":"cheapfollows"}],"caps":{"max_ratio":0.9}}`))
@@ -455,10 +457,10 @@ func TestPutAppliesNextMessageAndAudits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != classify.Hide {
+	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != chat.Hide {
 		t.Fatalf("after put: %v %s", d.Action, rules(d))
 	}
-	if d := b.Decide(msg("other", "u", "buy cheapfollows")); d.Action != classify.Allow {
+	if d := b.Decide(msg("other", "u", "buy cheapfollows")); d.Action != chat.Allow {
 		t.Fatalf("another stream: %v", d.Action)
 	}
 	if len(res.Changes) != 2 || len(audits) != 1 || !strings.Contains(audits[0], "caps.max_ratio: 0.7 → 0.9") || !strings.Contains(audits[0], "blocked[term cheapfollows]: set") {
@@ -475,7 +477,7 @@ func TestPutAppliesNextMessageAndAudits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b2.Close(context.Background())
-	if d := b2.Decide(msg("live", "u", "buy cheapfollows")); d.Action != classify.Hide {
+	if d := b2.Decide(msg("live", "u", "buy cheapfollows")); d.Action != chat.Hide {
 		t.Fatalf("after restart: %v", d.Action)
 	}
 	if got := *b2.Effective("live").Caps.MaxRatio; got != 0.9 {
@@ -485,24 +487,24 @@ func TestPutAppliesNextMessageAndAudits(t *testing.T) {
 	if _, err := b.Put("ops", "live", Policy{Caps: &Limit{MaxRatio: ptr(3.0)}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad put: %v", err)
 	}
-	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != classify.Hide {
+	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != chat.Hide {
 		t.Fatalf("after a refused put: %v", d.Action)
 	}
 }
 
 func TestReload(t *testing.T) {
 	b := book(t, `blocked: [{term: "alpha"}]`, Options{})
-	if d := b.Decide(msg("s", "u", "alpha")); d.Action != classify.Hide {
+	if d := b.Decide(msg("s", "u", "alpha")); d.Action != chat.Hide {
 		t.Fatal(d.Action)
 	}
 	cfg, _ := ParseYAML([]byte(`blocked: [{term: "beta"}]`))
 	if err := b.Reload(cfg, "sighup"); err != nil {
 		t.Fatal(err)
 	}
-	if d := b.Decide(msg("s", "u", "alpha")); d.Action != classify.Allow {
+	if d := b.Decide(msg("s", "u", "alpha")); d.Action != chat.Allow {
 		t.Fatalf("alpha after reload: %v", d.Action)
 	}
-	if d := b.Decide(msg("s", "u", "beta")); d.Action != classify.Hide {
+	if d := b.Decide(msg("s", "u", "beta")); d.Action != chat.Hide {
 		t.Fatalf("beta after reload: %v", d.Action)
 	}
 }
@@ -533,7 +535,7 @@ func TestTryOverRecentMessages(t *testing.T) {
 		t.Fatalf("release report %+v", rep)
 	}
 	// The trial changed nothing live.
-	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != classify.Allow {
+	if d := b.Decide(msg("live", "u", "buy cheapfollows")); d.Action != chat.Allow {
 		t.Fatalf("a trial changed the live policy: %v", d.Action)
 	}
 }
@@ -594,18 +596,18 @@ func TestOneTrialAtATime(t *testing.T) {
 		t.Fatalf("while another runs: %v", err)
 	}
 	<-b.trial
-	if _, err := b.Try(context.Background(), "s", Policy{}, []*classify.Message{msg("s", "u", "hi")}, 0); err != nil {
+	if _, err := b.Try(context.Background(), "s", Policy{}, []*chat.Message{msg("s", "u", "hi")}, 0); err != nil {
 		t.Fatalf("after it ended: %v", err)
 	}
 }
 
 func TestAllowedPhrase(t *testing.T) {
 	b := book(t, `allowed: ["holy shit"]`, Options{})
-	if d := b.Decide(msg("s", "u", "holy shit that price")); d.Labels.Has(classify.LabelToxic) || d.Labels.Has(classify.LabelProfanity) {
+	if d := b.Decide(msg("s", "u", "holy shit that price")); d.Labels.Has(chat.LabelToxic) || d.Labels.Has(chat.LabelProfanity) {
 		t.Errorf("allowed phrase flagged: %s", rules(d))
 	}
 	// Alone, mild swearing is labelled profanity (toxic when aimed).
-	if d := b.Decide(msg("s", "u", "this is shit")); !d.Labels.Has(classify.LabelToxic) && !d.Labels.Has(classify.LabelProfanity) {
+	if d := b.Decide(msg("s", "u", "this is shit")); !d.Labels.Has(chat.LabelToxic) && !d.Labels.Has(chat.LabelProfanity) {
 		t.Errorf("the word alone is not allowed: %s", rules(d))
 	}
 }
@@ -614,7 +616,7 @@ func TestAllowedPhrase(t *testing.T) {
 // question joins trending, so a question the channel hides is not shown
 // on the overlay; one it allows is.
 func TestHiddenByTheChannelNeverTrends(t *testing.T) {
-	tr := classify.NewTrending(classify.TrendOptions{})
+	tr := trend.NewTrending(trend.TrendOptions{})
 	e, err := classify.New(classify.Options{Trending: tr})
 	if err != nil {
 		t.Fatal(err)
@@ -626,11 +628,11 @@ func TestHiddenByTheChannelNeverTrends(t *testing.T) {
 	}
 	defer b.Close(context.Background())
 	d := b.Decide(msg("s", "u1", "how much are the cheapfollows?"))
-	if d.Action != classify.Hide || d.Question != nil {
+	if d.Action != chat.Hide || d.Question != nil {
 		t.Fatalf("hidden question: %v %+v", d.Action, d.Question)
 	}
 	d = b.Decide(msg("s", "u2", "how much is the blue jacket?"))
-	if d.Action != classify.Allow || d.Question == nil {
+	if d.Action != chat.Allow || d.Question == nil {
 		t.Fatalf("allowed question: %v %+v", d.Action, d.Question)
 	}
 	snap := tr.Snapshot("s", d.TS, 10)

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // recent keeps each stream's latest messages for trials over "the last N
@@ -79,7 +79,7 @@ func (r *recent) stream(id string, ts int64) *recStream {
 }
 
 // add copies m in.
-func (r *recent) add(m *classify.Message) {
+func (r *recent) add(m *chat.Message) {
 	s := r.last.Load()
 	if s == nil || s.name != m.Stream {
 		s = nil
@@ -134,7 +134,7 @@ func appendStr(b []byte, s string) []byte {
 
 // since returns stream's kept messages with ts ≥ since, oldest first, at
 // most limit.
-func (r *recent) since(stream string, since int64, limit int) []*classify.Message {
+func (r *recent) since(stream string, since int64, limit int) []*chat.Message {
 	r.mu.Lock()
 	s := r.streams[stream]
 	r.mu.Unlock()
@@ -143,11 +143,11 @@ func (r *recent) since(stream string, since int64, limit int) []*classify.Messag
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []*classify.Message
+	var out []*chat.Message
 	for k := 1; k <= len(s.buf); k++ {
 		c := s.buf[(s.cur+k)%len(s.buf)]
 		for len(c) > 0 {
-			m := &classify.Message{Stream: stream}
+			m := &chat.Message{Stream: stream}
 			var nb uint64
 			var n int
 			m.TS, n = binary.Varint(c)

@@ -11,13 +11,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
 // act is what a rule does: Allow, Hide or Hold, and a timeout of seconds
 // (with Hide) when seconds > 0.
 type act struct {
-	action  classify.Action
+	action  chat.Action
 	seconds int
 }
 
@@ -40,16 +41,16 @@ func (a act) stricter(b act) bool {
 func actOf(name string, seconds int) act {
 	switch name {
 	case "hold":
-		return act{action: classify.Hold}
+		return act{action: chat.Hold}
 	case "allow":
-		return act{action: classify.Allow}
+		return act{action: chat.Allow}
 	case "timeout":
 		if seconds <= 0 {
 			seconds = 600
 		}
-		return act{action: classify.Hide, seconds: seconds}
+		return act{action: chat.Hide, seconds: seconds}
 	}
-	return act{action: classify.Hide}
+	return act{action: chat.Hide}
 }
 
 // rule is one channel rule that can fire: its reason and its act.
@@ -123,8 +124,8 @@ type Rules struct {
 	esc                     *Escalation
 	exempt                  []string
 	anyLimit, anyLabelAct   bool
-	profanity               classify.Label // zero until the classifier has the label
-	moderation, actionOnAll classify.Labels
+	profanity               chat.Label // zero until the classifier has the label
+	moderation, actionOnAll chat.Labels
 }
 
 type linkRule struct {
@@ -251,7 +252,7 @@ func Compile(p Policy) (*Rules, error) {
 		}
 	}
 	if l := p.Links; l != nil {
-		lr := &linkRule{allow: map[string]bool{}, block: map[string]bool{}, rule: int32(len(r.rules)), exempt: r.exempt, blockAct: act{action: classify.Hide}}
+		lr := &linkRule{allow: map[string]bool{}, block: map[string]bool{}, rule: int32(len(r.rules)), exempt: r.exempt, blockAct: act{action: chat.Hide}}
 		if l.Exempt != nil {
 			lr.exempt = canonList(l.Exempt)
 		}
@@ -270,7 +271,7 @@ func Compile(p Policy) (*Rules, error) {
 		r.rules = append(r.rules, rule{name: "policy.links", exempt: lr.exempt})
 		r.links = lr
 	}
-	if pl, err := classify.ParseLabel("profanity"); err == nil {
+	if pl, err := chat.ParseLabel("profanity"); err == nil {
 		r.profanity = pl
 	}
 	for i, name := range labelBits {
@@ -283,7 +284,7 @@ func Compile(p Policy) (*Rules, error) {
 		r.labelAct[i] = &a
 		r.anyLabelAct = true
 	}
-	r.moderation = classify.Labels(classify.LabelSpam|classify.LabelToxic|classify.LabelThreat|classify.LabelFlood|classify.LabelLink) | classify.Labels(r.profanity)
+	r.moderation = chat.Labels(chat.LabelSpam|chat.LabelToxic|chat.LabelThreat|chat.LabelFlood|chat.LabelLink) | chat.Labels(r.profanity)
 	return r, nil
 }
 

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -43,23 +43,9 @@ const MaxOpenAppeals = 100_000
 
 var bucketAppeals = []byte("appeals")
 
-// AppealError carries the HTTP status an appeal call asks for.
-type AppealError struct {
-	Status int
-	Msg    string
-	State  string
-}
-
-func (e *AppealError) Error() string { return e.Msg }
-
-// StatusCode is the HTTP status the error asks for.
-func (e *AppealError) StatusCode() int { return e.Status }
-
-// CurrentState is the appeal's state for a 409.
-func (e *AppealError) CurrentState() string { return e.State }
-
-// ErrAppealNotFound is returned for an unknown appeal id.
-var ErrAppealNotFound = &AppealError{Status: http.StatusNotFound, Msg: "appeal not found"}
+// ErrAppealNotFound is returned for an unknown appeal id. An appeal call's
+// other failures are *chat.Error too: chat.ErrTooMany, chat.ErrConflict.
+var ErrAppealNotFound = &chat.Error{Kind: chat.ErrNotFound, Msg: "appeal not found"}
 
 // AddAppeal records a (Created, By, Stream, User, Text set) and returns
 // it with its id, once it is on disk.
@@ -68,7 +54,7 @@ func (db *DB) AddAppeal(a Appeal) (Appeal, error) {
 		b := tx.Bucket(bucketAppeals)
 		n := openAppeals(tx)
 		if n >= MaxOpenAppeals {
-			return &AppealError{Status: http.StatusTooManyRequests, Msg: fmt.Sprintf("%d appeals are open, the most kept; decide some first", n)}
+			return &chat.Error{Kind: chat.ErrTooMany, Msg: fmt.Sprintf("%d appeals are open, the most kept; decide some first", n)}
 		}
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -177,7 +163,7 @@ func (db *DB) DecideAppeal(id, state, by, reason string, at int64, fn func(*Appe
 			return err
 		}
 		if a.State != AppealOpen {
-			return &AppealError{Status: http.StatusConflict, Msg: fmt.Sprintf("appeal %s is already %s (by %s); it is decided once", id, a.State, a.DecidedBy), State: a.State}
+			return chat.Conflict(a.State, "appeal %s is already %s (by %s); it is decided once", id, a.State, a.DecidedBy)
 		}
 		a.State, a.DecidedBy, a.DecidedAt, a.Reason = state, by, at, reason
 		if fn != nil {
@@ -194,7 +180,7 @@ func (db *DB) DecideAppeal(id, state, by, reason string, at int64, fn func(*Appe
 		}
 		return b.Put(k, nv)
 	})
-	var ae *AppealError
+	var ae *chat.Error
 	if errors.As(err, &ae) {
 		return Appeal{}, ae
 	}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -176,21 +176,21 @@ func (e *AuditEntry) appendJSON(b []byte) []byte {
 	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, e.TS, 10)
 	b = append(b, `,"actor":`...)
-	b = classify.AppendJSONString(b, e.Actor)
+	b = chat.AppendJSONString(b, e.Actor)
 	if e.Role != "" {
 		b = append(b, `,"role":`...)
-		b = classify.AppendJSONString(b, e.Role)
+		b = chat.AppendJSONString(b, e.Role)
 	}
 	b = append(b, `,"action":`...)
-	b = classify.AppendJSONString(b, e.Action)
+	b = chat.AppendJSONString(b, e.Action)
 	b = append(b, `,"target":`...)
-	b = classify.AppendJSONString(b, e.Target)
+	b = chat.AppendJSONString(b, e.Target)
 	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}} {
 		if f.val != "" {
 			b = append(b, `,"`...)
 			b = append(b, f.key...)
 			b = append(b, `":`...)
-			b = classify.AppendJSONString(b, f.val)
+			b = chat.AppendJSONString(b, f.val)
 		}
 	}
 	if e.Erased {
@@ -220,10 +220,9 @@ func seqKey(seq uint64) []byte {
 // batches. When the queue is full Decided waits, which slows the pipeline
 // (backpressure) rather than losing audit entries.
 type AuditSink struct {
-	db    *DB
-	queue chan AuditEntry
-	done  chan struct{}
-	once  sync.Once
+	db   *DB
+	b    batcher[AuditEntry]
+	once sync.Once
 	// OnError is called with write errors (nil means they are dropped
 	// after being counted in Errors).
 	OnError func(error)
@@ -253,22 +252,25 @@ const (
 
 // NewAuditSink starts the writer goroutine.
 func NewAuditSink(db *DB) *AuditSink {
-	s := &AuditSink{db: db, queue: make(chan AuditEntry, auditQueueLen), done: make(chan struct{})}
-	go s.run()
+	s := &AuditSink{db: db}
+	// A Flush marker (someone waits: a REST answer) ends the linger.
+	s.b = batcher[AuditEntry]{linger: auditLinger, max: auditBatch,
+		barrier: func(e AuditEntry) bool { return e.flushed != nil }, commit: s.commit}
+	s.b.start(auditQueueLen)
 	return s
 }
 
 // Decided queues an entry for a decision that was not a plain allow, and
 // for a viewer's opt-out (STOP) or opt-in (START) of automated replies.
-func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
-	if d.Action == classify.Allow {
+func (s *AuditSink) Decided(d *chat.Decision, _ []byte) {
+	if d.Action == chat.Allow {
 		// The automation stage applies these unless the user is
 		// restricted (automate.Stage.apply); the audit says the same.
 		if !d.Restricted() {
-			if d.Labels.Has(classify.LabelOptout) {
-				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optout", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted out"}
+			if d.Labels.Has(chat.LabelOptout) {
+				s.b.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optout", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted out"}
 			} else if hasRule(d, "optout.start") {
-				s.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optin", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted back in"}
+				s.b.queue <- AuditEntry{TS: d.TS, Actor: d.User.ID, Role: "viewer", Action: "optin", Target: d.User.ID, Stream: d.Stream, User: d.User.ID, Reason: "replies: the viewer opted back in"}
 			}
 		}
 		return
@@ -278,10 +280,10 @@ func (s *AuditSink) Decided(d *classify.Decision, _ []byte) {
 		e.Rule = d.Reasons[0].Rule
 		e.Reason = d.Reasons[0].Detail
 	}
-	s.queue <- e
+	s.b.queue <- e
 }
 
-func hasRule(d *classify.Decision, rule string) bool {
+func hasRule(d *chat.Decision, rule string) bool {
 	for i := range d.Reasons {
 		if d.Reasons[i].Rule == rule {
 			return true
@@ -298,71 +300,31 @@ func (s *AuditSink) Record(e AuditEntry) {
 	if e.Role == "" && s.RoleOf != nil {
 		e.Role = s.RoleOf(e.Actor)
 	}
-	s.queue <- e
+	s.b.queue <- e
 }
 
-func (s *AuditSink) run() {
-	defer close(s.done)
-	batch := make([]AuditEntry, 0, auditBatch)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	for e := range s.queue {
-		batch = append(batch[:0], e)
-		// Linger so that one transaction (one fsync) carries what arrives
-		// in auditLinger; a Flush marker (someone waits: a REST answer)
-		// ends the wait at once, and the commit takes what is queued by
-		// then, so concurrent waiters share one fsync (group commit).
-		waited := e.flushed != nil
-		if !waited {
-			linger.Reset(auditLinger)
+// commit appends batch's entries in one transaction and answers its
+// Flush markers after it.
+func (s *AuditSink) commit(batch []AuditEntry) {
+	batch, flushed := splitFlushes(batch)
+	var err error
+	if len(batch) > 0 {
+		began := time.Now()
+		err = s.db.AppendAudit(batch...)
+		if s.ObserveCommit != nil {
+			s.ObserveCommit(time.Since(began))
 		}
-	fill:
-		for len(batch) < cap(batch) {
-			if waited {
-				select {
-				case e2, ok := <-s.queue:
-					if !ok {
-						break fill
-					}
-					batch = append(batch, e2)
-				default:
-					break fill
-				}
-				continue
-			}
-			select {
-			case e2, ok := <-s.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, e2)
-				waited = e2.flushed != nil
-			case <-linger.C:
-				break fill
-			}
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.errors++
+		s.mu.Unlock()
+		if s.OnError != nil {
+			s.OnError(err)
 		}
-		linger.Stop()
-		var flushed []chan error
-		batch, flushed = splitFlushes(batch)
-		var err error
-		if len(batch) > 0 {
-			began := time.Now()
-			err = s.db.AppendAudit(batch...)
-			if s.ObserveCommit != nil {
-				s.ObserveCommit(time.Since(began))
-			}
-		}
-		if err != nil {
-			s.mu.Lock()
-			s.errors++
-			s.mu.Unlock()
-			if s.OnError != nil {
-				s.OnError(err)
-			}
-		}
-		for _, c := range flushed {
-			c <- err
-		}
+	}
+	for _, c := range flushed {
+		c <- err
 	}
 }
 
@@ -376,9 +338,9 @@ func (s *AuditSink) Errors() int {
 // Close writes what is queued and stops. Call it after the pipeline has
 // drained; Decided must not be called afterwards.
 func (s *AuditSink) Close(ctx context.Context) error {
-	s.once.Do(func() { close(s.queue) })
+	s.once.Do(func() { close(s.b.queue) })
 	select {
-	case <-s.done:
+	case <-s.b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -3,7 +3,7 @@ package store
 import (
 	"encoding/json"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -14,7 +14,7 @@ import (
 var bucketDrafts = []byte("drafts")
 
 // PutDraft saves d under its id.
-func (db *DB) PutDraft(d *classify.Draft) error {
+func (db *DB) PutDraft(d *chat.Draft) error {
 	v, err := json.Marshal(d)
 	if err != nil {
 		return err
@@ -24,15 +24,15 @@ func (db *DB) PutDraft(d *classify.Draft) error {
 
 // Drafts returns the saved drafts: every pending one and the newest keep
 // decided ones, oldest first.
-func (db *DB) Drafts(keep int) ([]*classify.Draft, error) {
-	var pending, decided []*classify.Draft
+func (db *DB) Drafts(keep int) ([]*chat.Draft, error) {
+	var pending, decided []*chat.Draft
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDrafts).ForEach(func(_, v []byte) error {
-			var d classify.Draft
+			var d chat.Draft
 			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
-			if d.State == classify.DraftPending {
+			if d.State == chat.DraftPending {
 				pending = append(pending, &d)
 			} else {
 				decided = append(decided, &d)
@@ -51,8 +51,8 @@ func purgeDrafts(tx *bolt.Tx, cut int64) (int, error) {
 	b := tx.Bucket(bucketDrafts)
 	var del [][]byte
 	b.ForEach(func(k, v []byte) error {
-		var d classify.Draft
-		if json.Unmarshal(v, &d) == nil && d.State != classify.DraftPending && d.DecidedAt < cut {
+		var d chat.Draft
+		if json.Unmarshal(v, &d) == nil && d.State != chat.DraftPending && d.DecidedAt < cut {
 			del = append(del, append([]byte(nil), k...))
 		}
 		return nil

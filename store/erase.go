@@ -7,7 +7,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -46,7 +47,7 @@ func (g *goneTickets) add(id string) {
 	g.m[id] = true
 }
 
-func (g *goneTickets) filter(ts []*classify.Ticket) []*classify.Ticket {
+func (g *goneTickets) filter(ts []*chat.Ticket) []*chat.Ticket {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if len(g.m) == 0 {
@@ -82,7 +83,7 @@ func splitFlushes(batch []AuditEntry) ([]AuditEntry, []chan error) {
 func (s *AuditSink) Flush(ctx context.Context) error {
 	done := make(chan error, 1)
 	select {
-	case s.queue <- AuditEntry{flushed: done}:
+	case s.b.queue <- AuditEntry{flushed: done}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -96,8 +97,8 @@ func (s *AuditSink) Flush(ctx context.Context) error {
 
 // UserRecords returns the user's tickets (oldest first), those only on
 // disk (resolved long ago) included, and last opt-out choice, if any.
-func (a *Automation) UserRecords(user string) ([]*classify.Ticket, *classify.OptOut) {
-	var ts []*classify.Ticket
+func (a *Automation) UserRecords(user string) ([]*chat.Ticket, *chat.OptOut) {
+	var ts []*chat.Ticket
 	seen := map[string]bool{}
 	for _, t := range a.List("", "") {
 		if t.User.ID == user {
@@ -117,8 +118,8 @@ func (a *Automation) UserRecords(user string) ([]*classify.Ticket, *classify.Opt
 		}
 		return nil
 	})
-	slices.SortFunc(ts, classify.CompareTickets)
-	var opt *classify.OptOut
+	slices.SortFunc(ts, handoff.CompareTickets)
+	var opt *chat.OptOut
 	if o, ok := a.OptOut(user); ok {
 		opt = &o
 	}
@@ -163,13 +164,13 @@ func (a *Automation) EraseUser(ctx context.Context, user string) (AutomationEras
 		ids[t.ID] = true
 		out.Tickets = append(out.Tickets, t.ID)
 		// Keep a husk without content: MemoryTickets cannot delete.
-		a.tickets.Update(t.ID, func(t *classify.Ticket) error {
-			*t = classify.Ticket{ID: t.ID, Stream: t.Stream, State: classify.TicketResolved, Rev: t.Rev}
+		a.tickets.Update(t.ID, func(t *chat.Ticket) error {
+			*t = chat.Ticket{ID: t.ID, Stream: t.Stream, State: chat.TicketResolved, Rev: t.Rev}
 			return nil
 		})
 	}
-	if o, ok := a.optouts.Get(user); ok && o != (classify.OptOut{User: user}) {
-		a.optouts.SetOptOut(classify.OptOut{User: user})
+	if o, ok := a.optouts.Get(user); ok && o != (chat.OptOut{User: user}) {
+		a.optouts.SetOptOut(chat.OptOut{User: user})
 	}
 	// Wait for the writes queued before this point, so that the deletion
 	// below starts after they commit.
@@ -390,7 +391,7 @@ func keysOfUser(b *bolt.Bucket, user string) [][]byte {
 	var keys [][]byte
 	b.ForEach(func(k, v []byte) error {
 		var rec struct {
-			User classify.User `json:"user"`
+			User chat.User `json:"user"`
 		}
 		if json.Unmarshal(v, &rec) == nil && rec.User.ID == user {
 			keys = append(keys, append([]byte(nil), k...))

@@ -4,7 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
 )
 
 func TestRestrictionsKeptAndEnded(t *testing.T) {
@@ -53,18 +54,18 @@ func TestEraseUser(t *testing.T) {
 	}
 	defer a.Close(ctx)
 	open := func(id, user string) {
-		a.Upsert("s", user, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: user}, Summary: "order 1 of " + user, State: classify.TicketOpen}
+		a.Upsert("s", user, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: user}, Summary: "order 1 of " + user, State: chat.TicketOpen}
 		}))
 	}
 	open("h-1", "gone")
 	open("h-2", "kept")
-	a.SetOptOut(classify.OptOut{User: "gone", Out: true, TS: 7})
+	a.SetOptOut(chat.OptOut{User: "gone", Out: true, TS: 7})
 	if err := a.Flush(ctx); err != nil { // the tickets and their outbox entries are on disk
 		t.Fatal(err)
 	}
 	for _, u := range []string{"gone", "kept"} {
-		msg := classify.Message{ID: "m-" + u, Stream: "s", User: classify.User{ID: u}, Text: "secret of " + u}
+		msg := chat.Message{ID: "m-" + u, Stream: "s", User: chat.User{ID: u}, Text: "secret of " + u}
 		if err := db.AppendLabel(LabeledExample{Message: msg, Source: "hide", Actor: "mods"}); err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func TestEraseUser(t *testing.T) {
 	if got.Labels != 1 || got.Audit != 3 {
 		t.Errorf("erased %+v; want 1 label, 3 audit entries redacted", got)
 	}
-	if _, err := a.Update("h-1", func(t *classify.Ticket) error { return nil }); err != classify.ErrTicketNotFound {
+	if _, err := a.Update("h-1", func(t *chat.Ticket) error { return nil }); err != handoff.ErrTicketNotFound {
 		t.Errorf("update of an erased ticket: %v, want not found", err)
 	}
 	// The user chats on: no ticket of theirs is active, so their lines

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
+	"github.com/livemod/livemod/state"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -27,10 +29,9 @@ import (
 // linger at once, and the commit takes everything queued by then, so many
 // waiters share one fsync.
 type behind struct {
-	db    *DB
-	queue chan write
-	done  chan struct{}
-	once  sync.Once
+	db   *DB
+	b    batcher[write]
+	once sync.Once
 	// after runs after each committed batch (the outbox wakes its
 	// deliverer).
 	after   func()
@@ -64,84 +65,42 @@ const (
 )
 
 func newBehind(db *DB) *behind {
-	b := &behind{db: db, queue: make(chan write, behindQueueLen), done: make(chan struct{})}
-	go b.run()
-	return b
+	w := &behind{db: db}
+	w.b = batcher[write]{linger: behindLinger, max: behindBatch,
+		barrier: func(x write) bool { return x.done != nil }, commit: w.commit}
+	w.b.start(behindQueueLen)
+	return w
 }
 
-func (b *behind) run() {
-	defer close(b.done)
-	batch := make([]write, 0, behindBatch)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
-	for w := range b.queue {
-		batch = append(batch[:0], w)
-		waited := w.done != nil
-		if !waited {
-			linger.Reset(behindLinger)
-		}
-		batch, waited = fill(b.queue, batch, waited, linger.C)
-		linger.Stop()
-		began := time.Now()
-		err := b.db.bolt.Update(func(tx *bolt.Tx) error {
-			for _, w := range batch {
-				if w.f == nil {
-					continue
-				}
-				if err := w.f(tx); err != nil {
-					return err
-				}
+// commit writes batch in one transaction; its barriers learn of the
+// commit only after it.
+func (b *behind) commit(batch []write) {
+	began := time.Now()
+	err := b.db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, w := range batch {
+			if w.f == nil {
+				continue
 			}
-			return nil
-		})
-		if b.observe != nil {
-			b.observe(time.Since(began))
-		}
-		// Barriers learn of the commit only after it.
-		for i, w := range batch {
-			if w.done != nil {
-				w.done <- err
+			if err := w.f(tx); err != nil {
+				return err
 			}
-			batch[i] = write{}
 		}
-		if err != nil && b.onError != nil {
-			b.onError(err)
-		}
-		if b.after != nil {
-			b.after()
+		return nil
+	})
+	if b.observe != nil {
+		b.observe(time.Since(began))
+	}
+	for _, w := range batch {
+		if w.done != nil {
+			w.done <- err
 		}
 	}
-}
-
-// fill adds to batch what q holds: while nobody waits, until linger fires
-// or batch is full; once a barrier is in (waited), only what is already
-// queued, so that its commit starts at once.
-func fill(q <-chan write, batch []write, waited bool, linger <-chan time.Time) ([]write, bool) {
-	for len(batch) < cap(batch) {
-		if waited {
-			select {
-			case w, ok := <-q:
-				if !ok {
-					return batch, waited
-				}
-				batch = append(batch, w)
-			default:
-				return batch, waited
-			}
-			continue
-		}
-		select {
-		case w, ok := <-q:
-			if !ok {
-				return batch, waited
-			}
-			batch = append(batch, w)
-			waited = w.done != nil
-		case <-linger:
-			return batch, waited
-		}
+	if err != nil && b.onError != nil {
+		b.onError(err)
 	}
-	return batch, waited
+	if b.after != nil {
+		b.after()
+	}
 }
 
 // send queues w unless the writer is closed, and reports whether it did.
@@ -151,7 +110,7 @@ func (b *behind) send(w write) bool {
 	if b.closed {
 		return false
 	}
-	b.queue <- w
+	b.b.queue <- w
 	return true
 }
 
@@ -173,11 +132,11 @@ func (b *behind) close(ctx context.Context) error {
 	b.once.Do(func() {
 		b.cmu.Lock()
 		b.closed = true
-		close(b.queue)
+		close(b.b.queue)
 		b.cmu.Unlock()
 	})
 	select {
-	case <-b.done:
+	case <-b.b.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -185,13 +144,13 @@ func (b *behind) close(ctx context.Context) error {
 }
 
 // Automation is the durable state of the automation stage: it implements
-// classify.Tickets, classify.OptOuts and classify.IDs over the store.
+// handoff.Tickets, state.OptOuts and state.IDs over the store.
 // Create it with OpenAutomation; Close it after the pipeline has drained.
 type Automation struct {
 	db      *DB
 	w       *behind
-	tickets classify.MemoryTickets
-	optouts classify.MemoryOptOuts
+	tickets handoff.MemoryTickets
+	optouts state.MemoryOptOuts
 	outbox  bool
 	gone    goneTickets // erased tickets: hidden, never written again
 
@@ -249,14 +208,14 @@ type lazyJoin struct {
 const sweepEvery = 100 * time.Millisecond
 
 type dirtyTicket struct {
-	t      *classify.Ticket
+	t      *chat.Ticket
 	outbox bool // the ticket is new: queue it for the webhook too
 }
 
 var (
-	_ classify.Tickets = (*Automation)(nil)
-	_ classify.OptOuts = (*Automation)(nil)
-	_ classify.IDs     = (*Automation)(nil)
+	_ handoff.Tickets = (*Automation)(nil)
+	_ state.OptOuts   = (*Automation)(nil)
+	_ state.IDs       = (*Automation)(nil)
 )
 
 // AutomationOptions configure OpenAutomation.
@@ -297,7 +256,7 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 			return err
 		}
 		return tx.Bucket(bucketOptouts).ForEach(func(k, v []byte) error {
-			var o classify.OptOut
+			var o chat.OptOut
 			if err := json.Unmarshal(v, &o); err != nil {
 				return fmt.Errorf("opt-out %s: %w", k, err)
 			}
@@ -320,12 +279,12 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 func (a *Automation) loadTickets(b *bolt.Bucket) error {
 	type res struct {
 		at int64
-		t  *classify.Ticket
+		t  *chat.Ticket
 	}
 	var resolved []res
 	keep := a.tickets.MaxResolved
 	err := b.ForEach(func(k, v []byte) error {
-		var t classify.Ticket
+		var t chat.Ticket
 		if err := json.Unmarshal(v, &t); err != nil {
 			return fmt.Errorf("handoff %s: %w", k, err)
 		}
@@ -354,14 +313,14 @@ func (a *Automation) loadTickets(b *bolt.Bucket) error {
 
 // ticketOnDisk reads ticket id from disk: a resolved ticket that has left
 // memory. A version waiting for the writer is newer than the disk's.
-func (a *Automation) ticketOnDisk(id string) (*classify.Ticket, bool) {
+func (a *Automation) ticketOnDisk(id string) (*chat.Ticket, bool) {
 	a.dmu.Lock()
 	d, queued := a.dirty[id]
 	a.dmu.Unlock()
 	if queued {
 		return d.t, true
 	}
-	var t *classify.Ticket
+	var t *chat.Ticket
 	a.db.bolt.View(func(tx *bolt.Tx) error {
 		t, _ = ticketIn(tx.Bucket(bucketHandoffs), []byte(id))
 		return nil
@@ -370,12 +329,12 @@ func (a *Automation) ticketOnDisk(id string) (*classify.Ticket, bool) {
 }
 
 // ticketIn decodes ticket key of the handoffs bucket b, if it is there.
-func ticketIn(b *bolt.Bucket, key []byte) (*classify.Ticket, bool) {
+func ticketIn(b *bolt.Bucket, key []byte) (*chat.Ticket, bool) {
 	v := b.Get(key)
 	if v == nil {
 		return nil, false
 	}
-	var t classify.Ticket
+	var t chat.Ticket
 	if json.Unmarshal(v, &t) != nil {
 		return nil, false
 	}
@@ -419,12 +378,12 @@ func (a *Automation) stopSweep() {
 	a.flushLazy()
 }
 
-// HasActive implements classify.Tickets.
+// HasActive implements handoff.Tickets.
 func (a *Automation) HasActive(stream, user string) bool { return a.tickets.HasActive(stream, user) }
 
-// Upsert implements classify.Tickets; the change is written behind, and a
+// Upsert implements handoff.Tickets; the change is written behind, and a
 // new ticket is queued for the webhook in the same transaction.
-func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*classify.Ticket, bool) {
+func (a *Automation) Upsert(stream, user string, c handoff.TicketChange) (*chat.Ticket, bool) {
 	t, created := a.tickets.Upsert(stream, user, c)
 	if t != nil {
 		a.queueTicket(t, created)
@@ -432,10 +391,10 @@ func (a *Automation) Upsert(stream, user string, c classify.TicketChange) (*clas
 	return t, created
 }
 
-// Join implements classify.Tickets: the line is written with the ticket
+// Join implements handoff.Tickets: the line is written with the ticket
 // by the sweeper, at most joinPersistEvery after the ticket's first
 // unwritten line, or sooner with any other change of the ticket.
-func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool) {
+func (a *Automation) Join(m *chat.Message, max int) (*chat.Ticket, bool) {
 	t, first, ok := a.tickets.JoinLine(m, max)
 	if ok && first {
 		a.writeLater(t.ID)
@@ -449,12 +408,12 @@ func (a *Automation) Join(m *classify.Message, max int) (*classify.Ticket, bool)
 // later, or sooner with any other change. A crash loses it only with the
 // line that made it. At full load most writes of tickets were these,
 // each a random page write.
-func (a *Automation) UpdateLater(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+func (a *Automation) UpdateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
-		return nil, classify.ErrTicketNotFound
+		return nil, handoff.ErrTicketNotFound
 	}
 	t, first, err := a.tickets.UpdateUnsaved(id, fn)
-	if err == classify.ErrTicketNotFound {
+	if err == handoff.ErrTicketNotFound {
 		return a.Update(id, fn) // a resolved ticket that left memory
 	}
 	if err == nil && first {
@@ -480,13 +439,13 @@ func (a *Automation) writeLater(id string) {
 	}
 }
 
-// Update implements classify.Tickets.
-func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*classify.Ticket, error) {
+// Update implements handoff.Tickets.
+func (a *Automation) Update(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
-		return nil, classify.ErrTicketNotFound
+		return nil, handoff.ErrTicketNotFound
 	}
 	t, err := a.tickets.Update(id, fn)
-	if err == classify.ErrTicketNotFound {
+	if err == handoff.ErrTicketNotFound {
 		// A resolved ticket that left memory: back in, then changed (most
 		// changes refuse a resolved ticket, with the usual error).
 		if old, ok := a.ticketOnDisk(id); ok {
@@ -500,9 +459,9 @@ func (a *Automation) Update(id string, fn func(t *classify.Ticket) error) (*clas
 	return t, err
 }
 
-// Get implements classify.Tickets. A resolved ticket that left memory is
+// Get implements handoff.Tickets. A resolved ticket that left memory is
 // read from disk.
-func (a *Automation) Get(id string) (*classify.Ticket, bool) {
+func (a *Automation) Get(id string) (*chat.Ticket, bool) {
 	if a.gone.has(id) {
 		return nil, false
 	}
@@ -512,14 +471,14 @@ func (a *Automation) Get(id string) (*classify.Ticket, bool) {
 	return a.ticketOnDisk(id)
 }
 
-// List implements classify.Tickets: every active ticket, and of the
+// List implements handoff.Tickets: every active ticket, and of the
 // resolved ones those still in memory (KeepResolved, the most recent).
-func (a *Automation) List(stream, state string) []*classify.Ticket {
+func (a *Automation) List(stream, state string) []*chat.Ticket {
 	return a.gone.filter(a.tickets.List(stream, state))
 }
 
-// Page implements classify.Tickets; erased tickets are not on it.
-func (a *Automation) Page(q classify.TicketQuery) (classify.TicketPage, error) {
+// Page implements handoff.Tickets; erased tickets are not on it.
+func (a *Automation) Page(q handoff.TicketQuery) (handoff.TicketPage, error) {
 	hide := q.Hide
 	q.Hide = func(id string) bool { return a.gone.has(id) || hide != nil && hide(id) }
 	return a.tickets.Page(q)
@@ -577,7 +536,7 @@ func (a *Automation) flushLazyBefore(cut time.Time) {
 // gather in a.dirty, and one queued write takes all of them: one
 // closure and one channel send per transaction, not per ticket, and a
 // ticket changed many times meanwhile is encoded once.
-func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
+func (a *Automation) queueTicket(t *chat.Ticket, created bool) {
 	a.dmu.Lock()
 	if a.dirty == nil {
 		a.dirty = map[string]dirtyTicket{}
@@ -592,7 +551,7 @@ func (a *Automation) queueTicket(t *classify.Ticket, created bool) {
 	a.dirtyQueued = true
 	a.dmu.Unlock()
 	if !queued {
-		a.w.queue <- write{f: a.writeDirty}
+		a.w.b.queue <- write{f: a.writeDirty}
 	}
 }
 
@@ -651,22 +610,22 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 	return nil
 }
 
-// OptedOut implements classify.OptOuts.
+// OptedOut implements state.OptOuts.
 func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user) }
 
-// SetOptOut implements classify.OptOuts: the choice and its time are
+// SetOptOut implements state.OptOuts: the choice and its time are
 // kept until the user changes it (or is erased).
-func (a *Automation) SetOptOut(o classify.OptOut) {
+func (a *Automation) SetOptOut(o chat.OptOut) {
 	a.optouts.SetOptOut(o)
 	v, _ := json.Marshal(o)
-	a.w.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
+	a.w.b.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
 }
 
 // OptOut returns the user's last STOP or START.
-func (a *Automation) OptOut(user string) (classify.OptOut, bool) {
+func (a *Automation) OptOut(user string) (chat.OptOut, bool) {
 	o, ok := a.optouts.Get(user)
-	if ok && o == (classify.OptOut{User: user}) {
-		return classify.OptOut{}, false // erased
+	if ok && o == (chat.OptOut{User: user}) {
+		return chat.OptOut{}, false // erased
 	}
 	return o, ok
 }
@@ -683,7 +642,7 @@ type idBlock struct {
 	fetching  bool   // a reservation of spare is under way
 }
 
-// Next implements classify.IDs. Numbers are reserved in blocks in the
+// Next implements state.IDs. Numbers are reserved in blocks in the
 // store, so that ids never repeat across restarts (a restart skips the
 // rest of a block and its spare).
 func (a *Automation) Next(kind string) uint64 {

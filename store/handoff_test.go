@@ -9,7 +9,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
 )
 
 // TestAutomationSurvivesReopen: tickets, opt-outs and ids written behind
@@ -19,18 +20,18 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{Outbox: true}) // closed by hand below, to reopen
 	first := a.Next("h")
-	a.Upsert("s", "u-1", classify.ChangeFunc(func(cur *classify.Ticket) *classify.Ticket {
-		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
+	a.Upsert("s", "u-1", handoff.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
+		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u-1"}, State: chat.TicketOpen}
 	}))
-	a.Update("h-1", func(t *classify.Ticket) error { t.State = classify.TicketClaimed; t.ClaimedBy = "ag"; return nil })
-	a.SetOptOut(classify.OptOut{User: "u-2", Out: true, TS: 42})
+	a.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; t.ClaimedBy = "ag"; return nil })
+	a.SetOptOut(chat.OptOut{User: "u-2", Out: true, TS: 42})
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 
 	db, a = openAutomation(t, dir, AutomationOptions{})
-	if tk, ok := a.Get("h-1"); !ok || tk.State != classify.TicketClaimed || tk.ClaimedBy != "ag" || !a.HasActive("s", "u-1") {
+	if tk, ok := a.Get("h-1"); !ok || tk.State != chat.TicketClaimed || tk.ClaimedBy != "ag" || !a.HasActive("s", "u-1") {
 		t.Errorf("ticket after reopen = %+v, %v", tk, ok)
 	}
 	if o, ok := a.OptOut("u-2"); !ok || !o.Out || o.TS != 42 || !a.OptedOut("u-2") {
@@ -51,18 +52,18 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{}) // closed by hand below, to read the disk
-	a.Upsert("s", "u-1", classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-		return &classify.Ticket{ID: "h-1", Stream: "s", User: classify.User{ID: "u-1"}, State: classify.TicketOpen}
+	a.Upsert("s", "u-1", handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u-1"}, State: chat.TicketOpen}
 	}))
 	join := func(text string) {
-		if _, ok := a.Join(&classify.Message{ID: text, Stream: "s", User: classify.User{ID: "u-1"}, Text: text}, 10); !ok {
+		if _, ok := a.Join(&chat.Message{ID: text, Stream: "s", User: chat.User{ID: "u-1"}, Text: text}, 10); !ok {
 			t.Fatalf("join %q: no ticket", text)
 		}
 	}
 	onDisk := func() int {
 		var n int
 		db.Bolt().View(func(tx *bolt.Tx) error {
-			var tk classify.Ticket
+			var tk chat.Ticket
 			if v := tx.Bucket(bucketHandoffs).Get([]byte("h-1")); v != nil {
 				json.Unmarshal(v, &tk)
 				n = len(tk.Messages)
@@ -79,7 +80,7 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 		t.Errorf("after Flush: %d messages on disk, want 1", n)
 	}
 	join("two")
-	a.Update("h-1", func(tk *classify.Ticket) error { tk.State = classify.TicketClaimed; return nil })
+	a.Update("h-1", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	join("three")
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -97,12 +98,12 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	ctx := context.Background()
 	db, a := openSweptByHand(t)
 	for _, id := range []string{"h-1", "h-2", "h-3"} {
-		a.Upsert("s", id, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
+		a.Upsert("s", id, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: id}, State: chat.TicketOpen}
 		}))
 	}
 	join := func(user string) {
-		if _, ok := a.Join(&classify.Message{ID: "m", Stream: "s", User: classify.User{ID: user}, Text: "hello"}, 10); !ok {
+		if _, ok := a.Join(&chat.Message{ID: "m", Stream: "s", User: chat.User{ID: user}, Text: "hello"}, 10); !ok {
 			t.Fatalf("join of %s: no ticket", user)
 		}
 	}
@@ -112,7 +113,7 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	cut := time.Now()
 	time.Sleep(5 * time.Millisecond)
 	join("h-2")
-	a.Update("h-3", func(tk *classify.Ticket) error { tk.State = classify.TicketClaimed; return nil })
+	a.Update("h-3", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	a.flushLazyBefore(cut)
 	if err := a.waitWritten(ctx); err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	got := map[string]int{}
 	db.Bolt().View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketHandoffs).ForEach(func(k, v []byte) error {
-			var tk classify.Ticket
+			var tk chat.Ticket
 			json.Unmarshal(v, &tk)
 			got[string(k)] = len(tk.Messages)
 			return nil
@@ -145,18 +146,18 @@ func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 	ctx := context.Background()
 	db, a := openSweptByHand(t)
 	for _, id := range []string{"h-1", "h-2"} {
-		a.Upsert("s", id, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: id}, State: classify.TicketOpen}
+		a.Upsert("s", id, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: id}, State: chat.TicketOpen}
 		}))
 	}
 	if err := a.waitWritten(ctx); err != nil {
 		t.Fatal(err)
 	}
-	onDisk := func() map[string]classify.Ticket {
-		got := map[string]classify.Ticket{}
+	onDisk := func() map[string]chat.Ticket {
+		got := map[string]chat.Ticket{}
 		db.Bolt().View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketHandoffs).ForEach(func(k, v []byte) error {
-				var tk classify.Ticket
+				var tk chat.Ticket
 				json.Unmarshal(v, &tk)
 				got[string(k)] = tk
 				return nil
@@ -165,8 +166,8 @@ func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 		return got
 	}
 	for _, id := range []string{"h-1", "h-2"} {
-		a.Join(&classify.Message{ID: "m-" + id, Stream: "s", User: classify.User{ID: id}, Text: "order 5521 not delivered"}, 10)
-		tk, err := a.UpdateLater(id, func(tk *classify.Ticket) error { tk.OrderID = "5521"; return nil })
+		a.Join(&chat.Message{ID: "m-" + id, Stream: "s", User: chat.User{ID: id}, Text: "order 5521 not delivered"}, 10)
+		tk, err := a.UpdateLater(id, func(tk *chat.Ticket) error { tk.OrderID = "5521"; return nil })
 		if err != nil || tk.OrderID != "5521" {
 			t.Fatalf("UpdateLater(%s) = %+v, %v", id, tk, err)
 		}
@@ -186,7 +187,7 @@ func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 	if waiting != 2 {
 		t.Errorf("%d tickets wait for the sweeper, want 2 (one each, the line and its change together)", waiting)
 	}
-	a.Update("h-2", func(tk *classify.Ticket) error { tk.State = classify.TicketClaimed; return nil })
+	a.Update("h-2", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	a.flushLazyBefore(time.Now().Add(time.Hour))
 	if err := a.waitWritten(ctx); err != nil {
 		t.Fatal(err)
@@ -197,7 +198,7 @@ func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 			t.Errorf("%s on disk after the sweep: %+v, want the order and the line", id, d[id])
 		}
 	}
-	if d["h-2"].State != classify.TicketClaimed {
+	if d["h-2"].State != chat.TicketClaimed {
 		t.Errorf("h-2 on disk: state %q, want claimed", d["h-2"].State)
 	}
 }
@@ -287,13 +288,13 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 	dir := t.TempDir()
 	db, a := openAutomation(t, dir, AutomationOptions{KeepResolved: 2}) // closed by hand below, to reopen
 	open := func(id, user string) {
-		a.Upsert("s", user, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-			return &classify.Ticket{ID: id, Stream: "s", User: classify.User{ID: user}, State: classify.TicketOpen, Created: 1}
+		a.Upsert("s", user, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: user}, State: chat.TicketOpen, Created: 1}
 		}))
 	}
 	resolve := func(id string, at int64) {
-		if _, err := a.Update(id, func(t *classify.Ticket) error {
-			t.State, t.ResolvedAt = classify.TicketResolved, at
+		if _, err := a.Update(id, func(t *chat.Ticket) error {
+			t.State, t.ResolvedAt = chat.TicketResolved, at
 			return nil
 		}); err != nil {
 			t.Fatalf("resolve %s: %v", id, err)
@@ -308,30 +309,30 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ids := func(ts []*classify.Ticket) (out []string) {
+	ids := func(ts []*chat.Ticket) (out []string) {
 		for _, t := range ts {
 			out = append(out, t.ID)
 		}
 		return out
 	}
-	if got := ids(a.List("", classify.TicketResolved)); len(got) != 2 || got[0] != "h-1" || got[1] != "h-3" {
+	if got := ids(a.List("", chat.TicketResolved)); len(got) != 2 || got[0] != "h-1" || got[1] != "h-3" {
 		t.Errorf("resolved in memory = %v, want [h-1 h-3]", got)
 	}
-	if got := ids(a.List("", classify.TicketOpen)); len(got) != 1 || got[0] != "h-4" {
+	if got := ids(a.List("", chat.TicketOpen)); len(got) != 1 || got[0] != "h-4" {
 		t.Errorf("open = %v, want [h-4]: active tickets always stay", got)
 	}
-	if tk, ok := a.Get("h-2"); !ok || tk.State != classify.TicketResolved || tk.ResolvedAt != 10 || tk.User.ID != "u-2" {
+	if tk, ok := a.Get("h-2"); !ok || tk.State != chat.TicketResolved || tk.ResolvedAt != 10 || tk.User.ID != "u-2" {
 		t.Errorf("Get of a ticket only on disk = %+v, %v", tk, ok)
 	}
 	if ts, _ := a.UserRecords("u-2"); len(ts) != 1 || ts[0].ID != "h-2" {
 		t.Errorf("export of u-2 = %v, want the ticket on disk", ids(ts))
 	}
-	if _, err := a.Update("h-2", func(t *classify.Ticket) error {
-		if t.State != classify.TicketOpen {
-			return classify.ErrTicketState
+	if _, err := a.Update("h-2", func(t *chat.Ticket) error {
+		if t.State != chat.TicketOpen {
+			return handoff.ErrTicketState
 		}
 		return nil
-	}); err != classify.ErrTicketState {
+	}); err != handoff.ErrTicketState {
 		t.Errorf("claiming a resolved ticket only on disk: %v, want ErrTicketState", err)
 	}
 	if _, ok := a.Get("h-9"); ok {
@@ -343,10 +344,10 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 	db.Close()
 
 	_, a = openAutomation(t, dir, AutomationOptions{KeepResolved: 2})
-	if got := ids(a.List("", classify.TicketResolved)); len(got) != 2 || got[0] != "h-1" || got[1] != "h-3" {
+	if got := ids(a.List("", chat.TicketResolved)); len(got) != 2 || got[0] != "h-1" || got[1] != "h-3" {
 		t.Errorf("resolved in memory after reopen = %v, want the two resolved last [h-1 h-3]", got)
 	}
-	if got := ids(a.List("", classify.TicketOpen)); len(got) != 1 || got[0] != "h-4" {
+	if got := ids(a.List("", chat.TicketOpen)); len(got) != 1 || got[0] != "h-4" {
 		t.Errorf("open after reopen = %v, want [h-4]", got)
 	}
 	if tk, ok := a.Get("h-2"); !ok || tk.ResolvedAt != 10 {
@@ -359,14 +360,14 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 // for two generations, so the map does not grow with every ticket ever.
 func TestWrittenRevisionsForgotten(t *testing.T) {
 	_, a := openAutomation(t, t.TempDir(), AutomationOptions{})
-	open := func(u string) *classify.Ticket {
-		t, _ := a.Upsert("s", u, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-			return &classify.Ticket{ID: "h-" + u, Stream: "s", User: classify.User{ID: u}, State: classify.TicketOpen}
+	open := func(u string) *chat.Ticket {
+		t, _ := a.Upsert("s", u, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: "h-" + u, Stream: "s", User: chat.User{ID: u}, State: chat.TicketOpen}
 		}))
 		return t
 	}
 	old := open("u-1")
-	newer, err := a.Update(old.ID, func(t *classify.Ticket) error { t.State = classify.TicketClaimed; return nil })
+	newer, err := a.Update(old.ID, func(t *chat.Ticket) error { t.State = chat.TicketClaimed; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +378,7 @@ func TestWrittenRevisionsForgotten(t *testing.T) {
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if disk, ok := a.ticketOnDisk(old.ID); !ok || disk.Rev != newer.Rev || disk.State != classify.TicketClaimed {
+	if disk, ok := a.ticketOnDisk(old.ID); !ok || disk.Rev != newer.Rev || disk.State != chat.TicketClaimed {
 		t.Fatalf("on disk after a late older version: %+v, %v; want rev %d, claimed", disk, ok, newer.Rev)
 	}
 	// Two generations later, with writes of other tickets in each, h-u-1

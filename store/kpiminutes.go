@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -74,7 +74,7 @@ type KPIMinutes struct {
 	OnError func(error)
 	// Meaningful tells a meaningful comment (moderate.Meaningful); nil
 	// counts none.
-	Meaningful func(*classify.Decision) bool
+	Meaningful func(*chat.Decision) bool
 }
 
 // NewKPIMinutes starts the flusher.
@@ -105,19 +105,19 @@ func (k *KPIMinutes) bump(stream string, ts int64, fn func(*KPIMinute)) {
 }
 
 // Decided counts a decision.
-func (k *KPIMinutes) Decided(d *classify.Decision, _ []byte) {
+func (k *KPIMinutes) Decided(d *chat.Decision, _ []byte) {
 	k.bump(d.Stream, d.TS, func(m *KPIMinute) {
 		m.Messages++
 		switch d.Action {
-		case classify.Hide:
+		case chat.Hide:
 			m.Hidden++
-		case classify.Hold:
+		case chat.Hold:
 			m.Held++
 		}
 		if k.Meaningful != nil && k.Meaningful(d) {
 			m.Meaningful++
 		}
-		if d.Labels.Has(classify.LabelNegative) {
+		if d.Labels.Has(chat.LabelNegative) {
 			m.Negative++
 		}
 	})

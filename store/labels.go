@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -24,12 +24,12 @@ var bucketLabels = []byte("labels")
 // gave it. It is written as one line of labeled NDJSON: the message in
 // the wire format plus "labels", which livemod train reads.
 type LabeledExample struct {
-	classify.Message
+	chat.Message
 	Labels ExampleLabels `json:"labels"`
 	// Annotated lists the labels the example was judged on, when not
 	// every label (a reviewed reply is judged on question only); train
 	// reads it.
-	Annotated *classify.Labels `json:"annotated,omitempty"`
+	Annotated *chat.Labels `json:"annotated,omitempty"`
 	// Source is the action the example came from: approve, hide,
 	// unhide or review.
 	Source string `json:"source"`
@@ -45,7 +45,7 @@ const UnlabeledHide = "unlabeled-hide"
 // ExampleLabels are a labeled example's labels: classify's, and whether
 // it is an UnlabeledHide. It is written as one list of names.
 type ExampleLabels struct {
-	classify.Labels
+	chat.Labels
 	Unlabeled bool
 }
 
@@ -75,7 +75,7 @@ func (l *ExampleLabels) UnmarshalJSON(b []byte) error {
 			out.Unlabeled = true
 			continue
 		}
-		x, err := classify.ParseLabel(n)
+		x, err := chat.ParseLabel(n)
 		if err != nil {
 			return fmt.Errorf("%w (or %s)", err, UnlabeledHide)
 		}
@@ -86,7 +86,7 @@ func (l *ExampleLabels) UnmarshalJSON(b []byte) error {
 }
 
 // blocking are the labels that keep a message from the audience.
-const blocking = classify.Labels(classify.LabelSpam | classify.LabelToxic | classify.LabelThreat | classify.LabelFlood | classify.LabelLink)
+const blocking = chat.Labels(chat.LabelSpam | chat.LabelToxic | chat.LabelThreat | chat.LabelFlood | chat.LabelLink)
 
 // LabelsFromAction returns the labels a moderator's action says a message
 // has, given the labels livemod had decided:
@@ -101,13 +101,13 @@ const blocking = classify.Labels(classify.LabelSpam | classify.LabelToxic | clas
 //     says the message should not be seen, not why ("love from
 //     Bangalore ❤️" is no spam);
 //   - review: the labels the reviewer chose are taken as given.
-func LabelsFromAction(action string, decided classify.Labels, reason string) ExampleLabels {
+func LabelsFromAction(action string, decided chat.Labels, reason string) ExampleLabels {
 	switch action {
 	case "approve", "unhide":
 		return ExampleLabels{Labels: decided &^ blocking}
 	case "hide":
 		if l, ok := ReasonLabel(reason); ok {
-			return ExampleLabels{Labels: decided&^blocking | classify.Labels(l)}
+			return ExampleLabels{Labels: decided&^blocking | chat.Labels(l)}
 		}
 		if decided&blocking != 0 {
 			return ExampleLabels{Labels: decided}
@@ -118,19 +118,19 @@ func LabelsFromAction(action string, decided classify.Labels, reason string) Exa
 }
 
 // reasonWords map a moderator's word for why to a blocking label.
-var reasonWords = map[string]classify.Label{
-	"spam": classify.LabelSpam, "scam": classify.LabelSpam, "promo": classify.LabelSpam, "bot": classify.LabelSpam,
-	"advert": classify.LabelSpam, "ad": classify.LabelSpam, "ads": classify.LabelSpam,
-	"toxic": classify.LabelToxic, "abuse": classify.LabelToxic, "abusive": classify.LabelToxic, "insult": classify.LabelToxic,
-	"harassment": classify.LabelToxic, "hate": classify.LabelToxic, "slur": classify.LabelToxic, "profanity": classify.LabelToxic,
-	"threat": classify.LabelThreat, "violence": classify.LabelThreat,
-	"flood": classify.LabelFlood, "copypasta": classify.LabelFlood, "raid": classify.LabelFlood,
-	"link": classify.LabelLink,
+var reasonWords = map[string]chat.Label{
+	"spam": chat.LabelSpam, "scam": chat.LabelSpam, "promo": chat.LabelSpam, "bot": chat.LabelSpam,
+	"advert": chat.LabelSpam, "ad": chat.LabelSpam, "ads": chat.LabelSpam,
+	"toxic": chat.LabelToxic, "abuse": chat.LabelToxic, "abusive": chat.LabelToxic, "insult": chat.LabelToxic,
+	"harassment": chat.LabelToxic, "hate": chat.LabelToxic, "slur": chat.LabelToxic, "profanity": chat.LabelToxic,
+	"threat": chat.LabelThreat, "violence": chat.LabelThreat,
+	"flood": chat.LabelFlood, "copypasta": chat.LabelFlood, "raid": chat.LabelFlood,
+	"link": chat.LabelLink,
 }
 
 // ReasonLabel reads the blocking label a hide's reason names by its
 // first word ("toxic: slur", "spam.link", "Scam!"), if any.
-func ReasonLabel(reason string) (classify.Label, bool) {
+func ReasonLabel(reason string) (chat.Label, bool) {
 	w := strings.ToLower(strings.TrimSpace(reason))
 	if i := strings.IndexFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' && r != '_' }); i >= 0 {
 		w = w[:i]

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 func TestLabelsExport(t *testing.T) {
@@ -15,7 +15,7 @@ func TestLabelsExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	msg := classify.Message{ID: "m-1", Stream: "s", User: classify.User{ID: "u"}, Text: "check my channel", TS: 1}
+	msg := chat.Message{ID: "m-1", Stream: "s", User: chat.User{ID: "u"}, Text: "check my channel", TS: 1}
 	hide := LabelsFromAction("hide", 0, "")
 	if err := db.AppendLabel(LabeledExample{Message: msg, Labels: hide, Source: "hide", Actor: "mod", At: 2}); err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestLabelsExport(t *testing.T) {
 	if !strings.Contains(b.String(), `"labels":[]`) || !strings.Contains(b.String(), `"source":"unhide"`) {
 		t.Errorf("export = %s", b.String())
 	}
-	if got := LabelsFromAction("approve", classify.Labels(classify.LabelSpam|classify.LabelQuestion), ""); got.Labels != classify.Labels(classify.LabelQuestion) {
+	if got := LabelsFromAction("approve", chat.Labels(chat.LabelSpam|chat.LabelQuestion), ""); got.Labels != chat.Labels(chat.LabelQuestion) {
 		t.Errorf("approve kept %v", got.Slice())
 	}
 }
@@ -40,9 +40,9 @@ func TestLabelsExport(t *testing.T) {
 // TestLabelsFromHide: a hide teaches the label its reason names, or
 // unlabeled-hide — never spam by default.
 func TestLabelsFromHide(t *testing.T) {
-	q := classify.Labels(classify.LabelQuestion)
+	q := chat.Labels(chat.LabelQuestion)
 	for _, tc := range []struct {
-		decided classify.Labels
+		decided chat.Labels
 		reason  string
 		want    string
 	}{
@@ -52,8 +52,8 @@ func TestLabelsFromHide(t *testing.T) {
 		{0, "toxic: slur", `["toxic"]`},
 		{0, "Scam!", `["spam"]`},
 		{q, "threat", `["threat","question"]`},
-		{classify.Labels(classify.LabelSpam), "", `["spam"]`},
-		{classify.Labels(classify.LabelSpam), "abuse", `["toxic"]`},
+		{chat.Labels(chat.LabelSpam), "", `["spam"]`},
+		{chat.Labels(chat.LabelSpam), "abuse", `["toxic"]`},
 	} {
 		got := LabelsFromAction("hide", tc.decided, tc.reason)
 		b, err := json.Marshal(got)

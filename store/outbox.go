@@ -70,11 +70,6 @@ func (db *DB) EnqueueEvent(ticket, event string, body []byte) error {
 	})
 }
 
-// EnqueueOutbox queues body (a ticket's JSON) for the webhook.
-func (db *DB) EnqueueOutbox(ticket string, body []byte) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return enqueueOutbox(tx, ticket, body) })
-}
-
 // OutboxDue returns up to limit live entries due at or before now, oldest
 // first, and the earliest NextAt of the live entries that are not due
 // (zero if none).

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -251,7 +251,7 @@ func (db *DB) Oldest() map[string]int64 {
 			return nil
 		})
 		tx.Bucket(bucketOptouts).ForEach(func(_, v []byte) error {
-			var o classify.OptOut
+			var o chat.OptOut
 			if json.Unmarshal(v, &o) == nil {
 				older("optouts", o.TS)
 			}
@@ -274,8 +274,8 @@ func (db *DB) Oldest() map[string]int64 {
 		}
 		if db := tx.Bucket(bucketDrafts); db != nil {
 			db.ForEach(func(_, v []byte) error {
-				var d classify.Draft
-				if json.Unmarshal(v, &d) == nil && d.State != classify.DraftPending {
+				var d chat.Draft
+				if json.Unmarshal(v, &d) == nil && d.State != chat.DraftPending {
 					older("drafts", d.DecidedAt) // the purge deletes decided ones
 				}
 				return nil
@@ -295,14 +295,14 @@ func (a *Automation) Purge(ctx context.Context, r Retention, now time.Time) (Pur
 	support, optouts := cutoff(now, r.Support), cutoff(now, r.OptOuts)
 	ids := map[string]bool{}
 	if support > 0 {
-		for _, t := range a.tickets.List("", classify.TicketResolved) {
+		for _, t := range a.tickets.List("", chat.TicketResolved) {
 			if t.ResolvedAt >= support || a.gone.has(t.ID) || t.ResolvedAt == 0 {
 				continue
 			}
 			a.gone.add(t.ID)
 			ids[t.ID] = true
-			a.tickets.Update(t.ID, func(t *classify.Ticket) error {
-				*t = classify.Ticket{ID: t.ID, Stream: t.Stream, State: classify.TicketResolved, Rev: t.Rev}
+			a.tickets.Update(t.ID, func(t *chat.Ticket) error {
+				*t = chat.Ticket{ID: t.ID, Stream: t.Stream, State: chat.TicketResolved, Rev: t.Rev}
 				return nil
 			})
 		}
@@ -326,7 +326,7 @@ func (a *Automation) Purge(ctx context.Context, r Retention, now time.Time) (Pur
 					State      string `json:"state"`
 					ResolvedAt int64  `json:"resolved_at"`
 				}
-				if json.Unmarshal(v, &t) == nil && t.State == classify.TicketResolved && t.ResolvedAt > 0 && t.ResolvedAt < support {
+				if json.Unmarshal(v, &t) == nil && t.State == chat.TicketResolved && t.ResolvedAt > 0 && t.ResolvedAt < support {
 					ids[string(k)] = true
 				}
 				return nil
@@ -357,7 +357,7 @@ func (a *Automation) Purge(ctx context.Context, r Retention, now time.Time) (Pur
 		if optouts > 0 {
 			var del [][]byte
 			opt.ForEach(func(k, v []byte) error {
-				var o classify.OptOut
+				var o chat.OptOut
 				if json.Unmarshal(v, &o) == nil && o.TS < optouts {
 					del = append(del, append([]byte(nil), k...))
 				}

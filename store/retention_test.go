@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/handoff"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -28,20 +29,20 @@ func TestRetentionPurge(t *testing.T) {
 	for _, tk := range []struct {
 		id, user, state string
 		resolved        int64
-	}{{"h-1", "u-1", classify.TicketResolved, day(400)}, {"h-2", "u-2", classify.TicketResolved, day(10)}, {"h-3", "u-3", classify.TicketOpen, 0}} {
+	}{{"h-1", "u-1", chat.TicketResolved, day(400)}, {"h-2", "u-2", chat.TicketResolved, day(10)}, {"h-3", "u-3", chat.TicketOpen, 0}} {
 		tk := tk
-		a.Upsert("s", tk.user, classify.ChangeFunc(func(*classify.Ticket) *classify.Ticket {
-			return &classify.Ticket{ID: tk.id, Stream: "s", User: classify.User{ID: tk.user}, State: tk.state, Created: day(500), ResolvedAt: tk.resolved}
+		a.Upsert("s", tk.user, handoff.ChangeFunc(func(*chat.Ticket) *chat.Ticket {
+			return &chat.Ticket{ID: tk.id, Stream: "s", User: chat.User{ID: tk.user}, State: tk.state, Created: day(500), ResolvedAt: tk.resolved}
 		}))
 	}
 	// On disk, each with its webhook delivery (the outbox is on).
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	a.SetOptOut(classify.OptOut{User: "old", Out: true, TS: day(800)})
-	a.SetOptOut(classify.OptOut{User: "new", Out: true, TS: day(100)})
+	a.SetOptOut(chat.OptOut{User: "old", Out: true, TS: day(800)})
+	a.SetOptOut(chat.OptOut{User: "new", Out: true, TS: day(100)})
 	for _, at := range []int64{day(400), day(30)} {
-		if err := db.AppendLabel(LabeledExample{Message: classify.Message{ID: "m", Stream: "s", User: classify.User{ID: "u"}}, Source: "hide", At: at}); err != nil {
+		if err := db.AppendLabel(LabeledExample{Message: chat.Message{ID: "m", Stream: "s", User: chat.User{ID: "u"}}, Source: "hide", At: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +107,7 @@ func TestRetentionPurge(t *testing.T) {
 	if _, ok := a.Get("h-2"); !ok {
 		t.Error("the young resolved ticket h-2 is gone")
 	}
-	if tk, ok := a.Get("h-3"); !ok || tk.State != classify.TicketOpen {
+	if tk, ok := a.Get("h-3"); !ok || tk.State != chat.TicketOpen {
 		t.Error("the open ticket h-3 is gone")
 	}
 	if tk, ok := a.Get("h-1"); ok && tk.User.ID != "" {

@@ -3,13 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -25,15 +23,15 @@ type Review struct {
 	Text      string `json:"text"`
 	// Asked is, for a reply, the text of the message it answered (Text
 	// is the reply's): what a mark labels.
-	Asked  string          `json:"asked,omitempty"`
-	Action string          `json:"action"` // hide, hold or reply
-	Rule   string          `json:"rule"`
-	Labels classify.Labels `json:"labels"`
-	TS     int64           `json:"ts"`
-	State  string          `json:"state"` // open, right or wrong
-	By     string          `json:"by,omitempty"`
-	At     int64           `json:"at,omitempty"`
-	Note   string          `json:"note,omitempty"`
+	Asked  string      `json:"asked,omitempty"`
+	Action string      `json:"action"` // hide, hold or reply
+	Rule   string      `json:"rule"`
+	Labels chat.Labels `json:"labels"`
+	TS     int64       `json:"ts"`
+	State  string      `json:"state"` // open, right or wrong
+	By     string      `json:"by,omitempty"`
+	At     int64       `json:"at,omitempty"`
+	Note   string      `json:"note,omitempty"`
 
 	flushed chan struct{} // a Flush marker, never stored
 }
@@ -43,17 +41,6 @@ type Review struct {
 const MaxOpenReviews = 10_000
 
 var bucketReviews = []byte("reviews")
-
-// ReviewError carries the HTTP status a review call asks for.
-type ReviewError struct {
-	Status int
-	Msg    string
-	State  string
-}
-
-func (e *ReviewError) Error() string        { return e.Msg }
-func (e *ReviewError) StatusCode() int      { return e.Status }
-func (e *ReviewError) CurrentState() string { return e.State }
 
 // Sampler takes a share of automatic hides, holds and replies into the
 // review queue, stratified by rule: each rule's decisions are sampled at
@@ -88,12 +75,12 @@ func NewSampler(db *DB, share float64) *Sampler {
 }
 
 // Decided implements stream.Sink: automatic hides and holds.
-func (s *Sampler) Decided(d *classify.Decision, _ []byte) {
+func (s *Sampler) Decided(d *chat.Decision, _ []byte) {
 	var action string
 	switch d.Action {
-	case classify.Hide:
+	case chat.Hide:
 		action = "hide"
-	case classify.Hold:
+	case chat.Hold:
 		action = "hold"
 	default:
 		return
@@ -111,7 +98,7 @@ func (s *Sampler) Decided(d *classify.Decision, _ []byte) {
 // Replied samples an automated reply. A reply that answers no known
 // message (a satisfaction request) is not sampled: a mark would have
 // nothing to label.
-func (s *Sampler) Replied(r *classify.Reply) {
+func (s *Sampler) Replied(r *chat.Reply) {
 	if r.Asked == "" {
 		return
 	}
@@ -315,9 +302,9 @@ func (db *DB) ReviewStream(id string) (string, bool) {
 //     gives: right labels it so, wrong labels it not so (not a question)
 //     unless fixed says what it is (a question the FAQ did not answer:
 //     ["question"]).
-func (s *Sampler) MarkReview(id string, right bool, fixed *classify.Labels, by, note string, at int64) (Review, error) {
+func (s *Sampler) MarkReview(id string, right bool, fixed *chat.Labels, by, note string, at int64) (Review, error) {
 	k, ok := reviewKey(id)
-	notFound := &ReviewError{Status: http.StatusNotFound, Msg: "review " + id + ": not found"}
+	notFound := chat.NotFound("review %s: not found", id)
 	if !ok {
 		return Review{}, notFound
 	}
@@ -332,7 +319,7 @@ func (s *Sampler) MarkReview(id string, right bool, fixed *classify.Labels, by, 
 			return err
 		}
 		if r.State != "open" {
-			return &ReviewError{Status: http.StatusConflict, Msg: fmt.Sprintf("review %s is already marked %s (by %s)", id, r.State, r.By), State: r.State}
+			return chat.Conflict(r.State, "review %s is already marked %s (by %s)", id, r.State, r.By)
 		}
 		r.State, r.By, r.At, r.Note = "wrong", by, at, note
 		if right {
@@ -345,16 +332,16 @@ func (s *Sampler) MarkReview(id string, right bool, fixed *classify.Labels, by, 
 		if err := b.Put(k, nv); err != nil {
 			return err
 		}
-		ex := LabeledExample{Message: classify.Message{ID: r.MessageID, Stream: r.Stream, User: classify.User{ID: r.User}, Text: r.Text, TS: r.TS},
+		ex := LabeledExample{Message: chat.Message{ID: r.MessageID, Stream: r.Stream, User: chat.User{ID: r.User}, Text: r.Text, TS: r.TS},
 			Source: "review", Actor: by, At: at}
 		switch {
 		case r.Action == "reply":
 			if r.Asked == "" {
 				return nil // sampled before replies kept what they answered
 			}
-			asked := classify.Labels(classify.LabelQuestion)
+			asked := chat.Labels(chat.LabelQuestion)
 			if r.Rule == "handoff.notice" {
-				asked = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest)
+				asked = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest)
 			}
 			ex.Text = r.Asked
 			annot := asked

@@ -21,17 +21,16 @@ type DB struct {
 
 // The buckets, one per kind of record. Features add theirs here.
 var (
-	bucketAudit      = []byte("audit")
-	bucketHandoffs   = []byte("handoffs")
-	bucketOutbox     = []byte("outbox")
-	bucketOptouts    = []byte("optouts")
-	bucketModeration = []byte("moderation")
-	bucketUsers      = []byte("users")
-	bucketMeta       = []byte("meta")
-	bucketActions    = []byte("actions") // platform actions (actions.go)
+	bucketAudit    = []byte("audit")
+	bucketHandoffs = []byte("handoffs")
+	bucketOutbox   = []byte("outbox")
+	bucketOptouts  = []byte("optouts")
+	bucketUsers    = []byte("users")
+	bucketMeta     = []byte("meta")
+	bucketActions  = []byte("actions") // platform actions (actions.go)
 )
 
-var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketModeration, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews, bucketKPIs}
+var allBuckets = [][]byte{bucketAudit, bucketHandoffs, bucketOutbox, bucketOptouts, bucketUsers, bucketMeta, bucketActions, bucketAppeals, bucketDrafts, bucketReviews, bucketKPIs}
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string) (*DB, error) {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // An ack means: these messages were decided, and the state their
@@ -44,7 +44,7 @@ const replyWriteTimeout = 10 * time.Second
 type Committer interface {
 	// Changed reports whether deciding d changed state that its ack
 	// promises is durable. It is called from the shard goroutines.
-	Changed(d *classify.Decision) bool
+	Changed(d *chat.Decision) bool
 	// Committed returns a channel that receives nil once every change
 	// made before the call is on disk, or the error that kept it off.
 	Committed() <-chan error

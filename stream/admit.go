@@ -2,45 +2,36 @@ package stream
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
-// Admit is the one admission of a message, whatever brought it (the
-// websocket ingest, POST /v1/messages, a platform connector): the stream
-// must be streamID (filled in when empty), a missing id is given a
-// server id unique across restarts, a missing ts the server's time, and
-// the message must pass classify's validation. The error reads
-// "field: problem", as clients are told.
-func (in *Ingest) Admit(m *classify.Message, streamID string) error {
-	if m.Stream == "" {
-		m.Stream = streamID
-	} else if m.Stream != streamID {
-		return fmt.Errorf("stream: %q does not match the connection's stream %q", m.Stream, streamID)
-	}
-	if m.ID == "" {
-		m.ID = in.idPrefix + strconv.FormatUint(in.nextID.Add(1), 36)
-	}
-	if m.TS == 0 {
-		m.TS = in.opts.Now().UnixMilli()
-	} else if now := in.opts.Now().UnixMilli(); m.TS > now+MaxClockSkew.Milliseconds() || m.TS < now-MaxClockSkew.Milliseconds() {
-		// A ts a day or more away from the server's clock is a broken
-		// or hostile clock: the message is still moderated, at the
-		// server's time, so that windows, tickets and KPIs stay sane.
-		m.TS = now
+// Admit admits m to streamID through chat.Admit, the one admission of
+// every way in: a message without an id gets a server id unique across
+// restarts, one without ts the server's time, and a ts from a broken
+// clock is clamped (counted in livemod_ingest_ts_clamped_total).
+func (in *Ingest) Admit(m *chat.Message, streamID string) error {
+	a := chat.Admission{Stream: streamID, ID: in.newID, Now: in.opts.Now().UnixMilli(), Clamp: true}
+	clamped, err := chat.Admit(m, &a)
+	if clamped {
 		in.metrics.IngestClamped.Inc()
 	}
-	return m.Validate()
+	return err
+}
+
+// serverID returns a new server id: the ingest's prefix (its start
+// time) and a counter.
+func (in *Ingest) serverID() string {
+	return in.idPrefix + strconv.FormatUint(in.nextID.Add(1), 36)
 }
 
 // Accept admits msgs of streamID and submits the valid ones to the
 // pipeline, returning once they are queued (blocking while the pipeline
 // is full: backpressure). It returns the refused ones' reasons, by index
 // in msgs. Connectors feed the pipeline through it.
-func (in *Ingest) Accept(ctx context.Context, streamID string, msgs []*classify.Message) (refused map[int]string, err error) {
-	batch := make([]*classify.Message, 0, len(msgs))
+func (in *Ingest) Accept(ctx context.Context, streamID string, msgs []*chat.Message) (refused map[int]string, err error) {
+	batch := make([]*chat.Message, 0, len(msgs))
 	for i, m := range msgs {
 		if err := in.Admit(m, streamID); err != nil {
 			if refused == nil {

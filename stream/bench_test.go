@@ -7,12 +7,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
 type nopSink struct{ n atomic.Int64 }
 
-func (s *nopSink) Decided(*classify.Decision, []byte) { s.n.Add(1) }
+func (s *nopSink) Decided(*chat.Decision, []byte) { s.n.Add(1) }
 
 // BenchmarkPipeline measures messages decided per second through the
 // shards, with the real engine, for 1 shard and for one per core: the
@@ -43,16 +45,16 @@ func BenchmarkPipeline(b *testing.B) {
 			sink := &nopSink{}
 			p := NewPipeline(engine, []Sink{sink}, Options{Shards: shards}, nil)
 			const batch = 64
-			msgs := make([]classify.Message, 4096)
+			msgs := make([]chat.Message, 4096)
 			for i := range msgs {
-				msgs[i] = classify.Message{ID: "m" + strconv.Itoa(i), Stream: "show", User: classify.User{ID: fmt.Sprint("u", i%997)}, Text: texts[i%len(texts)], TS: 1795000000000 + int64(i)}
+				msgs[i] = chat.Message{ID: "m" + strconv.Itoa(i), Stream: "show", User: chat.User{ID: fmt.Sprint("u", i%997)}, Text: texts[i%len(texts)], TS: 1795000000000 + int64(i)}
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			sent := 0
 			for sent < b.N {
 				n := min(batch, b.N-sent)
-				bt := make([]*classify.Message, n)
+				bt := make([]*chat.Message, n)
 				for j := range bt {
 					bt[j] = &msgs[(sent+j)%len(msgs)]
 				}
@@ -77,7 +79,7 @@ func BenchmarkHubPublish(b *testing.B) {
 	h := NewHub(HubOptions{MaxQueueBytes: 1 << 30}, nil)
 	subs := make([]*subscriber, 8)
 	for i := range subs {
-		subs[i] = &subscriber{topic: topic{"show", ViewModerator}, max: 1 << 30, notify: make(chan struct{}, 1), quit: make(chan struct{})}
+		subs[i] = &subscriber{topic: broker.Topic{Stream: "show", View: broker.ViewModerator}, max: 1 << 30, notify: make(chan struct{}, 1), quit: make(chan struct{})}
 		h.add(subs[i])
 	}
 	line := []byte(`{"id":"m-42","stream":"show","user":{"id":"u-7","name":"asha"},"text":"how much is the blue jacket?","ts":1795000000000,"labels":["question"],"action":"allow","reasons":[],"faq":null,"question":null,"handoff":null,"dup":{"count":1}}`)
@@ -85,7 +87,7 @@ func BenchmarkHubPublish(b *testing.B) {
 	b.ReportAllocs()
 	spares := make([][]byte, len(subs))
 	for i := 0; i < b.N; i++ {
-		h.Publish("show", ViewModerator, line)
+		h.Publish("show", broker.ViewModerator, line)
 		if i%1024 == 0 {
 			for j, s := range subs {
 				spares[j], _ = s.take(spares[j])

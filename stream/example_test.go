@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/stream"
 )
@@ -12,7 +13,7 @@ import (
 // printSink prints each decision's id, action and labels.
 type printSink struct{ mu sync.Mutex }
 
-func (s *printSink) Decided(d *classify.Decision, _ []byte) {
+func (s *printSink) Decided(d *chat.Decision, _ []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fmt.Println(d.ID, d.Action, d.Labels.Slice())
@@ -27,9 +28,9 @@ func ExampleNewPipeline() {
 		panic(err)
 	}
 	p := stream.NewPipeline(engine, []stream.Sink{&printSink{}}, stream.Options{Shards: 1}, nil)
-	msgs := []*classify.Message{
-		{ID: "m-1", Stream: "launch", User: classify.User{ID: "u-1"}, Text: "check my channel bit.ly/free-coins", TS: 1795000000000},
-		{ID: "m-2", Stream: "launch", User: classify.User{ID: "u-1"}, Text: "love this jacket", TS: 1795000001000},
+	msgs := []*chat.Message{
+		{ID: "m-1", Stream: "launch", User: chat.User{ID: "u-1"}, Text: "check my channel bit.ly/free-coins", TS: 1795000000000},
+		{ID: "m-2", Stream: "launch", User: chat.User{ID: "u-1"}, Text: "love this jacket", TS: 1795000001000},
 	}
 	if err := p.Submit(context.Background(), msgs); err != nil {
 		panic(err)

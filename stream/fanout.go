@@ -11,41 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
 )
-
-// View is what a subscriber receives.
-type View uint8
-
-// The views of /v1/subscribe.
-const (
-	ViewModerator View = iota // every decision of the stream
-	ViewOverlay               // trending questions, pins, counters
-	ViewAgent                 // handoffs
-	ViewReplies               // automated replies, for bridges
-	numViews
-)
-
-var viewNames = [...]string{"moderator", "overlay", "agent", "replies"}
-
-func (v View) String() string {
-	if int(v) < len(viewNames) {
-		return viewNames[v]
-	}
-	return fmt.Sprintf("View(%d)", v)
-}
-
-// ParseView returns the view named s.
-func ParseView(s string) (View, error) {
-	for i, n := range viewNames {
-		if n == s {
-			return View(i), nil
-		}
-	}
-	return 0, fmt.Errorf("view %q: want moderator, overlay, agent or replies", s)
-}
 
 // ErrSlowConsumer is the reason a subscriber is disconnected when it
 // falls behind: its queue passes its byte limit, a write stalls, or a
@@ -81,45 +50,27 @@ type HubOptions struct {
 	// OriginPatterns are the extra origins allowed to open a websocket
 	// (the request's own host always is). Empty means same origin only.
 	OriginPatterns []string
+	// Broker carries the lines to the subscribers; nil means a new
+	// broker.Memory (one process).
+	Broker broker.Broker
 }
 
 // coalesceDelay is how long a subscriber's writer gathers lines before a
 // write that would not fill a frame.
 const coalesceDelay = 500 * time.Microsecond
 
-const hubShards = 16 // a power of two; spreads subscribe/publish lock traffic
-
-// Hub fans lines out to the subscribers of a stream and view. Publishing
-// never blocks on a subscriber. Create it with NewHub.
+// Hub fans lines out to the websocket subscribers of a stream and view,
+// through a broker.Broker (HubOptions.Broker; a broker.Memory unless
+// set). Publishing never blocks on a subscriber. Create it with NewHub.
 type Hub struct {
-	// Snapshot, if set before the first subscriber, returns the lines a
-	// new subscriber of stream and view gets first (the current trending
-	// list for an overlay, open handoffs for an agent).
-	Snapshot func(stream string, view View) [][]byte
-
 	opts    HubOptions
 	metrics *Metrics
-	shards  [hubShards]hubShard
-	// perView counts the subscribers of each view over all streams, so
-	// that publishing to a view nobody watches (the agent view of most
-	// shows, on every ticket join) costs one atomic load, no lock and no
-	// hash of the stream name.
-	perView [numViews]atomic.Int64
+	broker  broker.Broker
 
 	mu     sync.Mutex
 	closed bool
 	all    map[*subscriber]struct{}
 	wg     sync.WaitGroup
-}
-
-type hubShard struct {
-	mu   sync.RWMutex
-	subs map[topic][]*subscriber // copy-on-write: Publish reads without copying
-}
-
-type topic struct {
-	stream string
-	view   View
 }
 
 // NewHub returns a Hub. metrics may be nil.
@@ -142,20 +93,22 @@ func NewHub(opts HubOptions, metrics *Metrics) *Hub {
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
-	h := &Hub{opts: opts, metrics: metrics, all: map[*subscriber]struct{}{}}
-	for i := range h.shards {
-		h.shards[i].subs = map[topic][]*subscriber{}
+	if opts.Broker == nil {
+		opts.Broker = broker.NewMemory()
 	}
-	return h
+	return &Hub{opts: opts, metrics: metrics, broker: opts.Broker, all: map[*subscriber]struct{}{}}
 }
 
-func (h *Hub) shard(stream string) *hubShard {
-	return &h.shards[xxhash.Sum64String(stream)&(hubShards-1)]
-}
+// Broker returns the broker the hub publishes through.
+func (h *Hub) Broker() broker.Broker { return h.broker }
+
+// AddSnapshot adds f to the sources of the lines a new subscriber gets
+// first (broker.Broker.AddSnapshot); add them before serving.
+func (h *Hub) AddSnapshot(f broker.SnapshotFunc) { h.broker.AddSnapshot(f) }
 
 // Decided publishes every decision to the moderator view of its stream.
-func (h *Hub) Decided(d *classify.Decision, line []byte) {
-	h.Publish(d.Stream, ViewModerator, line)
+func (h *Hub) Decided(d *chat.Decision, line []byte) {
+	h.Publish(d.Stream, broker.ViewModerator, line)
 }
 
 // ForShard implements ShardSink: a shard's decisions are gathered per
@@ -176,8 +129,8 @@ type streamRun struct {
 	end    int // where the run ends in buf
 }
 
-func (g *hubGather) Decided(d *classify.Decision, line []byte) {
-	if g.h.perView[ViewModerator].Load() == 0 {
+func (g *hubGather) Decided(d *chat.Decision, line []byte) {
+	if !g.h.broker.Watched(broker.ViewModerator) {
 		return
 	}
 	if n := len(g.runs); n == 0 || g.runs[n-1].stream != d.Stream {
@@ -190,7 +143,7 @@ func (g *hubGather) Decided(d *classify.Decision, line []byte) {
 func (g *hubGather) Flush() {
 	start := 0
 	for _, r := range g.runs {
-		g.h.publishLines(r.stream, ViewModerator, g.buf[start:r.end])
+		g.h.publishLines(r.stream, broker.ViewModerator, g.buf[start:r.end])
 		start = r.end
 	}
 	clear(g.runs)
@@ -199,42 +152,19 @@ func (g *hubGather) Flush() {
 
 // Publish queues a copy of line (one JSON object, no newline) for every
 // subscriber of stream and view; the caller may reuse line at once.
-func (h *Hub) Publish(stream string, view View, line []byte) {
-	if h.perView[view].Load() == 0 {
-		return
-	}
-	for _, sub := range h.subscribers(stream, view) {
-		sub.push(line)
-	}
+func (h *Hub) Publish(stream string, view broker.View, line []byte) {
+	h.broker.Publish(stream, view, line)
 }
 
 // publishLines queues lines, one or more JSON objects each followed by a
 // newline, for every subscriber of stream and view.
-func (h *Hub) publishLines(stream string, view View, lines []byte) {
-	if h.perView[view].Load() == 0 {
-		return
-	}
-	for _, sub := range h.subscribers(stream, view) {
-		sub.pushLines(lines)
-	}
-}
-
-func (h *Hub) subscribers(stream string, view View) []*subscriber {
-	s := h.shard(stream)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.subs[topic{stream, view}]
+func (h *Hub) publishLines(stream string, view broker.View, lines []byte) {
+	h.broker.PublishLines(stream, view, lines)
 }
 
 // Subscribers returns how many subscribers stream and view have.
-func (h *Hub) Subscribers(stream string, view View) int {
-	if h.perView[view].Load() == 0 {
-		return 0
-	}
-	s := h.shard(stream)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.subs[topic{stream, view}])
+func (h *Hub) Subscribers(stream string, view broker.View) int {
+	return h.broker.Subscribers(stream, view)
 }
 
 func (h *Hub) add(sub *subscriber) error {
@@ -247,36 +177,14 @@ func (h *Hub) add(sub *subscriber) error {
 	h.wg.Add(1)
 	h.mu.Unlock()
 
-	h.perView[sub.topic.view].Add(1) // before it can be found: no publish misses it
-	s := h.shard(sub.topic.stream)
-	s.mu.Lock()
-	old := s.subs[sub.topic]
-	next := make([]*subscriber, len(old), len(old)+1)
-	copy(next, old)
-	s.subs[sub.topic] = append(next, sub)
-	s.mu.Unlock()
-	h.metrics.Subscribers.WithLabelValues(sub.topic.view.String()).Inc()
+	h.broker.Subscribe(sub.topic, sub)
+	h.metrics.Subscribers.WithLabelValues(sub.topic.View.String()).Inc()
 	return nil
 }
 
 func (h *Hub) remove(sub *subscriber) {
-	s := h.shard(sub.topic.stream)
-	s.mu.Lock()
-	old := s.subs[sub.topic]
-	next := make([]*subscriber, 0, len(old))
-	for _, o := range old {
-		if o != sub {
-			next = append(next, o)
-		}
-	}
-	if len(next) == 0 {
-		delete(s.subs, sub.topic)
-	} else {
-		s.subs[sub.topic] = next
-	}
-	s.mu.Unlock()
-	h.perView[sub.topic.view].Add(-1)
-	h.metrics.Subscribers.WithLabelValues(sub.topic.view.String()).Dec()
+	h.broker.Unsubscribe(sub.topic, sub)
+	h.metrics.Subscribers.WithLabelValues(sub.topic.View.String()).Dec()
 
 	h.mu.Lock()
 	delete(h.all, sub)
@@ -290,13 +198,13 @@ func (h *Hub) remove(sub *subscriber) {
 // called once the subscriber is registered and its lines are sent before
 // any published line: nothing published in between is lost (a line may
 // arrive both in the snapshot and live; pages dedupe by id).
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view View, snapshot func() [][]byte) {
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, stream string, view broker.View, snapshot func() [][]byte) {
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opts.OriginPatterns})
 	if err != nil {
 		return // Accept has written the HTTP error
 	}
 	sub := &subscriber{
-		topic:  topic{stream, view},
+		topic:  broker.Topic{Stream: stream, View: view},
 		max:    h.opts.MaxQueueBytes,
 		notify: make(chan struct{}, 1),
 		quit:   make(chan struct{}),
@@ -490,9 +398,10 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 }
 
-// subscriber is one connection's queue. push never blocks.
+// subscriber is one connection's queue, a broker.Subscriber. Push never
+// blocks.
 type subscriber struct {
-	topic  topic
+	topic  broker.Topic
 	max    int
 	notify chan struct{} // capacity 1: "there is something to write"
 	quit   chan struct{}
@@ -506,10 +415,10 @@ type subscriber struct {
 	slow bool
 }
 
-func (s *subscriber) push(line []byte) { s.add(line, true) }
+func (s *subscriber) Push(line []byte) { s.add(line, true) }
 
-// pushLines queues lines that end in a newline each.
-func (s *subscriber) pushLines(lines []byte) { s.add(lines, false) }
+// PushLines queues lines that end in a newline each.
+func (s *subscriber) PushLines(lines []byte) { s.add(lines, false) }
 
 func (s *subscriber) add(b []byte, newline bool) {
 	n := len(b)
@@ -592,14 +501,10 @@ func (s *subscriber) stop() { s.once.Do(func() { close(s.quit) }) }
 // ServeSubscribe is Serve with the view given by name; it answers 400 for
 // an unknown view. It lets the HTTP layer stay ignorant of View.
 func (h *Hub) ServeSubscribe(w http.ResponseWriter, r *http.Request, stream, view string) {
-	v, err := ParseView(view)
+	v, err := broker.ParseView(view)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var snapshot func() [][]byte
-	if h.Snapshot != nil {
-		snapshot = func() [][]byte { return h.Snapshot(stream, v) }
-	}
-	h.Serve(w, r, stream, v, snapshot)
+	h.Serve(w, r, stream, v, func() [][]byte { return h.broker.Snapshot(stream, v) })
 }

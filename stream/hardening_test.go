@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -25,7 +27,7 @@ type heldCommit struct {
 	release chan error
 }
 
-func (h *heldCommit) Changed(d *classify.Decision) bool { return strings.Contains(d.Text, "durable") }
+func (h *heldCommit) Changed(d *chat.Decision) bool { return strings.Contains(d.Text, "durable") }
 
 func (h *heldCommit) Committed() <-chan error {
 	h.calls <- struct{}{}
@@ -38,7 +40,7 @@ type countingSink struct {
 	n  map[string]int
 }
 
-func (c *countingSink) Decided(d *classify.Decision, _ []byte) {
+func (c *countingSink) Decided(d *chat.Decision, _ []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {
@@ -280,8 +282,8 @@ func TestIngestFieldHygiene(t *testing.T) {
 		{"NUL in id", `{"id":"a\u0000b","user":{"id":"u"},"text":"hi"}`, "id: control character"},
 		{"escape in user id", `{"id":"h-2","user":{"id":"u\u001b[31m"},"text":"hi"}`, "user.id: control character"},
 		{"C1 in name", `{"id":"h-3","user":{"id":"u","name":"a\u0085b"},"text":"hi"}`, "user.name: control character"},
-		{"long platform", `{"id":"h-4","platform":"` + strings.Repeat("p", classify.MaxPlatformBytes+1) + `","user":{"id":"u"},"text":"hi"}`, "platform: longer"},
-		{"long badge", `{"id":"h-5","user":{"id":"u","badges":["` + strings.Repeat("b", classify.MaxBadgeBytes+1) + `"]},"text":"hi"}`, "user.badges: longer"},
+		{"long platform", `{"id":"h-4","platform":"` + strings.Repeat("p", chat.MaxPlatformBytes+1) + `","user":{"id":"u"},"text":"hi"}`, "platform: longer"},
+		{"long badge", `{"id":"h-5","user":{"id":"u","badges":["` + strings.Repeat("b", chat.MaxBadgeBytes+1) + `"]},"text":"hi"}`, "user.badges: longer"},
 		{"invalid UTF-8", "{\"id\":\"h-6\",\"user\":{\"id\":\"u\"},\"text\":\"caf\xe9\"}", "invalid UTF-8"},
 	}
 	for _, c := range cases {
@@ -302,7 +304,7 @@ func TestIngestFieldHygiene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d classify.Decision
+	var d chat.Decision
 	json.Unmarshal(dl[0], &d)
 	if d.ID != "h-7" || d.TS < before {
 		t.Errorf("decision %s: want ts clamped to the server's time (≥ %d)", dl[0], before)
@@ -337,7 +339,7 @@ func TestStalledWriteClosed1008(t *testing.T) {
 		if sent > 4000 { // 256 MB
 			t.Fatal("no write stalled")
 		}
-		r.hub.Publish("show", ViewModerator, line)
+		r.hub.Publish("show", broker.ViewModerator, line)
 		if sent%16 == 15 {
 			time.Sleep(time.Millisecond) // let the writer fill the socket
 		}

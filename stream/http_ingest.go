@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // messagesAnswer is POST /v1/messages' answer: how many lines were
@@ -41,7 +41,7 @@ func (in *Ingest) ServeMessages(w http.ResponseWriter, r *http.Request) {
 	case streamID == "":
 		writeJSONError(w, http.StatusBadRequest, "stream: missing; use POST /v1/messages?stream=ID")
 		return
-	case len(streamID) > classify.MaxIDBytes:
+	case len(streamID) > chat.MaxIDBytes:
 		writeJSONError(w, http.StatusBadRequest, "stream: too long")
 		return
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 func postMessages(t *testing.T, r *rig, stream, body string) (int, messagesAnswer, string) {
@@ -55,7 +55,7 @@ func TestHTTPIngest(t *testing.T) {
 		return nil
 	})
 	d := sink.decisions()
-	byID := map[string]classify.Decision{d[0].ID: d[0], d[1].ID: d[1]}
+	byID := map[string]chat.Decision{d[0].ID: d[0], d[1].ID: d[1]}
 	if h := byID["h-1"]; h.Platform != "kick" || h.Channel != "show" || h.Stream != "show" {
 		t.Errorf("h-1 decided as %+v", h)
 	}
@@ -81,9 +81,9 @@ func TestHTTPIngest(t *testing.T) {
 func TestAcceptIsAdmit(t *testing.T) {
 	sink := &recordSink{}
 	r := newRigSinks(t, IngestOptions{}, HubOptions{}, func(*Hub) []Sink { return []Sink{sink} })
-	msgs := []*classify.Message{
-		{ID: "t-1", Platform: "twitch", Channel: "show", User: classify.User{ID: "42"}, Text: "hello"},
-		{ID: "t-2", Platform: "twitch", User: classify.User{ID: "42"}, Text: "  "},
+	msgs := []*chat.Message{
+		{ID: "t-1", Platform: "twitch", Channel: "show", User: chat.User{ID: "42"}, Text: "hello"},
+		{ID: "t-2", Platform: "twitch", User: chat.User{ID: "42"}, Text: "  "},
 	}
 	refused, err := r.ingest.Accept(context.Background(), "show", msgs)
 	if err != nil || len(refused) != 1 || refused[1] != "text: empty" {

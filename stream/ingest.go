@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -60,12 +60,6 @@ type IngestOptions struct {
 	DedupMaxIDs int
 }
 
-// MaxClockSkew is how far a message's ts may be from the server's clock;
-// a ts further away is clamped to the server's time (and counted in
-// livemod_ingest_ts_clamped_total), not refused: the message is still
-// moderated.
-const MaxClockSkew = 24 * time.Hour
-
 // DefaultIngestIdleTimeout is IngestOptions.IdleTimeout's default: a
 // bridge of a quiet show may send nothing for minutes, a connection held
 // open by nobody should not stay for hours.
@@ -79,9 +73,10 @@ type Ingest struct {
 	metrics  *Metrics
 	idPrefix string
 	nextID   atomic.Uint64
-	seen     *dedup       // nil: no deduplication
-	answers  atomic.Int64 // frames read and not yet answered, all connections
-	httpRate httpBucket   // POST /v1/messages
+	newID    func() string // serverID, made once: Admit passes it on
+	seen     *dedup        // nil: no deduplication
+	answers  atomic.Int64  // frames read and not yet answered, all connections
+	httpRate httpBucket    // POST /v1/messages
 
 	mu     sync.Mutex
 	closed bool
@@ -130,6 +125,7 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 		idPrefix: "lm-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
 		conns:    map[*websocket.Conn]struct{}{},
 	}
+	in.newID = in.serverID
 	metrics.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_ingest_pending_answers",
 		Help: "Frames read and not yet answered (waiting for their decisions or the store's commit), over all connections; at most 4096 a connection.",
@@ -168,7 +164,7 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"stream: missing; use /v1/ingest?stream=ID"}`, http.StatusBadRequest)
 		return
 	}
-	if len(streamID) > classify.MaxIDBytes {
+	if len(streamID) > chat.MaxIDBytes {
 		http.Error(w, `{"error":"stream: too long"}`, http.StatusBadRequest)
 		return
 	}
@@ -265,7 +261,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 	var (
 		buf    = make([]byte, 0, 4096)
 		errs   []byte
-		msgs   []*classify.Message
+		msgs   []*chat.Message
 		keys   []uint64
 		limits = bucket{rate: in.opts.RatePerSecond, burst: float64(in.opts.Burst), tokens: float64(in.opts.Burst)}
 		rep    = newReplier(conn, in.opts.AckDelay, in.pipeline.commit)
@@ -330,7 +326,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 			continue
 		}
 		// The pipeline keeps the slice; hand it a copy and reuse ours.
-		batch := make([]*classify.Message, len(msgs))
+		batch := make([]*chat.Message, len(msgs))
 		copy(batch, msgs)
 		rc := &receipt{rep: rep}
 		if err := in.pipeline.submit(ctx, batch, rc); err != nil {
@@ -352,7 +348,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 // dropSeen takes out of msgs (in place) the messages whose (stream, id)
 // was taken within the window, counting them, and remembers the rest;
 // keys gets the keys remembered.
-func (in *Ingest) dropSeen(msgs []*classify.Message, keys []uint64, now time.Time) ([]*classify.Message, []uint64) {
+func (in *Ingest) dropSeen(msgs []*chat.Message, keys []uint64, now time.Time) ([]*chat.Message, []uint64) {
 	if in.seen == nil {
 		return msgs, keys
 	}
@@ -413,12 +409,12 @@ func (w *idleWatch) stop() {
 // parseFrame splits a text frame into NDJSON lines, appending the valid
 // messages to msgs and an error line for each refused one to errs.
 // It returns how many non-blank lines the frame had.
-func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*classify.Message, errs []byte) ([]*classify.Message, []byte, int) {
+func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*chat.Message, errs []byte) ([]*chat.Message, []byte, int) {
 	// The frame's messages are decoded into one block, not one allocation
 	// each; the block lives as long as the last of them is in the pipeline.
-	var block []classify.Message
+	var block []chat.Message
 	if n := bytes.Count(frame, []byte{'\n'}) + 1; n > 1 {
-		block = make([]classify.Message, min(n, in.opts.MaxMessagesPerFrame))
+		block = make([]chat.Message, min(n, in.opts.MaxMessagesPerFrame))
 	}
 	line := 0
 	for a := 0; a < len(frame); {
@@ -443,12 +439,12 @@ func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*classify.Mes
 			errs = appendError(errs, "", line, fmt.Sprintf("frame: more than %d messages (ingest.max_messages_per_frame); the rest was not read", in.opts.MaxMessagesPerFrame))
 			break
 		}
-		var m *classify.Message
+		var m *chat.Message
 		var reason string
 		if line <= len(block) {
 			m, reason = in.parseInto(l, sl, streamID, &block[line-1])
 		} else {
-			m, reason = in.parseInto(l, sl, streamID, new(classify.Message))
+			m, reason = in.parseInto(l, sl, streamID, new(chat.Message))
 		}
 		if reason != "" {
 			id, kind := "", "malformed"
@@ -497,14 +493,14 @@ func (in *Ingest) read(ctx context.Context, conn *websocket.Conn, buf []byte) (w
 
 // parse decodes and validates one line. On failure it returns the reason,
 // and the message if it decoded (so the error frame can name its id).
-func (in *Ingest) parse(line []byte, streamID string) (*classify.Message, string) {
-	return in.parseInto(line, string(line), streamID, new(classify.Message))
+func (in *Ingest) parse(line []byte, streamID string) (*chat.Message, string) {
+	return in.parseInto(line, string(line), streamID, new(chat.Message))
 }
 
 // parseInto is parse into m, which must be zero; sline is line as a
 // string the message's strings may be pieces of.
-func (in *Ingest) parseInto(line []byte, sline, streamID string, m *classify.Message) (*classify.Message, string) {
-	if err := DecodeMessage(line, sline, m); err != nil {
+func (in *Ingest) parseInto(line []byte, sline, streamID string, m *chat.Message) (*chat.Message, string) {
+	if err := chat.DecodeMessage(line, sline, m); err != nil {
 		return nil, "json: " + jsonReason(err)
 	}
 	if err := in.Admit(m, streamID); err != nil {
@@ -528,7 +524,7 @@ func jsonReason(err error) string {
 
 func appendAck(b []byte, upto string, n int) []byte {
 	b = append(b, `{"type":"ack","upto":`...)
-	b = classify.AppendJSONString(b, upto)
+	b = chat.AppendJSONString(b, upto)
 	b = append(b, `,"n":`...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	return append(b, "}\n"...)

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"github.com/livemod/livemod/broker"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -99,8 +100,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{"malformed", "invalid", "empty", "closed"} {
 		m.IngestRefused.WithLabelValues(r)
 	}
-	for _, v := range viewNames {
-		m.Subscribers.WithLabelValues(v)
+	for v := range broker.NumViews {
+		m.Subscribers.WithLabelValues(v.String())
 	}
 	for _, r := range []string{"oversize", "rate", "idle", "slow"} {
 		m.IngestClosed.WithLabelValues(r)

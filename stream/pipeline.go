@@ -9,24 +9,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ErrClosed is returned by Submit after Shutdown has begun.
 var ErrClosed = errors.New("stream: pipeline closed")
-
-// Decider classifies one message. *classify.Engine implements it.
-type Decider interface {
-	Decide(m *classify.Message) classify.Decision
-}
-
-// An IntoDecider decides into a Decision the caller reuses, reusing its
-// storage too (classify.Engine, automate's wrapped engine): each shard
-// decides every message into one Decision.
-type IntoDecider interface {
-	DecideInto(d *classify.Decision, m *classify.Message)
-}
 
 // Sink receives every decision. line is the decision's JSON, encoded once
 // for all sinks. Both d and line are valid only during the call (the shard
@@ -34,7 +22,7 @@ type IntoDecider interface {
 // Decided is called from the shard goroutines and must not block on I/O:
 // a sink that does I/O queues the work.
 type Sink interface {
-	Decided(d *classify.Decision, line []byte)
+	Decided(d *chat.Decision, line []byte)
 }
 
 // A ShardSink gives each shard goroutine a Sink of its own, so that its
@@ -90,14 +78,14 @@ type Options struct {
 
 // Batch is messages that arrived together (one frame), all for one shard.
 type batch struct {
-	msgs []*classify.Message
+	msgs []*chat.Message
 	recv time.Time
 	rc   *receipt // told when the batch is decided; nil: nobody waits
 }
 
 // Pipeline is the sharded classify stage. Create it with NewPipeline.
 type Pipeline struct {
-	decider Decider
+	decider chat.Decider
 	commit  Committer
 	sinks   []Sink
 	metrics *Metrics
@@ -113,7 +101,7 @@ type Pipeline struct {
 }
 
 // NewPipeline starts the shard goroutines. metrics may be nil.
-func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipeline {
+func NewPipeline(d chat.Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipeline {
 	if metrics == nil {
 		metrics = NewMetrics(nil)
 	}
@@ -153,22 +141,22 @@ func NewPipeline(d Decider, sinks []Sink, opts Options, metrics *Metrics) *Pipel
 func (p *Pipeline) Shards() int { return len(p.shards) }
 
 // ShardOf returns the shard that decides m: xxhash(stream, user) & (n-1).
-func (p *Pipeline) ShardOf(m *classify.Message) int {
-	return int(classify.UserKey(m.Stream, m.User.ID) & p.mask)
+func (p *Pipeline) ShardOf(m *chat.Message) int {
+	return int(chat.UserKey(m.Stream, m.User.ID) & p.mask)
 }
 
 // Submit hands msgs to their shards, in order per user. It blocks while a
 // shard queue is full (backpressure) until ctx ends. On error, the
 // messages that were not queued are counted by the caller as refused; the
 // ones already queued will be decided.
-func (p *Pipeline) Submit(ctx context.Context, msgs []*classify.Message) error {
+func (p *Pipeline) Submit(ctx context.Context, msgs []*chat.Message) error {
 	return p.submit(ctx, msgs, nil)
 }
 
 // submit is Submit that tells rc (if not nil) when each shard has decided
 // its part: it sets rc.parts to the number of parts before queueing any.
 // On error, the parts not queued are taken off rc.parts.
-func (p *Pipeline) submit(ctx context.Context, msgs []*classify.Message, rc *receipt) error {
+func (p *Pipeline) submit(ctx context.Context, msgs []*chat.Message, rc *receipt) error {
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
@@ -193,15 +181,15 @@ func (p *Pipeline) submit(ctx context.Context, msgs []*classify.Message, rc *rec
 		return err
 	}
 	// Group by shard so that each queue is visited once per frame.
-	var groups [64][]*classify.Message
-	var big map[int][]*classify.Message
+	var groups [64][]*chat.Message
+	var big map[int][]*chat.Message
 	for _, m := range msgs {
 		s := p.ShardOf(m)
 		if s < len(groups) {
 			groups[s] = append(groups[s], m)
 		} else {
 			if big == nil {
-				big = map[int][]*classify.Message{}
+				big = map[int][]*chat.Message{}
 			}
 			big[s] = append(big[s], m)
 		}
@@ -256,14 +244,14 @@ func (p *Pipeline) send(ctx context.Context, shard int, b batch) error {
 func (p *Pipeline) run(q chan batch, shard int) {
 	defer p.workers.Done()
 	m := p.metrics
-	var actionCounters [3]prometheus.Counter // by classify.Action
-	for _, a := range [...]classify.Action{classify.Allow, classify.Hide, classify.Hold} {
+	var actionCounters [3]prometheus.Counter // by chat.Action
+	for _, a := range [...]chat.Action{chat.Allow, chat.Hide, chat.Hold} {
 		actionCounters[a] = m.Decisions.WithLabelValues(a.String())
 	}
 	// One counter per label bit, found without a map or a slice per
 	// decision.
 	var labelCounters [64]prometheus.Counter
-	for _, l := range classify.AllLabels() {
+	for _, l := range chat.AllLabels() {
 		labelCounters[bits.TrailingZeros64(uint64(l))] = m.DecisionLabels.WithLabelValues(l.String())
 	}
 	// Decisions are encoded into scratch, reused for every decision: the
@@ -272,7 +260,7 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	scratch := make([]byte, 0, 4096)
 	// One Decision per shard, not one per message: handing &d to the sinks
 	// (interfaces) puts it on the heap, so it is put there once.
-	d := new(classify.Decision)
+	d := new(chat.Decision)
 	sinks := make([]Sink, len(p.sinks))
 	var flushers []FlushSink
 	var afters []AfterFlush
@@ -288,7 +276,7 @@ func (p *Pipeline) run(q chan batch, shard int) {
 	}
 	// Counters are counted here and added once per run of decisions: the
 	// shards would otherwise take turns owning each counter's cache line.
-	into, _ := p.decider.(IntoDecider)
+	into, _ := p.decider.(chat.IntoDecider)
 	var actions [3]int
 	var labels [64]int
 	pending := 0

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -103,7 +105,7 @@ func (r *rig) dial(path string) *websocket.Conn {
 func (r *rig) subscribe(stream string) *websocket.Conn {
 	c := r.dial("/v1/subscribe?stream=" + stream + "&view=moderator")
 	checkFor(r.t, 5*time.Second, func() error {
-		if r.hub.Subscribers(stream, ViewModerator) == 0 {
+		if r.hub.Subscribers(stream, broker.ViewModerator) == 0 {
 			return errors.New("subscriber not registered")
 		}
 		return nil
@@ -126,7 +128,7 @@ func readLines(ctx context.Context, c *websocket.Conn) ([][]byte, error) {
 }
 
 func msgJSON(id, user, text string) string {
-	b, _ := json.Marshal(classify.Message{ID: id, User: classify.User{ID: user, Name: user}, Text: text, TS: 1795000000000})
+	b, _ := json.Marshal(chat.Message{ID: id, User: chat.User{ID: user, Name: user}, Text: text, TS: 1795000000000})
 	return string(b)
 }
 
@@ -183,7 +185,7 @@ func TestIngestToSubscriber(t *testing.T) {
 			t.Fatalf("after %d decisions: %v", got, err)
 		}
 		for _, l := range lines {
-			var d classify.Decision
+			var d chat.Decision
 			if err := json.Unmarshal(l, &d); err != nil {
 				t.Fatalf("decision %s: %v", l, err)
 			}
@@ -217,7 +219,7 @@ func TestIngestRefusesBadMessages(t *testing.T) {
 		{"empty text", `{"id":"m-43","user":{"id":"u"},"text":"  "}`, "text: empty"},
 		{"no user", `{"id":"m-44","text":"hello"}`, "user.id: empty"},
 		{"other stream", `{"id":"m-45","stream":"other","user":{"id":"u"},"text":"hello"}`, "does not match"},
-		{"too long", `{"id":"m-46","user":{"id":"u"},"text":"` + strings.Repeat("a", classify.MaxTextBytes+1) + `"}`, "text: longer"},
+		{"too long", `{"id":"m-46","user":{"id":"u"},"text":"` + strings.Repeat("a", chat.MaxTextBytes+1) + `"}`, "text: longer"},
 		{"binary garbage", "\x00\x01\x02", "json:"},
 		{"cut in an escape", `{"\`, "json:"}, // goccy/go-json panicked on it
 	}
@@ -271,7 +273,7 @@ func TestIngestRefusesBadMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d classify.Decision
+	var d chat.Decision
 	json.Unmarshal(dl[0], &d)
 	if d.ID == "" || d.TS == 0 || d.Stream != "show" {
 		t.Errorf("filled decision = %+v, want id, ts and stream filled in", d)
@@ -322,7 +324,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	line := bytes.Repeat([]byte("x"), 1000)
 	start := time.Now()
 	for i := 0; i < 20000; i++ { // 20 MB: more than socket buffers hold
-		r.hub.Publish("show", ViewModerator, line)
+		r.hub.Publish("show", broker.ViewModerator, line)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("publishing 20,000 lines to a stuck subscriber took %v; it must not wait for it", d)
@@ -331,7 +333,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 		if testutil.ToFloat64(r.metrics.SlowDisconnects.WithLabelValues("queue")) != 1 {
 			return errors.New("slow subscriber not disconnected yet")
 		}
-		if r.hub.Subscribers("show", ViewModerator) != 0 {
+		if r.hub.Subscribers("show", broker.ViewModerator) != 0 {
 			return errors.New("slow subscriber still registered")
 		}
 		return nil
@@ -346,7 +348,7 @@ type countSink struct {
 	bad  int
 }
 
-func (s *countSink) Decided(d *classify.Decision, _ []byte) {
+func (s *countSink) Decided(d *chat.Decision, _ []byte) {
 	s.mu.Lock()
 	if s.last == nil {
 		s.last = map[string]int64{}
@@ -375,8 +377,8 @@ func TestPipelineKeepsUserOrderAndDrains(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
-				m := &classify.Message{ID: fmt.Sprint(w, "-", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", w)}, Text: fmt.Sprint("message number ", i), TS: int64(1795000000000 + i)}
-				if err := p.Submit(context.Background(), []*classify.Message{m}); err != nil {
+				m := &chat.Message{ID: fmt.Sprint(w, "-", i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", w)}, Text: fmt.Sprint("message number ", i), TS: int64(1795000000000 + i)}
+				if err := p.Submit(context.Background(), []*chat.Message{m}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -395,7 +397,7 @@ func TestPipelineKeepsUserOrderAndDrains(t *testing.T) {
 	if sink.bad != 0 {
 		t.Errorf("%d decisions out of per-user order", sink.bad)
 	}
-	if err := p.Submit(context.Background(), []*classify.Message{{Stream: "s", User: classify.User{ID: "u"}, Text: "late"}}); !errors.Is(err, ErrClosed) {
+	if err := p.Submit(context.Background(), []*chat.Message{{Stream: "s", User: chat.User{ID: "u"}, Text: "late"}}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Submit after Shutdown = %v, want ErrClosed", err)
 	}
 }
@@ -408,7 +410,7 @@ func TestShardOfIsStableAndSpreads(t *testing.T) {
 	}
 	seen := map[int]int{}
 	for i := 0; i < 1000; i++ {
-		m := &classify.Message{Stream: "show", User: classify.User{ID: fmt.Sprint("u", i)}}
+		m := &chat.Message{Stream: "show", User: chat.User{ID: fmt.Sprint("u", i)}}
 		s := p.ShardOf(m)
 		if s != p.ShardOf(m) {
 			t.Fatal("ShardOf not stable")
@@ -435,8 +437,8 @@ func TestPipelineCountsDecisions(t *testing.T) {
 	p := NewPipeline(engine, []Sink{sink}, Options{Shards: 2}, metrics)
 	texts := []string{"how much is the blue jacket?", "check my channel www.spam-site.xyz", "hello everyone", "refund for order 5521 please, agent?"}
 	for i, text := range texts {
-		m := &classify.Message{ID: fmt.Sprint("m-", i), Stream: "s", User: classify.User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1795000000000}
-		if err := p.Submit(context.Background(), []*classify.Message{m}); err != nil {
+		m := &chat.Message{ID: fmt.Sprint("m-", i), Stream: "s", User: chat.User{ID: fmt.Sprint("u", i)}, Text: text, TS: 1795000000000}
+		if err := p.Submit(context.Background(), []*chat.Message{m}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -454,7 +456,7 @@ func TestPipelineCountsDecisions(t *testing.T) {
 	if len(wantLabels) < 3 {
 		t.Fatalf("the texts gave too few labels to test with: %v", wantLabels)
 	}
-	for _, l := range classify.AllLabels() {
+	for _, l := range chat.AllLabels() {
 		if got := testutil.ToFloat64(metrics.DecisionLabels.WithLabelValues(l.String())); got != wantLabels[l.String()] {
 			t.Errorf("livemod_decision_labels_total{label=%q} = %v, want %v", l, got, wantLabels[l.String()])
 		}
@@ -468,16 +470,16 @@ func TestPipelineCountsDecisions(t *testing.T) {
 
 type recordSink struct {
 	mu sync.Mutex
-	ds []classify.Decision
+	ds []chat.Decision
 }
 
-func (s *recordSink) Decided(d *classify.Decision, _ []byte) {
+func (s *recordSink) Decided(d *chat.Decision, _ []byte) {
 	s.mu.Lock()
 	s.ds = append(s.ds, *d)
 	s.mu.Unlock()
 }
 
-func (s *recordSink) decisions() []classify.Decision {
+func (s *recordSink) decisions() []chat.Decision {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.ds
@@ -555,7 +557,7 @@ func TestHubFramesCopiedLines(t *testing.T) {
 		}
 		buf = fmt.Appendf(buf[:0], `{"n":%d,"pad":"%s"}`, i, pad)
 		want = append(want, string(buf))
-		r.hub.Publish("show", ViewModerator, buf)
+		r.hub.Publish("show", broker.ViewModerator, buf)
 		clear(buf) // the publisher reuses its buffer at once
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -639,7 +641,7 @@ type eventSink struct {
 	flushed atomic.Int64
 }
 
-func (s *eventSink) Decided(*classify.Decision, []byte) { panic("the pipeline must use ForShard") }
+func (s *eventSink) Decided(*chat.Decision, []byte) { panic("the pipeline must use ForShard") }
 
 func (s *eventSink) ForShard(int) FlushSink {
 	s.shards.Add(1)
@@ -651,13 +653,13 @@ type eventShard struct {
 	ids []string
 }
 
-func (e *eventShard) Decided(d *classify.Decision, _ []byte) { e.ids = append(e.ids, d.ID) }
+func (e *eventShard) Decided(d *chat.Decision, _ []byte) { e.ids = append(e.ids, d.ID) }
 
 func (e *eventShard) Flush() {}
 
 func (e *eventShard) Flushed() {
 	for _, id := range e.ids {
-		e.s.hub.Publish("show", ViewModerator, []byte(`{"type":"event","id":"`+id+`"}`))
+		e.s.hub.Publish("show", broker.ViewModerator, []byte(`{"type":"event","id":"`+id+`"}`))
 	}
 	e.s.flushed.Add(int64(len(e.ids)))
 	e.ids = e.ids[:0]
@@ -676,10 +678,10 @@ func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
 	defer cancel()
 	const n = 2000
 	for i := 0; i < n; i += 50 {
-		batch := make([]*classify.Message, 50)
+		batch := make([]*chat.Message, 50)
 		for j := range batch {
 			id := fmt.Sprintf("m-%d", i+j)
-			batch[j] = &classify.Message{ID: id, Stream: "show", User: classify.User{ID: fmt.Sprintf("u-%d", (i+j)%97)}, Text: "hello " + id, TS: 1795000000000}
+			batch[j] = &chat.Message{ID: id, Stream: "show", User: chat.User{ID: fmt.Sprintf("u-%d", (i+j)%97)}, Text: "hello " + id, TS: 1795000000000}
 		}
 		if err := p.Submit(ctx, batch); err != nil {
 			t.Fatal(err)

@@ -10,18 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
 	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/trend"
 )
 
 const agentSecret = "test-agent-secret-2"
 
 // withAgent adds an agent token to startApp's tokens.
 func withAgent(c *config.Config) {
-	c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "agent-anita", Role: overlay.RoleAgent, Secret: agentSecret})
+	c.Auth.Tokens = append(c.Auth.Tokens, auth.Token{Name: "agent-anita", Role: auth.RoleAgent, Secret: agentSecret})
 }
 
 // call makes a request with an optional JSON body and returns the status
@@ -84,9 +86,9 @@ func msg(id, user, text string, ts int64) string {
 // decisionsOf polls the users' exports until the desk holds a decision
 // for each of ids, and returns them. (The moderator view is not used:
 // a subscriber misses what is decided while it connects.)
-func decisionsOf(t *testing.T, base string, ids map[string]string) map[string]classify.Decision {
+func decisionsOf(t *testing.T, base string, ids map[string]string) map[string]chat.Decision {
 	t.Helper()
-	got := map[string]classify.Decision{}
+	got := map[string]chat.Decision{}
 	eventually(t, 10*time.Second, fmt.Sprintf("decisions for %v", ids), func() bool {
 		for id, user := range ids {
 			if _, ok := got[id]; ok {
@@ -95,7 +97,7 @@ func decisionsOf(t *testing.T, base string, ids map[string]string) map[string]cl
 			var ex export
 			callJSON(t, "GET", base+"/v1/users/"+url.PathEscape(user)+"/export", adminSecret, "", &ex)
 			for _, m := range ex.Messages {
-				var d classify.Decision
+				var d chat.Decision
 				if json.Unmarshal(m.Decision, &d) == nil && d.ID == id {
 					got[id] = d
 				}
@@ -164,17 +166,17 @@ func TestAuditEndpoint(t *testing.T) {
 type export struct {
 	User       string                 `json:"user"`
 	Messages   []moderate.UserMessage `json:"messages"`
-	Replies    []classify.Reply       `json:"replies"`
-	Handoffs   []classify.Ticket      `json:"handoffs"`
-	OptOut     *classify.OptOut       `json:"optout"`
+	Replies    []chat.Reply           `json:"replies"`
+	Handoffs   []chat.Ticket          `json:"handoffs"`
+	OptOut     *chat.OptOut           `json:"optout"`
 	Labeled    []store.LabeledExample `json:"labeled_examples"`
 	Audit      []store.AuditEntry     `json:"audit"`
 	Automation struct {
-		Recent []classify.TicketMessage `json:"recent_messages"`
-		Drafts []classify.Draft         `json:"drafts"`
+		Recent []chat.TicketMessage `json:"recent_messages"`
+		Drafts []chat.Draft         `json:"drafts"`
 	} `json:"automation"`
-	Restriction *store.Restriction      `json:"restriction"`
-	Questions   []classify.UserQuestion `json:"trending_questions"`
+	Restriction *store.Restriction   `json:"restriction"`
+	Questions   []trend.UserQuestion `json:"trending_questions"`
 }
 
 // TestExportAndErase: a user's messages, ticket, opt-out, labeled example
@@ -183,8 +185,8 @@ type export struct {
 func TestExportAndErase(t *testing.T) {
 	dir := t.TempDir()
 	app1 := openApp(t, dir)
-	base := "http://" + app1.addr()
-	brIngest(t, app1.addr(), "ex",
+	base := "http://" + app1.Addr()
+	brIngest(t, app1.Addr(), "ex",
 		msg("x-1", "u-1", "how long does shipping take?", 0),
 		msg("x-2", "u-1", "agent please, order 5521 refund", 0),
 		msg("x-3", "u-1", "FREE followers at bit.ly/xyz", 0),
@@ -205,7 +207,7 @@ func TestExportAndErase(t *testing.T) {
 	if !ex.OptOut.Out || ex.Handoffs[0].OrderID != "5521" || ex.Labeled[0].ID != "x-3" || ex.Labeled[0].Source != "approve" || len(ex.Replies) == 0 || len(ex.Automation.Recent) == 0 {
 		t.Errorf("export = %+v", ex)
 	}
-	if ex.Labeled[0].Labels.Has(classify.LabelSpam) || ex.Labeled[0].Labels.Has(classify.LabelLink) {
+	if ex.Labeled[0].Labels.Has(chat.LabelSpam) || ex.Labeled[0].Labels.Has(chat.LabelLink) {
 		t.Errorf("approved link labeled %v; approve drops the blocking labels", ex.Labeled[0].Labels)
 	}
 	for _, m := range ex.Messages {
@@ -243,14 +245,14 @@ func TestExportAndErase(t *testing.T) {
 				t.Errorf("audit after erasure has %+v; want only the erasure and later exports", e)
 			}
 		}
-		var qs struct{ Questions []classify.TrendQuestion }
+		var qs struct{ Questions []trend.TrendQuestion }
 		callJSON(t, "GET", base+"/v1/questions?stream=ex", hostSecret, "", &qs)
 		for _, q := range qs.Questions {
 			if strings.Contains(q.Text, "shipping") {
 				t.Errorf("the overlay still shows the erased user's question: %+v", q)
 			}
 		}
-		var list struct{ Handoffs []classify.Ticket }
+		var list struct{ Handoffs []chat.Ticket }
 		callJSON(t, "GET", base+"/v1/handoffs?stream=ex", agentSecret, "", &list)
 		if len(list.Handoffs) != 0 {
 			t.Errorf("handoffs after erasure: %+v", list.Handoffs)
@@ -274,7 +276,7 @@ func TestExportAndErase(t *testing.T) {
 		}
 		var other export
 		callJSON(t, "GET", base+"/v1/users/u-2/export", adminSecret, "", &other)
-		if len(other.Messages) != 1 && base == "http://"+app1.addr() {
+		if len(other.Messages) != 1 && base == "http://"+app1.Addr() {
 			t.Errorf("u-2's messages = %d, want 1: erasure of u-1 must not touch them", len(other.Messages))
 		}
 	}
@@ -283,7 +285,7 @@ func TestExportAndErase(t *testing.T) {
 	// The erasure is durable: nothing comes back after a restart.
 	app1.stop(t)
 	app2 := openApp(t, dir)
-	checkErased("http://" + app2.addr())
+	checkErased("http://" + app2.Addr())
 }
 
 func openApp(t *testing.T, dir string) *testApp {
@@ -309,7 +311,7 @@ func (ta *testApp) stop(t *testing.T) {
 func TestRestrictionsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	a1 := openApp(t, dir)
-	base := "http://" + a1.addr()
+	base := "http://" + a1.Addr()
 	for _, c := range []struct{ user, action, body string }{
 		{"u-ban", "ban", `{"reason":"raid"}`},
 		{"u-long", "timeout", `{"seconds":600}`},
@@ -332,18 +334,18 @@ func TestRestrictionsSurviveRestart(t *testing.T) {
 	}
 
 	a2 := openApp(t, dir)
-	base = "http://" + a2.addr()
-	brIngest(t, a2.addr(), "rs", msg("r-1", "u-ban", "hello again", 0), msg("r-2", "u-long", "i am back", 0),
+	base = "http://" + a2.Addr()
+	brIngest(t, a2.Addr(), "rs", msg("r-1", "u-ban", "hello again", 0), msg("r-2", "u-long", "i am back", 0),
 		msg("r-3", "u-short", "hi there", 0), msg("r-4", "u-freed", "hi all", 0))
 	decisionsOf(t, base, map[string]string{"r-1": "u-ban", "r-2": "u-long", "r-3": "u-short", "r-4": "u-freed"})
 	for user, want := range map[string]string{"u-ban": "user.ban", "u-long": "user.timeout"} {
-		until, _, ok := a2.desk.Restricted(user)
+		until, _, ok := a2.Desk.Restricted(user)
 		if !ok || (want == "user.ban") != (until == 0) {
 			t.Errorf("%s after restart: restricted %v until %d; want %s", user, ok, until, want)
 		}
 	}
 	for _, user := range []string{"u-short", "u-freed"} {
-		if _, _, ok := a2.desk.Restricted(user); ok {
+		if _, _, ok := a2.Desk.Restricted(user); ok {
 			t.Errorf("%s is restricted after restart; the timeout ended / the ban was lifted", user)
 		}
 		var ex export
@@ -353,7 +355,7 @@ func TestRestrictionsSurviveRestart(t *testing.T) {
 		}
 	}
 	for id, state := range map[string]string{"r-1": moderate.StateHidden, "r-2": moderate.StateHidden, "r-3": moderate.StateVisible, "r-4": moderate.StateVisible} {
-		if got, _ := a2.desk.State("rs", id); got != state {
+		if got, _ := a2.Desk.State("rs", id); got != state {
 			t.Errorf("message %s after restart: %s, want %s", id, got, state)
 		}
 	}
@@ -382,14 +384,14 @@ func TestKPIs(t *testing.T) {
 				replies++
 			}
 		}
-		if d.Action != classify.Allow {
+		if d.Action != chat.Allow {
 			auto++
 		}
 		if moderate.Meaningful(&d) {
 			meaningful++
 		}
 	}
-	if decs["k-1"].Action != classify.Hide || decs["k-3"].Handoff == nil || replies == 0 {
+	if decs["k-1"].Action != chat.Hide || decs["k-3"].Handoff == nil || replies == 0 {
 		t.Fatalf("the scenario needs k-1 hidden, k-3 handed off and an automated reply: %+v", decs)
 	}
 	if code, body := call(t, "POST", base+"/v1/messages/k-1/approve", modSecret, `{"stream":"kp"}`); code != 200 {

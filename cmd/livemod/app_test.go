@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/auth"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/overlay"
 )
 
 const (
@@ -27,12 +28,12 @@ const (
 // startApp runs a whole livemod server on a free loopback port.
 func startApp(t *testing.T, mutate func(*config.Config)) string {
 	t.Helper()
-	return runApp(t, t.TempDir(), mutate).addr()
+	return runApp(t, t.TempDir(), mutate).Addr()
 }
 
 // testApp is a running server whose data dir may outlive it (restarts).
 type testApp struct {
-	*app
+	*app.App
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -44,25 +45,25 @@ func runApp(t *testing.T, dir string, mutate func(*config.Config)) *testApp {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = dir
-	cfg.Auth.Tokens = []overlay.Token{
-		{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret},
-		{Name: "bridge", Role: overlay.RoleIngest, Secret: ingestSecret},
-		{Name: "mods", Role: overlay.RoleModerator, Secret: modSecret},
-		{Name: "host", Role: overlay.RoleHost, Secret: hostSecret},
+	cfg.Auth.Tokens = []auth.Token{
+		{Name: "ops", Role: auth.RoleAdmin, Secret: adminSecret},
+		{Name: "bridge", Role: auth.RoleIngest, Secret: ingestSecret},
+		{Name: "mods", Role: auth.RoleModerator, Secret: modSecret},
+		{Name: "host", Role: auth.RoleHost, Secret: hostSecret},
 	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	a, err := newApp(cfg, io.Discard)
+	a, err := app.New(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.listen(); err != nil {
+	if err := a.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ta := &testApp{app: a, cancel: cancel, done: make(chan error, 1)}
-	go func() { ta.done <- a.serve(ctx) }()
+	ta := &testApp{App: a, cancel: cancel, done: make(chan error, 1)}
+	go func() { ta.done <- a.Serve(ctx) }()
 	t.Cleanup(func() { ta.stop(t) })
 	return ta
 }
@@ -118,7 +119,7 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("after %d decisions: %v", len(seen), err)
 		}
 		for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-			var d classify.Decision
+			var d chat.Decision
 			if err := json.Unmarshal(l, &d); err != nil {
 				t.Fatalf("bad decision line %s: %v", l, err)
 			}
@@ -253,7 +254,7 @@ func TestEveryEndpointNeedsAToken(t *testing.T) {
 func TestNonLoopbackWithoutTokensRefusesToStart(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Listen = "0.0.0.0:0"
-	_, err := newApp(cfg, io.Discard)
+	_, err := app.New(cfg, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "needs tokens") || !strings.Contains(err.Error(), "--listen 127.0.0.1:0") {
 		t.Fatalf("newApp on 0.0.0.0 without tokens = %v, want a refusal that says how to fix it", err)
 	}

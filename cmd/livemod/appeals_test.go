@@ -17,8 +17,8 @@ import (
 // decide it.
 func TestAppealOverturn(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withShowAModerator)
-	base := "http://" + ta.addr()
-	brIngest(t, ta.addr(), "show-b", msg("m-1", "viewer-1", "is the blue one in stock?", 0))
+	base := "http://" + ta.Addr()
+	brIngest(t, ta.Addr(), "show-b", msg("m-1", "viewer-1", "is the blue one in stock?", 0))
 	onOverlay := func() bool {
 		_, body := get(t, base+"/v1/questions?stream=show-b", hostSecret)
 		return strings.Contains(body, "blue one in stock")
@@ -72,18 +72,18 @@ func TestAppealOverturn(t *testing.T) {
 	if !onOverlay() {
 		t.Error("the question is not back on the overlay after the overturn")
 	}
-	if _, _, restricted := ta.desk.Restricted("viewer-1"); restricted {
+	if _, _, restricted := ta.Desk.Restricted("viewer-1"); restricted {
 		t.Error("the timeout is still in force after the overturn")
 	}
 	// Visible again on the moderator console's snapshot.
 	visible := false
-	for _, l := range ta.desk.Snapshot("show-b") {
+	for _, l := range ta.Desk.Snapshot("show-b") {
 		if strings.Contains(string(l), `"m-1"`) && !strings.Contains(string(l), `"state":"hidden"`) {
 			visible = true
 		}
 	}
 	if !visible {
-		t.Errorf("m-1 is not visible again on the console: %s", ta.desk.Snapshot("show-b"))
+		t.Errorf("m-1 is not visible again on the console: %s", ta.Desk.Snapshot("show-b"))
 	}
 	acts := auditActions(t, base, "show-b")
 	for _, a := range []string{"appeal.create", "appeal.overturn", "unhide", "unban"} {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
@@ -41,7 +41,7 @@ func auditActions(t *testing.T, base, stream string) map[string][]store.AuditEnt
 func TestAuditComplete(t *testing.T) {
 	dir := t.TempDir()
 	ta := openApp(t, dir)
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	// The retention purge runs as the server starts, and is audited.
 	eventually(t, 5*time.Second, "the start's retention purge is audited", func() bool {
 		var p auditPage
@@ -53,13 +53,13 @@ func TestAuditComplete(t *testing.T) {
 		}
 		return false
 	})
-	brIngest(t, ta.addr(), "gov",
+	brIngest(t, ta.Addr(), "gov",
 		msg("g-1", "u-1", "agent please, order 5521 refund", 0),
 		msg("g-2", "u-2", "STOP", 0),
 		msg("g-3", "u-2", "START", 0),
 		msg("g-4", "u-3", "FREE followers at bit.ly/xyz", 0))
 	var tickets struct {
-		Handoffs []classify.Ticket `json:"handoffs"`
+		Handoffs []chat.Ticket `json:"handoffs"`
 	}
 	eventually(t, 5*time.Second, "the ticket", func() bool {
 		callJSON(t, "GET", base+"/v1/handoffs?stream=gov", agentSecret, "", &tickets)

@@ -7,7 +7,7 @@ import (
 	"unicode"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // The baseline of eval --mode baseline: a plain logistic regression per
@@ -24,7 +24,7 @@ import (
 const baselineBits = 20
 
 type baseline struct {
-	labels []classify.Label
+	labels []chat.Label
 	w      [][]float32 // per label, per bucket
 	bias   []float64
 }
@@ -51,7 +51,7 @@ func baselineFeatures(dst []uint32, text string) []uint32 {
 	return dst
 }
 
-func trainBaseline(ex []example, labels []classify.Label) *baseline {
+func trainBaseline(ex []example, labels []chat.Label) *baseline {
 	b := &baseline{labels: labels, w: make([][]float32, len(labels)), bias: make([]float64, len(labels))}
 	feats := make([][]uint32, len(ex))
 	for i := range ex {
@@ -111,10 +111,10 @@ func trainBaseline(ex []example, labels []classify.Label) *baseline {
 }
 
 // decide returns the labels whose probability is at least 0.5.
-func (b *baseline) decide(text string) classify.Labels {
+func (b *baseline) decide(text string) chat.Labels {
 	f := baselineFeatures(nil, text)
 	x := float32(1 / math.Sqrt(float64(max(len(f), 1))))
-	var out classify.Labels
+	var out chat.Labels
 	for li, lab := range b.labels {
 		z := b.bias[li]
 		for _, k := range f {

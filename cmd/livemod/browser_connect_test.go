@@ -26,9 +26,9 @@ func TestBrowserConsoleShowsConnectors(t *testing.T) {
 		c.Connect.Twitch = []config.Twitch{{Channel: "show", Stream: "show", Server: "irc://" + chat.ln.Addr().String(), Nick: "livemodbot",
 			Token: "tok", ClientID: "cid", BroadcasterID: "1234", ModeratorID: "5678", API: helix.srv.URL}}
 	})
-	eventually(t, 10*time.Second, "connector joined", func() bool { return health(ta.app).Connected })
+	eventually(t, 10*time.Second, "connector joined", func() bool { return health(ta.App).Connected })
 	browser := brBrowser(t)
-	brRun(t, browser, "open console", chromedp.Navigate("http://"+ta.addr()+"/moderator?stream=show&token="+modSecret))
+	brRun(t, browser, "open console", chromedp.Navigate("http://"+ta.Addr()+"/moderator?stream=show&token="+modSecret))
 	brWait(t, browser, 5*time.Second, `document.querySelector("#status").classList.contains("connected") &&
 		[...document.querySelectorAll(".conns .status.connected")].some((e) => e.textContent.startsWith("twitch:show connected"))`)
 	chat.lines <- privmsg("spam-9", "42", "spammer", "FREE followers at bit.ly/xyz <b>now</b>")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/internal/testenv"
 	"github.com/livemod/livemod/overlay"
@@ -28,7 +29,7 @@ const brAgentSecret = "test-agent-secret"
 // brApp starts a server with an agent token besides startApp's tokens.
 func brApp(t *testing.T) string {
 	return startApp(t, func(c *config.Config) {
-		c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "agent-anita", Role: overlay.RoleAgent, Secret: brAgentSecret})
+		c.Auth.Tokens = append(c.Auth.Tokens, auth.Token{Name: "agent-anita", Role: auth.RoleAgent, Secret: brAgentSecret})
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/overlay"
 )
 
@@ -134,7 +135,7 @@ func TestStreamsAndRestrictedEndpoints(t *testing.T) {
 	if by["alpha"].Messages != 2 || by["beta"].Messages != 1 || by["beta"].OpenHandoffs != 1 || by["alpha"].LastTS == 0 {
 		t.Errorf("streams = %+v", list.Streams)
 	}
-	if list.You.Role != overlay.RoleAgent {
+	if list.You.Role != auth.RoleAgent {
 		t.Errorf("you = %+v", list.You)
 	}
 	call(t, "POST", base+"/v1/users/troll/timeout", modSecret, `{"seconds":60,"reason":"spam"}`)

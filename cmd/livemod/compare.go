@@ -8,6 +8,7 @@ import (
 	"slices"
 	"text/tabwriter"
 
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
 
@@ -20,7 +21,7 @@ const bootstrapRounds = 2000
 // are resampled with replacement and both F1s are computed on each
 // resample, so an interval that holds zero says the gap is within the
 // noise of the split (docs/QUALITY.md, "Negative sentiment").
-func compareBaseline(ctx context.Context, w io.Writer, ex []example, labels []classify.Label, m *classify.Model, mode string, bl *baseline, seed uint64) error {
+func compareBaseline(ctx context.Context, w io.Writer, ex []example, labels []chat.Label, m *classify.Model, mode string, bl *baseline, seed uint64) error {
 	var e *classify.Engine
 	if mode == "engine" {
 		var err error
@@ -28,8 +29,8 @@ func compareBaseline(ctx context.Context, w io.Writer, ex []example, labels []cl
 			return err
 		}
 	}
-	got := make([]classify.Labels, len(ex))
-	base := make([]classify.Labels, len(ex))
+	got := make([]chat.Labels, len(ex))
+	base := make([]chat.Labels, len(ex))
 	lang := make([]int, len(ex))
 	for i := range ex {
 		if i%1024 == 0 && ctx.Err() != nil {

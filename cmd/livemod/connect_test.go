@@ -18,11 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/broker"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/connect"
 	"github.com/livemod/livemod/internal/testenv"
+	"github.com/livemod/livemod/privacy"
 	"github.com/livemod/livemod/store"
-	"github.com/livemod/livemod/stream"
 )
 
 // freePort returns a loopback port nothing listens on now.
@@ -140,7 +142,7 @@ func (cl *ircClient) until(t *testing.T, what string) {
 	}
 }
 
-func health(a *app) connect.HealthState { return a.conn.states()[0] }
+func health(a *app.App) connect.HealthState { return a.Conn.States()[0] }
 
 // TestTwitchConnectorOnNgircd: the Twitch connector reads a real IRC
 // server (ngircd; Twitch's CAP is NAKed or ignored there), a plain IRC
@@ -151,8 +153,8 @@ func TestTwitchConnectorOnNgircd(t *testing.T) {
 	ta := runApp(t, t.TempDir(), func(c *config.Config) {
 		c.Connect.Twitch = []config.Twitch{{Channel: "show", Stream: "show", Server: "irc://" + d.addr(), Nick: "livemodbot"}}
 	})
-	base := "http://" + ta.addr()
-	eventually(t, 20*time.Second, "connector joined", func() bool { return health(ta.app).Connected })
+	base := "http://" + ta.Addr()
+	eventually(t, 20*time.Second, "connector joined", func() bool { return health(ta.App).Connected })
 
 	viewer := joinAsViewer(t, d.addr(), "asha", "show")
 	viewer.send(t, "PRIVMSG #show :how much is the blue jacket?")
@@ -167,9 +169,9 @@ func TestTwitchConnectorOnNgircd(t *testing.T) {
 
 	// The server goes away and comes back on the same port.
 	d.stop()
-	eventually(t, 20*time.Second, "connector noticed the server is gone", func() bool { return !health(ta.app).Connected })
+	eventually(t, 20*time.Second, "connector noticed the server is gone", func() bool { return !health(ta.App).Connected })
 	d.start(t)
-	eventually(t, 30*time.Second, "connector rejoined", func() bool { h := health(ta.app); return h.Connected && h.Reconnects > 0 })
+	eventually(t, 30*time.Second, "connector rejoined", func() bool { h := health(ta.App); return h.Connected && h.Reconnects > 0 })
 	viewer = joinAsViewer(t, d.addr(), "asha", "show")
 	viewer.send(t, "PRIVMSG #show :back again, kitne ka hai ye?")
 	if got := waitDecisions(t, base, "asha", 3); got["back again, kitne ka hai ye?"].Platform != "twitch" {
@@ -395,11 +397,11 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 			Token: "env:TEST_TWITCH_TOKEN", ClientID: "cid", BroadcasterID: "1234", ModeratorID: "5678", API: helix.srv.URL}}
 		c.Connect.Actions.Initial = 50 * time.Millisecond
 	})
-	base := "http://" + ta.addr()
-	eventually(t, 10*time.Second, "connector joined", func() bool { return health(ta.app).Connected })
+	base := "http://" + ta.Addr()
+	eventually(t, 10*time.Second, "connector joined", func() bool { return health(ta.App).Connected })
 	// The console's feed: platform outcomes arrive as events on the
 	// moderator view.
-	sub := dial(t, "ws://"+ta.addr()+"/v1/subscribe?stream=show&view=moderator", modSecret)
+	sub := dial(t, "ws://"+ta.Addr()+"/v1/subscribe?stream=show&view=moderator", modSecret)
 	var emu sync.Mutex
 	var platformEvents []map[string]any
 	go func() {
@@ -418,7 +420,7 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, 5*time.Second, "subscribed", func() bool { return ta.hub.Subscribers("show", stream.ViewModerator) > 0 })
+	eventually(t, 5*time.Second, "subscribed", func() bool { return ta.Hub.Subscribers("show", broker.ViewModerator) > 0 })
 
 	chat.lines <- privmsg("spam-1", "42", "spammer", "FREE followers at bit.ly/xyz")
 	chat.lines <- privmsg("q-1", "43", "asha", "what is the shipping time?")
@@ -469,7 +471,7 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 
 	// A moderator hides m-6 and unbans 44: both reach Helix.
 	chat.lines <- privmsg("m-6", "46", "meera", "you are all boring")
-	eventually(t, 10*time.Second, "m-6 decided", func() bool { _, ok := ta.desk.State("show", "m-6"); return ok })
+	eventually(t, 10*time.Second, "m-6 decided", func() bool { _, ok := ta.Desk.State("show", "m-6"); return ok })
 	if code, body := call(t, "POST", base+"/v1/messages/m-6/hide", modSecret, `{"stream":"show","reason":"rude"}`); code != 200 {
 		t.Fatalf("hide: %d %s", code, body)
 	}
@@ -494,7 +496,7 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 
 	// Twitch deletes m-5 (CLEARMSG): it is hidden in livemod, by Twitch.
 	chat.lines <- "@login=ravi;room-id=1234;target-msg-id=m-5;tmi-sent-ts=1642720582342 :tmi.twitch.tv CLEARMSG #show :hello all"
-	eventually(t, 10*time.Second, "m-5 hidden", func() bool { s, _ := ta.desk.State("show", "m-5"); return s == "hidden" })
+	eventually(t, 10*time.Second, "m-5 hidden", func() bool { s, _ := ta.Desk.State("show", "m-5"); return s == "hidden" })
 	var audit struct {
 		Entries []store.AuditEntry `json:"entries"`
 	}
@@ -516,7 +518,7 @@ func TestTwitchActsThroughHelix(t *testing.T) {
 	if len(ex.Replies) != 1 || len(ex.Messages) != 1 {
 		t.Fatalf("export of 43: %d replies, %d messages", len(ex.Replies), len(ex.Messages))
 	}
-	var gone erased
+	var gone privacy.Erasure
 	callJSON(t, "DELETE", base+"/v1/users/twitch:43", adminSecret, "", &gone)
 	if gone.Erased.Replies != 1 || gone.Erased.Messages != 1 {
 		t.Fatalf("erase of twitch:43: %+v", gone.Erased)
@@ -589,7 +591,7 @@ func TestYouTubeActsThroughDataAPI(t *testing.T) {
 		c.Connect.YouTube = []config.YouTube{{LiveChatID: "chat-1", Stream: "yt", Token: "yt-tok", API: youtube.srv.URL, QuotaPerDay: 1_000_000}}
 		c.Connect.Actions.Initial = 50 * time.Millisecond
 	})
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 
 	eventually(t, 10*time.Second, "liveChatMessages.delete of yt-spam", func() bool {
 		_, ok := youtube.find("DELETE", "/liveChat/messages", func(r recorded) bool { return r.Query["id"][0] == "yt-spam" })
@@ -623,7 +625,7 @@ func TestYouTubeActsThroughDataAPI(t *testing.T) {
 		}
 		return true
 	})
-	if s, _ := ta.desk.State("yt", "yt-6"); s != "hidden" {
+	if s, _ := ta.Desk.State("yt", "yt-6"); s != "hidden" {
 		t.Fatalf("meera's message after her timeout: %q", s)
 	}
 
@@ -638,8 +640,8 @@ func TestYouTubeActsThroughDataAPI(t *testing.T) {
 	pages["p3"] = map[string]any{"items": []any{map[string]any{"id": "end", "snippet": map[string]any{"type": "chatEndedEvent", "liveChatId": "chat-1"}}}}
 	pmu.Unlock()
 	eventually(t, 10*time.Second, "yt-5 and yt-q hidden by YouTube", func() bool {
-		a, _ := ta.desk.State("yt", "yt-5")
-		b, _ := ta.desk.State("yt", "yt-q")
+		a, _ := ta.Desk.State("yt", "yt-5")
+		b, _ := ta.Desk.State("yt", "yt-q")
 		return a == "hidden" && b == "hidden"
 	})
 	var states []connect.HealthState

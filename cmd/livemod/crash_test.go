@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/store"
 )
 
@@ -228,11 +228,11 @@ func crashPost(t *testing.T, base, path, token, body string) {
 	}
 }
 
-func ticketsOf(t *testing.T, base, streamID string) map[string]classify.Ticket {
+func ticketsOf(t *testing.T, base, streamID string) map[string]chat.Ticket {
 	t.Helper()
-	var list struct{ Handoffs []classify.Ticket }
+	var list struct{ Handoffs []chat.Ticket }
 	crashGet(t, base, "/v1/handoffs?limit=1000&stream="+streamID, agentSecret, &list)
-	out := map[string]classify.Ticket{}
+	out := map[string]chat.Ticket{}
 	for _, tk := range list.Handoffs {
 		out[tk.User.ID] = tk
 	}
@@ -349,7 +349,7 @@ func crashRound(t *testing.T, bin, conf string, load bool, after time.Duration) 
 	// 3. A claim.
 	crashPost(t, srv.base, "/v1/handoffs/"+tk.ID+"/claim", agentSecret, "")
 	crash()
-	if got := ticketsOf(t, srv.base, st)["cu-1"]; got.State != classify.TicketClaimed {
+	if got := ticketsOf(t, srv.base, st)["cu-1"]; got.State != chat.TicketClaimed {
 		t.Fatalf("claimed ticket %s is %q after SIGKILL", tk.ID, got.State)
 	}
 	if !hasAudit(t, srv.base, "", "handoff.claim", tk.ID) {
@@ -359,7 +359,7 @@ func crashRound(t *testing.T, bin, conf string, load bool, after time.Duration) 
 	// 4. A resolve.
 	crashPost(t, srv.base, "/v1/handoffs/"+tk.ID+"/resolve", agentSecret, "")
 	crash()
-	if got := ticketsOf(t, srv.base, st)["cu-1"]; got.State != classify.TicketResolved {
+	if got := ticketsOf(t, srv.base, st)["cu-1"]; got.State != chat.TicketResolved {
 		t.Fatalf("resolved ticket %s is %q after SIGKILL", tk.ID, got.State)
 	}
 	if !hasAudit(t, srv.base, "", "handoff.resolve", tk.ID) {
@@ -389,7 +389,7 @@ func crashRound(t *testing.T, bin, conf string, load bool, after time.Duration) 
 	// 7. A draft decision: a question whose FAQ answer needs approval.
 	in = dialIngest(t, srv.base, st)
 	in.sendAcked(t, `{"id":"c-7","user":{"id":"cu-7","name":"dev"},"text":"how long does shipping take?"}`, "c-7")
-	var drafts struct{ Drafts []classify.Draft }
+	var drafts struct{ Drafts []chat.Draft }
 	deadline := time.Now().Add(10 * time.Second)
 	for len(drafts.Drafts) == 0 && time.Now().Before(deadline) {
 		crashGet(t, srv.base, "/v1/replies/drafts?state=pending&stream="+st, modSecret, &drafts)

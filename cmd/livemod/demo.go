@@ -10,9 +10,10 @@ import (
 	"os"
 	"sync"
 
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/bench"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/overlay"
 )
 
 const demoStream = "demo"
@@ -47,29 +48,29 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// Give every role a token, so each page opens with its own role: the
 	// demo shows the product as it runs for real, tokens and all.
-	tokens := map[overlay.Role]string{}
+	tokens := map[auth.Role]string{}
 	for _, t := range cfg.Auth.Tokens {
 		if _, ok := tokens[t.Role]; !ok {
 			tokens[t.Role] = t.Secret
 		}
 	}
-	for _, r := range overlay.Roles {
+	for _, r := range auth.Roles {
 		if _, ok := tokens[r]; !ok {
 			s := "demo-" + string(r) + "-" + randomHex(8)
 			tokens[r] = s
-			cfg.Auth.Tokens = append(cfg.Auth.Tokens, overlay.Token{Name: "demo-" + string(r), Role: r, Secret: s})
+			cfg.Auth.Tokens = append(cfg.Auth.Tokens, auth.Token{Name: "demo-" + string(r), Role: r, Secret: s})
 		}
 	}
-	a, err := newApp(cfg, stderr)
+	a, err := app.New(cfg, stderr)
 	if err != nil {
 		return err
 	}
-	if err := a.listen(); err != nil {
-		a.close()
+	if err := a.Listen(); err != nil {
+		a.Close()
 		return err
 	}
-	base := "http://" + a.addr()
-	q := func(role overlay.Role) string {
+	base := "http://" + a.Addr()
+	q := func(role auth.Role) string {
 		return url.Values{"token": {tokens[role]}, "stream": {demoStream}}.Encode()
 	}
 	fmt.Fprintf(stdout, `livemod demo: a synthetic audience is chatting on stream %q (%g messages/s).
@@ -89,15 +90,15 @@ Send your own:     ws://%s/v1/ingest?stream=%s with 'Authorization: Bearer %s'
 
 Ctrl-C stops.
 `, demoStream, *rate,
-		base, demoStream, url.QueryEscape(tokens[overlay.RoleHost]),
-		base, demoStream, url.QueryEscape(tokens[overlay.RoleHost]),
-		base, q(overlay.RoleModerator),
-		base, q(overlay.RoleModerator),
-		base, q(overlay.RoleAgent),
-		base, url.QueryEscape(tokens[overlay.RoleAdmin]),
-		a.addr(), q(overlay.RoleModerator),
-		tokens[overlay.RoleAdmin], base,
-		a.addr(), demoStream, tokens[overlay.RoleIngest])
+		base, demoStream, url.QueryEscape(tokens[auth.RoleHost]),
+		base, demoStream, url.QueryEscape(tokens[auth.RoleHost]),
+		base, q(auth.RoleModerator),
+		base, q(auth.RoleModerator),
+		base, q(auth.RoleAgent),
+		base, url.QueryEscape(tokens[auth.RoleAdmin]),
+		a.Addr(), q(auth.RoleModerator),
+		tokens[auth.RoleAdmin], base,
+		a.Addr(), demoStream, tokens[auth.RoleIngest])
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -106,8 +107,8 @@ Ctrl-C stops.
 	go func() {
 		defer wg.Done()
 		err := bench.Feed(ctx, bench.FeedOptions{
-			URL:    "ws://" + a.addr(),
-			Token:  tokens[overlay.RoleIngest],
+			URL:    "ws://" + a.Addr(),
+			Token:  tokens[auth.RoleIngest],
 			Stream: demoStream,
 			Rate:   *rate,
 			Seed:   *seed,
@@ -117,7 +118,7 @@ Ctrl-C stops.
 			fmt.Fprintln(stderr, "livemod demo: audience stopped:", err)
 		}
 	}()
-	err = a.serve(ctx)
+	err = a.Serve(ctx)
 	cancel()
 	wg.Wait()
 	return err

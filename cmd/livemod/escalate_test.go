@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/moderate"
 )
@@ -25,10 +25,10 @@ func badgeMsg(id, user, text string, badges ...string) string {
 }
 
 type handoffPage struct {
-	Handoffs []classify.Ticket `json:"handoffs"`
+	Handoffs []chat.Ticket `json:"handoffs"`
 }
 
-func ticketOf(t *testing.T, base, stream, id string) classify.Ticket {
+func ticketOf(t *testing.T, base, stream, id string) chat.Ticket {
 	t.Helper()
 	var p handoffPage
 	callJSON(t, "GET", base+"/v1/handoffs?stream="+stream, agentSecret, "", &p)
@@ -38,11 +38,11 @@ func ticketOf(t *testing.T, base, stream, id string) classify.Ticket {
 		}
 	}
 	t.Fatalf("ticket %s not in the inbox of %s: %+v", id, stream, p.Handoffs)
-	return classify.Ticket{}
+	return chat.Ticket{}
 }
 
-func hasReason(d classify.Decision, rule string) bool {
-	return slices.ContainsFunc(d.Reasons, func(r classify.Reason) bool { return r.Rule == rule })
+func hasReason(d chat.Decision, rule string) bool {
+	return slices.ContainsFunc(d.Reasons, func(r chat.Reason) bool { return r.Rule == rule })
 }
 
 // TestEscalationEndToEnd drives a running server: an angry customer with
@@ -65,7 +65,7 @@ func TestEscalationEndToEnd(t *testing.T) {
 	decs := decisionsOf(t, base, map[string]string{"x-1": "angry1", "x-2": "angry2", "x-3": "angry3", "x-4": "calm", "x-5": "star-creator", "x-6": "partner1", "x-7": "brand", "x-8": "viewer"})
 
 	d := decs["x-1"]
-	if !d.Labels.Has(classify.LabelNegative) || d.Handoff == nil || d.Scores.Get(classify.LabelNegative) < 0.5 {
+	if !d.Labels.Has(chat.LabelNegative) || d.Handoff == nil || d.Scores.Get(chat.LabelNegative) < 0.5 {
 		t.Fatalf("angry customer: labels %v scores %+v handoff %+v", d.Labels, d.Scores, d.Handoff)
 	}
 	tk := ticketOf(t, base, "esc", d.Handoff.ID)
@@ -80,7 +80,7 @@ func TestEscalationEndToEnd(t *testing.T) {
 	if tk.Issue != "complaint" || tk.Priority != "high" || !slices.Contains(tk.Tags, "urgent") || tk.OrderID != "7781" {
 		t.Errorf("urgent complaint ticket: issue %q priority %q tags %v order %q", tk.Issue, tk.Priority, tk.Tags, tk.OrderID)
 	}
-	if d := decs["x-3"]; d.FAQ != nil || !d.Labels.Has(classify.LabelNegative) {
+	if d := decs["x-3"]; d.FAQ != nil || !d.Labels.Has(chat.LabelNegative) {
 		t.Errorf("angry question: labels %v faq %+v; want negative and no FAQ reply", d.Labels, d.FAQ)
 	}
 	if d := decs["x-4"]; d.FAQ == nil {
@@ -96,7 +96,7 @@ func TestEscalationEndToEnd(t *testing.T) {
 	} else if tk := ticketOf(t, base, "esc", d.Handoff.ID); tk.Issue != "partnership" {
 		t.Errorf("sponsorship ticket issue %q, want partnership", tk.Issue)
 	}
-	if d := decs["x-8"]; d.Labels.Has(classify.LabelNegative) || d.Handoff != nil {
+	if d := decs["x-8"]; d.Labels.Has(chat.LabelNegative) || d.Handoff != nil {
 		t.Errorf("'audio is low': labels %v handoff %+v", d.Labels, d.Handoff)
 	}
 	var rep moderate.Report

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/classify/train"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,7 +67,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *cv == "" {
 		var m *classify.Model
 		if *mode == "engine" || *mode == "model" {
-			if m, err = loadModel(*modelPath); err != nil {
+			if m, err = app.LoadModel(*modelPath); err != nil {
 				return err
 			}
 		}
@@ -94,19 +97,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, i := range test {
 			inTest[i] = true
 		}
-		var train []classify.Example
+		var fit []train.Example
 		var held []example
 		for i := range ex {
 			if inTest[i] {
 				held = append(held, ex[i])
 			} else {
-				train = append(train, ex[i].Example)
+				fit = append(fit, ex[i].Example)
 			}
 		}
-		train = append(train, examplesOf(more)...)
+		fit = append(fit, examplesOf(more)...)
 		var m *classify.Model
 		if *mode != "rules" {
-			if m, err = classify.Train(train, classify.TrainOptions{}); err != nil {
+			if m, err = train.Train(fit, train.TrainOptions{}); err != nil {
 				return fmt.Errorf("fold %d: %w", k+1, err)
 			}
 		}
@@ -115,7 +118,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := evaluate(ctx, &fr, held, m, *mode, nil); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "fold %d: %d held out, %d trained; %s\n", k+1, len(held), len(train), fr.summary())
+		fmt.Fprintf(stdout, "fold %d: %d held out, %d trained; %s\n", k+1, len(held), len(fit), fr.summary())
 		res.add(&fr)
 	}
 	res.write(stdout, fmt.Sprintf("cross-validation %s over %s, mode %s, %d messages (pooled over folds)", *cv, dataNames(data), *mode, len(ex)))
@@ -135,18 +138,18 @@ func dataNames(d []dataSpec) string {
 // A label some line names in its "annotated" list (or the file's
 // ":labels") is scored even with no positive line: a set of ordinary
 // shopping chat judged on negative counts its false positives.
-func scoredLabels(ex []example) []classify.Label {
-	var have, judged, named classify.Labels
+func scoredLabels(ex []example) []chat.Label {
+	var have, judged, named chat.Labels
 	for _, e := range ex {
 		have |= e.Labels
 		if e.Annotated == 0 {
-			judged = ^classify.Labels(0)
+			judged = ^chat.Labels(0)
 		}
 		judged |= e.Annotated
 		named |= e.Annotated
 	}
-	var out []classify.Label
-	for _, l := range classify.AllLabels() {
+	var out []chat.Label
+	for _, l := range chat.AllLabels() {
 		if (have.Has(l) || named.Has(l)) && judged.Has(l) {
 			out = append(out, l)
 		}
@@ -231,7 +234,7 @@ func ratio(a, b int) float64 {
 }
 
 type evalResult struct {
-	labels   []classify.Label
+	labels   []chat.Label
 	conf     [16]confusion // by label bit
 	lang     [numLangs][16]confusion
 	langN    [numLangs]int // messages per language
@@ -242,7 +245,7 @@ type evalResult struct {
 	held     int           // ordinary examples held
 }
 
-func bit(l classify.Label) int {
+func bit(l chat.Label) int {
 	for i := 0; i < 16; i++ {
 		if l == 1<<i {
 			return i
@@ -328,8 +331,8 @@ func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Mode
 		x := &ex[i]
 		g := languageOf(x.Text)
 		r.langN[g]++
-		var got classify.Labels
-		var action classify.Action
+		var got chat.Labels
+		var action chat.Action
 		if bl != nil {
 			got = bl.decide(x.Text)
 		} else if e != nil {
@@ -360,10 +363,10 @@ func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Mode
 			r.ordinary++
 			r.langOrd[g]++
 			switch action {
-			case classify.Hide:
+			case chat.Hide:
 				r.hidden++
 				r.langBlk[g]++
-			case classify.Hold:
+			case chat.Hold:
 				r.held++
 				r.langBlk[g]++
 			}
@@ -374,19 +377,19 @@ func evaluate(ctx context.Context, r *evalResult, ex []example, m *classify.Mode
 
 // modelDecide is the model alone at the default thresholds: spam and
 // toxic block (hide when spam is over its hide threshold, else hold).
-func modelDecide(m *classify.Model, text string) (classify.Labels, classify.Action) {
+func modelDecide(m *classify.Model, text string) (chat.Labels, chat.Action) {
 	s := m.Score(text)
-	var got classify.Labels
+	var got chat.Labels
 	for _, l := range m.Labels() {
 		if s.Get(l) >= classify.DefaultThresholds[l] {
 			got.Add(l)
 		}
 	}
 	switch {
-	case got.Has(classify.LabelSpam) && s.Get(classify.LabelSpam) >= classify.DefaultHideThresholds[classify.LabelSpam]:
-		return got, classify.Hide
-	case got.Has(classify.LabelSpam), got.Has(classify.LabelToxic):
-		return got, classify.Hold
+	case got.Has(chat.LabelSpam) && s.Get(chat.LabelSpam) >= classify.DefaultHideThresholds[chat.LabelSpam]:
+		return got, chat.Hide
+	case got.Has(chat.LabelSpam), got.Has(chat.LabelToxic):
+		return got, chat.Hold
 	}
-	return got, classify.Allow
+	return got, chat.Allow
 }

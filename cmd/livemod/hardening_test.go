@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 )
 
@@ -180,7 +180,7 @@ func TestTicketTSClamped(t *testing.T) {
 	addr := startApp(t, withAgent)
 	base := "http://" + addr
 	brIngest(t, addr, "ts", `{"id":"t-1","user":{"id":"tu-1","name":"old"},"text":"agent please, order 5521 refund","ts":1}`)
-	var list struct{ Handoffs []classify.Ticket }
+	var list struct{ Handoffs []chat.Ticket }
 	eventually(t, 5*time.Second, "a ticket for tu-1", func() bool {
 		callJSON(t, "GET", base+"/v1/handoffs?stream=ts", agentSecret, "", &list)
 		return len(list.Handoffs) == 1

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/overlay"
 	"github.com/livemod/livemod/store"
 )
 
@@ -25,7 +26,7 @@ func TestKPISeries(t *testing.T) {
 		}
 		msgs = append(msgs, msg(fmt.Sprint("k-", i), fmt.Sprint("u-", i), text, now-int64(i)*60_000))
 	}
-	brIngest(t, ta.addr(), "ks", msgs...)
+	brIngest(t, ta.Addr(), "ks", msgs...)
 	sum := func(base string) (int, int, int) {
 		var k struct{ Series []store.KPIMinute }
 		callJSON(t, "GET", base+fmt.Sprintf("/v1/kpis?stream=ks&since=%d", now-time.Hour.Milliseconds()), modSecret, "", &k)
@@ -36,16 +37,16 @@ func TestKPISeries(t *testing.T) {
 		}
 		return m, h, len(k.Series)
 	}
-	m, h, n := sum("http://" + ta.addr())
+	m, h, n := sum("http://" + ta.Addr())
 	if m != 6 || h != 3 || n < 5 {
 		t.Fatalf("series: %d messages, %d hidden or held, %d minutes; want 6, 3, ≥ 5", m, h, n)
 	}
 	ta.stop(t)
 	ta = openApp(t, dir)
-	if m2, h2, _ := sum("http://" + ta.addr()); m2 != m || h2 != h {
+	if m2, h2, _ := sum("http://" + ta.Addr()); m2 != m || h2 != h {
 		t.Errorf("after a restart: %d messages, %d hidden; want %d, %d", m2, h2, m, h)
 	}
-	if code, _ := call(t, "GET", "http://"+ta.addr()+"/v1/kpis?stream=ks&since=yesterday", modSecret, ""); code != 400 {
+	if code, _ := call(t, "GET", "http://"+ta.Addr()+"/v1/kpis?stream=ks&since=yesterday", modSecret, ""); code != 400 {
 		t.Errorf("since=yesterday: %d, want 400", code)
 	}
 }
@@ -62,9 +63,9 @@ func TestKPIsSurviveRestart(t *testing.T) {
 		c.Review.Share = 1
 	}
 	ta := runApp(t, dir, withFAQ)
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	now := time.Now().UnixMilli()
-	brIngest(t, ta.addr(), "kr",
+	brIngest(t, ta.Addr(), "kr",
 		msg("kr-1", "u-1", "FREE followers at bit.ly/kr1", now),
 		msg("kr-2", "u-2", "lovely colours today", now),
 		msg("kr-3", "u-3", "how long does shipping take?", now),
@@ -74,8 +75,8 @@ func TestKPIsSurviveRestart(t *testing.T) {
 	if code, body := call(t, "POST", base+"/v1/messages/kr-1/unhide", modSecret, `{"stream":"kr"}`); code != 200 {
 		t.Fatalf("unhide: %d %s", code, body)
 	}
-	report := func(base string) kpiReport {
-		var k kpiReport
+	report := func(base string) overlay.KPIReport {
+		var k overlay.KPIReport
 		callJSON(t, "GET", base+"/v1/kpis?stream=kr", modSecret, "", &k)
 		return k
 	}
@@ -88,7 +89,7 @@ func TestKPIsSurviveRestart(t *testing.T) {
 	ta.stop(t)
 
 	ta = runApp(t, dir, withFAQ)
-	after := report("http://" + ta.addr())
+	after := report("http://" + ta.Addr())
 	eq := func(name string, a, b any) {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)
@@ -119,12 +120,12 @@ func TestKPIsSurviveRestart(t *testing.T) {
 func TestRetentionOldestOnMetrics(t *testing.T) {
 	dir := t.TempDir()
 	ta := openApp(t, dir)
-	brIngest(t, ta.addr(), "rm", msg("rm-1", "u-1", "FREE followers at bit.ly/rm1", 0))
+	brIngest(t, ta.Addr(), "rm", msg("rm-1", "u-1", "FREE followers at bit.ly/rm1", 0))
 	ta.stop(t)
 	ta = openApp(t, dir) // the purge at start sees the audit entry and the minute
 	var audit, minutes float64
 	eventually(t, 10*time.Second, "the oldest audit entry and KPI minute on /metrics", func() bool {
-		_, body := call(t, "GET", "http://"+ta.addr()+"/metrics", adminSecret, "")
+		_, body := call(t, "GET", "http://"+ta.Addr()+"/metrics", adminSecret, "")
 		for _, l := range strings.Split(body, "\n") {
 			fmt.Sscanf(l, `livemod_retention_oldest_seconds{kind="audit"} %g`, &audit)
 			fmt.Sscanf(l, `livemod_retention_oldest_seconds{kind="kpi_minutes"} %g`, &minutes)

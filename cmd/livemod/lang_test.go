@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/classify/train"
 )
 
 func TestLanguageOf(t *testing.T) {
@@ -38,7 +38,7 @@ func TestHeldOutSplit(t *testing.T) {
 	t.Parallel()
 	var ex []example
 	for i := range 1000 {
-		ex = append(ex, example{Example: classify.Example{Text: fmt.Sprint("line ", i)}})
+		ex = append(ex, example{Example: train.Example{Text: fmt.Sprint("line ", i)}})
 	}
 	test, train := heldOut(ex, 0.2, true), heldOut(ex, 0.2, false)
 	if len(test)+len(train) != len(ex) {

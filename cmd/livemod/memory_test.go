@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/livemod/livemod/bench"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 )
 
 // TestMemoryMillionUsers runs a million distinct users through the whole
@@ -37,7 +37,7 @@ func TestMemoryMillionUsers(t *testing.T) {
 	var buf []byte
 	for i := range texts {
 		buf = aud.AppendNext(buf[:0], "x", 0)
-		var m classify.Message
+		var m chat.Message
 		if err := json.Unmarshal(buf, &m); err != nil {
 			t.Fatal(err)
 		}
@@ -49,20 +49,20 @@ func TestMemoryMillionUsers(t *testing.T) {
 	ctx := context.Background()
 	const batch = 64
 	for i := 0; i < users; i += batch {
-		msgs := make([]*classify.Message, 0, batch)
+		msgs := make([]*chat.Message, 0, batch)
 		for j := i; j < i+batch && j < users; j++ {
 			id := strconv.Itoa(j)
-			msgs = append(msgs, &classify.Message{
+			msgs = append(msgs, &chat.Message{
 				ID: "m-" + id, Stream: "big",
-				User: classify.User{ID: "u-" + id, Name: "viewer" + id},
+				User: chat.User{ID: "u-" + id, Name: "viewer" + id},
 				Text: texts[j%distinct], TS: start + int64(j)*step,
 			})
 		}
-		if err := a.pipeline.Submit(ctx, msgs); err != nil {
+		if err := a.Pipeline.Submit(ctx, msgs); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.pipeline.Shutdown(ctx); err != nil {
+	if err := a.Pipeline.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	runtime.GC()

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/trend"
 )
 
 // openAPIMaxBody is the test server's http.max_body_bytes: a larger body
@@ -139,7 +140,7 @@ func (b *openAPIBattery) battery(t *testing.T, ta *testApp) {
 	b.want(400, "GET /v1/subscribe", "/v1/subscribe?stream="+st+"&view=nonsense", modSecret, "")
 
 	// Questions.
-	var qs struct{ Questions []classify.TrendQuestion }
+	var qs struct{ Questions []trend.TrendQuestion }
 	json.Unmarshal([]byte(b.want(200, "GET /v1/questions", "/v1/questions?stream="+st, hostSecret, "")), &qs)
 	b.want(400, "GET /v1/questions", "/v1/questions", hostSecret, "")
 	if len(qs.Questions) == 0 {
@@ -169,7 +170,7 @@ func (b *openAPIBattery) battery(t *testing.T, ta *testApp) {
 	b.want(200, "POST /v1/rules/{rule}/undo", "/v1/rules/spam.link/undo", modSecret, `{"stream":"`+st+`"}`)
 
 	// Handoffs and the webhook's dead letters.
-	var hs struct{ Handoffs []classify.Ticket }
+	var hs struct{ Handoffs []chat.Ticket }
 	json.Unmarshal([]byte(b.want(200, "GET /v1/handoffs", "/v1/handoffs?stream="+st, agentSecret, "")), &hs)
 	b.want(400, "GET /v1/handoffs", "/v1/handoffs?stream="+st+"&state=nonsense", agentSecret, "")
 	if len(hs.Handoffs) == 0 {
@@ -195,7 +196,7 @@ func (b *openAPIBattery) battery(t *testing.T, ta *testApp) {
 
 	// Drafts: one approved, a second rejected.
 	draftOf := func() string {
-		var ds struct{ Drafts []classify.Draft }
+		var ds struct{ Drafts []chat.Draft }
 		json.Unmarshal([]byte(b.want(200, "GET /v1/replies/drafts", "/v1/replies/drafts?stream="+st+"&state=pending", modSecret, "")), &ds)
 		if len(ds.Drafts) == 0 {
 			t.Fatalf("no pending draft on %s", st)
@@ -215,7 +216,7 @@ func (b *openAPIBattery) battery(t *testing.T, ta *testApp) {
 	b.want(400, "GET /v1/audit", "/v1/audit?stream="+st+"&before=nonsense", adminSecret, "")
 	b.want(200, "GET /v1/users/{id}/export", "/v1/users/asker-1/export", adminSecret, "")
 	b.want(200, "DELETE /v1/users/{id}", "/v1/users/asker-3", adminSecret, "")
-	long := strings.Repeat("u", classify.MaxIDBytes+1)
+	long := strings.Repeat("u", chat.MaxIDBytes+1)
 	b.want(400, "GET /v1/users/{id}/export", "/v1/users/"+long+"/export", adminSecret, "")
 	b.want(400, "DELETE /v1/users/{id}", "/v1/users/"+long, adminSecret, "")
 	b.want(200, "GET /v1/kpis", "/v1/kpis?stream="+st, modSecret, "")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/docs"
 	"github.com/livemod/livemod/overlay"
 	yaml "go.yaml.in/yaml/v3"
@@ -47,8 +48,8 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		t.Errorf("openapi %q, want 3.1", spec.OpenAPI)
 	}
 	ta := runApp(t, t.TempDir(), openAPIConfig)
-	base := "http://" + ta.addr()
-	routes := ta.server.Handler.(*overlay.Server).Routes()
+	base := "http://" + ta.Addr()
+	routes := ta.Server.Handler.(*overlay.Server).Routes()
 	b := &openAPIBattery{t: t, base: base, seen: map[string]map[int]string{}}
 
 	inRouter := map[string]bool{}
@@ -86,7 +87,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		probes := []struct{ token, body string }{{"", ""}, {adminSecret, "{}"}, {adminSecret, ""}, {adminSecret, "{"},
 			{adminSecret, `{"reason":"` + strings.Repeat("x", openAPIMaxBody) + `"}`}}
 		if len(r.Roles) > 0 {
-			if !slices.Contains(r.Roles, overlay.RoleHost) {
+			if !slices.Contains(r.Roles, auth.RoleHost) {
 				probes = append(probes, struct{ token, body string }{hostSecret, "{}"})
 			} else {
 				probes = append(probes, struct{ token, body string }{agentSecret, "{}"})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/overlay"
 )
@@ -253,7 +254,7 @@ func TestBrowserConsoleConfirmAndToasts(t *testing.T) {
 // audit, each reached from a page.
 func TestBrowserTools(t *testing.T) {
 	addr := startApp(t, func(c *config.Config) {
-		c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "agent-anita", Role: overlay.RoleAgent, Secret: brAgentSecret})
+		c.Auth.Tokens = append(c.Auth.Tokens, auth.Token{Name: "agent-anita", Role: auth.RoleAgent, Secret: brAgentSecret})
 		c.FAQ = []config.FAQ{{ID: "shipping", Match: []string{"shipping", "delivery time"}, Answer: "{author_name}, shipping takes 3–5 days.", Approve: true}}
 		c.Handoff.Webhook = "http://127.0.0.1:1/crm" // nothing listens: every delivery fails
 		c.Handoff.WebhookSecret = "sixteen-characters-at-least"

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/bench"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/stream"
 )
 
 // BenchmarkServerPipeline is the server's whole work on a message but the
@@ -33,22 +33,22 @@ func BenchmarkServerPipeline(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		aud := auds[n%conns]
-		msgs := make([]*classify.Message, batch)
+		msgs := make([]*chat.Message, batch)
 		for j := range msgs {
 			line = aud.AppendNextSeq(line[:0], "m-", uint64(n*batch+j), ts)
-			m := new(classify.Message)
-			if err := stream.DecodeMessage(line, string(line), m); err != nil { // as ingest decodes
+			m := new(chat.Message)
+			if err := chat.DecodeMessage(line, string(line), m); err != nil { // as ingest decodes
 				b.Fatal(err)
 			}
 			msgs[j] = m
 			ts++ // about 1,000 messages a second of message time: an hour in 3.6M
 		}
-		if err := a.pipeline.Submit(ctx, msgs); err != nil {
+		if err := a.Pipeline.Submit(ctx, msgs); err != nil {
 			b.Fatal(err)
 		}
 		n++
 	}
-	if err := a.pipeline.Shutdown(ctx); err != nil { // the last frames are decided in the timing
+	if err := a.Pipeline.Shutdown(ctx); err != nil { // the last frames are decided in the timing
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(n*batch)/b.Elapsed().Seconds(), "msgs/s")
@@ -58,15 +58,15 @@ func BenchmarkServerPipeline(b *testing.B) {
 // newPipelineApp builds the whole server with default settings over a
 // temporary store, for driving its pipeline directly (no listener is
 // started); it shuts down when the test ends.
-func newPipelineApp(tb testing.TB) *app {
+func newPipelineApp(tb testing.TB) *app.App {
 	tb.Helper()
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = tb.TempDir()
-	a, err := newApp(cfg, io.Discard)
+	a, err := app.New(cfg, io.Discard)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { a.shutdown(context.Background()) })
+	tb.Cleanup(func() { a.Shutdown(context.Background()) })
 	return a
 }

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/policy"
 )
@@ -25,7 +26,7 @@ import (
 func TestPolicyEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	ta := runApp(t, dir, nil)
-	addr := ta.addr()
+	addr := ta.Addr()
 	base := "http://" + addr
 	sub := dial(t, "ws://"+addr+"/v1/subscribe?stream=live&view=moderator", modSecret)
 	in := dial(t, "ws://"+addr+"/v1/ingest?stream=live", ingestSecret)
@@ -41,7 +42,7 @@ func TestPolicyEndToEnd(t *testing.T) {
 	n := 0
 	// send writes one message and returns its decision (other lines of
 	// the moderator view, such as snapshots and events, are skipped).
-	send := func(user, text string) classify.Decision {
+	send := func(user, text string) chat.Decision {
 		t.Helper()
 		n++
 		id := fmt.Sprint("p-", n)
@@ -55,14 +56,14 @@ func TestPolicyEndToEnd(t *testing.T) {
 				t.Fatalf("waiting for %s: %v", id, err)
 			}
 			for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-				var d classify.Decision
+				var d chat.Decision
 				if json.Unmarshal(l, &d) == nil && d.ID == id {
 					return d
 				}
 			}
 		}
 	}
-	if d := send("u1", "buy cheapfollows here"); d.Action != classify.Allow {
+	if d := send("u1", "buy cheapfollows here"); d.Action != chat.Allow {
 		t.Fatalf("before the policy: %v", d.Action)
 	}
 	send("u2", "WHAT A LOVELY JACKET I WANT IT NOW")
@@ -81,13 +82,13 @@ func TestPolicyEndToEnd(t *testing.T) {
 		t.Fatalf("put: %+v", res)
 	}
 	// The next message obeys it.
-	if d := send("u1", "buy cheapfollows here"); d.Action != classify.Hide || d.Reasons[0].Rule != "policy.term:cheapfollows" || d.Reasons[0].Detail != "follower sellers" {
+	if d := send("u1", "buy cheapfollows here"); d.Action != chat.Hide || d.Reasons[0].Rule != "policy.term:cheapfollows" || d.Reasons[0].Detail != "follower sellers" {
 		t.Fatalf("after the policy: %v %+v", d.Action, d.Reasons)
 	}
-	if d := send("u3", "get it at https://shopname.in/blue"); d.Action != classify.Allow {
+	if d := send("u3", "get it at https://shopname.in/blue"); d.Action != chat.Allow {
 		t.Fatalf("the shop's own link: %v %+v", d.Action, d.Reasons)
 	}
-	if d := send("u4", "check 192.168.4.20:8080/free"); d.Action != classify.Hide || d.Reasons[0].Rule != "policy.links" {
+	if d := send("u4", "check 192.168.4.20:8080/free"); d.Action != chat.Hide || d.Reasons[0].Rule != "policy.links" {
 		t.Fatalf("a bare IP: %v %+v", d.Action, d.Reasons)
 	}
 	// Another stream keeps the default (none).
@@ -133,12 +134,12 @@ func TestPolicyEndToEnd(t *testing.T) {
 	}
 
 	// A term's timeout is the desk's: the user's next message is hidden.
-	if d := send("u9", "you scammer"); d.Action != classify.Hide || !strings.Contains(d.Reasons[0].Detail, "timeout 600s") {
+	if d := send("u9", "you scammer"); d.Action != chat.Hide || !strings.Contains(d.Reasons[0].Detail, "timeout 600s") {
 		t.Fatalf("timeout term: %v %+v", d.Action, d.Reasons)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, _, ok := ta.desk.Restricted("u9"); ok {
+		if _, _, ok := ta.Desk.Restricted("u9"); ok {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -150,7 +151,7 @@ func TestPolicyEndToEnd(t *testing.T) {
 	// After a restart the stored policy still applies.
 	ta.stop(t)
 	ta2 := runApp(t, dir, func(c *config.Config) {})
-	code, body = get(t, "http://"+ta2.addr()+"/v1/streams/live/policy", modSecret)
+	code, body = get(t, "http://"+ta2.Addr()+"/v1/streams/live/policy", modSecret)
 	if code != 200 || !strings.Contains(body, "cheapfollows") {
 		t.Fatalf("after restart: %d %s", code, body)
 	}
@@ -165,16 +166,16 @@ func TestSIGHUPReloadsPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	ta := runApp(t, t.TempDir(), func(c *config.Config) { c.Policy = cfg.Policy })
-	decide := func(text string) classify.Action {
-		return ta.policy.Decide(&classify.Message{ID: "x", Stream: "s", User: classify.User{ID: "u"}, Text: text, TS: time.Now().UnixMilli()}).Action
+	decide := func(text string) chat.Action {
+		return ta.Policy.Decide(&chat.Message{ID: "x", Stream: "s", User: chat.User{ID: "u"}, Text: text, TS: time.Now().UnixMilli()}).Action
 	}
-	if decide("alpha") != classify.Hide || decide("beta") != classify.Allow {
+	if decide("alpha") != chat.Hide || decide("beta") != chat.Allow {
 		t.Fatal("before reload")
 	}
 	reloaded := make(chan error, 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	watchReload(ctx, func() { reloaded <- ta.reloadPolicy(path) })
+	app.WatchReload(ctx, func() { reloaded <- ta.ReloadPolicy(path) })
 
 	if err := os.WriteFile(path, []byte("policy:\n  default:\n    blocked: [{term: beta}]\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -185,7 +186,7 @@ func TestSIGHUPReloadsPolicy(t *testing.T) {
 	if err := <-reloaded; err != nil {
 		t.Fatal(err)
 	}
-	if decide("alpha") != classify.Allow || decide("beta") != classify.Hide {
+	if decide("alpha") != chat.Allow || decide("beta") != chat.Hide {
 		t.Fatal("after reload: the file's new policy is not in force")
 	}
 	// A bad file is refused with its keys; the policy in force stays.
@@ -194,7 +195,7 @@ func TestSIGHUPReloadsPolicy(t *testing.T) {
 	if err := <-reloaded; err == nil || !strings.Contains(err.Error(), "policy.default.caps.max_ratio") {
 		t.Fatalf("bad reload: %v", err)
 	}
-	if decide("beta") != classify.Hide {
+	if decide("beta") != chat.Hide {
 		t.Fatal("a refused reload changed the policy")
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/policy"
 )
 
@@ -43,11 +43,11 @@ policy:
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	want := []struct {
-		action classify.Action
+		action chat.Action
 		rule   string
-	}{{classify.Hide, "policy.caps"}, {classify.Hide, "policy.term:cheapfollows"}, {classify.Allow, ""}, {classify.Hide, "policy.links"}, {classify.Allow, ""}}
+	}{{chat.Hide, "policy.caps"}, {chat.Hide, "policy.term:cheapfollows"}, {chat.Allow, ""}, {chat.Hide, "policy.links"}, {chat.Allow, ""}}
 	for i, w := range want {
-		var d classify.Decision
+		var d chat.Decision
 		if err := json.Unmarshal([]byte(lines[i]), &d); err != nil {
 			t.Fatal(err)
 		}

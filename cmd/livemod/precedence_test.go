@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/moderate"
-	"github.com/livemod/livemod/stream"
 )
 
 // End-to-end tests of issue 21's seven points on a running server: each
@@ -25,16 +25,16 @@ import (
 // views follows the four views of one stream, every line kept.
 type views struct {
 	mu    sync.Mutex
-	lines map[stream.View][]string
+	lines map[broker.View][]string
 }
 
 func watchViews(t *testing.T, ta *testApp, streamID string) *views {
 	t.Helper()
-	v := &views{lines: map[stream.View][]string{}}
+	v := &views{lines: map[broker.View][]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	for _, view := range []stream.View{stream.ViewModerator, stream.ViewOverlay, stream.ViewAgent, stream.ViewReplies} {
-		c := dial(t, "ws://"+ta.addr()+"/v1/subscribe?stream="+streamID+"&view="+view.String(), adminSecret)
+	for _, view := range []broker.View{broker.ViewModerator, broker.ViewOverlay, broker.ViewAgent, broker.ViewReplies} {
+		c := dial(t, "ws://"+ta.Addr()+"/v1/subscribe?stream="+streamID+"&view="+view.String(), adminSecret)
 		go func() {
 			for {
 				_, b, err := c.Read(ctx)
@@ -48,32 +48,32 @@ func watchViews(t *testing.T, ta *testApp, streamID string) *views {
 				v.mu.Unlock()
 			}
 		}()
-		eventually(t, 5*time.Second, "subscribed to "+view.String(), func() bool { return ta.hub.Subscribers(streamID, view) > 0 })
+		eventually(t, 5*time.Second, "subscribed to "+view.String(), func() bool { return ta.Hub.Subscribers(streamID, view) > 0 })
 	}
 	return v
 }
 
-func (v *views) of(view stream.View) []string {
+func (v *views) of(view broker.View) []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return append([]string(nil), v.lines[view]...)
 }
 
 // decision returns the moderator view's decision about id.
-func (v *views) decision(id string) (classify.Decision, bool) {
-	for _, l := range v.of(stream.ViewModerator) {
-		var d classify.Decision
+func (v *views) decision(id string) (chat.Decision, bool) {
+	for _, l := range v.of(broker.ViewModerator) {
+		var d chat.Decision
 		if strings.HasPrefix(l, `{"id":`) && json.Unmarshal([]byte(l), &d) == nil && d.ID == id {
 			return d, true
 		}
 	}
-	return classify.Decision{}, false
+	return chat.Decision{}, false
 }
 
 // waitDecisions waits until the console has a decision for each id.
-func (v *views) waitDecisions(t *testing.T, ids ...string) map[string]classify.Decision {
+func (v *views) waitDecisions(t *testing.T, ids ...string) map[string]chat.Decision {
 	t.Helper()
-	out := map[string]classify.Decision{}
+	out := map[string]chat.Decision{}
 	eventually(t, 10*time.Second, fmt.Sprintf("decisions %v on the console", ids), func() bool {
 		for _, id := range ids {
 			if d, ok := v.decision(id); ok {
@@ -88,7 +88,7 @@ func (v *views) waitDecisions(t *testing.T, ids ...string) map[string]classify.D
 // overlay returns the newest trending line.
 func (v *views) overlay() moderate.Overlay {
 	var o moderate.Overlay
-	lines := v.of(stream.ViewOverlay)
+	lines := v.of(broker.ViewOverlay)
 	if len(lines) > 0 {
 		json.Unmarshal([]byte(lines[len(lines)-1]), &o)
 	}
@@ -98,7 +98,7 @@ func (v *views) overlay() moderate.Overlay {
 // everOverlay reports whether any overlay line so far has a question
 // whose text contains s.
 func (v *views) everOverlay(s string) bool {
-	for _, l := range v.of(stream.ViewOverlay) {
+	for _, l := range v.of(broker.ViewOverlay) {
 		var o moderate.Overlay
 		json.Unmarshal([]byte(l), &o)
 		for _, q := range o.Questions {
@@ -116,7 +116,7 @@ func (v *views) everOverlay(s string) bool {
 // moderation returns the console's moderation events about id.
 func (v *views) moderation(id string) []moderate.Event {
 	var out []moderate.Event
-	for _, l := range v.of(stream.ViewModerator) {
+	for _, l := range v.of(broker.ViewModerator) {
 		var e moderate.Event
 		if strings.HasPrefix(l, `{"type":"moderation"`) && json.Unmarshal([]byte(l), &e) == nil && e.ID == id {
 			out = append(out, e)
@@ -126,10 +126,10 @@ func (v *views) moderation(id string) []moderate.Event {
 }
 
 // tickets returns the agent view's tickets, newest version of each.
-func (v *views) tickets() map[string]classify.Ticket {
-	out := map[string]classify.Ticket{}
-	for _, l := range v.of(stream.ViewAgent) {
-		var e struct{ Handoff classify.Ticket }
+func (v *views) tickets() map[string]chat.Ticket {
+	out := map[string]chat.Ticket{}
+	for _, l := range v.of(broker.ViewAgent) {
+		var e struct{ Handoff chat.Ticket }
 		if json.Unmarshal([]byte(l), &e) == nil && e.Handoff.ID != "" {
 			out[e.Handoff.ID] = e.Handoff
 		}
@@ -138,10 +138,10 @@ func (v *views) tickets() map[string]classify.Ticket {
 }
 
 // repliesTo returns the replies view's replies addressed to user.
-func (v *views) repliesTo(user string) []classify.Reply {
-	var out []classify.Reply
-	for _, l := range v.of(stream.ViewReplies) {
-		var r classify.Reply
+func (v *views) repliesTo(user string) []chat.Reply {
+	var out []chat.Reply
+	for _, l := range v.of(broker.ViewReplies) {
+		var r chat.Reply
 		if json.Unmarshal([]byte(l), &r) == nil {
 			for _, u := range r.To {
 				if u == user {
@@ -160,8 +160,8 @@ func send(t *testing.T, addr, streamID string, lines ...string) {
 	brIngest(t, addr, streamID, lines...)
 }
 
-// chat is a message of user (whose name is user too) at ts, now if 0.
-func chat(id, user, text string) string { return msg(id, user, text, 0) }
+// chatLine is a message of user (whose name is user too) at ts, now if 0.
+func chatLine(id, user, text string) string { return msg(id, user, text, 0) }
 
 func mustCall(t *testing.T, method, url, token, body string, want int) string {
 	t.Helper()
@@ -177,29 +177,29 @@ func mustCall(t *testing.T, method, url, token, body string, want int) string {
 // ticket, no public reply; the console shows what they were.
 func TestE2EBannedUserIsSilent(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	mustCall(t, "POST", base+"/v1/users/u-3/ban", modSecret, `{"stream":"show","reason":"troll"}`, 200)
 	send(t, addr, "show",
-		chat("m-1", "u-3", "does it come in XL?"),
-		chat("m-2", "u-3", "agent please, my order 1234 never arrived"),
-		chat("m-3", "u-4", "agent please, my order 5678 never arrived"),
-		chat("m-4", "u-5", "does it come in XL?"),
+		chatLine("m-1", "u-3", "does it come in XL?"),
+		chatLine("m-2", "u-3", "agent please, my order 1234 never arrived"),
+		chatLine("m-3", "u-4", "agent please, my order 5678 never arrived"),
+		chatLine("m-4", "u-5", "does it come in XL?"),
 	)
 	ds := v.waitDecisions(t, "m-1", "m-2", "m-3", "m-4")
 	for _, id := range []string{"m-1", "m-2"} {
 		d := ds[id]
-		if d.Action != classify.Hide || len(d.Reasons) == 0 || d.Reasons[0].Rule != "user.ban" || d.Handoff != nil || d.Question != nil {
+		if d.Action != chat.Hide || len(d.Reasons) == 0 || d.Reasons[0].Rule != "user.ban" || d.Handoff != nil || d.Question != nil {
 			t.Errorf("console, %s of the banned user: %+v", id, d)
 		}
 		if len(v.moderation(id)) != 0 {
 			t.Errorf("console, %s: a separate hide follows the decision: %+v", id, v.moderation(id))
 		}
 	}
-	if !ds["m-2"].Labels.Has(classify.LabelAgentRequest) {
+	if !ds["m-2"].Labels.Has(chat.LabelAgentRequest) {
 		t.Errorf("console: the banned user's agent request lost its label (moderators must see it): %v", ds["m-2"].Labels.Slice())
 	}
-	if d := ds["m-3"]; d.Action != classify.Allow || d.Handoff == nil {
+	if d := ds["m-3"]; d.Action != chat.Allow || d.Handoff == nil {
 		t.Errorf("console, m-3 of u-4: %+v", d)
 	}
 	eventually(t, 5*time.Second, "the overlay counts u-4's request and u-5's question", func() bool {
@@ -216,15 +216,15 @@ func TestE2EBannedUserIsSilent(t *testing.T) {
 	if r := v.repliesTo("u-3"); len(r) != 0 {
 		t.Errorf("replies view: %d replies to the banned user: %+v", len(r), r)
 	}
-	var page struct{ Handoffs []classify.Ticket }
+	var page struct{ Handoffs []chat.Ticket }
 	callJSON(t, "GET", base+"/v1/handoffs?stream=show", agentSecret, "", &page)
 	if len(page.Handoffs) != 1 || page.Handoffs[0].User.ID != "u-4" {
 		t.Errorf("GET /v1/handoffs: %+v", page.Handoffs)
 	}
 	// A timeout, too.
 	mustCall(t, "POST", base+"/v1/users/u-6/timeout", modSecret, `{"stream":"show","seconds":600}`, 200)
-	send(t, addr, "show", chat("m-5", "u-6", "agent please"))
-	if d := v.waitDecisions(t, "m-5")["m-5"]; d.Action != classify.Hide || d.Reasons[0].Rule != "user.timeout" || d.Handoff != nil {
+	send(t, addr, "show", chatLine("m-5", "u-6", "agent please"))
+	if d := v.waitDecisions(t, "m-5")["m-5"]; d.Action != chat.Hide || d.Reasons[0].Rule != "user.timeout" || d.Handoff != nil {
 		t.Errorf("console, timed-out user: %+v", d)
 	}
 	if _, metrics := get(t, base+"/metrics", adminSecret); !strings.Contains(metrics, "livemod_moderation_restricted_users 2") {
@@ -237,16 +237,16 @@ func TestE2EBannedUserIsSilent(t *testing.T) {
 // the count drops and the text stays clean; a held question never shows.
 func TestE2EHiddenTextLeavesTheOverlay(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show",
-		chat("x-1", "u-a", "does it come in XL you dumb cow?"),
-		chat("x-2", "u-b", "does it come in XL?"),
-		chat("x-3", "u-c", "does this come in XL?"),
-		chat("x-4", "u-d", "is the red saree pure silk you idiot?"),
+		chatLine("x-1", "u-a", "does it come in XL you dumb cow?"),
+		chatLine("x-2", "u-b", "does it come in XL?"),
+		chatLine("x-3", "u-c", "does this come in XL?"),
+		chatLine("x-4", "u-d", "is the red saree pure silk you idiot?"),
 	)
 	ds := v.waitDecisions(t, "x-1", "x-2", "x-3", "x-4")
-	if ds["x-4"].Action != classify.Hold {
+	if ds["x-4"].Action != chat.Hold {
 		t.Fatalf("console: the insult was not held: %+v", ds["x-4"])
 	}
 	eventually(t, 5*time.Second, "three askers on the overlay", func() bool {
@@ -281,8 +281,8 @@ func TestE2EHiddenTextLeavesTheOverlay(t *testing.T) {
 	if ev := v.moderation("x-1"); len(ev) != 1 || ev[0].State != "hidden" {
 		t.Errorf("console events of x-1: %+v", ev)
 	}
-	if len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 {
-		t.Errorf("agent %q / replies %q views got lines", v.of(stream.ViewAgent), v.of(stream.ViewReplies))
+	if len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 {
+		t.Errorf("agent %q / replies %q views got lines", v.of(broker.ViewAgent), v.of(broker.ViewReplies))
 	}
 }
 
@@ -291,7 +291,7 @@ func TestE2EHiddenTextLeavesTheOverlay(t *testing.T) {
 // its text never trends.
 func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr := ta.addr()
+	addr := ta.Addr()
 	v := watchViews(t, ta, "show")
 	var lines, crowd, raid []string
 	n := 0
@@ -299,7 +299,7 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 		for range users {
 			n++
 			id := fmt.Sprintf("c-%d", n)
-			lines = append(lines, chat(id, fmt.Sprintf("u-%d", n), text))
+			lines = append(lines, chatLine(id, fmt.Sprintf("u-%d", n), text))
 			*list = append(*list, id)
 		}
 	}
@@ -312,7 +312,7 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 	send(t, addr, "show", lines...)
 	ds := v.waitDecisions(t, append(append([]string{}, crowd...), raid...)...)
 	for _, id := range crowd {
-		if d := ds[id]; d.Action != classify.Allow || d.Labels.Has(classify.LabelFlood) {
+		if d := ds[id]; d.Action != chat.Allow || d.Labels.Has(chat.LabelFlood) {
 			t.Errorf("console: crowd line %s %q: %v %v", id, d.Text, d.Action, d.Reasons)
 		}
 	}
@@ -322,12 +322,12 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 	for _, id := range raid {
 		d := ds[id]
 		switch {
-		case d.Action == classify.Allow:
+		case d.Action == chat.Allow:
 			allowed[d.Text]++
-		case d.Action != classify.Hide || d.Reasons[0].Rule != "flood.copypasta":
+		case d.Action != chat.Hide || d.Reasons[0].Rule != "flood.copypasta":
 			t.Errorf("console: raid copy %s: %v %v", id, d.Action, d.Reasons)
 		}
-		if strings.Contains(d.Text, "GOAT") && d.Labels.Has(classify.LabelQuestion) {
+		if strings.Contains(d.Text, "GOAT") && d.Labels.Has(chat.LabelQuestion) {
 			t.Errorf("console: the shouted raid is a question: %v", d.Reasons)
 		}
 	}
@@ -345,8 +345,8 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 			t.Errorf("overlay: raid text %q trended", s)
 		}
 	}
-	if len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 {
-		t.Errorf("agent %q / replies %q views got lines", v.of(stream.ViewAgent), v.of(stream.ViewReplies))
+	if len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 {
+		t.Errorf("agent %q / replies %q views got lines", v.of(broker.ViewAgent), v.of(broker.ViewReplies))
 	}
 }
 
@@ -355,15 +355,15 @@ func TestE2ECopypastaIsARaidNotACrowd(t *testing.T) {
 // unknown rule (or one that hides nothing) is 404.
 func TestE2EUndoByRuleStaysInItsLane(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show",
-		chat("s-1", "u-bot-1", "sub4sub anyone?"),
-		chat("s-2", "u-bot-2", "follow me for follow back"),
-		chat("s-3", "u-7", "price?"),
+		chatLine("s-1", "u-bot-1", "sub4sub anyone?"),
+		chatLine("s-2", "u-bot-2", "follow me for follow back"),
+		chatLine("s-3", "u-7", "price?"),
 	)
 	ds := v.waitDecisions(t, "s-1", "s-2", "s-3")
-	if ds["s-1"].Action != classify.Hide || ds["s-2"].Action != classify.Hide {
+	if ds["s-1"].Action != chat.Hide || ds["s-2"].Action != chat.Hide {
 		t.Fatalf("console: the spam was not hidden: %+v %+v", ds["s-1"], ds["s-2"])
 	}
 	mustCall(t, "POST", base+"/v1/users/u-bot-1/ban", modSecret, `{"stream":"show"}`, 200)
@@ -385,7 +385,7 @@ func TestE2EUndoByRuleStaysInItsLane(t *testing.T) {
 			t.Errorf("console: the banned bot's message changed: %+v", e)
 		}
 	}
-	if v.everOverlay("sub4sub") || len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 {
+	if v.everOverlay("sub4sub") || len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 {
 		t.Errorf("overlay, agent or replies views got the spam")
 	}
 }
@@ -395,26 +395,26 @@ func TestE2EUndoByRuleStaysInItsLane(t *testing.T) {
 // carry it first.
 func TestE2ETicketKeepsItsOpening(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
-	lines := []string{chat("t-0", "u-8", "order 3790, wrong item")}
+	lines := []string{chatLine("t-0", "u-8", "order 3790, wrong item")}
 	chatter := []string{"now it's fine", "wow", "+1", strings.Repeat("so long a line ", 100)}
 	for i := range 24 {
-		lines = append(lines, chat(fmt.Sprintf("t-%d", i+1), "u-8", chatter[i%len(chatter)]))
+		lines = append(lines, chatLine(fmt.Sprintf("t-%d", i+1), "u-8", chatter[i%len(chatter)]))
 	}
 	send(t, addr, "show", lines...)
 	v.waitDecisions(t, "t-0", "t-24")
-	check := func(where string, tk classify.Ticket) {
+	check := func(where string, tk chat.Ticket) {
 		t.Helper()
 		size := 0
 		for _, m := range tk.Messages[min(tk.Pinned, len(tk.Messages)):] {
 			size += len(m.Text)
 		}
-		if tk.Pinned < 1 || len(tk.Messages) == 0 || tk.Messages[0].Text != "order 3790, wrong item" || len(tk.Messages) > 10 || size > classify.TicketRecentBytes {
+		if tk.Pinned < 1 || len(tk.Messages) == 0 || tk.Messages[0].Text != "order 3790, wrong item" || len(tk.Messages) > 10 || size > chat.TicketRecentBytes {
 			t.Errorf("%s: pinned %d, %d messages (%d bytes after the pinned), first %+v", where, tk.Pinned, len(tk.Messages), size, tk.Messages[:min(1, len(tk.Messages))])
 		}
 	}
-	var page struct{ Handoffs []classify.Ticket }
+	var page struct{ Handoffs []chat.Ticket }
 	eventually(t, 5*time.Second, "the ticket with the chat", func() bool {
 		callJSON(t, "GET", base+"/v1/handoffs?stream=show", agentSecret, "", &page)
 		return len(page.Handoffs) == 1 && len(page.Handoffs[0].Messages) > 5
@@ -437,12 +437,12 @@ func TestE2ETicketKeepsItsOpening(t *testing.T) {
 func TestE2ELabelsFromModerators(t *testing.T) {
 	dir := t.TempDir()
 	ta := runApp(t, dir, withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
 	send(t, addr, "show",
-		chat("l-1", "u-9", "love from Bangalore ❤️"),
-		chat("l-2", "u-10", "you are all losers here"),
-		chat("l-3", "u-11", "nice show"),
+		chatLine("l-1", "u-9", "love from Bangalore ❤️"),
+		chatLine("l-2", "u-10", "you are all losers here"),
+		chatLine("l-3", "u-11", "nice show"),
 	)
 	v.waitDecisions(t, "l-1", "l-2", "l-3")
 	mustCall(t, "POST", base+"/v1/messages/l-1/hide", modSecret, `{"stream":"show"}`, 200)
@@ -451,7 +451,7 @@ func TestE2ELabelsFromModerators(t *testing.T) {
 	eventually(t, 5*time.Second, "three hides on the console", func() bool {
 		return len(v.moderation("l-1"))+len(v.moderation("l-2"))+len(v.moderation("l-3")) == 3
 	})
-	if len(v.of(stream.ViewAgent)) != 0 || len(v.of(stream.ViewReplies)) != 0 || v.everOverlay("Bangalore") {
+	if len(v.of(broker.ViewAgent)) != 0 || len(v.of(broker.ViewReplies)) != 0 || v.everOverlay("Bangalore") {
 		t.Errorf("agent, replies or overlay views got lines")
 	}
 	ta.stop(t)
@@ -494,9 +494,9 @@ func TestE2ELabelsFromModerators(t *testing.T) {
 // met and writes no second audit entry; an unknown rule is 404.
 func TestE2ERESTStateAnswers(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withAgent)
-	addr, base := ta.addr(), "http://"+ta.addr()
+	addr, base := ta.Addr(), "http://"+ta.Addr()
 	v := watchViews(t, ta, "show")
-	send(t, addr, "show", chat("r-1", "u-12", "hello all"), chat("r-2", "u-13", "agent please, order 4410 damaged"))
+	send(t, addr, "show", chatLine("r-1", "u-12", "hello all"), chatLine("r-2", "u-13", "agent please, order 4410 damaged"))
 	v.waitDecisions(t, "r-1", "r-2")
 	conflict := func(method, url, token, body, state string) {
 		t.Helper()

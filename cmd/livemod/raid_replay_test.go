@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/automate"
 	"github.com/livemod/livemod/bench"
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/trend"
 )
 
 // demoShow is the demo's audience (livemod demo: seed 1, 8 messages a
@@ -31,7 +33,7 @@ func demoShow(n int) ([]byte, []bench.Kind) {
 	return b, kinds
 }
 
-func hasRule(d *classify.Decision, rule string) bool {
+func hasRule(d *chat.Decision, rule string) bool {
 	for _, r := range d.Reasons {
 		if r.Rule == rule {
 			return true
@@ -54,11 +56,11 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 	if err := run(context.Background(), []string{"replay"}, bytes.NewReader(input), &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}
-	var decs []classify.Decision
+	var decs []chat.Decision
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var d classify.Decision
+		var d chat.Decision
 		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 			t.Fatalf("decision %d: %v", len(decs), err)
 		}
@@ -76,7 +78,7 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 		case bench.KindCopypasta:
 			raidTexts[d.Text] = true
 			raid++
-			if d.Action == classify.Hide && hasRule(d, "flood.copypasta") {
+			if d.Action == chat.Hide && hasRule(d, "flood.copypasta") {
 				raidHidden++
 			}
 			// "NOBODY DOES IT LIKE DIDI" asks nothing: a shouted line's
@@ -90,7 +92,7 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 			}
 			if d.Dup.Count >= 4 {
 				crowdShared++
-				if d.Action == classify.Allow {
+				if d.Action == chat.Allow {
 					crowdShown++
 				}
 			}
@@ -108,11 +110,11 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 
 	// The trending panel, through the engine replay runs.
 	cfg := config.Defaults()
-	engine, err := newEngine(cfg)
+	engine, err := app.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stage, err := newStage(cfg, automate.Options{})
+	stage, err := app.NewStage(cfg, automate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,18 +122,18 @@ func TestReplayDemoShowRaidHiddenCrowdShown(t *testing.T) {
 	// Text hidden or held for what it says (not for one user repeating
 	// it: others may ask the same and be shown).
 	unfit := map[string]bool{}
-	const says = classify.Labels(classify.LabelSpam | classify.LabelToxic | classify.LabelThreat | classify.LabelLink)
+	const says = chat.Labels(chat.LabelSpam | chat.LabelToxic | chat.LabelThreat | chat.LabelLink)
 	lines := bytes.Split(bytes.TrimSpace(input), []byte("\n"))
 	for i, l := range lines {
-		var m classify.Message
+		var m chat.Message
 		if err := json.Unmarshal(l, &m); err != nil {
 			t.Fatal(err)
 		}
 		d := dec.Decide(&m)
-		if d.Action != classify.Allow && d.Labels&says != 0 {
+		if d.Action != chat.Allow && d.Labels&says != 0 {
 			unfit[d.Text] = true
 		}
-		snap := engine.Trending().Snapshot("demo", m.TS, 5)
+		snap := engine.Trending().(*trend.Trending).Snapshot("demo", m.TS, 5)
 		for _, q := range snap.Questions {
 			if raidTexts[q.Text] || strings.Contains(q.Text, "GOAT") || strings.Contains(q.Text, "legally required") {
 				t.Fatalf("after message %d the trending panel shows raid text %q (%d askers)", i, q.Text, q.Askers)

@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/livemod/livemod/app"
 	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/policy"
@@ -56,7 +58,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		return replayDiff(ctx, cfg, before, cfg.Policy, *stream, stdin, stdout, stderr)
 	}
-	engine, err := newEngine(cfg)
+	engine, err := app.NewEngine(cfg)
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func runReplay(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer book.Close(context.Background())
-	stage, err := newStage(cfg, automate.Options{}) // memory state: ids from 1, every run alike
+	stage, err := app.NewStage(cfg, automate.Options{}) // memory state: ids from 1, every run alike
 	if err != nil {
 		return err
 	}
@@ -117,7 +119,7 @@ func replayProgress(w io.Writer) func(lines int) {
 // result never depends on the wall clock.
 // progress, when not nil, is called with the lines read so far every 4096
 // lines.
-func replay(ctx context.Context, e automate.Decider, stream string, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
+func replay(ctx context.Context, e chat.Decider, stream string, r io.Reader, w io.Writer, progress func(int)) (bad int, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	out := bufio.NewWriterSize(w, 64<<10)
@@ -142,14 +144,14 @@ func replay(ctx context.Context, e automate.Decider, stream string, r io.Reader,
 			}
 			continue
 		}
-		var m classify.Message
+		var m chat.Message
 		buf = buf[:0]
 		if err := json.Unmarshal(line, &m); err != nil {
 			bad++
 			buf = appendLineError(buf, n, "json: "+err.Error())
 		} else {
-			lastTS = fillLine(&m, n, stream, lastTS)
-			if err := m.Validate(); err != nil {
+			var err error
+			if lastTS, err = admitLine(&m, n, stream, lastTS); err != nil {
 				bad++
 				buf = appendLineError(buf, n, err.Error())
 			} else {
@@ -192,7 +194,7 @@ func loadPolicy(path string) (policy.Config, error) {
 // replayDiff reads messages and writes the report of what after would
 // change over before, as JSON, with a summary on stderr.
 func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Config, stream string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var msgs []*classify.Message
+	var msgs []*chat.Message
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	n, bad := 0, 0
@@ -203,13 +205,13 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 		if len(line) == 0 {
 			continue
 		}
-		m := new(classify.Message)
+		m := new(chat.Message)
 		if err := json.Unmarshal(line, m); err != nil {
 			bad++
 			continue
 		}
-		lastTS = fillLine(m, n, stream, lastTS)
-		if m.Validate() != nil {
+		var err error
+		if lastTS, err = admitLine(m, n, stream, lastTS); err != nil {
 			bad++
 			continue
 		}
@@ -221,7 +223,7 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read line %d: %w", n+1, err)
 	}
-	rep, err := policy.Compare(ctx, func() (*classify.Engine, error) { return newEngine(cfg) }, before, after, msgs)
+	rep, err := policy.Compare(ctx, func() (*classify.Engine, error) { return app.NewEngine(cfg) }, before, after, msgs)
 	if err != nil {
 		return err
 	}
@@ -240,18 +242,13 @@ func replayDiff(ctx context.Context, cfg config.Config, before, after policy.Con
 	return nil
 }
 
-// fillLine gives input line n what the server's admission would: an id,
-// the stream, and a time (the previous line's, keeping replay
-// deterministic). It returns the time to carry to the next line.
-func fillLine(m *classify.Message, n int, stream string, lastTS int64) int64 {
-	if m.ID == "" {
-		m.ID = "line-" + strconv.Itoa(n)
-	}
-	if m.Stream == "" {
-		m.Stream = stream
-	}
-	if m.TS == 0 {
-		m.TS = lastTS
-	}
-	return m.TS
+// admitLine admits input line n as the server would (chat.Admit), with
+// what replay has instead of a server: an id from the line number, the
+// stream named on the command line when the line names none, and the
+// previous line's time when it has none (replay is deterministic; no ts is
+// clamped). It returns the time to carry to the next line.
+func admitLine(m *chat.Message, n int, stream string, lastTS int64) (int64, error) {
+	a := chat.Admission{Stream: stream, AnyStream: true, ID: func() string { return "line-" + strconv.Itoa(n) }, Now: lastTS}
+	_, err := chat.Admit(m, &a)
+	return m.TS, err
 }

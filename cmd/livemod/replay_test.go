@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 )
 
@@ -52,20 +53,20 @@ func TestReplayIsDeterministicAndAligned(t *testing.T) {
 	if bad.Line != 2 || !strings.Contains(bad.Error, "json") {
 		t.Errorf("line 2 = %s, want a json error for input line 2", lines[1])
 	}
-	var d classify.Decision
+	var d chat.Decision
 	json.Unmarshal([]byte(lines[2]), &d)
-	if d.ID != "line-4" || d.TS != 1795000000000 || d.Action != classify.Hide {
+	if d.ID != "line-4" || d.TS != 1795000000000 || d.Action != chat.Hide {
 		t.Errorf("line 4 decision = %+v; want id line-4, ts carried over, hidden", d)
 	}
 	json.Unmarshal([]byte(lines[4]), &d)
-	if d.Action != classify.Allow || d.Labels != 0 {
+	if d.Action != chat.Allow || d.Labels != 0 {
 		t.Errorf("ordinary chat = %+v, want allow with no labels", d)
 	}
 }
 
 // TestReplayMatchesEngine: replay decides with the same engine as serve.
 func TestReplayMatchesEngine(t *testing.T) {
-	e, err := newEngine(config.Defaults())
+	e, err := app.NewEngine(config.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +74,11 @@ func TestReplayMatchesEngine(t *testing.T) {
 	if _, err := replay(context.Background(), e, "replay", strings.NewReader(`{"id":"x","stream":"s","user":{"id":"u"},"text":"f u c k you","ts":1}`), &out, nil); err != nil {
 		t.Fatal(err)
 	}
-	var d classify.Decision
+	var d chat.Decision
 	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
 		t.Fatal(err)
 	}
-	if d.Action != classify.Hold || len(d.Reasons) == 0 {
+	if d.Action != chat.Hold || len(d.Reasons) == 0 {
 		t.Errorf("evasive insult = %+v, want hold with a reason", d)
 	}
 	_ = io.Discard
@@ -107,7 +108,7 @@ func TestReplayShowsProgress(t *testing.T) {
 // decided in --stream's (the server fills it from the connection), one that
 // names one keeps it.
 func TestReplayFillsTheStream(t *testing.T) {
-	e, err := newEngine(config.Defaults())
+	e, err := app.NewEngine(config.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestReplayFillsTheStream(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	for i, want := range []string{"show", "other"} {
-		var d classify.Decision
+		var d chat.Decision
 		if err := json.Unmarshal([]byte(lines[i]), &d); err != nil || d.Stream != want {
 			t.Errorf("line %d: stream %q (%v), want %q", i+1, d.Stream, err, want)
 		}

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/classify/train"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/store"
 )
@@ -21,12 +22,12 @@ import (
 // mark is a 409, and the KPIs give each rule's precision.
 func TestReviewSampling(t *testing.T) {
 	ta := runApp(t, t.TempDir(), func(c *config.Config) { c.Review.Share = 0.5 })
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	var msgs []string
 	for i := 0; i < 8; i++ {
 		msgs = append(msgs, msg(fmt.Sprint("s-", i), fmt.Sprint("spammer-", i), fmt.Sprintf("FREE followers at bit.ly/x%d", i), 0))
 	}
-	brIngest(t, ta.addr(), "rv", msgs...)
+	brIngest(t, ta.Addr(), "rv", msgs...)
 	var res struct{ Reviews []store.Review }
 	callJSON(t, "GET", base+"/v1/reviews?stream=rv&state=open", modSecret, "", &res)
 	byRule := map[string]int{}
@@ -54,7 +55,7 @@ func TestReviewSampling(t *testing.T) {
 		t.Errorf("second mark: %d %s; want 409", code, body)
 	}
 	var out bytes.Buffer
-	if _, err := ta.db.ExportLabels(&out); err != nil {
+	if _, err := ta.DB.ExportLabels(&out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"id":"`+first.MessageID+`"`) || !strings.Contains(out.String(), `"source":"review"`) {
@@ -89,10 +90,10 @@ func TestReviewedRepliesTrain(t *testing.T) {
 		c.Review.Share = 1
 		c.FAQ = []config.FAQ{{ID: "shipping", Match: []string{"shipping", "delivery time"}, Answer: "{author_name}, shipping takes 3–5 days."}}
 	})
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	asked := map[string]string{"rr-1": "how long does shipping take?", "rr-2": "what is the delivery time to Pune?"}
-	brIngest(t, ta.addr(), "rr-a", msg("rr-1", "u-1", asked["rr-1"], 0))
-	brIngest(t, ta.addr(), "rr-b", msg("rr-2", "u-2", asked["rr-2"], 0))
+	brIngest(t, ta.Addr(), "rr-a", msg("rr-1", "u-1", asked["rr-1"], 0))
+	brIngest(t, ta.Addr(), "rr-b", msg("rr-2", "u-2", asked["rr-2"], 0))
 	mark := map[string]string{"rr-a": `{"note":"a joke, not a question"}`, "rr-b": `{"note":"asked about Pune, not shipping in general","labels":["question"]}`}
 	for stream, body := range mark {
 		var res struct{ Reviews []store.Review }
@@ -108,7 +109,7 @@ func TestReviewedRepliesTrain(t *testing.T) {
 		t.Errorf("an unknown label: %d, want 400", code)
 	}
 	var out bytes.Buffer
-	if _, err := ta.db.ExportLabels(&out); err != nil {
+	if _, err := ta.DB.ExportLabels(&out); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "labels.ndjson")
@@ -119,11 +120,11 @@ func TestReviewedRepliesTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]classify.Example{}
+	got := map[string]train.Example{}
 	for _, e := range ex {
 		got[e.msg.ID] = e.Example
 	}
-	q := classify.Labels(classify.LabelQuestion)
+	q := chat.Labels(chat.LabelQuestion)
 	if e := got["rr-1"]; e.Text != asked["rr-1"] || e.Labels != 0 || e.Annotated != q {
 		t.Errorf("wrong reply without labels: %+v; want the question's text, no label, judged on question", e)
 	}

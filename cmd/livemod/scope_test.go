@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/overlay"
 )
@@ -17,7 +19,7 @@ const showAModSecret = "test-show-a-moderator"
 
 // withShowAModerator adds a moderator token limited to stream show-a.
 func withShowAModerator(c *config.Config) {
-	c.Auth.Tokens = append(c.Auth.Tokens, overlay.Token{Name: "mod-a", Role: overlay.RoleModerator, Secret: showAModSecret, Streams: []string{"show-a"}})
+	c.Auth.Tokens = append(c.Auth.Tokens, auth.Token{Name: "mod-a", Role: auth.RoleModerator, Secret: showAModSecret, Streams: []string{"show-a"}})
 }
 
 // TestScopedTokenRefusedOnOtherStreams: a moderator token limited to
@@ -25,20 +27,20 @@ func withShowAModerator(c *config.Config) {
 // websocket and pages, and on the endpoints that span every stream.
 func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 	ta := runApp(t, t.TempDir(), withShowAModerator)
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for st, line := range map[string]string{
 		"show-a": `{"id":"a1","user":{"id":"ua","name":"A"},"text":"hello from a"}`,
 		"show-b": `{"id":"b1","user":{"id":"ub","name":"B"},"text":"hello from b"}`,
 	} {
-		in := dial(t, "ws://"+ta.addr()+"/v1/ingest?stream="+st, ingestSecret)
+		in := dial(t, "ws://"+ta.Addr()+"/v1/ingest?stream="+st, ingestSecret)
 		if err := in.Write(ctx, websocket.MessageText, []byte(line)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	eventually(t, 10*time.Second, "both messages on the desk", func() bool {
-		return len(ta.desk.Snapshot("show-a")) > 0 && len(ta.desk.Snapshot("show-b")) > 0
+		return len(ta.Desk.Snapshot("show-a")) > 0 && len(ta.Desk.Snapshot("show-b")) > 0
 	})
 
 	for _, c := range []struct {
@@ -94,7 +96,7 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer wcancel()
 	hdr := http.Header{"Authorization": {"Bearer " + showAModSecret}}
-	_, res, err := websocket.Dial(wctx, "ws://"+ta.addr()+"/v1/subscribe?stream=show-b&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
+	_, res, err := websocket.Dial(wctx, "ws://"+ta.Addr()+"/v1/subscribe?stream=show-b&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
 	if err == nil || res == nil || res.StatusCode != 403 {
 		code := 0
 		if res != nil {
@@ -102,7 +104,7 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 		}
 		t.Errorf("subscribe to show-b with mod-a: err %v, status %d; want 403", err, code)
 	}
-	c, _, err := websocket.Dial(wctx, "ws://"+ta.addr()+"/v1/subscribe?stream=show-a&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
+	c, _, err := websocket.Dial(wctx, "ws://"+ta.Addr()+"/v1/subscribe?stream=show-a&view=moderator", &websocket.DialOptions{HTTPHeader: hdr})
 	if err != nil {
 		t.Fatalf("subscribe to show-a with mod-a: %v", err)
 	}
@@ -114,18 +116,18 @@ func TestScopedTokenRefusedOnOtherStreams(t *testing.T) {
 func TestDuplicateTokenNames(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Auth.Tokens = []overlay.Token{
-		{Name: "alice", Role: overlay.RoleModerator, Secret: "secret-one-1"},
-		{Name: "alice", Role: overlay.RoleHost, Secret: "secret-two-2"},
+	cfg.Auth.Tokens = []auth.Token{
+		{Name: "alice", Role: auth.RoleModerator, Secret: "secret-one-1"},
+		{Name: "alice", Role: auth.RoleHost, Secret: "secret-two-2"},
 	}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `name "alice" is also auth.tokens[0]'s`) {
 		t.Errorf("duplicate names: %v", err)
 	}
-	tok, err := overlay.ParseToken("moderator:show-a=long-enough-secret")
-	if err != nil || tok.Name != "moderator:show-a" || tok.Role != overlay.RoleModerator || len(tok.Streams) != 1 || tok.Streams[0] != "show-a" {
+	tok, err := auth.ParseToken("moderator:show-a=long-enough-secret")
+	if err != nil || tok.Name != "moderator:show-a" || tok.Role != auth.RoleModerator || len(tok.Streams) != 1 || tok.Streams[0] != "show-a" {
 		t.Errorf("ParseToken(moderator:show-a=…) = %+v, %v", tok, err)
 	}
-	if _, err := overlay.ParseToken("ingest:show-a=long-enough-secret"); err == nil || !strings.Contains(err.Error(), "cannot be limited") {
+	if _, err := auth.ParseToken("ingest:show-a=long-enough-secret"); err == nil || !strings.Contains(err.Error(), "cannot be limited") {
 		t.Errorf("scoped ingest token: %v", err)
 	}
 }
@@ -136,29 +138,29 @@ func TestReadyz(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Data = t.TempDir()
-	cfg.Auth.Tokens = []overlay.Token{{Name: "ops", Role: overlay.RoleAdmin, Secret: adminSecret}}
-	a, err := newApp(cfg, io.Discard)
+	cfg.Auth.Tokens = []auth.Token{{Name: "ops", Role: auth.RoleAdmin, Secret: adminSecret}}
+	a, err := app.New(cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ready(); err == nil || !strings.Contains(err.Error(), "starting") {
+	if err := a.Ready(); err == nil || !strings.Contains(err.Error(), "starting") {
 		t.Errorf("before serve: %v", err)
 	}
-	if err := a.listen(); err != nil {
+	if err := a.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx) }()
-	eventually(t, 5*time.Second, "ready", func() bool { return a.ready() == nil })
-	if code, body := call(t, "GET", "http://"+a.addr()+"/readyz", adminSecret, ""); code != 200 {
+	go func() { done <- a.Serve(ctx) }()
+	eventually(t, 5*time.Second, "ready", func() bool { return a.Ready() == nil })
+	if code, body := call(t, "GET", "http://"+a.Addr()+"/readyz", adminSecret, ""); code != 200 {
 		t.Errorf("GET /readyz while serving: %d %s", code, body)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ready(); err == nil || !strings.Contains(err.Error(), "shutting down") {
+	if err := a.Ready(); err == nil || !strings.Contains(err.Error(), "shutting down") {
 		t.Errorf("after shutdown: %v", err)
 	}
 }
@@ -180,7 +182,7 @@ func TestScopedRestrictionsHoldOnTheirStreams(t *testing.T) {
 		}
 	}
 	ta := runApp(t, dir, opts)
-	base := "http://" + ta.addr()
+	base := "http://" + ta.Addr()
 	for _, c := range []struct{ token, path, body string }{
 		{showAModSecret, "/v1/users/raider/ban", `{"stream":"show-a","reason":"raid on show-a"}`},
 		{modSecret, "/v1/users/everywhere/ban", `{"stream":"show-b","reason":"raid"}`},
@@ -190,14 +192,14 @@ func TestScopedRestrictionsHoldOnTheirStreams(t *testing.T) {
 		}
 	}
 	check := func(ta *testApp, when string) {
-		base := "http://" + ta.addr()
+		base := "http://" + ta.Addr()
 		// Both streams are YouTube chats: their messages and bans name
 		// the platform.
 		yt := func(id, user, text string) string {
 			return strings.Replace(msg(id, user, text, 0), "{", `{"platform":"youtube",`, 1)
 		}
 		for _, st := range []string{"show-a", "show-b"} {
-			brIngest(t, ta.addr(), st,
+			brIngest(t, ta.Addr(), st,
 				yt(when+"-r-"+st, "raider", "hello again from "+st),
 				yt(when+"-e-"+st, "everywhere", "hello again from "+st))
 		}
@@ -210,7 +212,7 @@ func TestScopedRestrictionsHoldOnTheirStreams(t *testing.T) {
 			if strings.HasSuffix(id, "show-b") {
 				st = "show-b"
 			}
-			if got, _ := ta.desk.State(st, id); got != state {
+			if got, _ := ta.Desk.State(st, id); got != state {
 				t.Errorf("%s: %s is %s; want %s", when, id, got, state)
 			}
 		}
@@ -241,7 +243,7 @@ func TestScopedRestrictionsHoldOnTheirStreams(t *testing.T) {
 	ta.stop(t)
 	ta = runApp(t, dir, opts)
 	check(ta, "after")
-	if code, body := call(t, "POST", "http://"+ta.addr()+"/v1/users/raider/unban", showAModSecret, `{"stream":"show-a"}`); code != 200 {
+	if code, body := call(t, "POST", "http://"+ta.Addr()+"/v1/users/raider/unban", showAModSecret, `{"stream":"show-a"}`); code != 200 {
 		t.Errorf("mod-a lifting its ban: %d %s", code, body)
 	}
 }

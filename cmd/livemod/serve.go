@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/auth"
 	"github.com/livemod/livemod/config"
-	"github.com/livemod/livemod/overlay"
 )
 
 // serverFlags are the flags serve and demo share.
@@ -59,7 +60,7 @@ func (f *serverFlags) load() (config.Config, error) {
 	}
 	cfg.Pprof = cfg.Pprof || f.pprof
 	for _, s := range f.tokens {
-		t, err := overlay.ParseToken(s)
+		t, err := auth.ParseToken(s)
 		if err != nil {
 			return cfg, usagef("%s: --token: %v", f.verb, err)
 		}
@@ -82,26 +83,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	a, err := newApp(cfg, stderr)
+	a, err := app.New(cfg, stderr)
 	if err != nil {
 		return err
 	}
-	if err := a.listen(); err != nil {
-		a.close()
+	if err := a.Listen(); err != nil {
+		a.Close()
 		return err
 	}
-	fmt.Fprintf(stderr, "livemod: listening on %s (ingest %s/v1/ingest?stream=ID; pages: %s/?token=TOKEN)\n", a.baseURL("http"), a.baseURL("ws"), a.baseURL("http"))
+	fmt.Fprintf(stderr, "livemod: listening on %s (ingest %s/v1/ingest?stream=ID; pages: %s/?token=TOKEN)\n", a.BaseURL("http"), a.BaseURL("ws"), a.BaseURL("http"))
 	if len(cfg.Auth.Tokens) == 0 {
 		fmt.Fprintln(stderr, "livemod: no tokens configured: every endpoint but /healthz will refuse requests; add --token ROLE=SECRET")
 	}
 	if f.config != "" {
-		watchReload(ctx, func() {
-			if err := a.reloadPolicy(f.config); err != nil {
+		app.WatchReload(ctx, func() {
+			if err := a.ReloadPolicy(f.config); err != nil {
 				fmt.Fprintln(stderr, "livemod: SIGHUP:", err)
 				return
 			}
 			fmt.Fprintln(stderr, "livemod: SIGHUP: policy reloaded from", f.config, "(other keys take effect on restart)")
 		})
 	}
-	return a.serve(ctx)
+	return a.Serve(ctx)
 }

@@ -60,11 +60,11 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 func TestServeTLS(t *testing.T) {
 	cert, key, pool := selfSigned(t)
 	ta := runApp(t, t.TempDir(), func(c *config.Config) { c.TLS = config.TLS{Cert: cert, Key: key} })
-	if got := ta.baseURL("ws"); !strings.HasPrefix(got, "wss://") {
+	if got := ta.BaseURL("ws"); !strings.HasPrefix(got, "wss://") {
 		t.Errorf("base URL %q, want wss://", got)
 	}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 5 * time.Second}
-	req, _ := http.NewRequest("GET", "https://"+ta.addr()+"/readyz", nil)
+	req, _ := http.NewRequest("GET", "https://"+ta.Addr()+"/readyz", nil)
 	req.Header.Set("Authorization", "Bearer "+modSecret)
 	res, err := client.Do(req)
 	if err != nil {
@@ -75,7 +75,7 @@ func TestServeTLS(t *testing.T) {
 	if res.StatusCode != 200 || res.TLS == nil || string(body) != "ready\n" {
 		t.Fatalf("GET https /readyz: %d %q tls=%v", res.StatusCode, body, res.TLS != nil)
 	}
-	if code, _ := get(t, "http://"+ta.addr()+"/healthz", ""); code != http.StatusBadRequest {
+	if code, _ := get(t, "http://"+ta.Addr()+"/healthz", ""); code != http.StatusBadRequest {
 		t.Errorf("plain HTTP to the TLS server: %d, want 400", code)
 	}
 }

@@ -5,14 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/livemod/livemod/app"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/classify/train"
 	"github.com/livemod/livemod/store"
 )
 
@@ -26,19 +28,19 @@ import (
 
 // labeled is one line of a labeled data file.
 type labeled struct {
-	classify.Message
+	chat.Message
 	// Labels may hold unlabeled-hide (from livemod labels export): a
 	// moderator hid the line without saying why. Such a line is skipped:
 	// its silence says nothing of spam or toxicity.
-	Labels    []string         `json:"labels"`
-	Annotated *classify.Labels `json:"annotated,omitempty"`
+	Labels    []string     `json:"labels"`
+	Annotated *chat.Labels `json:"annotated,omitempty"`
 }
 
 // dataSpec is a data file and the labels it was judged on.
 type dataSpec struct {
 	path  string
-	annot classify.Labels // zero: the line's "annotated", else every label
-	skip  []string        // lines with one of these labels are left out ("!negative")
+	annot chat.Labels // zero: the line's "annotated", else every label
+	skip  []string    // lines with one of these labels are left out ("!negative")
 }
 
 func parseDataSpec(s string) (dataSpec, error) {
@@ -52,27 +54,19 @@ func parseDataSpec(s string) (dataSpec, error) {
 		d.skip = strings.Split(skip, ",")
 	}
 	for _, name := range strings.Split(list, ",") {
-		l, err := classify.ParseLabel(strings.TrimSpace(name))
+		l, err := chat.ParseLabel(strings.TrimSpace(name))
 		if err != nil {
-			return d, fmt.Errorf("--data %s: %w; labels are %s", s, err, labelNameList())
+			return d, fmt.Errorf("--data %s: %w; labels are %s", s, err, app.LabelNames())
 		}
 		d.annot.Add(l)
 	}
 	return d, nil
 }
 
-func labelNameList() string {
-	var names []string
-	for _, l := range classify.AllLabels() {
-		names = append(names, l.String())
-	}
-	return strings.Join(names, ", ")
-}
-
 // example is a labeled line ready for training and evaluation.
 type example struct {
-	classify.Example
-	msg classify.Message
+	train.Example
+	msg chat.Message
 }
 
 // readData reads the labeled lines of every spec, in order.
@@ -114,14 +108,14 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 		// A line labelled store.UnlabeledHide (a moderator hid it without
 		// saying why) or with a label the spec leaves out ("!negative") is
 		// skipped: its silence says nothing of the labels learnt.
-		var labels classify.Labels
+		var labels chat.Labels
 		skipped := false
 		for _, name := range l.Labels {
 			if name == store.UnlabeledHide || slices.Contains(d.skip, name) {
 				skipped = true
 				break
 			}
-			lab, err := classify.ParseLabel(name)
+			lab, err := chat.ParseLabel(name)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %w (or %s; leave such lines out with file:labels!%s)", n, err, store.UnlabeledHide, name)
 			}
@@ -141,7 +135,7 @@ func readLabeled(r io.Reader, d dataSpec) ([]example, error) {
 			l.Stream = "eval"
 		}
 		out = append(out, example{
-			Example: classify.Example{Text: l.Text, Labels: labels, Annotated: annot},
+			Example: train.Example{Text: l.Text, Labels: labels, Annotated: annot},
 			msg:     l.Message,
 		})
 	}
@@ -161,8 +155,8 @@ func (d *dataFlags) Set(v string) error {
 	return nil
 }
 
-func examplesOf(ex []example) []classify.Example {
-	out := make([]classify.Example, len(ex))
+func examplesOf(ex []example) []train.Example {
+	out := make([]train.Example, len(ex))
 	for i := range ex {
 		out[i] = ex[i].Example
 	}
@@ -207,7 +201,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if desc == "" {
 		desc = "livemod train " + strings.Join(args, " ")
 	}
-	m, err := classify.Train(examplesOf(ex), classify.TrainOptions{Bits: *bits, Epochs: *epochs, Seed: *seed, Info: desc})
+	m, err := train.Train(examplesOf(ex), train.TrainOptions{Bits: *bits, Epochs: *epochs, Seed: *seed, Info: desc})
 	if err != nil {
 		return err
 	}
@@ -255,7 +249,7 @@ func enoughExamples(ex []example, min int) error {
 	return nil
 }
 
-func positives(ex []example, labels []classify.Label) string {
+func positives(ex []example, labels []chat.Label) string {
 	var parts []string
 	for _, l := range labels {
 		pos, n := 0, 0
@@ -270,23 +264,4 @@ func positives(ex []example, labels []classify.Label) string {
 		parts = append(parts, fmt.Sprintf("%s %d/%d", l, pos, n))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// loadModel reads a model file; an empty path means the embedded default.
-func loadModel(path string) (*classify.Model, error) {
-	if path == "" {
-		return classify.DefaultModel(), nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	m, err := classify.ParseModel(b)
-	if err != nil {
-		if errors.Is(err, classify.ErrModelFormat) {
-			return nil, fmt.Errorf("model %s: %w; write one with livemod train", path, err)
-		}
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	return m, nil
 }

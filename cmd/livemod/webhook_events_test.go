@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/config"
 	"github.com/livemod/livemod/connect"
 )
@@ -34,9 +34,9 @@ func TestWebhookClaimAndResolve(t *testing.T) {
 		withAgent(c)
 		c.Handoff.Webhook, c.Handoff.WebhookSecret = crm.URL, secret
 	})
-	base := "http://" + ta.addr()
-	brIngest(t, ta.addr(), "wh", msg("w-1", "u-1", "agent please, order 5521 refund", 0))
-	var list struct{ Handoffs []classify.Ticket }
+	base := "http://" + ta.Addr()
+	brIngest(t, ta.Addr(), "wh", msg("w-1", "u-1", "agent please, order 5521 refund", 0))
+	var list struct{ Handoffs []chat.Ticket }
 	eventually(t, 5*time.Second, "the ticket", func() bool {
 		callJSON(t, "GET", base+"/v1/handoffs?stream=wh", agentSecret, "", &list)
 		return len(list.Handoffs) == 1

@@ -1,0 +1,290 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/livemod/livemod/automate"
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/connect"
+	"github.com/livemod/livemod/moderate"
+	"github.com/livemod/livemod/overlay"
+	"github.com/livemod/livemod/store"
+	"github.com/livemod/livemod/stream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// NewStage builds the automation stage (FAQ answers, replies, handoffs)
+// from the config: serve and replay share it, so replay gives the same
+// faq and handoff fields as the server. state may leave OptOuts, Tickets,
+// IDs and Output nil (memory, discard): replay does.
+func NewStage(cfg config.Config, state automate.Options) (*automate.Stage, error) {
+	var faq *classify.FAQMatcher
+	if len(cfg.FAQ) > 0 {
+		entries := make([]classify.FAQEntry, len(cfg.FAQ))
+		for i, f := range cfg.FAQ {
+			entries[i] = classify.FAQEntry{ID: f.ID, Match: f.Match, Answer: f.Answer, Approve: f.Approve, Product: f.Product}
+		}
+		var err error
+		faq, err = classify.NewFAQMatcher(entries, classify.FAQOptions{Threshold: cfg.Replies.MatchThreshold})
+		if err != nil {
+			return nil, err
+		}
+	}
+	opts := state
+	opts.Prefix = cfg.Replies.Prefix
+	opts.PerUserPerHour = cfg.Replies.PerUserPerHour
+	opts.Cooldown = cfg.Replies.Cooldown
+	opts.FAQ = faq
+	opts.PublicNotice = cfg.Handoff.PublicNotice
+	opts.Summary = cfg.Handoff.Summary
+	opts.HandoffPurchase = cfg.Handoff.PurchaseIntent
+	esc := func(e config.Escalation) automate.Escalation {
+		return automate.Escalation{Threshold: e.NegativeThreshold, Window: e.Window, WindowNegative: e.WindowNegative, Off: e.Off}
+	}
+	opts.Escalation = esc(cfg.Handoff.Escalation)
+	if len(cfg.Handoff.EscalationStreams) > 0 {
+		opts.EscalationStreams = make(map[string]automate.Escalation, len(cfg.Handoff.EscalationStreams))
+		for id, e := range cfg.Handoff.EscalationStreams {
+			// A zero field keeps the value of handoff.escalation.
+			d := cfg.Handoff.Escalation
+			if e.NegativeThreshold != 0 {
+				d.NegativeThreshold = e.NegativeThreshold
+			}
+			if e.Window != 0 {
+				d.Window = e.Window
+			}
+			if e.WindowNegative != 0 {
+				d.WindowNegative = e.WindowNegative
+			}
+			d.Off = d.Off || e.Off
+			opts.EscalationStreams[id] = esc(d)
+		}
+	}
+	opts.VIPUsers = cfg.Handoff.VIPUsers
+	if len(cfg.Handoff.VIPBadges) > 0 {
+		opts.VIPBadges = cfg.Handoff.VIPBadges
+	}
+	opts.RatingRequest = cfg.Handoff.RatingRequest
+	return automate.New(opts)
+}
+
+// automation is the serve side of the stage: durable state in the store,
+// replies and tickets out to the hub, and the CRM webhook (issue 4).
+type automation struct {
+	stage   *automate.Stage
+	state   *store.Automation
+	webhook *connect.Webhook   // nil without handoff.webhook
+	replies *automate.ReplyLog // the newest replies, for export and erasure
+}
+
+// hubOutput sends the stage's replies to the replies view (keeping the
+// newest for export and counting them) and its tickets to the agent view.
+type hubOutput struct {
+	hub     *stream.Hub
+	replies *automate.ReplyLog
+	kpis    *moderate.KPIs
+	conn    *connectors // sends replies of connected streams to the platform
+	log     io.Writer
+	audit   *store.AuditSink
+	db      *store.DB
+	onError func(error)
+	sampler *store.Sampler
+	minutes *store.KPIMinutes
+}
+
+func (o hubOutput) Replied(r *chat.Reply) {
+	e := store.AuditEntry{TS: r.TS, Actor: "auto", Role: "system", Action: "reply.sent", Target: r.ID, Stream: r.Stream, Rule: "faq." + r.FAQ}
+	if len(r.To) == 1 {
+		e.User = r.To[0]
+	}
+	o.audit.Record(e)
+	o.sampler.Replied(r)
+	o.minutes.Replied(r.Stream, r.TS)
+	o.replies.Add(r)
+	o.kpis.Replied(r.Stream)
+	o.hub.Publish(r.Stream, broker.ViewReplies, r.AppendLine(nil))
+	if err := o.conn.reply(r); err != nil {
+		fmt.Fprintf(o.log, "livemod: reply %s: %v\n", r.ID, err)
+	}
+}
+
+// Drafted saves a new or changed draft before the pipeline goes on (a
+// new one) or the decision is answered (a decided one): moderators list
+// drafts over REST, and a restart must lose none.
+func (o hubOutput) Drafted(d *chat.Draft) {
+	if err := o.db.PutDraft(d); err != nil && o.onError != nil {
+		o.onError(err)
+	}
+}
+
+func (o hubOutput) TicketChanged(t *chat.Ticket, created bool) {
+	if created {
+		o.minutes.TicketCreated(t.Stream, t.Created)
+		o.audit.Record(store.AuditEntry{TS: t.Created, Actor: "auto", Role: "system", Action: "ticket.create", Target: t.ID, Stream: t.Stream, User: t.User.ID, Reason: t.Issue})
+	}
+	// Encoding a ticket costs microseconds; skip it when no agent page
+	// watches the stream (a new one gets the open tickets as a snapshot).
+	if o.hub.Subscribers(t.Stream, broker.ViewAgent) == 0 {
+		return
+	}
+	o.hub.Publish(t.Stream, broker.ViewAgent, t.AppendLine(make([]byte, 0, 1024)))
+}
+
+// Watching implements automate.Output: an agent page watches the stream.
+func (o hubOutput) Watching(s string) bool { return o.hub.Subscribers(s, broker.ViewAgent) > 0 }
+
+// wireAutomation builds the stage over the store, starts the webhook and
+// gives new agent subscribers the open and claimed tickets of their
+// stream. It returns the decider the pipeline runs: engine, then stage.
+func (a *App) wireAutomation() (chat.Decider, error) {
+	au := &automation{replies: automate.NewReplyLog(0)}
+	logErr := func(what string) func(error) {
+		return func(err error) { fmt.Fprintf(a.log, "livemod: %s: %v\n", what, err) }
+	}
+	h := a.Cfg.Handoff
+	if h.Webhook != "" {
+		wh, err := connect.NewWebhook(a.DB, connect.WebhookOptions{
+			URL: h.Webhook, Secret: h.WebhookSecret,
+			MaxAttempts: h.Retry.MaxAttempts, Initial: h.Retry.Initial, Max: h.Retry.Max,
+			OnError: logErr("webhook"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		au.webhook = wh
+	}
+	var onCommit func()
+	if au.webhook != nil {
+		onCommit = au.webhook.Notify
+	}
+	autoCommits := a.commits.WithLabelValues("automation")
+	state, err := a.DB.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write"),
+		ObserveCommit: func(d time.Duration) { autoCommits.Observe(d.Seconds()) }})
+	if err != nil {
+		return nil, err
+	}
+	au.state = state
+	au.stage, err = NewStage(a.Cfg, automate.Options{OptOuts: state, Tickets: state, IDs: state, Output: hubOutput{a.Hub, au.replies, a.kpis, a.Conn, a.log, a.audit, a.DB, logErr("draft write"), a.sampler, a.minutes}})
+	if err != nil {
+		state.Close(context.Background())
+		return nil, err
+	}
+	drafts, err := a.DB.Drafts(1024)
+	if err != nil {
+		state.Close(context.Background())
+		return nil, fmt.Errorf("load reply drafts: %w", err)
+	}
+	au.stage.RestoreDrafts(drafts)
+	if au.webhook != nil {
+		au.webhook.Start()
+	}
+	stage := au.stage
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_escalation_mood_users",
+		Help: "(stream, user) sentiment histories kept for escalation over a window (bounded at 262144).",
+	}, func() float64 { return float64(stage.MoodUsers()) }))
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_csat_pending_ratings",
+		Help: "Rating requests waiting for the user's answer (bounded at 131072).",
+	}, func() float64 { return float64(stage.PendingRatings()) }))
+	a.Hub.AddSnapshot(func(s string, v broker.View) [][]byte {
+		var out [][]byte
+		if v == broker.ViewAgent {
+			for _, state := range []string{chat.TicketOpen, chat.TicketClaimed} {
+				page, _, _, _ := au.stage.Handoffs(s, state, "", overlay.HandoffsPage) // the inbox asks for more
+				for _, t := range page {
+					out = append(out, t.AppendLine(make([]byte, 0, 1024)))
+				}
+			}
+		}
+		return out
+	})
+	a.Auto = au
+	return au.stage.Wrap(a.Policy), nil
+}
+
+// automationRoutes adds the handoff, draft and dead-letter endpoints.
+func (a *App) automationRoutes(srv *overlay.Server) {
+	audit := func(actor, action, target, streamID, reason string) {
+		a.audit.Record(store.AuditEntry{Actor: actor, Action: action, Target: target, Stream: streamID, Reason: reason})
+	}
+	overlay.RegisterHandoffs[*chat.Ticket](srv, handoffsREST{a.Auto.stage, a}, webhookREST{a.Auto.webhook}, audit)
+	overlay.RegisterDrafts[*chat.Draft](srv, a.Auto.stage, audit)
+}
+
+// webhookREST adapts connect.Webhook to overlay.Webhooks; without a
+// webhook the dead-letter list is empty.
+type webhookREST struct{ wh *connect.Webhook }
+
+func (w webhookREST) DeadLetters() ([]store.OutboxEntry, error) {
+	if w.wh == nil {
+		return []store.OutboxEntry{}, nil
+	}
+	d, err := w.wh.DeadLetters()
+	if d == nil {
+		d = []store.OutboxEntry{}
+	}
+	return d, err
+}
+
+func (w webhookREST) Retry(id string) (store.OutboxEntry, error) {
+	if w.wh == nil {
+		return store.OutboxEntry{}, chat.NotFound("no webhook is configured: set handoff.webhook")
+	}
+	e, err := w.wh.Retry(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.OutboxEntry{}, chat.Kinded(chat.ErrNotFound, err)
+	}
+	return e, err
+}
+
+// closeAutomation stops the webhook and flushes the state writes. Call it
+// after the pipeline has drained, before the store closes.
+func (a *App) closeAutomation(ctx context.Context) []error {
+	var errs []error
+	if a.Auto.webhook != nil {
+		if err := a.Auto.webhook.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop webhook: %w", err))
+		}
+	}
+	if err := a.Auto.state.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush handoffs: %w", err))
+	}
+	return errs
+}
+
+// handoffsREST is the stage's ticket desk, with the CRM webhook told of
+// each claim and resolution (same signing and outbox as a creation),
+// queued durably before the agent's answer.
+type handoffsREST struct {
+	*automate.Stage
+	a *App
+}
+
+func (h handoffsREST) Claim(id, by string, at int64) (*chat.Ticket, error) {
+	t, err := h.Stage.Claim(id, by, at)
+	return t, h.event(t, "claimed", err)
+}
+
+func (h handoffsREST) Resolve(id, by string, at int64) (*chat.Ticket, error) {
+	t, err := h.Stage.Resolve(id, by, at)
+	return t, h.event(t, "resolved", err)
+}
+
+func (h handoffsREST) event(t *chat.Ticket, event string, err error) error {
+	if err != nil || h.a.Auto.webhook == nil {
+		return err
+	}
+	if err := h.a.DB.EnqueueEvent(t.ID, event, t.AppendJSON(nil)); err != nil {
+		return fmt.Errorf("ticket %s %s, but the webhook event was not saved: %w", t.ID, event, err)
+	}
+	h.a.Auto.webhook.Notify()
+	return nil
+}

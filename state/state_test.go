@@ -1,0 +1,31 @@
+package state_test
+
+import (
+	"testing"
+
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/state"
+	"github.com/livemod/livemod/state/statetest"
+)
+
+func TestMemoryOptOuts(t *testing.T) {
+	var o state.MemoryOptOuts
+	statetest.OptOuts(t, &o)
+	o.SetOptOut(chat.OptOut{User: "u-old", Out: true, TS: 10})
+	if got := o.Before(11); len(got) != 2 || o.Before(2) != nil {
+		t.Errorf("Before(11) = %v, Before(2) = %v", got, o.Before(2))
+	}
+	o.Forget("u-old")
+	if _, ok := o.Get("u-old"); ok {
+		t.Error("a forgotten user is kept")
+	}
+}
+
+func TestMemoryIDs(t *testing.T) {
+	var ids state.MemoryIDs
+	statetest.IDs(t, &ids)
+	var again state.MemoryIDs
+	if again.Next("r") != 1 {
+		t.Error("replay's ids do not start at 1")
+	}
+}

@@ -1,0 +1,77 @@
+package store
+
+import "time"
+
+// batcher is the store's one write-behind: a goroutine that commits what
+// is queued in group commits. An item nobody waits for lingers up to
+// linger so that one transaction (one fsync) carries a burst; a barrier
+// (an item someone waits for: an acknowledgement, a REST answer) ends the
+// linger at once, and the commit takes everything queued by then, so many
+// waiters share one fsync. The audit sink and the automation records
+// (behind) each run one.
+type batcher[T any] struct {
+	queue   chan T
+	done    chan struct{}
+	linger  time.Duration
+	max     int             // the most items one commit carries
+	barrier func(T) bool    // whether someone waits for the item
+	commit  func(batch []T) // writes batch and answers its waiters
+}
+
+// start makes the queue (queueLen items: a full queue makes senders wait,
+// backpressure, never a loss) and starts the goroutine. Closing queue
+// stops it once the queue is drained; done is closed then.
+func (b *batcher[T]) start(queueLen int) {
+	b.queue = make(chan T, queueLen)
+	b.done = make(chan struct{})
+	go b.run()
+}
+
+func (b *batcher[T]) run() {
+	defer close(b.done)
+	batch := make([]T, 0, b.max)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	for it := range b.queue {
+		batch = append(batch[:0], it)
+		waited := b.barrier(it)
+		if !waited {
+			linger.Reset(b.linger)
+		}
+		batch = b.fill(batch, waited, linger.C)
+		linger.Stop()
+		b.commit(batch)
+		clear(batch) // drop references until the next batch
+	}
+}
+
+// fill adds to batch what the queue holds: while nobody waits, until
+// linger fires or batch is full; once a barrier is in (waited), only what
+// is already queued, so that its commit starts at once.
+func (b *batcher[T]) fill(batch []T, waited bool, linger <-chan time.Time) []T {
+	for len(batch) < cap(batch) {
+		if waited {
+			select {
+			case it, ok := <-b.queue:
+				if !ok {
+					return batch
+				}
+				batch = append(batch, it)
+			default:
+				return batch
+			}
+			continue
+		}
+		select {
+		case it, ok := <-b.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+			waited = b.barrier(it)
+		case <-linger:
+			return batch
+		}
+	}
+	return batch
+}
