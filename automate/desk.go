@@ -1,7 +1,6 @@
 package automate
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 
@@ -13,16 +12,6 @@ import (
 // decisions, called from REST handlers. Their errors carry their kind
 // (chat.ErrNotFound, chat.ErrConflict, chat.ErrInvalid), which overlay
 // answers in HTTP.
-
-// stateConflict is ErrTicketState naming the ticket's state now.
-func stateConflict(t *chat.Ticket, action string) error {
-	msg := "ticket " + t.ID + " is " + t.State
-	if t.ClaimedBy != "" && t.State != chat.TicketOpen {
-		msg += " (by " + t.ClaimedBy + ")"
-	}
-	err := fmt.Errorf("%w: %s; cannot %s it", handoff.ErrTicketState, msg, action)
-	return &chat.Error{Kind: chat.ErrConflict, Msg: err.Error(), State: t.State, Err: err}
-}
 
 func withStatus(err error) error {
 	switch err {
@@ -47,18 +36,15 @@ func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*chat.T
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
-// Claim gives open ticket id to agent by at (Unix ms). A ticket that is
-// not open (claimed, even by the same agent, or resolved) is refused
-// with ErrTicketState naming its state: a claim is done once, and
-// audited once.
+// Claim gives open ticket id to agent by at (Unix ms), by the lifecycle's
+// rule (handoff.Claim): a ticket that is not open is refused with
+// ErrTicketState naming its state.
 func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
 	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
-		if t.State != chat.TicketOpen {
-			conflict = stateConflict(t, "claim")
+		if conflict = handoff.Claim(t, by, at); conflict != nil {
 			return handoff.ErrTicketState
 		}
-		t.State, t.ClaimedBy, t.ClaimedAt = chat.TicketClaimed, by, at
 		return nil
 	})
 	if conflict != nil {
@@ -71,18 +57,14 @@ func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	return t, nil
 }
 
-// Resolve closes ticket id; the user's next support message opens a new one.
+// Resolve closes ticket id (handoff.Resolve); the user's next support
+// message opens a new one.
 func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
 	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
-		if !t.Active() {
-			conflict = stateConflict(t, "resolve")
+		if conflict = handoff.Resolve(t, by, at); conflict != nil {
 			return handoff.ErrTicketState
 		}
-		if t.ClaimedBy == "" {
-			t.ClaimedBy, t.ClaimedAt = by, at
-		}
-		t.State, t.ResolvedAt = chat.TicketResolved, at
 		return nil
 	})
 	if conflict != nil {

@@ -48,7 +48,7 @@ func RegisterReviews(s *Server, rv Reviews) {
 			answerError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"reviews": res})
+		writeJSON(w, http.StatusOK, reviewList{Reviews: res})
 	}), auth.RoleModerator)
 	for action, right := range map[string]bool{"right": true, "wrong": false} {
 		s.Handle("POST /v1/reviews/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
