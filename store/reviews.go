@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -25,7 +26,10 @@ type Review struct {
 	Text      string `json:"text"`
 	// Asked is, for a reply, the text of the message it answered (Text
 	// is the reply's): what a mark labels.
-	Asked  string          `json:"asked,omitempty"`
+	Asked string `json:"asked,omitempty"`
+	// To is, for a reply to several askers, every one of them (User is
+	// empty then; Asked is the first one's): an erasure finds it by any.
+	To     []string        `json:"to,omitempty"`
 	Action string          `json:"action"` // hide, hold or reply
 	Rule   string          `json:"rule"`
 	Labels classify.Labels `json:"labels"`
@@ -130,7 +134,11 @@ func (s *Sampler) Replied(r *classify.Reply) {
 	if len(r.To) == 1 {
 		user = r.To[0]
 	}
-	s.queue <- Review{Stream: r.Stream, MessageID: msg, User: user, Text: r.Text, Asked: r.Asked, Action: "reply", Rule: rule, TS: r.TS}
+	var to []string
+	if len(r.To) > 1 {
+		to = slices.Clone(r.To)
+	}
+	s.queue <- Review{Stream: r.Stream, MessageID: msg, User: user, To: to, Text: r.Text, Asked: r.Asked, Action: "reply", Rule: rule, TS: r.TS}
 }
 
 func (s *Sampler) take(rule string) bool {
@@ -357,6 +365,9 @@ func (s *Sampler) MarkReview(id string, right bool, fixed *classify.Labels, by, 
 				asked = classify.Labels(classify.LabelSupport | classify.LabelAgentRequest)
 			}
 			ex.Text = r.Asked
+			if ex.User.ID == "" && len(r.To) > 0 {
+				ex.User.ID = r.To[0] // who asked it, so that their erasure finds it
+			}
 			annot := asked
 			if fixed != nil {
 				annot |= *fixed

@@ -79,6 +79,13 @@ type userExport struct {
 	Labeled     []store.LabeledExample `json:"labeled_examples"`
 	Audit       []store.AuditEntry     `json:"audit"`
 	Appeals     []store.Appeal         `json:"appeals"`
+	// Reviews, Drafts (their saved copies, pending and decided),
+	// PlatformActions and Restrictions (of every stream or one) are the
+	// store's other records about them (store.UserStored).
+	Reviews         []store.Review      `json:"reviews"`
+	Drafts          []*classify.Draft   `json:"drafts"`
+	PlatformActions []store.Action      `json:"platform_actions"`
+	Restrictions    []store.Restriction `json:"restrictions"`
 	// Questions are trending questions shown on the overlay in their words.
 	Questions []classify.UserQuestion `json:"trending_questions"`
 }
@@ -107,9 +114,28 @@ func (r adminREST) Export(actor, user string) (any, error) {
 	if ex.Labeled, err = a.db.LabelsOf(user); err != nil {
 		return nil, fmt.Errorf("export %q: %w", user, err)
 	}
-	// Entries still queued are written first, so the export is complete.
+	// Entries and samples still queued are written first, so the export
+	// is complete.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := a.sampler.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("export %q: flush reviews: %w", user, err)
+	}
+	ex.Reviews, ex.Drafts, ex.PlatformActions, ex.Restrictions = []store.Review{}, []*classify.Draft{}, []store.Action{}, []store.Restriction{}
+	for _, u := range append([]string{user}, aliases...) {
+		st, err := a.db.UserStored(u)
+		if err != nil {
+			return nil, fmt.Errorf("export %q: %w", user, err)
+		}
+		ex.Reviews = append(ex.Reviews, st.Reviews...)
+		ex.Drafts = append(ex.Drafts, st.Drafts...)
+		ex.PlatformActions = append(ex.PlatformActions, st.Actions...)
+		ex.Restrictions = append(ex.Restrictions, st.Restrictions...)
+		ids = append(ids, st.IDs()...)
+	}
+	for _, ap := range ex.Appeals {
+		ids = append(ids, ap.ID)
+	}
 	if err := a.audit.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("export %q: flush audit: %w", user, err)
 	}
@@ -141,6 +167,9 @@ type erased struct {
 		Audit      int `json:"audit_redacted"`
 		Questions  int `json:"trending_questions"` // shown in their words, or counting them as an asker
 		Appeals    int `json:"appeals"`
+		Reviews    int `json:"reviews"`          // open ones deleted, decided ones redacted
+		Drafts     int `json:"drafts"`           // saved drafts addressed to them
+		Actions    int `json:"platform_actions"` // finished deleted, pending without reason
 	} `json:"erased"`
 	// RestrictionKept says a running timeout or ban stays, without its
 	// reason: erasure does not lift it.
@@ -151,9 +180,13 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	a := r.a
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	// What the audit sink still queues must be on disk to be redacted.
+	// What the audit sink and the review sampler still queue must be on
+	// disk to be redacted.
 	if err := a.audit.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("erase %q: flush audit: %w", user, err)
+	}
+	if err := a.sampler.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("erase %q: flush reviews: %w", user, err)
 	}
 	var out erased
 	out.User = user
@@ -179,14 +212,16 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	out.Erased.OptOuts += st.OptOuts
 	out.Erased.Outbox += st.Outbox
 	rec := store.AuditEntry{TS: time.Now().UnixMilli(), Actor: actor, Role: a.roleOf(actor), Action: "erase", Target: user}
-	dr, err := a.db.EraseUser(user, st.Tickets, rec)
+	// The stage saved its re-rendered drafts above; the store deletes the
+	// rest of the user's drafts, reviews, appeals and platform actions and
+	// redacts the audit in one transaction.
+	dr, err := a.db.EraseUser(user, st.Tickets, rec, aliases...)
 	if err != nil {
 		return nil, err
 	}
-	out.Erased.Labeled, out.Erased.Audit = dr.Labels, dr.Audit
-	if out.Erased.Appeals, err = a.db.EraseAppeals(user); err != nil {
-		return nil, err
-	}
+	a.sampler.Erased(dr.OpenReviews)
+	out.Erased.Labeled, out.Erased.Audit, out.Erased.Appeals = dr.Labels, dr.Audit, dr.Appeals
+	out.Erased.Reviews, out.Erased.Drafts, out.Erased.Actions = dr.Reviews, dr.Drafts, dr.Actions
 	return out, nil
 }
 
