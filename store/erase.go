@@ -15,8 +15,10 @@ import (
 //
 // What the store holds about a user: handoff tickets (and their webhook
 // outbox copies), the last STOP or START, labeled examples of their
-// messages and audit entries naming them. Erasure deletes the first
-// three and redacts the audit entries: when, who acted and what was done
+// messages, audit entries naming them, and their reviews, drafts,
+// appeals, platform actions and restrictions (erase_more.go lists every
+// bucket). Erasure deletes or redacts the records and redacts the audit
+// entries: when, who acted and what was done
 // stay; the user, reasons and any other text go. The erasure itself is
 // audited, naming the user, without content.
 //

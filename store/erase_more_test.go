@@ -13,7 +13,7 @@ import (
 
 // The personal strings of the erased user: their id, display name and
 // words. None may stay in any bucket after the erasure but the erasure's
-// own audit entry (which names the user: docs/ARCHITECTURE.md).
+// own audit entry (which names the user: README.md, "Erasure").
 const (
 	goneID   = "u-gone-71"
 	goneName = "Gwendolyn Gone"

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/livemod/livemod/automate"
@@ -142,6 +144,23 @@ func (r adminREST) Export(actor, user string) (any, error) {
 	if ex.Audit, err = a.db.AuditAbout(user, ids); err != nil {
 		return nil, fmt.Errorf("export %q: %w", user, err)
 	}
+	seen := map[uint64]bool{}
+	for _, e := range ex.Audit {
+		seen[e.Seq] = true
+	}
+	for _, al := range aliases {
+		more, err := a.db.AuditAbout(al, nil)
+		if err != nil {
+			return nil, fmt.Errorf("export %q: %w", user, err)
+		}
+		for _, e := range more {
+			if !seen[e.Seq] {
+				seen[e.Seq] = true
+				ex.Audit = append(ex.Audit, e)
+			}
+		}
+	}
+	slices.SortFunc(ex.Audit, func(x, y store.AuditEntry) int { return cmp.Compare(x.Seq, y.Seq) })
 	a.exportAliases(&ex, aliases)
 	ex.Outbox, ex.Labeled, ex.Audit = orEmpty(ex.Outbox), orEmpty(ex.Labeled), orEmpty(ex.Audit)
 	// The export itself is audited (after it was read: it does not list
@@ -191,10 +210,10 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	var out erased
 	out.User = user
 	user, aliases := platformAliases(user)
-	if err := a.eraseAliases(ctx, &out, aliases); err != nil {
+	aliasTickets, err := a.eraseAliases(ctx, &out, aliases)
+	if err != nil {
 		return nil, err
 	}
-	var err error
 	if out.Erased.Messages, err = a.desk.EraseUser(user); err != nil {
 		return nil, err
 	}
@@ -215,7 +234,7 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (any, error) {
 	// The stage saved its re-rendered drafts above; the store deletes the
 	// rest of the user's drafts, reviews, appeals and platform actions and
 	// redacts the audit in one transaction.
-	dr, err := a.db.EraseUser(user, st.Tickets, rec, aliases...)
+	dr, err := a.db.EraseUser(user, append(st.Tickets, aliasTickets...), rec, aliases...)
 	if err != nil {
 		return nil, err
 	}

@@ -37,8 +37,11 @@ func (a *app) exportAliases(ex *userExport, aliases []string) {
 	}
 }
 
-// eraseAliases erases what is kept under the platform keys of user.
-func (a *app) eraseAliases(ctx context.Context, out *erased, aliases []string) error {
+// eraseAliases erases what is kept under the platform keys of user and
+// returns the ids of the tickets it deleted (their audit entries are
+// redacted with the user's).
+func (a *app) eraseAliases(ctx context.Context, out *erased, aliases []string) ([]string, error) {
+	var tickets []string
 	for _, al := range aliases {
 		if _, _, kept := a.desk.Restricted(al); kept {
 			out.RestrictionKept = true
@@ -47,11 +50,12 @@ func (a *app) eraseAliases(ctx context.Context, out *erased, aliases []string) e
 		out.Erased.Replies += a.auto.replies.EraseUser(al)
 		st, err := a.auto.state.EraseUser(ctx, al)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		tickets = append(tickets, st.Tickets...)
 		out.Erased.Handoffs += len(st.Tickets)
 		out.Erased.OptOuts += st.OptOuts
 		out.Erased.Outbox += st.Outbox
 	}
-	return nil
+	return tickets, nil
 }

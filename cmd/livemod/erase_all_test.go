@@ -29,7 +29,7 @@ type storedExport struct {
 // draft and an appeal finds each in the export; after DELETE
 // /v1/users/{id} the export is empty of them, no bucket of the data file
 // holds their id or words (but the audit's erase and export entries,
-// which name the user: docs/ARCHITECTURE.md), `livemod audit verify`
+// which name the user: README.md, "Erasure"), `livemod audit verify`
 // passes, and all of it holds after a restart.
 func TestEraseEveryRecord(t *testing.T) {
 	const user, words = "u-gone-9", "Elm Street"
