@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -26,7 +27,52 @@ type AudienceOptions struct {
 	// calls for an agent, in turn). Zero means 240: 30 seconds at the
 	// demo's 8 messages a second.
 	SceneEvery int
+	// Mix is the kind of audience. Zero means MixHard.
+	Mix Mix
 }
+
+// Mix is the kind of audience a generator plays: how many of its viewers
+// ever need a person, which is what the server's state grows with.
+type Mix uint8
+
+// The mixes.
+const (
+	// MixHard is a demanding show: bursts of spam, copypasta raids,
+	// trolls and calls for an agent, and support questions from anyone,
+	// so that over a long run most viewers end up with an open ticket.
+	MixHard Mix = iota
+	// MixRealistic is the same chat and the same bursts, but only about
+	// one viewer in a hundred ever asks for an agent or has an order
+	// problem; the others chat, ask and buy.
+	MixRealistic
+	// MixNeutral is ordinary chat only (praise, greetings, emotes,
+	// chatter): it opens no ticket and trips no rule.
+	MixNeutral
+	numMixes
+)
+
+var mixNames = [...]string{"hard", "realistic", "neutral"}
+
+func (m Mix) String() string {
+	if int(m) < len(mixNames) {
+		return mixNames[m]
+	}
+	return "Mix(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ParseMix reads a mix by name: hard, realistic or neutral.
+func ParseMix(s string) (Mix, error) {
+	for i, n := range mixNames {
+		if s == n {
+			return Mix(i), nil
+		}
+	}
+	return 0, fmt.Errorf("mix %q: want hard, realistic or neutral", s)
+}
+
+// needyEvery is, with MixRealistic, the share of viewers who ever ask for
+// a person: viewer i does when i%needyEvery == 0.
+const needyEvery = 100
 
 // Kind is what one generated message is meant to be. It is the generator's
 // intent, not a verdict: a moderator may disagree with it.
@@ -63,6 +109,7 @@ type Audience struct {
 	bots       [][]byte // each bot's fragment (see viewers.append)
 	sceneEvery int
 	burst      int
+	mix        Mix
 
 	n     uint64 // messages generated so far
 	kind  Kind   // of the last message
@@ -127,6 +174,7 @@ func NewAudience(opts AudienceOptions) *Audience {
 		stream:     appendEscaped(nil, opts.Stream),
 		sceneEvery: opts.SceneEvery,
 		burst:      min(36, max(1, opts.SceneEvery/3)),
+		mix:        opts.Mix,
 	}
 	// Names come from their own generator so that the chat of one seed
 	// does not shift when the audience size changes.
@@ -241,6 +289,11 @@ var sceneOrder = [...]Kind{KindSpam, KindCopypasta, KindTroll, KindAgent}
 // next picks the kind, author and text of the next message. The author
 // is a viewer's number, or -1-i for bot i.
 func (a *Audience) next() (Kind, int, *template) {
+	r := a.rng
+	if a.mix == MixNeutral {
+		a.n++
+		return KindChat, a.anyone(), pick(r, chatLines)
+	}
 	pos := int(a.n % uint64(a.sceneEvery))
 	cycle := a.n / uint64(a.sceneEvery)
 	a.n++
@@ -251,7 +304,6 @@ func (a *Audience) next() (Kind, int, *template) {
 	case pos == start:
 		a.startScene(sceneOrder[cycle%uint64(len(sceneOrder))])
 	}
-	r := a.rng
 	// In a burst about two in three messages belong to the scene; the rest
 	// of the audience keeps chatting.
 	if a.scene != KindChat && r.IntN(100) < 65 {
@@ -268,13 +320,27 @@ func (a *Audience) next() (Kind, int, *template) {
 			return KindTroll, a.troll, pick(r, trollLines)
 		case KindAgent:
 			if r.IntN(2) == 0 {
-				return KindSupport, a.anyone(), pick(r, supportLines)
+				return KindSupport, a.needy(), pick(r, supportLines)
 			}
-			return KindAgent, a.anyone(), pick(r, agentLines)
+			return KindAgent, a.needy(), pick(r, agentLines)
 		}
 	}
 	k := calm[r.IntN(len(calm))]
+	if k == KindSupport || k == KindAgent {
+		return k, a.needy(), pick(r, linesOf[k])
+	}
 	return k, a.anyone(), pick(r, linesOf[k])
+}
+
+// needy picks the author of a call for a person or an order problem:
+// anyone, except with MixRealistic, where only one viewer in needyEvery
+// ever asks.
+func (a *Audience) needy() int {
+	who := a.anyone()
+	if a.mix == MixRealistic {
+		who -= who % needyEvery
+	}
+	return who
 }
 
 func (a *Audience) startScene(s Kind) {

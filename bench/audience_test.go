@@ -190,3 +190,53 @@ func BenchmarkAudienceConns(b *testing.B) {
 		buf = a.AppendNextSeq(buf[:0], "b3-", seq, 1795000000000)
 	}
 }
+
+// TestAudienceMixes: neutral chat is ordinary chat only; a realistic
+// audience has as many messages as a hard one, but the calls for a person
+// and the order problems come from about one viewer in a hundred.
+func TestAudienceMixes(t *testing.T) {
+	const users, n = 20000, 200000
+	needy := func(m Mix) (kinds map[Kind]int, askers int) {
+		a := NewAudience(AudienceOptions{Seed: 3, Users: users, Mix: m})
+		kinds = map[Kind]int{}
+		who := map[string]bool{}
+		var b []byte
+		for i := range n {
+			b = a.AppendNext(b[:0], "m-"+strconv.Itoa(i), 1)
+			kinds[a.Kind()]++
+			if k := a.Kind(); k == KindAgent || k == KindSupport {
+				var m struct {
+					User struct{ ID string } `json:"user"`
+				}
+				if err := json.Unmarshal(b, &m); err != nil {
+					t.Fatal(err)
+				}
+				who[m.User.ID] = true
+			}
+		}
+		return kinds, len(who)
+	}
+	kinds, askers := needy(MixNeutral)
+	if kinds[KindChat] != n || askers != 0 {
+		t.Errorf("neutral: kinds %v, %d askers; want chat only", kinds, askers)
+	}
+	hard, hardAskers := needy(MixHard)
+	real, realAskers := needy(MixRealistic)
+	if hardAskers < 20*realAskers {
+		t.Errorf("hard: %d of %d viewers asked for a person, realistic %d; want far more", hardAskers, users, realAskers)
+	}
+	if realAskers == 0 || realAskers > users/100 {
+		t.Errorf("realistic: %d of %d viewers asked for a person; want at most 1 in 100", realAskers, users)
+	}
+	if hard[KindAgent]+hard[KindSupport] != real[KindAgent]+real[KindSupport] {
+		t.Errorf("the same calls for a person, from fewer viewers: hard %v, realistic %v", hard, real)
+	}
+	for _, s := range []string{"hard", "realistic", "neutral"} {
+		if m, err := ParseMix(s); err != nil || m.String() != s {
+			t.Errorf("ParseMix(%q) = %v, %v", s, m, err)
+		}
+	}
+	if _, err := ParseMix("calm"); err == nil {
+		t.Error("ParseMix(calm): no error")
+	}
+}

@@ -44,6 +44,19 @@ type Options struct {
 	// the intended send time to the decision. Off, latency is measured to
 	// the ack and Decided stays 0.
 	Subscribe bool
+	// Subs is the number of moderator subscriptions when Subscribe is set:
+	// the first measures latency; every one must receive every decision
+	// (Report.SubsDecided). Zero means 1.
+	Subs int
+	// Users is the size of the audience over all connections, each
+	// connection's viewers distinct. Zero means DefaultUsersPerConn a
+	// connection.
+	Users int
+	// Mix is the kind of audience (see Mix). Zero means MixHard.
+	Mix Mix
+	// Window is the length of one window of the report's Windows. Zero
+	// means DefaultWindow.
+	Window time.Duration
 	// Progress receives one line a second while the run lasts. Nil means
 	// no progress.
 	Progress io.Writer
@@ -61,6 +74,11 @@ const (
 	DefaultConns    = 16
 	DefaultDuration = 10 * time.Second
 	DefaultDrain    = 5 * time.Second
+	DefaultWindow   = 10 * time.Second
+	// DefaultUsersPerConn viewers a connection: 80,000 with the default
+	// 16 connections, a very big show, each chatting every few seconds at
+	// 70,000 msgs/s.
+	DefaultUsersPerConn = 5000
 )
 
 // closedLoopWindow is how many frames a connection may have unacked when
@@ -100,11 +118,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		r.sub, err = dial(ctx, subURL, opts.Token, "subscribe", "moderator")
-		if err != nil {
-			return nil, err
+		for range opts.Subs {
+			c, err := dial(ctx, subURL, opts.Token, "subscribe", "moderator")
+			if err != nil {
+				return nil, err
+			}
+			defer c.CloseNow()
+			r.subs = append(r.subs, &subscriber{conn: c})
 		}
-		defer r.sub.CloseNow()
+		r.sub = r.subs[0].conn
 	}
 	r.senders = make([]*sender, opts.Conns)
 	dialErrs := make([]error, opts.Conns)
@@ -154,7 +176,25 @@ func withDefaults(o Options) Options {
 	if o.Drain == 0 {
 		o.Drain = DefaultDrain
 	}
+	if o.Subs == 0 {
+		o.Subs = 1
+	}
+	if o.Users == 0 {
+		o.Users = DefaultUsersPerConn * o.Conns
+	}
+	if o.Window == 0 {
+		o.Window = DefaultWindow
+	}
 	return o
+}
+
+// connUsers is how many of the audience's viewers connection i plays.
+func (o Options) connUsers(i int) int {
+	n := o.Users / o.Conns
+	if i < o.Users%o.Conns {
+		n++
+	}
+	return max(1, n)
 }
 
 func (o Options) validate() error {
@@ -169,6 +209,14 @@ func (o Options) validate() error {
 		return fmt.Errorf("bench: batch %d: want 1 or more messages a frame", o.Batch)
 	case o.Drain < 0:
 		return fmt.Errorf("bench: drain %v: want a positive duration", o.Drain)
+	case o.Subs < 0:
+		return fmt.Errorf("bench: subs %d: want 1 or more subscribers", o.Subs)
+	case o.Users < 0:
+		return fmt.Errorf("bench: users %d: want 1 or more viewers", o.Users)
+	case o.Mix >= numMixes:
+		return fmt.Errorf("bench: %v: want hard, realistic or neutral", o.Mix)
+	case o.Window < 0:
+		return fmt.Errorf("bench: window %v: want a positive duration", o.Window)
 	}
 	return nil
 }
@@ -205,8 +253,9 @@ func dialError(what, u, role string, status int, err error) error {
 // monotonic clock.
 type run struct {
 	opts    Options
-	prefix  string // of every message id of this run: "b<tag>-"
-	sub     *websocket.Conn
+	prefix  string          // of every message id of this run: "b<tag>-"
+	sub     *websocket.Conn // subs[0]'s, which measures latency
+	subs    []*subscriber
 	senders []*sender
 	start   time.Time
 	wall    int64 // Unix ms at start, for the messages' ts
@@ -234,9 +283,16 @@ func (r *run) closeNow() {
 	for _, s := range r.senders {
 		s.conn.closeNow()
 	}
-	if r.sub != nil {
-		r.sub.CloseNow()
+	for _, s := range r.subs {
+		s.conn.CloseNow()
 	}
+}
+
+// subscriber is one moderator subscription. The first measures latency;
+// the others only count the decisions of this run they receive.
+type subscriber struct {
+	conn    *websocket.Conn
+	decided atomic.Int64
 }
 
 func (r *run) fail(err error) {
@@ -287,6 +343,9 @@ func (r *run) measure(ctx context.Context) *Report {
 	var subHist Hist
 	if r.sub != nil {
 		readers.Go(func() { r.readDecisions(ioCtx, &subHist) })
+		for _, s := range r.subs[1:] {
+			readers.Go(func() { r.countDecisions(ioCtx, s) })
+		}
 	}
 	for _, s := range r.senders {
 		readers.Go(func() { s.readAcks(ioCtx) })
@@ -313,8 +372,8 @@ func (r *run) measure(ctx context.Context) *Report {
 	for _, s := range r.senders {
 		closers.Go(func() { s.conn.close("bench done") })
 	}
-	if r.sub != nil {
-		closers.Go(func() { r.sub.Close(websocket.StatusNormalClosure, "bench done") })
+	for _, s := range r.subs {
+		closers.Go(func() { s.conn.Close(websocket.StatusNormalClosure, "bench done") })
 	}
 	closers.Wait()
 	readers.Wait()
@@ -334,6 +393,12 @@ func (r *run) measure(ctx context.Context) *Report {
 		rep.Acked += s.acked.Load()
 	}
 	rep.Decided = r.decided.Load()
+	if len(r.subs) > 1 {
+		rep.SubsDecided = []int64{rep.Decided}
+		for _, s := range r.subs[1:] {
+			rep.SubsDecided = append(rep.SubsDecided, s.decided.Load())
+		}
+	}
 	rep.Errors = r.refused.Load() + r.failures.Load()
 	rep.Seconds = float64(max(sendPhase, r.lastEvent.Load())) / 1e9
 	done := rep.Acked
@@ -374,6 +439,9 @@ func (r *run) outstanding() int64 {
 	waiting := sent - acked
 	if r.sub != nil {
 		waiting = max(waiting, sent-r.decided.Load())
+		for _, s := range r.subs[1:] {
+			waiting = max(waiting, sent-s.decided.Load())
+		}
 	}
 	return waiting - r.refused.Load()
 }
@@ -406,12 +474,11 @@ func (s *sender) send(ctx context.Context, sendEnd int64) {
 	r := s.run
 	opts := r.opts
 	aud := NewAudience(AudienceOptions{
-		Seed:   opts.Seed*1_000_003 + int64(s.idx),
-		Stream: opts.Stream,
-		// 5,000 distinct viewers per connection: 80,000 with the default
-		// 16, a very big show, each chatting every few seconds at 70k/s.
-		Users:      5000,
+		Seed:       opts.Seed*1_000_003 + int64(s.idx),
+		Stream:     opts.Stream,
+		Users:      opts.connUsers(s.idx),
 		UserPrefix: strconv.Itoa(s.idx) + "-",
+		Mix:        opts.Mix,
 	})
 	batch := opts.Batch
 	var interval, offset int64
@@ -620,6 +687,35 @@ func (r *run) readDecisions(ctx context.Context, h *Hist) {
 		if n > 0 {
 			r.decided.Add(n)
 			r.lastEvent.Store(now)
+		}
+	}
+}
+
+// countDecisions reads another moderator feed until the connection ends
+// and counts the decisions of this run on it. A decision of this run is
+// counted once: the server sends each message's decision once a
+// subscriber.
+func (r *run) countDecisions(ctx context.Context, s *subscriber) {
+	var buf []byte
+	for {
+		var err error
+		buf, err = readFrame(ctx, s.conn, buf[:0])
+		if err != nil {
+			if !r.closing.Load() && websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+				r.failures.Add(1)
+				r.fail(fmt.Errorf("subscriber: %w", err))
+			}
+			return
+		}
+		var n int64
+		eachLine(buf, func(line []byte) {
+			if _, _, ok := r.parseID(decisionID(line)); ok {
+				n++
+			}
+		})
+		if n > 0 {
+			s.decided.Add(n)
+			r.lastEvent.Store(r.since())
 		}
 	}
 }

@@ -312,7 +312,10 @@ func checkJSONKeys(t *testing.T, rep *Report) {
 			}
 		}
 	})
-	want := []string{"acked", "decided", "errors", "latency_ms", "seconds", "sent", "throughput_per_s"}
+	want := []string{"acked", "decided", "errors", "latency_ms", "seconds", "sent", "throughput_per_s", "windows"}
+	if len(rep.SubsDecided) > 0 {
+		want = []string{"acked", "decided", "errors", "latency_ms", "seconds", "sent", "subs_decided", "throughput_per_s", "windows"}
+	}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("report keys %v, want %v", keys, want)
 	}
@@ -405,4 +408,77 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestRunWindows: a run is cut into windows of Options.Window; their sent
+// and decided add up to the run's, each window's latency is in order, and
+// the JSON carries them as docs/WIRE.md says.
+func TestRunWindows(t *testing.T) {
+	t.Parallel()
+	srv := newFakeServer(t)
+	rep, err := Run(t.Context(), Options{
+		URL: srv.url(), Token: srv.token, Conns: 2, Rate: 400,
+		Duration: 2500 * time.Millisecond, Subscribe: true, Seed: 1, Window: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Windows) < 3 {
+		t.Fatalf("%d windows of 1s in a 2.5s run: %+v", len(rep.Windows), rep.Windows)
+	}
+	var sent, decided int64
+	for i, w := range rep.Windows {
+		sent += w.Sent
+		decided += w.Decided
+		if i < 2 && w.T != float64(i+1) {
+			t.Errorf("window %d ends at %vs, want %ds", i, w.T, i+1)
+		}
+		if w.Decided > 0 && (w.P50 <= 0 || w.P50 > w.P99 || w.P99 > w.Max) {
+			t.Errorf("window %d latency out of order: %+v", i, w)
+		}
+	}
+	if sent != rep.Sent || decided != rep.Decided {
+		t.Errorf("windows add up to sent %d decided %d; the run: %d, %d", sent, decided, rep.Sent, rep.Decided)
+	}
+	var buf bytes.Buffer
+	rep.WriteJSON(&buf)
+	var m struct {
+		Windows []map[string]float64 `json:"windows"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"t", "sent", "decided", "p50", "p99"} {
+		if _, ok := m.Windows[0][k]; !ok {
+			t.Errorf("window JSON %v without %q", m.Windows[0], k)
+		}
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "window") || !strings.Contains(text.String(), "p99 ms") {
+		t.Errorf("text report without windows:\n%s", text.String())
+	}
+	checkJSONKeys(t, rep)
+}
+
+// TestRunSubs: with several subscribers, each receives every decision.
+func TestRunSubs(t *testing.T) {
+	t.Parallel()
+	srv := newFakeServer(t)
+	rep, err := Run(t.Context(), Options{
+		URL: srv.url(), Token: srv.token, Conns: 2, Rate: 500,
+		Duration: 600 * time.Millisecond, Subscribe: true, Subs: 3, Seed: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.SubsDecided) != 3 {
+		t.Fatalf("subs_decided %v, want 3 counts", rep.SubsDecided)
+	}
+	for i, n := range rep.SubsDecided {
+		if n != rep.Sent {
+			t.Errorf("subscriber %d got %d decisions of %d sent", i+1, n, rep.Sent)
+		}
+	}
+	checkJSONKeys(t, rep)
 }

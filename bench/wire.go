@@ -61,6 +61,25 @@ func topLevelID(line []byte) []byte {
 	}
 }
 
+// decisionID returns the message id of a decision line, or nil for any
+// other event of the feed: those carry a top-level "type" (docs/WIRE.md)
+// and may name a message by its id too.
+func decisionID(line []byte) []byte {
+	var id []byte
+	for s := (fieldScanner{b: line}); ; {
+		key, val, ok := s.next()
+		if !ok {
+			return id
+		}
+		switch string(key) {
+		case "type":
+			return nil
+		case "id":
+			id = unquote(val)
+		}
+	}
+}
+
 // fieldScanner walks the key/value pairs at the top level of one JSON
 // object. It trusts its input to be JSON; on anything else it stops.
 type fieldScanner struct {

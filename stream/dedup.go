@@ -21,13 +21,18 @@ import (
 // An id is remembered for at least the window (or the time the last
 // MaxIDs/2 ids took to arrive, if shorter) and at most twice it.
 
+// The sets are open-addressing tables of the hashes (linear probing, at
+// most half full), one allocation each, reused when a generation retires:
+// 16 bytes an id whatever the traffic, where Go maps took ~50 bytes and a
+// new allocation every window (docs/PERFORMANCE.md, "A long show").
+
 // DefaultDedupWindow is how long a taken id is remembered unless
 // IngestOptions.DedupWindow says otherwise.
 const DefaultDedupWindow = 10 * time.Minute
 
 // DefaultDedupMaxIDs bounds the remembered ids unless
-// IngestOptions.DedupMaxIDs says otherwise: about 16 bytes each, 32 MiB
-// at most.
+// IngestOptions.DedupMaxIDs says otherwise: 16 bytes each, 32 MiB at
+// most, touched only as ids arrive.
 const DefaultDedupMaxIDs = 2 << 20
 
 const dedupShards = 16 // a power of two
@@ -41,8 +46,8 @@ type dedup struct {
 
 type dedupShard struct {
 	mu    sync.Mutex
-	cur   map[uint64]struct{}
-	prev  map[uint64]struct{}
+	cur   hashSet
+	prev  hashSet
 	since time.Time // when cur began
 	_     [40]byte  // keep shards off each other's cache lines
 }
@@ -50,7 +55,8 @@ type dedupShard struct {
 func newDedup(window time.Duration, maxIDs int) *dedup {
 	d := &dedup{window: window, perGen: max(1, maxIDs/2/dedupShards)}
 	for i := range d.shards {
-		d.shards[i].cur = map[uint64]struct{}{}
+		d.shards[i].cur = newHashSet(d.perGen)
+		d.shards[i].prev = newHashSet(d.perGen)
 	}
 	return d
 }
@@ -75,26 +81,29 @@ func (d *dedup) take(key uint64, now time.Time) bool {
 	}
 	if age := now.Sub(s.since); age >= d.window {
 		if age >= 2*d.window {
-			s.prev = nil
-		} else {
-			s.prev = s.cur
+			s.cur.clear()
 		}
-		s.cur, s.since = make(map[uint64]struct{}, len(s.cur)), now
+		s.retire(now)
 	}
-	if _, ok := s.cur[key]; ok {
+	if s.cur.has(key) || s.prev.has(key) {
 		return false
 	}
-	if _, ok := s.prev[key]; ok {
-		return false
-	}
-	if len(s.cur) >= d.perGen {
-		s.prev, s.cur, s.since = s.cur, make(map[uint64]struct{}, d.perGen), now
+	if s.cur.n >= d.perGen {
+		s.retire(now)
 		if d.onFull != nil {
 			d.onFull()
 		}
 	}
-	s.cur[key] = struct{}{}
+	s.cur.add(key)
 	return true
+}
+
+// retire makes cur the previous generation and starts an empty one in the
+// oldest's table.
+func (s *dedupShard) retire(now time.Time) {
+	s.prev, s.cur = s.cur, s.prev
+	s.cur.clear()
+	s.since = now
 }
 
 // forget drops key: its message was not taken after all (the pipeline
@@ -102,8 +111,8 @@ func (d *dedup) take(key uint64, now time.Time) bool {
 func (d *dedup) forget(key uint64) {
 	s := &d.shards[key&(dedupShards-1)]
 	s.mu.Lock()
-	delete(s.cur, key)
-	delete(s.prev, key)
+	s.cur.remove(key)
+	s.prev.remove(key)
 	s.mu.Unlock()
 }
 
@@ -113,8 +122,88 @@ func (d *dedup) size() int {
 	for i := range d.shards {
 		s := &d.shards[i]
 		s.mu.Lock()
-		n += len(s.cur) + len(s.prev)
+		n += s.cur.n + s.prev.n
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// hashSet is a set of 64-bit hashes: linear probing in a power-of-two
+// table kept at most half full. Zero marks a free slot; the hash 0 is
+// stored as 1 (a false "seen" for one id in 2^63 pairs).
+type hashSet struct {
+	slots []uint64
+	n     int
+}
+
+// newHashSet returns a set for up to n hashes.
+func newHashSet(n int) hashSet {
+	size := 2
+	for size < 2*n {
+		size <<= 1
+	}
+	return hashSet{slots: make([]uint64, size)}
+}
+
+func (h *hashSet) home(k uint64) int {
+	// The low bits chose the shard: probe from the high ones.
+	return int((k >> 20) & uint64(len(h.slots)-1))
+}
+
+func (h *hashSet) has(k uint64) bool {
+	k = max(k, 1)
+	mask := len(h.slots) - 1
+	for i := h.home(k); ; i = (i + 1) & mask {
+		switch h.slots[i] {
+		case k:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// add inserts k, which must not be there; the caller keeps n at most half
+// the table.
+func (h *hashSet) add(k uint64) {
+	k = max(k, 1)
+	mask := len(h.slots) - 1
+	i := h.home(k)
+	for h.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	h.slots[i] = k
+	h.n++
+}
+
+// remove deletes k if present, shifting the entries after it back so that
+// no probe sequence is broken (no tombstones).
+func (h *hashSet) remove(k uint64) {
+	k = max(k, 1)
+	mask := len(h.slots) - 1
+	i := h.home(k)
+	for h.slots[i] != k {
+		if h.slots[i] == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	h.slots[i] = 0
+	h.n--
+	for j := (i + 1) & mask; h.slots[j] != 0; j = (j + 1) & mask {
+		home := h.home(h.slots[j])
+		// Move slots[j] into the hole at i unless its home lies
+		// cyclically in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			h.slots[i], h.slots[j] = h.slots[j], 0
+			i = j
+		}
+	}
+}
+
+func (h *hashSet) clear() {
+	if h.n > 0 {
+		clear(h.slots)
+		h.n = 0
+	}
 }

@@ -14,7 +14,7 @@ import (
 // runBench loads a running server from outside over websockets: live
 // progress on stderr, the report on stdout (a table, or JSON with --json).
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "bench --url ws://HOST:PORT --token T [--conns N] [--rate R] [--duration D] [--batch K] [--json] [--svg FILE]", stderr)
+	fs := newFlagSet("bench", "bench --url ws://HOST:PORT --token T [--conns N] [--rate R] [--duration D] [--batch K] [--subs N] [--mix hard|realistic|neutral] [--users N] [--window D] [--json] [--svg FILE]", stderr)
 	var opts bench.Options
 	fs.StringVar(&opts.URL, "url", bench.DefaultURL, "server `base URL` to load (ws:// or wss://)")
 	// The default is read after parsing so that --help never prints a secret.
@@ -25,6 +25,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opts.Duration, "duration", bench.DefaultDuration, "how long to send")
 	fs.IntVar(&opts.Batch, "batch", 1, "messages per websocket frame, as NDJSON lines")
 	fs.BoolVar(&opts.Subscribe, "subscribe", true, "measure latency to the decision on /v1/subscribe?view=moderator; false measures to the ack")
+	fs.IntVar(&opts.Subs, "subs", 1, "moderator `subscribers` (with --subscribe): the first measures latency, each must receive every decision")
+	mix := fs.String("mix", "hard", "the audience: `hard` (most viewers end up with an open ticket), realistic (about 1 viewer in 100 ever asks for an agent) or neutral (ordinary chat that opens nothing)")
+	fs.IntVar(&opts.Users, "users", 0, "distinct `viewers` over all connections (0: 5,000 a connection)")
+	fs.DurationVar(&opts.Window, "window", bench.DefaultWindow, "length of one window of the report (latency and counts per window)")
 	fs.DurationVar(&opts.Drain, "drain", bench.DefaultDrain, "how long to wait after sending for outstanding decisions")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the synthetic chat")
 	jsonOut := fs.Bool("json", false, "print only the JSON report on stdout")
@@ -49,9 +53,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("bench: --duration %v: want a positive duration such as 10s", opts.Duration)
 	case opts.Rate < 0:
 		return usagef("bench: --rate %g: want messages a second, or 0 for as fast as acked", opts.Rate)
+	case opts.Subs < 1:
+		return usagef("bench: --subs %d: want 1 or more", opts.Subs)
+	case opts.Users < 0:
+		return usagef("bench: --users %d: want 1 or more, or 0 for 5,000 a connection", opts.Users)
+	case opts.Window <= 0:
+		return usagef("bench: --window %v: want a positive duration such as 10s", opts.Window)
 	case opts.Drain <= 0:
 		opts.Drain = time.Millisecond // "don't wait"; zero would mean the default
 	}
+	m, err := bench.ParseMix(*mix)
+	if err != nil {
+		return usagef("bench: --%v", err)
+	}
+	opts.Mix = m
 	if !*quiet {
 		opts.Progress = stderr
 	}
