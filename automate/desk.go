@@ -114,8 +114,10 @@ func (s *Stage) UserData(user string) UserData {
 }
 
 // EraseUser forgets user: recent messages, reply-cap times, their place
-// in drafts (a draft for them alone is deleted) and in grouped answers
-// still waiting. It returns how many records went.
+// in pending drafts (re-rendered without them and saved through
+// Output.Drafted; a draft for them alone, or decided, is deleted: the
+// store deletes its saved copy) and in grouped answers still waiting. It
+// returns how many records went.
 func (s *Stage) EraseUser(user string) int {
 	n := 0
 	n += s.recent.erase(user)
@@ -145,30 +147,39 @@ func (s *Stage) EraseUser(user string) int {
 	}
 	s.draftMu.Lock()
 	order := s.order[:0]
+	var changed []*chat.Draft
 	for _, id := range s.order {
 		dr := s.drafts[id]
 		if dr != nil {
 			if i := slices.Index(dr.To, user); i >= 0 {
 				n++
+				entry, ok := s.entry(dr.FAQ)
+				// A decided draft's text names every asker, as a sent
+				// reply's does (ReplyLog.EraseUser): it goes whole, and
+				// so does one that cannot be rendered without them.
+				if len(dr.To) == 1 || dr.State != chat.DraftPending || !ok {
+					delete(s.drafts, id)
+					continue
+				}
 				if i == 0 {
 					dr.Asked = "" // the erased user's words
 				}
 				dr.To = slices.Delete(dr.To, i, i+1)
 				dr.Names = slices.Delete(dr.Names, i, i+1)
 				dr.InReplyTo = slices.Delete(dr.InReplyTo, i, i+1)
-				if len(dr.To) == 0 {
-					delete(s.drafts, id)
-					continue
-				}
-				if entry, ok := s.entry(dr.FAQ); ok && dr.State == chat.DraftPending {
-					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
-				}
+				dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
+				changed = append(changed, cloneDraft(dr))
 			}
 		}
 		order = append(order, id)
 	}
 	s.order = order
 	s.draftMu.Unlock()
+	// Saved without the user before the store deletes what is left of
+	// theirs (store.DB.EraseUser).
+	for _, dr := range changed {
+		s.out.Drafted(dr)
+	}
 	return n
 }
 
