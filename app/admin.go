@@ -59,7 +59,7 @@ func (r adminREST) Erase(ctx context.Context, actor, user string) (*privacy.Eras
 // privacy is the export and erasure over the app's keepers of user data.
 func (a *App) privacy() *privacy.Keepers {
 	return &privacy.Keepers{Desk: a.Desk, Host: a.Host, Stage: a.Auto.stage, Replies: a.Auto.replies,
-		State: a.Auto.state, DB: a.DB, Audit: a.audit, RoleOf: a.roleOf}
+		State: a.Auto.state, DB: a.DB, Audit: a.audit, Sampler: a.sampler, RoleOf: a.roleOf}
 }
 
 var (

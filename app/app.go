@@ -188,6 +188,7 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	setMemoryLimit()
+	setGCPercent()
 	db, err := store.Open(cfg.Data)
 	if err != nil {
 		return nil, err

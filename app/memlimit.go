@@ -16,6 +16,25 @@ import (
 // limit and the OOM killer.
 const memoryLimitShare = 0.75
 
+// gcPercent is the garbage collector's target (GOGC) unless GOGC is set:
+// the heap may grow to 1.8 times what is live between collections, not
+// twice. A server's live heap is mostly long-lived per-user and
+// per-ticket state, and the peak RSS follows the target: a million users
+// peaked at 281–306 MB with Go's 100 and 251–268 MB with 80
+// (TestMemoryMillionUsers), at a few percent more GC work
+// (BenchmarkServerPipeline, docs/PERFORMANCE.md).
+const gcPercent = 80
+
+// setGCPercent sets the GC target to gcPercent unless GOGC is set, and
+// returns the target set (0 if none).
+func setGCPercent() int {
+	if os.Getenv("GOGC") != "" {
+		return 0
+	}
+	debug.SetGCPercent(gcPercent)
+	return gcPercent
+}
+
 // setMemoryLimit sets the runtime's soft memory limit to a share of the
 // memory this process may use: its cgroup's limit if it has one (a
 // container), else the machine's. GOMEMLIMIT, when set, wins. It returns

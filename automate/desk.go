@@ -1,7 +1,6 @@
 package automate
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 
@@ -13,16 +12,6 @@ import (
 // decisions, called from REST handlers. Their errors carry their kind
 // (chat.ErrNotFound, chat.ErrConflict, chat.ErrInvalid), which overlay
 // answers in HTTP.
-
-// stateConflict is ErrTicketState naming the ticket's state now.
-func stateConflict(t *chat.Ticket, action string) error {
-	msg := "ticket " + t.ID + " is " + t.State
-	if t.ClaimedBy != "" && t.State != chat.TicketOpen {
-		msg += " (by " + t.ClaimedBy + ")"
-	}
-	err := fmt.Errorf("%w: %s; cannot %s it", handoff.ErrTicketState, msg, action)
-	return &chat.Error{Kind: chat.ErrConflict, Msg: err.Error(), State: t.State, Err: err}
-}
 
 func withStatus(err error) error {
 	switch err {
@@ -47,18 +36,15 @@ func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*chat.T
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
-// Claim gives open ticket id to agent by at (Unix ms). A ticket that is
-// not open (claimed, even by the same agent, or resolved) is refused
-// with ErrTicketState naming its state: a claim is done once, and
-// audited once.
+// Claim gives open ticket id to agent by at (Unix ms), by the lifecycle's
+// rule (handoff.Claim): a ticket that is not open is refused with
+// ErrTicketState naming its state.
 func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
 	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
-		if t.State != chat.TicketOpen {
-			conflict = stateConflict(t, "claim")
+		if conflict = handoff.Claim(t, by, at); conflict != nil {
 			return handoff.ErrTicketState
 		}
-		t.State, t.ClaimedBy, t.ClaimedAt = chat.TicketClaimed, by, at
 		return nil
 	})
 	if conflict != nil {
@@ -71,18 +57,14 @@ func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 	return t, nil
 }
 
-// Resolve closes ticket id; the user's next support message opens a new one.
+// Resolve closes ticket id (handoff.Resolve); the user's next support
+// message opens a new one.
 func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
 	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
-		if !t.Active() {
-			conflict = stateConflict(t, "resolve")
+		if conflict = handoff.Resolve(t, by, at); conflict != nil {
 			return handoff.ErrTicketState
 		}
-		if t.ClaimedBy == "" {
-			t.ClaimedBy, t.ClaimedAt = by, at
-		}
-		t.State, t.ResolvedAt = chat.TicketResolved, at
 		return nil
 	})
 	if conflict != nil {
@@ -132,8 +114,10 @@ func (s *Stage) UserData(user string) UserData {
 }
 
 // EraseUser forgets user: recent messages, reply-cap times, their place
-// in drafts (a draft for them alone is deleted) and in grouped answers
-// still waiting. It returns how many records went.
+// in pending drafts (re-rendered without them and saved through
+// Output.Drafted; a draft for them alone, or decided, is deleted: the
+// store deletes its saved copy) and in grouped answers still waiting. It
+// returns how many records went.
 func (s *Stage) EraseUser(user string) int {
 	n := 0
 	n += s.recent.erase(user)
@@ -163,30 +147,39 @@ func (s *Stage) EraseUser(user string) int {
 	}
 	s.draftMu.Lock()
 	order := s.order[:0]
+	var changed []*chat.Draft
 	for _, id := range s.order {
 		dr := s.drafts[id]
 		if dr != nil {
 			if i := slices.Index(dr.To, user); i >= 0 {
 				n++
+				entry, ok := s.entry(dr.FAQ)
+				// A decided draft's text names every asker, as a sent
+				// reply's does (ReplyLog.EraseUser): it goes whole, and
+				// so does one that cannot be rendered without them.
+				if len(dr.To) == 1 || dr.State != chat.DraftPending || !ok {
+					delete(s.drafts, id)
+					continue
+				}
 				if i == 0 {
 					dr.Asked = "" // the erased user's words
 				}
 				dr.To = slices.Delete(dr.To, i, i+1)
 				dr.Names = slices.Delete(dr.Names, i, i+1)
 				dr.InReplyTo = slices.Delete(dr.InReplyTo, i, i+1)
-				if len(dr.To) == 0 {
-					delete(s.drafts, id)
-					continue
-				}
-				if entry, ok := s.entry(dr.FAQ); ok && dr.State == chat.DraftPending {
-					dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
-				}
+				dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
+				changed = append(changed, cloneDraft(dr))
 			}
 		}
 		order = append(order, id)
 	}
 	s.order = order
 	s.draftMu.Unlock()
+	// Saved without the user before the store deletes what is left of
+	// theirs (store.DB.EraseUser).
+	for _, dr := range changed {
+		s.out.Drafted(dr)
+	}
 	return n
 }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/livemod/livemod/store"
 )
 
-// Sink takes what a connector reads from its platform. cmd/livemod
-// implements it over stream.Ingest (Accept, the same admission as the
+// Sink takes what a connector reads from its platform. app implements
+// it over stream.Ingest (Accept, the same admission, chat.Admit, as the
 // websocket and HTTP ingest) and the moderation desk (Mirror).
 type Sink interface {
 	// Accept admits msgs (fills in missing ids and times, validates) and

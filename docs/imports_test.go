@@ -150,9 +150,9 @@ func TestNoClocks(t *testing.T) {
 // TestHTTPAtTheEdge: only the edge imports net/http: the streaming core's
 // ingest and fan-out (stream), the REST and pages (overlay), the platform
 // connectors (connect), the wiring (app, cmd), and the load tools that
-// are the server's clients (bench, scripts/restbench).
+// are the server's clients (bench, scripts/restbench, scripts/soak).
 func TestHTTPAtTheEdge(t *testing.T) {
-	allowed := []string{"stream", "overlay", "connect", "app", "cmd/livemod", "bench", "scripts/restbench", "internal/testenv"}
+	allowed := []string{"stream", "overlay", "connect", "app", "cmd/livemod", "bench", "scripts/restbench", "scripts/soak", "internal/testenv"}
 	for path, p := range goList(t) {
 		rel := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
 		if slices.Contains(p.Imports, "net/http") && !slices.Contains(allowed, rel) {

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -497,5 +498,29 @@ func TestTicketPartCollisions(t *testing.T) {
 	check("all dropped", nil, nil, nil)
 	if len(pt.m) != 0 {
 		t.Errorf("%d map entries left", len(pt.m))
+	}
+}
+
+// TestLifecycle: open → claimed → resolved, and each refusal names the
+// state as a conflict.
+func TestLifecycle(t *testing.T) {
+	tk := &chat.Ticket{ID: "h-1", State: chat.TicketOpen}
+	if err := Resolve(&chat.Ticket{ID: "h-0", State: chat.TicketResolved}, "ana", 1); !errors.Is(err, ErrTicketState) {
+		t.Fatalf("resolve a resolved ticket: %v", err)
+	}
+	if err := Claim(tk, "ana", 10); err != nil || tk.State != chat.TicketClaimed || tk.ClaimedBy != "ana" || tk.ClaimedAt != 10 {
+		t.Fatalf("claim: %v, %+v", err, tk)
+	}
+	err := Claim(tk, "bo", 11)
+	var ce *chat.Error
+	if !errors.As(err, &ce) || ce.Kind != chat.ErrConflict || ce.State != chat.TicketClaimed || !strings.Contains(err.Error(), "by ana") {
+		t.Fatalf("second claim: %v", err)
+	}
+	if err := Resolve(tk, "bo", 20); err != nil || tk.State != chat.TicketResolved || tk.ClaimedBy != "ana" || tk.ResolvedAt != 20 {
+		t.Fatalf("resolve: %v, %+v", err, tk)
+	}
+	open := &chat.Ticket{ID: "h-2", State: chat.TicketOpen}
+	if err := Resolve(open, "cy", 30); err != nil || open.ClaimedBy != "cy" || open.ClaimedAt != 30 {
+		t.Fatalf("resolve unclaimed: %v, %+v", err, open)
 	}
 }

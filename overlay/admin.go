@@ -23,7 +23,7 @@ type AuditQuery struct {
 	Format string // json (default), ndjson or csv
 }
 
-// Admin is the data side of the audit, export and erase endpoints; cmd
+// Admin is the data side of the audit, export and erase endpoints; app
 // implements it over the store, the desks and the automation. actor is
 // the token's name.
 type Admin interface {
@@ -76,11 +76,7 @@ func RegisterAdmin(s *Server, a Admin) {
 		case "csv":
 			writeAuditCSV(w, rows, next)
 		default:
-			res := map[string]any{"entries": entries, "limit": q.Limit}
-			if next > 0 {
-				res["next"] = next
-			}
-			writeJSON(w, http.StatusOK, res)
+			writeJSON(w, http.StatusOK, auditList{Entries: entries, Limit: q.Limit, Next: next})
 		}
 	}), auth.RoleAdmin, auth.RoleModerator)
 	s.Handle("GET /v1/users/{id}/export", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

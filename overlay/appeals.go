@@ -34,7 +34,7 @@ type AppealCreated struct {
 	ID string `json:"id"`
 }
 
-// Appeals is the appeals desk: cmd implements it over the store and the
+// Appeals is the appeals desk: app implements it over the store and the
 // moderation desk. actor is the token's name.
 type Appeals interface {
 	Record(actor string, in AppealIn) (AppealCreated, error)
@@ -85,7 +85,7 @@ func RegisterAppeals(s *Server, a Appeals) {
 			answerError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"appeals": res})
+		writeJSON(w, http.StatusOK, appealList{Appeals: res})
 	}), auth.RoleModerator)
 	for action, overturn := range map[string]bool{"uphold": false, "overturn": true} {
 		s.Handle("POST /v1/appeals/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

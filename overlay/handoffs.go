@@ -24,14 +24,14 @@ type Handoffs[T any] interface {
 	TicketStream(id string) (string, bool)
 }
 
-// Webhooks is the dead-letter queue of the CRM webhook: cmd adapts
+// Webhooks is the dead-letter queue of the CRM webhook: app adapts
 // connect.Webhook to it.
 type Webhooks interface {
 	DeadLetters() ([]store.OutboxEntry, error)
 	Retry(id string) (store.OutboxEntry, error)
 }
 
-// Auditor records a human action (store.AuditSink via cmd). actor is the
+// Auditor records a human action (store.AuditSink via app). actor is the
 // token's name.
 type Auditor func(actor, action, target, stream, reason string)
 
@@ -82,11 +82,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		if list == nil {
 			list = []T{}
 		}
-		res := map[string]any{"handoffs": list, "total": total}
-		if next != "" {
-			res["next"] = next
-		}
-		writeJSON(w, http.StatusOK, res)
+		writeJSON(w, http.StatusOK, handoffList[T]{Handoffs: list, Total: total, Next: next})
 	}), auth.RoleAgent)
 	for action, do := range map[string]func(id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
 		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -140,7 +136,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 	}
 	s.Handle("GET /v1/webhooks/dead", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		dead, err := wh.DeadLetters()
-		answer(w, map[string]any{"dead": dead}, err)
+		answer(w, deadList{Dead: dead}, err)
 	})), auth.RoleModerator)
 	s.Handle("POST /v1/webhooks/dead/{id}/retry", RequireAllStreams(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		actor := PrincipalFrom(r.Context()).Name

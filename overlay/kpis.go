@@ -20,7 +20,7 @@ type KPIReport struct {
 	Series []store.KPIMinute `json:"series,omitempty"`
 }
 
-// KPIs reports a stream's key numbers (moderate.KPIs via cmd); since > 0
+// KPIs reports a stream's key numbers (moderate.KPIs via app); since > 0
 // asks for the per-minute series from then on too.
 type KPIs interface {
 	KPIs(stream string, since int64) (KPIReport, error)

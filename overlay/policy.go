@@ -12,7 +12,7 @@ import (
 	"github.com/livemod/livemod/policy"
 )
 
-// Policies is the data side of a stream's own rules; cmd implements it
+// Policies is the data side of a stream's own rules; app implements it
 // over policy.Book. actor is the token's name. Errors carry their status
 // (its chat kind: statusOf).
 type Policies interface {

@@ -42,7 +42,7 @@ func RegisterDrafts[D any](s *Server, d Drafts[D], audit Auditor) {
 		if list == nil {
 			list = []D{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"drafts": list})
+		writeJSON(w, http.StatusOK, draftList[D]{Drafts: list})
 	}), auth.RoleModerator)
 	for action, approve := range map[string]bool{"approve": true, "reject": false} {
 		s.Handle("POST /v1/replies/drafts/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,7 +10,7 @@ import (
 	"github.com/livemod/livemod/store"
 )
 
-// Reviews is the quality-review queue: cmd implements it over
+// Reviews is the quality-review queue: app implements it over
 // store.Sampler. actor is the token's name.
 type Reviews interface {
 	List(stream, state string, limit int) ([]store.Review, error)
@@ -48,7 +48,7 @@ func RegisterReviews(s *Server, rv Reviews) {
 			answerError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"reviews": res})
+		writeJSON(w, http.StatusOK, reviewList{Reviews: res})
 	}), auth.RoleModerator)
 	for action, right := range map[string]bool{"right": true, "wrong": false} {
 		s.Handle("POST /v1/reviews/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

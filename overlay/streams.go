@@ -29,7 +29,7 @@ type StreamList struct {
 }
 
 // Streams lists the streams the server has seen, the most recently
-// active first (cmd adapts moderate.KPIs).
+// active first (app adapts moderate.KPIs).
 type Streams interface {
 	Streams(limit int) []StreamInfo
 }
@@ -46,7 +46,7 @@ type Restricted struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Restrictions lists running timeouts and bans (moderate.Desk via cmd).
+// Restrictions lists running timeouts and bans (moderate.Desk via app).
 type Restrictions interface {
 	Restrictions(limit int) []Restricted
 }

@@ -1,8 +1,10 @@
 package privacy
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ type Keepers struct {
 	State   *store.Automation
 	DB      *store.DB
 	Audit   *store.AuditSink
+	Sampler *store.Sampler // quality-review samples still queued
 	// RoleOf names the role of a token's name, for the audit entry.
 	RoleOf func(actor string) string
 }
@@ -44,6 +47,13 @@ type Export struct {
 	Labeled     []store.LabeledExample `json:"labeled_examples"`
 	Audit       []store.AuditEntry     `json:"audit"`
 	Appeals     []store.Appeal         `json:"appeals"`
+	// Reviews, Drafts (their saved copies, pending and decided),
+	// PlatformActions and Restrictions (of every stream or one) are the
+	// store's other records about them (store.UserStored).
+	Reviews         []store.Review      `json:"reviews"`
+	Drafts          []*chat.Draft       `json:"drafts"`
+	PlatformActions []store.Action      `json:"platform_actions"`
+	Restrictions    []store.Restriction `json:"restrictions"`
 	// Questions are trending questions shown on the overlay in their words.
 	Questions []trend.UserQuestion `json:"trending_questions"`
 }
@@ -74,13 +84,35 @@ func (k *Keepers) Export(actor, user string) (*Export, error) {
 	if ex.Labeled, err = k.DB.LabelsOf(user); err != nil {
 		return nil, fmt.Errorf("export %q: %w", user, err)
 	}
-	// Entries still queued are written first, so the export is complete.
+	// Entries and samples still queued are written first, so the export
+	// is complete.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := k.Sampler.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("export %q: flush reviews: %w", user, err)
+	}
+	ex.Reviews, ex.Drafts, ex.PlatformActions, ex.Restrictions = []store.Review{}, []*chat.Draft{}, []store.Action{}, []store.Restriction{}
+	for _, u := range append([]string{user}, aliases...) {
+		st, err := k.DB.UserStored(u)
+		if err != nil {
+			return nil, fmt.Errorf("export %q: %w", user, err)
+		}
+		ex.Reviews = append(ex.Reviews, st.Reviews...)
+		ex.Drafts = append(ex.Drafts, st.Drafts...)
+		ex.PlatformActions = append(ex.PlatformActions, st.Actions...)
+		ex.Restrictions = append(ex.Restrictions, st.Restrictions...)
+		ids = append(ids, st.IDs()...)
+	}
+	for _, ap := range ex.Appeals {
+		ids = append(ids, ap.ID)
+	}
 	if err := k.Audit.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("export %q: flush audit: %w", user, err)
 	}
 	if ex.Audit, err = k.DB.AuditAbout(user, ids); err != nil {
+		return nil, fmt.Errorf("export %q: %w", user, err)
+	}
+	if err := k.auditOfAliases(&ex, aliases); err != nil {
 		return nil, fmt.Errorf("export %q: %w", user, err)
 	}
 	k.exportAliases(&ex, aliases)
@@ -92,6 +124,29 @@ func (k *Keepers) Export(actor, user string) (*Export, error) {
 		return nil, fmt.Errorf("export %q: audit: %w", user, err)
 	}
 	return &ex, nil
+}
+
+// auditOfAliases adds the audit entries about user's platform keys to
+// ex.Audit, once each, in log order.
+func (k *Keepers) auditOfAliases(ex *Export, aliases []string) error {
+	seen := map[uint64]bool{}
+	for _, e := range ex.Audit {
+		seen[e.Seq] = true
+	}
+	for _, al := range aliases {
+		more, err := k.DB.AuditAbout(al, nil)
+		if err != nil {
+			return err
+		}
+		for _, e := range more {
+			if !seen[e.Seq] {
+				seen[e.Seq] = true
+				ex.Audit = append(ex.Audit, e)
+			}
+		}
+	}
+	slices.SortFunc(ex.Audit, func(x, y store.AuditEntry) int { return cmp.Compare(x.Seq, y.Seq) })
+	return nil
 }
 
 // Erasure is the answer of DELETE /v1/users/{id}.
@@ -108,6 +163,9 @@ type Erasure struct {
 		Audit      int `json:"audit_redacted"`
 		Questions  int `json:"trending_questions"` // shown in their words, or counting them as an asker
 		Appeals    int `json:"appeals"`
+		Reviews    int `json:"reviews"`          // open ones deleted, decided ones redacted
+		Drafts     int `json:"drafts"`           // saved drafts addressed to them
+		Actions    int `json:"platform_actions"` // finished deleted, pending without reason
 	} `json:"erased"`
 	// RestrictionKept says a running timeout or ban stays, without its
 	// reason: erasure does not lift it.
@@ -120,17 +178,21 @@ type Erasure struct {
 func (k *Keepers) Erase(ctx context.Context, actor, user string) (*Erasure, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	// What the audit sink still queues must be on disk to be redacted.
+	// What the audit sink and the review sampler still queue must be on
+	// disk to be redacted.
 	if err := k.Audit.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("erase %q: flush audit: %w", user, err)
+	}
+	if err := k.Sampler.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("erase %q: flush reviews: %w", user, err)
 	}
 	var out Erasure
 	out.User = user
 	user, aliases := PlatformAliases(user)
-	if err := k.eraseAliases(ctx, &out, aliases); err != nil {
+	aliasTickets, err := k.eraseAliases(ctx, &out, aliases)
+	if err != nil {
 		return nil, err
 	}
-	var err error
 	if out.Erased.Messages, err = k.Desk.EraseUser(user); err != nil {
 		return nil, err
 	}
@@ -148,14 +210,16 @@ func (k *Keepers) Erase(ctx context.Context, actor, user string) (*Erasure, erro
 	out.Erased.OptOuts += st.OptOuts
 	out.Erased.Outbox += st.Outbox
 	rec := store.AuditEntry{TS: time.Now().UnixMilli(), Actor: actor, Role: k.RoleOf(actor), Action: "erase", Target: user}
-	dr, err := k.DB.EraseUser(user, st.Tickets, rec)
+	// The stage saved its re-rendered drafts above; the store deletes the
+	// rest of the user's drafts, reviews, appeals and platform actions and
+	// redacts the audit in one transaction.
+	dr, err := k.DB.EraseUser(user, append(st.Tickets, aliasTickets...), rec, aliases...)
 	if err != nil {
 		return nil, err
 	}
-	out.Erased.Labeled, out.Erased.Audit = dr.Labels, dr.Audit
-	if out.Erased.Appeals, err = k.DB.EraseAppeals(user); err != nil {
-		return nil, err
-	}
+	k.Sampler.Erased(dr.OpenReviews)
+	out.Erased.Labeled, out.Erased.Audit, out.Erased.Appeals = dr.Labels, dr.Audit, dr.Appeals
+	out.Erased.Reviews, out.Erased.Drafts, out.Erased.Actions = dr.Reviews, dr.Drafts, dr.Actions
 	return &out, nil
 }
 
@@ -203,8 +267,11 @@ func (k *Keepers) exportAliases(ex *Export, aliases []string) {
 	}
 }
 
-// eraseAliases erases what is kept under the platform keys of user.
-func (k *Keepers) eraseAliases(ctx context.Context, out *Erasure, aliases []string) error {
+// eraseAliases erases what is kept under the platform keys of user and
+// returns the ids of the tickets it deleted (their audit entries are
+// redacted with the user's).
+func (k *Keepers) eraseAliases(ctx context.Context, out *Erasure, aliases []string) ([]string, error) {
+	var tickets []string
 	for _, al := range aliases {
 		if _, _, kept := k.Desk.Restricted(al); kept {
 			out.RestrictionKept = true
@@ -213,11 +280,12 @@ func (k *Keepers) eraseAliases(ctx context.Context, out *Erasure, aliases []stri
 		out.Erased.Replies += k.Replies.EraseUser(al)
 		st, err := k.State.EraseUser(ctx, al)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		tickets = append(tickets, st.Tickets...)
 		out.Erased.Handoffs += len(st.Tickets)
 		out.Erased.OptOuts += st.OptOuts
 		out.Erased.Outbox += st.Outbox
 	}
-	return nil
+	return tickets, nil
 }

@@ -252,31 +252,3 @@ func (db *DB) AppealsOf(user string) ([]Appeal, error) {
 	})
 	return out, err
 }
-
-// EraseAppeals deletes user's appeals and returns how many.
-func (db *DB) EraseAppeals(user string) (int, error) {
-	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAppeals)
-		var del [][]byte
-		open := 0
-		b.ForEach(func(k, v []byte) error {
-			var a Appeal
-			if json.Unmarshal(v, &a) == nil && a.User == user {
-				del = append(del, append([]byte(nil), k...))
-				if a.State == AppealOpen {
-					open++
-				}
-			}
-			return nil
-		})
-		for _, k := range del {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(del)
-		return setOpenAppeals(tx, openAppeals(tx)-open)
-	})
-	return n, err
-}

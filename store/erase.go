@@ -16,8 +16,10 @@ import (
 //
 // What the store holds about a user: handoff tickets (and their webhook
 // outbox copies), the last STOP or START, labeled examples of their
-// messages and audit entries naming them. Erasure deletes the first
-// three and redacts the audit entries: when, who acted and what was done
+// messages, audit entries naming them, and their reviews, drafts,
+// appeals, platform actions and restrictions (erase_more.go lists every
+// bucket). Erasure deletes or redacts the records and redacts the audit
+// entries: when, who acted and what was done
 // stay; the user, reasons and any other text go. The erasure itself is
 // audited, naming the user, without content.
 //
@@ -309,24 +311,60 @@ func (db *DB) AuditAbout(user string, tickets []string) ([]AuditEntry, error) {
 type Erased struct {
 	Labels int `json:"labels"`
 	Audit  int `json:"audit_redacted"`
+	// Reviews counts the user's reviews: open ones deleted, decided ones
+	// redacted; OpenReviews is the open ones among them.
+	Reviews     int `json:"reviews"`
+	OpenReviews int `json:"-"`
+	Drafts      int `json:"drafts"`
+	Appeals     int `json:"appeals"`
+	// Actions counts the platform actions on them: finished ones deleted,
+	// pending ones without their reason.
+	Actions int `json:"platform_actions"`
 }
 
-// EraseUser deletes the labeled examples of user's messages, redacts the
-// audit entries about user or about tickets (see the comment at the top of
-// this file), and appends record — the audit entry of the erasure — in the
-// same transaction. Flush the AuditSink first.
-func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erased, error) {
+// EraseUser deletes the labeled examples of user's messages and their
+// reviews, drafts, appeals and platform actions (erase_more.go), redacts
+// the audit entries about user, about tickets or about any of those
+// records (see the comment at the top of this file), and appends record —
+// the audit entry of the erasure — in the same transaction. Flush the
+// AuditSink and the Sampler first, and erase the stage's drafts
+// (automate.Stage.EraseUser) before. aliases are other ids of the same
+// user (a connector's "twitch:42"), erased alike.
+func (db *DB) EraseUser(user string, tickets []string, record AuditEntry, aliases ...string) (Erased, error) {
 	var out Erased
 	ts := idSet(tickets)
+	users := append([]string{user}, aliases...)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if lb := tx.Bucket(bucketLabels); lb != nil {
-			del := keysOfUser(lb, user)
-			for _, k := range del {
-				if err := lb.Delete(k); err != nil {
-					return err
+		for _, u := range users {
+			if lb := tx.Bucket(bucketLabels); lb != nil {
+				del := keysOfUser(lb, u)
+				for _, k := range del {
+					if err := lb.Delete(k); err != nil {
+						return err
+					}
+				}
+				out.Labels += len(del)
+			}
+			st, err := eraseStored(tx, u, record.TS)
+			if err != nil {
+				return err
+			}
+			out.Reviews += st.Reviews
+			out.OpenReviews += st.OpenReviews
+			out.Drafts += st.Drafts
+			out.Appeals += st.Appeals
+			out.Actions += st.Actions
+			for _, id := range st.ids {
+				ts[id] = true
+			}
+		}
+		about := func(e *AuditEntry) bool {
+			for _, u := range users {
+				if aboutUser(e, u, ts) {
+					return true
 				}
 			}
-			out.Labels = len(del)
+			return false
 		}
 		ab := tx.Bucket(bucketAudit)
 		type kv struct{ k, v []byte }
@@ -344,17 +382,17 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry) (Erase
 				if len(nv) > 0 {
 					nv = append(nv, '\n')
 				}
-				if !aboutUser(&e, user, ts) {
+				if !about(&e) {
 					nv = append(nv, line...)
 					return nil
 				}
 				// The redacted entry keeps its chain fields: its hash
 				// covers only what stays (see chain.go).
 				r := AuditEntry{Seq: e.Seq, TS: e.TS, Actor: e.Actor, Role: e.Role, Action: e.Action, Target: e.Target, Stream: e.Stream, Rule: e.Rule, Erased: true, PD: e.PD, Hash: e.Hash}
-				if r.Actor == user {
+				if slices.Contains(users, r.Actor) {
 					r.Actor = "erased"
 				}
-				if r.Target == user {
+				if slices.Contains(users, r.Target) {
 					r.Target = ""
 				}
 				nv = r.appendJSON(nv)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -23,7 +24,10 @@ type Review struct {
 	Text      string `json:"text"`
 	// Asked is, for a reply, the text of the message it answered (Text
 	// is the reply's): what a mark labels.
-	Asked  string      `json:"asked,omitempty"`
+	Asked string `json:"asked,omitempty"`
+	// To is, for a reply to several askers, every one of them (User is
+	// empty then; Asked is the first one's): an erasure finds it by any.
+	To     []string    `json:"to,omitempty"`
 	Action string      `json:"action"` // hide, hold or reply
 	Rule   string      `json:"rule"`
 	Labels chat.Labels `json:"labels"`
@@ -117,7 +121,11 @@ func (s *Sampler) Replied(r *chat.Reply) {
 	if len(r.To) == 1 {
 		user = r.To[0]
 	}
-	s.queue <- Review{Stream: r.Stream, MessageID: msg, User: user, Text: r.Text, Asked: r.Asked, Action: "reply", Rule: rule, TS: r.TS}
+	var to []string
+	if len(r.To) > 1 {
+		to = slices.Clone(r.To)
+	}
+	s.queue <- Review{Stream: r.Stream, MessageID: msg, User: user, To: to, Text: r.Text, Asked: r.Asked, Action: "reply", Rule: rule, TS: r.TS}
 }
 
 func (s *Sampler) take(rule string) bool {
@@ -344,6 +352,9 @@ func (s *Sampler) MarkReview(id string, right bool, fixed *chat.Labels, by, note
 				asked = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest)
 			}
 			ex.Text = r.Asked
+			if ex.User.ID == "" && len(r.To) > 0 {
+				ex.User.ID = r.To[0] // who asked it, so that their erasure finds it
+			}
 			annot := asked
 			if fixed != nil {
 				annot |= *fixed

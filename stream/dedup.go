@@ -22,9 +22,10 @@ import (
 // MaxIDs/2 ids took to arrive, if shorter) and at most twice it.
 
 // The sets are open-addressing tables of the hashes (linear probing, at
-// most half full), one allocation each, reused when a generation retires:
-// 16 bytes an id whatever the traffic, where Go maps took ~50 bytes and a
-// new allocation every window (docs/PERFORMANCE.md, "A long show").
+// most half full) that grow by doubling up to their bound and are reused
+// when a generation retires: 16–32 bytes an id, where Go maps took ~50
+// and a new map every window (docs/PERFORMANCE.md, "A long show"). A
+// quiet server holds no table at all.
 
 // DefaultDedupWindow is how long a taken id is remembered unless
 // IngestOptions.DedupWindow says otherwise.
@@ -32,7 +33,7 @@ const DefaultDedupWindow = 10 * time.Minute
 
 // DefaultDedupMaxIDs bounds the remembered ids unless
 // IngestOptions.DedupMaxIDs says otherwise: 16 bytes each, 32 MiB at
-// most, touched only as ids arrive.
+// most, allocated as ids arrive.
 const DefaultDedupMaxIDs = 2 << 20
 
 const dedupShards = 16 // a power of two
@@ -129,20 +130,43 @@ func (d *dedup) size() int {
 }
 
 // hashSet is a set of 64-bit hashes: linear probing in a power-of-two
-// table kept at most half full. Zero marks a free slot; the hash 0 is
-// stored as 1 (a false "seen" for one id in 2^63 pairs).
+// table kept at most half full, grown by doubling up to maxSlots. Zero
+// marks a free slot; the hash 0 is stored as 1 (a false "seen" for one id
+// in 2^63 pairs).
 type hashSet struct {
-	slots []uint64
-	n     int
+	slots    []uint64
+	n        int
+	maxSlots int
 }
 
-// newHashSet returns a set for up to n hashes.
+// minSlots is the size of a set's first table.
+const minSlots = 64
+
+// newHashSet returns an empty set for up to n hashes; it allocates as
+// hashes are added.
 func newHashSet(n int) hashSet {
-	size := 2
+	size := minSlots
 	for size < 2*n {
 		size <<= 1
 	}
-	return hashSet{slots: make([]uint64, size)}
+	return hashSet{maxSlots: size}
+}
+
+// grow doubles the table (or makes the first), moving the hashes over.
+func (h *hashSet) grow() {
+	old := h.slots
+	h.slots = make([]uint64, max(minSlots, 2*len(old)))
+	mask := len(h.slots) - 1
+	for _, k := range old {
+		if k == 0 {
+			continue
+		}
+		i := h.home(k)
+		for h.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		h.slots[i] = k
+	}
 }
 
 func (h *hashSet) home(k uint64) int {
@@ -151,6 +175,9 @@ func (h *hashSet) home(k uint64) int {
 }
 
 func (h *hashSet) has(k uint64) bool {
+	if h.n == 0 {
+		return false
+	}
 	k = max(k, 1)
 	mask := len(h.slots) - 1
 	for i := h.home(k); ; i = (i + 1) & mask {
@@ -164,8 +191,11 @@ func (h *hashSet) has(k uint64) bool {
 }
 
 // add inserts k, which must not be there; the caller keeps n at most half
-// the table.
+// of maxSlots.
 func (h *hashSet) add(k uint64) {
+	if 2*(h.n+1) > len(h.slots) && len(h.slots) < h.maxSlots {
+		h.grow()
+	}
 	k = max(k, 1)
 	mask := len(h.slots) - 1
 	i := h.home(k)
@@ -179,6 +209,9 @@ func (h *hashSet) add(k uint64) {
 // remove deletes k if present, shifting the entries after it back so that
 // no probe sequence is broken (no tombstones).
 func (h *hashSet) remove(k uint64) {
+	if h.n == 0 {
+		return
+	}
 	k = max(k, 1)
 	mask := len(h.slots) - 1
 	i := h.home(k)
