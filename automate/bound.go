@@ -255,8 +255,9 @@ func (s *Stage) closeOpen(id, reason string, now, idleBefore int64) *chat.Ticket
 		if t.State != chat.TicketOpen || lastLine(t) > idleBefore {
 			return handoff.ErrTicketState
 		}
-		t.ClaimedBy, t.ClaimedAt = SystemActor, now
-		t.State, t.ResolvedAt = chat.TicketResolved, now
+		if err := handoff.Resolve(t, SystemActor, now); err != nil { // the lifecycle's rule, as an agent's resolve
+			return err
+		}
 		t.SetOutcome(func(o *chat.Outcome) { o.Reason = reason })
 		return nil
 	})
