@@ -85,7 +85,7 @@ type automation struct {
 	state   *store.Automation
 	webhook *connect.Webhook   // nil without handoff.webhook
 	replies *automate.ReplyLog // the newest replies, for export and erasure
-	// sweepStop ends the ticket sweeper (automate.Stage.RunSweeper);
+	// sweepStop ends the ticket sweeper (runSweeper);
 	// sweepDone says it has.
 	sweepStop context.CancelFunc
 	sweepDone chan struct{}
@@ -98,7 +98,7 @@ const ticketSweepEvery = 10 * time.Second
 // kickGap is the least time between sweeps woken by a bound: a show
 // opening thousands of tickets a second costs one pass over the open
 // tickets a second, not thousands (between them, a stream may be over its
-// bound by the tickets opened since: about 1,200 at 20,000 msgs/s of
+// bound by the tickets opened since: about 900 at 20,000 msgs/s of
 // bench --mix hard).
 const kickGap = time.Second
 
