@@ -121,9 +121,7 @@ func (s *Stage) UserData(user string) UserData {
 func (s *Stage) EraseUser(user string) int {
 	n := 0
 	n += s.recent.erase(user)
-	s.capMu.Lock()
-	delete(s.sent, user)
-	s.capMu.Unlock()
+	s.caps.Forget(user)
 	// Lock order as in answer: stream shard, then drafts.
 	for i := range s.streams {
 		sh := &s.streams[i]

@@ -57,10 +57,12 @@ type Options struct {
 	// RecentMessages is how many of a user's recent messages a new ticket
 	// carries (and the most it keeps). Zero means 5.
 	RecentMessages int
-	// OptOuts, Tickets and IDs hold the state. Nil means memory.
-	OptOuts state.OptOuts
-	Tickets handoff.Tickets
-	IDs     state.IDs
+	// OptOuts, Tickets, IDs and ReplyCaps hold the state. Nil means
+	// memory.
+	OptOuts   state.OptOuts
+	Tickets   handoff.Tickets
+	IDs       state.IDs
+	ReplyCaps state.ReplyCaps
 	// Output receives replies, drafts and tickets. Nil discards them.
 	Output Output
 	// Escalation is when negative sentiment opens a complaint ticket;
@@ -132,9 +134,7 @@ type Stage struct {
 	pending atomic.Int64 // askers waiting for a grouped answer, all streams
 	recent  recentLog
 
-	capMu sync.Mutex
-	sent  map[string][]int64 // user → send times (ms), oldest first
-	sweep int
+	caps state.ReplyCaps // replies sent per user, for the cap
 
 	draftMu sync.Mutex
 	drafts  map[string]*chat.Draft
@@ -197,12 +197,12 @@ func New(opts Options) (*Stage, error) {
 		optouts:   opts.OptOuts,
 		tickets:   opts.Tickets,
 		ids:       opts.IDs,
+		caps:      opts.ReplyCaps,
 		out:       opts.Output,
 		esc:       opts.Escalation.withDefaults(),
 		rating:    opts.RatingRequest,
 		vipUsers:  map[string]struct{}{},
 		vipBadges: map[string]struct{}{},
-		sent:      map[string][]int64{},
 		drafts:    map[string]*chat.Draft{},
 		bounds:    opts.Bounds.withDefaults(),
 		onClose:   opts.OnClose,
@@ -246,6 +246,9 @@ func New(opts Options) (*Stage, error) {
 	}
 	if s.ids == nil {
 		s.ids = &state.MemoryIDs{}
+	}
+	if s.caps == nil {
+		s.caps = state.NewMemoryReplyCaps(max(s.cap, 0), hourMS)
 	}
 	if s.out == nil {
 		s.out = discard{}
@@ -491,10 +494,7 @@ func (s *Stage) mayReply(user string, ts int64) (ok bool, rule, detail string) {
 	if s.cap < 0 {
 		return true, "", ""
 	}
-	s.capMu.Lock()
-	n := countSince(s.sent[user], ts-hourMS)
-	s.capMu.Unlock()
-	if n >= s.cap {
+	if n := s.caps.Count(user, ts-hourMS); n >= s.cap {
 		return false, "reply.cap", strconv.Itoa(s.cap) + " automated replies to this user in the last hour"
 	}
 	return true, "", ""
@@ -502,46 +502,15 @@ func (s *Stage) mayReply(user string, ts int64) (ok bool, rule, detail string) {
 
 const hourMS = int64(time.Hour / time.Millisecond)
 
-func countSince(times []int64, since int64) int {
-	n := 0
-	for _, t := range times {
-		if t > since {
-			n++
-		}
-	}
-	return n
-}
+// ReplyCapUsers returns how many users' replies are counted for the cap.
+func (s *Stage) ReplyCapUsers() int { return s.caps.Len() }
 
 // recordSent counts a reply to user at ts against the cap.
 func (s *Stage) recordSent(user string, ts int64) {
 	if s.cap < 0 {
 		return
 	}
-	s.capMu.Lock()
-	defer s.capMu.Unlock()
-	times := s.sent[user]
-	// Keep only what can still count: the last cap sends within the hour.
-	k := 0
-	for _, t := range times {
-		if t > ts-hourMS {
-			times[k] = t
-			k++
-		}
-	}
-	times = append(times[:k], ts)
-	if len(times) > s.cap {
-		times = times[len(times)-s.cap:]
-	}
-	s.sent[user] = times
-	s.sweep++
-	if s.sweep >= 4096 { // forget users whose sends all left the hour
-		s.sweep = 0
-		for u, ts2 := range s.sent {
-			if len(ts2) == 0 || ts2[len(ts2)-1] <= ts-hourMS {
-				delete(s.sent, u)
-			}
-		}
-	}
+	s.caps.Record(user, ts)
 }
 
 // eligible filters askers down to those who may get a reply at ts,

@@ -59,3 +59,32 @@ func IDs(t *testing.T, ids state.IDs) {
 		t.Error("a kind's ids start at 0")
 	}
 }
+
+// ReplyCaps runs the contract of state.ReplyCaps made to keep at least 3
+// sends per user within a window of 1000 ms: counts per user, only within
+// the window, and forgetting a user drops their count.
+func ReplyCaps(t *testing.T, c state.ReplyCaps) {
+	if n := c.Count("twitch:1", 0); n != 0 {
+		t.Fatalf("a new table counts %d", n)
+	}
+	c.Record("twitch:1", 100)
+	c.Record("twitch:1", 200)
+	c.Record("youtube:1", 200)
+	if n := c.Count("twitch:1", 0); n != 2 {
+		t.Fatalf("two sends counted %d", n)
+	}
+	if n := c.Count("twitch:1", 150); n != 1 {
+		t.Fatalf("one send after 150 counted %d", n)
+	}
+	if n := c.Count("youtube:1", 0); n != 1 {
+		t.Fatalf("another user's sends are counted: %d", n)
+	}
+	c.Record("twitch:1", 1500) // 100 and 200 left the window
+	if n := c.Count("twitch:1", 1500-1000); n != 1 {
+		t.Fatalf("sends within the window: %d, want 1", n)
+	}
+	c.Forget("twitch:1")
+	if n := c.Count("twitch:1", 0); n != 0 {
+		t.Fatalf("a forgotten user still counts %d", n)
+	}
+}
