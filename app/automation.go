@@ -315,6 +315,10 @@ func (a *App) wireAutomation() (chat.Decider, error) {
 		}))
 	}
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_reply_drafts",
+		Help: "Drafts in the approval queue: every pending one, and the newest decided ones up to 1024 in all.",
+	}, func() float64 { return float64(stage.DraftCount()) }))
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_reply_cap_users",
 		Help: "Users whose automated replies of the last hour are counted for replies.per_user_per_hour (users whose replies all left the hour are forgotten).",
 	}, func() float64 { return float64(stage.ReplyCapUsers()) }))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/handoff"
+	"github.com/livemod/livemod/state"
 )
 
 // The agents' and moderators' side: ticket transitions and draft
@@ -91,13 +92,11 @@ type UserData struct {
 func (s *Stage) UserData(user string) UserData {
 	out := UserData{Recent: []chat.TicketMessage{}, Drafts: []*chat.Draft{}, Waiting: []string{}}
 	out.Recent = s.recent.ofUser(user, out.Recent)
-	s.draftMu.Lock()
-	for _, id := range s.order {
-		if dr := s.drafts[id]; dr != nil && slices.Contains(dr.To, user) {
-			out.Drafts = append(out.Drafts, cloneDraft(dr))
+	for _, dr := range s.drafts.List("", "") {
+		if slices.Contains(dr.To, user) {
+			out.Drafts = append(out.Drafts, dr)
 		}
 	}
-	s.draftMu.Unlock()
 	for i := range s.streams {
 		sh := &s.streams[i]
 		sh.mu.Lock()
@@ -143,36 +142,30 @@ func (s *Stage) EraseUser(user string) int {
 		}
 		sh.mu.Unlock()
 	}
-	s.draftMu.Lock()
-	order := s.order[:0]
 	var changed []*chat.Draft
-	for _, id := range s.order {
-		dr := s.drafts[id]
-		if dr != nil {
-			if i := slices.Index(dr.To, user); i >= 0 {
-				n++
-				entry, ok := s.entry(dr.FAQ)
-				// A decided draft's text names every asker, as a sent
-				// reply's does (ReplyLog.EraseUser): it goes whole, and
-				// so does one that cannot be rendered without them.
-				if len(dr.To) == 1 || dr.State != chat.DraftPending || !ok {
-					delete(s.drafts, id)
-					continue
-				}
-				if i == 0 {
-					dr.Asked = "" // the erased user's words
-				}
-				dr.To = slices.Delete(dr.To, i, i+1)
-				dr.Names = slices.Delete(dr.Names, i, i+1)
-				dr.InReplyTo = slices.Delete(dr.InReplyTo, i, i+1)
-				dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
-				changed = append(changed, cloneDraft(dr))
-			}
+	s.drafts.Filter(func(dr *chat.Draft) bool {
+		i := slices.Index(dr.To, user)
+		if i < 0 {
+			return true
 		}
-		order = append(order, id)
-	}
-	s.order = order
-	s.draftMu.Unlock()
+		n++
+		entry, ok := s.entry(dr.FAQ)
+		// A decided draft's text names every asker, as a sent reply's
+		// does (ReplyLog.EraseUser): it goes whole, and so does one that
+		// cannot be rendered without them.
+		if len(dr.To) == 1 || dr.State != chat.DraftPending || !ok {
+			return false
+		}
+		if i == 0 {
+			dr.Asked = "" // the erased user's words
+		}
+		dr.To = slices.Delete(dr.To, i, i+1)
+		dr.Names = slices.Delete(dr.Names, i, i+1)
+		dr.InReplyTo = slices.Delete(dr.InReplyTo, i, i+1)
+		dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, &chat.Message{Stream: dr.Stream}))
+		changed = append(changed, state.CloneDraft(dr))
+		return true
+	})
 	// Saved without the user before the store deletes what is left of
 	// theirs (store.DB.EraseUser).
 	for _, dr := range changed {
@@ -252,10 +245,8 @@ func (s *Stage) TicketStream(id string) (string, bool) {
 
 // DraftStream returns the stream of draft id; false if there is none.
 func (s *Stage) DraftStream(id string) (string, bool) {
-	s.draftMu.Lock()
-	defer s.draftMu.Unlock()
-	dr := s.drafts[id]
-	if dr == nil {
+	dr, ok := s.drafts.Get(id)
+	if !ok {
 		return "", false
 	}
 	return dr.Stream, true

@@ -1,11 +1,13 @@
 package automate
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
+	"github.com/livemod/livemod/state"
 )
 
 // answer handles a message that matched an FAQ entry: answer now (naming
@@ -111,58 +113,44 @@ func (s *Stage) entry(id string) (classify.FAQEntry, bool) {
 // draft adds me to the group's pending draft, or opens one. Called with
 // the shard lock held.
 func (s *Stage) draft(g *group, m *chat.Message, entry classify.FAQEntry, me asker) *chat.Draft {
-	s.draftMu.Lock()
-	defer s.draftMu.Unlock()
-	dr := s.drafts[g.draft]
-	if dr == nil || dr.State != chat.DraftPending {
-		dr = &chat.Draft{
-			Reply: chat.Reply{ID: s.nextID("r"), Stream: m.Stream, FAQ: entry.ID},
-			State: chat.DraftPending,
+	join := func(dr *chat.Draft) {
+		if !slices.Contains(dr.To, me.user) {
+			dr.To = append(dr.To, me.user)
+			dr.Names = append(dr.Names, me.name)
+			dr.InReplyTo = append(dr.InReplyTo, me.msg)
 		}
-		dr.Asked = m.Text
-		g.draft = dr.ID
-		s.drafts[dr.ID] = dr
-		s.order = append(s.order, dr.ID)
-		s.trimDrafts()
+		dr.TS = m.TS
+		dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, m))
 	}
-	if !slices.Contains(dr.To, me.user) {
-		dr.To = append(dr.To, me.user)
-		dr.Names = append(dr.Names, me.name)
-		dr.InReplyTo = append(dr.InReplyTo, me.msg)
+	if g.draft != "" {
+		dr, err := s.drafts.Change(g.draft, func(dr *chat.Draft) error {
+			if dr.State != chat.DraftPending {
+				return ErrDraftDecided
+			}
+			join(dr)
+			return nil
+		})
+		if err == nil {
+			return dr
+		}
 	}
-	dr.TS = m.TS
-	dr.Text = s.render(entry.Answer, draftAskers(dr), s.fields(entry, m))
-	c := cloneDraft(dr)
-	return c
+	dr := &chat.Draft{
+		Reply: chat.Reply{ID: s.nextID("r"), Stream: m.Stream, FAQ: entry.ID},
+		State: chat.DraftPending,
+	}
+	dr.Asked = m.Text
+	join(dr)
+	g.draft = dr.ID
+	s.drafts.Add(dr)
+	return dr
 }
 
 // RestoreDrafts puts drafts saved before a restart back in the queue
 // (oldest first): pending ones can be approved or rejected as before.
 // New askers of the same FAQ open a new draft. Call it before traffic.
 func (s *Stage) RestoreDrafts(drafts []*chat.Draft) {
-	s.draftMu.Lock()
-	defer s.draftMu.Unlock()
 	for _, dr := range drafts {
-		if s.drafts[dr.ID] != nil {
-			continue
-		}
-		s.drafts[dr.ID] = cloneDraft(dr)
-		s.order = append(s.order, dr.ID)
-	}
-	s.trimDrafts()
-}
-
-// draftsKept bounds the decided drafts remembered for the queue's history.
-const draftsKept = 1024
-
-func (s *Stage) trimDrafts() {
-	for len(s.order) > draftsKept {
-		id := s.order[0]
-		if dr := s.drafts[id]; dr != nil && dr.State == chat.DraftPending {
-			break // never drop what a moderator has not seen
-		}
-		delete(s.drafts, id)
-		s.order = s.order[1:]
+		s.drafts.Add(dr)
 	}
 }
 
@@ -174,75 +162,67 @@ func draftAskers(dr *chat.Draft) []asker {
 	return out
 }
 
-func cloneDraft(dr *chat.Draft) *chat.Draft {
-	c := *dr
-	c.To = slices.Clone(dr.To)
-	c.Names = slices.Clone(dr.Names)
-	c.InReplyTo = slices.Clone(dr.InReplyTo)
-	return &c
-}
-
 // Drafts returns the drafts of stream (all if empty) in state (all if
 // empty), oldest first.
 func (s *Stage) Drafts(stream, state string) []*chat.Draft {
-	s.draftMu.Lock()
-	defer s.draftMu.Unlock()
-	var out []*chat.Draft
-	for _, id := range s.order {
-		dr := s.drafts[id]
-		if dr != nil && (stream == "" || dr.Stream == stream) && (state == "" || dr.State == state) {
-			out = append(out, cloneDraft(dr))
-		}
-	}
-	return out
+	return s.drafts.List(stream, state)
 }
 
 // DecideDraft approves or rejects draft id on behalf of by at (Unix ms).
 // An approved draft is sent to the askers who have not opted out since;
 // it counts against their hourly caps at the time of the last question.
 func (s *Stage) DecideDraft(id string, approve bool, by string, at int64) (*chat.Draft, error) {
-	s.draftMu.Lock()
-	dr := s.drafts[id]
-	switch {
-	case dr == nil:
-		s.draftMu.Unlock()
-		return nil, withStatus(ErrDraftNotFound)
-	case dr.State != chat.DraftPending:
-		s.draftMu.Unlock()
-		return nil, withStatus(ErrDraftDecided)
-	}
-	dr.DecidedBy, dr.DecidedAt = by, at
 	var reply *chat.Reply
-	if !approve {
-		dr.State = chat.DraftRejected
-	} else {
+	c, err := s.drafts.Change(id, func(dr *chat.Draft) error {
+		if dr.State != chat.DraftPending {
+			return ErrDraftDecided
+		}
+		dr.DecidedBy, dr.DecidedAt = by, at
+		if !approve {
+			dr.State = chat.DraftRejected
+			return nil
+		}
 		dr.State = chat.DraftApproved
-		var keep []asker
-		for _, a := range draftAskers(dr) {
-			if !s.optouts.OptedOut(a.user) {
-				keep = append(keep, a)
-			}
-		}
-		if len(keep) > 0 {
-			entry, _ := s.entry(dr.FAQ)
-			text := s.render(entry.Answer, keep, s.fields(entry, &chat.Message{Stream: dr.Stream}))
-			reply = &chat.Reply{ID: dr.ID, Stream: dr.Stream, Text: text, FAQ: dr.FAQ, TS: dr.TS}
-			if len(dr.InReplyTo) > 0 && keep[0].msg == dr.InReplyTo[0] {
-				reply.Asked = dr.Asked
-			}
-			for _, a := range keep {
-				reply.To = append(reply.To, a.user)
-				reply.InReplyTo = append(reply.InReplyTo, a.msg)
-				s.recordSent(a.user, dr.TS)
-			}
-			dr.Text = text
-		}
+		reply = s.approved(dr)
+		return nil
+	})
+	switch {
+	case errors.Is(err, state.ErrDraftNotFound):
+		return nil, withStatus(ErrDraftNotFound)
+	case err != nil:
+		return nil, withStatus(err)
 	}
-	c := cloneDraft(dr)
-	s.draftMu.Unlock()
 	s.out.Drafted(c)
 	if reply != nil {
 		s.out.Replied(reply)
 	}
 	return c, nil
+}
+
+// approved renders approved draft dr for the askers who have not opted
+// out since, counting it against their hourly caps at the time of the
+// last question; nil if none is left.
+func (s *Stage) approved(dr *chat.Draft) *chat.Reply {
+	var keep []asker
+	for _, a := range draftAskers(dr) {
+		if !s.optouts.OptedOut(a.user) {
+			keep = append(keep, a)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	entry, _ := s.entry(dr.FAQ)
+	text := s.render(entry.Answer, keep, s.fields(entry, &chat.Message{Stream: dr.Stream}))
+	reply := &chat.Reply{ID: dr.ID, Stream: dr.Stream, Text: text, FAQ: dr.FAQ, TS: dr.TS}
+	if len(dr.InReplyTo) > 0 && keep[0].msg == dr.InReplyTo[0] {
+		reply.Asked = dr.Asked
+	}
+	for _, a := range keep {
+		reply.To = append(reply.To, a.user)
+		reply.InReplyTo = append(reply.InReplyTo, a.msg)
+		s.recordSent(a.user, dr.TS)
+	}
+	dr.Text = text
+	return reply
 }

@@ -63,6 +63,7 @@ type Options struct {
 	Tickets   handoff.Tickets
 	IDs       state.IDs
 	ReplyCaps state.ReplyCaps
+	Drafts    state.Drafts
 	// Output receives replies, drafts and tickets. Nil discards them.
 	Output Output
 	// Escalation is when negative sentiment opens a complaint ticket;
@@ -136,9 +137,7 @@ type Stage struct {
 
 	caps state.ReplyCaps // replies sent per user, for the cap
 
-	draftMu sync.Mutex
-	drafts  map[string]*chat.Draft
-	order   []string // draft ids, oldest first
+	drafts state.Drafts // the approval queue
 
 	bounds      TicketBounds
 	onClose     func(t *chat.Ticket)
@@ -198,12 +197,12 @@ func New(opts Options) (*Stage, error) {
 		tickets:   opts.Tickets,
 		ids:       opts.IDs,
 		caps:      opts.ReplyCaps,
+		drafts:    opts.Drafts,
 		out:       opts.Output,
 		esc:       opts.Escalation.withDefaults(),
 		rating:    opts.RatingRequest,
 		vipUsers:  map[string]struct{}{},
 		vipBadges: map[string]struct{}{},
-		drafts:    map[string]*chat.Draft{},
 		bounds:    opts.Bounds.withDefaults(),
 		onClose:   opts.OnClose,
 		kick:      make(chan struct{}, 1),
@@ -246,6 +245,9 @@ func New(opts Options) (*Stage, error) {
 	}
 	if s.ids == nil {
 		s.ids = &state.MemoryIDs{}
+	}
+	if s.drafts == nil {
+		s.drafts = &state.MemoryDrafts{}
 	}
 	if s.caps == nil {
 		s.caps = state.NewMemoryReplyCaps(max(s.cap, 0), hourMS)
@@ -501,6 +503,9 @@ func (s *Stage) mayReply(user string, ts int64) (ok bool, rule, detail string) {
 }
 
 const hourMS = int64(time.Hour / time.Millisecond)
+
+// DraftCount returns how many drafts the approval queue keeps.
+func (s *Stage) DraftCount() int { return s.drafts.Len() }
 
 // ReplyCapUsers returns how many users' replies are counted for the cap.
 func (s *Stage) ReplyCapUsers() int { return s.caps.Len() }

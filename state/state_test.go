@@ -52,3 +52,31 @@ func TestMemoryReplyCapsBounded(t *testing.T) {
 		t.Errorf("%d users tracked after most left the window", n)
 	}
 }
+
+func TestMemoryDraftsContract(t *testing.T) {
+	statetest.Drafts(t, &state.MemoryDrafts{})
+}
+
+// TestMemoryDraftsBounded: decided drafts beyond Keep go, oldest first;
+// pending ones are never dropped.
+func TestMemoryDraftsBounded(t *testing.T) {
+	ds := &state.MemoryDrafts{Keep: 10}
+	ds.Add(&chat.Draft{Reply: chat.Reply{ID: "p-0"}, State: chat.DraftPending})
+	for i := range 50 {
+		ds.Add(&chat.Draft{Reply: chat.Reply{ID: "d-" + strconv.Itoa(i)}, State: chat.DraftApproved})
+	}
+	if _, ok := ds.Get("p-0"); !ok {
+		t.Fatal("a pending draft was dropped")
+	}
+	if n := ds.Len(); n > 10 {
+		t.Errorf("kept %d drafts behind a pending one, bound 10", n)
+	}
+	ds.Change("p-0", func(d *chat.Draft) error { d.State = chat.DraftRejected; return nil })
+	ds.Add(&chat.Draft{Reply: chat.Reply{ID: "d-last"}, State: chat.DraftApproved})
+	if n := ds.Len(); n > 10 {
+		t.Errorf("kept %d drafts, bound 10", n)
+	}
+	if _, ok := ds.Get("d-last"); !ok {
+		t.Error("the newest draft was dropped")
+	}
+}

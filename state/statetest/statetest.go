@@ -4,6 +4,7 @@
 package statetest
 
 import (
+	"errors"
 	"sync"
 	"testing"
 
@@ -86,5 +87,55 @@ func ReplyCaps(t *testing.T, c state.ReplyCaps) {
 	c.Forget("twitch:1")
 	if n := c.Count("twitch:1", 0); n != 0 {
 		t.Fatalf("a forgotten user still counts %d", n)
+	}
+}
+
+// Drafts runs the contract of state.Drafts: copies in and out, insertion
+// order, Change under the lock (an error keeps the draft as it was),
+// Filter deleting and changing.
+func Drafts(t *testing.T, ds state.Drafts) {
+	d := &chat.Draft{Reply: chat.Reply{ID: "r-1", Stream: "s", To: []string{"u-1"}, Text: "soon"}, State: chat.DraftPending}
+	if !ds.Add(d) || ds.Add(d) {
+		t.Fatal("Add: want added once")
+	}
+	d.To[0] = "changed by the caller"
+	ds.Add(&chat.Draft{Reply: chat.Reply{ID: "r-2", Stream: "t", To: []string{"u-2"}}, State: chat.DraftPending})
+	got, ok := ds.Get("r-1")
+	if !ok || got.To[0] != "u-1" {
+		t.Fatalf("Get: %+v, %v; the caller's change leaked in", got, ok)
+	}
+	got.To[0] = "changed again"
+	if again, _ := ds.Get("r-1"); again.To[0] != "u-1" {
+		t.Fatal("a returned draft shares memory with the kept one")
+	}
+	refuse := errors.New("refused")
+	if _, err := ds.Change("r-1", func(d *chat.Draft) error { d.State = chat.DraftApproved; return refuse }); !errors.Is(err, refuse) {
+		t.Fatalf("Change: %v, want fn's error", err)
+	}
+	if d, _ := ds.Get("r-1"); d.State != chat.DraftPending {
+		t.Fatal("a refused change was kept")
+	}
+	if _, err := ds.Change("r-404", func(*chat.Draft) error { return nil }); !errors.Is(err, state.ErrDraftNotFound) {
+		t.Fatalf("Change of a missing draft: %v", err)
+	}
+	c, err := ds.Change("r-1", func(d *chat.Draft) error { d.State, d.DecidedBy = chat.DraftApproved, "mod"; return nil })
+	if err != nil || c.State != chat.DraftApproved || c.DecidedBy != "mod" {
+		t.Fatalf("Change: %+v, %v", c, err)
+	}
+	if l := ds.List("", ""); len(l) != 2 || l[0].ID != "r-1" || l[1].ID != "r-2" {
+		t.Fatalf("List: %v, want r-1, r-2 oldest first", l)
+	}
+	if l := ds.List("t", chat.DraftPending); len(l) != 1 || l[0].ID != "r-2" {
+		t.Fatalf("List(t, pending): %v", l)
+	}
+	ds.Filter(func(d *chat.Draft) bool {
+		d.Text = "filtered"
+		return d.ID != "r-1"
+	})
+	if _, ok := ds.Get("r-1"); ok || ds.Len() != 1 {
+		t.Fatal("Filter did not delete r-1")
+	}
+	if d, _ := ds.Get("r-2"); d.Text != "filtered" {
+		t.Fatal("Filter's change was not kept")
 	}
 }
