@@ -334,7 +334,7 @@ func (a *App) wireAutomation() (chat.Decider, error) {
 		var out [][]byte
 		if v == broker.ViewAgent {
 			for _, state := range []string{chat.TicketOpen, chat.TicketClaimed} {
-				page, _, _, _ := au.stage.Handoffs(s, state, "", overlay.HandoffsPage) // the inbox asks for more
+				page, _, _, _ := au.stage.Handoffs(context.Background(), s, state, "", overlay.HandoffsPage) // the inbox asks for more
 				for _, t := range page {
 					out = append(out, t.AppendLine(make([]byte, 0, 1024)))
 				}
@@ -408,13 +408,13 @@ type handoffsREST struct {
 	a *App
 }
 
-func (h handoffsREST) Claim(id, by string, at int64) (*chat.Ticket, error) {
-	t, err := h.Stage.Claim(id, by, at)
+func (h handoffsREST) Claim(ctx context.Context, id, by string, at int64) (*chat.Ticket, error) {
+	t, err := h.Stage.Claim(ctx, id, by, at)
 	return t, h.event(t, "claimed", err)
 }
 
-func (h handoffsREST) Resolve(id, by string, at int64) (*chat.Ticket, error) {
-	t, err := h.Stage.Resolve(id, by, at)
+func (h handoffsREST) Resolve(ctx context.Context, id, by string, at int64) (*chat.Ticket, error) {
+	t, err := h.Stage.Resolve(ctx, id, by, at)
 	return t, h.event(t, "resolved", err)
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"github.com/livemod/livemod/handoff"
 	"github.com/livemod/livemod/overlay"
 )
@@ -9,7 +10,7 @@ import (
 // stream picker, the index and the moderators' unban list.
 type streamsREST struct{ a *App }
 
-func (r streamsREST) Streams(limit int) []overlay.StreamInfo {
+func (r streamsREST) Streams(ctx context.Context, limit int) []overlay.StreamInfo {
 	counts := r.a.kpis.Streams(limit)
 	out := make([]overlay.StreamInfo, len(counts))
 	for i, c := range counts {
@@ -21,7 +22,7 @@ func (r streamsREST) Streams(limit int) []overlay.StreamInfo {
 		}
 		if r.a.Auto != nil && r.a.Auto.state != nil {
 			// A page of one: Total counts them without copying a big show's list.
-			if p, err := r.a.Auto.state.Page(handoff.TicketQuery{Stream: c.Stream, State: "open", Limit: 1}); err == nil {
+			if p, err := r.a.Auto.state.Page(ctx, handoff.TicketQuery{Stream: c.Stream, State: "open", Limit: 1}); err == nil {
 				out[i].OpenHandoffs = p.Total
 			}
 		}

@@ -251,7 +251,7 @@ func (s *Stage) SweepTickets(now int64) []*chat.Ticket {
 // is not (claimed, resolved, or a line came meanwhile). It is Resolve
 // without the rating request (no agent spoke to the user).
 func (s *Stage) closeOpen(id, reason string, now, idleBefore int64) *chat.Ticket {
-	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+	t, err := s.tickets.Update(onMessagePath, id, func(t *chat.Ticket) error {
 		if t.State != chat.TicketOpen || lastLine(t) > idleBefore {
 			return handoff.ErrTicketState
 		}

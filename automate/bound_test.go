@@ -1,6 +1,7 @@
 package automate_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,7 +127,7 @@ func TestSweepBoundClaimed(t *testing.T) {
 	var claimed []string
 	for i := range 3 {
 		id := speak(s, "s", "c"+strconv.Itoa(i), int64(i), true)
-		if _, err := s.Claim(id, "anita", t0); err != nil {
+		if _, err := s.Claim(context.Background(), id, "anita", t0); err != nil {
 			t.Fatal(err)
 		}
 		claimed = append(claimed, id)
@@ -162,7 +163,7 @@ func TestSweepIdle(t *testing.T) {
 	idle := speak(s, "s", "idle", 0, true)
 	held := speak(s, "s", "held", 0, true)
 	chatty := speak(s, "s", "chatty", 0, true)
-	if _, err := s.Claim(held, "anita", t0); err != nil {
+	if _, err := s.Claim(context.Background(), held, "anita", t0); err != nil {
 		t.Fatal(err)
 	}
 	speak(s, "s", "chatty", 3600, false) // an hour later

@@ -1,6 +1,7 @@
 package automate
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -166,7 +167,7 @@ func (s *Stage) PendingRatings() int { return s.ratings.len() }
 
 // askRating sends the rating request for resolved ticket t, if the stage
 // asks and the user may get an automated reply.
-func (s *Stage) askRating(t *chat.Ticket, at int64) *chat.Ticket {
+func (s *Stage) askRating(ctx context.Context, t *chat.Ticket, at int64) *chat.Ticket {
 	if s.rating == "" || t.User.ID == "" {
 		return t
 	}
@@ -177,7 +178,7 @@ func (s *Stage) askRating(t *chat.Ticket, at int64) *chat.Ticket {
 	f := classify.TemplateFields{Stream: t.Stream, OrderID: orDefault(t.OrderID, notGiven), Issue: issueWords(t.Issue), ProductName: defaultProduct}
 	r := s.newReply(t.Stream, me, s.render(s.rating, me, f), at)
 	r.Handoff = t.ID
-	t2, err := s.tickets.Update(t.ID, func(t *chat.Ticket) error {
+	t2, err := s.tickets.Update(ctx, t.ID, func(t *chat.Ticket) error {
 		t.SetOutcome(func(o *chat.Outcome) { o.RatingAsk = at })
 		return nil
 	})
@@ -203,7 +204,7 @@ func (s *Stage) rate(m *chat.Message, d *chat.Decision, fx *effects) {
 	if !ok || m.TS-a.at > ratingWindow {
 		return
 	}
-	t, err := s.tickets.Update(a.ticket, func(t *chat.Ticket) error {
+	t, err := s.tickets.Update(onMessagePath, a.ticket, func(t *chat.Ticket) error {
 		t.SetOutcome(func(o *chat.Outcome) { o.Rating, o.RatedAt = r, m.TS })
 		return nil
 	})
@@ -216,8 +217,8 @@ func (s *Stage) rate(m *chat.Message, d *chat.Decision, fx *effects) {
 }
 
 // Convert marks ticket id a sale the agent closed, of value.
-func (s *Stage) Convert(id, by string, value float64, at int64) (*chat.Ticket, error) {
-	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+func (s *Stage) Convert(ctx context.Context, id, by string, value float64, at int64) (*chat.Ticket, error) {
+	t, err := s.tickets.Update(ctx, id, func(t *chat.Ticket) error {
 		t.SetOutcome(func(o *chat.Outcome) { o.Converted, o.OrderValue = true, value })
 		if t.ClaimedBy == "" {
 			t.ClaimedBy, t.ClaimedAt = by, at

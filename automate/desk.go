@@ -1,6 +1,7 @@
 package automate
 
 import (
+	"context"
 	"slices"
 	"sync"
 
@@ -32,17 +33,17 @@ func withStatus(err error) error {
 // empty), oldest first, a page at a time: at most limit (no limit if 0),
 // after the cursor an earlier page gave as next ("" for the first).
 // total counts the matching tickets on every page; next is "" on the last.
-func (s *Stage) Handoffs(stream, state, after string, limit int) (page []*chat.Ticket, total int, next string, err error) {
-	p, err := s.tickets.Page(handoff.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
+func (s *Stage) Handoffs(ctx context.Context, stream, state, after string, limit int) (page []*chat.Ticket, total int, next string, err error) {
+	p, err := s.tickets.Page(ctx, handoff.TicketQuery{Stream: stream, State: state, After: after, Limit: limit})
 	return p.Tickets, p.Total, p.Next, withStatus(err)
 }
 
 // Claim gives open ticket id to agent by at (Unix ms), by the lifecycle's
 // rule (handoff.Claim): a ticket that is not open is refused with
 // ErrTicketState naming its state.
-func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
+func (s *Stage) Claim(ctx context.Context, id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
-	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+	t, err := s.tickets.Update(ctx, id, func(t *chat.Ticket) error {
 		if conflict = handoff.Claim(t, by, at); conflict != nil {
 			return handoff.ErrTicketState
 		}
@@ -60,9 +61,9 @@ func (s *Stage) Claim(id, by string, at int64) (*chat.Ticket, error) {
 
 // Resolve closes ticket id (handoff.Resolve); the user's next support
 // message opens a new one.
-func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
+func (s *Stage) Resolve(ctx context.Context, id, by string, at int64) (*chat.Ticket, error) {
 	var conflict error
-	t, err := s.tickets.Update(id, func(t *chat.Ticket) error {
+	t, err := s.tickets.Update(ctx, id, func(t *chat.Ticket) error {
 		if conflict = handoff.Resolve(t, by, at); conflict != nil {
 			return handoff.ErrTicketState
 		}
@@ -74,7 +75,7 @@ func (s *Stage) Resolve(id, by string, at int64) (*chat.Ticket, error) {
 	if err != nil {
 		return nil, withStatus(err)
 	}
-	t = s.askRating(t, at)
+	t = s.askRating(ctx, t, at)
 	s.out.TicketChanged(t, false)
 	return t, nil
 }

@@ -1,6 +1,7 @@
 package automate_test
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,7 +250,7 @@ func TestRatingAndConversion(t *testing.T) {
 		t.Fatal("no ticket")
 	}
 	id := d.Handoff.ID
-	if _, err := s.Resolve(id, "agent1", t0+10_000); err != nil {
+	if _, err := s.Resolve(context.Background(), id, "agent1", t0+10_000); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.ContainsFunc(rec.lines, func(l string) bool {
@@ -269,10 +270,10 @@ func TestRatingAndConversion(t *testing.T) {
 	if hasRule(d, "csat.rating") {
 		t.Error("a second rating line was recorded")
 	}
-	if tk, err := s.Convert(id, "agent1", 1299, t0+30_000); err != nil || !tk.Converted || tk.OrderValue != 1299 {
+	if tk, err := s.Convert(context.Background(), id, "agent1", 1299, t0+30_000); err != nil || !tk.Converted || tk.OrderValue != 1299 {
 		t.Errorf("convert: %+v %v", tk, err)
 	}
-	if _, err := s.Convert("h-404", "agent1", 1, t0); err == nil {
+	if _, err := s.Convert(context.Background(), "h-404", "agent1", 1, t0); err == nil {
 		t.Error("convert of an unknown ticket: no error")
 	}
 }
@@ -285,7 +286,7 @@ func TestRatingOptOut(t *testing.T) {
 	d := say(dec, 1, "raj", nil, "agent please, order 5521 refund nahi mila")
 	say(dec, 2, "raj", nil, "STOP")
 	rec.lines = nil
-	if _, err := s.Resolve(d.Handoff.ID, "agent1", t0+10_000); err != nil {
+	if _, err := s.Resolve(context.Background(), d.Handoff.ID, "agent1", t0+10_000); err != nil {
 		t.Fatal(err)
 	}
 	if slices.ContainsFunc(rec.lines, func(l string) bool { return strings.HasPrefix(l, "  reply") }) {

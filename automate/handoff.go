@@ -1,6 +1,7 @@
 package automate
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -57,7 +58,7 @@ func (s *Stage) handoff(m *chat.Message, d *chat.Decision, wants bool, issue, pr
 			r := s.newReply(m.Stream, me, s.render(s.notice, me, f), m.TS)
 			r.Handoff = t.ID
 			r.Asked = m.Text
-			if t2, err := s.tickets.Update(t.ID, func(t *chat.Ticket) error { t.Noticed = true; return nil }); err == nil {
+			if t2, err := s.tickets.Update(onMessagePath, t.ID, func(t *chat.Ticket) error { t.Noticed = true; return nil }); err == nil {
 				t, joined = t2, false
 			}
 			fx.replies = append(fx.replies, r)
@@ -85,13 +86,18 @@ type laterUpdater interface {
 	UpdateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error)
 }
 
+// onMessagePath is the context of the ticket changes a message or the
+// sweeper makes: the Tickets port promises no I/O on the message path
+// (docs/ARCHITECTURE.md, "State"), so nothing there waits to cancel.
+var onMessagePath = context.Background()
+
 // updateLater changes ticket id as a chat line asks: written with the
 // line where the store can, else at once.
 func (s *Stage) updateLater(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if lu, ok := s.tickets.(laterUpdater); ok {
 		return lu.UpdateLater(id, fn)
 	}
-	return s.tickets.Update(id, fn)
+	return s.tickets.Update(onMessagePath, id, fn)
 }
 
 const ticketLabels = chat.Labels(chat.LabelSupport | chat.LabelAgentRequest | chat.LabelPurchaseIntent | chat.LabelNegative)

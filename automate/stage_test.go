@@ -1,6 +1,7 @@
 package automate_test
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,13 +153,13 @@ func TestStage(t *testing.T) {
 				if notices != 1 {
 					t.Errorf("%d notices for h-1, want 1", notices)
 				}
-				if _, err := s.Claim("h-1", "agent7", 1); err != nil {
+				if _, err := s.Claim(context.Background(), "h-1", "agent7", 1); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.Claim("h-1", "agent8", 2); err == nil {
+				if _, err := s.Claim(context.Background(), "h-1", "agent8", 2); err == nil {
 					t.Error("another agent claimed a claimed ticket")
 				}
-				if tk, err := s.Resolve("h-1", "agent7", 3); err != nil || tk.State != chat.TicketResolved {
+				if tk, err := s.Resolve(context.Background(), "h-1", "agent7", 3); err != nil || tk.State != chat.TicketResolved {
 					t.Fatalf("resolve: %+v %v", tk, err)
 				}
 			}

@@ -152,7 +152,7 @@ func TestWebhookRetriesThenDeliversOnce(t *testing.T) {
 	for _, id := range []string{"h-1", "h-2", "h-3"} {
 		openTicket(r, id, "u-"+id)
 	}
-	r.auto.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; return nil })
+	r.auto.Update(context.Background(), "h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; return nil })
 	waitFor(t, "three accepted tickets", func() bool {
 		_, acc, _ := c.get()
 		return len(acc) == 3

@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -55,15 +56,17 @@ type Tickets interface {
 	// ticket, only reads do.
 	Join(m *chat.Message, max int) (*chat.Ticket, bool)
 	// Update calls fn with a copy of ticket id and saves it unless fn
-	// returns an error.
-	Update(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error)
+	// returns an error. It may do I/O (a resolved ticket that left
+	// memory, a remote store): ctx bounds it.
+	Update(ctx context.Context, id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error)
 	// Get returns ticket id.
 	Get(id string) (*chat.Ticket, bool)
 	// List returns the tickets of stream (all streams if empty) in state
 	// (all states if empty), oldest first.
 	List(stream, state string) []*chat.Ticket
-	// Page returns one page of List's tickets (see TicketQuery).
-	Page(q TicketQuery) (TicketPage, error)
+	// Page returns one page of List's tickets (see TicketQuery). It may
+	// do I/O: ctx bounds it.
+	Page(ctx context.Context, q TicketQuery) (TicketPage, error)
 }
 
 // TicketQuery asks for one page of tickets, in List's order (oldest

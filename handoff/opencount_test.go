@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"strconv"
 	"testing"
 
@@ -37,15 +38,15 @@ func TestOpenCounts(t *testing.T) {
 	}
 	b := open("b", "u0", 0)
 	want("opened", 3, 1, 4)
-	if _, err := m.Update(ids[0], func(t *chat.Ticket) error { t.State, t.ClaimedBy = chat.TicketClaimed, "x"; return nil }); err != nil {
+	if _, err := m.Update(context.Background(), ids[0], func(t *chat.Ticket) error { t.State, t.ClaimedBy = chat.TicketClaimed, "x"; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	want("claimed", 2, 1, 3)
-	if _, err := m.Update(ids[0], func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
+	if _, err := m.Update(context.Background(), ids[0], func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	want("the claimed one resolved", 2, 1, 3)
-	if _, err := m.Update(b.ID, func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
+	if _, err := m.Update(context.Background(), b.ID, func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	want("an open one resolved (and the first evicted)", 2, 0, 2)

@@ -2,6 +2,7 @@ package handoff
 
 import (
 	"cmp"
+	"context"
 	"encoding/binary"
 	"slices"
 	"sync"
@@ -339,8 +340,11 @@ func (m *MemoryTickets) TakeJoined(id string) (*chat.Ticket, bool) {
 	return slot.fold(), true
 }
 
-// Update implements Tickets.
-func (m *MemoryTickets) Update(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
+// Update implements Tickets. It does no I/O; an ended ctx refuses it.
+func (m *MemoryTickets) Update(ctx context.Context, id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t, _, err := m.update(id, fn, false)
 	return t, err
 }
@@ -506,14 +510,21 @@ func (m *MemoryTickets) Get(id string) (*chat.Ticket, bool) {
 
 // List implements Tickets.
 func (m *MemoryTickets) List(stream, state string) []*chat.Ticket {
-	p, _ := m.Page(TicketQuery{Stream: stream, State: state})
+	p, _ := m.page(TicketQuery{Stream: stream, State: state})
 	return p.Tickets
 }
 
 // Page implements Tickets. It folds the lines joined since into the
 // tickets of the page only: a page of a big listing costs a pass over the
 // index and a sort of its matches, not a new version of every ticket.
-func (m *MemoryTickets) Page(q TicketQuery) (TicketPage, error) {
+func (m *MemoryTickets) Page(ctx context.Context, q TicketQuery) (TicketPage, error) {
+	if err := ctx.Err(); err != nil {
+		return TicketPage{}, err
+	}
+	return m.page(q)
+}
+
+func (m *MemoryTickets) page(q TicketQuery) (TicketPage, error) {
 	var after ticketCursor
 	if q.After != "" {
 		var ok bool

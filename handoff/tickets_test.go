@@ -1,6 +1,7 @@
 package handoff
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,7 +120,7 @@ func TestMemoryTicketsMaxResolved(t *testing.T) {
 		}))
 	}
 	resolve := func(id string) {
-		if _, err := m.Update(id, func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
+		if _, err := m.Update(context.Background(), id, func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 			t.Fatalf("resolve %s: %v", id, err)
 		}
 	}
@@ -135,7 +136,7 @@ func TestMemoryTicketsMaxResolved(t *testing.T) {
 		t.Error("the open ticket left memory")
 	}
 	// Saving a resolved ticket again does not count it twice.
-	m.Update("h-a", func(t *chat.Ticket) error { t.Summary = "done"; return nil })
+	m.Update(context.Background(), "h-a", func(t *chat.Ticket) error { t.Summary = "done"; return nil })
 	if _, ok := m.Get("h-a"); !ok {
 		t.Error("h-a left memory when it was saved again")
 	}
@@ -183,7 +184,7 @@ func TestMemoryTicketsJoin(t *testing.T) {
 	}
 	// A change after joins keeps them, and counts as their save.
 	m.Join(line("m7"), 3)
-	up, err := m.Update("h-1", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
+	up, err := m.Update(context.Background(), "h-1", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	if s := ids(up); err != nil || len(s) != 3 || s[2] != "m7" || up.State != chat.TicketClaimed {
 		t.Fatalf("Update after a join = %v, %v", s, err)
 	}
@@ -256,7 +257,7 @@ func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
 			for range each {
 				fn := func(t *chat.Ticket) error { t.Summary += "x"; return nil }
 				if g == 0 {
-					m.Update("h-1", fn)
+					m.Update(context.Background(), "h-1", fn)
 				} else {
 					m.UpdateUnsaved("h-1", fn)
 				}
@@ -276,7 +277,7 @@ func TestMemoryTicketsConcurrentUpdates(t *testing.T) {
 	if len(tk.Messages) != 10 || tk.Messages[9].ID != fmt.Sprint("m-", each-1) {
 		t.Fatalf("lines %+v", tk.Messages)
 	}
-	if _, err := m.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
+	if _, err := m.Update(context.Background(), "h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if m.HasActive("s", "u") {
@@ -375,7 +376,7 @@ func TestMemoryTicketsConcurrentJoinsAndReads(t *testing.T) {
 			case 2:
 				m.List("s", "")
 			case 3:
-				m.Update(id, func(t *chat.Ticket) error { t.Noticed = true; return nil })
+				m.Update(context.Background(), id, func(t *chat.Ticket) error { t.Noticed = true; return nil })
 			}
 		}
 	}()
@@ -422,7 +423,7 @@ func TestTicketPages(t *testing.T) {
 	var got []*chat.Ticket
 	after, pages := "", 0
 	for {
-		p, err := m.Page(TicketQuery{Stream: "show", State: chat.TicketOpen, After: after, Limit: 100})
+		p, err := m.Page(context.Background(), TicketQuery{Stream: "show", State: chat.TicketOpen, After: after, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -452,15 +453,15 @@ func TestTicketPages(t *testing.T) {
 	}
 
 	for _, bad := range []string{"x", "12", ".h-1", "12.", "a.h-1"} {
-		if _, err := m.Page(TicketQuery{After: bad}); err != ErrBadCursor {
+		if _, err := m.Page(context.Background(), TicketQuery{After: bad}); err != ErrBadCursor {
 			t.Errorf("Page(After %q): %v, want ErrBadCursor", bad, err)
 		}
 	}
-	p, _ := m.Page(TicketQuery{Stream: "show", Limit: 5, Hide: func(id string) bool { return strings.HasPrefix(id, "h-show-c") }})
+	p, _ := m.Page(context.Background(), TicketQuery{Stream: "show", Limit: 5, Hide: func(id string) bool { return strings.HasPrefix(id, "h-show-c") }})
 	if p.Total != 250 || p.Tickets[0].ID != "h-show-u0" {
 		t.Errorf("hiding the claimed: total %d, first %s; want 250 from h-show-u0", p.Total, p.Tickets[0].ID)
 	}
-	if p, _ := m.Page(TicketQuery{}); p.Total != 520 || len(p.Tickets) != 520 || p.Next != "" {
+	if p, _ := m.Page(context.Background(), TicketQuery{}); p.Total != 520 || len(p.Tickets) != 520 || p.Next != "" {
 		t.Errorf("everything: %d of %d, next %q; want all 520 on one page", len(p.Tickets), p.Total, p.Next)
 	}
 }

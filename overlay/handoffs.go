@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,11 +16,11 @@ type Handoffs[T any] interface {
 	// Handoffs returns a page of tickets, oldest first: at most limit,
 	// after the cursor an earlier page gave as next ("" for the first);
 	// total counts the matches on every page, next is "" on the last.
-	Handoffs(stream, state, after string, limit int) (page []T, total int, next string, err error)
-	Claim(id, by string, at int64) (T, error)
-	Resolve(id, by string, at int64) (T, error)
+	Handoffs(ctx context.Context, stream, state, after string, limit int) (page []T, total int, next string, err error)
+	Claim(ctx context.Context, id, by string, at int64) (T, error)
+	Resolve(ctx context.Context, id, by string, at int64) (T, error)
 	// Convert marks ticket id a sale of value (the order's value, ≥ 0).
-	Convert(id, by string, value float64, at int64) (T, error)
+	Convert(ctx context.Context, id, by string, value float64, at int64) (T, error)
 	// TicketStream returns ticket id's stream, false if there is none.
 	TicketStream(id string) (string, bool)
 }
@@ -74,7 +75,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		if !AllowStream(w, r, q.Get("stream")) {
 			return
 		}
-		list, total, next, err := h.Handoffs(q.Get("stream"), state, q.Get("after"), limit)
+		list, total, next, err := h.Handoffs(r.Context(), q.Get("stream"), state, q.Get("after"), limit)
 		if err != nil {
 			answerError(w, err)
 			return
@@ -84,7 +85,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 		}
 		writeJSON(w, http.StatusOK, handoffList[T]{Handoffs: list, Total: total, Next: next})
 	}), auth.RoleAgent)
-	for action, do := range map[string]func(id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
+	for action, do := range map[string]func(ctx context.Context, id, by string, at int64) (T, error){"claim": h.Claim, "resolve": h.Resolve} {
 		s.Handle("POST /v1/handoffs/{id}/"+action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			actor := PrincipalFrom(r.Context()).Name
 			id := r.PathValue("id")
@@ -96,7 +97,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 				writeError(w, http.StatusNotFound, "ticket "+quote(id)+": not found")
 				return
 			}
-			t, err := do(id, actor, time.Now().UnixMilli())
+			t, err := do(r.Context(), id, actor, time.Now().UnixMilli())
 			if err == nil {
 				audit(actor, "handoff."+action, id, stream, "")
 			}
@@ -125,7 +126,7 @@ func RegisterHandoffs[T any](s *Server, h Handoffs[T], wh Webhooks, audit Audito
 			writeError(w, http.StatusNotFound, "ticket "+quote(id)+": not found")
 			return
 		}
-		t, err := h.Convert(id, actor, *body.OrderValue, time.Now().UnixMilli())
+		t, err := h.Convert(r.Context(), id, actor, *body.OrderValue, time.Now().UnixMilli())
 		if err == nil {
 			audit(actor, "handoff.convert", id, stream, strconv.FormatFloat(*body.OrderValue, 'f', -1, 64))
 		}

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/livemod/livemod/auth"
@@ -31,7 +32,7 @@ type StreamList struct {
 // Streams lists the streams the server has seen, the most recently
 // active first (app adapts moderate.KPIs).
 type Streams interface {
-	Streams(limit int) []StreamInfo
+	Streams(ctx context.Context, limit int) []StreamInfo
 }
 
 // StreamsMax caps GET /v1/streams: a picker of more is no help.
@@ -65,7 +66,7 @@ func RegisterStreams(s *Server, st Streams, rs Restrictions) {
 	if st != nil {
 		s.Handle("GET /v1/streams", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p := PrincipalFrom(r.Context())
-			list := st.Streams(StreamsMax)
+			list := st.Streams(r.Context(), StreamsMax)
 			if p.Scoped() {
 				// A limited token sees its own streams, active or not.
 				seen := map[string]bool{}

@@ -166,7 +166,7 @@ func (a *Automation) EraseUser(ctx context.Context, user string) (AutomationEras
 		ids[t.ID] = true
 		out.Tickets = append(out.Tickets, t.ID)
 		// Keep a husk without content: MemoryTickets cannot delete.
-		a.tickets.Update(t.ID, func(t *chat.Ticket) error {
+		a.tickets.Update(ctx, t.ID, func(t *chat.Ticket) error {
 			*t = chat.Ticket{ID: t.ID, Stream: t.Stream, State: chat.TicketResolved, Rev: t.Rev}
 			return nil
 		})

@@ -91,7 +91,7 @@ func TestEraseUser(t *testing.T) {
 	if got.Labels != 1 || got.Audit != 3 {
 		t.Errorf("erased %+v; want 1 label, 3 audit entries redacted", got)
 	}
-	if _, err := a.Update("h-1", func(t *chat.Ticket) error { return nil }); err != handoff.ErrTicketNotFound {
+	if _, err := a.Update(context.Background(), "h-1", func(t *chat.Ticket) error { return nil }); err != handoff.ErrTicketNotFound {
 		t.Errorf("update of an erased ticket: %v, want not found", err)
 	}
 	// The user chats on: no ticket of theirs is active, so their lines

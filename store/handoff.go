@@ -414,7 +414,7 @@ func (a *Automation) UpdateLater(id string, fn func(t *chat.Ticket) error) (*cha
 	}
 	t, first, err := a.tickets.UpdateUnsaved(id, fn)
 	if err == handoff.ErrTicketNotFound {
-		return a.Update(id, fn) // a resolved ticket that left memory
+		return a.Update(context.Background(), id, fn) // a resolved ticket that left memory: read back from disk
 	}
 	if err == nil && first {
 		a.writeLater(t.ID)
@@ -440,17 +440,17 @@ func (a *Automation) writeLater(id string) {
 }
 
 // Update implements handoff.Tickets.
-func (a *Automation) Update(id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
+func (a *Automation) Update(ctx context.Context, id string, fn func(t *chat.Ticket) error) (*chat.Ticket, error) {
 	if a.gone.has(id) {
 		return nil, handoff.ErrTicketNotFound
 	}
-	t, err := a.tickets.Update(id, fn)
+	t, err := a.tickets.Update(ctx, id, fn)
 	if err == handoff.ErrTicketNotFound {
 		// A resolved ticket that left memory: back in, then changed (most
 		// changes refuse a resolved ticket, with the usual error).
 		if old, ok := a.ticketOnDisk(id); ok {
 			a.tickets.Put(old)
-			t, err = a.tickets.Update(id, fn)
+			t, err = a.tickets.Update(ctx, id, fn)
 		}
 	}
 	if err == nil {
@@ -478,10 +478,10 @@ func (a *Automation) List(stream, state string) []*chat.Ticket {
 }
 
 // Page implements handoff.Tickets; erased tickets are not on it.
-func (a *Automation) Page(q handoff.TicketQuery) (handoff.TicketPage, error) {
+func (a *Automation) Page(ctx context.Context, q handoff.TicketQuery) (handoff.TicketPage, error) {
 	hide := q.Hide
 	q.Hide = func(id string) bool { return a.gone.has(id) || hide != nil && hide(id) }
-	return a.tickets.Page(q)
+	return a.tickets.Page(ctx, q)
 }
 
 // sweep writes the waiting joins every joinPersistEvery until stopped.

@@ -23,7 +23,7 @@ func TestAutomationSurvivesReopen(t *testing.T) {
 	a.Upsert("s", "u-1", handoff.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
 		return &chat.Ticket{ID: "h-1", Stream: "s", User: chat.User{ID: "u-1"}, State: chat.TicketOpen}
 	}))
-	a.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; t.ClaimedBy = "ag"; return nil })
+	a.Update(context.Background(), "h-1", func(t *chat.Ticket) error { t.State = chat.TicketClaimed; t.ClaimedBy = "ag"; return nil })
 	a.SetOptOut(chat.OptOut{User: "u-2", Out: true, TS: 42})
 	if err := a.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestTicketJoinsWrittenLazily(t *testing.T) {
 		t.Errorf("after Flush: %d messages on disk, want 1", n)
 	}
 	join("two")
-	a.Update("h-1", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
+	a.Update(context.Background(), "h-1", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	join("three")
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestLazyJoinsSweptOldestFirst(t *testing.T) {
 	cut := time.Now()
 	time.Sleep(5 * time.Millisecond)
 	join("h-2")
-	a.Update("h-3", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
+	a.Update(context.Background(), "h-3", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	a.flushLazyBefore(cut)
 	if err := a.waitWritten(ctx); err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestChatChangesWrittenWithTheirLines(t *testing.T) {
 	if waiting != 2 {
 		t.Errorf("%d tickets wait for the sweeper, want 2 (one each, the line and its change together)", waiting)
 	}
-	a.Update("h-2", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
+	a.Update(context.Background(), "h-2", func(tk *chat.Ticket) error { tk.State = chat.TicketClaimed; return nil })
 	a.flushLazyBefore(time.Now().Add(time.Hour))
 	if err := a.waitWritten(ctx); err != nil {
 		t.Fatal(err)
@@ -293,7 +293,7 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 		}))
 	}
 	resolve := func(id string, at int64) {
-		if _, err := a.Update(id, func(t *chat.Ticket) error {
+		if _, err := a.Update(context.Background(), id, func(t *chat.Ticket) error {
 			t.State, t.ResolvedAt = chat.TicketResolved, at
 			return nil
 		}); err != nil {
@@ -327,7 +327,7 @@ func TestResolvedTicketsLeaveMemory(t *testing.T) {
 	if ts, _ := a.UserRecords("u-2"); len(ts) != 1 || ts[0].ID != "h-2" {
 		t.Errorf("export of u-2 = %v, want the ticket on disk", ids(ts))
 	}
-	if _, err := a.Update("h-2", func(t *chat.Ticket) error {
+	if _, err := a.Update(context.Background(), "h-2", func(t *chat.Ticket) error {
 		if t.State != chat.TicketOpen {
 			return handoff.ErrTicketState
 		}
@@ -367,7 +367,7 @@ func TestWrittenRevisionsForgotten(t *testing.T) {
 		return t
 	}
 	old := open("u-1")
-	newer, err := a.Update(old.ID, func(t *chat.Ticket) error { t.State = chat.TicketClaimed; return nil })
+	newer, err := a.Update(context.Background(), old.ID, func(t *chat.Ticket) error { t.State = chat.TicketClaimed; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

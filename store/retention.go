@@ -301,7 +301,7 @@ func (a *Automation) Purge(ctx context.Context, r Retention, now time.Time) (Pur
 			}
 			a.gone.add(t.ID)
 			ids[t.ID] = true
-			a.tickets.Update(t.ID, func(t *chat.Ticket) error {
+			a.tickets.Update(ctx, t.ID, func(t *chat.Ticket) error {
 				*t = chat.Ticket{ID: t.ID, Stream: t.Stream, State: chat.TicketResolved, Rev: t.Rev}
 				return nil
 			})

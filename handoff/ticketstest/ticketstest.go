@@ -60,18 +60,18 @@ func Run(t *testing.T, newTickets func(t *testing.T) handoff.Tickets) {
 	t.Run("update changes a copy, an error changes nothing", func(t *testing.T) {
 		ts := newTickets(t)
 		ts.Upsert("s", "u-1", open{"h-1", "s", "u-1"})
-		claimed, err := ts.Update("h-1", func(t *chat.Ticket) error { t.State, t.ClaimedBy = chat.TicketClaimed, "agent"; return nil })
+		claimed, err := ts.Update(t.Context(), "h-1", func(t *chat.Ticket) error { t.State, t.ClaimedBy = chat.TicketClaimed, "agent"; return nil })
 		if err != nil || claimed.State != chat.TicketClaimed {
 			t.Fatalf("claim: %+v %v", claimed, err)
 		}
 		refuse := errors.New("not now")
-		if _, err := ts.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return refuse }); !errors.Is(err, refuse) {
+		if _, err := ts.Update(t.Context(), "h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return refuse }); !errors.Is(err, refuse) {
 			t.Fatalf("a refused change: %v", err)
 		}
 		if got, _ := ts.Get("h-1"); got.State != chat.TicketClaimed {
 			t.Fatalf("a refused change was saved: %s", got.State)
 		}
-		if _, err := ts.Update("h-404", func(*chat.Ticket) error { return nil }); !errors.Is(err, handoff.ErrTicketNotFound) {
+		if _, err := ts.Update(t.Context(), "h-404", func(*chat.Ticket) error { return nil }); !errors.Is(err, handoff.ErrTicketNotFound) {
 			t.Fatalf("update of an unknown ticket: %v", err)
 		}
 		// A version handed out is not the store's: a Clone changed by the
@@ -85,7 +85,7 @@ func Run(t *testing.T, newTickets func(t *testing.T) handoff.Tickets) {
 	t.Run("resolved frees the user for a new ticket", func(t *testing.T) {
 		ts := newTickets(t)
 		ts.Upsert("s", "u-1", open{"h-1", "s", "u-1"})
-		if _, err := ts.Update("h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
+		if _, err := ts.Update(t.Context(), "h-1", func(t *chat.Ticket) error { t.State = chat.TicketResolved; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if ts.HasActive("s", "u-1") {
@@ -106,7 +106,7 @@ func Run(t *testing.T, newTickets func(t *testing.T) handoff.Tickets) {
 		var ids []string
 		after := ""
 		for range 5 {
-			p, err := ts.Page(handoff.TicketQuery{Stream: "s", State: chat.TicketOpen, After: after, Limit: 2})
+			p, err := ts.Page(t.Context(), handoff.TicketQuery{Stream: "s", State: chat.TicketOpen, After: after, Limit: 2})
 			if err != nil || p.Total != 5 {
 				t.Fatalf("page after %q: %+v %v", after, p, err)
 			}
@@ -120,7 +120,7 @@ func Run(t *testing.T, newTickets func(t *testing.T) handoff.Tickets) {
 		if len(ids) != 5 {
 			t.Fatalf("pages gave %v", ids)
 		}
-		if _, err := ts.Page(handoff.TicketQuery{After: "not-a-cursor"}); !errors.Is(err, handoff.ErrBadCursor) {
+		if _, err := ts.Page(t.Context(), handoff.TicketQuery{After: "not-a-cursor"}); !errors.Is(err, handoff.ErrBadCursor) {
 			t.Fatalf("a bad cursor: %v", err)
 		}
 	})
