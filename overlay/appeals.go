@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -65,22 +66,11 @@ func RegisterAppeals(s *Server, a Appeals) {
 		answer(w, res, err)
 	}), auth.RoleIngest, auth.RoleModerator)
 	s.Handle("GET /v1/appeals", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		state := q.Get("state")
-		switch state {
-		case "", "open", "upheld", "overturned":
-		default:
-			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want open, upheld or overturned")
-			return
-		}
-		if !AllowStream(w, r, q.Get("stream")) {
-			return
-		}
-		limit, ok := pageLimit(w, q.Get("limit"), AppealsPage, AppealsPageMax)
+		stream, state, limit, ok := queueQuery(w, r, "open", "upheld", "overturned")
 		if !ok {
 			return
 		}
-		res, err := a.List(q.Get("stream"), state, limit)
+		res, err := a.List(stream, state, limit)
 		if err != nil {
 			answerError(w, err)
 			return
@@ -127,4 +117,22 @@ func checkAppeal(in *AppealIn) string {
 		return "text: want 1 to " + strconv.Itoa(MaxAppealText) + " characters of UTF-8: what the viewer says"
 	}
 	return ""
+}
+
+// queueQuery reads a review queue's listing query (appeals, reviews):
+// ?stream= (which the token must reach), ?state= (empty or one of states)
+// and ?limit=, answering a bad one itself.
+func queueQuery(w http.ResponseWriter, r *http.Request, states ...string) (stream, state string, limit int, ok bool) {
+	q := r.URL.Query()
+	stream, state = q.Get("stream"), q.Get("state")
+	if state != "" && !slices.Contains(states, state) {
+		want := strings.Join(states[:len(states)-1], ", ") + " or " + states[len(states)-1]
+		writeError(w, http.StatusBadRequest, "state "+quote(state)+": want "+want)
+		return "", "", 0, false
+	}
+	if !AllowStream(w, r, stream) {
+		return "", "", 0, false
+	}
+	limit, ok = pageLimit(w, q.Get("limit"), AppealsPage, AppealsPageMax)
+	return stream, state, limit, ok
 }

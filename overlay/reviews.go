@@ -28,22 +28,11 @@ type Reviews interface {
 // not a question.
 func RegisterReviews(s *Server, rv Reviews) {
 	s.Handle("GET /v1/reviews", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		state := q.Get("state")
-		switch state {
-		case "", "open", "right", "wrong":
-		default:
-			writeError(w, http.StatusBadRequest, "state "+quote(state)+": want open, right or wrong")
-			return
-		}
-		if !AllowStream(w, r, q.Get("stream")) {
-			return
-		}
-		limit, ok := pageLimit(w, q.Get("limit"), AppealsPage, AppealsPageMax)
+		stream, state, limit, ok := queueQuery(w, r, "open", "right", "wrong")
 		if !ok {
 			return
 		}
-		res, err := rv.List(q.Get("stream"), state, limit)
+		res, err := rv.List(stream, state, limit)
 		if err != nil {
 			answerError(w, err)
 			return
