@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 
@@ -120,80 +121,51 @@ type erasedStored struct {
 // reason of their kept restrictions, ended ones go. now is Unix ms.
 func eraseStored(tx *bolt.Tx, user string, now int64) (erasedStored, error) {
 	var out erasedStored
-	var put []kv
-	var del [][]byte
-	cp := func(b []byte) []byte { return append([]byte(nil), b...) }
-
-	rb := tx.Bucket(bucketReviews)
-	err := rb.ForEach(func(k, v []byte) error {
-		var r Review
-		if err := json.Unmarshal(v, &r); err != nil || !reviewOf(&r, user) {
-			return err
+	err := rewriteJSON(tx.Bucket(bucketReviews), func(r *Review) verdict {
+		if !reviewOf(r, user) {
+			return keep
 		}
 		out.Reviews++
 		out.ids = append(out.ids, r.ID)
 		if r.State == "open" {
 			out.OpenReviews++
-			del = append(del, cp(k))
-			return nil
+			return drop
 		}
-		red := Review{ID: r.ID, Stream: r.Stream, Action: r.Action, Rule: r.Rule, Labels: r.Labels, TS: r.TS, State: r.State, By: r.By, At: r.At}
-		nv, err := json.Marshal(&red)
-		if err != nil {
-			return err
-		}
-		put = append(put, kv{cp(k), nv})
-		return nil
+		*r = Review{ID: r.ID, Stream: r.Stream, Action: r.Action, Rule: r.Rule, Labels: r.Labels, TS: r.TS, State: r.State, By: r.By, At: r.At}
+		return rewrite
 	})
 	if err != nil {
-		return out, err
-	}
-	if err := apply(rb, put, del); err != nil {
 		return out, err
 	}
 
 	// A draft addressed to the user goes whole: its text names every
 	// asker (Stage.EraseUser saved the pending ones it could re-render
 	// without them before this runs).
-	put, del = nil, nil
-	drb := tx.Bucket(bucketDrafts)
-	err = drb.ForEach(func(k, v []byte) error {
-		var d chat.Draft
-		if err := json.Unmarshal(v, &d); err != nil || !draftOf(&d, user) {
-			return err
+	err = rewriteJSON(tx.Bucket(bucketDrafts), func(d *chat.Draft) verdict {
+		if !draftOf(d, user) {
+			return keep
 		}
 		out.Drafts++
 		out.ids = append(out.ids, d.ID)
-		del = append(del, cp(k))
-		return nil
+		return drop
 	})
 	if err != nil {
 		return out, err
 	}
-	if err := apply(drb, nil, del); err != nil {
-		return out, err
-	}
 
-	del = nil
-	ab := tx.Bucket(bucketAppeals)
 	open := 0
-	err = ab.ForEach(func(k, v []byte) error {
-		var a Appeal
-		if err := json.Unmarshal(v, &a); err != nil || a.User != user {
-			return err
+	err = rewriteJSON(tx.Bucket(bucketAppeals), func(a *Appeal) verdict {
+		if a.User != user {
+			return keep
 		}
 		if a.State == AppealOpen {
 			open++
 		}
+		out.Appeals++
 		out.ids = append(out.ids, a.ID)
-		del = append(del, cp(k))
-		return nil
+		return drop
 	})
 	if err != nil {
-		return out, err
-	}
-	out.Appeals = len(del)
-	if err := apply(ab, nil, del); err != nil {
 		return out, err
 	}
 	if open > 0 {
@@ -204,65 +176,73 @@ func eraseStored(tx *bolt.Tx, user string, now int64) (erasedStored, error) {
 
 	// A pending action stays, without its reason: erasure must not undo
 	// a timeout or ban on its way to the platform.
-	put, del = nil, nil
-	pb := tx.Bucket(bucketActions)
-	err = pb.ForEach(func(k, v []byte) error {
-		var a Action
-		if err := json.Unmarshal(v, &a); err != nil || a.User != user {
-			return err
+	err = rewriteJSON(tx.Bucket(bucketActions), func(a *Action) verdict {
+		if a.User != user {
+			return keep
 		}
 		out.Actions++
 		out.ids = append(out.ids, a.ID)
 		if a.State != ActionPending {
-			del = append(del, cp(k))
-			return nil
+			return drop
 		}
 		a.Reason, a.Text, a.LastError = "", "", ""
-		nv, err := json.Marshal(&a)
-		if err != nil {
-			return err
-		}
-		put = append(put, kv{cp(k), nv})
-		return nil
+		return rewrite
 	})
 	if err != nil {
 		return out, err
 	}
-	if err := apply(pb, put, del); err != nil {
-		return out, err
-	}
 
-	put, del = nil, nil
-	ub := tx.Bucket(bucketUsers)
-	err = ub.ForEach(func(k, v []byte) error {
-		var r Restriction
-		if err := json.Unmarshal(v, &r); err != nil || r.User != user {
-			return err
-		}
-		if r.Until != 0 && r.Until <= now {
-			del = append(del, cp(k))
-			return nil
-		}
-		if r.Reason == "" && r.Actor == "erased" {
-			return nil
+	err = rewriteJSON(tx.Bucket(bucketUsers), func(r *Restriction) verdict {
+		switch {
+		case r.User != user:
+			return keep
+		case r.Until != 0 && r.Until <= now:
+			return drop
+		case r.Reason == "" && r.Actor == "erased":
+			return keep
 		}
 		r.Reason, r.Actor = "", "erased"
-		nv, err := json.Marshal(&r)
-		if err != nil {
+		return rewrite
+	})
+	return out, err
+}
+
+// verdict is what rewriteJSON does with one record.
+type verdict uint8
+
+const (
+	keep    verdict = iota // as it is
+	drop                   // delete it
+	rewrite                // write the changed record back
+)
+
+// rewriteJSON decodes every value of b as a T and keeps, deletes or
+// rewrites it as f says. The changes are made after the walk: bbolt does
+// not allow changing a bucket while walking it.
+func rewriteJSON[T any](b *bolt.Bucket, f func(v *T) verdict) error {
+	type kv struct{ k, v []byte }
+	var put []kv
+	var del [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var x T
+		if err := json.Unmarshal(v, &x); err != nil {
 			return err
 		}
-		put = append(put, kv{cp(k), nv})
+		switch f(&x) {
+		case drop:
+			del = append(del, bytes.Clone(k))
+		case rewrite:
+			nv, err := json.Marshal(&x)
+			if err != nil {
+				return err
+			}
+			put = append(put, kv{bytes.Clone(k), nv})
+		}
 		return nil
 	})
 	if err != nil {
-		return out, err
+		return err
 	}
-	return out, apply(ub, put, del)
-}
-
-type kv = struct{ k, v []byte }
-
-func apply(b *bolt.Bucket, put []kv, del [][]byte) error {
 	for _, x := range put {
 		if err := b.Put(x.k, x.v); err != nil {
 			return err
