@@ -3,10 +3,8 @@ package automate
 import (
 	"context"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
@@ -83,83 +81,36 @@ func ParseRating(text string) (int, bool) {
 
 // ratingLog remembers, per (stream, user), the resolved ticket a rating
 // is asked for. Bounded: two generations of ratingPerShard users per
-// shard, the older dropped when the younger fills.
-type ratingLog struct {
-	shards [recentShards]ratingShard
-}
+// shard (pairMap).
+type ratingLog struct{ m pairMap[ratingAsk] }
 
 const ratingPerShard = 4096
-
-type ratingShard struct {
-	mu         sync.Mutex
-	young, old map[uint64]ratingAsk
-}
 
 type ratingAsk struct {
 	ticket string
 	at     int64 // ms
 }
 
-func ratingKey(stream, user string) uint64 {
-	return xxhash.Sum64String(stream) ^ xxhash.Sum64String(user)*0x9E3779B97F4A7C15
-}
-
 func (l *ratingLog) put(stream, user, ticket string, at int64) {
-	h := ratingKey(stream, user)
-	sh := &l.shards[h&(recentShards-1)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.young == nil {
-		sh.young = make(map[uint64]ratingAsk)
-	}
-	if len(sh.young) >= ratingPerShard {
-		sh.old, sh.young = sh.young, make(map[uint64]ratingAsk)
-	}
-	delete(sh.old, h)
-	sh.young[h] = ratingAsk{ticket: ticket, at: at}
+	l.m.with(stream, user, func(s *pairShard[ratingAsk], k uint64) {
+		s.put(k, ratingAsk{ticket: ticket, at: at}, ratingPerShard)
+	})
 }
 
 // take returns and forgets the ticket asked of (stream, user), if any.
-func (l *ratingLog) take(stream, user string) (ratingAsk, bool) {
-	h := ratingKey(stream, user)
-	sh := &l.shards[h&(recentShards-1)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if a, ok := sh.young[h]; ok {
-		delete(sh.young, h)
-		return a, true
-	}
-	if a, ok := sh.old[h]; ok {
-		delete(sh.old, h)
-		return a, true
-	}
-	return ratingAsk{}, false
+func (l *ratingLog) take(stream, user string) (a ratingAsk, ok bool) {
+	l.m.with(stream, user, func(s *pairShard[ratingAsk], k uint64) { a, ok = s.take(k) })
+	return a, ok
 }
 
 // pending reports whether a rating is asked of (stream, user): the
 // message path's cheap check before parsing.
-func (l *ratingLog) pending(stream, user string) bool {
-	h := ratingKey(stream, user)
-	sh := &l.shards[h&(recentShards-1)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	_, ok := sh.young[h]
-	if !ok {
-		_, ok = sh.old[h]
-	}
+func (l *ratingLog) pending(stream, user string) (ok bool) {
+	l.m.with(stream, user, func(s *pairShard[ratingAsk], k uint64) { _, ok = s.get(k) })
 	return ok
 }
 
-func (l *ratingLog) len() int {
-	n := 0
-	for i := range l.shards {
-		sh := &l.shards[i]
-		sh.mu.Lock()
-		n += len(sh.young) + len(sh.old)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (l *ratingLog) len() int { return l.m.len() }
 
 // PendingRatings is how many rating requests wait for an answer
 // (bounded at 2 × 16 × 4096), for a gauge.

@@ -5,10 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"unsafe"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/classify"
 )
@@ -239,70 +237,45 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // messages was negative: eight bits and a count. Bounded like the recent
 // log: two generations of moodPerShard users per shard.
 type moodLog struct {
-	shards [recentShards]moodShard
+	// m's values: low byte the history bits, newest lowest; high byte
+	// the count of messages in it.
+	m pairMap[uint16]
 }
 
 const moodPerShard = 8192
 
-type moodShard struct {
-	mu         sync.Mutex
-	young, old map[uint64]uint16 // low byte: history bits, newest lowest; high byte: count
-}
-
 // add records one message of user in stream and returns how many of the
 // last window messages were negative.
-func (l *moodLog) add(stream, user string, neg bool, window int) int {
-	h := xxhash.Sum64String(stream) ^ xxhash.Sum64String(user)*0x9E3779B97F4A7C15
-	sh := &l.shards[h&(recentShards-1)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.young == nil {
-		sh.young = make(map[uint64]uint16)
-	}
-	v, ok := sh.young[h]
-	if !ok {
-		var kept bool
-		if v, kept = sh.old[h]; !kept && !neg {
+func (l *moodLog) add(stream, user string, neg bool, window int) (c int) {
+	l.m.with(stream, user, func(s *pairShard[uint16], k uint64) {
+		v, ok := s.get(k)
+		if !ok && !neg {
 			// Only users with a negative message are followed: a calm
 			// history counts nothing, and a million calm viewers would
 			// otherwise fill the log. Missing calm messages are zeros
 			// either way, so the count is the same.
-			return 0
+			return
 		}
-		if len(sh.young) >= moodPerShard {
-			sh.old, sh.young = sh.young, make(map[uint64]uint16)
+		bitsV, n := uint8(v), uint8(v>>8)
+		bitsV <<= 1
+		if neg {
+			bitsV |= 1
 		}
-	}
-	bitsV, n := uint8(v), uint8(v>>8)
-	bitsV <<= 1
-	if neg {
-		bitsV |= 1
-	}
-	if n < 8 {
-		n++
-	}
-	sh.young[h] = uint16(n)<<8 | uint16(bitsV)
-	w := min(window, int(n))
-	c := 0
-	for i := 0; i < w; i++ {
-		if bitsV&(1<<i) != 0 {
-			c++
+		if n < 8 {
+			n++
 		}
-	}
+		s.put(k, uint16(n)<<8|uint16(bitsV), moodPerShard)
+		for i := range min(window, int(n)) {
+			if bitsV&(1<<i) != 0 {
+				c++
+			}
+		}
+	})
 	return c
 }
 
 // users is how many (stream, user) histories the log holds.
-func (l *moodLog) users() int {
-	n := 0
-	for i := range l.shards {
-		sh := &l.shards[i]
-		sh.mu.Lock()
-		n += len(sh.young) + len(sh.old)
-		sh.mu.Unlock()
-	}
-	return n
-}
+func (l *moodLog) users() int { return l.m.len() }
 
 // MoodUsers is how many (stream, user) sentiment histories the stage
 // keeps (bounded at 2 × 16 × 8192), for a gauge.
