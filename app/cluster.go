@@ -26,7 +26,7 @@ type clusterPart struct {
 	broker *broker.Redis
 	// The replicated maps; set by start, after the desk and the
 	// automation state they apply to exist.
-	restr, optout *cluster.Map
+	restr, optout, policies *cluster.Map
 	client        *http.Client // REST calls handed to peers
 }
 
@@ -97,6 +97,18 @@ func (c *clusterPart) start() {
 			return
 		}
 		a.Auto.state.ApplyOptOut(o)
+	})
+	c.policies = c.node.Map("policies", func(stream string, doc []byte) {
+		if doc == nil {
+			return
+		}
+		if err := a.Policy.Adopt(stream, doc); err != nil {
+			fmt.Fprintf(a.log, "livemod: cluster: policy of %q: %v\n", stream, err)
+			return
+		}
+		if err := a.DB.PutPolicy(stream, doc); err != nil {
+			fmt.Fprintln(a.log, "livemod: cluster: keep policy:", err)
+		}
 	})
 	c.node.OnAcquire(c.takeOver)
 	c.node.Consume(c.consume)
@@ -273,4 +285,26 @@ func (c *clusterPart) close() error {
 		err = cerr
 	}
 	return err
+}
+
+// policyStore is the policies' store in a cluster: a stream's policy set
+// over REST is saved here and in the replicated map before the answer, so
+// every node (and the next owner of the stream) applies it.
+type policyStore struct {
+	db *store.DB
+	c  *clusterPart
+}
+
+func (p policyStore) Policies() (map[string][]byte, error) { return p.db.Policies() }
+
+func (p policyStore) PutPolicy(stream string, doc []byte) error {
+	if err := p.db.PutPolicy(stream, doc); err != nil {
+		return err
+	}
+	if p.c.policies == nil {
+		return fmt.Errorf("cluster not started")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return p.c.policies.Set(ctx, stream, doc)
 }

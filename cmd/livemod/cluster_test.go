@@ -1,0 +1,277 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/livemod/livemod/broker"
+	"github.com/livemod/livemod/chat"
+	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/internal/testenv"
+)
+
+// Two (or more) whole servers in one test, sharing a redis-server of the
+// test's own (docs/SCALING.md): what one node decides, another's pages
+// see; what one node's moderators do, every node applies.
+
+// startNodes starts n nodes named a, b, … sharing r.
+func startNodes(t *testing.T, r *testenv.Redis, n int, mutate func(*config.Config)) []*testApp {
+	t.Helper()
+	var nodes []*testApp
+	for i := range n {
+		name := string(rune('a' + i))
+		nodes = append(nodes, runApp(t, t.TempDir(), func(c *config.Config) {
+			c.Redis = r.URL()
+			c.Cluster.Node = name
+			c.Cluster.LeaseTTL = 2 * time.Second
+			withAgent(c)
+			shippingFAQ(c)
+			if mutate != nil {
+				mutate(c)
+			}
+		}))
+	}
+	return nodes
+}
+
+// replyTo returns the replies view's replies answering message id.
+func (v *views) repliesTo(id string) []chat.Reply {
+	var out []chat.Reply
+	for _, l := range v.of(broker.ViewReplies) {
+		var r chat.Reply
+		if json.Unmarshal([]byte(l), &r) == nil {
+			for _, to := range r.InReplyTo {
+				if to == id {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestClusterFanOut: decisions made on node A reach a moderator page
+// connected to node B, every one once, each user's in order.
+func TestClusterFanOut(t *testing.T) {
+	r := testenv.StartRedis(t)
+	nodes := startNodes(t, r, 2, nil)
+	a, b := nodes[0], nodes[1]
+	send(t, a.Addr(), "show", chatLine("first", "u-0", "hello")) // A takes the stream
+	v := watchViews(t, b, "show")
+	var lines []string
+	const users, each = 20, 15
+	for i := range each {
+		for u := range users {
+			lines = append(lines, chatLine(fmt.Sprintf("f-%d-%d", u, i), fmt.Sprintf("fu-%d", u), fmt.Sprintf("message %d of viewer %d", i, u)))
+		}
+	}
+	send(t, a.Addr(), "show", lines...)
+	eventually(t, 15*time.Second, "every decision on B", func() bool {
+		n := 0
+		for _, l := range v.of(broker.ViewModerator) {
+			if strings.Contains(l, `"id":"f-`) {
+				n++
+			}
+		}
+		return n >= users*each
+	})
+	seen := map[string]int{}
+	last := map[string]int{}
+	for _, l := range v.of(broker.ViewModerator) {
+		var d chat.Decision
+		if json.Unmarshal([]byte(l), &d) != nil || !strings.HasPrefix(d.ID, "f-") {
+			continue
+		}
+		seen[d.ID]++
+		var u, i int
+		fmt.Sscanf(d.ID, "f-%d-%d", &u, &i)
+		if prev, ok := last[d.User.ID]; ok && i <= prev {
+			t.Errorf("user %s: message %d after %d", d.User.ID, i, prev)
+		}
+		last[d.User.ID] = i
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("decision %s reached B %d times", id, n)
+		}
+	}
+	if len(seen) != users*each {
+		t.Errorf("B saw %d decisions, want %d", len(seen), users*each)
+	}
+}
+
+// TestClusterSharedState: messages of one stream sent to both nodes are
+// decided as one audience: a raid spread over A and B is caught, one
+// asker gets one FAQ answer, a trending question counts askers from both,
+// a ban made on B silences the user on A within a second, a STOP on A
+// holds on B, a ticket is one per user, and two agents on two nodes
+// racing to claim it: exactly one wins.
+func TestClusterSharedState(t *testing.T) {
+	r := testenv.StartRedis(t)
+	nodes := startNodes(t, r, 2, nil)
+	a, b := nodes[0], nodes[1]
+	send(t, a.Addr(), "show", chatLine("first", "u-0", "hello")) // A decides "show"
+	send(t, b.Addr(), "other", chatLine("first-b", "u-0", "hello")) // B decides "other"
+	v := watchViews(t, b, "show")
+	vo := watchViews(t, a, "other")
+
+	// The raid: 8 copies from 8 users, alternating nodes.
+	const raid = "THE GOAT OF LIVE SHOPPING 🐐🐐🐐 NOBODY DOES IT LIKE DIDI"
+	var raidIDs []string
+	for i := range 8 {
+		id := fmt.Sprintf("raid-%d", i)
+		raidIDs = append(raidIDs, id)
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		send(t, node.Addr(), "show", chatLine(id, fmt.Sprintf("raider-%d", i), raid))
+	}
+	ds := v.waitDecisions(t, raidIDs...)
+	allowed := 0
+	for _, id := range raidIDs {
+		if ds[id].Action == chat.Allow {
+			allowed++
+		} else if ds[id].Reasons[0].Rule != "flood.copypasta" {
+			t.Errorf("raid copy %s: %v %v", id, ds[id].Action, ds[id].Reasons)
+		}
+	}
+	if allowed > 3 {
+		t.Errorf("%d raid copies over two nodes allowed, want at most 3", allowed)
+	}
+
+	// One asker, the same FAQ question on A then on B: one answer.
+	send(t, a.Addr(), "show", chatLine("cap-1", "asker", "what is the shipping time?"))
+	eventually(t, 5*time.Second, "the FAQ answer", func() bool { return len(v.repliesTo("cap-1")) == 1 })
+	send(t, b.Addr(), "show", chatLine("cap-2", "asker", "what is the shipping time?"))
+	send(t, b.Addr(), "show", chatLine("cap-ctl", "other-asker", "what is the shipping time?"))
+	eventually(t, 5*time.Second, "the control answer", func() bool { return len(v.repliesTo("cap-ctl")) == 1 })
+	if n := len(v.repliesTo("cap-2")); n != 0 {
+		t.Errorf("the same asker was answered again through B (%d replies)", n)
+	}
+
+	// A question asked on both nodes trends with every asker.
+	for i := range 6 {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		send(t, node.Addr(), "show", chatLine(fmt.Sprintf("xl-%d", i), fmt.Sprintf("xl-asker-%d", i), "XL size hai kya?"))
+	}
+	eventually(t, 10*time.Second, "6 askers on B's overlay", func() bool {
+		for _, q := range v.overlay().Questions {
+			if q.Askers >= 6 {
+				return true
+			}
+		}
+		return false
+	})
+
+	// A ban made on B (every stream) silences the user on A.
+	mustCall(t, "POST", "http://"+b.Addr()+"/v1/users/troll/ban", modSecret, `{"reason":"spam"}`, 200)
+	banned := time.Now()
+	send(t, a.Addr(), "show", chatLine("ban-1", "troll", "hello everyone"))
+	d := v.waitDecisions(t, "ban-1")["ban-1"]
+	if d.Action != chat.Hide || d.Reasons[0].Rule != "user.ban" {
+		t.Errorf("banned user's message on A: %v %v", d.Action, d.Reasons)
+	}
+	if took := time.Since(banned); took > 3*time.Second {
+		t.Errorf("the ban took %v to hold on A", took)
+	}
+
+	// A STOP on A ("show") holds for B's stream "other".
+	send(t, a.Addr(), "show", chatLine("stop-1", "quiet", "STOP"))
+	eventually(t, 5*time.Second, "the STOP decided", func() bool { _, ok := v.decision("stop-1"); return ok })
+	time.Sleep(200 * time.Millisecond) // the map's notice
+	send(t, b.Addr(), "other", chatLine("stop-2", "quiet", "what is the shipping time?"), chatLine("stop-ctl", "loud", "what is the shipping time?"))
+	eventually(t, 5*time.Second, "the control answer on other", func() bool { return len(vo.repliesTo("stop-ctl")) == 1 })
+	if n := len(vo.repliesTo("stop-2")); n != 0 {
+		t.Errorf("an opted-out user was answered on the other node (%d replies)", n)
+	}
+
+	// A ticket: opened through B, joined through A, one ticket.
+	send(t, b.Addr(), "show", chatLine("tk-1", "buyer", "agent please, my order 5521 never arrived"))
+	var id string
+	eventually(t, 5*time.Second, "the ticket, listed on A and on B", func() bool {
+		for _, node := range nodes {
+			var list struct {
+				Handoffs []chat.Ticket `json:"handoffs"`
+			}
+			callJSON(t, "GET", "http://"+node.Addr()+"/v1/handoffs?stream=show", agentSecret, "", &list)
+			if len(list.Handoffs) != 1 {
+				return false
+			}
+			id = list.Handoffs[0].ID
+		}
+		return true
+	})
+	send(t, a.Addr(), "show", chatLine("tk-2", "buyer", "agent please, still waiting for order 5521"))
+	time.Sleep(300 * time.Millisecond)
+	var list struct {
+		Handoffs []chat.Ticket `json:"handoffs"`
+	}
+	callJSON(t, "GET", "http://"+b.Addr()+"/v1/handoffs?stream=show", agentSecret, "", &list)
+	if len(list.Handoffs) != 1 {
+		t.Errorf("%d tickets for one user over two nodes, want 1", len(list.Handoffs))
+	}
+
+	// Two agents, one on each node, claim it at once.
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i, node := range nodes {
+		wg.Go(func() {
+			codes[i], _ = call(t, "POST", "http://"+node.Addr()+"/v1/handoffs/"+id+"/claim", agentSecret, "")
+		})
+	}
+	wg.Wait()
+	if !(codes[0] == 200 && codes[1] == 409 || codes[0] == 409 && codes[1] == 200) {
+		t.Errorf("claims on A and B answered %v, want one 200 and one 409", codes)
+	}
+}
+
+// TestClusterRedisRestart: with Redis gone each node keeps deciding its
+// own traffic and says it is degraded; when Redis is back, decisions flow
+// across nodes again without a restart.
+func TestClusterRedisRestart(t *testing.T) {
+	r := testenv.StartRedis(t)
+	nodes := startNodes(t, r, 2, nil)
+	a, b := nodes[0], nodes[1]
+	send(t, a.Addr(), "show", chatLine("first", "u-0", "hello"))
+	va := watchViews(t, a, "show")
+	vb := watchViews(t, b, "show")
+	send(t, a.Addr(), "show", chatLine("before", "u-1", "hello from before"))
+	vb.waitDecisions(t, "before")
+
+	r.Stop()
+	eventually(t, 10*time.Second, "A degraded on /readyz", func() bool {
+		code, body := get(t, "http://"+a.Addr()+"/readyz", adminSecret)
+		return code == http.StatusOK && strings.Contains(body, "degraded")
+	})
+	_, metrics := get(t, "http://"+a.Addr()+"/metrics", adminSecret)
+	if !strings.Contains(metrics, "livemod_cluster_degraded 1") {
+		t.Error("/metrics lacks livemod_cluster_degraded 1 while Redis is down")
+	}
+	send(t, a.Addr(), "show", chatLine("during", "u-2", "hello while redis is down"))
+	va.waitDecisions(t, "during")
+
+	r.Start()
+	eventually(t, 20*time.Second, "A ready again", func() bool {
+		_, body := get(t, "http://"+a.Addr()+"/readyz", adminSecret)
+		return !strings.Contains(body, "degraded")
+	})
+	eventually(t, 20*time.Second, "decisions on B after Redis came back", func() bool {
+		send(t, a.Addr(), "show", chatLine(fmt.Sprintf("after-%d", time.Now().UnixNano()), "u-3", "hello after"))
+		for _, l := range vb.of(broker.ViewModerator) {
+			if strings.Contains(l, `"id":"after-`) {
+				return true
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+		return false
+	})
+}
