@@ -1,9 +1,9 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
-	"cmp"
 	"slices"
 	"strconv"
 	"sync"

@@ -72,7 +72,7 @@ func (s *mapSet) init(n *Node) {
 	s.maps = map[string]*Map{}
 }
 
-func (n *Node) mapsChannel() string      { return n.o.Prefix + "maps" }
+func (n *Node) mapsChannel() string       { return n.o.Prefix + "maps" }
 func (n *Node) mapKey(name string) string { return n.o.Prefix + "map:" + name }
 
 func (s *mapSet) start() {

@@ -17,8 +17,10 @@ type Record struct {
 	Value  []byte // nil: delete
 }
 
-func (n *Node) recKey(bucket, stream string) string { return n.o.Prefix + "rec:" + bucket + ":" + stream }
-func (n *Node) recIndex(bucket string) string       { return n.o.Prefix + "recidx:" + bucket }
+func (n *Node) recKey(bucket, stream string) string {
+	return n.o.Prefix + "rec:" + bucket + ":" + stream
+}
+func (n *Node) recIndex(bucket string) string { return n.o.Prefix + "recidx:" + bucket }
 
 func checkBucket(bucket string) error {
 	if bucket == "" || strings.ContainsAny(bucket, ": \x00") {
