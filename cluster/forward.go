@@ -134,9 +134,10 @@ func (q *fwdQueue) fits(lines, bytes int) bool {
 }
 
 // ForwardSync forwards lines like Forward, all or none, and returns once
-// Redis has taken them (for an acknowledgement that must not be sent
-// before the lines are durable in the forwarding log), or with ctx's
-// error (the lines may still be written later).
+// Redis has taken them and every line queued before them (for an
+// acknowledgement that must not be sent before the lines are durable in
+// the forwarding log), or with ctx's error (the lines may still be
+// written later). With no lines it waits for what is queued.
 func (n *Node) ForwardSync(ctx context.Context, stream string, lines [][]byte) error {
 	if n.closed.Load() {
 		return ErrClosed
@@ -185,7 +186,7 @@ func (q *fwdQueue) loop() {
 		for {
 			q.mu.Lock()
 			b := q.pending
-			if len(b.chunks) == 0 {
+			if len(b.chunks) == 0 && len(b.waiters) == 0 {
 				q.mu.Unlock()
 				break
 			}

@@ -118,7 +118,9 @@ func (n *Node) Owner(stream string) (owner Peer, self bool) {
 	}
 	l := v.(*lease)
 	<-l.ready
-	l.used.Store(n.clock.Load())
+	if now := n.clock.Load(); l.used.Load() != now { // no shared-line write per call
+		l.used.Store(now)
+	}
 	if l.self.Load() {
 		return n.self, true
 	}

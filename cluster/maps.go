@@ -26,6 +26,7 @@ type Map struct {
 	mu    sync.Mutex // held while apply runs: changes apply one at a time, in order
 	data  map[string][]byte
 	apply func(key string, val []byte)
+	gen   uint64 // notices applied (under mu)
 }
 
 type mapOp struct {
@@ -265,12 +266,23 @@ func (m *Map) write(ctx context.Context, key string, val []byte) error {
 	}
 	s := &n.maps
 	if !n.degraded.Load() && s.qlen.Load() == 0 {
+		m.mu.Lock()
+		gen := m.gen
+		m.mu.Unlock()
 		_, err := n.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			m.queueCmds(ctx, p, key, val)
 			return nil
 		})
 		if err == nil {
-			m.local(key, val)
+			// Apply here at once (read your writes) unless a notice came
+			// in meanwhile: it may be of a later write by another node,
+			// which must not be overwritten here; this write's own notice
+			// follows and applies it in Redis's order.
+			m.mu.Lock()
+			if m.gen == gen {
+				m.localLocked(key, val)
+			}
+			m.mu.Unlock()
 			return nil
 		}
 		n.fail("map", err)
@@ -311,6 +323,10 @@ func (m *Map) queueCmds(ctx context.Context, p redis.Pipeliner, key string, val 
 func (m *Map) local(key string, val []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.localLocked(key, val)
+}
+
+func (m *Map) localLocked(key string, val []byte) {
 	if val == nil {
 		if _, ok := m.data[key]; !ok {
 			return
@@ -343,10 +359,13 @@ func (s *mapSet) notice(p string) {
 	if m == nil {
 		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gen++
 	if op == "d" {
-		m.local(key, nil)
+		m.localLocked(key, nil)
 	} else {
-		m.local(key, []byte(val))
+		m.localLocked(key, []byte(val))
 	}
 }
 
