@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,6 +129,7 @@ func (c *consumer) loop() {
 	wakeID := "0-0"
 	var streams []string // XREAD arguments: keys then ids
 	var names []string   // stream names, aligned with the keys
+	inPrefix := n.inKey("")
 	defer func() { c.commit(cursors) }()
 	for !c.stopped() {
 		c.mu.Lock()
@@ -194,11 +196,10 @@ func (c *consumer) loop() {
 				}
 				continue
 			}
-			i := slices.Index(streams[:len(names)], xs.Stream)
-			if i < 0 || len(xs.Messages) == 0 {
+			s, ok := strings.CutPrefix(xs.Stream, inPrefix)
+			if !ok || cursors[s] == nil || len(xs.Messages) == 0 {
 				continue
 			}
-			s := names[i]
 			lines := decode(xs.Messages)
 			if err := f(s, lines); err != nil {
 				n.m.consumeErrors.Inc()

@@ -262,26 +262,44 @@ func (n *Node) leaseLoop() {
 
 func (n *Node) leaseRound() {
 	ctx, cancel := context.WithTimeout(n.ctx, opTimeout)
-	defer cancel()
 	var lapsed []*lease
-	if time.Since(n.leases.lastRenew) >= n.o.LeaseTTL/3 {
-		l, ok := n.renew(ctx)
-		if ok {
-			n.leases.lastRenew = time.Now()
-		}
-		lapsed = append(lapsed, l...)
-	}
+	lapsed = append(lapsed, n.renewDue(ctx)...)
 	lapsed = append(lapsed, n.check(ctx)...)
-	for _, l := range lapsed {
+	cancel()
+	for i := 0; i < len(lapsed); i++ { // grows while renewals find more
+		l := lapsed[i]
+		if n.ctx.Err() != nil || n.closed.Load() {
+			return
+		}
 		if l.self.Load() {
 			// Our own lease lapsed (Redis was away longer than the TTL):
 			// someone may have held the stream meanwhile, so give the
 			// state up and take the stream as a new owner would.
 			n.setOwner(l, "")
 		}
+		// Each takeover has its own budget (OnAcquire loads records), and
+		// a long run of takeovers (a dead node's thousands of streams)
+		// still renews this node's own leases in time.
+		ctx, cancel := context.WithTimeout(n.ctx, opTimeout)
 		n.tryAcquire(ctx, l, true)
+		more := n.renewDue(ctx)
+		cancel()
+		lapsed = append(lapsed, more...)
 	}
 	n.evict()
+}
+
+// renewDue renews the owned leases if LeaseTTL/3 passed since the last
+// renewal; it returns those that lapsed.
+func (n *Node) renewDue(ctx context.Context) []*lease {
+	if time.Since(n.leases.lastRenew) < n.o.LeaseTTL/3 {
+		return nil
+	}
+	lapsed, ok := n.renew(ctx)
+	if ok {
+		n.leases.lastRenew = time.Now()
+	}
+	return lapsed
 }
 
 // renew extends the owned leases; it returns those that lapsed.
