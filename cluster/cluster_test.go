@@ -618,3 +618,59 @@ func TestQueuesBounded(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "map queue flushed", func() bool { return b.maps.qlen.Load() == 0 })
 }
+
+// TestLeaseRenewed: an owner keeps its lease across many TTLs.
+func TestLeaseRenewed(t *testing.T) {
+	r := testenv.StartRedis(t)
+	const ttl = 300 * time.Millisecond
+	a, b := open(t, r, "a", ttl), open(t, r, "b", ttl)
+	a.Owner("show")
+	b.Owner("show")
+	end := time.Now().Add(8 * ttl)
+	for time.Now().Before(end) {
+		if p, self := b.Owner("show"); self || p.ID != "a" {
+			t.Fatalf("b sees %+v self=%v while a renews", p, self)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := testutil.ToFloat64(b.m.takeovers); v != 0 {
+		t.Errorf("takeovers %v", v)
+	}
+	waitFor(t, 3*time.Second, "peers", func() bool { return len(a.Peers()) == 2 && len(b.Peers()) == 2 })
+	if p, ok := b.Peer("a"); !ok || p.Addr != "http://a.test" {
+		t.Errorf("peer a: %+v %v", p, ok)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, "a gone from b's peers", func() bool { _, ok := b.Peer("a"); return !ok })
+}
+
+// TestLeaseLapsedDuringOutage: Redis is away longer than the TTL, so every
+// lease lapses; when it is back the former owner gives the stream up
+// (OnRelease) and exactly one node takes it as a new owner (OnAcquire).
+func TestLeaseLapsedDuringOutage(t *testing.T) {
+	r := testenv.StartRedis(t)
+	const ttl = 500 * time.Millisecond
+	a, b := open(t, r, "a", ttl), open(t, r, "b", ttl)
+	var acq, rel atomic.Int64
+	for _, n := range []*Node{a, b} {
+		n.OnAcquire(func(context.Context, string) error { acq.Add(1); return nil })
+		n.OnRelease(func(string) { rel.Add(1) })
+	}
+	a.Owner("show")
+	b.Owner("show")
+	r.Stop()
+	waitFor(t, 3*time.Second, "degraded", func() bool { return a.Degraded() && b.Degraded() })
+	time.Sleep(2 * ttl) // let the lease lapse
+	r.Start()
+	waitFor(t, 5*time.Second, "one owner again", func() bool {
+		_, sa := a.Owner("show")
+		_, sb := b.Owner("show")
+		return !a.Degraded() && !b.Degraded() && sa != sb && rel.Load() == 1 && acq.Load() == 2
+	})
+	holder, _ := client(t, r).Get(context.Background(), "lm:lease:show").Result()
+	if owned := append(a.Owned(), b.Owned()...); len(owned) != 1 || (holder != "a" && holder != "b") {
+		t.Errorf("owned %v, lease %q", owned, holder)
+	}
+}
