@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -672,5 +673,34 @@ func TestLeaseLapsedDuringOutage(t *testing.T) {
 	holder, _ := client(t, r).Get(context.Background(), "lm:lease:show").Result()
 	if owned := append(a.Owned(), b.Owned()...); len(owned) != 1 || (holder != "a" && holder != "b") {
 		t.Errorf("owned %v, lease %q", owned, holder)
+	}
+}
+
+// TestForwardRetryDeduplicated: an entry written twice by one producer
+// (a pipeline resent after its replies were lost) is handed on once.
+func TestForwardRetryDeduplicated(t *testing.T) {
+	r := testenv.StartRedis(t)
+	a := open(t, r, "a", 5*time.Second)
+	var got sink
+	a.Consume(got.consume)
+	a.Owner("show")
+	c := client(t, r)
+	last := ""
+	pack := func(s string) []byte { return append(binary.AppendUvarint(nil, uint64(len(s))), s...) }
+	for _, e := range []struct{ prod, seq, line string }{
+		{"x/1", "1", "one"}, {"x/1", "1", "one"}, {"y/1", "1", "other"}, {"x/1", "2", "two"}, {"x/1", "2", "two"},
+	} {
+		id, err := c.XAdd(context.Background(), &redis.XAddArgs{Stream: "lm:in:show", Values: []any{fieldProd, e.prod, fieldSeq, e.seq, field, pack(e.line)}}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = id
+	}
+	waitFor(t, 5*time.Second, "every entry committed", func() bool {
+		pos, _ := c.Get(context.Background(), "lm:pos:show").Result()
+		return pos == last
+	})
+	if g := got.get("show"); !slices.Equal(g, []string{"one", "other", "two"}) {
+		t.Errorf("got %q", g)
 	}
 }

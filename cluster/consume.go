@@ -5,7 +5,9 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +47,9 @@ func (n *Node) Consume(f func(stream string, lines [][]byte) error) {
 
 type cursor struct {
 	gen       uint64
-	last      string // last entry handed to f with success
-	committed string // last entry committed in Redis
+	last      string            // last entry handed to f with success
+	committed string            // last entry committed in Redis
+	seqs      map[string]uint64 // producer → last seq handed on (duplicates skipped)
 }
 
 type consumer struct {
@@ -200,7 +203,12 @@ func (c *consumer) loop() {
 			if !ok || cursors[s] == nil || len(xs.Messages) == 0 {
 				continue
 			}
-			lines := decode(xs.Messages)
+			cur := cursors[s]
+			lines, seqs := decode(xs.Messages, cur.seqs)
+			if len(lines) == 0 { // only duplicates
+				cur.last, cur.seqs = xs.Messages[len(xs.Messages)-1].ID, seqs
+				continue
+			}
 			if err := f(s, lines); err != nil {
 				n.m.consumeErrors.Inc()
 				n.log.Printf("stream %q: consuming %d forwarded lines failed (%v): offered again", s, len(lines), err)
@@ -208,7 +216,7 @@ func (c *consumer) loop() {
 				continue
 			}
 			n.m.consumed.Add(float64(len(lines)))
-			cursors[s].last = xs.Messages[len(xs.Messages)-1].ID
+			cur.last, cur.seqs = xs.Messages[len(xs.Messages)-1].ID, seqs
 		}
 		c.commit(cursors)
 		if failed && !c.pause(100*time.Millisecond) {
@@ -257,11 +265,26 @@ func (c *consumer) commit(cursors map[string]*cursor) {
 	}
 }
 
-// decode unpacks forwarding log entries into lines. The lines share one
-// fresh buffer per entry; nothing else refers to it.
-func decode(msgs []redis.XMessage) [][]byte {
+// decode unpacks forwarding log entries into lines, skipping entries a
+// producer wrote twice (see fieldSeq); it returns the producers' last
+// sequence numbers after these entries (a new map: seen is left as it is,
+// for the handler may fail). The lines share one fresh buffer per entry;
+// nothing else refers to it.
+func decode(msgs []redis.XMessage, seen map[string]uint64) ([][]byte, map[string]uint64) {
 	var lines [][]byte
+	seqs := make(map[string]uint64, len(seen)+1)
+	if len(seen) < maxProds {
+		maps.Copy(seqs, seen)
+	}
 	for _, m := range msgs {
+		prod, _ := m.Values[fieldProd].(string)
+		qs, _ := m.Values[fieldSeq].(string)
+		if q, err := strconv.ParseUint(qs, 10, 64); prod != "" && err == nil {
+			if q <= seqs[prod] {
+				continue
+			}
+			seqs[prod] = q
+		}
 		v, _ := m.Values[field].(string)
 		buf := []byte(v)
 		for len(buf) > 0 {
@@ -273,5 +296,5 @@ func decode(msgs []redis.XMessage) [][]byte {
 			buf = buf[k+int(size):]
 		}
 	}
-	return lines
+	return lines, seqs
 }

@@ -18,7 +18,10 @@
 //     lines per entry, one XADD per stream per flush, all in one pipeline.
 //     The owner reads all its streams with one blocking XREAD and commits
 //     its position (lease-checked) after the handler returned nil, so a new
-//     owner resumes there: at least once, in order per stream.
+//     owner resumes there: at least once, in order per stream. Each entry
+//     carries its producer and a sequence number, so an entry written
+//     twice (a pipeline resent after Redis died before replying) is handed
+//     on once.
 //   - Map: small replicated maps (bans, timeouts, opt-outs): a hash plus a
 //     pub/sub notice per write, the whole map in memory on every node,
 //     resynced with HGETALL at start and after every reconnection.

@@ -2,8 +2,11 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,13 +21,23 @@ import (
 // entry is large enough to stall Redis.
 const chunkBytes = 256 << 10
 
-// field is the entry field holding the packed lines.
-const field = "b"
+// Entry fields: the packed lines, the producing process and its sequence
+// number for the entry. A pipeline cut by a lost connection is written
+// again; entries Redis had already taken then appear twice in the log,
+// and the owner skips an entry whose (producer, seq) is not above the
+// last one it handed on (seq grows per producer, across streams).
+const (
+	field     = "b"
+	fieldProd = "p"
+	fieldSeq  = "q"
+	maxProds  = 64 // producers remembered per owned stream
+)
 
 type fwdChunk struct {
 	stream string
 	buf    []byte
 	lines  int
+	seq    string // assigned when first written, kept on retries
 }
 
 // fwdBatch is what one flush writes: one XADD per chunk in one pipeline.
@@ -81,6 +94,9 @@ type fwdQueue struct {
 	pending *fwdBatch
 	spare   *fwdBatch
 
+	producer string // random per process: a restarted node is a new producer
+	seq      uint64 // flusher only
+
 	lines atomic.Int64 // pending + in flight
 	bytes atomic.Int64
 }
@@ -89,6 +105,9 @@ func (q *fwdQueue) init(n *Node) {
 	q.n = n
 	q.kickc = make(chan struct{}, 1)
 	q.idlec = make(chan struct{}, 1)
+	var tok [8]byte
+	_, _ = rand.Read(tok[:])
+	q.producer = n.o.NodeID + "/" + hex.EncodeToString(tok[:])
 	q.pending = &fwdBatch{index: map[string]int{}}
 	q.spare = &fwdBatch{index: map[string]int{}}
 }
@@ -222,6 +241,10 @@ func (q *fwdQueue) loop() {
 func (q *fwdQueue) write(b *fwdBatch) error {
 	n := q.n
 	todo := b.chunks
+	for i := range todo {
+		q.seq++
+		todo[i].seq = strconv.FormatUint(q.seq, 10)
+	}
 	var dropErr error
 	backoff := 50 * time.Millisecond
 	for len(todo) > 0 {
@@ -234,7 +257,7 @@ func (q *fwdQueue) write(b *fwdBatch) error {
 			for i := range todo {
 				cmds[i] = p.XAdd(ctx, &redis.XAddArgs{
 					Stream: n.inKey(todo[i].stream), MaxLen: n.o.ForwardMaxLen, Approx: true,
-					Values: []any{field, todo[i].buf},
+					Values: []any{fieldProd, q.producer, fieldSeq, todo[i].seq, field, todo[i].buf},
 				})
 			}
 			return nil
