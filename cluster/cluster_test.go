@@ -414,7 +414,7 @@ func TestRedisOutage(t *testing.T) {
 	}
 	r.Stop()
 	start := time.Now()
-	waitFor(t, 3*time.Second, "both degraded", func() bool { return a.Degraded() && b.Degraded() })
+	waitFor(t, 1500*time.Millisecond, "both degraded within ~1s", func() bool { return a.Degraded() && b.Degraded() })
 	t.Logf("degraded after %v", time.Since(start))
 	if v := testutil.ToFloat64(a.m.degraded); v != 1 {
 		t.Errorf("degraded gauge %v", v)

@@ -35,6 +35,7 @@ const scriptChunk = 500
 type lease struct {
 	stream string
 	ready  chan struct{} // closed once the first sighting resolved the owner
+	done   atomic.Bool   // ready is closed (a closed channel's receive takes its lock)
 	owner  atomic.Pointer[string]
 	self   atomic.Bool
 	used   atomic.Int64 // coarse clock at the last Owner call
@@ -117,7 +118,9 @@ func (n *Node) Owner(stream string) (owner Peer, self bool) {
 		}
 	}
 	l := v.(*lease)
-	<-l.ready
+	if !l.done.Load() {
+		<-l.ready
+	}
 	if now := n.clock.Load(); l.used.Load() != now { // no shared-line write per call
 		l.used.Store(now)
 	}
@@ -136,7 +139,10 @@ func (n *Node) Owner(stream string) (owner Peer, self bool) {
 
 // firstSight resolves a stream's owner, taking the lease if it is free.
 func (n *Node) firstSight(l *lease) {
-	defer close(l.ready)
+	defer func() {
+		l.done.Store(true)
+		close(l.ready)
+	}()
 	ctx, cancel := context.WithTimeout(n.ctx, opTimeout)
 	defer cancel()
 	if !n.tryAcquire(ctx, l, false) && l.owner.Load() == nil {

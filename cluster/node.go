@@ -197,6 +197,9 @@ func Open(ctx context.Context, o Options) (*Node, error) {
 	}
 	ro.PoolTimeout = time.Second
 	ro.MaxRetries = -1 // no silent retries: the loops retry, and a retried XADD would duplicate
+	if ro.DialerRetries == 0 {
+		ro.DialerRetries = 1 // a refused dial fails at once (the default 5 × 100ms delays "degraded")
+	}
 	ro.ContextTimeoutEnabled = true
 	ro.DisableIdentity = true
 	n := &Node{
