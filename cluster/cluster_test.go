@@ -704,3 +704,47 @@ func TestForwardRetryDeduplicated(t *testing.T) {
 		t.Errorf("got %q", g)
 	}
 }
+
+// TestMapConverges: two nodes writing the same keys at once end with the
+// same map as Redis (the last write in Redis's order wins everywhere).
+func TestMapConverges(t *testing.T) {
+	r := testenv.StartRedis(t)
+	a, b := open(t, r, "a", 5*time.Second), open(t, r, "b", 5*time.Second)
+	maps := []*Map{a.Map("bans", nil), b.Map("bans", nil)}
+	var wg sync.WaitGroup
+	for i, m := range maps {
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range 200 {
+					k := "k" + strconv.Itoa(j%5)
+					var err error
+					if j%7 == 0 {
+						err = m.Delete(context.Background(), k)
+					} else {
+						err = m.Set(context.Background(), k, []byte(fmt.Sprintf("%d-%d-%d", i, w, j)))
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	c := client(t, r)
+	var want map[string]string
+	waitFor(t, 5*time.Second, "both maps equal Redis's", func() bool {
+		want, _ = c.HGetAll(context.Background(), "lm:map:bans").Result()
+		for _, m := range maps {
+			got := map[string]string{}
+			m.Range(func(k string, v []byte) bool { got[k] = string(v); return true })
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				return false
+			}
+		}
+		return true
+	})
+}
