@@ -119,6 +119,7 @@ type Redis struct {
 	qmu     sync.Mutex
 	q       outQueue
 	spare   outQueue // the flusher's: the buffer q had before the last take
+	outbox  []outMsg // what the flusher had not sent when it stopped
 	replies []outMsg
 	qLines  int // queued and in flight, against maxLines
 	qBytes  int
@@ -206,6 +207,18 @@ type redisMetrics struct {
 // after Close) and starts its goroutines. Redis need not be reachable:
 // the broker starts degraded and connects when it can.
 func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
+	b := newRedis(c, o)
+	b.ps = c.Subscribe(b.ctx) // the channels in receive: a dial must not hold up NewRedis
+	b.wg.Add(4)
+	go b.receive()
+	go b.flush()
+	go b.watch()
+	go b.answer()
+	return b
+}
+
+// newRedis returns the broker without its goroutines.
+func newRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	b := &Redis{
 		c:           c,
 		local:       NewMemory(),
@@ -252,12 +265,6 @@ func NewRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 	b.ioOK.Store(true)
 	b.initMetrics(o.Registerer)
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.ps = c.Subscribe(b.ctx) // the channels in receive: a dial must not hold up NewRedis
-	b.wg.Add(4)
-	go b.receive()
-	go b.flush()
-	go b.watch()
-	go b.answer()
 	return b
 }
 
@@ -296,6 +303,12 @@ func (b *Redis) initMetrics(reg prometheus.Registerer) {
 					return 1
 				}
 				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livemod_broker_redis_snapshots_pending", Help: "Snapshots this node waits for from other nodes (bound: 1,024)."},
+			func() float64 {
+				b.smu.Lock()
+				defer b.smu.Unlock()
+				return float64(len(b.pending))
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "livemod_broker_redis_remote_watches", Help: "(topic, node) pairs watched on other nodes (bound: 1,048,576)."},
 			func() float64 { return float64(b.remotePair.Load()) }),
@@ -342,8 +355,7 @@ func (b *Redis) Close() error {
 		b.wg.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		var outbox []outMsg
-		outbox = b.take(outbox)
+		outbox := b.take(b.outbox)
 		if len(outbox) > 0 {
 			_, _ = b.send(ctx, outbox)
 		}
@@ -438,6 +450,7 @@ func (b *Redis) enqueue(t Topic, data []byte, single bool, n int) {
 func (b *Redis) flush() {
 	defer b.wg.Done()
 	var outbox []outMsg
+	defer func() { b.outbox = outbox }() // for Close's last attempt
 	backoff := 50 * time.Millisecond
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -454,6 +467,7 @@ func (b *Redis) flush() {
 			continue
 		}
 		kept, err := b.send(b.ctx, outbox)
+		outbox = kept
 		if b.ctx.Err() != nil {
 			return
 		}
@@ -473,7 +487,6 @@ func (b *Redis) flush() {
 		}
 		b.ioOK.Store(true)
 		backoff = 50 * time.Millisecond
-		outbox = kept
 		if len(outbox) > 0 { // unheard: pace the retry unless more comes
 			timer.Reset(retryUnheard)
 			select {
@@ -552,25 +565,33 @@ func (b *Redis) take(outbox []outMsg) []outMsg {
 }
 
 // send publishes outbox in one pipeline. It returns the messages to send
-// again: those of a destination none of whose messages was heard (it is
-// resubscribing after Redis came back), for up to retainUnheard, in
-// order. The rest are released from the queue's bounds.
+// again, in order: those that failed (with the error), and those of a
+// destination none of whose messages was heard (it is resubscribing after
+// Redis came back), for up to retainUnheard. The rest are released from
+// the queue's bounds. (go-redis may itself send a pipeline again after a
+// connection cut while it read the replies (its MaxRetries): then a
+// receiver may get a message twice.)
 func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err error) {
 	pipe := b.c.Pipeline()
 	cmds := make([]*redis.IntCmd, len(outbox))
 	for i, m := range outbox {
 		cmds[i] = pipe.Publish(ctx, b.nodeChannel(m.dest), m.payload)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return outbox, err
-	}
-	b.m.publishes.Add(float64(len(outbox)))
+	_, err = pipe.Exec(ctx)
 	heard := map[string]bool{}
+	done := 0
 	for i, m := range outbox {
-		if cmds[i].Val() > 0 {
-			heard[m.dest] = true
+		if cmds[i].Err() == nil {
+			done++
+			if cmds[i].Val() > 0 {
+				heard[m.dest] = true
+			}
 		}
 	}
+	if done == 0 {
+		return outbox, err
+	}
+	b.m.publishes.Add(float64(done))
 	now := time.Now()
 	released, releasedBytes := 0, 0
 	watching := map[string]bool{}
@@ -581,6 +602,9 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 			watching[m.dest] = w
 		}
 		switch {
+		case cmds[i].Err() != nil: // not sent: again, after a backoff
+			kept = append(kept, m)
+			continue
 		case heard[m.dest]:
 			b.m.sentLines.Add(float64(m.lines))
 		case m.lines > 0 && w && (m.first.IsZero() || now.Sub(m.first) < retainUnheard):
@@ -600,7 +624,7 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 	b.qLines -= released
 	b.qBytes -= releasedBytes
 	b.qmu.Unlock()
-	return kept, nil
+	return kept, err
 }
 
 // watches reports whether node watches any topic, as far as this node

@@ -458,3 +458,56 @@ func BenchmarkRedisPublish(b *testing.B) {
 		})
 	}
 }
+
+// FuzzRedisDispatch: whatever arrives on a node's channels, the broker
+// does not panic, and what it knows of remote watches stays consistent
+// (the pair count and the per-view counts match the map).
+func FuzzRedisDispatch(f *testing.F) {
+	peer := newRedis(nil, RedisOptions{NodeID: "peer"})
+	lines := []byte{wireVersion, kindLines}
+	lines = appendString(lines, "peer")
+	lines = appendString(lines, "show")
+	lines = append(lines, byte(ViewModerator))
+	lines = appendBytes(lines, []byte("{\"id\":\"m-1\"}\n{\"id\":\"m-2\"}\n"))
+	f.Add("lm:bk:n:self", lines)
+	f.Add("lm:bk:watch", peer.encodeWatch(0, []watchRec{{Topic{"show", ViewAgent}, 2}, {Topic{"x", ViewOverlay}, 0}}))
+	f.Add("lm:bk:watch", peer.encodeWatch(watchFull|watchHello, []watchRec{{Topic{"show", ViewModerator}, 1}}))
+	req := []byte{wireVersion, kindSnapReq}
+	req = appendUvarint(appendString(req, "peer"), 7)
+	req = append(appendString(append(req, byte(ViewOverlay)), "show"), 1)
+	f.Add("lm:bk:n:self", req)
+	reply := appendUvarint(appendUvarint(appendString([]byte{wireVersion, kindSnapReply}, "peer"), 1), 1)
+	f.Add("lm:bk:n:self", appendBytes(reply, []byte("line")))
+	f.Fuzz(func(t *testing.T, channel string, payload []byte) {
+		b := newRedis(nil, RedisOptions{NodeID: "self"})
+		sub := &recorder{}
+		b.local.Subscribe(Topic{"show", ViewModerator}, sub)
+		ch := make(chan [][]byte, 1)
+		b.pending[1] = ch
+		b.dispatch(channel, string(payload))
+		b.dispatch(channel, string(payload)) // twice: notices are idempotent
+		pairs, views := 0, [NumViews]int64{}
+		for i := range b.remote {
+			for top, nodes := range b.remote[i].m {
+				if len(nodes) == 0 {
+					t.Fatalf("topic %v kept with no node", top)
+				}
+				for _, c := range nodes {
+					if c <= 0 {
+						t.Fatalf("topic %v: count %d kept", top, c)
+					}
+				}
+				pairs += len(nodes)
+				views[top.View] += int64(len(nodes))
+			}
+		}
+		if int64(pairs) != b.remotePair.Load() {
+			t.Fatalf("pairs %d, counted %d", pairs, b.remotePair.Load())
+		}
+		for v := range NumViews {
+			if views[v] != b.remoteView[v].Load() {
+				t.Fatalf("view %v: %d pairs, counted %d", v, views[v], b.remoteView[v].Load())
+			}
+		}
+	})
+}
