@@ -193,7 +193,14 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 	}
 	a := &App{Cfg: cfg, reg: prometheus.NewRegistry(), Engine: engine, trending: tr, log: log, DB: db, restr: restr}
 	if cfg.Redis != "" {
-		if err := a.openCluster(); err != nil {
+		// Peers reach this node at its address: bind it now (Listen
+		// then takes this listener).
+		if err := a.Listen(); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := a.openCluster(tlsConfig != nil); err != nil {
+			a.ln.Close()
 			db.Close()
 			return nil, err
 		}
@@ -202,6 +209,10 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 	decider, err := a.wireParts(m)
 	if err != nil {
 		a.audit.Close(context.Background())
+		if a.cluster != nil {
+			a.cluster.close()
+			a.ln.Close()
+		}
 		db.Close()
 		return nil, err
 	}
@@ -383,6 +394,9 @@ func (c committer) Committed() <-chan error { return c.state.Committed() }
 // listen binds the configured address. It is split from serve so that
 // callers (demo, tests) know the address before traffic starts.
 func (a *App) Listen() error {
+	if a.ln != nil {
+		return nil // bound by New, for a cluster's advertised address
+	}
 	ln, err := net.Listen("tcp", a.Cfg.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("listen %s: the port is in use (is another livemod running?); pick another with --listen, such as --listen 127.0.0.1:0 for any free port", a.Cfg.Listen)
@@ -391,9 +405,6 @@ func (a *App) Listen() error {
 		return fmt.Errorf("listen %s: %w", a.Cfg.Listen, err)
 	}
 	a.ln = ln
-	if a.cluster != nil {
-		a.cluster.advertise(ln.Addr().String(), a.Server.TLSConfig != nil)
-	}
 	return nil
 }
 

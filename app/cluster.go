@@ -36,12 +36,12 @@ const bucketTickets = "tickets"
 
 // openCluster joins the cluster named by cfg.Redis: the node (leases,
 // forwarding, maps) and the Redis broker the hub publishes through.
-func (a *App) openCluster() error {
+func (a *App) openCluster(tls bool) error {
 	cfg := a.Cfg
 	node, err := cluster.Open(context.Background(), cluster.Options{
 		URL:        cfg.Redis,
 		NodeID:     cfg.Cluster.Node,
-		Advertise:  cfg.Cluster.Advertise,
+		Advertise:  advertise(cfg.Cluster.Advertise, a.ln.Addr().String(), tls),
 		LeaseTTL:   cfg.Cluster.LeaseTTL,
 		Registerer: a.reg,
 		Log:        a.log,
@@ -249,11 +249,11 @@ func (k keeper) set(key string, v []byte) error {
 	return k.c.restr.Set(ctx, key, v)
 }
 
-// advertise sets the URL peers reach this node at, once it listens.
-func (c *clusterPart) advertise(addr string, tls bool) {
-	if c.a.Cfg.Cluster.Advertise != "" {
-		c.node.SetAdvertise(c.a.Cfg.Cluster.Advertise)
-		return
+// advertise is the URL peers reach this node at: cluster.advertise, or
+// the bound address.
+func advertise(configured, addr string, tls bool) string {
+	if configured != "" {
+		return configured
 	}
 	scheme := "http://"
 	if tls {
@@ -263,7 +263,7 @@ func (c *clusterPart) advertise(addr string, tls bool) {
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1" // reachable at least from this machine; set cluster.advertise for others
 	}
-	c.node.SetAdvertise(scheme + net.JoinHostPort(host, port))
+	return scheme + net.JoinHostPort(host, port)
 }
 
 // status is the cluster's lines of GET /readyz.

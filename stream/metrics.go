@@ -66,11 +66,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages whose ts was more than a day from the server's clock, taken at the server's time instead.",
 		}),
 		Forwarded: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "livemod_cluster_forwarded_total",
+			Name: "livemod_ingest_forwarded_total",
 			Help: "Messages handed to the node of the cluster that decides their stream.",
 		}),
 		ForwardFailed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "livemod_cluster_forward_failed_total",
+			Name: "livemod_ingest_forward_failed_total",
 			Help: "Messages of a stream another node decides that could not be forwarded (Redis unreachable) and were decided here.",
 		}),
 		DedupFull: prometheus.NewCounter(prometheus.CounterOpts{
