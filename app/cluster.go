@@ -27,7 +27,7 @@ type clusterPart struct {
 	// The replicated maps; set by start, after the desk and the
 	// automation state they apply to exist.
 	restr, optout, policies *cluster.Map
-	client        *http.Client // REST calls handed to peers
+	client                  *http.Client // REST calls handed to peers
 }
 
 // Bucket names of the records a node keeps in Redis for the node that

@@ -115,7 +115,7 @@ func TestClusterSharedState(t *testing.T) {
 	r := testenv.StartRedis(t)
 	nodes := startNodes(t, r, 2, nil)
 	a, b := nodes[0], nodes[1]
-	send(t, a.Addr(), "show", chatLine("first", "u-0", "hello")) // A decides "show"
+	send(t, a.Addr(), "show", chatLine("first", "u-0", "hello"))    // A decides "show"
 	send(t, b.Addr(), "other", chatLine("first-b", "u-0", "hello")) // B decides "other"
 	v := watchViews(t, b, "show")
 	vo := watchViews(t, a, "other")
