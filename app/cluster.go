@@ -13,6 +13,7 @@ import (
 	"github.com/livemod/livemod/chat"
 	"github.com/livemod/livemod/cluster"
 	"github.com/livemod/livemod/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // clusterPart is this node's part in a cluster of nodes sharing one Redis
@@ -28,6 +29,9 @@ type clusterPart struct {
 	// automation state they apply to exist.
 	restr, optout, policies *cluster.Map
 	client                  *http.Client // REST calls handed to peers
+	// leftToOwner counts what this node's connectors read of streams
+	// another node decides (that node's connector reads them too).
+	leftToOwner prometheus.Counter
 }
 
 // Bucket names of the records a node keeps in Redis for the node that
@@ -49,7 +53,12 @@ func (a *App) openCluster(tls bool) error {
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
-	c := &clusterPart{a: a, node: node, client: &http.Client{Timeout: 10 * time.Second}}
+	c := &clusterPart{a: a, node: node, client: &http.Client{Timeout: 10 * time.Second},
+		leftToOwner: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_connector_left_to_owner_total",
+			Help: "Messages and platform events this node's connectors read of streams another node decides (its own connector reads them), dropped here.",
+		})}
+	a.reg.MustRegister(c.leftToOwner)
 	c.broker = broker.NewRedis(node.Redis(), broker.RedisOptions{
 		NodeID:     node.ID(),
 		Owner:      c.snapshotOwner,
