@@ -240,6 +240,9 @@ func (a *App) wireStore() *stream.Metrics {
 	a.minutes = store.NewKPIMinutes(db)
 	a.minutes.Meaningful = moderate.Meaningful
 	a.minutes.OnError = func(err error) { fmt.Fprintln(log, "livemod: kpi minutes:", err) }
+	if a.cluster != nil {
+		a.minutes.SetMirror(a.cluster.mirrorKPIs)
+	}
 	a.sampler = store.NewSampler(db, cfg.Review.Share)
 	a.sampler.OnError = func(err error) { fmt.Fprintln(log, "livemod: review sampling:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

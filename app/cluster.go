@@ -1,12 +1,15 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/livemod/livemod/broker"
@@ -32,11 +35,24 @@ type clusterPart struct {
 	// leftToOwner counts what this node's connectors read of streams
 	// another node decides (that node's connector reads them too).
 	leftToOwner prometheus.Counter
+
+	// adopted is, per stream, the other nodes' KPI minutes this node has
+	// added to its counters (at takeovers), so that a later takeover adds
+	// only what is new.
+	kmu     sync.Mutex
+	adopted map[string]map[string]store.KPIMinute
 }
+
+// maxAdoptedMinutes bounds adopted per stream: past it the stream's record
+// starts again (a later takeover may then count old minutes twice).
+const maxAdoptedMinutes = 50_000
 
 // Bucket names of the records a node keeps in Redis for the node that
 // takes a stream over.
-const bucketTickets = "tickets"
+const (
+	bucketTickets = "tickets"
+	bucketKPIs    = "kpis" // each node's count of each minute, keyed node/minute
+)
 
 // openCluster joins the cluster named by cfg.Redis: the node (leases,
 // forwarding, maps) and the Redis broker the hub publishes through.
@@ -140,7 +156,84 @@ func (c *clusterPart) takeOver(ctx context.Context, stream string) error {
 		ts = append(ts, &t)
 	}
 	c.a.Auto.state.Adopt(ts)
+	return c.adoptKPIs(ctx, stream)
+}
+
+// adoptKPIs adds to this node's counters what the other nodes counted of
+// stream (their minutes in Redis) since this node last looked, so that
+// GET /v1/kpis on the stream's owner covers every node that decided it.
+func (c *clusterPart) adoptKPIs(ctx context.Context, stream string) error {
+	recs, err := c.node.Records(ctx, bucketKPIs, stream)
+	if err != nil {
+		return err
+	}
+	recent := time.Now().Add(-time.Hour).UnixMilli()
+	h := &store.KPIHistory{}
+	c.kmu.Lock()
+	if c.adopted == nil {
+		c.adopted = map[string]map[string]store.KPIMinute{}
+	}
+	seen := c.adopted[stream]
+	if seen == nil || len(seen) > maxAdoptedMinutes {
+		seen = map[string]store.KPIMinute{}
+		c.adopted[stream] = seen
+	}
+	for key, v := range recs {
+		if node, _, _ := strings.Cut(key, "/"); node == c.node.ID() {
+			continue // this node's own counts are in its counters
+		}
+		var m store.KPIMinute
+		if json.Unmarshal(v, &m) != nil {
+			continue
+		}
+		d := minuteDelta(m, seen[key])
+		seen[key] = m
+		if h.Total.Minute == 0 || m.Minute < h.Total.Minute {
+			h.Total.Minute = m.Minute
+		}
+		h.Total = addMinute(h.Total, d)
+		if m.Minute >= recent {
+			h.Recent = append(h.Recent, d)
+		}
+	}
+	c.kmu.Unlock()
+	slices.SortFunc(h.Recent, func(x, y store.KPIMinute) int { return cmp.Compare(x.Minute, y.Minute) })
+	c.a.kpis.Restore(stream, h)
 	return nil
+}
+
+// minuteDelta is m less prev, field by field (every count of KPIMinute).
+func minuteDelta(m, prev store.KPIMinute) store.KPIMinute {
+	return store.KPIMinute{Minute: m.Minute,
+		Messages: m.Messages - prev.Messages, Hidden: m.Hidden - prev.Hidden, Held: m.Held - prev.Held,
+		Replies: m.Replies - prev.Replies, Handoffs: m.Handoffs - prev.Handoffs, Meaningful: m.Meaningful - prev.Meaningful,
+		Negative: m.Negative - prev.Negative, Actions: m.Actions - prev.Actions, Undone: m.Undone - prev.Undone}
+}
+
+// addMinute is t plus d's counts (t keeps its Minute).
+func addMinute(t, d store.KPIMinute) store.KPIMinute {
+	t.Messages += d.Messages
+	t.Hidden += d.Hidden
+	t.Held += d.Held
+	t.Replies += d.Replies
+	t.Handoffs += d.Handoffs
+	t.Meaningful += d.Meaningful
+	t.Negative += d.Negative
+	t.Actions += d.Actions
+	t.Undone += d.Undone
+	return t
+}
+
+// mirrorKPIs is store.KPIMinutes' mirror: this node's minutes, for the
+// next owner of their streams.
+func (c *clusterPart) mirrorKPIs(recs []store.MirrorRecord) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out := make([]cluster.Record, len(recs))
+	for i, r := range recs {
+		out[i] = cluster.Record{Stream: r.Stream, Key: c.node.ID() + "/" + r.Key, Value: r.Value}
+	}
+	return c.node.PutRecords(ctx, bucketKPIs, out)
 }
 
 // consume decides the messages other nodes forwarded for a stream this

@@ -287,3 +287,28 @@ func TestClusterRedisRestart(t *testing.T) {
 		return false
 	})
 }
+
+// TestClusterKPIsFollowTheStream: node A decides a show and leaves the
+// cluster; node B takes the show over, and its KPIs count what A decided
+// too (A's minutes, mirrored to Redis, are added at the takeover).
+func TestClusterKPIsFollowTheStream(t *testing.T) {
+	r := testenv.StartRedis(t)
+	nodes := startNodes(t, r, 2, nil)
+	a, b := nodes[0], nodes[1]
+	var lines []string
+	for i := range 50 {
+		lines = append(lines, chatLine(fmt.Sprintf("kp-%d", i), fmt.Sprintf("kv-%d", i%7), fmt.Sprintf("loving this show, part %d", i)))
+	}
+	send(t, a.Addr(), "show", lines...)
+	a.stop(t) // flushes its KPI minutes and releases its leases
+	send(t, b.Addr(), "show", chatLine("kp-b", "kv-b", "hello from the other node"))
+	var rep struct {
+		Meaningful struct {
+			Of int64 `json:"of"`
+		} `json:"meaningful_comment_rate"`
+	}
+	eventually(t, 10*time.Second, "B's KPIs counting A's messages", func() bool {
+		callJSON(t, "GET", "http://"+b.Addr()+"/v1/kpis?stream=show", modSecret, "", &rep)
+		return rep.Meaningful.Of >= 51
+	})
+}
