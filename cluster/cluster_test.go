@@ -748,3 +748,34 @@ func TestMapConverges(t *testing.T) {
 		return true
 	})
 }
+
+// TestMetricsRegistered: the documented metrics are on the registry, and
+// a second Node on it after Close registers again.
+func TestMetricsRegistered(t *testing.T) {
+	r := testenv.StartRedis(t)
+	reg := prometheus.NewRegistry()
+	a := open(t, r, "a", time.Second, func(o *Options) { o.Registerer = reg })
+	a.m.errors.WithLabelValues("ping").Add(0)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	for _, want := range []string{"livemod_redis_up", "livemod_cluster_degraded", "livemod_cluster_nodes", "livemod_cluster_owned_streams",
+		"livemod_cluster_forward_queue", "livemod_cluster_forward_dropped_total", "livemod_cluster_map_queue", "livemod_cluster_map_dropped_total",
+		"livemod_cluster_takeovers_total", "livemod_redis_errors_total"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("%s not registered", want)
+		}
+	}
+	if _, err := Open(context.Background(), Options{URL: r.URL(), Registerer: reg}); err == nil {
+		t.Error("a second Node on the same registry registered")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open(t, r, "b", time.Second, func(o *Options) { o.Registerer = reg })
+}

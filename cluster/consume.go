@@ -36,8 +36,11 @@ const (
 // and the committed entries are trimmed. A new owner resumes after the
 // committed position: lines are delivered at least once; duplicates are
 // only of lines whose batch was not committed. If f returns an error the
-// same lines are offered again (after 100ms). f may keep lines. Set it
-// once, before streams are owned.
+// same lines are offered again (after 100ms). f may keep lines. A slow f
+// holds up every owned stream (one reader). Ownership is checked just
+// before f is called, but a release can still race with f: the commit
+// then fails and the next owner gets those lines again. Set it once,
+// before streams are owned.
 func (n *Node) Consume(f func(stream string, lines [][]byte) error) {
 	n.cons.mu.Lock()
 	n.cons.f = f
@@ -201,6 +204,10 @@ func (c *consumer) loop() {
 			}
 			s, ok := strings.CutPrefix(xs.Stream, inPrefix)
 			if !ok || cursors[s] == nil || len(xs.Messages) == 0 {
+				continue
+			}
+			if !n.owns(s) { // released since the read began: the next owner reads these
+				delete(cursors, s)
 				continue
 			}
 			cur := cursors[s]

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,7 +111,7 @@ func (n *Node) Owner(stream string) (owner Peer, self bool) {
 	}
 	v, ok := n.leases.m.Load(stream)
 	if !ok {
-		l := &lease{stream: stream, ready: make(chan struct{})}
+		l := &lease{stream: strings.Clone(stream), ready: make(chan struct{})}
 		v, ok = n.leases.m.LoadOrStore(stream, l)
 		if !ok {
 			n.leases.count.Add(1)
@@ -149,6 +150,12 @@ func (n *Node) firstSight(l *lease) {
 		// Not resolved: forget the stream so the next sighting retries.
 		n.forget(l)
 	}
+}
+
+// owns reports whether this node holds stream's lease now.
+func (n *Node) owns(stream string) bool {
+	v, ok := n.leases.m.Load(stream)
+	return ok && v.(*lease).self.Load()
 }
 
 func (n *Node) forget(l *lease) {

@@ -38,6 +38,7 @@ func newMetrics(n *Node) *metrics {
 		gauge("livemod_cluster_streams", "Streams whose owner this node caches (bound: MaxStreams).", func() float64 { return float64(n.leases.count.Load()) }),
 		gauge("livemod_cluster_forward_queue", "Lines waiting to be forwarded (bound: ForwardQueue).", func() float64 { return float64(n.fwd.lines.Load()) }),
 		gauge("livemod_cluster_forward_queue_bytes", "Bytes of lines waiting to be forwarded (bound: ForwardQueueBytes).", func() float64 { return float64(n.fwd.bytes.Load()) }),
+		gauge("livemod_cluster_map_notices", "Map notices received and not yet applied (bound: 4096; when full the subscriber waits, Redis drops it, and the node resyncs).", func() float64 { return float64(len(n.maps.events)) }),
 		gauge("livemod_cluster_map_queue", "Replicated-map writes waiting for Redis (bound: MapQueue).", func() float64 { return float64(n.maps.qlen.Load()) }),
 	}
 	return m
