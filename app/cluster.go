@@ -17,6 +17,7 @@ import (
 	"github.com/livemod/livemod/cluster"
 	"github.com/livemod/livemod/store"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 )
 
 // clusterPart is this node's part in a cluster of nodes sharing one Redis
@@ -57,6 +58,7 @@ const (
 // openCluster joins the cluster named by cfg.Redis: the node (leases,
 // forwarding, maps) and the Redis broker the hub publishes through.
 func (a *App) openCluster(tls bool) error {
+	quietRedis.Do(func() { redis.SetLogger(redisLog{}) })
 	cfg := a.Cfg
 	node, err := cluster.Open(context.Background(), cluster.Options{
 		URL:        cfg.Redis,
@@ -84,6 +86,16 @@ func (a *App) openCluster(tls bool) error {
 	a.DB.SetNode(node.ID())
 	return nil
 }
+
+// quietRedis silences go-redis's own process-wide log: while Redis is
+// away it writes a line per failed dial, many a second. The node logs
+// when Redis goes and comes back, /readyz and livemod_cluster_degraded
+// say it, and livemod_redis_errors_total counts the failures.
+var quietRedis sync.Once
+
+type redisLog struct{}
+
+func (redisLog) Printf(context.Context, string, ...any) {}
 
 // snapshotOwner is who answers a new subscriber's snapshot: the stream's
 // owner if it has one, without taking the stream (a page watching a
