@@ -147,6 +147,14 @@ func (c *clusterPart) start() {
 			fmt.Fprintln(a.log, "livemod: cluster: keep policy:", err)
 		}
 	})
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_cluster_mirror_pending",
+		Help: "Committed tickets and opt-outs not yet copied to Redis (Redis unreachable); at most 100,000, then the oldest are dropped.",
+	}, func() float64 { p, _ := a.Auto.state.MirrorPending(); return float64(p) }))
+	a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "livemod_cluster_mirror_dropped_total",
+		Help: "Committed tickets and opt-outs never copied to Redis because it stayed unreachable past the queue's bound (this node's disk has them).",
+	}, func() float64 { _, d := a.Auto.state.MirrorPending(); return float64(d) }))
 	c.node.OnAcquire(c.takeOver)
 	c.node.Consume(c.consume)
 }
