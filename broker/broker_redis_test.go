@@ -511,3 +511,35 @@ func FuzzRedisDispatch(f *testing.F) {
 		}
 	})
 }
+
+// TestRedisStartsWithoutRedis: a broker made while Redis is down serves
+// its local subscribers, says degraded, bounds its queue in bytes, and
+// joins the other node once Redis is up.
+func TestRedisStartsWithoutRedis(t *testing.T) {
+	r := testenv.StartRedis(t)
+	b, _ := newRedisBroker(t, r, RedisOptions{NodeID: "b"})
+	onB := &recorder{}
+	b.Subscribe(Topic{"show", ViewModerator}, onB)
+	waitFor(t, "B subscribed", func() bool { return !b.Degraded() })
+	r.Stop()
+	a, _ := newRedisBroker(t, r, RedisOptions{NodeID: "a", MaxQueueBytes: 4096})
+	onA := &recorder{}
+	a.Subscribe(Topic{"show", ViewModerator}, onA)
+	a.Publish("show", ViewModerator, []byte("local"))
+	if !a.Degraded() || onA.got() != "local" {
+		t.Fatalf("degraded %v, local subscriber got %q", a.Degraded(), onA.got())
+	}
+	r.Start()
+	waitFor(t, "A to see B", func() bool { return a.Subscribers("show", ViewModerator) == 2 && !a.Degraded() })
+	big := []byte(strings.Repeat("x", 3000))
+	a.Publish("show", ViewModerator, big)
+	a.Publish("show", ViewModerator, big) // may find the first still queued: over 4096 bytes, dropped
+	a.Publish("show", ViewModerator, []byte("last"))
+	waitFor(t, "the last line on B", func() bool {
+		l := onB.all()
+		return len(l) > 0 && l[len(l)-1] == "last"
+	})
+	if s := a.Stats(); s.QueuedBytes != 0 || uint64(onB.len())+s.Dropped != 3 {
+		t.Fatalf("B got %d lines; A's stats %+v", onB.len(), s)
+	}
+}
