@@ -72,6 +72,10 @@ const (
 	snapshotRequestQueue = 256
 	// maxSnapshotBytes bounds one snapshot answer.
 	maxSnapshotBytes = 8 << 20
+	// maxPins bounds the watches made by snapshot requests and not yet
+	// confirmed by a notice of the requester (one comes within a round
+	// trip); beyond it a request still gets its snapshot, unpinned.
+	maxPins = 4096
 	// maxRemoteWatches bounds the (topic, node) pairs known to be watched
 	// elsewhere; beyond it new pairs are ignored and counted.
 	maxRemoteWatches = 1 << 20
@@ -139,6 +143,16 @@ type Redis struct {
 	amu        sync.Mutex
 	noticeSeq  uint64
 	lastNotice map[string]uint64
+	// originSeq is the sequence number of the last notice applied from
+	// each node; pins are the watches a snapshot request made, each with
+	// the request's sequence number: a notice the node wrote before the
+	// request (a smaller number) may not know of the subscriber yet, and
+	// does not remove it.
+	originSeq map[string]uint64
+	pins      map[pin]uint64
+
+	// watchSeq numbers this node's notices and snapshot requests.
+	watchSeq atomic.Uint64
 
 	// Snapshot requests this node waits on (smu).
 	smu     sync.Mutex
@@ -159,6 +173,11 @@ type Redis struct {
 }
 
 var _ Broker = (*Redis)(nil)
+
+type pin struct {
+	t    Topic
+	node string
+}
 
 type remoteShard struct {
 	mu sync.RWMutex
@@ -190,7 +209,8 @@ type snapRequest struct {
 	from  string
 	reqid uint64
 	t     Topic
-	watch bool // the requester has a subscriber of t
+	watch bool   // the requester has a subscriber of t
+	seq   uint64 // the requester's number of the request (watchSeq)
 }
 
 type redisMetrics struct {
@@ -236,6 +256,8 @@ func newRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 		announce:    make(chan struct{}, 1),
 		back:        make(chan struct{}, 1),
 		lastNotice:  map[string]uint64{},
+		originSeq:   map[string]uint64{},
+		pins:        map[pin]uint64{},
 		pending:     map[uint64]chan [][]byte{},
 		reqs:        make(chan snapRequest, snapshotRequestQueue),
 	}
@@ -362,7 +384,7 @@ func (b *Redis) Close() error {
 		pipe := b.c.Pipeline()
 		pipe.Del(ctx, b.watchKey(b.id))
 		pipe.ZRem(ctx, b.keyNodes, b.id)
-		pipe.Publish(ctx, b.chWatch, b.encodeWatch(watchFull, nil))
+		pipe.Publish(ctx, b.chWatch, b.encodeWatch(watchFull, b.watchSeq.Add(1), nil))
 		_, _ = pipe.Exec(ctx)
 	})
 	return nil
@@ -595,6 +617,7 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 	now := time.Now()
 	released, releasedBytes := 0, 0
 	watching := map[string]bool{}
+	var deaf []string
 	for i, m := range outbox {
 		w, known := watching[m.dest]
 		if !known && !heard[m.dest] && m.lines > 0 {
@@ -616,6 +639,10 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 		case m.lines > 0:
 			b.m.droppedDeaf.Add(float64(m.lines))
 			b.m.droppedN.Add(uint64(m.lines))
+			if w {
+				deaf = append(deaf, m.dest)
+				watching[m.dest] = false // once
+			}
 		}
 		released += m.lines
 		releasedBytes += m.bytes
@@ -624,7 +651,22 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 	b.qLines -= released
 	b.qBytes -= releasedBytes
 	b.qmu.Unlock()
+	for _, d := range deaf {
+		b.forget(d)
+	}
 	return kept, err
+}
+
+// forget drops what this node knows of node's watches: node heard nothing
+// for retainUnheard (it died, or its subscription is down). When it
+// subscribes again it says hello and announces them (or the next reload
+// finds them).
+func (b *Redis) forget(node string) {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	b.replaceRemote(nil, func(n string) bool { return n == node })
+	delete(b.lastNotice, node)
+	b.m.errors.WithLabelValues("node_deaf").Inc()
 }
 
 // watches reports whether node watches any topic, as far as this node
@@ -728,7 +770,9 @@ func (b *Redis) setRemote(t Topic, node string, count int, atLeast bool) {
 }
 
 // replaceRemote sets the watches of the nodes for which only is true to
-// what all holds for them (none when absent). Call it with amu held.
+// what all holds for them (none when absent). A watch in both is updated
+// in place, never removed and added again: a publisher in between would
+// skip its line. Call it with amu held.
 func (b *Redis) replaceRemote(all map[string]map[Topic]int, only func(node string) bool) {
 	for i := range b.remote {
 		s := &b.remote[i]
@@ -736,6 +780,10 @@ func (b *Redis) replaceRemote(all map[string]map[Topic]int, only func(node strin
 		for t, nodes := range s.m {
 			for n := range nodes {
 				if !only(n) {
+					continue
+				}
+				if c := all[n][t]; c > 0 {
+					nodes[n] = c
 					continue
 				}
 				delete(nodes, n)
@@ -753,7 +801,9 @@ func (b *Redis) replaceRemote(all map[string]map[Topic]int, only func(node strin
 			continue
 		}
 		for t, c := range set {
-			b.setRemote(t, n, c, false)
+			if c > 0 {
+				b.setRemote(t, n, c, false)
+			}
 		}
 	}
 }
@@ -819,6 +869,10 @@ func (b *Redis) watch() {
 // notice, in one pipeline. hello asks the other nodes to announce their
 // watches: this node has just (re)subscribed and may have missed theirs.
 func (b *Redis) writeWatches(full, hello bool) error {
+	// Numbered before the state is read: a notice numbered after a
+	// snapshot request was numbered reflects the subscription the
+	// request follows.
+	seq := b.watchSeq.Add(1)
 	b.wmu.Lock()
 	dirty := b.dirty
 	b.dirty = map[Topic]struct{}{}
@@ -865,7 +919,7 @@ func (b *Redis) writeWatches(full, hello bool) error {
 		if hello {
 			flags |= watchHello
 		}
-		pipe.Publish(ctx, b.chWatch, b.encodeWatch(flags, recs))
+		pipe.Publish(ctx, b.chWatch, b.encodeWatch(flags, seq, recs))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		b.wmu.Lock()
@@ -934,6 +988,9 @@ func (b *Redis) reloadWatches() error {
 	}
 	b.amu.Lock()
 	b.replaceRemote(all, func(n string) bool { return n != b.id && b.lastNotice[n] <= began })
+	for p := range b.pins {
+		b.setRemote(p.t, p.node, 1, true)
+	}
 	b.amu.Unlock()
 	return nil
 }
@@ -949,10 +1006,11 @@ func parseTopicField(f string) (Topic, bool) {
 	return Topic{Stream: f[2:], View: View(f[0] - '0')}, true
 }
 
-func (b *Redis) encodeWatch(flags byte, recs []watchRec) []byte {
+func (b *Redis) encodeWatch(flags byte, seq uint64, recs []watchRec) []byte {
 	p := []byte{wireVersion, kindWatch}
 	p = appendString(p, b.id)
 	p = append(p, flags)
+	p = appendUvarint(p, seq)
 	for _, r := range recs {
 		p = append(p, byte(r.t.View))
 		p = appendString(p, r.t.Stream)
@@ -1023,6 +1081,7 @@ func (b *Redis) dispatch(channel, payload string) {
 	switch {
 	case kind == kindWatch && channel == b.chWatch:
 		flags := r.byte()
+		seq := r.uvarint()
 		set := map[Topic]int{}
 		for !r.done() {
 			v := View(r.byte())
@@ -1037,15 +1096,23 @@ func (b *Redis) dispatch(channel, payload string) {
 		b.amu.Lock()
 		b.noticeSeq++
 		b.lastNotice[origin] = b.noticeSeq
+		b.originSeq[origin] = seq // notices of a node come in order; a smaller one: it restarted
+		for p, at := range b.pins {
+			if p.node != origin {
+				continue
+			}
+			if at <= seq { // the notice knows of the subscriber
+				delete(b.pins, p)
+			} else if c, ok := set[p.t]; flags&watchFull != 0 || (ok && c == 0) {
+				set[p.t] = max(c, 1) // written before the request: keep the watch
+			}
+		}
 		if flags&watchFull != 0 {
 			b.replaceRemote(map[string]map[Topic]int{origin: set}, func(n string) bool { return n == origin })
 		} else {
 			for t, c := range set {
 				b.setRemote(t, origin, c, false)
 			}
-		}
-		if flags&watchFull != 0 && len(set) == 0 {
-			delete(b.lastNotice, origin) // gone (or watches nothing): forget it
 		}
 		b.amu.Unlock()
 		if flags&watchHello != 0 {
@@ -1078,6 +1145,7 @@ func (b *Redis) dispatch(channel, payload string) {
 		req.t.View = View(r.byte())
 		req.t.Stream = r.string()
 		req.watch = r.byte() == 1
+		req.seq = r.uvarint()
 		if r.err || req.t.View >= NumViews {
 			b.m.errors.WithLabelValues("decode").Inc()
 			return
@@ -1152,6 +1220,7 @@ func (b *Redis) Snapshot(stream string, view View) [][]byte {
 	} else {
 		p = append(p, 0)
 	}
+	p = appendUvarint(p, b.watchSeq.Add(1))
 	ctx, cancel := context.WithTimeout(b.ctx, b.snapTimeout)
 	defer cancel()
 	heard, err := b.c.Publish(ctx, b.nodeChannel(node), p).Result()
@@ -1186,7 +1255,7 @@ func (b *Redis) answer() {
 			return
 		case req := <-b.reqs:
 			if req.watch {
-				b.setRemote(req.t, req.from, 1, true)
+				b.watchFor(req)
 			}
 			lines := b.local.Snapshot(req.t.Stream, req.t.View)
 			p := []byte{wireVersion, kindSnapReply}
@@ -1214,6 +1283,21 @@ func (b *Redis) answer() {
 			default:
 			}
 		}
+	}
+}
+
+// watchFor records req's node as a watcher of req's topic, unless a
+// notice it wrote after the request came already (it is exact), and pins
+// it until one comes.
+func (b *Redis) watchFor(req snapRequest) {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	if b.originSeq[req.from] > req.seq {
+		return
+	}
+	b.setRemote(req.t, req.from, 1, true)
+	if len(b.pins) < maxPins {
+		b.pins[pin{req.t, req.from}] = req.seq
 	}
 }
 
