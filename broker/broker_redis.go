@@ -310,7 +310,7 @@ func (b *Redis) initMetrics(reg prometheus.Registerer) {
 	m.recvLines = prometheus.NewCounter(prometheus.CounterOpts{Name: "livemod_broker_redis_received_lines_total", Help: "Lines received from other nodes."})
 	m.publishes = prometheus.NewCounter(prometheus.CounterOpts{Name: "livemod_broker_redis_publishes_total", Help: "PUBLISH commands sent (each carries many lines)."})
 	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livemod_broker_redis_errors_total", Help: "Failed Redis operations of the broker, by operation."}, []string{"op"})
-	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livemod_broker_redis_snapshot_requests_total", Help: "Snapshots asked of other nodes, by result (ok, timeout, unheard, error, busy)."}, []string{"result"})
+	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livemod_broker_redis_snapshot_requests_total", Help: "Snapshots asked of other nodes, by result (ok, timeout, unheard, error, busy, degraded)."}, []string{"result"})
 	if reg == nil {
 		return
 	}
@@ -1184,8 +1184,9 @@ func (b *Redis) AddSnapshot(f SnapshotFunc) { b.local.AddSnapshot(f) }
 // Options.Owner is nil) it is this node's snapshot; otherwise it is asked
 // of the owner over Redis, which first records this node as a watcher of
 // the topic (so that every line it publishes after the snapshot comes
-// here) and then answers, within SnapshotTimeout; after that, or when the
-// owner does not listen, it is empty.
+// here) and then answers, within SnapshotTimeout; after that, when the
+// owner does not listen, or while this node's subscription is down, it is
+// empty.
 func (b *Redis) Snapshot(stream string, view View) [][]byte {
 	if b.owner == nil {
 		return b.local.Snapshot(stream, view)
@@ -1193,6 +1194,10 @@ func (b *Redis) Snapshot(stream string, view View) [][]byte {
 	node, self := b.owner(stream)
 	if self || node == b.id || node == "" {
 		return b.local.Snapshot(stream, view)
+	}
+	if !b.subOK.Load() { // the answer could not reach us: do not wait for it
+		b.m.snapshots.WithLabelValues("degraded").Inc()
+		return nil
 	}
 	ch := make(chan [][]byte, 1)
 	b.smu.Lock()

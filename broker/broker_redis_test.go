@@ -80,7 +80,9 @@ func newTwoNodes(t *testing.T) *twoNodes {
 	b, _ := newRedisBroker(t, r, RedisOptions{NodeID: "b", Owner: func(string) (string, bool) { return "a", false }})
 	n := &twoNodes{t: t, a: a, b: b, marker: &recorder{}}
 	b.Subscribe(markerTopic, n.marker)
-	waitFor(t, "A to see B's marker subscriber", func() bool { return a.Subscribers(markerTopic.Stream, markerTopic.View) == 1 })
+	waitFor(t, "A to see B's marker subscriber", func() bool {
+		return a.Subscribers(markerTopic.Stream, markerTopic.View) == 1 && !a.Degraded() && !b.Degraded()
+	})
 	return n
 }
 
