@@ -888,7 +888,7 @@ func (b *Redis) writeWatches(full, hello bool) error {
 	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 	defer cancel()
 	key := b.watchKey(b.id)
-	pipe := b.c.Pipeline()
+	pipe := b.c.TxPipeline() // MULTI: a reload elsewhere never reads the hash between DEL and HSET
 	if full {
 		pipe.Del(ctx, key)
 	}
