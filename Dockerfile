@@ -22,8 +22,10 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/livemod /usr/local/bin/livemod
 COPY --from=build --chown=65532:65532 /out/data /var/lib/livemod
 USER 65532:65532
-ENV LIVEMOD_DATA=/var/lib/livemod \
-    LIVEMOD_LISTEN=0.0.0.0:8080
 VOLUME ["/var/lib/livemod"]
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/livemod", "serve"]
+# Every interface of the container (which needs tokens: LIVEMOD_TOKENS or
+# auth.tokens) and the data volume. Flags, not environment, so that a
+# command with --config (compose.yaml) takes both from its file instead.
+CMD ["--listen", "0.0.0.0:8080", "--data", "/var/lib/livemod"]

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +71,10 @@ const (
 	snapshotRequestQueue = 256
 	// maxSnapshotBytes bounds one snapshot answer.
 	maxSnapshotBytes = 8 << 20
+	// maxPins bounds the watches made by snapshot requests and not yet
+	// confirmed by a notice of the requester (one comes within a round
+	// trip); beyond it a request still gets its snapshot, unpinned.
+	maxPins = 4096
 	// maxRemoteWatches bounds the (topic, node) pairs known to be watched
 	// elsewhere; beyond it new pairs are ignored and counted.
 	maxRemoteWatches = 1 << 20
@@ -139,6 +142,16 @@ type Redis struct {
 	amu        sync.Mutex
 	noticeSeq  uint64
 	lastNotice map[string]uint64
+	// originSeq is the sequence number of the last notice applied from
+	// each node; pins are the watches a snapshot request made, each with
+	// the request's sequence number: a notice the node wrote before the
+	// request (a smaller number) may not know of the subscriber yet, and
+	// does not remove it.
+	originSeq map[string]uint64
+	pins      map[pin]uint64
+
+	// watchSeq numbers this node's notices and snapshot requests.
+	watchSeq atomic.Uint64
 
 	// Snapshot requests this node waits on (smu).
 	smu     sync.Mutex
@@ -159,6 +172,11 @@ type Redis struct {
 }
 
 var _ Broker = (*Redis)(nil)
+
+type pin struct {
+	t    Topic
+	node string
+}
 
 type remoteShard struct {
 	mu sync.RWMutex
@@ -190,7 +208,8 @@ type snapRequest struct {
 	from  string
 	reqid uint64
 	t     Topic
-	watch bool // the requester has a subscriber of t
+	watch bool   // the requester has a subscriber of t
+	seq   uint64 // the requester's number of the request (watchSeq)
 }
 
 type redisMetrics struct {
@@ -236,6 +255,8 @@ func newRedis(c redis.UniversalClient, o RedisOptions) *Redis {
 		announce:    make(chan struct{}, 1),
 		back:        make(chan struct{}, 1),
 		lastNotice:  map[string]uint64{},
+		originSeq:   map[string]uint64{},
+		pins:        map[pin]uint64{},
 		pending:     map[uint64]chan [][]byte{},
 		reqs:        make(chan snapRequest, snapshotRequestQueue),
 	}
@@ -288,7 +309,7 @@ func (b *Redis) initMetrics(reg prometheus.Registerer) {
 	m.recvLines = prometheus.NewCounter(prometheus.CounterOpts{Name: "livemod_broker_redis_received_lines_total", Help: "Lines received from other nodes."})
 	m.publishes = prometheus.NewCounter(prometheus.CounterOpts{Name: "livemod_broker_redis_publishes_total", Help: "PUBLISH commands sent (each carries many lines)."})
 	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livemod_broker_redis_errors_total", Help: "Failed Redis operations of the broker, by operation."}, []string{"op"})
-	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livemod_broker_redis_snapshot_requests_total", Help: "Snapshots asked of other nodes, by result (ok, timeout, unheard, error, busy)."}, []string{"result"})
+	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "livemod_broker_redis_snapshot_requests_total", Help: "Snapshots asked of other nodes, by result (ok, timeout, unheard, error, busy, degraded)."}, []string{"result"})
 	if reg == nil {
 		return
 	}
@@ -362,7 +383,7 @@ func (b *Redis) Close() error {
 		pipe := b.c.Pipeline()
 		pipe.Del(ctx, b.watchKey(b.id))
 		pipe.ZRem(ctx, b.keyNodes, b.id)
-		pipe.Publish(ctx, b.chWatch, b.encodeWatch(watchFull, nil))
+		pipe.Publish(ctx, b.chWatch, b.encodeWatch(watchFull, b.watchSeq.Add(1), nil))
 		_, _ = pipe.Exec(ctx)
 	})
 	return nil
@@ -595,6 +616,7 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 	now := time.Now()
 	released, releasedBytes := 0, 0
 	watching := map[string]bool{}
+	var deaf []string
 	for i, m := range outbox {
 		w, known := watching[m.dest]
 		if !known && !heard[m.dest] && m.lines > 0 {
@@ -616,6 +638,10 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 		case m.lines > 0:
 			b.m.droppedDeaf.Add(float64(m.lines))
 			b.m.droppedN.Add(uint64(m.lines))
+			if w {
+				deaf = append(deaf, m.dest)
+				watching[m.dest] = false // once
+			}
 		}
 		released += m.lines
 		releasedBytes += m.bytes
@@ -624,7 +650,22 @@ func (b *Redis) send(ctx context.Context, outbox []outMsg) (kept []outMsg, err e
 	b.qLines -= released
 	b.qBytes -= releasedBytes
 	b.qmu.Unlock()
+	for _, d := range deaf {
+		b.forget(d)
+	}
 	return kept, err
+}
+
+// forget drops what this node knows of node's watches: node heard nothing
+// for retainUnheard (it died, or its subscription is down). When it
+// subscribes again it says hello and announces them (or the next reload
+// finds them).
+func (b *Redis) forget(node string) {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	b.replaceRemote(nil, func(n string) bool { return n == node })
+	delete(b.lastNotice, node)
+	b.m.errors.WithLabelValues("node_deaf").Inc()
 }
 
 // watches reports whether node watches any topic, as far as this node
@@ -642,323 +683,6 @@ func (b *Redis) watches(node string) bool {
 		s.mu.RUnlock()
 	}
 	return false
-}
-
-// --- subscribing and the watch set
-
-// Watched implements Broker: a subscriber here or on another node.
-func (b *Redis) Watched(view View) bool {
-	return b.local.Watched(view) || b.remoteView[view].Load() != 0
-}
-
-// Subscribers implements Broker: those here and those on other nodes.
-func (b *Redis) Subscribers(stream string, view View) int {
-	n := b.local.Subscribers(stream, view)
-	if b.remoteView[view].Load() == 0 {
-		return n
-	}
-	s := b.remoteShard(stream)
-	s.mu.RLock()
-	for _, c := range s.m[Topic{stream, view}] {
-		n += c
-	}
-	s.mu.RUnlock()
-	return n
-}
-
-// Subscribe implements Broker. The other nodes learn of it within a
-// round trip to Redis (a notice on the watch channel).
-func (b *Redis) Subscribe(t Topic, s Subscriber) {
-	b.local.Subscribe(t, s)
-	b.markDirty(t)
-}
-
-// Unsubscribe implements Broker.
-func (b *Redis) Unsubscribe(t Topic, s Subscriber) {
-	b.local.Unsubscribe(t, s)
-	b.markDirty(t)
-}
-
-func (b *Redis) markDirty(t Topic) {
-	b.wmu.Lock()
-	b.dirty[t] = struct{}{}
-	b.wmu.Unlock()
-	select {
-	case b.wwake <- struct{}{}:
-	default:
-	}
-}
-
-// setRemote records that node has count subscribers of t (0: none).
-// atLeast keeps a larger count already known.
-func (b *Redis) setRemote(t Topic, node string, count int, atLeast bool) {
-	s := b.remoteShard(t.Stream)
-	s.mu.Lock()
-	nodes := s.m[t]
-	old := nodes[node]
-	if atLeast && old >= count {
-		s.mu.Unlock()
-		return
-	}
-	switch {
-	case count > 0 && old == 0:
-		if b.remotePair.Load() >= maxRemoteWatches {
-			s.mu.Unlock()
-			b.m.errors.WithLabelValues("remote_watches_full").Inc()
-			return
-		}
-		if nodes == nil {
-			nodes = map[string]int{}
-			s.m[t] = nodes
-		}
-		nodes[node] = count
-		b.remoteView[t.View].Add(1)
-		b.remotePair.Add(1)
-	case count > 0:
-		nodes[node] = count
-	case old > 0:
-		delete(nodes, node)
-		if len(nodes) == 0 {
-			delete(s.m, t)
-		}
-		b.remoteView[t.View].Add(-1)
-		b.remotePair.Add(-1)
-	}
-	s.mu.Unlock()
-}
-
-// replaceRemote sets the watches of the nodes for which only is true to
-// what all holds for them (none when absent). Call it with amu held.
-func (b *Redis) replaceRemote(all map[string]map[Topic]int, only func(node string) bool) {
-	for i := range b.remote {
-		s := &b.remote[i]
-		s.mu.Lock()
-		for t, nodes := range s.m {
-			for n := range nodes {
-				if !only(n) {
-					continue
-				}
-				delete(nodes, n)
-				b.remoteView[t.View].Add(-1)
-				b.remotePair.Add(-1)
-			}
-			if len(nodes) == 0 {
-				delete(s.m, t)
-			}
-		}
-		s.mu.Unlock()
-	}
-	for n, set := range all {
-		if !only(n) {
-			continue
-		}
-		for t, c := range set {
-			b.setRemote(t, n, c, false)
-		}
-	}
-}
-
-// watch is the goroutine that keeps this node's watch set in Redis (a
-// hash topic → subscribers, with an expiry, and a notice to the others
-// for each change) and reloads the other nodes' sets: at start, every
-// WatchTTL and whenever the subscription is restored after Redis was
-// away.
-func (b *Redis) watch() {
-	defer b.wg.Done()
-	tick := time.NewTicker(b.ttl / 3)
-	defer tick.Stop()
-	full, reload, hello := true, true, false
-	lastReload := time.Time{}
-	backoff := 50 * time.Millisecond
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		select {
-		case <-b.ctx.Done():
-			return
-		case <-b.wwake:
-		case <-b.restore:
-			full, reload, hello = true, true, true
-		case <-b.announce:
-			full = true
-		case <-tick.C:
-			if time.Since(lastReload) >= b.ttl {
-				reload = true
-			}
-		}
-		for b.ctx.Err() == nil {
-			err := b.writeWatches(full, hello)
-			if err == nil {
-				full, hello = false, false
-				if reload {
-					err = b.reloadWatches()
-					if err == nil {
-						reload, lastReload = false, time.Now()
-					}
-				}
-			}
-			if err == nil {
-				b.ioOK.Store(true)
-				backoff = 50 * time.Millisecond
-				break
-			}
-			if b.ctx.Err() != nil {
-				return
-			}
-			b.m.errors.WithLabelValues("watch").Inc()
-			b.ioOK.Store(false)
-			full, reload = true, true // Redis may have lost them: write all once back
-			b.sleep(timer, backoff)
-			backoff = min(backoff*2, maxBackoff)
-		}
-	}
-}
-
-// writeWatches writes the changed topics (all when full) to this node's
-// hash, refreshes its expiry and the node's heartbeat, and sends the
-// notice, in one pipeline. hello asks the other nodes to announce their
-// watches: this node has just (re)subscribed and may have missed theirs.
-func (b *Redis) writeWatches(full, hello bool) error {
-	b.wmu.Lock()
-	dirty := b.dirty
-	b.dirty = map[Topic]struct{}{}
-	b.wmu.Unlock()
-	var recs []watchRec
-	if full {
-		recs = b.localWatches()
-	} else {
-		for t := range dirty {
-			recs = append(recs, watchRec{t, b.local.Subscribers(t.Stream, t.View)})
-		}
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-	defer cancel()
-	key := b.watchKey(b.id)
-	pipe := b.c.Pipeline()
-	if full {
-		pipe.Del(ctx, key)
-	}
-	var set []any
-	var del []string
-	for _, r := range recs {
-		if r.count > 0 {
-			set = append(set, topicField(r.t), r.count)
-		} else {
-			del = append(del, topicField(r.t))
-		}
-	}
-	if len(set) > 0 {
-		pipe.HSet(ctx, key, set...)
-	}
-	if len(del) > 0 && !full {
-		pipe.HDel(ctx, key, del...)
-	}
-	now := time.Now()
-	pipe.PExpire(ctx, key, b.ttl)
-	pipe.ZAdd(ctx, b.keyNodes, redis.Z{Score: float64(now.UnixMilli()), Member: b.id})
-	pipe.ZRemRangeByScore(ctx, b.keyNodes, "-inf", strconv.FormatInt(now.Add(-b.ttl).UnixMilli(), 10))
-	if full || len(recs) > 0 {
-		var flags byte
-		if full {
-			flags = watchFull
-		}
-		if hello {
-			flags |= watchHello
-		}
-		pipe.Publish(ctx, b.chWatch, b.encodeWatch(flags, recs))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		b.wmu.Lock()
-		for t := range dirty {
-			b.dirty[t] = struct{}{}
-		}
-		b.wmu.Unlock()
-		return err
-	}
-	return nil
-}
-
-type watchRec struct {
-	t     Topic
-	count int
-}
-
-func (b *Redis) localWatches() []watchRec {
-	var recs []watchRec
-	for i := range b.local.shards {
-		s := &b.local.shards[i]
-		s.mu.RLock()
-		for t, subs := range s.subs {
-			recs = append(recs, watchRec{t, len(subs)})
-		}
-		s.mu.RUnlock()
-	}
-	return recs
-}
-
-// reloadWatches replaces what this node knows of the others' watches by
-// what Redis holds for the nodes alive within WatchTTL.
-func (b *Redis) reloadWatches() error {
-	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-	defer cancel()
-	b.amu.Lock()
-	began := b.noticeSeq
-	b.amu.Unlock()
-	nodes, err := b.c.ZRangeByScore(ctx, b.keyNodes, &redis.ZRangeBy{Min: strconv.FormatInt(time.Now().Add(-b.ttl).UnixMilli(), 10), Max: "+inf"}).Result()
-	if err != nil {
-		return err
-	}
-	pipe := b.c.Pipeline()
-	cmds := map[string]*redis.MapStringStringCmd{}
-	for _, n := range nodes {
-		if n != b.id {
-			cmds[n] = pipe.HGetAll(ctx, b.watchKey(n))
-		}
-	}
-	if len(cmds) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
-	}
-	all := map[string]map[Topic]int{}
-	for n, cmd := range cmds {
-		set := map[Topic]int{}
-		for f, v := range cmd.Val() {
-			t, ok := parseTopicField(f)
-			c, err := strconv.Atoi(v)
-			if ok && err == nil && c > 0 {
-				set[t] = c
-			}
-		}
-		all[n] = set
-	}
-	b.amu.Lock()
-	b.replaceRemote(all, func(n string) bool { return n != b.id && b.lastNotice[n] <= began })
-	b.amu.Unlock()
-	return nil
-}
-
-// topicField is a topic as a hash field: the view's digit, ':' and the
-// stream.
-func topicField(t Topic) string { return string(rune('0'+t.View)) + ":" + t.Stream }
-
-func parseTopicField(f string) (Topic, bool) {
-	if len(f) < 2 || f[1] != ':' || f[0] < '0' || View(f[0]-'0') >= NumViews {
-		return Topic{}, false
-	}
-	return Topic{Stream: f[2:], View: View(f[0] - '0')}, true
-}
-
-func (b *Redis) encodeWatch(flags byte, recs []watchRec) []byte {
-	p := []byte{wireVersion, kindWatch}
-	p = appendString(p, b.id)
-	p = append(p, flags)
-	for _, r := range recs {
-		p = append(p, byte(r.t.View))
-		p = appendString(p, r.t.Stream)
-		p = appendUvarint(p, uint64(r.count))
-	}
-	return p
 }
 
 // --- receiving
@@ -1023,6 +747,7 @@ func (b *Redis) dispatch(channel, payload string) {
 	switch {
 	case kind == kindWatch && channel == b.chWatch:
 		flags := r.byte()
+		seq := r.uvarint()
 		set := map[Topic]int{}
 		for !r.done() {
 			v := View(r.byte())
@@ -1037,15 +762,23 @@ func (b *Redis) dispatch(channel, payload string) {
 		b.amu.Lock()
 		b.noticeSeq++
 		b.lastNotice[origin] = b.noticeSeq
+		b.originSeq[origin] = seq // notices of a node come in order; a smaller one: it restarted
+		for p, at := range b.pins {
+			if p.node != origin {
+				continue
+			}
+			if at <= seq { // the notice knows of the subscriber
+				delete(b.pins, p)
+			} else if c, ok := set[p.t]; flags&watchFull != 0 || (ok && c == 0) {
+				set[p.t] = max(c, 1) // written before the request: keep the watch
+			}
+		}
 		if flags&watchFull != 0 {
 			b.replaceRemote(map[string]map[Topic]int{origin: set}, func(n string) bool { return n == origin })
 		} else {
 			for t, c := range set {
 				b.setRemote(t, origin, c, false)
 			}
-		}
-		if flags&watchFull != 0 && len(set) == 0 {
-			delete(b.lastNotice, origin) // gone (or watches nothing): forget it
 		}
 		b.amu.Unlock()
 		if flags&watchHello != 0 {
@@ -1078,6 +811,7 @@ func (b *Redis) dispatch(channel, payload string) {
 		req.t.View = View(r.byte())
 		req.t.Stream = r.string()
 		req.watch = r.byte() == 1
+		req.seq = r.uvarint()
 		if r.err || req.t.View >= NumViews {
 			b.m.errors.WithLabelValues("decode").Inc()
 			return
@@ -1116,8 +850,9 @@ func (b *Redis) AddSnapshot(f SnapshotFunc) { b.local.AddSnapshot(f) }
 // Options.Owner is nil) it is this node's snapshot; otherwise it is asked
 // of the owner over Redis, which first records this node as a watcher of
 // the topic (so that every line it publishes after the snapshot comes
-// here) and then answers, within SnapshotTimeout; after that, or when the
-// owner does not listen, it is empty.
+// here) and then answers, within SnapshotTimeout; after that, when the
+// owner does not listen, or while this node's subscription is down, it is
+// empty.
 func (b *Redis) Snapshot(stream string, view View) [][]byte {
 	if b.owner == nil {
 		return b.local.Snapshot(stream, view)
@@ -1125,6 +860,10 @@ func (b *Redis) Snapshot(stream string, view View) [][]byte {
 	node, self := b.owner(stream)
 	if self || node == b.id || node == "" {
 		return b.local.Snapshot(stream, view)
+	}
+	if !b.subOK.Load() { // the answer could not reach us: do not wait for it
+		b.m.snapshots.WithLabelValues("degraded").Inc()
+		return nil
 	}
 	ch := make(chan [][]byte, 1)
 	b.smu.Lock()
@@ -1152,6 +891,7 @@ func (b *Redis) Snapshot(stream string, view View) [][]byte {
 	} else {
 		p = append(p, 0)
 	}
+	p = appendUvarint(p, b.watchSeq.Add(1))
 	ctx, cancel := context.WithTimeout(b.ctx, b.snapTimeout)
 	defer cancel()
 	heard, err := b.c.Publish(ctx, b.nodeChannel(node), p).Result()
@@ -1186,7 +926,7 @@ func (b *Redis) answer() {
 			return
 		case req := <-b.reqs:
 			if req.watch {
-				b.setRemote(req.t, req.from, 1, true)
+				b.watchFor(req)
 			}
 			lines := b.local.Snapshot(req.t.Stream, req.t.View)
 			p := []byte{wireVersion, kindSnapReply}
@@ -1217,67 +957,17 @@ func (b *Redis) answer() {
 	}
 }
 
-// --- wire encoding: uvarint lengths, bytes as they are
-
-func appendUvarint(p []byte, v uint64) []byte {
-	for v >= 0x80 {
-		p = append(p, byte(v)|0x80)
-		v >>= 7
+// watchFor records req's node as a watcher of req's topic, unless a
+// notice it wrote after the request came already (it is exact), and pins
+// it until one comes.
+func (b *Redis) watchFor(req snapRequest) {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	if b.originSeq[req.from] > req.seq {
+		return
 	}
-	return append(p, byte(v))
-}
-
-func appendString(p []byte, s string) []byte {
-	return append(appendUvarint(p, uint64(len(s))), s...)
-}
-
-func appendBytes(p, b []byte) []byte {
-	return append(appendUvarint(p, uint64(len(b))), b...)
-}
-
-// reader decodes a message; err sticks at the first short or bad field.
-type reader struct {
-	p   []byte
-	err bool
-}
-
-func (r *reader) done() bool { return r.err || len(r.p) == 0 }
-
-func (r *reader) byte() byte {
-	if len(r.p) == 0 {
-		r.err = true
-		return 0
+	b.setRemote(req.t, req.from, 1, true)
+	if len(b.pins) < maxPins {
+		b.pins[pin{req.t, req.from}] = req.seq
 	}
-	c := r.p[0]
-	r.p = r.p[1:]
-	return c
 }
-
-func (r *reader) uvarint() uint64 {
-	var v uint64
-	for shift := uint(0); shift < 64; shift += 7 {
-		c := r.byte()
-		if r.err {
-			return 0
-		}
-		v |= uint64(c&0x7f) << shift
-		if c < 0x80 {
-			return v
-		}
-	}
-	r.err = true
-	return 0
-}
-
-func (r *reader) bytes() []byte {
-	n := r.uvarint()
-	if r.err || n > uint64(len(r.p)) {
-		r.err = true
-		return nil
-	}
-	b := r.p[:n:n]
-	r.p = r.p[n:]
-	return b
-}
-
-func (r *reader) string() string { return string(r.bytes()) }

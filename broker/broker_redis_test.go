@@ -80,7 +80,9 @@ func newTwoNodes(t *testing.T) *twoNodes {
 	b, _ := newRedisBroker(t, r, RedisOptions{NodeID: "b", Owner: func(string) (string, bool) { return "a", false }})
 	n := &twoNodes{t: t, a: a, b: b, marker: &recorder{}}
 	b.Subscribe(markerTopic, n.marker)
-	waitFor(t, "A to see B's marker subscriber", func() bool { return a.Subscribers(markerTopic.Stream, markerTopic.View) == 1 })
+	waitFor(t, "A to see B's marker subscriber", func() bool {
+		return a.Subscribers(markerTopic.Stream, markerTopic.View) == 1 && !a.Degraded() && !b.Degraded()
+	})
 	return n
 }
 
@@ -470,11 +472,11 @@ func FuzzRedisDispatch(f *testing.F) {
 	lines = append(lines, byte(ViewModerator))
 	lines = appendBytes(lines, []byte("{\"id\":\"m-1\"}\n{\"id\":\"m-2\"}\n"))
 	f.Add("lm:bk:n:self", lines)
-	f.Add("lm:bk:watch", peer.encodeWatch(0, []watchRec{{Topic{"show", ViewAgent}, 2}, {Topic{"x", ViewOverlay}, 0}}))
-	f.Add("lm:bk:watch", peer.encodeWatch(watchFull|watchHello, []watchRec{{Topic{"show", ViewModerator}, 1}}))
+	f.Add("lm:bk:watch", peer.encodeWatch(0, 5, []watchRec{{Topic{"show", ViewAgent}, 2}, {Topic{"x", ViewOverlay}, 0}}))
+	f.Add("lm:bk:watch", peer.encodeWatch(watchFull|watchHello, 9, []watchRec{{Topic{"show", ViewModerator}, 1}}))
 	req := []byte{wireVersion, kindSnapReq}
 	req = appendUvarint(appendString(req, "peer"), 7)
-	req = append(appendString(append(req, byte(ViewOverlay)), "show"), 1)
+	req = appendUvarint(append(appendString(append(req, byte(ViewOverlay)), "show"), 1), 6)
 	f.Add("lm:bk:n:self", req)
 	reply := appendUvarint(appendUvarint(appendString([]byte{wireVersion, kindSnapReply}, "peer"), 1), 1)
 	f.Add("lm:bk:n:self", appendBytes(reply, []byte("line")))
@@ -510,4 +512,61 @@ func FuzzRedisDispatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRedisStartsWithoutRedis: a broker made while Redis is down serves
+// its local subscribers, says degraded, bounds its queue in bytes, and
+// joins the other node once Redis is up.
+func TestRedisStartsWithoutRedis(t *testing.T) {
+	r := testenv.StartRedis(t)
+	b, _ := newRedisBroker(t, r, RedisOptions{NodeID: "b"})
+	onB := &recorder{}
+	b.Subscribe(Topic{"show", ViewModerator}, onB)
+	waitFor(t, "B subscribed", func() bool { return !b.Degraded() })
+	r.Stop()
+	a, _ := newRedisBroker(t, r, RedisOptions{NodeID: "a", MaxQueueBytes: 4096})
+	onA := &recorder{}
+	a.Subscribe(Topic{"show", ViewModerator}, onA)
+	a.Publish("show", ViewModerator, []byte("local"))
+	if !a.Degraded() || onA.got() != "local" {
+		t.Fatalf("degraded %v, local subscriber got %q", a.Degraded(), onA.got())
+	}
+	r.Start()
+	waitFor(t, "A to see B", func() bool { return a.Subscribers("show", ViewModerator) == 2 && !a.Degraded() })
+	big := []byte(strings.Repeat("x", 3000))
+	a.Publish("show", ViewModerator, big)
+	a.Publish("show", ViewModerator, big) // may find the first still queued: over 4096 bytes, dropped
+	a.Publish("show", ViewModerator, []byte("last"))
+	waitFor(t, "the last line on B", func() bool {
+		l := onB.all()
+		return len(l) > 0 && l[len(l)-1] == "last"
+	})
+	if s := a.Stats(); s.QueuedBytes != 0 || uint64(onB.len())+s.Dropped != 3 {
+		t.Fatalf("B got %d lines; A's stats %+v", onB.len(), s)
+	}
+}
+
+// TestRedisDeafNode: a node that stops listening (its subscription gone,
+// as when it is killed) is heard by nobody: A keeps its lines for 2 s,
+// then drops and counts them and forgets the node's watches, so that its
+// publishers skip lines nobody reads.
+func TestRedisDeafNode(t *testing.T) {
+	r := testenv.StartRedis(t)
+	a, _ := newRedisBroker(t, r, RedisOptions{NodeID: "a"})
+	b, _ := newRedisBroker(t, r, RedisOptions{NodeID: "b"})
+	b.Subscribe(Topic{"show", ViewAgent}, &recorder{})
+	waitFor(t, "A to see B", func() bool { return a.Watched(ViewAgent) })
+	_ = b.ps.Close() // B hears nothing any more
+	waitFor(t, "B degraded", b.Degraded)
+	for i := 0; a.Watched(ViewAgent); i++ {
+		if i > 5000 {
+			t.Fatal("A still sends to B after 10 s")
+		}
+		a.Publish("show", ViewAgent, []byte("x"))
+		time.Sleep(2 * time.Millisecond)
+	}
+	if got := testutil.ToFloat64(a.m.droppedDeaf); got < 1 {
+		t.Errorf("dropped{no_receiver} = %v", got)
+	}
+	waitFor(t, "A's queue to drain", func() bool { return a.Stats().QueuedLines == 0 })
 }

@@ -3,7 +3,8 @@
 // agent, replies) reach that topic's subscribers, and a new subscriber
 // first gets a snapshot (broker.go). Memory is the implementation within
 // one process (broker_memory.go); Redis stands beside it for several
-// nodes sharing one Redis server (broker_redis.go), shaped like
+// nodes sharing one Redis server (broker_redis.go; its watch set in
+// broker_redis_watch.go, its messages in broker_redis_wire.go), shaped like
 // centrifugal/centrifuge's brokers. stream.Hub carries the websocket
 // subscribers and publishes through it; the desks publish through the Hub.
 //
