@@ -167,6 +167,14 @@ func TestCompose(t *testing.T) {
 		if err != nil || u.Scheme != "redis" || u.Hostname() != "redis" {
 			t.Errorf("%s: redis %q, want redis://redis:6379/0 (the compose service)", name, cfg.Redis)
 		}
+		if cfg.Cluster.Node != name {
+			t.Errorf("%s: cluster.node %q, want the service's name", name, cfg.Cluster.Node)
+		}
+		if a, err := url.Parse(cfg.Cluster.Advertise); err != nil || a.Hostname() != name {
+			t.Errorf("%s: cluster.advertise %q, want http://%s:PORT (where the other node reaches it)", name, cfg.Cluster.Advertise, name)
+		} else if _, port, _ := net.SplitHostPort(cfg.Listen); a.Port() != port {
+			t.Errorf("%s: advertises port %s, listens on %s", name, a.Port(), cfg.Listen)
+		}
 		for _, p := range s.Ports {
 			if _, port, _ := net.SplitHostPort(cfg.Listen); !strings.HasSuffix(p, ":"+port) {
 				t.Errorf("%s publishes %s, but listens on %s", name, p, cfg.Listen)
