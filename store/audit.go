@@ -195,7 +195,7 @@ func (e *AuditEntry) appendJSON(b []byte) []byte {
 	b = chat.AppendJSONString(b, e.Action)
 	b = append(b, `,"target":`...)
 	b = chat.AppendJSONString(b, e.Target)
-	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}} {
+	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}, {"node", e.Node}} {
 		if f.val != "" {
 			b = append(b, `,"`...)
 			b = append(b, f.key...)

@@ -36,6 +36,14 @@ func startNodes(t *testing.T, r *testenv.Redis, n int, mutate func(*config.Confi
 			}
 		}))
 	}
+	// Every node knows every other (heartbeats every second) before the
+	// test talks to them.
+	for _, node := range nodes {
+		eventually(t, 10*time.Second, "every node seeing the others", func() bool {
+			_, body := get(t, "http://"+node.Addr()+"/readyz", adminSecret)
+			return strings.Contains(body, fmt.Sprintf(", %d nodes,", n))
+		})
+	}
 	return nodes
 }
 
@@ -311,4 +319,75 @@ func TestClusterKPIsFollowTheStream(t *testing.T) {
 		callJSON(t, "GET", "http://"+b.Addr()+"/v1/kpis?stream=show", modSecret, "", &rep)
 		return rep.Meaningful.Of >= 51
 	})
+}
+
+// TestClusterRESTAnyNode: what a moderator or agent does through node B
+// reaches the stream's decider, node A: a hide by message id, a draft's
+// approval by id; the audit log of either node lists both nodes' entries;
+// an erasure asked of B reaches A's data.
+func TestClusterRESTAnyNode(t *testing.T) {
+	r := testenv.StartRedis(t)
+	nodes := startNodes(t, r, 2, func(c *config.Config) {
+		c.FAQ = append(c.FAQ, config.FAQ{ID: "giftwrap", Match: []string{"gift wrap"}, Answer: "{author_name}, gift wrap is free on every order.", Approve: true})
+	})
+	a, b := nodes[0], nodes[1]
+	baseA, baseB := "http://"+a.Addr(), "http://"+b.Addr()
+	send(t, a.Addr(), "show", chatLine("first", "u-0", "hello"))
+	v := watchViews(t, b, "show")
+	send(t, a.Addr(), "show",
+		chatLine("hm-1", "hider", "my secret words about the blue jacket"),
+		chatLine("rp-1", "gifter", "can you gift wrap the jacket?"))
+	if d := v.waitDecisions(t, "hm-1", "rp-1")["rp-1"]; d.FAQ != nil || !strings.Contains(fmt.Sprint(d.Reasons), "faq.draft") {
+		t.Fatalf("the gift-wrap question: %v", d.Reasons)
+	}
+
+	// A hide by id through B, with the stream and without.
+	mustCall(t, "POST", baseB+"/v1/messages/hm-1/hide", modSecret, `{"stream":"show","reason":"off topic"}`, 200)
+	if code, body := call(t, "POST", baseB+"/v1/messages/hm-1/hide", modSecret, `{"reason":"again"}`); code != http.StatusConflict {
+		t.Errorf("second hide through B without a stream: %d %s, want 409 from A (not 404)", code, body)
+	}
+	mustCall(t, "POST", baseB+"/v1/messages/hm-1/unhide", modSecret, `{"reason":"fine after all"}`, 200)
+
+	// The draft waits on A; B lists it and approves it.
+	var drafts struct {
+		Drafts []chat.Draft `json:"drafts"`
+	}
+	eventually(t, 5*time.Second, "the draft listed through B", func() bool {
+		callJSON(t, "GET", baseB+"/v1/replies/drafts?stream=show&state=pending", modSecret, "", &drafts)
+		return len(drafts.Drafts) == 1
+	})
+	mustCall(t, "POST", baseB+"/v1/replies/drafts/"+drafts.Drafts[0].ID+"/approve", modSecret, `{"reason":"ok"}`, 200)
+	eventually(t, 5*time.Second, "the approved reply on B's replies view", func() bool { return len(v.answersTo("rp-1")) == 1 })
+
+	// A ban through B with no stream is B's own action: the audit has
+	// entries of both nodes, merged on either.
+	mustCall(t, "POST", baseB+"/v1/users/spammer/ban", modSecret, `{"reason":"spam"}`, 200)
+	for _, base := range []string{baseA, baseB} {
+		var log struct {
+			Entries []struct {
+				Node   string `json:"node"`
+				Action string `json:"action"`
+			} `json:"entries"`
+		}
+		callJSON(t, "GET", base+"/v1/audit?limit=1000", adminSecret, "", &log)
+		byNode := map[string]map[string]bool{}
+		for _, e := range log.Entries {
+			if byNode[e.Node] == nil {
+				byNode[e.Node] = map[string]bool{}
+			}
+			byNode[e.Node][e.Action] = true
+		}
+		if !byNode["a"]["hide"] || !byNode["b"]["ban"] {
+			t.Errorf("audit through %s: %v; want A's hide and B's ban", base, byNode)
+		}
+	}
+
+	// Erasure through B reaches the message A decided.
+	mustCall(t, "DELETE", baseB+"/v1/users/hider", adminSecret, "", 200)
+	for _, base := range []string{baseA, baseB} {
+		_, body := get(t, base+"/v1/users/hider/export", adminSecret)
+		if strings.Contains(body, "secret words") {
+			t.Errorf("export through %s after erasure still has the words: %s", base, body)
+		}
+	}
 }
