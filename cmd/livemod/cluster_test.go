@@ -240,6 +240,20 @@ func TestClusterSharedState(t *testing.T) {
 		t.Errorf("%d tickets for one user over two nodes, want 1", len(list.Handoffs))
 	}
 
+	// A ticket opened by the other node (it decides "other") gets an id
+	// of its own: ids come from blocks reserved in Redis.
+	send(t, b.Addr(), "other", chatLine("tk-o", "buyer2", "agent please, my order 7781 never arrived"))
+	var other struct {
+		Handoffs []chat.Ticket `json:"handoffs"`
+	}
+	eventually(t, 5*time.Second, "the ticket on other", func() bool {
+		callJSON(t, "GET", "http://"+a.Addr()+"/v1/handoffs?stream=other", agentSecret, "", &other)
+		return len(other.Handoffs) == 1
+	})
+	if other.Handoffs[0].ID == id {
+		t.Errorf("tickets of two nodes share the id %s", id)
+	}
+
 	// Two agents, one on each node, claim it at once.
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
