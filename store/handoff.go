@@ -46,8 +46,8 @@ type behind struct {
 	runMirror  func([]MirrorRecord)
 	mirrorJobs chan mirrorJob // nil without a mirror
 	mirrorDone chan struct{}
-	onError func(error)
-	observe func(time.Duration) // each commit's time; nil: none
+	onError    func(error)
+	observe    func(time.Duration) // each commit's time; nil: none
 
 	mirrorOnce sync.Once
 
