@@ -246,6 +246,20 @@ func (r *replier) run() {
 	)
 	gather := time.NewTimer(time.Hour)
 	gather.Stop()
+	// One watchdog timer, re-armed per write, instead of a context with
+	// a deadline per write (coder/websocket arms a context.AfterFunc for
+	// each, and WithTimeout allocates a timer: a tenth of the replier's
+	// CPU at one ack per two frames). A write that stalls past
+	// replyWriteTimeout has its connection dropped; the write then fails
+	// and the reader closes the connection as slow.
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(time.Hour, func() {
+		stalled.Store(true)
+		r.conn.CloseNow()
+	})
+	watchdog.Stop()
+	defer watchdog.Stop()
+	bg := context.Background()
 	for range r.notify {
 		if r.delay > 0 && r.readyN.Load() < ackEarlyFrames {
 			gather.Reset(r.delay)
@@ -312,11 +326,11 @@ func (r *replier) run() {
 		}
 		clear(take)
 		if len(frame) > 0 && !failed {
-			ctx, cancel := context.WithTimeout(context.Background(), replyWriteTimeout)
-			err := r.conn.Write(ctx, websocket.MessageText, frame[:len(frame)-1])
-			slow := ctx.Err() != nil
-			cancel()
-			if err != nil {
+			watchdog.Reset(replyWriteTimeout)
+			err := r.conn.Write(bg, websocket.MessageText, frame[:len(frame)-1])
+			fired := !watchdog.Stop()
+			slow := fired || stalled.Load()
+			if err != nil || slow {
 				r.mu.Lock()
 				r.failed, r.slow = true, slow
 				r.room.Broadcast()
