@@ -36,9 +36,11 @@ type IngestOptions struct {
 	Burst         int
 	// AckDelay is how long acks are gathered before one is written: one
 	// ack then answers every frame decided meanwhile (or the first 8
-	// frames, if sooner). Zero means 5ms; negative writes an ack as soon
-	// as a frame is decided, for clients that wait for each ack
-	// (with the default they get at most 200 acks a second).
+	// frames, if sooner). While the client keeps sending frames (it does
+	// not wait for the ack) gathering goes on until it has been quiet for
+	// AckDelay, for at most 4 × AckDelay. Zero means 5ms; negative writes
+	// an ack as soon as a frame is decided, for clients that wait for
+	// each ack (with the default they get at most 200 acks a second).
 	AckDelay time.Duration
 	// OriginPatterns are extra origins allowed to open the websocket (the
 	// request's own host always is). Empty means same origin only.
@@ -269,6 +271,7 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		idle   = in.watchIdle(conn)
 	)
 	rep.pending = &in.answers
+	rep.lastFrame = &idle.last
 	defer rep.close()
 	defer idle.stop()
 	for {
