@@ -318,10 +318,19 @@ func (r *replier) run() {
 			k++
 		}
 		take = append(take[:0], r.answers[:k]...)
-		clear(r.answers[:k])
-		r.answers = r.answers[k:]
-		if len(r.answers) == 0 {
-			r.answers = r.answers[:0:0] // let the old array go
+		// The answers left (few: those behind one not yet decided) move
+		// to the front, so the array is reused, not grown anew for
+		// every write; one grown by a backlog goes once it is mostly empty.
+		if n := len(r.answers) - k; n <= 64 {
+			copy(r.answers, r.answers[k:])
+			clear(r.answers[n:])
+			r.answers = r.answers[:n]
+		} else { // a backlog: not copied at every write
+			clear(r.answers[:k])
+			r.answers = r.answers[k:]
+		}
+		if n := len(r.answers); cap(r.answers) > 256 && n < cap(r.answers)/4 {
+			r.answers = append([]answer(nil), r.answers...)
 		}
 		for _, a := range take {
 			r.errN -= len(a.errs)
