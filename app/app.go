@@ -50,6 +50,7 @@ type App struct {
 	restr    *state.MemoryRestrictions // timeouts and bans, shared by desk and engine
 	Policy   *policy.Book              // the streams' own rules, between the engine and automation
 	Conn     *connectors               // platform connectors and their outbox; nil without any
+	cluster  *clusterPart              // nil on one node (no redis)
 	Server   *http.Server
 	ln       net.Listener
 	log      io.Writer
@@ -163,9 +164,6 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Redis != "" {
-		return nil, errors.New("redis: scale-out over Redis is not in this build yet; remove redis from the config to run on one machine")
-	}
 	auth, err := overlay.NewAuth(cfg.Auth.Tokens)
 	if err != nil {
 		return nil, err
@@ -194,15 +192,37 @@ func New(cfg config.Config, log io.Writer) (*App, error) {
 		return nil, err
 	}
 	a := &App{Cfg: cfg, reg: prometheus.NewRegistry(), Engine: engine, trending: tr, log: log, DB: db, restr: restr}
+	if cfg.Redis != "" {
+		// Peers reach this node at its address: bind it now (Listen
+		// then takes this listener).
+		if err := a.Listen(); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := a.openCluster(tlsConfig != nil); err != nil {
+			a.ln.Close()
+			db.Close()
+			return nil, err
+		}
+	}
 	m := a.wireStore()
 	decider, err := a.wireParts(m)
 	if err != nil {
 		a.audit.Close(context.Background())
+		if a.cluster != nil {
+			a.cluster.close()
+			a.ln.Close()
+		}
 		db.Close()
 		return nil, err
 	}
 	a.wirePipeline(decider, m)
-	a.Server = a.httpServer(a.routes(auth))
+	var h http.Handler = a.routes(auth)
+	if a.cluster != nil {
+		a.cluster.start()
+		h = a.cluster.handler(h)
+	}
+	a.Server = a.httpServer(h)
 	if tlsConfig != nil {
 		a.Server.TLSConfig = tlsConfig
 	}
@@ -220,6 +240,9 @@ func (a *App) wireStore() *stream.Metrics {
 	a.minutes = store.NewKPIMinutes(db)
 	a.minutes.Meaningful = moderate.Meaningful
 	a.minutes.OnError = func(err error) { fmt.Fprintln(log, "livemod: kpi minutes:", err) }
+	if a.cluster != nil {
+		a.minutes.SetMirror(a.cluster.mirrorKPIs)
+	}
 	a.sampler = store.NewSampler(db, cfg.Review.Share)
 	a.sampler.OnError = func(err error) { fmt.Fprintln(log, "livemod: review sampling:", err) }
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -251,6 +274,7 @@ func (a *App) wireParts(m *stream.Metrics) (chat.Decider, error) {
 		PingInterval:   cfg.Fanout.PingInterval,
 		PongTimeout:    cfg.Fanout.PongTimeout,
 		OriginPatterns: cfg.Origins,
+		Broker:         a.hubBroker(),
 	}, m)
 	if a.Conn, err = a.wireConnect(); err != nil {
 		return nil, err
@@ -270,11 +294,17 @@ func (a *App) wirePipeline(decider chat.Decider, m *stream.Metrics) {
 	cfg := a.Cfg
 	// The desk comes before the hub: it keeps a decision before the hub
 	// publishes it (stream.FlushSink).
-	a.Pipeline = stream.NewPipeline(decider, a.Conn.sinks(a.Desk, a.Hub, a.audit, a.kpis, a.Host, a.sampler, a.minutes), stream.Options{
+	popts := stream.Options{
 		Shards:   cfg.Pipeline.Shards,
 		QueueLen: cfg.Pipeline.QueueLen,
 		Commit:   committer{a.Auto.state},
-	}, m)
+	}
+	node := ""
+	if a.cluster != nil {
+		popts.Forward = a.cluster
+		node = a.cluster.node.ID()
+	}
+	a.Pipeline = stream.NewPipeline(decider, a.Conn.sinks(a.Desk, a.Hub, a.audit, a.kpis, a.Host, a.sampler, a.minutes), popts, m)
 	a.ingest = stream.NewIngest(a.Pipeline, stream.IngestOptions{
 		MaxFrameBytes:       cfg.Ingest.MaxFrameBytes,
 		MaxMessagesPerFrame: cfg.Ingest.MaxMessagesPerFrame,
@@ -285,6 +315,7 @@ func (a *App) wirePipeline(decider chat.Decider, m *stream.Metrics) {
 		DedupWindow:         cfg.Ingest.DedupWindow,
 		DedupMaxIDs:         cfg.Ingest.DedupMaxIDs,
 		OriginPatterns:      cfg.Origins,
+		Node:                node,
 	}, m)
 }
 
@@ -296,7 +327,7 @@ func (a *App) routes(auth *overlay.Auth) *overlay.Server {
 		Auth:     auth,
 		Ingest:   a.ingest,
 		Messages: http.HandlerFunc(a.ingest.ServeMessages),
-		Status:   a.Conn.status,
+		Status:   a.status,
 		Feed:     a.Hub,
 		Metrics:  promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}),
 		Pprof:    cfg.Pprof,
@@ -366,6 +397,9 @@ func (c committer) Committed() <-chan error { return c.state.Committed() }
 // listen binds the configured address. It is split from serve so that
 // callers (demo, tests) know the address before traffic starts.
 func (a *App) Listen() error {
+	if a.ln != nil {
+		return nil // bound by New, for a cluster's advertised address
+	}
 	ln, err := net.Listen("tcp", a.Cfg.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("listen %s: the port is in use (is another livemod running?); pick another with --listen, such as --listen 127.0.0.1:0 for any free port", a.Cfg.Listen)
@@ -453,6 +487,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if err := a.audit.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush audit: %w", err))
 	}
+	if a.cluster != nil {
+		if err := a.cluster.close(); err != nil {
+			errs = append(errs, fmt.Errorf("leave the cluster: %w", err))
+		}
+	}
 	if err := a.Hub.Close(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("close subscribers: %w", err))
 	}
@@ -484,7 +523,7 @@ func (a *App) wireDesks() error {
 		Publish: func(s string, line []byte) { a.Hub.Publish(s, broker.ViewModerator, line) },
 		Audit:   a.audit,
 		Labels:  a.DB,
-		Keep:    a.DB,
+		Keep:    a.keeper(),
 		KPIs:    a.kpis,
 		OnError: func(err error) { fmt.Fprintln(a.log, "livemod: moderation desk:", err) },
 		// The engine reads the desk's timeouts and bans first; what a
@@ -596,4 +635,32 @@ func (a *App) startPurge() {
 		defer close(a.purgeDone)
 		a.purger.Run(ctx)
 	}()
+}
+
+// hubBroker is the broker the hub publishes through: Redis in a cluster,
+// nil (the hub's broker.Memory) on one node.
+func (a *App) hubBroker() broker.Broker {
+	if a.cluster == nil {
+		return nil
+	}
+	return a.cluster.broker
+}
+
+// keeper is where the desk keeps timeouts and bans: the store, and in a
+// cluster the replicated map too.
+func (a *App) keeper() moderate.Keeper {
+	if a.cluster == nil {
+		return a.DB
+	}
+	return keeper{db: a.DB, c: a.cluster}
+}
+
+// status is what GET /readyz adds after "ready": the connectors' and the
+// cluster's state.
+func (a *App) status() string {
+	s := a.Conn.status()
+	if a.cluster != nil {
+		s += a.cluster.status()
+	}
+	return s
 }

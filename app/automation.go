@@ -266,8 +266,12 @@ func (a *App) wireAutomation() (chat.Decider, error) {
 		onCommit = au.webhook.Notify
 	}
 	autoCommits := a.commits.WithLabelValues("automation")
-	state, err := a.DB.OpenAutomation(store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write"),
-		ObserveCommit: func(d time.Duration) { autoCommits.Observe(d.Seconds()) }})
+	aopts := store.AutomationOptions{Outbox: au.webhook != nil, OnCommit: onCommit, OnError: logErr("handoff write"),
+		ObserveCommit: func(d time.Duration) { autoCommits.Observe(d.Seconds()) }}
+	if a.cluster != nil {
+		aopts.Mirror, aopts.Reserve = a.cluster.mirror, a.cluster.reserve
+	}
+	state, err := a.DB.OpenAutomation(aopts)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,9 @@ type connectors struct {
 type connSink struct{ a *App }
 
 func (s connSink) Accept(ctx context.Context, streamID string, msgs []*chat.Message) error {
+	if s.leftToOwner(streamID, len(msgs)) {
+		return nil
+	}
 	refused, err := s.a.ingest.Accept(ctx, streamID, msgs)
 	for i, why := range refused {
 		fmt.Fprintf(s.a.log, "livemod: connector message %q of stream %q refused: %s\n", msgs[i].ID, streamID, why)
@@ -36,7 +39,21 @@ func (s connSink) Accept(ctx context.Context, streamID string, msgs []*chat.Mess
 }
 
 func (s connSink) Mirror(m connect.Mirror) {
+	if s.leftToOwner(m.Stream, 1) {
+		return
+	}
 	s.a.Desk.Mirror(m.Platform, m.Stream, m.Kind, m.Target, m.User, m.Seconds, m.Reason)
+}
+
+// leftToOwner reports whether another node of a cluster decides stream:
+// every node's connector reads the channel, and the owner's copy is the
+// one decided (docs/SCALING.md), so this node drops its n.
+func (s connSink) leftToOwner(stream string, n int) bool {
+	if s.a.cluster == nil || !s.a.cluster.Elsewhere(stream) {
+		return false
+	}
+	s.a.cluster.leftToOwner.Add(float64(n))
+	return true
 }
 
 // wireConnect builds the connectors of cfg.Connect and their outbox; it

@@ -24,8 +24,12 @@ import (
 // next messages), and tried on fresh engines built like the live one.
 func (a *App) wirePolicy() error {
 	cfg := a.Cfg
+	var ps policy.Store = a.DB
+	if a.cluster != nil {
+		ps = policyStore{a.DB, a.cluster}
+	}
 	b, err := policy.New(a.Engine, cfg.Policy, policy.Options{
-		Store: a.DB,
+		Store: ps,
 		Audit: func(actor, streamID, diff string) {
 			a.audit.Record(store.AuditEntry{Actor: actor, Action: "policy", Target: streamID, Stream: streamID, Reason: diff})
 		},

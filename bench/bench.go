@@ -22,6 +22,10 @@ type Options struct {
 	// URL is the server's base, ws://host:port. Zero means
 	// ws://127.0.0.1:8080.
 	URL string
+	// SubURL is the base the subscribers connect to; zero means URL. With
+	// two nodes of a cluster, load goes to one and decisions are watched
+	// on the other (docs/SCALING.md).
+	SubURL string
 	// Token is sent as "Authorization: Bearer TOKEN" on every socket. It
 	// needs the ingest role, and the moderator role too when Subscribe is
 	// set (an admin token has both). Empty sends no header.
@@ -114,7 +118,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	// Every socket is open before the clock starts: the handshakes are not
 	// the server's steady state.
 	if opts.Subscribe {
-		subURL, err := endpointURL(opts.URL, "/v1/subscribe", opts.Stream, "moderator")
+		subBase := opts.SubURL
+		if subBase == "" {
+			subBase = opts.URL
+		}
+		subURL, err := endpointURL(subBase, "/v1/subscribe", opts.Stream, "moderator")
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}

@@ -59,9 +59,9 @@ type Subscriber interface {
 type SnapshotFunc func(stream string, view View) [][]byte
 
 // Broker is the publish/subscribe port of livemod's fan-out, per topic
-// (stream, view), with snapshots for new subscribers. Memory is today's
-// implementation, in this process; one over Redis can stand beside it so
-// that several servers share subscribers (broker_redis.go, later).
+// (stream, view), with snapshots for new subscribers. Memory is the
+// implementation in one process; Redis stands beside it so that several
+// servers share subscribers (broker_redis.go).
 //
 // Publishing never blocks on a subscriber and reports no error: a broker
 // that does I/O queues and counts its failures itself. Implementations

@@ -21,9 +21,11 @@ import (
 // Config is the whole file. The zero value plus Defaults is a working
 // single-machine setup.
 type Config struct {
-	Listen   string   `yaml:"listen"`
-	Data     string   `yaml:"data"`
-	Redis    string   `yaml:"redis"`
+	Listen string `yaml:"listen"`
+	Data   string `yaml:"data"`
+	Redis  string `yaml:"redis"`
+	// Cluster names this node among the nodes sharing Redis (with redis).
+	Cluster  Cluster  `yaml:"cluster"`
 	Auth     Auth     `yaml:"auth"`
 	HTTP     HTTP     `yaml:"http"`
 	Ingest   Ingest   `yaml:"ingest"`
@@ -55,6 +57,21 @@ type Config struct {
 	src   string            // the file read, for messages
 	lines map[string]int    // key path → line in src, for messages
 	from  map[string]string // key path → the flag or variable that set it
+}
+
+// Cluster is this node's place among several sharing one Redis
+// (docs/SCALING.md).
+type Cluster struct {
+	// Node is this node's id, unique among the nodes; empty means the
+	// host name and a random suffix. Also LIVEMOD_NODE.
+	Node string `yaml:"node"`
+	// Advertise is the URL the other nodes reach this one at, for the
+	// REST calls a node hands to the owner of a stream; empty means
+	// http:// (https:// with tls) and the listen address.
+	Advertise string `yaml:"advertise"`
+	// LeaseTTL is how long a node owns a stream without renewing: after a
+	// node dies its streams move to another within this time. Zero means 10s.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // TLS names a certificate and its key, PEM files (also --tls-cert and
@@ -380,6 +397,14 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Redis = v
 		c.Override("redis", "LIVEMOD_REDIS")
 	}
+	if v := getenv("LIVEMOD_NODE"); v != "" {
+		c.Cluster.Node = v
+		c.Override("cluster.node", "LIVEMOD_NODE")
+	}
+	if v := getenv("LIVEMOD_ADVERTISE"); v != "" {
+		c.Cluster.Advertise = v
+		c.Override("cluster.advertise", "LIVEMOD_ADVERTISE")
+	}
 	if v := getenv("LIVEMOD_DATA"); v != "" {
 		c.Data = v
 		c.Override("data", "LIVEMOD_DATA")
@@ -436,6 +461,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Redis != "" && !strings.HasPrefix(c.Redis, "redis://") && !strings.HasPrefix(c.Redis, "rediss://") {
 		add("redis: %q is not a redis:// URL; e.g. redis://127.0.0.1:6379/0", c.Redis)
+	}
+	if c.Redis == "" && (c.Cluster.Node != "" || c.Cluster.Advertise != "") {
+		add("cluster: set without redis; a cluster's nodes share one Redis (--redis redis://host:6379/0)")
+	}
+	if n := c.Cluster.Node; n != "" && (len(n) > 64 || strings.ContainsAny(n, " \t\n:/{}")) {
+		add("cluster.node: %q: use at most 64 characters without spaces, ':', '/' or braces", n)
+	}
+	if a := c.Cluster.Advertise; a != "" && !strings.HasPrefix(a, "http://") && !strings.HasPrefix(a, "https://") {
+		add("cluster.advertise: %q is not an http:// or https:// URL", a)
+	}
+	if c.Cluster.LeaseTTL != 0 && (c.Cluster.LeaseTTL < time.Second || c.Cluster.LeaseTTL > 5*time.Minute) {
+		add("cluster.lease_ttl: %v: use 1s to 5m (0: 10s)", c.Cluster.LeaseTTL)
 	}
 	for id := range c.Classify.CopypastaStreams {
 		if strings.TrimSpace(id) == "" {

@@ -98,7 +98,8 @@ func TestPureCore(t *testing.T) {
 
 // TestFloors: the packages under the engine and the desks stand on chat
 // alone: classify on chat and state (the memory implementations of its
-// ports), trend, handoff and state on chat; internal helpers aside.
+// ports), trend, handoff and state on chat, cluster (Redis membership,
+// leases, forwarding) on chat at most; internal helpers aside.
 func TestFloors(t *testing.T) {
 	pkgs := goList(t)
 	for name, may := range map[string][]string{
@@ -108,6 +109,7 @@ func TestFloors(t *testing.T) {
 		"state":    {"chat"},
 		"broker":   {},
 		"auth":     {},
+		"cluster":  {"chat"},
 	} {
 		p, ok := pkgs[module+"/"+name]
 		if !ok {
@@ -190,7 +192,7 @@ func TestBenchSpeaksTheWire(t *testing.T) {
 // implement stream's sink interfaces, so they may import stream.)
 func TestDomainBelowTheEdge(t *testing.T) {
 	pkgs := goList(t)
-	for _, name := range []string{"chat", "classify", "handoff", "automate", "moderate", "policy", "store", "auth", "config"} {
+	for _, name := range []string{"chat", "classify", "handoff", "automate", "moderate", "policy", "store", "auth", "config", "cluster"} {
 		p, ok := pkgs[module+"/"+name]
 		if !ok {
 			t.Fatalf("package %s not found", name)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/livemod/livemod/chat"
@@ -343,4 +344,15 @@ func (d *Desk) EraseUser(user string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Lift ends the restriction kept under key (store.Restriction.Key: the
+// user, or stream NUL user) in the desk's table and the engine's, without
+// saving or auditing: another node of a cluster lifted it and did both.
+func (d *Desk) Lift(key string) {
+	stream, user, inStream := strings.Cut(key, "\x00")
+	if !inStream {
+		stream, user = "", key
+	}
+	d.setRestriction("unban", restrictKey(stream, user), restriction{subject: user}, stream, inStream, d.now())
 }

@@ -345,3 +345,31 @@ func (b *Book) Stats() Stats {
 	}
 	return s
 }
+
+// Adopt puts in force the policy doc (JSON, as Put keeps it) that another
+// node of a cluster set for stream, and saved and audited there; this Book
+// neither saves nor audits it again.
+func (b *Book) Adopt(stream string, doc []byte) error {
+	p, err := ParseJSON(doc)
+	if err != nil {
+		return err
+	}
+	if err := p.Validate("policy"); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.stored[stream]; !ok && len(b.stored) >= MaxStreams {
+		return fmt.Errorf("%w: %d already", ErrTooManyStreams, MaxStreams)
+	}
+	r, err := Compile(Merge(b.cfg.Default, p))
+	if err != nil {
+		return err
+	}
+	b.stored[stream] = p
+	old := b.cur.Load()
+	next := &set{def: old.def, streams: maps.Clone(old.streams)}
+	next.streams[stream] = r.Bind(b.env)
+	b.cur.Store(next)
+	return nil
+}

@@ -28,6 +28,9 @@ type AuditEntry struct {
 	User   string `json:"user,omitempty"` // the chat user concerned, for export and erasure
 	Reason string `json:"reason,omitempty"`
 	Rule   string `json:"rule,omitempty"`
+	// Node is the cluster node that wrote the entry (docs/SCALING.md);
+	// empty on a single node.
+	Node string `json:"node,omitempty"`
 	// Erased marks an entry whose user was erased: it keeps when, who
 	// and what was done, without the user or any text (see erase.go).
 	Erased bool `json:"erased,omitempty"`
@@ -58,6 +61,13 @@ const auditChunk = 256
 
 // AppendAudit writes entries in one transaction, assigning Seq.
 func (db *DB) AppendAudit(entries ...AuditEntry) error {
+	if db.node != "" {
+		for i := range entries {
+			if entries[i].Node == "" {
+				entries[i].Node = db.node
+			}
+		}
+	}
 	if len(entries) == 0 {
 		return nil
 	}
@@ -185,7 +195,7 @@ func (e *AuditEntry) appendJSON(b []byte) []byte {
 	b = chat.AppendJSONString(b, e.Action)
 	b = append(b, `,"target":`...)
 	b = chat.AppendJSONString(b, e.Target)
-	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}} {
+	for _, f := range [...]struct{ key, val string }{{"stream", e.Stream}, {"user", e.User}, {"reason", e.Reason}, {"rule", e.Rule}, {"node", e.Node}} {
 		if f.val != "" {
 			b = append(b, `,"`...)
 			b = append(b, f.key...)

@@ -414,6 +414,7 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry, aliase
 				return err
 			}
 		}
+		record.Node = db.node
 		return appendAudit(tx, []AuditEntry{record})
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livemod/livemod/chat"
@@ -34,7 +35,11 @@ type behind struct {
 	once sync.Once
 	// after runs after each committed batch (the outbox wakes its
 	// deliverer).
-	after   func()
+	after func()
+	// mirror, when set, runs after each committed batch and before the
+	// batch's waiters are told: the copy of its changes in a cluster's
+	// shared store (AutomationOptions.Mirror).
+	mirror  func()
 	onError func(error)
 	observe func(time.Duration) // each commit's time; nil: none
 
@@ -87,6 +92,9 @@ func (b *behind) commit(batch []write) {
 		}
 		return nil
 	})
+	if err == nil && b.mirror != nil {
+		b.mirror()
+	}
 	if b.observe != nil {
 		b.observe(time.Since(began))
 	}
@@ -187,7 +195,30 @@ type Automation struct {
 	lazyHead  int // lazyQ[:lazyHead] is taken
 	sweepStop chan struct{}
 	sweepDone chan struct{}
+
+	// The cluster's copy (AutomationOptions.Mirror, Reserve): records
+	// committed here wait in mirrorQ (the writer goroutine's own) until
+	// the mirror took them; mirrorDropped counts those given up when it
+	// was unreachable for longer than mirrorQueueMax records.
+	mirrorFn      func([]MirrorRecord) error
+	reserveFn     func(kind string, count uint64) (uint64, error)
+	mirrorQ       []MirrorRecord
+	mirrorPending atomic.Int64
+	mirrorDropped atomic.Int64
 }
+
+// MirrorRecord is one committed change copied to a cluster's shared store:
+// a ticket (Kind "ticket", Key its id, Value its JSON) or an opt-out (Kind
+// "optout", Key the user, Value its JSON).
+type MirrorRecord struct {
+	Kind, Stream, Key string
+	Value             []byte
+}
+
+// mirrorQueueMax bounds the committed changes kept for a mirror that
+// fails (the cluster's Redis is down): beyond it the oldest are dropped
+// and counted; the local store still has them.
+const mirrorQueueMax = 100_000
 
 // joinPersistEvery bounds how long a ticket's newest chat lines, and what
 // they changed on it, may stay unwritten: a crash loses at most this much
@@ -231,6 +262,17 @@ type AutomationOptions struct {
 	// ObserveCommit receives the time each commit took (write and
 	// fsync); nil means nothing does. The store's commit histogram.
 	ObserveCommit func(time.Duration)
+	// Mirror, when set, receives every committed ticket and opt-out after
+	// the local commit and before anyone waiting for that commit (an ack,
+	// a REST answer) is told: a cluster copies them to its shared store,
+	// where a node that takes a stream over finds them. When it fails the
+	// records are kept (at most mirrorQueueMax) and given again with the
+	// next commit; the commit itself does not fail.
+	Mirror func([]MirrorRecord) error
+	// Reserve, when set, reserves blocks of ids (state.IDs) instead of the
+	// store's meta bucket: a cluster's shared counter, so that ids are
+	// unique across nodes. When it fails the store's own counter is used.
+	Reserve func(kind string, count uint64) (first uint64, err error)
 	// KeepResolved is how many resolved tickets stay in memory, the most
 	// recently resolved; older ones are read from disk when asked for by
 	// id or by a user's data export. Zero means DefaultKeepResolved; a
@@ -269,6 +311,10 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 	}
 	a.w = newBehind(db)
 	a.w.after, a.w.onError, a.w.observe = opts.OnCommit, opts.OnError, opts.ObserveCommit
+	a.mirrorFn, a.reserveFn = opts.Mirror, opts.Reserve
+	if a.mirrorFn != nil {
+		a.w.mirror = a.mirror
+	}
 	a.sweepStop, a.sweepDone = make(chan struct{}), make(chan struct{})
 	go a.sweep(a.sweepStop)
 	return a, nil
@@ -601,6 +647,9 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 		if err := hb.Put([]byte(id), v); err != nil { // bbolt keeps the key until commit
 			return err
 		}
+		if a.mirrorFn != nil {
+			a.mirrorQ = append(a.mirrorQ, MirrorRecord{Kind: "ticket", Stream: d.t.Stream, Key: id, Value: v})
+		}
 		if d.outbox {
 			if err := enqueueOutbox(tx, id, v); err != nil {
 				return err
@@ -618,7 +667,72 @@ func (a *Automation) OptedOut(user string) bool { return a.optouts.OptedOut(user
 func (a *Automation) SetOptOut(o chat.OptOut) {
 	a.optouts.SetOptOut(o)
 	v, _ := json.Marshal(o)
-	a.w.b.queue <- write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }}
+	a.w.b.queue <- write{f: func(tx *bolt.Tx) error {
+		if a.mirrorFn != nil {
+			a.mirrorQ = append(a.mirrorQ, MirrorRecord{Kind: "optout", Key: o.User, Value: v})
+		}
+		return tx.Bucket(bucketOptouts).Put([]byte(o.User), v)
+	}}
+}
+
+// ApplyOptOut records o, a choice another node of the cluster took, in
+// memory and in the store, without mirroring it back.
+func (a *Automation) ApplyOptOut(o chat.OptOut) {
+	if cur, ok := a.optouts.Get(o.User); ok && cur.TS > o.TS {
+		return // a newer choice is here already
+	}
+	a.optouts.SetOptOut(o)
+	v, _ := json.Marshal(o)
+	a.w.send(write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }})
+}
+
+// mirror hands the records committed since the last call to the mirror
+// (AutomationOptions.Mirror); on the writer goroutine, after a commit.
+func (a *Automation) mirror() {
+	if len(a.mirrorQ) == 0 {
+		return
+	}
+	if err := a.mirrorFn(a.mirrorQ); err != nil {
+		if over := len(a.mirrorQ) - mirrorQueueMax; over > 0 {
+			a.mirrorDropped.Add(int64(over))
+			a.mirrorQ = append(a.mirrorQ[:0], a.mirrorQ[over:]...)
+		}
+		a.mirrorPending.Store(int64(len(a.mirrorQ)))
+		if a.w.onError != nil {
+			a.w.onError(fmt.Errorf("mirror %d records to the cluster: %w (kept; retried with the next commit)", len(a.mirrorQ), err))
+		}
+		return
+	}
+	clear(a.mirrorQ)
+	a.mirrorQ = a.mirrorQ[:0]
+	a.mirrorPending.Store(0)
+}
+
+// MirrorPending returns how many committed records wait for the mirror,
+// and how many it gave up (both 0 without a mirror).
+func (a *Automation) MirrorPending() (pending, dropped int64) {
+	return a.mirrorPending.Load(), a.mirrorDropped.Load()
+}
+
+// Adopt takes tickets kept elsewhere (a cluster's shared store, when this
+// node takes a stream over): each one newer than the version here (by Rev)
+// replaces it in memory and is written to the store.
+func (a *Automation) Adopt(ts []*chat.Ticket) int {
+	n := 0
+	for _, t := range ts {
+		if a.gone.has(t.ID) {
+			continue
+		}
+		if cur, ok := a.tickets.Get(t.ID); ok && cur.Rev >= t.Rev {
+			continue
+		}
+		a.tickets.Put(t)
+		if cur, ok := a.tickets.Get(t.ID); ok {
+			a.queueTicket(cur, false)
+		}
+		n++
+	}
+	return n
 }
 
 // OptOut returns the user's last STOP or START.
@@ -687,6 +801,15 @@ func (a *Automation) Next(kind string) uint64 {
 // start; if the store fails, it returns fallback (numbering then goes on
 // in memory, above anything handed out in this run).
 func (a *Automation) reserve(kind string, fallback uint64) uint64 {
+	if a.reserveFn != nil {
+		start, err := a.reserveFn(kind, idBlockSize)
+		if err == nil {
+			return start
+		}
+		if a.w.onError != nil {
+			a.w.onError(fmt.Errorf("reserve %s ids in the cluster: %w; using this node's counter", kind, err))
+		}
+	}
 	key := []byte("ids/" + kind)
 	var start uint64 = 1
 	err := a.db.bolt.Update(func(tx *bolt.Tx) error {

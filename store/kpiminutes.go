@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -75,6 +76,18 @@ type KPIMinutes struct {
 	// Meaningful tells a meaningful comment (moderate.Meaningful); nil
 	// counts none.
 	Meaningful func(*chat.Decision) bool
+	// mirror (SetMirror) is under mu.
+	mirror func([]MirrorRecord) error
+}
+
+// SetMirror has every minute written from now on given to f (Kind "kpi",
+// Key the minute's Unix ms, Value this store's whole count of that minute
+// as JSON) after it is on disk: a cluster keeps them for the node that
+// takes the stream over. f's error goes to OnError.
+func (k *KPIMinutes) SetMirror(f func([]MirrorRecord) error) {
+	k.mu.Lock()
+	k.mirror = f
+	k.mu.Unlock()
 }
 
 // NewKPIMinutes starts the flusher.
@@ -163,12 +176,15 @@ func (k *KPIMinutes) Flush() error {
 	k.mu.Lock()
 	cur := k.cur
 	k.cur = map[kpiKey]*KPIMinute{}
+	mirrorFn := k.mirror
 	k.mu.Unlock()
 	if len(cur) == 0 {
 		return nil
 	}
-	return k.db.bolt.Update(func(tx *bolt.Tx) error {
+	var mirror []MirrorRecord
+	err := k.db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKPIs)
+		mirror = mirror[:0]
 		for key, m := range cur {
 			dk := kpiDBKey(key.stream, key.minute)
 			var stored KPIMinute
@@ -184,9 +200,18 @@ func (k *KPIMinutes) Flush() error {
 			if err := b.Put(dk, v); err != nil {
 				return err
 			}
+			if mirrorFn != nil {
+				mirror = append(mirror, MirrorRecord{Kind: "kpi", Stream: key.stream, Key: strconv.FormatInt(key.minute, 10), Value: v})
+			}
 		}
 		return nil
 	})
+	if err == nil && len(mirror) > 0 {
+		if merr := mirrorFn(mirror); merr != nil && k.OnError != nil {
+			k.OnError(fmt.Errorf("mirror %d KPI minutes to the cluster: %w", len(mirror), merr))
+		}
+	}
+	return err
 }
 
 func (k *KPIMinutes) run() {

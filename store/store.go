@@ -17,6 +17,7 @@ var ErrNotFound = errors.New("store: not found")
 type DB struct {
 	bolt *bolt.DB
 	path string
+	node string // the cluster node's id (SetNode); empty on one node
 }
 
 // The buckets, one per kind of record. Features add theirs here.
@@ -68,6 +69,10 @@ func OpenExisting(dir string) (*DB, error) {
 	}
 	return Open(dir)
 }
+
+// SetNode names the cluster node this store belongs to: the audit
+// entries it writes from now on carry it. Call it before writing.
+func (db *DB) SetNode(id string) { db.node = id }
 
 // Path is the database file.
 func (db *DB) Path() string { return db.path }

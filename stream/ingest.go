@@ -22,6 +22,9 @@ import (
 // IngestOptions configure an Ingest. Every zero value means its documented
 // default.
 type IngestOptions struct {
+	// Node is this node's id in a cluster; server-assigned message ids
+	// carry it, so that they are unique across nodes. Empty on one node.
+	Node string
 	// MaxFrameBytes is the largest frame a client may send. A bigger one
 	// closes the connection with a policy violation. Zero means 64 KiB.
 	MaxFrameBytes int
@@ -124,7 +127,7 @@ func NewIngest(p *Pipeline, opts IngestOptions, metrics *Metrics) *Ingest {
 		metrics:  metrics,
 		// Server-assigned ids are unique across restarts: the prefix is
 		// the start time.
-		idPrefix: "lm-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
+		idPrefix: "lm-" + nodePart(opts.Node) + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-",
 		conns:    map[*websocket.Conn]struct{}{},
 	}
 	in.newID = in.serverID
@@ -258,6 +261,14 @@ func (b *bucket) take(n int, now time.Time) bool {
 }
 
 var errOversize = errors.New("oversize")
+
+// nodePart is the piece of a server id that names node ("" on one node).
+func nodePart(node string) string {
+	if node == "" {
+		return ""
+	}
+	return node + "-"
+}
 
 func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID string) (websocket.StatusCode, string) {
 	var (

@@ -16,6 +16,8 @@ type Metrics struct {
 	IngestClosed      *prometheus.CounterVec
 	IngestDuplicates  prometheus.Counter
 	IngestClamped     prometheus.Counter
+	Forwarded         prometheus.Counter // to the node that decides their stream
+	ForwardFailed     prometheus.Counter // could not be forwarded: decided here
 	DedupFull         prometheus.Counter
 	Decisions         *prometheus.CounterVec
 	DecisionLabels    *prometheus.CounterVec
@@ -62,6 +64,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		IngestClamped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "livemod_ingest_ts_clamped_total",
 			Help: "Messages whose ts was more than a day from the server's clock, taken at the server's time instead.",
+		}),
+		Forwarded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_forwarded_total",
+			Help: "Messages handed to the node of the cluster that decides their stream.",
+		}),
+		ForwardFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livemod_ingest_forward_failed_total",
+			Help: "Messages of a stream another node decides that could not be forwarded (Redis unreachable) and were decided here.",
 		}),
 		DedupFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "livemod_ingest_dedup_full_total",
@@ -111,7 +121,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.IngestMessages, m.IngestFrames, m.IngestBytes, m.IngestRefused,
-			m.IngestConnections, m.IngestClosed, m.IngestDuplicates, m.IngestClamped, m.DedupFull, m.Decisions, m.DecisionLabels,
+			m.IngestConnections, m.IngestClosed, m.IngestDuplicates, m.IngestClamped, m.Forwarded, m.ForwardFailed, m.DedupFull, m.Decisions, m.DecisionLabels,
 			m.DecisionLatency, m.Subscribers, m.SlowDisconnects, m.FanoutBytes)
 	}
 	return m

@@ -74,6 +74,21 @@ type Options struct {
 	// a message whose decision changed such state waits for its commit.
 	// Nil means acks wait for decisions only.
 	Commit Committer
+	// Forward, when set, takes the messages of streams another node of a
+	// cluster decides (docs/SCALING.md); nil decides everything here.
+	Forward Forwarder
+}
+
+// A Forwarder hands messages to the node of a cluster that decides their
+// stream.
+type Forwarder interface {
+	// Elsewhere reports whether stream is decided on another node. It is
+	// asked for every frame, so it must answer from memory.
+	Elsewhere(stream string) bool
+	// Forward hands msgs, all of streams Elsewhere reported, to their
+	// deciding nodes, returning once they were taken (an ack then says
+	// "taken by the cluster"). On error the pipeline decides them here.
+	Forward(ctx context.Context, msgs []*chat.Message) error
 }
 
 // Batch is messages that arrived together (one frame), all for one shard.
@@ -87,6 +102,7 @@ type batch struct {
 type Pipeline struct {
 	decider chat.Decider
 	commit  Committer
+	forward Forwarder
 	sinks   []Sink
 	metrics *Metrics
 	shards  []chan batch
@@ -117,6 +133,7 @@ func NewPipeline(d chat.Decider, sinks []Sink, opts Options, metrics *Metrics) *
 	p := &Pipeline{
 		decider: d,
 		commit:  opts.Commit,
+		forward: opts.Forward,
 		sinks:   sinks,
 		metrics: metrics,
 		shards:  make([]chan batch, n),
@@ -169,6 +186,15 @@ func (p *Pipeline) submit(ctx context.Context, msgs []*chat.Message, rc *receipt
 	recv := time.Now()
 	if len(msgs) == 0 {
 		return nil
+	}
+	if p.forward != nil {
+		if msgs = p.forwardElsewhere(ctx, msgs); len(msgs) == 0 {
+			if rc != nil { // every message was taken by its node
+				rc.parts.Store(1)
+				rc.decided(false)
+			}
+			return nil
+		}
 	}
 	if len(p.shards) == 1 || len(msgs) == 1 {
 		if rc != nil {
@@ -225,6 +251,47 @@ func (p *Pipeline) submit(ctx context.Context, msgs []*chat.Message, rc *receipt
 		sent++
 	}
 	return nil
+}
+
+// forwardElsewhere forwards the messages of msgs whose streams another
+// node decides, and returns the rest (msgs itself when there is none, or
+// when forwarding failed: then this node decides them).
+func (p *Pipeline) forwardElsewhere(ctx context.Context, msgs []*chat.Message) []*chat.Message {
+	first, same := msgs[0].Stream, true
+	for _, m := range msgs[1:] {
+		if m.Stream != first {
+			same = false
+			break
+		}
+	}
+	if same { // the common case: a frame of one stream
+		if !p.forward.Elsewhere(first) {
+			return msgs
+		}
+		if err := p.forward.Forward(ctx, msgs); err != nil {
+			p.metrics.ForwardFailed.Add(float64(len(msgs)))
+			return msgs
+		}
+		p.metrics.Forwarded.Add(float64(len(msgs)))
+		return nil
+	}
+	var local, remote []*chat.Message
+	for _, m := range msgs {
+		if p.forward.Elsewhere(m.Stream) {
+			remote = append(remote, m)
+		} else {
+			local = append(local, m)
+		}
+	}
+	if len(remote) == 0 {
+		return msgs
+	}
+	if err := p.forward.Forward(ctx, remote); err != nil {
+		p.metrics.ForwardFailed.Add(float64(len(remote)))
+		return msgs
+	}
+	p.metrics.Forwarded.Add(float64(len(remote)))
+	return local
 }
 
 func (p *Pipeline) send(ctx context.Context, shard int, b batch) error {

@@ -18,6 +18,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var opts bench.Options
 	fs.StringVar(&opts.URL, "url", bench.DefaultURL, "server `base URL` to load (ws:// or wss://)")
 	// The default is read after parsing so that --help never prints a secret.
+	fs.StringVar(&opts.SubURL, "sub-url", "", "server `base URL` the subscribers connect to (default --url): another node of a cluster")
 	fs.StringVar(&opts.Token, "token", "", "bearer `token` with the ingest role, and moderator for the subscriber (an admin token has both); empty means $LIVEMOD_TOKEN")
 	fs.StringVar(&opts.Stream, "stream", bench.DefaultStream, "`stream` to send to and subscribe on")
 	fs.IntVar(&opts.Conns, "conns", bench.DefaultConns, "number of ingest websocket connections")

@@ -22,6 +22,9 @@ type serverFlags struct {
 	cert   string
 	key    string
 	verb   string // serve or demo, for messages
+	redis  string
+	node   string
+	adv    string
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet) {
@@ -29,6 +32,9 @@ func (f *serverFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "`file` to read (livemod.yaml); flags override it")
 	fs.StringVar(&f.listen, "listen", "", "`host:port` to listen on (default 127.0.0.1:8080); a non-loopback address needs tokens")
 	fs.StringVar(&f.data, "data", "", "`dir` for the durable store: audit log, handoffs, opt-outs (default ./livemod-data)")
+	fs.StringVar(&f.redis, "redis", "", "`URL` of the Redis that several nodes share (redis://host:6379/0); without it, one node runs alone (docs/SCALING.md)")
+	fs.StringVar(&f.node, "node-id", "", "this node's `id` in a cluster (default: the host name and a random suffix)")
+	fs.StringVar(&f.adv, "advertise", "", "the `URL` other nodes reach this one at (default: http:// and the listen address)")
 	fs.StringVar(&f.model, "model", "", "model `file` written by livemod train (default: the embedded model; \"none\" for rules only)")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ (admin token)")
 	fs.StringVar(&f.cert, "tls-cert", "", "serve HTTPS and wss:// with this certificate `file` (PEM, the chain after the leaf); with --tls-key")
@@ -50,6 +56,18 @@ func (f *serverFlags) load() (config.Config, error) {
 		cfg.Data = f.data
 		cfg.Override("data", "--data")
 	}
+	if f.redis != "" {
+		cfg.Redis = f.redis
+		cfg.Override("redis", "--redis")
+	}
+	if f.node != "" {
+		cfg.Cluster.Node = f.node
+		cfg.Override("cluster.node", "--node-id")
+	}
+	if f.adv != "" {
+		cfg.Cluster.Advertise = f.adv
+		cfg.Override("cluster.advertise", "--advertise")
+	}
 	if f.model != "" {
 		cfg.Classify.Model = f.model
 		cfg.Override("classify.model", "--model")
@@ -70,7 +88,7 @@ func (f *serverFlags) load() (config.Config, error) {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve [--config livemod.yaml] [--listen 127.0.0.1:8080] [--data DIR] [--token ROLE=SECRET]… [--tls-cert FILE --tls-key FILE]", stderr)
+	fs := newFlagSet("serve", "serve [--config livemod.yaml] [--listen 127.0.0.1:8080] [--data DIR] [--redis URL] [--token ROLE=SECRET]… [--tls-cert FILE --tls-key FILE]", stderr)
 	var f serverFlags
 	f.register(fs)
 	if err := parseFlags(fs, args, stdout); err != nil {

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Two livemod nodes over one Redis on this machine (docs/SCALING.md): load
+# goes to node A, decisions are watched on node B. Each cluster run is
+# paired, in the same sitting, with the same run against one node alone,
+# so that the figures compare. Prints throughput, latency and each
+# process's CPU (cores). Needs redis-server on PATH. Everything (bench,
+# nodes, Redis) shares this machine's cores.
+#
+#   scripts/cluster-bench.sh              # the three runs of issue 16, 10 s each
+#   DURATION=20s ROUNDS=2 scripts/cluster-bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-1}
+TOKEN=cluster-bench-token-$$
+work=$(mktemp -d)
+bin=$work/livemod
+go build -o "$bin" ./cmd/livemod
+conf=$work/livemod.yaml
+# The bench's subscriber takes every decision: let it fall behind by half
+# a second on a busy two-core machine (as scripts/perf.sh does).
+printf 'fanout:\n  max_queue_bytes: 67108864\n' >"$conf"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+cputime() { awk '{print $14+$15}' "/proc/$1/stat"; }
+waitup() { for _ in $(seq 100); do curl -sf "http://$1/healthz" >/dev/null && return; sleep 0.1; done; echo "no answer on $1" >&2; exit 1; }
+
+# run NAME LOADADDR SUBADDR PIDS… -- BENCHFLAGS…
+run() {
+  local name=$1 load=$2 sub=$3; shift 3
+  local ps=()
+  while [ "$1" != "--" ]; do ps+=("$1"); shift; done
+  shift
+  local t0=() s0 s1
+  for p in "${ps[@]}"; do t0+=("$(cputime "$p")"); done
+  s0=$(date +%s.%N)
+  local out
+  out=$("$bin" bench --url "ws://$load" --sub-url "ws://$sub" --token "$TOKEN" --duration "$DURATION" --quiet "$@" 2>&1)
+  s1=$(date +%s.%N)
+  local cpu="" i=0
+  for p in "${ps[@]}"; do
+    cpu+=$(awk -v a="${t0[$i]}" -v b="$(cputime "$p")" -v x="$s0" -v y="$s1" 'BEGIN {printf " %.2f", (b-a)/100/(y-x)}')
+    i=$((i+1))
+  done
+  local tput p50 p99 lost
+  tput=$(echo "$out" | awk '/throughput/ {print $2}')
+  p50=$(echo "$out" | awk '/latency p50/ {print $3}')
+  p99=$(echo "$out" | awk '$1=="p99" {print $2}')
+  lost=$(echo "$out" | awk '/^  sent/ {s=$2} /^  decided/ {d=$2} END {print s-d}')
+  printf '%-34s %9s msgs/s  p50 %8s ms  p99 %8s ms  lost %s  cores:%s\n' "$name" "$tput" "$p50" "$p99" "$lost" "$cpu"
+}
+
+rport=$(port)
+redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec \
+  --dir "$work" --logfile "$work/redis.log" --daemonize no &
+pids+=($!); rpid=$!
+for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+start() { # name addr [redis flags…]
+  local name=$1 addr=$2; shift 2
+  mkdir -p "$work/$name"
+  "$bin" serve --config "$conf" --listen "$addr" --data "$work/$name" --token "admin=$TOKEN" "$@" 2>>"$work/$name.log" &
+  pids+=($!)
+  waitup "$addr"
+}
+fresh() { # stop and start the three servers, empty
+  for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  pids=("$rpid")
+  rm -rf "$work"/a "$work"/b "$work"/one
+  redis-cli -p "$rport" flushall >/dev/null
+  A=127.0.0.1:$(port); B=127.0.0.1:$(port); ONE=127.0.0.1:$(port)
+  start a "$A" --redis "redis://127.0.0.1:$rport/0" --node-id a; apid=${pids[-1]}
+  start b "$B" --redis "redis://127.0.0.1:$rport/0" --node-id b; bpid=${pids[-1]}
+  start one "$ONE"; opid=${pids[-1]}
+}
+
+echo "uptime: $(uptime)"
+echo "cores listed: load A · watch B · Redis (cluster), or the one node"
+for r in $(seq "$ROUNDS"); do
+  fresh
+  run "one node, 64/frame"             "$ONE" "$ONE" "$opid" -- --conns 16 --batch 64
+  run "A→B over Redis, 64/frame"       "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16 --batch 64
+  fresh
+  run "one node, 1/frame"              "$ONE" "$ONE" "$opid" -- --conns 16
+  run "A→B over Redis, 1/frame"        "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16
+  fresh
+  run "one node, 20k/s"                "$ONE" "$ONE" "$opid" -- --conns 16 --rate 20000
+  run "A→B over Redis, 20k/s"          "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16 --rate 20000
+done
+echo "uptime: $(uptime)"
