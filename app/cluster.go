@@ -307,17 +307,21 @@ func (c *clusterPart) mirror(recs []store.MirrorRecord) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var tickets []cluster.Record
+	var optouts []cluster.KV
 	for _, r := range recs {
 		switch r.Kind {
 		case "ticket":
 			tickets = append(tickets, cluster.Record{Stream: r.Stream, Key: r.Key, Value: r.Value})
 		case "optout":
-			if c.optout == nil {
-				return fmt.Errorf("cluster not started")
-			}
-			if err := c.optout.Set(ctx, r.Key, r.Value); err != nil {
-				return err
-			}
+			optouts = append(optouts, cluster.KV{Key: r.Key, Val: r.Value})
+		}
+	}
+	if len(optouts) > 0 {
+		if c.optout == nil {
+			return fmt.Errorf("cluster not started")
+		}
+		if err := c.optout.SetMany(ctx, optouts); err != nil {
+			return err
 		}
 	}
 	if len(tickets) == 0 {

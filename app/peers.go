@@ -43,6 +43,10 @@ func (c *clusterPart) handler(next http.Handler) http.Handler {
 		case r.Method == http.MethodGet && path == "/v1/webhooks/dead":
 			c.mergeList(w, r, next, "dead")
 			return
+		case r.Method == http.MethodGet && r.URL.Query().Get("stream") == "" && listKey[path] != "":
+			// A list of every stream: each node holds its own streams'.
+			c.mergeList(w, r, next, listKey[path])
+			return
 		case strings.HasPrefix(path, "/v1/users/") && (r.Method == http.MethodDelete || strings.HasSuffix(path, "/export")):
 			c.everyNode(w, r, next)
 			return
@@ -86,6 +90,15 @@ func (c *clusterPart) handler(next http.Handler) http.Handler {
 		}
 		rec.writeTo(w)
 	})
+}
+
+// listKey names the array of the list answers that span every stream
+// when no ?stream= is given.
+var listKey = map[string]string{
+	"/v1/handoffs":       "handoffs",
+	"/v1/replies/drafts": "drafts",
+	"/v1/appeals":        "appeals",
+	"/v1/reviews":        "reviews",
 }
 
 // readBody reads r's body (at most max bytes) and puts it back for the
@@ -254,28 +267,66 @@ func (c *clusterPart) mergeList(w http.ResponseWriter, r *http.Request, next htt
 		local.writeTo(w)
 		return
 	}
-	var all map[string][]json.RawMessage
-	if err := json.Unmarshal(local.body.Bytes(), &all); err != nil {
+	var all map[string]json.RawMessage
+	var items []json.RawMessage
+	if json.Unmarshal(local.body.Bytes(), &all) != nil || json.Unmarshal(all[key], &items) != nil {
 		local.writeTo(w)
 		return
 	}
+	var total int
+	json.Unmarshal(all["total"], &total)
 	var missing []string
+	merged := false
 	for _, p := range c.others() {
 		a, err := c.send(r, nil, p)
-		var pg map[string][]json.RawMessage
-		if err != nil || a.status != http.StatusOK || json.Unmarshal(a.body.Bytes(), &pg) != nil {
+		var pg map[string]json.RawMessage
+		var more []json.RawMessage
+		if err != nil || a.status != http.StatusOK || json.Unmarshal(a.body.Bytes(), &pg) != nil || json.Unmarshal(pg[key], &more) != nil {
 			missing = append(missing, p.ID)
 			continue
 		}
-		all[key] = append(all[key], pg[key]...)
+		var n int
+		json.Unmarshal(pg["total"], &n)
+		total += n
+		if len(more) > 0 {
+			merged = true
+			items = append(items, more...)
+		}
 	}
-	if all[key] == nil {
-		all[key] = []json.RawMessage{}
+	if merged {
+		// Oldest first, as each node lists them; a page's cursor is one
+		// node's, so a merged page has none: ask per stream to page.
+		slices.SortStableFunc(items, func(x, y json.RawMessage) int { return cmp.Compare(createdOf(x), createdOf(y)) })
+		if lim, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && lim > 0 && len(items) > lim {
+			items = items[:lim]
+		}
+		delete(all, "next")
+	}
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	all[key], _ = json.Marshal(items)
+	if _, ok := all["total"]; ok {
+		all["total"], _ = json.Marshal(total)
 	}
 	if len(missing) > 0 {
 		w.Header().Set("X-Livemod-Missing-Nodes", strings.Join(missing, ","))
 	}
 	writeJSON(w, all)
+}
+
+// createdOf is an item's "created" (or "ts"), Unix ms, for ordering a
+// merged list.
+func createdOf(item json.RawMessage) int64 {
+	var v struct {
+		Created int64 `json:"created"`
+		TS      int64 `json:"ts"`
+	}
+	json.Unmarshal(item, &v)
+	if v.Created != 0 {
+		return v.Created
+	}
+	return v.TS
 }
 
 // everyNode runs a user's export or erasure on every node: the answer is

@@ -781,3 +781,26 @@ func TestMetricsRegistered(t *testing.T) {
 	}
 	open(t, r, "b", time.Second, func(o *Options) { o.Registerer = reg })
 }
+
+// TestMapSetMany: many keys in one round trip reach the other node; with
+// Redis away they are applied here, queued, and flushed when it is back.
+func TestMapSetMany(t *testing.T) {
+	r := testenv.StartRedis(t)
+	a, b := open(t, r, "a", 5*time.Second), open(t, r, "b", 5*time.Second)
+	ma, mb := a.Map("optouts", nil), b.Map("optouts", nil)
+	ctx := context.Background()
+	if err := ma.SetMany(ctx, []KV{{"u1", []byte("1")}, {"u2", []byte("2")}, {"u3", []byte("3")}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, "b has all three", func() bool { return mb.Len() == 3 })
+	r.Stop()
+	waitFor(t, 5*time.Second, "a degraded", a.Degraded)
+	if err := ma.SetMany(ctx, []KV{{"u4", []byte("4")}, {"u5", []byte("5")}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := ma.Get("u5"); !ok || string(v) != "5" {
+		t.Error("a does not have its own queued write")
+	}
+	r.Start()
+	waitFor(t, 10*time.Second, "b has the queued two", func() bool { return mb.Len() == 5 })
+}

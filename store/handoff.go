@@ -36,12 +36,20 @@ type behind struct {
 	// after runs after each committed batch (the outbox wakes its
 	// deliverer).
 	after func()
-	// mirror, when set, runs after each committed batch and before the
-	// batch's waiters are told: the copy of its changes in a cluster's
-	// shared store (AutomationOptions.Mirror).
-	mirror  func()
-	onError func(error)
-	observe func(time.Duration) // each commit's time; nil: none
+	// A mirror (AutomationOptions.Mirror) copies each committed batch's
+	// records to a cluster's shared store before the batch's waiters are
+	// told. It runs on a goroutine of its own, in commit order, so that
+	// the next batch's write and fsync overlap this one's copy: takeRecs
+	// (on the writer goroutine) hands over what the batch's writes
+	// collected, runMirror (on the mirror goroutine) copies it.
+	takeRecs   func() []MirrorRecord
+	runMirror  func([]MirrorRecord)
+	mirrorJobs chan mirrorJob // nil without a mirror
+	mirrorDone chan struct{}
+	onError    func(error)
+	observe    func(time.Duration) // each commit's time; nil: none
+
+	mirrorOnce sync.Once
 
 	cmu    sync.RWMutex // held for reading by send; close takes it
 	closed bool
@@ -92,15 +100,26 @@ func (b *behind) commit(batch []write) {
 		}
 		return nil
 	})
-	if err == nil && b.mirror != nil {
-		b.mirror()
+	var recs []MirrorRecord
+	if b.takeRecs != nil {
+		recs = b.takeRecs() // taken even when the commit failed: not to be copied
 	}
 	if b.observe != nil {
 		b.observe(time.Since(began))
 	}
-	for _, w := range batch {
-		if w.done != nil {
-			w.done <- err
+	if err == nil && b.mirrorJobs != nil {
+		j := mirrorJob{recs: recs}
+		for _, w := range batch {
+			if w.done != nil {
+				j.waiters = append(j.waiters, w.done)
+			}
+		}
+		b.mirrorJobs <- j // bounded: a slow mirror holds the writer back
+	} else {
+		for _, w := range batch {
+			if w.done != nil {
+				w.done <- err
+			}
 		}
 	}
 	if err != nil && b.onError != nil {
@@ -108,6 +127,25 @@ func (b *behind) commit(batch []write) {
 	}
 	if b.after != nil {
 		b.after()
+	}
+}
+
+// mirrorJob is one committed batch for the mirror goroutine: its records
+// and the waiters it tells once they are copied.
+type mirrorJob struct {
+	recs    []MirrorRecord
+	waiters []chan error
+}
+
+// mirrorLoop copies each committed batch's records, in commit order, then
+// tells the batch's waiters the commit is done.
+func (b *behind) mirrorLoop() {
+	defer close(b.mirrorDone)
+	for j := range b.mirrorJobs {
+		b.runMirror(j.recs)
+		for _, d := range j.waiters {
+			d <- nil
+		}
 	}
 }
 
@@ -145,10 +183,18 @@ func (b *behind) close(ctx context.Context) error {
 	})
 	select {
 	case <-b.b.done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if b.mirrorJobs != nil {
+		b.mirrorOnce.Do(func() { close(b.mirrorJobs) })
+		select {
+		case <-b.mirrorDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Automation is the durable state of the automation stage: it implements
@@ -196,12 +242,14 @@ type Automation struct {
 	sweepStop chan struct{}
 	sweepDone chan struct{}
 
-	// The cluster's copy (AutomationOptions.Mirror, Reserve): records
-	// committed here wait in mirrorQ (the writer goroutine's own) until
-	// the mirror took them; mirrorDropped counts those given up when it
-	// was unreachable for longer than mirrorQueueMax records.
+	// The cluster's copy (AutomationOptions.Mirror, Reserve): the writes
+	// of a batch collect its records in newRecs (the writer goroutine's
+	// own); committed, they wait in mirrorQ (the mirror goroutine's own)
+	// until the mirror took them; mirrorDropped counts those given up when
+	// it was unreachable for longer than mirrorQueueMax records.
 	mirrorFn      func([]MirrorRecord) error
 	reserveFn     func(kind string, count uint64) (uint64, error)
+	newRecs       []MirrorRecord
 	mirrorQ       []MirrorRecord
 	mirrorPending atomic.Int64
 	mirrorDropped atomic.Int64
@@ -313,7 +361,14 @@ func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
 	a.w.after, a.w.onError, a.w.observe = opts.OnCommit, opts.OnError, opts.ObserveCommit
 	a.mirrorFn, a.reserveFn = opts.Mirror, opts.Reserve
 	if a.mirrorFn != nil {
-		a.w.mirror = a.mirror
+		a.w.takeRecs = func() []MirrorRecord {
+			r := a.newRecs
+			a.newRecs = nil
+			return r
+		}
+		a.w.runMirror = a.mirror
+		a.w.mirrorJobs, a.w.mirrorDone = make(chan mirrorJob, 64), make(chan struct{})
+		go a.w.mirrorLoop()
 	}
 	a.sweepStop, a.sweepDone = make(chan struct{}), make(chan struct{})
 	go a.sweep(a.sweepStop)
@@ -648,7 +703,7 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 			return err
 		}
 		if a.mirrorFn != nil {
-			a.mirrorQ = append(a.mirrorQ, MirrorRecord{Kind: "ticket", Stream: d.t.Stream, Key: id, Value: v})
+			a.newRecs = append(a.newRecs, MirrorRecord{Kind: "ticket", Stream: d.t.Stream, Key: id, Value: v})
 		}
 		if d.outbox {
 			if err := enqueueOutbox(tx, id, v); err != nil {
@@ -669,7 +724,7 @@ func (a *Automation) SetOptOut(o chat.OptOut) {
 	v, _ := json.Marshal(o)
 	a.w.b.queue <- write{f: func(tx *bolt.Tx) error {
 		if a.mirrorFn != nil {
-			a.mirrorQ = append(a.mirrorQ, MirrorRecord{Kind: "optout", Key: o.User, Value: v})
+			a.newRecs = append(a.newRecs, MirrorRecord{Kind: "optout", Key: o.User, Value: v})
 		}
 		return tx.Bucket(bucketOptouts).Put([]byte(o.User), v)
 	}}
@@ -686,9 +741,10 @@ func (a *Automation) ApplyOptOut(o chat.OptOut) {
 	a.w.send(write{f: func(tx *bolt.Tx) error { return tx.Bucket(bucketOptouts).Put([]byte(o.User), v) }})
 }
 
-// mirror hands the records committed since the last call to the mirror
-// (AutomationOptions.Mirror); on the writer goroutine, after a commit.
-func (a *Automation) mirror() {
+// mirror hands recs, just committed, and those a failed call kept, to the
+// mirror (AutomationOptions.Mirror); on the mirror goroutine.
+func (a *Automation) mirror(recs []MirrorRecord) {
+	a.mirrorQ = append(a.mirrorQ, recs...)
 	if len(a.mirrorQ) == 0 {
 		return
 	}

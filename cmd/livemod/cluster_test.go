@@ -253,6 +253,17 @@ func TestClusterSharedState(t *testing.T) {
 	if other.Handoffs[0].ID == id {
 		t.Errorf("tickets of two nodes share the id %s", id)
 	}
+	// An agent's inbox of every stream, through either node, lists both.
+	for _, node := range nodes {
+		var all struct {
+			Handoffs []chat.Ticket `json:"handoffs"`
+			Total    int           `json:"total"`
+		}
+		callJSON(t, "GET", "http://"+node.Addr()+"/v1/handoffs", agentSecret, "", &all)
+		if len(all.Handoffs) != 2 || all.Total != 2 {
+			t.Errorf("the inbox of every stream through %s: %d tickets (total %d), want 2", node.Addr(), len(all.Handoffs), all.Total)
+		}
+	}
 
 	// Two agents, one on each node, claim it at once.
 	var wg sync.WaitGroup
