@@ -135,8 +135,10 @@ type Ingest struct {
 	RatePerSecond       float64 `yaml:"rate_per_second" check:"min=1,default=50000"`                 // zero means 50,000
 	Burst               int     `yaml:"burst" check:"min=1,default=2 × rate_per_second"`             // zero means 2 × rate
 	// AckDelay is how long acks are gathered before one is written (it
-	// answers every frame decided meanwhile). Zero means 5ms; negative acks
-	// each frame at once, for a client that waits for every ack.
+	// answers every frame decided meanwhile); while the client keeps
+	// sending, until it has been quiet this long, at most 4 × AckDelay.
+	// Zero means 5ms; negative acks each frame at once, for a client that
+	// waits for every ack.
 	AckDelay time.Duration `yaml:"ack_delay"`
 	// IdleTimeout closes a connection that sends no frame for this long
 	// (policy close, reason "idle"). Zero means 5m; negative never.

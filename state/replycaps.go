@@ -25,9 +25,11 @@ type ReplyCaps interface {
 }
 
 // MemoryReplyCaps is ReplyCaps in memory: per user, the last Cap send
-// times within Window; a user whose sends all left the window is
-// forgotten by a sweep of their part every few thousand records. Create
-// it with NewMemoryReplyCaps.
+// times within Window. A user whose sends all left the window is
+// forgotten by an incremental sweep: each part keeps a queue of its users
+// in the order they came, and each Record looks at the oldest few
+// (capSweepPerRecord), so no Record costs more than a few map probes,
+// however many users a part holds. Create it with NewMemoryReplyCaps.
 type MemoryReplyCaps struct {
 	max    int   // sends kept per user
 	window int64 // ms
@@ -36,11 +38,25 @@ type MemoryReplyCaps struct {
 
 const capParts = 16
 
+// capSweepPerRecord is how many of the oldest records one Record looks
+// at: more than one, so the queue of records drains faster than it
+// fills once they leave the window.
+const capSweepPerRecord = 4
+
 type capPart struct {
-	mu    sync.Mutex
-	sent  map[string][]int64 // user → send times (ms), oldest first
-	sweep int
-	_     [64 - 8 - 8 - 8]byte
+	mu   sync.Mutex
+	sent map[string][]int64 // user → send times (ms), oldest first
+	// order is the sweep's queue, from head on: one entry per user of
+	// the part (plus erased ones), in the order they were queued, each
+	// with a send time. A user whose entry is swept while they have a
+	// send within the window is queued again with their newest send.
+	order []capRecord
+	head  int
+}
+
+type capRecord struct {
+	user string
+	ts   int64
 }
 
 // NewMemoryReplyCaps keeps up to max sends per user within window ms.
@@ -91,14 +107,40 @@ func (c *MemoryReplyCaps) Record(user string, ts int64) {
 	if len(times) > c.max {
 		times = times[len(times)-c.max:]
 	}
+	if k == 0 && len(times) == 1 { // new to the part: queued for the sweep
+		p.order = append(p.order, capRecord{user, ts})
+	}
 	p.sent[user] = times
-	p.sweep++
-	if p.sweep >= 4096/capParts { // forget users whose sends all left the window
-		p.sweep = 0
-		for u, ts2 := range p.sent {
-			if len(ts2) == 0 || ts2[len(ts2)-1] <= ts-c.window {
-				delete(p.sent, u)
-			}
+	p.sweep(ts - c.window)
+}
+
+// sweep forgets the users of the oldest few records whose sends all left
+// the window (made at or before before).
+func (p *capPart) sweep(before int64) {
+	for range capSweepPerRecord {
+		if p.head == len(p.order) || p.order[p.head].ts > before {
+			break
+		}
+		r := p.order[p.head]
+		p.order[p.head] = capRecord{}
+		p.head++
+		t, ok := p.sent[r.user]
+		switch {
+		case !ok: // forgotten
+		case len(t) == 0 || t[len(t)-1] <= before:
+			delete(p.sent, r.user)
+		default: // sent to again since: queued again at the newest send
+			p.order = append(p.order, capRecord{r.user, t[len(t)-1]})
+		}
+	}
+	// Compact when the swept half is the larger: each record is moved at
+	// most once per halving, O(1) a Record amortised.
+	if p.head > 64 && p.head*2 >= len(p.order) {
+		n := copy(p.order, p.order[p.head:])
+		clear(p.order[n:])
+		p.order, p.head = p.order[:n], 0
+		if cap(p.order) > 1024 && cap(p.order) > 4*n { // a burst's array
+			p.order = append([]capRecord(nil), p.order...)
 		}
 	}
 }
@@ -108,6 +150,13 @@ func (c *MemoryReplyCaps) Forget(user string) {
 	p := c.part(user)
 	p.mu.Lock()
 	delete(p.sent, user)
+	// The sweep's queue names the user too: erasure forgets it there
+	// (rare, so a pass over the part is fine).
+	for i := p.head; i < len(p.order); i++ {
+		if p.order[i].user == user {
+			p.order[i].user = ""
+		}
+	}
 	p.mu.Unlock()
 }
 

@@ -80,3 +80,52 @@ func TestMemoryDraftsBounded(t *testing.T) {
 		t.Error("the newest draft was dropped")
 	}
 }
+
+// TestMemoryReplyCapsSweepIsIncremental: users whose sends left the
+// window are forgotten a few per Record, never all at once (a Record's
+// cost does not grow with the users tracked), and all of them in time.
+func TestMemoryReplyCapsSweepIsIncremental(t *testing.T) {
+	const users = 50000
+	c := state.NewMemoryReplyCaps(3, 1000)
+	for i := range users {
+		c.Record("u-"+strconv.Itoa(i), 0)
+	}
+	if n := c.Len(); n != users {
+		t.Fatalf("%d users tracked within the window, want %d", n, users)
+	}
+	c.Record("late", 5000) // every earlier send has left the window
+	if n := c.Len(); n < users-8 {
+		t.Fatalf("one Record forgot %d users at once; the sweep must be incremental", users+1-n)
+	}
+	if n := c.Count("late", 4000); n != 1 {
+		t.Fatalf("the new send counts %d", n)
+	}
+	for i := range users {
+		c.Record("v-"+strconv.Itoa(i%100), 5000+int64(i)/1000)
+	}
+	if n := c.Len(); n > 200 {
+		t.Errorf("%d users tracked after every old send left the window and was swept", n)
+	}
+}
+
+// TestMemoryReplyCapsForgetLeavesNoTrace: an erased user is gone from the
+// sweep's queue too, and a later Record starts from zero.
+func TestMemoryReplyCapsForgetLeavesNoTrace(t *testing.T) {
+	c := state.NewMemoryReplyCaps(3, 1000)
+	c.Record("erase-me", 10)
+	c.Record("erase-me", 20)
+	c.Forget("erase-me")
+	if n := c.Count("erase-me", 0); n != 0 {
+		t.Fatalf("forgotten user counts %d", n)
+	}
+	c.Record("erase-me", 30)
+	if n := c.Count("erase-me", 0); n != 1 {
+		t.Fatalf("after Forget and one send: %d, want 1", n)
+	}
+	for i := range 100 {
+		c.Record("x-"+strconv.Itoa(i), 2000+int64(i))
+	}
+	if n := c.Count("erase-me", 0); n != 0 {
+		t.Errorf("a send outside the window still counts: %d", n)
+	}
+}

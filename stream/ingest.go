@@ -39,9 +39,11 @@ type IngestOptions struct {
 	Burst         int
 	// AckDelay is how long acks are gathered before one is written: one
 	// ack then answers every frame decided meanwhile (or the first 8
-	// frames, if sooner). Zero means 5ms; negative writes an ack as soon
-	// as a frame is decided, for clients that wait for each ack
-	// (with the default they get at most 200 acks a second).
+	// frames, if sooner). While the client keeps sending frames (it does
+	// not wait for the ack) gathering goes on until it has been quiet for
+	// AckDelay, for at most 4 × AckDelay. Zero means 5ms; negative writes
+	// an ack as soon as a frame is decided, for clients that wait for
+	// each ack (with the default they get at most 200 acks a second).
 	AckDelay time.Duration
 	// OriginPatterns are extra origins allowed to open the websocket (the
 	// request's own host always is). Empty means same origin only.
@@ -274,11 +276,13 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 		errs   []byte
 		msgs   []*chat.Message
 		keys   []uint64
+		one    *oneMessage
 		limits = bucket{rate: in.opts.RatePerSecond, burst: float64(in.opts.Burst), tokens: float64(in.opts.Burst)}
 		rep    = newReplier(conn, in.opts.AckDelay, in.pipeline.commit)
 		idle   = in.watchIdle(conn)
 	)
 	rep.pending = &in.answers
+	rep.lastFrame = &idle.last
 	defer rep.close()
 	defer idle.stop()
 	for {
@@ -312,7 +316,16 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 			errs = appendError(errs, "", 0, "frame: binary frames are not accepted; send JSON text")
 		} else {
 			var n int
-			msgs, errs, n = in.parseFrame(frame, streamID, msgs, errs)
+			// A frame of one message (the common case: chat arrives
+			// line by line) gets its message, the batch that carries it
+			// and its receipt in one allocation instead of three.
+			var first []chat.Message
+			one = nil
+			if frameLines(frame) == 1 {
+				one = new(oneMessage)
+				first = one.msg[:]
+			}
+			msgs, errs, n = in.parseFrameInto(frame, streamID, msgs, errs, first)
 			if n == 0 {
 				in.metrics.IngestRefused.WithLabelValues("empty").Inc()
 				errs = appendError(errs, "", 0, "frame: empty; send one JSON message, or NDJSON lines")
@@ -337,9 +350,17 @@ func (in *Ingest) serve(ctx context.Context, conn *websocket.Conn, streamID stri
 			continue
 		}
 		// The pipeline keeps the slice; hand it a copy and reuse ours.
-		batch := make([]*chat.Message, len(msgs))
-		copy(batch, msgs)
-		rc := &receipt{rep: rep}
+		var batch []*chat.Message
+		var rc *receipt
+		if one != nil && len(msgs) == 1 && msgs[0] == &one.msg[0] {
+			one.batch[0] = msgs[0]
+			batch, rc = one.batch[:], &one.rc
+		} else {
+			batch = make([]*chat.Message, len(msgs))
+			copy(batch, msgs)
+			rc = new(receipt)
+		}
+		rc.rep = rep
 		if err := in.pipeline.submit(ctx, batch, rc); err != nil {
 			in.metrics.IngestRefused.WithLabelValues("closed").Add(float64(len(batch)))
 			for _, k := range keys {
@@ -417,14 +438,39 @@ func (w *idleWatch) stop() {
 	}
 }
 
+// oneMessage is what a frame of one message needs, in one allocation:
+// the message, the batch the pipeline gets, and the frame's receipt.
+// It lives until the message is decided and the frame answered.
+type oneMessage struct {
+	rc    receipt
+	batch [1]*chat.Message
+	msg   [1]chat.Message
+}
+
+// frameLines is how many lines frame has, a final newline ending the
+// last rather than starting another.
+func frameLines(frame []byte) int {
+	n := bytes.Count(frame, []byte{'\n'}) + 1
+	if len(frame) > 0 && frame[len(frame)-1] == '\n' {
+		n--
+	}
+	return n
+}
+
 // parseFrame splits a text frame into NDJSON lines, appending the valid
 // messages to msgs and an error line for each refused one to errs.
 // It returns how many non-blank lines the frame had.
 func (in *Ingest) parseFrame(frame []byte, streamID string, msgs []*chat.Message, errs []byte) ([]*chat.Message, []byte, int) {
+	return in.parseFrameInto(frame, streamID, msgs, errs, nil)
+}
+
+// parseFrameInto is parseFrame that decodes a frame of one line into
+// first[0] (zero) when first is not empty.
+func (in *Ingest) parseFrameInto(frame []byte, streamID string, msgs []*chat.Message, errs []byte, first []chat.Message) ([]*chat.Message, []byte, int) {
 	// The frame's messages are decoded into one block, not one allocation
 	// each; the block lives as long as the last of them is in the pipeline.
-	var block []chat.Message
-	if n := bytes.Count(frame, []byte{'\n'}) + 1; n > 1 {
+	block := first
+	if n := frameLines(frame); n > 1 {
 		block = make([]chat.Message, min(n, in.opts.MaxMessagesPerFrame))
 	}
 	line := 0

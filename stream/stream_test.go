@@ -528,6 +528,20 @@ func TestAcksGathered(t *testing.T) {
 		t.Error("the ninth frame was acked before its delay or the next early flush")
 	}
 
+	// With a delay, a client that waits for each ack sends nothing while
+	// it waits: the gathering that goes on while frames keep coming ends.
+	r = newRig(t, IngestOptions{AckDelay: 20 * time.Millisecond}, HubOptions{})
+	in = r.dial("/v1/ingest?stream=show")
+	for i := range 3 {
+		id := fmt.Sprint("q-", i)
+		if err := in.Write(ctx, websocket.MessageText, []byte(msgJSON(id, "u1", "hello"))); err != nil {
+			t.Fatal(err)
+		}
+		if a := readAck(in); a.N != 1 || a.Upto != id {
+			t.Errorf("ack %+v, want n=1 upto %s", a, id)
+		}
+	}
+
 	r = newRig(t, IngestOptions{AckDelay: -1}, HubOptions{})
 	in = r.dial("/v1/ingest?stream=show")
 	for i := range 3 { // stop and wait

@@ -70,3 +70,40 @@ func newPipelineApp(tb testing.TB) *app.App {
 	tb.Cleanup(func() { a.Shutdown(context.Background()) })
 	return a
 }
+
+// BenchmarkServerPipelineNeutral is BenchmarkServerPipeline on the common
+// path of issue 17: ordinary chat that opens no ticket (bench.MixNeutral),
+// one message per frame, 50 connections' audiences of 5,000 viewers, as
+// ingest decodes and submits them. Its allocations are the message path's
+// per message (one frame each).
+func BenchmarkServerPipelineNeutral(b *testing.B) {
+	a := newPipelineApp(b)
+
+	const conns = 50
+	auds := make([]*bench.Audience, conns)
+	for i := range auds {
+		auds[i] = bench.NewAudience(bench.AudienceOptions{Seed: int64(i), Stream: "bench", Users: 5000, UserPrefix: strconv.Itoa(i) + "-", Mix: bench.MixNeutral})
+	}
+	ts := int64(1795000000000)
+	var line []byte
+	ctx := context.Background()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		aud := auds[n%conns]
+		line = aud.AppendNextSeq(line[:0], "m-", uint64(n), ts)
+		m := new(chat.Message)
+		if err := chat.DecodeMessage(line, string(line), m); err != nil { // as ingest decodes
+			b.Fatal(err)
+		}
+		if err := a.Pipeline.Submit(ctx, []*chat.Message{m}); err != nil {
+			b.Fatal(err)
+		}
+		ts++
+		n++
+	}
+	if err := a.Pipeline.Shutdown(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+}
