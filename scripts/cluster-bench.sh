@@ -8,10 +8,12 @@
 #
 #   scripts/cluster-bench.sh              # the three runs of issue 16, 10 s each
 #   DURATION=20s ROUNDS=2 scripts/cluster-bench.sh
+#   MIX=realistic scripts/cluster-bench.sh   # the audience (livemod bench --mix; default hard)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-1}
+MIX=${MIX:-hard}
 TOKEN=cluster-bench-token-$$
 work=$(mktemp -d)
 bin=$work/livemod
@@ -39,7 +41,7 @@ run() {
   for p in "${ps[@]}"; do t0+=("$(cputime "$p")"); done
   s0=$(date +%s.%N)
   local out
-  out=$("$bin" bench --url "ws://$load" --sub-url "ws://$sub" --token "$TOKEN" --duration "$DURATION" --quiet "$@" 2>&1)
+  out=$("$bin" bench --url "ws://$load" --sub-url "ws://$sub" --token "$TOKEN" --duration "$DURATION" --mix "$MIX" --quiet "$@" 2>&1)
   s1=$(date +%s.%N)
   local cpu="" i=0
   for p in "${ps[@]}"; do
@@ -79,6 +81,7 @@ fresh() { # stop and start the three servers, empty
 }
 
 echo "uptime: $(uptime)"
+echo "mix: $MIX"
 echo "cores listed: load A · watch B · Redis (cluster), or the one node"
 for r in $(seq "$ROUNDS"); do
   fresh
