@@ -206,12 +206,12 @@ func (c *clusterPart) adoptKPIs(ctx context.Context, stream string) error {
 		if json.Unmarshal(v, &m) != nil {
 			continue
 		}
-		d := minuteDelta(m, seen[key])
+		d := m.Less(seen[key])
 		seen[key] = m
 		if h.Total.Minute == 0 || m.Minute < h.Total.Minute {
 			h.Total.Minute = m.Minute
 		}
-		h.Total = addMinute(h.Total, d)
+		h.Total.Add(d)
 		if m.Minute >= recent {
 			h.Recent = append(h.Recent, d)
 		}
@@ -220,28 +220,6 @@ func (c *clusterPart) adoptKPIs(ctx context.Context, stream string) error {
 	slices.SortFunc(h.Recent, func(x, y store.KPIMinute) int { return cmp.Compare(x.Minute, y.Minute) })
 	c.a.kpis.Restore(stream, h)
 	return nil
-}
-
-// minuteDelta is m less prev, field by field (every count of KPIMinute).
-func minuteDelta(m, prev store.KPIMinute) store.KPIMinute {
-	return store.KPIMinute{Minute: m.Minute,
-		Messages: m.Messages - prev.Messages, Hidden: m.Hidden - prev.Hidden, Held: m.Held - prev.Held,
-		Replies: m.Replies - prev.Replies, Handoffs: m.Handoffs - prev.Handoffs, Meaningful: m.Meaningful - prev.Meaningful,
-		Negative: m.Negative - prev.Negative, Actions: m.Actions - prev.Actions, Undone: m.Undone - prev.Undone}
-}
-
-// addMinute is t plus d's counts (t keeps its Minute).
-func addMinute(t, d store.KPIMinute) store.KPIMinute {
-	t.Messages += d.Messages
-	t.Hidden += d.Hidden
-	t.Held += d.Held
-	t.Replies += d.Replies
-	t.Handoffs += d.Handoffs
-	t.Meaningful += d.Meaningful
-	t.Negative += d.Negative
-	t.Actions += d.Actions
-	t.Undone += d.Undone
-	return t
 }
 
 // mirrorKPIs is store.KPIMinutes' mirror: this node's minutes, for the

@@ -1,20 +1,13 @@
 package cluster
 
 import (
-	"context"
 	"os"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/livemod/livemod/internal/testenv"
 )
 
-// quiet drops go-redis's own log: the tests stop Redis on purpose, and
-// its pool logs every failed dial.
-type quiet struct{}
-
-func (quiet) Printf(context.Context, string, ...any) {}
-
 func TestMain(m *testing.M) {
-	redis.SetLogger(quiet{})
+	testenv.QuietRedisLog()
 	os.Exit(m.Run())
 }

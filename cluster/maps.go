@@ -248,21 +248,26 @@ func (m *Map) Set(ctx context.Context, key string, val []byte) error {
 	if val == nil {
 		val = []byte{}
 	}
-	return m.write(ctx, key, bytes.Clone(val))
+	return m.write(ctx, []KV{{key, bytes.Clone(val)}})
 }
 
 // Delete removes key on every node, as Set does.
 func (m *Map) Delete(ctx context.Context, key string) error {
-	return m.write(ctx, key, nil)
+	return m.write(ctx, []KV{{key, nil}})
 }
 
-func (m *Map) write(ctx context.Context, key string, val []byte) error {
+// write makes kvs (a nil Val deletes its key) in one MULTI, or, degraded,
+// applies them here and queues them: all or, when the queue cannot take
+// them all, none.
+func (m *Map) write(ctx context.Context, kvs []KV) error {
 	n := m.n
 	if n.closed.Load() {
 		return ErrClosed
 	}
-	if strings.ContainsRune(key, 0) {
-		return fmt.Errorf("cluster: map %q: key with NUL", m.name)
+	for _, kv := range kvs {
+		if strings.ContainsRune(kv.Key, 0) {
+			return fmt.Errorf("cluster: map %q: key with NUL", m.name)
+		}
 	}
 	s := &n.maps
 	if !n.degraded.Load() && s.qlen.Load() == 0 {
@@ -270,7 +275,9 @@ func (m *Map) write(ctx context.Context, key string, val []byte) error {
 		gen := m.gen
 		m.mu.Unlock()
 		_, err := n.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			m.queueCmds(ctx, p, key, val)
+			for _, kv := range kvs {
+				m.queueCmds(ctx, p, kv.Key, kv.Val)
+			}
 			return nil
 		})
 		if err == nil {
@@ -280,7 +287,9 @@ func (m *Map) write(ctx context.Context, key string, val []byte) error {
 			// follows and applies it in Redis's order.
 			m.mu.Lock()
 			if m.gen == gen {
-				m.localLocked(key, val)
+				for _, kv := range kvs {
+					m.localLocked(kv.Key, kv.Val)
+				}
 			}
 			m.mu.Unlock()
 			return nil
@@ -292,16 +301,18 @@ func (m *Map) write(ctx context.Context, key string, val []byte) error {
 		// Redis failed us: as degraded.
 	}
 	s.mu.Lock()
-	if len(s.queue) >= n.o.MapQueue {
+	if len(s.queue)+len(kvs) > n.o.MapQueue {
 		s.mu.Unlock()
-		n.m.mapDropped.Inc()
+		n.m.mapDropped.Add(float64(len(kvs)))
 		return fmt.Errorf("cluster: map %q: %w", m.name, ErrQueueFull)
 	}
-	s.queue = append(s.queue, mapOp{m: m, key: key, val: val})
+	for _, kv := range kvs {
+		s.queue = append(s.queue, mapOp{m: m, key: kv.Key, val: kv.Val})
+		// Applied under s.mu so that the queue's order is the order of
+		// local application.
+		m.local(kv.Key, kv.Val)
+	}
 	s.qlen.Store(int64(len(s.queue)))
-	// Applied under s.mu so that the queue's order is the order of local
-	// application.
-	m.local(key, val)
 	s.mu.Unlock()
 	s.kick()
 	return nil

@@ -40,16 +40,26 @@ type KPIMinute struct {
 	Undone  int `json:"undone"`
 }
 
-func (m *KPIMinute) add(o KPIMinute) {
-	m.Messages += o.Messages
-	m.Hidden += o.Hidden
-	m.Held += o.Held
-	m.Replies += o.Replies
-	m.Handoffs += o.Handoffs
-	m.Meaningful += o.Meaningful
-	m.Negative += o.Negative
-	m.Actions += o.Actions
-	m.Undone += o.Undone
+// counts are m's counters, for adding and taking away field by field.
+func (m *KPIMinute) counts() [9]*int {
+	return [9]*int{&m.Messages, &m.Hidden, &m.Held, &m.Replies, &m.Handoffs, &m.Meaningful, &m.Negative, &m.Actions, &m.Undone}
+}
+
+// Add adds o's counts to m's (m keeps its Minute).
+func (m *KPIMinute) Add(o KPIMinute) {
+	oc := o.counts()
+	for i, c := range m.counts() {
+		*c += *oc[i]
+	}
+}
+
+// Less returns m's counts less o's, with m's Minute.
+func (m KPIMinute) Less(o KPIMinute) KPIMinute {
+	oc := o.counts()
+	for i, c := range m.counts() {
+		*c -= *oc[i]
+	}
+	return m
 }
 
 // MaxKPIStreams bounds the streams counted between two flushes; more are
@@ -192,7 +202,7 @@ func (k *KPIMinutes) Flush() error {
 				json.Unmarshal(v, &stored)
 			}
 			stored.Minute = key.minute
-			stored.add(*m)
+			stored.Add(*m)
 			v, err := json.Marshal(&stored)
 			if err != nil {
 				return err
@@ -303,7 +313,7 @@ func (k *KPIMinutes) History(recent int64) (map[string]*KPIHistory, error) {
 				h = &KPIHistory{Total: KPIMinute{Minute: m.Minute}}
 				out[stream] = h
 			}
-			h.Total.add(m) // keys of a stream come in minute order
+			h.Total.Add(m) // keys of a stream come in minute order
 			if m.Minute >= recent {
 				h.Recent = append(h.Recent, m)
 			}

@@ -49,18 +49,7 @@ func startNodes(t *testing.T, r *testenv.Redis, n int, mutate func(*config.Confi
 
 // answersTo returns the replies view's replies answering message id.
 func (v *views) answersTo(id string) []chat.Reply {
-	var out []chat.Reply
-	for _, l := range v.of(broker.ViewReplies) {
-		var r chat.Reply
-		if json.Unmarshal([]byte(l), &r) == nil {
-			for _, to := range r.InReplyTo {
-				if to == id {
-					out = append(out, r)
-				}
-			}
-		}
-	}
-	return out
+	return v.replies(func(r chat.Reply) []string { return r.InReplyTo }, id)
 }
 
 // TestClusterFanOut: decisions made on node A reach a moderator page

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -139,15 +140,17 @@ func (v *views) tickets() map[string]chat.Ticket {
 
 // repliesTo returns the replies view's replies addressed to user.
 func (v *views) repliesTo(user string) []chat.Reply {
+	return v.replies(func(r chat.Reply) []string { return r.To }, user)
+}
+
+// replies returns the replies view's replies whose field (To, InReplyTo)
+// holds want.
+func (v *views) replies(field func(chat.Reply) []string, want string) []chat.Reply {
 	var out []chat.Reply
 	for _, l := range v.of(broker.ViewReplies) {
 		var r chat.Reply
-		if json.Unmarshal([]byte(l), &r) == nil {
-			for _, u := range r.To {
-				if u == user {
-					out = append(out, r)
-				}
-			}
+		if json.Unmarshal([]byte(l), &r) == nil && slices.Contains(field(r), want) {
+			out = append(out, r)
 		}
 	}
 	return out

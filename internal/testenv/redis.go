@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // RedisServer is the Redis tool: the redis-server daemon.
@@ -127,3 +130,11 @@ func freePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// QuietRedisLog silences go-redis's process-wide log for a test binary:
+// tests stop Redis on purpose, and its pool logs every failed dial.
+func QuietRedisLog() { redis.SetLogger(quietLog{}) }
+
+type quietLog struct{}
+
+func (quietLog) Printf(context.Context, string, ...any) {}
