@@ -412,3 +412,13 @@ func (p policyStore) PutPolicy(stream string, doc []byte) error {
 	defer cancel()
 	return p.c.policies.Set(ctx, stream, doc)
 }
+
+// ClusterNode returns this node's id and the URL peers reach it at; both
+// empty on a single node.
+func (a *App) ClusterNode() (id, advertised string) {
+	if a.cluster == nil {
+		return "", ""
+	}
+	self := a.cluster.node.Self()
+	return self.ID, self.Addr
+}

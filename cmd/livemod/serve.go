@@ -110,6 +110,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	fmt.Fprintf(stderr, "livemod: listening on %s (ingest %s/v1/ingest?stream=ID; pages: %s/?token=TOKEN)\n", a.BaseURL("http"), a.BaseURL("ws"), a.BaseURL("http"))
+	if id, adv := a.ClusterNode(); id != "" {
+		fmt.Fprintf(stderr, "livemod: node %s of a cluster over Redis, advertised at %s (docs/SCALING.md)\n", id, adv)
+	}
 	if len(cfg.Auth.Tokens) == 0 {
 		fmt.Fprintln(stderr, "livemod: no tokens configured: every endpoint but /healthz will refuse requests; add --token ROLE=SECRET")
 	}
