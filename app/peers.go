@@ -56,7 +56,11 @@ func (c *clusterPart) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // over the limit: overlay answers 413
 			return
 		}
-		if s := requestStream(r, body); s != "" {
+		s := requestStream(r, body)
+		if s == "" {
+			s = c.streamOfID(r)
+		}
+		if s != "" {
 			if p, self, known := c.node.OwnerOf(s); known && !self && p.Addr != "" {
 				c.forward(w, r, body, p)
 				return
@@ -90,6 +94,34 @@ func (c *clusterPart) handler(next http.Handler) http.Handler {
 		}
 		rec.writeTo(w)
 	})
+}
+
+// streamOfID is the stream of the ticket or draft a call by id acts on
+// (/v1/handoffs/{id}/…, /v1/replies/drafts/{id}/…), so that the call goes
+// to the stream's owner even when this node keeps an older copy (it owned
+// the stream before): as this node knows it, else as Redis's index of
+// mirrored tickets does. "" when it is neither or unknown.
+func (c *clusterPart) streamOfID(r *http.Request) string {
+	if r.Method == http.MethodGet {
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/v1/handoffs/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		if t, ok := c.a.Auto.state.Get(id); ok {
+			return t.Stream
+		}
+		if s, ok, err := c.node.StreamOf(r.Context(), bucketTickets, id); err == nil && ok {
+			return s
+		}
+		return ""
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/v1/replies/drafts/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		if d, ok := c.a.Auto.stage.Draft(id); ok {
+			return d.Stream
+		}
+	}
+	return ""
 }
 
 // listKey names the array of the list answers that span every stream
@@ -273,6 +305,10 @@ func (c *clusterPart) mergeList(w http.ResponseWriter, r *http.Request, next htt
 		local.writeTo(w)
 		return
 	}
+	from := make([]string, len(items)) // the node each item came from
+	for i := range from {
+		from[i] = c.node.ID()
+	}
 	var total int
 	json.Unmarshal(all["total"], &total)
 	var missing []string
@@ -291,7 +327,15 @@ func (c *clusterPart) mergeList(w http.ResponseWriter, r *http.Request, next htt
 		if len(more) > 0 {
 			merged = true
 			items = append(items, more...)
+			for range more {
+				from = append(from, p.ID)
+			}
 		}
+	}
+	if key == "handoffs" || key == "drafts" { // a stream's, kept by its owner
+		var dropped int
+		items, dropped = c.ownersCopies(items, from)
+		total -= dropped
 	}
 	if merged {
 		// Oldest first, as each node lists them; a page's cursor is one
@@ -313,6 +357,40 @@ func (c *clusterPart) mergeList(w http.ResponseWriter, r *http.Request, next htt
 		w.Header().Set("X-Livemod-Missing-Nodes", strings.Join(missing, ","))
 	}
 	writeJSON(w, all)
+}
+
+// ownersCopies keeps, of items listed by several nodes, those of the node
+// that owns each item's stream: a node that owned a stream before keeps
+// older copies of its tickets and drafts. Where no node owns the stream
+// now, one copy of each id is kept. It returns how many it dropped.
+func (c *clusterPart) ownersCopies(items []json.RawMessage, from []string) ([]json.RawMessage, int) {
+	owners := map[string]string{} // stream → owning node, "" when none
+	seen := map[string]bool{}
+	out, dropped := items[:0], 0
+	for i, it := range items {
+		var k struct{ ID, Stream string }
+		json.Unmarshal(it, &k)
+		if k.Stream != "" {
+			o, ok := owners[k.Stream]
+			if !ok {
+				if p, _, known := c.node.OwnerOf(k.Stream); known {
+					o = p.ID
+				}
+				owners[k.Stream] = o
+			}
+			if o != "" && from[i] != o {
+				dropped++
+				continue
+			}
+		}
+		if k.ID != "" && seen[k.ID] {
+			dropped++
+			continue
+		}
+		seen[k.ID] = true
+		out = append(out, it)
+	}
+	return out, dropped
 }
 
 // createdOf is an item's "created" (or "ts"), Unix ms, for ordering a

@@ -168,6 +168,9 @@ func (s *Stage) Drafts(stream, state string) []*chat.Draft {
 	return s.drafts.List(stream, state)
 }
 
+// Draft returns a copy of draft id.
+func (s *Stage) Draft(id string) (*chat.Draft, bool) { return s.drafts.Get(id) }
+
 // DecideDraft approves or rejects draft id on behalf of by at (Unix ms).
 // An approved draft is sent to the askers who have not opted out since;
 // it counts against their hourly caps at the time of the last question.

@@ -420,3 +420,52 @@ func TestClusterRESTAnyNode(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterFormerOwnerDefers: node A opens a ticket and leaves; B takes
+// the stream over and claims the ticket; A comes back with its old copy
+// on disk. Through A, the inbox shows B's copy only, a second claim is
+// refused by B (409, not a stale 200 on A), and a resolve goes to B.
+func TestClusterFormerOwnerDefers(t *testing.T) {
+	r := testenv.StartRedis(t)
+	node := func(dir, id string) *testApp {
+		return runApp(t, dir, func(c *config.Config) {
+			c.Redis, c.Cluster.Node, c.Cluster.LeaseTTL = r.URL(), id, 2*time.Second
+			withAgent(c)
+		})
+	}
+	dirA := t.TempDir()
+	a := node(dirA, "a")
+	b := node(t.TempDir(), "b")
+	send(t, a.Addr(), "show", chatLine("t-1", "buyer", "agent please, my order 5521 never arrived"))
+	var list struct {
+		Handoffs []chat.Ticket `json:"handoffs"`
+		Total    int           `json:"total"`
+	}
+	eventually(t, 5*time.Second, "the ticket on A", func() bool {
+		callJSON(t, "GET", "http://"+a.Addr()+"/v1/handoffs?stream=show", agentSecret, "", &list)
+		return len(list.Handoffs) == 1
+	})
+	id := list.Handoffs[0].ID
+	a.stop(t) // leaves: its lease goes at once
+
+	send(t, b.Addr(), "show", chatLine("t-2", "buyer", "hello? still waiting for 5521"))
+	mustCall(t, "POST", "http://"+b.Addr()+"/v1/handoffs/"+id+"/claim", agentSecret, "", 200)
+
+	a = node(dirA, "a") // back, with the open copy on its disk
+	eventually(t, 10*time.Second, "A seeing B", func() bool {
+		_, body := get(t, "http://"+a.Addr()+"/readyz", adminSecret)
+		return strings.Contains(body, ", 2 nodes,")
+	})
+	callJSON(t, "GET", "http://"+a.Addr()+"/v1/handoffs", agentSecret, "", &list)
+	if len(list.Handoffs) != 1 || list.Handoffs[0].State != chat.TicketClaimed || list.Total != 1 {
+		t.Errorf("the inbox through the former owner: %+v (total %d); want B's claimed copy only", list.Handoffs, list.Total)
+	}
+	if code, body := call(t, "POST", "http://"+a.Addr()+"/v1/handoffs/"+id+"/claim", agentSecret, ""); code != http.StatusConflict {
+		t.Errorf("a second claim through the former owner: %d %s, want B's 409", code, body)
+	}
+	mustCall(t, "POST", "http://"+a.Addr()+"/v1/handoffs/"+id+"/resolve", agentSecret, `{"note":"refunded"}`, 200)
+	callJSON(t, "GET", "http://"+b.Addr()+"/v1/handoffs?stream=show&state=resolved", agentSecret, "", &list)
+	if len(list.Handoffs) != 1 || list.Handoffs[0].State != chat.TicketResolved {
+		t.Errorf("on B after the resolve through A: %+v", list.Handoffs)
+	}
+}
