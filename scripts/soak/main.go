@@ -47,6 +47,7 @@ func main() {
 	users := flag.Int("users", 0, "distinct viewers (0: bench's default)")
 	mixName := flag.String("mix", "hard", "audience: hard, realistic or neutral")
 	window := flag.Duration("window", 10*time.Second, "window of the report and of the RSS samples")
+	flag.StringVar(&extraYAML, "config", "", "more `yaml` for the server's config, after the soak's own (e.g. $'handoff:\\n  max_open: 20000')")
 	preload := flag.Duration("preload", 0, "first load the server this long at full speed with --batch 64 (0: none)")
 	var g goals
 	flag.DurationVar(&g.p99, "p99", 5*time.Millisecond, "goal: p99 in every window")
@@ -181,6 +182,9 @@ func fatal(err error) {
 	os.Exit(2)
 }
 
+// extraYAML is appended to the server's config (-config).
+var extraYAML string
+
 // server is the livemod under test.
 type server struct {
 	cmd   *exec.Cmd
@@ -205,7 +209,7 @@ func start(ctx context.Context, bin string) (*server, error) {
 	// One subscriber takes every decision: let it fall behind by half a
 	// second of them on a busy machine (as scripts/perf.sh does).
 	conf := filepath.Join(dir, "soak.yaml")
-	if err := os.WriteFile(conf, []byte("fanout:\n  max_queue_bytes: 67108864\n"), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte("fanout:\n  max_queue_bytes: 67108864\n"+extraYAML+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
