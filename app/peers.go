@@ -31,7 +31,8 @@ const maxPeerAnswer = 32 << 20
 func (c *clusterPart) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(hdrFrom) != "" || !strings.HasPrefix(r.URL.Path, "/v1/") ||
-			strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || r.URL.Path == "/v1/ingest" {
+			strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+			r.URL.Path == "/v1/ingest" || r.URL.Path == "/v1/messages" { // ways in: the pipeline forwards per stream
 			next.ServeHTTP(w, r)
 			return
 		}
