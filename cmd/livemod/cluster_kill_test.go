@@ -46,9 +46,7 @@ func startNode(t *testing.T, bin, conf, id string) *crashServer {
 // there, the STOP and the ban hold, and every message sent to B for the
 // show meanwhile is decided.
 func TestClusterNodeKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	testenv.SkipShort(t, "builds and runs the binary twice")
 	r := testenv.StartRedis(t)
 	bin, err := buildBinary()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/livemod/livemod/internal/testenv"
 	"net"
 	"net/http"
 	"net/url"
@@ -255,9 +256,7 @@ func hasAudit(t *testing.T, base, streamID, action, target string) bool {
 }
 
 func TestAcknowledgedSurvivesSIGKILL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the real binary and kills it ~40 times")
-	}
+	testenv.SkipShort(t, "runs the real binary and kills it ~40 times")
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)

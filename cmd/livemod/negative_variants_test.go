@@ -14,6 +14,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/livemod/livemod/internal/testenv"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -39,7 +40,7 @@ func variantsDataDir(t *testing.T) string {
 	}
 	d := filepath.Join("..", "..", "..", "shared", "data")
 	if _, err := os.Stat(filepath.Join(d, "sentiment.ndjson")); err != nil {
-		t.Skipf("needs sentiment.ndjson in %s or LIVEMOD_EVAL_DATA (classify/model/ATTRIBUTION.md)", d)
+		testenv.Absent(t, "data", fmt.Sprintf("needs sentiment.ndjson in %s or LIVEMOD_EVAL_DATA (classify/model/ATTRIBUTION.md)", d))
 	}
 	return d
 }
@@ -640,8 +641,10 @@ func applyBlend(w []float64, xs [][]float64) []float64 {
 // in both English and Hinglish: docs/QUALITY.md says none is, and such a
 // variant would be one to ship.
 func TestNegativeVariants(t *testing.T) {
-	if os.Getenv("LIVEMOD_NEGATIVE_VARIANTS") == "" {
-		t.Skip("slow (minutes); set LIVEMOD_NEGATIVE_VARIANTS=1 to run")
+	// An experiment, minutes long: on demand, or when LIVEMOD_TEST_REQUIRE
+	// names "variants".
+	if os.Getenv("LIVEMOD_NEGATIVE_VARIANTS") == "" && !testenv.Required("variants") {
+		t.Skip("an experiment of minutes; set LIVEMOD_NEGATIVE_VARIANTS=1 (or LIVEMOD_TEST_REQUIRE=variants) to run it")
 	}
 	d := loadExp(t)
 	t.Logf("training part %d lines (fit %d, validation %d), held out %d", len(d.train), len(d.fit), len(d.val), len(d.test))

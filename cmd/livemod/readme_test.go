@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"github.com/livemod/livemod/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,9 +87,7 @@ func (s *syncBuffer) String() string {
 // GOBIN that is first on PATH; LIVEMOD_LISTEN and LIVEMOD_DATA keep the
 // servers off port 8080 and out of the tree.
 func TestREADMECommands(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the README's commands; not in -short")
-	}
+	testenv.SkipShort(t, "builds and runs the README's commands")
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

@@ -65,3 +65,13 @@ func Absent(t testing.TB, name, msg string) {
 	}
 	t.Skipf("%s; skipped because LIVEMOD_TEST_REQUIRE does not name %q", msg, name)
 }
+
+// SkipShort skips a slow test under -short, unless LIVEMOD_TEST_REQUIRE
+// names "slow" (then -short fails it, as for a missing tool): CI runs
+// without -short and names it, so a slow test cannot be skipped there.
+func SkipShort(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		Absent(t, "slow", what+"; not in -short")
+	}
+}
