@@ -1,13 +1,12 @@
 package stream
 
 import (
-	"context"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"github.com/livemod/livemod/chat"
 )
 
@@ -117,7 +116,7 @@ func (a *answer) done() bool { return a.rc == nil || a.rc.done.Load() }
 // one write carries every answer ready since the last (one ack, upto the
 // newest id, n their count).
 type replier struct {
-	conn    *websocket.Conn
+	conn    *wsConn
 	commit  Committer     // nil: no durable state
 	delay   time.Duration // gathering time; negative: none
 	notify  chan struct{} // capacity 1
@@ -140,7 +139,7 @@ type replier struct {
 	slow    bool // failed because a write timed out: the client stopped reading
 }
 
-func newReplier(conn *websocket.Conn, delay time.Duration, commit Committer) *replier {
+func newReplier(conn *wsConn, delay time.Duration, commit Committer) *replier {
 	r := &replier{conn: conn, commit: commit, delay: delay, notify: make(chan struct{}, 1), early: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	r.room = sync.NewCond(&r.mu)
 	go r.run()
@@ -301,7 +300,6 @@ func (r *replier) run() {
 	})
 	watchdog.Stop()
 	defer watchdog.Stop()
-	bg := context.Background()
 	for range r.notify {
 		if r.delay > 0 && r.readyN.Load() < ackEarlyFrames {
 			r.gather(gather)
@@ -371,7 +369,7 @@ func (r *replier) run() {
 		clear(take)
 		if len(frame) > 0 && !failed {
 			watchdog.Reset(replyWriteTimeout)
-			err := r.conn.Write(bg, websocket.MessageText, frame[:len(frame)-1])
+			err := r.conn.write(ws.OpText, frame[:len(frame)-1])
 			fired := !watchdog.Stop()
 			slow := fired || stalled.Load()
 			if err != nil || slow {
