@@ -572,6 +572,12 @@ func (c *wsConn) Close(code ws.StatusCode, reason string) {
 // client's close awaited, dropping what else it sends, for at most
 // closeHandshakeTimeout; then the socket is closed.
 func (c *wsConn) finish(err error, code ws.StatusCode, reason string) {
+	var fe *frameError
+	if errors.As(err, &fe) {
+		// A client that broke the protocol is not waited for (its
+		// close was sent by run).
+		err = errPeerClosed
+	}
 	if !errors.Is(err, errPeerClosed) && !isNetError(err) {
 		c.closeWith(code, reason)
 		c.fr.closing = true
@@ -585,11 +591,7 @@ func (c *wsConn) finish(err error, code ws.StatusCode, reason string) {
 // isNetError reports whether err means the socket is broken or gone: no
 // close handshake is possible.
 func isNetError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var fe *frameError
-	return !errors.Is(err, errOversize) && !errors.As(err, &fe)
+	return err != nil && !errors.Is(err, errOversize)
 }
 
 // CloseNow closes the socket without a close frame. It takes no lock: a
