@@ -213,7 +213,7 @@ type wsConn struct {
 	fr  *frameReader
 
 	wmu       sync.Mutex
-	wbuf      []byte
+	wbuf      appendWriter // the frame being written
 	hdr       [ws.MaxHeaderSize]byte
 	closeSent bool // no data frame may follow
 
@@ -488,19 +488,18 @@ func (c *wsConn) writeLocked(op ws.OpCode, p []byte) error {
 		c.closeSent = true
 	}
 	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}
-	w := appendWriter{b: c.wbuf[:0]}
-	if err := ws.WriteHeaderBuffer(&w, h, c.hdr[:]); err != nil {
+	w := &c.wbuf // a field: a local passed as an io.Writer is allocated
+	w.b = w.b[:0]
+	if err := ws.WriteHeaderBuffer(w, h, c.hdr[:]); err != nil {
 		return err
 	}
 	if len(p) > 8<<10 {
 		// A big answer (a backlog of error lines) is not copied.
-		c.wbuf = w.b
 		bufs := net.Buffers{w.b, p}
 		_, err := bufs.WriteTo(c.nc)
 		return err
 	}
 	w.b = append(w.b, p...)
-	c.wbuf = w.b
 	_, err := c.nc.Write(w.b)
 	return err
 }

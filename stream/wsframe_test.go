@@ -401,3 +401,52 @@ func TestCloseBody(t *testing.T) {
 		t.Errorf("closeBody(1005) = %q, want empty", b)
 	}
 }
+
+// TestWsConnWithoutRawConn: a connection that is not a plain socket (TLS)
+// is read through net.Conn.Read, with the same frames, pongs and close.
+func TestWsConnWithoutRawConn(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	c := &wsConn{nc: server, fr: newFrameReader(1024)}
+	go func() {
+		client.Write(frameBytes(
+			ws.NewFrame(ws.OpText, false, []byte("he")),
+			ws.NewPingFrame([]byte("p")),
+			ws.NewFrame(ws.OpContinuation, true, []byte("llo")),
+			ws.NewTextFrame([]byte("again")),
+			ws.NewCloseFrame(ws.NewCloseFrameBody(1000, "done")),
+		))
+	}()
+	answers := make(chan ws.Frame, 4)
+	go func() {
+		for {
+			f, err := ws.ReadFrame(client)
+			if err != nil {
+				close(answers)
+				return
+			}
+			answers <- f
+		}
+	}()
+	var got []string
+	err := c.run(func(op ws.OpCode, p []byte) bool {
+		got = append(got, string(p))
+		return true
+	})
+	if err != errPeerClosed || fmt.Sprint(got) != "[hello again]" {
+		t.Fatalf("run = %v, read %q; want errPeerClosed after hello, again", err, got)
+	}
+	c.finish(err, ws.StatusNormalClosure, "")
+	var ops []ws.OpCode
+	for f := range answers {
+		ops = append(ops, f.Header.OpCode)
+		if f.Header.OpCode == ws.OpClose {
+			if code, reason := ws.ParseCloseFrameData(f.Payload); code != 1000 || reason != "done" {
+				t.Errorf("close echoed as %d %q", code, reason)
+			}
+		}
+	}
+	if fmt.Sprint(ops) != fmt.Sprint([]ws.OpCode{ws.OpPong, ws.OpClose}) {
+		t.Errorf("answers %v, want a pong and the close", ops)
+	}
+}
