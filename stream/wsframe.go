@@ -232,7 +232,8 @@ func upgradeIngest(w http.ResponseWriter, r *http.Request, originPatterns []stri
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return nil, err
 	}
-	nc, rw, _, err := ws.HTTPUpgrader{}.Upgrade(r, w)
+	// Headers set by the handlers around (as coder/websocket wrote them).
+	nc, rw, _, err := ws.HTTPUpgrader{Header: w.Header()}.Upgrade(r, w)
 	if err != nil {
 		if nc != nil {
 			nc.Close()
