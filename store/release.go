@@ -17,7 +17,7 @@ import (
 // memory, and what it reads between two releases.
 
 // ReleaseEvery is how often the store releases its map's pages.
-const ReleaseEvery = 5 * time.Second
+const ReleaseEvery = 500 * time.Millisecond
 
 // releaser runs release every ReleaseEvery until stopped.
 type releaser struct {
