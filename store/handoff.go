@@ -72,14 +72,20 @@ const behindQueueLen = 4096
 // barrier asks for the commit sooner. What nobody waits for (a chat line
 // joined to a ticket, see joinPersistEvery) may be lost in a crash; what
 // an acknowledgement waits for is not.
+//
+// behindPace spaces the commits barriers ask for (see batcher): an
+// acknowledgement already gathers for ack_delay (5 ms), so a commit that
+// waits up to as long costs it little, and halves the commits of a busy
+// show, each an fsync (docs/PERFORMANCE.md, "A long show").
 const (
 	behindBatch  = 4096
 	behindLinger = 50 * time.Millisecond
+	behindPace   = 5 * time.Millisecond
 )
 
 func newBehind(db *DB) *behind {
 	w := &behind{db: db}
-	w.b = batcher[write]{linger: behindLinger, max: behindBatch,
+	w.b = batcher[write]{linger: behindLinger, pace: behindPace, max: behindBatch,
 		barrier: func(x write) bool { return x.done != nil }, commit: w.commit}
 	w.b.start(behindQueueLen)
 	return w
