@@ -34,14 +34,14 @@ type TicketBounds struct {
 	IdleClose time.Duration
 }
 
-// Defaults of TicketBounds: an open ticket costs about 1.5 KB with its
-// ten lines (docs/PERFORMANCE.md), so 100,000 hold about 150 MB at most.
-// One stream may hold them all by default (most deployments run one
-// show); set MaxOpenPerStream lower so that one stream cannot crowd out
-// the others.
+// Defaults of TicketBounds: an open ticket costs about 1.5 KB of memory
+// with its ten lines (docs/PERFORMANCE.md), and its close a write to the
+// store. 10,000 waiting requests are days of work for a desk of agents,
+// so a stream keeps that many (15 MB at most) and its longest idle
+// beyond them close; all streams together keep 50,000 (75 MB).
 const (
-	DefaultMaxOpenPerStream = 100_000
-	DefaultMaxOpen          = 100_000
+	DefaultMaxOpenPerStream = 10_000
+	DefaultMaxOpen          = 50_000
 	DefaultIdleClose        = 2 * time.Hour
 )
 

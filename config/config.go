@@ -150,8 +150,8 @@ type Ingest struct {
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// DedupMaxIDs bounds the ids remembered (16 bytes each); past it the
 	// window shortens (livemod_ingest_dedup_full_total). Zero means
-	// 2,097,152.
-	DedupMaxIDs int `yaml:"dedup_max_ids" check:"min=1024,max=67108864,default=2097152"`
+	// 1,048,576.
+	DedupMaxIDs int `yaml:"dedup_max_ids" check:"min=1024,max=67108864,default=1048576"`
 }
 
 // Pipeline sizes the sharded classify stage.
@@ -261,8 +261,8 @@ type Handoff struct {
 	// are resolved by "system" with a reason the agent sees. IdleClose
 	// resolves an open ticket with no new line from its user for that
 	// long. Claimed tickets are never closed by these, nor counted.
-	MaxOpenPerStream int           `yaml:"max_open_per_stream" check:"min=1,max=10000000,default=100000"`
-	MaxOpen          int           `yaml:"max_open" check:"min=1,max=10000000,default=100000"`
+	MaxOpenPerStream int           `yaml:"max_open_per_stream" check:"min=1,max=10000000,default=10000"`
+	MaxOpen          int           `yaml:"max_open" check:"min=1,max=10000000,default=50000"`
 	IdleClose        time.Duration `yaml:"idle_close" check:"min=1m,max=8760h,default=2h"`
 }
 

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"math"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -11,25 +12,53 @@ const (
 	// lock contention negligible at the core counts we run on.
 	seenShards = 64
 	// seenCap bounds the entries of the memory table: each costs about
-	// 280 bytes, so the table stays under ~18 MiB however busy the chat.
+	// 170 bytes, so the table stays under ~11 MiB however busy the chat.
 	SeenCap = 1 << 16
 	// seenRing is how many recent senders an entry remembers. Counts
 	// saturate at it, far above the flood thresholds (3 repeats, 4 users).
 	SeenRing = 16
 )
 
+// seenEvent is one sender of a text, packed in 8 bytes so that an
+// entry's ring fits in two cache lines: the low 32 bits of the user's hash
+// (two of the at most 16 senders of one text share them with odds of
+// about 2⁻²⁸) and the time in ms from the entry's base (±12 days; an
+// entry kept longer is rebased, see at).
 type seenEvent struct {
-	user uint64
-	ts   int64
+	user uint32
+	dt   int32
 }
 
 type seenEntry struct {
 	key  uint64
 	last int64
+	base int64 // the time events' dt count from
 	n    int32 // events in ring, ≤ seenRing
 	head int32 // next slot to write
 	ring [SeenRing]seenEvent
 }
+
+// at returns ts as an offset from e.base, rebasing the ring first when
+// ts is too far from it for 31 bits. An event 2³⁰ ms (12 days) or more
+// from ts is outside any window a chat rule uses: it becomes gone.
+func (e *seenEntry) at(ts int64) int32 {
+	const far = 1 << 30
+	if d := ts - e.base; d > -far && d < far {
+		return int32(d)
+	}
+	for k := range e.ring {
+		if d := e.base + int64(e.ring[k].dt) - ts; e.ring[k].dt != gone && d > -far && d < far {
+			e.ring[k].dt = int32(d)
+		} else {
+			e.ring[k].dt = gone
+		}
+	}
+	e.base = ts
+	return 0
+}
+
+// gone marks an event too old to count (see at).
+const gone = math.MinInt32
 
 type seenShard struct {
 	mu   sync.Mutex
@@ -78,13 +107,15 @@ func (s *MemorySeen) Observe(stream string, h, user uint64, ts int64, userWindow
 	i, ok := sh.idx[key]
 	if !ok {
 		i = sh.alloc()
-		sh.ents[i] = seenEntry{key: key}
+		sh.ents[i] = seenEntry{key: key, base: ts}
 		sh.idx[key] = i
 		sh.fifo[(sh.fifoHead+sh.fifoLen)%len(sh.fifo)] = i
 		sh.fifoLen++
 	}
 	e := &sh.ents[i]
-	e.ring[e.head] = seenEvent{user: user, ts: ts}
+	now := e.at(ts)
+	u := uint32(user)
+	e.ring[e.head] = seenEvent{user: u, dt: now}
 	e.head = (e.head + 1) % SeenRing
 	if e.n < SeenRing {
 		e.n++
@@ -93,15 +124,18 @@ func (s *MemorySeen) Observe(stream string, h, user uint64, ts int64, userWindow
 
 	// Count over the ring, newest first. Messages may arrive slightly out
 	// of order: only events within the window on either side count.
-	var users [SeenRing]uint64
+	var users [SeenRing]uint32
 	nu := 0
 	for k := int32(0); k < e.n; k++ {
 		ev := e.ring[(e.head-1-k+2*SeenRing)%SeenRing]
-		d := ts - ev.ts
+		if ev.dt == gone {
+			continue
+		}
+		d := int64(now) - int64(ev.dt)
 		if d < 0 {
 			d = -d
 		}
-		if ev.user == user && d <= userWindow {
+		if ev.user == u && d <= userWindow {
 			userCount++
 		}
 		if d <= crowdWindow {

@@ -9,10 +9,18 @@ import "time"
 // linger at once, and the commit takes everything queued by then, so many
 // waiters share one fsync. The audit sink and the automation records
 // (behind) each run one.
+//
+// pace, when set, spaces commits that barriers ask for: one starts at
+// least pace after the one before started, gathering meanwhile, so that
+// under a steady stream of barriers (every acknowledged frame that opened
+// a ticket) commits do not run back to back, each with its own fsync and
+// its own rewrite of the tree's upper pages, but carry a few milliseconds
+// of changes each.
 type batcher[T any] struct {
 	queue   chan T
 	done    chan struct{}
 	linger  time.Duration
+	pace    time.Duration
 	max     int             // the most items one commit carries
 	barrier func(T) bool    // whether someone waits for the item
 	commit  func(batch []T) // writes batch and answers its waiters
@@ -32,17 +40,39 @@ func (b *batcher[T]) run() {
 	batch := make([]T, 0, b.max)
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
+	var last time.Time // when the last commit started
 	for it := range b.queue {
 		batch = append(batch[:0], it)
 		waited := b.barrier(it)
 		if !waited {
 			linger.Reset(b.linger)
+		} else if wait := b.pace - time.Since(last); wait > 0 {
+			linger.Reset(wait)
+			batch = b.gather(batch, linger.C)
 		}
 		batch = b.fill(batch, waited, linger.C)
 		linger.Stop()
+		last = time.Now()
 		b.commit(batch)
 		clear(batch) // drop references until the next batch
 	}
+}
+
+// gather adds to batch what arrives until deadline fires or batch is
+// full, barriers and all.
+func (b *batcher[T]) gather(batch []T, deadline <-chan time.Time) []T {
+	for len(batch) < cap(batch) {
+		select {
+		case it, ok := <-b.queue:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+		case <-deadline:
+			return batch
+		}
+	}
+	return batch
 }
 
 // fill adds to batch what the queue holds: while nobody waits, until

@@ -72,14 +72,20 @@ const behindQueueLen = 4096
 // barrier asks for the commit sooner. What nobody waits for (a chat line
 // joined to a ticket, see joinPersistEvery) may be lost in a crash; what
 // an acknowledgement waits for is not.
+//
+// behindPace spaces the commits barriers ask for (see batcher): an
+// acknowledgement already gathers for ack_delay (5 ms), so a commit that
+// waits up to as long costs it little, and halves the commits of a busy
+// show, each an fsync (docs/PERFORMANCE.md, "A long show").
 const (
 	behindBatch  = 4096
 	behindLinger = 50 * time.Millisecond
+	behindPace   = 5 * time.Millisecond
 )
 
 func newBehind(db *DB) *behind {
 	w := &behind{db: db}
-	w.b = batcher[write]{linger: behindLinger, max: behindBatch,
+	w.b = batcher[write]{linger: behindLinger, pace: behindPace, max: behindBatch,
 		barrier: func(x write) bool { return x.done != nil }, commit: w.commit}
 	w.b.start(behindQueueLen)
 	return w
@@ -219,9 +225,10 @@ type Automation struct {
 	// revision on disk, so a late older version never overwrites a newer;
 	// only the writer goroutine (writeDirty) touches it. A late version is
 	// late by microseconds (it was made before the newer one and queued
-	// after it), so written forgets a ticket a minute or two after its
-	// last write (writtenOld holds the previous minute's), instead of
-	// growing with every ticket a long show ever had.
+	// after it), so written forgets a ticket 10–20 s after its last
+	// write (writtenOld holds the previous generation's), instead of
+	// growing with every ticket a long show ever had (a generation of a
+	// minute held 7.7 MB on a hard show: docs/PERFORMANCE.md).
 	writtenOld   map[string]uint64
 	writtenSince time.Time
 	dmu          sync.Mutex
@@ -328,9 +335,11 @@ type AutomationOptions struct {
 	KeepResolved int
 }
 
-// DefaultKeepResolved bounds the resolved tickets in memory (about 3 KB
-// each): a show that runs for weeks does not grow without end.
-const DefaultKeepResolved = 10_000
+// DefaultKeepResolved bounds the resolved tickets in memory (about 1.2 KB
+// each): a show that runs for weeks does not grow without end, and a
+// desk over its bound (which closes hundreds a second) does not fill
+// memory with what it closed.
+const DefaultKeepResolved = 2_000
 
 // OpenAutomation loads tickets and opt-outs and starts the writer.
 func (db *DB) OpenAutomation(opts AutomationOptions) (*Automation, error) {
@@ -658,7 +667,7 @@ func (a *Automation) queueTicket(t *chat.Ticket, created bool) {
 
 // writeDirty writes every ticket changed since the last call, in tx.
 // writtenGeneration is how long written keeps a generation of revisions.
-const writtenGeneration = time.Minute
+const writtenGeneration = 10 * time.Second
 
 func (a *Automation) writeDirty(tx *bolt.Tx) error {
 	a.dmu.Lock()

@@ -18,6 +18,7 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	node string // the cluster node's id (SetNode); empty on one node
+	rel  *releaser
 }
 
 // The buckets, one per kind of record. Features add theirs here.
@@ -58,7 +59,9 @@ func Open(dir string) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("init %s: %w", path, err)
 	}
-	return &DB{bolt: b, path: path}, nil
+	db := &DB{bolt: b, path: path}
+	db.startRelease()
+	return db, nil
 }
 
 // OpenExisting opens the store in dir, which must hold one already (the
@@ -78,7 +81,10 @@ func (db *DB) SetNode(id string) { db.node = id }
 func (db *DB) Path() string { return db.path }
 
 // Close closes the database file.
-func (db *DB) Close() error { return db.bolt.Close() }
+func (db *DB) Close() error {
+	db.stopRelease()
+	return db.bolt.Close()
+}
 
 // Bolt exposes the underlying database to this package's other files and
 // to tests.

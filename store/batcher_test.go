@@ -1,0 +1,87 @@
+package store
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestBatcherPace: commits that barriers ask for start at least pace
+// apart however many waiters keep asking, every barrier is answered by a
+// commit that carried it, and a barrier after a quiet spell is committed
+// without waiting out a pace.
+func TestBatcherPace(t *testing.T) {
+	t.Parallel()
+	type item struct {
+		done chan struct{}
+	}
+	const pace = 20 * time.Millisecond
+	var mu sync.Mutex
+	var starts []time.Time
+	var sizes []int
+	b := &batcher[item]{linger: time.Second, pace: pace, max: 1024,
+		barrier: func(it item) bool { return it.done != nil },
+		commit: func(batch []item) {
+			mu.Lock()
+			starts = append(starts, time.Now())
+			sizes = append(sizes, len(batch))
+			mu.Unlock()
+			for _, it := range batch {
+				close(it.done)
+			}
+		}}
+	b.start(64)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				it := item{done: make(chan struct{})}
+				b.queue <- it
+				<-it.done
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	n := len(starts)
+	for i := 1; i < n; i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < pace {
+			t.Fatalf("commit %d started %v after the one before; pace %v", i, gap, pace)
+		}
+	}
+	total := 0
+	for _, s := range sizes {
+		total += s
+	}
+	mu.Unlock()
+	if total != 200 {
+		t.Fatalf("commits carried %d barriers; want 200", total)
+	}
+	if n >= 200 {
+		t.Fatalf("%d commits for 200 barriers of 8 waiters: none shared", n)
+	}
+	t.Logf("%d commits for 200 barriers", n)
+
+	close(b.queue)
+	<-b.done
+
+	// A barrier with no commit within the pace before it is committed at
+	// once: with a pace of an hour, the first one must not wait it out.
+	lone := &batcher[item]{linger: time.Hour, pace: time.Hour, max: 16,
+		barrier: func(it item) bool { return it.done != nil },
+		commit: func(batch []item) {
+			for _, it := range batch {
+				close(it.done)
+			}
+		}}
+	lone.start(1)
+	it := item{done: make(chan struct{})}
+	lone.queue <- it
+	select {
+	case <-it.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a lone barrier waited for the pace")
+	}
+	close(lone.queue)
+	<-lone.done
+}
