@@ -9,15 +9,26 @@
 #   scripts/cluster-bench.sh              # the three runs of issue 16, 10 s each
 #   DURATION=20s ROUNDS=2 scripts/cluster-bench.sh
 #   MIX=realistic scripts/cluster-bench.sh   # the audience (livemod bench --mix; default hard)
+#   BIN=/tmp/base/livemod scripts/cluster-bench.sh   # another build (A/B); default: this tree's
+#   RUNS="64 20k" ONE=0 scripts/cluster-bench.sh     # only these loads (64, 1, 20k), no one-node runs
+#   PPROF=/tmp/prof scripts/cluster-bench.sh  # CPU profiles of A and B during each cluster run
+#
+# Besides cores, each run prints the CPU each process spent per decided
+# message (µs/msg: A · B · Redis), which other work on the machine
+# disturbs less than throughput does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-1}
 MIX=${MIX:-hard}
+RUNS=${RUNS:-64 1 20k}
+ONE=${ONE:-1}
+PPROF=${PPROF:-}
 TOKEN=cluster-bench-token-$$
 work=$(mktemp -d)
-bin=$work/livemod
-go build -o "$bin" ./cmd/livemod
+bin=${BIN:-$work/livemod}
+[ -n "${BIN:-}" ] || go build -o "$bin" ./cmd/livemod
+[ -z "$PPROF" ] || mkdir -p "$PPROF"
 conf=$work/livemod.yaml
 # The bench's subscriber takes every decision: let it fall behind by half
 # a second on a busy two-core machine (as scripts/perf.sh does).
@@ -40,20 +51,32 @@ run() {
   local t0=() s0 s1
   for p in "${ps[@]}"; do t0+=("$(cputime "$p")"); done
   s0=$(date +%s.%N)
-  local out
+  local out profs=()
+  if [ -n "$PPROF" ] && [ ${#ps[@]} -gt 1 ]; then
+    local secs=${DURATION%s} tag
+    tag=$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)
+    curl -sf -H "Authorization: Bearer $TOKEN" -o "$PPROF/$tag.a.pprof" "http://$load/debug/pprof/profile?seconds=$((secs - 2))" & profs+=($!)
+    curl -sf -H "Authorization: Bearer $TOKEN" -o "$PPROF/$tag.b.pprof" "http://$sub/debug/pprof/profile?seconds=$((secs - 2))" & profs+=($!)
+  fi
   out=$("$bin" bench --url "ws://$load" --sub-url "ws://$sub" --token "$TOKEN" --duration "$DURATION" --mix "$MIX" --quiet "$@" 2>&1)
   s1=$(date +%s.%N)
-  local cpu="" i=0
+  local decided
+  decided=$(echo "$out" | awk '/^  decided/ {print $2}')
+  local cpu="" per="" i=0
   for p in "${ps[@]}"; do
-    cpu+=$(awk -v a="${t0[$i]}" -v b="$(cputime "$p")" -v x="$s0" -v y="$s1" 'BEGIN {printf " %.2f", (b-a)/100/(y-x)}')
+    local t1
+    t1=$(cputime "$p")
+    cpu+=$(awk -v a="${t0[$i]}" -v b="$t1" -v x="$s0" -v y="$s1" 'BEGIN {printf " %.2f", (b-a)/100/(y-x)}')
+    per+=$(awk -v a="${t0[$i]}" -v b="$t1" -v d="$decided" 'BEGIN {printf " %.2f", (d > 0 ? (b-a)*1e4/d : 0)}')
     i=$((i+1))
   done
+  for p in "${profs[@]}"; do wait "$p" || true; done
   local tput p50 p99 lost
   tput=$(echo "$out" | awk '/throughput/ {print $2}')
   p50=$(echo "$out" | awk '/latency p50/ {print $3}')
   p99=$(echo "$out" | awk '$1=="p99" {print $2}')
   lost=$(echo "$out" | awk '/^  sent/ {s=$2} /^  decided/ {d=$2} END {print s-d}')
-  printf '%-34s %9s msgs/s  p50 %8s ms  p99 %8s ms  lost %s  cores:%s\n' "$name" "$tput" "$p50" "$p99" "$lost" "$cpu"
+  printf '%-34s %9s msgs/s  p50 %8s ms  p99 %8s ms  lost %s  cores:%s  µs/msg:%s\n' "$name" "$tput" "$p50" "$p99" "$lost" "$cpu" "$per"
 }
 
 rport=$(port)
@@ -65,7 +88,9 @@ for _ in $(seq 50); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; slee
 start() { # name addr [redis flags…]
   local name=$1 addr=$2; shift 2
   mkdir -p "$work/$name"
-  "$bin" serve --config "$conf" --listen "$addr" --data "$work/$name" --token "admin=$TOKEN" "$@" 2>>"$work/$name.log" &
+  local pp=()
+  [ -z "$PPROF" ] || pp=(--pprof)
+  "$bin" serve "${pp[@]}" --config "$conf" --listen "$addr" --data "$work/$name" --token "admin=$TOKEN" "$@" 2>>"$work/$name.log" &
   pids+=($!)
   waitup "$addr"
 }
@@ -74,24 +99,31 @@ fresh() { # stop and start the three servers, empty
   pids=("$rpid")
   rm -rf "$work"/a "$work"/b "$work"/one
   redis-cli -p "$rport" flushall >/dev/null
-  A=127.0.0.1:$(port); B=127.0.0.1:$(port); ONE=127.0.0.1:$(port)
+  A=127.0.0.1:$(port); B=127.0.0.1:$(port); ONEADDR=127.0.0.1:$(port)
   start a "$A" --redis "redis://127.0.0.1:$rport/0" --node-id a; apid=${pids[-1]}
   start b "$B" --redis "redis://127.0.0.1:$rport/0" --node-id b; bpid=${pids[-1]}
-  start one "$ONE"; opid=${pids[-1]}
+  [ "$ONE" = 0 ] || { start one "$ONEADDR"; opid=${pids[-1]}; }
 }
+want() { [[ " $RUNS " == *" $1 "* ]]; }
 
 echo "uptime: $(uptime)"
 echo "mix: $MIX"
 echo "cores listed: load A · watch B · Redis (cluster), or the one node"
 for r in $(seq "$ROUNDS"); do
-  fresh
-  run "one node, 64/frame"             "$ONE" "$ONE" "$opid" -- --conns 16 --batch 64
-  run "A→B over Redis, 64/frame"       "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16 --batch 64
-  fresh
-  run "one node, 1/frame"              "$ONE" "$ONE" "$opid" -- --conns 16
-  run "A→B over Redis, 1/frame"        "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16
-  fresh
-  run "one node, 20k/s"                "$ONE" "$ONE" "$opid" -- --conns 16 --rate 20000
-  run "A→B over Redis, 20k/s"          "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16 --rate 20000
+  if want 64; then
+    fresh
+    [ "$ONE" = 0 ] || run "one node, 64/frame"     "$ONEADDR" "$ONEADDR" "$opid" -- --conns 16 --batch 64
+    run "A→B over Redis, 64/frame"                 "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16 --batch 64
+  fi
+  if want 1; then
+    fresh
+    [ "$ONE" = 0 ] || run "one node, 1/frame"      "$ONEADDR" "$ONEADDR" "$opid" -- --conns 16
+    run "A→B over Redis, 1/frame"                  "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16
+  fi
+  if want 20k; then
+    fresh
+    [ "$ONE" = 0 ] || run "one node, 20k/s"        "$ONEADDR" "$ONEADDR" "$opid" -- --conns 16 --rate 20000
+    run "A→B over Redis, 20k/s"                    "$A" "$B" "$apid" "$bpid" "$rpid" -- --conns 16 --rate 20000
+  fi
 done
 echo "uptime: $(uptime)"
