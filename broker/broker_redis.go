@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"net"
@@ -51,11 +52,6 @@ type RedisOptions struct {
 
 // Bounds and pacing of the Redis broker, with their reasons.
 const (
-	// maxMessageBytes splits what one PUBLISH carries: Redis copies a
-	// message into each receiver's output buffer at once, and a client's
-	// pub/sub buffer is limited (32 MiB hard by default); 512 KiB keeps
-	// many lines per round trip far below that.
-	maxMessageBytes = 512 << 10
 	// retainUnheard is how long messages that reached no receiver (the
 	// destination is resubscribing after Redis came back) are kept and
 	// sent again, in order, before they are dropped and counted.
@@ -122,8 +118,11 @@ type Redis struct {
 	// the snapshot answers, taken whole by the flusher.
 	qmu     sync.Mutex
 	q       outQueue
-	spare   outQueue // the flusher's: the buffer q had before the last take
-	outbox  []outMsg // what the flusher had not sent when it stopped
+	spare   []outEntry // the flusher's: the entries q had before the last take
+	free    [][]byte   // chunks sent and free again, at most maxFreeChunks
+	hdr     []byte     // the header of a lines message from this node
+	lent    [][]byte   // the flusher's: chunks in flight as messages of the last take
+	outbox  []outMsg   // what the flusher had not sent when it stopped
 	replies []outMsg
 	qLines  int // queued and in flight, against maxLines
 	qBytes  int
@@ -185,28 +184,42 @@ type remoteShard struct {
 }
 
 // outEntry is one record of the queue: lines of one topic, already in
-// the wire's form (stream, view, length, lines) at buf[start:end]; the
-// length is written padded to lenBytes so that lines appended to the
+// the wire's form (stream, view, length, lines) at chunk c's [start:end];
+// the length is written padded to lenBytes so that lines appended to the
 // record later only rewrite it in place.
 type outEntry struct {
 	t          Topic
+	c          int
 	start, end int
 	n, size    int // lines and their bytes, against the queue's bounds
 }
 
-// outQueue is the lines waiting for Redis: buf starts with the header of
-// a lines message from this node (hdr bytes), followed by the entries'
-// records, so that when every entry goes to the same nodes buf is the
-// message itself and take hands it to Redis without a copy.
+// outQueue is the lines waiting for Redis, in chunks of up to chunkBytes
+// (more only for a record bigger than that alone). Each chunk starts with
+// the header of a lines message from this node and holds whole records,
+// so that a chunk whose entries all go to the same nodes is a message as
+// it is: take lends it to the flusher without a copy, and it comes back
+// to the free list once sent. A chunk never grows: nothing is copied as
+// the queue fills.
 type outQueue struct {
 	entries []outEntry
-	buf     []byte
-	hdr     int
+	chunks  [][]byte
 }
 
 // lenBytes is the width of a record's padded uvarint length: up to 2^35
-// bytes of lines, far beyond maxMessageBytes and any queue bound.
+// bytes of lines, far beyond a chunk and any queue bound.
 const lenBytes = 5
+
+// chunkBytes is the size of a queue chunk, so the most a lines message
+// carries but for one big record: Redis copies a message into each
+// receiver's output buffer at once, and a client's pub/sub buffer is
+// limited (32 MiB hard by default); 64 KiB holds about 160 decisions, one
+// PUBLISH, and a pipeline carries many. maxFreeChunks bounds the chunks
+// kept for reuse (4 MiB).
+const (
+	chunkBytes    = 64 << 10
+	maxFreeChunks = 64
+)
 
 // putPaddedUvarint writes v into p[:lenBytes] as a uvarint of exactly
 // lenBytes bytes (the reader takes non-minimal uvarints).
@@ -217,17 +230,6 @@ func putPaddedUvarint(p []byte, v uint64) {
 	p[lenBytes-1] = byte(v >> (7 * (lenBytes - 1)))
 }
 
-// reset empties q for new entries, keeping its buffers and its header.
-func (q *outQueue) reset(id string) {
-	clear(q.entries) // drop the stream strings
-	q.entries = q.entries[:0]
-	if q.hdr == 0 {
-		q.buf = appendString(append(q.buf[:0], wireVersion, kindLines), id)
-		q.hdr = len(q.buf)
-	}
-	q.buf = q.buf[:q.hdr]
-}
-
 // outMsg is one PUBLISH: payload to a node's channel, with the lines and
 // bytes it holds against the queue's bounds.
 type outMsg struct {
@@ -236,8 +238,9 @@ type outMsg struct {
 	lines   int
 	bytes   int
 	first   time.Time // when it was first sent and nobody heard it
-	// lent: payload is the queue's buffer (outQueue.buf), which take
-	// reuses; a message kept for another attempt gets its own copy.
+	// lent: payload is a chunk of the queue, which goes back to the free
+	// list after the send; a message kept for another attempt gets its
+	// own copy.
 	lent bool
 }
 
@@ -482,25 +485,30 @@ func (b *Redis) enqueue(t Topic, data []byte, single bool, n int) {
 		return
 	}
 	q := &b.q
-	if q.hdr == 0 {
-		q.reset(b.id)
+	k, c := len(q.entries), len(q.chunks)-1
+	if k == 0 || q.entries[k-1].t != t || q.entries[k-1].c != c || len(q.chunks[c])+size > cap(q.chunks[c]) {
+		rec := len(t.Stream) + 1 + binary.MaxVarintLen64 + lenBytes
+		if c < 0 || len(q.chunks[c])+rec+size > cap(q.chunks[c]) {
+			q.chunks = append(q.chunks, b.chunk(rec+size))
+			c++
+		}
+		ch := q.chunks[c]
+		start := len(ch)
+		ch = append(appendString(ch, t.Stream), byte(t.View))
+		ch = append(ch, make([]byte, lenBytes)...)
+		q.chunks[c] = ch
+		q.entries = append(q.entries, outEntry{t: t, c: c, start: start, end: len(ch)})
 	}
-	k := len(q.entries)
-	if k == 0 || q.entries[k-1].t != t || q.entries[k-1].size+size > maxMessageBytes {
-		start := len(q.buf)
-		q.buf = append(appendString(q.buf, t.Stream), byte(t.View))
-		q.buf = append(q.buf, make([]byte, lenBytes)...)
-		q.entries = append(q.entries, outEntry{t: t, start: start, end: len(q.buf)})
-	}
-	q.buf = append(q.buf, data...)
+	ch := append(q.chunks[c], data...)
 	if single {
-		q.buf = append(q.buf, '\n')
+		ch = append(ch, '\n')
 	}
+	q.chunks[c] = ch
 	e := &q.entries[len(q.entries)-1]
 	e.n += n
 	e.size += size
-	e.end = len(q.buf)
-	putPaddedUvarint(q.buf[e.end-e.size-lenBytes:], uint64(e.size))
+	e.end = len(ch)
+	putPaddedUvarint(ch[e.end-e.size-lenBytes:], uint64(e.size))
 	b.qLines += n
 	b.qBytes += size
 	b.qmu.Unlock()
@@ -511,8 +519,8 @@ func (b *Redis) enqueue(t Topic, data []byte, single bool, n int) {
 }
 
 // flush is the goroutine that sends the queue to Redis: it takes all that
-// is queued, encodes one message per receiving node (split at
-// maxMessageBytes) and sends them in one pipeline; while one round trip
+// is queued, one message per chunk and receiving node, and sends them
+// in one pipeline; while one round trip
 // is in flight the next batch gathers. On a failure it keeps the batch
 // and tries again with a backoff (new lines wait in the bounded queue).
 func (b *Redis) flush() {
@@ -536,6 +544,7 @@ func (b *Redis) flush() {
 		}
 		kept, err := b.send(b.ctx, outbox)
 		keep(kept)
+		b.recycle()
 		outbox = kept
 		if b.ctx.Err() != nil {
 			return
@@ -578,65 +587,105 @@ func (b *Redis) sleep(timer *time.Timer, d time.Duration) {
 	}
 }
 
+// chunk returns an empty chunk for a record of need bytes: one from the
+// free list, or a new one. b.qmu is held.
+func (b *Redis) chunk(need int) []byte {
+	if b.hdr == nil {
+		b.hdr = appendString([]byte{wireVersion, kindLines}, b.id)
+	}
+	if need+len(b.hdr) > chunkBytes {
+		return append(make([]byte, 0, len(b.hdr)+need), b.hdr...)
+	}
+	if n := len(b.free); n > 0 {
+		ch := b.free[n-1]
+		b.free[n-1] = nil
+		b.free = b.free[:n-1]
+		return append(ch[:0], b.hdr...)
+	}
+	return append(make([]byte, 0, chunkBytes), b.hdr...)
+}
+
+// recycle puts the chunks lent by the last take back on the free list:
+// their messages were sent, or copied by keep. Only the flusher calls it.
+func (b *Redis) recycle() {
+	b.qmu.Lock()
+	for i, ch := range b.lent {
+		if cap(ch) == chunkBytes && len(b.free) < maxFreeChunks {
+			b.free = append(b.free, ch)
+		}
+		b.lent[i] = nil
+	}
+	b.qmu.Unlock()
+	b.lent = b.lent[:0]
+}
+
 // take moves what is queued into outbox, after what outbox holds, and
 // returns it. Lines of a topic nobody else watches any more are released.
-// When every entry goes to the same nodes and fits one message (the
-// common case: one stream's watchers on one other node), the queue's
-// buffer is that message, sent as it is, lent until the next take; else
-// each node's message is built from copies of its entries' records. Only
-// the flusher (and Close, after it stopped) calls it.
+// A chunk whose entries all go to the same nodes (the common case: one
+// stream's watchers on one other node) is their message as it is, lent
+// until recycle; else each node's message is built from copies of its
+// entries' records. Only the flusher (and Close, after it stopped) calls
+// it.
 func (b *Redis) take(outbox []outMsg) []outMsg {
 	b.qmu.Lock()
 	q := b.q
-	b.q = b.spare
-	b.q.reset(b.id)
+	b.q = outQueue{entries: b.spare[:0]}
 	outbox = append(outbox, b.replies...)
 	clear(b.replies)
 	b.replies = b.replies[:0]
 	b.qmu.Unlock()
-	if len(q.entries) == 0 {
-		b.spare = q
-		return outbox
-	}
 	first := len(outbox)
 	released, releasedBytes := 0, 0
-	for _, e := range q.entries {
-		released += e.n
-		releasedBytes += e.size
-	}
-	// Fast path: the same destinations for every entry.
-	dests := b.remoteNodes(nil, q.entries[0].t)
-	same := len(q.buf) <= maxMessageBytes
-	var more []string
-	for _, e := range q.entries[1:] {
-		if !same {
-			break
+	var dests, more []string
+	for c, entries := 0, q.entries; c < len(q.chunks); c++ {
+		n := 0
+		for n < len(entries) && entries[n].c == c {
+			n++
 		}
-		more = b.remoteNodes(more[:0], e.t)
-		same = sameNodes(dests, more)
-	}
-	if same {
-		for _, d := range dests {
-			outbox = append(outbox, outMsg{dest: d, payload: q.buf, lines: released, lent: true})
+		es := entries[:n]
+		entries = entries[n:]
+		if len(es) == 0 {
+			continue
 		}
-	} else {
-		open := map[string]int{} // destination → index in outbox of its open message
-		for _, e := range q.entries {
+		lines := 0
+		for _, e := range es {
+			lines += e.n
+			released += e.n
+			releasedBytes += e.size
+		}
+		dests = b.remoteNodes(dests[:0], es[0].t)
+		same := true
+		for _, e := range es[1:] {
+			if more = b.remoteNodes(more[:0], e.t); !sameNodes(dests, more) {
+				same = false
+				break
+			}
+		}
+		ch := q.chunks[c]
+		if same {
+			for _, d := range dests {
+				outbox = append(outbox, outMsg{dest: d, payload: ch, lines: lines, lent: true})
+			}
+			b.lent = append(b.lent, ch)
+			continue
+		}
+		open := map[string]int{} // destination → index in outbox of its message
+		for _, e := range es {
 			dests = b.remoteNodes(dests[:0], e.t)
-			rec := q.buf[e.start:e.end]
 			for _, d := range dests {
 				i, ok := open[d]
-				if !ok || len(outbox[i].payload)+len(rec) > maxMessageBytes {
-					p := make([]byte, 0, max(4<<10, min(maxMessageBytes, q.hdr+len(rec))))
-					outbox = append(outbox, outMsg{dest: d, payload: append(p, q.buf[:q.hdr]...)})
+				if !ok {
+					p := make([]byte, 0, len(ch))
+					outbox = append(outbox, outMsg{dest: d, payload: append(p, b.hdr...)})
 					i = len(outbox) - 1
 					open[d] = i
 				}
 				m := &outbox[i]
-				m.payload = append(m.payload, rec...)
+				m.payload = append(m.payload, ch[e.start:e.end]...)
 				m.lines += e.n
 			}
 		}
+		b.lent = append(b.lent, ch) // not lent, but free again after the send
 	}
 	added, addedBytes := 0, 0
 	for i := first; i < len(outbox); i++ {
@@ -648,7 +697,8 @@ func (b *Redis) take(outbox []outMsg) []outMsg {
 	b.qLines += added - released
 	b.qBytes += addedBytes - releasedBytes
 	b.qmu.Unlock()
-	b.spare = q // reset (and so written) only by the next take, after its messages were sent
+	clear(q.entries) // drop the stream strings
+	b.spare = q.entries[:0]
 	return outbox
 }
 
@@ -673,8 +723,8 @@ func sameNodes(a, b []string) bool {
 }
 
 // keep gives the messages of outbox that are kept for another attempt
-// their own payloads: the queue's buffer they were lent is written again
-// by the next take.
+// their own payloads: the chunk they were lent is written again once
+// recycled.
 func keep(outbox []outMsg) {
 	for i := range outbox {
 		if outbox[i].lent {
@@ -833,7 +883,7 @@ func (b *Redis) receive() {
 }
 
 // dispatch decodes and applies one message. It reads payload in place,
-// without copying it: a message carries up to maxMessageBytes of lines,
+// without copying it: a message carries up to a chunk (64 KiB) of lines,
 // and copying each (as []byte(payload) would) was a quarter of a
 // receiving node's CPU in a two-node bench. Nothing here writes into
 // what it reads, and what it hands on it hands to Push/PushLines (which

@@ -57,16 +57,17 @@ func TestRedisTake(t *testing.T) {
 		t.Fatalf("in flight: %d lines, %d bytes; want 8 lines, %d bytes", l, n, 2*len(outbox[0].payload))
 	}
 
-	// The first message kept for another attempt: the next take writes
-	// the buffer it was lent.
+	// The first message kept for another attempt: its chunk, free again,
+	// takes the next lines.
 	kept := outbox[:1]
 	keep(kept)
 	if kept[0].lent {
 		t.Fatal("kept message still lent")
 	}
-	_ = b.take(nil) // the buffer the messages were lent is the queue again
+	b.recycle()
 	b.Publish("show", ViewModerator, []byte(`{"n":99}`))
 	_ = b.take(nil)
+	b.recycle()
 	if got := deliver(t, kept, "b", show)[show]; !slices.Equal(got, want) {
 		t.Fatalf("kept message changed: %q", got)
 	}
@@ -77,6 +78,7 @@ func TestRedisTake(t *testing.T) {
 	b.Publish("other", ViewModerator, []byte(`{"o":1}`))
 	b.Publish("show", ViewModerator, []byte(`{"s":2}`))
 	outbox = b.take(nil)
+	b.recycle()
 	for _, m := range outbox {
 		if m.lent {
 			t.Fatalf("mixed destinations: message to %s lent", m.dest)
@@ -92,9 +94,8 @@ func TestRedisTake(t *testing.T) {
 	}
 }
 
-// TestRedisTakeSplits: more than maxMessageBytes queued is split into
-// several messages, in order, none (but one record alone) above the
-// bound.
+// TestRedisTakeSplits: much queued goes in several messages, in order,
+// none above a chunk but for a record bigger than one alone.
 func TestRedisTakeSplits(t *testing.T) {
 	show := Topic{"show", ViewModerator}
 	b := newRedis(nil, RedisOptions{NodeID: "a", MaxQueueBytes: 8 << 20})
@@ -106,14 +107,22 @@ func TestRedisTakeSplits(t *testing.T) {
 		want = append(want, l)
 		b.Publish("show", ViewModerator, []byte(l))
 	}
+	big := strings.Repeat("y", 3*chunkBytes)
+	want = append(want, big, "last")
+	b.PublishLines("show", ViewModerator, []byte(big+"\n"))
+	b.Publish("show", ViewModerator, []byte("last"))
 	outbox := b.take(nil)
-	if len(outbox) < 3 {
-		t.Fatalf("1.5 MB in %d messages, want at least 3", len(outbox))
+	if len(outbox) < 1_500_000/chunkBytes {
+		t.Fatalf("1.5 MB in %d messages, want at least %d", len(outbox), 1_500_000/chunkBytes)
 	}
+	over := 0
 	for _, m := range outbox {
-		if len(m.payload) > maxMessageBytes {
-			t.Fatalf("message of %d bytes, bound %d", len(m.payload), maxMessageBytes)
+		if len(m.payload) > chunkBytes {
+			over++
 		}
+	}
+	if over != 1 {
+		t.Fatalf("%d messages above a chunk (%d bytes), want the big record's alone", over, chunkBytes)
 	}
 	if got := deliver(t, outbox, "b", show)[show]; !slices.Equal(got, want) {
 		t.Fatalf("got %d lines, want %d in order", len(got), len(want))
@@ -133,6 +142,7 @@ func BenchmarkRedisQueue(b *testing.B) {
 		r.PublishLines("show", ViewModerator, batch)
 		if i%16 == 15 {
 			outbox := r.take(nil)
+			r.recycle()
 			r.qmu.Lock()
 			for _, m := range outbox {
 				r.qLines -= m.lines

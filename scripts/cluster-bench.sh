@@ -71,12 +71,17 @@ run() {
     i=$((i+1))
   done
   for p in "${profs[@]}"; do wait "$p" || true; done
+  local per_pub=""
+  if [ ${#ps[@]} -gt 1 ]; then # lines per PUBLISH from A to B, over A's life so far
+    per_pub=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://$load/metrics" |
+      awk '/^livemod_broker_redis_sent_lines_total/ {l=$2} /^livemod_broker_redis_publishes_total/ {p=$2} END {if (p > 0) printf "  lines/PUBLISH %.1f", l/p}')
+  fi
   local tput p50 p99 lost
   tput=$(echo "$out" | awk '/throughput/ {print $2}')
   p50=$(echo "$out" | awk '/latency p50/ {print $3}')
   p99=$(echo "$out" | awk '$1=="p99" {print $2}')
   lost=$(echo "$out" | awk '/^  sent/ {s=$2} /^  decided/ {d=$2} END {print s-d}')
-  printf '%-34s %9s msgs/s  p50 %8s ms  p99 %8s ms  lost %s  cores:%s  µs/msg:%s\n' "$name" "$tput" "$p50" "$p99" "$lost" "$cpu" "$per"
+  printf '%-34s %9s msgs/s  p50 %8s ms  p99 %8s ms  lost %s  cores:%s  µs/msg:%s%s\n' "$name" "$tput" "$p50" "$p99" "$lost" "$cpu" "$per" "$per_pub"
 }
 
 rport=$(port)
