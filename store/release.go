@@ -27,7 +27,7 @@ import (
 
 // ReleaseAfter is how much of the file the process may map beyond what it
 // had mapped after the last release (with the binary's own pages).
-const ReleaseAfter = 24 << 20
+const ReleaseAfter = 32 << 20
 
 // releaseCheck is how often the mapped file pages are looked at.
 const releaseCheck = 50 * time.Millisecond
