@@ -29,7 +29,7 @@
 //     whatever Redis does.
 //   - A line for a topic that another node watches goes out over Redis to
 //     that node only, once (the node skips a message that carries its own
-//     id), batched (many lines per PUBLISH, in chunks of up to 64 KiB that
+//     id), batched (many lines per PUBLISH, in chunks of up to 256 KiB that
 //     leave as they were queued, without a copy) and pipelined
 //     (every PUBLISH of a batch in one round trip) by one goroutine, so the
 //     lines of a topic arrive in the order they were published on one
