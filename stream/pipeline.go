@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/livemod/livemod/chat"
@@ -106,7 +105,7 @@ type Pipeline struct {
 	forward Forwarder
 	sinks   []Sink
 	metrics *Metrics
-	shards  []*shard
+	shards  []chan batch
 	mask    uint64
 
 	mu       sync.RWMutex
@@ -137,20 +136,20 @@ func NewPipeline(d chat.Decider, sinks []Sink, opts Options, metrics *Metrics) *
 		forward: opts.Forward,
 		sinks:   sinks,
 		metrics: metrics,
-		shards:  make([]*shard, n),
+		shards:  make([]chan batch, n),
 		mask:    uint64(n - 1),
 		done:    make(chan struct{}),
 	}
 	for i := range p.shards {
 		q := make(chan batch, qlen)
-		p.shards[i] = p.newShard(q, i)
+		p.shards[i] = q
 		metrics.register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "livemod_pipeline_queue_batches",
 			Help:        "Batches waiting in each shard queue.",
 			ConstLabels: prometheus.Labels{"shard": strconv.Itoa(i)},
 		}, func() float64 { return float64(len(q)) }))
 		p.workers.Add(1)
-		go p.shards[i].run()
+		go p.run(q, i)
 	}
 	return p
 }
@@ -295,185 +294,124 @@ func (p *Pipeline) forwardElsewhere(ctx context.Context, msgs []*chat.Message) [
 	return local
 }
 
-// send hands b to its shard. A shard with nothing queued and nobody
-// deciding decides b at once, on the caller's goroutine: at one message
-// a frame and a shard idle most of the time, waking the shard goroutine
-// for each message (and the idle processor it is put on) cost more than
-// deciding the message. Otherwise b is queued for the shard goroutine,
-// blocking while the queue is full until ctx ends.
 func (p *Pipeline) send(ctx context.Context, shard int, b batch) error {
-	sh := p.shards[shard]
-	if sh.queued.Load() == 0 && sh.mu.TryLock() {
-		// Nothing queued, under the lock: every batch queued before b
-		// (by the caller too: in order per user) is decided, and the
-		// shard has flushed after the last of them.
-		if sh.queued.Load() == 0 {
-			sh.decide(b)
-			sh.flush()
-			sh.mu.Unlock()
-			return nil
-		}
-		sh.mu.Unlock()
-	}
-	sh.queued.Add(1)
 	select {
-	case sh.q <- b:
+	case p.shards[shard] <- b:
 		return nil
 	default:
 	}
 	select {
-	case sh.q <- b:
+	case p.shards[shard] <- b:
 		return nil
 	case <-ctx.Done():
-		sh.queued.Add(-1)
 		return ctx.Err()
 	}
 }
 
-// shard is one shard's queue and the state of deciding it: the decision,
-// the sinks and the counts gathered between flushes. The state is used
-// under mu, by the shard goroutine or by a caller of send deciding at
-// once.
-type shard struct {
-	p *Pipeline
-	q chan batch
-	// queued counts the batches given to q and not yet decided: added to
-	// before the send, taken from under mu once the batch is decided. A
-	// caller that finds it 0 under mu may decide without the queue.
-	queued atomic.Int64
-	mu     sync.Mutex
-
-	actionCounters [3]prometheus.Counter // by chat.Action
+func (p *Pipeline) run(q chan batch, shard int) {
+	defer p.workers.Done()
+	m := p.metrics
+	var actionCounters [3]prometheus.Counter // by chat.Action
+	for _, a := range [...]chat.Action{chat.Allow, chat.Hide, chat.Hold} {
+		actionCounters[a] = m.Decisions.WithLabelValues(a.String())
+	}
 	// One counter per label bit, found without a map or a slice per
 	// decision.
-	labelCounters [64]prometheus.Counter
+	var labelCounters [64]prometheus.Counter
+	for _, l := range chat.AllLabels() {
+		labelCounters[bits.TrailingZeros64(uint64(l))] = m.DecisionLabels.WithLabelValues(l.String())
+	}
 	// Decisions are encoded into scratch, reused for every decision: the
 	// sinks copy what they keep (the hub copies each line into the
 	// queues of the stream's subscribers, if it has any).
-	scratch []byte
-	// One Decision per shard, not one per message: handing d to the sinks
+	scratch := make([]byte, 0, 4096)
+	// One Decision per shard, not one per message: handing &d to the sinks
 	// (interfaces) puts it on the heap, so it is put there once.
-	d        *chat.Decision
-	sinks    []Sink
-	flushers []FlushSink
-	afters   []AfterFlush
-	into     chat.IntoDecider
-	// Counters are counted here and added once per run of decisions: the
-	// shards would otherwise take turns owning each counter's cache line.
-	actions [3]int
-	labels  [64]int
-	pending int
-	// Receipts are told after the sinks have flushed: an acked message
-	// is on the desk, so a REST action by its id finds it.
-	receipts  []told
-	firstTold time.Time // when receipts[0] was decided
-}
-
-type told struct {
-	rc      *receipt
-	changed bool
-}
-
-func (p *Pipeline) newShard(q chan batch, i int) *shard {
-	m := p.metrics
-	sh := &shard{p: p, q: q, scratch: make([]byte, 0, 4096), d: new(chat.Decision)}
-	for _, a := range [...]chat.Action{chat.Allow, chat.Hide, chat.Hold} {
-		sh.actionCounters[a] = m.Decisions.WithLabelValues(a.String())
-	}
-	for _, l := range chat.AllLabels() {
-		sh.labelCounters[bits.TrailingZeros64(uint64(l))] = m.DecisionLabels.WithLabelValues(l.String())
-	}
-	sh.sinks = make([]Sink, len(p.sinks))
-	for j, s := range p.sinks {
-		sh.sinks[j] = s
+	d := new(chat.Decision)
+	sinks := make([]Sink, len(p.sinks))
+	var flushers []FlushSink
+	var afters []AfterFlush
+	for i, s := range p.sinks {
+		sinks[i] = s
 		if ss, ok := s.(ShardSink); ok {
-			f := ss.ForShard(i)
-			sh.sinks[j], sh.flushers = f, append(sh.flushers, f)
+			f := ss.ForShard(shard)
+			sinks[i], flushers = f, append(flushers, f)
 			if a, ok := f.(AfterFlush); ok {
-				sh.afters = append(sh.afters, a)
+				afters = append(afters, a)
 			}
 		}
 	}
-	sh.into, _ = p.decider.(chat.IntoDecider)
-	return sh
-}
-
-func (sh *shard) run() {
-	defer sh.p.workers.Done()
-	for b := range sh.q {
-		sh.mu.Lock()
-		now := sh.decide(b)
+	// Counters are counted here and added once per run of decisions: the
+	// shards would otherwise take turns owning each counter's cache line.
+	into, _ := p.decider.(chat.IntoDecider)
+	var actions [3]int
+	var labels [64]int
+	pending := 0
+	// Receipts are told after the sinks have flushed: an acked message
+	// is on the desk, so a REST action by its id finds it.
+	type told struct {
+		rc      *receipt
+		changed bool
+	}
+	var receipts []told
+	var firstTold time.Time // when receipts[0] was decided
+	for b := range q {
+		changed := false
+		for _, msg := range b.msgs {
+			if into != nil {
+				into.DecideInto(d, msg)
+			} else {
+				*d = p.decider.Decide(msg)
+			}
+			if b.rc != nil && p.commit != nil && !changed {
+				changed = p.commit.Changed(d)
+			}
+			scratch = d.AppendJSON(scratch[:0])
+			for _, s := range sinks {
+				s.Decided(d, scratch)
+			}
+			actions[min(int(d.Action), len(actions)-1)]++
+			for set := uint64(d.Labels); set != 0; set &= set - 1 {
+				labels[bits.TrailingZeros64(set)]++
+			}
+		}
+		pending += len(b.msgs)
+		now := time.Now()
+		if b.rc != nil {
+			if len(receipts) == 0 {
+				firstTold = now
+			}
+			receipts = append(receipts, told{b.rc, changed})
+		}
 		// A client waiting for acks waits for this flush: under load the
 		// queue is never empty, so acks do not wait for flushEvery
 		// decisions, only for ackFlushAfter.
-		if sh.pending >= flushEvery || len(sh.q) == 0 || len(sh.receipts) > 0 && now.Sub(sh.firstTold) >= ackFlushAfter {
-			sh.flush()
+		if pending >= flushEvery || len(q) == 0 || len(receipts) > 0 && now.Sub(firstTold) >= ackFlushAfter {
+			for _, f := range flushers {
+				f.Flush()
+			}
+			for _, a := range afters {
+				a.Flushed()
+			}
+			for i, t := range receipts {
+				t.rc.decided(t.changed)
+				receipts[i] = told{}
+			}
+			receipts = receipts[:0]
+			for a, n := range actions {
+				if n > 0 {
+					actionCounters[a].Add(float64(n))
+				}
+			}
+			for l, n := range labels {
+				if n > 0 && labelCounters[l] != nil {
+					labelCounters[l].Add(float64(n))
+				}
+			}
+			actions, labels, pending = [3]int{}, [64]int{}, 0
 		}
-		sh.queued.Add(-1)
-		sh.mu.Unlock()
+		m.DecisionLatency.Observe(time.Since(b.recv).Seconds())
 	}
-}
-
-// decide decides b's messages and hands them to the sinks, and returns
-// the time it finished. sh.mu must be held.
-func (sh *shard) decide(b batch) time.Time {
-	p, d := sh.p, sh.d
-	changed := false
-	for _, msg := range b.msgs {
-		if sh.into != nil {
-			sh.into.DecideInto(d, msg)
-		} else {
-			*d = p.decider.Decide(msg)
-		}
-		if b.rc != nil && p.commit != nil && !changed {
-			changed = p.commit.Changed(d)
-		}
-		sh.scratch = d.AppendJSON(sh.scratch[:0])
-		for _, s := range sh.sinks {
-			s.Decided(d, sh.scratch)
-		}
-		sh.actions[min(int(d.Action), len(sh.actions)-1)]++
-		for set := uint64(d.Labels); set != 0; set &= set - 1 {
-			sh.labels[bits.TrailingZeros64(set)]++
-		}
-	}
-	sh.pending += len(b.msgs)
-	now := time.Now()
-	if b.rc != nil {
-		if len(sh.receipts) == 0 {
-			sh.firstTold = now
-		}
-		sh.receipts = append(sh.receipts, told{b.rc, changed})
-	}
-	p.metrics.DecisionLatency.Observe(now.Sub(b.recv).Seconds())
-	return now
-}
-
-// flush flushes the sinks, tells the receipts and adds the counts.
-// sh.mu must be held.
-func (sh *shard) flush() {
-	for _, f := range sh.flushers {
-		f.Flush()
-	}
-	for _, a := range sh.afters {
-		a.Flushed()
-	}
-	for i, t := range sh.receipts {
-		t.rc.decided(t.changed)
-		sh.receipts[i] = told{}
-	}
-	sh.receipts = sh.receipts[:0]
-	for a, n := range sh.actions {
-		if n > 0 {
-			sh.actionCounters[a].Add(float64(n))
-		}
-	}
-	for l, n := range sh.labels {
-		if n > 0 && sh.labelCounters[l] != nil {
-			sh.labelCounters[l].Add(float64(n))
-		}
-	}
-	sh.actions, sh.labels, sh.pending = [3]int{}, [64]int{}, 0
 }
 
 // Shutdown stops accepting messages, waits for queued ones to be decided
@@ -486,8 +424,8 @@ func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.stopOnce.Do(func() {
 		go func() {
 			p.inflight.Wait()
-			for _, sh := range p.shards {
-				close(sh.q)
+			for _, q := range p.shards {
+				close(q)
 			}
 			p.workers.Wait()
 			close(p.done)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -732,102 +731,5 @@ func TestPipelineFlushesShardSinksInOrder(t *testing.T) {
 			}
 			events++
 		}
-	}
-}
-
-// gateSink blocks the decision of the message with id block until open
-// is closed, and records the order of the ids it sees.
-type gateSink struct {
-	block   string
-	blocked chan struct{}
-	open    chan struct{}
-	mu      sync.Mutex
-	ids     []string
-}
-
-func (s *gateSink) Decided(d *chat.Decision, _ []byte) {
-	if d.ID == s.block {
-		close(s.blocked)
-		<-s.open
-	}
-	s.mu.Lock()
-	s.ids = append(s.ids, d.ID)
-	s.mu.Unlock()
-}
-
-// flushRecorder is a ShardSink that records the ids its shards flushed.
-type flushRecorder struct {
-	mu      sync.Mutex
-	flushed []string
-}
-
-func (s *flushRecorder) Decided(*chat.Decision, []byte) { panic("the pipeline must use ForShard") }
-
-func (s *flushRecorder) ForShard(int) FlushSink { return &flushShard{s: s} }
-
-type flushShard struct {
-	s   *flushRecorder
-	ids []string
-}
-
-func (f *flushShard) Decided(d *chat.Decision, _ []byte) { f.ids = append(f.ids, d.ID) }
-
-func (f *flushShard) Flush() {
-	f.s.mu.Lock()
-	f.s.flushed = append(f.s.flushed, f.ids...)
-	f.s.mu.Unlock()
-	f.ids = f.ids[:0]
-}
-
-// TestPipelineDecidesAtOnceWhenIdle: a frame for an idle shard is decided
-// on the submitter's goroutine (decided and flushed before Submit
-// returns); while that shard is busy, later frames queue, and a user's
-// messages are still decided in the order they were submitted.
-func TestPipelineDecidesAtOnceWhenIdle(t *testing.T) {
-	engine, err := classify.New(classify.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &gateSink{block: "m-1", blocked: make(chan struct{}), open: make(chan struct{})}
-	events := &flushRecorder{}
-	p := NewPipeline(engine, []Sink{sink, events}, Options{Shards: 1}, nil)
-	msg := func(id string) []*chat.Message {
-		return []*chat.Message{{ID: id, Stream: "s", User: chat.User{ID: "u"}, Text: "hello " + id, TS: 1795000000000}}
-	}
-	if err := p.Submit(context.Background(), msg("m-0")); err != nil {
-		t.Fatal(err)
-	}
-	sink.mu.Lock()
-	got := slices.Clone(sink.ids)
-	sink.mu.Unlock()
-	if !slices.Equal(got, []string{"m-0"}) {
-		t.Fatalf("after Submit to an idle shard, decided %q, want m-0 at once", got)
-	}
-	events.mu.Lock()
-	flushed := slices.Clone(events.flushed)
-	events.mu.Unlock()
-	if !slices.Equal(flushed, []string{"m-0"}) {
-		t.Errorf("after Submit to an idle shard, flushed %q, want m-0", flushed)
-	}
-	// m-1 holds the shard on this goroutine's behalf, in a helper.
-	done := make(chan error, 1)
-	go func() { done <- p.Submit(context.Background(), msg("m-1")) }()
-	<-sink.blocked
-	for _, id := range []string{"m-2", "m-3", "m-4"} {
-		if err := p.Submit(context.Background(), msg(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	close(sink.open)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := p.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"m-0", "m-1", "m-2", "m-3", "m-4"}; !slices.Equal(sink.ids, want) {
-		t.Errorf("decided %q, want %q", sink.ids, want)
 	}
 }
