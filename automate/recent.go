@@ -43,6 +43,12 @@ const (
 	// it replaces: a bigger one (a chatty user's) is left to the GC, so
 	// that the table does not hold the largest ring each slot ever had.
 	recentReuseMax = 512
+	// recentRingMin is the least room a new ring is given: a line of
+	// ordinary chat fits with room to spare, so that the ring a new user
+	// inherits is nearly always big enough (a big show's audience is
+	// mostly users the table no longer holds: each takes the ring of the
+	// one it replaces), and a second short line fits without growing it.
+	recentRingMin = 160
 )
 
 type recentShard struct {
@@ -68,7 +74,7 @@ const ringHead = 1 + 2 + 2
 
 func newRecentRing(stream, user string, capHint int) recentRing {
 	stream, user = cut16(stream), cut16(user)
-	r := make(recentRing, ringHead, ringHead+len(stream)+len(user)+capHint)
+	r := make(recentRing, ringHead, max(ringHead+len(stream)+len(user)+capHint, recentRingMin))
 	binary.LittleEndian.PutUint16(r[1:], uint16(len(stream)))
 	binary.LittleEndian.PutUint16(r[3:], uint16(len(user)))
 	r = append(r, stream...)
