@@ -252,6 +252,10 @@ func (a *App) wireStore() *stream.Metrics {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 	}, []string{"writer"})
 	a.reg.MustRegister(a.commits)
+	a.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "livemod_store_map_releases_total",
+		Help: "Times the store dropped its file's pages from the process (more than 32 MiB of them were mapped since the last time); the page cache keeps them.",
+	}, func() float64 { return float64(db.Releases()) }))
 	auditCommits := a.commits.WithLabelValues("audit")
 	a.audit.ObserveCommit = func(d time.Duration) { auditCommits.Observe(d.Seconds()) }
 	m := stream.NewMetrics(a.reg)

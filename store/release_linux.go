@@ -73,3 +73,21 @@ func eachMapping(maps []byte, ino uint64, fn func(start, end uintptr) error) err
 	}
 	return sc.Err()
 }
+
+// fileResident returns the bytes of files the process has mapped and
+// resident (statm's third field, in pages: file and shared memory pages).
+func fileResident() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return n * int64(os.Getpagesize()), true
+}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -112,4 +113,55 @@ func mappedRSS(t *testing.T, path string) int64 {
 		}
 	}
 	return sum
+}
+
+// TestReleaseOnItsOwn: a store that reads more than ReleaseAfter of its
+// file through the map releases the pages by itself.
+func TestReleaseOnItsOwn(t *testing.T) {
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n, size = 40_000, 1000 // 40 MB of values
+	val := bytes.Repeat([]byte{'x'}, size)
+	for lo := 0; lo < n; lo += 10_000 {
+		err = db.bolt.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketUsers)
+			for i := lo; i < lo+10_000; i++ {
+				if err := b.Put([]byte(fmt.Sprintf("k%06d", i)), val); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db.Releases() != 0 {
+		t.Logf("%d releases while writing", db.Releases())
+	}
+	before := db.Releases()
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+			if len(v) != size {
+				return fmt.Errorf("%s: %d bytes", k, len(v))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for db.Releases() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if db.Releases() == before {
+		t.Fatalf("read 40 MB through the map, mapped %d KB of it, and no release followed", mappedRSS(t, db.path)>>10)
+	}
+	if rss := mappedRSS(t, db.path); rss > 2*ReleaseAfter {
+		t.Errorf("after a release %d KB of the file are mapped", rss>>10)
+	}
 }

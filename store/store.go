@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,6 +20,8 @@ type DB struct {
 	path string
 	node string // the cluster node's id (SetNode); empty on one node
 	rel  *releaser
+	// released counts the releases of the map's pages (Releases).
+	released atomic.Int64
 }
 
 // The buckets, one per kind of record. Features add theirs here.
