@@ -142,7 +142,7 @@ func (l *recentLog) shard(k uint64) *recentShard {
 // slotKey is k as the table stores it: never 0, the empty slot.
 func slotKey(k uint64) uint64 { return max(k, 1) }
 
-// set returns where k's set starts; the shard's bits of k are not used.
+// setOf returns where k's set starts; the shard's bits of k are not used.
 func setOf(k uint64) int {
 	return (int(k>>8) & (recentSets - 1)) * recentWays
 }
