@@ -331,6 +331,10 @@ func (a *App) wireAutomation() (chat.Decider, error) {
 		Help: "(stream, user) sentiment histories kept for escalation over a window (bounded at 262144).",
 	}, func() float64 { return float64(stage.MoodUsers()) }))
 	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "livemod_automation_recent_users",
+		Help: "(stream, user) recent-message rings kept as the context of a new ticket (bounded at 65536).",
+	}, func() float64 { return float64(stage.RecentUsers()) }))
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "livemod_csat_pending_ratings",
 		Help: "Rating requests waiting for the user's answer (bounded at 131072).",
 	}, func() float64 { return float64(stage.PendingRatings()) }))

@@ -367,3 +367,7 @@ func (l *moodLog) users() int { return l.m.len() }
 // MoodUsers is how many (stream, user) sentiment histories the stage
 // keeps (bounded at 2 × 16 × 8192), for a gauge.
 func (s *Stage) MoodUsers() int { return s.mood.users() }
+
+// RecentUsers is how many (stream, user) recent-message rings the stage
+// keeps (bounded at 16 × 512 × 8), for a gauge.
+func (s *Stage) RecentUsers() int { return s.recent.users() }

@@ -528,12 +528,7 @@ func closeBody(code ws.StatusCode, reason string) []byte {
 // echoClose answers the client's close with its code and reason (unless
 // ours was sent first); the handshake is then done.
 func (c *wsConn) echoClose(code ws.StatusCode, reason string) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if !c.closeSent && !c.closed.Load() {
-		c.nc.SetWriteDeadline(time.Now().Add(closeHandshakeTimeout))
-		c.writeLocked(ws.OpClose, closeBody(code, reason))
-	}
+	c.closeWith(code, reason)
 	c.fr.closing = true
 }
 
