@@ -68,7 +68,7 @@ func TestRedisTake(t *testing.T) {
 	b.Publish("show", ViewModerator, []byte(`{"n":99}`))
 	_ = b.take(nil)
 	b.recycle()
-	if got := deliver(t, kept, "b", show)[show]; !slices.Equal(got, want) {
+	if got := deliver(t, kept, kept[0].dest, show)[show]; !slices.Equal(got, want) {
 		t.Fatalf("kept message changed: %q", got)
 	}
 
