@@ -199,9 +199,11 @@ func TestRunOpenLoop(t *testing.T) {
 	if rep.LatencyMS.P50 <= 0 || rep.LatencyMS.P50 > rep.LatencyMS.P99 || rep.LatencyMS.P99 > rep.LatencyMS.Max {
 		t.Errorf("latency out of order: %+v", rep.LatencyMS)
 	}
-	// Every frame is written some time after its intended send time, and
-	// that lag is part of its latency.
-	if l := rep.SendLagMS; l.P50 <= 0 || l.P99 > l.Max || l.Max > rep.LatencyMS.Max {
+	// Every frame is written some time after its intended send time. (Not
+	// compared with the latency: the writer reads its clock after the
+	// write returns, and a descheduled writer may read it after the
+	// decision came back.)
+	if l := rep.SendLagMS; l.P50 <= 0 || l.P99 > l.Max {
 		t.Errorf("send lag %+v, latency %+v", l, rep.LatencyMS)
 	}
 	var text bytes.Buffer
