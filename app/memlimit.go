@@ -17,14 +17,15 @@ import (
 const memoryLimitShare = 0.75
 
 // gcPercent is the garbage collector's target (GOGC) unless GOGC is set:
-// the heap may grow to 1.6 times what is live between collections, not
+// the heap may grow to 1.5 times what is live between collections, not
 // twice. A server's live heap is mostly long-lived per-user and
 // per-ticket state, and the peak RSS follows the target: a million users
 // peaked at 281–306 MB with Go's 100 and 251–268 MB with 80
 // (TestMemoryMillionUsers); a hard show at 20,000 msgs/s held 286–333 MB
-// over minutes 2.5–5 with 80 and 259–294 MB with 60 (scripts/soak.sh,
-// docs/PERFORMANCE.md, "A long show"), at a few percent more GC work.
-const gcPercent = 60
+// over minutes 2.5–5 with 80, 259–294 MB with 60 and 245–296 MB with 50
+// (scripts/soak.sh, docs/PERFORMANCE.md, "A long show"), the server's CPU
+// the same within the noise (1.19 cores at 60 and at 50).
+const gcPercent = 50
 
 // setGCPercent sets the GC target to gcPercent unless GOGC is set, and
 // returns the target set (0 if none).
