@@ -27,7 +27,7 @@ type listed struct {
 func goList(t *testing.T) map[string]listed {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go is not on PATH")
+		t.Fatalf("go is not on PATH (the test runs under go test): %v", err)
 	}
 	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Imports,Deps,Module", module+"/...").Output()
 	if err != nil {
