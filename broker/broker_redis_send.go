@@ -134,6 +134,7 @@ func (b *Redis) flush() {
 	backoff := 50 * time.Millisecond
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var last time.Time // when the last pipeline was sent
 	for {
 		if len(outbox) == 0 {
 			select {
@@ -141,11 +142,15 @@ func (b *Redis) flush() {
 				return
 			case <-b.wake:
 			}
+			if wait := publishPace - time.Since(last); wait > 0 {
+				b.sleep(timer, wait) // more lines gather meanwhile
+			}
 		}
 		outbox = b.take(outbox)
 		if len(outbox) == 0 {
 			continue
 		}
+		last = time.Now()
 		kept, err := b.send(b.ctx, outbox)
 		keep(kept)
 		b.recycle()

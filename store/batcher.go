@@ -38,20 +38,27 @@ func (b *batcher[T]) start(queueLen int) {
 func (b *batcher[T]) run() {
 	defer close(b.done)
 	batch := make([]T, 0, b.max)
-	linger := time.NewTimer(time.Hour)
-	linger.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	var last time.Time // when the last commit started
 	for it := range b.queue {
 		batch = append(batch[:0], it)
 		waited := b.barrier(it)
 		if !waited {
-			linger.Reset(b.linger)
-		} else if wait := b.pace - time.Since(last); wait > 0 {
-			linger.Reset(wait)
-			batch = b.gather(batch, linger.C)
+			timer.Reset(b.linger)
+			batch, waited = b.untilBarrier(batch, timer.C)
+			timer.Stop()
 		}
-		batch = b.fill(batch, waited, linger.C)
-		linger.Stop()
+		if waited {
+			// However the batch began (a barrier, or changes nobody waited
+			// for until one came), its commit keeps the pace.
+			if wait := b.pace - time.Since(last); wait > 0 {
+				timer.Reset(wait)
+				batch = b.gather(batch, timer.C)
+				timer.Stop()
+			}
+			batch = b.drain(batch)
+		}
 		last = time.Now()
 		b.commit(batch)
 		clear(batch) // drop references until the next batch
@@ -75,31 +82,37 @@ func (b *batcher[T]) gather(batch []T, deadline <-chan time.Time) []T {
 	return batch
 }
 
-// fill adds to batch what the queue holds: while nobody waits, until
-// linger fires or batch is full; once a barrier is in (waited), only what
-// is already queued, so that its commit starts at once.
-func (b *batcher[T]) fill(batch []T, waited bool, linger <-chan time.Time) []T {
+// untilBarrier adds to batch what arrives until a barrier does (waited),
+// linger fires or batch is full.
+func (b *batcher[T]) untilBarrier(batch []T, linger <-chan time.Time) (_ []T, waited bool) {
 	for len(batch) < cap(batch) {
-		if waited {
-			select {
-			case it, ok := <-b.queue:
-				if !ok {
-					return batch
-				}
-				batch = append(batch, it)
-			default:
-				return batch
+		select {
+		case it, ok := <-b.queue:
+			if !ok {
+				return batch, false
 			}
-			continue
+			batch = append(batch, it)
+			if b.barrier(it) {
+				return batch, true
+			}
+		case <-linger:
+			return batch, false
 		}
+	}
+	return batch, false
+}
+
+// drain adds to batch what the queue holds already, so that a commit
+// someone waits for starts at once.
+func (b *batcher[T]) drain(batch []T) []T {
+	for len(batch) < cap(batch) {
 		select {
 		case it, ok := <-b.queue:
 			if !ok {
 				return batch
 			}
 			batch = append(batch, it)
-			waited = b.barrier(it)
-		case <-linger:
+		default:
 			return batch
 		}
 	}
