@@ -232,6 +232,7 @@ type Automation struct {
 	// write (writtenOld holds the previous generation's), instead of
 	// growing with every ticket a long show ever had (a generation of a
 	// minute held 7.7 MB on a hard show: docs/PERFORMANCE.md).
+	bufs         valueBufs // writeDirty's, the writer goroutine's own
 	writtenOld   map[string]uint64
 	writtenSince time.Time
 	dmu          sync.Mutex
@@ -700,13 +701,21 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 	hb := tx.Bucket(bucketHandoffs)
 	// bbolt keeps each value until the commit: every ticket gets its own
 	// piece of a buffer that is replaced, never overwritten, when full.
+	// The buffers of an earlier transaction are done with (it ended
+	// before this one began) unless a mirror still holds its records: they
+	// are reused, so a busy show does not allocate megabytes a second for
+	// values that live until the commit (docs/PERFORMANCE.md). Two calls
+	// in one transaction (a barrier's and a queued one) keep them.
+	if a.mirrorFn == nil {
+		a.bufs.recycle(tx)
+	}
 	var buf []byte
 	for id, d := range batch {
 		if a.gone.has(id) {
 			continue // erased
 		}
 		if cap(buf)-len(buf) < 4096 {
-			buf = make([]byte, 0, 64<<10)
+			buf = a.bufs.get()
 		}
 		start := len(buf)
 		buf = d.t.AppendJSON(buf) // by hand: 3.4× encoding/json, no allocation
@@ -724,6 +733,49 @@ func (a *Automation) writeDirty(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// valueBufs hands out the buffers writeDirty encodes tickets into, and
+// takes back those of an ended transaction. Only the writer goroutine uses
+// it. At most valueBufsKept are kept for reuse (4 MiB).
+type valueBufs struct {
+	used, free [][]byte
+	tx         *bolt.Tx // the transaction the used buffers were written in
+}
+
+const (
+	valueBufBytes = 64 << 10
+	valueBufsKept = 64
+)
+
+// get returns an empty buffer, counted as used until recycle.
+func (v *valueBufs) get() []byte {
+	var b []byte
+	if n := len(v.free); n > 0 {
+		b, v.free[n-1] = v.free[n-1][:0], nil
+		v.free = v.free[:n-1]
+	} else {
+		b = make([]byte, 0, valueBufBytes)
+	}
+	v.used = append(v.used, b)
+	return b
+}
+
+// recycle makes the used buffers free again if they were written in a
+// transaction other than tx (held here, so no later one shares its
+// address), and remembers tx as the one of what is used from now on.
+func (v *valueBufs) recycle(tx *bolt.Tx) {
+	if v.tx == tx {
+		return
+	}
+	v.tx = tx
+	for i, b := range v.used {
+		if len(v.free) < valueBufsKept {
+			v.free = append(v.free, b)
+		}
+		v.used[i] = nil
+	}
+	v.used = v.used[:0]
 }
 
 // OptedOut implements state.OptOuts.

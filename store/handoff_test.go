@@ -400,3 +400,114 @@ func TestWrittenRevisionsForgotten(t *testing.T) {
 		t.Errorf("written %v, writtenOld %v: want one ticket each", a.written, a.writtenOld)
 	}
 }
+
+// TestTicketBuffersReused: the buffers tickets are encoded into are reused
+// from one commit to the next, and no ticket's stored value is
+// overwritten by a later one's, also when a barrier's write and a queued
+// one share a transaction and writers race each other's flushes.
+func TestTicketBuffersReused(t *testing.T) {
+	dir := t.TempDir()
+	db, a := openAutomation(t, dir, AutomationOptions{}) // closed by hand below, to reopen
+	summary := func(u string, round int) string {
+		// 1–3 KB, different for each user and round, so that a value
+		// overwritten by another shows.
+		n := 1000 + len(u)*97%2000
+		b := make([]byte, 0, n+32)
+		for len(b) < n {
+			b = append(b, u...)
+			b = append(b, byte('a'+round%26))
+		}
+		return string(b[:n])
+	}
+	const writers, users, rounds = 4, 150, 6
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for r := range rounds {
+				for i := range users {
+					u := "u-" + string(rune('a'+w)) + "-" + time.Duration(i).String()
+					s := summary(u, r)
+					a.Upsert("s", u, handoff.ChangeFunc(func(cur *chat.Ticket) *chat.Ticket {
+						if cur == nil {
+							return &chat.Ticket{ID: "h-" + u, Stream: "s", User: chat.User{ID: u}, State: chat.TicketOpen, Summary: s}
+						}
+						c := *cur
+						c.Summary = s
+						return &c
+					}))
+					if i%25 == 0 {
+						if err := a.Flush(context.Background()); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Flush(context.Background()); err != nil { // a transaction after the last write: its buffers are free
+		t.Fatal(err)
+	}
+	if len(a.bufs.free) == 0 {
+		t.Error("no buffer came back for reuse after the commits")
+	}
+	if len(a.bufs.free) > valueBufsKept {
+		t.Errorf("%d free buffers kept; the bound is %d", len(a.bufs.free), valueBufsKept)
+	}
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	_, a = openAutomation(t, dir, AutomationOptions{})
+	for w := range writers {
+		for i := range users {
+			u := "u-" + string(rune('a'+w)) + "-" + time.Duration(i).String()
+			tk, ok := a.ticketOnDisk("h-" + u)
+			if !ok {
+				t.Fatalf("ticket of %s not on disk", u)
+			}
+			if want := summary(u, rounds-1); tk.Summary != want {
+				t.Fatalf("ticket of %s on disk has summary %.40q…; want %.40q…", u, tk.Summary, want)
+			}
+		}
+	}
+}
+
+// TestTicketBuffersTwoWritesInOneTransaction: when two writes of the
+// dirty tickets share a transaction (a barrier's and a queued one), the
+// second does not reuse the first one's buffer, which bbolt still holds.
+func TestTicketBuffersTwoWritesInOneTransaction(t *testing.T) {
+	dir := t.TempDir()
+	db, a := openAutomation(t, dir, AutomationOptions{})
+	if err := a.Flush(context.Background()); err != nil { // the writer is idle from here
+		t.Fatal(err)
+	}
+	ticket := func(id, summary string) dirtyTicket {
+		return dirtyTicket{t: &chat.Ticket{ID: id, Stream: "s", User: chat.User{ID: id}, State: chat.TicketOpen, Rev: 1, Summary: summary}}
+	}
+	dirty := func(d dirtyTicket) {
+		a.dmu.Lock()
+		a.dirty[d.t.ID] = d
+		a.dmu.Unlock()
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		dirty(ticket("h-first", "the first write's"))
+		if err := a.writeDirty(tx); err != nil {
+			return err
+		}
+		dirty(ticket("h-second", "the second write, longer than the first one's"))
+		return a.writeDirty(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"h-first": "the first write's", "h-second": "the second write, longer than the first one's"} {
+		if tk, ok := a.ticketOnDisk(id); !ok || tk.Summary != want {
+			t.Errorf("%s on disk: %+v, %v; want summary %q", id, tk, ok, want)
+		}
+	}
+}
