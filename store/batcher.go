@@ -10,12 +10,15 @@ import "time"
 // waiters share one fsync. The audit sink and the automation records
 // (behind) each run one.
 //
-// pace, when set, spaces commits that barriers ask for: one starts at
-// least pace after the one before started, gathering meanwhile, so that
-// under a steady stream of barriers (every acknowledged frame that opened
-// a ticket) commits do not run back to back, each with its own fsync and
-// its own rewrite of the tree's upper pages, but carry a few milliseconds
-// of changes each.
+// pace, when set, spaces commits that barriers ask for while several
+// wait: one starts at least pace after the one before started, gathering
+// meanwhile, so that under a steady stream of barriers (every
+// acknowledged frame that opened a ticket, from many connections)
+// commits do not run back to back, each with its own fsync and its own
+// rewrite of the tree's upper pages, but carry a few milliseconds of
+// changes each. It applies when the last commit carried two barriers or
+// more: a lone waiter (a client that waits for each ack, one REST call
+// after another) gains nothing from waiting, and is committed at once.
 type batcher[T any] struct {
 	queue   chan T
 	done    chan struct{}
@@ -41,6 +44,7 @@ func (b *batcher[T]) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var last time.Time // when the last commit started
+	busy := false      // the last commit carried two barriers or more
 	for it := range b.queue {
 		batch = append(batch[:0], it)
 		waited := b.barrier(it)
@@ -52,7 +56,7 @@ func (b *batcher[T]) run() {
 		if waited {
 			// However the batch began (a barrier, or changes nobody waited
 			// for until one came), its commit keeps the pace.
-			if wait := b.pace - time.Since(last); wait > 0 {
+			if wait := b.pace - time.Since(last); busy && wait > 0 {
 				timer.Reset(wait)
 				batch = b.gather(batch, timer.C)
 				timer.Stop()
@@ -60,9 +64,21 @@ func (b *batcher[T]) run() {
 			batch = b.drain(batch)
 		}
 		last = time.Now()
+		busy = b.barriers(batch) >= 2
 		b.commit(batch)
 		clear(batch) // drop references until the next batch
 	}
+}
+
+// barriers counts the items of batch someone waits for.
+func (b *batcher[T]) barriers(batch []T) int {
+	n := 0
+	for _, it := range batch {
+		if b.barrier(it) {
+			n++
+		}
+	}
+	return n
 }
 
 // gather adds to batch what arrives until deadline fires or batch is

@@ -73,13 +73,13 @@ const behindQueueLen = 4096
 // joined to a ticket, see joinPersistEvery) may be lost in a crash; what
 // an acknowledgement waits for is not.
 //
-// behindPace spaces the commits barriers ask for (see batcher), however a
-// batch began: an acknowledgement already gathers for ack_delay (5 ms,
-// up to 4 × that while a client keeps sending), so a commit that waits up
-// to 20 ms costs it little, while each commit costs an fsync and a
-// rewrite of the tree's upper pages and the meta page. On a hard show at
-// 20,000 msgs/s, commits 440/s → 48/s, the server's CPU −20%
-// (docs/PERFORMANCE.md, "Group commits keep their pace").
+// behindPace spaces the commits barriers ask for while several wait (see
+// batcher), however a batch began: an acknowledgement already gathers for
+// ack_delay (5 ms, up to 4 × that while a client keeps sending), so a
+// commit that waits up to 20 ms costs it little, while each commit costs
+// an fsync and a rewrite of the tree's upper pages and the meta page. On
+// a hard show at 20,000 msgs/s, commits 440/s → 48/s, the server's CPU
+// −20% (docs/PERFORMANCE.md, "Group commits keep their pace").
 const (
 	behindBatch  = 4096
 	behindLinger = 50 * time.Millisecond
