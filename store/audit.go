@@ -61,6 +61,22 @@ const auditChunk = 256
 
 // AppendAudit writes entries in one transaction, assigning Seq.
 func (db *DB) AppendAudit(entries ...AuditEntry) error {
+	return db.appendAudit(nil, entries)
+}
+
+// auditBufs are the buffers a writer that appends again and again (the
+// sink) lends appendAudit: a commit's values and scratch, reused by the
+// next commit once bbolt has copied them into its pages.
+type auditBufs struct {
+	v, scratch []byte
+}
+
+// auditBufMax bounds the value buffer kept for the next commit (a raid's
+// batch may make a bigger one; it is not kept).
+const auditBufMax = 4 << 20
+
+// appendAudit is AppendAudit with buffers to reuse (nil: fresh ones).
+func (db *DB) appendAudit(bufs *auditBufs, entries []AuditEntry) error {
 	if db.node != "" {
 		for i := range entries {
 			if entries[i].Node == "" {
@@ -71,19 +87,35 @@ func (db *DB) AppendAudit(entries ...AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error { return appendAudit(tx, entries) })
+	if bufs == nil {
+		return db.bolt.Update(func(tx *bolt.Tx) error { return appendAudit(tx, entries, nil) })
+	}
+	// The buffers are free again once the transaction has ended, whether
+	// it committed or not.
+	err := db.bolt.Update(func(tx *bolt.Tx) error { return appendAudit(tx, entries, bufs) })
+	if cap(bufs.v) > auditBufMax {
+		bufs.v = nil
+	}
+	return err
 }
 
-// appendAudit writes entries inside tx, chained to the log's tail.
-func appendAudit(tx *bolt.Tx, entries []AuditEntry) error {
+// appendAudit writes entries inside tx, chained to the log's tail, in
+// bufs' buffers when given (they must not be used again before tx ends).
+func appendAudit(tx *bolt.Tx, entries []AuditEntry, bufs *auditBufs) error {
 	{
 		b := tx.Bucket(bucketAudit)
 		// Keys only grow: fill pages completely instead of splitting them
 		// half-empty.
 		b.FillPercent = 1.0
 		tail := auditTail(tx)
-		var scratch []byte
-		v := make([]byte, 0, 320*len(entries))
+		var scratch, v []byte
+		if bufs != nil {
+			scratch, v = bufs.scratch[:0], bufs.v[:0]
+			defer func() { bufs.scratch, bufs.v = scratch, v }()
+		}
+		if need := 320 * len(entries); cap(v) < need {
+			v = make([]byte, 0, need)
+		}
 		for len(entries) > 0 {
 			chunk := entries[:min(len(entries), auditChunk)]
 			entries = entries[len(chunk):]
@@ -242,6 +274,8 @@ type AuditSink struct {
 	// entries recorded without one; nil leaves Role empty.
 	RoleOf func(actor string) string
 
+	bufs auditBufs // the writer goroutine's own
+
 	mu     sync.Mutex
 	errors int
 }
@@ -320,7 +354,7 @@ func (s *AuditSink) commit(batch []AuditEntry) {
 	var err error
 	if len(batch) > 0 {
 		began := time.Now()
-		err = s.db.AppendAudit(batch...)
+		err = s.db.appendAudit(&s.bufs, batch)
 		if s.ObserveCommit != nil {
 			s.ObserveCommit(time.Since(began))
 		}

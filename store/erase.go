@@ -415,7 +415,7 @@ func (db *DB) EraseUser(user string, tickets []string, record AuditEntry, aliase
 			}
 		}
 		record.Node = db.node
-		return appendAudit(tx, []AuditEntry{record})
+		return appendAudit(tx, []AuditEntry{record}, nil)
 	})
 	if err != nil {
 		return Erased{}, fmt.Errorf("erase %q from %s: %w", user, db.path, err)
