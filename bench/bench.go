@@ -146,6 +146,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		wg.Go(func() {
 			s.conn, dialErrs[i] = dialIngest(ctx, ingestURL, opts.Token)
 		})
+		// The audience is made before the clock starts: a million
+		// viewers' names took the first second of the run, and frames
+		// went out up to 240 ms late (send lag, counted in the latency).
+		wg.Go(func() {
+			s.aud = NewAudience(AudienceOptions{
+				Seed:       opts.Seed*1_000_003 + int64(i),
+				Stream:     opts.Stream,
+				Users:      opts.connUsers(i),
+				UserPrefix: strconv.Itoa(i) + "-",
+				Mix:        opts.Mix,
+			})
+		})
 	}
 	wg.Wait()
 	defer func() {
@@ -316,6 +328,7 @@ type sender struct {
 	idx    int
 	prefix string // of this connection's message ids: "b<tag>-<idx>-"
 	conn   *ingestConn
+	aud    *Audience // this connection's viewers, made before the run
 	times  sendTimes
 	wake   chan struct{} // an ack arrived; for the closed loop
 
@@ -481,13 +494,7 @@ const maxFramesPerWrite = 16
 func (s *sender) send(ctx context.Context, sendEnd int64) {
 	r := s.run
 	opts := r.opts
-	aud := NewAudience(AudienceOptions{
-		Seed:       opts.Seed*1_000_003 + int64(s.idx),
-		Stream:     opts.Stream,
-		Users:      opts.connUsers(s.idx),
-		UserPrefix: strconv.Itoa(s.idx) + "-",
-		Mix:        opts.Mix,
-	})
+	aud := s.aud
 	batch := opts.Batch
 	var interval, offset int64
 	if opts.Rate > 0 {
