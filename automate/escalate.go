@@ -73,6 +73,20 @@ func (s *Stage) escalation(stream string) Escalation {
 // or purchase label, an order number, or words of buying and money.
 var orderContext = regexp.MustCompile(`(?i)\b(orders?|ordered|delivery|delivered|deliver|parcel|package|refund|return|product|item|bought|buy|purchase|paid|payment|money|rupees|rs|seller|quality|size|replacement|exchange|shipping|courier|paise|paisa|saman|samaan|maal|kharid\w*|khareed\w*|kapda|order\w*)\b|₹|ऑर्डर|पैसे|सामान|डिलीवरी|रिफंड|प्रोडक्ट|खरीद|क्वालिटी`)
 
+// buyerOnly reports a message that wants to buy (purchase intent, no
+// support problem) and is not strongly negative: "I want to buy the
+// cotton dupatta" is a sale, not a complaint, though the model scores
+// such wishes 0.50–0.69 negative. Without it a show's buyers filled the
+// desk with complaint tickets (docs/PERFORMANCE.md, "Why a realistic show
+// fills its desk").
+func buyerOnly(d *chat.Decision, neg float32) bool {
+	return d.Labels.Has(chat.LabelPurchaseIntent) && !d.Labels.Has(chat.LabelSupport) && neg < buyerNegative
+}
+
+// buyerNegative is the negative score from which a wish to buy is a
+// complaint all the same ("I want to buy it but this seller is a scam").
+const buyerNegative = 0.8
+
 func hasOrderContext(m *chat.Message, d *chat.Decision) bool {
 	return d.Labels&chat.Labels(chat.LabelSupport|chat.LabelPurchaseIntent) != 0 ||
 		classify.ExtractOrderID(m.Text) != "" || orderContext.MatchString(m.Text)
@@ -283,7 +297,7 @@ func (s *Stage) escalate(m *chat.Message, d *chat.Decision) (wants bool, issue, 
 		isNeg := neg >= esc.Threshold
 		n := s.mood.add(m.Stream, m.User.ID, isNeg, esc.Window)
 		switch {
-		case isNeg && hasOrderContext(m, d):
+		case isNeg && hasOrderContext(m, d) && !buyerOnly(d, neg):
 			wants, issue = true, IssueComplaint
 			d.AddReason("escalate.complaint", "negative "+score(neg)+" about a purchase or an order")
 		case isNeg && n >= esc.WindowNegative:

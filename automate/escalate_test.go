@@ -358,3 +358,27 @@ func hasRulePrefix(d chat.Decision, prefix string) bool {
 	}
 	return false
 }
+
+// TestEscalateNotBuyers: a wish to buy is a sale, not a complaint: the
+// model scores some such wishes a little negative, and they opened
+// complaint tickets by the thousand on a realistic show. A buyer who is
+// strongly negative still gets an agent.
+func TestEscalateNotBuyers(t *testing.T) {
+	t.Parallel()
+	dec, _, _ := engineStage(t, showOptions(t))
+	for i, text := range []string{
+		"I want to buy the cotton dupatta",
+		"I want to buy the gold earrings",
+		"I want this dupatta",
+		"mujhe ye dupatta chahiye",
+	} {
+		d := say(dec, i, "buyer-"+string(rune('a'+i)), nil, text)
+		if hasRule(d, "escalate.complaint") || d.Handoff != nil {
+			t.Errorf("%q: reasons %+v, handoff %+v; a wish to buy opened a ticket", text, d.Reasons, d.Handoff)
+		}
+	}
+	d := say(dec, 9, "angry-buyer", nil, "I wanted to buy it but you cheated me, disgusting fraud")
+	if !hasRule(d, "escalate.complaint") || d.Handoff == nil {
+		t.Errorf("a strongly negative buyer: labels %v reasons %+v; want a complaint ticket", d.Labels, d.Reasons)
+	}
+}
