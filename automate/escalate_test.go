@@ -1,7 +1,12 @@
 package automate_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -380,5 +385,52 @@ func TestEscalateNotBuyers(t *testing.T) {
 	d := say(dec, 9, "angry-buyer", nil, "I wanted to buy it but you cheated me, disgusting fraud")
 	if !hasRule(d, "escalate.complaint") || d.Handoff == nil {
 		t.Errorf("a strongly negative buyer: labels %v reasons %+v; want a complaint ticket", d.Labels, d.Reasons)
+	}
+}
+
+// TestEscalationCheckSets: on the check sets written for the escalation
+// (testdata/escalation), complaints about orders open tickets and wishes to
+// buy do not open complaint tickets. The bounds are the figures of
+// docs/QUALITY.md ("A wish to buy is not a complaint") with a line of
+// slack for a retrained model: before buyerOnly, 8 of the 30 wishes
+// opened complaint tickets.
+func TestEscalationCheckSets(t *testing.T) {
+	t.Parallel()
+	dec, _, _ := engineStage(t, showOptions(t))
+	run := func(file string) (lines, tickets, complaints int) {
+		f, err := os.Open(filepath.Join("testdata", "escalation", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var l struct{ Text string }
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatalf("%s line %d: %v", file, lines+1, err)
+			}
+			d := say(dec, lines, fmt.Sprintf("%s-%d", file, lines), nil, l.Text)
+			lines++
+			if d.Handoff != nil {
+				tickets++
+			}
+			if hasRule(d, "escalate.complaint") {
+				complaints++
+			}
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return lines, tickets, complaints
+	}
+	n, tickets, _ := run("order_complaints.ndjson")
+	t.Logf("order complaints: %d of %d opened a ticket", tickets, n)
+	if n != 25 || tickets < 19 {
+		t.Errorf("order complaints: %d of %d opened a ticket; want at least 19 of 25", tickets, n)
+	}
+	n, _, complaints := run("purchase_wishes.ndjson")
+	t.Logf("purchase wishes: %d of %d opened a complaint ticket", complaints, n)
+	if n != 30 || complaints > 2 {
+		t.Errorf("purchase wishes: %d of %d opened a complaint ticket; want at most 2 of 30", complaints, n)
 	}
 }
