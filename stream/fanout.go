@@ -129,10 +129,12 @@ type streamRun struct {
 	end    int // where the run ends in buf
 }
 
+// Decided gathers every decision, watched or not: whether anyone watches
+// is asked at Flush, after the desk has kept the run. Asked here, a
+// moderator who subscribed between a decision and the flush missed it
+// both ways: not published (nobody watched yet) and not in the snapshot
+// (the desk had not kept it yet).
 func (g *hubGather) Decided(d *chat.Decision, line []byte) {
-	if !g.h.broker.Watched(broker.ViewModerator) {
-		return
-	}
 	if n := len(g.runs); n == 0 || g.runs[n-1].stream != d.Stream {
 		g.runs = append(g.runs, streamRun{stream: d.Stream})
 	}
@@ -142,6 +144,9 @@ func (g *hubGather) Decided(d *chat.Decision, line []byte) {
 
 func (g *hubGather) Flush() {
 	start := 0
+	if !g.h.broker.Watched(broker.ViewModerator) {
+		g.runs = g.runs[:0] // kept by the desk: a new subscriber's snapshot has them
+	}
 	for _, r := range g.runs {
 		g.h.publishLines(r.stream, broker.ViewModerator, g.buf[start:r.end])
 		start = r.end

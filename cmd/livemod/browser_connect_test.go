@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/livemod/livemod/config"
+	"github.com/livemod/livemod/store"
 )
 
 // TestBrowserConsoleShowsConnectors: the console's header shows the
@@ -40,4 +41,13 @@ func TestBrowserConsoleShowsConnectors(t *testing.T) {
 	if n := brEval[int](t, browser, `document.querySelectorAll("#feed b").length`); n != 0 {
 		t.Fatalf("chat text rendered as HTML: %d <b> elements", n)
 	}
+	// An outcome that reaches the page before its message's decision (they
+	// travel apart) shows on the row once the decision comes.
+	ta.App.Desk.PlatformOutcome(store.Action{ID: "a-early", Kind: store.ActHide, Stream: "show", Platform: "twitch",
+		Target: "early-1", State: store.ActionDone, Actor: "auto", Attempts: 1})
+	brIngest(t, ta.Addr(), "show", msg("early-1", "viewer-9", "hello there", 0))
+	brWait(t, browser, 10*time.Second, `(() => {
+		const r = document.querySelector('#feed .row[data-id="early-1"] .state');
+		return r && r.textContent.includes("twitch hide: done");
+	})()`)
 }

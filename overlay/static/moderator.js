@@ -7,6 +7,8 @@
   const FEED_MAX = 200;      // rows in the live feed
   const QUEUE_MAX = 200;     // rows in the held & hidden queue
   const MODEL_MAX = 5000;    // messages remembered for actions and filters
+  const EARLY_MAX = 500;     // platform outcomes kept until their row arrives
+  const early = new Map();   // message id → a platform outcome that came before its row
   const BURST_WINDOW = 5 * 60 * 1000;
   const LABELS = ["spam", "toxic", "threat", "flood", "link", "question", "purchase_intent", "support", "agent_request", "optout", "profanity"];
 
@@ -65,6 +67,7 @@
     if (it) { it.d = d; return; } // a snapshot after reconnect
     it = { d, state: stateOf(d.action), feedRow: null, queueRow: null };
     model.set(d.id, it);
+    if (early.has(d.id)) { it.platform = early.get(d.id); early.delete(d.id); }
     if (d.user && d.user.id && d.user.name) {
       names.delete(d.user.id);
       names.set(d.user.id, d.user.name);
@@ -135,6 +138,12 @@
       it.platform = what;
       if (it.feedRow) paintRow(it.feedRow, it);
       if (it.queueRow) paintRow(it.queueRow, it);
+    } else if (p.target) {
+      // The outcome travels apart from the decision and can come first:
+      // kept (a few hundred at most) until its row arrives.
+      early.delete(p.target);
+      early.set(p.target, what);
+      if (early.size > EARLY_MAX) early.delete(early.keys().next().value);
     }
     if (p.state !== "done" || p.action !== "hide" || p.actor !== "auto") toast(what, p.state !== "refused");
   }
