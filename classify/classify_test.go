@@ -196,6 +196,8 @@ func TestClean(t *testing.T) {
 		"I paid 1200 for it", "the 2nd one", "size 42 please", "order 5521 arrived, thanks",
 		"that's killing it", "you killed it!", "ye dress bahut sundar hai", "samajh nahi aaya",
 		"chod do yaar", "choot milegi?", "dogs are cute, mera kutta bhi",
+		"return policy kya hai?", "what is your return policy?", "I'll return the favour",
+		"he will return the next year", "replace it with canvas", "who is his replacement?",
 	}
 	for _, text := range texts {
 		d := decide(t, e, text)
@@ -401,5 +403,22 @@ func TestDecodeRune(t *testing.T) {
 	}
 	for _, b := range [][]byte{{0xE0, 0xA4}, {0xE0, 0xA6, 0x80}, {0xE0, 0xA4, 0xC0}, {0xE0}, {}} {
 		check(b)
+	}
+}
+
+// TestSupportReturnIsTheViewersOwn: a return, replacement or exchange
+// of the viewer's own is a support case; a question about the policy is
+// not (TestClean has those).
+func TestSupportReturnIsTheViewersOwn(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	for _, text := range []string{
+		"How do I return the shoes?", "I want to return my order 5521", "replacement chahiye order 7781",
+		"mujhe ye return karna hai", "please replace the broken one", "I need a replacement",
+		"return kaise karu?", "I want to exchange my kurta for XL",
+	} {
+		if d := decide(t, e, text); !d.Labels.Has(chat.LabelSupport) {
+			t.Errorf("%q: labels %s, want support (%v)", text, d.Labels.AppendJSON(nil), d.Reasons)
+		}
 	}
 }

@@ -351,8 +351,20 @@ var phrases = map[ruleID][]string{
 		"टूटी", "काम नहीं कर",
 	},
 	ruleSupportReturn: {
-		"return it", "return this", "return my", "return the", "want to return", "return karna",
-		"return kaise", "return policy", "return request", "replacement", "replace it", "replace this", "exchange it", "exchange this", "exchange my", "want to exchange", "exchange karna",
+		// A question about the policy ("return policy kya hai?") is a
+		// question for the FAQ, not a case: these name the viewer's own
+		// return or replacement. Bare "return the", "replacement" and
+		// "replace it" matched chat that is about neither ("return the
+		// next year", "Holder's replacement", "replace it with canvas").
+		"return it", "return this", "return my", "want to return", "return karna", "return kaise",
+		"return request", "how do i return", "how can i return", "how do we return", "return the item",
+		"return the product", "return the order",
+		"return the parcel", "return the package", "need a replacement", "want a replacement",
+		"get a replacement", "send a replacement", "send replacement", "replacement chahiye",
+		"replacement nahi", "replacement nhi", "replacement kab", "replacement for my",
+		"replacement karo", "replacement kar do", "replace my", "please replace", "want to replace",
+		"need to replace", "replace karo", "replace kar do", "replace karna", "exchange it",
+		"exchange this", "exchange my", "want to exchange", "exchange karna",
 		"wapas karna", "vapas karna", "रिटर्न", "वापस करना", "बदलना है",
 	},
 	ruleSupportCancel: {
